@@ -1,0 +1,60 @@
+"""Column layout of the canonical data folder, version 1 (spec/data-format.md).
+
+``TABLES`` maps each file stem to its columns in the order alscell writes them; ``REQUIRED`` lists the
+columns that must be present in the header.  Readers accept any column order, extra ``x_`` columns and
+omitted optional columns.
+"""
+
+from __future__ import annotations
+
+ALSFRS_ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "patients": (
+        "patient_id", "sex", "birth_year", "onset_date", "diagnosis_date", "onset_site", "el_escorial",
+        "riluzole", "edaravone", "genetics", "cohort",
+    ),
+    "treatments": (
+        "treatment_id", "patient_id", "date", "cycle", "cell_source", "donor", "route", "dose_cells",
+        "target_muscles", "product", "blinded_arm",
+    ),
+    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS),
+    "measurements": ("patient_id", "date", "measure", "value", "unit", "side", "muscle", "specimen"),
+    "adverse_events": (
+        "ae_id", "patient_id", "onset_date", "resolved_date", "term", "grade", "serious", "treatment_id",
+        "relatedness",
+    ),
+    "events": ("patient_id", "date", "event"),
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_id", "sex", "onset_date", "onset_site"),
+    "treatments": ("treatment_id", "patient_id", "date", "cycle", "cell_source", "donor", "route", "dose_cells"),
+    # Items may be absent from a row but the columns identify the visit.
+    "alsfrs": ("patient_id", "date"),
+    "measurements": ("patient_id", "date", "measure", "value", "unit"),
+    "adverse_events": ("ae_id", "patient_id", "onset_date", "term", "grade", "serious"),
+    "events": ("patient_id", "date", "event"),
+}
+
+# File order that respects references: patients first.
+FILE_ORDER = ("patients", "treatments", "alsfrs", "measurements", "adverse_events", "events")
+
+# Value kind of each known column: how it is parsed and written.
+DATE_COLUMNS = frozenset({"onset_date", "diagnosis_date", "date", "resolved_date"})
+INT_COLUMNS = frozenset({"birth_year", "cycle", "grade", *ALSFRS_ITEMS})
+FLOAT_COLUMNS = frozenset({"dose_cells", "value"})
+BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious"})
+
+
+def kind_of(column: str) -> str:
+    """'date', 'int', 'float', 'bool' or 'text' for a canonical column (``x_`` columns are text)."""
+    if column in DATE_COLUMNS:
+        return "date"
+    if column in INT_COLUMNS:
+        return "int"
+    if column in FLOAT_COLUMNS:
+        return "float"
+    if column in BOOL_COLUMNS:
+        return "bool"
+    return "text"
