@@ -1,0 +1,51 @@
+"""Shared pieces of the command line: database option, error reporting and exit codes (spec/cli.md).
+
+Errors go to stderr as one sentence per problem; exit status 2 for bad input, 1 for other failures;
+a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+DEFAULT_DB_URL = "sqlite:///alscell.db"
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False)
+
+DbOption = typer.Option(None, "--db", help="SQLAlchemy database URL (default: $ALSCELL_DB or sqlite:///alscell.db).")
+
+
+class BadInput(Exception):
+    """User input that cannot be used; each entry of ``problems`` is one sentence."""
+
+    def __init__(self, problems: str | list[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+def resolve_db_url(db: str | None) -> str:
+    return db or os.environ.get("ALSCELL_DB") or DEFAULT_DB_URL
+
+
+def report_problems(problems: str | list[str]) -> None:
+    """Print each problem on its own line to stderr."""
+    for p in [problems] if isinstance(problems, str) else problems:
+        stderr.print(f"error: {p}", markup=False)
+
+
+def fail(problems: str | list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Inside a command: report ``problems`` and exit with ``code``."""
+    report_problems(problems)
+    raise typer.Exit(code)
+
+
+def debug_enabled() -> bool:
+    return "--debug" in sys.argv or os.environ.get("ALSCELL_DEBUG") == "1"
