@@ -1,0 +1,233 @@
+"""Per-group sufficient statistics for the linear mixed model.
+
+Everything the (RE)ML likelihood needs is a handful of small per-group cross
+products (``X_iᵀX_i``, ``X_iᵀZ_i``, ``Z_iᵀZ_i``, ``X_iᵀy_i``, ``Z_iᵀy_i``,
+``y_iᵀy_i``).  They are computed once, with ``np.add.reduceat`` over rows
+sorted by group, so a likelihood evaluation never touches the raw data again.
+
+Several independent data sets (a batch of simulated trials) are stored in
+the same arrays: groups are sorted by data set first, and ``offsets`` marks
+where each data set's groups begin, so per-data-set sums are one
+``np.add.reduceat`` as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["GroupStats", "build_stats", "build_stats_shared_design", "factorize_groups"]
+
+
+@dataclass
+class GroupStats:
+    """Stacked per-group sufficient statistics (possibly for several data sets)."""
+
+    XtX: np.ndarray  # (G, p, p)
+    XtZ: np.ndarray  # (G, p, q)
+    ZtZ: np.ndarray  # (G, q, q)
+    Xty: np.ndarray  # (G, p)
+    Zty: np.ndarray  # (G, q)
+    yty: np.ndarray  # (G,)
+    n_i: np.ndarray  # (G,) observations per group
+    offsets: np.ndarray  # (D + 1,) first group of each data set, then G
+    labels: list = field(default_factory=list)  # per data set: array of group labels
+    # cached per-data-set sums
+    _sum_XtX: np.ndarray | None = None
+
+    @property
+    def G(self) -> int:
+        return self.XtX.shape[0]
+
+    @property
+    def p(self) -> int:
+        return self.XtX.shape[1]
+
+    @property
+    def q(self) -> int:
+        return self.ZtZ.shape[1]
+
+    @property
+    def D(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def ds_index(self) -> np.ndarray:
+        """Data-set index of every group, shape (G,)."""
+        return np.repeat(np.arange(self.D), np.diff(self.offsets))
+
+    @property
+    def n_obs(self) -> np.ndarray:
+        """Observations per data set, shape (D,)."""
+        return self.dsum(self.n_i.astype(float))
+
+    @property
+    def n_groups(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def sum_XtX(self) -> np.ndarray:
+        if self._sum_XtX is None:
+            self._sum_XtX = self.dsum(self.XtX)
+        return self._sum_XtX
+
+    def dsum(self, a: np.ndarray) -> np.ndarray:
+        """Sum a per-group array over the groups of each data set -> (D, ...)."""
+        if self.D == 1:
+            return a.sum(axis=0, keepdims=True)
+        return np.add.reduceat(a, self.offsets[:-1], axis=0)
+
+    def per_group(self, a: np.ndarray) -> np.ndarray:
+        """Broadcast a per-data-set array (D, ...) to groups (G, ...)."""
+        if self.D == 1:
+            return a[:1]
+        return a[self.ds_index]
+
+    def subset_re(self, cols) -> "GroupStats":
+        """Statistics for the model that keeps only random-effect columns ``cols``."""
+        cols = np.asarray(cols, dtype=int)
+        return GroupStats(
+            XtX=self.XtX,
+            XtZ=self.XtZ[:, :, cols],
+            ZtZ=self.ZtZ[:, cols][:, :, cols],
+            Xty=self.Xty,
+            Zty=self.Zty[:, cols],
+            yty=self.yty,
+            n_i=self.n_i,
+            offsets=self.offsets,
+            labels=self.labels,
+            _sum_XtX=self._sum_XtX,
+        )
+
+    def dataset(self, d: int) -> "GroupStats":
+        """Statistics of data set ``d`` alone."""
+        a, b = int(self.offsets[d]), int(self.offsets[d + 1])
+        return GroupStats(
+            XtX=self.XtX[a:b],
+            XtZ=self.XtZ[a:b],
+            ZtZ=self.ZtZ[a:b],
+            Xty=self.Xty[a:b],
+            Zty=self.Zty[a:b],
+            yty=self.yty[a:b],
+            n_i=self.n_i[a:b],
+            offsets=np.array([0, b - a]),
+            labels=[self.labels[d]] if self.labels else [],
+        )
+
+
+def factorize_groups(groups) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..G-1 (in sorted label order) and the unique labels."""
+    groups = np.asarray(groups)
+    try:
+        labels, codes = np.unique(groups, return_inverse=True)
+    except TypeError:  # unorderable mixed labels
+        codes, labels = pd.factorize(groups)
+        labels = np.asarray(labels)
+    return codes.ravel().astype(np.int64), labels
+
+
+def _crossprod_by_group(C: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-group CᵀC for rows already sorted by group -> (G, k, k)."""
+    n, k = C.shape
+    out = np.empty((len(starts), k, k))
+    for a in range(k):  # loop over columns, never over groups
+        block = np.add.reduceat(C[:, a : a + 1] * C[:, a:], starts, axis=0)
+        out[:, a, a:] = block
+        out[:, a:, a] = block
+    return out
+
+
+def _as2d(a, n, name) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.shape[0] != n:
+        raise ValueError(f"{name} must have {n} rows, got shape {a.shape}")
+    return a
+
+
+def build_stats(y, X, Z, codes: np.ndarray, n_groups: int | None = None,
+                ds_of_group: np.ndarray | None = None, labels=None) -> GroupStats:
+    """Sufficient statistics from raw data.
+
+    ``codes`` are integer group codes; groups are reported in code order.
+    ``ds_of_group`` (non-decreasing, one entry per group) assigns groups to
+    data sets for batch fits.
+    """
+    y = np.asarray(y, dtype=float).ravel()
+    n = y.shape[0]
+    X = _as2d(X, n, "X")
+    Z = _as2d(Z, n, "Z")
+    codes = np.asarray(codes, dtype=np.int64).ravel()
+    if codes.shape[0] != n:
+        raise ValueError("groups must have one entry per observation")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(X)) and np.all(np.isfinite(Z))):
+        raise ValueError("y, X and Z must be finite (drop missing rows first)")
+    order = np.argsort(codes, kind="stable")
+    sc = codes[order]
+    if n_groups is None:
+        n_groups = int(sc[-1]) + 1 if n else 0
+    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
+    if len(starts) != n_groups:
+        raise ValueError("every group code 0..G-1 must occur at least once")
+    p, q = X.shape[1], Z.shape[1]
+    C = np.concatenate([X, Z, y[:, None]], axis=1)[order]
+    CtC = _crossprod_by_group(C, starts)
+    n_i = np.diff(np.r_[starts, n])
+    if ds_of_group is None:
+        offsets = np.array([0, n_groups])
+    else:
+        ds_of_group = np.asarray(ds_of_group)
+        D = int(ds_of_group[-1]) + 1
+        offsets = np.searchsorted(ds_of_group, np.arange(D + 1), side="left")
+    return GroupStats(
+        XtX=np.ascontiguousarray(CtC[:, :p, :p]),
+        XtZ=np.ascontiguousarray(CtC[:, :p, p : p + q]),
+        ZtZ=np.ascontiguousarray(CtC[:, p : p + q, p : p + q]),
+        Xty=np.ascontiguousarray(CtC[:, :p, -1]),
+        Zty=np.ascontiguousarray(CtC[:, p : p + q, -1]),
+        yty=np.ascontiguousarray(CtC[:, -1, -1]),
+        n_i=n_i,
+        offsets=offsets,
+        labels=[] if labels is None else labels,
+    )
+
+
+def build_stats_shared_design(Y, X, Z, codes: np.ndarray, labels=None) -> GroupStats:
+    """Batch statistics when all data sets share X, Z and groups; ``Y`` is (D, n).
+
+    The design cross products are computed once and only the y-parts per data
+    set, all without a loop over data sets.
+    """
+    Y = np.asarray(Y, dtype=float)
+    D, n = Y.shape
+    X = _as2d(X, n, "X")
+    Z = _as2d(Z, n, "Z")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("Y must be finite")
+    base = build_stats(np.zeros(n), X, Z, codes)
+    order = np.argsort(np.asarray(codes), kind="stable")
+    sc = np.asarray(codes)[order]
+    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
+    XZ = np.concatenate([X, Z], axis=1)[order]
+    Ys = Y.T[order]  # (n, D)
+    G = base.G
+    p, q = X.shape[1], Z.shape[1]
+    cross = np.empty((G, p + q, D))
+    for a in range(p + q):
+        cross[:, a, :] = np.add.reduceat(XZ[:, a : a + 1] * Ys, starts, axis=0)
+    yty = np.add.reduceat(Ys * Ys, starts, axis=0)  # (G, D)
+    tile = lambda a: np.broadcast_to(a, (D,) + a.shape).reshape((D * G,) + a.shape[1:])  # noqa: E731
+    return GroupStats(
+        XtX=np.ascontiguousarray(tile(base.XtX)),
+        XtZ=np.ascontiguousarray(tile(base.XtZ)),
+        ZtZ=np.ascontiguousarray(tile(base.ZtZ)),
+        Xty=np.ascontiguousarray(cross[:, :p, :].transpose(2, 0, 1).reshape(D * G, p)),
+        Zty=np.ascontiguousarray(cross[:, p:, :].transpose(2, 0, 1).reshape(D * G, q)),
+        yty=np.ascontiguousarray(yty.T.reshape(D * G)),
+        n_i=np.tile(base.n_i, D),
+        offsets=np.arange(D + 1) * G,
+        labels=[] if labels is None else [labels] * D,
+    )

@@ -1,0 +1,66 @@
+"""Vectorised parsers for canonical CSV cells (all read as text; '' = missing).
+
+Each parser works on the distinct values of a column only (``pd.factorize``), so a million-row column of
+repeated dates or item scores costs a few thousand parses.  Each returns the typed values and a boolean
+mask of cells that are present but malformed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_DATE_RE = r"\d{4}-\d{2}-\d{2}"
+_INT_RE = r"[+-]?\d{1,9}"
+
+
+def _on_uniques(s: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    values, bad = convert(pd.Series(uniques, dtype=object))
+    return np.asarray(values)[codes], np.asarray(bad, dtype=bool)[codes]
+
+
+def parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    def convert(u: pd.Series):
+        shape_ok = u.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
+        parsed = pd.to_datetime(u.where(shape_ok), format="%Y-%m-%d", errors="coerce")
+        present = (u != "").to_numpy()
+        return parsed.to_numpy(dtype="datetime64[ns]"), present & parsed.isna().to_numpy()
+
+    values, bad = _on_uniques(s, convert)
+    return pd.Series(values, index=s.index, dtype="datetime64[ns]"), bad
+
+
+def parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    def convert(u: pd.Series):
+        shape_ok = u.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
+        parsed = pd.to_numeric(u.where(shape_ok), errors="coerce")
+        present = (u != "").to_numpy()
+        return parsed.to_numpy(dtype=float), present & np.isnan(parsed.to_numpy(dtype=float))
+
+    values, bad = _on_uniques(s, convert)
+    return pd.Series(values, index=s.index).astype("Int64"), bad
+
+
+def parse_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    def convert(u: pd.Series):
+        parsed = pd.to_numeric(u.where(u.str.strip() != ""), errors="coerce").to_numpy(dtype=float)
+        present = (u != "").to_numpy()
+        return parsed, present & ~np.isfinite(parsed)
+
+    values, bad = _on_uniques(s, convert)
+    values = np.where(bad, np.nan, values)
+    return pd.Series(values, index=s.index, dtype=float), bad
+
+
+def parse_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    mapped = s.map({"true": True, "false": False})
+    bad = ((s != "") & mapped.isna()).to_numpy()
+    return mapped.astype("boolean"), bad
+
+
+def parse_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    return s.where(s != "", None).astype(object), np.zeros(len(s), dtype=bool)
+
+
+PARSERS = {"date": parse_date, "int": parse_int, "float": parse_float, "bool": parse_bool, "text": parse_text}

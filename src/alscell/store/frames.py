@@ -1,0 +1,121 @@
+"""Conversion between typed canonical frames (alscell.io.reader) and database rows.
+
+Measurement qualifiers (side, muscle, specimen) are '' in the database and missing in frames; ``x_``
+columns live in the JSON ``extra`` column.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from alscell.domain.vocabulary import FOLLOW_UP_ENDING_EVENTS
+from alscell.io.columns import FILE_ORDER, TABLES, kind_of
+from alscell.io.reader import complete_columns
+from alscell.io.validate import RegistryContext
+from alscell.store.models import MODELS
+
+QUALIFIERS = ("side", "muscle", "specimen")
+
+
+def _python_column(series: pd.Series, kind: str) -> np.ndarray:
+    """Object array of plain Python values (None for missing) that every DB driver accepts."""
+    missing = series.isna().to_numpy()
+    if kind == "date":
+        values = series.dt.date.to_numpy(dtype=object)
+    elif kind == "int":
+        values = series.astype("Int64").to_numpy(dtype=object, na_value=None)
+    elif kind == "float":
+        values = series.astype("float64").to_numpy(dtype=object)
+    elif kind == "bool":
+        values = series.astype("boolean").to_numpy(dtype=object, na_value=None)
+    else:
+        values = series.to_numpy(dtype=object)
+    values = values.copy()
+    values[missing] = None
+    return values
+
+
+def frame_to_records(name: str, frame: pd.DataFrame) -> list[dict]:
+    """Rows of a typed canonical frame as dicts for ``insert``/``update`` on table ``name``."""
+    cols = list(TABLES[name])
+    arrays = {c: _python_column(frame[c], kind_of(c)) for c in cols}
+    if name == "measurements":
+        for q in QUALIFIERS:
+            a = arrays[q]
+            a[pd.isna(a)] = ""
+    extra_cols = [c for c in frame.columns if c.startswith("x_")]
+    if extra_cols:
+        ex = frame[extra_cols]
+        arrays["extra"] = np.array(
+            [{k: v for k, v in zip(extra_cols, row) if v is not None and v == v} or None
+             for row in ex.itertuples(index=False, name=None)], dtype=object)
+    else:
+        arrays["extra"] = np.full(len(frame), None, dtype=object)
+    keys = list(arrays)
+    return [dict(zip(keys, row)) for row in zip(*(arrays[k] for k in keys))]
+
+
+def rows_to_frame(name: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Typed canonical frame from the raw result of ``SELECT *`` on table ``name``."""
+    out = pd.DataFrame(index=rows.index)
+    for col in TABLES[name]:
+        kind = kind_of(col)
+        s = rows[col]
+        if name == "measurements" and col in QUALIFIERS:
+            s = s.where(s != "", None)
+        if kind == "date":
+            out[col] = pd.to_datetime(s).astype("datetime64[ns]")
+        elif kind == "int":
+            out[col] = pd.to_numeric(s).astype("Int64")
+        elif kind == "float":
+            out[col] = pd.to_numeric(s).astype("float64")
+        elif kind == "bool":
+            out[col] = s.astype(object).map(lambda v: None if v is None or v != v else bool(v)).astype("boolean")
+        else:
+            out[col] = s.astype(object).where(s.notna(), None)
+    extras = rows["extra"].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    if extras.notna().any():
+        expanded = pd.DataFrame([e or {} for e in extras], index=rows.index)
+        for c in sorted(expanded.columns):
+            out[c] = expanded[c].astype(object).where(expanded[c].notna(), None)
+    return complete_columns(name, out)
+
+
+def load_tables(conn: Connection) -> dict[str, pd.DataFrame]:
+    """Every registry table as a typed canonical frame, rows in key order."""
+    tables = {}
+    for name in FILE_ORDER:
+        table = MODELS[name].__table__
+        result = conn.execute(select(table).order_by(*table.primary_key.columns))
+        rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        tables[name] = rows_to_frame(name, rows)
+    return tables
+
+
+def registry_context(conn: Connection) -> RegistryContext:
+    """What cross-file validation needs to know about the stored registry, by SQL aggregates."""
+    P, T, A, M, E = (MODELS[n].__table__ for n in ("patients", "treatments", "alsfrs", "measurements", "events"))
+
+    def series(stmt, dtype):
+        rows = conn.execute(stmt).fetchall()
+        if not rows:
+            return pd.Series(dtype=dtype)
+        keys, values = zip(*rows)
+        s = pd.Series(values, index=list(keys))
+        return pd.to_datetime(s).astype(dtype) if dtype.startswith("datetime") else s.astype(dtype)
+
+    last = pd.concat([
+        series(select(A.c.patient_id, func.max(A.c.date)).group_by(A.c.patient_id), "datetime64[ns]"),
+        series(select(M.c.patient_id, func.max(M.c.date)).group_by(M.c.patient_id), "datetime64[ns]"),
+    ])
+    return RegistryContext(
+        onset=series(select(P.c.patient_id, P.c.onset_date), "datetime64[ns]"),
+        treatment_patient=series(select(T.c.treatment_id, T.c.patient_id), "object"),
+        follow_up_end=series(select(E.c.patient_id, func.min(E.c.date))
+                             .where(E.c.event.in_(FOLLOW_UP_ENDING_EVENTS)).group_by(E.c.patient_id), "datetime64[ns]"),
+        last_visit=last.groupby(level=0).max() if len(last) else last,
+    )

@@ -1,0 +1,150 @@
+"""SQLAlchemy 2 models of the registry, one table per canonical file plus the audit trail.
+
+Natural keys from the canonical format are the primary keys, so re-importing a folder maps each row onto
+the same stored row (spec/data-format.md, "Rules for import").  Optional qualifiers of a measurement
+(side, muscle, specimen) are stored as '' rather than NULL so that they can take part in the unique key
+on every database (NULLs are distinct in unique indexes).  ``x_`` columns are kept in a JSON ``extra``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    onset_date: Mapped[dt.date] = mapped_column(Date)
+    diagnosis_date: Mapped[dt.date | None] = mapped_column(Date)
+    onset_site: Mapped[str] = mapped_column(String(16))
+    el_escorial: Mapped[str | None] = mapped_column(String(16))
+    riluzole: Mapped[bool | None] = mapped_column(Boolean)
+    edaravone: Mapped[bool | None] = mapped_column(Boolean)
+    genetics: Mapped[str | None] = mapped_column(Text)
+    cohort: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Treatment(Base):
+    __tablename__ = "treatments"
+    treatment_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    cycle: Mapped[int] = mapped_column(Integer)
+    cell_source: Mapped[str] = mapped_column(String(32))
+    donor: Mapped[str] = mapped_column(String(16))
+    route: Mapped[str] = mapped_column(String(16))
+    dose_cells: Mapped[float] = mapped_column(Float)
+    target_muscles: Mapped[str | None] = mapped_column(Text)
+    product: Mapped[str | None] = mapped_column(Text)
+    blinded_arm: Mapped[str | None] = mapped_column(String(8))
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AlsfrsVisit(Base):
+    __tablename__ = "alsfrs"
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    q1: Mapped[int | None] = mapped_column(SmallInteger)
+    q2: Mapped[int | None] = mapped_column(SmallInteger)
+    q3: Mapped[int | None] = mapped_column(SmallInteger)
+    q4: Mapped[int | None] = mapped_column(SmallInteger)
+    q5a: Mapped[int | None] = mapped_column(SmallInteger)
+    q5b: Mapped[int | None] = mapped_column(SmallInteger)
+    q6: Mapped[int | None] = mapped_column(SmallInteger)
+    q7: Mapped[int | None] = mapped_column(SmallInteger)
+    q8: Mapped[int | None] = mapped_column(SmallInteger)
+    q9: Mapped[int | None] = mapped_column(SmallInteger)
+    q10: Mapped[int | None] = mapped_column(SmallInteger)
+    q11: Mapped[int | None] = mapped_column(SmallInteger)
+    q12: Mapped[int | None] = mapped_column(SmallInteger)
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Measurement(Base):
+    __tablename__ = "measurements"
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True, default="")
+    muscle: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    specimen: Mapped[str] = mapped_column(String(8), primary_key=True, default="")
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AdverseEvent(Base):
+    __tablename__ = "adverse_events"
+    ae_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), index=True)
+    onset_date: Mapped[dt.date] = mapped_column(Date)
+    resolved_date: Mapped[dt.date | None] = mapped_column(Date)
+    term: Mapped[str] = mapped_column(String(32))
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    serious: Mapped[bool] = mapped_column(Boolean)
+    treatment_id: Mapped[str | None] = mapped_column(ForeignKey("treatments.treatment_id", ondelete="SET NULL"))
+    relatedness: Mapped[str | None] = mapped_column(String(16))
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ClinicalEvent(Base):
+    __tablename__ = "events"
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    event: Mapped[str] = mapped_column(String(32), primary_key=True)
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """One changed row: who, when, what it was before and what it became (JSON of canonical values)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(8))  # insert / update / delete
+    table_name: Mapped[str] = mapped_column(String(32))
+    row_key: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_audit_table_key", "table_name", "row_key"),)
+
+
+# File stem of the canonical format -> model, in dependency order.
+MODELS = {
+    "patients": Patient,
+    "treatments": Treatment,
+    "alsfrs": AlsfrsVisit,
+    "measurements": Measurement,
+    "adverse_events": AdverseEvent,
+    "events": ClinicalEvent,
+}
+
+# Natural key of each table: the columns that identify a row across imports.
+KEYS: dict[str, tuple[str, ...]] = {
+    name: tuple(c.name for c in model.__table__.primary_key.columns) for name, model in MODELS.items()
+}
