@@ -18,7 +18,7 @@ EXIT_FAILURE = 1
 DEFAULT_DB_URL = "sqlite:///alscell.db"
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-stdout = Console(highlight=False)
+stdout = Console(highlight=False, soft_wrap=True)
 
 DbOption = typer.Option(None, "--db", help="SQLAlchemy database URL (default: $ALSCELL_DB or sqlite:///alscell.db).")
 

@@ -1,9 +1,87 @@
-"""Registry commands: import, export, derive."""
+"""Registry commands: import, export, derive (spec/cli.md)."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
+
+from alscell.cli.common import EXIT_BAD_INPUT, DbOption, fail, resolve_db_url, stdout
+
+EXPORT_FORMATS = ("canonical",)
+
+
+def import_cmd(
+    folder: Path = typer.Argument(..., help="Canonical data folder (spec/data-format.md)."),
+    db: str | None = DbOption,
+) -> None:
+    """Validate and import a canonical folder, all or nothing."""
+    from alscell.io.errors import ValidationError
+    from alscell.store.engine import open_database
+    from alscell.store.importer import import_folder
+
+    engine = open_database(resolve_db_url(db))
+    started = time.perf_counter()
+    try:
+        summary = import_folder(engine, folder)
+    except ValidationError as exc:
+        fail(exc.messages() + [f"nothing was imported from {folder} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
+    finally:
+        engine.dispose()
+    took = time.perf_counter() - started
+    parts = [f"{name}: {summary.inserted[name]} new, {summary.updated[name]} updated, {summary.unchanged[name]} unchanged"
+             for name in summary.inserted]
+    stdout.print(f"imported {folder} in {took:.1f} s — " + "; ".join(parts), markup=False)
+
+
+def export_cmd(
+    folder: Path = typer.Argument(..., help="Folder to write."),
+    db: str | None = DbOption,
+    fmt: str = typer.Option("canonical", "--format", help="Output format: " + ", ".join(EXPORT_FORMATS) + "."),
+    deidentify: bool = typer.Option(False, "--deidentify", help="Replace patient ids and shift dates per patient."),
+) -> None:
+    """Write the registry as a canonical folder."""
+    from alscell.io.writer import write_folder
+    from alscell.store.source import load_source
+
+    if fmt not in EXPORT_FORMATS:
+        fail(f"--format {fmt!r} is not supported yet; supported: {', '.join(EXPORT_FORMATS)}")
+    if deidentify:
+        fail("--deidentify is not supported yet")
+    try:
+        tables = load_source(db=resolve_db_url(db))
+    except ValueError as exc:
+        fail(str(exc))
+    write_folder(tables, folder)
+    stdout.print(f"exported {sum(len(t) for t in tables.values())} rows to {folder}", markup=False)
+
+
+def derive_cmd(
+    out: Path = typer.Option(..., "--out", help="CSV file to write."),
+    data: Path | None = typer.Option(None, "--data", help="Canonical data folder."),
+    db: str | None = DbOption,
+) -> None:
+    """Per-visit derived table: totals, subscores, King's, MiToS, ΔFRS."""
+    from alscell.analysis.derived import derive_visits, write_derived_csv
+    from alscell.io.errors import ValidationError
+    from alscell.store.source import load_source
+
+    if data is not None and db is not None:
+        fail("give either --data or --db, not both")
+    try:
+        tables = load_source(data=data, db=None if data is not None else resolve_db_url(db))
+    except ValidationError as exc:
+        fail(exc.messages())
+    except ValueError as exc:
+        fail(str(exc))
+    derived = derive_visits(tables)
+    write_derived_csv(derived, out)
+    stdout.print(f"wrote {len(derived)} visits to {out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
+    app.command("import")(import_cmd)
+    app.command("export")(export_cmd)
+    app.command("derive")(derive_cmd)

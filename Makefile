@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make demo` (set up and run the main job) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Debian packages the project needs (browser tests and PDF rendering use Debian's Chromium).
+APT_PACKAGES := chromium
+APT_STAMP := $(VENV)/.apt-stamp
+
+.PHONY: setup system-deps demo test bench clean
+
+$(APT_STAMP):
+	@mkdir -p $(VENV)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  || echo "warning: could not install$$missing (browser tests and PDF output will be skipped)"; \
+	fi
+	@touch $@
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP) $(APT_STAMP)
+
+system-deps: $(APT_STAMP)
+
+demo: setup
+	$(BIN)/alscell demo
+
+test: setup
+	$(BIN)/pytest -n 2
+
+bench: setup
+	$(BIN)/python benchmarks/import_canonical.py
+
+clean:
+	rm -rf $(VENV) out alscell.db alscell.db-wal alscell.db-shm

@@ -1,0 +1,27 @@
+"""One way for every command to get typed canonical tables: from a folder or from a database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from alscell.io.reader import read_folder
+from alscell.store.engine import is_empty, make_engine
+from alscell.store.frames import load_tables
+
+
+def load_source(data: str | Path | None = None, db: str | None = None) -> dict[str, pd.DataFrame]:
+    """Typed tables of the canonical folder ``data`` (validated) or of the registry at ``db``."""
+    if (data is None) == (db is None):
+        raise ValueError("give exactly one of a data folder or a database URL")
+    if data is not None:
+        return read_folder(data)
+    engine = make_engine(db)
+    try:
+        if is_empty(engine):
+            raise ValueError(f"the database {engine.url.render_as_string()} holds no alscell registry (import data first)")
+        with engine.connect() as conn:
+            return load_tables(conn)
+    finally:
+        engine.dispose()

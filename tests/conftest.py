@@ -1,0 +1,60 @@
+"""Shared fixtures: database URLs for SQLite and PostgreSQL, example folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from alscell.store.engine import normalise_url
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "small"
+
+
+def _pg_base_url() -> str | None:
+    url = os.environ.get("ALSCELL_TEST_PG_URL")
+    if not url:
+        if os.environ.get("ALSCELL_REQUIRE_PG") == "1":
+            pytest.fail("ALSCELL_REQUIRE_PG=1 but ALSCELL_TEST_PG_URL is not set")
+        pytest.skip("ALSCELL_TEST_PG_URL is not set")
+    return normalise_url(url)
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    base = _pg_base_url()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The same test on the embedded SQLite default and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.db'}"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def example_dir(tmp_path) -> Path:
+    """A writable copy of the bundled example folder."""
+    dest = tmp_path / "example"
+    shutil.copytree(EXAMPLE, dest)
+    return dest
