@@ -43,8 +43,15 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def parse_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    def exact(text: str) -> float:
+        # Python's float() rounds correctly; pandas' fast parser can be off in the last digit.
+        try:
+            return float(text) if text.strip() == text and text else np.nan
+        except ValueError:
+            return np.nan
+
     def convert(u: pd.Series):
-        parsed = pd.to_numeric(u.where(u.str.strip() != ""), errors="coerce").to_numpy(dtype=float)
+        parsed = np.fromiter((exact(t) for t in u), dtype=float, count=len(u))
         present = (u != "").to_numpy()
         return parsed, present & ~np.isfinite(parsed)
 

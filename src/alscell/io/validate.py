@@ -118,7 +118,8 @@ def _typed(name: str, raw: pd.DataFrame, problems: _Problems) -> pd.DataFrame:
                 "date": "must be a date YYYY-MM-DD", "int": "must be a whole number",
                 "float": "must be a finite number", "bool": "must be 'true' or 'false'",
             }[kind])
-        if col in REQUIRED[name]:
+        # A unitless measure (munix) has an empty unit: the unit check below covers that column.
+        if col in REQUIRED[name] and not (name == "measurements" and col == "unit"):
             missing = (raw[col] == "").to_numpy()
             if missing.any():
                 problems.mask(name, raw, missing, col, "required value is missing")
@@ -249,7 +250,7 @@ def validate_tables(
                 problems.mask("measurements", raw, out & (m["measure"] == key).to_numpy(), "value",
                               f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip())
         for qual, attr in (("muscle", "needs_muscle"), ("specimen", "needs_specimen")):
-            needs = m["measure"].map({k: getattr(v, attr) for k, v in MEASURES.items()}).fillna(False).astype(bool)
+            needs = m["measure"].map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True)
             have = m[qual].notna() if qual in m else pd.Series(False, index=m.index)
             problems.mask("measurements", raw, (needs & ~have).to_numpy(), qual, f"required for this measure")
         _duplicates("measurements", raw, m, problems, ["patient_id", "date", "measure", "side", "muscle", "specimen"]

@@ -19,6 +19,8 @@ from alscell.io.validate import RegistryContext
 from alscell.store.models import MODELS
 
 QUALIFIERS = ("side", "muscle", "specimen")
+# Stored as '' when missing: the qualifiers (part of the key) and the unit of a unitless measure (munix).
+EMPTY_AS_BLANK = (*QUALIFIERS, "unit")
 
 
 def _python_column(series: pd.Series, kind: str) -> np.ndarray:
@@ -44,7 +46,7 @@ def frame_to_records(name: str, frame: pd.DataFrame) -> list[dict]:
     cols = list(TABLES[name])
     arrays = {c: _python_column(frame[c], kind_of(c)) for c in cols}
     if name == "measurements":
-        for q in QUALIFIERS:
+        for q in EMPTY_AS_BLANK:
             a = arrays[q]
             a[pd.isna(a)] = ""
     extra_cols = [c for c in frame.columns if c.startswith("x_")]
@@ -65,7 +67,7 @@ def rows_to_frame(name: str, rows: pd.DataFrame) -> pd.DataFrame:
     for col in TABLES[name]:
         kind = kind_of(col)
         s = rows[col]
-        if name == "measurements" and col in QUALIFIERS:
+        if name == "measurements" and col in EMPTY_AS_BLANK:
             s = s.where(s != "", None)
         if kind == "date":
             out[col] = pd.to_datetime(s).astype("datetime64[ns]")

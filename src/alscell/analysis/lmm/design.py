@@ -85,6 +85,25 @@ class GroupStats:
             return a[:1]
         return a[self.ds_index]
 
+    @property
+    def t(self) -> "_GroupLast":
+        """Group-last copies (…, G) of the statistics for fast elementwise kernels."""
+        if getattr(self, "_t", None) is None:
+            self._t = _GroupLast(self)
+        return self._t
+
+    def dsum_t(self, a: np.ndarray) -> np.ndarray:
+        """Sum a group-last array (…, G) per data set -> (…, D)."""
+        if self.D == 1:
+            return a.sum(axis=-1, keepdims=True)
+        return np.add.reduceat(a, self.offsets[:-1], axis=-1)
+
+    def per_group_t(self, a: np.ndarray) -> np.ndarray:
+        """Broadcast (…, D) to groups (…, G) (or (…, 1) for one data set)."""
+        if self.D == 1:
+            return a
+        return a[..., self.ds_index]
+
     def subset_re(self, cols) -> "GroupStats":
         """Statistics for the model that keeps only random-effect columns ``cols``."""
         cols = np.asarray(cols, dtype=int)
@@ -115,6 +134,24 @@ class GroupStats:
             offsets=np.array([0, b - a]),
             labels=[self.labels[d]] if self.labels else [],
         )
+
+
+class _GroupLast:
+    """Statistics with the group axis last, contiguous per matrix entry."""
+
+    def __init__(self, st: GroupStats):
+        mv = lambda a: np.ascontiguousarray(np.moveaxis(a, 0, -1))  # noqa: E731
+        self.XtX = mv(st.XtX)
+        self.XtZ = mv(st.XtZ)
+        self.ZtX = np.ascontiguousarray(self.XtZ.transpose(1, 0, 2))
+        self.ZtZ = mv(st.ZtZ)
+        self.Xty = mv(st.Xty)
+        self.Zty = mv(st.Zty)
+        self.yty = st.yty
+        self.sum_XtX = st.dsum_t(self.XtX)
+        self.sum_ZtZ = st.dsum_t(self.ZtZ)
+        self.sum_Xty = st.dsum_t(self.Xty)
+        self.sum_yty = st.dsum_t(self.yty)
 
 
 def factorize_groups(groups) -> tuple[np.ndarray, np.ndarray]:

@@ -117,7 +117,69 @@ def _T(a):
     return np.swapaxes(a, -1, -2)
 
 
-def evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: bool = False,
+# ---------------------------------------------------------------- group-last kernels
+# Arrays are (rows, cols, G): a stack of G tiny matrices stored entry-major, so a
+# batched product is a few contiguous multiply-adds over G (much faster than
+# np.matmul on (G, 2, 2) stacks).
+
+def _mm(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """(a, b, G) @ (b, c, G) -> (a, c, G); G may broadcast."""
+    out = A[:, 0, None, :] * B[None, 0, :, :]
+    for k in range(1, A.shape[1]):
+        out += A[:, k, None, :] * B[None, k, :, :]
+    return out
+
+
+def _mv(A: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(a, b, G) @ (b, G) -> (a, G)."""
+    out = A[:, 0, :] * v[0]
+    for k in range(1, A.shape[1]):
+        out += A[:, k, :] * v[k]
+    return out
+
+
+def _tt(A: np.ndarray) -> np.ndarray:
+    return A.transpose(1, 0, 2)
+
+
+def _inv_t(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse and log-det of SPD stacks in group-last layout (q, q, G)."""
+    q = M.shape[0]
+    if q == 1:
+        return 1.0 / M, np.log(M[0, 0])
+    if q == 2:
+        a, b, d = M[0, 0], M[0, 1], M[1, 1]
+        det = a * d - b * b
+        r = 1.0 / det
+        return np.array([[d * r, -b * r], [-b * r, a * r]]), np.log(det)
+    if q == 3:
+        a, b, c = M[0, 0], M[0, 1], M[0, 2]
+        d, e, f = M[1, 1], M[1, 2], M[2, 2]
+        A00 = d * f - e * e
+        A01 = c * e - b * f
+        A02 = b * e - c * d
+        A11 = a * f - c * c
+        A12 = b * c - a * e
+        A22 = a * d - b * b
+        det = a * A00 + b * A01 + c * A02
+        r = 1.0 / det
+        return (np.array([[A00, A01, A02], [A01, A11, A12], [A02, A12, A22]]) * r, np.log(det))
+    inv, ld = spd_inv_logdet(np.moveaxis(M, -1, 0))
+    return np.moveaxis(inv, 0, -1), ld
+
+
+def _gf(a: np.ndarray) -> np.ndarray:
+    """Group-last -> group-first (G, …) contiguous."""
+    return np.ascontiguousarray(np.moveaxis(a, -1, 0))
+
+
+def evaluate(*args, **kwargs) -> dict:
+    """Deviance (−2 log-likelihood) per data set; see :func:`_evaluate`."""
+    with np.errstate(all="ignore"):
+        return _evaluate(*args, **kwargs)
+
+
+def _evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: bool = False,
              sigma2: np.ndarray | None = None, beta: np.ndarray | None = None,
              keep: bool = False) -> dict:
     """Deviance (−2 log-likelihood) for each data set, optionally with gradient.
@@ -126,26 +188,31 @@ def evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: boo
     ----------
     Lam : (D, q, q) relative Cholesky factors, one per data set.
     sigma2 : if given (D,), the deviance is *not* profiled over σ² and the
-        gradient includes ∂/∂log σ² as its first entry (used for the
-        information matrix).
+        gradient includes ∂/∂log σ² (used for the information matrix).
     beta : if given (D, p) (only with ``sigma2``), β is held at this value
         instead of being profiled; the gradient then also has ``grad_beta``.
     keep : also return per-group intermediates (S_i, u_i, ...) for results.
     """
     D = stats.D
     n = stats.n_obs
-    p = stats.p
-    Lg = stats.per_group(Lam)  # (G|1, q, q)
-    T = _T(Lg) @ stats.ZtZ @ Lg
-    q = stats.q
-    M = T + np.eye(q)
-    Minv, logdetM = spd_inv_logdet(M)
-    S = Lg @ Minv @ _T(Lg)  # (G, q, q)
-    XtZS = stats.XtZ @ S  # (G, p, q)
-    A = stats.sum_XtX - stats.dsum(XtZS @ _T(stats.XtZ))
-    c = stats.dsum(stats.Xty - (XtZS @ stats.Zty[..., None])[..., 0])
-    Szy = (S @ stats.Zty[..., None])[..., 0]
-    yWy = stats.dsum(stats.yty - np.einsum("gi,gi->g", stats.Zty, Szy))
+    p, q = stats.p, stats.q
+    t = stats.t
+    Lt = np.moveaxis(np.asarray(Lam, dtype=float), 0, -1)  # (q, q, D)
+    Lg = stats.per_group_t(Lt)  # (q, q, G|1)
+    LgT = _tt(Lg)
+    M = _mm(LgT, _mm(t.ZtZ, Lg))
+    for j in range(q):
+        M[j, j] += 1.0
+    Minv, logdetM = _inv_t(M)
+    S = _mm(_mm(Lg, Minv), LgT)  # (q, q, G)
+    XtZS = _mm(t.XtZ, S)  # (p, q, G)
+    A_t = t.sum_XtX - stats.dsum_t(_mm(XtZS, t.ZtX))  # (p, p, D)
+    c_t = t.sum_Xty - stats.dsum_t(_mv(XtZS, t.Zty))  # (p, D)
+    Szy = _mv(S, t.Zty)
+    yWy = t.sum_yty - stats.dsum_t((t.Zty * Szy).sum(0))  # (D,)
+    A = np.moveaxis(A_t, -1, 0)
+    A = 0.5 * (A + _T(A))
+    c = np.moveaxis(c_t, -1, 0)
     Ainv, logdetA = spd_inv_logdet(A)
     beta_hat = (Ainv @ c[..., None])[..., 0]
     if beta is None:
@@ -155,7 +222,7 @@ def evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: boo
         beta = np.asarray(beta, dtype=float).reshape(D, p)
         r2 = yWy - 2 * np.einsum("di,di->d", beta, c) + np.einsum("di,dij,dj->d", beta, A, beta)
     r2 = np.maximum(r2, 1e-300)
-    sld = stats.dsum(logdetM)
+    sld = stats.dsum_t(logdetM)
     nu = n - p if reml else n
     if sigma2 is None:
         dev = nu * (1.0 + np.log(2 * np.pi * r2 / nu)) + sld
@@ -163,22 +230,26 @@ def evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: boo
         dev = nu * (LOG2PI + np.log(sigma2)) + sld + r2 / sigma2
     if reml:
         dev = dev + logdetA
-    out = {"dev": dev, "beta": beta, "c": c, "yWy": yWy, "r2": r2, "A": A, "Ainv": Ainv, "nu": nu, "logdetA": logdetA}
+    out = {"dev": dev, "beta": beta, "c": c, "yWy": yWy, "r2": r2, "A": A, "Ainv": Ainv, "nu": nu,
+           "logdetA": logdetA}
     if not (grad or keep):
         return out
-    bg = stats.per_group(beta)
-    Zte = stats.Zty - (_T(stats.XtZ) @ bg[..., None])[..., 0]  # (G, q)
-    ZtZS = stats.ZtZ @ S
-    u = Zte - (ZtZS @ Zte[..., None])[..., 0]  # Z'V^-1 e
-    K = _T(stats.XtZ) - ZtZS @ _T(stats.XtZ)  # (G, q, p) Z'V^-1 X
-    out.update(S=S, Zte=Zte, u=u, K=K, XtZS=XtZS)
+    bg = stats.per_group_t(beta.T)  # (p, G|1)
+    Zte = t.Zty - _mv(t.ZtX, bg)  # (q, G)
+    ZtZS = _mm(t.ZtZ, S)
+    u = Zte - _mv(ZtZS, Zte)  # Z'V^-1 e
+    K = t.ZtX - _mm(ZtZS, t.ZtX)  # (q, p, G)  Z'V^-1 X
+    if keep:
+        out.update(S=_gf(S), Zte=_gf(Zte), u=_gf(u), K=_gf(K), XtZS=_gf(XtZS))
     if grad:
         cc = nu / r2 if sigma2 is None else 1.0 / sigma2
-        ZWZ = stats.ZtZ - ZtZS @ stats.ZtZ
-        gpsi = stats.dsum(ZWZ) - cc[:, None, None] * stats.dsum(u[:, :, None] * u[:, None, :])
+        gpsi_t = t.sum_ZtZ - stats.dsum_t(_mm(ZtZS, t.ZtZ)) \
+            - cc * stats.dsum_t(u[:, None, :] * u[None, :, :])
         if reml:
-            KA = K @ stats.per_group(Ainv)
-            gpsi = gpsi - stats.dsum(KA @ _T(K))
+            Ainv_g = stats.per_group_t(np.moveaxis(Ainv, 0, -1))
+            KA = _mm(K, Ainv_g)
+            gpsi_t = gpsi_t - stats.dsum_t(_mm(KA, _tt(K)))
+        gpsi = np.moveaxis(gpsi_t, -1, 0)
         gpsi = 0.5 * (gpsi + _T(gpsi))
         out["grad_psi"] = gpsi
         out["grad_lambda"] = 2.0 * gpsi @ Lam

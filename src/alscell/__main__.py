@@ -1,0 +1,5 @@
+"""``python -m alscell`` runs the console script."""
+
+from alscell.cli import main
+
+main()

@@ -1,0 +1,284 @@
+"""Many independent LMM fits at once (e.g. a batch of simulated trials).
+
+All data sets' per-group statistics are stacked in one :class:`GroupStats`
+(groups sorted by data set), and one damped-Newton optimiser
+(:func:`~alscell.analysis.lmm.optim.newton_batch`) updates every data set's
+Λ simultaneously — no Python loop per data set.  Data sets that do not
+converge in the vectorised pass are refitted one by one with
+:func:`fit_lmm` (multiple starts + fallback) and flagged in ``refitted``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .design import GroupStats, build_stats, build_stats_shared_design, factorize_groups
+from .fit import fit_lmm
+from .likelihood import Structure, evaluate
+from .optim import moment_start, newton_batch, normalize_lambda
+
+__all__ = ["fit_lmm_batch", "LMMBatchResult"]
+
+
+def _T(a):
+    return np.swapaxes(a, -1, -2)
+
+
+@dataclass
+class LMMBatchResult:
+    """Arrays over data sets (first axis D)."""
+
+    fe_names: list
+    re_names: list
+    fe_params: np.ndarray  # (D, p)
+    bse: np.ndarray  # (D, p)
+    df: np.ndarray  # (D, p)
+    cov_params: np.ndarray  # (D, p, p) of cov_type
+    scale: np.ndarray  # (D,)
+    cov_re: np.ndarray  # (D, q, q) outcome units (zero rows/cols for dropped terms)
+    llf: np.ndarray  # (D,)
+    converged: np.ndarray  # (D,)
+    n_iter: np.ndarray  # (D,)
+    refitted: np.ndarray  # (D,) bool — needed the one-by-one path
+    fallback: list  # (D,) None or description
+    reml: bool
+    cov_type: str
+    df_method: str
+    lambdas: np.ndarray  # (D, q, q)
+    _stats: GroupStats = field(repr=False, default=None)
+    _results: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def D(self) -> int:
+        return self.fe_params.shape[0]
+
+    @property
+    def tvalues(self) -> np.ndarray:
+        return self.fe_params / self.bse
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        t = np.abs(self.tvalues)
+        return np.where(np.isinf(self.df), 2 * sps.norm.sf(t), 2 * sps.t.sf(t, np.where(np.isinf(self.df), 1, self.df)))
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        """(D, p, 2) lower/upper."""
+        qv = np.where(np.isinf(self.df), sps.norm.ppf(1 - alpha / 2),
+                      sps.t.ppf(1 - alpha / 2, np.where(np.isinf(self.df), 1, self.df)))
+        return np.stack([self.fe_params - qv * self.bse, self.fe_params + qv * self.bse], axis=-1)
+
+    def frame(self) -> pd.DataFrame:
+        """Long table: one row per (data set, coefficient)."""
+        D, p = self.fe_params.shape
+        ci = self.conf_int()
+        return pd.DataFrame({
+            "dataset": np.repeat(np.arange(D), p), "term": np.tile(self.fe_names, D),
+            "coef": self.fe_params.ravel(), "se": self.bse.ravel(), "df": self.df.ravel(),
+            "p": self.pvalues.ravel(), "lower": ci[..., 0].ravel(), "upper": ci[..., 1].ravel(),
+            "converged": np.repeat(self.converged, p)})
+
+    def result(self, d: int, **kw):
+        """Full :class:`LMMResult` of data set ``d`` (warm-started, so cheap)."""
+        if d not in self._results:
+            st = self._stats.dataset(d)
+            kw.setdefault("cov_type", self.cov_type)
+            kw.setdefault("df_method", self.df_method)
+            self._results[d] = fit_lmm(None, None, None, None, reml=self.reml, fe_names=self.fe_names,
+                                       re_names=self.re_names, start=self.lambdas[d], _stats=st, **kw)
+        return self._results[d]
+
+    def results(self, **kw) -> list:
+        return [self.result(d, **kw) for d in range(self.D)]
+
+
+def _stack_lists(Ys, Xs, Zs, gs):
+    D = len(Ys)
+    ys, xs, zs, keys, lab = [], [], [], [], []
+    for d in range(D):
+        y = np.asarray(Ys[d], dtype=float).ravel()
+        n = len(y)
+        X = Xs[d] if isinstance(Xs, (list, tuple)) else Xs
+        Z = Zs[d] if isinstance(Zs, (list, tuple)) else Zs
+        g = gs[d] if isinstance(gs, (list, tuple)) else gs
+        X = np.asarray(X, dtype=float).reshape(n, -1)
+        Z = np.asarray(Z, dtype=float).reshape(n, -1)
+        ys.append(y), xs.append(X), zs.append(Z), keys.append(np.asarray(g))
+    # factorise group labels within each data set, vectorised over the stacked data
+    ds_id = np.repeat(np.arange(D), [len(y) for y in ys])
+    gcodes, glabels = factorize_groups(np.concatenate(keys))
+    key = ds_id.astype(np.int64) * (len(glabels) + 1) + gcodes
+    ukey, codes = np.unique(key, return_inverse=True)
+    ds_of_group = ukey // (len(glabels) + 1)
+    grp = glabels[ukey % (len(glabels) + 1)]
+    offsets = np.searchsorted(ds_of_group, np.arange(D + 1))
+    labels = [grp[offsets[d]:offsets[d + 1]] for d in range(D)]
+    st = build_stats(np.concatenate(ys), np.concatenate(xs), np.concatenate(zs), codes.ravel(),
+                     n_groups=len(ukey), ds_of_group=ds_of_group, labels=labels)
+    return st
+
+
+def _batch_hessian(stats, structure, Lam, reml, beta, sigma2):
+    """Vectorised Hessian of the non-profiled deviance in (β, log σ², θ): (D, m, m)."""
+    D, p, k = stats.D, stats.p, structure.k
+    theta = structure.from_lambda(Lam)
+
+    def grad(logs2, th):
+        out = evaluate(stats, structure.to_lambda(th), reml, grad=True, sigma2=np.exp(logs2), beta=beta)
+        return np.concatenate([out["grad_beta"], out["grad_logsigma2"][:, None],
+                               structure.from_lambda(out["grad_lambda"])], axis=1), out["A"]
+
+    m = p + 1 + k
+    H = np.zeros((D, m, m))
+    ls2 = np.log(sigma2)
+    cols = []
+    gp, A = grad(ls2 + 1e-5, theta)
+    gm, _ = grad(ls2 - 1e-5, theta)
+    cols.append((gp - gm) / 2e-5)
+    sc = np.maximum(np.abs(theta).max(1), 1e-3)
+    for j in range(k):
+        h = 1e-5 * np.maximum(np.abs(theta[:, j]), 1e-2 * sc)
+        tp, tm = theta.copy(), theta.copy()
+        tp[:, j] += h
+        tm[:, j] -= h
+        cols.append((grad(ls2, tp)[0] - grad(ls2, tm)[0]) / (2 * h[:, None]))
+    Cm = np.stack(cols, axis=2)  # (D, m, 1+k)
+    H[:, :, p:] = Cm
+    H[:, p:, :p] = _T(Cm[:, :p])
+    H[:, :p, :p] = 2 * A / sigma2[:, None, None]
+    return 0.5 * (H + _T(H))
+
+
+def _pinv_sym(H):
+    H = np.where(np.isfinite(H).all(axis=(1, 2), keepdims=True), H, np.nan)
+    ok = np.isfinite(H).all(axis=(1, 2))
+    H = np.where(ok[:, None, None], H, np.eye(H.shape[-1]))
+    w, V = np.linalg.eigh(H)
+    tol = 1e-10 * np.maximum(np.abs(w).max(-1, keepdims=True), 1e-300)
+    winv = np.where(w > tol, 1.0 / np.where(w > tol, w, 1.0), 0.0)
+    return np.where(ok[:, None, None], (V * winv[:, None, :]) @ _T(V), np.nan)
+
+
+def fit_lmm_batch(Y, X, Z, groups, *, reml: bool = True, fe_names=None, re_names=None,
+                  cov_type: str = "model", df_method: str = "satterthwaite", start=None,
+                  maxiter: int = 50, tol: float = 1e-9, refit_failures: bool = True) -> LMMBatchResult:
+    """Fit the same model to many independent data sets.
+
+    Inputs (either form):
+
+    * shared design: ``Y`` (D, n) array with ``X`` (n, p), ``Z`` (n, q), ``groups`` (n,)
+      common to all data sets (the design cross-products are computed once);
+    * lists: ``Y`` a list of D outcome vectors; ``X``, ``Z``, ``groups`` each a
+      list of per-data-set arrays or a single array shared by all.
+
+    ``start``: (q, q) Λ or (D, q, q) warm starts (e.g. ``previous.lambdas``).
+    Returns :class:`LMMBatchResult`; ``.result(d)`` gives a full
+    :class:`LMMResult` for one data set.
+    """
+    if isinstance(Y, np.ndarray) and Y.ndim == 2 and not isinstance(X, (list, tuple)) and np.ndim(X) <= 2 \
+            and not isinstance(groups, (list, tuple)) and np.ndim(groups) == 1:
+        codes, labels = factorize_groups(groups)
+        stats = build_stats_shared_design(Y, X, Z, codes, labels=labels)
+    else:
+        if isinstance(Y, np.ndarray) and Y.ndim == 2:
+            Y = list(Y)
+        if isinstance(X, np.ndarray) and X.ndim == 3:
+            X = list(X)
+        if isinstance(Z, np.ndarray) and Z.ndim == 3:
+            Z = list(Z)
+        if isinstance(groups, np.ndarray) and groups.ndim == 2:
+            groups = list(groups)
+        stats = _stack_lists(list(Y), X, Z, groups)
+    D, p, q = stats.D, stats.p, stats.q
+    fe_names = list(fe_names) if fe_names is not None else [f"x{j}" for j in range(p)]
+    re_names = list(re_names) if re_names is not None else [f"z{j}" for j in range(q)]
+    structure = Structure.unstructured(q)
+    if start is not None:
+        s = np.asarray(start, dtype=float)
+        theta0 = structure.from_lambda(np.broadcast_to(s, (D, q, q)))
+    else:
+        theta0 = moment_start(stats, structure)
+    nt = newton_batch(stats, structure, reml, theta0, maxiter=maxiter, tol=tol)
+    Lam = normalize_lambda(structure.to_lambda(nt["theta"]))
+    conv = nt["converged"].copy()
+    ev = evaluate(stats, Lam, reml, keep=True)
+    beta = ev["beta"]
+    scale = ev["r2"] / ev["nu"]
+    Ainv = ev["Ainv"]
+    cov_exp = scale[:, None, None] * Ainv
+    n_groups = stats.n_groups.astype(float)
+    if cov_type == "expected":
+        cov = cov_exp
+    elif cov_type == "robust":
+        bg = stats.per_group(beta)
+        Xte = stats.Xty - (stats.XtX @ bg[..., None])[..., 0]
+        gi = Xte - (ev["XtZS"] @ ev["Zte"][..., None])[..., 0]
+        meat = stats.dsum(gi[:, :, None] * gi[:, None, :])
+        cov = (n_groups / np.maximum(n_groups - 1, 1))[:, None, None] * Ainv @ meat @ Ainv
+    elif cov_type == "model":
+        cov = None
+    else:
+        raise ValueError("cov_type must be 'model', 'expected' or 'robust'")
+    need_H = cov_type == "model" or (df_method == "satterthwaite" and cov_type != "robust")
+    if need_H:
+        H = _batch_hessian(stats, structure, Lam, reml, beta, scale)
+        if cov is None:
+            cov = 2 * _pinv_sym(H)[:, :p, :p]
+    bse = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
+    df_resid = stats.n_obs - p
+    if df_method == "none":
+        df = np.full((D, p), np.inf)
+    elif df_method == "residual":
+        df = np.repeat(df_resid[:, None], p, 1)
+    elif cov_type == "robust":
+        df = np.repeat(np.maximum(n_groups - 1, 1)[:, None], p, 1)
+    else:
+        Cphi = 2 * _pinv_sym(H[:, p:, p:])
+        dpsi = structure.dpsi(Lam)  # (D, k, q, q)
+        K = ev["K"]
+        J = stats.dsum(np.einsum("gap,gkab,gbr->gkpr", K, stats.per_group(dpsi), K, optimize=True))
+        Ad = np.diagonal(Ainv, axis1=1, axis2=2)  # (D, p)
+        v = scale[:, None] * Ad
+        # ∂v_j/∂θ_k = σ² (A⁻¹ J_k A⁻¹)_jj
+        dth = scale[:, None, None] * np.einsum("djp,dkpr,drj->djk", Ainv, J, Ainv)
+        grad = np.concatenate([v[..., None], dth], axis=2)  # (D, p, 1+k)
+        den = np.einsum("dji,dil,djl->dj", grad, Cphi, grad)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df = 2 * v**2 / den
+        df = np.clip(np.where(np.isfinite(df), df, df_resid[:, None]), 1.0, df_resid[:, None])
+    psi = Lam @ _T(Lam)
+    out = LMMBatchResult(
+        fe_names=fe_names, re_names=re_names, fe_params=beta, bse=bse, df=df, cov_params=cov,
+        scale=scale, cov_re=scale[:, None, None] * psi, llf=-0.5 * ev["dev"], converged=conv,
+        n_iter=nt["n_iter"], refitted=np.zeros(D, dtype=bool), fallback=[None] * D, reml=reml,
+        cov_type=cov_type, df_method=df_method, lambdas=Lam, _stats=stats)
+    if refit_failures and not conv.all():
+        import warnings as _w
+
+        for d in np.flatnonzero(~conv):  # rare: one-by-one with restarts and fallback
+            with _w.catch_warnings(record=True) as rec:
+                _w.simplefilter("always")
+                r = fit_lmm(None, None, None, None, reml=reml, fe_names=fe_names, re_names=re_names,
+                            cov_type=cov_type, df_method=df_method, _stats=stats.dataset(d))
+            for w in rec:
+                _w.warn(f"data set {d}: {w.message}", w.category, stacklevel=2)
+            out._results[d] = r
+            out.refitted[d] = True
+            out.converged[d] = r.converged
+            out.fallback[d] = r.fallback
+            out.fe_params[d] = r.fe_params.values
+            out.bse[d] = r.bse.values
+            out.df[d] = r.df.values
+            out.cov_params[d] = r.cov_params().values
+            out.scale[d] = r.scale
+            out.llf[d] = r.llf
+            cr = np.zeros((q, q))
+            cr[np.ix_(r.re_cols, r.re_cols)] = r.cov_re.values
+            out.cov_re[d] = cr
+            Lf = np.zeros((q, q))
+            Lf[np.ix_(r.re_cols, r.re_cols)] = r.lambda_
+            out.lambdas[d] = Lf
+    return out

@@ -1,0 +1,271 @@
+"""Result object of a linear mixed model fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .inference import satterthwaite_df
+
+__all__ = ["LMMResult", "LMMSummary"]
+
+
+@dataclass
+class LMMSummary:
+    """Readable summary: ``str(summary)`` for text, ``.fe`` / ``.re`` / ``.info`` as tables."""
+
+    info: pd.Series
+    fe: pd.DataFrame
+    re: pd.DataFrame
+    notes: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        w = 72
+        lines = ["Linear mixed model (alscell.analysis.lmm)".center(w), "=" * w]
+        items = list(self.info.items())
+        for a, b in zip(items[0::2], items[1::2] + [("", "")] * (len(items) % 2)):
+            left = f"{a[0]}: {a[1]}"
+            right = f"{b[0]}: {b[1]}" if b[0] else ""
+            lines.append(f"{left:<36}{right}")
+        lines.append("-" * w)
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            lines.append(self.fe.to_string(float_format=lambda v: f"{v:.4g}"))
+            lines.append("-" * w)
+            lines.append("Random effects (outcome units):")
+            lines.append(self.re.to_string(float_format=lambda v: f"{v:.4g}"))
+        lines.append("=" * w)
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+class LMMResult:
+    """Fitted Gaussian linear mixed model.
+
+    Attributes follow statsmodels/lifelines naming: ``fe_params``, ``bse``,
+    ``tvalues``, ``pvalues``, ``df``, ``cov_re``, ``scale``, ``llf``, ``aic``,
+    ``bic``, ``random_effects``, ``random_effects_cov``, ``converged``,
+    ``n_iter``, ``fallback``, ``convergence`` (a dict report).
+    """
+
+    def __init__(self, *, fit: dict, fe_names, re_names, re_cols, re_names_requested, labels,
+                 reml: bool, cov_type: str, df_method: str, n_obs: int, structure, Lam: np.ndarray,
+                 converged: bool, n_iter: int, convergence: dict, fallback: str | None,
+                 alpha: float = 0.05):
+        self._fit = fit
+        self.fe_names = list(fe_names)
+        self.re_names = list(re_names)
+        self.re_names_requested = list(re_names_requested)
+        self.re_cols = np.asarray(re_cols, dtype=int)
+        self.group_labels = np.asarray(labels)
+        self.reml = bool(reml)
+        self.cov_type = cov_type
+        self.df_method = df_method
+        self.nobs = int(n_obs)
+        self.n_groups = len(self.group_labels)
+        self.structure = structure
+        self.lambda_ = np.asarray(Lam)
+        self.theta = structure.from_lambda(self.lambda_[None])[0]
+        self.converged = bool(converged)
+        self.n_iter = int(n_iter)
+        self.convergence = convergence
+        self.fallback = fallback
+        p = len(self.fe_names)
+        self.k_fe = p
+        self.k_re = structure.k
+        self.scale = float(fit["scale"])
+        self.fe_params = pd.Series(fit["beta"], index=self.fe_names, name="coef")
+        self.cov_params_model = pd.DataFrame(fit["cov_model"], index=self.fe_names, columns=self.fe_names)
+        self.cov_params_expected = pd.DataFrame(fit["cov_expected"], index=self.fe_names, columns=self.fe_names)
+        self.cov_params_robust = pd.DataFrame(fit["cov_robust"], index=self.fe_names, columns=self.fe_names)
+        psi = self.lambda_ @ self.lambda_.T
+        self.cov_re = pd.DataFrame(self.scale * psi, index=self.re_names, columns=self.re_names)
+        self.cov_re_relative = psi
+        self.llf = -0.5 * float(fit["dev"])
+        n_par = p + self.k_re + 1
+        self.df_modelwc = n_par
+        self.aic = -2 * self.llf + 2 * n_par
+        self.bic = -2 * self.llf + np.log(self.nobs) * n_par
+        self.random_effects = pd.DataFrame(fit["blup"], index=pd.Index(self.group_labels, name="group"),
+                                           columns=self.re_names)
+        self.random_effects_cov = self.scale * fit["S"]
+        eig = np.linalg.eigvalsh(psi) if len(psi) else np.array([1.0])
+        self.singular = bool(eig.min() <= 1e-8 * max(eig.max(), 1e-300)) if len(psi) else False
+        self.df_resid = float(self.nobs - p)
+        self.df = pd.Series(self._df_for(np.eye(p)), index=self.fe_names, name="df")
+        self.bse = pd.Series(np.sqrt(np.clip(np.diag(self.cov_params().values), 0, None)),
+                             index=self.fe_names, name="se")
+        self.tvalues = (self.fe_params / self.bse).rename("t")
+        self.pvalues = pd.Series(self._p(self.tvalues.values, self.df.values), index=self.fe_names, name="p")
+
+    # ------------------------------------------------------------------ inference
+    def cov_params(self, cov_type: str | None = None) -> pd.DataFrame:
+        """Covariance of β̂ of the chosen type ("model", "expected", "robust")."""
+        ct = cov_type or self.cov_type
+        return {"model": self.cov_params_model, "expected": self.cov_params_expected,
+                "robust": self.cov_params_robust}[ct]
+
+    def _df_for(self, L: np.ndarray) -> np.ndarray:
+        L = np.atleast_2d(L)
+        m = L.shape[0]
+        if self.df_method == "none":
+            return np.full(m, np.inf)
+        if self.df_method == "residual":
+            return np.full(m, self.df_resid)
+        if self.cov_type == "robust":  # cluster-robust: G − 1
+            return np.full(m, max(self.n_groups - 1.0, 1.0))
+        f = self._fit
+        return satterthwaite_df(L, self.scale, f["Ainv"], f["J"], f.get("C_phi"), self.df_resid)
+
+    @staticmethod
+    def _p(t, df):
+        t = np.asarray(t, dtype=float)
+        df = np.asarray(df, dtype=float)
+        return np.where(np.isinf(df), 2 * sps.norm.sf(np.abs(t)), 2 * sps.t.sf(np.abs(t), np.where(np.isinf(df), 1, df)))
+
+    @staticmethod
+    def _q(alpha, df):
+        df = np.asarray(df, dtype=float)
+        return np.where(np.isinf(df), sps.norm.ppf(1 - alpha / 2), sps.t.ppf(1 - alpha / 2, np.where(np.isinf(df), 1, df)))
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals using the per-coefficient df."""
+        qv = self._q(alpha, self.df.values)
+        lo = self.fe_params.values - qv * self.bse.values
+        hi = self.fe_params.values + qv * self.bse.values
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.fe_names)
+
+    def contrast(self, L, alpha: float = 0.05, cov_type: str | None = None) -> pd.DataFrame:
+        """Estimate, SE, df, t, p and CI for each row of L (a p-vector or m×p matrix,
+        or a dict {fe_name: weight})."""
+        if isinstance(L, dict):
+            L = np.array([[float(L.get(nm, 0.0)) for nm in self.fe_names]])
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if L.shape[1] != self.k_fe:
+            raise ValueError(f"contrast needs {self.k_fe} columns")
+        est = L @ self.fe_params.values
+        cov = self.cov_params(cov_type).values
+        se = np.sqrt(np.clip(np.einsum("mi,ij,mj->m", L, cov, L), 0, None))
+        df = self._df_for(L)
+        t = est / se
+        qv = self._q(alpha, df)
+        return pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": self._p(t, df),
+                             "lower": est - qv * se, "upper": est + qv * se})
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, X_new, Z_new=None, groups_new=None, interval: str = "confidence",
+                alpha: float = 0.05) -> pd.DataFrame:
+        """Predictions with confidence or prediction intervals (normal quantiles).
+
+        * population level (no group, or an unknown group): mean = xβ̂,
+          confidence variance xᵀCov(β̂)x; the prediction interval adds
+          zᵀ cov_re z (if ``Z_new`` given) and σ².
+        * patient level (known group, needs ``Z_new``): mean = xβ̂ + z b̂ᵢ; the
+          confidence variance of the patient's true mean is
+          (x − XᵢᵀZᵢSᵢz)ᵀCov(β̂)(x − …) + σ² zᵀSᵢz (BLUP prediction error,
+          which is uncorrelated with β̂ − β); the prediction interval adds σ².
+
+        ``Z_new`` may have the columns of the fitted or of the requested
+        random-effects design (a fallback drops columns; they are ignored).
+        """
+        if interval not in ("confidence", "prediction"):
+            raise ValueError("interval must be 'confidence' or 'prediction'")
+        X_new = np.atleast_2d(np.asarray(X_new, dtype=float))
+        if X_new.shape[1] != self.k_fe and X_new.shape[0] == self.k_fe and X_new.shape[1] == 1:
+            X_new = X_new.T
+        m = X_new.shape[0]
+        beta = self.fe_params.values
+        cov = self.cov_params().values
+        mean = X_new @ beta
+        if Z_new is not None:
+            Z_new = np.asarray(Z_new, dtype=float)
+            if Z_new.ndim == 1:
+                Z_new = Z_new[:, None] if len(self.re_names) == 1 or Z_new.shape[0] == m else Z_new[None]
+            if Z_new.shape[1] == len(self.re_names_requested) and Z_new.shape[1] != len(self.re_names):
+                Z_new = Z_new[:, self.re_cols]
+            if Z_new.shape[1] != len(self.re_names):
+                raise ValueError(f"Z_new must have {len(self.re_names)} columns")
+        idx = np.full(m, -1)
+        if groups_new is not None:
+            if Z_new is None:
+                raise ValueError("patient-level predictions need Z_new")
+            gnew = np.asarray(groups_new)
+            if gnew.ndim == 0:
+                gnew = np.repeat(gnew, m)
+            idx = pd.Index(self.group_labels).get_indexer(gnew)
+        known = idx >= 0
+        xa = X_new.copy()
+        var = np.zeros(m)
+        if known.any():
+            ii = idx[known]
+            z = Z_new[known]
+            b = self.random_effects.values[ii]
+            mean[known] += np.einsum("mi,mi->m", z, b)
+            XtZS = self._fit["XtZS"][ii]  # (mk, p, q)
+            xa[known] = X_new[known] - (XtZS @ z[..., None])[..., 0]
+            var[known] += self.scale * np.einsum("mi,mij,mj->m", z, self._fit["S"][ii], z)
+        var += np.einsum("mi,ij,mj->m", xa, cov, xa)
+        if interval == "prediction":
+            var += self.scale
+            unk = ~known
+            if Z_new is not None and unk.any():
+                z = Z_new[unk]
+                var[unk] += np.einsum("mi,ij,mj->m", z, self.cov_re.values, z)
+        se = np.sqrt(np.clip(var, 0, None))
+        zq = sps.norm.ppf(1 - alpha / 2)
+        return pd.DataFrame({"mean": mean, "se": se, "lower": mean - zq * se, "upper": mean + zq * se,
+                             "patient_level": known})
+
+    # ------------------------------------------------------------------ reporting
+    def coef_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        ci = self.conf_int(alpha)
+        return pd.DataFrame({"coef": self.fe_params, "se": self.bse, "df": self.df, "t": self.tvalues,
+                             "p": self.pvalues, "lower": ci["lower"], "upper": ci["upper"]})
+
+    def summary(self, alpha: float = 0.05) -> LMMSummary:
+        info = pd.Series({
+            "method": "REML" if self.reml else "ML",
+            "observations": self.nobs,
+            "groups": self.n_groups,
+            "random effects": self.structure.describe(self.re_names),
+            "log-likelihood": round(self.llf, 4),
+            "scale (σ²)": round(self.scale, 6),
+            "AIC": round(self.aic, 3),
+            "BIC": round(self.bic, 3),
+            "cov_type": self.cov_type,
+            "df method": self.df_method if self.cov_type != "robust" or self.df_method in ("none", "residual")
+            else "G-1 (cluster)",
+            "converged": self.converged,
+            "iterations": self.n_iter,
+        })
+        sd = np.sqrt(np.clip(np.diag(self.cov_re.values), 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = self.cov_re.values / np.outer(sd, sd)
+        re = pd.DataFrame({"variance": np.diag(self.cov_re.values), "sd": sd}, index=self.re_names)
+        for j, nm in enumerate(self.re_names):
+            if j:
+                re[f"corr:{nm}"] = [corr[i, j] if i < j else np.nan for i in range(len(self.re_names))]
+        re.loc["Residual"] = [self.scale, np.sqrt(self.scale)] + [np.nan] * (re.shape[1] - 2)
+        notes = []
+        if self.fallback:
+            notes.append(f"FALLBACK: {self.fallback}")
+        if self.singular:
+            notes.append("Boundary (singular) fit: a random-effect variance/correlation is at its limit.")
+        if not self.converged:
+            notes.append("WARNING: the optimiser did not converge; see .convergence.")
+        return LMMSummary(info=info, fe=self.coef_table(alpha), re=re, notes=notes)
+
+    def __repr__(self) -> str:
+        return (f"<LMMResult {'REML' if self.reml else 'ML'} n={self.nobs} groups={self.n_groups} "
+                f"re={self.re_names} llf={self.llf:.4f} converged={self.converged}"
+                f"{' fallback' if self.fallback else ''}>")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fe_params": self.fe_params.to_dict(), "bse": self.bse.to_dict(),
+                "cov_re": self.cov_re.values.tolist(), "scale": self.scale, "llf": self.llf,
+                "converged": self.converged, "fallback": self.fallback}

@@ -1,0 +1,50 @@
+"""Hypothesis tests of the cell parsers: accept exactly the canonical spellings, never crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alscell.io.parsing import parse_bool, parse_date, parse_float, parse_int
+
+
+@given(st.lists(st.text(max_size=12), max_size=30))
+def test_parsers_never_crash_and_flag_only_present_cells(cells):
+    s = pd.Series(cells, dtype=object)
+    for parse in (parse_date, parse_int, parse_float, parse_bool):
+        values, bad = parse(s)
+        assert len(values) == len(s) == len(bad)
+        assert not bad[(s == "").to_numpy()].any()  # empty = missing, never malformed
+
+
+@given(st.lists(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)), min_size=1, max_size=20))
+def test_iso_dates_parse_exactly(dates):
+    values, bad = parse_date(pd.Series([d.isoformat() for d in dates]))
+    assert not bad.any()
+    assert [v.date() for v in values] == dates
+
+
+@given(st.lists(st.integers(-10**8, 10**8), min_size=1, max_size=20))
+def test_integers_parse_exactly(ints):
+    values, bad = parse_int(pd.Series([str(i) for i in ints]))
+    assert not bad.any() and values.tolist() == ints
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+def test_floats_round_trip_through_repr(xs):
+    values, bad = parse_float(pd.Series([repr(x) for x in xs]))
+    assert not bad.any() and values.tolist() == xs
+
+
+def test_malformed_cells_are_flagged():
+    _, bad = parse_int(pd.Series(["1.5", "x", "3", " 3"]))
+    assert bad.tolist() == [True, True, False, True]
+    _, bad = parse_date(pd.Series(["2020-02-30", "2020-1-1", "01/02/2020", "2020-02-29"]))
+    assert bad.tolist() == [True, True, True, False]
+    _, bad = parse_float(pd.Series(["nan", "inf", "1e8", "abc"]))
+    assert bad.tolist() == [True, True, False, True]
+    _, bad = parse_bool(pd.Series(["True", "yes", "true", "false"]))
+    assert bad.tolist() == [True, True, False, False]
