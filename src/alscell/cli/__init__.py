@@ -22,17 +22,26 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
     """alscell command line."""
 
 
-def _register() -> None:
-    # Imported here so that `alscell --help` stays fast and a broken optional module names itself.
-    from alscell.cli import data_commands
+# Command modules: each ``alscell.cli.<name>`` exposes ``register(app)``.  A module not yet written is
+# skipped; an existing module that fails to import is a real error and surfaces.
+COMMAND_MODULES = ("data_commands", "simulate", "effect", "forecast", "report", "demo")
 
-    data_commands.register(app)
-    try:
-        from alscell.cli import simulate as simulate_cli
-    except ImportError:  # pragma: no cover - module added by the simulator work
-        simulate_cli = None
-    if simulate_cli is not None:
-        app.add_typer(simulate_cli.app, name="simulate", help="Simulate virtual ALS patients and trials.")
+
+def _register() -> None:
+    import importlib
+    import importlib.util
+
+    if getattr(app, "_alscell_registered", False):
+        return
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(f"alscell.cli.{name}") is None:
+            continue
+        module = importlib.import_module(f"alscell.cli.{name}")
+        if hasattr(module, "register"):
+            module.register(app)
+        else:  # a command group given as its own Typer app
+            app.add_typer(module.app, name=name)
+    app._alscell_registered = True  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> None:
