@@ -39,7 +39,10 @@ def complete_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Add any canonical column missing from ``frame`` (all missing, right dtype); canonical order first."""
     for col in TABLES[name]:
         if col not in frame.columns:
-            frame[col] = pd.Series(index=frame.index, dtype=_EMPTY[kind_of(col)])
+            kind = kind_of(col)
+            # Text columns hold None for missing (not NaN), as the parsers produce.
+            frame[col] = (pd.Series([None] * len(frame), index=frame.index, dtype=object) if kind == "text"
+                          else pd.Series(index=frame.index, dtype=_EMPTY[kind]))
     extra = sorted(c for c in frame.columns if c.startswith("x_"))
     return frame[list(TABLES[name]) + extra]
 
