@@ -99,3 +99,14 @@ def test_bad_usage_is_exit_2_with_one_sentence(tmp_path):
 def test_default_database_in_working_directory(example_dir, tmp_path):
     assert run("import", str(example_dir), cwd=tmp_path).returncode == 0
     assert (tmp_path / "alscell.db").exists()
+
+
+def test_export_deidentified(example_dir, tmp_path):
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run("import", str(example_dir), "--db", db).returncode == 0
+    result = run("export", str(tmp_path / "anon"), "--db", db, "--deidentify")
+    assert result.returncode == 0, result.stderr
+    assert "ALS-001" not in (tmp_path / "anon" / "patients.csv").read_text()
+    assert run("import", str(tmp_path / "anon"), "--db", f"sqlite:///{tmp_path / 'r2.db'}").returncode == 0
+    result = run("export", str(tmp_path / "x"), "--db", db, "--format", "sdtm")
+    assert result.returncode == 2 and "not supported yet" in result.stderr

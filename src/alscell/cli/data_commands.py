@@ -39,7 +39,8 @@ def export_cmd(
     folder: Path = typer.Argument(..., help="Folder to write."),
     db: str | None = DbOption,
     fmt: str = typer.Option("canonical", "--format", help="Output format: " + ", ".join(EXPORT_FORMATS) + "."),
-    deidentify: bool = typer.Option(False, "--deidentify", help="Replace patient ids and shift dates per patient."),
+    deidentify: bool = typer.Option(
+        False, "--deidentify", help="Pseudonymous ids, dates shifted per patient, ages > 89 top-coded, x_ columns dropped."),
 ) -> None:
     """Write the registry as a canonical folder."""
     from alscell.io.writer import write_folder
@@ -47,12 +48,14 @@ def export_cmd(
 
     if fmt not in EXPORT_FORMATS:
         fail(f"--format {fmt!r} is not supported yet; supported: {', '.join(EXPORT_FORMATS)}")
-    if deidentify:
-        fail("--deidentify is not supported yet")
     try:
         tables = load_source(db=resolve_db_url(db))
     except ValueError as exc:
         fail(str(exc))
+    if deidentify:
+        from alscell.io.deidentify import deidentify as deidentify_tables
+
+        tables = deidentify_tables(tables)
     write_folder(tables, folder)
     stdout.print(f"exported {sum(len(t) for t in tables.values())} rows to {folder}", markup=False)
 
