@@ -1,0 +1,383 @@
+"""Treatment-effect estimators: one call, one :class:`~alscell.analysis.estimate.Estimate`.
+
+Estimand (spec/cli.md, ``alscell effect``): the average change in the outcome's slope (per month) after
+the first active treatment against the expected natural history; positive = benefit.  For measures where
+lower is better (FSS, ALSAQ, NfL, cytokines; ``MEASURES[key].higher_is_better``) the sign is flipped, and
+the Estimate says so in its warnings.  Biomarkers are analysed on the natural-log scale.
+
+Methods (``METHODS``):
+
+``lmm_counterfactual`` (default, ``DEFAULT_METHOD``)
+    One linear mixed model on *all* patients and visits (treated and untreated): fixed restricted cubic
+    spline of months since onset (the curvilinear, D50-shaped course, Harrell knots), a term
+    ``(months since first treatment)_+`` whose coefficient is the slope change, random intercept and
+    slope per patient (so each patient's own course is the counterfactual and dropout that depends on
+    observed values is handled by likelihood), and cluster-robust (sandwich, CR1) standard errors with
+    G − 1 df, because individual curvilinear courses make model-based SEs too small.  The visits that can
+    have prompted treatment — the last ``exclude_pre_visits`` (default 2) visits before the first
+    treatment, whose *change* is what a clinician reacts to — are left out: a visit selected for looking
+    bad makes every model that keeps it in the baseline see "improvement" afterwards (regression to the
+    mean; DESIGN.md, "Known pitfalls").  Calibrated by ``benchmarks/calibration.py`` (docs/calibration.md).
+``naive``
+    Before/after: per treated patient, least-squares slope after the first treatment minus slope before
+    it, averaged (one-sample t-test).  Kept, and labelled, as the misleading baseline.
+``external_control``
+    Untreated patients as controls, weighted by the odds of a propensity score (ATT) fitted on onset
+    site, ΔFRS, months since onset, ALSFRS-R and FVC at the index visit, age and sex; compares the
+    slopes after the index date (treated: first treatment; controls: the visit nearest the treated
+    patients' median delay after the first visit).  Balance (standardised mean differences before and
+    after weighting) is in ``estimate.details["balance"]``.
+``randomized``
+    Trial data (``blinded_arm`` active/placebo): slope difference active − placebo after the first
+    (sham or active) administration from the same mixed model; the primary analysis of a trial.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from alscell.analysis.design_matrix import (
+    ALSFRS_OUTCOMES,
+    OutcomeError,
+    first_treatment,
+    natural_spline_basis,
+    outcome_frame,
+    outcome_info,
+    patient_covariates,
+    spline_knots,
+)
+from alscell.analysis.estimate import Estimate
+from alscell.domain.time import DAYS_PER_MONTH as DPM
+
+DEFAULT_METHOD = "lmm_counterfactual"
+TIME_SCALE = 10.0  # months per design unit (conditioning of the mixed model)
+
+
+class MethodError(ValueError):
+    """A method that does not exist or cannot be applied to these data (one sentence)."""
+
+
+# --------------------------------------------------------------------------- helpers
+def _unit(outcome: str) -> str:
+    return f"{outcome_info(outcome)['unit']}/month"
+
+
+def _direction_warning(outcome: str) -> list[str]:
+    info = outcome_info(outcome)
+    out = []
+    if info["direction"] < 0:
+        out.append(f"lower {outcome} is better: the sign is flipped so that a positive estimate means benefit.")
+    if info["log"]:
+        out.append(f"{outcome} is analysed on the natural-log scale (estimate in log units per month).")
+    return out
+
+
+def _empty(outcome, method, estimand, n_patients=0, n_treated=0, n_visits=0, why="") -> Estimate:
+    nan = float("nan")
+    return Estimate(outcome, estimand, _unit(outcome), method, nan, nan, nan, nan, n_patients, n_treated,
+                    n_visits, [why] if why else [])
+
+
+def prepare(tables: dict[str, pd.DataFrame], outcome: str, *, include_sham: bool = False) -> pd.DataFrame:
+    """Outcome frame plus ``t0`` (first treatment date), ``days_after`` (days from t0, NaN if never treated)."""
+    df = outcome_frame(tables, outcome)
+    ft = first_treatment(tables, include_sham=include_sham)
+    t0 = df["patient_id"].map(ft.set_index("patient_id")["date"]) if len(ft) else pd.Series(pd.NaT, index=df.index)
+    df["t0"] = pd.to_datetime(t0)
+    df["days_after"] = (df["date"] - df["t0"]).dt.days.astype(float)
+    return df
+
+
+def exclude_trigger_visits(df: pd.DataFrame, n: int) -> np.ndarray:
+    """Mask of rows to keep: drops each treated patient's last ``n`` visits before the first treatment."""
+    if n <= 0 or df.empty:
+        return np.ones(len(df), bool)
+    d = df["days_after"].to_numpy()
+    pre = np.isfinite(d) & (d < 0)
+    rank = pd.Series(np.where(pre, d, np.nan)).groupby(df["patient_id"].to_numpy()).rank(
+        ascending=False, method="first").to_numpy()
+    return ~(pre & (rank <= n))
+
+
+def fit_lmm_robust(y, X, Z, groups, names, *, cov_type="robust"):
+    """``fit_lmm`` with a few equivalent rescalings of the random slope if the optimiser trips numerically.
+
+    Falls back to a random intercept only (with a warning) when nothing else converges.
+    Returns (result, warnings).
+    """
+    from alscell.analysis.lmm import fit_lmm
+
+    msgs: list[str] = []
+    for sc in (1.0, 0.5, 2.0, 0.25, 4.0):
+        try:
+            with _warnings.catch_warnings(record=True) as caught:
+                _warnings.simplefilter("always")
+                scale = np.array([1.0] + [sc] * (Z.shape[1] - 1))
+                res = fit_lmm(y, X, Z * scale, groups, fe_names=names, cov_type=cov_type)
+            msgs += [str(w.message) for w in caught if "converge" in str(w.message).lower() or "fallback" in str(w.message).lower()]
+            if res.fallback:
+                msgs.append(f"mixed model: {res.fallback}")
+            return res, sorted(set(msgs))
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            continue
+    from alscell.analysis.lmm import fit_lmm as _f
+
+    res = _f(y, X, Z[:, :1], groups, fe_names=names, cov_type=cov_type)
+    return res, ["mixed model with random slopes failed numerically; random intercept only (less honest SEs)."]
+
+
+def _spline(t: np.ndarray, n_knots: int) -> tuple[np.ndarray, list[str]]:
+    B = natural_spline_basis(t, spline_knots(t, n_knots))
+    B = (B - B.mean(axis=0)) / TIME_SCALE
+    return B, [f"ns{i}" for i in range(B.shape[1])]
+
+
+def _counts(df: pd.DataFrame) -> tuple[int, int, int]:
+    treated = df.loc[np.isfinite(df["days_after"].to_numpy()), "patient_id"].nunique()
+    return int(df["patient_id"].nunique()), int(treated), int(len(df))
+
+
+# --------------------------------------------------------------------------- lmm_counterfactual
+def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: int = 2, n_knots: int = 4,
+                       cov_type: str = "robust", alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
+    """Slope change after first treatment vs each patient's expected natural history (module docstring)."""
+    method, estimand = "lmm_counterfactual", "slope_change"
+    df = prepare(tables, outcome) if data is None else data
+    warn = _direction_warning(outcome)
+    df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
+    n_pat, n_tr, n_vis = _counts(df)
+    d = df["days_after"].to_numpy()
+    post = np.where(np.isfinite(d) & (d >= 0), d / DPM, 0.0)
+    n_post_pat = df.loc[post > 0, "patient_id"].nunique()
+    if n_pat < 5 or n_post_pat < 2 or n_vis < 3 * n_pat // 2:
+        return _empty(outcome, method, estimand, n_pat, n_tr, n_vis,
+                      "too few patients or visits after treatment for the mixed model.")
+    if n_tr == n_pat:
+        warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
+    t = df["months"].to_numpy()
+    B, bn = _spline(t, n_knots)
+    X = np.column_stack([np.ones(len(t)), B, post])
+    names = ["intercept", *bn, "post"]
+    tc = (t - t.mean()) / TIME_SCALE
+    Z = np.column_stack([np.ones(len(t)), tc])
+    res, msgs = fit_lmm_robust(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
+    warn += msgs
+    c = res.contrast({"post": 1.0}, alpha=alpha).iloc[0]
+    sgn = outcome_info(outcome)["direction"]
+    lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
+    return Estimate(outcome, estimand, _unit(outcome), method, float(sgn * c["estimate"]), float(lo), float(hi),
+                    float(c["p"]), n_pat, n_tr, n_vis, warn, df.assign(post_months=post), se=float(c["se"]),
+                    details={"df": float(c["df"]), "model": res, "excluded_pre_visits": exclude_pre_visits})
+
+
+# --------------------------------------------------------------------------- naive
+def _ols_slopes(g: pd.DataFrame, mask_col: str) -> pd.Series:
+    """Per-patient least-squares slope of y on months over rows where mask_col is True (≥ 2 distinct times)."""
+    s = g[g[mask_col]]
+    if s.empty:
+        return pd.Series(dtype=float)
+    grp = s.groupby("patient_id")
+    n = grp["months"].transform("size")
+    mt = grp["months"].transform("mean")
+    my = grp["y"].transform("mean")
+    sxy = ((s["months"] - mt) * (s["y"] - my)).groupby(s["patient_id"]).sum()
+    sxx = ((s["months"] - mt) ** 2).groupby(s["patient_id"]).sum()
+    cnt = n.groupby(s["patient_id"]).first()
+    ok = (cnt >= 2) & (sxx > 1e-9)
+    return (sxy[ok] / sxx[ok])
+
+
+def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
+    """Before/after slope comparison in treated patients — the misleading baseline (module docstring)."""
+    method, estimand = "naive", "slope_change"
+    df = prepare(tables, outcome) if data is None else data
+    warn = ["naive before/after comparison: regression to the mean after a bad-looking visit, curvilinear "
+            "decline and dropout make it show improvement where there is none; do not use it as evidence."]
+    warn += _direction_warning(outcome)
+    d = df["days_after"].to_numpy()
+    tr = df[np.isfinite(d)].assign(pre=lambda x: x["days_after"] < 0, post=lambda x: x["days_after"] >= 0)
+    pre, post = _ols_slopes(tr, "pre"), _ols_slopes(tr, "post")
+    both = pre.index.intersection(post.index)
+    n_pat = int(len(both))
+    used = tr[tr["patient_id"].isin(both)]
+    if n_pat < 2:
+        return _empty(outcome, method, estimand, n_pat, n_pat, len(used), "fewer than 2 treated patients with "
+                      "2 visits before and 2 after treatment.")
+    sgn = outcome_info(outcome)["direction"]
+    diff = sgn * (post[both] - pre[both]).to_numpy()
+    m, se = diff.mean(), diff.std(ddof=1) / np.sqrt(n_pat)
+    q = stats.t.ppf(1 - alpha / 2, n_pat - 1)
+    p = float(2 * stats.t.sf(abs(m / se), n_pat - 1)) if se > 0 else float("nan")
+    return Estimate(outcome, estimand, _unit(outcome), method, float(m), float(m - q * se), float(m + q * se), p,
+                    n_pat, n_pat, int(len(used)), warn, used, se=float(se))
+
+
+# --------------------------------------------------------------------------- external control
+def _index_frame(tables, df: pd.DataFrame) -> pd.DataFrame:
+    """Per patient: index date, treated flag and covariates at the index visit (last visit on/before index)."""
+    first_visit = df.groupby("patient_id")["date"].min()
+    t0 = df.groupby("patient_id")["t0"].first()
+    treated = t0.notna()
+    lag = (t0[treated] - first_visit[treated]).dt.days
+    med_lag = float(np.nanmedian(lag)) if len(lag) else 0.0
+    index = t0.copy()
+    target = first_visit[~treated] + pd.to_timedelta(med_lag, unit="D")
+    # controls: nearest visit to the target date
+    ctrl = df[df["patient_id"].isin(target.index)].copy()
+    ctrl["gap"] = (ctrl["date"] - ctrl["patient_id"].map(target)).dt.days.abs()
+    near = ctrl.sort_values(["patient_id", "gap"]).groupby("patient_id")["date"].first()
+    index.loc[near.index] = near
+    idx = pd.DataFrame({"index_date": index, "treated": treated.astype(float)})
+    # covariates from ALSFRS-R total at the last visit on/before the index date
+    tot = prepare(tables, "alsfrs_r_total")[["patient_id", "date", "months", "y"]] if "alsfrs" in tables else df
+    tot = tot[tot["date"] <= tot["patient_id"].map(idx["index_date"])]
+    last = tot.sort_values("date").groupby("patient_id").last()
+    idx["alsfrs_index"] = last["y"]
+    idx["months_index"] = last["months"]
+    idx["dfrs"] = ((48.0 - last["y"]) / last["months"].clip(lower=0.5)).clip(0, 10)
+    try:
+        fvc = outcome_frame(tables, "fvc_pct_pred")
+        fvc = fvc[fvc["date"] <= fvc["patient_id"].map(idx["index_date"])]
+        idx["fvc_index"] = fvc.sort_values("date").groupby("patient_id")["y"].last()
+    except Exception:  # noqa: BLE001 - FVC is optional
+        idx["fvc_index"] = np.nan
+    cov = patient_covariates(tables)
+    idx = idx.join(cov, how="left")
+    return idx
+
+
+COVARIATES = ("bulbar_onset", "dfrs", "months_index", "alsfrs_index", "fvc_index", "age", "male")
+
+
+def _smd(x, t, w) -> float:
+    a, b = x[t == 1], x[t == 0]
+    wa, wb = w[t == 1], w[t == 0]
+    ma, mb = np.average(a, weights=wa), np.average(b, weights=wb)
+    va, vb = a.var(ddof=1), b.var(ddof=1)  # unweighted pooled SD (Austin 2009)
+    sd = np.sqrt((va + vb) / 2)
+    return float((ma - mb) / sd) if sd > 0 else 0.0
+
+
+def external_control(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.DataFrame | None = None,
+                     trim: float = 0.01) -> Estimate:
+    """Propensity-weighted untreated controls (ATT odds weights), slopes after the index date."""
+    import statsmodels.api as sm
+
+    method, estimand = "external_control", "slope_change"
+    df = prepare(tables, outcome) if data is None else data
+    warn = _direction_warning(outcome)
+    if not df["t0"].notna().any() or df["t0"].notna().all():
+        return _empty(outcome, method, estimand, *_counts(df), why="external controls need treated and untreated patients.")
+    idx = _index_frame(tables, df)
+    df = df.assign(after=df["date"] > df["patient_id"].map(idx["index_date"]))
+    df.loc[df["t0"].notna(), "after"] = df["days_after"] >= 0
+    slopes = _ols_slopes(df, "after")
+    idx = idx.loc[idx.index.intersection(slopes.index)].copy()
+    idx["slope"] = slopes
+    covs = [c for c in COVARIATES if c in idx and idx[c].notna().mean() > 0.5 and idx[c].std() > 0]
+    for c in covs:
+        idx[c] = idx[c].fillna(idx[c].mean())
+    idx = idx.dropna(subset=["slope"])
+    t = idx["treated"].to_numpy()
+    if t.sum() < 2 or (1 - t).sum() < 2:
+        return _empty(outcome, method, estimand, len(idx), int(t.sum()), 0, "too few treated or control patients "
+                      "with 2 visits after the index date.")
+    Xp = sm.add_constant(idx[covs].to_numpy(dtype=float), has_constant="add")
+    try:
+        ps = sm.GLM(t, Xp, family=sm.families.Binomial()).fit().predict(Xp)
+    except Exception:  # noqa: BLE001 - separation etc.
+        ps = np.full(len(t), t.mean())
+        warn.append("propensity model failed; unweighted comparison.")
+    ps = np.clip(ps, trim, 1 - trim)
+    w = np.where(t == 1, 1.0, ps / (1 - ps))
+    balance = pd.DataFrame({"covariate": covs,
+                            "smd_before": [_smd(idx[c].to_numpy(float), t, np.ones_like(w)) for c in covs],
+                            "smd_after": [_smd(idx[c].to_numpy(float), t, w) for c in covs]})
+    bad = balance.loc[balance["smd_after"].abs() > 0.1, "covariate"].tolist()
+    if bad:
+        warn.append(f"imbalance after weighting (|SMD| > 0.1): {', '.join(bad)}.")
+    ess = w[t == 0].sum() ** 2 / (w[t == 0] ** 2).sum()
+    sgn = outcome_info(outcome)["direction"]
+    y = sgn * idx["slope"].to_numpy()
+    fit = sm.WLS(y, sm.add_constant(t), weights=w).fit(cov_type="HC1")
+    est, se = float(fit.params[1]), float(fit.bse[1])
+    dfree = max(len(t) - 2, 1)
+    q = stats.t.ppf(1 - alpha / 2, dfree)
+    p = float(2 * stats.t.sf(abs(est / se), dfree)) if se > 0 else float("nan")
+    used = df[df["patient_id"].isin(idx.index) & df["after"]]
+    return Estimate(outcome, estimand, _unit(outcome), method, est, est - q * se, est + q * se, p, int(len(idx)),
+                    int(t.sum()), int(len(used)), warn, used, se=se,
+                    details={"balance": balance, "effective_controls": float(ess), "propensity": pd.Series(ps, idx.index)})
+
+
+# --------------------------------------------------------------------------- randomized
+def trial_arms(tables) -> pd.Series:
+    """Per patient of a trial: 'active' or 'placebo' (from treatments.blinded_arm); empty if not trial data."""
+    t = tables.get("treatments")
+    if t is None or t.empty or "blinded_arm" not in t or not t["blinded_arm"].notna().any():
+        return pd.Series(dtype=object)
+    arm = t.dropna(subset=["blinded_arm"]).groupby("patient_id")["blinded_arm"].agg(
+        lambda s: "active" if (s == "active").any() else "placebo")
+    return arm
+
+
+def randomized(tables, outcome="alsfrs_r_total", *, n_knots: int = 4, cov_type: str = "robust",
+               alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
+    """Trial primary analysis: post-randomisation slope difference active − placebo (mixed model)."""
+    method, estimand = "randomized", "slope_difference"
+    arms = trial_arms(tables)
+    if arms.empty or not ((arms == "active").any() and (arms == "placebo").any()):
+        raise MethodError("method randomized needs trial data: treatments with blinded_arm active and placebo.")
+    df = prepare(tables, outcome, include_sham=True) if data is None else data
+    df = df[df["patient_id"].isin(arms.index)].reset_index(drop=True)
+    warn = _direction_warning(outcome)
+    d = df["days_after"].to_numpy()
+    post = np.where(np.isfinite(d) & (d >= 0), d / DPM, 0.0)
+    active = (df["patient_id"].map(arms) == "active").to_numpy(float)
+    t = df["months"].to_numpy()
+    B, bn = _spline(t, n_knots)
+    X = np.column_stack([np.ones(len(t)), B, post, post * active])
+    names = ["intercept", *bn, "post", "post_active"]
+    Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
+    res, msgs = fit_lmm_robust(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
+    warn += msgs
+    c = res.contrast({"post_active": 1.0}, alpha=alpha).iloc[0]
+    sgn = outcome_info(outcome)["direction"]
+    lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
+    n_act = int(df.loc[active == 1, "patient_id"].nunique())
+    return Estimate(outcome, estimand, _unit(outcome), method, float(sgn * c["estimate"]), float(lo), float(hi),
+                    float(c["p"]), int(df["patient_id"].nunique()), n_act, int(len(df)), warn,
+                    df.assign(post_months=post, active=active), se=float(c["se"]), details={"model": res})
+
+
+METHODS: dict[str, Callable[..., Estimate]] = {
+    "lmm_counterfactual": lmm_counterfactual,
+    "naive": naive,
+    "external_control": external_control,
+    "randomized": randomized,
+}
+
+
+def estimate_effect(tables: dict[str, pd.DataFrame], outcome: str = "alsfrs_r_total", method: str = DEFAULT_METHOD,
+                    **options) -> Estimate:
+    """Estimate the treatment effect on ``outcome`` with ``method`` (see the module docstring)."""
+    if method not in METHODS:
+        raise MethodError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
+    outcome_info(outcome)  # raises OutcomeError for an unknown key
+    if outcome in ALSFRS_OUTCOMES and ("alsfrs" not in tables or tables["alsfrs"].empty):
+        raise OutcomeError(f"the data hold no ALSFRS-R visits, so {outcome} cannot be analysed.")
+    if outcome not in ALSFRS_OUTCOMES:
+        m = tables.get("measurements")
+        if m is None or not (m["measure"] == outcome).any():
+            raise OutcomeError(f"the data hold no {outcome} measurements.")
+    return METHODS[method](tables, outcome, **options)
+
+
+__all__ = ["DEFAULT_METHOD", "METHODS", "MethodError", "OutcomeError", "estimate_effect", "external_control",
+           "lmm_counterfactual", "naive", "prepare", "randomized", "trial_arms", "exclude_trigger_visits",
+           "fit_lmm_robust"]

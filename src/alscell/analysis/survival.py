@@ -1,0 +1,234 @@
+"""Survival and events with treatment as a time-varying exposure (no immortal-time bias).
+
+Time origin: the patient's first ALSFRS-R visit (registry entry); time in months.  A treated patient
+contributes untreated person-time from entry to the first active administration and treated person-time
+afterwards (Cox model with a time-varying covariate, lifelines ``CoxTimeVaryingFitter``), so the time a
+patient had to survive to be treated is never credited to treatment.  Adjusted for age at onset, bulbar
+onset, ΔFRS and months since onset at entry.  The Kaplan–Meier frame is the Simon–Makuch form: the
+"untreated" curve uses untreated person-time only (treated patients censored at treatment), the "treated"
+curve starts each patient at treatment (left truncation, ``entry``).
+
+Events (events.csv): ``death``; ``tracheostomy`` (tracheostomy or permanent ventilation);
+``death_or_tracheostomy`` (the usual ALS composite); ``gastrostomy``; ``niv`` (niv_start).  Follow-up ends
+at the event, death, withdrawal or loss to follow-up, or the last visit.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from alscell.analysis.design_matrix import first_treatment, patient_covariates
+from alscell.domain.time import DAYS_PER_MONTH as DPM
+
+EVENT_DEFINITIONS = {
+    "death": ("death",),
+    "tracheostomy": ("tracheostomy", "permanent_ventilation"),
+    "death_or_tracheostomy": ("death", "tracheostomy", "permanent_ventilation"),
+    "gastrostomy": ("gastrostomy",),
+    "niv": ("niv_start",),
+}
+ADJUST = ("age", "bulbar_onset", "dfrs", "months_at_entry")
+
+
+@dataclass
+class EventResult:
+    event: str
+    hr: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_patients: int
+    n_events: int
+    n_events_treated: int
+    km: pd.DataFrame  # group, time (months from entry), survival, at_risk
+    long: pd.DataFrame  # start/stop data given to lifelines
+    covariates: list[str]
+    warnings: list[str] = field(default_factory=list)
+    model: object | None = field(default=None, repr=False)
+
+    @property
+    def benefit(self) -> bool:
+        return self.hr < 1 and self.p_value < 0.05
+
+
+def survival_frame(tables, event: str = "death") -> pd.DataFrame:
+    """One row per patient: entry date, end (months from entry), event flag, treatment time (months) and
+    the adjustment covariates."""
+    if event not in EVENT_DEFINITIONS:
+        raise ValueError(f"unknown event {event!r}: use one of {', '.join(EVENT_DEFINITIONS)}.")
+    kinds = EVENT_DEFINITIONS[event]
+    p = tables["patients"].set_index("patient_id")
+    v = tables["alsfrs"]
+    entry = v.groupby("patient_id")["date"].min()
+    last_visit = v.groupby("patient_id")["date"].max()
+    ev = tables.get("events", pd.DataFrame(columns=["patient_id", "date", "event"]))
+    hit = ev[ev["event"].isin(kinds)].groupby("patient_id")["date"].min()
+    last_ev = ev.groupby("patient_id")["date"].max()
+    ends = ev[ev["event"].isin(("death", "withdrawal", "lost_to_follow_up"))].groupby("patient_id")["date"].min()
+    ids = entry.index
+    end_date = pd.concat([last_visit, last_ev.reindex(ids)], axis=1).max(axis=1)
+    end_date = end_date.where(ends.reindex(ids).isna(), pd.concat([end_date, ends.reindex(ids)], axis=1).min(axis=1))
+    ev_date = hit.reindex(ids)
+    has = ev_date.notna() & (ev_date >= entry)
+    stop_date = end_date.where(~has, ev_date)
+    ft = first_treatment(tables)
+    t0 = ft.set_index("patient_id")["date"].reindex(ids) if len(ft) else pd.Series(pd.NaT, index=ids)
+    out = pd.DataFrame(index=ids)
+    out["entry_date"] = entry
+    out["stop"] = (stop_date - entry).dt.days / DPM
+    out["event"] = has.astype(int)
+    out["t_treat"] = (t0 - entry).dt.days / DPM
+    tot = v.assign(_t=v.groupby("patient_id")["date"].transform("min"))
+    from alscell.domain.alsfrs import score_items
+
+    first_rows = v.loc[v.groupby("patient_id")["date"].idxmin()]
+    first_total = pd.Series(score_items(first_rows)["total"].to_numpy(dtype=float), index=first_rows["patient_id"])
+    months_entry = (entry - p["onset_date"].reindex(ids)).dt.days / DPM
+    out["months_at_entry"] = months_entry
+    out["dfrs"] = ((48 - first_total.reindex(ids)) / months_entry.clip(lower=0.5)).clip(0, 10)
+    cov = patient_covariates(tables).reindex(ids)
+    out["age"] = cov["age"]
+    out["bulbar_onset"] = cov["bulbar_onset"]
+    out["dfrs"] = out["dfrs"].fillna(out["dfrs"].median())
+    out = out[out["stop"] > 0]
+    del tot
+    return out
+
+
+def long_format(sf: pd.DataFrame, covariates=ADJUST) -> pd.DataFrame:
+    """Start/stop rows: split at the treatment time (treated = 1 afterwards)."""
+    rows = []
+    tt = sf["t_treat"].to_numpy()
+    stop = sf["stop"].to_numpy()
+    split = np.isfinite(tt) & (tt > 0) & (tt < stop)
+    treated_from_start = np.isfinite(tt) & (tt <= 0)
+    base = sf[list(covariates)].reset_index().rename(columns={"index": "patient_id"})
+    base = base.rename(columns={base.columns[0]: "patient_id"})
+    a = base.assign(start=0.0, stop=np.where(split, tt, stop), event=np.where(split, 0, sf["event"]),
+                    treated=treated_from_start.astype(int))
+    b = base[split].assign(start=tt[split], stop=stop[split], event=sf["event"].to_numpy()[split], treated=1)
+    rows = pd.concat([a, b], ignore_index=True)
+    return rows.sort_values(["patient_id", "start"]).reset_index(drop=True)
+
+
+def kaplan_meier_frame(sf: pd.DataFrame) -> pd.DataFrame:
+    """Simon–Makuch Kaplan–Meier curves: untreated person-time vs time after treatment (left-truncated)."""
+    from lifelines import KaplanMeierFitter
+
+    tt = sf["t_treat"].to_numpy()
+    stop = sf["stop"].to_numpy()
+    ev = sf["event"].to_numpy()
+    treated = np.isfinite(tt) & (tt < stop)
+    frames = []
+    # untreated person-time: censored at treatment
+    u_stop = np.where(treated, np.maximum(tt, 1e-9), stop)
+    u_ev = np.where(treated, 0, ev)
+    kmf = KaplanMeierFitter().fit(u_stop, u_ev)
+    frames.append(pd.DataFrame({"group": "untreated", "time": kmf.survival_function_.index,
+                                "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+                                "at_risk": kmf.event_table["at_risk"].to_numpy()}))
+    if treated.any():
+        kmf = KaplanMeierFitter().fit(stop[treated], ev[treated], entry=np.maximum(tt[treated], 0))
+        frames.append(pd.DataFrame({"group": "treated", "time": kmf.survival_function_.index,
+                                    "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+                                    "at_risk": kmf.event_table["at_risk"].to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def add_current_score(tables, sf: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
+    """Split the start/stop rows at every ALSFRS-R visit and add ``alsfrs_current``: the latest total before
+    the interval — frozen at its value before the first treatment in treated person-time (the state at the
+    treatment decision; later values are on the causal path and must not be adjusted for)."""
+    from alscell.domain.alsfrs import score_items
+
+    v = tables["alsfrs"]
+    tot = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(),
+                        "total": score_items(v)["total"].to_numpy(dtype=float), "date": v["date"].to_numpy()})
+    tot = tot.dropna(subset=["total"])
+    tot = tot[tot["patient_id"].isin(sf.index)]
+    tot["t"] = (tot["date"] - tot["patient_id"].map(sf["entry_date"])).dt.days / DPM
+    tt = tot["patient_id"].map(sf["t_treat"])
+    tot = tot[~(tot["t"] >= tt)]  # freeze at treatment: only pre-treatment visits
+    cuts = tot[["patient_id", "t"]].rename(columns={"t": "cut"})
+    rows = long.merge(cuts, on="patient_id", how="left")
+    rows = rows[(rows["cut"] > rows["start"]) & (rows["cut"] < rows["stop"])]
+    pieces = [long]
+    if len(rows):
+        # build split points per original interval
+        pts = rows.groupby(["patient_id", "start"])["cut"].apply(sorted)
+        new = []
+        for r in long.itertuples(index=False):
+            key = (r.patient_id, r.start)
+            if key not in pts.index:
+                new.append(r._asdict())
+                continue
+            edges = [r.start, *pts[key], r.stop]
+            for a, b in zip(edges[:-1], edges[1:]):
+                d = r._asdict()
+                d.update(start=a, stop=b, event=r.event if b == r.stop else 0)
+                new.append(d)
+        pieces = [pd.DataFrame(new)]
+    out = pieces[0].sort_values(["patient_id", "start"]).reset_index(drop=True)
+    tot = tot.sort_values("t")
+    lookup = pd.merge_asof(out[["patient_id", "start"]].reset_index().sort_values("start"),
+                           tot[["patient_id", "t", "total"]], left_on="start", right_on="t", by="patient_id",
+                           direction="backward").set_index("index").sort_index()
+    out["alsfrs_current"] = lookup["total"].to_numpy()
+    first = tot.groupby("patient_id")["total"].first()
+    out["alsfrs_current"] = out["alsfrs_current"].fillna(out["patient_id"].map(first))
+    out["alsfrs_current"] = out["alsfrs_current"].fillna(out["alsfrs_current"].median())
+    return out
+
+
+def event_analysis(tables, event: str = "death", *, adjust=ADJUST, current_score: bool = False,
+                   penalizer: float = 0.0) -> EventResult:
+    """Hazard ratio of treatment (time-varying) for ``event`` with 95% CI and p (lifelines).
+
+    ``current_score`` adds the latest pre-treatment ALSFRS-R total as a time-varying covariate (treatment
+    in a registry follows a bad-looking visit: without it the treated look sicker than they are)."""
+    from lifelines import CoxTimeVaryingFitter
+
+    sf = survival_frame(tables, event)
+    adjust = [c for c in adjust if sf[c].std() > 0]
+    long = long_format(sf, adjust)
+    if current_score:
+        long = add_current_score(tables, sf, long)
+        adjust = [*adjust, "alsfrs_current"]
+    warn: list[str] = []
+    tr = tables.get("treatments")
+    if tr is None or "blinded_arm" not in tr or not tr["blinded_arm"].notna().any():
+        warn.append("observational data: treatment timing can follow a decline (time-dependent confounding); "
+                    "this hazard ratio is not calibrated by simulation (see docs/evidence.md).")
+    n_ev = int(sf["event"].sum())
+    n_ev_tr = int(long.loc[(long["treated"] == 1) & (long["event"] == 1)].shape[0])
+    nan = float("nan")
+    km = kaplan_meier_frame(sf) if len(sf) else pd.DataFrame(columns=["group", "time", "survival", "at_risk"])
+    if n_ev < 2 or long["treated"].nunique() < 2:
+        warn.append(f"too few {event} events or no treated/untreated contrast for a Cox model.")
+        return EventResult(event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust, warn)
+    from lifelines.exceptions import ConvergenceError
+
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        for pen in (penalizer, 0.01, 0.1):
+            ctv = CoxTimeVaryingFitter(penalizer=pen)
+            try:
+                ctv.fit(long, id_col="patient_id", event_col="event", start_col="start", stop_col="stop",
+                        show_progress=False)
+                break
+            except ConvergenceError:
+                warn.append(f"Cox model did not converge with penalizer {pen:g}; retried with more shrinkage.")
+        else:
+            return EventResult(event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust,
+                               warn + ["Cox model did not converge."])
+    warn += sorted({str(w.message).split("\n")[0] for w in caught if "onvergence" in str(w.message)})
+    s = ctv.summary.loc["treated"]
+    return EventResult(event, float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]), float(s["exp(coef) upper 95%"]),
+                       float(s["p"]), int(len(sf)), n_ev, n_ev_tr, km, long, adjust, warn, ctv)
+
+
+__all__ = ["EVENT_DEFINITIONS", "EventResult", "event_analysis", "kaplan_meier_frame", "long_format", "survival_frame"]

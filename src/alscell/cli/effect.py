@@ -1,0 +1,67 @@
+"""``alscell effect``: estimate the treatment effect (spec/cli.md; docs/evidence.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from alscell.cli.common import DbOption, fail, resolve_db_url, stdout
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("effect")
+    def effect(
+        data: Path | None = typer.Option(None, "--data", help="Canonical data folder (instead of --db)."),
+        db: str | None = DbOption,
+        outcome: str = typer.Option("alsfrs_r_total", "--outcome", help="alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory or a measurement key (fvc_pct_pred, grip_kg, fss, nfl, ...)."),
+        method: str = typer.Option("lmm_counterfactual", "--method", help="lmm_counterfactual (default, calibrated), naive (misleading baseline), external_control or randomized."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object (spec/cli.md)."),
+    ) -> None:
+        """Estimate the change in the outcome's slope after first treatment against expected natural history."""
+        from alscell.analysis.design_matrix import OutcomeError, outcome_info
+        from alscell.analysis.effects import METHODS, MethodError, estimate_effect
+
+        if method not in METHODS:
+            fail(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
+        try:
+            outcome_info(outcome)
+        except OutcomeError as exc:
+            fail(str(exc))
+        if data is not None and db is not None:
+            fail("give either --data or --db, not both.")
+        if data is not None and not data.is_dir():
+            fail(f"--data {data} is not a folder.")
+        from alscell.store.source import load_source
+
+        try:
+            tables = load_source(data=data) if data is not None else load_source(db=resolve_db_url(db))
+        except Exception as exc:  # noqa: BLE001 - validation errors and unreadable databases are bad input
+            problems = getattr(exc, "problems", None)
+            fail([str(p) for p in problems] if problems else f"cannot read the data: {exc}")
+        try:
+            est = estimate_effect(tables, outcome, method)
+        except (OutcomeError, MethodError) as exc:
+            fail(str(exc))
+        if as_json:
+            typer.echo(json.dumps(est.to_json_dict()))
+            return
+        from rich.table import Table
+
+        t = Table(title=f"Treatment effect on {outcome} ({est.method})", show_header=True)
+        t.add_column("quantity")
+        t.add_column("value", justify="right")
+
+        def f(x, d=3):
+            return "—" if x is None or x != x else f"{x:.{d}f}"
+
+        t.add_row("estimand", f"{est.estimand} ({est.unit}); positive = benefit")
+        t.add_row("estimate", f(est.estimate))
+        t.add_row("95% CI", f"{f(est.ci_low)} to {f(est.ci_high)}")
+        t.add_row("p-value", "—" if est.p_value != est.p_value else f"{est.p_value:.3g}")
+        t.add_row("patients (treated)", f"{est.n_patients} ({est.n_treated})")
+        t.add_row("observations used", str(est.n_visits))
+        stdout.print(t)
+        for w in est.warnings:
+            stdout.print(f"warning: {w}", markup=False)
