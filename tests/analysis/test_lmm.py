@@ -301,3 +301,15 @@ def test_batch_list_of_different_designs():
             np.testing.assert_allclose(bat.fe_params[k], r.fe_params.values, rtol=1e-8)
             np.testing.assert_allclose(bat.bse[k], r.bse.values, rtol=1e-6)
             np.testing.assert_allclose(bat.pvalues[k], r.pvalues.values, rtol=1e-5, atol=1e-300)
+
+
+def test_inverse_of_a_stack_with_one_non_positive_definite_matrix():
+    """A trial step that makes one matrix indefinite must not fail the whole batch (NaN for that one)."""
+    from alscell.analysis.lmm.likelihood import spd_inv_logdet
+
+    good = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    bad = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # eigenvalue −1
+    inv, logdet = spd_inv_logdet(np.stack([good, bad, good]))
+    np.testing.assert_allclose(inv[0], np.linalg.inv(good))
+    np.testing.assert_allclose(logdet[[0, 2]], np.log(np.linalg.det(good)))
+    assert np.isnan(logdet[1]) and np.isnan(inv[1]).all()

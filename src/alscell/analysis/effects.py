@@ -105,30 +105,26 @@ def exclude_trigger_visits(df: pd.DataFrame, n: int) -> np.ndarray:
 
 
 def fit_lmm_robust(y, X, Z, groups, names, *, cov_type="robust"):
-    """``fit_lmm`` with a few equivalent rescalings of the random slope if the optimiser trips numerically.
+    """``fit_lmm`` that reports convergence trouble and the fallback structure as warnings.
 
-    Falls back to a random intercept only (with a warning) when nothing else converges.
-    Returns (result, warnings).
+    If the fit with random slopes raises a numerical error, refits with a random intercept only and says
+    so (the sandwich SEs stay valid, but the model is less efficient).  Returns (result, warnings).
     """
     from alscell.analysis.lmm import fit_lmm
 
     msgs: list[str] = []
-    for sc in (1.0, 0.5, 2.0, 0.25, 4.0):
-        try:
-            with _warnings.catch_warnings(record=True) as caught:
-                _warnings.simplefilter("always")
-                scale = np.array([1.0] + [sc] * (Z.shape[1] - 1))
-                res = fit_lmm(y, X, Z * scale, groups, fe_names=names, cov_type=cov_type)
-            msgs += [str(w.message) for w in caught if "converge" in str(w.message).lower() or "fallback" in str(w.message).lower()]
-            if res.fallback:
-                msgs.append(f"mixed model: {res.fallback}")
-            return res, sorted(set(msgs))
-        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
-            continue
-    from alscell.analysis.lmm import fit_lmm as _f
-
-    res = _f(y, X, Z[:, :1], groups, fe_names=names, cov_type=cov_type)
-    return res, ["mixed model with random slopes failed numerically; random intercept only (less honest SEs)."]
+    try:
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            res = fit_lmm(y, X, Z, groups, fe_names=names, cov_type=cov_type)
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+        res = fit_lmm(y, X, Z[:, :1], groups, fe_names=names, cov_type=cov_type)
+        return res, [f"mixed model with random slopes failed numerically ({exc}); random intercept only."]
+    msgs += [str(w.message) for w in caught
+             if "converge" in str(w.message).lower() or "fallback" in str(w.message).lower()]
+    if res.fallback:
+        msgs.append(f"mixed model: {res.fallback}")
+    return res, sorted(set(msgs))
 
 
 def _spline(t: np.ndarray, n_knots: int) -> tuple[np.ndarray, list[str]]:

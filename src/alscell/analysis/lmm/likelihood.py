@@ -108,9 +108,30 @@ def spd_inv_logdet(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         inv[..., 1, 1] = a / det
         inv[..., 0, 1] = inv[..., 1, 0] = -b / det
         return inv, np.log(det)
-    L = np.linalg.cholesky(M)
+    try:
+        L = np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        return _spd_inv_logdet_each(M)
     logdet = 2.0 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(-1)
     return np.linalg.inv(M), logdet
+
+
+def _spd_inv_logdet_each(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slow path of :func:`spd_inv_logdet` when some matrix of the stack is not numerically positive
+    definite (e.g. an optimiser's trial step far out): those get NaN, so the caller sees a non-finite
+    deviance and rejects the step instead of the whole batch failing."""
+    q = M.shape[-1]
+    flat = M.reshape(-1, q, q)
+    inv = np.full_like(flat, np.nan)
+    logdet = np.full(flat.shape[0], np.nan)
+    for i, m in enumerate(flat):  # rare path: only reached when a Cholesky factorisation fails
+        try:
+            L = np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            continue
+        logdet[i] = 2.0 * np.log(np.diag(L)).sum()
+        inv[i] = np.linalg.inv(m)
+    return inv.reshape(M.shape), logdet.reshape(M.shape[:-2])
 
 
 def _T(a):
