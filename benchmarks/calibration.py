@@ -144,12 +144,12 @@ def main(argv=None) -> int:
             except ImportError:
                 console.print("--scheduler needs dask.distributed, which is not installed.", style="red")
                 return 2
-            client = Client(args.scheduler)
-            futs = client.map(run_chunk, chunks, n_patients=args.patients, pure=False)
-            for fut in as_completed(futs):
-                r = fut.result()
-                rows += r
-                bar.advance(task, len({x["seed"] for x in r}))
+            with Client(args.scheduler) as client:
+                futs = client.map(run_chunk, chunks, n_patients=args.patients, pure=False)
+                for fut in as_completed(futs):
+                    r = fut.result()
+                    rows += r
+                    bar.advance(task, len({x["seed"] for x in r}))
         elif args.workers > 1:
             with ProcessPoolExecutor(args.workers) as pool:
                 for r in pool.map(run_chunk, chunks, [args.patients] * len(chunks)):
