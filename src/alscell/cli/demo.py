@@ -1,0 +1,162 @@
+"""``alscell demo``: the main job for a newcomer (``make demo``).
+
+Simulates a realistic registry (all routes and cell sources, repeated doses, untreated patients), imports it
+into the embedded SQLite database, runs the evidence engine, writes the cohort report and a few patient
+reports to ``--out``, then starts the web app when there is one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import typer
+
+from alscell.cli.common import EXIT_FAILURE, fail, stdout
+
+DEMO_ROUTE_MIX = {"intrathecal": 0.55, "intravenous": 0.2, "intramuscular": 0.2, "intraspinal": 0.05}
+DEMO_SOURCE_MIX = {"bone_marrow": 0.4, "adipose": 0.2, "umbilical_cord": 0.2, "wharton_jelly": 0.1, "placenta": 0.06,
+                   "other": 0.04}
+
+
+def pick_demo_patients(tables, n: int = 3) -> list[str]:
+    """A few instructive patients: intramuscular (injected muscles), intrathecal with an adverse event,
+    several cycles, and an untreated patient — each with visits before and after treatment."""
+    import pandas as pd
+
+    from alscell.analysis.forecast import active_treatments
+
+    tr = active_treatments(tables)
+    visits = tables["alsfrs"].groupby("patient_id")["date"].agg(["min", "max", "size"])
+    first = tr.groupby("patient_id")["date"].min()
+    good = [p for p in first.index if p in visits.index and visits.loc[p, "min"] < first[p]
+            and visits.loc[p, "max"] > first[p] + pd.Timedelta(days=180) and visits.loc[p, "size"] >= 6]
+    chosen: list[str] = []
+
+    def take(cands):
+        for p in cands:
+            if p not in chosen:
+                chosen.append(p)
+                return
+
+    take([p for p in good if (tr.loc[tr["patient_id"] == p, "route"] == "intramuscular").any()])
+    ae = tables["adverse_events"]
+    take([p for p in good if (tr.loc[tr["patient_id"] == p, "route"] == "intrathecal").any()
+          and p in set(ae["patient_id"])])
+    take([p for p in good if tr.loc[tr["patient_id"] == p, "cycle"].max() >= 3])
+    untreated = [p for p in visits.index if p not in first.index and visits.loc[p, "size"] >= 6]
+    take(untreated)
+    for p in good:
+        if len(chosen) >= n:
+            break
+        take([p])
+    return chosen[:n]
+
+
+def demo_cmd(
+    out: Path = typer.Option(Path("out"), "--out", help="Folder for the demo data, database and reports."),
+    patients: int = typer.Option(300, "--patients", help="Number of simulated patients."),
+    seed: int = typer.Option(7, "--seed", help="Random seed."),
+    effect: float = typer.Option(0.2, "--effect", help="True ALSFRS-R slope change after treatment in the simulated registry (points/month)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: sqlite:///<out>/alscell-demo.db)."),
+    n_patient_reports: int = typer.Option(4, "--patient-reports", help="How many patient reports to write."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web app at the end (when it exists)."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Build a demo registry, analyse it, write the reports, then serve the web app."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from alscell.analysis.forecast import fit_natural_history
+    from alscell.report.cohort import cohort_report
+    from alscell.report.evidence import run_evidence
+    from alscell.report.patient import patient_report
+    from alscell.simulate import CohortConfig, simulate_cohort
+    from alscell.store.engine import open_database
+    from alscell.store.importer import import_folder
+    from alscell.store.source import load_source
+
+    if patients < 20:
+        fail("--patients must be at least 20 for a meaningful demo")
+    out.mkdir(parents=True, exist_ok=True)
+    data_dir = out / "demo-data"
+    url = db or f"sqlite:///{(out / 'alscell-demo.db').resolve()}"
+    started = time.perf_counter()
+    written: list[Path] = []
+    with Progress(TextColumn("{task.description:<48}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=stdout) as bar:
+        total = 6 + n_patient_reports
+        task = bar.add_task("simulating a registry", total=total)
+
+        def done(next_desc: str) -> None:
+            bar.advance(task)
+            bar.update(task, description=next_desc)
+
+        config = CohortConfig(n_patients=patients, design="registry", effect=effect, cycles=3,
+                              route_mix=DEMO_ROUTE_MIX, source_mix=DEMO_SOURCE_MIX, follow_up_months=18.0)
+        sim = simulate_cohort(config, seed)
+        sim.write(data_dir)
+        done("importing into the database")
+        engine = open_database(url)
+        try:
+            summary = import_folder(engine, data_dir, actor="demo")
+        finally:
+            engine.dispose()
+        del summary
+        done("loading the registry")
+        tables = load_source(db=url)
+        done("running the evidence engine")
+        evidence = run_evidence(tables, progress=lambda m: bar.update(task, description=f"evidence: {m[:38]}"))
+        done("writing the cohort report")
+        written.append(cohort_report(tables, out / "cohort-report.html", evidence=evidence,
+                                     source=f"simulated registry ({patients} patients, seed {seed}, true effect {effect:g} points/month)",
+                                     progress=lambda m: bar.update(task, description=f"cohort report: {m}")))
+        done("fitting the natural-history model")
+        model = fit_natural_history(tables)
+        done("writing patient reports")
+        for pid in pick_demo_patients(tables, n_patient_reports):
+            written.append(patient_report(tables, pid, out / f"patient-{pid}.html", model=model))
+            done(f"patient report {pid}")
+        bar.update(task, completed=total, description="done")
+    took = time.perf_counter() - started
+    stdout.print(f"\nsimulated {sim.summary()}", markup=False)
+    stdout.print(f"registry: {url}", markup=False)
+    eff = evidence["effect"]
+    if eff.available:
+        e = eff.value
+        stdout.print(f"evidence engine: ALSFRS-R slope change {e.estimate:+.2f} points/month "
+                     f"(95% CI {e.ci_low:+.2f} to {e.ci_high:+.2f}); the simulated truth is {effect:+.2f}", markup=False)
+    else:
+        stdout.print(f"evidence engine: {eff.reason}", markup=False)
+    stdout.print("reports:", markup=False)
+    for p in written:
+        stdout.print(f"  {p}", markup=False)
+    stdout.print(f"finished in {took:.1f} s", markup=False)
+    _serve(url, serve, host, port)
+
+
+def _serve(url: str, serve: bool, host: str, port: int) -> None:
+    has_web = importlib.util.find_spec("alscell.cli.serve") is not None or importlib.util.find_spec("alscell.web.app") is not None
+    if not has_web:
+        stdout.print("web app: not available yet in this version of alscell — open the HTML reports above in a browser.",
+                     markup=False)
+        return
+    if not serve:
+        stdout.print(f"web app: start it with  alscell serve --db {url} --host {host} --port {port}", markup=False)
+        return
+    import subprocess
+    import sys
+
+    stdout.print(f"web app: http://{host}:{port}/ (Ctrl-C to stop)", markup=False)
+    try:
+        subprocess.run([sys.executable, "-m", "alscell", "serve", "--db", url, "--host", host, "--port", str(port)],
+                       check=True)
+    except subprocess.CalledProcessError as exc:
+        fail(f"the web app stopped with exit status {exc.returncode}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        pass
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_cmd)

@@ -1,0 +1,215 @@
+"""The cohort report: description, the evidence engine's answers to the article's claims, safety, quality."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+from alscell.analysis.derived import derive_visits
+from alscell.analysis.forecast import NaturalHistoryModel, fit_natural_history, untreated_visits
+from alscell.report import figures, interactive, text
+from alscell.report.cohort_tables import administrations, quality_flags, table_one
+from alscell.report.embed import svg
+from alscell.report.evidence import Section, as_dict, first_frame, run_evidence
+from alscell.report.render import render_html, write_report
+
+CLAIM_KEYS = ("domain", "measure", "window", "route", "cell_source")
+_PROB_COLS = ("p_value", "p_adjusted", "p")
+
+
+def frame_table(df: pd.DataFrame | None, max_rows: int = 400, table_id: str = "") -> Markup:
+    """A DataFrame as an HTML table; floats through :func:`text.num` (p-values through :func:`text.pval`)."""
+    if df is None or len(df) == 0:
+        return Markup('<p class="note">No rows.</p>')
+    d = df.head(max_rows)
+    head = "".join(f"<th{' class=num' if pd.api.types.is_numeric_dtype(d[c]) else ''}>{escape(text.words(c))}</th>"
+                   for c in d.columns)
+    body = []
+    for _, row in d.iterrows():
+        cells = []
+        for c in d.columns:
+            v = row[c]
+            if c in _PROB_COLS:
+                s, cls = text.pval(v), " class=num"
+            elif isinstance(v, (float, np.floating)):
+                s, cls = text.num(v, 3 if abs(v) < 10 else 1), " class=num"
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                s, cls = str(v), " class=num"
+            elif isinstance(v, pd.Timestamp):
+                s, cls = text.date(v), ""
+            else:
+                s, cls = ("" if v is None or (isinstance(v, float) and np.isnan(v)) else text.words(v)), ""
+            cells.append(f"<td{cls}>{escape(s)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = f'<p class="note">First {max_rows} of {len(df)} rows.</p>' if len(df) > max_rows else ""
+    tid = f' id="{escape(table_id)}"' if table_id else ""
+    return Markup(f"<table{tid}><tr>{head}</tr>{''.join(body)}</table>{more}")
+
+
+def _claim_label(row, keys=("window", "route", "cell_source")) -> str:
+    return " · ".join(text.words(row[k]) for k in keys if k in row and row[k] is not None and not pd.isna(row[k]))
+
+
+def claims_view(section: Section) -> dict:
+    """Claims table with labels, one static forest plot per measure (one unit each) and one interactive
+    forest plot of every comparison."""
+    if not section.available:
+        return {}
+    df = section.value.copy()
+    df["label"] = df.apply(lambda r: _claim_label(r, CLAIM_KEYS), axis=1)
+    short = df.apply(_claim_label, axis=1)
+    forests = []
+    for (domain, measure), g in df.assign(short=short).groupby(["domain", "measure"], sort=False):
+        unit = str(g["unit"].iloc[0]) if "unit" in g and g["unit"].notna().any() else ""
+        fig = figures.forest_figure(g, label_col="short", title=f"{text.words(domain)}: {text.words(measure)}", unit=unit)
+        if fig is not None:
+            forests.append({"domain": domain, "measure": measure, "svg": svg(fig, f"forest-{domain}-{measure}")})
+    show = [c for c in ("domain", "measure", "window", "route", "cell_source", "estimate", "ci_low", "ci_high",
+                        "p_value", "p_adjusted", "verdict", "n_patients", "unit") if c in df.columns]
+    rows = []
+    for _, r in df.iterrows():
+        cls = ""
+        if pd.notna(r.get("ci_low")) and r.get("ci_low", 0) > 0:
+            cls = "sig-benefit"
+        elif pd.notna(r.get("ci_high")) and r.get("ci_high", 0) < 0:
+            cls = "sig-harm"
+        rows.append({"cls": cls, "cells": r[show].to_dict()})
+    return {"columns": show, "rows": rows, "forests": forests, "interactive": interactive.forest_plotly(df),
+            "n": len(df), "verdicts": df["verdict"].value_counts().to_dict() if "verdict" in df else {}}
+
+
+def _pick(cols, *cands):
+    for c in cands:
+        if c in cols:
+            return c
+    return None
+
+
+def survival_view(section: Section) -> dict:
+    if not section.available:
+        return {}
+    fields = {k: v for k, v in as_dict(section.value).items() if not isinstance(v, pd.DataFrame)}
+    km = first_frame(section.value)
+    fig = None
+    if km is not None and len(km):
+        cols = list(km.columns)
+        t = _pick(cols, "time", "timeline", "months", "t", "time_months")
+        s = _pick(cols, "survival", "surv", "km_estimate", "estimate", "S")
+        g = _pick(cols, "group", "arm", "treated", "exposure", "label")
+        if t and s:
+            fig = figures.km_figure(km, t, s, g, _pick(cols, "ci_low", "lower"), _pick(cols, "ci_high", "upper"),
+                                    title="Kaplan–Meier: time to death", xlabel="time (months)")
+    out = {}
+    if "hr" in fields:
+        out = {"hr": fields.get("hr"), "hr_low": fields.get("ci_low"), "hr_high": fields.get("ci_high"),
+               "hr_p": fields.get("p_value")}
+    return {**out, "fields": _scalars(fields), "figure": svg(fig, "kaplan-meier") if fig is not None else None,
+            "table": None if fig is not None else (frame_table(km) if km is not None else None)}
+
+
+def _scalars(d: dict) -> list[tuple[str, str, str]]:
+    """(key, label, formatted value) of the scalar fields of a result."""
+    out = []
+    for k, v in d.items():
+        if not (v is None or isinstance(v, (str, bool, int, float, np.integer, np.floating))):
+            continue
+        if k in _PROB_COLS:
+            s = text.pval(v)
+        elif isinstance(v, (float, np.floating)):
+            s = text.num(v, 3)
+        else:
+            s = str(v)
+        out.append((k, text.words(k), s))
+    return out
+
+
+def cycles_view(section: Section) -> dict:
+    if not section.available:
+        return {}
+    df = first_frame(section.value)
+    if df is None:
+        return {"fields": _scalars(as_dict(section.value))}
+    x = _pick(list(df.columns), "cycle", "cycles", "n_cycles", "dose")
+    unit = str(df["unit"].iloc[0]) if "unit" in df and len(df) else ""
+    fig = figures.cycle_figure(df, x, unit) if x else None
+    return {"table": frame_table(df), "figure": svg(fig, "cycles") if fig is not None else None}
+
+
+def cohort_context(tables: dict[str, pd.DataFrame], evidence: dict[str, Section] | None = None,
+                   progress: Callable[[str], None] | None = None, source: str = "") -> dict:
+    """Everything the cohort template shows."""
+    say = progress or (lambda _msg: None)
+    say("deriving visits")
+    derived = derive_visits(tables)
+    visits, _first = untreated_visits(tables, derived)
+    say("fitting the natural-history model")
+    try:
+        nh = fit_natural_history(tables, derived)
+        nh_info = nh.describe()
+    except ValueError as exc:
+        nh, nh_info = None, {"error": str(exc)}
+    ev = evidence if evidence is not None else run_evidence(tables, progress=say)
+    say("drawing figures")
+    effect = ev["effect"]
+    effect_d = as_dict(effect.value) if effect.available else {}
+    naive_d = as_dict(ev["effect_naive"].value) if ev["effect_naive"].available else {}
+    responders_d = as_dict(ev["responders"].value) if ev["responders"].available else {}
+    muscles = ev["muscles"]
+    safety = ev["safety"]
+    safety_terms = ev["safety_terms"]
+    return {
+        "title": "Cohort report",
+        "generated": _dt.date.today().isoformat(),
+        "source": source,
+        "counts": {"patients": len(tables["patients"]), "visits": len(derived),
+                   "measurements": len(tables.get("measurements", [])),
+                   "adverse_events": len(tables.get("adverse_events", [])),
+                   "treated": int(visits.loc[visits["phase"] != "untreated", "patient_id"].nunique())},
+        "table1": table_one(tables, derived),
+        "admin": _admin_view(administrations(tables)),
+        "trajectories": _svg_or_none(figures.cohort_trajectories_figure(visits, None), "cohort-trajectories"),
+        "nh": nh_info,
+        "ev": ev,
+        "effect": effect_d,
+        "naive": naive_d,
+        "claims": claims_view(ev["claims"]),
+        "muscles_table": frame_table(first_frame(muscles.value)) if muscles.available
+        and first_frame(muscles.value) is not None else None,
+        "muscles_fields": _scalars(as_dict(muscles.value)) if muscles.available
+        and first_frame(muscles.value) is None else [],
+        "responders": responders_d,
+        "responders_fields": _scalars(responders_d),
+        "cycles": cycles_view(ev["cycles"]),
+        "survival": survival_view(ev["survival"]),
+        "safety": frame_table(first_frame(safety.value), table_id="safety-table") if safety.available else None,
+        "safety_terms": frame_table(first_frame(safety_terms.value)) if safety_terms.available else None,
+        "quality": quality_flags(tables, derived),
+        "uses_plotly": True,
+    }
+
+
+def _svg_or_none(fig, label):
+    return svg(fig, label) if fig is not None else None
+
+
+def _admin_view(a: dict) -> dict:
+    out = dict(a)
+    if a["by_route_source"] is not None:
+        t = a["by_route_source"].copy()
+        t.index = [text.words(i) for i in t.index]
+        t.columns = [text.words(c) for c in t.columns]
+        out["by_route_source"] = frame_table(t.reset_index().rename(columns={"index": "route"}))
+        out["cycles"] = [(int(k), int(v)) for k, v in a["cycles"].items()]
+    return out
+
+
+def cohort_report(tables: dict[str, pd.DataFrame], out: str | Path, evidence: dict[str, Section] | None = None,
+                  progress: Callable[[str], None] | None = None, source: str = "") -> Path:
+    """Write the cohort report to ``out`` (.html, or .pdf through headless Chromium)."""
+    html = render_html("cohort.html", cohort_context(tables, evidence, progress, source))
+    return write_report(html, out)

@@ -1,0 +1,86 @@
+"""Embedding figures in one self-contained HTML file: inline SVG / PNG data URIs (matplotlib) and Plotly
+divs whose JavaScript is the plotly.js shipped inside the ``plotly`` Python package (no CDN)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import re
+from functools import lru_cache
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+
+_counter = itertools.count()
+_SVG_HEAD = re.compile(r"^.*?(<svg\b)", re.S)
+# Namespace declarations are identifiers, not links; the HTML parser puts inline <svg> in the SVG
+# namespace by itself, so they are dropped (the report then holds no URL outside plotly.js).
+_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
+
+plt.rcParams.update({
+    "svg.fonttype": "none",  # text stays text: searchable, selectable, small
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "figure.dpi": 100,
+})
+
+
+def svg(fig, label: str = "") -> Markup:
+    """The figure as an inline ``<svg>`` element (closes the figure)."""
+    buf = io.StringIO()
+    n = next(_counter)
+    with plt.rc_context({"svg.hashsalt": f"alscell-{n}"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None,
+                                                                      "Format": None, "Type": None})
+    plt.close(fig)
+    text = _SVG_HEAD.sub(r"\1", buf.getvalue(), count=1)
+    text = _METADATA.sub("", text)
+    text = _XMLNS.sub("", text)
+    # Unique ids per figure: several inline SVGs share one document.
+    text = re.sub(r'id="([^"]+)"', lambda m: f'id="f{n}-{m.group(1)}"', text)
+    text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#f{n}-{m.group(2)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#f{n}-{m.group(1)})", text)
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" class="figure-svg" data-figure="{_attr(label)}" ', 1)
+    return Markup(text)
+
+
+def png_data_uri(fig, dpi: int = 150) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI (closes the figure)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _attr(text: str) -> str:
+    return (text or "").replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """plotly.min.js as shipped in the installed ``plotly`` package (inlined once per report)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
+                 "modeBarButtonsToRemove": ["sendDataToCloud"], "toImageButtonOptions": {"format": "svg"}}
+
+
+def plotly_div(fig, label: str = "", height: int = 420) -> Markup:
+    """A Plotly figure as a ``<div>`` + inline script (needs :func:`plotly_js` once on the page)."""
+    import plotly.io as pio
+
+    fig.update_layout(height=height, margin=dict(l=60, r=20, t=40, b=50), template="plotly_white")
+    html = pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG,
+                       div_id=f"plotly-{next(_counter)}")
+    return Markup(f'<div class="plotly-figure" data-figure="{_attr(label)}">{html}</div>')

@@ -1,0 +1,105 @@
+"""The cohort report: table 1, the evidence engine's numbers, figures, safety, quality flags, offline."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from alscell.report.cohort import cohort_report
+from alscell.report.evidence import run_evidence
+from alscell.report.pdf import find_chromium
+from alscell.report.render import external_references
+from alscell.report.text import num, pct, pval
+
+from report_helpers import parse, visible_text
+
+
+@pytest.fixture(scope="module")
+def report(tables, tmp_path_factory):
+    """Built once even when pytest-xdist spreads this module's tests over workers (shared file + lock)."""
+    import fcntl
+    import pickle
+
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's root either way
+    lock, cache = shared / "cohort-report.lock", shared / "cohort-report.pickle"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        if cache.exists():
+            return pickle.loads(cache.read_bytes())
+        ev = run_evidence(tables)
+        out = shared / "cohort.html"
+        cohort_report(tables, out, evidence=ev)
+        result = (out.read_text(encoding="utf-8"), ev)
+        cache.write_bytes(pickle.dumps(result))
+        return result
+
+
+def test_description_and_quality(report, tables):
+    html, _ = report
+    p = parse(html)
+    assert p.keys["counts.patients"] == str(len(tables["patients"]))
+    text = visible_text(html)
+    assert "Cohort description" in text and "age at onset" in text
+    for flag in ("missing visits", "out-of-window measures", "treated without baseline", "partial ALSFRS-R"):
+        assert f'data-flag="{flag}"' in html
+    assert "cohort-trajectories" in p.figures
+    assert "Calibration caveats" in text
+
+
+def test_headline_equals_the_evidence_engine(report, tables):
+    html, ev = report
+    p = parse(html)
+    if importlib.util.find_spec("alscell.analysis.effects") is None:
+        assert "effect" in p.unavailable
+        pytest.skip("evidence engine (alscell.analysis.effects) not installed yet: the report says so")
+    from alscell.analysis.effects import estimate_effect
+
+    e = estimate_effect(tables, outcome="alsfrs_r_total", method="lmm_counterfactual")
+    assert ev["effect"].available, ev["effect"].reason
+    assert p.keys["effect.estimate"] == num(e.estimate, 2)
+    assert p.keys["effect.ci_low"] == num(e.ci_low, 2)
+    assert p.keys["effect.ci_high"] == num(e.ci_high, 2)
+    assert p.keys["effect.p_value"] == pval(e.p_value)
+    assert p.keys["effect.n_patients"] == str(e.n_patients)
+
+
+def test_sections_match_engine_or_say_not_available(report, tables):
+    html, ev = report
+    p = parse(html)
+    for key in ("claims", "muscles", "responders", "cycles", "survival", "safety"):
+        sec = ev[key]
+        if not sec.available:
+            assert key in p.unavailable and "not available" in sec.reason
+    if ev["responders"].available:
+        from alscell.analysis.responders import responder_analysis
+        from alscell.report.evidence import as_dict
+
+        r = as_dict(responder_analysis(tables))
+        if "observed_rate" in r:
+            assert p.keys["responders.observed_rate"] == pct(r["observed_rate"])
+            assert p.keys["responders.expected_rate"] == pct(r["expected_rate"])
+    if ev["claims"].available:
+        assert 'id="claims-table"' in html
+        assert any(f.startswith("forest-") for f in p.figures)
+    if ev["survival"].available:
+        assert "kaplan-meier" in p.figures or "survival." in " ".join(p.keys)
+    if ev["safety"].available:
+        assert 'id="safety-table"' in html
+
+
+def test_no_external_url(report):
+    html, _ = report
+    assert external_references(html) == []
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="Debian's chromium is not installed (make setup installs it)")
+def test_pdf(report, tmp_path):
+    from alscell.report.render import write_report
+
+    out = write_report(report[0], tmp_path / "cohort.pdf")
+    data = out.read_bytes()
+    assert data[:5] == b"%PDF-" and len(data) > 50_000
