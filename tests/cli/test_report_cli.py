@@ -47,11 +47,9 @@ def test_report_patient_and_bad_extension(data_dir, tmp_path):
 
 
 def test_report_pdf_without_chromium(data_dir, tmp_path):
-    if Path("/usr/bin/chromium").exists():
-        pytest.skip("chromium is installed at /usr/bin/chromium, so the missing-browser path cannot be exercised")
     r = subprocess.run([sys.executable, "-m", "alscell", "report", "--data", str(data_dir), "--out",
                         str(tmp_path / "c.pdf"), "--patient", "SIM000002"], capture_output=True, text=True,
-                       env={**__import__("os").environ, "ALSCELL_CHROMIUM": "/nonexistent", "PATH": "/nonexistent"})
+                       env={**__import__("os").environ, "ALSCELL_CHROMIUM": "/nonexistent/chromium"})
     assert r.returncode == 1 and "Chromium" in r.stderr
 
 

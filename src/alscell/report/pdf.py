@@ -16,13 +16,13 @@ class ChromiumMissing(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    """Path of the Chromium binary (``ALSCELL_CHROMIUM`` overrides), or None."""
+    """Path of the Chromium binary, or None.  ``ALSCELL_CHROMIUM``, when set, is the only candidate."""
     env = os.environ.get("ALSCELL_CHROMIUM")
-    for cand in ([env] if env else []) + list(CHROMIUM_CANDIDATES):
-        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+    candidates = [env] if env else list(CHROMIUM_CANDIDATES)
+    for cand in candidates:
+        if Path(cand).is_file() and os.access(cand, os.X_OK):
             return cand
-    found = shutil.which("chromium")
-    return found
+    return None if env else shutil.which("chromium")
 
 
 def chromium_args(binary: str, profile: str) -> list[str]:
