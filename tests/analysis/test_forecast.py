@@ -92,3 +92,13 @@ def test_patient_without_untreated_visits_gets_population_course(null_registry):
     assert not fc.patient_level
     assert any("population course" in w for w in fc.warnings)
     assert np.isfinite(fc.course["pi_high"]).all()
+
+
+def test_untreated_cohort_without_treatments_file(null_registry):
+    """No treatments table at all (a natural-history cohort): every visit is untreated, nothing crashes."""
+    tables = {k: v for k, v in null_registry.items() if k != "treatments"}
+    v, first = untreated_visits(tables)
+    assert first.empty and (v["phase"] == "untreated").all()
+    pid = v["patient_id"].iloc[0]
+    fc = forecast_patient(tables, pid)
+    assert fc.first_treatment is None and fc.patient_level

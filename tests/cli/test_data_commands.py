@@ -110,3 +110,12 @@ def test_export_deidentified(example_dir, tmp_path):
     assert run("import", str(tmp_path / "anon"), "--db", f"sqlite:///{tmp_path / 'r2.db'}").returncode == 0
     result = run("export", str(tmp_path / "x"), "--db", db, "--format", "sdtm")
     assert result.returncode == 2 and "not supported yet" in result.stderr
+
+
+def test_unreadable_database_is_one_sentence(tmp_path):
+    bad = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    for args in (("import", str(tmp_path), "--db", bad), ("derive", "--db", bad, "--out", str(tmp_path / "x.csv"))):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot" in lines[0] and "database" in lines[0], (args, result.stderr)

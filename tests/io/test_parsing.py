@@ -48,3 +48,15 @@ def test_malformed_cells_are_flagged():
     assert bad.tolist() == [True, True, False, True]
     _, bad = parse_bool(pd.Series(["True", "yes", "true", "false"]))
     assert bad.tolist() == [True, True, False, False]
+
+
+def test_nul_characters_are_malformed_not_missing():
+    """pandas factorises '\\x00' like '' (C strings): a NUL cell must still be flagged, and '' must not be."""
+    for cells in (["\x00", ""], ["", "\x00"]):
+        s = pd.Series(cells, dtype=object)
+        for parse in (parse_date, parse_int, parse_float, parse_bool):
+            _, bad = parse(s)
+            assert list(bad) == ["\x00" in c for c in cells], (parse.__name__, cells)
+    for parse in (parse_int, parse_float):
+        values, bad = parse(pd.Series(["1", "1\x00"], dtype=object))
+        assert list(bad) == [False, True] and values.iloc[0] == 1 and pd.isna(values.iloc[1]), parse.__name__

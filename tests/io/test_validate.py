@@ -92,3 +92,14 @@ def test_every_bad_row_is_reported_not_just_the_first(example_dir):
         _append(example_dir, "alsfrs", f"ALS-003,2024-{1 + i // 28:02d}-{1 + i % 28:02d},4,4,9,3,2,,3,3,2,2,4,4,4")
     problems = _problems(example_dir)
     assert len([p for p in problems if p.column == "q3"]) == 30
+
+
+def test_files_other_than_patients_may_be_absent(example_dir, tmp_path):
+    """spec/data-format.md: files other than patients.csv may be absent (= no rows)."""
+    folder = tmp_path / "only_patients"
+    folder.mkdir()
+    (folder / "patients.csv").write_text((example_dir / "patients.csv").read_text())
+    tables = read_folder(folder)
+    assert len(tables["patients"]) > 0
+    for name in ("treatments", "alsfrs", "measurements", "adverse_events", "events"):
+        assert tables[name].empty, name

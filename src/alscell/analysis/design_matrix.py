@@ -90,9 +90,13 @@ def outcome_frame(tables: dict[str, pd.DataFrame], outcome: str, *, muscle: str 
 def active_treatments(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Administrations that are not sham (``blinded_arm`` ≠ placebo), sorted by patient and date."""
     t = tables.get("treatments")
-    if t is None or t.empty:
-        return pd.DataFrame(columns=["treatment_id", "patient_id", "date", "cycle", "route", "cell_source", "donor",
-                                     "dose_cells", "target_muscles", "blinded_arm"])
+    if t is None:
+        # Typed, so that date arithmetic on an empty result stays well defined.
+        return pd.DataFrame({"treatment_id": pd.Series(dtype=object), "patient_id": pd.Series(dtype=object),
+                             "date": pd.Series(dtype="datetime64[ns]"), "cycle": pd.Series(dtype="Int64"),
+                             **{c: pd.Series(dtype=object) for c in ("route", "cell_source", "donor")},
+                             "dose_cells": pd.Series(dtype=float),
+                             **{c: pd.Series(dtype=object) for c in ("target_muscles", "blinded_arm")}})
     if "blinded_arm" in t:
         t = t[t["blinded_arm"].fillna("active") != "placebo"]
     return t.sort_values(["patient_id", "date"]).reset_index(drop=True)

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.derived import derive_visits
+from alscell.analysis.design_matrix import active_treatments
 from alscell.analysis.lmm import fit_lmm
 from alscell.domain.alsfrs import TOTAL_MAX
 from alscell.domain.outcomes import WINDOWS, in_window
@@ -63,18 +64,10 @@ class PatientNotFound(ValueError):
     """The patient id is not in the data."""
 
 
-def active_treatments(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Treatment rows that are real cell administrations (not sham/placebo)."""
-    tr = tables.get("treatments")
-    if tr is None or tr.empty:
-        return pd.DataFrame(columns=["patient_id", "date", "cycle", "route", "cell_source"])
-    arm = tr["blinded_arm"] if "blinded_arm" in tr else pd.Series(None, index=tr.index)
-    return tr[arm.fillna("active").astype(str) != "placebo"]
-
-
 def _first_treatment(tables) -> pd.Series:
     act = active_treatments(tables)
-    return act.groupby("patient_id")["date"].min()
+    # datetime64 even when there is no administration, so date comparisons stay well typed.
+    return act.groupby("patient_id")["date"].min().astype("datetime64[ns]")
 
 
 def untreated_visits(tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None,
@@ -136,14 +129,14 @@ class NaturalHistoryModel:
         numbers :func:`forecast_patient` gives per patient, before clipping to 0-48)."""
         v = self.visits.dropna(subset=["months_since_onset"]).copy()
         X, Z = self.design(v["months_since_onset"].to_numpy())
-        known = set(self.result.group_labels)
-        groups = np.array([p if p in known else "\x00unknown" for p in v["patient_id"]], dtype=object)
+        pid = v["patient_id"]
+        groups = pid.where(pid.isin(set(self.result.group_labels)), "\x00unknown").to_numpy(dtype=object)
         p = self.result.predict(X, Z, groups_new=groups, interval="prediction")
         v["expected"] = np.clip(p["mean"].to_numpy(), 0, TOTAL_MAX)
         v["pi_low"] = np.clip(p["lower"].to_numpy(), 0, TOTAL_MAX)
         v["pi_high"] = np.clip(p["upper"].to_numpy(), 0, TOTAL_MAX)
         v["residual"] = v["total"].astype(float) - v["expected"]
-        v["position"] = [_position(o, lo, hi) for o, lo, hi in zip(v["total"].astype(float), v["pi_low"], v["pi_high"])]
+        v["position"] = _position(v["total"].astype(float), v["pi_low"], v["pi_high"])
         return v
 
     def describe(self) -> dict:
@@ -239,10 +232,12 @@ POSITIONS = {
 }
 
 
-def _position(obs: float, lo: float, hi: float) -> str | None:
-    if not np.isfinite(obs):
-        return None
-    return "above" if obs > hi else "below" if obs < lo else "within"
+def _position(obs, lo, hi) -> np.ndarray:
+    """Per visit: "above", "below" or "within" the prediction range; None where nothing was observed."""
+    obs, lo, hi = (np.asarray(a, dtype=float) for a in (obs, lo, hi))
+    out = np.where(obs > hi, "above", np.where(obs < lo, "below", "within")).astype(object)
+    out[~np.isfinite(obs)] = None
+    return out
 
 
 def forecast_patient(tables: dict[str, pd.DataFrame], patient_id: str,
@@ -302,8 +297,7 @@ def forecast_patient(tables: dict[str, pd.DataFrame], patient_id: str,
         for c in ("expected", "pi_low", "pi_high", "pred_se"):
             pv[c] = pd.Series(dtype=float)
     pv["residual"] = pv["total"].astype(float) - pv["expected"]
-    pv["position"] = [_position(o, lo, hi) for o, lo, hi in
-                      zip(pv["total"].astype(float), pv["pi_low"], pv["pi_high"])]
+    pv["position"] = _position(pv["total"].astype(float), pv["pi_low"], pv["pi_high"])
 
     # Expected slope (points/month) at the latest visit: derivative of fixed + random part.
     fe = nh.result.fe_params.to_numpy()

@@ -6,7 +6,14 @@ afterwards (Cox model with a time-varying covariate, lifelines ``CoxTimeVaryingF
 patient had to survive to be treated is never credited to treatment.  Adjusted for age at onset, bulbar
 onset, ΔFRS and months since onset at entry.  The Kaplan–Meier frame is the Simon–Makuch form: the
 "untreated" curve uses untreated person-time only (treated patients censored at treatment), the "treated"
-curve starts each patient at treatment (left truncation, ``entry``).
+curve starts each patient at treatment (left truncation, ``entry``).  The KM curves are unweighted
+(descriptive) whatever the method of the hazard ratio.
+
+On observational data (no ``blinded_arm``) the default hazard ratio is a marginal structural Cox model with
+inverse-probability-of-treatment weights (``method="msm_iptw"``, ``alscell.analysis.treatment_weights``):
+in a registry treatment starts after a bad-looking visit and the same decline predicts death.  The
+unweighted time-varying Cox model (``method="cox_time_varying"``) is the primary analysis on randomised data
+and is kept, named as such, for comparison.  Calibration: docs/survival_calibration.md.
 
 Events (events.csv): ``death``; ``tracheostomy`` (tracheostomy or permanent ventilation);
 ``death_or_tracheostomy`` (the usual ALS composite); ``gastrostomy``; ``niv`` (niv_start).  Follow-up ends
@@ -49,6 +56,16 @@ class EventResult:
     covariates: list[str]
     warnings: list[str] = field(default_factory=list)
     model: object | None = field(default=None, repr=False)
+    method: str = "cox_time_varying"  # "msm_iptw" (weighted, robust SE) or "cox_time_varying" (unweighted)
+    se: float = float("nan")  # SE of log HR (robust for msm_iptw, model-based for cox_time_varying)
+    weights: object | None = None  # treatment_weights.WeightDiagnostics for msm_iptw
+    decisions: pd.DataFrame | None = field(default=None, repr=False)  # treatment-decision rows (msm_iptw)
+
+    def describe(self) -> str:
+        """One line: the method of the hazard ratio and, for the MSM, the weight diagnostics."""
+        name = {"msm_iptw": "marginal structural Cox model (IPT weights, robust SE)",
+                "cox_time_varying": "unweighted time-varying Cox model"}.get(self.method, self.method)
+        return f"{name}; {self.weights.text()}" if self.weights is not None else name
 
     @property
     def benefit(self) -> bool:
@@ -184,32 +201,16 @@ def add_current_score(tables, sf: pd.DataFrame, long: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def event_analysis(tables, event: str = "death", *, adjust=ADJUST, current_score: bool = False,
-                   penalizer: float = 0.0) -> EventResult:
-    """Hazard ratio of treatment (time-varying) for ``event`` with 95% CI and p (lifelines).
+METHODS = ("msm_iptw", "cox_time_varying")
 
-    ``current_score`` adds the latest pre-treatment ALSFRS-R total as a time-varying covariate (treatment
-    in a registry follows a bad-looking visit: without it the treated look sicker than they are)."""
-    from lifelines import CoxTimeVaryingFitter
 
-    sf = survival_frame(tables, event)
-    adjust = [c for c in adjust if sf[c].std() > 0]
-    long = long_format(sf, adjust)
-    if current_score:
-        long = add_current_score(tables, sf, long)
-        adjust = [*adjust, "alsfrs_current"]
-    warn: list[str] = []
+def _randomized(tables) -> bool:
     tr = tables.get("treatments")
-    if tr is None or "blinded_arm" not in tr or not tr["blinded_arm"].notna().any():
-        warn.append("observational data: treatment timing can follow a decline (time-dependent confounding); "
-                    "this hazard ratio is not calibrated by simulation (see docs/evidence.md).")
-    n_ev = int(sf["event"].sum())
-    n_ev_tr = int(long.loc[(long["treated"] == 1) & (long["event"] == 1)].shape[0])
-    nan = float("nan")
-    km = kaplan_meier_frame(sf) if len(sf) else pd.DataFrame(columns=["group", "time", "survival", "at_risk"])
-    if n_ev < 2 or long["treated"].nunique() < 2:
-        warn.append(f"too few {event} events or no treated/untreated contrast for a Cox model.")
-        return EventResult(event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust, warn)
+    return tr is not None and "blinded_arm" in tr and bool(tr["blinded_arm"].notna().any())
+
+
+def _fit_ctv(rows, weights_col, penalizer, warn):
+    from lifelines import CoxTimeVaryingFitter
     from lifelines.exceptions import ConvergenceError
 
     with _warnings.catch_warnings(record=True) as caught:
@@ -217,18 +218,93 @@ def event_analysis(tables, event: str = "death", *, adjust=ADJUST, current_score
         for pen in (penalizer, 0.01, 0.1):
             ctv = CoxTimeVaryingFitter(penalizer=pen)
             try:
-                ctv.fit(long, id_col="patient_id", event_col="event", start_col="start", stop_col="stop",
-                        show_progress=False)
+                ctv.fit(rows, id_col="patient_id", event_col="event", start_col="start", stop_col="stop",
+                        weights_col=weights_col, show_progress=False)
                 break
-            except ConvergenceError:
+            except (ConvergenceError, np.linalg.LinAlgError):
                 warn.append(f"Cox model did not converge with penalizer {pen:g}; retried with more shrinkage.")
         else:
-            return EventResult(event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust,
-                               warn + ["Cox model did not converge."])
+            return None
     warn += sorted({str(w.message).split("\n")[0] for w in caught if "onvergence" in str(w.message)})
-    s = ctv.summary.loc["treated"]
-    return EventResult(event, float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]), float(s["exp(coef) upper 95%"]),
-                       float(s["p"]), int(len(sf)), n_ev, n_ev_tr, km, long, adjust, warn, ctv)
+    return ctv
 
 
-__all__ = ["EVENT_DEFINITIONS", "EventResult", "event_analysis", "kaplan_meier_frame", "long_format", "survival_frame"]
+def event_analysis(tables, event: str = "death", *, method: str | None = None, adjust=ADJUST,
+                   current_score: bool = False, penalizer: float = 0.0, truncate=(1.0, 99.0)) -> EventResult:
+    """Hazard ratio of treatment (time-varying exposure) for ``event`` with 95% CI and p.
+
+    ``method``:
+
+    * ``"msm_iptw"`` (default for observational data — no ``blinded_arm`` in treatments): marginal
+      structural Cox model.  The treatment decision at each visit of a not-yet-treated patient is modelled
+      (pooled logistic regression on the current ALSFRS-R total, its recent decline, time and the baseline
+      covariates; ``alscell.analysis.treatment_weights``); stabilised weights truncated at the ``truncate``
+      percentiles; weighted time-varying Cox (lifelines, ``weights_col``) with cluster-robust (sandwich)
+      standard errors by patient.  Diagnostics in ``weights``.
+    * ``"cox_time_varying"`` (default for randomised data): the unweighted time-varying Cox model with
+      model-based standard errors.  On registry data it is confounded by the decline that prompts treatment;
+      kept, named as such, for comparison.  ``current_score`` (this method only) adds the latest
+      pre-treatment ALSFRS-R total as a covariate — not a fix (see docs/survival_calibration.md).
+    """
+    sf = survival_frame(tables, event)
+    randomized = _randomized(tables)
+    if method is None:
+        method = "cox_time_varying" if randomized else "msm_iptw"
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
+    adjust = [c for c in adjust if sf[c].std() > 0]
+    long = long_format(sf, adjust)
+    if current_score and method == "cox_time_varying":
+        long = add_current_score(tables, sf, long)
+        adjust = [*adjust, "alsfrs_current"]
+    warn: list[str] = []
+    if not randomized and method == "cox_time_varying":
+        warn.append("unweighted time-varying Cox on observational data: treatment timing follows a decline "
+                    "(time-dependent confounding); this hazard ratio is biased towards harm on simulated "
+                    "registries (see docs/survival_calibration.md). Use method='msm_iptw'.")
+    n_ev = int(sf["event"].sum())
+    n_ev_tr = int(long.loc[(long["treated"] == 1) & (long["event"] == 1)].shape[0])
+    nan = float("nan")
+    km = kaplan_meier_frame(sf) if len(sf) else pd.DataFrame(columns=["group", "time", "survival", "at_risk"])
+
+    def empty(extra):
+        return EventResult(event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust, warn + extra,
+                           method=method)
+
+    if n_ev < 2 or long["treated"].nunique() < 2:
+        return empty([f"too few {event} events or no treated/untreated contrast for a Cox model."])
+    if method == "cox_time_varying":
+        ctv = _fit_ctv(long, None, penalizer, warn)
+        if ctv is None:
+            return empty(["Cox model did not converge."])
+        s = ctv.summary.loc["treated"]
+        return EventResult(event, float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]),
+                           float(s["exp(coef) upper 95%"]), float(s["p"]), int(len(sf)), n_ev, n_ev_tr, km, long,
+                           adjust, warn, ctv, method=method, se=float(s["se(coef)"]))
+
+    from scipy.stats import norm
+
+    from alscell.analysis import treatment_weights as tw
+
+    dec = tw.decision_weights(tw.decision_frame(tables, sf, adjust), adjust)
+    rows, diag = tw.weighted_long(long, dec, truncate)
+    ctv = _fit_ctv(rows.drop(columns="w_raw"), "w", penalizer, warn)
+    if ctv is None:
+        return empty(["weighted Cox model did not converge."])
+    se = tw.robust_cox_se(rows, ctv.params_, weights_col="w")
+    b, s_ = float(ctv.params_["treated"]), float(se["treated"])
+    p = float(2 * norm.sf(abs(b / s_)))
+    if not randomized:
+        warn.append("observational data: the hazard ratio is from a marginal structural Cox model (inverse-"
+                    "probability-of-treatment weights); it removes confounding by the measured ALSFRS-R course "
+                    "only and is not calibrated on the simulator's registry design, where it still leans "
+                    "towards harm (see docs/survival_calibration.md).")
+    if diag.max_untruncated > 20:
+        warn.append(f"extreme treatment weights (max {diag.max_untruncated:.3g} before truncation): "
+                    "little overlap between treated and untreated decisions.")
+    return EventResult(event, float(np.exp(b)), float(np.exp(b - 1.959964 * s_)), float(np.exp(b + 1.959964 * s_)),
+                       p, int(len(sf)), n_ev, n_ev_tr, km, rows, adjust, warn, ctv, method=method, se=s_,
+                       weights=diag, decisions=dec)
+
+
+__all__ = ["EVENT_DEFINITIONS", "METHODS", "EventResult", "event_analysis", "kaplan_meier_frame", "long_format", "survival_frame"]

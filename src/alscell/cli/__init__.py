@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from alscell.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, debug_enabled, report_problems
+from alscell.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, debug_enabled, one_line, report_problems
 
 app = typer.Typer(
     name="alscell",
@@ -61,5 +61,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - last-resort handler for the CLI
         if debug_enabled():
             raise
-        report_problems(f"{type(exc).__name__}: {exc}")
+        report_problems(f"{type(exc).__name__}: {one_line(exc)}")
         sys.exit(EXIT_FAILURE)

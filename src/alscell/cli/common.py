@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -49,3 +50,31 @@ def fail(problems: str | list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 def debug_enabled() -> bool:
     return "--debug" in sys.argv or os.environ.get("ALSCELL_DEBUG") == "1"
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-sentence description of ``exc``: the driver's own message for database errors, without
+    SQLAlchemy's statement echo and "Background on this error" link."""
+    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's exception
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def load_tables(data: Path | None, db: str | None):
+    """Typed canonical tables from ``--data`` or ``--db`` (default database when neither is given);
+    a bad folder, an empty or unreachable database is bad input (exit 2, one sentence per problem)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from alscell.io.errors import ValidationError
+    from alscell.store.source import load_source
+
+    if data is not None and db is not None:
+        fail("give either --data or --db, not both")
+    try:
+        return load_source(data=data, db=None if data is not None else resolve_db_url(db))
+    except ValidationError as exc:
+        fail(exc.messages())
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the database: {one_line(exc)}")
+    except ValueError as exc:
+        fail(str(exc))

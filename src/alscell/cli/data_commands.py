@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from alscell.cli.common import EXIT_BAD_INPUT, DbOption, fail, resolve_db_url, stdout
+from alscell.cli.common import EXIT_BAD_INPUT, DbOption, fail, load_tables, one_line, resolve_db_url, stdout
 
 EXPORT_FORMATS = ("canonical",)
 
@@ -21,7 +21,12 @@ def import_cmd(
     from alscell.store.engine import open_database
     from alscell.store.importer import import_folder
 
-    engine = open_database(resolve_db_url(db))
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        engine = open_database(resolve_db_url(db))
+    except SQLAlchemyError as exc:
+        fail(f"cannot open the database: {one_line(exc)}")
     started = time.perf_counter()
     try:
         summary = import_folder(engine, folder)
@@ -44,14 +49,10 @@ def export_cmd(
 ) -> None:
     """Write the registry as a canonical folder."""
     from alscell.io.writer import write_folder
-    from alscell.store.source import load_source
 
     if fmt not in EXPORT_FORMATS:
         fail(f"--format {fmt!r} is not supported yet; supported: {', '.join(EXPORT_FORMATS)}")
-    try:
-        tables = load_source(db=resolve_db_url(db))
-    except ValueError as exc:
-        fail(str(exc))
+    tables = load_tables(None, db)
     if deidentify:
         from alscell.io.deidentify import deidentify as deidentify_tables
 
@@ -67,17 +68,8 @@ def derive_cmd(
 ) -> None:
     """Per-visit derived table: totals, subscores, King's, MiToS, ΔFRS."""
     from alscell.analysis.derived import derive_visits, write_derived_csv
-    from alscell.io.errors import ValidationError
-    from alscell.store.source import load_source
 
-    if data is not None and db is not None:
-        fail("give either --data or --db, not both")
-    try:
-        tables = load_source(data=data, db=None if data is not None else resolve_db_url(db))
-    except ValidationError as exc:
-        fail(exc.messages())
-    except ValueError as exc:
-        fail(str(exc))
+    tables = load_tables(data, db)
     derived = derive_visits(tables)
     write_derived_csv(derived, out)
     stdout.print(f"wrote {len(derived)} visits to {out}", markup=False)

@@ -25,7 +25,7 @@ def pick_demo_patients(tables, n: int = 3) -> list[str]:
     several cycles, and an untreated patient — each with visits before and after treatment."""
     import pandas as pd
 
-    from alscell.analysis.forecast import active_treatments
+    from alscell.analysis.design_matrix import active_treatments
 
     tr = active_treatments(tables)
     visits = tables["alsfrs"].groupby("patient_id")["date"].agg(["min", "max", "size"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from alscell.cli.common import DbOption, fail, resolve_db_url, stdout
+from alscell.cli.common import DbOption, fail, load_tables, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -29,17 +29,7 @@ def register(app: typer.Typer) -> None:
             outcome_info(outcome)
         except OutcomeError as exc:
             fail(str(exc))
-        if data is not None and db is not None:
-            fail("give either --data or --db, not both.")
-        if data is not None and not data.is_dir():
-            fail(f"--data {data} is not a folder.")
-        from alscell.store.source import load_source
-
-        try:
-            tables = load_source(data=data) if data is not None else load_source(db=resolve_db_url(db))
-        except Exception as exc:  # noqa: BLE001 - validation errors and unreadable databases are bad input
-            problems = getattr(exc, "problems", None)
-            fail([str(p) for p in problems] if problems else f"cannot read the data: {exc}")
+        tables = load_tables(data, db)
         try:
             est = estimate_effect(tables, outcome, method)
         except (OutcomeError, MethodError) as exc:

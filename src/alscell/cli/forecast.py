@@ -7,22 +7,11 @@ from pathlib import Path
 
 import typer
 
-from alscell.cli.common import DbOption, fail, resolve_db_url, stdout
+from alscell.cli.common import DbOption, fail, load_tables, stdout
 
 
-def load_tables_or_fail(data: Path | None, db: str | None):
-    """Typed tables from ``--data`` or ``--db`` (default database when neither is given)."""
-    from alscell.io.errors import ValidationError
-    from alscell.store.source import load_source
-
-    if data is not None and db is not None:
-        fail("give either --data or --db, not both")
-    try:
-        return load_source(data=data, db=None if data is not None else resolve_db_url(db))
-    except ValidationError as exc:
-        fail(exc.messages())
-    except ValueError as exc:
-        fail(str(exc))
+# Kept under its old name for callers outside this module.
+load_tables_or_fail = load_tables
 
 
 def _fmt(v, nd=1):
@@ -38,7 +27,7 @@ def forecast_cmd(
     """The patient's expected course without treatment, with intervals, stage and event risks."""
     from alscell.analysis.forecast import PatientNotFound, forecast_patient
 
-    tables = load_tables_or_fail(data, db)
+    tables = load_tables(data, db)
     try:
         fc = forecast_patient(tables, patient)
     except PatientNotFound as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from alscell.cli.common import DbOption, EXIT_FAILURE, fail, stdout
+from alscell.cli.common import EXIT_FAILURE, DbOption, fail, load_tables, stdout
 
 
 def report_cmd(
@@ -18,7 +18,6 @@ def report_cmd(
     """Write the cohort report, or one patient's report with --patient."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from alscell.cli.forecast import load_tables_or_fail
     from alscell.report.pdf import ChromiumMissing, find_chromium
 
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
@@ -26,7 +25,7 @@ def report_cmd(
     if out.suffix.lower() == ".pdf" and find_chromium() is None:
         fail("PDF output needs Debian's headless Chromium (/usr/bin/chromium), which is not installed; "
              "install it (sudo apt-get install chromium, or make setup) or write .html", EXIT_FAILURE)
-    tables = load_tables_or_fail(data, db)
+    tables = load_tables(data, db)
     source = str(data) if data is not None else "database"
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stdout,
                   transient=True) as bar:
@@ -42,6 +41,8 @@ def report_cmd(
                     path = patient_report(tables, patient, out)
                 except PatientNotFound as exc:
                     fail(str(exc))
+                except ValueError as exc:  # e.g. too few untreated visits for the natural-history model
+                    fail(f"cannot write the patient report: {exc}", EXIT_FAILURE)
             else:
                 from alscell.report.cohort import cohort_report
 

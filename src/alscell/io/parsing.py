@@ -15,9 +15,12 @@ _INT_RE = r"[+-]?\d{1,9}"
 
 
 def _on_uniques(s: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    # pandas' string hash table stops at a NUL character ('a\x00b' and 'a' share a code, '\x00' and ''
+    # too), so such cells are factorised as '' and flagged malformed here: no typed value contains NUL.
+    nul = s.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(s.where(~nul, "") if nul.any() else s, use_na_sentinel=False)
     values, bad = convert(pd.Series(uniques, dtype=object))
-    return np.asarray(values)[codes], np.asarray(bad, dtype=bool)[codes]
+    return np.asarray(values)[codes], np.asarray(bad, dtype=bool)[codes] | nul
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -164,8 +164,8 @@ def validate_tables(
     typed: dict[str, pd.DataFrame] = {}
     for name in FILE_ORDER:
         raw = raw_tables.get(name)
-        if raw is None:
-            raw = pd.DataFrame({c: pd.Series(dtype=object) for c in REQUIRED[name]})
+        if raw is None:  # an absent file other than patients.csv means no rows (spec/data-format.md)
+            raw = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
         if not _check_header(name, raw, problems):
             typed[name] = None  # type: ignore[assignment]
             continue

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.forecast import active_treatments
-from alscell.domain.outcomes import WINDOWS
+from alscell.analysis.design_matrix import active_treatments
+from alscell.domain.outcomes import WINDOWS, in_window
 from alscell.domain.time import DAYS_PER_MONTH
 
 MAX_GAP_FACTOR = 2.0  # a gap longer than this many times the patient's median interval counts as missed visits
@@ -121,8 +121,8 @@ def quality_flags(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> list
         post = m[days.notna() & (days > 0)]
         d = days[post.index]
         inside = np.zeros(len(post), bool)
-        for w in WINDOWS.values():
-            inside |= ((d >= w.start_day) & (d <= w.end_day)).to_numpy()
+        for key in WINDOWS:
+            inside |= in_window(d.to_numpy(), key)
         out = post[~inside]
         flags.append({"flag": "out-of-window measures",
                       "detail": "measurements after an administration that fall in none of the windows "

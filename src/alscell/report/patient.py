@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alscell.analysis.forecast import NaturalHistoryModel, PatientNotFound, active_treatments, forecast_patient
+from alscell.analysis.design_matrix import active_treatments
+from alscell.analysis.forecast import NaturalHistoryModel, PatientNotFound, forecast_patient
 from alscell.report import figures, interactive, text
 from alscell.report.embed import svg
 from alscell.report.render import render_html, write_report

@@ -268,7 +268,12 @@ class CohortConfig:
     run_in_months: float = 3.0  # trials: first administration this long after baseline
     delay_months: float | None = None  # delayed_start: second phase start after first treatment (None → half the remaining follow-up)
     registry_continue_prob: float = 0.7  # registry: probability of each further cycle
-    selection_on_bad_visit: float = 1.0  # registry: log-odds of choosing a visit per SD of observed drop
+    selection_on_bad_visit: float = 1.0  # registry: log-odds of starting treatment per SD of observed drop
+    # registry: how the treatment visit is chosen.  "sequential" (default): at each visit, from the course
+    # observed so far, with probability expit(registry_start_logit + selection · z); "worst_visit": the
+    # worst-looking visit of the whole course (looks ahead; a stress test).
+    selection_rule: str = "sequential"
+    registry_start_logit: float = 0.0  # log-odds of starting at an average-looking visit
     informative_dropout: float = 1.0  # log hazard ratio of dropout per SD of faster latent decline
     effect_model: EffectModel = field(default_factory=EffectModel)
     natural: NaturalHistory = field(default_factory=NaturalHistory)
@@ -335,6 +340,10 @@ class CohortConfig:
             out.append("run-in and accrual must be 0 months or more.")
         if self.delay_months is not None and not self.delay_months > 0:
             out.append("delay must be more than 0 months.")
+        if self.selection_rule not in ("sequential", "worst_visit"):
+            out.append("selection_rule must be 'sequential' or 'worst_visit'.")
+        if not math.isfinite(self.registry_start_logit):
+            out.append("registry_start_logit must be a finite number.")
         if not 0 <= self.registry_continue_prob <= 1:
             out.append("registry_continue_prob must be between 0 and 1.")
         if not math.isfinite(self.selection_on_bad_visit) or not math.isfinite(self.informative_dropout):

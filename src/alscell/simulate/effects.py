@@ -12,10 +12,12 @@ import math
 
 import numpy as np
 
+from alscell.domain.outcomes import WINDOWS
 from alscell.domain.time import DAYS_PER_MONTH
 from alscell.simulate.config import EffectModel
 
-_EDGES = (0.0, 42.0 / DAYS_PER_MONTH, 182.0 / DAYS_PER_MONTH, math.inf)
+# Window edges from domain.outcomes.WINDOWS: short ends on day 42, long starts on day 182.
+_EDGES = (0.0, WINDOWS["short"].end_day / DAYS_PER_MONTH, WINDOWS["long"].start_day / DAYS_PER_MONTH, math.inf)
 _WINDOWS = ("short", "mid", "long")
 
 

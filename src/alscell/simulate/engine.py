@@ -239,11 +239,24 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
         with np.errstate(invalid="ignore", divide="ignore"):
             drop_rate = (prev_tot - tot_nat) / np.maximum((vday - prev_day) / DPM, 1e-9)
         z = np.where(prev_idx >= 0, (drop_rate - 1.0) / 1.7, 0.0)
-        eligible = (~missed & in_window & (vday < death_nat[:, None]) & (j[None, :] >= 1) & (j[None, :] <= V - 2)
-                    & (j[None, :] < jd_nat[:, None]))
-        score = np.where(eligible, cfg.selection_on_bad_visit * z + gumbel, -np.inf)
-        chosen = np.argmax(score, axis=1)
-        can = assigned & eligible.any(axis=1)
+        if cfg.selection_rule == "sequential":
+            # Decided at each visit from what has been observed so far: a visit takes place (the patient is
+            # alive and still followed), and an assigned, not-yet-treated patient starts treatment with
+            # probability expit(start_logit + selection · z), z the standardised drop since the last visit.
+            eligible = (~missed & in_window & (vday < death_nat[:, None]) & (j[None, :] >= 1)
+                        & (j[None, :] <= V - 2) & (j[None, :] <= jd_nat[:, None]))
+            u_start = np.exp(-np.exp(-gumbel))  # the uniforms behind ``gumbel``: same random stream
+            p_start = 1.0 / (1.0 + np.exp(-(cfg.registry_start_logit + cfg.selection_on_bad_visit * z)))
+            starts = eligible & (u_start < p_start)
+            chosen = np.argmax(starts, axis=1)
+            can = assigned & starts.any(axis=1)
+        else:  # "worst_visit": the patient is treated after the worst-looking visit of the whole course
+            # (uses the future: a stress test that no analysis of the observed past can fully undo).
+            eligible = (~missed & in_window & (vday < death_nat[:, None]) & (j[None, :] >= 1)
+                        & (j[None, :] <= V - 2) & (j[None, :] < jd_nat[:, None]))
+            score = np.where(eligible, cfg.selection_on_bad_visit * z + gumbel, -np.inf)
+            chosen = np.argmax(score, axis=1)
+            can = assigned & eligible.any(axis=1)
         arm[can] = 1
         sel_z = np.where(can, np.take_along_axis(z, chosen[:, None], axis=1)[:, 0], np.nan)
         t0_day = np.take_along_axis(vday, chosen[:, None], axis=1)[:, 0] + 1 + np.floor(u_delay * 21).astype(np.int64)
