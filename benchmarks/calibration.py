@@ -50,7 +50,7 @@ def run_chunk(seeds: list[int], n_patients: int, effects=EFFECTS, methods=METHOD
     for seed in seeds:
         for eff in effects:
             cfg = CohortConfig(n_patients=n_patients, design="registry", effect=eff, treated_fraction=0.6,
-                               selection_on_bad_visit=1.0, informative_dropout=1.0)
+                               selection_on_bad_visit=1.0, informative_dropout=1.0, selection_rule="worst_visit")
             cohort = simulate_cohort(cfg, int(seed))
             for m in methods:
                 t = time.perf_counter()
