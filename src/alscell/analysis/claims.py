@@ -2,13 +2,23 @@
 
 Estimand per row: the mean difference between the measure at visits inside the window after the latest
 active injection and the patient's expected natural history (measure units; biomarkers in log units;
-positive = benefit, sign flipped where lower is better).  Model (one per measure and window), on all
-patients: restricted cubic spline of months since onset, random intercept and slope per patient,
-indicators "visit in window w after an injection, route r, source s" for every route × source group,
-cluster-robust SEs (G − 1 df).  Treated visits after the first treatment that are outside the window are
-left out of that model (they belong to other rows), as are the two visits before the first treatment (they
-may have prompted it; see effects.lmm_counterfactual).  Windows: domain/outcomes.py (short 0–42 d,
+positive = benefit, sign flipped where lower is better).  Windows: domain/outcomes.py (short 0–42 d,
 mid 30–91 d, long ≥ 182 d).
+
+Model (one per measure and window, on all patients; the principles of effects.lmm_counterfactual):
+restricted cubic spline of months since onset, random intercept and slope per patient, and per route ×
+cell source group g (by the latest injection) two terms: ``(months since first treatment)_+ · [group g]``
+(the group's slope change, from *all* its post-treatment visits, so each treated patient's own course
+before and after treatment anchors the counterfactual) and ``[visit in window w, group g]`` (the window's
+shift from that line).  Row estimate = shift + slope change × mean months since first treatment at the
+group's window visits, i.e. the fitted mean deviation at exactly those visits.  The two visits before the
+first treatment are left out (they may have prompted it).  Post-treatment visits of groups with fewer than
+``min_patients`` patients in the window are left out of that model.
+
+Inference: CR2 cluster-robust SEs with Bell–McCaffrey degrees of freedom (``window_effects``).  A group
+carried by k patients gets about k − 1 df, not "all patients − 1": the CR1 sandwich with G − 1 df that an
+earlier version used rejected ≈ 16% of rows under no effect (benchmarks/claims_calibration.py,
+docs/claims_calibration.md).
 
 Multiplicity: all rows of the table form one family; ``adjust="holm"`` (default, Holm 1979, controls the
 family-wise error) or ``"bh"`` (Benjamini–Hochberg 1995, controls the false discovery rate).  Verdict:
@@ -21,8 +31,10 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.design_matrix import active_treatments, outcome_frame, outcome_info
-from alscell.analysis.effects import TIME_SCALE, _spline, exclude_trigger_visits, fit_lmm_robust, prepare
+from alscell.analysis.effects import TIME_SCALE, _spline, exclude_trigger_visits, prepare
+from alscell.analysis.window_effects import cr2_contrasts
 from alscell.domain.outcomes import OUTCOME_DOMAINS, WINDOWS, in_window
+from alscell.domain.time import DAYS_PER_MONTH as DPM
 
 
 def _present(tables, key) -> bool:
@@ -40,8 +52,84 @@ def _latest_injection(tables, df: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
+def _fit(y, X, Z, groups, names):
+    """Mixed model with random intercept and slope (random intercept only if that fails numerically)."""
+    from alscell.analysis.lmm import fit_lmm
+
+    kw = dict(fe_names=names, cov_type="robust", df_method="none")
+    try:
+        return fit_lmm(y, X, Z, groups, **kw), Z
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+        return fit_lmm(y, X, Z[:, :1], groups, **kw), Z[:, :1]
+
+
+def _measure_rows(tables, key: str, *, min_patients: int, alpha: float, exclude_pre_visits: int) -> list[dict]:
+    """Rows of one measure: one mixed model per window, one estimate per route × cell source group."""
+    base = prepare(tables, key)
+    base = base[exclude_trigger_visits(base, exclude_pre_visits)].reset_index(drop=True)
+    if base.empty:
+        return []
+    base = _latest_injection(tables, base)
+    days_since = (base["date"] - base["adm"]).dt.days.to_numpy(dtype=float)
+    da = base["days_after"].to_numpy(dtype=float)
+    post = np.isfinite(da) & (da >= 0)
+    post_months = np.where(post, da / DPM, 0.0)
+    route = base["route"].to_numpy(dtype=object)
+    source = base["cell_source"].to_numpy(dtype=object)
+    known = post & pd.notna(base["route"]).to_numpy() & pd.notna(base["cell_source"]).to_numpy()
+    pid = base["patient_id"].to_numpy()
+    sgn = outcome_info(key)["direction"]
+    unit = outcome_info(key)["unit"]
+    rows = []
+    for w in WINDOWS:
+        inw = known & in_window(np.nan_to_num(days_since, nan=-1), w)
+        groups = []
+        for r, s in pd.DataFrame({"r": route[inw], "s": source[inw]}).drop_duplicates().itertuples(index=False):
+            in_g = known & (route == r) & (source == s)
+            npat = len(pd.unique(pid[inw & in_g]))
+            if npat >= min_patients:
+                groups.append((r, s, in_g, npat, int((inw & in_g).sum())))
+        if not groups:
+            continue
+        # post-treatment visits of groups too small to estimate (or of unknown route/source): leave out
+        in_any = np.zeros(len(base), bool)
+        for g in groups:
+            in_any |= g[2]
+        keep = ~post | in_any
+        d = base[keep].reset_index(drop=True)
+        t = d["months"].to_numpy()
+        pm = post_months[keep] / TIME_SCALE
+        iw = inw[keep]
+        B, bn = _spline(t, 4)
+        cols, names = [np.ones(len(t)), B], ["intercept", *bn]
+        for i, (_, _, in_g, _, _) in enumerate(groups):
+            g = in_g[keep]
+            cols += [(g * pm)[:, None], (g & iw).astype(float)[:, None]]
+            names += [f"slope{i}", f"window{i}"]
+        X = np.column_stack(cols)
+        Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
+        y, gid = d["y"].to_numpy(), d["patient_id"].to_numpy()
+        try:
+            res, Zu = _fit(y, X, Z, gid, names)
+        except Exception:  # noqa: BLE001 - a window that cannot be fitted is left out
+            continue
+        # estimand: mean deviation from natural history over the group's visits in the window =
+        # window shift + post-treatment slope × mean time since first treatment at those visits
+        L = np.zeros((len(groups), X.shape[1]))
+        for i, (_, _, in_g, _, _) in enumerate(groups):
+            sel = in_g[keep] & iw
+            L[i, names.index(f"window{i}")] = 1.0
+            L[i, names.index(f"slope{i}")] = pm[sel].mean()
+        ct = cr2_contrasts(res, y, X, Zu, gid, L, alpha=alpha)
+        for (r, s, _, npat, nvis), c in zip(groups, ct.itertuples(index=False)):
+            lo, hi = sorted((sgn * c.lower, sgn * c.upper))
+            rows.append(dict(domain=None, measure=key, window=w, route=r, cell_source=s, estimate=sgn * c.estimate,
+                             ci_low=lo, ci_high=hi, p_value=c.p, n_patients=npat, n_visits=nvis, unit=unit))
+    return rows
+
+
 def claims_table(tables, *, adjust: str = "holm", measures: dict[str, tuple[str, ...]] | None = None,
-                 min_patients: int = 3, alpha: float = 0.05) -> pd.DataFrame:
+                 min_patients: int = 3, alpha: float = 0.05, exclude_pre_visits: int = 2) -> pd.DataFrame:
     """Columns: domain, measure, window, route, cell_source, estimate, ci_low, ci_high, p_value, p_adjusted,
     verdict, n_patients, n_visits, unit, adjust."""
     from statsmodels.stats.multitest import multipletests
@@ -54,44 +142,10 @@ def claims_table(tables, *, adjust: str = "holm", measures: dict[str, tuple[str,
         for key in keys:
             if not _present(tables, key):
                 continue
-            base = prepare(tables, key)
-            base = base[exclude_trigger_visits(base, 2)].reset_index(drop=True)
-            base = _latest_injection(tables, base)
-            days_since = (base["date"] - base["adm"]).dt.days.to_numpy(dtype=float)
-            post = np.isfinite(base["days_after"].to_numpy()) & (base["days_after"].to_numpy() >= 0)
-            sgn = outcome_info(key)["direction"]
-            for w in WINDOWS:
-                inw = post & in_window(np.nan_to_num(days_since, nan=-1), w)
-                d = base[~post | inw].reset_index(drop=True)
-                inw_d = inw[~post | inw]
-                groups = d.loc[inw_d, ["route", "cell_source"]].drop_duplicates().itertuples(index=False)
-                cols, labels = [], []
-                for r, s in groups:
-                    ind = (inw_d & (d["route"] == r).to_numpy() & (d["cell_source"] == s).to_numpy()).astype(float)
-                    if d.loc[ind == 1, "patient_id"].nunique() >= min_patients:
-                        cols.append(ind)
-                        labels.append((r, s, int(d.loc[ind == 1, "patient_id"].nunique()), int(ind.sum())))
-                if not cols:
-                    continue
-                # visits in window of groups too small to estimate: leave out
-                keep = ~inw_d | (np.column_stack(cols).sum(axis=1) > 0)
-                d = d[keep].reset_index(drop=True)
-                C = np.column_stack(cols)[keep]
-                t = d["months"].to_numpy()
-                B, bn = _spline(t, 4)
-                X = np.column_stack([np.ones(len(t)), B, C])
-                names = ["intercept", *bn, *[f"g{i}" for i in range(C.shape[1])]]
-                Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
-                try:
-                    res, _ = fit_lmm_robust(d["y"].to_numpy(), X, Z, d["patient_id"].to_numpy(), names)
-                except Exception:  # noqa: BLE001 - a row that cannot be fitted is left out
-                    continue
-                for i, (r, s, npat, nvis) in enumerate(labels):
-                    c = res.contrast({f"g{i}": 1.0}, alpha=alpha).iloc[0]
-                    lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
-                    rows.append(dict(domain=domain, measure=key, window=w, route=r, cell_source=s,
-                                     estimate=sgn * c["estimate"], ci_low=lo, ci_high=hi, p_value=c["p"],
-                                     n_patients=npat, n_visits=nvis, unit=outcome_info(key)["unit"]))
+            for r in _measure_rows(tables, key, min_patients=min_patients, alpha=alpha,
+                                   exclude_pre_visits=exclude_pre_visits):
+                r["domain"] = domain
+                rows.append(r)
     out = pd.DataFrame(rows, columns=["domain", "measure", "window", "route", "cell_source", "estimate", "ci_low",
                                       "ci_high", "p_value", "n_patients", "n_visits", "unit"])
     if out.empty:
