@@ -96,3 +96,16 @@ def test_spline_linear_beyond_boundary():
     x = np.array([5.0, 6.0, 7.0])
     B = natural_spline_basis(x, knots)
     assert np.allclose(np.diff(B, 2, axis=0), 0.0, atol=1e-9)
+
+
+def test_default_fits_logit_scale_and_identity_stays_reachable(registry_null):
+    e = estimate_effect(registry_null)
+    assert e.details["scale"] == "logit" and e.details["points_per_logit_unit"] > 0
+    assert e.estimate == pytest.approx(e.details["estimate_logit"] * e.details["points_per_logit_unit"])
+    old = estimate_effect(registry_null, scale="identity")
+    assert old.details["scale"] == "identity" and "estimate_logit" not in old.details
+    assert estimate_effect(registry_null, "fvc_pct_pred").details["scale"] == "identity"
+    with pytest.raises(MethodError):
+        estimate_effect(registry_null, "fvc_pct_pred", scale="logit")
+    with pytest.raises(MethodError):
+        estimate_effect(registry_null, scale="cubic")

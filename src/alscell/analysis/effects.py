@@ -17,7 +17,15 @@ Methods (``METHODS``):
     have prompted treatment — the last ``exclude_pre_visits`` (default 2) visits before the first
     treatment, whose *change* is what a clinician reacts to — are left out: a visit selected for looking
     bad makes every model that keeps it in the baseline see "improvement" afterwards (regression to the
-    mean; DESIGN.md, "Known pitfalls").  Calibrated by ``benchmarks/calibration.py`` (docs/calibration.md).
+    mean; DESIGN.md, "Known pitfalls").  ALSFRS-R outcomes are fitted on the logit scale
+    ``u = log((y + c)/(max − y + c))`` (max 48, or 12 for a subscore; c = 1 point of 48, ``logit_offset``),
+    on which an individual D50 sigmoid course is a straight line, so the random intercept and slope
+    follow each patient's curvilinear course (patients whose own decline is steep get treated, so a
+    linear random slope on the points scale predicts too slow a decline after treatment and biases the
+    estimate against treatment).  The slope change in logit units per month is reported in points per
+    month, multiplied by the mean of dy/du over the post-treatment visits (``details``:
+    ``estimate_logit``, ``points_per_logit_unit``); ``scale="identity"`` fits the points scale as before.
+    Calibrated by ``benchmarks/calibration.py`` (docs/calibration.md).
 ``naive``
     Before/after: per treated patient, least-squares slope after the first treatment minus slope before
     it, averaged (one-sample t-test).  Kept, and labelled, as the misleading baseline.
@@ -52,10 +60,12 @@ from alscell.analysis.design_matrix import (
     spline_knots,
 )
 from alscell.analysis.estimate import Estimate
+from alscell.domain.alsfrs import SUBSCORE_MAX, TOTAL_MAX
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 
 DEFAULT_METHOD = "lmm_counterfactual"
 TIME_SCALE = 10.0  # months per design unit (conditioning of the mixed model)
+LOGIT_OFFSET = 1.0  # c of the logit log((y + c)/(48 − y + c)) of lmm_counterfactual (points of the total)
 
 
 class MethodError(ValueError):
@@ -139,10 +149,30 @@ def _counts(df: pd.DataFrame) -> tuple[int, int, int]:
 
 
 # --------------------------------------------------------------------------- lmm_counterfactual
+def _scale_max(outcome: str) -> float | None:
+    """Upper bound of a bounded ALSFRS-R outcome (48 for the total, 12 for a subscore); None otherwise."""
+    if outcome not in ALSFRS_OUTCOMES:
+        return None
+    return float(TOTAL_MAX if outcome == "alsfrs_r_total" else SUBSCORE_MAX)
+
+
 def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: int = 2, n_knots: int = 4,
-                       cov_type: str = "robust", alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
-    """Slope change after first treatment vs each patient's expected natural history (module docstring)."""
+                       cov_type: str = "robust", alpha: float = 0.05, data: pd.DataFrame | None = None,
+                       scale: str = "auto", logit_offset: float = LOGIT_OFFSET) -> Estimate:
+    """Slope change after first treatment vs each patient's expected natural history (module docstring).
+
+    ``scale``: ``"auto"`` (default) fits ALSFRS-R outcomes on the logit scale and everything else as is;
+    ``"logit"`` forces the logit scale (ALSFRS-R outcomes only); ``"identity"`` fits the outcome as is
+    (the pre-0.x behaviour).  ``logit_offset`` is the offset c of the logit, in points of the 48-point
+    total (scaled to the range of a subscore).
+    """
     method, estimand = "lmm_counterfactual", "slope_change"
+    if scale not in ("auto", "logit", "identity"):
+        raise MethodError(f"unknown scale {scale!r}: use auto, logit or identity.")
+    top = _scale_max(outcome)
+    if scale == "logit" and top is None:
+        raise MethodError(f"the logit scale needs a bounded ALSFRS-R outcome, not {outcome}.")
+    use_logit = scale != "identity" and top is not None
     df = prepare(tables, outcome) if data is None else data
     warn = _direction_warning(outcome)
     df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
@@ -156,19 +186,33 @@ def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: 
     if n_tr == n_pat:
         warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
     t = df["months"].to_numpy()
+    y = df["y"].to_numpy(dtype=float)
+    factor = 1.0
+    if use_logit:
+        c = logit_offset * top / TOTAL_MAX
+        yc = np.clip(y, 0.0, top)
+        y = np.log((yc + c) / (top - yc + c))
+        # Points per logit unit, dy/du = 1 / (1/(y+c) + 1/(top-y+c)), averaged over the post-treatment visits.
+        yp = yc[post > 0]
+        factor = float(np.mean(1.0 / (1.0 / (yp + c) + 1.0 / (top - yp + c))))
     B, bn = _spline(t, n_knots)
     X = np.column_stack([np.ones(len(t)), B, post])
     names = ["intercept", *bn, "post"]
     tc = (t - t.mean()) / TIME_SCALE
     Z = np.column_stack([np.ones(len(t)), tc])
-    res, msgs = fit_lmm_robust(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
+    res, msgs = fit_lmm_robust(y, X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
     warn += msgs
     c = res.contrast({"post": 1.0}, alpha=alpha).iloc[0]
-    sgn = outcome_info(outcome)["direction"]
+    sgn = outcome_info(outcome)["direction"] * factor
     lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
+    details = {"df": float(c["df"]), "model": res, "excluded_pre_visits": exclude_pre_visits,
+               "scale": "logit" if use_logit else "identity"}
+    if use_logit:
+        details.update({"logit_offset": float(logit_offset), "points_per_logit_unit": factor,
+                        "estimate_logit": float(c["estimate"]), "se_logit": float(c["se"])})
     return Estimate(outcome, estimand, _unit(outcome), method, float(sgn * c["estimate"]), float(lo), float(hi),
-                    float(c["p"]), n_pat, n_tr, n_vis, warn, df.assign(post_months=post), se=float(c["se"]),
-                    details={"df": float(c["df"]), "model": res, "excluded_pre_visits": exclude_pre_visits})
+                    float(c["p"]), n_pat, n_tr, n_vis, warn, df.assign(post_months=post),
+                    se=float(abs(sgn) * c["se"]), details=details)
 
 
 # --------------------------------------------------------------------------- naive
