@@ -30,7 +30,6 @@ import platform
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -73,6 +72,8 @@ def run_chunk(seeds: list[int], n_patients: int, effects=EFFECTS, methods=METHOD
 
 def performance(raw: pd.DataFrame) -> pd.DataFrame:
     """Performance measures with Monte Carlo SEs (Morris, White & Crowther 2019, Table 6)."""
+    from alscell.simulate.study import rate_mcse
+
     out = []
     for (rule, eff, m), g in raw.groupby(["selection", "effect", "method"], sort=False):
         ok = g.dropna(subset=["estimate", "ci_low", "ci_high", "p_value"])
@@ -84,8 +85,8 @@ def performance(raw: pd.DataFrame) -> pd.DataFrame:
         mod_se = float(np.sqrt(np.nanmean(ok["se"].to_numpy() ** 2)))
         out.append(dict(
             selection=rule, effect=eff, method=m, n_cohorts=n, failed=len(g) - n,
-            rejection=rej, rejection_mcse=math.sqrt(rej * (1 - rej) / n),
-            coverage=cov, coverage_mcse=math.sqrt(cov * (1 - cov) / n),
+            rejection=rej, rejection_mcse=rate_mcse(rej, n),
+            coverage=cov, coverage_mcse=rate_mcse(cov, n),
             bias=float(est.mean() - eff), bias_mcse=emp_se / math.sqrt(n),
             emp_se=emp_se, emp_se_mcse=emp_se / math.sqrt(2 * (n - 1)),
             model_se=mod_se, seconds=float(g["seconds"].mean()),
@@ -130,39 +131,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Table
 
+    from alscell.simulate.study import run_study, study_seeds
+
     console = Console()
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(ENTROPY).spawn(args.cohorts)]
-    chunks = [seeds[i:i + args.chunk] for i in range(0, len(seeds), args.chunk)]
-    rows: list[dict] = []
     t0 = time.perf_counter()
-    cols = (TextColumn("calibration"), BarColumn(), MofNCompleteColumn(), TextColumn("cohorts"), TimeElapsedColumn(),
-            TimeRemainingColumn())
-    with Progress(*cols, console=console) as bar:
-        task = bar.add_task("cohorts", total=len(seeds))
-        if args.scheduler:
-            try:
-                from dask.distributed import Client, as_completed
-            except ImportError:
-                console.print("--scheduler needs dask.distributed, which is not installed.", style="red")
-                return 2
-            with Client(args.scheduler) as client:
-                futs = client.map(run_chunk, chunks, n_patients=args.patients, pure=False)
-                for fut in as_completed(futs):
-                    r = fut.result()
-                    rows += r
-                    bar.advance(task, len({x["seed"] for x in r}))
-        elif args.workers > 1:
-            with ProcessPoolExecutor(args.workers) as pool:
-                for r in pool.map(run_chunk, chunks, [args.patients] * len(chunks)):
-                    rows += r
-                    bar.advance(task, len({x["seed"] for x in r}))
-        else:
-            for ch in chunks:
-                rows += run_chunk(ch, args.patients)
-                bar.advance(task, len(ch))
+    rows = run_study(run_chunk, study_seeds(ENTROPY, args.cohorts), task_args=(args.patients,), chunk=args.chunk,
+                     workers=args.workers, scheduler=args.scheduler, label="calibration", console=console)
     elapsed = time.perf_counter() - t0
     raw = pd.DataFrame(rows)
     if args.raw:

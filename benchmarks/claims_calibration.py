@@ -33,7 +33,6 @@ import platform
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -186,6 +185,12 @@ def report_lines(s: dict) -> list[str]:
     return L
 
 
+def run_chunk_tagged(seeds, n_patients, scenarios, n_sim) -> list[dict]:
+    """``run_chunk`` as one list of rows (for alscell.simulate.study.run_study), tagged by kind."""
+    claims, responders = run_chunk(seeds, n_patients, scenarios, n_sim)
+    return [dict(r, _kind="claim") for r in claims] + [dict(r, _kind="responder") for r in responders]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cohorts", type=int, default=100)
@@ -198,31 +203,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(ENTROPY).spawn(args.cohorts)]
-    chunks = [seeds[i:i + args.chunk] for i in range(0, len(seeds), args.chunk)]
-    rows, resp = [], []
     t0 = time.perf_counter()
-    cols = (TextColumn("claims calibration"), BarColumn(), MofNCompleteColumn(), TextColumn("cohorts"),
-            TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*cols, console=console) as bar:
-        task = bar.add_task("cohorts", total=len(seeds))
-        if args.workers > 1:
-            with ProcessPoolExecutor(args.workers) as pool:
-                futs = pool.map(run_chunk, chunks, [args.patients] * len(chunks), [SCENARIOS] * len(chunks),
-                                [args.n_sim] * len(chunks))
-                for ch, (r, p) in zip(chunks, futs):
-                    rows += r
-                    resp += p
-                    bar.advance(task, len(ch))
-        else:
-            for ch in chunks:
-                r, p = run_chunk(ch, args.patients, SCENARIOS, args.n_sim)
-                rows += r
-                resp += p
-                bar.advance(task, len(ch))
+    tagged = run_study(run_chunk_tagged, study_seeds(ENTROPY, args.cohorts),
+                       task_args=(args.patients, SCENARIOS, args.n_sim), chunk=args.chunk, workers=args.workers,
+                       label="claims calibration", console=console)
+    rows = [{k: v for k, v in r.items() if k != "_kind"} for r in tagged if r["_kind"] == "claim"]
+    resp = [{k: v for k, v in r.items() if k != "_kind"} for r in tagged if r["_kind"] == "responder"]
     elapsed = time.perf_counter() - t0
     raw, rs = pd.DataFrame(rows), pd.DataFrame(resp)
     if args.raw:

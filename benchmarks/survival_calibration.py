@@ -32,7 +32,6 @@ import platform
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -205,27 +204,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Table
 
+    from alscell.simulate.study import run_study, study_seeds
+
     console = Console()
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(ENTROPY).spawn(args.cohorts)]
-    chunks = [seeds[i:i + args.chunk] for i in range(0, len(seeds), args.chunk)]
-    rows: list[dict] = []
     t0 = time.perf_counter()
-    cols = (TextColumn("survival calibration"), BarColumn(), MofNCompleteColumn(), TextColumn("cohorts"),
-            TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*cols, console=console) as bar:
-        task = bar.add_task("cohorts", total=len(seeds))
-        if args.workers > 1:
-            with ProcessPoolExecutor(args.workers) as pool:
-                for ch, r in zip(chunks, pool.map(run_chunk, chunks, [args.patients] * len(chunks))):
-                    rows += r
-                    bar.advance(task, len(ch))
-        else:
-            for ch in chunks:
-                rows += run_chunk(ch, args.patients)
-                bar.advance(task, len(ch))
+    rows = run_study(run_chunk, study_seeds(ENTROPY, args.cohorts), task_args=(args.patients,), chunk=args.chunk,
+                     workers=args.workers, label="survival calibration", console=console)
     elapsed = time.perf_counter() - t0
     raw = pd.DataFrame(rows)
     if args.raw:
