@@ -1,9 +1,8 @@
-"""Calibration of the claims table and the responder test under no effect (ADEMP; Morris, White & Crowther 2019).
+"""Calibration of the claims table under no effect (ADEMP; Morris, White & Crowther 2019).
 
 Aims        Is ``claims.claims_table`` honest: per-row type-I error ≈ 5% (or below), 95% CIs covering the
             truth, Holm family-wise error ≤ 5% per cohort, under no effect on registry data with every
-            trap?  Does ``responders.responder_analysis`` reject at ≈ 5% under no effect?  What power do the
-            rows have for a real long-window effect?
+            trap?  What power do the rows have for a real long-window effect?
 Data        ``simulate_cohort(CohortConfig(design="registry", n_patients=300), seed)``: 60% treated right after
             a bad-looking visit (selection_on_bad_visit = 1), D50 curvilinear decline, item noise with floors
             and ceilings, informative dropout (1) and death, up to 3 cycles, route and cell source mixed.
@@ -13,10 +12,10 @@ Data        ``simulate_cohort(CohortConfig(design="registry", n_patients=300), s
             ``numpy.random.SeedSequence(ENTROPY).spawn(cohorts)``, the same in every scenario.
 Estimand    Per row: mean deviation of the measure from the patient's expected natural history at visits in
             the window after the latest injection (0 under no effect).
-Methods     claims_table(adjust="holm") (per-window mixed model, CR2 SEs, Bell–McCaffrey df);
-            responder_analysis(n_sim=200).
+Methods     claims_table(adjust="holm") (per-window mixed model, CR2 SEs, Bell–McCaffrey df).  The responder
+            test has its own study: benchmarks/responders_calibration.py.
 Performance per-row rejection at α = 0.05 (overall, by window, by cell size), CI coverage of 0, Holm
-            family-wise error per cohort (any "supported"/"harm" verdict), responder-test rejection, power;
+            family-wise error per cohort (any "supported"/"harm" verdict), power;
             Monte Carlo SEs √(p(1−p)/n) (rows of one cohort are correlated: the row-level MCSE uses the
             cohort-clustered variance of the rate).
 
@@ -58,10 +57,9 @@ def _config(scenario: str, n_patients: int):
 
 
 def run_chunk(seeds: list[int], n_patients: int, scenarios=SCENARIOS, n_sim: int = 200) -> tuple[list, list]:
-    """Claims rows and responder results for one cohort per seed and scenario."""
+    """Claims rows for one cohort per seed and scenario (the second list is kept empty for the caller)."""
     warnings.simplefilter("ignore")
     from alscell.analysis.claims import claims_table
-    from alscell.analysis.responders import responder_analysis
     from alscell.simulate import simulate_cohort
 
     rows, resp = [], []
@@ -74,13 +72,6 @@ def run_chunk(seeds: list[int], n_patients: int, scenarios=SCENARIOS, n_sim: int
                 rows += ct.assign(seed=int(seed), scenario=sc, seconds=time.perf_counter() - t).to_dict("records")
             except Exception as exc:  # noqa: BLE001 - a failed table is a result too
                 rows.append(dict(seed=int(seed), scenario=sc, error=repr(exc)[:200]))
-            if sc == "null":
-                try:
-                    r = responder_analysis(tables, n_sim=n_sim, seed=int(seed) % 2**31)
-                    resp.append(dict(seed=int(seed), n=r.n, k=r.n_responders, observed=r.observed_rate,
-                                     expected=r.expected_rate, p_value=r.p_value))
-                except Exception as exc:  # noqa: BLE001
-                    resp.append(dict(seed=int(seed), error=repr(exc)[:200]))
     return rows, resp
 
 
@@ -127,13 +118,6 @@ def summarise(raw: pd.DataFrame, resp: pd.DataFrame) -> dict:
             big = lg[lg["n_patients"] > 20]
             s["long_big_reject"] = _rate(big["reject"] & (big["estimate"] > 0), big["seed"])
         out[sc] = s
-    if not resp.empty and "p_value" in resp:
-        r = resp.dropna(subset=["p_value"])
-        rej = float((r["p_value"] < 0.05).mean())
-        out["responders"] = dict(n=len(r), rejection=rej, mcse=math.sqrt(rej * (1 - rej) / len(r)),
-                                 observed=float(r["observed"].mean()), expected=float(r["expected"].mean()),
-                                 eligible=float(r["n"].mean()),
-                                 p_quantiles=[float(q) for q in np.quantile(r["p_value"], [0.1, 0.25, 0.5])])
     return out
 
 
@@ -175,13 +159,6 @@ def report_lines(s: dict) -> list[str]:
             L.append(f"* cohorts with at least one `supported` long-window row: {a[0]:.3f} (MCSE {a[1]:.3f}); "
                      f"long-window rows of cells > 20 patients significant with benefit: {_f(x['long_big_reject'])}.")
         L.append("")
-    if "responders" in s:
-        r = s["responders"]
-        L += ["### Responder test under no effect (scenario `null`)", "",
-              f"* {r['n']} cohorts, {r['eligible']:.0f} eligible treated patients on average; mean observed "
-              f"responder rate {r['observed']:.3f} vs mean expected-under-no-effect rate {r['expected']:.3f}.",
-              f"* rejection at 0.05: {r['rejection']:.3f} (MCSE {r['mcse']:.3f}); p-value 10/25/50% quantiles "
-              f"{', '.join(f'{q:.2f}' for q in r['p_quantiles'])} (uniform: 0.10/0.25/0.50).", ""]
     return L
 
 
@@ -234,14 +211,14 @@ def main(argv=None) -> int:
     return 0
 
 
-MD_TEMPLATE = """# Calibration of the claims table and the responder test
+MD_TEMPLATE = """# Calibration of the claims table
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}; rerun it to
 reproduce them exactly).  Design after Morris, White & Crowther, Stat Med 2019;38:2074–2102 (ADEMP).
 
 * **Aims** — under no effect, does `claims.claims_table` reject each row at ≈ 5% (or less), cover 0 with its
   95% intervals, and keep the Holm family-wise error (any `supported`/`harm` verdict in a cohort) ≤ 5%?  Does
-  the responder test reject at ≈ 5%?  What power do the rows have for a real long-window effect?
+  What power do the rows have for a real long-window effect?
 * **Data-generating mechanism** — `alscell.simulate`, design `registry`, {patients} patients per cohort, 60%
   treated right after a visit chosen for looking bad (`selection_on_bad_visit = 1`), D50 curvilinear decline,
   item noise with floors and ceilings, informative dropout (`informative_dropout = 1`) and death, up to 3
@@ -256,7 +233,7 @@ reproduce them exactly).  Design after Morris, White & Crowther, Stat Med 2019;3
   post-treatment visit of the estimable groups kept), per route × cell source group a slope-after-first-
   treatment term and a window-shift term; the row estimate is the shift plus slope × mean months since first
   treatment at the window's visits; CR2 cluster-robust SE with Bell–McCaffrey degrees of freedom
-  (`alscell.analysis.window_effects`); Holm over all rows.  Responder test: `responder_analysis(n_sim=200)`.
+  (`alscell.analysis.window_effects`); Holm over all rows.  (The responder test has its own study: `docs/responders_calibration.md`.)
 * **Performance measures** — rejection at α = 0.05, coverage of 0 by the 95% CI, FWER per cohort; Monte Carlo
   SEs in brackets (row rates: cohort-clustered, because the rows of one cohort are correlated).
 
