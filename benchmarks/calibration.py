@@ -217,13 +217,15 @@ Run time: {minutes:.1f} min with {workers} local worker process(es), Python {pyt
 * The bias at effect 0.5 is measured against the *latent* effect.  The observed ALSFRS-R items have floors,
   ceilings and rounding and patients die or drop out, so part of a latent slope change is not visible in
   the observed scores; a negative bias at 0.5 is partly this attenuation, not a fault of the estimator.
-* `lmm_counterfactual` keeps a small negative bias (a few hundredths of a point/month, conservative: it
-  understates benefit).  On the points scale the bias under sequential selection was about twice as large
-  (patients are treated when their own sigmoid decline is steep, which a linear random slope cannot
-  follow); the logit scale removes that part, and what is left comes mostly from death and informative
-  dropout.  At a true effect of 0.5 under sequential selection part of the remaining bias is the mapping
-  back to points/month (dy/du is taken at the observed, treated scores); compare bias and coverage there
-  with their MCSEs before relying on the interval at large effects.
+* `lmm_counterfactual` keeps a small negative bias (a few hundredths of a point/month, about half its
+  standard error): it understates benefit, so its excess rejections under no effect are mostly on the side
+  of "worse than expected", never manufactured improvement.  That bias is why its type-I error and coverage
+  miss the 0.05 / 0.95 targets by more than 2 MCSE here — an open problem, stated rather than tuned away.
+  On the points scale the bias under sequential selection was larger (patients are treated when their own
+  sigmoid decline is steep, which a linear random slope cannot follow); the logit scale removes that part,
+  and what is left comes mostly from death and informative dropout, which a joint model of survival and
+  dropout would address.  At a true effect of 0.5 under sequential selection part of the remaining bias is
+  the mapping back to points/month (dy/du is taken at the observed, treated scores).
 * `external_control` on registry data compares treated patients chosen at a bad moment with untreated
   patients at an arbitrary index visit; its propensity model cannot see that selection.  It is built for
   single-arm studies with external controls and is shown here for completeness: wider intervals, less power.
