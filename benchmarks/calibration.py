@@ -195,7 +195,7 @@ statistical methods*, Stat Med 2019;38:2074–2102 (ADEMP).
   `lmm_counterfactual` (mixed model on all patients and visits, on the logit scale log((y+1)/(49−y)) where an
   individual D50 course is a straight line: spline of months since onset, slope-change term, random
   intercept and slope, cluster-robust SEs with G − 1 df, the two visits before the first treatment left
-  out; the slope change is mapped back to points/month by the mean dy/du over the post-treatment visits), `external_control` (untreated patients weighted by the odds of a propensity score,
+  out; the slope change is mapped back to points/month by the mean dy/du over the post-treatment visits, taken at their counterfactual (untreated) scores), `external_control` (untreated patients weighted by the odds of a propensity score,
   slopes after the index date).  See `docs/evidence.md`.
 * **Performance measures** — rejection rate at α = 0.05 (type-I error when the effect is 0, power when it is
   0.5), coverage of the 95% CI, bias, empirical SE; Monte Carlo SEs in brackets:
@@ -224,8 +224,7 @@ Run time: {minutes:.1f} min with {workers} local worker process(es), Python {pyt
   On the points scale the bias under sequential selection was larger (patients are treated when their own
   sigmoid decline is steep, which a linear random slope cannot follow); the logit scale removes that part,
   and what is left comes mostly from death and informative dropout, which a joint model of survival and
-  dropout would address.  At a true effect of 0.5 under sequential selection part of the remaining bias is
-  the mapping back to points/month (dy/du is taken at the observed, treated scores).
+  dropout would address.
 * `external_control` on registry data compares treated patients chosen at a bad moment with untreated
   patients at an arbitrary index visit; its propensity model cannot see that selection.  It is built for
   single-arm studies with external controls and is shown here for completeness: wider intervals, less power.

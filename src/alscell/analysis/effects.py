@@ -23,7 +23,7 @@ Methods (``METHODS``):
     follow each patient's curvilinear course (patients whose own decline is steep get treated, so a
     linear random slope on the points scale predicts too slow a decline after treatment and biases the
     estimate against treatment).  The slope change in logit units per month is reported in points per
-    month, multiplied by the mean of dy/du over the post-treatment visits (``details``:
+    month, multiplied by the mean of dy/du over the post-treatment visits at their counterfactual scores (``details``:
     ``estimate_logit``, ``points_per_logit_unit``); ``scale="identity"`` fits the points scale as before.
     Calibrated by ``benchmarks/calibration.py`` (docs/calibration.md).
 ``naive``
@@ -192,9 +192,6 @@ def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: 
         c = logit_offset * top / TOTAL_MAX
         yc = np.clip(y, 0.0, top)
         y = np.log((yc + c) / (top - yc + c))
-        # Points per logit unit, dy/du = 1 / (1/(y+c) + 1/(top-y+c)), averaged over the post-treatment visits.
-        yp = yc[post > 0]
-        factor = float(np.mean(1.0 / (1.0 / (yp + c) + 1.0 / (top - yp + c))))
     B, bn = _spline(t, n_knots)
     X = np.column_stack([np.ones(len(t)), B, post])
     names = ["intercept", *bn, "post"]
@@ -203,6 +200,14 @@ def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: 
     res, msgs = fit_lmm_robust(y, X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
     warn += msgs
     c = res.contrast({"post": 1.0}, alpha=alpha).iloc[0]
+    if use_logit:
+        # Points per logit unit, dy/du = 1 / (1/(y+c) + 1/(top-y+c)), averaged over the post-treatment visits
+        # at their counterfactual (untreated) scores u − γ̂·post: the slope change is a change against the
+        # course the patient would have had, so the local scale is that course's.
+        off = logit_offset * top / TOTAL_MAX
+        u_cf = y[post > 0] - float(c["estimate"]) * post[post > 0]
+        y_cf = np.clip(((top + off) * np.exp(u_cf) - off) / (1.0 + np.exp(u_cf)), 0.0, top)
+        factor = float(np.mean(1.0 / (1.0 / (y_cf + off) + 1.0 / (top - y_cf + off))))
     sgn = outcome_info(outcome)["direction"] * factor
     lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
     details = {"df": float(c["df"]), "model": res, "excluded_pre_visits": exclude_pre_visits,
