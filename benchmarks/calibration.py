@@ -194,8 +194,8 @@ statistical methods*, Stat Med 2019;38:2074–2102 (ADEMP).
 * **Methods** — `naive` (per-patient slope after minus slope before the first treatment, t-test),
   `lmm_counterfactual` (mixed model on all patients and visits, on the logit scale log((y+1)/(49−y)) where an
   individual D50 course is a straight line: spline of months since onset, slope-change term, random
-  intercept and slope, cluster-robust SEs with G − 1 df, the two visits before the first treatment left
-  out; the slope change is mapped back to points/month by the mean dy/du over the post-treatment visits, taken at their counterfactual (untreated) scores), `external_control` (untreated patients weighted by the odds of a propensity score,
+  intercept and slope, log time from onset to the first analysed visit and its product with time,
+  cluster-robust SEs with G − 1 df, the two visits before the first treatment left out; the slope change is mapped back to points/month by the mean dy/du over the post-treatment visits, taken at their counterfactual (untreated) scores), `external_control` (untreated patients weighted by the odds of a propensity score,
   slopes after the index date).  See `docs/evidence.md`.
 * **Performance measures** — rejection rate at α = 0.05 (type-I error when the effect is 0, power when it is
   0.5), coverage of the 95% CI, bias, empirical SE; Monte Carlo SEs in brackets:
@@ -217,14 +217,15 @@ Run time: {minutes:.1f} min with {workers} local worker process(es), Python {pyt
 * The bias at effect 0.5 is measured against the *latent* effect.  The observed ALSFRS-R items have floors,
   ceilings and rounding and patients die or drop out, so part of a latent slope change is not visible in
   the observed scores; a negative bias at 0.5 is partly this attenuation, not a fault of the estimator.
-* `lmm_counterfactual` keeps a small negative bias (a few hundredths of a point/month, about half its
-  standard error): it understates benefit, so its excess rejections under no effect are mostly on the side
-  of "worse than expected", never manufactured improvement.  That bias is why its type-I error and coverage
-  miss the 0.05 / 0.95 targets by more than 2 MCSE here — an open problem, stated rather than tuned away.
-  On the points scale the bias under sequential selection was larger (patients are treated when their own
-  sigmoid decline is steep, which a linear random slope cannot follow); the logit scale removes that part,
-  and what is left comes mostly from death and informative dropout, which a joint model of survival and
-  dropout would address.
+* `lmm_counterfactual` keeps a small negative bias under no effect (about a quarter of its standard error;
+  it understates benefit rather than inventing it).  Three choices got it there, each checked by simulation
+  before adoption and then judged on these seeds: the logit scale, on which an individual D50 course is a
+  straight line (on the points scale, patients treated when their own sigmoid decline is steep bias the
+  estimate against treatment); the slope change mapped back to points/month at the counterfactual scores;
+  and the patient's time from onset to the first analysed visit (log, and its product with time) in the
+  fixed effects — fast progressors reach the clinic sooner and die sooner, so death removes them early;
+  entry time is a known prognostic factor measured before any treatment.  The remaining bias comes mostly
+  from death at low scores; a joint model of the course and survival is the principled next step.
 * `external_control` on registry data compares treated patients chosen at a bad moment with untreated
   patients at an arbitrary index visit; its propensity model cannot see that selection.  It is built for
   single-arm studies with external controls and is shown here for completeness: wider intervals, less power.
