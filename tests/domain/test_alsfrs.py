@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alsfrs_strategies import complete_rows
+
 from alscell.domain.alsfrs import (
     ITEM_LABELS,
     ITEMS,
@@ -139,14 +141,6 @@ def test_both_5a_and_5b_item5_takes_5a():
     assert has_gastrostomy(frame).tolist() == [True]
 
 
-item_value = st.integers(0, 4)
-
-
-@st.composite
-def complete_rows(draw):
-    row = {c: draw(item_value) for c in ITEMS if c not in ("q5a", "q5b")}
-    row["q5b" if draw(st.booleans()) else "q5a"] = draw(item_value)
-    return row
 
 
 @settings(max_examples=60, deadline=None)

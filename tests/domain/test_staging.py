@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alsfrs_strategies import complete_rows
+
 from alscell.domain.alsfrs import ITEMS
 from alscell.domain.staging import (
     KINGS_ORDER,
@@ -185,14 +187,6 @@ def test_kings_rank():
 
 
 # ---- properties ---------------------------------------------------------------------------------------------
-item_value = st.integers(0, 4)
-
-
-@st.composite
-def complete_rows(draw):
-    row = {c: draw(item_value) for c in ITEMS if c not in ("q5a", "q5b")}
-    row["q5b" if draw(st.booleans()) else "q5a"] = draw(item_value)
-    return row
 
 
 def _stages(rows):

@@ -160,14 +160,9 @@ def add_current_score(tables, sf: pd.DataFrame, long: pd.DataFrame) -> pd.DataFr
     """Split the start/stop rows at every ALSFRS-R visit and add ``alsfrs_current``: the latest total before
     the interval — frozen at its value before the first treatment in treated person-time (the state at the
     treatment decision; later values are on the causal path and must not be adjusted for)."""
-    from alscell.domain.alsfrs import score_items
+    from alscell.analysis.treatment_weights import scored_visits
 
-    v = tables["alsfrs"]
-    tot = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(),
-                        "total": score_items(v)["total"].to_numpy(dtype=float), "date": v["date"].to_numpy()})
-    tot = tot.dropna(subset=["total"])
-    tot = tot[tot["patient_id"].isin(sf.index)]
-    tot["t"] = (tot["date"] - tot["patient_id"].map(sf["entry_date"])).dt.days / DPM
+    tot = scored_visits(tables, sf)
     tt = tot["patient_id"].map(sf["t_treat"])
     tot = tot[~(tot["t"] >= tt)]  # freeze at treatment: only pre-treatment visits
     cuts = tot[["patient_id", "t"]].rename(columns={"t": "cut"})

@@ -66,8 +66,8 @@ class WeightDiagnostics:
                 f"{self.n_decisions} visit decisions, {self.n_initiations} initiations")
 
 
-def visit_totals(tables, sf: pd.DataFrame) -> pd.DataFrame:
-    """ALSFRS-R totals per visit with ``t`` (months from entry), for patients of ``sf``, before their end."""
+def scored_visits(tables, sf: pd.DataFrame) -> pd.DataFrame:
+    """Complete ALSFRS-R totals of the patients of ``sf`` with ``t``, months from their entry date."""
     from alscell.domain.alsfrs import score_items
 
     v = tables["alsfrs"]
@@ -76,6 +76,12 @@ def visit_totals(tables, sf: pd.DataFrame) -> pd.DataFrame:
     tot = tot.dropna(subset=["total"])
     tot = tot[tot["patient_id"].isin(sf.index)]
     tot["t"] = (tot["date"] - tot["patient_id"].map(sf["entry_date"])).dt.days / DPM
+    return tot
+
+
+def visit_totals(tables, sf: pd.DataFrame) -> pd.DataFrame:
+    """ALSFRS-R totals per visit with ``t`` (months from entry), for patients of ``sf``, before their end."""
+    tot = scored_visits(tables, sf)
     tot = tot[(tot["t"] >= 0) & (tot["t"] < tot["patient_id"].map(sf["stop"]))]
     tot = tot.sort_values(["patient_id", "t"]).drop_duplicates(["patient_id", "t"], keep="last")
     return tot.reset_index(drop=True)
@@ -233,4 +239,4 @@ def robust_cox_se(rows: pd.DataFrame, beta: pd.Series, *, weights_col: str = "w"
 
 
 __all__ = ["WeightDiagnostics", "decision_frame", "decision_weights", "fit_logistic", "robust_cox_se",
-           "split_at", "visit_totals", "weighted_long"]
+           "scored_visits", "split_at", "visit_totals", "weighted_long"]

@@ -52,7 +52,7 @@ def write_folder(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> Pat
         if frame is None:
             frame = pd.DataFrame(columns=list(TABLES[name]))
         text = format_table(name, frame.reset_index(drop=True))
-        if text.empty and len(text.columns) == 0:
+        if len(text.columns) == 0:  # a frame without columns: still write the canonical header
             text = pd.DataFrame(columns=list(TABLES[name]))
         text.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
     return out
