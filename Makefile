@@ -34,7 +34,12 @@ system-deps: $(APT_STAMP)
 demo: setup
 	$(BIN)/alscell demo
 
+# PostgreSQL tests run when ALSCELL_TEST_PG_URL is set; if it is not and the local server answers, use it.
+LOCAL_PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 test: setup
+	@if [ -z "$$ALSCELL_TEST_PG_URL" ] && command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -q; then \
+	  echo "PostgreSQL tests on $(LOCAL_PG_URL)"; export ALSCELL_TEST_PG_URL=$(LOCAL_PG_URL); fi; \
 	$(BIN)/pytest -n 2
 
 bench: setup
