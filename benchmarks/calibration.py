@@ -43,8 +43,7 @@ EFFECTS = (0.0, 0.5)
 SELECTION_RULES = ("sequential", "worst_visit")
 
 
-def run_chunk(seeds: list[int], n_patients: int, effects=EFFECTS, methods=METHODS,
-              rules=SELECTION_RULES) -> list[dict]:
+def run_chunk(seeds: list[int], n_patients: int, effects=EFFECTS, methods=METHODS, rules=SELECTION_RULES) -> list[dict]:
     """Simulate and analyse one cohort per seed and scenario; one row per (seed, rule, effect, method)."""
     warnings.simplefilter("ignore")
     from alscell.analysis.effects import estimate_effect
@@ -53,20 +52,52 @@ def run_chunk(seeds: list[int], n_patients: int, effects=EFFECTS, methods=METHOD
     rows = []
     for seed in seeds:
         for rule, eff in ((r, e) for r in rules for e in effects):
-            cfg = CohortConfig(n_patients=n_patients, design="registry", effect=eff, treated_fraction=0.6,
-                               selection_on_bad_visit=1.0, informative_dropout=1.0, selection_rule=rule)
+            cfg = CohortConfig(
+                n_patients=n_patients,
+                design="registry",
+                effect=eff,
+                treated_fraction=0.6,
+                selection_on_bad_visit=1.0,
+                informative_dropout=1.0,
+                selection_rule=rule,
+            )
             cohort = simulate_cohort(cfg, int(seed))
             for m in methods:
                 t = time.perf_counter()
                 try:
                     e = estimate_effect(cohort.tables, "alsfrs_r_total", m)
-                    rows.append(dict(seed=int(seed), selection=rule, effect=eff, method=m, estimate=e.estimate, ci_low=e.ci_low,
-                                     ci_high=e.ci_high, p_value=e.p_value, se=e.se, n_treated=e.n_treated,
-                                     seconds=time.perf_counter() - t))
+                    rows.append(
+                        dict(
+                            seed=int(seed),
+                            selection=rule,
+                            effect=eff,
+                            method=m,
+                            estimate=e.estimate,
+                            ci_low=e.ci_low,
+                            ci_high=e.ci_high,
+                            p_value=e.p_value,
+                            se=e.se,
+                            n_treated=e.n_treated,
+                            seconds=time.perf_counter() - t,
+                        )
+                    )
                 except Exception as exc:  # noqa: BLE001 - a failed fit is a result too
-                    rows.append(dict(seed=int(seed), selection=rule, effect=eff, method=m, estimate=np.nan, ci_low=np.nan,
-                                     ci_high=np.nan, p_value=np.nan, se=np.nan, n_treated=0,
-                                     seconds=time.perf_counter() - t, error=repr(exc)[:200]))
+                    rows.append(
+                        dict(
+                            seed=int(seed),
+                            selection=rule,
+                            effect=eff,
+                            method=m,
+                            estimate=np.nan,
+                            ci_low=np.nan,
+                            ci_high=np.nan,
+                            p_value=np.nan,
+                            se=np.nan,
+                            n_treated=0,
+                            seconds=time.perf_counter() - t,
+                            error=repr(exc)[:200],
+                        )
+                    )
     return rows
 
 
@@ -83,14 +114,25 @@ def performance(raw: pd.DataFrame) -> pd.DataFrame:
         cov = float(((ok["ci_low"] <= eff) & (eff <= ok["ci_high"])).mean())
         emp_se = float(est.std(ddof=1))
         mod_se = float(np.sqrt(np.nanmean(ok["se"].to_numpy() ** 2)))
-        out.append(dict(
-            selection=rule, effect=eff, method=m, n_cohorts=n, failed=len(g) - n,
-            rejection=rej, rejection_mcse=rate_mcse(rej, n),
-            coverage=cov, coverage_mcse=rate_mcse(cov, n),
-            bias=float(est.mean() - eff), bias_mcse=emp_se / math.sqrt(n),
-            emp_se=emp_se, emp_se_mcse=emp_se / math.sqrt(2 * (n - 1)),
-            model_se=mod_se, seconds=float(g["seconds"].mean()),
-        ))
+        out.append(
+            dict(
+                selection=rule,
+                effect=eff,
+                method=m,
+                n_cohorts=n,
+                failed=len(g) - n,
+                rejection=rej,
+                rejection_mcse=rate_mcse(rej, n),
+                coverage=cov,
+                coverage_mcse=rate_mcse(cov, n),
+                bias=float(est.mean() - eff),
+                bias_mcse=emp_se / math.sqrt(n),
+                emp_se=emp_se,
+                emp_se_mcse=emp_se / math.sqrt(2 * (n - 1)),
+                model_se=mod_se,
+                seconds=float(g["seconds"].mean()),
+            )
+        )
     return pd.DataFrame(out)
 
 
@@ -99,12 +141,16 @@ def _fmt(x, s, d=3):
 
 
 def markdown_table(perf: pd.DataFrame) -> str:
-    lines = ["| selection | true effect | method | rejection rate (MCSE) | 95% CI coverage (MCSE) | bias (MCSE) | empirical SE (MCSE) | mean model SE | failed |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| selection | true effect | method | rejection rate (MCSE) | 95% CI coverage (MCSE) | bias (MCSE) | empirical SE (MCSE) | mean model SE | failed |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in perf.itertuples():
-        lines.append(f"| {r.selection} | {r.effect:g} | `{r.method}` | {_fmt(r.rejection, r.rejection_mcse)} | "
-                     f"{_fmt(r.coverage, r.coverage_mcse)} | {_fmt(r.bias, r.bias_mcse)} | "
-                     f"{_fmt(r.emp_se, r.emp_se_mcse)} | {r.model_se:.3f} | {r.failed} |")
+        lines.append(
+            f"| {r.selection} | {r.effect:g} | `{r.method}` | {_fmt(r.rejection, r.rejection_mcse)} | "
+            f"{_fmt(r.coverage, r.coverage_mcse)} | {_fmt(r.bias, r.bias_mcse)} | "
+            f"{_fmt(r.emp_se, r.emp_se_mcse)} | {r.model_se:.3f} | {r.failed} |"
+        )
     return "\n".join(lines)
 
 
@@ -113,9 +159,11 @@ def verdict(perf: pd.DataFrame) -> list[str]:
     for r in perf[perf["effect"] == 0].itertuples():
         ok_t1 = abs(r.rejection - 0.05) <= 2 * r.rejection_mcse
         ok_cov = abs(r.coverage - 0.95) <= 2 * r.coverage_mcse
-        out.append(f"{r.selection}, `{r.method}`: type-I error {r.rejection:.3f} "
-                   f"({'within' if ok_t1 else 'OUTSIDE'} 0.05 ± 2 MCSE = ±{2 * r.rejection_mcse:.3f}); "
-                   f"coverage {r.coverage:.3f} ({'within' if ok_cov else 'OUTSIDE'} 0.95 ± 2 MCSE = ±{2 * r.coverage_mcse:.3f}).")
+        out.append(
+            f"{r.selection}, `{r.method}`: type-I error {r.rejection:.3f} "
+            f"({'within' if ok_t1 else 'OUTSIDE'} 0.05 ± 2 MCSE = ±{2 * r.rejection_mcse:.3f}); "
+            f"coverage {r.coverage:.3f} ({'within' if ok_cov else 'OUTSIDE'} 0.95 ± 2 MCSE = ±{2 * r.coverage_mcse:.3f})."
+        )
     return out
 
 
@@ -137,21 +185,49 @@ def main(argv=None) -> int:
 
     console = Console()
     t0 = time.perf_counter()
-    rows = run_study(run_chunk, study_seeds(ENTROPY, args.cohorts), task_args=(args.patients,), chunk=args.chunk,
-                     workers=args.workers, scheduler=args.scheduler, label="calibration", console=console)
+    rows = run_study(
+        run_chunk,
+        study_seeds(ENTROPY, args.cohorts),
+        task_args=(args.patients,),
+        chunk=args.chunk,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        label="calibration",
+        console=console,
+    )
     elapsed = time.perf_counter() - t0
     raw = pd.DataFrame(rows)
     if args.raw:
         raw.to_csv(args.raw, index=False)
     perf = performance(raw)
 
-    table = Table(title=f"Calibration: {args.cohorts} registry cohorts × {args.patients} patients, "
-                        f"{elapsed / 60:.1f} min")
-    for c in ("selection", "effect", "method", "rejection (MCSE)", "coverage (MCSE)", "bias (MCSE)", "emp. SE", "model SE", "failed"):
+    table = Table(
+        title=f"Calibration: {args.cohorts} registry cohorts × {args.patients} patients, {elapsed / 60:.1f} min"
+    )
+    for c in (
+        "selection",
+        "effect",
+        "method",
+        "rejection (MCSE)",
+        "coverage (MCSE)",
+        "bias (MCSE)",
+        "emp. SE",
+        "model SE",
+        "failed",
+    ):
         table.add_column(c)
     for r in perf.itertuples():
-        table.add_row(r.selection, f"{r.effect:g}", r.method, _fmt(r.rejection, r.rejection_mcse), _fmt(r.coverage, r.coverage_mcse),
-                      _fmt(r.bias, r.bias_mcse), f"{r.emp_se:.3f}", f"{r.model_se:.3f}", str(r.failed))
+        table.add_row(
+            r.selection,
+            f"{r.effect:g}",
+            r.method,
+            _fmt(r.rejection, r.rejection_mcse),
+            _fmt(r.coverage, r.coverage_mcse),
+            _fmt(r.bias, r.bias_mcse),
+            f"{r.emp_se:.3f}",
+            f"{r.model_se:.3f}",
+            str(r.failed),
+        )
     console.print(table)
     for line in verdict(perf):
         console.print(line, markup=False)
@@ -159,9 +235,14 @@ def main(argv=None) -> int:
 
     if args.write_md:
         md = MD_TEMPLATE.format(
-            cohorts=args.cohorts, patients=args.patients, entropy=ENTROPY, table=markdown_table(perf),
-            verdicts="\n".join(f"* {v}" for v in verdict(perf)), minutes=elapsed / 60,
-            workers=args.workers if not args.scheduler else "a Dask cluster", python=platform.python_version(),
+            cohorts=args.cohorts,
+            patients=args.patients,
+            entropy=ENTROPY,
+            table=markdown_table(perf),
+            verdicts="\n".join(f"* {v}" for v in verdict(perf)),
+            minutes=elapsed / 60,
+            workers=args.workers if not args.scheduler else "a Dask cluster",
+            python=platform.python_version(),
             command=" ".join(["benchmarks/calibration.py", *(argv if argv is not None else sys.argv[1:])]),
         )
         with open(args.write_md, "w", encoding="utf-8") as fh:

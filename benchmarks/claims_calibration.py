@@ -33,7 +33,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 
 ENTROPY = 20251125
@@ -45,8 +44,13 @@ SIZE_LABELS = ["3-5", "6-10", "11-20", "21-50", ">50"]
 def _config(scenario: str, n_patients: int):
     from alscell.simulate import CohortConfig
 
-    base = dict(n_patients=n_patients, design="registry", treated_fraction=0.6, selection_on_bad_visit=1.0,
-                informative_dropout=1.0)
+    base = dict(
+        n_patients=n_patients,
+        design="registry",
+        treated_fraction=0.6,
+        selection_on_bad_visit=1.0,
+        informative_dropout=1.0,
+    )
     if scenario == "null":
         return CohortConfig(effect=0.0, **base)
     if scenario == "null_single":
@@ -101,10 +105,14 @@ def summarise(raw: pd.DataFrame, resp: pd.DataFrame) -> dict:
         s: dict = {"n_cohorts": int(d["seed"].nunique()), "rows_per_cohort": len(d) / max(d["seed"].nunique(), 1)}
         s["overall"] = _rate(d["reject"], d["seed"])
         s["coverage"] = _rate(d["covers"], d["seed"])
-        s["by_window"] = {w: (_rate(g["reject"], g["seed"]), _rate(g["covers"], g["seed"]), float(g["estimate"].mean()))
-                          for w, g in d.groupby("window", sort=False)}
-        s["by_size"] = {str(b): (_rate(g["reject"], g["seed"]), _rate(g["covers"], g["seed"]))
-                        for b, g in d.groupby("size", observed=True)}
+        s["by_window"] = {
+            w: (_rate(g["reject"], g["seed"]), _rate(g["covers"], g["seed"]), float(g["estimate"].mean()))
+            for w, g in d.groupby("window", sort=False)
+        }
+        s["by_size"] = {
+            str(b): (_rate(g["reject"], g["seed"]), _rate(g["covers"], g["seed"]))
+            for b, g in d.groupby("size", observed=True)
+        }
         per = d.groupby("seed")["verdict"].agg(lambda v: (v != "not shown").any())
         k = len(per)
         fw = float(per.mean())
@@ -128,36 +136,54 @@ def _f(t, d=3):
 
 def report_lines(s: dict) -> list[str]:
     L = []
-    names = {"null": "no effect, mixed routes and cell sources", "null_single": "no effect, one product (intrathecal "
-             "bone marrow: few large cells)", "long": "a real effect: slope change 0.5 points/month after the first treatment"}
+    names = {
+        "null": "no effect, mixed routes and cell sources",
+        "null_single": "no effect, one product (intrathecal bone marrow: few large cells)",
+        "long": "a real effect: slope change 0.5 points/month after the first treatment",
+    }
     for sc in SCENARIOS:
         if sc not in s:
             continue
         x = s[sc]
         what = "type-I error" if sc != "long" else "rejection (power where the effect is)"
-        L += [f"### Scenario `{sc}` — {names[sc]}", "",
-              f"{x['n_cohorts']} cohorts, {x['rows_per_cohort']:.0f} rows per cohort; claims table "
-              f"{x['seconds']:.1f} s per cohort.", "",
-              "| rows | n rows | " + what + " (MCSE) | 95% CI covers 0 (MCSE) | mean estimate |", "|---|---|---|---|---|",
-              f"| all | {x['overall'][2]} | {_f(x['overall'])} | {_f(x['coverage'])} | |"]
+        L += [
+            f"### Scenario `{sc}` — {names[sc]}",
+            "",
+            f"{x['n_cohorts']} cohorts, {x['rows_per_cohort']:.0f} rows per cohort; claims table "
+            f"{x['seconds']:.1f} s per cohort.",
+            "",
+            "| rows | n rows | " + what + " (MCSE) | 95% CI covers 0 (MCSE) | mean estimate |",
+            "|---|---|---|---|---|",
+            f"| all | {x['overall'][2]} | {_f(x['overall'])} | {_f(x['coverage'])} | |",
+        ]
         for w, (rj, cv, m) in x["by_window"].items():
             L.append(f"| window {w} | {rj[2]} | {_f(rj)} | {_f(cv)} | {m:+.3f} |")
         for b, (rj, cv) in x["by_size"].items():
             L.append(f"| {b} patients | {rj[2]} | {_f(rj)} | {_f(cv)} | |")
         fw = x["fwer"]
-        label = "family-wise error (any supported/harm verdict after Holm)" if sc != "long" else \
-            "cohorts with any supported/harm verdict after Holm"
-        L += ["", f"* {label}: {fw[0]:.3f} (MCSE {fw[1]:.3f}) over {fw[2]} cohorts; verdicts "
-              f"{', '.join(f'{k} {v}' for k, v in sorted(x['verdicts'].items()))}."]
+        label = (
+            "family-wise error (any supported/harm verdict after Holm)"
+            if sc != "long"
+            else "cohorts with any supported/harm verdict after Holm"
+        )
+        L += [
+            "",
+            f"* {label}: {fw[0]:.3f} (MCSE {fw[1]:.3f}) over {fw[2]} cohorts; verdicts "
+            f"{', '.join(f'{k} {v}' for k, v in sorted(x['verdicts'].items()))}.",
+        ]
         if sc != "long":
             ok1 = x["overall"][0] <= 0.05 + 2 * x["overall"][1]
             ok2 = fw[0] <= 0.05 + 2 * fw[1]
-            L.append(f"* target per-row type-I ≤ 0.05 + 2 MCSE: {'met' if ok1 else 'NOT met'}; "
-                     f"target FWER ≤ 0.05 + 2 MCSE: {'met' if ok2 else 'NOT met'}.")
+            L.append(
+                f"* target per-row type-I ≤ 0.05 + 2 MCSE: {'met' if ok1 else 'NOT met'}; "
+                f"target FWER ≤ 0.05 + 2 MCSE: {'met' if ok2 else 'NOT met'}."
+            )
         else:
             a = x["any_long_supported"]
-            L.append(f"* cohorts with at least one `supported` long-window row: {a[0]:.3f} (MCSE {a[1]:.3f}); "
-                     f"long-window rows of cells > 20 patients significant with benefit: {_f(x['long_big_reject'])}.")
+            L.append(
+                f"* cohorts with at least one `supported` long-window row: {a[0]:.3f} (MCSE {a[1]:.3f}); "
+                f"long-window rows of cells > 20 patients significant with benefit: {_f(x['long_big_reject'])}."
+            )
         L.append("")
     return L
 
@@ -185,9 +211,15 @@ def main(argv=None) -> int:
 
     console = Console()
     t0 = time.perf_counter()
-    tagged = run_study(run_chunk_tagged, study_seeds(ENTROPY, args.cohorts),
-                       task_args=(args.patients, SCENARIOS, args.n_sim), chunk=args.chunk, workers=args.workers,
-                       label="claims calibration", console=console)
+    tagged = run_study(
+        run_chunk_tagged,
+        study_seeds(ENTROPY, args.cohorts),
+        task_args=(args.patients, SCENARIOS, args.n_sim),
+        chunk=args.chunk,
+        workers=args.workers,
+        label="claims calibration",
+        console=console,
+    )
     rows = [{k: v for k, v in r.items() if k != "_kind"} for r in tagged if r["_kind"] == "claim"]
     resp = [{k: v for k, v in r.items() if k != "_kind"} for r in tagged if r["_kind"] == "responder"]
     elapsed = time.perf_counter() - t0
@@ -202,9 +234,16 @@ def main(argv=None) -> int:
     console.print(f"elapsed {elapsed / 60:.1f} min on {args.workers} worker(s)")
     if args.write_md:
         cmd = " ".join(["benchmarks/claims_calibration.py", *(argv if argv is not None else sys.argv[1:])])
-        md = MD_TEMPLATE.format(command=cmd, entropy=ENTROPY, cohorts=args.cohorts, patients=args.patients,
-                                results="\n".join(lines), minutes=elapsed / 60, workers=args.workers,
-                                python=platform.python_version())
+        md = MD_TEMPLATE.format(
+            command=cmd,
+            entropy=ENTROPY,
+            cohorts=args.cohorts,
+            patients=args.patients,
+            results="\n".join(lines),
+            minutes=elapsed / 60,
+            workers=args.workers,
+            python=platform.python_version(),
+        )
         with open(args.write_md, "w", encoding="utf-8") as fh:
             fh.write(md)
         console.print(f"wrote {args.write_md}")

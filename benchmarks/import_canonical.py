@@ -29,8 +29,14 @@ def make_folder(folder: Path, rows: int, seed: int = 1) -> int:
     visits[-1] += rows - visits.sum()
     ids = np.array([f"P{i:06d}" for i in range(n_pat)])
     onset = np.datetime64("2015-01-01") + rng.integers(0, 2000, n_pat).astype("timedelta64[D]")
-    pd.DataFrame({"patient_id": ids, "sex": rng.choice(["F", "M"], n_pat), "onset_date": onset,
-                  "onset_site": rng.choice(["limb", "bulbar"], n_pat)}).to_csv(folder / "patients.csv", index=False)
+    pd.DataFrame(
+        {
+            "patient_id": ids,
+            "sex": rng.choice(["F", "M"], n_pat),
+            "onset_date": onset,
+            "onset_site": rng.choice(["limb", "bulbar"], n_pat),
+        }
+    ).to_csv(folder / "patients.csv", index=False)
     pid = np.repeat(np.arange(n_pat), visits)
     k = np.arange(len(pid)) - np.repeat(np.cumsum(visits) - visits, visits)
     dates = onset[pid] + (90 + 60 * k).astype("timedelta64[D]")
@@ -59,8 +65,10 @@ def main() -> None:
         summary = import_folder(engine, folder)
         took = time.perf_counter() - t0
         assert summary.inserted["alsfrs"] == args.rows, summary.inserted
-        print(f"imported {args.rows:,} ALSFRS-R rows + {n_pat:,} patients into {engine.dialect.name} "
-              f"in {took:.1f} s = {args.rows / took:,.0f} rows/s (target: < 60 s for 1,000,000 rows)")
+        print(
+            f"imported {args.rows:,} ALSFRS-R rows + {n_pat:,} patients into {engine.dialect.name} "
+            f"in {took:.1f} s = {args.rows / took:,.0f} rows/s (target: < 60 s for 1,000,000 rows)"
+        )
         engine.dispose()
 
 

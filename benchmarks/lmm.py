@@ -63,8 +63,9 @@ def main(argv=None):
     diffs = {
         "fe_params": np.max(np.abs(ours.fe_params.values / smres.fe_params - 1)),
         "bse": np.max(np.abs(ours.bse.values / smres.bse_fe - 1)),
-        "cov_re": np.max(np.abs(ours.cov_re.values - np.asarray(smres.cov_re))
-                         / np.abs(np.asarray(smres.cov_re)).max()),
+        "cov_re": np.max(
+            np.abs(ours.cov_re.values - np.asarray(smres.cov_re)) / np.abs(np.asarray(smres.cov_re)).max()
+        ),
         "scale": abs(ours.scale / smres.scale - 1),
     }
     max_rel = max(diffs.values())
@@ -81,8 +82,10 @@ def main(argv=None):
         big = fit_lmm(yb, Xb, Zb, gb, reml=True)
         times.append(time.perf_counter() - t0)
     t_big = min(times)
-    print(f"ours alone: {args.n_big} patients, {len(yb)} observations: {t_big:.3f} s "
-          f"(converged={big.converged}, slope={big.fe_params.iloc[1]:.4f} ± {big.bse.iloc[1]:.4f})")
+    print(
+        f"ours alone: {args.n_big} patients, {len(yb)} observations: {t_big:.3f} s "
+        f"(converged={big.converged}, slope={big.fe_params.iloc[1]:.4f} ± {big.bse.iloc[1]:.4f})"
+    )
     print(f"speedup_vs_statsmodels={speed:.1f} max_rel_diff={max_rel:.2e} seconds_100k={t_big:.3f}")
 
 

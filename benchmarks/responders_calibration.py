@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 import warnings
 
@@ -41,8 +40,9 @@ def one(args: tuple[str, float, int]) -> tuple[float, ...]:
     rule, effect, seed = args
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tables = simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=effect,
-                                              selection_rule=rule), seed).tables
+        tables = simulate_cohort(
+            CohortConfig(n_patients=300, design="registry", effect=effect, selection_rule=rule), seed
+        ).tables
         r = responder_analysis(tables)
     return (r.n, r.observed_rate, r.expected_rate, r.p_value, r.n_donors)
 
@@ -60,11 +60,20 @@ def summarise(rule: str, effect: float, rows: np.ndarray) -> dict:
     m = len(p)
     d = (obs - exp)[ok]
     rej = float((p < 0.05).mean())
-    out = {"rule": rule, "effect": effect, "cohorts": n, "analysable": m,
-           "n_treated": float(rows[:, 0].mean()), "donors": float(rows[:, 4].mean()),
-           "obs": float(obs[ok].mean()), "exp": float(exp[ok].mean()),
-           "diff": float(d.mean()), "diff_mcse": float(d.std(ddof=1) / np.sqrt(m)),
-           "rej": rej, "rej_mcse": float(np.sqrt(rej * (1 - rej) / m))}
+    out = {
+        "rule": rule,
+        "effect": effect,
+        "cohorts": n,
+        "analysable": m,
+        "n_treated": float(rows[:, 0].mean()),
+        "donors": float(rows[:, 4].mean()),
+        "obs": float(obs[ok].mean()),
+        "exp": float(exp[ok].mean()),
+        "diff": float(d.mean()),
+        "diff_mcse": float(d.std(ddof=1) / np.sqrt(m)),
+        "rej": rej,
+        "rej_mcse": float(np.sqrt(rej * (1 - rej) / m)),
+    }
     for q in (0.10, 0.25, 0.50):
         out[f"q{int(q * 100)}"] = float(np.quantile(p, q))
         out[f"q{int(q * 100)}_mcse"] = float(np.sqrt(q * (1 - q) / m))
@@ -72,15 +81,18 @@ def summarise(rule: str, effect: float, rows: np.ndarray) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    head = ("| selection rule | effect | cohorts | treated analysed | donors | observed rate | expected rate | "
-            "observed − expected (MCSE) | rejection rate (MCSE) | p-value 10% | 25% | 50% |")
+    head = (
+        "| selection rule | effect | cohorts | treated analysed | donors | observed rate | expected rate | "
+        "observed − expected (MCSE) | rejection rate (MCSE) | p-value 10% | 25% | 50% |"
+    )
     lines = [head, "|" + "---|" * 12]
     for r in results:
         lines.append(
             f"| {r['rule']} | {r['effect']:g} | {r['analysable']}/{r['cohorts']} | {r['n_treated']:.1f} | "
             f"{r['donors']:.0f} | {r['obs']:.3f} | {r['exp']:.3f} | {r['diff']:+.3f} ({r['diff_mcse']:.3f}) | "
             f"{r['rej']:.3f} ({r['rej_mcse']:.3f}) | {r['q10']:.3f} ({r['q10_mcse']:.3f}) | "
-            f"{r['q25']:.3f} ({r['q25_mcse']:.3f}) | {r['q50']:.3f} ({r['q50_mcse']:.3f}) |")
+            f"{r['q25']:.3f} ({r['q25_mcse']:.3f}) | {r['q50']:.3f} ({r['q50_mcse']:.3f}) |"
+        )
     return "\n".join(lines)
 
 
@@ -96,14 +108,19 @@ def main(argv=None) -> int:
     t0 = time.time()
     results = []
     for rule, effect in SCENARIOS:
-        rows = run_study(run_chunk, seeds, task_args=(rule, effect), chunk=4, workers=a.workers,
-                         label=f"responders {rule} effect={effect:g}")
+        rows = run_study(
+            run_chunk,
+            seeds,
+            task_args=(rule, effect),
+            chunk=4,
+            workers=a.workers,
+            label=f"responders {rule} effect={effect:g}",
+        )
         results.append(summarise(rule, effect, np.array([r["result"] for r in rows], float)))
     elapsed = time.time() - t0
     tab = table(results)
     print(tab)
-    print(f"\n{a.cohorts} cohorts per scenario, {elapsed:.0f} s, Python {platform.python_version()}, "
-          f"entropy {ENTROPY}")
+    print(f"\n{a.cohorts} cohorts per scenario, {elapsed:.0f} s, Python {platform.python_version()}, entropy {ENTROPY}")
     if a.write_md:
         page = f"""# Responder analysis: null calibration and power
 

@@ -19,8 +19,10 @@ def main() -> None:
     cohort = simulate_cohort(big, seed=1)
     elapsed = time.perf_counter() - start
     rows = sum(len(t) for t in cohort.tables.values())
-    print(f"100,000 patients x {big.n_visits} scheduled visits: {elapsed:.2f} s "
-          f"({rows:,} rows in 6 tables; {os.cpu_count()} cores) -> {'OK' if elapsed < 10 else 'TOO SLOW'} (< 10 s)")
+    print(
+        f"100,000 patients x {big.n_visits} scheduled visits: {elapsed:.2f} s "
+        f"({rows:,} rows in 6 tables; {os.cpu_count()} cores) -> {'OK' if elapsed < 10 else 'TOO SLOW'} (< 10 s)"
+    )
     print(f"  {cohort.summary()}")
     small = CohortConfig(n_patients=200)
     simulate_cohort(small, seed=0)
@@ -30,8 +32,10 @@ def main() -> None:
         simulate_cohort(small, seed=seed)
         times.append(time.perf_counter() - t)
     times.sort()
-    print(f"200 patients (default config, {small.n_visits} visits): median {1000 * times[len(times) // 2]:.1f} ms, "
-          f"best {1000 * times[0]:.1f} ms over 50 seeds -> {'OK' if times[len(times) // 2] < 0.05 else 'TOO SLOW'} (< 50 ms)")
+    print(
+        f"200 patients (default config, {small.n_visits} visits): median {1000 * times[len(times) // 2]:.1f} ms, "
+        f"best {1000 * times[0]:.1f} ms over 50 seeds -> {'OK' if times[len(times) // 2] < 0.05 else 'TOO SLOW'} (< 50 ms)"
+    )
 
 
 if __name__ == "__main__":

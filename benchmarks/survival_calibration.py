@@ -47,8 +47,13 @@ def sequential_treatments(tables: dict, rng: np.random.Generator) -> pd.DataFram
     from alscell.domain.time import DAYS_PER_MONTH as DPM
 
     v = tables["alsfrs"]
-    tot = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(), "date": v["date"].to_numpy(),
-                        "total": score_items(v)["total"].to_numpy(dtype=float)}).dropna()
+    tot = pd.DataFrame(
+        {
+            "patient_id": v["patient_id"].to_numpy(),
+            "date": v["date"].to_numpy(),
+            "total": score_items(v)["total"].to_numpy(dtype=float),
+        }
+    ).dropna()
     tot = tot.sort_values(["patient_id", "date"]).reset_index(drop=True)
     g = tot.groupby("patient_id", sort=False)
     dt = (tot["date"] - g["date"].shift(1)).dt.days / DPM
@@ -65,8 +70,9 @@ def sequential_treatments(tables: dict, rng: np.random.Generator) -> pd.DataFram
     tr["date"] = tr["date"] + pd.to_timedelta(delay[first], unit="D")
     tr = tr[~(tr["date"] >= tr["patient_id"].map(end))]
     old = tables["treatments"]
-    out = pd.DataFrame({c: pd.Series([None] * len(tr), dtype=old[c].dtype if c in old else object)
-                        for c in old.columns})
+    out = pd.DataFrame(
+        {c: pd.Series([None] * len(tr), dtype=old[c].dtype if c in old else object) for c in old.columns}
+    )
     out["patient_id"] = tr["patient_id"].to_numpy()
     out["date"] = tr["date"].to_numpy()
     out["treatment_id"] = (tr["patient_id"] + "-T1").to_numpy()
@@ -100,8 +106,9 @@ def run_chunk(seeds: list[int], n_patients: int) -> list[dict]:
 
     rows = []
     for seed in seeds:
-        cohort = simulate_cohort(CohortConfig(n_patients=n_patients, design="registry", effect=0.0,
-                                              selection_rule="worst_visit"), int(seed))
+        cohort = simulate_cohort(
+            CohortConfig(n_patients=n_patients, design="registry", effect=0.0, selection_rule="worst_visit"), int(seed)
+        )
         seq = dict(cohort.tables)
         seq["treatments"] = sequential_treatments(cohort.tables, np.random.default_rng([int(seed), 1]))
         default = simulate_cohort(CohortConfig(n_patients=n_patients, design="registry", effect=0.0), int(seed))
@@ -111,22 +118,45 @@ def run_chunk(seeds: list[int], n_patients: int) -> list[dict]:
                 try:
                     r = event_analysis(tables, "death", method=m)
                     w = r.weights
-                    rows.append(dict(seed=seed, scenario=scen, method=m, log_hr=np.log(r.hr), se=r.se,
-                                     ci_low=np.log(r.ci_low), ci_high=np.log(r.ci_high), p_value=r.p_value,
-                                     n_events=r.n_events, n_treated=int(r.long.loc[r.long["treated"] == 1, "patient_id"].nunique()),
-                                     w_mean=w.mean if w else np.nan, w_max=w.max_untruncated if w else np.nan,
-                                     w_trunc=w.n_truncated / w.n_rows if w else np.nan, seconds=time.perf_counter() - t))
+                    rows.append(
+                        dict(
+                            seed=seed,
+                            scenario=scen,
+                            method=m,
+                            log_hr=np.log(r.hr),
+                            se=r.se,
+                            ci_low=np.log(r.ci_low),
+                            ci_high=np.log(r.ci_high),
+                            p_value=r.p_value,
+                            n_events=r.n_events,
+                            n_treated=int(r.long.loc[r.long["treated"] == 1, "patient_id"].nunique()),
+                            w_mean=w.mean if w else np.nan,
+                            w_max=w.max_untruncated if w else np.nan,
+                            w_trunc=w.n_truncated / w.n_rows if w else np.nan,
+                            seconds=time.perf_counter() - t,
+                        )
+                    )
                 except Exception as exc:  # noqa: BLE001 - a failed fit is a result too
                     rows.append(dict(seed=seed, scenario=scen, method=m, log_hr=np.nan, error=repr(exc)[:200]))
             if scen == "registry":
                 try:
                     b, se = oracle_msm(tables)
-                    rows.append(dict(seed=seed, scenario=scen, method="msm_oracle_future", log_hr=b, se=se,
-                                     ci_low=b - 1.959964 * se, ci_high=b + 1.959964 * se,
-                                     p_value=float(2 * (1 - _phi(abs(b / se))))))
+                    rows.append(
+                        dict(
+                            seed=seed,
+                            scenario=scen,
+                            method="msm_oracle_future",
+                            log_hr=b,
+                            se=se,
+                            ci_low=b - 1.959964 * se,
+                            ci_high=b + 1.959964 * se,
+                            p_value=float(2 * (1 - _phi(abs(b / se)))),
+                        )
+                    )
                 except Exception as exc:  # noqa: BLE001
-                    rows.append(dict(seed=seed, scenario=scen, method="msm_oracle_future", log_hr=np.nan,
-                                     error=repr(exc)[:200]))
+                    rows.append(
+                        dict(seed=seed, scenario=scen, method="msm_oracle_future", log_hr=np.nan, error=repr(exc)[:200])
+                    )
     return rows
 
 
@@ -145,17 +175,28 @@ def performance(raw: pd.DataFrame) -> pd.DataFrame:
         rej = float((ok["p_value"] < 0.05).mean())
         cov = float(((ok["ci_low"] <= 0) & (0 <= ok["ci_high"])).mean())
         emp = float(b.std(ddof=1))
-        out.append(dict(scenario=scen, method=m, n=n, failed=len(g) - n,
-                        rejection=rej, rejection_mcse=np.sqrt(rej * (1 - rej) / n),
-                        coverage=cov, coverage_mcse=np.sqrt(cov * (1 - cov) / n),
-                        bias=float(b.mean()), bias_mcse=emp / np.sqrt(n),
-                        emp_se=emp, emp_se_mcse=emp / np.sqrt(2 * (n - 1)),
-                        mean_se=float(np.sqrt(np.mean(ok["se"].to_numpy() ** 2))),
-                        mean_hr=float(np.exp(b.mean())),
-                        w_mean=float(ok["w_mean"].mean()) if "w_mean" in ok else np.nan,
-                        w_max=float(ok["w_max"].max()) if "w_max" in ok else np.nan,
-                        w_trunc=float(ok["w_trunc"].mean()) if "w_trunc" in ok else np.nan,
-                        seconds=float(ok["seconds"].mean()) if "seconds" in ok else np.nan))
+        out.append(
+            dict(
+                scenario=scen,
+                method=m,
+                n=n,
+                failed=len(g) - n,
+                rejection=rej,
+                rejection_mcse=np.sqrt(rej * (1 - rej) / n),
+                coverage=cov,
+                coverage_mcse=np.sqrt(cov * (1 - cov) / n),
+                bias=float(b.mean()),
+                bias_mcse=emp / np.sqrt(n),
+                emp_se=emp,
+                emp_se_mcse=emp / np.sqrt(2 * (n - 1)),
+                mean_se=float(np.sqrt(np.mean(ok["se"].to_numpy() ** 2))),
+                mean_hr=float(np.exp(b.mean())),
+                w_mean=float(ok["w_mean"].mean()) if "w_mean" in ok else np.nan,
+                w_max=float(ok["w_max"].max()) if "w_max" in ok else np.nan,
+                w_trunc=float(ok["w_trunc"].mean()) if "w_trunc" in ok else np.nan,
+                seconds=float(ok["seconds"].mean()) if "seconds" in ok else np.nan,
+            )
+        )
     return pd.DataFrame(out)
 
 
@@ -164,20 +205,26 @@ def _fmt(x, se, d=3):
 
 
 def markdown_table(perf: pd.DataFrame) -> str:
-    head = ("| scenario | method | cohorts | rejection at α = 0.05 (MCSE) | coverage of HR = 1 (MCSE) | "
-            "mean log-HR bias (MCSE) | exp(mean log HR) | empirical SE (MCSE) | mean SE |")
+    head = (
+        "| scenario | method | cohorts | rejection at α = 0.05 (MCSE) | coverage of HR = 1 (MCSE) | "
+        "mean log-HR bias (MCSE) | exp(mean log HR) | empirical SE (MCSE) | mean SE |"
+    )
     lines = [head, "|" + "---|" * 9]
     for r in perf.itertuples():
-        lines.append(f"| {r.scenario} | `{r.method}` | {r.n} | {_fmt(r.rejection, r.rejection_mcse)} | "
-                     f"{_fmt(r.coverage, r.coverage_mcse)} | {_fmt(r.bias, r.bias_mcse)} | {r.mean_hr:.2f} | "
-                     f"{_fmt(r.emp_se, r.emp_se_mcse)} | {r.mean_se:.3f} |")
+        lines.append(
+            f"| {r.scenario} | `{r.method}` | {r.n} | {_fmt(r.rejection, r.rejection_mcse)} | "
+            f"{_fmt(r.coverage, r.coverage_mcse)} | {_fmt(r.bias, r.bias_mcse)} | {r.mean_hr:.2f} | "
+            f"{_fmt(r.emp_se, r.emp_se_mcse)} | {r.mean_se:.3f} |"
+        )
     return "\n".join(lines)
 
 
 def weights_table(perf: pd.DataFrame) -> str:
     w = perf[perf["method"] == "msm_iptw"]
-    lines = ["| scenario | mean stabilised weight (truncated) | largest untruncated weight | rows truncated |",
-             "|---|---|---|---|"]
+    lines = [
+        "| scenario | mean stabilised weight (truncated) | largest untruncated weight | rows truncated |",
+        "|---|---|---|---|",
+    ]
     for r in w.itertuples():
         lines.append(f"| {r.scenario} | {r.w_mean:.3f} | {r.w_max:.1f} | {100 * r.w_trunc:.1f}% |")
     return "\n".join(lines)
@@ -188,9 +235,11 @@ def verdict(perf: pd.DataFrame) -> list[str]:
     for r in perf.itertuples():
         tol = max(2.5 * np.sqrt(0.05 * 0.95 / r.n), 0.01)  # 2.5 MCSE of a calibrated method
         ok = abs(r.rejection - 0.05) <= tol and abs(r.coverage - 0.95) <= tol
-        out.append(f"{r.scenario} / {r.method}: {'calibrated' if ok else 'NOT calibrated'} — rejects "
-                   f"{100 * r.rejection:.1f}% (MCSE {100 * r.rejection_mcse:.1f}), covers {100 * r.coverage:.1f}% "
-                   f"(MCSE {100 * r.coverage_mcse:.1f}), mean log-HR {r.bias:+.3f} (MCSE {r.bias_mcse:.3f}).")
+        out.append(
+            f"{r.scenario} / {r.method}: {'calibrated' if ok else 'NOT calibrated'} — rejects "
+            f"{100 * r.rejection:.1f}% (MCSE {100 * r.rejection_mcse:.1f}), covers {100 * r.coverage:.1f}% "
+            f"(MCSE {100 * r.coverage_mcse:.1f}), mean log-HR {r.bias:+.3f} (MCSE {r.bias_mcse:.3f})."
+        )
     return out
 
 
@@ -211,23 +260,46 @@ def main(argv=None) -> int:
 
     console = Console()
     t0 = time.perf_counter()
-    rows = run_study(run_chunk, study_seeds(ENTROPY, args.cohorts), task_args=(args.patients,), chunk=args.chunk,
-                     workers=args.workers, label="survival calibration", console=console)
+    rows = run_study(
+        run_chunk,
+        study_seeds(ENTROPY, args.cohorts),
+        task_args=(args.patients,),
+        chunk=args.chunk,
+        workers=args.workers,
+        label="survival calibration",
+        console=console,
+    )
     elapsed = time.perf_counter() - t0
     raw = pd.DataFrame(rows)
     if args.raw:
         raw.to_csv(args.raw, index=False)
     perf = performance(raw)
 
-    table = Table(title=f"Survival null calibration: {args.cohorts} cohorts × {args.patients} patients, "
-                        f"{elapsed / 60:.1f} min")
-    for c in ("scenario", "method", "n", "rejection (MCSE)", "coverage (MCSE)", "log-HR bias (MCSE)", "emp. SE",
-              "mean SE"):
+    table = Table(
+        title=f"Survival null calibration: {args.cohorts} cohorts × {args.patients} patients, {elapsed / 60:.1f} min"
+    )
+    for c in (
+        "scenario",
+        "method",
+        "n",
+        "rejection (MCSE)",
+        "coverage (MCSE)",
+        "log-HR bias (MCSE)",
+        "emp. SE",
+        "mean SE",
+    ):
         table.add_column(c)
     for r in perf.itertuples():
-        table.add_row(r.scenario, r.method, str(r.n), _fmt(r.rejection, r.rejection_mcse),
-                      _fmt(r.coverage, r.coverage_mcse), _fmt(r.bias, r.bias_mcse), f"{r.emp_se:.3f}",
-                      f"{r.mean_se:.3f}")
+        table.add_row(
+            r.scenario,
+            r.method,
+            str(r.n),
+            _fmt(r.rejection, r.rejection_mcse),
+            _fmt(r.coverage, r.coverage_mcse),
+            _fmt(r.bias, r.bias_mcse),
+            f"{r.emp_se:.3f}",
+            f"{r.mean_se:.3f}",
+        )
     console.print(table)
     console.print(weights_table(perf), markup=False)
     for line in verdict(perf):
@@ -236,12 +308,24 @@ def main(argv=None) -> int:
 
     if args.write_md:
         md = MD_TEMPLATE.format(
-            cohorts=args.cohorts, patients=args.patients, entropy=ENTROPY, table=markdown_table(perf),
-            weights=weights_table(perf), verdicts="\n".join(f"* {v}" for v in verdict(perf)),
-            minutes=elapsed / 60, workers=args.workers, python=platform.python_version(), a=SEQ_A, b=SEQ_B,
+            cohorts=args.cohorts,
+            patients=args.patients,
+            entropy=ENTROPY,
+            table=markdown_table(perf),
+            weights=weights_table(perf),
+            verdicts="\n".join(f"* {v}" for v in verdict(perf)),
+            minutes=elapsed / 60,
+            workers=args.workers,
+            python=platform.python_version(),
+            a=SEQ_A,
+            b=SEQ_B,
             command=" ".join(["benchmarks/survival_calibration.py", *(argv if argv is not None else sys.argv[1:])]),
-            **{f"{s}_{m}": _get(perf, s, m) for s in ("registry", "sequential", "simulator_default")
-               for m in ("cox_time_varying", "msm_iptw", "msm_oracle_future")})
+            **{
+                f"{s}_{m}": _get(perf, s, m)
+                for s in ("registry", "sequential", "simulator_default")
+                for m in ("cox_time_varying", "msm_iptw", "msm_oracle_future")
+            },
+        )
         with open(args.write_md, "w", encoding="utf-8") as fh:
             fh.write(md)
         console.print(f"wrote {args.write_md}")
@@ -253,8 +337,10 @@ def _get(perf, s, m):
     if not len(r):
         return "n/a"
     r = r.iloc[0]
-    return (f"rejection {100 * r.rejection:.1f}%, coverage {100 * r.coverage:.1f}%, "
-            f"mean log-HR {r.bias:+.3f} (MCSE {r.bias_mcse:.3f}; HR {r.mean_hr:.2f})")
+    return (
+        f"rejection {100 * r.rejection:.1f}%, coverage {100 * r.coverage:.1f}%, "
+        f"mean log-HR {r.bias:+.3f} (MCSE {r.bias_mcse:.3f}; HR {r.mean_hr:.2f})"
+    )
 
 
 MD_TEMPLATE = """# Survival hazard ratio: calibration under no effect (registry data)

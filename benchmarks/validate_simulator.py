@@ -11,12 +11,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from alscell.domain.time import DAYS_PER_MONTH as DPM  # noqa: E402
-from alscell.simulate import CohortConfig, simulate_cohort  # noqa: E402
+from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.simulate import CohortConfig, simulate_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -35,8 +35,14 @@ def _ols_slopes(frame: pd.DataFrame, value: str) -> pd.Series:
 
 def natural_history():
     """Untreated trial-like cohort: 12 months of monthly visits, no informative dropout."""
-    cfg = CohortConfig(n_patients=N, design="registry", treated_fraction=0.0, follow_up_months=12,
-                       visit_interval_months=1.0, informative_dropout=0.0)
+    cfg = CohortConfig(
+        n_patients=N,
+        design="registry",
+        treated_fraction=0.0,
+        follow_up_months=12,
+        visit_interval_months=1.0,
+        informative_dropout=0.0,
+    )
     c = simulate_cohort(cfg, SEED)
     p = c.tables["patients"].set_index("patient_id")
     truth = c.truth.set_index("patient_id")
@@ -52,28 +58,46 @@ def natural_history():
     group = pd.Series(np.select([dfrs < 0.47, dfrs <= 1.11], ["slow", "intermediate"], "fast"), index=dfrs.index)
     surv_first = (truth["death_months"] - first["t"]) / 12.0
     a["dt"] = a["t"] - a["patient_id"].map(first["t"])
-    change = {m: (a[(a.dt > m - 0.5) & (a.dt < m + 0.5)].groupby("patient_id")["total"].first() - first["total"]).dropna()
-              for m in (4, 6)}
+    change = {
+        m: (a[(a.dt > m - 0.5) & (a.dt < m + 0.5)].groupby("patient_id")["total"].first() - first["total"]).dropna()
+        for m in (4, 6)
+    }
     m = c.tables["measurements"]
     f = m[m.measure == "fvc_pct_pred"].copy()
     f["t"] = (f["date"] - f["patient_id"].map(p["onset_date"])).dt.days / DPM
     fvc_slopes = _ols_slopes(f, "value").reindex(slopes.index)
     delay = truth["diagnostic_delay_months"]
     return dict(
-        cohort=c, a=a, slopes=slopes, dfrs=dfrs, group=group, surv_first=surv_first, change=change,
-        fvc_slopes=fvc_slopes, fvc_baseline=f.groupby("patient_id")["value"].first().mean(),
+        cohort=c,
+        a=a,
+        slopes=slopes,
+        dfrs=dfrs,
+        group=group,
+        surv_first=surv_first,
+        change=change,
+        fvc_slopes=fvc_slopes,
+        fvc_baseline=f.groupby("patient_id")["value"].first().mean(),
         baseline_total=first["total"].mean(),
         median_survival_onset=truth["death_months"].median(),
         one_year_mortality=((truth["death_months"] - delay) <= 12).mean(),
-        bulbar=(p["onset_site"] == "bulbar").mean(), delay_median=delay.median(), truth=truth,
+        bulbar=(p["onset_site"] == "bulbar").mean(),
+        delay_median=delay.median(),
+        truth=truth,
     )
 
 
 def adverse_event_rates():
     out = {}
     for donor in ("autologous", "allogeneic"):
-        cfg = CohortConfig(n_patients=5000, design="single_arm", treated_fraction=1.0, route="intrathecal",
-                           donor=donor, cycles=3, background_ae_per_month={})
+        cfg = CohortConfig(
+            n_patients=5000,
+            design="single_arm",
+            treated_fraction=1.0,
+            route="intrathecal",
+            donor=donor,
+            cycles=3,
+            background_ae_per_month={},
+        )
         c = simulate_cohort(cfg, SEED + 1)
         n = len(c.tables["treatments"])
         ae = c.tables["adverse_events"]
@@ -86,8 +110,15 @@ def effect_demo():
     """Mean observed ALSFRS-R by arm, randomised trial, effect 0 and 0.5 points/month."""
     res = {}
     for effect in (0.0, 0.5):
-        cfg = CohortConfig(n_patients=4000, design="rct", effect=effect, route="intrathecal", follow_up_months=12,
-                           visit_interval_months=1.0, run_in_months=0.0)
+        cfg = CohortConfig(
+            n_patients=4000,
+            design="rct",
+            effect=effect,
+            route="intrathecal",
+            follow_up_months=12,
+            visit_interval_months=1.0,
+            run_in_months=0.0,
+        )
         c = simulate_cohort(cfg, SEED + 2)
         a = c.tables["alsfrs"].copy()
         a["total"] = a[ITEMS].sum(axis=1).astype(float)
@@ -151,7 +182,7 @@ def figures(nh, eff):
     plt.close(fig)
     # 4. effect demo
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.3), sharey=True)
-    for ax, (effect, tab) in zip(axes, eff.items()):
+    for ax, (effect, tab) in zip(axes, eff.items(), strict=False):
         for arm, col in (("active", "tab:blue"), ("placebo", "tab:grey")):
             ax.plot(tab.index, tab[arm], "o-", ms=3, color=col, label=arm)
         ax.set_title(f"randomised, effect = {effect:g} points/month")
@@ -172,44 +203,95 @@ def main() -> None:
     shares = nh["group"].value_counts(normalize=True)
     med = nh["surv_first"].groupby(nh["group"]).median()
     rows = [
-        ("Mean ALSFRS-R slope (points/month)", f"{sl.mean():.2f}", "-0.99 (trial populations); -0.89 (population-based)",
-         "PRO-ACT, n = 3,367 (Muscle Nerve 2018;57:937); PRECISION-ALS, n = 7,030 (2025)"),
-        ("SD of slope; 2.5th-97.5th percentile", f"{sl.std():.2f}; {sl.quantile(0.025):.2f} to {sl.quantile(0.975):.2f}",
-         "95% of patients between -1.96 and -0.04", "PRECISION-ALS (2025)"),
-        ("SD of ALSFRS-R change at 4 / 6 months", f"{nh['change'][4].std():.1f} / {nh['change'][6].std():.1f}",
-         "3.3 / 4.5", "Oh et al., Ann Neurol 2018;84:361 (control arm)"),
-        ("ΔFRS groups slow / intermediate / fast (share)",
-         f"{shares.get('slow', 0):.0%} / {shares.get('intermediate', 0):.0%} / {shares.get('fast', 0):.0%}",
-         "cut-offs < 0.47, 0.47-1.11, > 1.11 (shares not used as targets)", "Labra et al., JNNP 2016;87:628"),
-        ("Median survival from first visit by ΔFRS group (years)",
-         f"{med['slow']:.1f} / {med['intermediate']:.1f} / {med['fast']:.1f}", "2.4 / 1.6 / 0.7",
-         "Labra et al., JNNP 2016;87:628"),
-        ("Median survival from onset (months)", f"{nh['median_survival_onset']:.0f}", "30-45",
-         "population cohorts (spec/domain-rules.md)"),
-        ("1-year mortality from diagnosis", f"{nh['one_year_mortality']:.0%}", "34%",
-         "Wolf et al., BMC Neurol 2014 (population registry, mean age 66)"),
-        ("FVC slope (% predicted/month)", f"{nh['fvc_slopes'].mean():.2f}", "-2.7 (SVC)",
-         "Andrews et al., JAMA Neurol 2018 (n = 893 placebo)"),
+        (
+            "Mean ALSFRS-R slope (points/month)",
+            f"{sl.mean():.2f}",
+            "-0.99 (trial populations); -0.89 (population-based)",
+            "PRO-ACT, n = 3,367 (Muscle Nerve 2018;57:937); PRECISION-ALS, n = 7,030 (2025)",
+        ),
+        (
+            "SD of slope; 2.5th-97.5th percentile",
+            f"{sl.std():.2f}; {sl.quantile(0.025):.2f} to {sl.quantile(0.975):.2f}",
+            "95% of patients between -1.96 and -0.04",
+            "PRECISION-ALS (2025)",
+        ),
+        (
+            "SD of ALSFRS-R change at 4 / 6 months",
+            f"{nh['change'][4].std():.1f} / {nh['change'][6].std():.1f}",
+            "3.3 / 4.5",
+            "Oh et al., Ann Neurol 2018;84:361 (control arm)",
+        ),
+        (
+            "ΔFRS groups slow / intermediate / fast (share)",
+            f"{shares.get('slow', 0):.0%} / {shares.get('intermediate', 0):.0%} / {shares.get('fast', 0):.0%}",
+            "cut-offs < 0.47, 0.47-1.11, > 1.11 (shares not used as targets)",
+            "Labra et al., JNNP 2016;87:628",
+        ),
+        (
+            "Median survival from first visit by ΔFRS group (years)",
+            f"{med['slow']:.1f} / {med['intermediate']:.1f} / {med['fast']:.1f}",
+            "2.4 / 1.6 / 0.7",
+            "Labra et al., JNNP 2016;87:628",
+        ),
+        (
+            "Median survival from onset (months)",
+            f"{nh['median_survival_onset']:.0f}",
+            "30-45",
+            "population cohorts (spec/domain-rules.md)",
+        ),
+        (
+            "1-year mortality from diagnosis",
+            f"{nh['one_year_mortality']:.0%}",
+            "34%",
+            "Wolf et al., BMC Neurol 2014 (population registry, mean age 66)",
+        ),
+        (
+            "FVC slope (% predicted/month)",
+            f"{nh['fvc_slopes'].mean():.2f}",
+            "-2.7 (SVC)",
+            "Andrews et al., JAMA Neurol 2018 (n = 893 placebo)",
+        ),
         ("Bulbar onset share", f"{nh['bulbar']:.0%}", "20-30%", "EMPOWER placebo 20.5%; population ≈ 30%"),
-        ("Diagnostic delay, median (months)", f"{nh['delay_median']:.1f}", "≈ 11-12 (approximate)",
-         "Paganoni et al., ALS FTD 2014 (approximate)"),
+        (
+            "Diagnostic delay, median (months)",
+            f"{nh['delay_median']:.1f}",
+            "≈ 11-12 (approximate)",
+            "Paganoni et al., ALS FTD 2014 (approximate)",
+        ),
     ]
     for donor, pub in (("autologous", (0.07, 0.08, 0.07)), ("allogeneic", (0.025, 0.02, 0.017))):
         r = ae[donor]
-        rows.append((f"Intrathecal AEs per injection, {donor}: headache / fever / puncture-site pain",
-                     f"{r['headache']:.1%} / {r['fever']:.1%} / {r['injection_site_pain']:.1%} (n = {r['n']:,})",
-                     " / ".join(f"{x:.1%}" for x in pub), "pooled review, Stem Cells Int 2019, 8421281"))
-    table = "\n".join(["| quantity | simulated | published | source |", "|---|---|---|---|"]
-                      + [f"| {q} | {s} | {p} | {src} |" for q, s, p, src in rows])
+        rows.append(
+            (
+                f"Intrathecal AEs per injection, {donor}: headache / fever / puncture-site pain",
+                f"{r['headache']:.1%} / {r['fever']:.1%} / {r['injection_site_pain']:.1%} (n = {r['n']:,})",
+                " / ".join(f"{x:.1%}" for x in pub),
+                "pooled review, Stem Cells Int 2019, 8421281",
+            )
+        )
+    table = "\n".join(
+        ["| quantity | simulated | published | source |", "|---|---|---|---|"]
+        + [f"| {q} | {s} | {p} | {src} |" for q, s, p, src in rows]
+    )
     d0 = eff[0.0]
     gap0 = (d0["active"] - d0["placebo"]).abs().max()
     d5 = eff[0.5]
     gap5 = (d5["active"] - d5["placebo"]).iloc[-1]
-    page = PAGE.format(table=table, n=f"{N:,}", seed=SEED, baseline=nh["baseline_total"], fvc0=nh["fvc_baseline"],
-                       gap0=gap0, gap5=gap5, last=int(d5.index.max()))
+    page = PAGE.format(
+        table=table,
+        n=f"{N:,}",
+        seed=SEED,
+        baseline=nh["baseline_total"],
+        fvc0=nh["fvc_baseline"],
+        gap0=gap0,
+        gap5=gap5,
+        last=int(d5.index.max()),
+    )
     (DOCS / "simulator.md").write_text(page)
     print(table)
-    print(f"effect 0: max |active - placebo| of mean ALSFRS-R = {gap0:.2f}; effect 0.5 at month {int(d5.index.max())}: {gap5:.2f}")
+    print(
+        f"effect 0: max |active - placebo| of mean ALSFRS-R = {gap0:.2f}; effect 0.5 at month {int(d5.index.max())}: {gap5:.2f}"
+    )
 
 
 PAGE = """# The virtual-patient simulator and how it compares with published numbers

@@ -34,13 +34,21 @@ def main(argv: list[str] | None = None) -> int:
     if find_chromium() is None:
         print("error: screenshots need Debian's headless Chromium (/usr/bin/chromium)", file=sys.stderr)
         return 1
-    config = CohortConfig(n_patients=args.patients, design="registry", effect=args.effect, cycles=3,
-                          route_mix=DEMO_ROUTE_MIX, source_mix=DEMO_SOURCE_MIX, follow_up_months=18.0)
+    config = CohortConfig(
+        n_patients=args.patients,
+        design="registry",
+        effect=args.effect,
+        cycles=3,
+        route_mix=DEMO_ROUTE_MIX,
+        source_mix=DEMO_SOURCE_MIX,
+        follow_up_months=18.0,
+    )
     tables = simulate_cohort(config, args.seed).tables
     with tempfile.TemporaryDirectory(prefix="alscell-shots-") as tmp:
         tmp = Path(tmp)
-        cohort = cohort_report(tables, tmp / "cohort.html",
-                               source=f"simulated registry ({args.patients} patients, seed {args.seed})")
+        cohort = cohort_report(
+            tables, tmp / "cohort.html", source=f"simulated registry ({args.patients} patients, seed {args.seed})"
+        )
         pid = pick_demo_patients(tables, 1)[0]
         patient = patient_report(tables, pid, tmp / "patient.html", model=fit_natural_history(tables))
         for name, page, height in (("report_cohort", cohort, 3000), ("report_patient", patient, 2600)):

@@ -12,8 +12,12 @@ from alscell.analysis.claims import claims_table
 from alscell.analysis.window_effects import cr2_contrasts
 from alscell.simulate import CohortConfig, simulate_cohort
 
-MEASURES = {"progression": ("alsfrs_r_total",), "respiratory_bulbar": ("fvc_pct_pred", "bulbar"),
-            "motor": ("grip_kg", "hhd_kg"), "biomarkers": ("nfl",)}
+MEASURES = {
+    "progression": ("alsfrs_r_total",),
+    "respiratory_bulbar": ("fvc_pct_pred", "bulbar"),
+    "motor": ("grip_kg", "hhd_kg"),
+    "biomarkers": ("nfl",),
+}
 
 
 @pytest.fixture(scope="module")

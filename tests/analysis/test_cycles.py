@@ -3,8 +3,13 @@ from alscell.simulate import CohortConfig, EffectModel, simulate_cohort
 
 
 def test_redose_boost_recovered():
-    cfg = CohortConfig(n_patients=500, design="registry", effect=0.6, registry_continue_prob=0.9,
-                       effect_model=EffectModel(redose_boost=1.0))
+    cfg = CohortConfig(
+        n_patients=500,
+        design="registry",
+        effect=0.6,
+        registry_continue_prob=0.9,
+        effect_model=EffectModel(redose_boost=1.0),
+    )
     t = simulate_cohort(cfg, 8).tables
     by = effect_by_cycle(t)
     assert list(by["cycle"])[:2] == [1, 2]

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from alscell.analysis.effects import DEFAULT_METHOD, METHODS, MethodError, estimate_effect
 from alscell.analysis.design_matrix import OutcomeError, natural_spline_basis
+from alscell.analysis.effects import DEFAULT_METHOD, METHODS, MethodError, estimate_effect
 from alscell.analysis.estimate import JSON_KEYS, Estimate
 from alscell.simulate import CohortConfig, simulate_cohort
 
@@ -85,8 +85,14 @@ def test_external_control_single_arm():
 
 def test_route_specific_effect_recovered():
     from alscell.simulate import EffectModel
-    cfg = CohortConfig(n_patients=400, design="registry", effect=1.0, route="intrathecal",
-                       effect_model=EffectModel(by_route={"intrathecal": 0.5}))
+
+    cfg = CohortConfig(
+        n_patients=400,
+        design="registry",
+        effect=1.0,
+        route="intrathecal",
+        effect_model=EffectModel(by_route={"intrathecal": 0.5}),
+    )
     e = estimate_effect(simulate_cohort(cfg, 2).tables)
     assert 0.2 < e.estimate < 0.8
 

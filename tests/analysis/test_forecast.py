@@ -6,7 +6,6 @@ import json
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from alscell.analysis.forecast import PatientNotFound, fit_natural_history, forecast_patient, untreated_visits

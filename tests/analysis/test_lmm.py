@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from alscell.analysis.lmm import (ConvergenceWarning, FallbackWarning, LMM, LMMResult, fit_lmm,
-                                  fit_lmm_batch, fit_lmm_frame)
+from alscell.analysis.lmm import (
+    LMM,
+    ConvergenceWarning,
+    FallbackWarning,
+    LMMResult,
+    fit_lmm,
+    fit_lmm_batch,
+    fit_lmm_frame,
+)
 from alscell.analysis.lmm.design import build_stats, factorize_groups
 from alscell.analysis.lmm.likelihood import Structure, evaluate
 
@@ -71,8 +78,10 @@ def test_gradient_matches_finite_differences(q):
         for j in range(s.k):
             e = np.zeros(s.k)
             e[j] = 1e-5
-            fd[j] = (evaluate(st, s.to_lambda(th + e)[None], reml)["dev"][0]
-                     - evaluate(st, s.to_lambda(th - e)[None], reml)["dev"][0]) / 2e-5
+            fd[j] = (
+                evaluate(st, s.to_lambda(th + e)[None], reml)["dev"][0]
+                - evaluate(st, s.to_lambda(th - e)[None], reml)["dev"][0]
+            ) / 2e-5
         np.testing.assert_allclose(g_an, fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
 
 
@@ -201,7 +210,7 @@ def test_prediction_interval_coverage_for_future_visits():
 
 
 def test_frame_interface_and_class():
-    y, X, Z, g = sim(seed=10)
+    y, X, _Z, g = sim(seed=10)
     df = pd.DataFrame({"alsfrs": y, "months": X[:, 1], "patient": g})
     df.loc[3, "alsfrs"] = np.nan
     r = fit_lmm_frame(df, "alsfrs", ["months"], ["months"], "patient")
@@ -272,7 +281,7 @@ def test_rank_deficient_X_raises():
 
 
 def test_batch_shared_design_matches_single_fits():
-    y, X, Z, g = sim(G=80, seed=15)
+    _y, X, Z, g = sim(G=80, seed=15)
     rng = np.random.default_rng(2)
     D = 6
     b = rng.multivariate_normal([0, 0], [[20, -2], [-2, 9]], (D, g.max() + 1))
@@ -294,8 +303,14 @@ def test_batch_shared_design_matches_single_fits():
 def test_batch_list_of_different_designs():
     ds = [sim(G=40 + 10 * d, seed=20 + d) for d in range(4)]
     for cov_type in ("expected", "robust"):
-        bat = fit_lmm_batch([d[0] for d in ds], [d[1] for d in ds], [d[2] for d in ds],
-                            [d[3] for d in ds], cov_type=cov_type, df_method="residual")
+        bat = fit_lmm_batch(
+            [d[0] for d in ds],
+            [d[1] for d in ds],
+            [d[2] for d in ds],
+            [d[3] for d in ds],
+            cov_type=cov_type,
+            df_method="residual",
+        )
         for k, (y, X, Z, g) in enumerate(ds):
             r = fit_lmm(y, X, Z, g, cov_type=cov_type, df_method="residual")
             np.testing.assert_allclose(bat.fe_params[k], r.fe_params.values, rtol=1e-8)

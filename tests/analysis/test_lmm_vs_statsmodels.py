@@ -134,8 +134,7 @@ def test_matches_statsmodels(kind, reml):
     np.testing.assert_allclose(ours.scale, ref.scale, rtol=1e-3)
     # BLUPs, in the same group order
     re_sm = np.array([np.asarray(ref.random_effects[lab]) for lab in ours.random_effects.index])
-    np.testing.assert_allclose(ours.random_effects.values, re_sm, rtol=1e-3,
-                               atol=1e-3 * np.abs(re_sm).max())
+    np.testing.assert_allclose(ours.random_effects.values, re_sm, rtol=1e-3, atol=1e-3 * np.abs(re_sm).max())
 
 
 @pytest.mark.parametrize("kind", ["slopes", "curvature"])

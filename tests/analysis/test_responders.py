@@ -40,7 +40,8 @@ def test_null_expected_matches_observed():
 
 
 def test_large_effect_detected():
-    t = simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=2.0,
-                                     selection_rule="worst_visit"), 21).tables
+    t = simulate_cohort(
+        CohortConfig(n_patients=300, design="registry", effect=2.0, selection_rule="worst_visit"), 21
+    ).tables
     r = responder_analysis(t, n_sim=200)
     assert r.observed_rate > r.expected_rate and r.p_value < 0.05

@@ -6,8 +6,12 @@ from alscell.simulate import CohortConfig, simulate_cohort
 
 
 def test_headache_after_intrathecal_against_scipy():
-    t = simulate_cohort(CohortConfig(n_patients=2000, design="registry", route="intrathecal",
-                                     cell_source="bone_marrow", donor="autologous"), 2).tables
+    t = simulate_cohort(
+        CohortConfig(
+            n_patients=2000, design="registry", route="intrathecal", cell_source="bone_marrow", donor="autologous"
+        ),
+        2,
+    ).tables
     out = ae_incidence(t, by=("route",), within_days=7, term="headache")
     row = out.iloc[0]
     ci = stats.binomtest(int(row.n_events), int(row.n_administrations)).proportion_ci(method="exact")

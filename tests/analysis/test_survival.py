@@ -38,8 +38,9 @@ def test_weighted_matches_lifelines_directly(registry):
     rows = r.long
     # the same weighted counting-process data fitted by lifelines directly
     cols = ["patient_id", "start", "stop", "event", "treated", *r.covariates, "w"]
-    ctv = CoxTimeVaryingFitter().fit(rows[cols], id_col="patient_id", event_col="event", start_col="start",
-                                     stop_col="stop", weights_col="w")
+    ctv = CoxTimeVaryingFitter().fit(
+        rows[cols], id_col="patient_id", event_col="event", start_col="start", stop_col="stop", weights_col="w"
+    )
     assert np.isclose(r.hr, np.exp(ctv.params_["treated"]))
     # row splitting at visits keeps the person-time and the events of the unweighted data
     plain = event_analysis(registry, "death", method="cox_time_varying").long
@@ -60,8 +61,17 @@ def test_robust_se_matches_lifelines_sandwich():
     n = 300
     x, a = rng.normal(size=n), rng.integers(0, 2, n)
     T, C = rng.exponential(1 / np.exp(0.3 * x + 0.2 * a)), rng.exponential(2, n)
-    df = pd.DataFrame(dict(x=x, a=a, stop=np.minimum(T, C), event=(T < C).astype(int), w=rng.uniform(0.3, 3, n),
-                           start=0.0, patient_id=np.arange(n)))
+    df = pd.DataFrame(
+        dict(
+            x=x,
+            a=a,
+            stop=np.minimum(T, C),
+            event=(T < C).astype(int),
+            w=rng.uniform(0.3, 3, n),
+            start=0.0,
+            patient_id=np.arange(n),
+        )
+    )
     cph = CoxPHFitter().fit(df[["x", "a", "stop", "event", "w"]], "stop", "event", weights_col="w", robust=True)
     assert np.allclose(robust_cox_se(df, cph.params_).to_numpy(), cph.standard_errors_.to_numpy(), rtol=1e-6)
     # splitting each patient's time into pieces (counting process) and clustering by patient changes nothing
@@ -84,8 +94,9 @@ def test_msm_less_biased_than_unweighted_under_null():
     warnings.simplefilter("ignore")
     b_unw, b_msm = [], []
     for seed in range(4):
-        t = simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=0.0,
-                                         selection_rule="worst_visit"), 100 + seed).tables
+        t = simulate_cohort(
+            CohortConfig(n_patients=300, design="registry", effect=0.0, selection_rule="worst_visit"), 100 + seed
+        ).tables
         b_unw.append(np.log(event_analysis(t, "death", method="cox_time_varying").hr))
         b_msm.append(np.log(event_analysis(t, "death", method="msm_iptw").hr))
     assert abs(np.mean(b_msm)) < abs(np.mean(b_unw))

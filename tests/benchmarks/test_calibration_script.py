@@ -24,12 +24,25 @@ def test_local_and_dask_runs_agree(tmp_path):
     small = ["--cohorts", "3", "--patients", "60", "--chunk", "2"]
     assert calibration.main([*small, "--workers", "1", "--raw", str(tmp_path / "local.csv")]) == 0
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        assert calibration.main([*small, "--scheduler", cluster.scheduler_address,
-                                 "--raw", str(tmp_path / "dask.csv"), "--write-md", str(tmp_path / "c.md")]) == 0
+        assert (
+            calibration.main(
+                [
+                    *small,
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--raw",
+                    str(tmp_path / "dask.csv"),
+                    "--write-md",
+                    str(tmp_path / "c.md"),
+                ]
+            )
+            == 0
+        )
     local = pd.read_csv(tmp_path / "local.csv").drop(columns=["seconds"])  # timings differ, results must not
     dask = pd.read_csv(tmp_path / "dask.csv").drop(columns=["seconds"])
     keys = [c for c in ("seed", "effect", "method") if c in local.columns]
-    pd.testing.assert_frame_equal(local.sort_values(keys).reset_index(drop=True),
-                                  dask.sort_values(keys).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        local.sort_values(keys).reset_index(drop=True), dask.sort_values(keys).reset_index(drop=True)
+    )
     assert set(local["method"]) >= {"naive", "lmm_counterfactual"}
     assert "| 0 | `lmm_counterfactual` |" in (tmp_path / "c.md").read_text()

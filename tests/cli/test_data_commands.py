@@ -54,12 +54,29 @@ def test_derive_matches_hand_worked_rows(example_dir, tmp_path):
     result = run("derive", "--data", str(example_dir), "--out", str(out))
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["patient_id", "date", "total", "bulbar", "fine_motor", "gross_motor", "respiratory",
-                             "kings_stage", "mitos_stage", "delta_frs", "months_since_onset"]
+    assert list(rows[0]) == [
+        "patient_id",
+        "date",
+        "total",
+        "bulbar",
+        "fine_motor",
+        "gross_motor",
+        "respiratory",
+        "kings_stage",
+        "mitos_stage",
+        "delta_frs",
+        "months_since_onset",
+    ]
     by = {(r["patient_id"], r["date"]): r for r in rows}
     # ALS-001 first visit: items 4,4,4 | 3,3,3 | 4,3,2 | 4,4,4 -> 42; onset 2022-03-15 -> 232 days.
     r = by[("ALS-001", "2022-11-02")]
-    assert (r["total"], r["bulbar"], r["fine_motor"], r["gross_motor"], r["respiratory"]) == ("42", "12", "9", "9", "12")
+    assert (r["total"], r["bulbar"], r["fine_motor"], r["gross_motor"], r["respiratory"]) == (
+        "42",
+        "12",
+        "9",
+        "9",
+        "12",
+    )
     assert r["kings_stage"] == "2" and r["mitos_stage"] == "0"  # upper + lower limb; no domain lost
     assert abs(float(r["months_since_onset"]) - 232 / 30.4375) < 1e-4
     assert abs(float(r["delta_frs"]) - 6 / (232 / 30.4375)) < 1e-4

@@ -16,7 +16,9 @@ def folder(tmp_path_factory):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "alscell", "effect", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "alscell", "effect", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_json_contract(folder):

@@ -47,9 +47,23 @@ def test_report_patient_and_bad_extension(data_dir, tmp_path):
 
 
 def test_report_pdf_without_chromium(data_dir, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "alscell", "report", "--data", str(data_dir), "--out",
-                        str(tmp_path / "c.pdf"), "--patient", "SIM000002"], capture_output=True, text=True,
-                       env={**__import__("os").environ, "ALSCELL_CHROMIUM": "/nonexistent/chromium"})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alscell",
+            "report",
+            "--data",
+            str(data_dir),
+            "--out",
+            str(tmp_path / "c.pdf"),
+            "--patient",
+            "SIM000002",
+        ],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "ALSCELL_CHROMIUM": "/nonexistent/chromium"},
+    )
     assert r.returncode == 1 and "Chromium" in r.stderr
 
 

@@ -6,11 +6,9 @@ import math
 
 import numpy as np
 import pandas as pd
-import pytest
+from alsfrs_strategies import complete_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from alsfrs_strategies import complete_rows
 
 from alscell.domain.alsfrs import (
     ITEM_LABELS,
@@ -37,9 +35,7 @@ def _scores(row: dict) -> dict:
 
 
 def _same(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(
-        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a
-    )
+    return a.keys() == b.keys() and all((math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
 
 
 def test_constants():
@@ -139,8 +135,6 @@ def test_both_5a_and_5b_item5_takes_5a():
     frame = pd.DataFrame([{**EXAMPLE, "q5b": 0}])
     assert item5(frame).tolist() == [2.0]
     assert has_gastrostomy(frame).tolist() == [True]
-
-
 
 
 @settings(max_examples=60, deadline=None)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from alsfrs_strategies import complete_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from alsfrs_strategies import complete_rows
 
 from alscell.domain.alsfrs import ITEMS
 from alscell.domain.staging import (

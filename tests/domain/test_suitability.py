@@ -71,13 +71,27 @@ def test_boundaries(changes, lenient_ok, strict_ok):
 
 
 def test_reasons_are_plain_sentences():
-    result = run(STRICT, alsfrs_total=30, fvc_pct_pred=55, months_since_onset=30, el_escorial="suspected",
-                 invasive_ventilation=True)
+    result = run(
+        STRICT,
+        alsfrs_total=30,
+        fvc_pct_pred=55,
+        months_since_onset=30,
+        el_escorial="suspected",
+        invasive_ventilation=True,
+    )
     assert not result.eligible and result.status == "not eligible"
     assert len(result.reasons) == 5
     text = " ".join(result.reasons)
-    for fragment in ("suspected", "30.0 months", "24 months", "ALSFRS-R total is 30", "minimum is 35",
-                     "FVC is 55% predicted", "65%", "invasive ventilation"):
+    for fragment in (
+        "suspected",
+        "30.0 months",
+        "24 months",
+        "ALSFRS-R total is 30",
+        "minimum is 35",
+        "FVC is 55% predicted",
+        "65%",
+        "invasive ventilation",
+    ):
         assert fragment in text
     assert all(r[0].isupper() and r.endswith(".") for r in result.reasons)
 
@@ -99,10 +113,19 @@ def test_failure_and_unknown_together():
 
 
 def test_criteria_not_applied_are_not_checked():
-    loose = EligibilityCriteria(el_escorial=("definite", "probable", "probable_lab", "possible", "suspected"),
-                                max_months_since_onset=None, exclude_invasive_ventilation=False)
-    result = screen(loose, el_escorial="suspected", months_since_onset=None, alsfrs_total=None,
-                    fvc_pct_pred=None, invasive_ventilation=True)
+    loose = EligibilityCriteria(
+        el_escorial=("definite", "probable", "probable_lab", "possible", "suspected"),
+        max_months_since_onset=None,
+        exclude_invasive_ventilation=False,
+    )
+    result = screen(
+        loose,
+        el_escorial="suspected",
+        months_since_onset=None,
+        alsfrs_total=None,
+        fvc_pct_pred=None,
+        invasive_ventilation=True,
+    )
     assert result.eligible and result.status == "eligible"
 
 

@@ -32,8 +32,9 @@ def test_deidentified_folder_keeps_intervals_and_hides_ids(example_dir, tmp_path
     assert (per_patient == 1).all()
     assert shifts.abs().max() <= 182 and shifts.abs().max() > 0
     # The AE still points at the same patient's administration.
-    ae = again["adverse_events"].merge(again["treatments"][["treatment_id", "patient_id"]], on="treatment_id",
-                                       suffixes=("", "_t"))
+    ae = again["adverse_events"].merge(
+        again["treatments"][["treatment_id", "patient_id"]], on="treatment_id", suffixes=("", "_t")
+    )
     assert (ae["patient_id"] == ae["patient_id_t"]).all() and len(ae) == 3
 
 

@@ -27,7 +27,7 @@ def test_iso_dates_parse_exactly(dates):
     assert [v.date() for v in values] == dates
 
 
-@given(st.lists(st.integers(-10**8, 10**8), min_size=1, max_size=20))
+@given(st.lists(st.integers(-(10**8), 10**8), min_size=1, max_size=20))
 def test_integers_parse_exactly(ints):
     values, bad = parse_int(pd.Series([str(i) for i in ints]))
     assert not bad.any() and values.tolist() == ints

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from report_helpers import parse, visible_text
 
 from alscell.report.cohort import cohort_report
 from alscell.report.evidence import run_evidence
@@ -12,16 +13,13 @@ from alscell.report.pdf import find_chromium
 from alscell.report.render import external_references
 from alscell.report.text import num, pct, pval
 
-from report_helpers import parse, visible_text
-
 
 @pytest.fixture(scope="module")
 def report(tables, tmp_path_factory):
     """Built once even when pytest-xdist spreads this module's tests over workers (shared file + lock)."""
     import fcntl
-    import pickle
-
     import os
+    import pickle
 
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's root either way

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from report_helpers import parse, visible_text
 
 from alscell.analysis.forecast import fit_natural_history, forecast_patient
 from alscell.report.embed import plotly_js
@@ -10,8 +11,6 @@ from alscell.report.patient import patient_report
 from alscell.report.pdf import dump_dom, find_chromium
 from alscell.report.render import external_references, split_plotly
 from alscell.report.text import num
-
-from report_helpers import parse, visible_text
 
 
 def _im_patient(tables):
@@ -36,15 +35,23 @@ def im_report(tables, tmp_path_factory):
 def test_every_figure_is_there(im_report):
     _, _, html, _ = im_report
     figs = parse(html).figures
-    for label in ("trajectory", "subscores", "breathing", "strength", "qol", "biomarkers", "stages",
-                  "trajectory-interactive"):
+    for label in (
+        "trajectory",
+        "subscores",
+        "breathing",
+        "strength",
+        "qol",
+        "biomarkers",
+        "stages",
+        "trajectory-interactive",
+    ):
         assert label in figs, label
     assert html.count("<svg") >= 7
     assert 'class="plotly-graph-div"' in html
 
 
 def test_numbers_equal_the_forecast(im_report):
-    pid, _, html, fc = im_report
+    _pid, _, html, fc = im_report
     keys = parse(html).keys
     assert keys["expected_slope"] == num(-fc.expected_slope, 2)
     assert keys["n_within"] == str(fc.status["n_within"])
@@ -64,8 +71,11 @@ def test_plain_language_and_honesty(im_report):
     _, _, html, fc = im_report
     text = visible_text(html)
     assert "not a cure" in text
-    phrase = {"within": "within the range expected without treatment", "above": "better than expected",
-              "below": "lower than expected without treatment"}[fc.status["position"]]
+    phrase = {
+        "within": "within the range expected without treatment",
+        "above": "better than expected",
+        "below": "lower than expected without treatment",
+    }[fc.status["position"]]
     assert phrase in text
     for label in ("first weeks (0-6 weeks)", "1-3 months", "6-12 months and beyond"):
         assert label in text

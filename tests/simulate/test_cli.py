@@ -15,9 +15,26 @@ runner = CliRunner()
 def test_simulate_cohort_writes_importable_folder(tmp_path):
     out = tmp_path / "sim"
     truth = tmp_path / "truth.csv"
-    result = runner.invoke(simulate_app, ["cohort", "--out", str(out), "--patients", "40", "--seed", "7",
-                                          "--effect", "0.5", "--route", "intrathecal", "--design", "rct",
-                                          "--truth", str(truth)])
+    result = runner.invoke(
+        simulate_app,
+        [
+            "cohort",
+            "--out",
+            str(out),
+            "--patients",
+            "40",
+            "--seed",
+            "7",
+            "--effect",
+            "0.5",
+            "--route",
+            "intrathecal",
+            "--design",
+            "rct",
+            "--truth",
+            str(truth),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "40 patients" in result.output
     tables = read_folder(out)

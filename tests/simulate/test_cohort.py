@@ -13,8 +13,7 @@ from scipy import stats
 from alscell.domain.time import DAYS_PER_MONTH
 from alscell.io.columns import TABLES
 from alscell.io.reader import read_folder
-from alscell.simulate import BLOCK_SIZE, CohortConfig, ConfigError, EffectModel, simulate_cohort
-from alscell.simulate import engine
+from alscell.simulate import BLOCK_SIZE, CohortConfig, ConfigError, EffectModel, engine, simulate_cohort
 from alscell.simulate.effects import integrated_intensity, intensity
 
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -27,9 +26,20 @@ OUTCOME_TABLES = ("alsfrs", "measurements", "events")
         CohortConfig(n_patients=150, design="registry", effect=0.5),
         CohortConfig(n_patients=150, design="single_arm", effect=0.5, route="intramuscular"),
         CohortConfig(n_patients=150, design="rct", effect=-0.3, route="intrathecal", cell_source="adipose"),
-        CohortConfig(n_patients=150, design="delayed_start", effect=1.0, effect_model=EffectModel(half_life_months=3.0, redose_boost=0.5)),
-        CohortConfig(n_patients=60, design="registry", follow_up_months=72, visit_interval_months=3, route="intraspinal",
-                     measures=("fvc_pct_pred", "svc_pct_pred", "cnsbfs", "weight_kg", "tnfa", "munix", "cmap_mv", "alsaq5")),
+        CohortConfig(
+            n_patients=150,
+            design="delayed_start",
+            effect=1.0,
+            effect_model=EffectModel(half_life_months=3.0, redose_boost=0.5),
+        ),
+        CohortConfig(
+            n_patients=60,
+            design="registry",
+            follow_up_months=72,
+            visit_interval_months=3,
+            route="intraspinal",
+            measures=("fvc_pct_pred", "svc_pct_pred", "cnsbfs", "weight_kg", "tnfa", "munix", "cmap_mv", "alsaq5"),
+        ),
     ],
     ids=["registry", "single_arm_im", "rct", "delayed_start_waning", "long_all_measures"],
 )
@@ -67,8 +77,9 @@ def test_same_seed_gives_identical_files(tmp_path):
 
 
 def test_blocks_and_threads_do_not_change_the_result():
-    config = CohortConfig(n_patients=BLOCK_SIZE + 40, follow_up_months=3, visit_interval_months=1.5,
-                          measures=("fvc_pct_pred",))
+    config = CohortConfig(
+        n_patients=BLOCK_SIZE + 40, follow_up_months=3, visit_interval_months=1.5, measures=("fvc_pct_pred",)
+    )
     one = simulate_cohort(config, seed=3)
     two = simulate_cohort(config, seed=3, workers=2)
     for name in TABLES:
@@ -78,8 +89,13 @@ def test_blocks_and_threads_do_not_change_the_result():
 
 @pytest.mark.parametrize("design", ["registry", "single_arm", "rct", "delayed_start"])
 def test_effect_zero_is_bit_identical_to_the_untreated_course(design):
-    base = dict(n_patients=200, design=design, effect_model=EffectModel(heterogeneity_sd=0.5, inflammation_log=0.5,
-                                                                         motor_pct=3.0, fatigue=1.0, respiratory_pct=1.0))
+    base = dict(
+        n_patients=200,
+        design=design,
+        effect_model=EffectModel(
+            heterogeneity_sd=0.5, inflammation_log=0.5, motor_pct=3.0, fatigue=1.0, respiratory_pct=1.0
+        ),
+    )
     treated = simulate_cohort(CohortConfig(effect=0.0, treated_fraction=0.7, **base), seed=21)
     untreated = simulate_cohort(CohortConfig(effect=0.0, treated_fraction=0.0, **base), seed=21)
     assert treated.truth["treated"].sum() > 50
@@ -144,8 +160,10 @@ def test_effect_zero_same_outcome_distribution_under_randomisation():
     """Two-sample test of observed ALSFRS-R slopes, active vs placebo, over many seeds: p-values uniform."""
     pvals, diffs = [], []
     for seed in range(40):
-        c = simulate_cohort(CohortConfig(n_patients=160, design="rct", effect=0.0, follow_up_months=9,
-                                         visit_interval_months=1.5), seed=seed)
+        c = simulate_cohort(
+            CohortConfig(n_patients=160, design="rct", effect=0.0, follow_up_months=9, visit_interval_months=1.5),
+            seed=seed,
+        )
         s = _slopes(c)
         arm = c.truth.set_index("patient_id")["arm"].reindex(s.index)
         x, y = s[arm == "active"], s[arm == "placebo"]
@@ -156,8 +174,12 @@ def test_effect_zero_same_outcome_distribution_under_randomisation():
 
 
 def test_positive_effect_is_detected():
-    c = simulate_cohort(CohortConfig(n_patients=600, design="rct", effect=1.0, run_in_months=0.0,
-                                     follow_up_months=9, visit_interval_months=1.5), seed=2)
+    c = simulate_cohort(
+        CohortConfig(
+            n_patients=600, design="rct", effect=1.0, run_in_months=0.0, follow_up_months=9, visit_interval_months=1.5
+        ),
+        seed=2,
+    )
     s = _slopes(c)
     arm = c.truth.set_index("patient_id")["arm"].reindex(s.index)
     diff = s[arm == "active"].mean() - s[arm == "placebo"].mean()
@@ -187,8 +209,9 @@ def test_registry_selection_treats_after_bad_visits():
 
 
 def test_informative_dropout_removes_fast_progressors():
-    c = simulate_cohort(CohortConfig(n_patients=3000, informative_dropout=2.0, treated_fraction=0.0,
-                                     follow_up_months=24), seed=8)
+    c = simulate_cohort(
+        CohortConfig(n_patients=3000, informative_dropout=2.0, treated_fraction=0.0, follow_up_months=24), seed=8
+    )
     t = c.truth
     dropped = t["end_reason"].isin(["withdrawal", "lost_to_follow_up"])
     assert dropped.sum() > 100
@@ -196,8 +219,18 @@ def test_informative_dropout_removes_fast_progressors():
 
 
 def test_intrathecal_adverse_event_rates_match_the_configuration():
-    c = simulate_cohort(CohortConfig(n_patients=4000, design="single_arm", treated_fraction=1.0, route="intrathecal",
-                                     donor="autologous", cycles=3, background_ae_per_month={}), seed=3)
+    c = simulate_cohort(
+        CohortConfig(
+            n_patients=4000,
+            design="single_arm",
+            treated_fraction=1.0,
+            route="intrathecal",
+            donor="autologous",
+            cycles=3,
+            background_ae_per_month={},
+        ),
+        seed=3,
+    )
     ae, tr = c.tables["adverse_events"], c.tables["treatments"]
     n = len(tr)
     assert n > 8000
@@ -223,8 +256,10 @@ def test_item12_and_follow_up_end_follow_events():
     a, ev = c.tables["alsfrs"], c.tables["events"]
     niv = ev[ev.event == "niv_start"].set_index("patient_id")["date"]
     trach = ev[ev.event == "tracheostomy"].set_index("patient_id")["date"]
-    before = a[(a["date"] < a["patient_id"].map(niv).fillna(pd.Timestamp.max))
-               & (a["date"] < a["patient_id"].map(trach).fillna(pd.Timestamp.max))]
+    before = a[
+        (a["date"] < a["patient_id"].map(niv).fillna(pd.Timestamp.max))
+        & (a["date"] < a["patient_id"].map(trach).fillna(pd.Timestamp.max))
+    ]
     assert (before["q12"] == 4).all()  # item 12 = 4: no ventilatory support
     after_trach = a[a["date"] >= a["patient_id"].map(trach).fillna(pd.Timestamp.max)]
     assert (after_trach["q12"] == 0).all()  # 0 = invasive mechanical ventilation
@@ -235,8 +270,15 @@ def test_item12_and_follow_up_end_follow_events():
 
 @pytest.mark.parametrize(
     "changes",
-    [dict(n_patients=0), dict(design="crossover"), dict(route="oral"), dict(treated_fraction=1.5), dict(cycles=0),
-     dict(effect=math.nan), dict(effect_model=EffectModel(by_route={"nasal": 2.0}))],
+    [
+        dict(n_patients=0),
+        dict(design="crossover"),
+        dict(route="oral"),
+        dict(treated_fraction=1.5),
+        dict(cycles=0),
+        dict(effect=math.nan),
+        dict(effect_model=EffectModel(by_route={"nasal": 2.0})),
+    ],
 )
 def test_bad_configuration_is_refused_with_reasons(changes):
     with pytest.raises(ConfigError) as info:

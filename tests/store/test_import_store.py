@@ -37,8 +37,14 @@ def test_migrations_match_models(db_url):
 def test_import_is_idempotent_and_round_trips(db_url, example_dir, tmp_path):
     engine = open_database(db_url)
     first = import_folder(engine, example_dir)
-    assert first.inserted == {"patients": 4, "treatments": 4, "alsfrs": 16, "measurements": 16,
-                              "adverse_events": 3, "events": 3}
+    assert first.inserted == {
+        "patients": 4,
+        "treatments": 4,
+        "alsfrs": 16,
+        "measurements": 16,
+        "adverse_events": 3,
+        "events": 3,
+    }
     counts = _counts(engine)
     second = import_folder(engine, example_dir)
     assert sum(second.inserted.values()) == 0 and sum(second.updated.values()) == 0
@@ -52,15 +58,21 @@ def test_import_is_idempotent_and_round_trips(db_url, example_dir, tmp_path):
         a = original[name].sort_values(keys, na_position="first").reset_index(drop=True)
         b = again[name].sort_values(keys, na_position="first").reset_index(drop=True)
         pd.testing.assert_frame_equal(a, b)
-    assert again["patients"].loc[again["patients"].patient_id == "ALS-001", "x_site_note"].item() == \
-        'referred by neurologist, "fast" course'
+    assert (
+        again["patients"].loc[again["patients"].patient_id == "ALS-001", "x_site_note"].item()
+        == 'referred by neurologist, "fast" course'
+    )
     engine.dispose()
 
 
 def test_changed_row_is_an_audited_update(db_url, example_dir):
     engine = open_database(db_url)
     import_folder(engine, example_dir)
-    text = (example_dir / "alsfrs.csv").read_text().replace("ALS-003,2023-09-15,4,4,4,3,2,", "ALS-003,2023-09-15,4,4,3,3,2,")
+    text = (
+        (example_dir / "alsfrs.csv")
+        .read_text()
+        .replace("ALS-003,2023-09-15,4,4,4,3,2,", "ALS-003,2023-09-15,4,4,3,3,2,")
+    )
     (example_dir / "alsfrs.csv").write_text(text)
     summary = import_folder(engine, example_dir)
     assert summary.updated["alsfrs"] == 1 and summary.inserted["alsfrs"] == 0
@@ -68,8 +80,9 @@ def test_changed_row_is_an_audited_update(db_url, example_dir):
         rows = conn.execute(select(AuditEntry).where(AuditEntry.action == "update")).all()
     assert len(rows) == 1
     with engine.connect() as conn:
-        before, after = conn.execute(select(AuditEntry.before, AuditEntry.after)
-                                     .where(AuditEntry.action == "update")).one()
+        before, after = conn.execute(
+            select(AuditEntry.before, AuditEntry.after).where(AuditEntry.action == "update")
+        ).one()
     assert before["q3"] == "4" and after["q3"] == "3"
     stored = _dump(engine)["alsfrs"]
     row = stored[(stored.patient_id == "ALS-003") & (stored.date == "2023-09-15")]
@@ -112,6 +125,7 @@ def test_new_folder_checked_against_stored_registry(db_url, example_dir, tmp_pat
     rules = {(p.line, p.column) for p in err.value.problems}
     assert rules == {(3, "date"), (4, "patient_id")}
     (extra / "alsfrs.csv").write_text(
-        "patient_id,date,q1,q2,q3,q4,q5a,q6,q7,q8,q9,q10,q11,q12\nALS-003,2024-01-10,4,4,4,3,2,3,3,2,2,4,4,4\n")
+        "patient_id,date,q1,q2,q3,q4,q5a,q6,q7,q8,q9,q10,q11,q12\nALS-003,2024-01-10,4,4,4,3,2,3,3,2,2,4,4,4\n"
+    )
     assert import_folder(engine, extra).inserted["alsfrs"] == 1
     engine.dispose()

@@ -21,37 +21,49 @@ from alscell.store.models import KEYS
 
 ids = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)
 free_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=15).filter(
-    lambda s: s.strip() == s)
+    lambda s: s.strip() == s
+)
 
 
 @st.composite
 def registries(draw):
     pids = draw(st.lists(ids, min_size=1, max_size=4, unique=True))
     onset = {p: dt.date(2015, 1, 1) + dt.timedelta(days=draw(st.integers(0, 2000))) for p in pids}
-    patients = pd.DataFrame({
-        "patient_id": pids,
-        "sex": [draw(st.sampled_from(SEXES)) for _ in pids],
-        "birth_year": [draw(st.one_of(st.none(), st.integers(1900, 2000))) for _ in pids],
-        "onset_date": [onset[p] for p in pids],
-        "onset_site": [draw(st.sampled_from(ONSET_SITES)) for _ in pids],
-        "riluzole": [draw(st.one_of(st.none(), st.booleans())) for _ in pids],
-        "genetics": [draw(st.one_of(st.none(), free_text)) for _ in pids],
-        "x_note": [draw(st.one_of(st.none(), free_text)) for _ in pids],
-    })
+    patients = pd.DataFrame(
+        {
+            "patient_id": pids,
+            "sex": [draw(st.sampled_from(SEXES)) for _ in pids],
+            "birth_year": [draw(st.one_of(st.none(), st.integers(1900, 2000))) for _ in pids],
+            "onset_date": [onset[p] for p in pids],
+            "onset_site": [draw(st.sampled_from(ONSET_SITES)) for _ in pids],
+            "riluzole": [draw(st.one_of(st.none(), st.booleans())) for _ in pids],
+            "genetics": [draw(st.one_of(st.none(), free_text)) for _ in pids],
+            "x_note": [draw(st.one_of(st.none(), free_text)) for _ in pids],
+        }
+    )
     visits, meas = [], []
     for p in pids:
         days = draw(st.lists(st.integers(1, 900), max_size=4, unique=True))
         for d in days:
-            items = {q: draw(st.one_of(st.none(), st.integers(0, 4))) for q in
-                     ("q1", "q2", "q3", "q4", "q6", "q7", "q8", "q9", "q10", "q11", "q12")}
+            items = {
+                q: draw(st.one_of(st.none(), st.integers(0, 4)))
+                for q in ("q1", "q2", "q3", "q4", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
+            }
             items["q5a" if draw(st.booleans()) else "q5b"] = draw(st.one_of(st.none(), st.integers(0, 4)))
             visits.append({"patient_id": p, "date": onset[p] + dt.timedelta(days=d), **items})
             key = draw(st.sampled_from(sorted(MEASURES)))
             spec = MEASURES[key]
-            meas.append({"patient_id": p, "date": onset[p] + dt.timedelta(days=d), "measure": key,
-                         "value": draw(st.floats(spec.low, spec.high, allow_nan=False)), "unit": spec.unit,
-                         "muscle": draw(st.sampled_from(MUSCLES)) if spec.needs_muscle else None,
-                         "specimen": draw(st.sampled_from(SPECIMENS)) if spec.needs_specimen else None})
+            meas.append(
+                {
+                    "patient_id": p,
+                    "date": onset[p] + dt.timedelta(days=d),
+                    "measure": key,
+                    "value": draw(st.floats(spec.low, spec.high, allow_nan=False)),
+                    "unit": spec.unit,
+                    "muscle": draw(st.sampled_from(MUSCLES)) if spec.needs_muscle else None,
+                    "specimen": draw(st.sampled_from(SPECIMENS)) if spec.needs_specimen else None,
+                }
+            )
     tables = {"patients": patients}
     if visits:
         frame = pd.DataFrame(visits)

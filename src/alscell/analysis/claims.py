@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.design_matrix import active_treatments, outcome_frame, outcome_info
+from alscell.analysis.design_matrix import active_treatments, outcome_info
 from alscell.analysis.effects import TIME_SCALE, _spline, exclude_trigger_visits, prepare
 from alscell.analysis.window_effects import cr2_contrasts
 from alscell.domain.outcomes import OUTCOME_DOMAINS, WINDOWS, in_window
@@ -47,8 +47,13 @@ def _present(tables, key) -> bool:
 def _latest_injection(tables, df: pd.DataFrame) -> pd.DataFrame:
     tr = active_treatments(tables)[["patient_id", "date", "route", "cell_source"]].rename(columns={"date": "adm"})
     left = df.reset_index().sort_values("date")
-    m = pd.merge_asof(left, tr.sort_values("adm"), left_on="date", right_on="adm", by="patient_id",
-                      direction="backward").set_index("index").sort_index()
+    m = (
+        pd.merge_asof(
+            left, tr.sort_values("adm"), left_on="date", right_on="adm", by="patient_id", direction="backward"
+        )
+        .set_index("index")
+        .sort_index()
+    )
     return m
 
 
@@ -121,15 +126,36 @@ def _measure_rows(tables, key: str, *, min_patients: int, alpha: float, exclude_
             L[i, names.index(f"window{i}")] = 1.0
             L[i, names.index(f"slope{i}")] = pm[sel].mean()
         ct = cr2_contrasts(res, y, X, Zu, gid, L, alpha=alpha)
-        for (r, s, _, npat, nvis), c in zip(groups, ct.itertuples(index=False)):
+        for (r, s, _, npat, nvis), c in zip(groups, ct.itertuples(index=False), strict=False):
             lo, hi = sorted((sgn * c.lower, sgn * c.upper))
-            rows.append(dict(domain=None, measure=key, window=w, route=r, cell_source=s, estimate=sgn * c.estimate,
-                             ci_low=lo, ci_high=hi, p_value=c.p, n_patients=npat, n_visits=nvis, unit=unit))
+            rows.append(
+                dict(
+                    domain=None,
+                    measure=key,
+                    window=w,
+                    route=r,
+                    cell_source=s,
+                    estimate=sgn * c.estimate,
+                    ci_low=lo,
+                    ci_high=hi,
+                    p_value=c.p,
+                    n_patients=npat,
+                    n_visits=nvis,
+                    unit=unit,
+                )
+            )
     return rows
 
 
-def claims_table(tables, *, adjust: str = "holm", measures: dict[str, tuple[str, ...]] | None = None,
-                 min_patients: int = 3, alpha: float = 0.05, exclude_pre_visits: int = 2) -> pd.DataFrame:
+def claims_table(
+    tables,
+    *,
+    adjust: str = "holm",
+    measures: dict[str, tuple[str, ...]] | None = None,
+    min_patients: int = 3,
+    alpha: float = 0.05,
+    exclude_pre_visits: int = 2,
+) -> pd.DataFrame:
     """Columns: domain, measure, window, route, cell_source, estimate, ci_low, ci_high, p_value, p_adjusted,
     verdict, n_patients, n_visits, unit, adjust."""
     from statsmodels.stats.multitest import multipletests
@@ -142,22 +168,57 @@ def claims_table(tables, *, adjust: str = "holm", measures: dict[str, tuple[str,
         for key in keys:
             if not _present(tables, key):
                 continue
-            for r in _measure_rows(tables, key, min_patients=min_patients, alpha=alpha,
-                                   exclude_pre_visits=exclude_pre_visits):
+            for r in _measure_rows(
+                tables, key, min_patients=min_patients, alpha=alpha, exclude_pre_visits=exclude_pre_visits
+            ):
                 r["domain"] = domain
                 rows.append(r)
-    out = pd.DataFrame(rows, columns=["domain", "measure", "window", "route", "cell_source", "estimate", "ci_low",
-                                      "ci_high", "p_value", "n_patients", "n_visits", "unit"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "domain",
+            "measure",
+            "window",
+            "route",
+            "cell_source",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n_patients",
+            "n_visits",
+            "unit",
+        ],
+    )
     if out.empty:
         return out.assign(p_adjusted=[], verdict=[], adjust=[])
     ok = out["p_value"].notna()
     padj = np.full(len(out), np.nan)
     padj[ok.to_numpy()] = multipletests(out.loc[ok, "p_value"], method="holm" if adjust == "holm" else "fdr_bh")[1]
     out["p_adjusted"] = padj
-    out["verdict"] = np.where(out["p_adjusted"] < alpha, np.where(out["estimate"] > 0, "supported", "harm"), "not shown")
+    out["verdict"] = np.where(
+        out["p_adjusted"] < alpha, np.where(out["estimate"] > 0, "supported", "harm"), "not shown"
+    )
     out["adjust"] = "Holm" if adjust == "holm" else "Benjamini-Hochberg"
-    return out[["domain", "measure", "window", "route", "cell_source", "estimate", "ci_low", "ci_high", "p_value",
-                "p_adjusted", "verdict", "n_patients", "n_visits", "unit", "adjust"]]
+    return out[
+        [
+            "domain",
+            "measure",
+            "window",
+            "route",
+            "cell_source",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_adjusted",
+            "verdict",
+            "n_patients",
+            "n_visits",
+            "unit",
+            "adjust",
+        ]
+    ]
 
 
 def muscle_effects(tables, *, measure: str = "hhd_kg") -> pd.DataFrame:
@@ -171,8 +232,11 @@ def muscle_effects(tables, *, measure: str = "hhd_kg") -> pd.DataFrame:
     from scipy import stats
 
     tr = active_treatments(tables)
-    im = tr[tr["route"] == "intramuscular"].groupby("patient_id").agg(
-        t0=("date", "min"), targets=("target_muscles", lambda s: set(";".join(x for x in s if x).split(";"))))
+    im = (
+        tr[tr["route"] == "intramuscular"]
+        .groupby("patient_id")
+        .agg(t0=("date", "min"), targets=("target_muscles", lambda s: set(";".join(x for x in s if x).split(";"))))
+    )
     m = tables.get("measurements")
     cols = ["muscle", "n_patients", "injected", "non_injected", "difference", "ci_low", "ci_high", "p_value", "unit"]
     if m is None or im.empty:
@@ -201,8 +265,19 @@ def muscle_effects(tables, *, measure: str = "hhd_kg") -> pd.DataFrame:
         diff = (a[both] - b[both]).to_numpy()
         res = stats.ttest_1samp(diff, 0.0)
         ci = res.confidence_interval()
-        out.append(dict(muscle=label, n_patients=len(both), injected=a[both].mean(), non_injected=b[both].mean(),
-                        difference=diff.mean(), ci_low=ci.low, ci_high=ci.high, p_value=res.pvalue, unit="kg/month"))
+        out.append(
+            dict(
+                muscle=label,
+                n_patients=len(both),
+                injected=a[both].mean(),
+                non_injected=b[both].mean(),
+                difference=diff.mean(),
+                ci_low=ci.low,
+                ci_high=ci.high,
+                p_value=res.pvalue,
+                unit="kg/month",
+            )
+        )
 
     if not per.empty:
         row("all", per)

@@ -44,8 +44,14 @@ def _fit(df, extra_cols: dict[str, np.ndarray], n_knots=4):
     return fit_lmm_robust(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names)
 
 
-def effect_by_cycle(tables, outcome: str = "alsfrs_r_total", *, max_cycles: int | None = None,
-                    min_patients: int = 5, exclude_pre_visits: int = 2) -> pd.DataFrame:
+def effect_by_cycle(
+    tables,
+    outcome: str = "alsfrs_r_total",
+    *,
+    max_cycles: int | None = None,
+    min_patients: int = 5,
+    exclude_pre_visits: int = 2,
+) -> pd.DataFrame:
     """One row per cycle: additional and cumulative slope change (positive = benefit) with CI and p."""
     df = prepare(tables, outcome)
     df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
@@ -58,11 +64,22 @@ def effect_by_cycle(tables, outcome: str = "alsfrs_r_total", *, max_cycles: int 
         cum = res.contrast({f"cycle{j}": 1.0 for j in ks[: i + 1]}).iloc[0]
         a_lo, a_hi = sorted((sgn * add["lower"], sgn * add["upper"]))
         c_lo, c_hi = sorted((sgn * cum["lower"], sgn * cum["upper"]))
-        rows.append(dict(cycle=k, n_patients=int(counts.get(k, 0)), additional=sgn * add["estimate"],
-                         additional_ci_low=a_lo, additional_ci_high=a_hi, additional_p=add["p"],
-                         cumulative=sgn * cum["estimate"], cumulative_ci_low=c_lo, cumulative_ci_high=c_hi,
-                         cumulative_p=cum["p"], unit=f"{outcome_info(outcome)['unit']}/month",
-                         warnings="; ".join(msgs)))
+        rows.append(
+            dict(
+                cycle=k,
+                n_patients=int(counts.get(k, 0)),
+                additional=sgn * add["estimate"],
+                additional_ci_low=a_lo,
+                additional_ci_high=a_hi,
+                additional_p=add["p"],
+                cumulative=sgn * cum["estimate"],
+                cumulative_ci_low=c_lo,
+                cumulative_ci_high=c_hi,
+                cumulative_p=cum["p"],
+                unit=f"{outcome_info(outcome)['unit']}/month",
+                warnings="; ".join(msgs),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -70,7 +87,7 @@ def dose_response(tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits
     """Rows ``first_cycle`` (slope change after the first administration) and ``per_extra_cycle``."""
     df = prepare(tables, outcome)
     df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
-    ks, cols, counts = _cycle_terms(tables, df, None, 1)
+    ks, cols, _counts = _cycle_terms(tables, df, None, 1)
     extra = sum((cols[k] for k in ks if k >= 2), np.zeros(len(df)))
     terms = {"first_cycle": cols[ks[0]]}
     if extra.any():
@@ -81,8 +98,17 @@ def dose_response(tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits
     for name in terms:
         c = res.contrast({name: 1.0}).iloc[0]
         lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
-        rows.append(dict(term=name, estimate=sgn * c["estimate"], ci_low=lo, ci_high=hi, p_value=c["p"],
-                         unit=f"{outcome_info(outcome)['unit']}/month", warnings="; ".join(msgs)))
+        rows.append(
+            dict(
+                term=name,
+                estimate=sgn * c["estimate"],
+                ci_low=lo,
+                ci_high=hi,
+                p_value=c["p"],
+                unit=f"{outcome_info(outcome)['unit']}/month",
+                warnings="; ".join(msgs),
+            )
+        )
     return pd.DataFrame(rows)
 
 

@@ -16,7 +16,14 @@ from alscell.domain.staging import kings_stage, mitos_stage
 from alscell.domain.time import DAYS_PER_MONTH
 
 DERIVED_COLUMNS = (
-    "patient_id", "date", "total", *SUBSCORE_KEYS, "kings_stage", "mitos_stage", "delta_frs", "months_since_onset",
+    "patient_id",
+    "date",
+    "total",
+    *SUBSCORE_KEYS,
+    "kings_stage",
+    "mitos_stage",
+    "delta_frs",
+    "months_since_onset",
 )
 
 

@@ -37,8 +37,12 @@ def outcome_info(outcome: str) -> dict:
     if outcome in MEASURES:
         m = MEASURES[outcome]
         log = outcome in LOG_MEASURES
-        return {"unit": "log units" if log else (m.unit or "units"), "direction": 1.0 if m.higher_is_better else -1.0,
-                "log": log, "label": m.label}
+        return {
+            "unit": "log units" if log else (m.unit or "units"),
+            "direction": 1.0 if m.higher_is_better else -1.0,
+            "log": log,
+            "label": m.label,
+        }
     raise OutcomeError(
         f"unknown outcome {outcome!r}: use alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory "
         f"or a measurement key ({', '.join(MEASURES)})."
@@ -62,8 +66,13 @@ def outcome_frame(tables: dict[str, pd.DataFrame], outcome: str, *, muscle: str 
         v = tables["alsfrs"]
         scores = score_items(v)
         col = "total" if outcome == "alsfrs_r_total" else outcome
-        df = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(), "date": v["date"].to_numpy(),
-                           "y": pd.to_numeric(scores[col], errors="coerce").to_numpy(dtype=float)})
+        df = pd.DataFrame(
+            {
+                "patient_id": v["patient_id"].to_numpy(),
+                "date": v["date"].to_numpy(),
+                "y": pd.to_numeric(scores[col], errors="coerce").to_numpy(dtype=float),
+            }
+        )
     else:
         m = tables.get("measurements")
         if m is None or m.empty:
@@ -81,7 +90,7 @@ def outcome_frame(tables: dict[str, pd.DataFrame], outcome: str, *, muscle: str 
             val = m["value"].astype(float)
             if info["log"]:
                 val = np.log(val.clip(lower=1e-3))
-            df = (m.assign(y=val).groupby(["patient_id", "date"], as_index=False)["y"].mean())
+            df = m.assign(y=val).groupby(["patient_id", "date"], as_index=False)["y"].mean()
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
     df = df.assign(months=((df["date"] - df["patient_id"].map(onset)).dt.days / DAYS_PER_MONTH).to_numpy(dtype=float))
     return df.sort_values(["patient_id", "date"]).reset_index(drop=True)[["patient_id", "date", "months", "y"]]
@@ -92,11 +101,17 @@ def active_treatments(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     t = tables.get("treatments")
     if t is None:
         # Typed, so that date arithmetic on an empty result stays well defined.
-        return pd.DataFrame({"treatment_id": pd.Series(dtype=object), "patient_id": pd.Series(dtype=object),
-                             "date": pd.Series(dtype="datetime64[ns]"), "cycle": pd.Series(dtype="Int64"),
-                             **{c: pd.Series(dtype=object) for c in ("route", "cell_source", "donor")},
-                             "dose_cells": pd.Series(dtype=float),
-                             **{c: pd.Series(dtype=object) for c in ("target_muscles", "blinded_arm")}})
+        return pd.DataFrame(
+            {
+                "treatment_id": pd.Series(dtype=object),
+                "patient_id": pd.Series(dtype=object),
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "cycle": pd.Series(dtype="Int64"),
+                **{c: pd.Series(dtype=object) for c in ("route", "cell_source", "donor")},
+                "dose_cells": pd.Series(dtype=float),
+                **{c: pd.Series(dtype=object) for c in ("target_muscles", "blinded_arm")},
+            }
+        )
     if "blinded_arm" in t:
         t = t[t["blinded_arm"].fillna("active") != "placebo"]
     return t.sort_values(["patient_id", "date"]).reset_index(drop=True)
@@ -111,8 +126,11 @@ def first_treatment(tables: dict[str, pd.DataFrame], *, include_sham: bool = Fal
         t = pd.DataFrame(columns=["patient_id", "date"])
     else:
         t = t.sort_values(["patient_id", "date"])
-    cols = [c for c in ("patient_id", "date", "route", "cell_source", "donor", "dose_cells", "target_muscles")
-            if c in t.columns]
+    cols = [
+        c
+        for c in ("patient_id", "date", "route", "cell_source", "donor", "dose_cells", "target_muscles")
+        if c in t.columns
+    ]
     return t.groupby("patient_id", as_index=False).first()[cols] if len(t) else pd.DataFrame(columns=cols)
 
 
@@ -129,8 +147,11 @@ def natural_spline_basis(x, knots) -> np.ndarray:
         scale = (t[-1] - t[0]) ** 2
         p3 = lambda u: np.clip(u, 0.0, None) ** 3  # noqa: E731
         for j in range(k - 2):
-            term = (p3(x - t[j]) - p3(x - t[-2]) * (t[-1] - t[j]) / (t[-1] - t[-2])
-                    + p3(x - t[-1]) * (t[-2] - t[j]) / (t[-1] - t[-2]))
+            term = (
+                p3(x - t[j])
+                - p3(x - t[-2]) * (t[-1] - t[j]) / (t[-1] - t[-2])
+                + p3(x - t[-1]) * (t[-2] - t[j]) / (t[-1] - t[-2])
+            )
             cols.append(term / scale)
     return np.column_stack(cols)
 
@@ -152,14 +173,26 @@ def patient_covariates(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     p = tables["patients"].set_index("patient_id")
     onset_year = p["onset_date"].dt.year
     age = (onset_year - pd.to_numeric(p.get("birth_year"), errors="coerce")).astype(float)
-    return pd.DataFrame({
-        "male": (p["sex"] == "M").astype(float),
-        "age": age.fillna(age.mean() if age.notna().any() else 60.0),
-        "bulbar_onset": (p["onset_site"] == "bulbar").astype(float),
-    }, index=p.index)
+    return pd.DataFrame(
+        {
+            "male": (p["sex"] == "M").astype(float),
+            "age": age.fillna(age.mean() if age.notna().any() else 60.0),
+            "bulbar_onset": (p["onset_site"] == "bulbar").astype(float),
+        },
+        index=p.index,
+    )
 
 
 __all__ = [
-    "ALSFRS_OUTCOMES", "LOG_MEASURES", "OutcomeError", "active_treatments", "first_treatment", "known_outcomes",
-    "natural_spline_basis", "outcome_frame", "outcome_info", "patient_covariates", "spline_knots",
+    "ALSFRS_OUTCOMES",
+    "LOG_MEASURES",
+    "OutcomeError",
+    "active_treatments",
+    "first_treatment",
+    "known_outcomes",
+    "natural_spline_basis",
+    "outcome_frame",
+    "outcome_info",
+    "patient_covariates",
+    "spline_knots",
 ]

@@ -95,8 +95,20 @@ def _direction_warning(outcome: str) -> list[str]:
 
 def _empty(outcome, method, estimand, n_patients=0, n_treated=0, n_visits=0, why="") -> Estimate:
     nan = float("nan")
-    return Estimate(outcome, estimand, _unit(outcome), method, nan, nan, nan, nan, n_patients, n_treated,
-                    n_visits, [why] if why else [])
+    return Estimate(
+        outcome,
+        estimand,
+        _unit(outcome),
+        method,
+        nan,
+        nan,
+        nan,
+        nan,
+        n_patients,
+        n_treated,
+        n_visits,
+        [why] if why else [],
+    )
 
 
 def prepare(tables: dict[str, pd.DataFrame], outcome: str, *, include_sham: bool = False) -> pd.DataFrame:
@@ -115,8 +127,12 @@ def exclude_trigger_visits(df: pd.DataFrame, n: int) -> np.ndarray:
         return np.ones(len(df), bool)
     d = df["days_after"].to_numpy()
     pre = np.isfinite(d) & (d < 0)
-    rank = pd.Series(np.where(pre, d, np.nan)).groupby(df["patient_id"].to_numpy()).rank(
-        ascending=False, method="first").to_numpy()
+    rank = (
+        pd.Series(np.where(pre, d, np.nan))
+        .groupby(df["patient_id"].to_numpy())
+        .rank(ascending=False, method="first")
+        .to_numpy()
+    )
     return ~(pre & (rank <= n))
 
 
@@ -136,8 +152,9 @@ def fit_lmm_robust(y, X, Z, groups, names, *, cov_type="robust"):
     except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
         res = fit_lmm(y, X, Z[:, :1], groups, fe_names=names, cov_type=cov_type)
         return res, [f"mixed model with random slopes failed numerically ({exc}); random intercept only."]
-    msgs += [str(w.message) for w in caught
-             if "converge" in str(w.message).lower() or "fallback" in str(w.message).lower()]
+    msgs += [
+        str(w.message) for w in caught if "converge" in str(w.message).lower() or "fallback" in str(w.message).lower()
+    ]
     if res.fallback:
         msgs.append(f"mixed model: {res.fallback}")
     return res, sorted(set(msgs))
@@ -151,7 +168,7 @@ def _spline(t: np.ndarray, n_knots: int) -> tuple[np.ndarray, list[str]]:
 
 def _counts(df: pd.DataFrame) -> tuple[int, int, int]:
     treated = df.loc[np.isfinite(df["days_after"].to_numpy()), "patient_id"].nunique()
-    return int(df["patient_id"].nunique()), int(treated), int(len(df))
+    return int(df["patient_id"].nunique()), int(treated), len(df)
 
 
 # --------------------------------------------------------------------------- lmm_counterfactual
@@ -178,9 +195,18 @@ def _entry_terms(entry: np.ndarray, tc: np.ndarray) -> tuple[np.ndarray, list[st
     return np.column_stack([e, e * tc]), ["log_entry", "log_entry:time"]
 
 
-def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: int = 2, n_knots: int = 4,
-                       cov_type: str = "robust", alpha: float = 0.05, data: pd.DataFrame | None = None,
-                       scale: str = "auto", logit_offset: float = LOGIT_OFFSET) -> Estimate:
+def lmm_counterfactual(
+    tables,
+    outcome="alsfrs_r_total",
+    *,
+    exclude_pre_visits: int = 2,
+    n_knots: int = 4,
+    cov_type: str = "robust",
+    alpha: float = 0.05,
+    data: pd.DataFrame | None = None,
+    scale: str = "auto",
+    logit_offset: float = LOGIT_OFFSET,
+) -> Estimate:
     """Slope change after first treatment vs each patient's expected natural history (module docstring).
 
     ``scale``: ``"auto"`` (default) fits ALSFRS-R outcomes on the logit scale and everything else as is;
@@ -207,8 +233,15 @@ def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: 
     post = np.where(np.isfinite(d) & (d >= 0), d / DPM, 0.0)
     n_post_pat = df.loc[post > 0, "patient_id"].nunique()
     if n_pat < 5 or n_post_pat < 2 or n_vis < 3 * n_pat // 2:
-        return _empty(outcome, method, estimand, n_pat, n_tr, n_vis,
-                      "too few patients or visits after treatment for the mixed model.")
+        return _empty(
+            outcome,
+            method,
+            estimand,
+            n_pat,
+            n_tr,
+            n_vis,
+            "too few patients or visits after treatment for the mixed model.",
+        )
     if n_tr == n_pat:
         warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
     t = df["months"].to_numpy()
@@ -237,14 +270,38 @@ def lmm_counterfactual(tables, outcome="alsfrs_r_total", *, exclude_pre_visits: 
         factor = float(np.mean(1.0 / (1.0 / (y_cf + off) + 1.0 / (top - y_cf + off))))
     sgn = outcome_info(outcome)["direction"] * factor
     lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
-    details = {"df": float(c["df"]), "model": res, "excluded_pre_visits": exclude_pre_visits,
-               "scale": "logit" if use_logit else "identity"}
+    details = {
+        "df": float(c["df"]),
+        "model": res,
+        "excluded_pre_visits": exclude_pre_visits,
+        "scale": "logit" if use_logit else "identity",
+    }
     if use_logit:
-        details.update({"logit_offset": float(logit_offset), "points_per_logit_unit": factor,
-                        "estimate_logit": float(c["estimate"]), "se_logit": float(c["se"])})
-    return Estimate(outcome, estimand, _unit(outcome), method, float(sgn * c["estimate"]), float(lo), float(hi),
-                    float(c["p"]), n_pat, n_tr, n_vis, warn, df.assign(post_months=post),
-                    se=float(abs(sgn) * c["se"]), details=details)
+        details.update(
+            {
+                "logit_offset": float(logit_offset),
+                "points_per_logit_unit": factor,
+                "estimate_logit": float(c["estimate"]),
+                "se_logit": float(c["se"]),
+            }
+        )
+    return Estimate(
+        outcome,
+        estimand,
+        _unit(outcome),
+        method,
+        float(sgn * c["estimate"]),
+        float(lo),
+        float(hi),
+        float(c["p"]),
+        n_pat,
+        n_tr,
+        n_vis,
+        warn,
+        df.assign(post_months=post),
+        se=float(abs(sgn) * c["se"]),
+        details=details,
+    )
 
 
 # --------------------------------------------------------------------------- naive
@@ -261,32 +318,55 @@ def _ols_slopes(g: pd.DataFrame, mask_col: str) -> pd.Series:
     sxx = ((s["months"] - mt) ** 2).groupby(s["patient_id"]).sum()
     cnt = n.groupby(s["patient_id"]).first()
     ok = (cnt >= 2) & (sxx > 1e-9)
-    return (sxy[ok] / sxx[ok])
+    return sxy[ok] / sxx[ok]
 
 
 def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
     """Before/after slope comparison in treated patients — the misleading baseline (module docstring)."""
     method, estimand = "naive", "slope_change"
     df = prepare(tables, outcome) if data is None else data
-    warn = ["naive before/after comparison: regression to the mean after a bad-looking visit, curvilinear "
-            "decline and dropout make it show improvement where there is none; do not use it as evidence."]
+    warn = [
+        "naive before/after comparison: regression to the mean after a bad-looking visit, curvilinear "
+        "decline and dropout make it show improvement where there is none; do not use it as evidence."
+    ]
     warn += _direction_warning(outcome)
     d = df["days_after"].to_numpy()
     tr = df[np.isfinite(d)].assign(pre=lambda x: x["days_after"] < 0, post=lambda x: x["days_after"] >= 0)
     pre, post = _ols_slopes(tr, "pre"), _ols_slopes(tr, "post")
     both = pre.index.intersection(post.index)
-    n_pat = int(len(both))
+    n_pat = len(both)
     used = tr[tr["patient_id"].isin(both)]
     if n_pat < 2:
-        return _empty(outcome, method, estimand, n_pat, n_pat, len(used), "fewer than 2 treated patients with "
-                      "2 visits before and 2 after treatment.")
+        return _empty(
+            outcome,
+            method,
+            estimand,
+            n_pat,
+            n_pat,
+            len(used),
+            "fewer than 2 treated patients with 2 visits before and 2 after treatment.",
+        )
     sgn = outcome_info(outcome)["direction"]
     diff = sgn * (post[both] - pre[both]).to_numpy()
     m, se = diff.mean(), diff.std(ddof=1) / np.sqrt(n_pat)
     q = stats.t.ppf(1 - alpha / 2, n_pat - 1)
     p = float(2 * stats.t.sf(abs(m / se), n_pat - 1)) if se > 0 else float("nan")
-    return Estimate(outcome, estimand, _unit(outcome), method, float(m), float(m - q * se), float(m + q * se), p,
-                    n_pat, n_pat, int(len(used)), warn, used, se=float(se))
+    return Estimate(
+        outcome,
+        estimand,
+        _unit(outcome),
+        method,
+        float(m),
+        float(m - q * se),
+        float(m + q * se),
+        p,
+        n_pat,
+        n_pat,
+        len(used),
+        warn,
+        used,
+        se=float(se),
+    )
 
 
 # --------------------------------------------------------------------------- external control
@@ -335,8 +415,9 @@ def _smd(x, t, w) -> float:
     return float((ma - mb) / sd) if sd > 0 else 0.0
 
 
-def external_control(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.DataFrame | None = None,
-                     trim: float = 0.01) -> Estimate:
+def external_control(
+    tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.DataFrame | None = None, trim: float = 0.01
+) -> Estimate:
     """Propensity-weighted untreated controls (ATT odds weights), slopes after the index date."""
     import statsmodels.api as sm
 
@@ -344,7 +425,9 @@ def external_control(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, d
     df = prepare(tables, outcome) if data is None else data
     warn = _direction_warning(outcome)
     if not df["t0"].notna().any() or df["t0"].notna().all():
-        return _empty(outcome, method, estimand, *_counts(df), why="external controls need treated and untreated patients.")
+        return _empty(
+            outcome, method, estimand, *_counts(df), why="external controls need treated and untreated patients."
+        )
     idx = _index_frame(tables, df)
     df = df.assign(after=df["date"] > df["patient_id"].map(idx["index_date"]))
     df.loc[df["t0"].notna(), "after"] = df["days_after"] >= 0
@@ -357,8 +440,15 @@ def external_control(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, d
     idx = idx.dropna(subset=["slope"])
     t = idx["treated"].to_numpy()
     if t.sum() < 2 or (1 - t).sum() < 2:
-        return _empty(outcome, method, estimand, len(idx), int(t.sum()), 0, "too few treated or control patients "
-                      "with 2 visits after the index date.")
+        return _empty(
+            outcome,
+            method,
+            estimand,
+            len(idx),
+            int(t.sum()),
+            0,
+            "too few treated or control patients with 2 visits after the index date.",
+        )
     Xp = sm.add_constant(idx[covs].to_numpy(dtype=float), has_constant="add")
     try:
         ps = sm.GLM(t, Xp, family=sm.families.Binomial()).fit().predict(Xp)
@@ -367,9 +457,13 @@ def external_control(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, d
         warn.append("propensity model failed; unweighted comparison.")
     ps = np.clip(ps, trim, 1 - trim)
     w = np.where(t == 1, 1.0, ps / (1 - ps))
-    balance = pd.DataFrame({"covariate": covs,
-                            "smd_before": [_smd(idx[c].to_numpy(float), t, np.ones_like(w)) for c in covs],
-                            "smd_after": [_smd(idx[c].to_numpy(float), t, w) for c in covs]})
+    balance = pd.DataFrame(
+        {
+            "covariate": covs,
+            "smd_before": [_smd(idx[c].to_numpy(float), t, np.ones_like(w)) for c in covs],
+            "smd_after": [_smd(idx[c].to_numpy(float), t, w) for c in covs],
+        }
+    )
     bad = balance.loc[balance["smd_after"].abs() > 0.1, "covariate"].tolist()
     if bad:
         warn.append(f"imbalance after weighting (|SMD| > 0.1): {', '.join(bad)}.")
@@ -382,9 +476,23 @@ def external_control(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, d
     q = stats.t.ppf(1 - alpha / 2, dfree)
     p = float(2 * stats.t.sf(abs(est / se), dfree)) if se > 0 else float("nan")
     used = df[df["patient_id"].isin(idx.index) & df["after"]]
-    return Estimate(outcome, estimand, _unit(outcome), method, est, est - q * se, est + q * se, p, int(len(idx)),
-                    int(t.sum()), int(len(used)), warn, used, se=se,
-                    details={"balance": balance, "effective_controls": float(ess), "propensity": pd.Series(ps, idx.index)})
+    return Estimate(
+        outcome,
+        estimand,
+        _unit(outcome),
+        method,
+        est,
+        est - q * se,
+        est + q * se,
+        p,
+        len(idx),
+        int(t.sum()),
+        len(used),
+        warn,
+        used,
+        se=se,
+        details={"balance": balance, "effective_controls": float(ess), "propensity": pd.Series(ps, idx.index)},
+    )
 
 
 # --------------------------------------------------------------------------- randomized
@@ -393,13 +501,23 @@ def trial_arms(tables) -> pd.Series:
     t = tables.get("treatments")
     if t is None or t.empty or "blinded_arm" not in t or not t["blinded_arm"].notna().any():
         return pd.Series(dtype=object)
-    arm = t.dropna(subset=["blinded_arm"]).groupby("patient_id")["blinded_arm"].agg(
-        lambda s: "active" if (s == "active").any() else "placebo")
+    arm = (
+        t.dropna(subset=["blinded_arm"])
+        .groupby("patient_id")["blinded_arm"]
+        .agg(lambda s: "active" if (s == "active").any() else "placebo")
+    )
     return arm
 
 
-def randomized(tables, outcome="alsfrs_r_total", *, n_knots: int = 4, cov_type: str = "robust",
-               alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
+def randomized(
+    tables,
+    outcome="alsfrs_r_total",
+    *,
+    n_knots: int = 4,
+    cov_type: str = "robust",
+    alpha: float = 0.05,
+    data: pd.DataFrame | None = None,
+) -> Estimate:
     """Trial primary analysis: post-randomisation slope difference active − placebo (mixed model)."""
     method, estimand = "randomized", "slope_difference"
     arms = trial_arms(tables)
@@ -422,9 +540,23 @@ def randomized(tables, outcome="alsfrs_r_total", *, n_knots: int = 4, cov_type: 
     sgn = outcome_info(outcome)["direction"]
     lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
     n_act = int(df.loc[active == 1, "patient_id"].nunique())
-    return Estimate(outcome, estimand, _unit(outcome), method, float(sgn * c["estimate"]), float(lo), float(hi),
-                    float(c["p"]), int(df["patient_id"].nunique()), n_act, int(len(df)), warn,
-                    df.assign(post_months=post, active=active), se=float(c["se"]), details={"model": res})
+    return Estimate(
+        outcome,
+        estimand,
+        _unit(outcome),
+        method,
+        float(sgn * c["estimate"]),
+        float(lo),
+        float(hi),
+        float(c["p"]),
+        int(df["patient_id"].nunique()),
+        n_act,
+        len(df),
+        warn,
+        df.assign(post_months=post, active=active),
+        se=float(c["se"]),
+        details={"model": res},
+    )
 
 
 METHODS: dict[str, Callable[..., Estimate]] = {
@@ -435,8 +567,9 @@ METHODS: dict[str, Callable[..., Estimate]] = {
 }
 
 
-def estimate_effect(tables: dict[str, pd.DataFrame], outcome: str = "alsfrs_r_total", method: str = DEFAULT_METHOD,
-                    **options) -> Estimate:
+def estimate_effect(
+    tables: dict[str, pd.DataFrame], outcome: str = "alsfrs_r_total", method: str = DEFAULT_METHOD, **options
+) -> Estimate:
     """Estimate the treatment effect on ``outcome`` with ``method`` (see the module docstring)."""
     if method not in METHODS:
         raise MethodError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
@@ -450,6 +583,18 @@ def estimate_effect(tables: dict[str, pd.DataFrame], outcome: str = "alsfrs_r_to
     return METHODS[method](tables, outcome, **options)
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "MethodError", "OutcomeError", "estimate_effect", "external_control",
-           "lmm_counterfactual", "naive", "prepare", "randomized", "trial_arms", "exclude_trigger_visits",
-           "fit_lmm_robust"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "MethodError",
+    "OutcomeError",
+    "estimate_effect",
+    "exclude_trigger_visits",
+    "external_control",
+    "fit_lmm_robust",
+    "lmm_counterfactual",
+    "naive",
+    "prepare",
+    "randomized",
+    "trial_arms",
+]

@@ -13,8 +13,18 @@ from typing import Any
 import pandas as pd
 
 JSON_KEYS = (
-    "outcome", "estimand", "unit", "method", "estimate", "ci_low", "ci_high", "p_value",
-    "n_patients", "n_treated", "n_visits", "warnings",
+    "outcome",
+    "estimand",
+    "unit",
+    "method",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_patients",
+    "n_treated",
+    "n_visits",
+    "warnings",
 )
 
 
@@ -77,4 +87,4 @@ class Estimate:
         return bool(self.ci_low <= value <= self.ci_high)
 
 
-__all__ = ["Estimate", "JSON_KEYS"]
+__all__ = ["JSON_KEYS", "Estimate"]

@@ -54,8 +54,9 @@ __all__ = [
     "untreated_visits",
 ]
 
-MODEL_FORMULA = ("ALSFRS-R total ~ 1 + y + y² + (1 + y | patient), y = years since symptom onset; "
-                 "REML; untreated visits only")
+MODEL_FORMULA = (
+    "ALSFRS-R total ~ 1 + y + y² + (1 + y | patient), y = years since symptom onset; REML; untreated visits only"
+)
 HORIZON_MONTHS = 6.0  # the expected course is drawn this far past the latest visit
 LABRA_SOURCE = "Labra et al., J Neurol Neurosurg Psychiatry 2016;87:628-32"
 
@@ -70,8 +71,9 @@ def _first_treatment(tables) -> pd.Series:
     return act.groupby("patient_id")["date"].min().astype("datetime64[ns]")
 
 
-def untreated_visits(tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None,
-                     exclude_prompting_visit: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+def untreated_visits(
+    tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None, exclude_prompting_visit: bool = False
+) -> tuple[pd.DataFrame, pd.Series]:
     """Derived visits with columns ``phase`` (untreated/pre/post), ``prompting_visit`` (last visit on or
     before the first treatment) and ``in_fit`` (used by the model).
 
@@ -141,14 +143,20 @@ class NaturalHistoryModel:
 
     def describe(self) -> dict:
         fe = self.result.fe_params
-        return {"formula": MODEL_FORMULA, "n_patients": self.n_patients, "n_visits": self.n_visits,
-                "random_effects": list(self.result.re_names), "converged": bool(self.result.converged),
-                "residual_sd": math.sqrt(self.result.scale),
-                "population_slope_at_2y": float((fe.iloc[1] + 2 * fe.iloc[2] * 2.0) / 12.0)}
+        return {
+            "formula": MODEL_FORMULA,
+            "n_patients": self.n_patients,
+            "n_visits": self.n_visits,
+            "random_effects": list(self.result.re_names),
+            "converged": bool(self.result.converged),
+            "residual_sd": math.sqrt(self.result.scale),
+            "population_slope_at_2y": float((fe.iloc[1] + 2 * fe.iloc[2] * 2.0) / 12.0),
+        }
 
 
-def fit_natural_history(tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None,
-                        exclude_prompting_visit: bool = False) -> NaturalHistoryModel:
+def fit_natural_history(
+    tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None, exclude_prompting_visit: bool = False
+) -> NaturalHistoryModel:
     """Fit the natural-history mixed model once (reuse it for many patients)."""
     visits, first = untreated_visits(tables, derived, exclude_prompting_visit)
     fit = visits[visits["in_fit"]]
@@ -158,12 +166,24 @@ def fit_natural_history(tables: dict[str, pd.DataFrame], derived: pd.DataFrame |
     X, Z = NaturalHistoryModel.design(fit["months_since_onset"].to_numpy())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = fit_lmm(fit["total"].to_numpy(dtype=float), X, Z, fit["patient_id"].to_numpy(),
-                      fe_names=["Intercept", "years", "years2"], re_names=["Intercept", "years"])
+        res = fit_lmm(
+            fit["total"].to_numpy(dtype=float),
+            X,
+            Z,
+            fit["patient_id"].to_numpy(),
+            fe_names=["Intercept", "years", "years2"],
+            re_names=["Intercept", "years"],
+        )
     notes.extend(str(w.message) for w in caught)
-    return NaturalHistoryModel(result=res, visits=visits, first_treatment=first,
-                               n_patients=int(fit["patient_id"].nunique()), n_visits=int(len(fit)), warnings=notes,
-                               exclude_prompting_visit=exclude_prompting_visit)
+    return NaturalHistoryModel(
+        result=res,
+        visits=visits,
+        first_treatment=first,
+        n_patients=int(fit["patient_id"].nunique()),
+        n_visits=len(fit),
+        warnings=notes,
+        exclude_prompting_visit=exclude_prompting_visit,
+    )
 
 
 @dataclass
@@ -203,9 +223,24 @@ class Forecast:
             "progression": {k: _jsonable(v) for k, v in self.progression.items()},
             "event_risks": self.event_risks,
             "windows": [{k: _jsonable(v) for k, v in w.items()} for w in self.windows],
-            "visits": rows(self.visits, ["date", "months_since_onset", "total", "phase", "in_fit", "expected",
-                                         "pi_low", "pi_high", "residual", "position"]),
-            "course": rows(self.course, ["date", "months_since_onset", "mean", "ci_low", "ci_high", "pi_low", "pi_high"]),
+            "visits": rows(
+                self.visits,
+                [
+                    "date",
+                    "months_since_onset",
+                    "total",
+                    "phase",
+                    "in_fit",
+                    "expected",
+                    "pi_low",
+                    "pi_high",
+                    "residual",
+                    "position",
+                ],
+            ),
+            "course": rows(
+                self.course, ["date", "months_since_onset", "mean", "ci_low", "ci_high", "pi_low", "pi_high"]
+            ),
             "model": self.model,
             "warnings": self.warnings,
         }
@@ -240,8 +275,12 @@ def _position(obs, lo, hi) -> np.ndarray:
     return out
 
 
-def forecast_patient(tables: dict[str, pd.DataFrame], patient_id: str,
-                     model: NaturalHistoryModel | None = None, horizon_months: float = HORIZON_MONTHS) -> Forecast:
+def forecast_patient(
+    tables: dict[str, pd.DataFrame],
+    patient_id: str,
+    model: NaturalHistoryModel | None = None,
+    horizon_months: float = HORIZON_MONTHS,
+) -> Forecast:
     """The patient's expected natural-history course with confidence and prediction bands."""
     patients = tables["patients"].set_index("patient_id")
     if patient_id not in patients.index:
@@ -254,38 +293,56 @@ def forecast_patient(tables: dict[str, pd.DataFrame], patient_id: str,
     notes = list(nh.warnings)
     known = patient_id in set(nh.result.group_labels)
     if not known:
-        notes.append("No untreated ALSFRS-R visit of this patient could be used: the expected course is the "
-                      "population course, with a wider band.")
+        notes.append(
+            "No untreated ALSFRS-R visit of this patient could be used: the expected course is the "
+            "population course, with a wider band."
+        )
     n_pre = int(((pv["phase"] == "pre") & pv["total"].notna()).sum())
     if t0 is not None and n_pre == 1:
-        notes.append("Only one visit before the first treatment: the expected course rests on a single "
-                     "measurement (and the population course), so it is uncertain.")
+        notes.append(
+            "Only one visit before the first treatment: the expected course rests on a single "
+            "measurement (and the population course), so it is uncertain."
+        )
     if t0 is not None and pv["prompting_visit"].any():
         if nh.exclude_prompting_visit:
-            notes.append("The last visit before the first treatment is left out of the baseline (it may have "
-                         "prompted treatment).")
+            notes.append(
+                "The last visit before the first treatment is left out of the baseline (it may have "
+                "prompted treatment)."
+            )
         elif n_pre >= 1:
-            notes.append("The last visit before the first treatment may have prompted it; a visit chosen for "
-                         "looking bad would make the expected course too pessimistic.")
+            notes.append(
+                "The last visit before the first treatment may have prompted it; a visit chosen for "
+                "looking bad would make the expected course too pessimistic."
+            )
 
     # Course on a monthly grid (plus every visit) from the first visit to the horizon.
     last_m = float(pv["months_since_onset"].max()) if len(pv) else 0.0
     first_m = float(pv["months_since_onset"].min()) if len(pv) else 0.0
-    grid = np.unique(np.round(np.concatenate([
-        np.arange(math.floor(first_m), last_m + horizon_months + 1e-9, 0.5),
-        pv["months_since_onset"].dropna().to_numpy()]), 6))
+    grid = np.unique(
+        np.round(
+            np.concatenate(
+                [
+                    np.arange(math.floor(first_m), last_m + horizon_months + 1e-9, 0.5),
+                    pv["months_since_onset"].dropna().to_numpy(),
+                ]
+            ),
+            6,
+        )
+    )
     pid = patient_id if known else None
     ci = nh.predict(pid, grid, "confidence")
     pi = nh.predict(pid, grid, "prediction")
-    course = pd.DataFrame({
-        "date": onset + pd.to_timedelta(np.round(grid * DAYS_PER_MONTH), unit="D"),
-        "months_since_onset": grid,
-        "mean": np.clip(ci["mean"].to_numpy(), 0, TOTAL_MAX),
-        "ci_low": np.clip(ci["lower"].to_numpy(), 0, TOTAL_MAX),
-        "ci_high": np.clip(ci["upper"].to_numpy(), 0, TOTAL_MAX),
-        "pi_low": np.clip(pi["lower"].to_numpy(), 0, TOTAL_MAX),
-        "pi_high": np.clip(pi["upper"].to_numpy(), 0, TOTAL_MAX),
-    })
+    course = pd.DataFrame(
+        {
+            "date": onset + pd.to_timedelta(np.round(grid * DAYS_PER_MONTH), unit="D"),
+            "months_since_onset": grid,
+            "mean": np.clip(ci["mean"].to_numpy(), 0, TOTAL_MAX),
+            "ci_low": np.clip(ci["lower"].to_numpy(), 0, TOTAL_MAX),
+            "ci_high": np.clip(ci["upper"].to_numpy(), 0, TOTAL_MAX),
+            "pi_low": np.clip(pi["lower"].to_numpy(), 0, TOTAL_MAX),
+            "pi_high": np.clip(pi["upper"].to_numpy(), 0, TOTAL_MAX),
+        }
+    )
     # Expected value at each visit.
     if len(pv):
         vp = nh.predict(pid, pv["months_since_onset"].to_numpy(), "prediction")
@@ -319,8 +376,13 @@ def forecast_patient(tables: dict[str, pd.DataFrame], patient_id: str,
             stage["date"] = stage["date"] or m["date"].iloc[-1]
     ev = tables.get("events")
     if ev is not None and len(ev) and ((ev["patient_id"] == patient_id) & (ev["event"] == "death")).any():
-        stage.update({"kings": "5", "mitos": 5,
-                      "date": ev.loc[(ev["patient_id"] == patient_id) & (ev["event"] == "death"), "date"].min()})
+        stage.update(
+            {
+                "kings": "5",
+                "mitos": 5,
+                "date": ev.loc[(ev["patient_id"] == patient_id) & (ev["event"] == "death"), "date"].min(),
+            }
+        )
 
     # Progression group from ΔFRS at the first visit with a total (Kimura 2006; Labra 2016).
     progression: dict = {"delta_frs": None, "group": None, "first_visit": None}
@@ -332,20 +394,38 @@ def forecast_patient(tables: dict[str, pd.DataFrame], patient_id: str,
             group = progression_group(dfrs)
             progression = {"delta_frs": dfrs, "group": group, "first_visit": first_total["date"].iloc[0]}
             if group in MEDIAN_SURVIVAL_YEARS:
-                event_risks.append({
-                    "event": "death", "measure": "median survival of the progression group (years)",
-                    "value": MEDIAN_SURVIVAL_YEARS[group], "group": group, "source": LABRA_SOURCE,
-                    "caveat": "a group median from a published cohort, not a prediction for one person; "
-                              "half of that group lived longer"})
+                event_risks.append(
+                    {
+                        "event": "death",
+                        "measure": "median survival of the progression group (years)",
+                        "value": MEDIAN_SURVIVAL_YEARS[group],
+                        "group": group,
+                        "source": LABRA_SOURCE,
+                        "caveat": "a group median from a published cohort, not a prediction for one person; "
+                        "half of that group lived longer",
+                    }
+                )
 
     windows = _windows(pv, t0)
     status = _status(pv, t0)
     model_info = nh.describe()
     model_info["basis"] = "patient" if known else "population"
-    return Forecast(patient_id=patient_id, onset_date=onset, first_treatment=t0, patient_level=known,
-                    course=course, visits=pv.reset_index(drop=True), stage=stage, progression=progression,
-                    windows=windows, status=status, model=model_info, expected_slope=expected_slope,
-                    event_risks=event_risks, warnings=notes)
+    return Forecast(
+        patient_id=patient_id,
+        onset_date=onset,
+        first_treatment=t0,
+        patient_level=known,
+        course=course,
+        visits=pv.reset_index(drop=True),
+        stage=stage,
+        progression=progression,
+        windows=windows,
+        status=status,
+        model=model_info,
+        expected_slope=expected_slope,
+        event_risks=event_risks,
+        warnings=notes,
+    )
 
 
 def _windows(pv: pd.DataFrame, t0: pd.Timestamp | None) -> list[dict]:
@@ -357,16 +437,27 @@ def _windows(pv: pd.DataFrame, t0: pd.Timestamp | None) -> list[dict]:
     days = (post["date"] - t0).dt.days.to_numpy()
     for key, w in WINDOWS.items():
         sel = post[in_window(days, key)]
-        rec: dict = {"window": key, "label": w.label, "n_visits": int(len(sel)),
-                     "start_day": w.start_day, "end_day": None if math.isinf(w.end_day) else int(w.end_day)}
+        rec: dict = {
+            "window": key,
+            "label": w.label,
+            "n_visits": len(sel),
+            "start_day": w.start_day,
+            "end_day": None if math.isinf(w.end_day) else int(w.end_day),
+        }
         if len(sel):
             last = sel.iloc[-1]
-            rec.update({
-                "date": last["date"], "days_after": int((last["date"] - t0).days),
-                "observed": float(last["total"]), "expected": float(last["expected"]),
-                "pi_low": float(last["pi_low"]), "pi_high": float(last["pi_high"]),
-                "difference": float(last["total"] - last["expected"]), "position": last["position"],
-            })
+            rec.update(
+                {
+                    "date": last["date"],
+                    "days_after": int((last["date"] - t0).days),
+                    "observed": float(last["total"]),
+                    "expected": float(last["expected"]),
+                    "pi_low": float(last["pi_low"]),
+                    "pi_high": float(last["pi_high"]),
+                    "difference": float(last["total"] - last["expected"]),
+                    "position": last["position"],
+                }
+            )
         out.append(rec)
     return out
 
@@ -380,10 +471,14 @@ def _status(pv: pd.DataFrame, t0: pd.Timestamp | None) -> dict:
         return {"position": None, "n_post_visits": 0}
     last = ref.iloc[-1]
     out = {
-        "date": last["date"], "observed": float(last["total"]), "expected": float(last["expected"]),
-        "pi_low": float(last["pi_low"]), "pi_high": float(last["pi_high"]),
-        "difference": float(last["total"] - last["expected"]), "position": last["position"],
-        "n_post_visits": int(len(post)),
+        "date": last["date"],
+        "observed": float(last["total"]),
+        "expected": float(last["expected"]),
+        "pi_low": float(last["pi_low"]),
+        "pi_high": float(last["pi_high"]),
+        "difference": float(last["total"] - last["expected"]),
+        "position": last["position"],
+        "n_post_visits": len(post),
     }
     if len(post):
         out["n_above"] = int((post["position"] == "above").sum())

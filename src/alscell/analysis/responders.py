@@ -62,8 +62,10 @@ from alscell.analysis.effects import _ols_slopes, exclude_trigger_visits, prepar
 
 NUROWN_THRESHOLD = 1.25
 MIN_DONORS = 20  # donors needed for a template before its post segment is shortened
-NULL_METHOD = ("pseudo-treatment in untreated patients, same visit template, conditional on the history at the "
-               "decision; two-sample patient bootstrap")
+NULL_METHOD = (
+    "pseudo-treatment in untreated patients, same visit template, conditional on the history at the "
+    "decision; two-sample patient bootstrap"
+)
 
 
 @dataclass
@@ -107,7 +109,7 @@ def _slope_diff(frame: pd.DataFrame) -> pd.Series:
     pre = _ols_slopes(frame.assign(m=frame["days_after"] < 0), "m")
     post = _ols_slopes(frame.assign(m=frame["days_after"] >= 0), "m")
     both = pre.index.intersection(post.index)
-    return (post[both] - pre[both])
+    return post[both] - pre[both]
 
 
 def _padded(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +128,7 @@ def _seg_slope(M: np.ndarray, Y: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Least-squares slope over columns lo..hi-1 (rows with NaN there give NaN)."""
     m, y = M[:, lo:hi], Y[:, lo:hi]
     mc = m - m.mean(axis=1, keepdims=True)
-    sxx = (mc ** 2).sum(axis=1)
+    sxx = (mc**2).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(sxx > 1e-9, (mc * (y - y.mean(axis=1, keepdims=True))).sum(axis=1) / sxx, np.nan)
 
@@ -172,8 +174,15 @@ def _probs(Xt: np.ndarray, X: np.ndarray, d: np.ndarray, w: np.ndarray, threshol
     return (hit * w[:, None, :]).sum(axis=2) / n_eff
 
 
-def responder_analysis(tables, threshold: float = NUROWN_THRESHOLD, *, outcome: str = "alsfrs_r_total",
-                       exclude_pre_visits: int = 2, n_sim: int = 500, seed: int = 0) -> ResponderResult:
+def responder_analysis(
+    tables,
+    threshold: float = NUROWN_THRESHOLD,
+    *,
+    outcome: str = "alsfrs_r_total",
+    exclude_pre_visits: int = 2,
+    n_sim: int = 500,
+    seed: int = 0,
+) -> ResponderResult:
     """NurOwn responder rate vs the rate expected under no effect (module docstring).
 
     ``n_sim``: bootstrap replicates (treated and donors resampled by patient) for the expected rate's
@@ -184,12 +193,24 @@ def responder_analysis(tables, threshold: float = NUROWN_THRESHOLD, *, outcome: 
     sgn = float(outcome_info(outcome)["direction"])
     treated = df[np.isfinite(df["days_after"].to_numpy())]
     diff = sgn * _slope_diff(treated)
-    n = int(len(diff))
+    n = len(diff)
     warn: list[str] = []
     nan = float("nan")
     if n == 0:
-        return ResponderResult(outcome, threshold, 0, 0, nan, nan, nan, nan, nan, nan, nan,
-                               ["no treated patient has 2 visits before and 2 after the first treatment."])
+        return ResponderResult(
+            outcome,
+            threshold,
+            0,
+            0,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            ["no treated patient has 2 visits before and 2 after the first treatment."],
+        )
     resp = (diff >= threshold).to_numpy()
     k = int(resp.sum())
     lo, hi = clopper_pearson(k, n)
@@ -198,8 +219,15 @@ def responder_analysis(tables, threshold: float = NUROWN_THRESHOLD, *, outcome: 
     n_pre = el[el["days_after"] < 0].groupby("patient_id").size().reindex(diff.index).to_numpy()
     n_post = el[el["days_after"] >= 0].groupby("patient_id").size().reindex(diff.index).to_numpy()
     gap = max(int(exclude_pre_visits), 0)
-    per = pd.DataFrame({"slope_change": diff, "responder": diff >= threshold, "pre_visits": n_pre,
-                        "post_visits": n_post, "expected_prob": nan})
+    per = pd.DataFrame(
+        {
+            "slope_change": diff,
+            "responder": diff >= threshold,
+            "pre_visits": n_pre,
+            "post_visits": n_post,
+            "expected_prob": nan,
+        }
+    )
     templ, t_idx = np.unique(np.column_stack([n_pre, n_post]), axis=0, return_inverse=True)
     t_idx = t_idx.ravel()
     tfull = full[full["patient_id"].isin(diff.index)]
@@ -228,18 +256,39 @@ def responder_analysis(tables, threshold: float = NUROWN_THRESHOLD, *, outcome: 
         P[:, rows] = _probs(Xt, X[ok], d[ok], wd_all[:, ok], threshold)
     n_donors = int(used.sum())
     if shortened:
-        warn.append(f"{shortened} treated patient(s) had fewer than {MIN_DONORS} untreated donors with as long a "
-                    "course; their donors' post segments were shortened (more chance responders: conservative).")
+        warn.append(
+            f"{shortened} treated patient(s) had fewer than {MIN_DONORS} untreated donors with as long a "
+            "course; their donors' post segments were shortened (more chance responders: conservative)."
+        )
     keep = np.isfinite(P[0])
     nk = int(keep.sum())
     if nk == 0:
-        warn.append(f"fewer than {MIN_DONORS} untreated patients have courses long enough for the "
-                    "pseudo-treatment null; the expected rate is not available.")
-        return ResponderResult(outcome, threshold, n, k, k / n, float(lo), float(hi), nan, nan, nan, nan, warn,
-                               per, n_donors=n_donors, n_templates=len(templ))
+        warn.append(
+            f"fewer than {MIN_DONORS} untreated patients have courses long enough for the "
+            "pseudo-treatment null; the expected rate is not available."
+        )
+        return ResponderResult(
+            outcome,
+            threshold,
+            n,
+            k,
+            k / n,
+            float(lo),
+            float(hi),
+            nan,
+            nan,
+            nan,
+            nan,
+            warn,
+            per,
+            n_donors=n_donors,
+            n_templates=len(templ),
+        )
     if nk < n:
-        warn.append(f"{n - nk} treated patient(s) have too few untreated donors with a long enough course and are "
-                    "left out of the expected rate and the test.")
+        warn.append(
+            f"{n - nk} treated patient(s) have too few untreated donors with a long enough course and are "
+            "left out of the expected rate and the test."
+        )
     per["expected_prob"] = P[0]
     rk, Pk = resp[keep].astype(float), P[:, keep]
     obs_k, exp_rate = float(rk.mean()), float(Pk[0].mean())
@@ -248,10 +297,25 @@ def responder_analysis(tables, threshold: float = NUROWN_THRESHOLD, *, outcome: 
     exp_b = (wt * Pk[1:]).sum(axis=1) / nk
     dlt, db = obs_k - exp_rate, obs_b - exp_b
     p = float((1 + np.sum(np.abs(db - dlt) >= abs(dlt) - 1e-12)) / (B + 1))
-    return ResponderResult(outcome, threshold, n, k, k / n, float(lo), float(hi), exp_rate,
-                           float(np.quantile(exp_b, 0.025)), float(np.quantile(exp_b, 0.975)), min(p, 1.0), warn,
-                           per, diff_ci_low=float(np.quantile(db, 0.025)), diff_ci_high=float(np.quantile(db, 0.975)),
-                           n_donors=n_donors, n_templates=len(templ))
+    return ResponderResult(
+        outcome,
+        threshold,
+        n,
+        k,
+        k / n,
+        float(lo),
+        float(hi),
+        exp_rate,
+        float(np.quantile(exp_b, 0.025)),
+        float(np.quantile(exp_b, 0.975)),
+        min(p, 1.0),
+        warn,
+        per,
+        diff_ci_low=float(np.quantile(db, 0.025)),
+        diff_ci_high=float(np.quantile(db, 0.975)),
+        n_donors=n_donors,
+        n_templates=len(templ),
+    )
 
 
 __all__ = ["MIN_DONORS", "NUROWN_THRESHOLD", "ResponderResult", "clopper_pearson", "responder_analysis"]

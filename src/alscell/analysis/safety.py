@@ -26,8 +26,10 @@ DAYS_LABELS = ("0-1", "2-7", "8-30", ">30")
 def attribute_events(tables) -> pd.DataFrame:
     """Adverse events joined to their administration, with ``days_after`` (onset − administration date)."""
     tr = tables["treatments"].copy()
-    ae = tables.get("adverse_events", pd.DataFrame(columns=["ae_id", "patient_id", "onset_date", "term", "grade",
-                                                             "serious", "treatment_id"])).copy()
+    ae = tables.get(
+        "adverse_events",
+        pd.DataFrame(columns=["ae_id", "patient_id", "onset_date", "term", "grade", "serious", "treatment_id"]),
+    ).copy()
     if ae.empty:
         return ae.assign(admin_id=pd.Series(dtype=object), days_after=pd.Series(dtype=float))
     admin = ae["treatment_id"].where(ae["treatment_id"].isin(set(tr["treatment_id"])))
@@ -44,8 +46,16 @@ def attribute_events(tables) -> pd.DataFrame:
     return ae
 
 
-def ae_incidence(tables, by=("route",), within_days: int | None = None, term=None, *, grade_min: int | None = None,
-                 serious: bool | None = None, alpha: float = 0.05) -> pd.DataFrame:
+def ae_incidence(
+    tables,
+    by=("route",),
+    within_days: int | None = None,
+    term=None,
+    *,
+    grade_min: int | None = None,
+    serious: bool | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Columns: the ``by`` keys, n_administrations, n_events, rate, ci_low, ci_high (Clopper–Pearson)."""
     by = [by] if isinstance(by, str) else list(by)
     unknown = [k for k in by if k not in ADMIN_KEYS + AE_KEYS]
@@ -67,16 +77,20 @@ def ae_incidence(tables, by=("route",), within_days: int | None = None, term=Non
         ae = ae[ae["serious"].astype(bool) == serious]
     for k in admin_by:
         tr[k] = tr[k].astype(object).where(tr[k].notna(), "none")
-    ae = ae.merge(tr[["treatment_id", *admin_by]], left_on="admin_id", right_on="treatment_id", how="left",
-                  suffixes=("_ae", ""))
+    ae = ae.merge(
+        tr[["treatment_id", *admin_by]], left_on="admin_id", right_on="treatment_id", how="left", suffixes=("_ae", "")
+    )
     if admin_by:
         denom = tr.groupby(admin_by).size().rename("n_administrations").reset_index()
     else:
         denom = pd.DataFrame({"n_administrations": [len(tr)]})
     hits = ae.drop_duplicates(["admin_id", *ae_by])
     if admin_by or ae_by:
-        num = hits.groupby(admin_by + ae_by).size().rename("n_events").reset_index() if len(hits) else \
-            pd.DataFrame(columns=[*admin_by, *ae_by, "n_events"])
+        num = (
+            hits.groupby(admin_by + ae_by).size().rename("n_events").reset_index()
+            if len(hits)
+            else pd.DataFrame(columns=[*admin_by, *ae_by, "n_events"])
+        )
     else:
         num = pd.DataFrame({"n_events": [len(hits)]})
     if ae_by:

@@ -22,6 +22,7 @@ at the event, death, withdrawal or loss to follow-up, or the last visit.
 
 from __future__ import annotations
 
+import itertools
 import warnings as _warnings
 from dataclasses import dataclass, field
 
@@ -63,8 +64,10 @@ class EventResult:
 
     def describe(self) -> str:
         """One line: the method of the hazard ratio and, for the MSM, the weight diagnostics."""
-        name = {"msm_iptw": "marginal structural Cox model (IPT weights, robust SE)",
-                "cox_time_varying": "unweighted time-varying Cox model"}.get(self.method, self.method)
+        name = {
+            "msm_iptw": "marginal structural Cox model (IPT weights, robust SE)",
+            "cox_time_varying": "unweighted time-varying Cox model",
+        }.get(self.method, self.method)
         return f"{name}; {self.weights.text()}" if self.weights is not None else name
 
     @property
@@ -125,8 +128,12 @@ def long_format(sf: pd.DataFrame, covariates=ADJUST) -> pd.DataFrame:
     treated_from_start = np.isfinite(tt) & (tt <= 0)
     base = sf[list(covariates)].reset_index().rename(columns={"index": "patient_id"})
     base = base.rename(columns={base.columns[0]: "patient_id"})
-    a = base.assign(start=0.0, stop=np.where(split, tt, stop), event=np.where(split, 0, sf["event"]),
-                    treated=treated_from_start.astype(int))
+    a = base.assign(
+        start=0.0,
+        stop=np.where(split, tt, stop),
+        event=np.where(split, 0, sf["event"]),
+        treated=treated_from_start.astype(int),
+    )
     b = base[split].assign(start=tt[split], stop=stop[split], event=sf["event"].to_numpy()[split], treated=1)
     rows = pd.concat([a, b], ignore_index=True)
     return rows.sort_values(["patient_id", "start"]).reset_index(drop=True)
@@ -145,14 +152,28 @@ def kaplan_meier_frame(sf: pd.DataFrame) -> pd.DataFrame:
     u_stop = np.where(treated, np.maximum(tt, 1e-9), stop)
     u_ev = np.where(treated, 0, ev)
     kmf = KaplanMeierFitter().fit(u_stop, u_ev)
-    frames.append(pd.DataFrame({"group": "untreated", "time": kmf.survival_function_.index,
-                                "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
-                                "at_risk": kmf.event_table["at_risk"].to_numpy()}))
+    frames.append(
+        pd.DataFrame(
+            {
+                "group": "untreated",
+                "time": kmf.survival_function_.index,
+                "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+                "at_risk": kmf.event_table["at_risk"].to_numpy(),
+            }
+        )
+    )
     if treated.any():
         kmf = KaplanMeierFitter().fit(stop[treated], ev[treated], entry=np.maximum(tt[treated], 0))
-        frames.append(pd.DataFrame({"group": "treated", "time": kmf.survival_function_.index,
-                                    "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
-                                    "at_risk": kmf.event_table["at_risk"].to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "group": "treated",
+                    "time": kmf.survival_function_.index,
+                    "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+                    "at_risk": kmf.event_table["at_risk"].to_numpy(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -179,16 +200,25 @@ def add_current_score(tables, sf: pd.DataFrame, long: pd.DataFrame) -> pd.DataFr
                 new.append(r._asdict())
                 continue
             edges = [r.start, *pts[key], r.stop]
-            for a, b in zip(edges[:-1], edges[1:]):
+            for a, b in itertools.pairwise(edges):
                 d = r._asdict()
                 d.update(start=a, stop=b, event=r.event if b == r.stop else 0)
                 new.append(d)
         pieces = [pd.DataFrame(new)]
     out = pieces[0].sort_values(["patient_id", "start"]).reset_index(drop=True)
     tot = tot.sort_values("t")
-    lookup = pd.merge_asof(out[["patient_id", "start"]].reset_index().sort_values("start"),
-                           tot[["patient_id", "t", "total"]], left_on="start", right_on="t", by="patient_id",
-                           direction="backward").set_index("index").sort_index()
+    lookup = (
+        pd.merge_asof(
+            out[["patient_id", "start"]].reset_index().sort_values("start"),
+            tot[["patient_id", "t", "total"]],
+            left_on="start",
+            right_on="t",
+            by="patient_id",
+            direction="backward",
+        )
+        .set_index("index")
+        .sort_index()
+    )
     out["alsfrs_current"] = lookup["total"].to_numpy()
     first = tot.groupby("patient_id")["total"].first()
     out["alsfrs_current"] = out["alsfrs_current"].fillna(out["patient_id"].map(first))
@@ -213,8 +243,15 @@ def _fit_ctv(rows, weights_col, penalizer, warn):
         for pen in (penalizer, 0.01, 0.1):
             ctv = CoxTimeVaryingFitter(penalizer=pen)
             try:
-                ctv.fit(rows, id_col="patient_id", event_col="event", start_col="start", stop_col="stop",
-                        weights_col=weights_col, show_progress=False)
+                ctv.fit(
+                    rows,
+                    id_col="patient_id",
+                    event_col="event",
+                    start_col="start",
+                    stop_col="stop",
+                    weights_col=weights_col,
+                    show_progress=False,
+                )
                 break
             except (ConvergenceError, np.linalg.LinAlgError):
                 warn.append(f"Cox model did not converge with penalizer {pen:g}; retried with more shrinkage.")
@@ -224,8 +261,16 @@ def _fit_ctv(rows, weights_col, penalizer, warn):
     return ctv
 
 
-def event_analysis(tables, event: str = "death", *, method: str | None = None, adjust=ADJUST,
-                   current_score: bool = False, penalizer: float = 0.0, truncate=(1.0, 99.0)) -> EventResult:
+def event_analysis(
+    tables,
+    event: str = "death",
+    *,
+    method: str | None = None,
+    adjust=ADJUST,
+    current_score: bool = False,
+    penalizer: float = 0.0,
+    truncate=(1.0, 99.0),
+) -> EventResult:
     """Hazard ratio of treatment (time-varying exposure) for ``event`` with 95% CI and p.
 
     ``method``:
@@ -254,17 +299,20 @@ def event_analysis(tables, event: str = "death", *, method: str | None = None, a
         adjust = [*adjust, "alsfrs_current"]
     warn: list[str] = []
     if not randomized and method == "cox_time_varying":
-        warn.append("unweighted time-varying Cox on observational data: treatment timing follows a decline "
-                    "(time-dependent confounding); this hazard ratio is biased towards harm on simulated "
-                    "registries (see docs/survival_calibration.md). Use method='msm_iptw'.")
+        warn.append(
+            "unweighted time-varying Cox on observational data: treatment timing follows a decline "
+            "(time-dependent confounding); this hazard ratio is biased towards harm on simulated "
+            "registries (see docs/survival_calibration.md). Use method='msm_iptw'."
+        )
     n_ev = int(sf["event"].sum())
     n_ev_tr = int(long.loc[(long["treated"] == 1) & (long["event"] == 1)].shape[0])
     nan = float("nan")
     km = kaplan_meier_frame(sf) if len(sf) else pd.DataFrame(columns=["group", "time", "survival", "at_risk"])
 
     def empty(extra):
-        return EventResult(event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust, warn + extra,
-                           method=method)
+        return EventResult(
+            event, nan, nan, nan, nan, len(sf), n_ev, n_ev_tr, km, long, adjust, warn + extra, method=method
+        )
 
     if n_ev < 2 or long["treated"].nunique() < 2:
         return empty([f"too few {event} events or no treated/untreated contrast for a Cox model."])
@@ -273,9 +321,23 @@ def event_analysis(tables, event: str = "death", *, method: str | None = None, a
         if ctv is None:
             return empty(["Cox model did not converge."])
         s = ctv.summary.loc["treated"]
-        return EventResult(event, float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]),
-                           float(s["exp(coef) upper 95%"]), float(s["p"]), int(len(sf)), n_ev, n_ev_tr, km, long,
-                           adjust, warn, ctv, method=method, se=float(s["se(coef)"]))
+        return EventResult(
+            event,
+            float(s["exp(coef)"]),
+            float(s["exp(coef) lower 95%"]),
+            float(s["exp(coef) upper 95%"]),
+            float(s["p"]),
+            len(sf),
+            n_ev,
+            n_ev_tr,
+            km,
+            long,
+            adjust,
+            warn,
+            ctv,
+            method=method,
+            se=float(s["se(coef)"]),
+        )
 
     from scipy.stats import norm
 
@@ -290,16 +352,44 @@ def event_analysis(tables, event: str = "death", *, method: str | None = None, a
     b, s_ = float(ctv.params_["treated"]), float(se["treated"])
     p = float(2 * norm.sf(abs(b / s_)))
     if not randomized:
-        warn.append("observational data: the hazard ratio is from a marginal structural Cox model (inverse-"
-                    "probability-of-treatment weights); it removes confounding by the measured ALSFRS-R course "
-                    "only and is not calibrated on the simulator's registry design, where it still leans "
-                    "towards harm (see docs/survival_calibration.md).")
+        warn.append(
+            "observational data: the hazard ratio is from a marginal structural Cox model (inverse-"
+            "probability-of-treatment weights); it removes confounding by the measured ALSFRS-R course "
+            "only and is not calibrated on the simulator's registry design, where it still leans "
+            "towards harm (see docs/survival_calibration.md)."
+        )
     if diag.max_untruncated > 20:
-        warn.append(f"extreme treatment weights (max {diag.max_untruncated:.3g} before truncation): "
-                    "little overlap between treated and untreated decisions.")
-    return EventResult(event, float(np.exp(b)), float(np.exp(b - 1.959964 * s_)), float(np.exp(b + 1.959964 * s_)),
-                       p, int(len(sf)), n_ev, n_ev_tr, km, rows, adjust, warn, ctv, method=method, se=s_,
-                       weights=diag, decisions=dec)
+        warn.append(
+            f"extreme treatment weights (max {diag.max_untruncated:.3g} before truncation): "
+            "little overlap between treated and untreated decisions."
+        )
+    return EventResult(
+        event,
+        float(np.exp(b)),
+        float(np.exp(b - 1.959964 * s_)),
+        float(np.exp(b + 1.959964 * s_)),
+        p,
+        len(sf),
+        n_ev,
+        n_ev_tr,
+        km,
+        rows,
+        adjust,
+        warn,
+        ctv,
+        method=method,
+        se=s_,
+        weights=diag,
+        decisions=dec,
+    )
 
 
-__all__ = ["EVENT_DEFINITIONS", "METHODS", "EventResult", "event_analysis", "kaplan_meier_frame", "long_format", "survival_frame"]
+__all__ = [
+    "EVENT_DEFINITIONS",
+    "METHODS",
+    "EventResult",
+    "event_analysis",
+    "kaplan_meier_frame",
+    "long_format",
+    "survival_frame",
+]

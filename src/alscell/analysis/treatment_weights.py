@@ -58,12 +58,17 @@ class WeightDiagnostics:
 
     def text(self) -> str:
         lo, hi = self.truncation
-        trunc = ("not truncated" if (lo, hi) == (0, 100) else
-                 f"truncated at the {lo:g}th/{hi:g}th percentiles [{self.bounds[0]:.3g}, {self.bounds[1]:.3g}], "
-                 f"{self.n_truncated} of {self.n_rows} rows")
-        return (f"stabilised weights: mean {self.mean:.3f} (untruncated {self.mean_untruncated:.3f}), "
-                f"max {self.max:.3g} (untruncated {self.max_untruncated:.3g}), {trunc}; treatment model on "
-                f"{self.n_decisions} visit decisions, {self.n_initiations} initiations")
+        trunc = (
+            "not truncated"
+            if (lo, hi) == (0, 100)
+            else f"truncated at the {lo:g}th/{hi:g}th percentiles [{self.bounds[0]:.3g}, {self.bounds[1]:.3g}], "
+            f"{self.n_truncated} of {self.n_rows} rows"
+        )
+        return (
+            f"stabilised weights: mean {self.mean:.3f} (untruncated {self.mean_untruncated:.3f}), "
+            f"max {self.max:.3g} (untruncated {self.max_untruncated:.3g}), {trunc}; treatment model on "
+            f"{self.n_decisions} visit decisions, {self.n_initiations} initiations"
+        )
 
 
 def scored_visits(tables, sf: pd.DataFrame) -> pd.DataFrame:
@@ -71,8 +76,13 @@ def scored_visits(tables, sf: pd.DataFrame) -> pd.DataFrame:
     from alscell.domain.alsfrs import score_items
 
     v = tables["alsfrs"]
-    tot = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(),
-                        "total": score_items(v)["total"].to_numpy(dtype=float), "date": v["date"].to_numpy()})
+    tot = pd.DataFrame(
+        {
+            "patient_id": v["patient_id"].to_numpy(),
+            "total": score_items(v)["total"].to_numpy(dtype=float),
+            "date": v["date"].to_numpy(),
+        }
+    )
     tot = tot.dropna(subset=["total"])
     tot = tot[tot["patient_id"].isin(sf.index)]
     tot["t"] = (tot["date"] - tot["patient_id"].map(sf["entry_date"])).dt.days / DPM
@@ -106,10 +116,18 @@ def decision_frame(tables, sf: pd.DataFrame, baseline=()) -> pd.DataFrame:
     nxt = np.where(np.isnan(next_t), stop, next_t)
     at_risk = ~(tt < t)  # NaN (never treated) → at risk at every visit
     treat = np.isfinite(tt) & (tt >= t) & (tt < nxt)
-    out = pd.DataFrame({"patient_id": pid.to_numpy(), "t": t, "t2": t ** 2 / 12.0,
-                        "alsfrs_current": tot["total"].to_numpy(),
-                        "decline_rate": np.clip(rate, -5, 10), "decline_rate_2": np.clip(rate2, -5, 10),
-                        "first_visit": first.astype(float), "treat": treat.astype(int)})
+    out = pd.DataFrame(
+        {
+            "patient_id": pid.to_numpy(),
+            "t": t,
+            "t2": t**2 / 12.0,
+            "alsfrs_current": tot["total"].to_numpy(),
+            "decline_rate": np.clip(rate, -5, 10),
+            "decline_rate_2": np.clip(rate2, -5, 10),
+            "first_visit": first.astype(float),
+            "treat": treat.astype(int),
+        }
+    )
     for c in baseline:
         out[c] = pid.map(sf[c]).to_numpy(dtype=float)
     return out[at_risk].reset_index(drop=True)
@@ -165,7 +183,9 @@ def split_at(long: pd.DataFrame, cuts: pd.DataFrame) -> pd.DataFrame:
     long = long.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
     m = long[["_row", "patient_id", "start", "stop"]].merge(cuts, on="patient_id")
     m = m[(m["cut"] > m["start"]) & (m["cut"] < m["stop"])]
-    edges = pd.concat([long[["_row", "start"]].rename(columns={"start": "a"}), m[["_row", "cut"]].rename(columns={"cut": "a"})])
+    edges = pd.concat(
+        [long[["_row", "start"]].rename(columns={"start": "a"}), m[["_row", "cut"]].rename(columns={"cut": "a"})]
+    )
     edges = edges.sort_values(["_row", "a"]).drop_duplicates().reset_index(drop=True)
     edges["b"] = edges.groupby("_row")["a"].shift(-1)
     out = long.iloc[edges["_row"].to_numpy()].reset_index(drop=True)
@@ -182,25 +202,52 @@ def weighted_long(long: pd.DataFrame, dec: pd.DataFrame, truncate=(1.0, 99.0)):
     cuts = dec[["patient_id", "t"]].rename(columns={"t": "cut"})
     rows = split_at(long, cuts)
     key = dec[["patient_id", "t", "sw"]].sort_values("t")
-    look = pd.merge_asof(rows[["patient_id", "start"]].reset_index().sort_values("start"), key, left_on="start",
-                         right_on="t", by="patient_id", direction="backward").set_index("index").sort_index()
+    look = (
+        pd.merge_asof(
+            rows[["patient_id", "start"]].reset_index().sort_values("start"),
+            key,
+            left_on="start",
+            right_on="t",
+            by="patient_id",
+            direction="backward",
+        )
+        .set_index("index")
+        .sort_index()
+    )
     w = look["sw"].fillna(1.0).to_numpy()
     rows["w_raw"] = w
     lo_p, hi_p = truncate if truncate else (0.0, 100.0)
     lo, hi = np.percentile(w, [lo_p, hi_p])
     rows["w"] = np.clip(w, lo, hi)
     diag = WeightDiagnostics(
-        mean=float(rows["w"].mean()), sd=float(rows["w"].std()), min=float(rows["w"].min()),
-        max=float(rows["w"].max()), mean_untruncated=float(w.mean()), max_untruncated=float(w.max()),
-        truncation=(float(lo_p), float(hi_p)), bounds=(float(lo), float(hi)),
-        n_truncated=int(((w < lo) | (w > hi)).sum()), n_rows=len(rows), n_decisions=len(dec),
-        n_initiations=int(dec["treat"].sum()), denominator_terms=list(dec.attrs.get("denominator_terms", [])),
-        numerator_terms=list(dec.attrs.get("numerator_terms", [])))
+        mean=float(rows["w"].mean()),
+        sd=float(rows["w"].std()),
+        min=float(rows["w"].min()),
+        max=float(rows["w"].max()),
+        mean_untruncated=float(w.mean()),
+        max_untruncated=float(w.max()),
+        truncation=(float(lo_p), float(hi_p)),
+        bounds=(float(lo), float(hi)),
+        n_truncated=int(((w < lo) | (w > hi)).sum()),
+        n_rows=len(rows),
+        n_decisions=len(dec),
+        n_initiations=int(dec["treat"].sum()),
+        denominator_terms=list(dec.attrs.get("denominator_terms", [])),
+        numerator_terms=list(dec.attrs.get("numerator_terms", [])),
+    )
     return rows, diag
 
 
-def robust_cox_se(rows: pd.DataFrame, beta: pd.Series, *, weights_col: str = "w", id_col: str = "patient_id",
-                  event_col: str = "event", start_col: str = "start", stop_col: str = "stop") -> pd.Series:
+def robust_cox_se(
+    rows: pd.DataFrame,
+    beta: pd.Series,
+    *,
+    weights_col: str = "w",
+    id_col: str = "patient_id",
+    event_col: str = "event",
+    start_col: str = "start",
+    stop_col: str = "stop",
+) -> pd.Series:
     """Cluster-robust (sandwich) standard errors of a weighted counting-process Cox model (Lin & Wei 1989;
     Binder 1992), clustered by patient, Breslow form of the score residuals — lifelines'
     CoxTimeVaryingFitter raises NotImplementedError for ``robust=True`` and CoxPHFitter's sandwich ignores
@@ -238,5 +285,14 @@ def robust_cox_se(rows: pd.DataFrame, beta: pd.Series, *, weights_col: str = "w"
     return pd.Series(np.sqrt(np.diag(V)), index=names, name="se_robust")
 
 
-__all__ = ["WeightDiagnostics", "decision_frame", "decision_weights", "fit_logistic", "robust_cox_se",
-           "scored_visits", "split_at", "visit_totals", "weighted_long"]
+__all__ = [
+    "WeightDiagnostics",
+    "decision_frame",
+    "decision_weights",
+    "fit_logistic",
+    "robust_cox_se",
+    "scored_visits",
+    "split_at",
+    "visit_totals",
+    "weighted_long",
+]

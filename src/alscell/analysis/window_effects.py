@@ -90,8 +90,17 @@ def cr2_contrasts(res, y, X, Z, groups, L, *, alpha: float = 0.05) -> pd.DataFra
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
     q = stats.t.ppf(1 - alpha / 2, df)
-    return pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": 2 * stats.t.sf(np.abs(t), df),
-                         "lower": est - q * se, "upper": est + q * se})
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "se": se,
+            "df": df,
+            "t": t,
+            "p": 2 * stats.t.sf(np.abs(t), df),
+            "lower": est - q * se,
+            "upper": est + q * se,
+        }
+    )
 
 
 __all__ = ["cr2_contrasts"]

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - last-resort handler for the CLI
+    except Exception as exc:
         if debug_enabled():
             raise
         report_problems(f"{type(exc).__name__}: {one_line(exc)}")

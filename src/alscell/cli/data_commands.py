@@ -17,11 +17,11 @@ def import_cmd(
     db: str | None = DbOption,
 ) -> None:
     """Validate and import a canonical folder, all or nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from alscell.io.errors import ValidationError
     from alscell.store.engine import open_database
     from alscell.store.importer import import_folder
-
-    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         engine = open_database(resolve_db_url(db))
@@ -31,12 +31,14 @@ def import_cmd(
     try:
         summary = import_folder(engine, folder)
     except ValidationError as exc:
-        fail(exc.messages() + [f"nothing was imported from {folder} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
+        fail([*exc.messages(), f"nothing was imported from {folder} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
     finally:
         engine.dispose()
     took = time.perf_counter() - started
-    parts = [f"{name}: {summary.inserted[name]} new, {summary.updated[name]} updated, {summary.unchanged[name]} unchanged"
-             for name in summary.inserted]
+    parts = [
+        f"{name}: {summary.inserted[name]} new, {summary.updated[name]} updated, {summary.unchanged[name]} unchanged"
+        for name in summary.inserted
+    ]
     stdout.print(f"imported {folder} in {took:.1f} s — " + "; ".join(parts), markup=False)
 
 
@@ -45,7 +47,10 @@ def export_cmd(
     db: str | None = DbOption,
     fmt: str = typer.Option("canonical", "--format", help="Output format: " + ", ".join(EXPORT_FORMATS) + "."),
     deidentify: bool = typer.Option(
-        False, "--deidentify", help="Pseudonymous ids, dates shifted per patient, ages > 89 top-coded, x_ columns dropped."),
+        False,
+        "--deidentify",
+        help="Pseudonymous ids, dates shifted per patient, ages > 89 top-coded, x_ columns dropped.",
+    ),
 ) -> None:
     """Write the registry as a canonical folder."""
     from alscell.io.writer import write_folder

@@ -16,8 +16,14 @@ import typer
 from alscell.cli.common import EXIT_FAILURE, fail, stdout
 
 DEMO_ROUTE_MIX = {"intrathecal": 0.55, "intravenous": 0.2, "intramuscular": 0.2, "intraspinal": 0.05}
-DEMO_SOURCE_MIX = {"bone_marrow": 0.4, "adipose": 0.2, "umbilical_cord": 0.2, "wharton_jelly": 0.1, "placenta": 0.06,
-                   "other": 0.04}
+DEMO_SOURCE_MIX = {
+    "bone_marrow": 0.4,
+    "adipose": 0.2,
+    "umbilical_cord": 0.2,
+    "wharton_jelly": 0.1,
+    "placenta": 0.06,
+    "other": 0.04,
+}
 
 
 def pick_demo_patients(tables, n: int = 3) -> list[str]:
@@ -30,8 +36,14 @@ def pick_demo_patients(tables, n: int = 3) -> list[str]:
     tr = active_treatments(tables)
     visits = tables["alsfrs"].groupby("patient_id")["date"].agg(["min", "max", "size"])
     first = tr.groupby("patient_id")["date"].min()
-    good = [p for p in first.index if p in visits.index and visits.loc[p, "min"] < first[p]
-            and visits.loc[p, "max"] > first[p] + pd.Timedelta(days=180) and visits.loc[p, "size"] >= 6]
+    good = [
+        p
+        for p in first.index
+        if p in visits.index
+        and visits.loc[p, "min"] < first[p]
+        and visits.loc[p, "max"] > first[p] + pd.Timedelta(days=180)
+        and visits.loc[p, "size"] >= 6
+    ]
     chosen: list[str] = []
 
     def take(cands):
@@ -42,8 +54,13 @@ def pick_demo_patients(tables, n: int = 3) -> list[str]:
 
     take([p for p in good if (tr.loc[tr["patient_id"] == p, "route"] == "intramuscular").any()])
     ae = tables["adverse_events"]
-    take([p for p in good if (tr.loc[tr["patient_id"] == p, "route"] == "intrathecal").any()
-          and p in set(ae["patient_id"])])
+    take(
+        [
+            p
+            for p in good
+            if (tr.loc[tr["patient_id"] == p, "route"] == "intrathecal").any() and p in set(ae["patient_id"])
+        ]
+    )
     take([p for p in good if tr.loc[tr["patient_id"] == p, "cycle"].max() >= 3])
     untreated = [p for p in visits.index if p not in first.index and visits.loc[p, "size"] >= 6]
     take(untreated)
@@ -58,7 +75,9 @@ def demo_cmd(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the demo data, database and reports."),
     patients: int = typer.Option(300, "--patients", help="Number of simulated patients."),
     seed: int = typer.Option(7, "--seed", help="Random seed."),
-    effect: float = typer.Option(0.2, "--effect", help="True ALSFRS-R slope change after treatment in the simulated registry (points/month)."),
+    effect: float = typer.Option(
+        0.2, "--effect", help="True ALSFRS-R slope change after treatment in the simulated registry (points/month)."
+    ),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: sqlite:///<out>/alscell-demo.db)."),
     n_patient_reports: int = typer.Option(4, "--patient-reports", help="How many patient reports to write."),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web app at the end (when it exists)."),
@@ -84,8 +103,13 @@ def demo_cmd(
     url = db or f"sqlite:///{(out / 'alscell-demo.db').resolve()}"
     started = time.perf_counter()
     written: list[Path] = []
-    with Progress(TextColumn("{task.description:<48}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=stdout) as bar:
+    with Progress(
+        TextColumn("{task.description:<48}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=stdout,
+    ) as bar:
         total = 6 + n_patient_reports
         task = bar.add_task("simulating a registry", total=total)
 
@@ -93,8 +117,15 @@ def demo_cmd(
             bar.advance(task)
             bar.update(task, description=next_desc)
 
-        config = CohortConfig(n_patients=patients, design="registry", effect=effect, cycles=3,
-                              route_mix=DEMO_ROUTE_MIX, source_mix=DEMO_SOURCE_MIX, follow_up_months=18.0)
+        config = CohortConfig(
+            n_patients=patients,
+            design="registry",
+            effect=effect,
+            cycles=3,
+            route_mix=DEMO_ROUTE_MIX,
+            source_mix=DEMO_SOURCE_MIX,
+            follow_up_months=18.0,
+        )
         sim = simulate_cohort(config, seed)
         sim.write(data_dir)
         done("importing into the database")
@@ -109,9 +140,15 @@ def demo_cmd(
         done("running the evidence engine")
         evidence = run_evidence(tables, progress=lambda m: bar.update(task, description=f"evidence: {m[:38]}"))
         done("writing the cohort report")
-        written.append(cohort_report(tables, out / "cohort-report.html", evidence=evidence,
-                                     source=f"simulated registry ({patients} patients, seed {seed}, true effect {effect:g} points/month)",
-                                     progress=lambda m: bar.update(task, description=f"cohort report: {m}")))
+        written.append(
+            cohort_report(
+                tables,
+                out / "cohort-report.html",
+                evidence=evidence,
+                source=f"simulated registry ({patients} patients, seed {seed}, true effect {effect:g} points/month)",
+                progress=lambda m: bar.update(task, description=f"cohort report: {m}"),
+            )
+        )
         done("fitting the natural-history model")
         model = fit_natural_history(tables)
         done("writing patient reports")
@@ -125,8 +162,11 @@ def demo_cmd(
     eff = evidence["effect"]
     if eff.available:
         e = eff.value
-        stdout.print(f"evidence engine: ALSFRS-R slope change {e.estimate:+.2f} points/month "
-                     f"(95% CI {e.ci_low:+.2f} to {e.ci_high:+.2f}); the simulated truth is {effect:+.2f}", markup=False)
+        stdout.print(
+            f"evidence engine: ALSFRS-R slope change {e.estimate:+.2f} points/month "
+            f"(95% CI {e.ci_low:+.2f} to {e.ci_high:+.2f}); the simulated truth is {effect:+.2f}",
+            markup=False,
+        )
     else:
         stdout.print(f"evidence engine: {eff.reason}", markup=False)
     stdout.print("reports:", markup=False)
@@ -137,10 +177,15 @@ def demo_cmd(
 
 
 def _serve(url: str, serve: bool, host: str, port: int) -> None:
-    has_web = importlib.util.find_spec("alscell.cli.serve") is not None or importlib.util.find_spec("alscell.web.app") is not None
+    has_web = (
+        importlib.util.find_spec("alscell.cli.serve") is not None
+        or importlib.util.find_spec("alscell.web.app") is not None
+    )
     if not has_web:
-        stdout.print("web app: not available yet in this version of alscell — open the HTML reports above in a browser.",
-                     markup=False)
+        stdout.print(
+            "web app: not available yet in this version of alscell — open the HTML reports above in a browser.",
+            markup=False,
+        )
         return
     if not serve:
         stdout.print(f"web app: start it with  alscell serve --db {url} --host {host} --port {port}", markup=False)
@@ -150,8 +195,9 @@ def _serve(url: str, serve: bool, host: str, port: int) -> None:
 
     stdout.print(f"web app: http://{host}:{port}/ (Ctrl-C to stop)", markup=False)
     try:
-        subprocess.run([sys.executable, "-m", "alscell", "serve", "--db", url, "--host", host, "--port", str(port)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "alscell", "serve", "--db", url, "--host", host, "--port", str(port)], check=True
+        )
     except subprocess.CalledProcessError as exc:
         fail(f"the web app stopped with exit status {exc.returncode}", EXIT_FAILURE)
     except KeyboardInterrupt:

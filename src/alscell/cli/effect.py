@@ -15,8 +15,16 @@ def register(app: typer.Typer) -> None:
     def effect(
         data: Path | None = typer.Option(None, "--data", help="Canonical data folder (instead of --db)."),
         db: str | None = DbOption,
-        outcome: str = typer.Option("alsfrs_r_total", "--outcome", help="alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory or a measurement key (fvc_pct_pred, grip_kg, fss, nfl, ...)."),
-        method: str = typer.Option("lmm_counterfactual", "--method", help="lmm_counterfactual (default, calibrated), naive (misleading baseline), external_control or randomized."),
+        outcome: str = typer.Option(
+            "alsfrs_r_total",
+            "--outcome",
+            help="alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory or a measurement key (fvc_pct_pred, grip_kg, fss, nfl, ...).",
+        ),
+        method: str = typer.Option(
+            "lmm_counterfactual",
+            "--method",
+            help="lmm_counterfactual (default, calibrated), naive (misleading baseline), external_control or randomized.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (spec/cli.md)."),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""

@@ -9,7 +9,6 @@ import typer
 
 from alscell.cli.common import DbOption, fail, load_tables, stdout
 
-
 # Kept under its old name for callers outside this module.
 load_tables_or_fail = load_tables
 
@@ -38,24 +37,32 @@ def forecast_cmd(
         print(json.dumps(fc.to_json_dict(), ensure_ascii=False))
         return
     s = fc.status
-    lines = [f"patient {fc.patient_id}: onset {fc.onset_date:%Y-%m-%d}"
-             + (f", first treatment {fc.first_treatment:%Y-%m-%d}" if fc.first_treatment is not None else ", untreated"),
-             f"expected course from the {'patient' if fc.patient_level else 'population'}-level natural-history model "
-             f"({fc.model['n_patients']} patients, {fc.model['n_visits']} untreated visits)"]
+    lines = [
+        f"patient {fc.patient_id}: onset {fc.onset_date:%Y-%m-%d}"
+        + (f", first treatment {fc.first_treatment:%Y-%m-%d}" if fc.first_treatment is not None else ", untreated"),
+        f"expected course from the {'patient' if fc.patient_level else 'population'}-level natural-history model "
+        f"({fc.model['n_patients']} patients, {fc.model['n_visits']} untreated visits)",
+    ]
     if s.get("position"):
-        lines.append(f"latest {'post-treatment ' if s.get('n_post_visits') else ''}visit {s['date']:%Y-%m-%d}: "
-                     f"ALSFRS-R {s['observed']:.0f}, expected {s['expected']:.1f} "
-                     f"(95% prediction range {s['pi_low']:.1f}–{s['pi_high']:.1f}) — {s['position']}")
+        lines.append(
+            f"latest {'post-treatment ' if s.get('n_post_visits') else ''}visit {s['date']:%Y-%m-%d}: "
+            f"ALSFRS-R {s['observed']:.0f}, expected {s['expected']:.1f} "
+            f"(95% prediction range {s['pi_low']:.1f}–{s['pi_high']:.1f}) — {s['position']}"
+        )
     lines.append(f"expected slope now: {fc.expected_slope:+.2f} points/month")
-    lines.append(f"stage: King's {fc.stage.get('kings') or 'n/a'}, MiToS {fc.stage.get('mitos') if fc.stage.get('mitos') is not None else 'n/a'}")
+    lines.append(
+        f"stage: King's {fc.stage.get('kings') or 'n/a'}, MiToS {fc.stage.get('mitos') if fc.stage.get('mitos') is not None else 'n/a'}"
+    )
     if fc.progression.get("group"):
         lines.append(f"ΔFRS {_fmt(fc.progression['delta_frs'], 2)} points/month: {fc.progression['group']} progression")
     for r in fc.event_risks:
         lines.append(f"{r['measure']}: {r['value']} ({r['source']}; {r['caveat']})")
     for w in fc.windows:
         if w["n_visits"]:
-            lines.append(f"window {w['window']} ({w['label']}): day {w['days_after']}, observed {w['observed']:.0f}, "
-                         f"expected {w['expected']:.1f} ({w['pi_low']:.1f}–{w['pi_high']:.1f}) — {w['position']}")
+            lines.append(
+                f"window {w['window']} ({w['label']}): day {w['days_after']}, observed {w['observed']:.0f}, "
+                f"expected {w['expected']:.1f} ({w['pi_low']:.1f}–{w['pi_high']:.1f}) — {w['position']}"
+            )
         else:
             lines.append(f"window {w['window']} ({w['label']}): no visit")
     for note in fc.warnings:

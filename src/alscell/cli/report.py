@@ -13,7 +13,9 @@ def report_cmd(
     out: Path = typer.Option(..., "--out", help="Output file: .html (self-contained) or .pdf (headless Chromium)."),
     data: Path | None = typer.Option(None, "--data", help="Canonical data folder."),
     db: str | None = DbOption,
-    patient: str | None = typer.Option(None, "--patient", help="Patient id: write that patient's report instead of the cohort report."),
+    patient: str | None = typer.Option(
+        None, "--patient", help="Patient id: write that patient's report instead of the cohort report."
+    ),
 ) -> None:
     """Write the cohort report, or one patient's report with --patient."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -23,12 +25,16 @@ def report_cmd(
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         fail(f"--out must end in .html or .pdf, not {out.name!r}")
     if out.suffix.lower() == ".pdf" and find_chromium() is None:
-        fail("PDF output needs Debian's headless Chromium (/usr/bin/chromium), which is not installed; "
-             "install it (sudo apt-get install chromium, or make setup) or write .html", EXIT_FAILURE)
+        fail(
+            "PDF output needs Debian's headless Chromium (/usr/bin/chromium), which is not installed; "
+            "install it (sudo apt-get install chromium, or make setup) or write .html",
+            EXIT_FAILURE,
+        )
     tables = load_tables(data, db)
     source = str(data) if data is not None else "database"
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stdout,
-                  transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stdout, transient=True
+    ) as bar:
         task = bar.add_task("loading", total=None)
         step = lambda msg: bar.update(task, description=msg)  # noqa: E731
         try:

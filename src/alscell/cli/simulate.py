@@ -26,19 +26,39 @@ def cohort(
     out: Path = typer.Option(..., "--out", help="Folder to write (canonical CSV files)."),
     patients: int = typer.Option(..., "--patients", help="Number of patients."),
     seed: int = typer.Option(..., "--seed", help="Random seed (same seed and options give identical files)."),
-    effect: float = typer.Option(0.0, "--effect", help="True ALSFRS-R slope change after first treatment, points/month (0 = no effect)."),
-    route: str | None = typer.Option(None, "--route", help="intrathecal, intravenous, intramuscular or intraspinal (default: a mix)."),
-    cell_source: str | None = typer.Option(None, "--cell-source", help="bone_marrow, adipose, umbilical_cord, wharton_jelly, placenta or other (default: a mix)."),
+    effect: float = typer.Option(
+        0.0, "--effect", help="True ALSFRS-R slope change after first treatment, points/month (0 = no effect)."
+    ),
+    route: str | None = typer.Option(
+        None, "--route", help="intrathecal, intravenous, intramuscular or intraspinal (default: a mix)."
+    ),
+    cell_source: str | None = typer.Option(
+        None,
+        "--cell-source",
+        help="bone_marrow, adipose, umbilical_cord, wharton_jelly, placenta or other (default: a mix).",
+    ),
     donor: str | None = typer.Option(None, "--donor", help="autologous or allogeneic (default: by cell source)."),
     design: str = typer.Option("registry", "--design", help="registry, single_arm, rct or delayed_start."),
-    treated_fraction: float | None = typer.Option(None, "--treated-fraction", help="Share treated (registry, single_arm) or randomised to active (rct, delayed_start)."),
+    treated_fraction: float | None = typer.Option(
+        None,
+        "--treated-fraction",
+        help="Share treated (registry, single_arm) or randomised to active (rct, delayed_start).",
+    ),
     cycles: int = typer.Option(3, "--cycles", help="Maximum number of administrations (per phase for delayed_start)."),
     months: float = typer.Option(18.0, "--months", help="Follow-up after the baseline visit, months."),
     visit_interval: float = typer.Option(1.5, "--visit-interval", help="Months between scheduled visits."),
-    selection: float = typer.Option(1.0, "--selection", help="Registry: strength of treatment after a bad-looking visit (0 = none)."),
-    dropout: float = typer.Option(1.0, "--dropout", help="Strength of informative dropout (0 = dropout unrelated to progression)."),
-    half_life: float | None = typer.Option(None, "--half-life", help="Waning half-life of the effect after each dose, months (default: no waning)."),
-    truth: Path | None = typer.Option(None, "--truth", help="Also write the per-patient truth to this CSV file (outside the folder)."),
+    selection: float = typer.Option(
+        1.0, "--selection", help="Registry: strength of treatment after a bad-looking visit (0 = none)."
+    ),
+    dropout: float = typer.Option(
+        1.0, "--dropout", help="Strength of informative dropout (0 = dropout unrelated to progression)."
+    ),
+    half_life: float | None = typer.Option(
+        None, "--half-life", help="Waning half-life of the effect after each dose, months (default: no waning)."
+    ),
+    truth: Path | None = typer.Option(
+        None, "--truth", help="Also write the per-patient truth to this CSV file (outside the folder)."
+    ),
 ) -> None:
     """Write a simulated canonical folder that `alscell import` accepts."""
     problems = []
@@ -58,17 +78,32 @@ def cohort(
         fail(problems)
     model = EffectModel(half_life_months=math.inf if half_life is None else half_life)
     config = CohortConfig(
-        n_patients=patients, design=design, effect=effect, treated_fraction=treated_fraction, route=route,
-        cell_source=cell_source, donor=donor, cycles=cycles, follow_up_months=months,
-        visit_interval_months=visit_interval, selection_on_bad_visit=selection, informative_dropout=dropout,
+        n_patients=patients,
+        design=design,
+        effect=effect,
+        treated_fraction=treated_fraction,
+        route=route,
+        cell_source=cell_source,
+        donor=donor,
+        cycles=cycles,
+        follow_up_months=months,
+        visit_interval_months=visit_interval,
+        selection_on_bad_visit=selection,
+        informative_dropout=dropout,
         effect_model=model,
     )
     problems = [_cli_words(p) for p in config.problems()]
     if problems:
         fail(problems)
     if patients > BLOCK_SIZE:
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} patients"),
-                      TimeElapsedColumn(), console=stdout, transient=True) as bar:
+        with Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} patients"),
+            TimeElapsedColumn(),
+            console=stdout,
+            transient=True,
+        ) as bar:
             task = bar.add_task("simulate", total=patients)
             result = simulate_cohort(config, seed, progress=lambda done, total: bar.update(task, completed=done))
     else:
@@ -92,5 +127,5 @@ _OPTION_WORDS = {
 def _cli_words(problem: str) -> str:
     for words, option in _OPTION_WORDS.items():
         if problem.startswith(words):
-            return option + problem[len(words):]
+            return option + problem[len(words) :]
     return problem

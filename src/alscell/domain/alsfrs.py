@@ -51,7 +51,7 @@ SUBSCORES = {
 SUBSCORE_KEYS = tuple(SUBSCORES)
 SUBSCORE_MAX = 12
 TOTAL_MAX = 48
-SCORE_COLUMNS = ("total",) + SUBSCORE_KEYS
+SCORE_COLUMNS = ("total", *SUBSCORE_KEYS)
 
 RULE_ITEM = "each ALSFRS-R item is an integer from 0 to 4"
 RULE_ITEM5 = "at most one of q5a (no gastrostomy) and q5b (with gastrostomy) is filled"

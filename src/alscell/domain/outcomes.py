@@ -26,7 +26,9 @@ OUTCOME_DOMAINS: dict[str, OutcomeDomain] = {
         OutcomeDomain("motor", "motor function and strength", ("fine_motor", "gross_motor", "grip_kg", "hhd_kg")),
         OutcomeDomain("inflammation", "less neuroinflammation", ("mcp1", "il6", "chi3l1", "tnfa")),
         OutcomeDomain(
-            "respiratory_bulbar", "better breathing and speech", ("fvc_pct_pred", "svc_pct_pred", "respiratory", "bulbar")
+            "respiratory_bulbar",
+            "better breathing and speech",
+            ("fvc_pct_pred", "svc_pct_pred", "respiratory", "bulbar"),
         ),
         OutcomeDomain("energy_qol", "more energy, better quality of life", ("fss", "alsaq40", "alsaq5")),
         OutcomeDomain("neuroprotection", "neuroprotection", ("nfl", "munix", "cmap_mv")),

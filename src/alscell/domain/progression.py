@@ -67,7 +67,7 @@ def delta_frs(total: Any, months_from_onset: Any) -> Any:
 
 
 def progression_group(delta_frs: Any) -> Any:
-    """"slow" (< 0.47), "intermediate" (0.47–1.11 inclusive), "fast" (> 1.11); None for NaN (Labra 2016).
+    """ "slow" (< 0.47), "intermediate" (0.47–1.11 inclusive), "fast" (> 1.11); None for NaN (Labra 2016).
 
     Thresholds apply to the unrounded ΔFRS.
     """

@@ -66,7 +66,7 @@ class ScreenResult:
 
     @property
     def status(self) -> str:
-        """"eligible", "not eligible" (a criterion failed) or "undetermined" (only missing data)."""
+        """ "eligible", "not eligible" (a criterion failed) or "undetermined" (only missing data)."""
         if self.reasons:
             return "not eligible"
         return "undetermined" if self.unknown else "eligible"
@@ -112,18 +112,14 @@ def screen(
     elif el_escorial not in EL_ESCORIAL:
         raise ValueError(f"unknown El Escorial category {el_escorial!r}; expected one of {EL_ESCORIAL}")
     elif el_escorial not in criteria.el_escorial:
-        reasons.append(
-            f"El Escorial category is {EL_ESCORIAL_LABELS[el_escorial]}; the criteria require {allowed}."
-        )
+        reasons.append(f"El Escorial category is {EL_ESCORIAL_LABELS[el_escorial]}; the criteria require {allowed}.")
 
     limit = criteria.max_months_since_onset
     if limit is not None:
         if _missing(months_since_onset):
             unknown.append(f"Symptom onset not known: cannot check a symptom duration of at most {_num(limit)} months.")
         elif months_since_onset > limit:
-            reasons.append(
-                f"Symptoms began {months_since_onset:.1f} months ago; the limit is {_num(limit)} months."
-            )
+            reasons.append(f"Symptoms began {months_since_onset:.1f} months ago; the limit is {_num(limit)} months.")
 
     floor = criteria.min_alsfrs_total
     if floor is not None:

@@ -30,8 +30,12 @@ def deidentify(tables: dict[str, pd.DataFrame], seed: int | None = None) -> dict
     patients = tables["patients"]
     order = rng.permutation(len(patients))
     width = max(4, len(str(len(patients))))
-    pseudonym = dict(zip(patients["patient_id"].iloc[order], [f"P{i + 1:0{width}d}" for i in range(len(patients))]))
-    shift = dict(zip(patients["patient_id"], rng.integers(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1, len(patients))))
+    pseudonym = dict(
+        zip(patients["patient_id"].iloc[order], [f"P{i + 1:0{width}d}" for i in range(len(patients))], strict=False)
+    )
+    shift = dict(
+        zip(patients["patient_id"], rng.integers(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1, len(patients)), strict=False)
+    )
 
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
@@ -43,13 +47,17 @@ def deidentify(tables: dict[str, pd.DataFrame], seed: int | None = None) -> dict
         out[name] = frame
 
     p = out["patients"]
-    shifted_year = p["birth_year"].astype("Float64") + (p["onset_date"].dt.year - patients["onset_date"].dt.year).to_numpy()
+    shifted_year = (
+        p["birth_year"].astype("Float64") + (p["onset_date"].dt.year - patients["onset_date"].dt.year).to_numpy()
+    )
     oldest = p["onset_date"].dt.year - TOP_CODED_AGE
     p["birth_year"] = shifted_year.where(shifted_year.isna() | (shifted_year >= oldest), oldest).astype("Int64")
 
     for name, key, prefix in (("treatments", "treatment_id", "T"), ("adverse_events", "ae_id", "AE")):
         ids = out[name][key]
-        new = dict(zip(ids.iloc[rng.permutation(len(ids))], [f"{prefix}{i + 1:05d}" for i in range(len(ids))]))
+        new = dict(
+            zip(ids.iloc[rng.permutation(len(ids))], [f"{prefix}{i + 1:05d}" for i in range(len(ids))], strict=False)
+        )
         out[name][key] = ids.map(new)
         if name == "treatments":
             ae = out["adverse_events"]

@@ -29,8 +29,9 @@ def read_raw_csv(path: Path) -> pd.DataFrame:
     if not header:
         raise ValueError("empty file: a header row is required")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8",
-                           engine="c", on_bad_lines="error")
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8", engine="c", on_bad_lines="error"
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"not a valid CSV file ({str(exc).strip()})") from None
 
@@ -41,8 +42,11 @@ def complete_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         if col not in frame.columns:
             kind = kind_of(col)
             # Text columns hold None for missing (not NaN), as the parsers produce.
-            frame[col] = (pd.Series([None] * len(frame), index=frame.index, dtype=object) if kind == "text"
-                          else pd.Series(index=frame.index, dtype=_EMPTY[kind]))
+            frame[col] = (
+                pd.Series([None] * len(frame), index=frame.index, dtype=object)
+                if kind == "text"
+                else pd.Series(index=frame.index, dtype=_EMPTY[kind])
+            )
     extra = sorted(c for c in frame.columns if c.startswith("x_"))
     return frame[list(TABLES[name]) + extra]
 

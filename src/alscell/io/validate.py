@@ -114,10 +114,18 @@ def _typed(name: str, raw: pd.DataFrame, problems: _Problems) -> pd.DataFrame:
         kind = kind_of(col)
         values, bad = PARSERS[kind](raw[col])
         if bad.any():
-            problems.mask(name, raw, bad, col, {
-                "date": "must be a date YYYY-MM-DD", "int": "must be a whole number",
-                "float": "must be a finite number", "bool": "must be 'true' or 'false'",
-            }[kind])
+            problems.mask(
+                name,
+                raw,
+                bad,
+                col,
+                {
+                    "date": "must be a date YYYY-MM-DD",
+                    "int": "must be a whole number",
+                    "float": "must be a finite number",
+                    "bool": "must be 'true' or 'false'",
+                }[kind],
+            )
         # A unitless measure (munix) has an empty unit: the unit check below covers that column.
         if col in REQUIRED[name] and not (name == "measurements" and col == "unit"):
             missing = (raw[col] == "").to_numpy()
@@ -177,12 +185,22 @@ def validate_tables(
     p, t, a, m, ae, ev = (typed[n] for n in FILE_ORDER)
 
     # patients.csv
-    bad_id = ~(raws["patients"]["patient_id"].str.fullmatch(PATIENT_ID_RE).fillna(False)).to_numpy() & (
-        raws["patients"]["patient_id"] != ""
-    ).to_numpy()
+    bad_id = (
+        ~(raws["patients"]["patient_id"].str.fullmatch(PATIENT_ID_RE).fillna(False)).to_numpy()
+        & (raws["patients"]["patient_id"] != "").to_numpy()
+    )
     problems.mask("patients", raws["patients"], bad_id, "patient_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -")
     _duplicates("patients", raws["patients"], p, problems, ["patient_id"], "patient_id is not unique")
-    _range("patients", raws["patients"], p, problems, "birth_year", 1900, today.year, f"must be between 1900 and {today.year}")
+    _range(
+        "patients",
+        raws["patients"],
+        p,
+        problems,
+        "birth_year",
+        1900,
+        today.year,
+        f"must be between 1900 and {today.year}",
+    )
     if "diagnosis_date" in p:
         bad = (p["diagnosis_date"] < p["onset_date"]).to_numpy()
         problems.mask("patients", raws["patients"], bad, "diagnosis_date", "must not be before onset_date")
@@ -205,22 +223,46 @@ def validate_tables(
     check_patient_and_onset("treatments", t, "date", "administration date is before the patient's onset_date")
     _duplicates("treatments", raws["treatments"], t, problems, ["treatment_id"], "treatment_id is not unique")
     _range("treatments", raws["treatments"], t, problems, "cycle", 1, np.inf, "cycle must be 1 or more")
-    _range("treatments", raws["treatments"], t, problems, "dose_cells", np.nextafter(0, 1), np.inf, "dose_cells must be > 0")
+    _range(
+        "treatments",
+        raws["treatments"],
+        t,
+        problems,
+        "dose_cells",
+        np.nextafter(0, 1),
+        np.inf,
+        "dose_cells must be > 0",
+    )
     if len(t):
         im = (t["route"] == "intramuscular").to_numpy()
         tm = t["target_muscles"] if "target_muscles" in t else pd.Series(None, index=t.index, dtype=object)
         has = tm.notna().to_numpy()
-        problems.mask("treatments", raws["treatments"], im & ~has, "target_muscles",
-                      "required for an intramuscular administration")
-        problems.mask("treatments", raws["treatments"], ~im & has & t["route"].notna().to_numpy(), "target_muscles",
-                      "only allowed for an intramuscular administration")
+        problems.mask(
+            "treatments",
+            raws["treatments"],
+            im & ~has,
+            "target_muscles",
+            "required for an intramuscular administration",
+        )
+        problems.mask(
+            "treatments",
+            raws["treatments"],
+            ~im & has & t["route"].notna().to_numpy(),
+            "target_muscles",
+            "only allowed for an intramuscular administration",
+        )
         if has.any():
             parts = tm[has].str.split(";")
             bad_musc = parts.map(lambda xs: any(x.strip() not in MUSCLES for x in xs)).to_numpy()
             full = np.zeros(len(t), dtype=bool)
             full[np.flatnonzero(has)[bad_musc]] = True
-            problems.mask("treatments", raws["treatments"], full, "target_muscles",
-                          "';'-separated muscle keys, each one of: " + ", ".join(MUSCLES))
+            problems.mask(
+                "treatments",
+                raws["treatments"],
+                full,
+                "target_muscles",
+                "';'-separated muscle keys, each one of: " + ", ".join(MUSCLES),
+            )
 
     # alsfrs.csv
     check_patient_and_onset("alsfrs", a, "date", "visit date is before the patient's onset_date")
@@ -228,8 +270,21 @@ def validate_tables(
         _range("alsfrs", raws["alsfrs"], a, problems, q, 0, 4, "ALSFRS-R items are integers 0-4")
     if "q5a" in a and "q5b" in a:
         both = (a["q5a"].notna() & a["q5b"].notna()).to_numpy()
-        problems.mask("alsfrs", raws["alsfrs"], both, "q5b", "only one of q5a (no gastrostomy) and q5b (gastrostomy) may be filled")
-    _duplicates("alsfrs", raws["alsfrs"], a, problems, ["patient_id", "date"], "more than one ALSFRS-R row for this patient and date")
+        problems.mask(
+            "alsfrs",
+            raws["alsfrs"],
+            both,
+            "q5b",
+            "only one of q5a (no gastrostomy) and q5b (gastrostomy) may be filled",
+        )
+    _duplicates(
+        "alsfrs",
+        raws["alsfrs"],
+        a,
+        problems,
+        ["patient_id", "date"],
+        "more than one ALSFRS-R row for this patient and date",
+    )
 
     # measurements.csv
     check_patient_and_onset("measurements", m, None, "")
@@ -239,24 +294,42 @@ def validate_tables(
         unit_want = m["measure"].map({k: v.unit for k, v in MEASURES.items()})
         unit = m["unit"].fillna("")
         bad_unit = (known & (unit != unit_want)).to_numpy()
-        problems.mask("measurements", raw, bad_unit, "unit",
-                      "unit does not match the measure's unit (" + ", ".join(f"{k}: '{v.unit}'" for k, v in MEASURES.items()) + ")")
+        problems.mask(
+            "measurements",
+            raw,
+            bad_unit,
+            "unit",
+            "unit does not match the measure's unit ("
+            + ", ".join(f"{k}: '{v.unit}'" for k, v in MEASURES.items())
+            + ")",
+        )
         lo = m["measure"].map({k: v.low for k, v in MEASURES.items()})
         hi = m["measure"].map({k: v.high for k, v in MEASURES.items()})
         out = (known & m["value"].notna() & ((m["value"] < lo) | (m["value"] > hi))).to_numpy()
         if out.any():
             for key in m.loc[out, "measure"].unique():
                 spec = MEASURES[key]
-                problems.mask("measurements", raw, out & (m["measure"] == key).to_numpy(), "value",
-                              f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip())
+                problems.mask(
+                    "measurements",
+                    raw,
+                    out & (m["measure"] == key).to_numpy(),
+                    "value",
+                    f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip(),
+                )
         for qual, attr in (("muscle", "needs_muscle"), ("specimen", "needs_specimen")):
             needs = m["measure"].map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True)
             have = m[qual].notna() if qual in m else pd.Series(False, index=m.index)
-            problems.mask("measurements", raw, (needs & ~have).to_numpy(), qual, f"required for this measure")
-        _duplicates("measurements", raw, m, problems, ["patient_id", "date", "measure", "side", "muscle", "specimen"]
-                    if all(c in m for c in ("side", "muscle", "specimen")) else
-                    ["patient_id", "date", "measure", *[c for c in ("side", "muscle", "specimen") if c in m]],
-                    "duplicate measurement (same patient, date, measure, side, muscle and specimen)")
+            problems.mask("measurements", raw, (needs & ~have).to_numpy(), qual, "required for this measure")
+        _duplicates(
+            "measurements",
+            raw,
+            m,
+            problems,
+            ["patient_id", "date", "measure", "side", "muscle", "specimen"]
+            if all(c in m for c in ("side", "muscle", "specimen"))
+            else ["patient_id", "date", "measure", *[c for c in ("side", "muscle", "specimen") if c in m]],
+            "duplicate measurement (same patient, date, measure, side, muscle and specimen)",
+        )
 
     # adverse_events.csv
     check_patient_and_onset("adverse_events", ae, None, "")
@@ -266,14 +339,26 @@ def validate_tables(
         bad = (ae["resolved_date"] < ae["onset_date"]).to_numpy()
         problems.mask("adverse_events", raws["adverse_events"], bad, "resolved_date", "must not be before onset_date")
     if "treatment_id" in ae and len(ae):
-        owner = pd.concat([ctx.treatment_patient, t.drop_duplicates("treatment_id").set_index("treatment_id")["patient_id"]])
+        owner = pd.concat(
+            [ctx.treatment_patient, t.drop_duplicates("treatment_id").set_index("treatment_id")["patient_id"]]
+        )
         owner = owner[~owner.index.duplicated(keep="last")]
         given = ae["treatment_id"].notna()
         their = ae["treatment_id"].map(owner)
-        problems.mask("adverse_events", raws["adverse_events"], (given & their.isna()).to_numpy(), "treatment_id",
-                      "unknown treatment_id (not in treatments.csv nor in the registry)")
-        problems.mask("adverse_events", raws["adverse_events"], (given & their.notna() & (their != ae["patient_id"])).to_numpy(),
-                      "treatment_id", "the administration belongs to another patient")
+        problems.mask(
+            "adverse_events",
+            raws["adverse_events"],
+            (given & their.isna()).to_numpy(),
+            "treatment_id",
+            "unknown treatment_id (not in treatments.csv nor in the registry)",
+        )
+        problems.mask(
+            "adverse_events",
+            raws["adverse_events"],
+            (given & their.notna() & (their != ae["patient_id"])).to_numpy(),
+            "treatment_id",
+            "the administration belongs to another patient",
+        )
 
     # events.csv and the end of follow-up
     check_patient_and_onset("events", ev, None, "")
@@ -287,8 +372,13 @@ def validate_tables(
             limit_date = frame["patient_id"].map(end)
             after = (frame["date"] > limit_date).to_numpy()
             if after.any():
-                problems.mask(name, raws[name], after, "date",
-                              "visit after the end of follow-up (death, withdrawal or lost to follow-up in events.csv)")
+                problems.mask(
+                    name,
+                    raws[name],
+                    after,
+                    "date",
+                    "visit after the end of follow-up (death, withdrawal or lost to follow-up in events.csv)",
+                )
     if len(ending) and len(ctx.last_visit):
         stored_last = ending["patient_id"].map(ctx.last_visit)
         bad = (ending["date"] < stored_last).to_numpy()

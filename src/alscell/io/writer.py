@@ -24,7 +24,9 @@ def _format_column(series: pd.Series, kind: str) -> pd.Series:
     elif kind == "float":
         out = series.map(lambda v: "" if pd.isna(v) else repr(float(v)))
     elif kind == "bool":
-        out = series.map(lambda v: "" if pd.isna(v) else ("true" if str(v).lower() in ("true", "1", "1.0") else "false"))
+        out = series.map(
+            lambda v: "" if pd.isna(v) else ("true" if str(v).lower() in ("true", "1", "1.0") else "false")
+        )
     else:
         out = series.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
     return out.where(~missing, "")

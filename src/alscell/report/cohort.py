@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
 from alscell.analysis.derived import derive_visits
-from alscell.analysis.forecast import NaturalHistoryModel, fit_natural_history, untreated_visits
+from alscell.analysis.forecast import fit_natural_history, untreated_visits
 from alscell.report import figures, interactive, text
 from alscell.report.cohort_tables import administrations, quality_flags, table_one
 from alscell.report.embed import svg
@@ -27,8 +27,10 @@ def frame_table(df: pd.DataFrame | None, max_rows: int = 400, table_id: str = ""
     if df is None or len(df) == 0:
         return Markup('<p class="note">No rows.</p>')
     d = df.head(max_rows)
-    head = "".join(f"<th{' class=num' if pd.api.types.is_numeric_dtype(d[c]) else ''}>{escape(text.words(c))}</th>"
-                   for c in d.columns)
+    head = "".join(
+        f"<th{' class=num' if pd.api.types.is_numeric_dtype(d[c]) else ''}>{escape(text.words(c))}</th>"
+        for c in d.columns
+    )
     body = []
     for _, row in d.iterrows():
         cells = []
@@ -66,11 +68,30 @@ def claims_view(section: Section) -> dict:
     forests = []
     for (domain, measure), g in df.assign(short=short).groupby(["domain", "measure"], sort=False):
         unit = str(g["unit"].iloc[0]) if "unit" in g and g["unit"].notna().any() else ""
-        fig = figures.forest_figure(g, label_col="short", title=f"{text.words(domain)}: {text.words(measure)}", unit=unit)
+        fig = figures.forest_figure(
+            g, label_col="short", title=f"{text.words(domain)}: {text.words(measure)}", unit=unit
+        )
         if fig is not None:
             forests.append({"domain": domain, "measure": measure, "svg": svg(fig, f"forest-{domain}-{measure}")})
-    show = [c for c in ("domain", "measure", "window", "route", "cell_source", "estimate", "ci_low", "ci_high",
-                        "p_value", "p_adjusted", "verdict", "n_patients", "unit") if c in df.columns]
+    show = [
+        c
+        for c in (
+            "domain",
+            "measure",
+            "window",
+            "route",
+            "cell_source",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_adjusted",
+            "verdict",
+            "n_patients",
+            "unit",
+        )
+        if c in df.columns
+    ]
     rows = []
     for _, r in df.iterrows():
         cls = ""
@@ -79,8 +100,14 @@ def claims_view(section: Section) -> dict:
         elif pd.notna(r.get("ci_high")) and r.get("ci_high", 0) < 0:
             cls = "sig-harm"
         rows.append({"cls": cls, "cells": r[show].to_dict()})
-    return {"columns": show, "rows": rows, "forests": forests, "interactive": interactive.forest_plotly(df),
-            "n": len(df), "verdicts": df["verdict"].value_counts().to_dict() if "verdict" in df else {}}
+    return {
+        "columns": show,
+        "rows": rows,
+        "forests": forests,
+        "interactive": interactive.forest_plotly(df),
+        "n": len(df),
+        "verdicts": df["verdict"].value_counts().to_dict() if "verdict" in df else {},
+    }
 
 
 def _pick(cols, *cands):
@@ -102,14 +129,30 @@ def survival_view(section: Section) -> dict:
         s = _pick(cols, "survival", "surv", "km_estimate", "estimate", "S")
         g = _pick(cols, "group", "arm", "treated", "exposure", "label")
         if t and s:
-            fig = figures.km_figure(km, t, s, g, _pick(cols, "ci_low", "lower"), _pick(cols, "ci_high", "upper"),
-                                    title="Kaplan–Meier: time to death", xlabel="time (months)")
+            fig = figures.km_figure(
+                km,
+                t,
+                s,
+                g,
+                _pick(cols, "ci_low", "lower"),
+                _pick(cols, "ci_high", "upper"),
+                title="Kaplan–Meier: time to death",
+                xlabel="time (months)",
+            )
     out = {}
     if "hr" in fields:
-        out = {"hr": fields.get("hr"), "hr_low": fields.get("ci_low"), "hr_high": fields.get("ci_high"),
-               "hr_p": fields.get("p_value")}
-    return {**out, "fields": _scalars(fields), "figure": svg(fig, "kaplan-meier") if fig is not None else None,
-            "table": None if fig is not None else (frame_table(km) if km is not None else None)}
+        out = {
+            "hr": fields.get("hr"),
+            "hr_low": fields.get("ci_low"),
+            "hr_high": fields.get("ci_high"),
+            "hr_p": fields.get("p_value"),
+        }
+    return {
+        **out,
+        "fields": _scalars(fields),
+        "figure": svg(fig, "kaplan-meier") if fig is not None else None,
+        "table": None if fig is not None else (frame_table(km) if km is not None else None),
+    }
 
 
 def _scalars(d: dict) -> list[tuple[str, str, str]]:
@@ -140,8 +183,12 @@ def cycles_view(section: Section) -> dict:
     return {"table": frame_table(df), "figure": svg(fig, "cycles") if fig is not None else None}
 
 
-def cohort_context(tables: dict[str, pd.DataFrame], evidence: dict[str, Section] | None = None,
-                   progress: Callable[[str], None] | None = None, source: str = "") -> dict:
+def cohort_context(
+    tables: dict[str, pd.DataFrame],
+    evidence: dict[str, Section] | None = None,
+    progress: Callable[[str], None] | None = None,
+    source: str = "",
+) -> dict:
     """Everything the cohort template shows."""
     say = progress or (lambda _msg: None)
     say("deriving visits")
@@ -166,10 +213,13 @@ def cohort_context(tables: dict[str, pd.DataFrame], evidence: dict[str, Section]
         "title": "Cohort report",
         "generated": _dt.date.today().isoformat(),
         "source": source,
-        "counts": {"patients": len(tables["patients"]), "visits": len(derived),
-                   "measurements": len(tables.get("measurements", [])),
-                   "adverse_events": len(tables.get("adverse_events", [])),
-                   "treated": int(visits.loc[visits["phase"] != "untreated", "patient_id"].nunique())},
+        "counts": {
+            "patients": len(tables["patients"]),
+            "visits": len(derived),
+            "measurements": len(tables.get("measurements", [])),
+            "adverse_events": len(tables.get("adverse_events", [])),
+            "treated": int(visits.loc[visits["phase"] != "untreated", "patient_id"].nunique()),
+        },
         "table1": table_one(tables, derived),
         "admin": _admin_view(administrations(tables)),
         "trajectories": _svg_or_none(figures.cohort_trajectories_figure(visits, None), "cohort-trajectories"),
@@ -178,10 +228,12 @@ def cohort_context(tables: dict[str, pd.DataFrame], evidence: dict[str, Section]
         "effect": effect_d,
         "naive": naive_d,
         "claims": claims_view(ev["claims"]),
-        "muscles_table": frame_table(first_frame(muscles.value)) if muscles.available
-        and first_frame(muscles.value) is not None else None,
-        "muscles_fields": _scalars(as_dict(muscles.value)) if muscles.available
-        and first_frame(muscles.value) is None else [],
+        "muscles_table": frame_table(first_frame(muscles.value))
+        if muscles.available and first_frame(muscles.value) is not None
+        else None,
+        "muscles_fields": _scalars(as_dict(muscles.value))
+        if muscles.available and first_frame(muscles.value) is None
+        else [],
         "responders": responders_d,
         "responders_fields": _scalars(responders_d),
         "cycles": cycles_view(ev["cycles"]),
@@ -208,8 +260,13 @@ def _admin_view(a: dict) -> dict:
     return out
 
 
-def cohort_report(tables: dict[str, pd.DataFrame], out: str | Path, evidence: dict[str, Section] | None = None,
-                  progress: Callable[[str], None] | None = None, source: str = "") -> Path:
+def cohort_report(
+    tables: dict[str, pd.DataFrame],
+    out: str | Path,
+    evidence: dict[str, Section] | None = None,
+    progress: Callable[[str], None] | None = None,
+    source: str = "",
+) -> Path:
     """Write the cohort report to ``out`` (.html, or .pdf through headless Chromium)."""
     html = render_html("cohort.html", cohort_context(tables, evidence, progress, source))
     return write_report(html, out)

@@ -57,7 +57,10 @@ def table_one(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> dict:
         ("female", {k: _share(g["sex"] == "F") for k, g in groups.items()}),
         ("age at onset, years, median (IQR)", {k: _median_iqr(g["age_onset"], 0) for k, g in groups.items()}),
         ("bulbar onset", {k: _share(g["onset_site"] == "bulbar") for k, g in groups.items()}),
-        ("El Escorial definite or probable", {k: _share(g["el_escorial"].isin(["definite", "probable", "probable_lab"])) for k, g in groups.items()}),
+        (
+            "El Escorial definite or probable",
+            {k: _share(g["el_escorial"].isin(["definite", "probable", "probable_lab"])) for k, g in groups.items()},
+        ),
         ("riluzole", {k: _share(g["riluzole"].astype("boolean")) for k, g in groups.items()}),
         ("edaravone", {k: _share(g["edaravone"].astype("boolean")) for k, g in groups.items()}),
         ("diagnostic delay, months", {k: _median_iqr(g["delay"]) for k, g in groups.items()}),
@@ -80,8 +83,13 @@ def administrations(tables: dict[str, pd.DataFrame]) -> dict:
     cycles = tr.groupby("patient_id")["cycle"].max().value_counts().sort_index()
     all_tr = tables["treatments"]
     sham = int((all_tr["blinded_arm"].astype(str) == "placebo").sum()) if "blinded_arm" in all_tr else 0
-    return {"by_route_source": cross, "cycles": cycles, "n": int(len(tr)), "n_patients": int(tr["patient_id"].nunique()),
-            "sham": sham}
+    return {
+        "by_route_source": cross,
+        "cycles": cycles,
+        "n": len(tr),
+        "n_patients": int(tr["patient_id"].nunique()),
+        "sham": sham,
+    }
 
 
 def quality_flags(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> list[dict]:
@@ -93,30 +101,62 @@ def quality_flags(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> list
     med = gap.groupby(v["patient_id"]).transform("median")
     long_gap = gap > MAX_GAP_FACTOR * med
     pts_gap = v.loc[long_gap.fillna(False), "patient_id"].unique()
-    flags.append({"flag": "missing visits",
-                  "detail": f"a gap between ALSFRS-R visits longer than {MAX_GAP_FACTOR:g}× the patient's median interval",
-                  "count": int(long_gap.sum()), "patients": int(len(pts_gap)), "examples": list(pts_gap[:5])})
+    flags.append(
+        {
+            "flag": "missing visits",
+            "detail": f"a gap between ALSFRS-R visits longer than {MAX_GAP_FACTOR:g}× the patient's median interval",
+            "count": int(long_gap.sum()),
+            "patients": len(pts_gap),
+            "examples": list(pts_gap[:5]),
+        }
+    )
     counts = v.groupby("patient_id").size()
     no_visit = sorted(set(tables["patients"]["patient_id"]) - set(counts.index))
     one = counts[counts == 1].index.tolist()
-    flags.append({"flag": "too few visits", "detail": "patients with no or a single ALSFRS-R visit (no slope)",
-                  "count": len(no_visit) + len(one), "patients": len(no_visit) + len(one), "examples": (no_visit + one)[:5]})
+    flags.append(
+        {
+            "flag": "too few visits",
+            "detail": "patients with no or a single ALSFRS-R visit (no slope)",
+            "count": len(no_visit) + len(one),
+            "patients": len(no_visit) + len(one),
+            "examples": (no_visit + one)[:5],
+        }
+    )
     partial = v[v["total"].isna()]
-    flags.append({"flag": "partial ALSFRS-R", "detail": "visits with missing items (no total)",
-                  "count": int(len(partial)), "patients": int(partial["patient_id"].nunique()),
-                  "examples": list(partial["patient_id"].unique()[:5])})
+    flags.append(
+        {
+            "flag": "partial ALSFRS-R",
+            "detail": "visits with missing items (no total)",
+            "count": len(partial),
+            "patients": int(partial["patient_id"].nunique()),
+            "examples": list(partial["patient_id"].unique()[:5]),
+        }
+    )
     first = active_treatments(tables).groupby("patient_id")["date"].min()
     pre = v[v["patient_id"].isin(first.index) & (v["date"] <= v["patient_id"].map(first))]
     no_base = sorted(set(first.index) - set(pre["patient_id"]))
-    flags.append({"flag": "treated without baseline", "detail": "treated patients with no ALSFRS-R visit on or before the first administration",
-                  "count": len(no_base), "patients": len(no_base), "examples": no_base[:5]})
+    flags.append(
+        {
+            "flag": "treated without baseline",
+            "detail": "treated patients with no ALSFRS-R visit on or before the first administration",
+            "count": len(no_base),
+            "patients": len(no_base),
+            "examples": no_base[:5],
+        }
+    )
     # Out-of-window measures: after an administration but in none of the article's windows (relative to the latest administration).
     act = active_treatments(tables)[["patient_id", "date"]].sort_values("date")
     meas = tables.get("measurements")
     if meas is not None and len(meas) and len(act):
         m = meas[["patient_id", "date", "measure"]].sort_values("date")
-        m = pd.merge_asof(m, act.rename(columns={"date": "tdate"}), left_on="date", right_on="tdate", by="patient_id",
-                          direction="backward")
+        m = pd.merge_asof(
+            m,
+            act.rename(columns={"date": "tdate"}),
+            left_on="date",
+            right_on="tdate",
+            by="patient_id",
+            direction="backward",
+        )
         days = (m["date"] - m["tdate"]).dt.days
         post = m[days.notna() & (days > 0)]
         d = days[post.index]
@@ -124,17 +164,34 @@ def quality_flags(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> list
         for key in WINDOWS:
             inside |= in_window(d.to_numpy(), key)
         out = post[~inside]
-        flags.append({"flag": "out-of-window measures",
-                      "detail": "measurements after an administration that fall in none of the windows "
-                                "(short 0–42 d, mid 30–91 d, long ≥ 182 d after the latest administration)",
-                      "count": int(len(out)), "patients": int(out["patient_id"].nunique()),
-                      "examples": list(out["patient_id"].unique()[:5])})
+        flags.append(
+            {
+                "flag": "out-of-window measures",
+                "detail": "measurements after an administration that fall in none of the windows "
+                "(short 0–42 d, mid 30–91 d, long ≥ 182 d after the latest administration)",
+                "count": len(out),
+                "patients": int(out["patient_id"].nunique()),
+                "examples": list(out["patient_id"].unique()[:5]),
+            }
+        )
         # Measurements that cannot be paired with an ALSFRS-R visit.
         vv = v[["patient_id", "date"]].rename(columns={"date": "vdate"}).sort_values("vdate")
-        near = pd.merge_asof(m[["patient_id", "date"]].reset_index(drop=True), vv, left_on="date", right_on="vdate",
-                             by="patient_id", direction="nearest")
+        near = pd.merge_asof(
+            m[["patient_id", "date"]].reset_index(drop=True),
+            vv,
+            left_on="date",
+            right_on="vdate",
+            by="patient_id",
+            direction="nearest",
+        )
         far = near[(near["date"] - near["vdate"]).abs().dt.days.fillna(1e9) > PAIRING_DAYS]
-        flags.append({"flag": "unpaired measures", "detail": f"measurements more than {PAIRING_DAYS} days from every ALSFRS-R visit",
-                      "count": int(len(far)), "patients": int(far["patient_id"].nunique()),
-                      "examples": list(far["patient_id"].unique()[:5])})
+        flags.append(
+            {
+                "flag": "unpaired measures",
+                "detail": f"measurements more than {PAIRING_DAYS} days from every ALSFRS-R visit",
+                "count": len(far),
+                "patients": int(far["patient_id"].nunique()),
+                "examples": list(far["patient_id"].unique()[:5]),
+            }
+        )
     return flags

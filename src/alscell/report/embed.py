@@ -12,8 +12,8 @@ from functools import lru_cache
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from markupsafe import Markup  # noqa: E402
+import matplotlib.pyplot as plt
+from markupsafe import Markup
 
 _counter = itertools.count()
 _SVG_HEAD = re.compile(r"^.*?(<svg\b)", re.S)
@@ -22,15 +22,17 @@ _SVG_HEAD = re.compile(r"^.*?(<svg\b)", re.S)
 _XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 _METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
 
-plt.rcParams.update({
-    "svg.fonttype": "none",  # text stays text: searchable, selectable, small
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.25,
-    "figure.dpi": 100,
-})
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",  # text stays text: searchable, selectable, small
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.25,
+        "figure.dpi": 100,
+    }
+)
 
 
 def svg(fig, label: str = "") -> Markup:
@@ -38,8 +40,12 @@ def svg(fig, label: str = "") -> Markup:
     buf = io.StringIO()
     n = next(_counter)
     with plt.rc_context({"svg.hashsalt": f"alscell-{n}"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None,
-                                                                      "Format": None, "Type": None})
+        fig.savefig(
+            buf,
+            format="svg",
+            bbox_inches="tight",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
     plt.close(fig)
     text = _SVG_HEAD.sub(r"\1", buf.getvalue(), count=1)
     text = _METADATA.sub("", text)
@@ -48,7 +54,9 @@ def svg(fig, label: str = "") -> Markup:
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="f{n}-{m.group(1)}"', text)
     text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#f{n}-{m.group(2)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#f{n}-{m.group(1)})", text)
-    text = text.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" class="figure-svg" data-figure="{_attr(label)}" ', 1)
+    text = text.replace(
+        "<svg ", f'<svg role="img" aria-label="{_attr(label)}" class="figure-svg" data-figure="{_attr(label)}" ', 1
+    )
     return Markup(text)
 
 
@@ -72,8 +80,12 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
-                 "modeBarButtonsToRemove": ["sendDataToCloud"], "toImageButtonOptions": {"format": "svg"}}
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["sendDataToCloud"],
+    "toImageButtonOptions": {"format": "svg"},
+}
 
 
 def plotly_div(fig, label: str = "", height: int = 420) -> Markup:
@@ -81,6 +93,7 @@ def plotly_div(fig, label: str = "", height: int = 420) -> Markup:
     import plotly.io as pio
 
     fig.update_layout(height=height, margin=dict(l=60, r=20, t=40, b=50), template="plotly_white")
-    html = pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG,
-                       div_id=f"plotly-{next(_counter)}")
+    html = pio.to_html(
+        fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG, div_id=f"plotly-{next(_counter)}"
+    )
     return Markup(f'<div class="plotly-figure" data-figure="{_attr(label)}">{html}</div>')

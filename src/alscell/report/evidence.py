@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -64,7 +65,7 @@ def first_frame(obj) -> pd.DataFrame | None:
         v = getattr(obj, name, None)
         if isinstance(v, pd.DataFrame):
             return v
-    for v in (vars(obj).values() if hasattr(obj, "__dict__") else []):
+    for v in vars(obj).values() if hasattr(obj, "__dict__") else []:
         if isinstance(v, pd.DataFrame):
             return v
     return None
@@ -73,19 +74,43 @@ def first_frame(obj) -> pd.DataFrame | None:
 def run_evidence(tables: dict[str, pd.DataFrame], progress: Callable[[str], None] | None = None) -> dict[str, Section]:
     """Every evidence-engine result the cohort report shows, in order."""
     steps = [
-        ("effect", "Effect on the ALSFRS-R slope (recommended method)", "alscell.analysis.effects", "estimate_effect",
-         (tables,), {"outcome": "alsfrs_r_total", "method": "lmm_counterfactual"}),
-        ("effect_naive", "Naive before/after comparison (for contrast)", "alscell.analysis.effects", "estimate_effect",
-         (tables,), {"outcome": "alsfrs_r_total", "method": "naive"}),
-        ("claims", "Claims: domain × window × route × cell source", "alscell.analysis.claims", "claims_table",
-         (tables,), {"adjust": "holm"}),
+        (
+            "effect",
+            "Effect on the ALSFRS-R slope (recommended method)",
+            "alscell.analysis.effects",
+            "estimate_effect",
+            (tables,),
+            {"outcome": "alsfrs_r_total", "method": "lmm_counterfactual"},
+        ),
+        (
+            "effect_naive",
+            "Naive before/after comparison (for contrast)",
+            "alscell.analysis.effects",
+            "estimate_effect",
+            (tables,),
+            {"outcome": "alsfrs_r_total", "method": "naive"},
+        ),
+        (
+            "claims",
+            "Claims: domain × window × route × cell source",
+            "alscell.analysis.claims",
+            "claims_table",
+            (tables,),
+            {"adjust": "holm"},
+        ),
         ("muscles", "Injected versus non-injected muscles", "alscell.analysis.claims", "muscle_effects", (tables,), {}),
         ("responders", "Responders", "alscell.analysis.responders", "responder_analysis", (tables,), {}),
         ("cycles", "Repeated doses", "alscell.analysis.cycles", "effect_by_cycle", (tables,), {}),
         ("survival", "Survival", "alscell.analysis.survival", "event_analysis", (tables,), {"event": "death"}),
         ("safety", "Safety by route", "alscell.analysis.safety", "ae_incidence", (tables,), {"by": ("route",)}),
-        ("safety_terms", "Adverse events by route and term within 30 days", "alscell.analysis.safety", "ae_incidence",
-         (tables,), {"by": ("route", "term"), "within_days": 30}),
+        (
+            "safety_terms",
+            "Adverse events by route and term within 30 days",
+            "alscell.analysis.safety",
+            "ae_incidence",
+            (tables,),
+            {"by": ("route", "term"), "within_days": 30},
+        ),
     ]
     out: dict[str, Section] = {}
     for key, title, module, func, args, kwargs in steps:

@@ -6,31 +6,59 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.report.embed import plt
 from alscell.domain.alsfrs import SUBSCORE_KEYS, SUBSCORE_MAX
 from alscell.domain.measures import MEASURES
 from alscell.domain.staging import KINGS_ORDER
+from alscell.report.embed import plt
 
-ROUTE_COLORS = {"intrathecal": "#c0392b", "intravenous": "#2471a3", "intramuscular": "#1e8449",
-                "intraspinal": "#7d3c98"}
+ROUTE_COLORS = {
+    "intrathecal": "#c0392b",
+    "intravenous": "#2471a3",
+    "intramuscular": "#1e8449",
+    "intraspinal": "#7d3c98",
+}
 ROUTE_SHORT = {"intrathecal": "IT", "intravenous": "IV", "intramuscular": "IM", "intraspinal": "IS"}
-SOURCE_SHORT = {"bone_marrow": "BM", "adipose": "AD", "umbilical_cord": "UC", "wharton_jelly": "WJ",
-                "placenta": "PL", "other": "OT"}
-SOURCE_MARKERS = {"bone_marrow": "o", "adipose": "s", "umbilical_cord": "^", "wharton_jelly": "D",
-                  "placenta": "v", "other": "P"}
-EVENT_LABELS = {"death": "death", "tracheostomy": "tracheostomy", "niv_start": "NIV start",
-                "permanent_ventilation": "permanent ventilation", "gastrostomy": "gastrostomy",
-                "withdrawal": "withdrawal", "lost_to_follow_up": "lost to follow-up"}
-SUBSCORE_LABELS = {"bulbar": "Bulbar (items 1-3)", "fine_motor": "Fine motor (items 4-6)",
-                   "gross_motor": "Gross motor (items 7-9)", "respiratory": "Respiratory (items 10-12)"}
+SOURCE_SHORT = {
+    "bone_marrow": "BM",
+    "adipose": "AD",
+    "umbilical_cord": "UC",
+    "wharton_jelly": "WJ",
+    "placenta": "PL",
+    "other": "OT",
+}
+SOURCE_MARKERS = {
+    "bone_marrow": "o",
+    "adipose": "s",
+    "umbilical_cord": "^",
+    "wharton_jelly": "D",
+    "placenta": "v",
+    "other": "P",
+}
+EVENT_LABELS = {
+    "death": "death",
+    "tracheostomy": "tracheostomy",
+    "niv_start": "NIV start",
+    "permanent_ventilation": "permanent ventilation",
+    "gastrostomy": "gastrostomy",
+    "withdrawal": "withdrawal",
+    "lost_to_follow_up": "lost to follow-up",
+}
+SUBSCORE_LABELS = {
+    "bulbar": "Bulbar (items 1-3)",
+    "fine_motor": "Fine motor (items 4-6)",
+    "gross_motor": "Gross motor (items 7-9)",
+    "respiratory": "Respiratory (items 10-12)",
+}
 OBS_COLOR = "#1b2631"
 EXPECTED_COLOR = "#7f8c8d"
 
 
 def treatment_label(row) -> str:
-    return (f"C{int(row['cycle'])} {ROUTE_SHORT.get(row['route'], row['route'])}·"
-            f"{SOURCE_SHORT.get(row['cell_source'], row['cell_source'])}"
-            + (" sham" if str(row.get("blinded_arm") or "") == "placebo" else ""))
+    return (
+        f"C{int(row['cycle'])} {ROUTE_SHORT.get(row['route'], row['route'])}·"
+        f"{SOURCE_SHORT.get(row['cell_source'], row['cell_source'])}"
+        + (" sham" if str(row.get("blinded_arm") or "") == "placebo" else "")
+    )
 
 
 def mark_treatments(ax, treatments: pd.DataFrame, labels: bool = True) -> None:
@@ -43,8 +71,17 @@ def mark_treatments(ax, treatments: pd.DataFrame, labels: bool = True) -> None:
         color = ROUTE_COLORS.get(row["route"], "#555")
         ax.axvline(row["date"], color=color, lw=1.4, ls=":" if sham else "-", alpha=0.85, zorder=1)
         if labels:
-            ax.annotate(treatment_label(row), (row["date"], ymax), xytext=(2, -2), textcoords="offset points",
-                        rotation=90, va="top", ha="left", fontsize=7, color=color)
+            ax.annotate(
+                treatment_label(row),
+                (row["date"], ymax),
+                xytext=(2, -2),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                ha="left",
+                fontsize=7,
+                color=color,
+            )
 
 
 def mark_events(ax, events: pd.DataFrame) -> None:
@@ -52,8 +89,15 @@ def mark_events(ax, events: pd.DataFrame) -> None:
         return
     for _, row in events.iterrows():
         ax.axvline(row["date"], color="#000", lw=0.8, ls="--", alpha=0.5, zorder=1)
-        ax.annotate(EVENT_LABELS.get(row["event"], row["event"]), (row["date"], ax.get_ylim()[0]),
-                    xytext=(2, 2), textcoords="offset points", rotation=90, va="bottom", fontsize=7)
+        ax.annotate(
+            EVENT_LABELS.get(row["event"], row["event"]),
+            (row["date"], ax.get_ylim()[0]),
+            xytext=(2, 2),
+            textcoords="offset points",
+            rotation=90,
+            va="bottom",
+            fontsize=7,
+        )
 
 
 def _date_axis(ax) -> None:
@@ -68,10 +112,24 @@ def trajectory_figure(fc, treatments: pd.DataFrame, aes: pd.DataFrame, events: p
     """ALSFRS-R total: every visit, the expected untreated course with its bands, treatments, AEs, events."""
     fig, ax = plt.subplots(figsize=(9, 4.6))
     c = fc.course
-    ax.fill_between(c["date"], c["pi_low"], c["pi_high"], color=EXPECTED_COLOR, alpha=0.18, lw=0,
-                    label="95% range of a visit expected without treatment")
-    ax.fill_between(c["date"], c["ci_low"], c["ci_high"], color=EXPECTED_COLOR, alpha=0.35, lw=0,
-                    label="95% confidence band of the expected course")
+    ax.fill_between(
+        c["date"],
+        c["pi_low"],
+        c["pi_high"],
+        color=EXPECTED_COLOR,
+        alpha=0.18,
+        lw=0,
+        label="95% range of a visit expected without treatment",
+    )
+    ax.fill_between(
+        c["date"],
+        c["ci_low"],
+        c["ci_high"],
+        color=EXPECTED_COLOR,
+        alpha=0.35,
+        lw=0,
+        label="95% confidence band of the expected course",
+    )
     ax.plot(c["date"], c["mean"], color=EXPECTED_COLOR, ls="--", lw=1.6, label="expected course without treatment")
     v = fc.visits.dropna(subset=["total"])
     pre = v[v["phase"] != "post"]
@@ -79,8 +137,16 @@ def trajectory_figure(fc, treatments: pd.DataFrame, aes: pd.DataFrame, events: p
     ax.plot(v["date"], v["total"], color=OBS_COLOR, lw=0.8, alpha=0.6)
     ax.scatter(pre["date"], pre["total"], color=OBS_COLOR, s=22, zorder=3, label="visit (before treatment)")
     if len(post):
-        ax.scatter(post["date"], post["total"], facecolor="white", edgecolor=OBS_COLOR, s=28, lw=1.5, zorder=3,
-                   label="visit (after treatment)")
+        ax.scatter(
+            post["date"],
+            post["total"],
+            facecolor="white",
+            edgecolor=OBS_COLOR,
+            s=28,
+            lw=1.5,
+            zorder=3,
+            label="visit (after treatment)",
+        )
     ax.set_ylim(max(0, np.nanmin([c["pi_low"].min(), v["total"].min() if len(v) else 48]) - 6), 49)
     ax.set_ylabel("ALSFRS-R total (0-48)")
     mark_treatments(ax, treatments)
@@ -88,8 +154,15 @@ def trajectory_figure(fc, treatments: pd.DataFrame, aes: pd.DataFrame, events: p
     if aes is not None and len(aes):
         y0 = ax.get_ylim()[0] + 1
         sizes = 20 + 18 * aes["grade"].astype(float).fillna(1).to_numpy()
-        ax.scatter(aes["onset_date"], np.full(len(aes), y0), marker="^", s=sizes, color="#e67e22", zorder=4,
-                   label="adverse event (size = grade)")
+        ax.scatter(
+            aes["onset_date"],
+            np.full(len(aes), y0),
+            marker="^",
+            s=sizes,
+            color="#e67e22",
+            zorder=4,
+            label="adverse event (size = grade)",
+        )
     _date_axis(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     ax.set_title("ALSFRS-R total against the expected course without treatment", fontsize=10, loc="left")
@@ -100,7 +173,7 @@ def subscores_figure(visits: pd.DataFrame, treatments: pd.DataFrame):
     if visits is None or visits.empty:
         return None
     fig, axes = plt.subplots(2, 2, figsize=(9, 4.8), sharex=True)
-    for ax, key in zip(axes.ravel(), SUBSCORE_KEYS):
+    for ax, key in zip(axes.ravel(), SUBSCORE_KEYS, strict=False):
         d = visits.dropna(subset=[key])
         ax.plot(d["date"], d[key], marker="o", ms=3.5, color=OBS_COLOR, lw=1)
         ax.set_ylim(-0.5, SUBSCORE_MAX + 0.5)
@@ -111,8 +184,14 @@ def subscores_figure(visits: pd.DataFrame, treatments: pd.DataFrame):
     return fig
 
 
-def series_figure(frame: pd.DataFrame, measures: list[str], treatments: pd.DataFrame, title: str,
-                  log: bool = False, group: str | None = None):
+def series_figure(
+    frame: pd.DataFrame,
+    measures: list[str],
+    treatments: pd.DataFrame,
+    title: str,
+    log: bool = False,
+    group: str | None = None,
+):
     """One panel per measure key present in ``frame`` (long format: date, measure, value[, side, specimen])."""
     keys = [m for m in measures if (frame["measure"] == m).any()] if frame is not None and len(frame) else []
     if not keys:
@@ -120,10 +199,10 @@ def series_figure(frame: pd.DataFrame, measures: list[str], treatments: pd.DataF
     ncol = min(len(keys), 3)
     nrow = int(np.ceil(len(keys) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol + 0.6, 2.5 * nrow + 0.4), squeeze=False)
-    for ax, key in zip(axes.ravel(), keys):
+    for ax, key in zip(axes.ravel(), keys, strict=False):
         d = frame[frame["measure"] == key]
         sub = group if group and d[group].notna().any() else None
-        for name, g in (d.groupby(sub, dropna=False) if sub else [(None, d)]):
+        for name, g in d.groupby(sub, dropna=False) if sub else [(None, d)]:
             g = g.sort_values("date")
             ax.plot(g["date"], g["value"], marker="o", ms=3, lw=1, label=str(name) if sub else None)
         m = MEASURES.get(key)
@@ -134,7 +213,7 @@ def series_figure(frame: pd.DataFrame, measures: list[str], treatments: pd.DataF
             ax.legend(fontsize=7)
         mark_treatments(ax, treatments, labels=False)
         _date_axis(ax)
-    for ax in axes.ravel()[len(keys):]:
+    for ax in axes.ravel()[len(keys) :]:
         ax.set_visible(False)
     if title:
         fig.suptitle(title, fontsize=10, x=0.01, ha="left")
@@ -159,19 +238,20 @@ def strength_figure(frame: pd.DataFrame, injected: set[str], treatments: pd.Data
     ncol = min(len(panels), 3)
     nrow = int(np.ceil(len(panels) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol + 0.6, 2.4 * nrow + 0.4), squeeze=False)
-    for ax, (title, g, inj) in zip(axes.ravel(), panels):
+    for ax, (title, g, inj) in zip(axes.ravel(), panels, strict=False):
         for side, s in g.groupby(g["side"].fillna("n/a")):
             s = s.sort_values("date")
             ax.plot(s["date"], s["value"], marker="o", ms=3, lw=2.2 if inj else 1, label=side)
         if inj:
             ax.set_facecolor("#fdf2e9")
             title += " — injected"
-        ax.set_title(title, fontsize=9, loc="left", color="#a04000" if inj else "black",
-                     fontweight="bold" if inj else "normal")
+        ax.set_title(
+            title, fontsize=9, loc="left", color="#a04000" if inj else "black", fontweight="bold" if inj else "normal"
+        )
         ax.legend(fontsize=7)
         mark_treatments(ax, treatments, labels=False)
         _date_axis(ax)
-    for ax in axes.ravel()[len(panels):]:
+    for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
@@ -220,8 +300,16 @@ def forest_figure(rows: pd.DataFrame, label_col: str = "label", title: str = "",
     return fig
 
 
-def km_figure(curves: pd.DataFrame, time_col: str, surv_col: str, group_col: str | None,
-              lo_col: str | None = None, hi_col: str | None = None, title: str = "", xlabel: str = "months"):
+def km_figure(
+    curves: pd.DataFrame,
+    time_col: str,
+    surv_col: str,
+    group_col: str | None,
+    lo_col: str | None = None,
+    hi_col: str | None = None,
+    title: str = "",
+    xlabel: str = "months",
+):
     if curves is None or curves.empty:
         return None
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
@@ -241,8 +329,9 @@ def km_figure(curves: pd.DataFrame, time_col: str, surv_col: str, group_col: str
     return fig
 
 
-def cohort_trajectories_figure(visits: pd.DataFrame, population: pd.DataFrame | None, max_patients: int = 150,
-                               seed: int = 0):
+def cohort_trajectories_figure(
+    visits: pd.DataFrame, population: pd.DataFrame | None, max_patients: int = 150, seed: int = 0
+):
     """Observed ALSFRS-R courses by months since onset (a sample), untreated grey, treated coloured."""
     if visits is None or visits.empty:
         return None
@@ -251,14 +340,21 @@ def cohort_trajectories_figure(visits: pd.DataFrame, population: pd.DataFrame | 
     if len(ids) > max_patients:
         ids = ids.sample(max_patients, random_state=seed)
     v = visits[visits["patient_id"].isin(set(ids))].dropna(subset=["total"])
-    for pid, g in v.groupby("patient_id"):
+    for _pid, g in v.groupby("patient_id"):
         treated = (g["phase"] != "untreated").any()
-        ax.plot(g["months_since_onset"], g["total"], lw=0.7, alpha=0.45,
-                color="#c0392b" if treated else "#7f8c8d")
+        ax.plot(g["months_since_onset"], g["total"], lw=0.7, alpha=0.45, color="#c0392b" if treated else "#7f8c8d")
     if population is not None:
-        ax.plot(population["months"], population["mean"], color="#000", lw=2.2, label="natural-history model (population)")
-        ax.fill_between(population["months"], population["pi_low"], population["pi_high"], color="#000", alpha=0.08,
-                        label="95% range of patients without treatment")
+        ax.plot(
+            population["months"], population["mean"], color="#000", lw=2.2, label="natural-history model (population)"
+        )
+        ax.fill_between(
+            population["months"],
+            population["pi_low"],
+            population["pi_high"],
+            color="#000",
+            alpha=0.08,
+            label="95% range of patients without treatment",
+        )
     ax.plot([], [], color="#c0392b", label="treated patient")
     ax.plot([], [], color="#7f8c8d", label="untreated patient")
     ax.set_xlabel("months since symptom onset")
@@ -275,7 +371,7 @@ def cycle_figure(frame: pd.DataFrame, x: str, unit: str = ""):
     ``<name>_ci_low`` / ``<name>_ci_high`` (or ``ci_low`` / ``ci_high`` for ``estimate``)."""
     series = []
     for name in ("estimate", "additional", "cumulative"):
-        lo, hi = (("ci_low", "ci_high") if name == "estimate" else (f"{name}_ci_low", f"{name}_ci_high"))
+        lo, hi = ("ci_low", "ci_high") if name == "estimate" else (f"{name}_ci_low", f"{name}_ci_high")
         if {name, lo, hi} <= set(frame.columns):
             series.append((name, lo, hi))
     d = frame.reset_index(drop=True)
@@ -287,8 +383,14 @@ def cycle_figure(frame: pd.DataFrame, x: str, unit: str = ""):
     for i, (name, lo, hi) in enumerate(series):
         off = (i - (len(series) - 1) / 2) * width
         e = d[name].astype(float)
-        ax.errorbar(xs + off, e, yerr=[e - d[lo].astype(float), d[hi].astype(float) - e], fmt="o", capsize=4,
-                    label=name.replace("_", " "))
+        ax.errorbar(
+            xs + off,
+            e,
+            yerr=[e - d[lo].astype(float), d[hi].astype(float) - e],
+            fmt="o",
+            capsize=4,
+            label=name.replace("_", " "),
+        )
     ax.axhline(0, color="#000", lw=0.8)
     ax.set_xticks(xs, [str(v) for v in d[x]])
     ax.set_xlabel(x.replace("_", " "))

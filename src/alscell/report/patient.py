@@ -53,22 +53,34 @@ def window_measures(meas: pd.DataFrame, t0: pd.Timestamp | None, windows: list[d
         pre = daily[daily.index <= t0]
         base = (pre.index[-1], float(pre.iloc[-1])) if len(pre) else None
         m = MEASURES[key]
-        row = {"measure": key, "label": m.label, "unit": m.unit, "higher_is_better": m.higher_is_better,
-               "baseline_date": base[0] if base else None, "baseline": base[1] if base else None, "cells": []}
+        row = {
+            "measure": key,
+            "label": m.label,
+            "unit": m.unit,
+            "higher_is_better": m.higher_is_better,
+            "baseline_date": base[0] if base else None,
+            "baseline": base[1] if base else None,
+            "cells": [],
+        }
         days = (daily.index - t0).days.to_numpy()
         for w in windows:
             sel = daily[in_window(days, w["window"]) & (days > 0)]
             if len(sel) and base:
-                row["cells"].append({"window": w["window"], "date": sel.index[-1], "value": float(sel.iloc[-1]),
-                                     "change": float(sel.iloc[-1] - base[1])})
+                row["cells"].append(
+                    {
+                        "window": w["window"],
+                        "date": sel.index[-1],
+                        "value": float(sel.iloc[-1]),
+                        "change": float(sel.iloc[-1] - base[1]),
+                    }
+                )
             else:
                 row["cells"].append({"window": w["window"], "date": None, "value": None, "change": None})
         out.append(row)
     return out
 
 
-def patient_context(tables: dict[str, pd.DataFrame], patient_id: str,
-                    model: NaturalHistoryModel | None = None) -> dict:
+def patient_context(tables: dict[str, pd.DataFrame], patient_id: str, model: NaturalHistoryModel | None = None) -> dict:
     """Everything the patient template shows (figures as inline SVG / Plotly divs)."""
     fc = forecast_patient(tables, patient_id, model)
     p = tables["patients"].set_index("patient_id").loc[patient_id]
@@ -84,10 +96,13 @@ def patient_context(tables: dict[str, pd.DataFrame], patient_id: str,
         "trajectory": svg(figures.trajectory_figure(fc, treatments, aes, events), "trajectory"),
         "subscores": _maybe(figures.subscores_figure(visits, treatments), "subscores"),
         "breathing": _maybe(figures.series_figure(meas, BREATHING, treatments, ""), "breathing"),
-        "strength": _maybe(figures.strength_figure(meas[meas["measure"].isin(STRENGTH)], injected, treatments), "strength"),
+        "strength": _maybe(
+            figures.strength_figure(meas[meas["measure"].isin(STRENGTH)], injected, treatments), "strength"
+        ),
         "qol": _maybe(figures.series_figure(meas, QOL, treatments, ""), "qol"),
-        "biomarkers": _maybe(figures.series_figure(meas, BIOMARKERS, treatments, "", log=True,
-                                                   group="specimen"), "biomarkers"),
+        "biomarkers": _maybe(
+            figures.series_figure(meas, BIOMARKERS, treatments, "", log=True, group="specimen"), "biomarkers"
+        ),
         "stages": _maybe(figures.stage_figure(visits, treatments), "stages"),
     }
     birth = p.get("birth_year")
@@ -96,21 +111,40 @@ def patient_context(tables: dict[str, pd.DataFrame], patient_id: str,
     treated = fc.first_treatment is not None
     ae_rows = []
     for _, a in aes.iterrows():
-        tr = treatments[treatments["treatment_id"] == a.get("treatment_id")] if a.get("treatment_id") else treatments.iloc[0:0]
-        ae_rows.append({"date": a["onset_date"], "term": a["term"], "grade": a["grade"], "serious": bool(a["serious"]),
-                        "resolved": a.get("resolved_date"), "relatedness": a.get("relatedness"),
-                        "days_after": int((a["onset_date"] - tr["date"].iloc[0]).days) if len(tr) else None,
-                        "route": tr["route"].iloc[0] if len(tr) else None})
+        tr = (
+            treatments[treatments["treatment_id"] == a.get("treatment_id")]
+            if a.get("treatment_id")
+            else treatments.iloc[0:0]
+        )
+        ae_rows.append(
+            {
+                "date": a["onset_date"],
+                "term": a["term"],
+                "grade": a["grade"],
+                "serious": bool(a["serious"]),
+                "resolved": a.get("resolved_date"),
+                "relatedness": a.get("relatedness"),
+                "days_after": int((a["onset_date"] - tr["date"].iloc[0]).days) if len(tr) else None,
+                "route": tr["route"].iloc[0] if len(tr) else None,
+            }
+        )
     return {
         "title": f"Patient report {patient_id}",
         "generated": _dt.date.today().isoformat(),
         "patient_id": patient_id,
-        "patient": {"sex": p["sex"], "age_at_onset": age_onset, "onset_date": onset, "onset_site": p["onset_site"],
-                    "diagnosis_date": p.get("diagnosis_date"), "el_escorial": p.get("el_escorial"),
-                    "riluzole": p.get("riluzole"), "edaravone": p.get("edaravone")},
+        "patient": {
+            "sex": p["sex"],
+            "age_at_onset": age_onset,
+            "onset_date": onset,
+            "onset_site": p["onset_site"],
+            "diagnosis_date": p.get("diagnosis_date"),
+            "el_escorial": p.get("el_escorial"),
+            "riluzole": p.get("riluzole"),
+            "edaravone": p.get("edaravone"),
+        },
         "fc": fc,
         "treated": treated,
-        "n_active": int(len(active)),
+        "n_active": len(active),
         "standing": text.standing_sentence(fc.status, treated),
         "treatments": treatments.to_dict("records"),
         "injected": sorted(injected),
@@ -122,7 +156,7 @@ def patient_context(tables: dict[str, pd.DataFrame], patient_id: str,
         "figs": figs,
         "interactive_trajectory": interactive.trajectory_plotly(fc, treatments, aes, events),
         "uses_plotly": True,
-        "n_measurements": int(len(meas)),
+        "n_measurements": len(meas),
     }
 
 
@@ -130,11 +164,12 @@ def _maybe(fig, label):
     return svg(fig, label) if fig is not None else None
 
 
-def patient_report(tables: dict[str, pd.DataFrame], patient_id: str, out: str | Path,
-                   model: NaturalHistoryModel | None = None) -> Path:
+def patient_report(
+    tables: dict[str, pd.DataFrame], patient_id: str, out: str | Path, model: NaturalHistoryModel | None = None
+) -> Path:
     """Write the patient report to ``out`` (.html, or .pdf through headless Chromium)."""
     html = render_html("patient.html", patient_context(tables, patient_id, model))
     return write_report(html, out)
 
 
-__all__ = ["PatientNotFound", "patient_context", "patient_report", "injected_muscles", "window_measures"]
+__all__ = ["PatientNotFound", "injected_muscles", "patient_context", "patient_report", "window_measures"]

@@ -26,22 +26,38 @@ def find_chromium() -> str | None:
 
 
 def chromium_args(binary: str, profile: str) -> list[str]:
-    return [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-            # the report is self-contained: refuse every network lookup
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--user-data-dir={profile}"]
+    return [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--mute-audio",
+        # the report is self-contained: refuse every network lookup
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+    ]
 
 
 def run_chromium(html_path: Path, extra: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
     binary = find_chromium()
     if binary is None:
-        raise ChromiumMissing("PDF and screenshots need Debian's headless Chromium (/usr/bin/chromium); "
-                              "install it with `sudo apt-get install chromium` (make setup does this) or write .html")
+        raise ChromiumMissing(
+            "PDF and screenshots need Debian's headless Chromium (/usr/bin/chromium); "
+            "install it with `sudo apt-get install chromium` (make setup does this) or write .html"
+        )
     with tempfile.TemporaryDirectory(prefix="alscell-chromium-") as profile:
-        cmd = chromium_args(binary, profile) + ["--virtual-time-budget=15000",
-                                                "--run-all-compositor-stages-before-draw"] + extra
+        cmd = [
+            *chromium_args(binary, profile),
+            "--virtual-time-budget=15000",
+            "--run-all-compositor-stages-before-draw",
+            *extra,
+        ]
         cmd.append(Path(html_path).resolve().as_uri())
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 

@@ -18,11 +18,15 @@ _env: Environment | None = None
 def environment() -> Environment:
     global _env
     if _env is None:
-        _env = Environment(loader=PackageLoader("alscell.report", "templates"),
-                           autoescape=select_autoescape(["html"]),
-                           trim_blocks=True, lstrip_blocks=True)
-        _env.filters.update(num=text.num, pct=text.pct, pval=text.pval, date=text.date, signed=text.signed,
-                            words=text.words)
+        _env = Environment(
+            loader=PackageLoader("alscell.report", "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        _env.filters.update(
+            num=text.num, pct=text.pct, pval=text.pval, date=text.date, signed=text.signed, words=text.words
+        )
     return _env
 
 
@@ -49,8 +53,11 @@ def write_report(html: str, out: str | Path) -> Path:
 
 
 _URL = re.compile(r"(?:https?:)?//[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}", re.I)
-_LOADS = re.compile(r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?!data:|#|javascript:void)[a-z][a-z0-9+.-]*:)"""
-                    r"""|(?:url\(\s*["']?\s*(?!data:|#)[a-z]+:)|(?:@import)""", re.I)
+_LOADS = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?!data:|#|javascript:void)[a-z][a-z0-9+.-]*:)"""
+    r"""|(?:url\(\s*["']?\s*(?!data:|#)[a-z]+:)|(?:@import)""",
+    re.I,
+)
 
 
 def split_plotly(html: str) -> tuple[str, str]:
@@ -64,7 +71,7 @@ def split_plotly(html: str) -> tuple[str, str]:
 def external_references(html: str) -> list[str]:
     """Every URL in the report outside plotly.js, and every attribute / CSS rule that would load a
     resource from another origin anywhere (bundle included).  An offline report returns []."""
-    rest, bundle = split_plotly(html)
+    rest, _bundle = split_plotly(html)
     found = [m.group(0) for m in _URL.finditer(rest)]
     found += [m.group(0) for m in _LOADS.finditer(rest)]
     return found

@@ -73,17 +73,25 @@ def standing_sentence(status: dict, treated: bool) -> str:
     if not status.get("position"):
         return "There are not enough ALSFRS-R visits to compare with an expected course."
     when = "latest visit after treatment" if treated and status.get("n_post_visits") else "latest visit"
-    base = (f"At your {when} ({date(status['date'])}) your ALSFRS-R score was {num(status['observed'], 0)}. "
-            f"Without treatment we would have expected about {num(status['expected'], 1)}, and anything from "
-            f"{num(status['pi_low'], 1)} to {num(status['pi_high'], 1)} would be usual (95% range). ")
+    base = (
+        f"At your {when} ({date(status['date'])}) your ALSFRS-R score was {num(status['observed'], 0)}. "
+        f"Without treatment we would have expected about {num(status['expected'], 1)}, and anything from "
+        f"{num(status['pi_low'], 1)} to {num(status['pi_high'], 1)} would be usual (95% range). "
+    )
     pos = status["position"]
     if pos == "within":
-        tail = ("Your score is within the range expected without treatment: these numbers cannot tell "
-                "a treatment effect apart from the natural course of the disease.")
+        tail = (
+            "Your score is within the range expected without treatment: these numbers cannot tell "
+            "a treatment effect apart from the natural course of the disease."
+        )
     elif pos == "above":
-        tail = ("Your score is above that range: better than expected. One visit above the range can also "
-                "happen by chance (about 1 in 40 visits), so the next visits matter.")
+        tail = (
+            "Your score is above that range: better than expected. One visit above the range can also "
+            "happen by chance (about 1 in 40 visits), so the next visits matter."
+        )
     else:
-        tail = ("Your score is below that range: lower than expected without treatment. One visit can be "
-                "off by chance; talk it through with your clinician.")
+        tail = (
+            "Your score is below that range: lower than expected without treatment. One visit can be "
+            "off by chance; talk it through with your clinician."
+        )
     return base + tail

@@ -42,12 +42,12 @@ from alscell.simulate.config import (
 from alscell.simulate.engine import BLOCK_SIZE
 
 __all__ = [
-    "AERate",
     "BLOCK_SIZE",
-    "CohortConfig",
-    "ConfigError",
     "DEFAULT_AE_RATES",
     "DESIGNS",
+    "AERate",
+    "CohortConfig",
+    "ConfigError",
     "EffectModel",
     "NaturalHistory",
     "SimulatedCohort",

@@ -55,10 +55,12 @@ class SimulatedCohort:
     def summary(self) -> str:
         t = self.tables
         n_treated = int(self.truth["treated"].sum())
-        return (f"{len(t['patients'])} patients ({n_treated} treated), {len(t['alsfrs'])} ALSFRS-R visits, "
-                f"{len(t['measurements'])} measurements, {len(t['treatments'])} administrations, "
-                f"{len(t['adverse_events'])} adverse events, {len(t['events'])} events; "
-                f"design {self.config.design}, effect {self.config.effect:g} points/month, seed {self.seed}")
+        return (
+            f"{len(t['patients'])} patients ({n_treated} treated), {len(t['alsfrs'])} ALSFRS-R visits, "
+            f"{len(t['measurements'])} measurements, {len(t['treatments'])} administrations, "
+            f"{len(t['adverse_events'])} adverse events, {len(t['events'])} events; "
+            f"design {self.config.design}, effect {self.config.effect:g} points/month, seed {self.seed}"
+        )
 
 
 # Columns are kept as cheap numpy pieces per block and turned into pandas objects once, at the end
@@ -121,7 +123,7 @@ def _obj(vocab, codes) -> _Coded:
 def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, pid_all: np.ndarray):
     b = engine.simulate_block(cfg, seed, block, n)
     gidx = np.arange(first, first + n)  # global patient index → pid_all
-    pid = pid_all[first:first + n]
+    pid = pid_all[first : first + n]
     P = lambda rows: _Coded(gidx[rows], pid_all)  # noqa: E731
     start = np.datetime64(cfg.start_date, "D").astype(np.int64)
     enrol = start + np.round(b["u_accrual"] * cfg.accrual_months * DPM).astype(np.int64)
@@ -183,8 +185,9 @@ def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, 
 
     # ---------------------------------------------------------------- events
     end = b["end_day"]
-    ev_day = np.stack([b["gastro_day"], b["niv_day"], b["trach_day"], b["death_day"], b["dropout_day"],
-                       b["dropout_day"]], axis=1)
+    ev_day = np.stack(
+        [b["gastro_day"], b["niv_day"], b["trach_day"], b["death_day"], b["dropout_day"], b["dropout_day"]], axis=1
+    )
     ok = np.zeros_like(ev_day, dtype=bool)
     ok[:, :3] = ev_day[:, :3] < end[:, None]
     ok[:, 3] = (b["death_day"] <= b["fu_end_day"]) & (b["death_day"] < b["dropout_day"])
@@ -219,7 +222,7 @@ def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, 
         "donor": _obj(DONORS, b["donor"][tp]),
         "route": _obj(ROUTES, route),
         "dose_cells": dose.astype(float),
-        "target_muscles": _obj(list(cfg.im_targets) + [None], np.where(is_im, b["target_combo"][tp], n_combo)),
+        "target_muscles": _obj([*list(cfg.im_targets), None], np.where(is_im, b["target_combo"][tp], n_combo)),
         "product": _obj([None], np.zeros(len(tp), np.int64)),
         "blinded_arm": blinded,
     }
@@ -236,8 +239,10 @@ def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, 
     base_m = b["base_day"] / DPM
     f_base = nat.latent_total(base_m, b["center"], b["dx"], b["norm"])
     arm_names = {
-        "registry": ("untreated", "treated"), "single_arm": ("external_control", "treated"),
-        "rct": ("placebo", "active"), "delayed_start": ("delayed", "early"),
+        "registry": ("untreated", "treated"),
+        "single_arm": ("external_control", "treated"),
+        "rct": ("placebo", "active"),
+        "delayed_start": ("delayed", "early"),
     }[cfg.design]
     end_reason = np.select([ok[:, 3], ok[:, 4], ok[:, 5]], [1, 2, 3], 0)
     got_any = b["delivered"].any(axis=1)
@@ -252,9 +257,9 @@ def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, 
         "first_treatment_date": _Day(onset + np.where(treated, first_act, 0), ~treated),
         "n_active_administrations": b["active_del"].sum(axis=1),
         "n_placebo_administrations": (b["delivered"] & ~b["active"]).sum(axis=1),
-        "route": _obj(list(ROUTES) + [None], np.where(got_any, b["route"], len(ROUTES))),
-        "cell_source": _obj(list(CELL_SOURCES) + [None], np.where(got_any, b["source"], len(CELL_SOURCES))),
-        "donor": _obj(list(DONORS) + [None], np.where(got_any, b["donor"], len(DONORS))),
+        "route": _obj([*list(ROUTES), None], np.where(got_any, b["route"], len(ROUTES))),
+        "cell_source": _obj([*list(CELL_SOURCES), None], np.where(got_any, b["source"], len(CELL_SOURCES))),
+        "donor": _obj([*list(DONORS), None], np.where(got_any, b["donor"], len(DONORS))),
         "onset_site": _obj(SITE_CODES, b["site"]),
         "rate": b["rate"],
         "shape": b["shape"],
@@ -268,7 +273,8 @@ def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, 
         "natural_slope_baseline": -nat.latent_decline_rate(base_m, b["center"], b["dx"], b["norm"]),
         "treatment_months": t0m,
         "natural_slope_at_treatment": np.where(
-            treated, -nat.latent_decline_rate(np.nan_to_num(t0m), b["center"], b["dx"], b["norm"]), np.nan),
+            treated, -nat.latent_decline_rate(np.nan_to_num(t0m), b["center"], b["dx"], b["norm"]), np.nan
+        ),
         "effect_applied": np.where(treated, b["e_prog"], 0.0),
         "effect_base": np.where(treated, b["e_base"], 0.0),
         "selection_z": b["sel_z"],
@@ -282,8 +288,14 @@ def _block_tables(cfg: CohortConfig, seed: int, block: int, first: int, n: int, 
         "end_reason": _obj(["end_of_study", "death", "withdrawal", "lost_to_follow_up"], end_reason),
         "n_visits": att.sum(axis=1),
     }
-    return dict(patients=patients, treatments=treatments, alsfrs=alsfrs, measurements=measurements,
-                adverse_events=adverse, events=events), truth
+    return dict(
+        patients=patients,
+        treatments=treatments,
+        alsfrs=alsfrs,
+        measurements=measurements,
+        adverse_events=adverse,
+        events=events,
+    ), truth
 
 
 def _adverse_events(cfg, b, pid, gidx, pid_all, onset, tp, tk, tid):
@@ -331,10 +343,15 @@ def _adverse_events(cfg, b, pid, gidx, pid_all, onset, tp, tk, tid):
         counts = rng.poisson(lam * months) if lam > 0 else np.zeros(n, np.int64)
         pp = np.repeat(np.arange(n), counts)
         uu = rng.random((len(pp), 3))
-        bg.append((pp, start[pp] + np.floor(uu[:, 0] * (stop[pp] - start[pp])).astype(np.int64),
-                   np.full(len(pp), term_code[term], np.int64),
-                   1 + (uu[:, 1][:, None] >= np.array([0.6, 0.9, 0.98])[None, :]).sum(axis=1),
-                   np.ceil(7.0 * np.exp(2.4 * (uu[:, 2] - 0.5))).astype(np.int64)))
+        bg.append(
+            (
+                pp,
+                start[pp] + np.floor(uu[:, 0] * (stop[pp] - start[pp])).astype(np.int64),
+                np.full(len(pp), term_code[term], np.int64),
+                1 + (uu[:, 1][:, None] >= np.array([0.6, 0.9, 0.98])[None, :]).sum(axis=1),
+                np.ceil(7.0 * np.exp(2.4 * (uu[:, 2] - 0.5))).astype(np.int64),
+            )
+        )
     empty = np.zeros(0, np.int64)
     bp, bday, bterm, bgrade, bdur = (np.concatenate([x[i] for x in bg]) if bg else empty for i in range(5))
     pat = np.concatenate([a_pat, bp])
@@ -400,7 +417,7 @@ def simulate_cohort(
     done = 0
     if workers > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for job, res in zip(jobs, pool.map(run, jobs)):
+            for job, res in zip(jobs, pool.map(run, jobs), strict=False):
                 results.append(res)
                 done += job[2]
                 if progress:
@@ -412,8 +429,7 @@ def simulate_cohort(
             if progress:
                 progress(done, N)
     tables = {
-        name: _frame({col: _concat([r[0][name][col] for r in results]) for col in TABLES[name]})
-        for name in TABLES
+        name: _frame({col: _concat([r[0][name][col] for r in results]) for col in TABLES[name]}) for name in TABLES
     }
     truth = _frame({col: _concat([r[1][col] for r in results]) for col in results[0][1]})
     return SimulatedCohort(tables=tables, truth=truth, config=cfg, seed=seed)

@@ -103,7 +103,7 @@ class NaturalHistory:
     # Visit-date jitter, days (sd); clipped to ±30% of the interval.
     visit_jitter_days: float = 7.0
 
-    def with_(self, **changes) -> "NaturalHistory":
+    def with_(self, **changes) -> NaturalHistory:
         return replace(self, **changes)
 
 
@@ -211,15 +211,47 @@ DEFAULT_AE_RATES: tuple[AERate, ...] = (
     AERate("intrathecal", "injection_site_pain", 0.07, 0.017, 0.5, (0, 1), 2.0, source=_REVIEW),
     AERate("intrathecal", "back_pain", 0.10, 0.06, 0.5, (0, 2), 3.0, source="approximate"),
     AERate("intrathecal", "meningism", 0.02, 0.01, 0.0, (0, 2), 2.0, (0.5, 0.4, 0.1, 0.0), source="approximate"),
-    AERate("intrathecal", "radiculopathy", 0.02, 0.01, 0.0, (1, 7), 14.0, (0.5, 0.4, 0.1, 0.0),
-           source="Staff et al., Neurology 2016 (rate approximate)"),
-    AERate("intrathecal", "arachnoiditis", 0.003, 0.002, 0.0, (3, 21), 60.0, (0.2, 0.4, 0.4, 0.0), 0.5,
-           source="Staff et al., Neurology 2016 (rate approximate)"),
+    AERate(
+        "intrathecal",
+        "radiculopathy",
+        0.02,
+        0.01,
+        0.0,
+        (1, 7),
+        14.0,
+        (0.5, 0.4, 0.1, 0.0),
+        source="Staff et al., Neurology 2016 (rate approximate)",
+    ),
+    AERate(
+        "intrathecal",
+        "arachnoiditis",
+        0.003,
+        0.002,
+        0.0,
+        (3, 21),
+        60.0,
+        (0.2, 0.4, 0.4, 0.0),
+        0.5,
+        source="Staff et al., Neurology 2016 (rate approximate)",
+    ),
     AERate("intravenous", "fever", 0.04, 0.04, 0.0, (0, 1), 1.0, source="approximate"),
     AERate("intravenous", "headache", 0.03, 0.03, 0.3, (0, 2), 1.0, source="approximate"),
-    AERate("intravenous", "allergic_reaction", 0.01, 0.015, 0.0, (0, 0), 1.0, (0.6, 0.3, 0.1, 0.0), source="approximate"),
-    AERate("intravenous", "thromboembolism", 0.003, 0.003, 0.0, (0, 14), 30.0, (0.0, 0.4, 0.5, 0.1), 1.0,
-           relatedness="possible", source="approximate"),
+    AERate(
+        "intravenous", "allergic_reaction", 0.01, 0.015, 0.0, (0, 0), 1.0, (0.6, 0.3, 0.1, 0.0), source="approximate"
+    ),
+    AERate(
+        "intravenous",
+        "thromboembolism",
+        0.003,
+        0.003,
+        0.0,
+        (0, 14),
+        30.0,
+        (0.0, 0.4, 0.5, 0.1),
+        1.0,
+        relatedness="possible",
+        source="approximate",
+    ),
     AERate("intramuscular", "injection_site_pain", 0.20, 0.20, 0.8, (0, 1), 3.0, source="approximate"),
     AERate("intramuscular", "fever", 0.02, 0.02, 0.0, (0, 1), 1.0, source="approximate"),
     AERate("intramuscular", "infection", 0.005, 0.005, 0.5, (2, 10), 10.0, (0.3, 0.6, 0.1, 0.0), source="approximate"),
@@ -242,7 +274,9 @@ DEFAULT_SOURCE_MIX: Mapping[str, float] = MappingProxyType(
 )
 # Dose per administration (total cells), median by route (approximate; NurOwn: 100-125×10⁶ intrathecal,
 # Cudkowicz 2022; intramuscular NurOwn phase 2 ≈ 24×10⁶).
-DEFAULT_DOSE = MappingProxyType({"intrathecal": 1.0e8, "intravenous": 7.0e7, "intramuscular": 2.4e7, "intraspinal": 1.0e7})
+DEFAULT_DOSE = MappingProxyType(
+    {"intrathecal": 1.0e8, "intravenous": 7.0e7, "intramuscular": 2.4e7, "intraspinal": 1.0e7}
+)
 
 DEFAULT_MEASURES = ("fvc_pct_pred", "grip_kg", "hhd_kg", "fss", "alsaq40", "nfl", "mcp1", "il6", "chi3l1")
 BIOMARKERS = ("nfl", "mcp1", "il6", "chi3l1", "tnfa")
@@ -266,7 +300,9 @@ class CohortConfig:
     follow_up_months: float = 18.0
     visit_interval_months: float = 1.5
     run_in_months: float = 3.0  # trials: first administration this long after baseline
-    delay_months: float | None = None  # delayed_start: second phase start after first treatment (None → half the remaining follow-up)
+    delay_months: float | None = (
+        None  # delayed_start: second phase start after first treatment (None → half the remaining follow-up)
+    )
     registry_continue_prob: float = 0.7  # registry: probability of each further cycle
     selection_on_bad_visit: float = 1.0  # registry: log-odds of starting treatment per SD of observed drop
     # registry: how the treatment visit is chosen.  "sequential" (default): at each visit, from the course
@@ -306,9 +342,9 @@ class CohortConfig:
     @property
     def n_visits(self) -> int:
         """Scheduled visits including baseline."""
-        return int(math.floor(self.follow_up_months / self.visit_interval_months + 1e-9)) + 1
+        return math.floor(self.follow_up_months / self.visit_interval_months + 1e-9) + 1
 
-    def replace(self, **changes) -> "CohortConfig":
+    def replace(self, **changes) -> CohortConfig:
         return replace(self, **changes)
 
     def problems(self) -> list[str]:
@@ -380,11 +416,11 @@ class CohortConfig:
 
 
 __all__ = [
-    "AERate",
     "BIOMARKERS",
-    "CohortConfig",
     "DEFAULT_AE_RATES",
     "DESIGNS",
+    "AERate",
+    "CohortConfig",
     "EffectModel",
     "NaturalHistory",
 ]

@@ -8,6 +8,7 @@ multiplier on days [0, 42), ``mid`` on [42, 182) (the 1-3 months window and the 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -32,7 +33,7 @@ def _decay_integral(a, b, half_life):
 def _h(tau, model: EffectModel):
     """∫_0^τ m_window(s) · 2^(−s/h) ds for τ ≥ 0."""
     out = np.zeros_like(tau)
-    for (lo, hi), key in zip(zip(_EDGES[:-1], _EDGES[1:]), _WINDOWS):
+    for (lo, hi), key in zip(itertools.pairwise(_EDGES), _WINDOWS, strict=False):
         m = model.by_window.get(key, 1.0)
         if m == 0.0:
             continue

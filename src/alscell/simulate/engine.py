@@ -16,10 +16,10 @@ import numpy as np
 from scipy.special import expit
 
 from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.domain.vocabulary import CELL_SOURCES, DONORS, ROUTES
 from alscell.simulate import natural as nat
 from alscell.simulate.config import BIOMARKERS, CohortConfig
 from alscell.simulate.effects import integrated_intensity, intensity
-from alscell.domain.vocabulary import CELL_SOURCES, DONORS, ROUTES
 
 BLOCK_SIZE = 10_000  # part of the reproducibility contract: patients are simulated in blocks of this size
 
@@ -30,9 +30,18 @@ UPPER = {"deltoid", "biceps", "triceps", "wrist_extensors", "first_dorsal_intero
 LOWER = {"iliopsoas", "quadriceps", "hamstrings", "tibialis_anterior", "gastrocnemius"}
 # Hand-held dynamometry, healthy men (kg), approximate; women × 0.65.
 HHD_BASE = {
-    "deltoid": 18.0, "biceps": 22.0, "triceps": 17.0, "wrist_extensors": 14.0, "first_dorsal_interosseous": 8.0,
-    "abductor_pollicis_brevis": 5.0, "iliopsoas": 25.0, "quadriceps": 35.0, "hamstrings": 22.0,
-    "tibialis_anterior": 25.0, "gastrocnemius": 30.0, "tongue": 2.0,
+    "deltoid": 18.0,
+    "biceps": 22.0,
+    "triceps": 17.0,
+    "wrist_extensors": 14.0,
+    "first_dorsal_interosseous": 8.0,
+    "abductor_pollicis_brevis": 5.0,
+    "iliopsoas": 25.0,
+    "quadriceps": 35.0,
+    "hamstrings": 22.0,
+    "tibialis_anterior": 25.0,
+    "gastrocnemius": 30.0,
+    "tongue": 2.0,
 }
 # Serum biomarker medians and between-patient log-SD (approximate; Simoa-era serum values).
 BIOMARKER_MEDIAN = {"nfl": 60.0, "mcp1": 350.0, "il6": 3.0, "chi3l1": 70.0, "tnfa": 2.0}
@@ -121,7 +130,9 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
     d50 = center - dx * np.log((norm / 2.0) / (1.0 - norm / 2.0))
 
     kind = np.where(site == 1, 0, np.where(site == 2, 3, np.where(site == 3, 4, np.where(upper, 1, 2))))
-    base_w = np.array([nat.ONSET_WEIGHTS[k] for k in ("bulbar", "upper_limb", "lower_limb", "respiratory", "generalized")])
+    base_w = np.array(
+        [nat.ONSET_WEIGHTS[k] for k in ("bulbar", "upper_limb", "lower_limb", "respiratory", "generalized")]
+    )
     weights = base_w[kind] * weight_noise
     alloc = nat.ItemAllocator(weights)
     level_gastro = alloc.total_at_item_loss(2, 4.0 - nh.gastrostomy_item_level)
@@ -133,12 +144,15 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
     base = np.minimum(delay + nh.baseline_lag_months * lag_u, np.maximum(0.85 * t_nat[:, 2], delay))
     delay_day = np.round(delay * DPM).astype(np.int64)
     base_day = np.maximum(np.round(base * DPM).astype(np.int64), delay_day)
-    fu_end_day = base_day + int(round(cfg.follow_up_months * DPM))
+    fu_end_day = base_day + round(cfg.follow_up_months * DPM)
 
     # ------------------------------------------------------------------ visit schedule
     j = np.arange(V)
-    jitter = np.clip(nh.visit_jitter_days * r_vis.standard_normal((n, V)), -0.3 * cfg.visit_interval_months * DPM,
-                     0.3 * cfg.visit_interval_months * DPM)
+    jitter = np.clip(
+        nh.visit_jitter_days * r_vis.standard_normal((n, V)),
+        -0.3 * cfg.visit_interval_months * DPM,
+        0.3 * cfg.visit_interval_months * DPM,
+    )
     jitter[:, 0] = 0.0
     vday = base_day[:, None] + np.round(j[None, :] * cfg.visit_interval_months * DPM + jitter).astype(np.int64)
     vday = np.maximum.accumulate(vday, axis=1)
@@ -170,17 +184,24 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
         never = np.iinfo(np.int64).max // 4
         tt = t_cross[:, 2]
         term_day = np.where(np.isfinite(tt), np.ceil(tt * DPM), never).astype(np.int64)
-        g = np.where(np.isfinite(t_cross[:, 0]) & (t_cross[:, 0] < tt) & (u_gastro < nh.gastrostomy_accept),
-                     np.ceil(t_cross[:, 0] * DPM), never).astype(np.int64)
-        v = np.where(np.isfinite(t_cross[:, 1]) & (t_cross[:, 1] < tt) & (u_niv < nh.niv_accept),
-                     np.ceil(t_cross[:, 1] * DPM), never).astype(np.int64)
+        g = np.where(
+            np.isfinite(t_cross[:, 0]) & (t_cross[:, 0] < tt) & (u_gastro < nh.gastrostomy_accept),
+            np.ceil(t_cross[:, 0] * DPM),
+            never,
+        ).astype(np.int64)
+        v = np.where(
+            np.isfinite(t_cross[:, 1]) & (t_cross[:, 1] < tt) & (u_niv < nh.niv_accept),
+            np.ceil(t_cross[:, 1] * DPM),
+            never,
+        ).astype(np.int64)
         g, v = np.maximum(g, 1), np.maximum(v, 1)
         tr = np.where(term_accept_trach, term_day, never)
-        death = np.where(term_accept_trach & (term_day < never),
-                         term_day + np.round(trach_extra * DPM).astype(np.int64), term_day)
+        death = np.where(
+            term_accept_trach & (term_day < never), term_day + np.round(trach_extra * DPM).astype(np.int64), term_day
+        )
         return g, v, tr, death
 
-    g_nat, niv_nat, tr_nat, death_nat = _event_days(t_nat)
+    _g_nat, niv_nat, tr_nat, death_nat = _event_days(t_nat)
     tot_nat = _totals(raw_nat, vday, niv_nat, tr_nat)
     base_hazard = -math.log(1.0 - nh.dropout_per_year) / 12.0
 
@@ -202,7 +223,7 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
         ok = has & (dday < death_day) & (dday <= fu_end_day)
         return np.where(ok, jd, V), np.where(ok, dday, np.iinfo(np.int64).max // 4)
 
-    jd_nat, dday_nat = _dropout(Fnat, death_nat)
+    jd_nat, _dday_nat = _dropout(Fnat, death_nat)
 
     # ------------------------------------------------------------------ treatment assignment
     share = cfg.treated_share
@@ -215,8 +236,11 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
     admin_jitter = r_treat.integers(-3, 4, (n, 2 * cfg.cycles))
 
     route = np.full(n, ROUTES.index(cfg.route)) if cfg.route else _mix_choice(u_route, ROUTES, cfg.route_mix)
-    source = (np.full(n, CELL_SOURCES.index(cfg.cell_source)) if cfg.cell_source
-              else _mix_choice(u_source, CELL_SOURCES, cfg.source_mix))
+    source = (
+        np.full(n, CELL_SOURCES.index(cfg.cell_source))
+        if cfg.cell_source
+        else _mix_choice(u_source, CELL_SOURCES, cfg.source_mix)
+    )
     if cfg.donor:
         donor = np.full(n, DONORS.index(cfg.donor))
     else:
@@ -243,8 +267,14 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
             # Decided at each visit from what has been observed so far: a visit takes place (the patient is
             # alive and still followed), and an assigned, not-yet-treated patient starts treatment with
             # probability expit(start_logit + selection · z), z the standardised drop since the last visit.
-            eligible = (~missed & in_window & (vday < death_nat[:, None]) & (j[None, :] >= 1)
-                        & (j[None, :] <= V - 2) & (j[None, :] <= jd_nat[:, None]))
+            eligible = (
+                ~missed
+                & in_window
+                & (vday < death_nat[:, None])
+                & (j[None, :] >= 1)
+                & (j[None, :] <= V - 2)
+                & (j[None, :] <= jd_nat[:, None])
+            )
             u_start = np.exp(-np.exp(-gumbel))  # the uniforms behind ``gumbel``: same random stream
             p_start = 1.0 / (1.0 + np.exp(-(cfg.registry_start_logit + cfg.selection_on_bad_visit * z)))
             starts = eligible & (u_start < p_start)
@@ -252,30 +282,55 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
             can = assigned & starts.any(axis=1)
         else:  # "worst_visit": the patient is treated after the worst-looking visit of the whole course
             # (uses the future: a stress test that no analysis of the observed past can fully undo).
-            eligible = (~missed & in_window & (vday < death_nat[:, None]) & (j[None, :] >= 1)
-                        & (j[None, :] <= V - 2) & (j[None, :] < jd_nat[:, None]))
+            eligible = (
+                ~missed
+                & in_window
+                & (vday < death_nat[:, None])
+                & (j[None, :] >= 1)
+                & (j[None, :] <= V - 2)
+                & (j[None, :] < jd_nat[:, None])
+            )
             score = np.where(eligible, cfg.selection_on_bad_visit * z + gumbel, -np.inf)
             chosen = np.argmax(score, axis=1)
             can = assigned & eligible.any(axis=1)
         arm[can] = 1
         sel_z = np.where(can, np.take_along_axis(z, chosen[:, None], axis=1)[:, 0], np.nan)
         t0_day = np.take_along_axis(vday, chosen[:, None], axis=1)[:, 0] + 1 + np.floor(u_delay * 21).astype(np.int64)
-        n_cyc = 1 + np.cumprod(u_continue[:, : K - 1] < cfg.registry_continue_prob, axis=1).sum(axis=1) if K > 1 else np.ones(n, int)
-        adm = t0_day[:, None] + np.round(kk[None, :] * interval_days).astype(np.int64) + np.where(kk > 0, admin_jitter[:, :K], 0)
+        n_cyc = (
+            1 + np.cumprod(u_continue[:, : K - 1] < cfg.registry_continue_prob, axis=1).sum(axis=1)
+            if K > 1
+            else np.ones(n, int)
+        )
+        adm = (
+            t0_day[:, None]
+            + np.round(kk[None, :] * interval_days).astype(np.int64)
+            + np.where(kk > 0, admin_jitter[:, :K], 0)
+        )
         planned = can[:, None] & (kk[None, :] < n_cyc[:, None])
         active = planned.copy()
     else:
-        t0_day = base_day + int(round(cfg.run_in_months * DPM))
-        adm1 = t0_day[:, None] + np.round(kk[None, :] * interval_days).astype(np.int64) + np.where(kk > 0, admin_jitter[:, :K], 0)
+        t0_day = base_day + round(cfg.run_in_months * DPM)
+        adm1 = (
+            t0_day[:, None]
+            + np.round(kk[None, :] * interval_days).astype(np.int64)
+            + np.where(kk > 0, admin_jitter[:, :K], 0)
+        )
         arm[assigned] = 1
         if cfg.design == "single_arm":
-            adm, planned, active = adm1, np.repeat(assigned[:, None], K, axis=1), np.repeat(assigned[:, None], K, axis=1)
+            adm, planned, active = (
+                adm1,
+                np.repeat(assigned[:, None], K, axis=1),
+                np.repeat(assigned[:, None], K, axis=1),
+            )
         elif cfg.design == "rct":
             adm, planned, active = adm1, np.ones((n, K), bool), np.repeat(assigned[:, None], K, axis=1)
         else:  # delayed_start
-            delay_m = cfg.delay_months if cfg.delay_months is not None else max(
-                (cfg.follow_up_months - cfg.run_in_months) / 2.0, cfg.cycle_interval_months)
-            adm2 = adm1 + int(round(delay_m * DPM)) + (admin_jitter[:, K:] - admin_jitter[:, :K]) * (kk > 0)
+            delay_m = (
+                cfg.delay_months
+                if cfg.delay_months is not None
+                else max((cfg.follow_up_months - cfg.run_in_months) / 2.0, cfg.cycle_interval_months)
+            )
+            adm2 = adm1 + round(delay_m * DPM) + (admin_jitter[:, K:] - admin_jitter[:, :K]) * (kk > 0)
             adm = np.concatenate([adm1, adm2], axis=1)
             planned = np.ones((n, 2 * K), bool)
             active = np.concatenate([np.repeat(assigned[:, None], K, axis=1), np.ones((n, K), bool)], axis=1)
@@ -314,7 +369,13 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
         need = prog[(t_nat[prog] > t0_act[prog, None]).any(axis=1)]
         if need.size:
             horizon = fu_end_day[need] / DPM + 0.5
-            c_, d_, n_, e_, a_ = center[need, None], dx[need, None], norm[need, None], e_prog[need, None], act_months[need]
+            c_, d_, n_, e_, a_ = (
+                center[need, None],
+                dx[need, None],
+                norm[need, None],
+                e_prog[need, None],
+                act_months[need],
+            )
 
             def course(tt):
                 return np.clip(nat.latent_total(tt, c_, d_, n_) + e_ * integrated_intensity(tt, a_, em), 0.0, nat.TOTAL)
@@ -336,22 +397,92 @@ def simulate_block(cfg: CohortConfig, seed: int, block: int, n: int) -> dict:
     if eff.size and (em.fatigue or em.inflammation_log or em.nfl_follows_rate):
         w_int = np.zeros((n, V))
         w_int[eff] = intensity(tv[eff], act_months[eff], em)
-    values = _measure_values(cfg, slots, e_meas, loss, Feff, tv, Gfull, w_int, e_base, route, target_combo,
-                             dict(fvc0=fvc0, fvc_a=fvc_a, grip0=grip0, asym_upper=asym_upper, asym_lower=asym_lower,
-                                  strength=strength, fss0=fss0, aq0=aq0, bio0=bio0, rate=rate,
-                                  center=center, dx=dx, norm=norm, male=male, terminal=terminal))
+    values = _measure_values(
+        cfg,
+        slots,
+        e_meas,
+        loss,
+        Feff,
+        tv,
+        Gfull,
+        w_int,
+        e_base,
+        route,
+        target_combo,
+        dict(
+            fvc0=fvc0,
+            fvc_a=fvc_a,
+            grip0=grip0,
+            asym_upper=asym_upper,
+            asym_lower=asym_lower,
+            strength=strength,
+            fss0=fss0,
+            aq0=aq0,
+            bio0=bio0,
+            rate=rate,
+            center=center,
+            dx=dx,
+            norm=norm,
+            male=male,
+            terminal=terminal,
+        ),
+    )
     bio_visit = (j % cfg.biomarker_every) == 0
 
     return dict(
-        n=n, V=V, site=site, male=male, age=age, rate=rate, shape=shape, center=center, dx=dx, norm=norm, d50=d50,
-        delay_day=delay_day, base_day=base_day, fu_end_day=fu_end_day, vday=vday, attended=attended, raw=raw,
-        gastro_day=gastro_day, niv_day=niv_day, trach_day=trach_day, death_day=death_day, dropout_day=dday,
-        dropout_kind=np.where(u_drop_kind < 0.5, 4, 5), jd=jd, end_day=end_day, t_nat=t_nat, t_cross=t_cross,
-        arm=arm, assigned=assigned, route=route, source=source, donor=donor, target_combo=target_combo,
-        adm=adm, planned=planned, active=active, delivered=delivered, active_del=active_del,
-        dose_z=dose_z, e_base=e_base, e_prog=e_prog, sel_z=sel_z, Fnat=Fnat, Feff=Feff,
-        slots=slots, values=values, bio_visit=bio_visit, u_escorial=u_escorial, u_rilu=u_rilu,
-        u_edara=u_edara, u_gen=u_gen, u_accrual=u_accrual, rng_ae=r_ae,
+        n=n,
+        V=V,
+        site=site,
+        male=male,
+        age=age,
+        rate=rate,
+        shape=shape,
+        center=center,
+        dx=dx,
+        norm=norm,
+        d50=d50,
+        delay_day=delay_day,
+        base_day=base_day,
+        fu_end_day=fu_end_day,
+        vday=vday,
+        attended=attended,
+        raw=raw,
+        gastro_day=gastro_day,
+        niv_day=niv_day,
+        trach_day=trach_day,
+        death_day=death_day,
+        dropout_day=dday,
+        dropout_kind=np.where(u_drop_kind < 0.5, 4, 5),
+        jd=jd,
+        end_day=end_day,
+        t_nat=t_nat,
+        t_cross=t_cross,
+        arm=arm,
+        assigned=assigned,
+        route=route,
+        source=source,
+        donor=donor,
+        target_combo=target_combo,
+        adm=adm,
+        planned=planned,
+        active=active,
+        delivered=delivered,
+        active_del=active_del,
+        dose_z=dose_z,
+        e_base=e_base,
+        e_prog=e_prog,
+        sel_z=sel_z,
+        Fnat=Fnat,
+        Feff=Feff,
+        slots=slots,
+        values=values,
+        bio_visit=bio_visit,
+        u_escorial=u_escorial,
+        u_rilu=u_rilu,
+        u_edara=u_edara,
+        u_gen=u_gen,
+        u_accrual=u_accrual,
+        rng_ae=r_ae,
     )
 
 
@@ -378,7 +509,7 @@ def _totals(raw, vday, niv_day, trach_day):
 
 def _fvc(p, L, l_resp, nh):
     frac = np.clip(L / (nat.TOTAL - p["terminal"])[:, None], 0.0, 1.5)
-    drop = np.clip(nh.fvc_terminal_drop * p["fvc_a"][:, None] * frac ** nh.fvc_gamma, 0.0, 1.0)
+    drop = np.clip(nh.fvc_terminal_drop * p["fvc_a"][:, None] * frac**nh.fvc_gamma, 0.0, 1.0)
     return p["fvc0"][:, None] * (1.0 - drop) - nh.fvc_per_resp_point * l_resp
 
 
@@ -429,16 +560,18 @@ def _measure_values(cfg, slots, e_meas, loss, F, tv, G, w_int, e_base, route, ta
             noise = 1.5 if key == "grip_kg" else 0.08 * np.maximum(val, 0.0) + 0.3
             val = np.round(np.clip(val + noise * e, 0.0, hi), 1)
         elif key == "fss":
-            val = p["fss0"][:, None] + 3.0 * frac_l ** 0.8 + 0.35 * e
+            val = p["fss0"][:, None] + 3.0 * frac_l**0.8 + 0.35 * e
             if w_int is not None and em.fatigue:
                 val = val - em.fatigue * e_base[:, None] * w_int
             val = np.round(np.clip(val, 1.0, 7.0), 2)
         elif key in ("alsaq40", "alsaq5"):
-            val = np.round(np.clip(p["aq0"][:, None] + 75.0 * frac_l ** 0.9 + 4.0 * e, 0.0, 100.0), 1)
+            val = np.round(np.clip(p["aq0"][:, None] + 75.0 * frac_l**0.9 + 4.0 * e, 0.0, 100.0), 1)
         elif key == "cnsbfs":
             val = np.round(np.clip(21.0 + 91.0 * (l_bulbar / 12.0) ** 1.1 + 2.0 * e, 21.0, 112.0), 0)
         elif key == "weight_kg":
-            val = np.round(np.clip(np.where(p["male"], 80.0, 65.0)[:, None] * (1.0 - 0.15 * frac_l) + 1.0 * e, 20.0, 250.0), 1)
+            val = np.round(
+                np.clip(np.where(p["male"], 80.0, 65.0)[:, None] * (1.0 - 0.15 * frac_l) + 1.0 * e, 20.0, 250.0), 1
+            )
         elif key in BIOMARKERS:
             logv = np.log(p["bio0"][key])[:, None] + np.zeros((n, V))
             if key == "nfl":
@@ -451,8 +584,10 @@ def _measure_values(cfg, slots, e_meas, loss, F, tv, G, w_int, e_base, route, ta
                 logv = logv + 0.15 * np.log(p["rate"] / 0.9)[:, None] + 0.2 * e
                 if w_int is not None and em.inflammation_log:
                     logv = logv - em.inflammation_log * e_base[:, None] * w_int
-            val = np.round(np.clip(np.exp(logv), 0.0, 10000.0 if key in ("il6", "tnfa", "chi3l1") else 100000.0),
-                           BIOMARKER_DECIMALS[key])
+            val = np.round(
+                np.clip(np.exp(logv), 0.0, 10000.0 if key in ("il6", "tnfa", "chi3l1") else 100000.0),
+                BIOMARKER_DECIMALS[key],
+            )
         else:  # munix, cmap_mv
             hi = 2000.0 if key == "munix" else 30.0
             val = np.round(np.clip(0.6 * hi * (1.0 - 0.8 * frac_l) * np.exp(0.1 * e), 0.0, hi), 1)

@@ -19,19 +19,41 @@ def study_seeds(entropy: int, n: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(entropy).spawn(n)]
 
 
-def run_study(task: Callable[..., list[dict]], seeds: Sequence[int], *, task_args: tuple = (), chunk: int = 10,
-              workers: int = 1, scheduler: str | None = None, label: str = "study", console=None) -> list[dict]:
+def run_study(
+    task: Callable[..., list[dict]],
+    seeds: Sequence[int],
+    *,
+    task_args: tuple = (),
+    chunk: int = 10,
+    workers: int = 1,
+    scheduler: str | None = None,
+    label: str = "study",
+    console=None,
+) -> list[dict]:
     """Call ``task(seed_chunk, *task_args)`` on chunks of ``seeds``; return all rows it produced.
 
     ``scheduler`` is a Dask scheduler address (``tcp://host:8786``); otherwise ``workers`` > 1 uses local
     processes.  ``task`` must be importable (a module-level function) for processes and Dask.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    chunks = [list(seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
+    chunks = [list(seeds[i : i + chunk]) for i in range(0, len(seeds), chunk)]
     rows: list[dict] = []
-    cols = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("cohorts"), TimeElapsedColumn(),
-            TimeRemainingColumn())
+    cols = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cohorts"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*cols, console=console) as bar:
         progress = bar.add_task(label, total=len(seeds))
         if scheduler:
@@ -44,7 +66,9 @@ def run_study(task: Callable[..., list[dict]], seeds: Sequence[int], *, task_arg
                     bar.advance(progress, futures[fut])
         elif workers > 1:
             with ProcessPoolExecutor(workers) as pool:
-                for ch, result in zip(chunks, pool.map(task, chunks, *[[a] * len(chunks) for a in task_args])):
+                for ch, result in zip(
+                    chunks, pool.map(task, chunks, *[[a] * len(chunks) for a in task_args]), strict=False
+                ):
                     rows += result
                     bar.advance(progress, len(ch))
         else:

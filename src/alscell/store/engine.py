@@ -68,5 +68,3 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
 def is_empty(engine: Engine) -> bool:
     """True when the database holds no alscell tables (a fresh database)."""
     return "patients" not in inspect(engine).get_table_names()
-
-

@@ -53,12 +53,16 @@ def frame_to_records(name: str, frame: pd.DataFrame) -> list[dict]:
     if extra_cols:
         ex = frame[extra_cols]
         arrays["extra"] = np.array(
-            [{k: v for k, v in zip(extra_cols, row) if v is not None and v == v} or None
-             for row in ex.itertuples(index=False, name=None)], dtype=object)
+            [
+                {k: v for k, v in zip(extra_cols, row, strict=False) if v is not None and v == v} or None
+                for row in ex.itertuples(index=False, name=None)
+            ],
+            dtype=object,
+        )
     else:
         arrays["extra"] = np.full(len(frame), None, dtype=object)
     keys = list(arrays)
-    return [dict(zip(keys, row)) for row in zip(*(arrays[k] for k in keys))]
+    return [dict(zip(keys, row, strict=False)) for row in zip(*(arrays[k] for k in keys), strict=False)]
 
 
 def rows_to_frame(name: str, rows: pd.DataFrame) -> pd.DataFrame:
@@ -106,18 +110,24 @@ def registry_context(conn: Connection) -> RegistryContext:
         rows = conn.execute(stmt).fetchall()
         if not rows:
             return pd.Series(dtype=dtype)
-        keys, values = zip(*rows)
+        keys, values = zip(*rows, strict=False)
         s = pd.Series(values, index=list(keys))
         return pd.to_datetime(s).astype(dtype) if dtype.startswith("datetime") else s.astype(dtype)
 
-    last = pd.concat([
-        series(select(A.c.patient_id, func.max(A.c.date)).group_by(A.c.patient_id), "datetime64[ns]"),
-        series(select(M.c.patient_id, func.max(M.c.date)).group_by(M.c.patient_id), "datetime64[ns]"),
-    ])
+    last = pd.concat(
+        [
+            series(select(A.c.patient_id, func.max(A.c.date)).group_by(A.c.patient_id), "datetime64[ns]"),
+            series(select(M.c.patient_id, func.max(M.c.date)).group_by(M.c.patient_id), "datetime64[ns]"),
+        ]
+    )
     return RegistryContext(
         onset=series(select(P.c.patient_id, P.c.onset_date), "datetime64[ns]"),
         treatment_patient=series(select(T.c.treatment_id, T.c.patient_id), "object"),
-        follow_up_end=series(select(E.c.patient_id, func.min(E.c.date))
-                             .where(E.c.event.in_(FOLLOW_UP_ENDING_EVENTS)).group_by(E.c.patient_id), "datetime64[ns]"),
+        follow_up_end=series(
+            select(E.c.patient_id, func.min(E.c.date))
+            .where(E.c.event.in_(FOLLOW_UP_ENDING_EVENTS))
+            .group_by(E.c.patient_id),
+            "datetime64[ns]",
+        ),
         last_visit=last.groupby(level=0).max() if len(last) else last,
     )

@@ -49,8 +49,9 @@ def _existing(conn: Connection, name: str) -> pd.DataFrame | None:
     return rows_to_frame(name, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
 
 
-def _upsert_table(conn: Connection, name: str, frame: pd.DataFrame, actor: str, source: str,
-                  summary: ImportSummary) -> None:
+def _upsert_table(
+    conn: Connection, name: str, frame: pd.DataFrame, actor: str, source: str, summary: ImportSummary
+) -> None:
     table = MODELS[name].__table__
     keys = list(KEYS[name])
     stored = _existing(conn, name) if len(frame) else None
@@ -73,20 +74,30 @@ def _upsert_table(conn: Connection, name: str, frame: pd.DataFrame, actor: str, 
         changed = frame[~is_new.to_numpy()][differs]
         unchanged = int((~differs).sum())
         if differs.any():
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             audit = [
-                {"at": now, "actor": actor, "action": "update", "table_name": name, "row_key": key,
-                 "before": {c: v for c, v in before.items() if v != ""},
-                 "after": {c: v for c, v in after.items() if v != ""}, "source": source}
-                for key, before, after in zip(kin[~is_new][differs],
-                                              old_rows[differs].to_dict("records"),
-                                              new_rows[differs].to_dict("records"))
+                {
+                    "at": now,
+                    "actor": actor,
+                    "action": "update",
+                    "table_name": name,
+                    "row_key": key,
+                    "before": {c: v for c, v in before.items() if v != ""},
+                    "after": {c: v for c, v in after.items() if v != ""},
+                    "source": source,
+                }
+                for key, before, after in zip(
+                    kin[~is_new][differs],
+                    old_rows[differs].to_dict("records"),
+                    new_rows[differs].to_dict("records"),
+                    strict=False,
+                )
             ]
             conn.execute(insert(AuditEntry.__table__), audit)
     if len(new):
         records = frame_to_records(name, new)
         for start in range(0, len(records), INSERT_CHUNK):
-            conn.execute(insert(table), records[start:start + INSERT_CHUNK])
+            conn.execute(insert(table), records[start : start + INSERT_CHUNK])
     if len(changed):
         records = frame_to_records(name, changed)
         where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
@@ -97,17 +108,28 @@ def _upsert_table(conn: Connection, name: str, frame: pd.DataFrame, actor: str, 
     summary.unchanged[name] = unchanged
 
 
-def import_tables(conn: Connection, tables: dict[str, pd.DataFrame], *, actor: str = "import",
-                  source: str = "") -> ImportSummary:
+def import_tables(
+    conn: Connection, tables: dict[str, pd.DataFrame], *, actor: str = "import", source: str = ""
+) -> ImportSummary:
     """Upsert already validated typed frames on an open transaction."""
     summary = ImportSummary()
     for name in FILE_ORDER:
         _upsert_table(conn, name, tables[name], actor, source, summary)
-    conn.execute(insert(AuditEntry.__table__), [{
-        "at": dt.datetime.now(dt.timezone.utc), "actor": actor, "action": "import", "table_name": "*",
-        "row_key": source, "before": None,
-        "after": {"inserted": summary.inserted, "updated": summary.updated}, "source": source,
-    }])
+    conn.execute(
+        insert(AuditEntry.__table__),
+        [
+            {
+                "at": dt.datetime.now(dt.UTC),
+                "actor": actor,
+                "action": "import",
+                "table_name": "*",
+                "row_key": source,
+                "before": None,
+                "after": {"inserted": summary.inserted, "updated": summary.updated},
+                "source": source,
+            }
+        ],
+    )
     return summary
 
 

@@ -20,7 +20,9 @@ def load_source(data: str | Path | None = None, db: str | None = None) -> dict[s
     engine = make_engine(db)
     try:
         if is_empty(engine):
-            raise ValueError(f"the database {engine.url.render_as_string()} holds no alscell registry (import data first)")
+            raise ValueError(
+                f"the database {engine.url.render_as_string()} holds no alscell registry (import data first)"
+            )
         with engine.connect() as conn:
             return load_tables(conn)
     finally:

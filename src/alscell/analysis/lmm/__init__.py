@@ -10,19 +10,19 @@ See ``docs/lmm.md``.  Public API::
 """
 
 from .batch import LMMBatchResult, fit_lmm_batch
+from .errors import ConvergenceWarning, FallbackWarning
 from .fit import LMM, fallback_chain, fit_lmm, fit_lmm_frame
 from .results import LMMResult, LMMSummary
-from .errors import ConvergenceWarning, FallbackWarning
 
 __all__ = [
-    "fit_lmm",
-    "fit_lmm_frame",
-    "fit_lmm_batch",
     "LMM",
-    "LMMResult",
-    "LMMSummary",
-    "LMMBatchResult",
     "ConvergenceWarning",
     "FallbackWarning",
+    "LMMBatchResult",
+    "LMMResult",
+    "LMMSummary",
     "fallback_chain",
+    "fit_lmm",
+    "fit_lmm_batch",
+    "fit_lmm_frame",
 ]

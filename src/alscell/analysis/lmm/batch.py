@@ -21,7 +21,7 @@ from .fit import fit_lmm
 from .likelihood import Structure, evaluate
 from .optim import moment_start, newton_batch, normalize_lambda
 
-__all__ = ["fit_lmm_batch", "LMMBatchResult"]
+__all__ = ["LMMBatchResult", "fit_lmm_batch"]
 
 
 def _T(a):
@@ -67,19 +67,30 @@ class LMMBatchResult:
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
         """(D, p, 2) lower/upper."""
-        qv = np.where(np.isinf(self.df), sps.norm.ppf(1 - alpha / 2),
-                      sps.t.ppf(1 - alpha / 2, np.where(np.isinf(self.df), 1, self.df)))
+        qv = np.where(
+            np.isinf(self.df),
+            sps.norm.ppf(1 - alpha / 2),
+            sps.t.ppf(1 - alpha / 2, np.where(np.isinf(self.df), 1, self.df)),
+        )
         return np.stack([self.fe_params - qv * self.bse, self.fe_params + qv * self.bse], axis=-1)
 
     def frame(self) -> pd.DataFrame:
         """Long table: one row per (data set, coefficient)."""
         D, p = self.fe_params.shape
         ci = self.conf_int()
-        return pd.DataFrame({
-            "dataset": np.repeat(np.arange(D), p), "term": np.tile(self.fe_names, D),
-            "coef": self.fe_params.ravel(), "se": self.bse.ravel(), "df": self.df.ravel(),
-            "p": self.pvalues.ravel(), "lower": ci[..., 0].ravel(), "upper": ci[..., 1].ravel(),
-            "converged": np.repeat(self.converged, p)})
+        return pd.DataFrame(
+            {
+                "dataset": np.repeat(np.arange(D), p),
+                "term": np.tile(self.fe_names, D),
+                "coef": self.fe_params.ravel(),
+                "se": self.bse.ravel(),
+                "df": self.df.ravel(),
+                "p": self.pvalues.ravel(),
+                "lower": ci[..., 0].ravel(),
+                "upper": ci[..., 1].ravel(),
+                "converged": np.repeat(self.converged, p),
+            }
+        )
 
     def result(self, d: int, **kw):
         """Full :class:`LMMResult` of data set ``d`` (warm-started, so cheap)."""
@@ -87,8 +98,18 @@ class LMMBatchResult:
             st = self._stats.dataset(d)
             kw.setdefault("cov_type", self.cov_type)
             kw.setdefault("df_method", self.df_method)
-            self._results[d] = fit_lmm(None, None, None, None, reml=self.reml, fe_names=self.fe_names,
-                                       re_names=self.re_names, start=self.lambdas[d], _stats=st, **kw)
+            self._results[d] = fit_lmm(
+                None,
+                None,
+                None,
+                None,
+                reml=self.reml,
+                fe_names=self.fe_names,
+                re_names=self.re_names,
+                start=self.lambdas[d],
+                _stats=st,
+                **kw,
+            )
         return self._results[d]
 
     def results(self, **kw) -> list:
@@ -97,7 +118,7 @@ class LMMBatchResult:
 
 def _stack_lists(Ys, Xs, Zs, gs):
     D = len(Ys)
-    ys, xs, zs, keys, lab = [], [], [], [], []
+    ys, xs, zs, keys, _lab = [], [], [], [], []
     for d in range(D):
         y = np.asarray(Ys[d], dtype=float).ravel()
         n = len(y)
@@ -115,9 +136,16 @@ def _stack_lists(Ys, Xs, Zs, gs):
     ds_of_group = ukey // (len(glabels) + 1)
     grp = glabels[ukey % (len(glabels) + 1)]
     offsets = np.searchsorted(ds_of_group, np.arange(D + 1))
-    labels = [grp[offsets[d]:offsets[d + 1]] for d in range(D)]
-    st = build_stats(np.concatenate(ys), np.concatenate(xs), np.concatenate(zs), codes.ravel(),
-                     n_groups=len(ukey), ds_of_group=ds_of_group, labels=labels)
+    labels = [grp[offsets[d] : offsets[d + 1]] for d in range(D)]
+    st = build_stats(
+        np.concatenate(ys),
+        np.concatenate(xs),
+        np.concatenate(zs),
+        codes.ravel(),
+        n_groups=len(ukey),
+        ds_of_group=ds_of_group,
+        labels=labels,
+    )
     return st
 
 
@@ -128,8 +156,9 @@ def _batch_hessian(stats, structure, Lam, reml, beta, sigma2):
 
     def grad(logs2, th):
         out = evaluate(stats, structure.to_lambda(th), reml, grad=True, sigma2=np.exp(logs2), beta=beta)
-        return np.concatenate([out["grad_beta"], out["grad_logsigma2"][:, None],
-                               structure.from_lambda(out["grad_lambda"])], axis=1), out["A"]
+        return np.concatenate(
+            [out["grad_beta"], out["grad_logsigma2"][:, None], structure.from_lambda(out["grad_lambda"])], axis=1
+        ), out["A"]
 
     m = p + 1 + k
     H = np.zeros((D, m, m))
@@ -162,9 +191,22 @@ def _pinv_sym(H):
     return np.where(ok[:, None, None], (V * winv[:, None, :]) @ _T(V), np.nan)
 
 
-def fit_lmm_batch(Y, X, Z, groups, *, reml: bool = True, fe_names=None, re_names=None,
-                  cov_type: str = "model", df_method: str = "satterthwaite", start=None,
-                  maxiter: int = 50, tol: float = 1e-9, refit_failures: bool = True) -> LMMBatchResult:
+def fit_lmm_batch(
+    Y,
+    X,
+    Z,
+    groups,
+    *,
+    reml: bool = True,
+    fe_names=None,
+    re_names=None,
+    cov_type: str = "model",
+    df_method: str = "satterthwaite",
+    start=None,
+    maxiter: int = 50,
+    tol: float = 1e-9,
+    refit_failures: bool = True,
+) -> LMMBatchResult:
     """Fit the same model to many independent data sets.
 
     Inputs (either form):
@@ -178,8 +220,14 @@ def fit_lmm_batch(Y, X, Z, groups, *, reml: bool = True, fe_names=None, re_names
     Returns :class:`LMMBatchResult`; ``.result(d)`` gives a full
     :class:`LMMResult` for one data set.
     """
-    if isinstance(Y, np.ndarray) and Y.ndim == 2 and not isinstance(X, (list, tuple)) and np.ndim(X) <= 2 \
-            and not isinstance(groups, (list, tuple)) and np.ndim(groups) == 1:
+    if (
+        isinstance(Y, np.ndarray)
+        and Y.ndim == 2
+        and not isinstance(X, (list, tuple))
+        and np.ndim(X) <= 2
+        and not isinstance(groups, (list, tuple))
+        and np.ndim(groups) == 1
+    ):
         codes, labels = factorize_groups(groups)
         stats = build_stats_shared_design(Y, X, Z, codes, labels=labels)
     else:
@@ -251,18 +299,43 @@ def fit_lmm_batch(Y, X, Z, groups, *, reml: bool = True, fe_names=None, re_names
         df = np.clip(np.where(np.isfinite(df), df, df_resid[:, None]), 1.0, df_resid[:, None])
     psi = Lam @ _T(Lam)
     out = LMMBatchResult(
-        fe_names=fe_names, re_names=re_names, fe_params=beta, bse=bse, df=df, cov_params=cov,
-        scale=scale, cov_re=scale[:, None, None] * psi, llf=-0.5 * ev["dev"], converged=conv,
-        n_iter=nt["n_iter"], refitted=np.zeros(D, dtype=bool), fallback=[None] * D, reml=reml,
-        cov_type=cov_type, df_method=df_method, lambdas=Lam, _stats=stats)
+        fe_names=fe_names,
+        re_names=re_names,
+        fe_params=beta,
+        bse=bse,
+        df=df,
+        cov_params=cov,
+        scale=scale,
+        cov_re=scale[:, None, None] * psi,
+        llf=-0.5 * ev["dev"],
+        converged=conv,
+        n_iter=nt["n_iter"],
+        refitted=np.zeros(D, dtype=bool),
+        fallback=[None] * D,
+        reml=reml,
+        cov_type=cov_type,
+        df_method=df_method,
+        lambdas=Lam,
+        _stats=stats,
+    )
     if refit_failures and not conv.all():
         import warnings as _w
 
         for d in np.flatnonzero(~conv):  # rare: one-by-one with restarts and fallback
             with _w.catch_warnings(record=True) as rec:
                 _w.simplefilter("always")
-                r = fit_lmm(None, None, None, None, reml=reml, fe_names=fe_names, re_names=re_names,
-                            cov_type=cov_type, df_method=df_method, _stats=stats.dataset(d))
+                r = fit_lmm(
+                    None,
+                    None,
+                    None,
+                    None,
+                    reml=reml,
+                    fe_names=fe_names,
+                    re_names=re_names,
+                    cov_type=cov_type,
+                    df_method=df_method,
+                    _stats=stats.dataset(d),
+                )
             for w in rec:
                 _w.warn(f"data set {d}: {w.message}", w.category, stacklevel=2)
             out._results[d] = r

@@ -86,7 +86,7 @@ class GroupStats:
         return a[self.ds_index]
 
     @property
-    def t(self) -> "_GroupLast":
+    def t(self) -> _GroupLast:
         """Group-last copies (…, G) of the statistics for fast elementwise kernels."""
         if getattr(self, "_t", None) is None:
             self._t = _GroupLast(self)
@@ -104,7 +104,7 @@ class GroupStats:
             return a
         return a[..., self.ds_index]
 
-    def subset_re(self, cols) -> "GroupStats":
+    def subset_re(self, cols) -> GroupStats:
         """Statistics for the model that keeps only random-effect columns ``cols``."""
         cols = np.asarray(cols, dtype=int)
         return GroupStats(
@@ -120,7 +120,7 @@ class GroupStats:
             _sum_XtX=self._sum_XtX,
         )
 
-    def dataset(self, d: int) -> "GroupStats":
+    def dataset(self, d: int) -> GroupStats:
         """Statistics of data set ``d`` alone."""
         a, b = int(self.offsets[d]), int(self.offsets[d + 1])
         return GroupStats(
@@ -167,7 +167,7 @@ def factorize_groups(groups) -> tuple[np.ndarray, np.ndarray]:
 
 def _crossprod_by_group(C: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per-group CᵀC for rows already sorted by group -> (G, k, k)."""
-    n, k = C.shape
+    _n, k = C.shape
     out = np.empty((len(starts), k, k))
     for a in range(k):  # loop over columns, never over groups
         block = np.add.reduceat(C[:, a : a + 1] * C[:, a:], starts, axis=0)
@@ -185,8 +185,9 @@ def _as2d(a, n, name) -> np.ndarray:
     return a
 
 
-def build_stats(y, X, Z, codes: np.ndarray, n_groups: int | None = None,
-                ds_of_group: np.ndarray | None = None, labels=None) -> GroupStats:
+def build_stats(
+    y, X, Z, codes: np.ndarray, n_groups: int | None = None, ds_of_group: np.ndarray | None = None, labels=None
+) -> GroupStats:
     """Sufficient statistics from raw data.
 
     ``codes`` are integer group codes; groups are reported in code order.
@@ -256,7 +257,7 @@ def build_stats_shared_design(Y, X, Z, codes: np.ndarray, labels=None) -> GroupS
     for a in range(p + q):
         cross[:, a, :] = np.add.reduceat(XZ[:, a : a + 1] * Ys, starts, axis=0)
     yty = np.add.reduceat(Ys * Ys, starts, axis=0)  # (G, D)
-    tile = lambda a: np.broadcast_to(a, (D,) + a.shape).reshape((D * G,) + a.shape[1:])  # noqa: E731
+    tile = lambda a: np.broadcast_to(a, (D, *a.shape)).reshape((D * G, *a.shape[1:]))  # noqa: E731
     return GroupStats(
         XtX=np.ascontiguousarray(tile(base.XtX)),
         XtZ=np.ascontiguousarray(tile(base.XtZ)),

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .design import GroupStats, build_stats, factorize_groups
+from .errors import ConvergenceWarning, FallbackWarning
 from .inference import compute
 from .likelihood import Structure
 from .optim import lbfgs_fit, moment_start, newton_batch, normalize_lambda
 from .results import LMMResult
-from .errors import ConvergenceWarning, FallbackWarning
 
-__all__ = ["fit_lmm", "fit_lmm_frame", "LMM", "fallback_chain", "fit_stats"]
+__all__ = ["LMM", "fallback_chain", "fit_lmm", "fit_lmm_frame", "fit_stats"]
 
 _COV_TYPES = ("model", "expected", "robust")
 _DF_METHODS = ("satterthwaite", "residual", "none")
@@ -47,8 +47,9 @@ def _start_candidates(stats: GroupStats, structure: Structure, user_theta) -> li
     return cands
 
 
-def fit_stats(stats: GroupStats, structure: Structure, reml: bool, user_theta=None,
-              maxiter: int = 500, tol: float = 1e-9) -> dict:
+def fit_stats(
+    stats: GroupStats, structure: Structure, reml: bool, user_theta=None, maxiter: int = 500, tol: float = 1e-9
+) -> dict:
     """Optimise one data set for one structure; several starts if needed."""
     tried = []
     best = None
@@ -57,12 +58,20 @@ def fit_stats(stats: GroupStats, structure: Structure, reml: bool, user_theta=No
     th0 = cands[0]
     if np.all(np.isfinite(th0)):
         nt = newton_batch(stats, structure, reml, th0[None], maxiter=40, tol=tol)
-        rec = {"start": 0, "method": "newton", "lbfgs_success": None, "lbfgs_message": "",
-               "lbfgs_iter": 0, "lbfgs_nfev": 0, "newton_iter": int(nt["n_iter"][0]),
-               "newton_decrement": float(nt["decrement"][0]),
-               "grad_norm": float(np.abs(nt["grad"][0]).max()),
-               "converged": bool(nt["converged"][0]) and bool(np.isfinite(nt["dev"][0])),
-               "dev": float(nt["dev"][0]), "theta": nt["theta"][0]}
+        rec = {
+            "start": 0,
+            "method": "newton",
+            "lbfgs_success": None,
+            "lbfgs_message": "",
+            "lbfgs_iter": 0,
+            "lbfgs_nfev": 0,
+            "newton_iter": int(nt["n_iter"][0]),
+            "newton_decrement": float(nt["decrement"][0]),
+            "grad_norm": float(np.abs(nt["grad"][0]).max()),
+            "converged": bool(nt["converged"][0]) and bool(np.isfinite(nt["dev"][0])),
+            "dev": float(nt["dev"][0]),
+            "theta": nt["theta"][0],
+        }
         tried.append(rec)
         best = rec
         if rec["converged"]:
@@ -74,16 +83,25 @@ def fit_stats(stats: GroupStats, structure: Structure, reml: bool, user_theta=No
         lb = lbfgs_fit(stats, structure, reml, th0, maxiter=maxiter)
         nt = newton_batch(stats, structure, reml, lb["theta"][None], maxiter=30, tol=tol)
         rec = {
-            "start": i, "method": "lbfgs+newton", "lbfgs_success": lb["success"],
+            "start": i,
+            "method": "lbfgs+newton",
+            "lbfgs_success": lb["success"],
             "lbfgs_message": lb["message"],
-            "lbfgs_iter": lb["nit"], "lbfgs_nfev": lb["nfev"], "newton_iter": int(nt["n_iter"][0]),
-            "newton_decrement": float(nt["decrement"][0]), "grad_norm": float(np.abs(nt["grad"][0]).max()),
+            "lbfgs_iter": lb["nit"],
+            "lbfgs_nfev": lb["nfev"],
+            "newton_iter": int(nt["n_iter"][0]),
+            "newton_decrement": float(nt["decrement"][0]),
+            "grad_norm": float(np.abs(nt["grad"][0]).max()),
             "converged": bool(nt["converged"][0]) and bool(np.isfinite(nt["dev"][0])),
-            "dev": float(nt["dev"][0]), "theta": nt["theta"][0],
+            "dev": float(nt["dev"][0]),
+            "theta": nt["theta"][0],
         }
         tried.append(rec)
-        if best is None or (rec["converged"] and not best["converged"]) or (
-                rec["converged"] == best["converged"] and rec["dev"] < best["dev"]):
+        if (
+            best is None
+            or (rec["converged"] and not best["converged"])
+            or (rec["converged"] == best["converged"] and rec["dev"] < best["dev"])
+        ):
             best = rec
         if rec["converged"]:
             break
@@ -112,10 +130,23 @@ def _theta_from_start(start, structure: Structure, cols) -> np.ndarray | None:
     return None
 
 
-def fit_lmm(y, X, Z, groups, *, reml: bool = True, fe_names: Sequence[str] | None = None,
-            re_names: Sequence[str] | None = None, start=None, cov_type: str = "model",
-            fallback: bool = True, df_method: str = "satterthwaite", maxiter: int = 500,
-            tol: float = 1e-9, _stats: GroupStats | None = None) -> LMMResult:
+def fit_lmm(
+    y,
+    X,
+    Z,
+    groups,
+    *,
+    reml: bool = True,
+    fe_names: Sequence[str] | None = None,
+    re_names: Sequence[str] | None = None,
+    start=None,
+    cov_type: str = "model",
+    fallback: bool = True,
+    df_method: str = "satterthwaite",
+    maxiter: int = 500,
+    tol: float = 1e-9,
+    _stats: GroupStats | None = None,
+) -> LMMResult:
     """Fit a Gaussian linear mixed model with per-group random effects.
 
     Parameters
@@ -174,13 +205,15 @@ def fit_lmm(y, X, Z, groups, *, reml: bool = True, fe_names: Sequence[str] | Non
             chosen = (cols, structure, st, res, desc)
             break
         b = res["best"]
-        reasons.append(f"{desc}: not converged (L-BFGS-B: {b['lbfgs_message']}; Newton decrement "
-                       f"{b['newton_decrement']:.3g}, max|grad| {b['grad_norm']:.3g}, {len(res['tried'])} starts)")
+        reasons.append(
+            f"{desc}: not converged (L-BFGS-B: {b['lbfgs_message']}; Newton decrement "
+            f"{b['newton_decrement']:.3g}, max|grad| {b['grad_norm']:.3g}, {len(res['tried'])} starts)"
+        )
         if chosen is None or res["best"]["dev"] < np.inf:
             last = (cols, structure, st, res, desc)
     converged = chosen is not None
     if chosen is None:
-        chosen = last if fallback else last
+        chosen = last
     cols, structure, st, res, desc = chosen
     requested = _structure_for(q, False).describe(re_names)
     fb = None
@@ -205,15 +238,36 @@ def fit_lmm(y, X, Z, groups, *, reml: bool = True, fe_names: Sequence[str] | Non
         "hessian_pd": fitq.get("hessian_pd"),
     }
     n_iter = sum(t["lbfgs_iter"] + t["newton_iter"] for t in res["tried"])
-    return LMMResult(fit=fitq, fe_names=fe_names, re_names=[re_names[c] for c in cols], re_cols=cols,
-                     re_names_requested=re_names, labels=labels, reml=reml, cov_type=cov_type,
-                     df_method=df_method, n_obs=n, structure=structure, Lam=Lam, converged=converged,
-                     n_iter=n_iter, convergence=convergence, fallback=fb)
+    return LMMResult(
+        fit=fitq,
+        fe_names=fe_names,
+        re_names=[re_names[c] for c in cols],
+        re_cols=cols,
+        re_names_requested=re_names,
+        labels=labels,
+        reml=reml,
+        cov_type=cov_type,
+        df_method=df_method,
+        n_obs=n,
+        structure=structure,
+        Lam=Lam,
+        converged=converged,
+        n_iter=n_iter,
+        convergence=convergence,
+        fallback=fb,
+    )
 
 
-def _frame_design(data: pd.DataFrame, outcome: str, fixed: Sequence[str], random: Sequence[str],
-                  group: str, intercept: bool, random_intercept: bool = True):
-    cols = [outcome, group] + list(fixed) + list(random)
+def _frame_design(
+    data: pd.DataFrame,
+    outcome: str,
+    fixed: Sequence[str],
+    random: Sequence[str],
+    group: str,
+    intercept: bool,
+    random_intercept: bool = True,
+):
+    cols = [outcome, group, *list(fixed), *list(random)]
     d = data.loc[:, list(dict.fromkeys(cols))].dropna()
     n = len(d)
     Xcols = [np.ones(n)] if intercept else []
@@ -228,31 +282,60 @@ def _frame_design(data: pd.DataFrame, outcome: str, fixed: Sequence[str], random
         re_names.append(c)
     if not Zcols:
         raise ValueError("no random effects requested")
-    return (d[outcome].to_numpy(dtype=float), np.column_stack(Xcols), np.column_stack(Zcols),
-            d[group].to_numpy(), fe_names, re_names)
+    return (
+        d[outcome].to_numpy(dtype=float),
+        np.column_stack(Xcols),
+        np.column_stack(Zcols),
+        d[group].to_numpy(),
+        fe_names,
+        re_names,
+    )
 
 
-def fit_lmm_frame(data: pd.DataFrame, outcome: str, fixed: Sequence[str], random: Sequence[str],
-                  group: str, intercept: bool = True, random_intercept: bool = True, **kw) -> LMMResult:
+def fit_lmm_frame(
+    data: pd.DataFrame,
+    outcome: str,
+    fixed: Sequence[str],
+    random: Sequence[str],
+    group: str,
+    intercept: bool = True,
+    random_intercept: bool = True,
+    **kw,
+) -> LMMResult:
     """Fit from a DataFrame: ``fixed``/``random`` are column names.
 
     An intercept is added to both designs (``random=["time"]`` means random
     intercept + slope on time).  Rows with missing values in used columns are
     dropped.  Other keyword arguments go to :func:`fit_lmm`.
     """
-    y, X, Z, g, fe_names, re_names = _frame_design(data, outcome, fixed, random, group, intercept,
-                                                    random_intercept)
+    y, X, Z, g, fe_names, re_names = _frame_design(data, outcome, fixed, random, group, intercept, random_intercept)
     return fit_lmm(y, X, Z, g, fe_names=fe_names, re_names=re_names, **kw)
 
 
 class LMM:
     """Convenience model object: ``LMM(data, "alsfrs", ["time"], ["time"], "patient").fit()``."""
 
-    def __init__(self, data: pd.DataFrame, outcome: str, fixed: Sequence[str], random: Sequence[str],
-                 group: str, intercept: bool = True, random_intercept: bool = True):
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        outcome: str,
+        fixed: Sequence[str],
+        random: Sequence[str],
+        group: str,
+        intercept: bool = True,
+        random_intercept: bool = True,
+    ):
         self.data, self.outcome, self.fixed, self.random, self.group = data, outcome, list(fixed), list(random), group
         self.intercept, self.random_intercept = intercept, random_intercept
 
     def fit(self, **kw) -> LMMResult:
-        return fit_lmm_frame(self.data, self.outcome, self.fixed, self.random, self.group,
-                             intercept=self.intercept, random_intercept=self.random_intercept, **kw)
+        return fit_lmm_frame(
+            self.data,
+            self.outcome,
+            self.fixed,
+            self.random,
+            self.group,
+            intercept=self.intercept,
+            random_intercept=self.random_intercept,
+            **kw,
+        )

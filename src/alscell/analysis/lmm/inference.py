@@ -36,17 +36,20 @@ def _T(a):
     return np.swapaxes(a, -1, -2)
 
 
-def full_hessian(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool,
-                 beta: np.ndarray, sigma2: float) -> np.ndarray:
+def full_hessian(
+    stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool, beta: np.ndarray, sigma2: float
+) -> np.ndarray:
     """Hessian of the non-profiled deviance in (β, log σ², θ) for one data set."""
     p, k = stats.p, structure.k
     theta = structure.from_lambda(Lam[None])[0]
 
     def grad(logs2, th):
-        out = evaluate(stats, structure.to_lambda(th)[None], reml, grad=True,
-                       sigma2=np.array([np.exp(logs2)]), beta=beta[None])
-        return np.concatenate([out["grad_beta"][0], [out["grad_logsigma2"][0]],
-                               structure.from_lambda(out["grad_lambda"])[0]])
+        out = evaluate(
+            stats, structure.to_lambda(th)[None], reml, grad=True, sigma2=np.array([np.exp(logs2)]), beta=beta[None]
+        )
+        return np.concatenate(
+            [out["grad_beta"][0], [out["grad_logsigma2"][0]], structure.from_lambda(out["grad_lambda"])[0]]
+        )
 
     m = p + 1 + k
     H = np.zeros((m, m))
@@ -83,8 +86,7 @@ def psd_pinv(H: np.ndarray, rtol: float = 1e-10) -> tuple[np.ndarray, bool]:
     return (V * winv) @ V.T, pd_ok
 
 
-def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool,
-            need_hessian: bool = True) -> dict:
+def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool, need_hessian: bool = True) -> dict:
     """All fitted quantities for one data set at the optimum Λ (q×q)."""
     ev = evaluate(stats, Lam[None], reml, keep=True)
     beta = ev["beta"][0]
@@ -107,24 +109,35 @@ def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool
     # Satterthwaite ingredients
     dpsi = structure.dpsi(Lam[None])[0]  # (k, q, q)
     J = np.einsum("gap,kab,gbr->kpr", K, dpsi, K, optimize=True)
-    out = dict(beta=beta, scale=scale, nu=nu, dev=float(ev["dev"][0]), A=ev["A"][0], Ainv=Ainv,
-               cov_expected=cov_expected, cov_robust=0.5 * (cov_robust + cov_robust.T),
-               S=np.ascontiguousarray(S), XtZS=ev["XtZS"], blup=blup, J=J)
+    out = dict(
+        beta=beta,
+        scale=scale,
+        nu=nu,
+        dev=float(ev["dev"][0]),
+        A=ev["A"][0],
+        Ainv=Ainv,
+        cov_expected=cov_expected,
+        cov_robust=0.5 * (cov_robust + cov_robust.T),
+        S=np.ascontiguousarray(S),
+        XtZS=ev["XtZS"],
+        blup=blup,
+        J=J,
+    )
     if need_hessian:
         H = full_hessian(stats, structure, Lam, reml, beta, scale)
         Hinv, pd_ok = psd_pinv(H)
         cov_model = 2.0 * Hinv[:p, :p]
         Hphi = H[p:, p:]
         Cphi, pd_phi = psd_pinv(Hphi)
-        out.update(H=H, cov_model=0.5 * (cov_model + cov_model.T), C_phi=2.0 * Cphi,
-                   hessian_pd=pd_ok and pd_phi)
+        out.update(H=H, cov_model=0.5 * (cov_model + cov_model.T), C_phi=2.0 * Cphi, hessian_pd=pd_ok and pd_phi)
     else:
         out.update(cov_model=cov_expected, C_phi=None, hessian_pd=None)
     return out
 
 
-def satterthwaite_df(L: np.ndarray, scale: float, Ainv: np.ndarray, J: np.ndarray,
-                     C_phi: np.ndarray | None, df_max: float) -> np.ndarray:
+def satterthwaite_df(
+    L: np.ndarray, scale: float, Ainv: np.ndarray, J: np.ndarray, C_phi: np.ndarray | None, df_max: float
+) -> np.ndarray:
     """Satterthwaite df for each row of the contrast matrix L (m, p)."""
     L = np.atleast_2d(L)
     if C_phi is None:

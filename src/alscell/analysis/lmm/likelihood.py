@@ -50,12 +50,12 @@ class Structure:
     cols: tuple
 
     @classmethod
-    def unstructured(cls, q: int) -> "Structure":
+    def unstructured(cls, q: int) -> Structure:
         r, c = np.tril_indices(q)
         return cls(q, tuple(int(i) for i in r), tuple(int(j) for j in c))
 
     @classmethod
-    def diagonal(cls, q: int) -> "Structure":
+    def diagonal(cls, q: int) -> Structure:
         return cls(q, tuple(range(q)), tuple(range(q)))
 
     @property
@@ -64,12 +64,12 @@ class Structure:
 
     @property
     def is_diag(self) -> np.ndarray:
-        return np.array([r == c for r, c in zip(self.rows, self.cols)])
+        return np.array([r == c for r, c in zip(self.rows, self.cols, strict=False)])
 
     def to_lambda(self, theta: np.ndarray) -> np.ndarray:
         """θ (..., k) -> Λ (..., q, q)."""
         theta = np.asarray(theta, dtype=float)
-        Lam = np.zeros(theta.shape[:-1] + (self.q, self.q))
+        Lam = np.zeros((*theta.shape[:-1], self.q, self.q))
         Lam[..., list(self.rows), list(self.cols)] = theta
         return Lam
 
@@ -80,7 +80,7 @@ class Structure:
         """∂Ψ/∂θ_k for each free parameter: (D, k, q, q)."""
         D = Lam.shape[0]
         out = np.zeros((D, self.k, self.q, self.q))
-        for j, (r, c) in enumerate(zip(self.rows, self.cols)):
+        for j, (r, c) in enumerate(zip(self.rows, self.cols, strict=False)):
             E = np.zeros((self.q, self.q))
             E[r, c] = 1.0
             dL = E[None] @ np.swapaxes(Lam, -1, -2)  # E Λᵀ
@@ -143,6 +143,7 @@ def _T(a):
 # batched product is a few contiguous multiply-adds over G (much faster than
 # np.matmul on (G, 2, 2) stacks).
 
+
 def _mm(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """(a, b, G) @ (b, c, G) -> (a, c, G); G may broadcast."""
     out = A[:, 0, None, :] * B[None, 0, :, :]
@@ -200,9 +201,16 @@ def evaluate(*args, **kwargs) -> dict:
         return _evaluate(*args, **kwargs)
 
 
-def _evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: bool = False,
-             sigma2: np.ndarray | None = None, beta: np.ndarray | None = None,
-             keep: bool = False) -> dict:
+def _evaluate(
+    stats: GroupStats,
+    Lam: np.ndarray,
+    reml: bool = True,
+    *,
+    grad: bool = False,
+    sigma2: np.ndarray | None = None,
+    beta: np.ndarray | None = None,
+    keep: bool = False,
+) -> dict:
     """Deviance (−2 log-likelihood) for each data set, optionally with gradient.
 
     Parameters
@@ -251,8 +259,7 @@ def _evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: bo
         dev = nu * (LOG2PI + np.log(sigma2)) + sld + r2 / sigma2
     if reml:
         dev = dev + logdetA
-    out = {"dev": dev, "beta": beta, "c": c, "yWy": yWy, "r2": r2, "A": A, "Ainv": Ainv, "nu": nu,
-           "logdetA": logdetA}
+    out = {"dev": dev, "beta": beta, "c": c, "yWy": yWy, "r2": r2, "A": A, "Ainv": Ainv, "nu": nu, "logdetA": logdetA}
     if not (grad or keep):
         return out
     bg = stats.per_group_t(beta.T)  # (p, G|1)
@@ -264,8 +271,7 @@ def _evaluate(stats: GroupStats, Lam: np.ndarray, reml: bool = True, *, grad: bo
         out.update(S=_gf(S), Zte=_gf(Zte), u=_gf(u), K=_gf(K), XtZS=_gf(XtZS))
     if grad:
         cc = nu / r2 if sigma2 is None else 1.0 / sigma2
-        gpsi_t = t.sum_ZtZ - stats.dsum_t(_mm(ZtZS, t.ZtZ)) \
-            - cc * stats.dsum_t(u[:, None, :] * u[None, :, :])
+        gpsi_t = t.sum_ZtZ - stats.dsum_t(_mm(ZtZS, t.ZtZ)) - cc * stats.dsum_t(u[:, None, :] * u[None, :, :])
         if reml:
             Ainv_g = stats.per_group_t(np.moveaxis(Ainv, 0, -1))
             KA = _mm(K, Ainv_g)

@@ -41,8 +41,7 @@ def moment_start(stats: GroupStats, structure: Structure) -> np.ndarray:
     beta0 = np.linalg.solve(XtX + 1e-10 * np.eye(stats.p), stats.dsum(stats.Xty)[..., None])[..., 0]
     bg = stats.per_group(beta0)
     Zte = stats.Zty - (_T(stats.XtZ) @ bg[..., None])[..., 0]
-    ete = stats.yty - 2 * np.einsum("gi,gi->g", bg, stats.Xty) + np.einsum(
-        "gi,gij,gj->g", bg, stats.XtX, bg)
+    ete = stats.yty - 2 * np.einsum("gi,gi->g", bg, stats.Xty) + np.einsum("gi,gij,gj->g", bg, stats.XtX, bg)
     tot_var = stats.dsum(ete) / np.maximum(stats.n_obs - stats.p, 1.0)
     ZtZ = stats.ZtZ
     w = np.linalg.eigvalsh(ZtZ)
@@ -94,18 +93,29 @@ def _obj_grad(stats, structure, reml, scale_n):
         out = evaluate(stats, Lam, reml, grad=True)
         g = structure.from_lambda(out["grad_lambda"])[0]
         return float(out["dev"][0]) / scale_n, g / scale_n
+
     return f
 
 
-def lbfgs_fit(stats: GroupStats, structure: Structure, reml: bool, theta0: np.ndarray,
-              maxiter: int = 500) -> dict:
+def lbfgs_fit(stats: GroupStats, structure: Structure, reml: bool, theta0: np.ndarray, maxiter: int = 500) -> dict:
     """Minimise the profiled deviance of a single data set with L-BFGS-B."""
     scale_n = float(stats.n_obs[0])
     f = _obj_grad(stats, structure, reml, scale_n)
-    res = minimize(f, np.asarray(theta0, dtype=float), jac=True, method="L-BFGS-B",
-                   options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
-    return {"theta": res.x, "dev": res.fun * scale_n, "success": bool(res.success),
-            "message": str(res.message), "nit": int(res.nit), "nfev": int(res.nfev)}
+    res = minimize(
+        f,
+        np.asarray(theta0, dtype=float),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+    )
+    return {
+        "theta": res.x,
+        "dev": res.fun * scale_n,
+        "success": bool(res.success),
+        "message": str(res.message),
+        "nit": int(res.nit),
+        "nfev": int(res.nfev),
+    }
 
 
 def _grad_theta(stats, structure, reml, theta):
@@ -129,8 +139,9 @@ def fd_hessian(stats, structure, reml, theta, g0=None):
     return 0.5 * (H + _T(H))
 
 
-def newton_batch(stats: GroupStats, structure: Structure, reml: bool, theta0: np.ndarray,
-                 maxiter: int = 50, tol: float = 1e-9) -> dict:
+def newton_batch(
+    stats: GroupStats, structure: Structure, reml: bool, theta0: np.ndarray, maxiter: int = 50, tol: float = 1e-9
+) -> dict:
     """Damped Newton for all data sets at once.
 
     Convergence per data set: Newton decrement ``gᵀ(H+μI)⁻¹g / 2 < tol``
@@ -145,7 +156,7 @@ def newton_batch(stats: GroupStats, structure: Structure, reml: bool, theta0: np
     decrement = np.full(D, np.inf)
     n_iter = np.zeros(D, dtype=int)
     eye = np.eye(k)
-    for it in range(maxiter):
+    for _it in range(maxiter):
         active = ~(conv | failed)
         if not active.any():
             break
@@ -158,7 +169,7 @@ def newton_batch(stats: GroupStats, structure: Structure, reml: bool, theta0: np
             g = np.where(bad[:, None], 0.0, g)
             if not active.any():
                 break
-        w, V = np.linalg.eigh(H)
+        w, _V = np.linalg.eigh(H)
         wmax = np.maximum(np.abs(w).max(-1), 1e-300)
         # Levenberg shift so that the model is positive definite
         mu = np.where(w[:, 0] > 1e-10 * wmax, 0.0, -w[:, 0] + 1e-6 * wmax)
@@ -190,5 +201,4 @@ def newton_batch(stats: GroupStats, structure: Structure, reml: bool, theta0: np
         ok = stuck & (decrement < 1e-6 * np.maximum(1.0, np.abs(f)))
         conv |= ok
         failed |= stuck & ~ok
-    return {"theta": theta, "dev": f, "grad": g, "converged": conv, "n_iter": n_iter,
-            "decrement": decrement}
+    return {"theta": theta, "dev": f, "grad": g, "converged": conv, "n_iter": n_iter, "decrement": decrement}

@@ -27,7 +27,7 @@ class LMMSummary:
         w = 72
         lines = ["Linear mixed model (alscell.analysis.lmm)".center(w), "=" * w]
         items = list(self.info.items())
-        for a, b in zip(items[0::2], items[1::2] + [("", "")] * (len(items) % 2)):
+        for a, b in zip(items[0::2], items[1::2] + [("", "")] * (len(items) % 2), strict=False):
             left = f"{a[0]}: {a[1]}"
             right = f"{b[0]}: {b[1]}" if b[0] else ""
             lines.append(f"{left:<36}{right}")
@@ -53,10 +53,27 @@ class LMMResult:
     ``n_iter``, ``fallback``, ``convergence`` (a dict report).
     """
 
-    def __init__(self, *, fit: dict, fe_names, re_names, re_cols, re_names_requested, labels,
-                 reml: bool, cov_type: str, df_method: str, n_obs: int, structure, Lam: np.ndarray,
-                 converged: bool, n_iter: int, convergence: dict, fallback: str | None,
-                 alpha: float = 0.05):
+    def __init__(
+        self,
+        *,
+        fit: dict,
+        fe_names,
+        re_names,
+        re_cols,
+        re_names_requested,
+        labels,
+        reml: bool,
+        cov_type: str,
+        df_method: str,
+        n_obs: int,
+        structure,
+        Lam: np.ndarray,
+        converged: bool,
+        n_iter: int,
+        convergence: dict,
+        fallback: str | None,
+        alpha: float = 0.05,
+    ):
         self._fit = fit
         self.fe_names = list(fe_names)
         self.re_names = list(re_names)
@@ -91,15 +108,17 @@ class LMMResult:
         self.df_modelwc = n_par
         self.aic = -2 * self.llf + 2 * n_par
         self.bic = -2 * self.llf + np.log(self.nobs) * n_par
-        self.random_effects = pd.DataFrame(fit["blup"], index=pd.Index(self.group_labels, name="group"),
-                                           columns=self.re_names)
+        self.random_effects = pd.DataFrame(
+            fit["blup"], index=pd.Index(self.group_labels, name="group"), columns=self.re_names
+        )
         self.random_effects_cov = self.scale * fit["S"]
         eig = np.linalg.eigvalsh(psi) if len(psi) else np.array([1.0])
         self.singular = bool(eig.min() <= 1e-8 * max(eig.max(), 1e-300)) if len(psi) else False
         self.df_resid = float(self.nobs - p)
         self.df = pd.Series(self._df_for(np.eye(p)), index=self.fe_names, name="df")
-        self.bse = pd.Series(np.sqrt(np.clip(np.diag(self.cov_params().values), 0, None)),
-                             index=self.fe_names, name="se")
+        self.bse = pd.Series(
+            np.sqrt(np.clip(np.diag(self.cov_params().values), 0, None)), index=self.fe_names, name="se"
+        )
         self.tvalues = (self.fe_params / self.bse).rename("t")
         self.pvalues = pd.Series(self._p(self.tvalues.values, self.df.values), index=self.fe_names, name="p")
 
@@ -107,8 +126,9 @@ class LMMResult:
     def cov_params(self, cov_type: str | None = None) -> pd.DataFrame:
         """Covariance of β̂ of the chosen type ("model", "expected", "robust")."""
         ct = cov_type or self.cov_type
-        return {"model": self.cov_params_model, "expected": self.cov_params_expected,
-                "robust": self.cov_params_robust}[ct]
+        return {"model": self.cov_params_model, "expected": self.cov_params_expected, "robust": self.cov_params_robust}[
+            ct
+        ]
 
     def _df_for(self, L: np.ndarray) -> np.ndarray:
         L = np.atleast_2d(L)
@@ -126,12 +146,16 @@ class LMMResult:
     def _p(t, df):
         t = np.asarray(t, dtype=float)
         df = np.asarray(df, dtype=float)
-        return np.where(np.isinf(df), 2 * sps.norm.sf(np.abs(t)), 2 * sps.t.sf(np.abs(t), np.where(np.isinf(df), 1, df)))
+        return np.where(
+            np.isinf(df), 2 * sps.norm.sf(np.abs(t)), 2 * sps.t.sf(np.abs(t), np.where(np.isinf(df), 1, df))
+        )
 
     @staticmethod
     def _q(alpha, df):
         df = np.asarray(df, dtype=float)
-        return np.where(np.isinf(df), sps.norm.ppf(1 - alpha / 2), sps.t.ppf(1 - alpha / 2, np.where(np.isinf(df), 1, df)))
+        return np.where(
+            np.isinf(df), sps.norm.ppf(1 - alpha / 2), sps.t.ppf(1 - alpha / 2, np.where(np.isinf(df), 1, df))
+        )
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals using the per-coefficient df."""
@@ -154,12 +178,22 @@ class LMMResult:
         df = self._df_for(L)
         t = est / se
         qv = self._q(alpha, df)
-        return pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": self._p(t, df),
-                             "lower": est - qv * se, "upper": est + qv * se})
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "se": se,
+                "df": df,
+                "t": t,
+                "p": self._p(t, df),
+                "lower": est - qv * se,
+                "upper": est + qv * se,
+            }
+        )
 
     # ------------------------------------------------------------------ prediction
-    def predict(self, X_new, Z_new=None, groups_new=None, interval: str = "confidence",
-                alpha: float = 0.05) -> pd.DataFrame:
+    def predict(
+        self, X_new, Z_new=None, groups_new=None, interval: str = "confidence", alpha: float = 0.05
+    ) -> pd.DataFrame:
         """Predictions with confidence or prediction intervals (normal quantiles).
 
         * population level (no group, or an unknown group): mean = xβ̂,
@@ -218,31 +252,44 @@ class LMMResult:
                 var[unk] += np.einsum("mi,ij,mj->m", z, self.cov_re.values, z)
         se = np.sqrt(np.clip(var, 0, None))
         zq = sps.norm.ppf(1 - alpha / 2)
-        return pd.DataFrame({"mean": mean, "se": se, "lower": mean - zq * se, "upper": mean + zq * se,
-                             "patient_level": known})
+        return pd.DataFrame(
+            {"mean": mean, "se": se, "lower": mean - zq * se, "upper": mean + zq * se, "patient_level": known}
+        )
 
     # ------------------------------------------------------------------ reporting
     def coef_table(self, alpha: float = 0.05) -> pd.DataFrame:
         ci = self.conf_int(alpha)
-        return pd.DataFrame({"coef": self.fe_params, "se": self.bse, "df": self.df, "t": self.tvalues,
-                             "p": self.pvalues, "lower": ci["lower"], "upper": ci["upper"]})
+        return pd.DataFrame(
+            {
+                "coef": self.fe_params,
+                "se": self.bse,
+                "df": self.df,
+                "t": self.tvalues,
+                "p": self.pvalues,
+                "lower": ci["lower"],
+                "upper": ci["upper"],
+            }
+        )
 
     def summary(self, alpha: float = 0.05) -> LMMSummary:
-        info = pd.Series({
-            "method": "REML" if self.reml else "ML",
-            "observations": self.nobs,
-            "groups": self.n_groups,
-            "random effects": self.structure.describe(self.re_names),
-            "log-likelihood": round(self.llf, 4),
-            "scale (σ²)": round(self.scale, 6),
-            "AIC": round(self.aic, 3),
-            "BIC": round(self.bic, 3),
-            "cov_type": self.cov_type,
-            "df method": self.df_method if self.cov_type != "robust" or self.df_method in ("none", "residual")
-            else "G-1 (cluster)",
-            "converged": self.converged,
-            "iterations": self.n_iter,
-        })
+        info = pd.Series(
+            {
+                "method": "REML" if self.reml else "ML",
+                "observations": self.nobs,
+                "groups": self.n_groups,
+                "random effects": self.structure.describe(self.re_names),
+                "log-likelihood": round(self.llf, 4),
+                "scale (σ²)": round(self.scale, 6),
+                "AIC": round(self.aic, 3),
+                "BIC": round(self.bic, 3),
+                "cov_type": self.cov_type,
+                "df method": self.df_method
+                if self.cov_type != "robust" or self.df_method in ("none", "residual")
+                else "G-1 (cluster)",
+                "converged": self.converged,
+                "iterations": self.n_iter,
+            }
+        )
         sd = np.sqrt(np.clip(np.diag(self.cov_re.values), 0, None))
         with np.errstate(divide="ignore", invalid="ignore"):
             corr = self.cov_re.values / np.outer(sd, sd)
@@ -261,11 +308,19 @@ class LMMResult:
         return LMMSummary(info=info, fe=self.coef_table(alpha), re=re, notes=notes)
 
     def __repr__(self) -> str:
-        return (f"<LMMResult {'REML' if self.reml else 'ML'} n={self.nobs} groups={self.n_groups} "
-                f"re={self.re_names} llf={self.llf:.4f} converged={self.converged}"
-                f"{' fallback' if self.fallback else ''}>")
+        return (
+            f"<LMMResult {'REML' if self.reml else 'ML'} n={self.nobs} groups={self.n_groups} "
+            f"re={self.re_names} llf={self.llf:.4f} converged={self.converged}"
+            f"{' fallback' if self.fallback else ''}>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fe_params": self.fe_params.to_dict(), "bse": self.bse.to_dict(),
-                "cov_re": self.cov_re.values.tolist(), "scale": self.scale, "llf": self.llf,
-                "converged": self.converged, "fallback": self.fallback}
+        return {
+            "fe_params": self.fe_params.to_dict(),
+            "bse": self.bse.to_dict(),
+            "cov_re": self.cov_re.values.tolist(),
+            "scale": self.scale,
+            "llf": self.llf,
+            "converged": self.converged,
+            "fallback": self.fallback,
+        }

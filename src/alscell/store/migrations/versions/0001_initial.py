@@ -34,7 +34,9 @@ def upgrade() -> None:
     op.create_table(
         "treatments",
         sa.Column("treatment_id", sa.String(128), primary_key=True),
-        sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("cycle", sa.Integer(), nullable=False),
         sa.Column("cell_source", sa.String(32), nullable=False),
@@ -47,18 +49,24 @@ def upgrade() -> None:
         sa.Column("extra", sa.JSON()),
     )
     op.create_index("ix_treatments_patient_id", "treatments", ["patient_id"])
-    items = [sa.Column(q, sa.SmallInteger()) for q in
-             ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")]
+    items = [
+        sa.Column(q, sa.SmallInteger())
+        for q in ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
+    ]
     op.create_table(
         "alsfrs",
-        sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("date", sa.Date(), primary_key=True),
         *items,
         sa.Column("extra", sa.JSON()),
     )
     op.create_table(
         "measurements",
-        sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("date", sa.Date(), primary_key=True),
         sa.Column("measure", sa.String(32), primary_key=True),
         sa.Column("side", sa.String(8), primary_key=True),
@@ -71,7 +79,9 @@ def upgrade() -> None:
     op.create_table(
         "adverse_events",
         sa.Column("ae_id", sa.String(128), primary_key=True),
-        sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("onset_date", sa.Date(), nullable=False),
         sa.Column("resolved_date", sa.Date()),
         sa.Column("term", sa.String(32), nullable=False),
@@ -84,7 +94,9 @@ def upgrade() -> None:
     op.create_index("ix_adverse_events_patient_id", "adverse_events", ["patient_id"])
     op.create_table(
         "events",
-        sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "patient_id", sa.String(64), sa.ForeignKey("patients.patient_id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("date", sa.Date(), primary_key=True),
         sa.Column("event", sa.String(32), primary_key=True),
         sa.Column("extra", sa.JSON()),
