@@ -2,8 +2,10 @@
 
 All data sets' per-group statistics are stacked in one :class:`GroupStats`
 (groups sorted by data set), and one damped-Newton optimiser
-(:func:`~alscell.analysis.lmm.optim.newton_batch`) updates every data set's
-Λ simultaneously — no Python loop per data set.  Data sets that do not
+(:func:`~alscell.analysis.lmm.optim.newton_batch`, analytic Hessian) updates the Λ of
+every data set still iterating simultaneously — no Python loop per data set or per
+patient, and a data set that has converged is not evaluated again.  Estimates, SEs and
+Satterthwaite df come from each data set's last accepted evaluation.  Data sets that do not
 converge in the vectorised pass are refitted one by one with
 :func:`fit_lmm` (multiple starts + fallback) and flagged in ``refitted``.
 """
@@ -43,6 +45,7 @@ class LMMBatchResult:
     llf: np.ndarray  # (D,)
     converged: np.ndarray  # (D,)
     n_iter: np.ndarray  # (D,)
+    n_eval: np.ndarray  # (D,) likelihood evaluations of each data set by the optimiser
     refitted: np.ndarray  # (D,) bool — needed the one-by-one path
     fallback: list  # (D,) None or description
     reml: bool
@@ -149,36 +152,10 @@ def _stack_lists(Ys, Xs, Zs, gs):
     return st
 
 
-def _batch_hessian(stats, structure, Lam, reml, beta, sigma2):
-    """Vectorised Hessian of the non-profiled deviance in (β, log σ², θ): (D, m, m)."""
-    D, p, k = stats.D, stats.p, structure.k
-    theta = structure.from_lambda(Lam)
-
-    def grad(logs2, th):
-        out = evaluate(stats, structure.to_lambda(th), reml, grad=True, sigma2=np.exp(logs2), beta=beta)
-        return np.concatenate(
-            [out["grad_beta"], out["grad_logsigma2"][:, None], structure.from_lambda(out["grad_lambda"])], axis=1
-        ), out["A"]
-
-    m = p + 1 + k
-    H = np.zeros((D, m, m))
-    ls2 = np.log(sigma2)
-    cols = []
-    gp, A = grad(ls2 + 1e-5, theta)
-    gm, _ = grad(ls2 - 1e-5, theta)
-    cols.append((gp - gm) / 2e-5)
-    sc = np.maximum(np.abs(theta).max(1), 1e-3)
-    for j in range(k):
-        h = 1e-5 * np.maximum(np.abs(theta[:, j]), 1e-2 * sc)
-        tp, tm = theta.copy(), theta.copy()
-        tp[:, j] += h
-        tm[:, j] -= h
-        cols.append((grad(ls2, tp)[0] - grad(ls2, tm)[0]) / (2 * h[:, None]))
-    Cm = np.stack(cols, axis=2)  # (D, m, 1+k)
-    H[:, :, p:] = Cm
-    H[:, p:, :p] = _T(Cm[:, :p])
-    H[:, :p, :p] = 2 * A / sigma2[:, None, None]
-    return 0.5 * (H + _T(H))
+def _theta_signs(structure: Structure, Lam_raw: np.ndarray) -> np.ndarray:
+    """(D, k) signs of θ under :func:`normalize_lambda` (column c of Λ flips when Λ[c, c] < 0)."""
+    d = np.diagonal(Lam_raw, axis1=-2, axis2=-1)
+    return np.where(d < 0, -1.0, 1.0)[:, list(structure.cols)]
 
 
 def _pinv_sym(H):
@@ -249,32 +226,37 @@ def fit_lmm_batch(
         theta0 = structure.from_lambda(np.broadcast_to(s, (D, q, q)))
     else:
         theta0 = moment_start(stats, structure)
+    if cov_type not in ("model", "expected", "robust"):
+        raise ValueError("cov_type must be 'model', 'expected' or 'robust'")
     nt = newton_batch(stats, structure, reml, theta0, maxiter=maxiter, tol=tol)
-    Lam = normalize_lambda(structure.to_lambda(nt["theta"]))
+    Lam_raw = structure.to_lambda(nt["theta"])
+    Lam = normalize_lambda(Lam_raw)
     conv = nt["converged"].copy()
-    ev = evaluate(stats, Lam, reml, keep=True)
-    beta = ev["beta"]
-    scale = ev["r2"] / ev["nu"]
-    Ainv = ev["Ainv"]
+    # everything at the optimum comes from the optimiser's last accepted evaluation of each data set
+    last = nt["last"]
+    beta = last["beta"]
+    nu = stats.n_obs - p if reml else stats.n_obs
+    scale = last["r2"] / nu
+    Ainv = last["Ainv"]
     cov_exp = scale[:, None, None] * Ainv
     n_groups = stats.n_groups.astype(float)
+    need_H = cov_type == "model" or (df_method == "satterthwaite" and cov_type != "robust")
+    if need_H:  # θ-parts of the Hessian and J follow the sign normalisation of Λ
+        sg = np.concatenate([np.ones((D, p + 1)), _theta_signs(structure, Lam_raw)], axis=1)
+        H = last["H_full"] * sg[:, :, None] * sg[:, None, :]
+        J = last["J"] * sg[:, p + 1 :, None, None]
     if cov_type == "expected":
         cov = cov_exp
     elif cov_type == "robust":
+        ev = evaluate(stats, Lam, reml, keep=True)
         bg = stats.per_group(beta)
         Xte = stats.Xty - (stats.XtX @ bg[..., None])[..., 0]
         gi = Xte - (ev["XtZS"] @ ev["Zte"][..., None])[..., 0]
         meat = stats.dsum(gi[:, :, None] * gi[:, None, :])
         cov = (n_groups / np.maximum(n_groups - 1, 1))[:, None, None] * Ainv @ meat @ Ainv
-    elif cov_type == "model":
-        cov = None
     else:
-        raise ValueError("cov_type must be 'model', 'expected' or 'robust'")
-    need_H = cov_type == "model" or (df_method == "satterthwaite" and cov_type != "robust")
-    if need_H:
-        H = _batch_hessian(stats, structure, Lam, reml, beta, scale)
-        if cov is None:
-            cov = 2 * _pinv_sym(H)[:, :p, :p]
+        cov = 2 * _pinv_sym(H)[:, :p, :p]
+        cov = 0.5 * (cov + _T(cov))
     bse = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
     df_resid = stats.n_obs - p
     if df_method == "none":
@@ -285,9 +267,6 @@ def fit_lmm_batch(
         df = np.repeat(np.maximum(n_groups - 1, 1)[:, None], p, 1)
     else:
         Cphi = 2 * _pinv_sym(H[:, p:, p:])
-        dpsi = structure.dpsi(Lam)  # (D, k, q, q)
-        K = ev["K"]
-        J = stats.dsum(np.einsum("gap,gkab,gbr->gkpr", K, stats.per_group(dpsi), K, optimize=True))
         Ad = np.diagonal(Ainv, axis1=1, axis2=2)  # (D, p)
         v = scale[:, None] * Ad
         # ∂v_j/∂θ_k = σ² (A⁻¹ J_k A⁻¹)_jj
@@ -307,9 +286,10 @@ def fit_lmm_batch(
         cov_params=cov,
         scale=scale,
         cov_re=scale[:, None, None] * psi,
-        llf=-0.5 * ev["dev"],
+        llf=-0.5 * last["dev"],
         converged=conv,
         n_iter=nt["n_iter"],
+        n_eval=nt["n_eval"],
         refitted=np.zeros(D, dtype=bool),
         fallback=[None] * D,
         reml=reml,

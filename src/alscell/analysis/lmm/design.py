@@ -56,12 +56,16 @@ class GroupStats:
     @property
     def ds_index(self) -> np.ndarray:
         """Data-set index of every group, shape (G,)."""
-        return np.repeat(np.arange(self.D), np.diff(self.offsets))
+        if getattr(self, "_ds_index", None) is None:
+            self._ds_index = np.repeat(np.arange(self.D), np.diff(self.offsets))
+        return self._ds_index
 
     @property
     def n_obs(self) -> np.ndarray:
         """Observations per data set, shape (D,)."""
-        return self.dsum(self.n_i.astype(float))
+        if getattr(self, "_n_obs", None) is None:
+            self._n_obs = self.dsum(self.n_i.astype(float))
+        return self._n_obs
 
     @property
     def n_groups(self) -> np.ndarray:
@@ -92,16 +96,40 @@ class GroupStats:
             self._t = _GroupLast(self)
         return self._t
 
+    @property
+    def groups_per_dataset(self) -> int | None:
+        """Groups in every data set when all data sets have the same number (else None)."""
+        if getattr(self, "_gd", None) is None:
+            ng = np.diff(self.offsets)
+            self._gd = int(ng[0]) if len(ng) and np.all(ng == ng[0]) else 0
+        return self._gd or None
+
     def dsum_t(self, a: np.ndarray) -> np.ndarray:
         """Sum a group-last array (…, G) per data set -> (…, D)."""
         if self.D == 1:
             return a.sum(axis=-1, keepdims=True)
+        gd = self.groups_per_dataset
+        if gd is not None:
+            return a.reshape(*a.shape[:-1], self.D, gd).sum(-1)
         return np.add.reduceat(a, self.offsets[:-1], axis=-1)
+
+    def dsum_outer(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per data set Σ_groups a[i, g] b[j, g] for group-last (m, G) and (n, G) -> (D, m, n), via BLAS."""
+        if self.D == 1:
+            return (a @ b.T)[None]
+        gd = self.groups_per_dataset
+        m, n = a.shape[0], b.shape[0]
+        if gd is not None:
+            return np.matmul(a.reshape(m, self.D, gd).transpose(1, 0, 2), b.reshape(n, self.D, gd).transpose(1, 2, 0))
+        return np.moveaxis(np.add.reduceat(a[:, None, :] * b[None, :, :], self.offsets[:-1], axis=-1), -1, 0)
 
     def per_group_t(self, a: np.ndarray) -> np.ndarray:
         """Broadcast (…, D) to groups (…, G) (or (…, 1) for one data set)."""
         if self.D == 1:
             return a
+        gd = self.groups_per_dataset
+        if gd is not None:
+            return np.repeat(a, gd, axis=-1)
         return a[..., self.ds_index]
 
     def subset_re(self, cols) -> GroupStats:
@@ -119,6 +147,34 @@ class GroupStats:
             labels=self.labels,
             _sum_XtX=self._sum_XtX,
         )
+
+    def select(self, idx: np.ndarray) -> GroupStats:
+        """Statistics of the data sets ``idx`` (increasing) only, for evaluating a subset of a batch.
+
+        Only what a likelihood evaluation reads is gathered (the group-last arrays and ``n_i``);
+        group-first arrays are views of the first data set's rows where the shape is all that
+        matters, so do not use the result for anything but :func:`~.likelihood.evaluate`.
+        """
+        idx = np.asarray(idx, dtype=np.int64)
+        if len(idx) == self.D:
+            return self
+        starts = self.offsets[idx]
+        lens = self.offsets[idx + 1] - starts
+        offsets = np.r_[0, np.cumsum(lens)]
+        gidx = np.repeat(starts - offsets[:-1], lens) + np.arange(offsets[-1])
+        Gs = int(offsets[-1])
+        sub = GroupStats(
+            XtX=np.broadcast_to(self.XtX[:1], (Gs, self.p, self.p)),
+            XtZ=np.broadcast_to(self.XtZ[:1], (Gs, self.p, self.q)),
+            ZtZ=np.broadcast_to(self.ZtZ[:1], (Gs, self.q, self.q)),
+            Xty=np.broadcast_to(self.Xty[:1], (Gs, self.p)),
+            Zty=np.broadcast_to(self.Zty[:1], (Gs, self.q)),
+            yty=np.broadcast_to(self.yty[:1], (Gs,)),
+            n_i=self.n_i[gidx],
+            offsets=offsets,
+        )
+        sub._t = self.t.take(gidx, idx)
+        return sub
 
     def dataset(self, d: int) -> GroupStats:
         """Statistics of data set ``d`` alone."""
@@ -152,6 +208,15 @@ class _GroupLast:
         self.sum_ZtZ = st.dsum_t(self.ZtZ)
         self.sum_Xty = st.dsum_t(self.Xty)
         self.sum_yty = st.dsum_t(self.yty)
+
+    def take(self, gidx: np.ndarray, didx: np.ndarray) -> _GroupLast:
+        """Groups ``gidx`` of data sets ``didx`` (per-data-set sums are selected, not recomputed)."""
+        new = object.__new__(_GroupLast)
+        for name in ("XtX", "XtZ", "ZtX", "ZtZ", "Xty", "Zty", "yty"):
+            setattr(new, name, getattr(self, name)[..., gidx])
+        for name in ("sum_XtX", "sum_ZtZ", "sum_Xty", "sum_yty"):
+            setattr(new, name, getattr(self, name)[..., didx])
+        return new
 
 
 def factorize_groups(groups) -> tuple[np.ndarray, np.ndarray]:

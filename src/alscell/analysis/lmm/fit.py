@@ -10,7 +10,7 @@ import pandas as pd
 
 from .design import GroupStats, build_stats, factorize_groups
 from .errors import ConvergenceWarning, FallbackWarning
-from .inference import compute
+from .inference import compute, hessian_quantities
 from .likelihood import Structure
 from .optim import lbfgs_fit, moment_start, newton_batch, normalize_lambda
 from .results import LMMResult
@@ -66,6 +66,7 @@ def fit_stats(
             "lbfgs_iter": 0,
             "lbfgs_nfev": 0,
             "newton_iter": int(nt["n_iter"][0]),
+            "n_eval": int(nt["n_eval"][0]),
             "newton_decrement": float(nt["decrement"][0]),
             "grad_norm": float(np.abs(nt["grad"][0]).max()),
             "converged": bool(nt["converged"][0]) and bool(np.isfinite(nt["dev"][0])),
@@ -90,6 +91,7 @@ def fit_stats(
             "lbfgs_iter": lb["nit"],
             "lbfgs_nfev": lb["nfev"],
             "newton_iter": int(nt["n_iter"][0]),
+            "n_eval": int(lb["nfev"]) + int(nt["n_eval"][0]),
             "newton_decrement": float(nt["decrement"][0]),
             "grad_norm": float(np.abs(nt["grad"][0]).max()),
             "converged": bool(nt["converged"][0]) and bool(np.isfinite(nt["dev"][0])),
@@ -227,15 +229,17 @@ def fit_lmm(
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     best = res["best"]
     Lam = normalize_lambda(structure.to_lambda(best["theta"]))
-    fitq = compute(st, structure, Lam, reml, need_hessian=(cov_type == "model" or df_method == "satterthwaite"))
+    fitq = compute(st, structure, Lam, reml)
+    fitq["_hessian"] = lambda: hessian_quantities(st, structure, Lam, reml, fitq["beta"], fitq["scale"])
     convergence = {
-        "optimizer": "damped Newton (analytic gradient, FD Hessian); fallback L-BFGS-B + Newton polish",
+        "optimizer": "damped Newton (analytic gradient and Hessian); fallback L-BFGS-B + Newton polish",
         "converged": converged,
         "starts": [{k: v for k, v in t.items() if k != "theta"} for t in res["tried"]],
         "newton_decrement": best["newton_decrement"],
         "grad_norm": best["grad_norm"],
         "structures_tried": [d.split(":")[0] for d in reasons] + [desc],
-        "hessian_pd": fitq.get("hessian_pd"),
+        "hessian_pd": None,  # filled in when the observed information is first computed
+        "evaluations": sum(t.get("n_eval", 0) for t in res["tried"]),
     }
     n_iter = sum(t["lbfgs_iter"] + t["newton_iter"] for t in res["tried"])
     return LMMResult(

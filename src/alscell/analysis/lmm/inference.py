@@ -20,8 +20,11 @@ information variance v(φ) = σ² lᵀA(θ)⁻¹l as a function of φ = (log σ�
 
     df = 2 v² / (∇v)ᵀ C ∇v,   C = 2 · [∂²(−2ℓ)/∂φ∂φᵀ]⁻¹
 
-with ∇v analytic (∂v/∂θ_k = σ² lᵀA⁻¹J_kA⁻¹l, J_k = Σ KᵢᵀΛ_kKᵢ) and the Hessian
-a central difference of the analytic gradient.  df are clipped to [1, n − p].
+with ∇v analytic (∂v/∂θ_k = σ² lᵀA⁻¹J_kA⁻¹l, J_k = Σ KᵢᵀP_kKᵢ, P_k = ∂Ψ/∂θ_k) and the
+analytic Hessian (:func:`~.likelihood._hessian`).  df are clipped to [1, n − p].
+
+The Hessian costs one likelihood evaluation and is computed only when a model-based covariance or
+Satterthwaite df is first asked for.
 """
 
 from __future__ import annotations
@@ -36,43 +39,24 @@ def _T(a):
     return np.swapaxes(a, -1, -2)
 
 
-def full_hessian(
+def hessian_quantities(
     stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool, beta: np.ndarray, sigma2: float
-) -> np.ndarray:
-    """Hessian of the non-profiled deviance in (β, log σ², θ) for one data set."""
-    p, k = stats.p, structure.k
-    theta = structure.from_lambda(Lam[None])[0]
+) -> dict:
+    """Observed-information quantities at the optimum of one data set (one likelihood evaluation).
 
-    def grad(logs2, th):
-        out = evaluate(
-            stats, structure.to_lambda(th)[None], reml, grad=True, sigma2=np.array([np.exp(logs2)]), beta=beta[None]
-        )
-        return np.concatenate(
-            [out["grad_beta"][0], [out["grad_logsigma2"][0]], structure.from_lambda(out["grad_lambda"])[0]]
-        )
+    ``H``: analytic Hessian of the non-profiled deviance in (β, log σ², θ); ``cov_model`` = β block of
+    2H⁻¹; ``C_phi`` = 2·(φ block)⁻¹ for Satterthwaite; ``J`` (k, p, p) = Σ KᵢᵀP_kKᵢ; ``hessian_pd``.
+    """
+    ev = evaluate(stats, Lam[None], reml, hess=structure, beta=beta[None], sigma2=np.array([float(sigma2)]))
+    return from_hessian(ev["H_full"][0], ev["J"][0], stats.p)
 
-    m = p + 1 + k
-    H = np.zeros((m, m))
-    ls2 = np.log(sigma2)
-    old = np.seterr(all="ignore")
-    h0 = 1e-5
-    cols = []
-    # direction log σ²
-    cols.append((grad(ls2 + h0, theta) - grad(ls2 - h0, theta)) / (2 * h0))
-    scale_th = max(np.abs(theta).max(initial=0.0), 1e-3)
-    for j in range(k):
-        h = 1e-5 * max(abs(theta[j]), 1e-2 * scale_th)
-        e = np.zeros(k)
-        e[j] = h
-        cols.append((grad(ls2, theta + e) - grad(ls2, theta - e)) / (2 * h))
-    Cm = np.array(cols).T  # (m, 1 + k)
-    H[:, p:] = Cm
-    H[p:, :p] = Cm[:p].T
-    A = evaluate(stats, Lam[None], reml)["A"][0]
-    H[:p, :p] = 2 * A / sigma2
-    H = 0.5 * (H + H.T)
-    np.seterr(**old)
-    return H
+
+def from_hessian(H: np.ndarray, J: np.ndarray, p: int) -> dict:
+    """``cov_model``, ``C_phi``, ``hessian_pd`` from the full Hessian H (m, m) of one data set."""
+    Hinv, pd_ok = psd_pinv(H)
+    cov_model = 2.0 * Hinv[:p, :p]
+    Cphi, pd_phi = psd_pinv(H[p:, p:])
+    return dict(H=H, J=J, cov_model=0.5 * (cov_model + cov_model.T), C_phi=2.0 * Cphi, hessian_pd=pd_ok and pd_phi)
 
 
 def psd_pinv(H: np.ndarray, rtol: float = 1e-10) -> tuple[np.ndarray, bool]:
@@ -86,19 +70,24 @@ def psd_pinv(H: np.ndarray, rtol: float = 1e-10) -> tuple[np.ndarray, bool]:
     return (V * winv) @ V.T, pd_ok
 
 
-def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool, need_hessian: bool = True) -> dict:
-    """All fitted quantities for one data set at the optimum Λ (q×q)."""
+def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool) -> dict:
+    """All fitted quantities for one data set at the optimum Λ (q×q), except the Hessian.
+
+    The observed-information quantities (model-based covariance, Satterthwaite ingredients) are
+    left to :func:`hessian_quantities`, which the result calls the first time they are needed:
+    robust standard errors and residual / normal df never pay for them.
+    """
     ev = evaluate(stats, Lam[None], reml, keep=True)
     beta = ev["beta"][0]
     nu = float(ev["nu"][0])
     scale = float(ev["r2"][0]) / nu
     Ainv = ev["Ainv"][0]
-    p, q, G = stats.p, stats.q, stats.G
+    q, G = stats.q, stats.G
     cov_expected = scale * Ainv
     S = ev["S"]
     if S.shape[0] != G:
         S = np.broadcast_to(S, (G, q, q))
-    Zte, K = ev["Zte"], ev["K"]
+    Zte = ev["Zte"]
     blup = (S @ Zte[..., None])[..., 0]
     # cluster-robust
     Xte = stats.Xty - (stats.XtX @ beta)
@@ -106,10 +95,7 @@ def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool
     meat = gi.T @ gi
     cr = G / (G - 1.0) if G > 1 else np.nan
     cov_robust = cr * Ainv @ meat @ Ainv
-    # Satterthwaite ingredients
-    dpsi = structure.dpsi(Lam[None])[0]  # (k, q, q)
-    J = np.einsum("gap,kab,gbr->kpr", K, dpsi, K, optimize=True)
-    out = dict(
+    return dict(
         beta=beta,
         scale=scale,
         nu=nu,
@@ -121,18 +107,7 @@ def compute(stats: GroupStats, structure: Structure, Lam: np.ndarray, reml: bool
         S=np.ascontiguousarray(S),
         XtZS=ev["XtZS"],
         blup=blup,
-        J=J,
     )
-    if need_hessian:
-        H = full_hessian(stats, structure, Lam, reml, beta, scale)
-        Hinv, pd_ok = psd_pinv(H)
-        cov_model = 2.0 * Hinv[:p, :p]
-        Hphi = H[p:, p:]
-        Cphi, pd_phi = psd_pinv(Hphi)
-        out.update(H=H, cov_model=0.5 * (cov_model + cov_model.T), C_phi=2.0 * Cphi, hessian_pd=pd_ok and pd_phi)
-    else:
-        out.update(cov_model=cov_expected, C_phi=None, hessian_pd=None)
-    return out
 
 
 def satterthwaite_df(

@@ -210,6 +210,7 @@ def _evaluate(
     sigma2: np.ndarray | None = None,
     beta: np.ndarray | None = None,
     keep: bool = False,
+    hess: Structure | None = None,
 ) -> dict:
     """Deviance (−2 log-likelihood) for each data set, optionally with gradient.
 
@@ -221,6 +222,7 @@ def _evaluate(
     beta : if given (D, p) (only with ``sigma2``), β is held at this value
         instead of being profiled; the gradient then also has ``grad_beta``.
     keep : also return per-group intermediates (S_i, u_i, ...) for results.
+    hess : a :class:`Structure`: also return the analytic Hessians (see :func:`_hessian`) in its θ.
     """
     D = stats.D
     n = stats.n_obs
@@ -260,7 +262,7 @@ def _evaluate(
     if reml:
         dev = dev + logdetA
     out = {"dev": dev, "beta": beta, "c": c, "yWy": yWy, "r2": r2, "A": A, "Ainv": Ainv, "nu": nu, "logdetA": logdetA}
-    if not (grad or keep):
+    if not (grad or keep or hess is not None):
         return out
     bg = stats.per_group_t(beta.T)  # (p, G|1)
     Zte = t.Zty - _mv(t.ZtX, bg)  # (q, G)
@@ -269,13 +271,18 @@ def _evaluate(
     K = t.ZtX - _mm(ZtZS, t.ZtX)  # (q, p, G)  Z'V^-1 X
     if keep:
         out.update(S=_gf(S), Zte=_gf(Zte), u=_gf(u), K=_gf(K), XtZS=_gf(XtZS))
-    if grad:
-        cc = nu / r2 if sigma2 is None else 1.0 / sigma2
-        gpsi_t = t.sum_ZtZ - stats.dsum_t(_mm(ZtZS, t.ZtZ)) - cc * stats.dsum_t(u[:, None, :] * u[None, :, :])
+    if grad or hess is not None:
+        s2 = r2 / nu if sigma2 is None else np.asarray(sigma2, dtype=float)
+        cc = 1.0 / s2  # = ν/r² when σ² is profiled
+        ZtZSZtZ = _mm(ZtZS, t.ZtZ)
+        uu = u[:, None, :] * u[None, :, :]
+        U_t = stats.dsum_t(uu)  # Σ u uᵀ, (q, q, D)
+        gpsi_t = t.sum_ZtZ - stats.dsum_t(ZtZSZtZ) - cc * U_t
+        R = None
         if reml:
             Ainv_g = stats.per_group_t(np.moveaxis(Ainv, 0, -1))
-            KA = _mm(K, Ainv_g)
-            gpsi_t = gpsi_t - stats.dsum_t(_mm(KA, _tt(K)))
+            R = _mm(_mm(K, Ainv_g), _tt(K))  # K A⁻¹ Kᵀ, (q, q, G)
+            gpsi_t = gpsi_t - stats.dsum_t(R)
         gpsi = np.moveaxis(gpsi_t, -1, 0)
         gpsi = 0.5 * (gpsi + _T(gpsi))
         out["grad_psi"] = gpsi
@@ -283,4 +290,75 @@ def _evaluate(
         if sigma2 is not None:
             out["grad_logsigma2"] = nu - r2 / sigma2
             out["grad_beta"] = -2.0 * (c - (A @ beta[..., None])[..., 0]) / sigma2[:, None]
+        if hess is not None:
+            B = t.ZtZ - ZtZSZtZ  # Z'V⁻¹Z, (q, q, G)
+            out.update(_hessian(stats, hess, np.asarray(Lam, dtype=float), out, s2, B, u, K, U_t, R, reml))
     return out
+
+
+def _hessian(stats, structure, Lam, out, s2, B, u, K, U_t, R, reml) -> dict:
+    """Analytic Hessians of the deviance, all data sets at once.
+
+    ``H_full`` (D, m, m), m = p + 1 + k: the non-profiled deviance in (β, log σ², θ) at the β and σ²
+    of the evaluation (observed information ×2; what ``cov_type="model"`` and Satterthwaite use).
+    ``H_profile`` (D, k, k): the profiled deviance in θ (the Schur complement of the (β, log σ²)
+    block, exact by the envelope theorem because β̂(θ), σ̂²(θ) minimise the non-profiled deviance).
+
+    With W_i = V_i⁻¹, B_i = Z_iᵀW_iZ_i, u_i = Z_iᵀW_ie_i, K_i = Z_iᵀW_iX_i, R_i = K_iA⁻¹K_iᵀ,
+    P_k = ∂Ψ/∂θ_k and P_kl = ∂²Ψ/∂θ_k∂θ_l (constant)::
+
+        H_θkθl = Σ_i tr(P_k B_i P_l F_i) + tr(P_kl ∂dev/∂Ψ) − [REML] tr(A⁻¹J_kA⁻¹J_l),
+        F_i = −B_i + (2/σ²) u_iu_iᵀ + [REML] 2R_i,  J_k = Σ_i K_iᵀP_kK_i
+        H_ββ = 2A/σ²,  H_β,logσ² = 2(c − Aβ)/σ²,  H_βθk = (2/σ²) Σ_i K_iᵀP_ku_i
+        H_logσ²,logσ² = r²/σ²,  H_logσ²,θk = tr(P_k Σ_i u_iu_iᵀ)/σ²
+
+    The sums over groups are taken of small tensors (q⁴, pq², p²q² entries per group) before
+    contracting with P_k, so the cost is one pass over the groups.
+    """
+    D, p, q = stats.D, stats.p, stats.q
+    k = structure.k
+    inv_s2 = 1.0 / s2
+    inv_g = stats.per_group_t(inv_s2)
+    F = (2.0 * inv_g) * (u[:, None, :] * u[None, :, :]) - B
+    if reml:
+        F = F + 2.0 * R
+    G = B.shape[-1]
+    # T[a,e,b,c] = Σ_i F_i[a,e] B_i[b,c]
+    T = stats.dsum_outer(F.reshape(q * q, G), B.reshape(q * q, G)).reshape(D, q, q, q, q)
+    P = structure.dpsi(Lam)  # (D, k, q, q)
+    Hth = np.einsum("zkab,zlce,zaebc->zkl", P, P, T, optimize=True)
+    gpsi = out["grad_psi"]
+    rows, cols = np.asarray(structure.rows), np.asarray(structure.cols)
+    same_col = (cols[:, None] == cols[None, :]).astype(float)  # P_kl = E_kE_lᵀ + E_lE_kᵀ ≠ 0 iff c_k = c_l
+    Hth = Hth + 2.0 * same_col * gpsi[:, rows[:, None], rows[None, :]]
+    # J_k = Σ_i K_iᵀ P_k K_i (also the Satterthwaite ingredient ∂A/∂θ_k = −J_k)
+    K2 = K.reshape(q * p, G)
+    N = stats.dsum_outer(K2, K2).reshape(D, q, p, q, p)  # Σ_i K_i[a,p] K_i[b,r]
+    J = np.einsum("dkab,dapbr->dkpr", P, N, optimize=True)
+    Ainv = out["Ainv"]
+    if reml:
+        AJ = Ainv[:, None] @ J  # (D, k, p, p)
+        Hth = Hth - np.einsum("dkij,dlji->dkl", AJ, AJ, optimize=True)
+    Hth = 0.5 * (Hth + _T(Hth))
+    # cross terms
+    Q = stats.dsum_outer(K2, u).reshape(D, q, p, q)  # Σ_i K_i[a,p] u_i[b]
+    Hbt = 2.0 * inv_s2[:, None, None] * np.einsum("dkab,dapb->dpk", P, Q, optimize=True)  # (D, p, k)
+    U = np.moveaxis(U_t, -1, 0)
+    Hst = inv_s2[:, None] * np.einsum("dkab,dab->dk", P, U)  # (D, k)
+    A, c, beta, r2 = out["A"], out["c"], out["beta"], out["r2"]
+    m = p + 1 + k
+    H = np.empty((D, m, m))
+    H[:, :p, :p] = 2.0 * A * inv_s2[:, None, None]
+    H[:, :p, p] = H[:, p, :p] = 2.0 * (c - (A @ beta[..., None])[..., 0]) * inv_s2[:, None]
+    H[:, p, p] = r2 * inv_s2
+    H[:, :p, p + 1 :] = Hbt
+    H[:, p + 1 :, :p] = _T(Hbt)
+    H[:, p, p + 1 :] = H[:, p + 1 :, p] = Hst
+    H[:, p + 1 :, p + 1 :] = Hth
+    # profile: H_θθ − H_θβ H_ββ⁻¹ H_βθ − H_θs H_sθ / H_ss   (H_ββ⁻¹ = σ²A⁻¹/2; at β̂, H_βs = 0)
+    Hprof = (
+        Hth
+        - 0.5 * s2[:, None, None] * np.einsum("dpk,dpr,drl->dkl", Hbt, Ainv, Hbt, optimize=True)
+        - Hst[:, :, None] * Hst[:, None, :] / (r2 * inv_s2)[:, None, None]
+    )
+    return {"H_full": H, "H_profile": 0.5 * (Hprof + _T(Hprof)), "J": J}

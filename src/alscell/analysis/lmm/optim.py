@@ -2,9 +2,9 @@
 
 * :func:`moment_start` — vectorised method-of-moments starting values.
 * :func:`lbfgs_fit` — scipy L-BFGS-B with the analytic gradient (one data set).
-* :func:`newton_batch` — damped Newton on many data sets at once; the Hessian
-  is a central finite difference of the analytic gradient (2k batched gradient
-  evaluations, k ≤ 6), with Levenberg damping and per-data-set backtracking.
+* :func:`newton_batch` — damped Newton on many data sets at once with the
+  analytic Hessian (:func:`~.likelihood._hessian`), Levenberg damping and
+  per-data-set backtracking; only data sets still iterating are evaluated.
   It polishes L-BFGS-B solutions and drives :func:`fit_lmm_batch`.
 
 Λ is optimised unconstrained: the deviance depends on Λ only through ΛΛᵀ, so a
@@ -123,82 +123,104 @@ def _grad_theta(stats, structure, reml, theta):
     return out["dev"], structure.from_lambda(out["grad_lambda"])
 
 
-def fd_hessian(stats, structure, reml, theta, g0=None):
-    """Central-difference Hessian of the profiled deviance, (D, k, k)."""
-    D, k = theta.shape
-    H = np.empty((D, k, k))
-    h = 1e-5 * np.maximum(np.abs(theta), 1e-2 * np.maximum(np.abs(theta).max(1, keepdims=True), 1e-3))
-    for j in range(k):
-        tp = theta.copy()
-        tm = theta.copy()
-        tp[:, j] += h[:, j]
-        tm[:, j] -= h[:, j]
-        gp = _grad_theta(stats, structure, reml, tp)[1]
-        gm = _grad_theta(stats, structure, reml, tm)[1]
-        H[:, :, j] = (gp - gm) / (2 * h[:, j : j + 1])
-    return 0.5 * (H + _T(H))
+_KEEP = ("dev", "beta", "r2", "A", "Ainv", "H_full", "J")
 
 
 def newton_batch(
     stats: GroupStats, structure: Structure, reml: bool, theta0: np.ndarray, maxiter: int = 50, tol: float = 1e-9
 ) -> dict:
-    """Damped Newton for all data sets at once.
+    """Damped Newton with the analytic Hessian for all data sets at once.
+
+    Each iteration evaluates only the data sets still iterating (and, in the line search, only those
+    whose step was rejected), so a data set that converges after two steps costs two evaluations
+    however many others are still running.  Every evaluation returns deviance, gradient and the
+    analytic Hessian together, so an accepted step needs no further work.
 
     Convergence per data set: Newton decrement ``gᵀ(H+μI)⁻¹g / 2 < tol``
     (deviance units, i.e. the deviance is within ~tol of the local optimum)
     or no further decrease possible at machine precision.
+
+    Returns θ, deviance, gradient, flags, iterations, ``n_eval`` (likelihood evaluations per data
+    set) and ``last``: the last accepted evaluation's per-data-set quantities (β̂, r², A, A⁻¹, the
+    full Hessian in (β, log σ², θ) and J), so callers need not evaluate the optimum again.
     """
     theta = np.array(theta0, dtype=float, copy=True)
     D, k = theta.shape
-    f, g = _grad_theta(stats, structure, reml, theta)
+    n_eval = np.zeros(D, dtype=np.int64)
+    cache: dict = {}
+
+    def ev(idx, th):
+        key = (len(idx), int(idx[0]), int(idx[-1]))
+        sub = cache.get("sub") if cache.get("key") == key and np.array_equal(cache["idx"], idx) else None
+        if sub is None:
+            sub = stats.select(idx)
+            cache.update(key=key, idx=idx.copy(), sub=sub)
+        out = evaluate(sub, structure.to_lambda(th), reml, hess=structure)
+        n_eval[idx] += 1
+        return out
+
+    out = ev(np.arange(D), theta)
+    f = out["dev"].copy()
+    g = structure.from_lambda(out["grad_lambda"])
+    H = out["H_profile"].copy()
+    last = {name: out[name].copy() for name in _KEEP}
     conv = np.zeros(D, dtype=bool)
     failed = np.zeros(D, dtype=bool)
     decrement = np.full(D, np.inf)
     n_iter = np.zeros(D, dtype=int)
     eye = np.eye(k)
     for _it in range(maxiter):
-        active = ~(conv | failed)
-        if not active.any():
+        act = np.flatnonzero(~(conv | failed))
+        if not len(act):
             break
-        H = fd_hessian(stats, structure, reml, theta, g)
-        bad = ~(np.isfinite(H).all(axis=(1, 2)) & np.isfinite(g).all(axis=1) & np.isfinite(f))
+        Ha, ga = H[act], g[act]
+        bad = ~(np.isfinite(Ha).all(axis=(1, 2)) & np.isfinite(ga).all(axis=1) & np.isfinite(f[act]))
         if bad.any():
-            failed |= bad & active
-            active &= ~bad
-            H[bad] = eye
-            g = np.where(bad[:, None], 0.0, g)
-            if not active.any():
+            failed[act[bad]] = True
+            act, Ha, ga = act[~bad], Ha[~bad], ga[~bad]
+            if not len(act):
                 break
-        w, _V = np.linalg.eigh(H)
+        w = np.linalg.eigvalsh(Ha)
         wmax = np.maximum(np.abs(w).max(-1), 1e-300)
         # Levenberg shift so that the model is positive definite
         mu = np.where(w[:, 0] > 1e-10 * wmax, 0.0, -w[:, 0] + 1e-6 * wmax)
-        Hm = H + mu[:, None, None] * eye
-        d = -np.linalg.solve(Hm, g[..., None])[..., 0]
-        dec = -np.einsum("di,di->d", g, d) / 2
-        decrement = np.where(active, dec, decrement)
-        newly = active & (dec < tol) & (mu == 0)
-        conv |= newly
-        active = ~(conv | failed)
-        if not active.any():
+        d = -np.linalg.solve(Ha + mu[:, None, None] * eye, ga[..., None])[..., 0]
+        dec = -np.einsum("di,di->d", ga, d) / 2
+        decrement[act] = dec
+        newly = (dec < tol) & (mu == 0)
+        conv[act[newly]] = True
+        act, d, dec = act[~newly], d[~newly], dec[~newly]
+        if not len(act):
             break
-        n_iter[active] += 1
-        step = np.where(active, 1.0, 0.0)
-        pending = active.copy()
+        n_iter[act] += 1
+        step = np.ones(len(act))
+        pend = act
         for _ in range(40):
-            tn = theta + step[:, None] * d
-            fn, gn = _grad_theta(stats, structure, reml, tn)
-            armijo = fn <= f - 1e-4 * step * 2 * dec + 1e-12 * np.abs(f)
-            acc = pending & np.isfinite(fn) & armijo
-            theta[acc] = tn[acc]
-            f[acc], g[acc] = fn[acc], gn[acc]
-            pending &= ~acc
-            if not pending.any():
+            tn = theta[pend] + step[:, None] * d
+            o = ev(pend, tn)
+            fn = o["dev"]
+            ok = np.isfinite(fn) & (fn <= f[pend] - 1e-4 * step * 2 * dec + 1e-12 * np.abs(f[pend]))
+            acc = pend[ok]
+            theta[acc] = tn[ok]
+            f[acc] = fn[ok]
+            g[acc] = structure.from_lambda(o["grad_lambda"][ok])
+            H[acc] = o["H_profile"][ok]
+            for name in _KEEP:
+                last[name][acc] = o[name][ok]
+            pend, step, d, dec = pend[~ok], step[~ok] * 0.5, d[~ok], dec[~ok]
+            if not len(pend):
                 break
-            step = np.where(pending, step * 0.5, step)
         # data sets where no step could be taken: at machine precision optimum
-        stuck = pending
-        ok = stuck & (decrement < 1e-6 * np.maximum(1.0, np.abs(f)))
-        conv |= ok
-        failed |= stuck & ~ok
-    return {"theta": theta, "dev": f, "grad": g, "converged": conv, "n_iter": n_iter, "decrement": decrement}
+        small = decrement[pend] < 1e-6 * np.maximum(1.0, np.abs(f[pend]))
+        conv[pend[small]] = True
+        failed[pend[~small]] = True
+    return {
+        "theta": theta,
+        "dev": f,
+        "grad": g,
+        "converged": conv,
+        "n_iter": n_iter,
+        "decrement": decrement,
+        "n_eval": n_eval,
+        "last": last,
+    }

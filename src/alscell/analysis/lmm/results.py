@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,10 @@ class LMMResult:
     ``tvalues``, ``pvalues``, ``df``, ``cov_re``, ``scale``, ``llf``, ``aic``,
     ``bic``, ``random_effects``, ``random_effects_cov``, ``converged``,
     ``n_iter``, ``fallback``, ``convergence`` (a dict report).
+
+    The observed information (a Hessian: one more likelihood evaluation) is computed on first
+    use — ``cov_params_model``, model-based ``bse``, Satterthwaite ``df`` or ``convergence`` —
+    so robust-SE fits never compute it.
     """
 
     def __init__(
@@ -90,14 +95,13 @@ class LMMResult:
         self.theta = structure.from_lambda(self.lambda_[None])[0]
         self.converged = bool(converged)
         self.n_iter = int(n_iter)
-        self.convergence = convergence
+        self._convergence = convergence
         self.fallback = fallback
         p = len(self.fe_names)
         self.k_fe = p
         self.k_re = structure.k
         self.scale = float(fit["scale"])
         self.fe_params = pd.Series(fit["beta"], index=self.fe_names, name="coef")
-        self.cov_params_model = pd.DataFrame(fit["cov_model"], index=self.fe_names, columns=self.fe_names)
         self.cov_params_expected = pd.DataFrame(fit["cov_expected"], index=self.fe_names, columns=self.fe_names)
         self.cov_params_robust = pd.DataFrame(fit["cov_robust"], index=self.fe_names, columns=self.fe_names)
         psi = self.lambda_ @ self.lambda_.T
@@ -115,20 +119,51 @@ class LMMResult:
         eig = np.linalg.eigvalsh(psi) if len(psi) else np.array([1.0])
         self.singular = bool(eig.min() <= 1e-8 * max(eig.max(), 1e-300)) if len(psi) else False
         self.df_resid = float(self.nobs - p)
-        self.df = pd.Series(self._df_for(np.eye(p)), index=self.fe_names, name="df")
-        self.bse = pd.Series(
-            np.sqrt(np.clip(np.diag(self.cov_params().values), 0, None)), index=self.fe_names, name="se"
-        )
-        self.tvalues = (self.fe_params / self.bse).rename("t")
-        self.pvalues = pd.Series(self._p(self.tvalues.values, self.df.values), index=self.fe_names, name="p")
+
+    # ------------------------------------------------------------------ lazily computed inference
+    def _hessian(self) -> dict:
+        """The fit dict with the observed-information quantities (computed once, on first need)."""
+        f = self._fit
+        if "C_phi" not in f:
+            f.update(f.pop("_hessian")())
+            self._convergence["hessian_pd"] = f["hessian_pd"]
+        return f
+
+    @property
+    def convergence(self) -> dict:
+        """Optimiser report; ``hessian_pd`` says whether the observed information is positive definite."""
+        if self.converged or "_hessian" in self._fit:
+            self._hessian()
+        return self._convergence
+
+    @cached_property
+    def cov_params_model(self) -> pd.DataFrame:
+        """Inverse observed information in (β, σ², Λ), β block (statsmodels' covariance)."""
+        return pd.DataFrame(self._hessian()["cov_model"], index=self.fe_names, columns=self.fe_names)
+
+    @cached_property
+    def df(self) -> pd.Series:
+        return pd.Series(self._df_for(np.eye(self.k_fe)), index=self.fe_names, name="df")
+
+    @cached_property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.clip(np.diag(self.cov_params().values), 0, None)), index=self.fe_names, name="se")
+
+    @cached_property
+    def tvalues(self) -> pd.Series:
+        return (self.fe_params / self.bse).rename("t")
+
+    @cached_property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(self._p(self.tvalues.values, self.df.values), index=self.fe_names, name="p")
 
     # ------------------------------------------------------------------ inference
     def cov_params(self, cov_type: str | None = None) -> pd.DataFrame:
         """Covariance of β̂ of the chosen type ("model", "expected", "robust")."""
         ct = cov_type or self.cov_type
-        return {"model": self.cov_params_model, "expected": self.cov_params_expected, "robust": self.cov_params_robust}[
-            ct
-        ]
+        if ct == "model":
+            return self.cov_params_model
+        return {"expected": self.cov_params_expected, "robust": self.cov_params_robust}[ct]
 
     def _df_for(self, L: np.ndarray) -> np.ndarray:
         L = np.atleast_2d(L)
@@ -139,8 +174,8 @@ class LMMResult:
             return np.full(m, self.df_resid)
         if self.cov_type == "robust":  # cluster-robust: G − 1
             return np.full(m, max(self.n_groups - 1.0, 1.0))
-        f = self._fit
-        return satterthwaite_df(L, self.scale, f["Ainv"], f["J"], f.get("C_phi"), self.df_resid)
+        f = self._hessian()
+        return satterthwaite_df(L, self.scale, f["Ainv"], f["J"], f["C_phi"], self.df_resid)
 
     @staticmethod
     def _p(t, df):
