@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .design import GroupStats
-from .likelihood import Structure, evaluate
+from .likelihood import Structure, _inv_t, _mv, evaluate
 
 
 def _T(a):
@@ -34,38 +34,58 @@ def normalize_lambda(Lam: np.ndarray) -> np.ndarray:
     return Lam * sgn[..., None, :]
 
 
+def _eig_extremes_t(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest eigenvalue of symmetric group-last stacks (q, q, G)."""
+    q = M.shape[0]
+    if q == 1:
+        return M[0, 0], M[0, 0]
+    if q == 2:
+        h = 0.5 * (M[0, 0] + M[1, 1])
+        r = np.hypot(0.5 * (M[0, 0] - M[1, 1]), M[0, 1])
+        return h - r, h + r
+    w = np.linalg.eigvalsh(np.moveaxis(M, -1, 0))
+    return w[:, 0], w[:, -1]
+
+
 def moment_start(stats: GroupStats, structure: Structure) -> np.ndarray:
-    """Method-of-moments starting θ for every data set, shape (D, k)."""
+    """Method-of-moments starting θ for every data set, shape (D, k).
+
+    Per-group OLS of the residuals on Z, corrected for sampling noise; per-group work is done in
+    the group-last layout with closed-form small inverses (no Python loop, no LAPACK per group).
+    """
     q, D = stats.q, stats.D
+    t = stats.t
     XtX = stats.sum_XtX
-    beta0 = np.linalg.solve(XtX + 1e-10 * np.eye(stats.p), stats.dsum(stats.Xty)[..., None])[..., 0]
-    bg = stats.per_group(beta0)
-    Zte = stats.Zty - (_T(stats.XtZ) @ bg[..., None])[..., 0]
-    ete = stats.yty - 2 * np.einsum("gi,gi->g", bg, stats.Xty) + np.einsum("gi,gij,gj->g", bg, stats.XtX, bg)
-    tot_var = stats.dsum(ete) / np.maximum(stats.n_obs - stats.p, 1.0)
-    ZtZ = stats.ZtZ
-    w = np.linalg.eigvalsh(ZtZ)
-    ok = (stats.n_i > q) & (w[:, 0] > 1e-8 * np.maximum(w[:, -1], 1e-300))
+    beta0 = np.linalg.solve(XtX + 1e-10 * np.eye(stats.p), np.moveaxis(t.sum_Xty, -1, 0)[..., None])[..., 0]
+    bg = stats.per_group_t(beta0.T)  # (p, G|1)
+    Zte = t.Zty - _mv(t.ZtX, bg)  # (q, G)
+    ete = t.yty - 2 * (bg * t.Xty).sum(0) + (bg * _mv(t.XtX, bg)).sum(0)
+    tot_var = stats.dsum_t(ete) / np.maximum(stats.n_obs - stats.p, 1.0)
+    wmin, wmax = _eig_extremes_t(t.ZtZ)
+    ok = (stats.n_i > q) & (wmin > 1e-8 * np.maximum(wmax, 1e-300))
     Lam0 = np.zeros((D, q, q))
     # default: a modest random intercept-ish scale on each column
-    zs = np.sqrt(np.maximum(stats.dsum(np.diagonal(ZtZ, axis1=1, axis2=2)) / stats.n_obs[:, None], 1e-12))
+    zs = np.sqrt(np.maximum(np.diagonal(t.sum_ZtZ) / stats.n_obs[:, None], 1e-12))  # (D, q)
     for j in range(q):
         Lam0[:, j, j] = 0.5 / zs[:, j]
     if ok.sum() >= q + 2:
-        ZtZ_ok = np.where(ok[:, None, None], ZtZ, np.eye(q))
-        Zinv = np.linalg.inv(ZtZ_ok)
-        b = (Zinv @ Zte[..., None])[..., 0]
-        within = np.where(ok, ete - np.einsum("gi,gi->g", Zte, b), 0.0)
+        eye_t = np.eye(q)[:, :, None]
+        Zinv = _inv_t(np.where(ok, t.ZtZ, eye_t))[0]
+        b = _mv(Zinv, Zte)  # (q, G)
+        within = np.where(ok, ete - (Zte * b).sum(0), 0.0)
         okf = ok.astype(float)
-        dof = stats.dsum(okf * (stats.n_i - q))
-        sig2 = stats.dsum(within) / np.maximum(dof, 1.0)
+        dof = stats.dsum_t(okf * (stats.n_i - q))
+        sig2 = stats.dsum_t(within) / np.maximum(dof, 1.0)
         sig2 = np.where((sig2 > 0) & np.isfinite(sig2), sig2, tot_var)
         sig2 = np.maximum(sig2, 1e-12 * np.maximum(tot_var, 1e-300))
-        nok = stats.dsum(okf)
-        mb = stats.dsum(okf[:, None] * b) / np.maximum(nok, 1)[:, None]
-        dev = b - stats.per_group(mb)
-        cb = stats.dsum(okf[:, None, None] * dev[:, :, None] * dev[:, None, :]) / np.maximum(nok - 1, 1)[:, None, None]
-        mZinv = stats.dsum(okf[:, None, None] * Zinv) / np.maximum(nok, 1)[:, None, None]
+        nok = stats.dsum_t(okf)
+        mb = stats.dsum_t(okf * b) / np.maximum(nok, 1)  # (q, D)
+        dev = b - stats.per_group_t(mb)
+        cb = (
+            np.moveaxis(stats.dsum_t(okf * dev[:, None, :] * dev[None, :, :]), -1, 0)
+            / np.maximum(nok - 1, 1)[:, None, None]
+        )
+        mZinv = np.moveaxis(stats.dsum_t(okf * Zinv), -1, 0) / np.maximum(nok, 1)[:, None, None]
         psi = (cb - sig2[:, None, None] * mZinv) / sig2[:, None, None]
         psi = 0.5 * (psi + _T(psi))
         ev, evec = np.linalg.eigh(psi)
