@@ -77,15 +77,13 @@ class Structure:
         return np.asarray(Lam)[..., list(self.rows), list(self.cols)]
 
     def dpsi(self, Lam: np.ndarray) -> np.ndarray:
-        """∂Ψ/∂θ_k for each free parameter: (D, k, q, q)."""
-        D = Lam.shape[0]
-        out = np.zeros((D, self.k, self.q, self.q))
-        for j, (r, c) in enumerate(zip(self.rows, self.cols, strict=False)):
-            E = np.zeros((self.q, self.q))
-            E[r, c] = 1.0
-            dL = E[None] @ np.swapaxes(Lam, -1, -2)  # E Λᵀ
-            out[:, j] = dL + np.swapaxes(dL, -1, -2)
-        return out
+        """∂Ψ/∂θ_k = E_kΛᵀ + ΛE_kᵀ for each free parameter: (D, k, q, q)."""
+        Lam = np.asarray(Lam, dtype=float)
+        D, q, k = Lam.shape[0], self.q, self.k
+        rows, cols = list(self.rows), list(self.cols)
+        dL = np.zeros((D, k, q, q))
+        dL[:, np.arange(k), rows, :] = Lam[:, :, cols].transpose(0, 2, 1)  # (E_kΛᵀ)[r_k, :] = Λ[:, c_k]
+        return dL + np.swapaxes(dL, -1, -2)
 
     def describe(self, names) -> str:
         kind = "diagonal" if (self.k == self.q and self.q > 1 and all(self.is_diag)) else "unstructured"
@@ -323,10 +321,12 @@ def _hessian(stats, structure, Lam, out, s2, B, u, K, U_t, R, reml) -> dict:
     if reml:
         F = F + 2.0 * R
     G = B.shape[-1]
-    # T[a,e,b,c] = Σ_i F_i[a,e] B_i[b,c]
-    T = stats.dsum_outer(F.reshape(q * q, G), B.reshape(q * q, G)).reshape(D, q, q, q, q)
-    P = structure.dpsi(Lam)  # (D, k, q, q)
-    Hth = np.einsum("zkab,zlce,zaebc->zkl", P, P, T, optimize=True)
+    P = structure.dpsi(Lam).reshape(D, k, q * q)  # P_k[a, b] flattened
+    PT = _T(P)
+    # T[(a,b),(c,e)] = Σ_i F_i[a,e] B_i[b,c];  Σ_i tr(P_k B_i P_l F_i) = P T Pᵀ
+    T = stats.dsum_outer(F.reshape(q * q, G), B.reshape(q * q, G)).reshape(D, q, q, q, q)  # [a,e,b,c]
+    T = T.transpose(0, 1, 3, 4, 2).reshape(D, q * q, q * q)
+    Hth = P @ T @ PT
     gpsi = out["grad_psi"]
     rows, cols = np.asarray(structure.rows), np.asarray(structure.cols)
     same_col = (cols[:, None] == cols[None, :]).astype(float)  # P_kl = E_kE_lᵀ + E_lE_kᵀ ≠ 0 iff c_k = c_l
@@ -334,17 +334,17 @@ def _hessian(stats, structure, Lam, out, s2, B, u, K, U_t, R, reml) -> dict:
     # J_k = Σ_i K_iᵀ P_k K_i (also the Satterthwaite ingredient ∂A/∂θ_k = −J_k)
     K2 = K.reshape(q * p, G)
     N = stats.dsum_outer(K2, K2).reshape(D, q, p, q, p)  # Σ_i K_i[a,p] K_i[b,r]
-    J = np.einsum("dkab,dapbr->dkpr", P, N, optimize=True)
+    J = (P @ N.transpose(0, 1, 3, 2, 4).reshape(D, q * q, p * p)).reshape(D, k, p, p)
     Ainv = out["Ainv"]
     if reml:
         AJ = Ainv[:, None] @ J  # (D, k, p, p)
-        Hth = Hth - np.einsum("dkij,dlji->dkl", AJ, AJ, optimize=True)
+        Hth = Hth - AJ.reshape(D, k, p * p) @ _T(_T(AJ).reshape(D, k, p * p))  # tr(A⁻¹J_k A⁻¹J_l)
     Hth = 0.5 * (Hth + _T(Hth))
     # cross terms
     Q = stats.dsum_outer(K2, u).reshape(D, q, p, q)  # Σ_i K_i[a,p] u_i[b]
-    Hbt = 2.0 * inv_s2[:, None, None] * np.einsum("dkab,dapb->dpk", P, Q, optimize=True)  # (D, p, k)
-    U = np.moveaxis(U_t, -1, 0)
-    Hst = inv_s2[:, None] * np.einsum("dkab,dab->dk", P, U)  # (D, k)
+    Hbt = 2.0 * inv_s2[:, None, None] * (Q.transpose(0, 2, 1, 3).reshape(D, p, q * q) @ PT)  # (D, p, k)
+    U = np.moveaxis(U_t, -1, 0).reshape(D, q * q, 1)
+    Hst = inv_s2[:, None] * (P @ U)[..., 0]  # (D, k)
     A, c, beta, r2 = out["A"], out["c"], out["beta"], out["r2"]
     m = p + 1 + k
     H = np.empty((D, m, m))
@@ -358,7 +358,7 @@ def _hessian(stats, structure, Lam, out, s2, B, u, K, U_t, R, reml) -> dict:
     # profile: H_θθ − H_θβ H_ββ⁻¹ H_βθ − H_θs H_sθ / H_ss   (H_ββ⁻¹ = σ²A⁻¹/2; at β̂, H_βs = 0)
     Hprof = (
         Hth
-        - 0.5 * s2[:, None, None] * np.einsum("dpk,dpr,drl->dkl", Hbt, Ainv, Hbt, optimize=True)
+        - 0.5 * s2[:, None, None] * (_T(Hbt) @ Ainv @ Hbt)
         - Hst[:, :, None] * Hst[:, None, :] / (r2 * inv_s2)[:, None, None]
     )
     return {"H_full": H, "H_profile": 0.5 * (Hprof + _T(Hprof)), "J": J}

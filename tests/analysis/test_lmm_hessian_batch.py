@@ -1,0 +1,198 @@
+"""Analytic Hessian (against finite differences), its laziness, and the truly batched fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alscell.analysis.lmm import fit_lmm, fit_lmm_batch, optim
+from alscell.analysis.lmm import likelihood as lik
+from alscell.analysis.lmm.design import build_stats, factorize_groups
+from alscell.analysis.lmm.likelihood import Structure, evaluate
+
+
+def sim(G=60, seed=0, q=2):
+    rng = np.random.default_rng(seed)
+    ni = rng.integers(2, 10, G)
+    g = np.repeat(np.arange(G), ni)
+    k = np.concatenate([np.arange(m) for m in ni])
+    t = np.maximum(0, k * 0.25 + rng.normal(0, 0.05, len(k)))
+    n = len(g)
+    X = np.column_stack([np.ones(n), t, rng.normal(size=G)[g]])
+    Z = np.column_stack([np.ones(n), t, t**2])[:, :q]
+    cov = np.array([[20, -2, 0.3], [-2, 9, -0.5], [0.3, -0.5, 1.0]])[:q, :q]
+    b = rng.multivariate_normal(np.zeros(q), cov, G)
+    y = X @ [40.0, -10.0, 1.0] + (Z * b[g]).sum(1) + rng.normal(0, 2.0, n)
+    return y, X, Z, g
+
+
+def _stats(y, X, Z, g):
+    return build_stats(y, X, Z, factorize_groups(g)[0])
+
+
+def _full_gradient(st, s, reml, beta, logs2, th):
+    out = evaluate(st, s.to_lambda(th)[None], reml, grad=True, sigma2=np.array([np.exp(logs2)]), beta=beta[None])
+    return np.concatenate([out["grad_beta"][0], [out["grad_logsigma2"][0]], s.from_lambda(out["grad_lambda"])[0]])
+
+
+def _fd_jacobian(f, x, h=1e-6):
+    cols = []
+    for j in range(len(x)):
+        e = np.zeros(len(x))
+        e[j] = h * max(1.0, abs(x[j]))
+        cols.append((f(x + e) - f(x - e)) / (2 * e[j]))
+    return np.array(cols).T
+
+
+STRUCTURES = [(q, diag) for q in (1, 2, 3) for diag in (False, True) if not (q == 1 and diag)]
+
+
+@pytest.mark.parametrize("q, diag", STRUCTURES)
+@pytest.mark.parametrize("reml", [True, False])
+def test_full_hessian_matches_finite_differences(q, diag, reml):
+    """H in (β, log σ², θ) away from the optimum (β, σ² not at their profiled values)."""
+    y, X, Z, g = sim(seed=q, q=q)
+    st = _stats(y, X, Z, g)
+    s = Structure.diagonal(q) if diag else Structure.unstructured(q)
+    th = np.random.default_rng(1).normal(0.5, 0.3, s.k)
+    ev = evaluate(st, s.to_lambda(th)[None], reml)
+    beta = ev["beta"][0] + 0.05
+    s2 = 1.2 * float(ev["r2"][0] / ev["nu"][0])
+    H = evaluate(st, s.to_lambda(th)[None], reml, hess=s, beta=beta[None], sigma2=np.array([s2]))["H_full"][0]
+    p = X.shape[1]
+    x0 = np.concatenate([beta, [np.log(s2)], th])
+    fd = _fd_jacobian(lambda x: _full_gradient(st, s, reml, x[:p], x[p], x[p + 1 :]), x0)
+    np.testing.assert_allclose(H, 0.5 * (fd + fd.T), rtol=1e-6, atol=1e-6 * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("q, diag", STRUCTURES)
+@pytest.mark.parametrize("reml", [True, False])
+def test_profile_hessian_matches_finite_differences(q, diag, reml):
+    y, X, Z, g = sim(seed=10 + q, q=q)
+    st = _stats(y, X, Z, g)
+    s = Structure.diagonal(q) if diag else Structure.unstructured(q)
+    th = np.random.default_rng(2).normal(0.5, 0.3, s.k)
+    H = evaluate(st, s.to_lambda(th)[None], reml, hess=s)["H_profile"][0]
+    fd = _fd_jacobian(
+        lambda x: s.from_lambda(evaluate(st, s.to_lambda(x)[None], reml, grad=True)["grad_lambda"])[0], th
+    )
+    np.testing.assert_allclose(H, 0.5 * (fd + fd.T), rtol=1e-6, atol=1e-6 * np.abs(fd).max())
+
+
+def test_hessian_of_a_batch_equals_hessians_of_its_data_sets():
+    """Stacked (unequal group counts) and single evaluations give the same Hessians."""
+    ds = [sim(G=30 + 7 * d, seed=30 + d) for d in range(3)]
+    from alscell.analysis.lmm.batch import _stack_lists
+
+    st = _stack_lists([d[0] for d in ds], [d[1] for d in ds], [d[2] for d in ds], [d[3] for d in ds])
+    s = Structure.unstructured(2)
+    th = np.random.default_rng(3).normal(0.5, 0.2, (3, s.k))
+    out = evaluate(st, s.to_lambda(th), True, hess=s)
+    for d, (y, X, Z, g) in enumerate(ds):
+        one = evaluate(_stats(y, X, Z, g), s.to_lambda(th[d])[None], True, hess=s)
+        np.testing.assert_allclose(out["H_full"][d], one["H_full"][0], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(out["H_profile"][d], one["H_profile"][0], rtol=1e-9, atol=1e-9)
+
+
+@pytest.fixture
+def hessian_calls(monkeypatch):
+    """Counts analytic-Hessian computations."""
+    calls = {"n": 0}
+    orig = lik._hessian
+
+    def counting(*a, **k):
+        calls["n"] += 1
+        return orig(*a, **k)
+
+    monkeypatch.setattr(lik, "_hessian", counting)
+    return calls
+
+
+def test_robust_standard_errors_do_not_compute_the_observed_information(hessian_calls):
+    y, X, Z, g = sim(G=80, seed=4)
+    r = fit_lmm(y, X, Z, g, cov_type="robust")
+    n0 = hessian_calls["n"]  # the optimiser's Newton steps
+    _ = (r.bse, r.df, r.pvalues, r.tvalues, r.conf_int(), r.contrast({"x1": 1.0}), r.summary(), r.predict(X[:3]))
+    assert hessian_calls["n"] == n0
+    model = fit_lmm(y, X, Z, g)
+    n1 = hessian_calls["n"]
+    np.testing.assert_allclose(r.cov_params_model.values, model.cov_params_model.values, rtol=1e-10)
+    assert hessian_calls["n"] == n1 + 2  # once for each result, on first use
+    _ = (model.bse, model.df, r.cov_params("model"), r.convergence["hessian_pd"])
+    assert hessian_calls["n"] == n1 + 2
+
+
+def test_model_based_results_compute_the_hessian_once(hessian_calls):
+    y, X, Z, g = sim(G=80, seed=5)
+    r = fit_lmm(y, X, Z, g)
+    n0 = hessian_calls["n"]
+    assert r.convergence["hessian_pd"] is True
+    _ = (r.bse, r.df, r.contrast([0, 1, 0]), r.cov_params_model)
+    assert hessian_calls["n"] == n0 + 1
+
+
+def _batch_data(D=8, G=60, seed=6):
+    _y, X, Z, g = sim(G=G, seed=seed)
+    rng = np.random.default_rng(seed)
+    b = rng.multivariate_normal([0, 0], [[20, -2], [-2, 9]], (D, G))
+    Y = (X @ [40.0, -10.0, 1.0])[None] + np.einsum("nq,dnq->dn", Z, b[:, g]) + rng.normal(0, 2, (D, len(g)))
+    return Y, X, Z, g
+
+
+@pytest.mark.parametrize("reml", [True, False])
+@pytest.mark.parametrize("cov_type", ["model", "expected", "robust"])
+def test_batch_equals_individual_fits(reml, cov_type):
+    Y, X, Z, g = _batch_data()
+    bat = fit_lmm_batch(Y, X, Z, g, reml=reml, cov_type=cov_type)
+    assert bat.converged.all() and not bat.refitted.any()
+    for d in range(len(Y)):
+        r = fit_lmm(Y[d], X, Z, g, reml=reml, cov_type=cov_type)
+        np.testing.assert_allclose(bat.llf[d], r.llf, rtol=1e-10)
+        np.testing.assert_allclose(bat.fe_params[d], r.fe_params.values, rtol=1e-6)
+        np.testing.assert_allclose(bat.bse[d], r.bse.values, rtol=1e-6)
+        np.testing.assert_allclose(bat.df[d], r.df.values, rtol=1e-6)
+        np.testing.assert_allclose(bat.scale[d], r.scale, rtol=1e-6)
+        np.testing.assert_allclose(bat.cov_re[d], r.cov_re.values, rtol=1e-6, atol=1e-6)
+
+
+def test_batch_of_unequal_data_sets_equals_individual_fits():
+    ds = [sim(G=30 + 9 * d, seed=40 + d) for d in range(5)]
+    bat = fit_lmm_batch([d[0] for d in ds], [d[1] for d in ds], [d[2] for d in ds], [d[3] for d in ds])
+    for k, (y, X, Z, g) in enumerate(ds):
+        r = fit_lmm(y, X, Z, g)
+        np.testing.assert_allclose(bat.llf[k], r.llf, rtol=1e-10)
+        np.testing.assert_allclose(bat.bse[k], r.bse.values, rtol=1e-6)
+        np.testing.assert_allclose(bat.df[k], r.df.values, rtol=1e-6)
+
+
+def test_a_data_set_that_has_converged_is_not_evaluated_again(monkeypatch):
+    """Data set 0 starts at its optimum: one evaluation, while the others iterate from far away;
+    every evaluation covers only the data sets still iterating."""
+    Y, X, Z, g = _batch_data(D=6, seed=7)
+    first = fit_lmm_batch(Y, X, Z, g)
+    start = np.broadcast_to(0.02 * np.eye(2), (6, 2, 2)).copy()
+    start[0] = first.lambdas[0]
+    seen = []
+    orig = optim.evaluate
+
+    def recording(stats, Lam, *a, **k):
+        seen.append(stats.D)
+        return orig(stats, Lam, *a, **k)
+
+    monkeypatch.setattr(optim, "evaluate", recording)
+    bat = fit_lmm_batch(Y, X, Z, g, start=start)
+    assert bat.converged.all()
+    assert bat.n_eval[0] == 1
+    assert (bat.n_eval[1:] >= 3).all()
+    assert sum(seen) == bat.n_eval.sum()  # evaluations are of the iterating data sets only
+    assert seen[0] == 6 and max(seen[1:]) <= 5
+    np.testing.assert_allclose(bat.llf, first.llf, rtol=1e-12)
+    np.testing.assert_allclose(bat.bse, first.bse, rtol=1e-5)  # other start: same optimum to the tolerance
+
+
+def test_newton_converges_in_few_evaluations():
+    """With the exact Hessian a fit from the moment start takes a handful of evaluations."""
+    y, X, Z, g = sim(G=200, seed=8)
+    r = fit_lmm(y, X, Z, g)
+    assert r.converged
+    assert r.convergence["evaluations"] <= 8
