@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 
@@ -230,7 +231,8 @@ def fit_lmm(
     best = res["best"]
     Lam = normalize_lambda(structure.to_lambda(best["theta"]))
     fitq = compute(st, structure, Lam, reml)
-    fitq["_hessian"] = lambda: hessian_quantities(st, structure, Lam, reml, fitq["beta"], fitq["scale"])
+    # a partial, not a lambda: results must pickle (Dask workers, caches)
+    fitq["_hessian"] = functools.partial(hessian_quantities, st, structure, Lam, reml, fitq["beta"], fitq["scale"])
     convergence = {
         "optimizer": "damped Newton (analytic gradient and Hessian); fallback L-BFGS-B + Newton polish",
         "converged": converged,
