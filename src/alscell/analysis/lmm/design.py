@@ -130,7 +130,7 @@ class GroupStats:
         gd = self.groups_per_dataset
         if gd is not None:
             return np.repeat(a, gd, axis=-1)
-        return a[..., self.ds_index]
+        return np.take(a, self.ds_index, axis=-1)  # (a[..., idx] would put the group axis first in memory)
 
     def subset_re(self, cols) -> GroupStats:
         """Statistics for the model that keeps only random-effect columns ``cols``."""
@@ -212,10 +212,10 @@ class _GroupLast:
     def take(self, gidx: np.ndarray, didx: np.ndarray) -> _GroupLast:
         """Groups ``gidx`` of data sets ``didx`` (per-data-set sums are selected, not recomputed)."""
         new = object.__new__(_GroupLast)
-        for name in ("XtX", "XtZ", "ZtX", "ZtZ", "Xty", "Zty", "yty"):
-            setattr(new, name, getattr(self, name)[..., gidx])
+        for name in ("XtX", "XtZ", "ZtX", "ZtZ", "Xty", "Zty", "yty"):  # np.take keeps the group axis contiguous
+            setattr(new, name, np.take(getattr(self, name), gidx, axis=-1))
         for name in ("sum_XtX", "sum_ZtZ", "sum_Xty", "sum_yty"):
-            setattr(new, name, getattr(self, name)[..., didx])
+            setattr(new, name, np.take(getattr(self, name), didx, axis=-1))
         return new
 
 
@@ -231,14 +231,20 @@ def factorize_groups(groups) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _crossprod_by_group(C: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per-group CᵀC for rows already sorted by group -> (G, k, k)."""
+    """Per-group CᵀC for rows already sorted by group, group-last -> (k, k, G)."""
     _n, k = C.shape
-    out = np.empty((len(starts), k, k))
+    out = np.empty((k, k, len(starts)))
+    Ct = np.ascontiguousarray(C.T)
     for a in range(k):  # loop over columns, never over groups
-        block = np.add.reduceat(C[:, a : a + 1] * C[:, a:], starts, axis=0)
-        out[:, a, a:] = block
-        out[:, a:, a] = block
+        block = np.add.reduceat(Ct[a] * Ct[a:], starts, axis=1)  # (k - a, G)
+        out[a, a:] = block
+        out[a:, a] = block
     return out
+
+
+def _group_first(a: np.ndarray) -> np.ndarray:
+    """Group-first (G, …) view of a contiguous group-last (…, G) array (no copy)."""
+    return np.moveaxis(np.ascontiguousarray(a), -1, 0)
 
 
 def _as2d(a, n, name) -> np.ndarray:
@@ -285,13 +291,14 @@ def build_stats(
         ds_of_group = np.asarray(ds_of_group)
         D = int(ds_of_group[-1]) + 1
         offsets = np.searchsorted(ds_of_group, np.arange(D + 1), side="left")
+    # stored group-last (what the likelihood reads); the group-first fields are views of it
     return GroupStats(
-        XtX=np.ascontiguousarray(CtC[:, :p, :p]),
-        XtZ=np.ascontiguousarray(CtC[:, :p, p : p + q]),
-        ZtZ=np.ascontiguousarray(CtC[:, p : p + q, p : p + q]),
-        Xty=np.ascontiguousarray(CtC[:, :p, -1]),
-        Zty=np.ascontiguousarray(CtC[:, p : p + q, -1]),
-        yty=np.ascontiguousarray(CtC[:, -1, -1]),
+        XtX=_group_first(CtC[:p, :p]),
+        XtZ=_group_first(CtC[:p, p : p + q]),
+        ZtZ=_group_first(CtC[p : p + q, p : p + q]),
+        Xty=_group_first(CtC[:p, -1]),
+        Zty=_group_first(CtC[p : p + q, -1]),
+        yty=_group_first(CtC[-1, -1]),
         n_i=n_i,
         offsets=offsets,
         labels=[] if labels is None else labels,
@@ -314,23 +321,28 @@ def build_stats_shared_design(Y, X, Z, codes: np.ndarray, labels=None) -> GroupS
     order = np.argsort(np.asarray(codes), kind="stable")
     sc = np.asarray(codes)[order]
     starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
-    XZ = np.concatenate([X, Z], axis=1)[order]
-    Ys = Y.T[order]  # (n, D)
+    XZt = np.ascontiguousarray(np.concatenate([X, Z], axis=1)[order].T)  # (p + q, n)
+    Ys = np.ascontiguousarray(Y[:, order])  # (D, n)
     G = base.G
     p, q = X.shape[1], Z.shape[1]
-    cross = np.empty((G, p + q, D))
-    for a in range(p + q):
-        cross[:, a, :] = np.add.reduceat(XZ[:, a : a + 1] * Ys, starts, axis=0)
-    yty = np.add.reduceat(Ys * Ys, starts, axis=0)  # (G, D)
-    tile = lambda a: np.broadcast_to(a, (D, *a.shape)).reshape((D * G, *a.shape[1:]))  # noqa: E731
-    return GroupStats(
-        XtX=np.ascontiguousarray(tile(base.XtX)),
-        XtZ=np.ascontiguousarray(tile(base.XtZ)),
-        ZtZ=np.ascontiguousarray(tile(base.ZtZ)),
-        Xty=np.ascontiguousarray(cross[:, :p, :].transpose(2, 0, 1).reshape(D * G, p)),
-        Zty=np.ascontiguousarray(cross[:, p:, :].transpose(2, 0, 1).reshape(D * G, q)),
-        yty=np.ascontiguousarray(yty.T.reshape(D * G)),
+    cross = np.empty((p + q, D, G))
+    for a in range(p + q):  # loop over columns, never over groups or data sets
+        cross[a] = np.add.reduceat(XZt[a] * Ys, starts, axis=1)
+    yty = np.add.reduceat(Ys * Ys, starts, axis=1)  # (D, G)
+    bt = base.t
+    tile = lambda a: np.tile(a, D)  # noqa: E731  (…, G) -> (…, D·G), data set major
+    XtX, XtZ, ZtZ = tile(bt.XtX), tile(bt.XtZ), tile(bt.ZtZ)
+    Xty = cross[:p].reshape(p, D * G)
+    Zty = cross[p:].reshape(q, D * G)
+    st = GroupStats(
+        XtX=np.moveaxis(XtX, -1, 0),
+        XtZ=np.moveaxis(XtZ, -1, 0),
+        ZtZ=np.moveaxis(ZtZ, -1, 0),
+        Xty=np.moveaxis(Xty, -1, 0),
+        Zty=np.moveaxis(Zty, -1, 0),
+        yty=yty.reshape(D * G),
         n_i=np.tile(base.n_i, D),
         offsets=np.arange(D + 1) * G,
         labels=[] if labels is None else [labels] * D,
     )
+    return st
