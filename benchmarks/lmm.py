@@ -172,8 +172,12 @@ def main(argv=None):
     batch_rate, loop_rate = D / t_batch, n_loop / t_loop
     print(f"batch: {D} data sets × {n_pat} patients ({Y.shape[1]} observations each), shared design")
     print(
-        f"  fit_lmm_batch : {t_batch:8.3f} s  {batch_rate:8.1f} fits/s  converged={bat.converged.mean():.3f}  "
-        f"evaluations per data set: median {np.median(bat.n_eval):.0f}, max {bat.n_eval.max()}"
+        f"  fit_lmm_batch : {t_batch:8.3f} s  {batch_rate:8.1f} fits/s  converged={bat.converged.mean():.3f}"
+        + (
+            f"  evaluations per data set: median {np.median(bat.n_eval):.0f}, max {bat.n_eval.max()}"
+            if hasattr(bat, "n_eval")  # (older versions did not count them)
+            else ""
+        )
     )
     print(f"  loop fit_lmm  : {t_loop:8.3f} s for {n_loop}  {loop_rate:8.1f} fits/s")
     print(

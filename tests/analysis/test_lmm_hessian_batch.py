@@ -196,3 +196,14 @@ def test_newton_converges_in_few_evaluations():
     r = fit_lmm(y, X, Z, g)
     assert r.converged
     assert r.convergence["evaluations"] <= 8
+
+
+def test_results_pickle_before_and_after_the_hessian():
+    import pickle
+
+    y, X, Z, g = sim(G=50, seed=9)
+    r = fit_lmm(y, X, Z, g, cov_type="robust")
+    r2 = pickle.loads(pickle.dumps(r))
+    np.testing.assert_allclose(r2.cov_params_model.values, r.cov_params_model.values)
+    r3 = pickle.loads(pickle.dumps(r))
+    np.testing.assert_allclose(r3.bse.values, r.bse.values)
