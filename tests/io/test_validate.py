@@ -92,7 +92,8 @@ def test_rule_names_the_bad_cell(example_dir, name, line, column, words):
 
 
 def test_header_problems(example_dir):
-    text = (example_dir / "events.csv").read_text().replace("patient_id,date,event", "patient_id,date,event,notes")
+    lines = (example_dir / "events.csv").read_text().splitlines()
+    text = "\n".join([lines[0] + ",notes", *(line + "," for line in lines[1:])]) + "\n"
     (example_dir / "events.csv").write_text(text)
     (example_dir / "alsfrs.csv").write_text("patient_id,q1\nALS-001,4\n")
     problems = _problems(example_dir)

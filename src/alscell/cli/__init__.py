@@ -61,5 +61,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug_enabled():
             raise
-        report_problems(f"{type(exc).__name__}: {one_line(exc)}")
+        report_problems(one_line(exc))  # one sentence, never an exception class name
         sys.exit(EXIT_FAILURE)

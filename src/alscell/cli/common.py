@@ -57,7 +57,18 @@ def one_line(exc: BaseException) -> str:
     SQLAlchemy's statement echo and "Background on this error" link."""
     orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's exception
     text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0].strip() if text else type(exc).__name__
+    return text.splitlines()[0].strip() if text else "an unexpected error occurred (--debug shows the details)"
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when that file does not exist (a read would create an empty one)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" or u.database.startswith("file:"):
+        return None
+    path = Path(u.database)
+    return None if path.exists() else path
 
 
 def load_tables(data: Path | None, db: str | None):
@@ -70,8 +81,14 @@ def load_tables(data: Path | None, db: str | None):
 
     if data is not None and db is not None:
         fail("give either --data or --db, not both")
+    url = None if data is not None else resolve_db_url(db)
+    if url is not None and (missing := missing_sqlite_file(url)) is not None:
+        fail(
+            f"cannot read the database: there is no alscell registry at {missing} (no such file); "
+            "import a folder first, or give --data or --db"
+        )
     try:
-        return load_source(data=data, db=None if data is not None else resolve_db_url(db))
+        return load_source(data=data, db=url)
     except ValidationError as exc:
         fail(exc.messages())
     except SQLAlchemyError as exc:

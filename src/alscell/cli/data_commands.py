@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from alscell.cli.common import EXIT_BAD_INPUT, DbOption, fail, load_tables, one_line, resolve_db_url, stdout
+from alscell.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    DbOption,
+    fail,
+    load_tables,
+    one_line,
+    resolve_db_url,
+    stdout,
+)
 
 EXPORT_FORMATS = ("canonical",)
 
@@ -20,11 +29,13 @@ def import_cmd(
     from sqlalchemy.exc import SQLAlchemyError
 
     from alscell.io.errors import ValidationError
-    from alscell.store.engine import open_database
+    from alscell.store.engine import RegistryBusy, open_database
     from alscell.store.importer import import_folder
 
     try:
         engine = open_database(resolve_db_url(db))
+    except RegistryBusy as exc:
+        fail(str(exc), EXIT_FAILURE)
     except SQLAlchemyError as exc:
         fail(f"cannot open the database: {one_line(exc)}")
     started = time.perf_counter()
@@ -32,6 +43,10 @@ def import_cmd(
         summary = import_folder(engine, folder)
     except ValidationError as exc:
         fail([*exc.messages(), f"nothing was imported from {folder} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
+    except RegistryBusy as exc:
+        fail(f"nothing was imported: {exc}", EXIT_FAILURE)
+    except SQLAlchemyError as exc:
+        fail(f"nothing was imported: the database refused the data ({one_line(exc)})", EXIT_FAILURE)
     finally:
         engine.dispose()
     took = time.perf_counter() - started

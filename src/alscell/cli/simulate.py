@@ -59,6 +59,7 @@ def cohort(
     truth: Path | None = typer.Option(
         None, "--truth", help="Also write the per-patient truth to this CSV file (outside the folder)."
     ),
+    force: bool = typer.Option(False, "--force", help="Write into --out even if it is a folder that is not empty."),
 ) -> None:
     """Write a simulated canonical folder that `alscell import` accepts."""
     problems = []
@@ -72,6 +73,10 @@ def cohort(
         problems.append("--half-life must be more than 0 months.")
     if out.exists() and not out.is_dir():
         problems.append(f"--out {out} exists and is not a folder.")
+    elif out.is_dir() and not force and any(out.iterdir()):
+        problems.append(
+            f"--out {out} is a folder that is not empty: choose another one, or add --force to overwrite it."
+        )
     if truth is not None and truth.resolve().parent == out.resolve():
         problems.append("--truth must be outside the --out folder (the folder must stay importable).")
     if problems:

@@ -22,6 +22,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "edaravone",
         "genetics",
         "cohort",
+        "site",
     ),
     "treatments": (
         "treatment_id",
@@ -34,9 +35,12 @@ TABLES: dict[str, tuple[str, ...]] = {
         "dose_cells",
         "target_muscles",
         "product",
+        "lot",
+        "viability_pct",
+        "passage",
         "blinded_arm",
     ),
-    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS),
+    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor"),
     "measurements": ("patient_id", "date", "measure", "value", "unit", "side", "muscle", "specimen"),
     "adverse_events": (
         "ae_id",
@@ -62,13 +66,31 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "events": ("patient_id", "date", "event"),
 }
 
+# Natural key of each table: the columns that identify a row across imports (the primary keys in store).
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_id",),
+    "treatments": ("treatment_id",),
+    "alsfrs": ("patient_id", "date"),
+    "measurements": ("patient_id", "date", "measure", "side", "muscle", "specimen"),
+    "adverse_events": ("ae_id",),
+    "events": ("patient_id", "date", "event"),
+}
+
+# Longest value a bounded text column may hold: the same limit on every database (the store's String(n)).
+MAX_LENGTH: dict[str, int] = {
+    "patient_id": 64,
+    "site": 64,
+    "treatment_id": 128,
+    "ae_id": 128,
+}
+
 # File order that respects references: patients first.
 FILE_ORDER = ("patients", "treatments", "alsfrs", "measurements", "adverse_events", "events")
 
 # Value kind of each known column: how it is parsed and written.
 DATE_COLUMNS = frozenset({"onset_date", "diagnosis_date", "date", "resolved_date"})
-INT_COLUMNS = frozenset({"birth_year", "cycle", "grade", *ALSFRS_ITEMS})
-FLOAT_COLUMNS = frozenset({"dose_cells", "value"})
+INT_COLUMNS = frozenset({"birth_year", "cycle", "grade", "passage", *ALSFRS_ITEMS})
+FLOAT_COLUMNS = frozenset({"dose_cells", "value", "viability_pct"})
 BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious"})
 
 

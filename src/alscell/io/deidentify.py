@@ -4,7 +4,8 @@ What it does, in the spirit of HIPAA Safe Harbor (45 CFR 164.514(b)(2)) with dat
 research practice that keeps every interval within a patient exact:
 - patient, treatment and adverse-event ids become pseudonyms (P0001…, in random order, unlinkable);
 - every date of a patient is shifted by the same random number of days (−182…+182), so times since onset,
-  between visits and after injections are unchanged;
+  between visits and after injections are unchanged; a shift never moves a date past today (a shared
+  folder must stay importable, and dates in the future are impossible data);
 - birth year is shifted with the patient's dates and ages over 89 at onset are top-coded to 90
   (Safe Harbor aggregates ages over 89);
 - free-data ``x_`` columns are dropped (they may hold names or notes).
@@ -13,6 +14,7 @@ The random draws come from the operating system (``secrets``) unless a seed is g
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 import numpy as np
@@ -24,7 +26,20 @@ MAX_SHIFT_DAYS = 182
 TOP_CODED_AGE = 90
 
 
-def deidentify(tables: dict[str, pd.DataFrame], seed: int | None = None) -> dict[str, pd.DataFrame]:
+def _latest_dates(tables, patients: pd.DataFrame) -> pd.Series:
+    """Each patient's latest date in any table (NaT when none)."""
+    parts = [
+        frame[["patient_id", col]].rename(columns={col: "d"})
+        for frame in tables.values()
+        for col in sorted(DATE_COLUMNS & set(frame.columns))
+    ]
+    every = pd.concat(parts) if parts else pd.DataFrame({"patient_id": [], "d": pd.Series(dtype="datetime64[ns]")})
+    return every.groupby("patient_id")["d"].max().reindex(patients["patient_id"])
+
+
+def deidentify(
+    tables: dict[str, pd.DataFrame], seed: int | None = None, today: dt.date | None = None
+) -> dict[str, pd.DataFrame]:
     """Return de-identified copies of ``tables`` (the input is not modified)."""
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
     patients = tables["patients"]
@@ -33,9 +48,11 @@ def deidentify(tables: dict[str, pd.DataFrame], seed: int | None = None) -> dict
     pseudonym = dict(
         zip(patients["patient_id"].iloc[order], [f"P{i + 1:0{width}d}" for i in range(len(patients))], strict=False)
     )
-    shift = dict(
-        zip(patients["patient_id"], rng.integers(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1, len(patients)), strict=False)
-    )
+    # The latest forward shift that keeps every date of the patient on or before today.
+    room = (pd.Timestamp(today or dt.date.today()) - _latest_dates(tables, patients)).dt.days
+    high = np.clip(room.fillna(MAX_SHIFT_DAYS).to_numpy(dtype=float), -MAX_SHIFT_DAYS, MAX_SHIFT_DAYS).astype(int)
+    draws = rng.integers(-MAX_SHIFT_DAYS, high + 1, len(patients)) if len(patients) else np.array([], dtype=int)
+    shift = dict(zip(patients["patient_id"], draws, strict=False))
 
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():

@@ -1,4 +1,9 @@
-"""Validation problems of canonical data: where (file, line, column), what (value) and why (rule)."""
+"""Validation problems of canonical data: where (file, line, column), what (value) and why (rule).
+
+A problem on a row of the folder being read names its physical line; a problem on a row the registry
+already holds (found when the folder is checked together with the stored registry) names that row's key
+instead (``stored``).  ``code`` is the rule's name (docs/data-rules.md).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,25 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Problem:
     file: str
-    line: int | None  # 1 = header row; None for file-level problems
+    line: int | None  # physical line, 1 = header row; None for file-level problems and stored rows
     column: str | None
     value: str | None
     rule: str
+    code: str | None = None  # the rule's name, e.g. "visit_after_end_of_follow_up"
+    stored: str | None = None  # key of the registry row the problem is on, when it is not in the folder
 
     def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f" line {self.line}"
+        if self.stored is not None:
+            where = f"{self.file.removesuffix('.csv')} row {self.stored} already in the registry"
+        else:
+            where = self.file
+            if self.line is not None:
+                where += f" line {self.line}"
         if self.column:
             where += f", column {self.column}"
         shown = "" if self.value is None else f" value {self.value!r}:"
-        return f"{where}:{shown} {self.rule}"
+        named = f" (rule {self.code})" if self.code else ""
+        return f"{where}:{shown} {self.rule}{named}"
 
 
 class ValidationError(Exception):

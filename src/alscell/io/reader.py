@@ -7,33 +7,16 @@ canonical columns (plus any ``x_`` columns), dates as ``datetime64[ns]``, intege
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
-from alscell.io.errors import Problem, ValidationError
+from alscell.io.errors import ValidationError
+from alscell.io.rawcsv import read_raw_csv, read_raw_folder  # noqa: F401  (re-exported)
 from alscell.io.validate import DEFAULT_PROBLEM_LIMIT, RegistryContext, validate_tables
 
 _EMPTY = {"date": "datetime64[ns]", "int": "Int64", "float": "float64", "bool": "boolean", "text": object}
-
-
-def read_raw_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text ('' for empty), header as given; raises ValueError with a plain reason."""
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if not header:
-        raise ValueError("empty file: a header row is required")
-    try:
-        return pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8", engine="c", on_bad_lines="error"
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not a valid CSV file ({str(exc).strip()})") from None
 
 
 def complete_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -53,25 +36,6 @@ def complete_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def empty_tables() -> dict[str, pd.DataFrame]:
     return {n: complete_columns(n, pd.DataFrame()) for n in FILE_ORDER}
-
-
-def read_raw_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    folder = Path(folder)
-    problems: list[Problem] = []
-    if not folder.is_dir():
-        return {}, [Problem(str(folder), None, None, None, "is not a folder")]
-    raw: dict[str, pd.DataFrame] = {}
-    for name in FILE_ORDER:
-        path = folder / f"{name}.csv"
-        if not path.exists():
-            if name == "patients":
-                problems.append(Problem("patients.csv", None, None, None, "file is missing (it is required)"))
-            continue
-        try:
-            raw[name] = read_raw_csv(path)
-        except ValueError as exc:
-            problems.append(Problem(f"{name}.csv", None, None, None, str(exc)))
-    return raw, problems
 
 
 def read_folder(

@@ -1,15 +1,16 @@
-"""Validation of a canonical data folder against spec/data-format.md.
+"""Validation of canonical data against spec/data-format.md and the impossible-data rules (docs/data-rules.md).
 
 ``validate_tables`` takes the raw text frames (every cell a string, '' = missing) of each file and returns
-the typed frames plus every problem found, each naming file, line, column, value and rule.  Cross-file
-rules (patient exists, dates after onset, no visit after death, AE attributed to one of the patient's
-administrations) also look at what the registry already holds (``RegistryContext``), so a folder that adds
-visits to stored patients is checked against them.
+the typed frames plus every problem found, each naming file, line, column, value and rule (with the rule's
+name).  ``validate_merged`` checks a folder together with what the registry already holds: the stored rows
+the folder does not replace plus the folder's rows must satisfy every rule a fresh import of them would,
+so a re-import can never store what an import into an empty database would reject.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,12 +32,26 @@ from alscell.domain.vocabulary import (
     SIDES,
     SPECIMENS,
 )
-from alscell.io.columns import ALSFRS_ITEMS, FILE_ORDER, REQUIRED, TABLES, kind_of
+from alscell.io.columns import (
+    ALSFRS_ITEMS,
+    DATE_COLUMNS,
+    FILE_ORDER,
+    KEY_COLUMNS,
+    MAX_LENGTH,
+    REQUIRED,
+    TABLES,
+    kind_of,
+)
 from alscell.io.errors import Problem
 from alscell.io.parsing import PARSERS
+from alscell.io.rawcsv import LINE_INDEX
+from alscell.io.writer import format_table
 
 PATIENT_ID_RE = r"[A-Za-z0-9_.-]{1,64}"
 DEFAULT_PROBLEM_LIMIT = 1000
+EARLIEST_DATE = dt.date(1900, 1, 1)
+ASSESSORS = ("clinician", "self", "caregiver", "phone")
+STORED_LINE = 0  # line label of a registry row merged in by validate_merged
 
 # Allowed values of enumerated columns (spec/data-format.md).
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -54,6 +69,14 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "muscle": MUSCLES,
     "specimen": SPECIMENS,
     "measure": tuple(MEASURES),
+    "assessor": ASSESSORS,
+}
+
+_MALFORMED = {
+    "date": ("bad_date", "must be a date YYYY-MM-DD"),
+    "int": ("bad_integer", "must be a whole number"),
+    "float": ("bad_number", "must be a finite number"),
+    "bool": ("bad_boolean", "must be 'true' or 'false'"),
 }
 
 
@@ -67,27 +90,44 @@ class RegistryContext:
     last_visit: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[ns]"))  # by patient_id
 
 
-class _Problems:
-    """Collects problems up to a limit while counting all of them."""
+def _stored_key(name: str, raw: pd.DataFrame, pos: int) -> str:
+    return " ".join(str(raw[c].iat[pos]) for c in KEY_COLUMNS[name] if c in raw.columns and raw[c].iat[pos] != "")
 
-    def __init__(self, limit: int):
+
+class _Problems:
+    """Collects problems up to a limit while counting all of them; can skip known stored-row problems."""
+
+    def __init__(self, limit: int, ignore: frozenset[tuple] = frozenset()):
         self.limit = limit
         self.items: list[Problem] = []
         self.total = 0
+        self.on_stored_rows = 0
+        self.ignore = ignore
+        self.lines: dict[str, np.ndarray] = {}  # physical line of each row by table, when known
 
     def add(self, problem: Problem) -> None:
         self.total += 1
         if len(self.items) < self.limit:
             self.items.append(problem)
 
-    def mask(self, file: str, raw: pd.DataFrame, mask, column: str | None, rule: str, shown: pd.Series | None = None):
+    def mask(self, file: str, raw: pd.DataFrame, mask, column: str | None, code: str, rule: str) -> None:
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        self.total += len(positions)
-        room = max(self.limit - len(self.items), 0)
-        source = shown if shown is not None else (raw[column] if column in raw.columns else None)
-        for pos in positions[:room]:
+        if not len(positions):
+            return
+        source = raw[column] if column in raw.columns else None
+        labels = self.lines.get(file)
+        lines = labels[positions] if labels is not None else positions + 2
+        for pos, line in zip(positions, lines, strict=True):
             value = None if source is None else str(source.iat[pos])
-            self.items.append(Problem(f"{file}.csv", int(pos) + 2, column, value, rule))
+            if line == STORED_LINE:
+                key = _stored_key(file, raw, pos)
+                if (file, key, column, code) in self.ignore:
+                    continue
+                self.on_stored_rows += 1
+                problem = Problem(f"{file}.csv", None, column, value, rule, code, key)
+            else:
+                problem = Problem(f"{file}.csv", int(line), column, value, rule, code)
+            self.add(problem)
 
 
 def _check_header(name: str, raw: pd.DataFrame, problems: _Problems) -> bool:
@@ -95,14 +135,18 @@ def _check_header(name: str, raw: pd.DataFrame, problems: _Problems) -> bool:
     known = set(TABLES[name])
     for col in raw.columns:
         if col not in known and not col.startswith("x_"):
-            problems.add(Problem(f"{name}.csv", 1, col, None, "unknown column (extra columns must start with 'x_')"))
+            problems.add(
+                Problem(
+                    f"{name}.csv", 1, col, None, "unknown column (extra columns must start with 'x_')", "unknown_column"
+                )
+            )
             ok = False
     for col in REQUIRED[name]:
         if col not in raw.columns:
-            problems.add(Problem(f"{name}.csv", 1, col, None, "required column is missing"))
+            problems.add(Problem(f"{name}.csv", 1, col, None, "required column is missing", "missing_column"))
             ok = False
     if name == "alsfrs" and not any(q in raw.columns for q in ALSFRS_ITEMS):
-        problems.add(Problem(f"{name}.csv", 1, None, None, "no ALSFRS-R item columns (q1 ... q12)"))
+        problems.add(Problem(f"{name}.csv", 1, None, None, "no ALSFRS-R item columns (q1 ... q12)", "no_item_columns"))
         ok = False
     return ok
 
@@ -114,83 +158,108 @@ def _typed(name: str, raw: pd.DataFrame, problems: _Problems) -> pd.DataFrame:
         kind = kind_of(col)
         values, bad = PARSERS[kind](raw[col])
         if bad.any():
-            problems.mask(
-                name,
-                raw,
-                bad,
-                col,
-                {
-                    "date": "must be a date YYYY-MM-DD",
-                    "int": "must be a whole number",
-                    "float": "must be a finite number",
-                    "bool": "must be 'true' or 'false'",
-                }[kind],
-            )
+            problems.mask(name, raw, bad, col, *_MALFORMED[kind])
         # A unitless measure (munix) has an empty unit: the unit check below covers that column.
         if col in REQUIRED[name] and not (name == "measurements" and col == "unit"):
             missing = (raw[col] == "").to_numpy()
             if missing.any():
-                problems.mask(name, raw, missing, col, "required value is missing")
+                problems.mask(name, raw, missing, col, "required_value", "required value is missing")
         if col in CHOICES:
             invalid = ((raw[col] != "") & ~raw[col].isin(CHOICES[col])).to_numpy()
             if invalid.any():
-                problems.mask(name, raw, invalid, col, "must be one of: " + ", ".join(CHOICES[col]))
+                problems.mask(name, raw, invalid, col, "bad_choice", "must be one of: " + ", ".join(CHOICES[col]))
+        if col in MAX_LENGTH and col not in ("patient_id", "site"):  # those two have their own format rule
+            long = (raw[col].str.len() > MAX_LENGTH[col]).to_numpy()
+            if long.any():
+                problems.mask(name, raw, long, col, "too_long", f"must be at most {MAX_LENGTH[col]} characters")
         out[col] = values
     return pd.DataFrame(out, index=raw.index)
 
 
-def _range(name, raw, typed, problems, col, low, high, rule):
+def _range(name, raw, typed, problems, col, low, high, code, rule):
     if col not in typed:
         return
     v = typed[col].astype(float)
     bad = (v.notna() & ((v < low) | (v > high))).to_numpy()
     if bad.any():
-        problems.mask(name, raw, bad, col, rule)
+        problems.mask(name, raw, bad, col, code, rule)
 
 
-def _duplicates(name, raw, typed, problems, keys, rule):
+def _duplicates(name, raw, typed, problems, keys, code, rule, column=None):
     cols = [k for k in keys if k in typed]
     if len(cols) != len(keys):
         return
     frame = typed[cols].astype(object).where(typed[cols].notna(), "")
     dup = frame.duplicated(keep="first").to_numpy()
     if dup.any():
-        problems.mask(name, raw, dup, keys[0], rule)
+        problems.mask(name, raw, dup, column or keys[0], code, rule)
+
+
+def _id_format(name, raw, problems, col):
+    if col not in raw:
+        return
+    bad = ~(raw[col].str.fullmatch(PATIENT_ID_RE).fillna(False)).to_numpy() & (raw[col] != "").to_numpy()
+    problems.mask(name, raw, bad, col, "id_format", "must be 1-64 characters of A-Z a-z 0-9 _ . -")
+
+
+def _dates_in_range(name, raw, typed, problems, today: dt.date):
+    latest, earliest = pd.Timestamp(today), pd.Timestamp(EARLIEST_DATE)
+    for col in sorted(DATE_COLUMNS & set(typed.columns)):
+        d = typed[col]
+        problems.mask(name, raw, (d > latest).to_numpy(), col, "date_in_future", f"is after today ({today})")
+        problems.mask(name, raw, (d < earliest).to_numpy(), col, "date_before_1900", "is before 1900-01-01")
 
 
 def validate_tables(
-    raw_tables: dict[str, pd.DataFrame],
+    raw_tables: Mapping[str, pd.DataFrame],
     context: RegistryContext | None = None,
     *,
     limit: int = DEFAULT_PROBLEM_LIMIT,
     today: dt.date | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Problem], int]:
-    """Validate raw text frames; return (typed frames, problems up to ``limit``, total problem count)."""
-    ctx = context or RegistryContext()
-    today = today or dt.date.today()
+    """Validate raw text frames; return (typed frames, problems up to ``limit``, total problem count).
+
+    The typed frames have a plain 0..n-1 index.
+    """
     problems = _Problems(limit)
+    typed = _validate(raw_tables, context, problems, today or dt.date.today())
+    return {n: t.reset_index(drop=True) for n, t in typed.items()}, problems.items, problems.total
+
+
+def _validate(
+    raw_tables: Mapping[str, pd.DataFrame | None],
+    context: RegistryContext | None,
+    problems: _Problems,
+    today: dt.date,
+    *,
+    check_headers: bool = True,
+) -> dict[str, pd.DataFrame]:
+    ctx = context or RegistryContext()
     typed: dict[str, pd.DataFrame] = {}
+    raws: dict[str, pd.DataFrame] = {}
+    headers_ok = True
     for name in FILE_ORDER:
         raw = raw_tables.get(name)
         if raw is None:  # an absent file other than patients.csv means no rows (spec/data-format.md)
             raw = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
-        if not _check_header(name, raw, problems):
-            typed[name] = None  # type: ignore[assignment]
+        if check_headers and not _check_header(name, raw, problems):
+            headers_ok = False
             continue
+        if raw.index.name == LINE_INDEX:
+            problems.lines[name] = raw.index.to_numpy()
+        raw = raw.reset_index(drop=True)
+        raws[name] = raw
         typed[name] = _typed(name, raw, problems)
-    if any(t is None for t in typed.values()):
-        return {}, problems.items, problems.total
-
-    raws = {n: raw_tables.get(n, typed[n].astype(object)) for n in FILE_ORDER}
+    if not headers_ok:
+        return {}
     p, t, a, m, ae, ev = (typed[n] for n in FILE_ORDER)
+    for name in FILE_ORDER:
+        _dates_in_range(name, raws[name], typed[name], problems, today)
 
     # patients.csv
-    bad_id = (
-        ~(raws["patients"]["patient_id"].str.fullmatch(PATIENT_ID_RE).fillna(False)).to_numpy()
-        & (raws["patients"]["patient_id"] != "").to_numpy()
-    )
-    problems.mask("patients", raws["patients"], bad_id, "patient_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -")
-    _duplicates("patients", raws["patients"], p, problems, ["patient_id"], "patient_id is not unique")
+    _id_format("patients", raws["patients"], problems, "patient_id")
+    _id_format("patients", raws["patients"], problems, "site")
+    _duplicates("patients", raws["patients"], p, problems, ["patient_id"], "duplicate_id", "patient_id is not unique")
     _range(
         "patients",
         raws["patients"],
@@ -199,30 +268,82 @@ def validate_tables(
         "birth_year",
         1900,
         today.year,
+        "birth_year_range",
         f"must be between 1900 and {today.year}",
     )
+    if "birth_year" in p:
+        late = (p["birth_year"].astype("Float64") > p["onset_date"].dt.year).fillna(False).to_numpy(dtype=bool)
+        problems.mask("patients", raws["patients"], late, "birth_year", "birth_after_onset", "is after the onset year")
     if "diagnosis_date" in p:
         bad = (p["diagnosis_date"] < p["onset_date"]).to_numpy()
-        problems.mask("patients", raws["patients"], bad, "diagnosis_date", "must not be before onset_date")
+        problems.mask(
+            "patients",
+            raws["patients"],
+            bad,
+            "diagnosis_date",
+            "diagnosis_before_onset",
+            "must not be before onset_date",
+        )
 
     # Onset date of every known patient: the folder's row wins over the stored one.
     folder_onset = p.drop_duplicates("patient_id").set_index("patient_id")["onset_date"]
     onset = pd.concat([ctx.onset[~ctx.onset.index.isin(folder_onset.index)], folder_onset])
     known_ids = set(onset.index)
 
-    def check_patient_and_onset(name, frame, date_col, rule_before):
+    # Death date of every patient: the first death event (folder and, with a context, nothing stored).
+    deaths = ev[ev["event"] == "death"]
+    death = deaths.groupby("patient_id")["date"].min() if len(deaths) else pd.Series(dtype="datetime64[ns]")
+
+    def check_patient_and_onset(name, frame, date_col, code_before, rule_before):
         raw = raws[name]
         unknown = (~frame["patient_id"].isin(known_ids) & frame["patient_id"].notna()).to_numpy()
-        problems.mask(name, raw, unknown, "patient_id", "unknown patient (not in patients.csv nor in the registry)")
+        problems.mask(
+            name,
+            raw,
+            unknown,
+            "patient_id",
+            "unknown_patient",
+            "unknown patient (not in patients.csv nor in the registry)",
+        )
         if date_col and date_col in frame:
             their_onset = frame["patient_id"].map(onset)
             before = (frame[date_col] < their_onset).to_numpy()
-            problems.mask(name, raw, before, date_col, rule_before)
+            problems.mask(name, raw, before, date_col, code_before, rule_before)
+
+    def check_after_death(name, frame, cols, code, rule, extra_mask=None):
+        if not len(frame) or not len(death):
+            return
+        their_death = frame["patient_id"].map(death)
+        for col in cols:
+            if col in frame:
+                after = (frame[col] > their_death).fillna(False).to_numpy(dtype=bool)
+                if extra_mask is not None:
+                    after &= extra_mask
+                problems.mask(name, raws[name], after, col, code, rule)
 
     # treatments.csv
-    check_patient_and_onset("treatments", t, "date", "administration date is before the patient's onset_date")
-    _duplicates("treatments", raws["treatments"], t, problems, ["treatment_id"], "treatment_id is not unique")
-    _range("treatments", raws["treatments"], t, problems, "cycle", 1, np.inf, "cycle must be 1 or more")
+    check_patient_and_onset(
+        "treatments",
+        t,
+        "date",
+        "treatment_before_onset",
+        "administration date is before the patient's onset_date",
+    )
+    check_after_death("treatments", t, ["date"], "treatment_after_death", "administration after the patient's death")
+    _duplicates(
+        "treatments", raws["treatments"], t, problems, ["treatment_id"], "duplicate_id", "treatment_id is not unique"
+    )
+    _duplicates(
+        "treatments",
+        raws["treatments"],
+        t,
+        problems,
+        ["patient_id", "cycle"],
+        "duplicate_cycle",
+        "the patient already has an administration with this cycle number",
+        column="cycle",
+    )
+    _range("treatments", raws["treatments"], t, problems, "cycle", 1, np.inf, "cycle_range", "cycle must be 1 or more")
     _range(
         "treatments",
         raws["treatments"],
@@ -231,7 +352,30 @@ def validate_tables(
         "dose_cells",
         np.nextafter(0, 1),
         np.inf,
+        "dose_range",
         "dose_cells must be > 0",
+    )
+    _range(
+        "treatments",
+        raws["treatments"],
+        t,
+        problems,
+        "viability_pct",
+        0,
+        100,
+        "viability_range",
+        "viability_pct must be between 0 and 100",
+    )
+    _range(
+        "treatments",
+        raws["treatments"],
+        t,
+        problems,
+        "passage",
+        0,
+        np.inf,
+        "passage_range",
+        "passage must be 0 or more",
     )
     if len(t):
         im = (t["route"] == "intramuscular").to_numpy()
@@ -242,6 +386,7 @@ def validate_tables(
             raws["treatments"],
             im & ~has,
             "target_muscles",
+            "target_muscles_required",
             "required for an intramuscular administration",
         )
         problems.mask(
@@ -249,6 +394,7 @@ def validate_tables(
             raws["treatments"],
             ~im & has & t["route"].notna().to_numpy(),
             "target_muscles",
+            "target_muscles_not_allowed",
             "only allowed for an intramuscular administration",
         )
         if has.any():
@@ -261,13 +407,14 @@ def validate_tables(
                 raws["treatments"],
                 full,
                 "target_muscles",
+                "unknown_muscle",
                 "';'-separated muscle keys, each one of: " + ", ".join(MUSCLES),
             )
 
     # alsfrs.csv
-    check_patient_and_onset("alsfrs", a, "date", "visit date is before the patient's onset_date")
+    check_patient_and_onset("alsfrs", a, "date", "visit_before_onset", "visit date is before the patient's onset_date")
     for q in ALSFRS_ITEMS:
-        _range("alsfrs", raws["alsfrs"], a, problems, q, 0, 4, "ALSFRS-R items are integers 0-4")
+        _range("alsfrs", raws["alsfrs"], a, problems, q, 0, 4, "item_range", "ALSFRS-R items are integers 0-4")
     if "q5a" in a and "q5b" in a:
         both = (a["q5a"].notna() & a["q5b"].notna()).to_numpy()
         problems.mask(
@@ -275,6 +422,7 @@ def validate_tables(
             raws["alsfrs"],
             both,
             "q5b",
+            "q5_both",
             "only one of q5a (no gastrostomy) and q5b (gastrostomy) may be filled",
         )
     _duplicates(
@@ -283,11 +431,12 @@ def validate_tables(
         a,
         problems,
         ["patient_id", "date"],
+        "duplicate_visit",
         "more than one ALSFRS-R row for this patient and date",
     )
 
     # measurements.csv
-    check_patient_and_onset("measurements", m, None, "")
+    check_patient_and_onset("measurements", m, None, "", "")
     if len(m):
         raw = raws["measurements"]
         known = m["measure"].isin(MEASURES)
@@ -299,6 +448,7 @@ def validate_tables(
             raw,
             bad_unit,
             "unit",
+            "unit_mismatch",
             "unit does not match the measure's unit ("
             + ", ".join(f"{k}: '{v.unit}'" for k, v in MEASURES.items())
             + ")",
@@ -314,34 +464,53 @@ def validate_tables(
                     raw,
                     out & (m["measure"] == key).to_numpy(),
                     "value",
+                    "value_range",
                     f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip(),
                 )
         for qual, attr in (("muscle", "needs_muscle"), ("specimen", "needs_specimen")):
             needs = m["measure"].map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True)
             have = m[qual].notna() if qual in m else pd.Series(False, index=m.index)
-            problems.mask("measurements", raw, (needs & ~have).to_numpy(), qual, "required for this measure")
+            problems.mask(
+                "measurements", raw, (needs & ~have).to_numpy(), qual, "qualifier_required", "required for this measure"
+            )
         _duplicates(
             "measurements",
             raw,
             m,
             problems,
-            ["patient_id", "date", "measure", "side", "muscle", "specimen"]
-            if all(c in m for c in ("side", "muscle", "specimen"))
-            else ["patient_id", "date", "measure", *[c for c in ("side", "muscle", "specimen") if c in m]],
+            ["patient_id", "date", "measure", *[c for c in ("side", "muscle", "specimen") if c in m]],
+            "duplicate_measurement",
             "duplicate measurement (same patient, date, measure, side, muscle and specimen)",
         )
 
     # adverse_events.csv
-    check_patient_and_onset("adverse_events", ae, None, "")
-    _duplicates("adverse_events", raws["adverse_events"], ae, problems, ["ae_id"], "ae_id is not unique")
-    _range("adverse_events", raws["adverse_events"], ae, problems, "grade", 1, 5, "CTCAE grade must be 1-5")
+    check_patient_and_onset("adverse_events", ae, None, "", "")
+    check_after_death(
+        "adverse_events",
+        ae,
+        ["onset_date", "resolved_date"],
+        "adverse_event_after_death",
+        "adverse event dated after the patient's death",
+    )
+    _duplicates(
+        "adverse_events", raws["adverse_events"], ae, problems, ["ae_id"], "duplicate_id", "ae_id is not unique"
+    )
+    _range(
+        "adverse_events", raws["adverse_events"], ae, problems, "grade", 1, 5, "grade_range", "CTCAE grade must be 1-5"
+    )
     if "resolved_date" in ae:
         bad = (ae["resolved_date"] < ae["onset_date"]).to_numpy()
-        problems.mask("adverse_events", raws["adverse_events"], bad, "resolved_date", "must not be before onset_date")
-    if "treatment_id" in ae and len(ae):
-        owner = pd.concat(
-            [ctx.treatment_patient, t.drop_duplicates("treatment_id").set_index("treatment_id")["patient_id"]]
+        problems.mask(
+            "adverse_events",
+            raws["adverse_events"],
+            bad,
+            "resolved_date",
+            "resolved_before_onset",
+            "must not be before onset_date",
         )
+    if "treatment_id" in ae and len(ae):
+        folder_t = t.drop_duplicates("treatment_id").set_index("treatment_id")
+        owner = pd.concat([ctx.treatment_patient, folder_t["patient_id"]])
         owner = owner[~owner.index.duplicated(keep="last")]
         given = ae["treatment_id"].notna()
         their = ae["treatment_id"].map(owner)
@@ -350,6 +519,7 @@ def validate_tables(
             raws["adverse_events"],
             (given & their.isna()).to_numpy(),
             "treatment_id",
+            "unknown_treatment",
             "unknown treatment_id (not in treatments.csv nor in the registry)",
         )
         problems.mask(
@@ -357,12 +527,38 @@ def validate_tables(
             raws["adverse_events"],
             (given & their.notna() & (their != ae["patient_id"])).to_numpy(),
             "treatment_id",
+            "treatment_of_another_patient",
             "the administration belongs to another patient",
+        )
+        given_on = ae["treatment_id"].map(folder_t["date"])
+        early = (ae["onset_date"] < given_on).fillna(False).to_numpy(dtype=bool)
+        problems.mask(
+            "adverse_events",
+            raws["adverse_events"],
+            early,
+            "onset_date",
+            "adverse_event_before_treatment",
+            "the adverse event starts before the administration it is attributed to",
         )
 
     # events.csv and the end of follow-up
-    check_patient_and_onset("events", ev, None, "")
-    _duplicates("events", raws["events"], ev, problems, ["patient_id", "date", "event"], "duplicate event")
+    check_patient_and_onset("events", ev, None, "", "")
+    _duplicates(
+        "events", raws["events"], ev, problems, ["patient_id", "date", "event"], "duplicate_event", "duplicate event"
+    )
+    if len(deaths):
+        second = np.zeros(len(ev), dtype=bool)
+        second[ev.index.get_indexer(deaths.index[deaths.duplicated("patient_id", keep=False)])] = True
+        second &= (ev["date"] > ev["patient_id"].map(death)).to_numpy()
+        problems.mask("events", raws["events"], second, "event", "two_deaths", "the patient already has a death event")
+        check_after_death(
+            "events",
+            ev,
+            ["date"],
+            "event_after_death",
+            "event after the patient's death",
+            extra_mask=(ev["event"] != "death").to_numpy(),
+        )
     ending = ev[ev["event"].isin(FOLLOW_UP_ENDING_EVENTS)]
     end = pd.concat([ctx.follow_up_end, ending.groupby("patient_id")["date"].min()])
     end = end.groupby(level=0).min() if len(end) else end
@@ -377,6 +573,7 @@ def validate_tables(
                     raws[name],
                     after,
                     "date",
+                    "visit_after_end_of_follow_up",
                     "visit after the end of follow-up (death, withdrawal or lost to follow-up in events.csv)",
                 )
     if len(ending) and len(ctx.last_visit):
@@ -384,7 +581,97 @@ def validate_tables(
         bad = (ending["date"] < stored_last).to_numpy()
         positions = np.zeros(len(ev), dtype=bool)
         positions[ev.index.get_indexer(ending.index[bad])] = True
-        problems.mask("events", raws["events"], positions, "date", "the registry already holds visits after this date")
+        problems.mask(
+            "events",
+            raws["events"],
+            positions,
+            "date",
+            "visits_after_end_of_follow_up",
+            "the registry already holds visits after this date",
+        )
 
-    problems.items.sort(key=lambda pr: (FILE_ORDER.index(pr.file.removesuffix(".csv")), pr.line or 0))
-    return typed, problems.items, problems.total
+    problems.items.sort(
+        key=lambda pr: (
+            FILE_ORDER.index(pr.file.removesuffix(".csv")) if pr.file.endswith(".csv") else -1,
+            pr.line or 0,
+        )
+    )
+    return typed
+
+
+def _stored_text(stored: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Stored typed tables as canonical text frames labelled as stored rows."""
+    out = {}
+    for name in FILE_ORDER:
+        frame = stored.get(name)
+        if frame is None or not len(frame):
+            out[name] = None
+            continue
+        text = format_table(name, frame)
+        text.index = pd.Index(np.full(len(text), STORED_LINE, dtype=np.int64), name=LINE_INDEX)
+        out[name] = text
+    return out
+
+
+def _row_keys(name: str, frame: pd.DataFrame) -> pd.Series:
+    cols = [frame[c] if c in frame.columns else pd.Series("", index=frame.index) for c in KEY_COLUMNS[name]]
+    key = cols[0].astype(str)
+    for c in cols[1:]:
+        key = key + "\x1f" + c.astype(str)
+    return key
+
+
+def _merge(incoming: Mapping[str, pd.DataFrame], stored_text: Mapping[str, pd.DataFrame | None]) -> dict:
+    """Stored rows the folder does not replace, then the folder's rows (text frames, union of columns)."""
+    merged: dict[str, pd.DataFrame | None] = {}
+    for name in FILE_ORDER:
+        new, old = incoming.get(name), stored_text.get(name)
+        if old is None:
+            merged[name] = new
+            continue
+        if new is None:
+            merged[name] = old
+            continue
+        kept = old[~_row_keys(name, old).isin(set(_row_keys(name, new))).to_numpy()]
+        columns = list(dict.fromkeys([*new.columns, *old.columns]))
+        merged[name] = pd.concat(
+            [kept.reindex(columns=columns, fill_value=""), new.reindex(columns=columns, fill_value="")]
+        )
+    return merged
+
+
+def validate_merged(
+    raw_tables: Mapping[str, pd.DataFrame],
+    stored: Mapping[str, pd.DataFrame],
+    *,
+    limit: int = DEFAULT_PROBLEM_LIMIT,
+    today: dt.date | None = None,
+) -> tuple[dict[str, pd.DataFrame], list[Problem], int]:
+    """Validate the folder ``raw_tables`` (raw text frames) merged with the ``stored`` typed tables.
+
+    Returns the typed frames of the folder's rows only, the problems and their total.  A problem on a
+    stored row is reported with that row's key; one the registry already had on its own (data stored under
+    older rules) is not the folder's fault and is left out.
+    """
+    today = today or dt.date.today()
+    problems = _Problems(limit)
+    for name in FILE_ORDER:
+        if raw_tables.get(name) is not None:
+            _check_header(name, raw_tables[name], problems)
+    if problems.total:
+        return {}, problems.items, problems.total
+    stored_text = _stored_text(stored)
+    merged = _merge(raw_tables, stored_text)
+    typed = _validate(merged, None, problems, today, check_headers=False)
+    if problems.on_stored_rows:
+        alone = _Problems(np.iinfo(np.int64).max)
+        _validate(stored_text, None, alone, today, check_headers=False)
+        ignore = frozenset((p.file.removesuffix(".csv"), p.stored, p.column, p.code) for p in alone.items)
+        problems = _Problems(limit, ignore)
+        typed = _validate(merged, None, problems, today, check_headers=False)
+    folder_rows = {}
+    for name in FILE_ORDER:
+        frame, lines = typed[name], problems.lines.get(name)
+        mine = frame[lines != STORED_LINE] if lines is not None else frame
+        folder_rows[name] = mine.reset_index(drop=True)
+    return folder_rows, problems.items, problems.total

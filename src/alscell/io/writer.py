@@ -3,6 +3,12 @@
 Used by ``alscell export``, the simulator and tests.  Values are written so that reading them back gives
 exactly the same values: floats with Python's shortest round-trip repr, dates as ISO ``YYYY-MM-DD``,
 booleans as ``true``/``false``, missing as an empty cell.
+
+Every CSV alscell writes is safe to open in a spreadsheet: a text cell that would start a formula (``=``,
+``+``, ``-``, ``@``, tab or carriage return, OWASP's "CSV injection") gets one leading ``'``; so does a
+text cell that already starts with quotes before such a character, so the reader's removal of exactly one
+leading ``'`` (alscell.io.rawcsv) gives back the original text.  Numbers, dates and booleans are never
+changed (a negative number stays ``-1.5``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,27 @@ from pathlib import Path
 import pandas as pd
 
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
+from alscell.io.rawcsv import FORMULA_START
+
+_FORMULA_RE = "'*[" + FORMULA_START.replace("-", r"\-") + "]"
+
+
+def neutralise_formulas(text: pd.Series) -> pd.Series:
+    """Prefix ``'`` to every text cell a spreadsheet would run as a formula (see the module docstring)."""
+    risky = text.astype(object).str.match(_FORMULA_RE, na=False)
+    return text.where(~risky, "'" + text.astype(str)) if risky.any() else text
+
+
+def csv_safe(frame: pd.DataFrame, text_columns=None) -> pd.DataFrame:
+    """``frame`` (all cells strings) with formula-like cells of its text columns neutralised.
+
+    ``text_columns`` defaults to the canonical text columns (and ``x_`` columns) of ``frame``.
+    """
+    cols = [c for c in frame.columns if kind_of(c) == "text"] if text_columns is None else list(text_columns)
+    out = frame.copy()
+    for c in cols:
+        out[c] = neutralise_formulas(out[c])
+    return out
 
 
 def _format_column(series: pd.Series, kind: str) -> pd.Series:
@@ -56,8 +83,8 @@ def write_folder(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> Pat
         text = format_table(name, frame.reset_index(drop=True))
         if len(text.columns) == 0:  # a frame without columns: still write the canonical header
             text = pd.DataFrame(columns=list(TABLES[name]))
-        text.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+        csv_safe(text).to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
     return out
 
 
-__all__ = ["format_table", "write_folder"]
+__all__ = ["csv_safe", "format_table", "neutralise_formulas", "write_folder"]

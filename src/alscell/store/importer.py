@@ -1,7 +1,10 @@
 """All-or-nothing import of a canonical folder into the registry, with an audit trail.
 
-The folder is validated against itself and the stored registry inside the same transaction that writes
-it; any problem rolls everything back.  Rows are matched on their natural keys: new rows are bulk
+The folder is read (every row with its physical line) before the database is touched, then validated
+together with the stored registry (``validate_merged``: the merged state must pass every rule a fresh
+import would) inside the same write transaction that stores it, which holds the registry's write lock from
+its first statement (alscell.store.engine.write_transaction), so concurrent imports take turns and each
+one is checked against what the others stored.  Any problem rolls everything back.  Rows are matched on their natural keys: new rows are bulk
 inserted, rows whose values changed are updated with one audit entry each (before and after), identical
 rows are left alone — so re-importing the same folder changes nothing.
 """
@@ -9,6 +12,7 @@ rows are left alone — so re-importing the same folder changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +20,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
 
 from alscell.io.columns import FILE_ORDER
-from alscell.io.reader import read_folder
+from alscell.io.errors import ValidationError
+from alscell.io.rawcsv import read_raw_folder
+from alscell.io.reader import complete_columns
+from alscell.io.validate import DEFAULT_PROBLEM_LIMIT, validate_merged
 from alscell.io.writer import format_table
-from alscell.store.frames import frame_to_records, registry_context, rows_to_frame
+from alscell.store.engine import write_transaction
+from alscell.store.frames import frame_to_records, load_tables, rows_to_frame
 from alscell.store.models import KEYS, MODELS, AuditEntry
 
 INSERT_CHUNK = 50_000
@@ -50,11 +58,20 @@ def _existing(conn: Connection, name: str) -> pd.DataFrame | None:
 
 
 def _upsert_table(
-    conn: Connection, name: str, frame: pd.DataFrame, actor: str, source: str, summary: ImportSummary
+    conn: Connection,
+    name: str,
+    frame: pd.DataFrame,
+    actor: str,
+    source: str,
+    summary: ImportSummary,
+    stored: pd.DataFrame | None = None,
 ) -> None:
     table = MODELS[name].__table__
     keys = list(KEYS[name])
-    stored = _existing(conn, name) if len(frame) else None
+    if not len(frame):
+        stored = None
+    elif stored is None:
+        stored = _existing(conn, name)
     if stored is None or stored.empty:
         new, changed = frame, frame.iloc[0:0]
         unchanged = 0
@@ -109,12 +126,18 @@ def _upsert_table(
 
 
 def import_tables(
-    conn: Connection, tables: dict[str, pd.DataFrame], *, actor: str = "import", source: str = ""
+    conn: Connection,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    actor: str = "import",
+    source: str = "",
+    stored: Mapping[str, pd.DataFrame] | None = None,
 ) -> ImportSummary:
-    """Upsert already validated typed frames on an open transaction."""
+    """Upsert already validated typed frames on an open transaction (``stored``: the registry's tables,
+    when the caller has already loaded them in this transaction)."""
     summary = ImportSummary()
     for name in FILE_ORDER:
-        _upsert_table(conn, name, tables[name], actor, source, summary)
+        _upsert_table(conn, name, tables[name], actor, source, summary, None if stored is None else stored[name])
     conn.execute(
         insert(AuditEntry.__table__),
         [
@@ -133,12 +156,26 @@ def import_tables(
     return summary
 
 
-def import_folder(engine: Engine, folder: str | Path, *, actor: str = "import") -> ImportSummary:
-    """Validate ``folder`` against itself and the registry and store it, all or nothing.
+def import_folder(
+    engine: Engine,
+    folder: str | Path,
+    *,
+    actor: str = "import",
+    limit: int = DEFAULT_PROBLEM_LIMIT,
+    today: dt.date | None = None,
+) -> ImportSummary:
+    """Validate ``folder`` together with the registry and store it, all or nothing.
 
-    Raises alscell.io.errors.ValidationError (nothing stored) when any row breaks a rule.
+    Raises alscell.io.errors.ValidationError (nothing stored) when any row breaks a rule, and
+    alscell.store.engine.RegistryBusy when another writer holds the registry for too long.
     """
-    with engine.begin() as conn:
-        context = registry_context(conn)
-        tables = read_folder(folder, context)
-        return import_tables(conn, tables, actor=actor, source=str(Path(folder).resolve()))
+    raw, problems = read_raw_folder(folder)
+    if problems:
+        raise ValidationError(problems)
+    with write_transaction(engine) as conn:
+        stored = load_tables(conn)
+        typed, problems, total = validate_merged(raw, stored, limit=limit, today=today)
+        if total:
+            raise ValidationError(problems, total)
+        tables = {n: complete_columns(n, typed[n]) for n in FILE_ORDER}
+        return import_tables(conn, tables, actor=actor, source=str(Path(folder).resolve()), stored=stored)

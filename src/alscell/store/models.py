@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from alscell.io.columns import MAX_LENGTH
+
 
 class Base(DeclarativeBase):
     pass
@@ -32,7 +34,7 @@ class Base(DeclarativeBase):
 
 class Patient(Base):
     __tablename__ = "patients"
-    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(MAX_LENGTH["patient_id"]), primary_key=True)
     sex: Mapped[str] = mapped_column(String(1))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     onset_date: Mapped[dt.date] = mapped_column(Date)
@@ -43,12 +45,13 @@ class Patient(Base):
     edaravone: Mapped[bool | None] = mapped_column(Boolean)
     genetics: Mapped[str | None] = mapped_column(Text)
     cohort: Mapped[str | None] = mapped_column(Text)
+    site: Mapped[str | None] = mapped_column(String(MAX_LENGTH["site"]))
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Treatment(Base):
     __tablename__ = "treatments"
-    treatment_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    treatment_id: Mapped[str] = mapped_column(String(MAX_LENGTH["treatment_id"]), primary_key=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
     cycle: Mapped[int] = mapped_column(Integer)
@@ -58,6 +61,9 @@ class Treatment(Base):
     dose_cells: Mapped[float] = mapped_column(Float)
     target_muscles: Mapped[str | None] = mapped_column(Text)
     product: Mapped[str | None] = mapped_column(Text)
+    lot: Mapped[str | None] = mapped_column(Text)
+    viability_pct: Mapped[float | None] = mapped_column(Float)
+    passage: Mapped[int | None] = mapped_column(Integer)
     blinded_arm: Mapped[str | None] = mapped_column(String(8))
     extra: Mapped[dict | None] = mapped_column(JSON)
 
@@ -79,6 +85,7 @@ class AlsfrsVisit(Base):
     q10: Mapped[int | None] = mapped_column(SmallInteger)
     q11: Mapped[int | None] = mapped_column(SmallInteger)
     q12: Mapped[int | None] = mapped_column(SmallInteger)
+    assessor: Mapped[str | None] = mapped_column(String(16))  # missing = clinician (spec), never filled in
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 
@@ -97,7 +104,7 @@ class Measurement(Base):
 
 class AdverseEvent(Base):
     __tablename__ = "adverse_events"
-    ae_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ae_id: Mapped[str] = mapped_column(String(MAX_LENGTH["ae_id"]), primary_key=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.patient_id", ondelete="CASCADE"), index=True)
     onset_date: Mapped[dt.date] = mapped_column(Date)
     resolved_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -1,0 +1,143 @@
+"""Raw reading of canonical CSV files: every cell as text, each row labelled with its physical line.
+
+The frames returned here have an index named ``line``: the physical line of the file where the row starts
+(1 = header; a quoted cell may span lines, so rows and lines differ).  A row with more or fewer fields
+than the header, a NUL character, a duplicated header name, a dangling symbolic link or a file that is not
+UTF-8 is a problem of its own: nothing is guessed.  Text cells written with a leading ``'`` to neutralise
+a spreadsheet formula (alscell.io.writer) get that one quote removed again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alscell.io.columns import FILE_ORDER, kind_of
+from alscell.io.errors import Problem
+
+LINE_INDEX = "line"
+# A text cell that a spreadsheet would run as a formula: starts with = + - @ tab or CR (OWASP).
+FORMULA_START = "=+-@\t\r"
+_QUOTED_FORMULA_RE = "'+[" + FORMULA_START.replace("-", r"\-") + "]"
+
+
+def _strip_formula_quote(s: pd.Series) -> pd.Series:
+    """Remove the one ``'`` the writer put before a cell that would otherwise start a formula."""
+    quoted = s.str.match(_QUOTED_FORMULA_RE, na=False)
+    return s.where(~quoted, s.str[1:]) if quoted.any() else s
+
+
+def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Every cell of ``path`` as text ('' for empty) and the problems of its structure.
+
+    Raises ValueError (a plain reason) when the file as a whole cannot be read.
+    """
+    file = f"{name}.csv"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror or 'unreadable'})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    start = 1
+    try:
+        for record in reader:
+            if header is None:
+                if record:
+                    header = record
+            elif not record:
+                pass  # a blank line carries no row
+            elif len(record) != len(header):
+                problems.append(
+                    Problem(
+                        file,
+                        start,
+                        None,
+                        None,
+                        f"the row has {len(record)} fields but the header has {len(header)}",
+                        "field_count",
+                    )
+                )
+            else:
+                rows.append(record)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ValueError(f"not a valid CSV file (line {reader.line_num}: {exc})") from None
+    if not header:
+        raise ValueError("empty file: a header row is required")
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            problems.append(Problem(file, 1, col, None, "the column appears more than once", "duplicate_column"))
+        seen.add(col)
+    if "\x00" in text:
+        for col in header:
+            if "\x00" in col:
+                problems.append(Problem(file, 1, col, None, "contains a NUL character", "nul_character"))
+        for record, line in zip(rows, lines, strict=True):
+            for col, cell in zip(header, record, strict=True):
+                if "\x00" in cell:
+                    problems.append(Problem(file, line, col, cell, "contains a NUL character", "nul_character"))
+    if problems:
+        return pd.DataFrame(), problems
+    index = pd.Index(np.asarray(lines, dtype=np.int64), name=LINE_INDEX)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    frame = pd.DataFrame(
+        {col: pd.Series(values, index=index, dtype=object) for col, values in zip(header, columns, strict=True)},
+        index=index,
+    )
+    for col in header:
+        if kind_of(col) == "text":
+            frame[col] = _strip_formula_quote(frame[col])
+    return frame, problems
+
+
+def read_raw_csv(path: Path) -> pd.DataFrame:
+    """Every cell as text ('' for empty), header as given; raises ValueError with a plain reason."""
+    frame, problems = read_raw_table(path, path.stem)
+    if problems:
+        raise ValueError(str(problems[0]))
+    return frame
+
+
+def read_raw_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Raw frames of every canonical file present in ``folder`` and every structural problem."""
+    folder = Path(folder)
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return {}, [Problem(str(folder), None, None, None, "is not a folder", "not_a_folder")]
+    raw: dict[str, pd.DataFrame] = {}
+    for name in FILE_ORDER:
+        path = folder / f"{name}.csv"
+        file = f"{name}.csv"
+        if path.is_symlink() and not path.exists():
+            problems.append(Problem(file, None, None, None, "is a symbolic link to a missing file", "dangling_link"))
+            continue
+        if not path.exists():
+            if name == "patients":
+                problems.append(Problem(file, None, None, None, "file is missing (it is required)", "missing_file"))
+            continue
+        if not path.is_file():
+            problems.append(Problem(file, None, None, None, "is not a regular file", "not_a_file"))
+            continue
+        try:
+            frame, found = read_raw_table(path, name)
+        except ValueError as exc:
+            problems.append(Problem(file, None, None, None, str(exc), "unreadable_file"))
+            continue
+        problems.extend(found)
+        raw[name] = frame
+    return raw, problems
