@@ -72,7 +72,7 @@ def run_chunk(seeds: list[int], n_patients: int, scenarios=SCENARIOS, n_sim: int
             tables = simulate_cohort(_config(sc, n_patients), int(seed)).tables
             t = time.perf_counter()
             try:
-                ct = claims_table(tables, adjust="holm")
+                ct = claims_table(tables, adjust="holm").table
                 rows += ct.assign(seed=int(seed), scenario=sc, seconds=time.perf_counter() - t).to_dict("records")
             except Exception as exc:  # noqa: BLE001 - a failed table is a result too
                 rows.append(dict(seed=int(seed), scenario=sc, error=repr(exc)[:200]))

@@ -25,7 +25,7 @@ def null_rows():
     out = []
     for seed in (11, 12, 13):
         t = simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=0.0), seed).tables
-        out.append(claims_table(t, measures=MEASURES).assign(seed=seed))
+        out.append(claims_table(t, measures=MEASURES).table.assign(seed=seed))
     return pd.concat(out, ignore_index=True)
 
 

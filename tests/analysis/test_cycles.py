@@ -11,8 +11,8 @@ def test_redose_boost_recovered():
         effect_model=EffectModel(redose_boost=1.0),
     )
     t = simulate_cohort(cfg, 8).tables
-    by = effect_by_cycle(t)
+    by = effect_by_cycle(t).table
     assert list(by["cycle"])[:2] == [1, 2]
     assert by["cumulative"].iloc[1] > by["cumulative"].iloc[0]
-    dr = dose_response(t).set_index("term")
+    dr = dose_response(t).table.set_index("term")
     assert dr.loc["per_extra_cycle", "estimate"] > 0 and dr.loc["per_extra_cycle", "p_value"] < 0.05

@@ -65,28 +65,37 @@ def test_headline_equals_the_evidence_engine(report, tables):
     assert p.keys["effect.n_patients"] == str(e.n_patients)
 
 
-def test_sections_match_engine_or_say_not_available(report, tables):
+def test_every_section_shows_the_engines_result(report, tables):
+    """The fixture registry has every route, repeated doses, AEs and deaths: every section must be there."""
     html, ev = report
     p = parse(html)
-    for key in ("claims", "muscles", "responders", "cycles", "survival", "safety"):
-        sec = ev[key]
-        if not sec.available:
-            assert key in p.unavailable and "not available" in sec.reason
-    if ev["responders"].available:
-        from alscell.analysis.responders import responder_analysis
-        from alscell.report.evidence import as_dict
+    for key in ("effect", "effect_naive", "claims", "muscles", "responders", "cycles", "survival", "safety"):
+        assert ev[key].available, (key, ev[key].reason)
+        assert key not in p.unavailable
+    from alscell.analysis.responders import responder_analysis
 
-        r = as_dict(responder_analysis(tables))
-        if "observed_rate" in r:
-            assert p.keys["responders.observed_rate"] == pct(r["observed_rate"])
-            assert p.keys["responders.expected_rate"] == pct(r["expected_rate"])
-    if ev["claims"].available:
-        assert 'id="claims-table"' in html
-        assert any(f.startswith("forest-") for f in p.figures)
-    if ev["survival"].available:
-        assert "kaplan-meier" in p.figures or "survival." in " ".join(p.keys)
-    if ev["safety"].available:
-        assert 'id="safety-table"' in html
+    r = responder_analysis(tables)
+    assert p.keys["responders.observed_rate"] == pct(r.observed_rate)
+    assert p.keys["responders.expected_rate"] == pct(r.expected_rate)
+    assert 'id="claims-table"' in html and any(f.startswith("forest-") for f in p.figures)
+    assert "kaplan-meier" in p.figures
+    assert 'id="safety-table"' in html
+    # what the analyses left out is listed (the default method always leaves out trigger visits)
+    assert 'id="left-out-table"' in html and "may have prompted it" in html
+
+
+def test_a_section_that_cannot_apply_says_why(tables, tmp_path):
+    """Without administrations the treatment sections say "not available" and why, and the report is written."""
+    from alscell.report.cohort import cohort_report
+
+    untreated = tables.replace(
+        treatments=tables["treatments"].iloc[0:0], adverse_events=tables["adverse_events"].iloc[0:0]
+    )
+    ev = run_evidence(untreated)
+    for key in ("cycles", "safety", "muscles"):
+        assert not ev[key].available and ev[key].reason.startswith("not available: "), key
+    html = cohort_report(untreated, tmp_path / "c.html", evidence=ev).read_text(encoding="utf-8")
+    assert "cycles" in parse(html).unavailable
 
 
 def test_no_external_url(report):

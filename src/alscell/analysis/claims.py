@@ -30,18 +30,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.design_matrix import active_treatments, outcome_info
-from alscell.analysis.effects import TIME_SCALE, _spline, exclude_trigger_visits, prepare
+from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, TIME_SCALE, active_treatments, outcome_info, time_spline
+from alscell.analysis.effects import exclude_trigger_visits, prepare, trigger_note
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.model_fit import fit_mixed
+from alscell.analysis.results import ClaimsResult, MuscleResult
 from alscell.analysis.window_effects import cr2_contrasts
 from alscell.domain.outcomes import OUTCOME_DOMAINS, WINDOWS, in_window
 from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import Tables, as_tables
 
 
-def _present(tables, key) -> bool:
-    if key in ("alsfrs_r_total", "bulbar", "fine_motor", "gross_motor", "respiratory"):
-        return "alsfrs" in tables and not tables["alsfrs"].empty
-    m = tables.get("measurements")
-    return m is not None and (m["measure"] == key).any()
+def _present(tables: Tables, key: str) -> bool:
+    if key in ALSFRS_OUTCOMES:
+        return not tables["alsfrs"].empty
+    return bool((tables["measurements"]["measure"] == key).any())
 
 
 def _latest_injection(tables, df: pd.DataFrame) -> pd.DataFrame:
@@ -57,21 +60,16 @@ def _latest_injection(tables, df: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def _fit(y, X, Z, groups, names):
-    """Mixed model with random intercept and slope (random intercept only if that fails numerically)."""
-    from alscell.analysis.lmm import fit_lmm
-
-    kw = dict(fe_names=names, cov_type="robust", df_method="none")
-    try:
-        return fit_lmm(y, X, Z, groups, **kw), Z
-    except (np.linalg.LinAlgError, FloatingPointError, ValueError):
-        return fit_lmm(y, X, Z[:, :1], groups, **kw), Z[:, :1]
-
-
-def _measure_rows(tables, key: str, *, min_patients: int, alpha: float, exclude_pre_visits: int) -> list[dict]:
-    """Rows of one measure: one mixed model per window, one estimate per route × cell source group."""
+def _measure_rows(
+    tables: Tables, key: str, notes: list[str], *, min_patients: int, alpha: float, exclude_pre_visits: int
+) -> list[dict]:
+    """Rows of one measure: one mixed model per window, one estimate per route × cell source group;
+    what is left out is appended to ``notes``."""
     base = prepare(tables, key)
-    base = base[exclude_trigger_visits(base, exclude_pre_visits)].reset_index(drop=True)
+    notes += base.attrs.get("notes", [])
+    keep_rows = exclude_trigger_visits(base, exclude_pre_visits)
+    notes += [f"{key}: {n}" for n in trigger_note(keep_rows, base, exclude_pre_visits)]
+    base = base[keep_rows].reset_index(drop=True)
     if base.empty:
         return []
     base = _latest_injection(tables, base)
@@ -105,7 +103,7 @@ def _measure_rows(tables, key: str, *, min_patients: int, alpha: float, exclude_
         t = d["months"].to_numpy()
         pm = post_months[keep] / TIME_SCALE
         iw = inw[keep]
-        B, bn = _spline(t, 4)
+        B, bn = time_spline(t, 4)
         cols, names = [np.ones(len(t)), B], ["intercept", *bn]
         for i, (_, _, in_g, _, _) in enumerate(groups):
             g = in_g[keep]
@@ -114,10 +112,14 @@ def _measure_rows(tables, key: str, *, min_patients: int, alpha: float, exclude_
         X = np.column_stack(cols)
         Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
         y, gid = d["y"].to_numpy(), d["patient_id"].to_numpy()
+        required = [n for n in names if n.startswith(("slope", "window"))]
         try:
-            res, Zu = _fit(y, X, Z, gid, names)
-        except Exception:  # noqa: BLE001 - a window that cannot be fitted is left out
+            fit = fit_mixed(y, X, Z, gid, names, required=required, df_method="none")
+        except NotApplicable as exc:
+            notes.append(f"{key}, window {w}: not estimated: {exc}")
             continue
+        res, Zu, X, names = fit.result, fit.Z, fit.X, fit.names
+        notes += [f"{key}, window {w}: {n}" for n in fit.notes]
         # estimand: mean deviation from natural history over the group's visits in the window =
         # window shift + post-treatment slope × mean time since first treatment at those visits
         L = np.zeros((len(groups), X.shape[1]))
@@ -148,20 +150,22 @@ def _measure_rows(tables, key: str, *, min_patients: int, alpha: float, exclude_
 
 
 def claims_table(
-    tables,
+    tables: Tables,
     *,
     adjust: str = "holm",
     measures: dict[str, tuple[str, ...]] | None = None,
     min_patients: int = 3,
     alpha: float = 0.05,
     exclude_pre_visits: int = 2,
-) -> pd.DataFrame:
-    """Columns: domain, measure, window, route, cell_source, estimate, ci_low, ci_high, p_value, p_adjusted,
-    verdict, n_patients, n_visits, unit, adjust."""
+) -> ClaimsResult:
+    """Table columns (``ClaimsResult.COLUMNS``): domain, measure, window, route, cell_source, estimate,
+    ci_low, ci_high, p_value, p_adjusted, verdict, n_patients, n_visits, unit, adjust."""
     from statsmodels.stats.multitest import multipletests
 
     if adjust not in ("holm", "bh"):
-        raise ValueError("adjust must be 'holm' or 'bh'.")
+        raise NotApplicable("adjust must be 'holm' or 'bh'.")
+    tables = as_tables(tables)
+    notes: list[str] = []
     domains = measures or {k: d.measures for k, d in OUTCOME_DOMAINS.items() if d.measures}
     rows = []
     for domain, keys in domains.items():
@@ -169,7 +173,7 @@ def claims_table(
             if not _present(tables, key):
                 continue
             for r in _measure_rows(
-                tables, key, min_patients=min_patients, alpha=alpha, exclude_pre_visits=exclude_pre_visits
+                tables, key, notes, min_patients=min_patients, alpha=alpha, exclude_pre_visits=exclude_pre_visits
             ):
                 r["domain"] = domain
                 rows.append(r)
@@ -191,7 +195,7 @@ def claims_table(
         ],
     )
     if out.empty:
-        return out.assign(p_adjusted=[], verdict=[], adjust=[])
+        return ClaimsResult(out.assign(p_adjusted=[], verdict=[], adjust=[]), notes)
     ok = out["p_value"].notna()
     padj = np.full(len(out), np.nan)
     padj[ok.to_numpy()] = multipletests(out.loc[ok, "p_value"], method="holm" if adjust == "holm" else "fdr_bh")[1]
@@ -200,28 +204,10 @@ def claims_table(
         out["p_adjusted"] < alpha, np.where(out["estimate"] > 0, "supported", "harm"), "not shown"
     )
     out["adjust"] = "Holm" if adjust == "holm" else "Benjamini-Hochberg"
-    return out[
-        [
-            "domain",
-            "measure",
-            "window",
-            "route",
-            "cell_source",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_adjusted",
-            "verdict",
-            "n_patients",
-            "n_visits",
-            "unit",
-            "adjust",
-        ]
-    ]
+    return ClaimsResult(out, notes)
 
 
-def muscle_effects(tables, *, measure: str = "hhd_kg") -> pd.DataFrame:
+def muscle_effects(tables: Tables, *, measure: str = "hhd_kg") -> MuscleResult:
     """Intramuscular injections: slope change of injected vs non-injected muscles of the same patient.
 
     Per intramuscular patient and muscle (sides averaged): least-squares fit of strength on months with a
@@ -231,21 +217,24 @@ def muscle_effects(tables, *, measure: str = "hhd_kg") -> pd.DataFrame:
     """
     from scipy import stats
 
+    tables = as_tables(tables)
     tr = active_treatments(tables)
     im = (
         tr[tr["route"] == "intramuscular"]
         .groupby("patient_id")
         .agg(t0=("date", "min"), targets=("target_muscles", lambda s: set(";".join(x for x in s if x).split(";"))))
     )
-    m = tables.get("measurements")
-    cols = ["muscle", "n_patients", "injected", "non_injected", "difference", "ci_low", "ci_high", "p_value", "unit"]
-    if m is None or im.empty:
-        return pd.DataFrame(columns=cols)
+    m = tables["measurements"]
+    if im.empty:
+        raise NotApplicable("no intramuscular administrations: injected and non-injected muscles cannot be compared.")
+    if not (m["measure"] == measure).any():
+        raise NotApplicable(f"no {measure} measurements: muscle strength cannot be compared.")
+    no_muscle = int(((m["measure"] == measure) & m["muscle"].isna()).sum())
     m = m[(m["measure"] == measure) & m["patient_id"].isin(im.index) & m["muscle"].notna()]
     m = m.groupby(["patient_id", "muscle", "date"], as_index=False)["value"].mean()
     onset = tables["patients"].set_index("patient_id")["onset_date"]
-    m["months"] = (m["date"] - m["patient_id"].map(onset)).dt.days / 30.4375
-    m["post"] = ((m["date"] - m["patient_id"].map(im["t0"])).dt.days / 30.4375).clip(lower=0)
+    m["months"] = (m["date"] - m["patient_id"].map(onset)).dt.days / DPM
+    m["post"] = ((m["date"] - m["patient_id"].map(im["t0"])).dt.days / DPM).clip(lower=0)
     recs = []
     for (pid, mus), g in m.groupby(["patient_id", "muscle"]):
         if (g["post"] > 0).sum() < 2 or (g["post"] == 0).sum() < 2:
@@ -284,7 +273,16 @@ def muscle_effects(tables, *, measure: str = "hhd_kg") -> pd.DataFrame:
         for mus in sorted(per.loc[per["injected"], "muscle"].unique()):
             pats = per.loc[per["injected"] & (per["muscle"] == mus), "patient_id"]
             row(mus, per[per["patient_id"].isin(pats) & ((per["muscle"] == mus) | ~per["injected"])])
-    return pd.DataFrame(out, columns=cols)
+    notes = []
+    if no_muscle:
+        notes.append(f"{no_muscle} {measure} values without a muscle left out.")
+    n_im, n_used = len(im), int(per["patient_id"].nunique()) if len(per) else 0
+    if n_used < n_im:
+        notes.append(
+            f"{n_im - n_used} of {n_im} intramuscular patients left out: no muscle with 2 measurements before "
+            "and 2 after the first injection."
+        )
+    return MuscleResult(pd.DataFrame(out, columns=list(MuscleResult.COLUMNS)), notes)
 
 
 __all__ = ["claims_table", "muscle_effects"]

@@ -14,9 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.design_matrix import active_treatments, outcome_info
-from alscell.analysis.effects import TIME_SCALE, _spline, exclude_trigger_visits, fit_lmm_robust, prepare
+from alscell.analysis.design_matrix import TIME_SCALE, active_treatments, outcome_info, time_spline
+from alscell.analysis.effects import exclude_trigger_visits, prepare, trigger_note
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.model_fit import MixedFit, fit_mixed
+from alscell.analysis.results import CycleResult, DoseResponseResult
 from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import Tables, as_tables
 
 
 def _cycle_terms(tables, df: pd.DataFrame, max_cycles: int | None, min_patients: int):
@@ -35,28 +39,46 @@ def _cycle_terms(tables, df: pd.DataFrame, max_cycles: int | None, min_patients:
     return ks, cols, counts
 
 
-def _fit(df, extra_cols: dict[str, np.ndarray], n_knots=4):
+def _fit(df: pd.DataFrame, extra_cols: dict[str, np.ndarray], n_knots: int = 4) -> MixedFit:
     t = df["months"].to_numpy()
-    B, bn = _spline(t, n_knots)
+    B, bn = time_spline(t, n_knots)
     X = np.column_stack([np.ones(len(t)), B, *extra_cols.values()])
     names = ["intercept", *bn, *extra_cols]
     Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
-    return fit_lmm_robust(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names)
+    return fit_mixed(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, required=tuple(extra_cols))
+
+
+def _prepared(tables: Tables, outcome: str, exclude_pre_visits: int) -> tuple[pd.DataFrame, list[str]]:
+    df = prepare(tables, outcome)
+    if active_treatments(tables).empty:
+        raise NotApplicable("no administrations: there are no treatment cycles to analyse.")
+    keep = exclude_trigger_visits(df, exclude_pre_visits)
+    notes = list(df.attrs.get("notes", [])) + trigger_note(keep, df, exclude_pre_visits)
+    return df[keep].reset_index(drop=True), notes
 
 
 def effect_by_cycle(
-    tables,
+    tables: Tables,
     outcome: str = "alsfrs_r_total",
     *,
     max_cycles: int | None = None,
     min_patients: int = 5,
     exclude_pre_visits: int = 2,
-) -> pd.DataFrame:
-    """One row per cycle: additional and cumulative slope change (positive = benefit) with CI and p."""
-    df = prepare(tables, outcome)
-    df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
+) -> CycleResult:
+    """One row per cycle: additional and cumulative slope change (positive = benefit) with CI and p.
+
+    Cycles given to fewer than ``min_patients`` patients get no term of their own (said in warnings)."""
+    tables = as_tables(tables)
+    df, msgs = _prepared(tables, outcome, exclude_pre_visits)
     ks, cols, counts = _cycle_terms(tables, df, max_cycles, min_patients)
-    res, msgs = _fit(df, {f"cycle{k}": cols[k] for k in ks})
+    small = [int(k) for k in counts.index if int(k) not in ks]
+    if small:
+        msgs.append(
+            f"cycles {', '.join(map(str, small))} have fewer than {min_patients} patients: no term of their own."
+        )
+    fit = _fit(df, {f"cycle{k}": cols[k] for k in ks})
+    res = fit.result
+    msgs += fit.notes
     sgn = outcome_info(outcome)["direction"]
     rows = []
     for i, k in enumerate(ks):
@@ -77,22 +99,25 @@ def effect_by_cycle(
                 cumulative_ci_high=c_hi,
                 cumulative_p=cum["p"],
                 unit=f"{outcome_info(outcome)['unit']}/month",
-                warnings="; ".join(msgs),
             )
         )
-    return pd.DataFrame(rows)
+    return CycleResult(pd.DataFrame(rows, columns=list(CycleResult.COLUMNS)), msgs, {"model": res})
 
 
-def dose_response(tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits: int = 2) -> pd.DataFrame:
+def dose_response(
+    tables: Tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits: int = 2
+) -> DoseResponseResult:
     """Rows ``first_cycle`` (slope change after the first administration) and ``per_extra_cycle``."""
-    df = prepare(tables, outcome)
-    df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
+    tables = as_tables(tables)
+    df, msgs = _prepared(tables, outcome, exclude_pre_visits)
     ks, cols, _counts = _cycle_terms(tables, df, None, 1)
     extra = sum((cols[k] for k in ks if k >= 2), np.zeros(len(df)))
     terms = {"first_cycle": cols[ks[0]]}
     if extra.any():
         terms["per_extra_cycle"] = extra
-    res, msgs = _fit(df, terms)
+    fit = _fit(df, terms)
+    res = fit.result
+    msgs += fit.notes
     sgn = outcome_info(outcome)["direction"]
     rows = []
     for name in terms:
@@ -106,10 +131,9 @@ def dose_response(tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits
                 ci_high=hi,
                 p_value=c["p"],
                 unit=f"{outcome_info(outcome)['unit']}/month",
-                warnings="; ".join(msgs),
             )
         )
-    return pd.DataFrame(rows)
+    return DoseResponseResult(pd.DataFrame(rows, columns=list(DoseResponseResult.COLUMNS)), msgs, {"model": res})
 
 
 __all__ = ["dose_response", "effect_by_cycle"]

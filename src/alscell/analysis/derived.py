@@ -14,6 +14,7 @@ from alscell.domain.alsfrs import SUBSCORE_KEYS, score_items
 from alscell.domain.progression import delta_frs
 from alscell.domain.staging import kings_stage, mitos_stage
 from alscell.domain.time import DAYS_PER_MONTH
+from alscell.io.tables import Tables, as_tables
 
 DERIVED_COLUMNS = (
     "patient_id",
@@ -27,8 +28,9 @@ DERIVED_COLUMNS = (
 )
 
 
-def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def derive_visits(tables: Tables) -> pd.DataFrame:
     """Derived per-visit frame from typed canonical tables (needs ``patients`` and ``alsfrs``)."""
+    tables = as_tables(tables)
     visits = tables["alsfrs"].sort_values(["patient_id", "date"]).reset_index(drop=True)
     onset = visits["patient_id"].map(tables["patients"].set_index("patient_id")["onset_date"])
     months = (visits["date"] - onset).dt.days / DAYS_PER_MONTH

@@ -48,7 +48,7 @@ Methods (``METHODS``):
 
 from __future__ import annotations
 
-import warnings as _warnings
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -57,24 +57,29 @@ from scipy import stats
 
 from alscell.analysis.design_matrix import (
     ALSFRS_OUTCOMES,
+    TIME_SCALE,
     OutcomeError,
     first_treatment,
-    natural_spline_basis,
+    imputation_note,
     outcome_frame,
     outcome_info,
     patient_covariates,
-    spline_knots,
+    per_patient_slopes,
+    time_spline,
 )
+from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
+from alscell.analysis.model_fit import fit_mixed
 from alscell.domain.alsfrs import SUBSCORE_MAX, TOTAL_MAX
+from alscell.domain.progression import delta_frs_covariate
 from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import Tables, as_tables
 
 DEFAULT_METHOD = "lmm_counterfactual"
-TIME_SCALE = 10.0  # months per design unit (conditioning of the mixed model)
 LOGIT_OFFSET = 1.0  # c of the logit log((y + c)/(48 − y + c)) of lmm_counterfactual (points of the total)
 
 
-class MethodError(ValueError):
+class MethodError(NotApplicable):
     """A method that does not exist or cannot be applied to these data (one sentence)."""
 
 
@@ -111,14 +116,30 @@ def _empty(outcome, method, estimand, n_patients=0, n_treated=0, n_visits=0, why
     )
 
 
-def prepare(tables: dict[str, pd.DataFrame], outcome: str, *, include_sham: bool = False) -> pd.DataFrame:
-    """Outcome frame plus ``t0`` (first treatment date), ``days_after`` (days from t0, NaN if never treated)."""
+def prepare(tables: Tables, outcome: str, *, include_sham: bool = False) -> pd.DataFrame:
+    """Outcome frame plus ``t0`` (first treatment date), ``days_after`` (days from t0, NaN if never treated);
+    ``attrs["notes"]`` says what :func:`~alscell.analysis.design_matrix.outcome_frame` left out."""
     df = outcome_frame(tables, outcome)
+    if df.empty:
+        what = "ALSFRS-R visits" if outcome in ALSFRS_OUTCOMES else f"{outcome} measurements"
+        raise OutcomeError(f"the data hold no {what}, so {outcome} cannot be analysed.")
     ft = first_treatment(tables, include_sham=include_sham)
     t0 = df["patient_id"].map(ft.set_index("patient_id")["date"]) if len(ft) else pd.Series(pd.NaT, index=df.index)
     df["t0"] = pd.to_datetime(t0)
     df["days_after"] = (df["date"] - df["t0"]).dt.days.astype(float)
     return df
+
+
+def trigger_note(keep: np.ndarray, df: pd.DataFrame, n: int) -> list[str]:
+    """The warning that says how many visits :func:`exclude_trigger_visits` left out (nothing if none)."""
+    k = int((~keep).sum())
+    if not k:
+        return []
+    pts = int(df.loc[~keep, "patient_id"].nunique())
+    return [
+        f"{k} visits of {pts} treated patients left out: the last {n} before the first treatment, "
+        "which may have prompted it."
+    ]
 
 
 def exclude_trigger_visits(df: pd.DataFrame, n: int) -> np.ndarray:
@@ -134,36 +155,6 @@ def exclude_trigger_visits(df: pd.DataFrame, n: int) -> np.ndarray:
         .to_numpy()
     )
     return ~(pre & (rank <= n))
-
-
-def fit_lmm_robust(y, X, Z, groups, names, *, cov_type="robust"):
-    """``fit_lmm`` that reports convergence trouble and the fallback structure as warnings.
-
-    If the fit with random slopes raises a numerical error, refits with a random intercept only and says
-    so (the sandwich SEs stay valid, but the model is less efficient).  Returns (result, warnings).
-    """
-    from alscell.analysis.lmm import fit_lmm
-
-    msgs: list[str] = []
-    try:
-        with _warnings.catch_warnings(record=True) as caught:
-            _warnings.simplefilter("always")
-            res = fit_lmm(y, X, Z, groups, fe_names=names, cov_type=cov_type)
-    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
-        res = fit_lmm(y, X, Z[:, :1], groups, fe_names=names, cov_type=cov_type)
-        return res, [f"mixed model with random slopes failed numerically ({exc}); random intercept only."]
-    msgs += [
-        str(w.message) for w in caught if "converge" in str(w.message).lower() or "fallback" in str(w.message).lower()
-    ]
-    if res.fallback:
-        msgs.append(f"mixed model: {res.fallback}")
-    return res, sorted(set(msgs))
-
-
-def _spline(t: np.ndarray, n_knots: int) -> tuple[np.ndarray, list[str]]:
-    B = natural_spline_basis(t, spline_knots(t, n_knots))
-    B = (B - B.mean(axis=0)) / TIME_SCALE
-    return B, [f"ns{i}" for i in range(B.shape[1])]
 
 
 def _counts(df: pd.DataFrame) -> tuple[int, int, int]:
@@ -222,8 +213,10 @@ def lmm_counterfactual(
         raise MethodError(f"the logit scale needs a bounded ALSFRS-R outcome, not {outcome}.")
     use_logit = scale != "identity" and top is not None
     df = prepare(tables, outcome) if data is None else data
-    warn = _direction_warning(outcome)
-    df = df[exclude_trigger_visits(df, exclude_pre_visits)].reset_index(drop=True)
+    warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
+    keep = exclude_trigger_visits(df, exclude_pre_visits)
+    warn += trigger_note(keep, df, exclude_pre_visits)
+    df = df[keep].reset_index(drop=True)
     # Months from onset at the patient's first analysed visit (after the excluded trigger visits; for a
     # patient without a kept pre-treatment visit, the first visit after treatment).  Fixed before any
     # post-treatment outcome is seen, so it is a valid adjustment whatever the effect.
@@ -251,14 +244,15 @@ def lmm_counterfactual(
         c = logit_offset * top / TOTAL_MAX
         yc = np.clip(y, 0.0, top)
         y = np.log((yc + c) / (top - yc + c))
-    B, bn = _spline(t, n_knots)
+    B, bn = time_spline(t, n_knots)
     tc = (t - t.mean()) / TIME_SCALE
     E, en = _entry_terms(df.pop("_entry").to_numpy(dtype=float), tc)
     X = np.column_stack([np.ones(len(t)), B, E, post])
     names = ["intercept", *bn, *en, "post"]
     Z = np.column_stack([np.ones(len(t)), tc])
-    res, msgs = fit_lmm_robust(y, X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
-    warn += msgs
+    fit = fit_mixed(y, X, Z, df["patient_id"].to_numpy(), names, required=("post",), cov_type=cov_type)
+    res = fit.result
+    warn += fit.notes
     c = res.contrast({"post": 1.0}, alpha=alpha).iloc[0]
     if use_logit:
         # Points per logit unit, dy/du = 1 / (1/(y+c) + 1/(top-y+c)), averaged over the post-treatment visits
@@ -305,20 +299,6 @@ def lmm_counterfactual(
 
 
 # --------------------------------------------------------------------------- naive
-def _ols_slopes(g: pd.DataFrame, mask_col: str) -> pd.Series:
-    """Per-patient least-squares slope of y on months over rows where mask_col is True (≥ 2 distinct times)."""
-    s = g[g[mask_col]]
-    if s.empty:
-        return pd.Series(dtype=float)
-    grp = s.groupby("patient_id")
-    n = grp["months"].transform("size")
-    mt = grp["months"].transform("mean")
-    my = grp["y"].transform("mean")
-    sxy = ((s["months"] - mt) * (s["y"] - my)).groupby(s["patient_id"]).sum()
-    sxx = ((s["months"] - mt) ** 2).groupby(s["patient_id"]).sum()
-    cnt = n.groupby(s["patient_id"]).first()
-    ok = (cnt >= 2) & (sxx > 1e-9)
-    return sxy[ok] / sxx[ok]
 
 
 def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.DataFrame | None = None) -> Estimate:
@@ -329,12 +309,15 @@ def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.Dat
         "naive before/after comparison: regression to the mean after a bad-looking visit, curvilinear "
         "decline and dropout make it show improvement where there is none; do not use it as evidence."
     ]
-    warn += _direction_warning(outcome)
+    warn += _direction_warning(outcome) + list(df.attrs.get("notes", []))
     d = df["days_after"].to_numpy()
     tr = df[np.isfinite(d)].assign(pre=lambda x: x["days_after"] < 0, post=lambda x: x["days_after"] >= 0)
-    pre, post = _ols_slopes(tr, "pre"), _ols_slopes(tr, "post")
+    pre, post = per_patient_slopes(tr, "pre"), per_patient_slopes(tr, "post")
     both = pre.index.intersection(post.index)
     n_pat = len(both)
+    n_left = int(tr["patient_id"].nunique()) - n_pat
+    if n_left:
+        warn.append(f"{n_left} treated patients left out: fewer than 2 visits before or after treatment.")
     used = tr[tr["patient_id"].isin(both)]
     if n_pat < 2:
         return _empty(
@@ -386,18 +369,15 @@ def _index_frame(tables, df: pd.DataFrame) -> pd.DataFrame:
     index.loc[near.index] = near
     idx = pd.DataFrame({"index_date": index, "treated": treated.astype(float)})
     # covariates from ALSFRS-R total at the last visit on/before the index date
-    tot = prepare(tables, "alsfrs_r_total")[["patient_id", "date", "months", "y"]] if "alsfrs" in tables else df
+    tot = prepare(tables, "alsfrs_r_total")[["patient_id", "date", "months", "y"]]
     tot = tot[tot["date"] <= tot["patient_id"].map(idx["index_date"])]
     last = tot.sort_values("date").groupby("patient_id").last()
     idx["alsfrs_index"] = last["y"]
     idx["months_index"] = last["months"]
-    idx["dfrs"] = ((48.0 - last["y"]) / last["months"].clip(lower=0.5)).clip(0, 10)
-    try:
-        fvc = outcome_frame(tables, "fvc_pct_pred")
-        fvc = fvc[fvc["date"] <= fvc["patient_id"].map(idx["index_date"])]
-        idx["fvc_index"] = fvc.sort_values("date").groupby("patient_id")["y"].last()
-    except Exception:  # noqa: BLE001 - FVC is optional
-        idx["fvc_index"] = np.nan
+    idx["dfrs"] = pd.Series(delta_frs_covariate(last["y"].to_numpy(), last["months"].to_numpy()), index=last.index)
+    fvc = outcome_frame(tables, "fvc_pct_pred")  # empty when no FVC was measured
+    fvc = fvc[fvc["date"] <= fvc["patient_id"].map(idx["index_date"])]
+    idx["fvc_index"] = fvc.sort_values("date").groupby("patient_id")["y"].last()
     cov = patient_covariates(tables)
     idx = idx.join(cov, how="left")
     return idx
@@ -431,13 +411,21 @@ def external_control(
     idx = _index_frame(tables, df)
     df = df.assign(after=df["date"] > df["patient_id"].map(idx["index_date"]))
     df.loc[df["t0"].notna(), "after"] = df["days_after"] >= 0
-    slopes = _ols_slopes(df, "after")
+    slopes = per_patient_slopes(df, "after")
     idx = idx.loc[idx.index.intersection(slopes.index)].copy()
     idx["slope"] = slopes
-    covs = [c for c in COVARIATES if c in idx and idx[c].notna().mean() > 0.5 and idx[c].std() > 0]
-    for c in covs:
-        idx[c] = idx[c].fillna(idx[c].mean())
     idx = idx.dropna(subset=["slope"])
+    covs = [c for c in COVARIATES if c in idx and idx[c].notna().mean() > 0.5 and idx[c].std() > 0]
+    unused = [c for c in COVARIATES if c not in covs]
+    if unused:
+        warn.append(f"propensity model without {', '.join(unused)} (missing for half the patients or constant).")
+    for c in covs:
+        n_miss = int(idx[c].isna().sum())
+        if n_miss:
+            warn.append(f"{c} imputed with the mean for {n_miss} of {len(idx)} patients in the propensity model.")
+            idx[c] = idx[c].fillna(idx[c].mean())
+    if "age" in covs:
+        warn += imputation_note(patient_covariates(tables), idx.index)
     t = idx["treated"].to_numpy()
     if t.sum() < 2 or (1 - t).sum() < 2:
         return _empty(
@@ -450,11 +438,17 @@ def external_control(
             "too few treated or control patients with 2 visits after the index date.",
         )
     Xp = sm.add_constant(idx[covs].to_numpy(dtype=float), has_constant="add")
-    try:
-        ps = sm.GLM(t, Xp, family=sm.families.Binomial()).fit().predict(Xp)
-    except Exception:  # noqa: BLE001 - separation etc.
-        ps = np.full(len(t), t.mean())
-        warn.append("propensity model failed; unweighted comparison.")
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            ps = sm.GLM(t, Xp, family=sm.families.Binomial()).fit().predict(Xp)
+        except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError, ValueError) as exc:
+            ps = np.full(len(t), t.mean())
+            why = "the covariates separate treated from untreated" if "eparation" in type(exc).__name__ else exc
+            warn.append(f"propensity model failed ({why}); unweighted comparison.")
     ps = np.clip(ps, trim, 1 - trim)
     w = np.where(t == 1, 1.0, ps / (1 - ps))
     balance = pd.DataFrame(
@@ -498,8 +492,8 @@ def external_control(
 # --------------------------------------------------------------------------- randomized
 def trial_arms(tables) -> pd.Series:
     """Per patient of a trial: 'active' or 'placebo' (from treatments.blinded_arm); empty if not trial data."""
-    t = tables.get("treatments")
-    if t is None or t.empty or "blinded_arm" not in t or not t["blinded_arm"].notna().any():
+    t = as_tables(tables)["treatments"]
+    if not t["blinded_arm"].notna().any():
         return pd.Series(dtype=object)
     arm = (
         t.dropna(subset=["blinded_arm"])
@@ -530,12 +524,15 @@ def randomized(
     post = np.where(np.isfinite(d) & (d >= 0), d / DPM, 0.0)
     active = (df["patient_id"].map(arms) == "active").to_numpy(float)
     t = df["months"].to_numpy()
-    B, bn = _spline(t, n_knots)
+    B, bn = time_spline(t, n_knots)
     X = np.column_stack([np.ones(len(t)), B, post, post * active])
     names = ["intercept", *bn, "post", "post_active"]
     Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
-    res, msgs = fit_lmm_robust(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, cov_type=cov_type)
-    warn += msgs
+    fit = fit_mixed(
+        df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, required=("post_active",), cov_type=cov_type
+    )
+    res = fit.result
+    warn += fit.notes
     c = res.contrast({"post_active": 1.0}, alpha=alpha).iloc[0]
     sgn = outcome_info(outcome)["direction"]
     lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
@@ -568,33 +565,37 @@ METHODS: dict[str, Callable[..., Estimate]] = {
 
 
 def estimate_effect(
-    tables: dict[str, pd.DataFrame], outcome: str = "alsfrs_r_total", method: str = DEFAULT_METHOD, **options
+    tables: Tables, outcome: str = "alsfrs_r_total", method: str = DEFAULT_METHOD, **options
 ) -> Estimate:
-    """Estimate the treatment effect on ``outcome`` with ``method`` (see the module docstring)."""
+    """Estimate the treatment effect on ``outcome`` with ``method`` (see the module docstring).
+
+    Raises :class:`~alscell.analysis.errors.NotApplicable` (``MethodError``, ``OutcomeError``) when the
+    method cannot be applied to these data; returns an Estimate with NaN numbers and the reason in its
+    warnings when the data are too few."""
+    tables = as_tables(tables)
     if method not in METHODS:
         raise MethodError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
     outcome_info(outcome)  # raises OutcomeError for an unknown key
-    if outcome in ALSFRS_OUTCOMES and ("alsfrs" not in tables or tables["alsfrs"].empty):
+    if outcome in ALSFRS_OUTCOMES and tables["alsfrs"].empty:
         raise OutcomeError(f"the data hold no ALSFRS-R visits, so {outcome} cannot be analysed.")
-    if outcome not in ALSFRS_OUTCOMES:
-        m = tables.get("measurements")
-        if m is None or not (m["measure"] == outcome).any():
-            raise OutcomeError(f"the data hold no {outcome} measurements.")
+    if outcome not in ALSFRS_OUTCOMES and not (tables["measurements"]["measure"] == outcome).any():
+        raise OutcomeError(f"the data hold no {outcome} measurements.")
     return METHODS[method](tables, outcome, **options)
 
 
 __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
+    "TIME_SCALE",
     "MethodError",
     "OutcomeError",
     "estimate_effect",
     "exclude_trigger_visits",
     "external_control",
-    "fit_lmm_robust",
     "lmm_counterfactual",
     "naive",
     "prepare",
     "randomized",
     "trial_arms",
+    "trigger_note",
 ]

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 JSON_KEYS = (
@@ -36,6 +37,21 @@ def _num(x) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def json_value(v: Any) -> Any:
+    """``v`` as a JSON value: numbers as float/int (non-finite → null), missing → null, dates as ISO text."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return _num(v)
+    if isinstance(v, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(v).date().isoformat()
+    return v if isinstance(v, str) else str(v)
 
 
 @dataclass

@@ -38,11 +38,13 @@ import pandas as pd
 
 from alscell.analysis.derived import derive_visits
 from alscell.analysis.design_matrix import active_treatments
+from alscell.analysis.errors import NotApplicable
 from alscell.analysis.lmm import fit_lmm
 from alscell.domain.alsfrs import TOTAL_MAX
 from alscell.domain.outcomes import WINDOWS, in_window
 from alscell.domain.progression import MEDIAN_SURVIVAL_YEARS, progression_group
 from alscell.domain.time import DAYS_PER_MONTH
+from alscell.io.tables import Tables, as_tables
 
 __all__ = [
     "Forecast",
@@ -61,7 +63,7 @@ HORIZON_MONTHS = 6.0  # the expected course is drawn this far past the latest vi
 LABRA_SOURCE = "Labra et al., J Neurol Neurosurg Psychiatry 2016;87:628-32"
 
 
-class PatientNotFound(ValueError):
+class PatientNotFound(NotApplicable):
     """The patient id is not in the data."""
 
 
@@ -72,7 +74,7 @@ def _first_treatment(tables) -> pd.Series:
 
 
 def untreated_visits(
-    tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None, exclude_prompting_visit: bool = False
+    tables: Tables, derived: pd.DataFrame | None = None, exclude_prompting_visit: bool = False
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Derived visits with columns ``phase`` (untreated/pre/post), ``prompting_visit`` (last visit on or
     before the first treatment) and ``in_fit`` (used by the model).
@@ -155,14 +157,14 @@ class NaturalHistoryModel:
 
 
 def fit_natural_history(
-    tables: dict[str, pd.DataFrame], derived: pd.DataFrame | None = None, exclude_prompting_visit: bool = False
+    tables: Tables, derived: pd.DataFrame | None = None, exclude_prompting_visit: bool = False
 ) -> NaturalHistoryModel:
     """Fit the natural-history mixed model once (reuse it for many patients)."""
     visits, first = untreated_visits(tables, derived, exclude_prompting_visit)
     fit = visits[visits["in_fit"]]
     notes: list[str] = []
     if fit["patient_id"].nunique() < 2 or len(fit) < 5:
-        raise ValueError("too few untreated visits to fit a natural-history model (need at least two patients)")
+        raise NotApplicable("too few untreated visits to fit a natural-history model (need at least two patients)")
     X, Z = NaturalHistoryModel.design(fit["months_since_onset"].to_numpy())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -276,12 +278,13 @@ def _position(obs, lo, hi) -> np.ndarray:
 
 
 def forecast_patient(
-    tables: dict[str, pd.DataFrame],
+    tables: Tables,
     patient_id: str,
     model: NaturalHistoryModel | None = None,
     horizon_months: float = HORIZON_MONTHS,
 ) -> Forecast:
     """The patient's expected natural-history course with confidence and prediction bands."""
+    tables = as_tables(tables)
     patients = tables["patients"].set_index("patient_id")
     if patient_id not in patients.index:
         raise PatientNotFound(f"patient {patient_id!r} is not in the data")
@@ -374,8 +377,8 @@ def forecast_patient(
         if len(m):
             stage["mitos"] = int(m["mitos_stage"].iloc[-1])
             stage["date"] = stage["date"] or m["date"].iloc[-1]
-    ev = tables.get("events")
-    if ev is not None and len(ev) and ((ev["patient_id"] == patient_id) & (ev["event"] == "death")).any():
+    ev = tables["events"]
+    if len(ev) and ((ev["patient_id"] == patient_id) & (ev["event"] == "death")).any():
         stage.update(
             {
                 "kings": "5",

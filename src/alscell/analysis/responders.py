@@ -57,8 +57,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alscell.analysis.design_matrix import outcome_info
-from alscell.analysis.effects import _ols_slopes, exclude_trigger_visits, prepare
+from alscell.analysis.design_matrix import outcome_info, per_patient_slopes
+from alscell.analysis.effects import exclude_trigger_visits, prepare, trigger_note
+from alscell.analysis.estimate import json_value
+from alscell.io.tables import Tables, as_tables
 
 NUROWN_THRESHOLD = 1.25
 MIN_DONORS = 20  # donors needed for a template before its post segment is shortened
@@ -88,10 +90,21 @@ class ResponderResult:
     n_donors: int = 0  # untreated patients whose courses gave pseudo-treatment segments
     n_templates: int = 0  # distinct (pre visits, post visits) templates among the eligible treated
     null_method: str = NULL_METHOD
+    details: dict = field(default_factory=dict, repr=False)
 
     @property
     def excess_rate(self) -> float:
         return self.observed_rate - self.expected_rate
+
+    SCALARS = (
+        "outcome", "threshold", "n", "n_responders", "observed_rate", "ci_low", "ci_high", "expected_rate",
+        "expected_ci_low", "expected_ci_high", "p_value", "diff_ci_low", "diff_ci_high", "n_donors",
+        "n_templates", "null_method",
+    )  # fmt: skip
+
+    def to_json_dict(self) -> dict:
+        """The scalar fields (``SCALARS``) and ``warnings``; non-finite numbers become null."""
+        return {**{k: json_value(getattr(self, k)) for k in self.SCALARS}, "warnings": list(self.warnings)}
 
 
 def clopper_pearson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +119,8 @@ def clopper_pearson(k, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _slope_diff(frame: pd.DataFrame) -> pd.Series:
-    pre = _ols_slopes(frame.assign(m=frame["days_after"] < 0), "m")
-    post = _ols_slopes(frame.assign(m=frame["days_after"] >= 0), "m")
+    pre = per_patient_slopes(frame.assign(m=frame["days_after"] < 0), "m")
+    post = per_patient_slopes(frame.assign(m=frame["days_after"] >= 0), "m")
     both = pre.index.intersection(post.index)
     return post[both] - pre[both]
 
@@ -175,7 +188,7 @@ def _probs(Xt: np.ndarray, X: np.ndarray, d: np.ndarray, w: np.ndarray, threshol
 
 
 def responder_analysis(
-    tables,
+    tables: Tables,
     threshold: float = NUROWN_THRESHOLD,
     *,
     outcome: str = "alsfrs_r_total",
@@ -188,13 +201,17 @@ def responder_analysis(
     ``n_sim``: bootstrap replicates (treated and donors resampled by patient) for the expected rate's
     uncertainty and the p-value.
     """
-    full = prepare(tables, outcome)
-    df = full[exclude_trigger_visits(full, exclude_pre_visits)].reset_index(drop=True)
+    full = prepare(as_tables(tables), outcome)
+    keep_rows = exclude_trigger_visits(full, exclude_pre_visits)
+    df = full[keep_rows].reset_index(drop=True)
     sgn = float(outcome_info(outcome)["direction"])
     treated = df[np.isfinite(df["days_after"].to_numpy())]
     diff = sgn * _slope_diff(treated)
     n = len(diff)
-    warn: list[str] = []
+    warn: list[str] = list(full.attrs.get("notes", [])) + trigger_note(keep_rows, full, exclude_pre_visits)
+    n_short = int(treated["patient_id"].nunique()) - n
+    if n_short:
+        warn.append(f"{n_short} treated patients left out: fewer than 2 visits before or after treatment.")
     nan = float("nan")
     if n == 0:
         return ResponderResult(
@@ -209,7 +226,7 @@ def responder_analysis(
             nan,
             nan,
             nan,
-            ["no treated patient has 2 visits before and 2 after the first treatment."],
+            [*warn, "no treated patient has 2 visits before and 2 after the first treatment."],
         )
     resp = (diff >= threshold).to_numpy()
     k = int(resp.sum())

@@ -15,7 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alscell.analysis.errors import NotApplicable
 from alscell.analysis.responders import clopper_pearson
+from alscell.analysis.results import SafetyResult
+from alscell.io.tables import as_tables
 
 ADMIN_KEYS = ("route", "cell_source", "donor", "cycle", "blinded_arm", "product")
 AE_KEYS = ("term", "grade", "serious", "days_bin")
@@ -25,11 +28,9 @@ DAYS_LABELS = ("0-1", "2-7", "8-30", ">30")
 
 def attribute_events(tables) -> pd.DataFrame:
     """Adverse events joined to their administration, with ``days_after`` (onset − administration date)."""
+    tables = as_tables(tables)
     tr = tables["treatments"].copy()
-    ae = tables.get(
-        "adverse_events",
-        pd.DataFrame(columns=["ae_id", "patient_id", "onset_date", "term", "grade", "serious", "treatment_id"]),
-    ).copy()
+    ae = tables["adverse_events"].copy()
     if ae.empty:
         return ae.assign(admin_id=pd.Series(dtype=object), days_after=pd.Series(dtype=float))
     admin = ae["treatment_id"].where(ae["treatment_id"].isin(set(tr["treatment_id"])))
@@ -55,16 +56,26 @@ def ae_incidence(
     grade_min: int | None = None,
     serious: bool | None = None,
     alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Columns: the ``by`` keys, n_administrations, n_events, rate, ci_low, ci_high (Clopper–Pearson)."""
+) -> SafetyResult:
+    """Table columns: the ``by`` keys, n_administrations, n_events, rate, ci_low, ci_high (Clopper–Pearson).
+
+    Warnings say how many adverse events could not be attributed to an administration (onset before the
+    patient's first one) and were left out."""
     by = [by] if isinstance(by, str) else list(by)
     unknown = [k for k in by if k not in ADMIN_KEYS + AE_KEYS]
     if unknown:
-        raise ValueError(f"cannot group adverse events by {', '.join(unknown)}.")
+        raise NotApplicable(f"cannot group adverse events by {', '.join(unknown)}.")
+    tables = as_tables(tables)
+    if tables["treatments"].empty:
+        raise NotApplicable("no administrations: adverse-event rates per administration need treatments.")
     tr = tables["treatments"].copy()
     admin_by = [k for k in by if k in ADMIN_KEYS]
     ae_by = [k for k in by if k in AE_KEYS]
     ae = attribute_events(tables)
+    notes: list[str] = []
+    n_unattributed = int(ae["admin_id"].isna().sum())
+    if n_unattributed:
+        notes.append(f"{n_unattributed} adverse events before the patient's first administration left out.")
     ae = ae[ae["admin_id"].notna()]
     if term is not None:
         terms = [term] if isinstance(term, str) else list(term)
@@ -74,7 +85,7 @@ def ae_incidence(
     if grade_min is not None:
         ae = ae[ae["grade"].astype(float) >= grade_min]
     if serious is not None:
-        ae = ae[ae["serious"].astype(bool) == serious]
+        ae = ae[ae["serious"].fillna(False).astype(bool) == serious]
     for k in admin_by:
         tr[k] = tr[k].astype(object).where(tr[k].notna(), "none")
     ae = ae.merge(
@@ -101,11 +112,11 @@ def ae_incidence(
         out = denom.merge(num, on=admin_by, how="left")
     else:
         out = denom.assign(n_events=num["n_events"].to_numpy())
-    out["n_events"] = out["n_events"].fillna(0).astype(int)
+    out["n_events"] = pd.to_numeric(out["n_events"]).fillna(0).astype(int)
     out["rate"] = out["n_events"] / out["n_administrations"]
     lo, hi = clopper_pearson(out["n_events"].to_numpy(), out["n_administrations"].to_numpy(), alpha)
     out["ci_low"], out["ci_high"] = lo, hi
-    return out[[*admin_by, *ae_by, "n_administrations", "n_events", "rate", "ci_low", "ci_high"]].reset_index(drop=True)
+    return SafetyResult(out, notes, by=(*admin_by, *ae_by))
 
 
 __all__ = ["ADMIN_KEYS", "AE_KEYS", "ae_incidence", "attribute_events"]

@@ -29,8 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.design_matrix import first_treatment, patient_covariates
+from alscell.analysis.design_matrix import first_treatment, imputation_note, patient_covariates
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.estimate import json_value
+from alscell.domain.progression import delta_frs_covariate
 from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import Tables, as_tables
 
 EVENT_DEFINITIONS = {
     "death": ("death",),
@@ -61,6 +65,19 @@ class EventResult:
     se: float = float("nan")  # SE of log HR (robust for msm_iptw, model-based for cox_time_varying)
     weights: object | None = None  # treatment_weights.WeightDiagnostics for msm_iptw
     decisions: pd.DataFrame | None = field(default=None, repr=False)  # treatment-decision rows (msm_iptw)
+    details: dict = field(default_factory=dict, repr=False)
+
+    SCALARS = ("event", "method", "hr", "ci_low", "ci_high", "p_value", "se", "n_patients", "n_events",
+               "n_events_treated")  # fmt: skip
+    KM_COLUMNS = ("group", "time", "survival", "at_risk")
+
+    def to_json_dict(self) -> dict:
+        """The scalar fields (``SCALARS``), the adjustment covariates and ``warnings``."""
+        return {
+            **{k: json_value(getattr(self, k)) for k in self.SCALARS},
+            "covariates": list(self.covariates),
+            "warnings": list(self.warnings),
+        }
 
     def describe(self) -> str:
         """One line: the method of the hazard ratio and, for the MSM, the weight diagnostics."""
@@ -77,15 +94,18 @@ class EventResult:
 
 def survival_frame(tables, event: str = "death") -> pd.DataFrame:
     """One row per patient: entry date, end (months from entry), event flag, treatment time (months) and
-    the adjustment covariates."""
+    the adjustment covariates.  ``attrs["notes"]`` says who was left out and what was imputed: patients
+    whose event happened before entry (prevalent: never at risk), patients without follow-up time after
+    entry, ΔFRS imputed where the first visit's total is missing."""
+    tables = as_tables(tables)
     if event not in EVENT_DEFINITIONS:
-        raise ValueError(f"unknown event {event!r}: use one of {', '.join(EVENT_DEFINITIONS)}.")
+        raise NotApplicable(f"unknown event {event!r}: use one of {', '.join(EVENT_DEFINITIONS)}.")
     kinds = EVENT_DEFINITIONS[event]
     p = tables["patients"].set_index("patient_id")
     v = tables["alsfrs"]
     entry = v.groupby("patient_id")["date"].min()
     last_visit = v.groupby("patient_id")["date"].max()
-    ev = tables.get("events", pd.DataFrame(columns=["patient_id", "date", "event"]))
+    ev = tables["events"]
     hit = ev[ev["event"].isin(kinds)].groupby("patient_id")["date"].min()
     last_ev = ev.groupby("patient_id")["date"].max()
     ends = ev[ev["event"].isin(("death", "withdrawal", "lost_to_follow_up"))].groupby("patient_id")["date"].min()
@@ -93,6 +113,7 @@ def survival_frame(tables, event: str = "death") -> pd.DataFrame:
     end_date = pd.concat([last_visit, last_ev.reindex(ids)], axis=1).max(axis=1)
     end_date = end_date.where(ends.reindex(ids).isna(), pd.concat([end_date, ends.reindex(ids)], axis=1).min(axis=1))
     ev_date = hit.reindex(ids)
+    prevalent = ev_date.notna() & (ev_date < entry)
     has = ev_date.notna() & (ev_date >= entry)
     stop_date = end_date.where(~has, ev_date)
     ft = first_treatment(tables)
@@ -109,13 +130,25 @@ def survival_frame(tables, event: str = "death") -> pd.DataFrame:
     first_total = pd.Series(score_items(first_rows)["total"].to_numpy(dtype=float), index=first_rows["patient_id"])
     months_entry = (entry - p["onset_date"].reindex(ids)).dt.days / DPM
     out["months_at_entry"] = months_entry
-    out["dfrs"] = ((48 - first_total.reindex(ids)) / months_entry.clip(lower=0.5)).clip(0, 10)
+    out["dfrs"] = delta_frs_covariate(first_total.reindex(ids).to_numpy(), months_entry.to_numpy())
     cov = patient_covariates(tables).reindex(ids)
     out["age"] = cov["age"]
     out["bulbar_onset"] = cov["bulbar_onset"]
+    notes: list[str] = []
+    n_dfrs = int(out["dfrs"].isna().sum())
+    if n_dfrs:
+        notes.append(f"ΔFRS at entry imputed with the median for {n_dfrs} patients whose first visit has no total.")
     out["dfrs"] = out["dfrs"].fillna(out["dfrs"].median())
-    out = out[out["stop"] > 0]
+    n_prev = int(prevalent.sum())
+    if n_prev:
+        notes.append(f"{n_prev} patients whose {event} happened before their first visit left out (never at risk).")
+    n_none = int(((out["stop"] <= 0) & ~prevalent).sum())
+    if n_none:
+        notes.append(f"{n_none} patients without follow-up time after their first visit left out.")
+    out = out[(out["stop"] > 0) & ~prevalent]
     del tot
+    notes += imputation_note(cov, out.index)
+    out.attrs["notes"] = notes
     return out
 
 
@@ -229,9 +262,8 @@ def add_current_score(tables, sf: pd.DataFrame, long: pd.DataFrame) -> pd.DataFr
 METHODS = ("msm_iptw", "cox_time_varying")
 
 
-def _randomized(tables) -> bool:
-    tr = tables.get("treatments")
-    return tr is not None and "blinded_arm" in tr and bool(tr["blinded_arm"].notna().any())
+def _randomized(tables: Tables) -> bool:
+    return bool(tables["treatments"]["blinded_arm"].notna().any())
 
 
 def _fit_ctv(rows, weights_col, penalizer, warn):
@@ -286,18 +318,21 @@ def event_analysis(
       kept, named as such, for comparison.  ``current_score`` (this method only) adds the latest
       pre-treatment ALSFRS-R total as a covariate — not a fix (see docs/survival_calibration.md).
     """
+    tables = as_tables(tables)
+    if tables["alsfrs"].empty:
+        raise NotApplicable("no ALSFRS-R visits: follow-up starts at the first visit, so survival cannot be analysed.")
     sf = survival_frame(tables, event)
     randomized = _randomized(tables)
     if method is None:
         method = "cox_time_varying" if randomized else "msm_iptw"
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
+        raise NotApplicable(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
     adjust = [c for c in adjust if sf[c].std() > 0]
     long = long_format(sf, adjust)
     if current_score and method == "cox_time_varying":
         long = add_current_score(tables, sf, long)
         adjust = [*adjust, "alsfrs_current"]
-    warn: list[str] = []
+    warn: list[str] = list(sf.attrs.get("notes", []))
     if not randomized and method == "cox_time_varying":
         warn.append(
             "unweighted time-varying Cox on observational data: treatment timing follows a decline "

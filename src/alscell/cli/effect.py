@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
-        from alscell.analysis.effects import METHODS, MethodError, estimate_effect
+        from alscell.analysis.effects import METHODS, estimate_effect
+        from alscell.analysis.errors import NotApplicable
 
         if method not in METHODS:
             fail(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
         tables = load_tables(data, db)
         try:
             est = estimate_effect(tables, outcome, method)
-        except (OutcomeError, MethodError) as exc:
+        except NotApplicable as exc:
             fail(str(exc))
         if as_json:
             typer.echo(json.dumps(est.to_json_dict()))

@@ -9,9 +9,6 @@ import typer
 
 from alscell.cli.common import DbOption, fail, load_tables, stdout
 
-# Kept under its old name for callers outside this module.
-load_tables_or_fail = load_tables
-
 
 def _fmt(v, nd=1):
     return "n/a" if v is None else f"{v:.{nd}f}"
@@ -24,15 +21,14 @@ def forecast_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """The patient's expected course without treatment, with intervals, stage and event risks."""
-    from alscell.analysis.forecast import PatientNotFound, forecast_patient
+    from alscell.analysis.errors import NotApplicable
+    from alscell.analysis.forecast import forecast_patient
 
     tables = load_tables(data, db)
     try:
         fc = forecast_patient(tables, patient)
-    except PatientNotFound as exc:
-        fail(str(exc))
-    except ValueError as exc:
-        fail(f"cannot forecast: {exc}", 1)
+    except NotApplicable as exc:  # unknown patient, too few untreated visits for the model, …
+        fail(f"cannot forecast: {exc}")
     if as_json:
         print(json.dumps(fc.to_json_dict(), ensure_ascii=False))
         return

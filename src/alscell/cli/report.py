@@ -39,16 +39,14 @@ def report_cmd(
         step = lambda msg: bar.update(task, description=msg)  # noqa: E731
         try:
             if patient is not None:
-                from alscell.analysis.forecast import PatientNotFound
+                from alscell.analysis.errors import NotApplicable
                 from alscell.report.patient import patient_report
 
                 step(f"patient report {patient}")
                 try:
                     path = patient_report(tables, patient, out)
-                except PatientNotFound as exc:
-                    fail(str(exc))
-                except ValueError as exc:  # e.g. too few untreated visits for the natural-history model
-                    fail(f"cannot write the patient report: {exc}", EXIT_FAILURE)
+                except NotApplicable as exc:  # unknown patient, too few untreated visits for the model, …
+                    fail(f"cannot write the patient report: {exc}")
             else:
                 from alscell.report.cohort import cohort_report
 

@@ -66,6 +66,20 @@ def delta_frs(total: Any, months_from_onset: Any) -> Any:
     return _wrap(out, total, months_from_onset, name="delta_frs")
 
 
+# As a model covariate ΔFRS is bounded: months from onset floored at half a month (a visit days after onset
+# would give an absurd rate) and the rate clipped to 0–10 points/month (beyond the fastest published
+# courses; Labra 2016's fast group starts at 1.11).  The floor and cap are alscell conventions.
+COVARIATE_MIN_MONTHS = 0.5
+COVARIATE_MAX_RATE = 10.0
+
+
+def delta_frs_covariate(total: Any, months_from_onset: Any) -> Any:
+    """ΔFRS for use as a covariate: :func:`delta_frs` with months floored at 0.5 and the rate clipped to 0–10."""
+    m = np.maximum(_as_float(months_from_onset), COVARIATE_MIN_MONTHS)
+    out = np.clip(_as_float(delta_frs(total, m)), 0.0, COVARIATE_MAX_RATE)
+    return _wrap(out, total, months_from_onset, name="delta_frs")
+
+
 def progression_group(delta_frs: Any) -> Any:
     """ "slow" (< 0.47), "intermediate" (0.47–1.11 inclusive), "fast" (> 1.11); None for NaN (Labra 2016).
 

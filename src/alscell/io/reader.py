@@ -14,6 +14,7 @@ import pandas as pd
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
 from alscell.io.errors import ValidationError
 from alscell.io.rawcsv import read_raw_csv, read_raw_folder  # noqa: F401  (re-exported)
+from alscell.io.tables import Tables
 from alscell.io.validate import DEFAULT_PROBLEM_LIMIT, RegistryContext, validate_tables
 
 _EMPTY = {"date": "datetime64[ns]", "int": "Int64", "float": "float64", "bool": "boolean", "text": object}
@@ -40,7 +41,7 @@ def empty_tables() -> dict[str, pd.DataFrame]:
 
 def read_folder(
     folder: str | Path, context: RegistryContext | None = None, *, limit: int = DEFAULT_PROBLEM_LIMIT
-) -> dict[str, pd.DataFrame]:
+) -> Tables:
     """Validated typed frames of ``folder``; raises ValidationError listing every problem found."""
     raw, problems = read_raw_folder(folder)
     if problems:
@@ -48,4 +49,4 @@ def read_folder(
     typed, problems, total = validate_tables(raw, context, limit=limit)
     if total:
         raise ValidationError(problems, total)
-    return {n: complete_columns(n, typed[n]) for n in FILE_ORDER}
+    return Tables.from_frames({n: complete_columns(n, typed[n]) for n in FILE_ORDER})

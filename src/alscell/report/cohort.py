@@ -11,11 +11,13 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from alscell.analysis.derived import derive_visits
+from alscell.analysis.errors import NotApplicable
 from alscell.analysis.forecast import fit_natural_history, untreated_visits
+from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, interactive, text
 from alscell.report.cohort_tables import administrations, quality_flags, table_one
 from alscell.report.embed import svg
-from alscell.report.evidence import Section, as_dict, first_frame, run_evidence
+from alscell.report.evidence import Section, run_evidence
 from alscell.report.render import render_html, write_report
 
 CLAIM_KEYS = ("domain", "measure", "window", "route", "cell_source")
@@ -62,7 +64,7 @@ def claims_view(section: Section) -> dict:
     forest plot of every comparison."""
     if not section.available:
         return {}
-    df = section.value.copy()
+    df = section.value.table.copy()
     df["label"] = df.apply(lambda r: _claim_label(r, CLAIM_KEYS), axis=1)
     short = df.apply(_claim_label, axis=1)
     forests = []
@@ -110,48 +112,28 @@ def claims_view(section: Section) -> dict:
     }
 
 
-def _pick(cols, *cands):
-    for c in cands:
-        if c in cols:
-            return c
-    return None
-
-
 def survival_view(section: Section) -> dict:
+    """Kaplan–Meier figure and hazard ratio of an :class:`~alscell.analysis.survival.EventResult`."""
     if not section.available:
         return {}
-    fields = {k: v for k, v in as_dict(section.value).items() if not isinstance(v, pd.DataFrame)}
-    km = first_frame(section.value)
+    res = section.value
+    km = res.km
     fig = None
-    if km is not None and len(km):
-        cols = list(km.columns)
-        t = _pick(cols, "time", "timeline", "months", "t", "time_months")
-        s = _pick(cols, "survival", "surv", "km_estimate", "estimate", "S")
-        g = _pick(cols, "group", "arm", "treated", "exposure", "label")
-        if t and s:
-            fig = figures.km_figure(
-                km,
-                t,
-                s,
-                g,
-                _pick(cols, "ci_low", "lower"),
-                _pick(cols, "ci_high", "upper"),
-                title="Kaplan–Meier: time to death",
-                xlabel="time (months)",
-            )
-    out = {}
-    if "hr" in fields:
-        out = {
-            "hr": fields.get("hr"),
-            "hr_low": fields.get("ci_low"),
-            "hr_high": fields.get("ci_high"),
-            "hr_p": fields.get("p_value"),
-        }
+    if len(km):
+        fig = figures.km_figure(
+            km, "time", "survival", "group", None, None, title="Kaplan–Meier: time to death", xlabel="time (months)"
+        )
+    fields = res.to_json_dict()
+    fields.pop("warnings")
+    fields.pop("covariates")
     return {
-        **out,
+        "hr": res.hr,
+        "hr_low": res.ci_low,
+        "hr_high": res.ci_high,
+        "hr_p": res.p_value,
         "fields": _scalars(fields),
         "figure": svg(fig, "kaplan-meier") if fig is not None else None,
-        "table": None if fig is not None else (frame_table(km) if km is not None else None),
+        "table": None if fig is not None else frame_table(km),
     }
 
 
@@ -172,24 +154,28 @@ def _scalars(d: dict) -> list[tuple[str, str, str]]:
 
 
 def cycles_view(section: Section) -> dict:
+    """Table and figure of a :class:`~alscell.analysis.results.CycleResult`."""
     if not section.available:
         return {}
-    df = first_frame(section.value)
-    if df is None:
-        return {"fields": _scalars(as_dict(section.value))}
-    x = _pick(list(df.columns), "cycle", "cycles", "n_cycles", "dose")
-    unit = str(df["unit"].iloc[0]) if "unit" in df and len(df) else ""
-    fig = figures.cycle_figure(df, x, unit) if x else None
+    df = section.value.table
+    unit = str(df["unit"].iloc[0]) if len(df) else ""
+    fig = figures.cycle_figure(df, "cycle", unit) if len(df) else None
     return {"table": frame_table(df), "figure": svg(fig, "cycles") if fig is not None else None}
 
 
+def left_out(ev: dict[str, Section]) -> list[tuple[str, str]]:
+    """(section title, sentence) for everything an analysis left out, imputed or simplified."""
+    return [(sec.title, w) for sec in ev.values() if sec.available for w in sec.warnings]
+
+
 def cohort_context(
-    tables: dict[str, pd.DataFrame],
+    tables: Tables,
     evidence: dict[str, Section] | None = None,
     progress: Callable[[str], None] | None = None,
     source: str = "",
 ) -> dict:
     """Everything the cohort template shows."""
+    tables = as_tables(tables)
     say = progress or (lambda _msg: None)
     say("deriving visits")
     derived = derive_visits(tables)
@@ -198,14 +184,14 @@ def cohort_context(
     try:
         nh = fit_natural_history(tables, derived)
         nh_info = nh.describe()
-    except ValueError as exc:
+    except NotApplicable as exc:
         nh, nh_info = None, {"error": str(exc)}
     ev = evidence if evidence is not None else run_evidence(tables, progress=say)
     say("drawing figures")
     effect = ev["effect"]
-    effect_d = as_dict(effect.value) if effect.available else {}
-    naive_d = as_dict(ev["effect_naive"].value) if ev["effect_naive"].available else {}
-    responders_d = as_dict(ev["responders"].value) if ev["responders"].available else {}
+    effect_d = effect.value.to_json_dict() if effect.available else {}
+    naive_d = ev["effect_naive"].value.to_json_dict() if ev["effect_naive"].available else {}
+    responders_d = ev["responders"].value.to_json_dict() if ev["responders"].available else {}
     muscles = ev["muscles"]
     safety = ev["safety"]
     safety_terms = ev["safety_terms"]
@@ -216,8 +202,8 @@ def cohort_context(
         "counts": {
             "patients": len(tables["patients"]),
             "visits": len(derived),
-            "measurements": len(tables.get("measurements", [])),
-            "adverse_events": len(tables.get("adverse_events", [])),
+            "measurements": len(tables["measurements"]),
+            "adverse_events": len(tables["adverse_events"]),
             "treated": int(visits.loc[visits["phase"] != "untreated", "patient_id"].nunique()),
         },
         "table1": table_one(tables, derived),
@@ -228,18 +214,15 @@ def cohort_context(
         "effect": effect_d,
         "naive": naive_d,
         "claims": claims_view(ev["claims"]),
-        "muscles_table": frame_table(first_frame(muscles.value))
-        if muscles.available and first_frame(muscles.value) is not None
-        else None,
-        "muscles_fields": _scalars(as_dict(muscles.value))
-        if muscles.available and first_frame(muscles.value) is None
-        else [],
+        "muscles_table": frame_table(muscles.value.table) if muscles.available else None,
+        "muscles_fields": [],
         "responders": responders_d,
-        "responders_fields": _scalars(responders_d),
+        "responders_fields": _scalars({k: v for k, v in responders_d.items() if k != "warnings"}),
         "cycles": cycles_view(ev["cycles"]),
         "survival": survival_view(ev["survival"]),
-        "safety": frame_table(first_frame(safety.value), table_id="safety-table") if safety.available else None,
-        "safety_terms": frame_table(first_frame(safety_terms.value)) if safety_terms.available else None,
+        "safety": frame_table(safety.value.table, table_id="safety-table") if safety.available else None,
+        "safety_terms": frame_table(safety_terms.value.table) if safety_terms.available else None,
+        "left_out": left_out(ev),
         "quality": quality_flags(tables, derived),
         "uses_plotly": True,
     }
@@ -261,7 +244,7 @@ def _admin_view(a: dict) -> dict:
 
 
 def cohort_report(
-    tables: dict[str, pd.DataFrame],
+    tables: Tables,
     out: str | Path,
     evidence: dict[str, Section] | None = None,
     progress: Callable[[str], None] | None = None,

@@ -8,6 +8,7 @@ import pandas as pd
 from alscell.analysis.design_matrix import active_treatments
 from alscell.domain.outcomes import WINDOWS, in_window
 from alscell.domain.time import DAYS_PER_MONTH
+from alscell.io.tables import Tables
 
 MAX_GAP_FACTOR = 2.0  # a gap longer than this many times the patient's median interval counts as missed visits
 PAIRING_DAYS = 14  # a measurement further than this from every ALSFRS-R visit cannot be paired with a visit
@@ -27,7 +28,7 @@ def _share(mask: pd.Series) -> str:
     return "n/a" if n == 0 else f"{int(mask.sum())} ({100 * mask.mean():.0f}%)"
 
 
-def table_one(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> dict:
+def table_one(tables: Tables, visits: pd.DataFrame) -> dict:
     """Rows × columns (all, treated, untreated) as display strings, plus the group sizes."""
     pts = tables["patients"].copy()
     first = active_treatments(tables).groupby("patient_id")["date"].min()
@@ -42,14 +43,10 @@ def table_one(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> dict:
     pts["dfrs0"] = firstv["delta_frs"]
     pts["followup"] = (lastv - visits.groupby("patient_id")["date"].min()).dt.days / DAYS_PER_MONTH
     pts["n_visits"] = visits.groupby("patient_id").size()
-    meas = tables.get("measurements")
-    if meas is not None and len(meas):
-        fvc = meas[meas["measure"] == "fvc_pct_pred"].sort_values("date").groupby("patient_id")["value"].first()
-        pts["fvc0"] = fvc
-    else:
-        pts["fvc0"] = np.nan
-    ev = tables.get("events")
-    dead = set(ev.loc[ev["event"] == "death", "patient_id"]) if ev is not None and len(ev) else set()
+    meas = tables["measurements"]
+    pts["fvc0"] = meas[meas["measure"] == "fvc_pct_pred"].sort_values("date").groupby("patient_id")["value"].first()
+    ev = tables["events"]
+    dead = set(ev.loc[ev["event"] == "death", "patient_id"])
     pts["died"] = pts.index.isin(dead)
     groups = {"all": pts, "treated": pts[pts["treated"]], "untreated": pts[~pts["treated"]]}
     rows = [
@@ -74,7 +71,7 @@ def table_one(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> dict:
     return {"columns": list(groups), "n": {k: len(g) for k, g in groups.items()}, "rows": rows}
 
 
-def administrations(tables: dict[str, pd.DataFrame]) -> dict:
+def administrations(tables: Tables) -> dict:
     """Administrations by route × cell source, and patients by number of cycles."""
     tr = active_treatments(tables)
     if tr.empty:
@@ -92,7 +89,7 @@ def administrations(tables: dict[str, pd.DataFrame]) -> dict:
     }
 
 
-def quality_flags(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> list[dict]:
+def quality_flags(tables: Tables, visits: pd.DataFrame) -> list[dict]:
     """Data-quality flags: each {flag, count, detail, examples}."""
     flags: list[dict] = []
     v = visits.sort_values(["patient_id", "date"])
@@ -146,8 +143,8 @@ def quality_flags(tables: dict[str, pd.DataFrame], visits: pd.DataFrame) -> list
     )
     # Out-of-window measures: after an administration but in none of the article's windows (relative to the latest administration).
     act = active_treatments(tables)[["patient_id", "date"]].sort_values("date")
-    meas = tables.get("measurements")
-    if meas is not None and len(meas) and len(act):
+    meas = tables["measurements"]
+    if len(meas) and len(act):
         m = meas[["patient_id", "date", "measure"]].sort_values("date")
         m = pd.merge_asof(
             m,

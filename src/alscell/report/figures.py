@@ -382,11 +382,11 @@ def cycle_figure(frame: pd.DataFrame, x: str, unit: str = ""):
     width = 0.18
     for i, (name, lo, hi) in enumerate(series):
         off = (i - (len(series) - 1) / 2) * width
-        e = d[name].astype(float)
+        e = d[name].to_numpy(dtype=float)
         ax.errorbar(
             xs + off,
             e,
-            yerr=[e - d[lo].astype(float), d[hi].astype(float) - e],
+            yerr=[e - d[lo].to_numpy(dtype=float), d[hi].to_numpy(dtype=float) - e],
             fmt="o",
             capsize=4,
             label=name.replace("_", " "),

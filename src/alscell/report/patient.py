@@ -9,9 +9,11 @@ import pandas as pd
 
 from alscell.analysis.design_matrix import active_treatments
 from alscell.analysis.forecast import NaturalHistoryModel, PatientNotFound, forecast_patient
+from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, interactive, text
 from alscell.report.embed import svg
 from alscell.report.render import render_html, write_report
+from alscell.report.values import plain_record, plain_records
 
 STRENGTH = ["grip_kg", "hhd_kg"]
 BREATHING = ["fvc_pct_pred", "svc_pct_pred"]
@@ -22,11 +24,9 @@ BIOMARKERS = ["nfl", "mcp1", "il6", "tnfa", "chi3l1", "munix", "cmap_mv"]
 WINDOW_MEASURES = ["fvc_pct_pred", "grip_kg", "fss", "alsaq40"]
 
 
-def _rows(tables, name, pid, col="patient_id"):
-    t = tables.get(name)
-    if t is None or t.empty:
-        return pd.DataFrame(columns=[] if t is None else t.columns)
-    return t[t[col] == pid]
+def _rows(tables: Tables, name: str, pid: str) -> pd.DataFrame:
+    t = tables[name]
+    return t[t["patient_id"] == pid]
 
 
 def injected_muscles(treatments: pd.DataFrame) -> set[str]:
@@ -80,12 +80,13 @@ def window_measures(meas: pd.DataFrame, t0: pd.Timestamp | None, windows: list[d
     return out
 
 
-def patient_context(tables: dict[str, pd.DataFrame], patient_id: str, model: NaturalHistoryModel | None = None) -> dict:
+def patient_context(tables: Tables, patient_id: str, model: NaturalHistoryModel | None = None) -> dict:
     """Everything the patient template shows (figures as inline SVG / Plotly divs)."""
+    tables = as_tables(tables)
     fc = forecast_patient(tables, patient_id, model)
-    p = tables["patients"].set_index("patient_id").loc[patient_id]
+    p = plain_record(tables["patients"].set_index("patient_id").loc[patient_id])
     treatments = _rows(tables, "treatments", patient_id).sort_values("date")
-    active = active_treatments({"treatments": treatments}) if len(treatments) else treatments
+    active = active_treatments(tables.replace(treatments=treatments))
     aes = _rows(tables, "adverse_events", patient_id).sort_values("onset_date")
     events = _rows(tables, "events", patient_id).sort_values("date")
     meas = _rows(tables, "measurements", patient_id).sort_values("date")
@@ -105,15 +106,15 @@ def patient_context(tables: dict[str, pd.DataFrame], patient_id: str, model: Nat
         ),
         "stages": _maybe(figures.stage_figure(visits, treatments), "stages"),
     }
-    birth = p.get("birth_year")
+    birth = p["birth_year"]
     onset = pd.Timestamp(p["onset_date"])
-    age_onset = (onset.year - int(birth)) if birth is not None and not pd.isna(birth) else None
+    age_onset = (onset.year - int(birth)) if birth is not None else None
     treated = fc.first_treatment is not None
     ae_rows = []
-    for _, a in aes.iterrows():
+    for a in plain_records(aes):
         tr = (
-            treatments[treatments["treatment_id"] == a.get("treatment_id")]
-            if a.get("treatment_id")
+            treatments[treatments["treatment_id"] == a["treatment_id"]]
+            if a["treatment_id"] is not None
             else treatments.iloc[0:0]
         )
         ae_rows.append(
@@ -121,9 +122,9 @@ def patient_context(tables: dict[str, pd.DataFrame], patient_id: str, model: Nat
                 "date": a["onset_date"],
                 "term": a["term"],
                 "grade": a["grade"],
-                "serious": bool(a["serious"]),
-                "resolved": a.get("resolved_date"),
-                "relatedness": a.get("relatedness"),
+                "serious": a["serious"],
+                "resolved": a["resolved_date"],
+                "relatedness": a["relatedness"],
                 "days_after": int((a["onset_date"] - tr["date"].iloc[0]).days) if len(tr) else None,
                 "route": tr["route"].iloc[0] if len(tr) else None,
             }
@@ -137,22 +138,22 @@ def patient_context(tables: dict[str, pd.DataFrame], patient_id: str, model: Nat
             "age_at_onset": age_onset,
             "onset_date": onset,
             "onset_site": p["onset_site"],
-            "diagnosis_date": p.get("diagnosis_date"),
-            "el_escorial": p.get("el_escorial"),
-            "riluzole": p.get("riluzole"),
-            "edaravone": p.get("edaravone"),
+            "diagnosis_date": p["diagnosis_date"],
+            "el_escorial": p["el_escorial"],
+            "riluzole": p["riluzole"],
+            "edaravone": p["edaravone"],
         },
         "fc": fc,
         "treated": treated,
         "n_active": len(active),
         "standing": text.standing_sentence(fc.status, treated),
-        "treatments": treatments.to_dict("records"),
+        "treatments": plain_records(treatments),
         "injected": sorted(injected),
         "windows": fc.windows,
         "window_measures": window_measures(meas, fc.first_treatment, fc.windows),
         "adverse_events": ae_rows,
-        "events": events.to_dict("records"),
-        "visits": visits.to_dict("records"),
+        "events": plain_records(events),
+        "visits": plain_records(visits),
         "figs": figs,
         "interactive_trajectory": interactive.trajectory_plotly(fc, treatments, aes, events),
         "uses_plotly": True,
@@ -164,9 +165,7 @@ def _maybe(fig, label):
     return svg(fig, label) if fig is not None else None
 
 
-def patient_report(
-    tables: dict[str, pd.DataFrame], patient_id: str, out: str | Path, model: NaturalHistoryModel | None = None
-) -> Path:
+def patient_report(tables: Tables, patient_id: str, out: str | Path, model: NaturalHistoryModel | None = None) -> Path:
     """Write the patient report to ``out`` (.html, or .pdf through headless Chromium)."""
     html = render_html("patient.html", patient_context(tables, patient_id, model))
     return write_report(html, out)

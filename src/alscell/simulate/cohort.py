@@ -15,6 +15,7 @@ from alscell.domain.measures import MEASURES
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.domain.vocabulary import CELL_SOURCES, DONORS, ROUTES
 from alscell.io.columns import TABLES
+from alscell.io.tables import Tables
 from alscell.io.writer import write_folder
 from alscell.simulate import engine
 from alscell.simulate.config import DEFAULT_DOSE, CohortConfig
@@ -38,7 +39,7 @@ class ConfigError(ValueError):
 class SimulatedCohort:
     """Canonical tables (``tables``: file stem → DataFrame), the per-patient ``truth``, the config and seed."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: Tables
     truth: pd.DataFrame
     config: CohortConfig
     seed: int
@@ -428,9 +429,15 @@ def simulate_cohort(
             done += job[2]
             if progress:
                 progress(done, N)
-    tables = {
-        name: _frame({col: _concat([r[0][name][col] for r in results]) for col in TABLES[name]}) for name in TABLES
-    }
+    # Columns the simulator does not model (e.g. ``site``, ``lot``) are added empty by ``Tables``.
+    tables = Tables.from_frames(
+        {
+            name: _frame(
+                {col: _concat([r[0][name][col] for r in results]) for col in TABLES[name] if col in results[0][0][name]}
+            )
+            for name in TABLES
+        }
+    )
     truth = _frame({col: _concat([r[1][col] for r in results]) for col in results[0][1]})
     return SimulatedCohort(tables=tables, truth=truth, config=cfg, seed=seed)
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from alscell.io.reader import read_folder
+from alscell.io.tables import Tables
 from alscell.store.engine import is_empty, make_engine
 from alscell.store.frames import load_tables
 
 
-def load_source(data: str | Path | None = None, db: str | None = None) -> dict[str, pd.DataFrame]:
+def load_source(data: str | Path | None = None, db: str | None = None) -> Tables:
     """Typed tables of the canonical folder ``data`` (validated) or of the registry at ``db``."""
     if (data is None) == (db is None):
         raise ValueError("give exactly one of a data folder or a database URL")
@@ -24,6 +23,6 @@ def load_source(data: str | Path | None = None, db: str | None = None) -> dict[s
                 f"the database {engine.url.render_as_string()} holds no alscell registry (import data first)"
             )
         with engine.connect() as conn:
-            return load_tables(conn)
+            return Tables.from_frames(load_tables(conn))
     finally:
         engine.dispose()

@@ -1,0 +1,91 @@
+"""Every CLI command on valid folders our simulator would never write (issue 9).
+
+Each command either succeeds (exit 0) or exits 2 with one sentence per problem saying what the data
+lack — never a traceback, an exception's class name or a Python warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import pytest
+from sparse_data import FOLDERS
+
+from alscell.cli import main
+
+PATIENT = "P000"
+METHODS = ("lmm_counterfactual", "naive", "external_control", "randomized")
+_CLASS_NAME = re.compile(r"\b\w*(Error|Exception|Warning)\b|Traceback|NAType|KeyError")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning reaching the user's terminal fails the test
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def check(code: int, out: str, err: str, argv: tuple[str, ...]) -> None:
+    assert code in (0, 2), f"{argv}: exit {code}\n{err}"
+    assert not _CLASS_NAME.search(err), f"{argv}: {err}"
+    if code == 2:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert lines and all(ln.startswith("error: ") for ln in lines), f"{argv}: {err}"
+
+
+@pytest.fixture(params=sorted(FOLDERS))
+def folder(request, tmp_path):
+    return request.param, FOLDERS[request.param](tmp_path / request.param)
+
+
+def test_every_command(folder, tmp_path, capsys):
+    name, data = folder
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    commands: list[tuple[str, ...]] = [
+        ("import", str(data), "--db", db),
+        ("export", str(tmp_path / "exp"), "--db", db),
+        ("export", str(tmp_path / "anon"), "--db", db, "--deidentify"),
+        ("derive", "--data", str(data), "--out", str(tmp_path / "d.csv")),
+        ("derive", "--db", db, "--out", str(tmp_path / "d2.csv")),
+        ("effect", "--data", str(data)),
+        *[("effect", "--data", str(data), "--method", m, "--json") for m in METHODS],
+        ("effect", "--data", str(data), "--outcome", "fvc_pct_pred", "--json"),
+        ("report", "--data", str(data), "--out", str(tmp_path / "c.html")),
+        ("report", "--db", db, "--out", str(tmp_path / "p.html"), "--patient", PATIENT),
+        ("forecast", "--data", str(data), "--patient", PATIENT, "--json"),
+        ("forecast", "--data", str(data), "--patient", PATIENT),
+    ]
+    if name in ("minimal", "one_patient"):
+        commands += [
+            ("report", "--data", str(data), "--out", str(tmp_path / "c.pdf")),
+            ("report", "--data", str(data), "--out", str(tmp_path / "p.pdf"), "--patient", PATIENT),
+        ]
+    results = {}
+    for argv in commands:
+        code, out, err = run(capsys, *argv)
+        check(code, out, err, argv)
+        results[argv] = (code, out, err)
+    # What must work on any valid folder: import, export and derive; the JSON contract when effect runs.
+    assert results[commands[0]][0] == 0, results[commands[0]]
+    for argv in commands[1:5]:
+        assert results[argv][0] == 0, (argv, results[argv])
+    for argv, (code, out, _err) in results.items():
+        if argv[0] == "effect" and "--json" in argv and code == 0:
+            d = json.loads(out)
+            assert d["method"] in METHODS
+        if argv[0] == "report" and code == 0:
+            assert (tmp_path / argv[argv.index("--out") + 1].split("/")[-1]).stat().st_size > 1000
+
+
+def test_simulate_command(tmp_path, capsys):
+    argv = ("simulate", "cohort", "--out", str(tmp_path / "s"), "--patients", "1", "--seed", "3")
+    code, out, err = run(capsys, *argv)
+    check(code, out, err, argv)
+    assert code == 0 and (tmp_path / "s" / "patients.csv").exists()
