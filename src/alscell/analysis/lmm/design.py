@@ -176,6 +176,29 @@ class GroupStats:
         sub._t = self.t.take(gidx, idx)
         return sub
 
+    def group_chunks(self, size: int) -> list[GroupStats]:
+        """Consecutive slices of about ``size`` groups of a single data set (views), for
+        :func:`~.likelihood.evaluate` only (like :meth:`select`)."""
+        if self.D != 1:
+            raise ValueError("group_chunks is for one data set")
+        t = self.t
+        out = []
+        for a in range(0, self.G, size):
+            b = min(a + size, self.G)
+            ch = GroupStats(
+                XtX=self.XtX[a:b],
+                XtZ=self.XtZ[a:b],
+                ZtZ=self.ZtZ[a:b],
+                Xty=self.Xty[a:b],
+                Zty=self.Zty[a:b],
+                yty=self.yty[a:b],
+                n_i=self.n_i[a:b],
+                offsets=np.array([0, b - a]),
+            )
+            ch._t = t.slice(a, b, ch)
+            out.append(ch)
+        return out
+
     def dataset(self, d: int) -> GroupStats:
         """Statistics of data set ``d`` alone."""
         a, b = int(self.offsets[d]), int(self.offsets[d + 1])
@@ -209,6 +232,17 @@ class _GroupLast:
         self.sum_Xty = st.dsum_t(self.Xty)
         self.sum_yty = st.dsum_t(self.yty)
 
+    def slice(self, a: int, b: int, st: GroupStats) -> _GroupLast:
+        """Groups a..b of a single data set (views; per-data-set sums of the slice ``st``)."""
+        new = object.__new__(_GroupLast)
+        for name in ("XtX", "XtZ", "ZtX", "ZtZ", "Xty", "Zty", "yty"):
+            setattr(new, name, getattr(self, name)[..., a:b])
+        new.sum_XtX = st.dsum_t(new.XtX)
+        new.sum_ZtZ = st.dsum_t(new.ZtZ)
+        new.sum_Xty = st.dsum_t(new.Xty)
+        new.sum_yty = st.dsum_t(new.yty)
+        return new
+
     def take(self, gidx: np.ndarray, didx: np.ndarray) -> _GroupLast:
         """Groups ``gidx`` of data sets ``didx`` (per-data-set sums are selected, not recomputed)."""
         new = object.__new__(_GroupLast)
@@ -230,11 +264,10 @@ def factorize_groups(groups) -> tuple[np.ndarray, np.ndarray]:
     return codes.ravel().astype(np.int64), labels
 
 
-def _crossprod_by_group(C: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per-group CᵀC for rows already sorted by group, group-last -> (k, k, G)."""
-    _n, k = C.shape
+def _crossprod_by_group(Ct: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-group CᵀC for columns Ct (k, n) whose rows are sorted by group, group-last -> (k, k, G)."""
+    k = Ct.shape[0]
     out = np.empty((k, k, len(starts)))
-    Ct = np.ascontiguousarray(C.T)
     for a in range(k):  # loop over columns, never over groups
         block = np.add.reduceat(Ct[a] * Ct[a:], starts, axis=1)  # (k - a, G)
         out[a, a:] = block
@@ -274,16 +307,31 @@ def build_stats(
         raise ValueError("groups must have one entry per observation")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(X)) and np.all(np.isfinite(Z))):
         raise ValueError("y, X and Z must be finite (drop missing rows first)")
-    order = np.argsort(codes, kind="stable")
-    sc = codes[order]
+    presorted = n < 2 or bool(np.all(codes[1:] >= codes[:-1]))  # (rows usually come sorted by patient)
+    order = None if presorted else np.argsort(codes, kind="stable")
+    sc = codes if presorted else codes[order]
     if n_groups is None:
         n_groups = int(sc[-1]) + 1 if n else 0
     starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
     if len(starts) != n_groups:
         raise ValueError("every group code 0..G-1 must occur at least once")
     p, q = X.shape[1], Z.shape[1]
-    C = np.concatenate([X, Z, y[:, None]], axis=1)[order]
-    CtC = _crossprod_by_group(C, starts)
+    # columns of Z that are columns of X (intercept, time, …) are not multiplied twice
+    cols = [X[:, j] for j in range(p)]
+    src = list(range(p))
+    for j in range(q):
+        same = next((i for i in range(p) if np.array_equal(Z[:, j], X[:, i])), None)
+        if same is None:
+            src.append(len(cols))
+            cols.append(Z[:, j])
+        else:
+            src.append(same)
+    src.append(len(cols))
+    cols.append(y)
+    Ct = np.stack(cols) if presorted else np.stack(cols)[:, order]  # (k, n), rows sorted by group
+    CtC = _crossprod_by_group(Ct, starts)
+    if len(cols) < p + q + 1:
+        CtC = np.ascontiguousarray(CtC[np.ix_(src, src)])
     n_i = np.diff(np.r_[starts, n])
     if ds_of_group is None:
         offsets = np.array([0, n_groups])
