@@ -72,7 +72,8 @@ def moment_start(stats: GroupStats, structure: Structure) -> np.ndarray:
         Lam0[:, j, j] = 0.5 / zs[:, j]
     if ok.sum() >= q + 2:
         eye_t = np.eye(q)[:, :, None]
-        Zinv = _inv_t(np.where(ok, t.ZtZ, eye_t))[0]
+        with np.errstate(all="ignore"):  # (the log-determinants are not used)
+            Zinv = _inv_t(np.where(ok, t.ZtZ, eye_t))[0]
         b = _mv(Zinv, Zte)  # (q, G)
         within = np.where(ok, ete - (Zte * b).sum(0), 0.0)
         okf = ok.astype(float)

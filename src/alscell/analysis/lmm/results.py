@@ -132,7 +132,7 @@ class LMMResult:
     @property
     def convergence(self) -> dict:
         """Optimiser report; ``hessian_pd`` says whether the observed information is positive definite."""
-        if self.converged or "_hessian" in self._fit:
+        if "_hessian" in self._fit:
             self._hessian()
         return self._convergence
 
