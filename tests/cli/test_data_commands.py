@@ -136,3 +136,29 @@ def test_unreadable_database_is_one_sentence(tmp_path):
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "cannot" in lines[0] and "database" in lines[0], (args, result.stderr)
+
+
+def test_read_only_commands_do_not_create_a_database(tmp_path):
+    """Issue 14 (7): a missing SQLite file is "no registry here" (exit 2, one sentence), never created."""
+    for args in (
+        ("effect",),
+        ("report", "--out", str(tmp_path / "r.html")),
+        ("export", str(tmp_path / "out")),
+        ("derive", "--out", str(tmp_path / "d.csv")),
+        ("forecast", "--patient", "ALS-001"),
+    ):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no alscell registry" in lines[0], (args, result.stderr)
+        assert not (tmp_path / "alscell.db").exists(), args
+
+
+def test_import_error_messages_never_name_exception_classes(example_dir, tmp_path):
+    import re
+
+    (example_dir / "alsfrs.csv").write_bytes(b"patient_id,date,q1\nALS-001,2023-01-01,4\x00\n")
+    result = run("import", str(example_dir), "--db", f"sqlite:///{tmp_path / 'r.db'}")
+    assert result.returncode == 2
+    assert "NUL" in result.stderr and "line 2, column q1" in result.stderr
+    assert not re.search(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback", result.stderr), result.stderr

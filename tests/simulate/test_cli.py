@@ -63,3 +63,19 @@ def test_bad_option_values_exit_2_with_one_sentence(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert words in result.output
         assert "Traceback" not in result.output
+
+
+def test_refuses_a_non_empty_out_folder_unless_force(tmp_path):
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "patients.csv").write_text("precious\n")
+    base = ["cohort", "--out", str(out), "--patients", "5", "--seed", "1"]
+    result = runner.invoke(simulate_app, base)
+    assert result.exit_code == 2 and "not empty" in result.output and "--force" in result.output
+    assert (out / "patients.csv").read_text() == "precious\n"
+    result = runner.invoke(simulate_app, [*base, "--force"])
+    assert result.exit_code == 0, result.output
+    assert len(read_folder(out)["patients"]) == 5
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert runner.invoke(simulate_app, ["cohort", "--out", str(empty), "--patients", "5", "--seed", "1"]).exit_code == 0

@@ -1,0 +1,81 @@
+"""Optional columns of data format 1 (site, lot, viability_pct, passage, assessor): validated, stored, round-tripped."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from alscell.io.errors import ValidationError
+from alscell.io.reader import read_folder
+from alscell.io.writer import write_folder
+from alscell.store.engine import open_database
+from alscell.store.frames import load_tables
+from alscell.store.importer import import_folder
+from alscell.store.models import KEYS
+
+
+def _with_new_columns(example_dir):
+    tables = {n: t.copy() for n, t in read_folder(example_dir).items()}
+    tables["patients"]["site"] = ["clinic.a", "clinic.a", "clinic-b", None]
+    t = tables["treatments"]
+    t["lot"] = ["L-2023/01", None, "=lot", "B7"]
+    t["viability_pct"] = [92.5, 0.0, 100.0, None]
+    t["passage"] = pd.array([3, 0, None, 12], dtype="Int64")
+    a = tables["alsfrs"]
+    a["assessor"] = [None, "self", "caregiver", "phone"] * 4
+    return tables
+
+
+def test_new_columns_round_trip_through_the_registry(db_url, example_dir, tmp_path):
+    tables = _with_new_columns(example_dir)
+    src = write_folder(tables, tmp_path / "src")
+    engine = open_database(db_url)
+    import_folder(engine, src)
+    with engine.connect() as conn:
+        stored = load_tables(conn)
+    engine.dispose()
+    assert stored["alsfrs"]["assessor"].isna().sum() == 4  # empty stays missing: nothing invented
+    out = write_folder(stored, tmp_path / "out")
+    original, again = read_folder(src), read_folder(out)
+    for name in original:
+        keys = list(KEYS[name])
+        a = original[name].sort_values(keys).reset_index(drop=True)
+        b = again[name].sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b)
+    lots = again["treatments"].set_index("treatment_id")["lot"]
+    assert lots.to_dict() == {"T-001-1": "L-2023/01", "T-001-2": None, "T-002-1": "=lot", "T-004-1": "B7"}
+
+
+@pytest.mark.parametrize(
+    "name, column, value, code",
+    [
+        ("patients", "site", "clinic a!", "id_format"),
+        ("patients", "site", "s" * 65, "id_format"),
+        ("treatments", "viability_pct", "101", "viability_range"),
+        ("treatments", "viability_pct", "-1", "viability_range"),
+        ("treatments", "passage", "-1", "passage_range"),
+        ("treatments", "passage", "1.5", "bad_integer"),
+        ("alsfrs", "assessor", "nurse", "bad_choice"),
+    ],
+)
+def test_new_columns_are_validated(example_dir, tmp_path, name, column, value, code):
+    tables = _with_new_columns(example_dir)
+    src = write_folder(tables, tmp_path / "src")
+    frame = pd.read_csv(src / f"{name}.csv", dtype=str, keep_default_na=False)
+    frame.loc[1, column] = value
+    frame.to_csv(src / f"{name}.csv", index=False)
+    with pytest.raises(ValidationError) as err:
+        read_folder(src)
+    assert [(p.file, p.line, p.column, p.code) for p in err.value.problems] == [(f"{name}.csv", 3, column, code)]
+
+
+def test_migration_0002_upgrades_a_0001_registry(tmp_path, example_dir):
+    from alscell.store.engine import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0001")
+    engine.dispose()
+    engine = open_database(url)
+    assert import_folder(engine, example_dir).inserted["patients"] == 4
+    engine.dispose()
