@@ -208,10 +208,11 @@ def lmm_counterfactual(
     method, estimand = "lmm_counterfactual", "slope_change"
     if scale not in ("auto", "logit", "identity"):
         raise MethodError(f"unknown scale {scale!r}: use auto, logit or identity.")
-    top = _scale_max(outcome)
-    if scale == "logit" and top is None:
+    scale_max = _scale_max(outcome)
+    if scale == "logit" and scale_max is None:
         raise MethodError(f"the logit scale needs a bounded ALSFRS-R outcome, not {outcome}.")
-    use_logit = scale != "identity" and top is not None
+    use_logit = scale != "identity" and scale_max is not None
+    top = float(scale_max) if scale_max is not None else 0.0
     df = prepare(tables, outcome) if data is None else data
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     keep = exclude_trigger_visits(df, exclude_pre_visits)

@@ -433,7 +433,7 @@ def forecast_patient(
 
 def _windows(pv: pd.DataFrame, t0: pd.Timestamp | None) -> list[dict]:
     """The article's windows after the first treatment, filled with the patient's own visits."""
-    out = []
+    out: list[dict] = []
     if t0 is None:
         return out
     post = pv[(pv["phase"] == "post") & pv["total"].notna()]

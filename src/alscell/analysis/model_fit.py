@@ -19,10 +19,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from alscell.analysis.errors import NotApplicable
+
+if TYPE_CHECKING:
+    from alscell.analysis.lmm import LMMResult
 
 _RANK_TOL = 1e-8
 
@@ -31,7 +35,7 @@ _RANK_TOL = 1e-8
 class MixedFit:
     """A fitted model, the random-effects design actually used, and what had to be changed."""
 
-    result: object  # alscell.analysis.lmm.LMMResult
+    result: LMMResult
     X: np.ndarray
     Z: np.ndarray
     names: list[str]
@@ -89,18 +93,20 @@ def fit_mixed(
     if lost:
         notes.append(f"mixed model: terms {', '.join(lost)} left out (they do not vary independently in these data).")
     Xk, kept_names = X[:, keep], [names[j] for j in keep]
-    kw = {"fe_names": kept_names, "cov_type": cov_type, "df_method": df_method}
+    def fit(Zr: np.ndarray) -> LMMResult:
+        return fit_lmm(y, Xk, Zr, groups, fe_names=kept_names, cov_type=cov_type, df_method=df_method)
+
     Zu = Z
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = fit_lmm(y, Xk, Z, groups, **kw)
+            res = fit(Z)
         except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
             if Z.shape[1] == 1:
                 raise NotApplicable(f"the mixed model cannot be fitted to these data ({exc}).") from None
             Zu = Z[:, :1]
             try:
-                res = fit_lmm(y, Xk, Zu, groups, **kw)
+                res = fit(Zu)
             except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc2:
                 raise NotApplicable(f"the mixed model cannot be fitted to these data ({exc2}).") from None
             notes.append(f"mixed model with random slopes failed numerically ({exc}); random intercept only.")

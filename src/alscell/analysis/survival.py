@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import warnings as _warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from alscell.analysis.estimate import json_value
 from alscell.domain.progression import delta_frs_covariate
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import Tables, as_tables
+
+if TYPE_CHECKING:
+    from alscell.analysis.treatment_weights import WeightDiagnostics
 
 EVENT_DEFINITIONS = {
     "death": ("death",),
@@ -63,7 +67,7 @@ class EventResult:
     model: object | None = field(default=None, repr=False)
     method: str = "cox_time_varying"  # "msm_iptw" (weighted, robust SE) or "cox_time_varying" (unweighted)
     se: float = float("nan")  # SE of log HR (robust for msm_iptw, model-based for cox_time_varying)
-    weights: object | None = None  # treatment_weights.WeightDiagnostics for msm_iptw
+    weights: WeightDiagnostics | None = None  # for msm_iptw
     decisions: pd.DataFrame | None = field(default=None, repr=False)  # treatment-decision rows (msm_iptw)
     details: dict = field(default_factory=dict, repr=False)
 

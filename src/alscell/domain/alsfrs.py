@@ -123,12 +123,12 @@ def item_problems(frame: pd.DataFrame) -> list[tuple[Hashable, str, Any, str]]:
         values = _numeric(frame, column)
         bad = present & ~np.isin(values, _VALID)
         for pos in np.flatnonzero(bad):
-            found.append((pos, order, index[pos], column, raw.iloc[pos], RULE_ITEM))
+            found.append((int(pos), order, index[pos], column, raw.iloc[pos], RULE_ITEM))
     if "q5a" in frame.columns and "q5b" in frame.columns:
         both = frame["q5a"].notna().to_numpy() & frame["q5b"].notna().to_numpy()
         order = ITEMS.index("q5b")
         for pos in np.flatnonzero(both):
             # Sorts after any range problem of q5b in the same row.
-            found.append((pos, order, index[pos], "q5b", frame["q5b"].iloc[pos], RULE_ITEM5))
+            found.append((int(pos), order, index[pos], "q5b", frame["q5b"].iloc[pos], RULE_ITEM5))
     found.sort(key=lambda p: (p[0], p[1], p[5] == RULE_ITEM5))
     return [(label, column, value, rule) for _, _, label, column, value, rule in found]

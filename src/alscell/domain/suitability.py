@@ -76,6 +76,11 @@ def _missing(x: Any) -> bool:
     return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
 
 
+def _value(x: Any) -> float | None:
+    """``x`` as a float, or None when missing."""
+    return None if _missing(x) else float(x)
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -116,24 +121,27 @@ def screen(
 
     limit = criteria.max_months_since_onset
     if limit is not None:
-        if _missing(months_since_onset):
+        v = _value(months_since_onset)
+        if v is None:
             unknown.append(f"Symptom onset not known: cannot check a symptom duration of at most {_num(limit)} months.")
-        elif months_since_onset > limit:
-            reasons.append(f"Symptoms began {months_since_onset:.1f} months ago; the limit is {_num(limit)} months.")
+        elif v > limit:
+            reasons.append(f"Symptoms began {v:.1f} months ago; the limit is {_num(limit)} months.")
 
     floor = criteria.min_alsfrs_total
     if floor is not None:
-        if _missing(alsfrs_total):
+        v = _value(alsfrs_total)
+        if v is None:
             unknown.append(f"No complete ALSFRS-R total: cannot check ALSFRS-R of at least {_num(floor)}.")
-        elif alsfrs_total < floor:
-            reasons.append(f"ALSFRS-R total is {_num(alsfrs_total)}; the minimum is {_num(floor)}.")
+        elif v < floor:
+            reasons.append(f"ALSFRS-R total is {_num(v)}; the minimum is {_num(floor)}.")
 
     floor = criteria.min_fvc_pct_pred
     if floor is not None:
-        if _missing(fvc_pct_pred):
+        v = _value(fvc_pct_pred)
+        if v is None:
             unknown.append(f"No FVC measurement: cannot check FVC of at least {_num(floor)}% predicted.")
-        elif fvc_pct_pred < floor:
-            reasons.append(f"FVC is {_num(fvc_pct_pred)}% predicted; the minimum is {_num(floor)}%.")
+        elif v < floor:
+            reasons.append(f"FVC is {_num(v)}% predicted; the minimum is {_num(floor)}%.")
 
     if criteria.exclude_invasive_ventilation:
         if _missing(invasive_ventilation):

@@ -40,8 +40,8 @@ def frame_table(df: pd.DataFrame | None, max_rows: int = 400, table_id: str = ""
             v = row[c]
             if c in _PROB_COLS:
                 s, cls = text.pval(v), " class=num"
-            elif isinstance(v, (float, np.floating)):
-                s, cls = text.num(v, 3 if abs(v) < 10 else 1), " class=num"
+            elif isinstance(v, float | np.floating):
+                s, cls = text.num(v, 3 if abs(float(v)) < 10 else 1), " class=num"
             elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
                 s, cls = str(v), " class=num"
             elif isinstance(v, pd.Timestamp):

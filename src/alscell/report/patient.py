@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -53,7 +54,7 @@ def window_measures(meas: pd.DataFrame, t0: pd.Timestamp | None, windows: list[d
         pre = daily[daily.index <= t0]
         base = (pre.index[-1], float(pre.iloc[-1])) if len(pre) else None
         m = MEASURES[key]
-        row = {
+        row: dict[str, Any] = {
             "measure": key,
             "label": m.label,
             "unit": m.unit,
