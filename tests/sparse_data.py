@@ -18,7 +18,7 @@ ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q
 
 
 def _day(base: np.datetime64, days: float) -> str:
-    return str(base + np.timedelta64(int(round(days)), "D"))
+    return str(base + np.timedelta64(round(days), "D"))
 
 
 def full_rows(n_patients: int = 8, seed: int = 11) -> dict[str, list[dict]]:

@@ -11,9 +11,9 @@ import re
 import warnings
 
 import pytest
-from sparse_data import FOLDERS
 
 from alscell.cli import main
+from sparse_data import FOLDERS
 
 PATIENT = "P000"
 METHODS = ("lmm_counterfactual", "naive", "external_control", "randomized")
