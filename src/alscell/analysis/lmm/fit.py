@@ -58,7 +58,7 @@ def fit_stats(
     # 1) damped Newton straight from the first (user / moment) start: fastest path
     th0 = cands[0]
     if np.all(np.isfinite(th0)):
-        nt = newton_batch(stats, structure, reml, th0[None], maxiter=40, tol=tol)
+        nt = newton_batch(stats, structure, reml, th0[None], maxiter=40, tol=tol, polish="step")
         rec = {
             "start": 0,
             "method": "newton",
@@ -83,7 +83,7 @@ def fit_stats(
         if not np.all(np.isfinite(th0)):
             continue
         lb = lbfgs_fit(stats, structure, reml, th0, maxiter=maxiter)
-        nt = newton_batch(stats, structure, reml, lb["theta"][None], maxiter=30, tol=tol)
+        nt = newton_batch(stats, structure, reml, lb["theta"][None], maxiter=30, tol=tol, polish="step")
         rec = {
             "start": i,
             "method": "lbfgs+newton",

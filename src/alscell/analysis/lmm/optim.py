@@ -169,7 +169,13 @@ def _blocks(stats: GroupStats):
 
 
 def newton_batch(
-    stats: GroupStats, structure: Structure, reml: bool, theta0: np.ndarray, maxiter: int = 50, tol: float = 1e-9
+    stats: GroupStats,
+    structure: Structure,
+    reml: bool,
+    theta0: np.ndarray,
+    maxiter: int = 50,
+    tol: float = 1e-9,
+    polish: str = "evaluate",
 ) -> dict:
     """Damped Newton with the analytic Hessian for all data sets at once.
 
@@ -182,12 +188,18 @@ def newton_batch(
     (deviance units, i.e. the deviance is within ~tol of the local optimum)
     or no further decrease possible at machine precision.
 
+    A converged data set still takes its last (pure Newton) step, which quadratic convergence makes
+    exact to rounding, so results do not depend on the path by ~tol: with ``polish="evaluate"`` it
+    is evaluated (one more evaluation, only where the step matters: decrement ≥ 1e-15), with
+    ``"step"`` only taken (for callers that evaluate the optimum themselves; ``last`` and the
+    deviance are then those of the point before).
+
     Returns θ, deviance, gradient, flags, iterations, ``n_eval`` (likelihood evaluations per data
-    set) and ``last``: the last accepted evaluation's per-data-set quantities (β̂, r², A, A⁻¹, the
-    full Hessian in (β, log σ², θ) and J), so callers need not evaluate the optimum again.
+    set) and ``last``: the last evaluation's per-data-set quantities (β̂, r², A, A⁻¹, the full
+    Hessian in (β, log σ², θ) and J), so callers need not evaluate the optimum again.
     """
     theta = np.array(theta0, dtype=float, copy=True)
-    D, k = theta.shape
+    D = theta.shape[0]
     n_eval = np.zeros(D, dtype=np.int64)
     cache: dict = {}
 
@@ -214,7 +226,8 @@ def newton_batch(
     failed = np.zeros(D, dtype=bool)
     decrement = np.full(D, np.inf)
     n_iter = np.zeros(D, dtype=int)
-    eye = np.eye(k)
+    final = np.zeros_like(theta)  # the last Newton step of each converged data set
+    final_dec = np.zeros(D)
     for _it in range(maxiter):
         act = np.flatnonzero(~(conv | failed))
         if not len(act):
@@ -226,20 +239,29 @@ def newton_batch(
             act, Ha, ga = act[~bad], Ha[~bad], ga[~bad]
             if not len(act):
                 break
-        w = np.linalg.eigvalsh(Ha)
+        w, V = np.linalg.eigh(Ha)
         wmax = np.maximum(np.abs(w).max(-1), 1e-300)
-        # Levenberg shift so that the model is positive definite
-        mu = np.where(w[:, 0] > 1e-10 * wmax, 0.0, -w[:, 0] + 1e-6 * wmax)
-        d = -np.linalg.solve(Ha + mu[:, None, None] * eye, ga[..., None])[..., 0]
+        # positive definite: the Newton step.  Otherwise the Hessian with its eigenvalues replaced by
+        # max(|w|, 1e-4 max|w|): negative curvature becomes descent with a step of the curvature's
+        # own scale (a plain Levenberg shift to barely positive would make that step enormous)
+        pd = w[:, 0] > 1e-10 * wmax
+        wm = np.where(pd[:, None], w, np.maximum(np.abs(w), 1e-4 * wmax[:, None]))
+        d = -np.einsum("dij,dj->di", V, np.einsum("dji,dj->di", V, ga) / wm)
+        mu = np.where(pd, 0.0, 1.0)  # (only "was the model modified" matters below)
         dec = -np.einsum("di,di->d", ga, d) / 2
         decrement[act] = dec
         newly = (dec < tol) & (mu == 0)
         conv[act[newly]] = True
+        final[act[newly]] = d[newly]
+        final_dec[act[newly]] = dec[newly]
         act, d, dec = act[~newly], d[~newly], dec[~newly]
         if not len(act):
             break
         n_iter[act] += 1
-        step = np.ones(len(act))
+        # a step never changes Λ by more than max(1, 2‖θ‖∞) per entry: far from the optimum (or along a
+        # direction of negative curvature) the Newton step can be huge and would need many halvings
+        cap = np.maximum(1.0, 2.0 * np.abs(theta[act]).max(-1))
+        step = np.minimum(1.0, cap / np.maximum(np.abs(d).max(-1), 1e-300))
         pend = act
         for _ in range(40):
             tn = theta[pend] + step[:, None] * d
@@ -260,6 +282,19 @@ def newton_batch(
         small = decrement[pend] < 1e-6 * np.maximum(1.0, np.abs(f[pend]))
         conv[pend[small]] = True
         failed[pend[~small]] = True
+    pol = np.flatnonzero(conv & (final_dec >= 1e-15))
+    if len(pol) and polish == "evaluate":
+        tn = theta[pol] + final[pol]
+        o = ev(pol, tn)
+        ok = np.isfinite(o["dev"]) & (o["dev"] <= f[pol] + 1e-9 * np.maximum(1.0, np.abs(f[pol])))
+        acc = pol[ok]
+        theta[acc] = tn[ok]
+        f[acc] = o["dev"][ok]
+        g[acc] = structure.from_lambda(o["grad_lambda"][ok])
+        for name in _KEEP:
+            last[name][acc] = o[name][ok]
+    elif len(pol) and polish == "step":
+        theta[pol] += final[pol]
     return {
         "theta": theta,
         "dev": f,
