@@ -140,9 +140,12 @@ def survival_frame(tables, event: str = "death") -> pd.DataFrame:
     out["bulbar_onset"] = cov["bulbar_onset"]
     notes: list[str] = []
     n_dfrs = int(out["dfrs"].isna().sum())
-    if n_dfrs:
+    if n_dfrs == len(out):
+        notes.append("ΔFRS at entry not used: no patient's first visit has a complete ALSFRS-R total.")
+        out["dfrs"] = 0.0  # constant: dropped from the adjustment set
+    elif n_dfrs:
         notes.append(f"ΔFRS at entry imputed with the median for {n_dfrs} patients whose first visit has no total.")
-    out["dfrs"] = out["dfrs"].fillna(out["dfrs"].median())
+        out["dfrs"] = out["dfrs"].fillna(out["dfrs"].median())
     n_prev = int(prevalent.sum())
     if n_prev:
         notes.append(f"{n_prev} patients whose {event} happened before their first visit left out (never at risk).")
