@@ -52,7 +52,7 @@ class LMMBatchResult:
     cov_type: str
     df_method: str
     lambdas: np.ndarray  # (D, q, q)
-    _stats: GroupStats = field(repr=False, default=None)
+    _stats: GroupStats | None = field(repr=False, default=None)
     _results: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -98,6 +98,8 @@ class LMMBatchResult:
     def result(self, d: int, **kw):
         """Full :class:`LMMResult` of data set ``d`` (warm-started, so cheap)."""
         if d not in self._results:
+            if self._stats is None:
+                raise ValueError("this batch result holds no data (built without statistics)")
             st = self._stats.dataset(d)
             kw.setdefault("cov_type", self.cov_type)
             kw.setdefault("df_method", self.df_method)
@@ -314,7 +316,7 @@ def fit_lmm_batch(
                     re_names=re_names,
                     cov_type=cov_type,
                     df_method=df_method,
-                    _stats=stats.dataset(d),
+                    _stats=stats.dataset(int(d)),
                 )
             for w in rec:
                 _w.warn(f"data set {d}: {w.message}", w.category, stacklevel=2)

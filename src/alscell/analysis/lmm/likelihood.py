@@ -346,7 +346,7 @@ def _stage2(ch: GroupStats, r: dict, beta, Ainv, s2, reml: bool, *, need: bool, 
         G = S.shape[-1]
         B = t.ZtZ - ZtZSZtZ  # Z'V⁻¹Z, (q, q, G)
         F = (2.0 * ch.per_group_t(1.0 / s2)) * (u[:, None, :] * u[None, :, :]) - B
-        if reml:
+        if R is not None:  # REML
             F = F + 2.0 * R
         K2 = K.reshape(q * p, G)
         out["sum_T"] = ch.dsum_outer(F.reshape(q * q, G), B.reshape(q * q, G))  # Σ F[a,e] B[b,c]
