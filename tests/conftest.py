@@ -8,10 +8,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from alscell.store.engine import normalise_url
+
+# No hypothesis deadline anywhere: on a shared 2-core CI machine an example's run time says nothing.
+settings.register_profile("alscell", deadline=None)
+settings.load_profile("alscell")
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "small"

@@ -107,7 +107,12 @@ def test_spline_linear_beyond_boundary():
 def test_default_fits_logit_scale_and_identity_stays_reachable(registry_null):
     e = estimate_effect(registry_null)
     assert e.details["scale"] == "logit" and e.details["points_per_logit_unit"] > 0
-    assert e.estimate == pytest.approx(e.details["estimate_logit"] * e.details["points_per_logit_unit"])
+    # the points-per-logit factor is a mean of dy/du = 1/(1/(y+c) + 1/(48-y+c)) over scores in 0..48:
+    # between its value at the ends of the scale (y = 0 or 48) and at the middle (y = 24), c = 1
+    c = 1.0
+    lo, hi = 1 / (1 / c + 1 / (48 + c)), 1 / (2 / (24 + c))
+    assert lo <= e.details["points_per_logit_unit"] <= hi
+    assert np.sign(e.estimate) == np.sign(e.details["estimate_logit"])
     old = estimate_effect(registry_null, scale="identity")
     assert old.details["scale"] == "identity" and "estimate_logit" not in old.details
     assert estimate_effect(registry_null, "fvc_pct_pred").details["scale"] == "identity"

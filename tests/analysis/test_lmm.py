@@ -168,7 +168,9 @@ def test_contrast_ci_and_summary():
     assert isinstance(r.summary().fe, pd.DataFrame)
     assert np.isfinite([r.aic, r.bic, r.llf]).all()
     # cov types
-    assert set(["model", "expected", "robust"]) and r.cov_params("expected").shape == (2, 2)
+    for kind in ("model", "expected", "robust"):
+        cov = np.asarray(r.cov_params(kind))
+        assert cov.shape == (2, 2) and np.allclose(cov, cov.T) and (np.linalg.eigvalsh(cov) > 0).all(), kind
     assert (np.diag(r.cov_params_model) >= np.diag(r.cov_params_expected) * (1 - 1e-8)).all()
 
 

@@ -48,7 +48,9 @@ def test_weighted_matches_lifelines_directly(registry):
     assert rows["event"].sum() == plain["event"].sum()
     # weights: stabilised (mean ≈ 1), truncated as reported, constant after treatment
     w = r.weights
-    assert 0.7 < w.mean < 1.3 and w.truncation == (1.0, 99.0)
+    assert 0.7 < w.mean < 1.3
+    # truncation at the 1st/99th percentiles clips about 2% of the rows, and only the extremes
+    assert 0 < w.n_truncated <= 0.03 * w.n_rows and w.max <= w.max_untruncated
     assert rows["w"].max() <= w.bounds[1] + 1e-12 and rows["w"].min() >= w.bounds[0] - 1e-12
     tr = rows[rows["treated"] == 1]
     assert (tr.groupby("patient_id")["w"].nunique() == 1).all()
