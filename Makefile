@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := chromium
 APT_STAMP := $(VENV)/.apt-stamp
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo test lint constraints bench clean
 
 $(APT_STAMP):
 	@mkdir -p $(VENV)
@@ -21,10 +21,11 @@ $(APT_STAMP):
 	fi
 	@touch $@
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the versions the tests passed with, so a fresh machine installs the same ones.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
 setup: $(STAMP) $(APT_STAMP)
@@ -37,10 +38,21 @@ demo: setup
 # PostgreSQL tests run when ALSCELL_TEST_PG_URL is set; if it is not and the local server answers, use it.
 LOCAL_PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-test: setup
+# Lint, format and type checks run before the tests; any finding fails `make test`.
+lint: setup
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
+
+test: setup lint
 	@if [ -z "$$ALSCELL_TEST_PG_URL" ] && command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -q; then \
 	  echo "PostgreSQL tests on $(LOCAL_PG_URL)"; export ALSCELL_TEST_PG_URL=$(LOCAL_PG_URL); fi; \
 	$(BIN)/pytest -n 2
+
+constraints: setup
+	@{ echo "# Versions the test suite passed with (pip freeze of the project venv, Python 3.11)."; \
+	  echo "# make setup installs with: pip install -c constraints.txt -e '.[dev]'. Regenerate: make constraints"; \
+	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt
 
 bench: setup
 	$(BIN)/python benchmarks/import_canonical.py
