@@ -87,7 +87,7 @@ def _duplicate(folder, name, row):
     return True
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(registries(), st.sampled_from(sorted(EDITS)), st.integers(1, 6))
 def test_rejected_reimport_changes_nothing(tables, edit, row):
     with tempfile.TemporaryDirectory() as tmp:

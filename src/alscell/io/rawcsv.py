@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,44 @@ def _strip_formula_quote(s: pd.Series) -> pd.Series:
     return s.where(~quoted, s.str[1:]) if quoted.any() else s
 
 
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+
+
+def _fast_frame(text: str) -> pd.DataFrame | None:
+    """The common case in one pass of pandas' C parser: no quotes, no NUL, every row as wide as the header.
+
+    None when the file needs the careful reader (quoted cells may span lines; a bad row must be named).
+    """
+    if '"' in text or "\x00" in text:
+        return None
+    physical = _LINE_BREAK.split(text)
+    if physical and physical[-1] == "":
+        physical.pop()
+    if not physical or not physical[0]:
+        return None
+    commas = np.fromiter((line.count(",") for line in physical), dtype=np.int64, count=len(physical))
+    filled = np.fromiter((bool(line) for line in physical), dtype=bool, count=len(physical))
+    rows = np.flatnonzero(filled[1:]) + 1
+    if (commas[rows] != commas[0]).any():
+        return None
+    header = physical[0].split(",")
+    if len(set(header)) != len(header):
+        return None
+    frame = pd.read_csv(
+        io.StringIO(text),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        engine="c",
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=True,
+    )
+    if len(frame) != len(rows) or list(frame.columns) != header:
+        return None
+    frame.index = pd.Index(rows + 1, name=LINE_INDEX)
+    return frame
+
+
 def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Every cell of ``path`` as text ('' for empty) and the problems of its structure.
 
@@ -46,6 +85,9 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
+    frame = _fast_frame(text)
+    if frame is not None:
+        return _unquote_formulas(frame, "'" in text), []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -99,10 +141,15 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
         {col: pd.Series(values, index=index, dtype=object) for col, values in zip(header, columns, strict=True)},
         index=index,
     )
-    for col in header:
-        if kind_of(col) == "text":
-            frame[col] = _strip_formula_quote(frame[col])
-    return frame, problems
+    return _unquote_formulas(frame, "'" in text), problems
+
+
+def _unquote_formulas(frame: pd.DataFrame, any_quote: bool) -> pd.DataFrame:
+    if any_quote:
+        for col in frame.columns:
+            if kind_of(col) == "text":
+                frame[col] = _strip_formula_quote(frame[col])
+    return frame
 
 
 def read_raw_csv(path: Path) -> pd.DataFrame:

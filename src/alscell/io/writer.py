@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
@@ -42,21 +43,35 @@ def csv_safe(frame: pd.DataFrame, text_columns=None) -> pd.DataFrame:
     return out
 
 
+def _on_uniques(series: pd.Series, present: np.ndarray, fmt) -> np.ndarray:
+    """``fmt`` applied once per distinct present value, '' for missing (a column of repeats is cheap)."""
+    out = np.full(len(series), "", dtype=object)
+    if present.any():
+        codes, uniques = pd.factorize(series[present])
+        out[present] = np.array([fmt(v) for v in uniques.tolist()], dtype=object)[codes]
+    return out
+
+
+def _as_bool_text(v) -> str:
+    return "true" if str(v).lower() in ("true", "1", "1.0") else "false"
+
+
 def _format_column(series: pd.Series, kind: str) -> pd.Series:
-    missing = series.isna()
+    present = series.notna().to_numpy()
     if kind == "date":
-        out = pd.to_datetime(series).dt.strftime("%Y-%m-%d")
+        out = pd.to_datetime(series).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        out[~present] = ""
     elif kind == "int":
-        out = series.map(lambda v: "" if pd.isna(v) else str(int(v)))
+        out = _on_uniques(series, present, lambda v: str(int(v)))
     elif kind == "float":
-        out = series.map(lambda v: "" if pd.isna(v) else repr(float(v)))
+        out = _on_uniques(series, present, lambda v: repr(float(v)))
     elif kind == "bool":
-        out = series.map(
-            lambda v: "" if pd.isna(v) else ("true" if str(v).lower() in ("true", "1", "1.0") else "false")
-        )
-    else:
-        out = series.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
-    return out.where(~missing, "")
+        out = _on_uniques(series, present, _as_bool_text)
+    else:  # text: no factorising (pandas' string hashing stops at a NUL character)
+        values = series.to_numpy(dtype=object)
+        out = np.array([v if type(v) is str else str(v) for v in values.tolist()], dtype=object)
+        out[~present] = ""
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -48,6 +48,14 @@ def _key_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return format_table(name, frame[list(KEYS[name])])
 
 
+def _joined(text: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """One string per row: the key columns joined by a unit separator."""
+    out = text[keys[0]].astype(str)
+    for k in keys[1:]:
+        out = out + "\x1f" + text[k].astype(str)
+    return out
+
+
 def _existing(conn: Connection, name: str) -> pd.DataFrame | None:
     table = MODELS[name].__table__
     first = conn.execute(select(table).limit(1)).first()
@@ -80,8 +88,7 @@ def _upsert_table(
         stored_text = format_table(name, stored).reindex(columns=incoming_text.columns.union(stored.columns))
         incoming_text = incoming_text.reindex(columns=stored_text.columns, fill_value="")
         stored_text = stored_text.fillna("")
-        kin = incoming_text[keys].agg("\x1f".join, axis=1)
-        kst = stored_text[keys].agg("\x1f".join, axis=1)
+        kin, kst = _joined(incoming_text, keys), _joined(stored_text, keys)
         is_new = ~kin.isin(set(kst))
         new = frame[is_new.to_numpy()]
         stored_by_key = stored_text.set_index(kst.to_numpy())
