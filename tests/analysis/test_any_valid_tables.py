@@ -164,3 +164,17 @@ def test_random_sparse_registries(tmp_path_factory, n, seed, absent, drop, blank
         patient_report(tables, "P000", out / "p.html")
     except NotApplicable:
         pass
+
+
+def test_derived_csv_neutralises_formulas(tmp_path):
+    """A patient id a spreadsheet would run as a formula is written with a leading quote."""
+    from alscell.analysis.derived import write_derived_csv
+
+    rows = full_rows(n_patients=1)
+    for name in ("patients", "alsfrs"):
+        for r in rows[name]:
+            r["patient_id"] = "-2-3"
+    tables = read_folder(write(tmp_path / "f", {k: rows[k] for k in ("patients", "alsfrs")}))
+    write_derived_csv(derive_visits(tables), tmp_path / "d.csv")
+    lines = (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines()
+    assert all(line.startswith("'-2-3,") for line in lines[1:])

@@ -47,7 +47,10 @@ def derive_visits(tables: Tables) -> pd.DataFrame:
 
 def write_derived_csv(derived: pd.DataFrame, path) -> None:
     """CSV with scores as integers, ΔFRS and months with 4 decimals, empty where not computable."""
+    from alscell.io.writer import neutralise_formulas
+
     text = derived.copy()
+    text["patient_id"] = neutralise_formulas(text["patient_id"])  # a spreadsheet never runs a cell as a formula
     text["date"] = text["date"].dt.strftime("%Y-%m-%d")
     for col in ("total", *SUBSCORE_KEYS):
         text[col] = text[col].astype("Int64")

@@ -50,7 +50,11 @@ class SimulatedCohort:
         out = write_folder(self.tables, out_dir)
         if truth:
             path = Path(truth) if not isinstance(truth, bool) else out.parent / f"{out.name}_truth.csv"
-            self.truth.to_csv(path, index=False, lineterminator="\n")
+            from alscell.io.writer import neutralise_formulas
+
+            text_cols = [c for c in self.truth.columns if self.truth[c].dtype == object]
+            safe = self.truth.assign(**{c: neutralise_formulas(self.truth[c]) for c in text_cols})
+            safe.to_csv(path, index=False, lineterminator="\n")
         return out
 
     def summary(self) -> str:
