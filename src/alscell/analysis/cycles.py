@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alscell.analysis.cr2 import mixed_contrast
 from alscell.analysis.design_matrix import TIME_SCALE, active_treatments, outcome_info, time_spline
 from alscell.analysis.effects import exclude_trigger_visits, prepare, trigger_note
 from alscell.analysis.errors import NotApplicable
@@ -45,7 +46,14 @@ def _fit(df: pd.DataFrame, extra_cols: dict[str, np.ndarray], n_knots: int = 4) 
     X = np.column_stack([np.ones(len(t)), B, *extra_cols.values()])
     names = ["intercept", *bn, *extra_cols]
     Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
-    return fit_mixed(df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, required=tuple(extra_cols))
+    return fit_mixed(
+        df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, required=tuple(extra_cols), df_method="none"
+    )
+
+
+def _contrast(fit: MixedFit, df: pd.DataFrame, contrast: dict[str, float]) -> pd.Series:
+    """CR2 / Bell–McCaffrey contrast (a cycle carried by few patients gets few df)."""
+    return mixed_contrast(fit, df["y"].to_numpy(dtype=float), df["patient_id"].to_numpy(), contrast)
 
 
 def _prepared(tables: Tables, outcome: str, exclude_pre_visits: int) -> tuple[pd.DataFrame, list[str]]:
@@ -82,8 +90,8 @@ def effect_by_cycle(
     sgn = outcome_info(outcome)["direction"]
     rows = []
     for i, k in enumerate(ks):
-        add = res.contrast({f"cycle{k}": 1.0}).iloc[0]
-        cum = res.contrast({f"cycle{j}": 1.0 for j in ks[: i + 1]}).iloc[0]
+        add = _contrast(fit, df, {f"cycle{k}": 1.0})
+        cum = _contrast(fit, df, {f"cycle{j}": 1.0 for j in ks[: i + 1]})
         a_lo, a_hi = sorted((sgn * add["lower"], sgn * add["upper"]))
         c_lo, c_hi = sorted((sgn * cum["lower"], sgn * cum["upper"]))
         rows.append(
@@ -121,7 +129,7 @@ def dose_response(
     sgn = outcome_info(outcome)["direction"]
     rows = []
     for name in terms:
-        c = res.contrast({name: 1.0}).iloc[0]
+        c = _contrast(fit, df, {name: 1.0})
         lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
         rows.append(
             dict(

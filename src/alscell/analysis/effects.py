@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from alscell.analysis.cr2 import mixed_contrast
 from alscell.analysis.design_matrix import (
     ALSFRS_OUTCOMES,
     TIME_SCALE,
@@ -143,11 +144,12 @@ def trigger_note(keep: np.ndarray, df: pd.DataFrame, n: int) -> list[str]:
 
 
 def exclude_trigger_visits(df: pd.DataFrame, n: int) -> np.ndarray:
-    """Mask of rows to keep: drops each treated patient's last ``n`` visits before the first treatment."""
+    """Mask of rows to keep: drops each treated patient's last ``n`` visits up to and including the day of
+    the first treatment (a visit on that day is the one that prompted it, not a post-treatment visit)."""
     if n <= 0 or df.empty:
         return np.ones(len(df), bool)
     d = df["days_after"].to_numpy()
-    pre = np.isfinite(d) & (d < 0)
+    pre = np.isfinite(d) & (d <= 0)  # a visit on the treatment day was seen before the injection
     rank = (
         pd.Series(np.where(pre, d, np.nan))
         .groupby(df["patient_id"].to_numpy())
@@ -184,6 +186,36 @@ def _entry_terms(entry: np.ndarray, tc: np.ndarray) -> tuple[np.ndarray, list[st
     if not np.isfinite(e).all() or e.std() < 1e-6:
         return np.empty((len(tc), 0)), []
     return np.column_stack([e, e * tc]), ["log_entry", "log_entry:time"]
+
+
+def _map_back(fit, gid, post: np.ndarray, g: float, se_g: float, top: float, off: float) -> tuple[float, float]:
+    """Points per logit unit at the counterfactual course, and the SE of the slope change in points.
+
+    The factor f̄(γ) is the mean of dy/du = 1/(1/(y+c) + 1/(top−y+c)) over the post-treatment visits, taken
+    at each patient's *fitted* untreated course (Xβ̂ + Zb̂ − γ̂·post, not the noisy observed score: dy/du is
+    concave, so noise alone shrinks it).  The points-scale effect θ = γ·f̄(γ); its SE by the delta method,
+    dθ/dγ = f̄ + γ·f̄′(γ), plus γ² times the between-patient sampling variance of f̄ (a mean over patients).
+    """
+    res = fit.result
+    sel = post > 0
+    b = res.random_effects.to_numpy()[pd.Index(res.group_labels).get_indexer(gid[sel])]
+    Zs = fit.Z[sel][:, list(res.re_cols)]
+    pidx = fit.names.index("post")
+    u_cf = fit.X[sel] @ res.fe_params.to_numpy() + np.einsum("ij,ij->i", Zs, b) - g * fit.X[sel, pidx]
+    e = np.exp(-np.abs(u_cf))
+    sig = np.where(u_cf >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # expit(u_cf), overflow-safe
+    y_cf = np.clip((top + 2 * off) * sig - off, 0.0, top)
+    f = 1.0 / (1.0 / (y_cf + off) + 1.0 / (top - y_cf + off))
+    # d f / d u at the course (where y is inside the range): dy/du · d f/dy; d u/dγ = −post
+    dfdy = f**2 * (1.0 / (y_cf + off) ** 2 - 1.0 / (top - y_cf + off) ** 2)
+    fprime = float(np.mean(dfdy * f * -post[sel]))
+    fbar = float(f.mean())
+    codes, _ = pd.factorize(gid[sel])
+    n_j = np.bincount(codes)
+    s_j = np.bincount(codes, weights=f - fbar)
+    var_fbar = float((s_j**2).sum() / n_j.sum() ** 2)
+    se = float(np.sqrt((fbar + g * fprime) ** 2 * se_g**2 + g**2 * var_fbar))
+    return fbar, se
 
 
 def lmm_counterfactual(
@@ -251,22 +283,24 @@ def lmm_counterfactual(
     X = np.column_stack([np.ones(len(t)), B, E, post])
     names = ["intercept", *bn, *en, "post"]
     Z = np.column_stack([np.ones(len(t)), tc])
-    fit = fit_mixed(y, X, Z, df["patient_id"].to_numpy(), names, required=("post",), cov_type=cov_type)
+    gid = df["patient_id"].to_numpy()
+    fit = fit_mixed(y, X, Z, gid, names, required=("post",), cov_type=cov_type, df_method="none")
     res = fit.result
     warn += fit.notes
-    c = res.contrast({"post": 1.0}, alpha=alpha).iloc[0]
+    c = mixed_contrast(fit, y, gid, {"post": 1.0}, cov_type=cov_type, alpha=alpha)
+    est_u, se_u, dfree = float(c["estimate"]), float(c["se"]), float(c["df"])
+    se_pts = se_u
     if use_logit:
-        # Points per logit unit, dy/du = 1 / (1/(y+c) + 1/(top-y+c)), averaged over the post-treatment visits
-        # at their counterfactual (untreated) scores u − γ̂·post: the slope change is a change against the
-        # course the patient would have had, so the local scale is that course's.
-        off = logit_offset * top / TOTAL_MAX
-        u_cf = y[post > 0] - float(c["estimate"]) * post[post > 0]
-        y_cf = np.clip(((top + off) * np.exp(u_cf) - off) / (1.0 + np.exp(u_cf)), 0.0, top)
-        factor = float(np.mean(1.0 / (1.0 / (y_cf + off) + 1.0 / (top - y_cf + off))))
-    sgn = outcome_info(outcome)["direction"] * factor
-    lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
+        factor, se_pts = _map_back(fit, gid, post, est_u, se_u, top, logit_offset * top / TOTAL_MAX)
+    direction = outcome_info(outcome)["direction"]
+    sgn = direction * factor
+    est_pts = sgn * est_u
+    q = stats.t.ppf(1 - alpha / 2, dfree)
+    lo, hi = est_pts - q * se_pts, est_pts + q * se_pts
+    # p from the same Wald statistic as the interval, so "p < 0.05" and "CI excludes 0" agree
+    p_val = float(2 * stats.t.sf(abs(est_pts / se_pts), dfree)) if se_pts > 0 else float("nan")
     details = {
-        "df": float(c["df"]),
+        "df": dfree,
         "model": res,
         "excluded_pre_visits": exclude_pre_visits,
         "scale": "logit" if use_logit else "identity",
@@ -285,16 +319,16 @@ def lmm_counterfactual(
         estimand,
         _unit(outcome),
         method,
-        float(sgn * c["estimate"]),
+        float(est_pts),
         float(lo),
         float(hi),
-        float(c["p"]),
+        p_val,
         n_pat,
         n_tr,
         n_vis,
         warn,
         df.assign(post_months=post),
-        se=float(abs(sgn) * c["se"]),
+        se=float(se_pts),
         details=details,
     )
 
@@ -529,12 +563,11 @@ def randomized(
     X = np.column_stack([np.ones(len(t)), B, post, post * active])
     names = ["intercept", *bn, "post", "post_active"]
     Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
-    fit = fit_mixed(
-        df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, required=("post_active",), cov_type=cov_type
-    )
+    gid, yv = df["patient_id"].to_numpy(), df["y"].to_numpy(dtype=float)
+    fit = fit_mixed(yv, X, Z, gid, names, required=("post_active",), cov_type=cov_type, df_method="none")
     res = fit.result
     warn += fit.notes
-    c = res.contrast({"post_active": 1.0}, alpha=alpha).iloc[0]
+    c = mixed_contrast(fit, yv, gid, {"post_active": 1.0}, cov_type=cov_type, alpha=alpha)
     sgn = outcome_info(outcome)["direction"]
     lo, hi = sorted((sgn * c["lower"], sgn * c["upper"]))
     n_act = int(df.loc[active == 1, "patient_id"].nunique())
@@ -553,7 +586,7 @@ def randomized(
         warn,
         df.assign(post_months=post, active=active),
         se=float(c["se"]),
-        details={"model": res},
+        details={"model": res, "df": float(c["df"])},
     )
 
 

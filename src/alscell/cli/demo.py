@@ -71,6 +71,21 @@ def pick_demo_patients(tables, n: int = 3) -> list[str]:
     return chosen[:n]
 
 
+def demo_config(patients: int = 300, effect: float = 0.2):
+    """The simulated registry of ``alscell demo`` (also a cell of benchmarks/calibration.py)."""
+    from alscell.simulate import CohortConfig
+
+    return CohortConfig(
+        n_patients=patients,
+        design="registry",
+        effect=effect,
+        cycles=3,
+        route_mix=DEMO_ROUTE_MIX,
+        source_mix=DEMO_SOURCE_MIX,
+        follow_up_months=18.0,
+    )
+
+
 def demo_cmd(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the demo data, database and reports."),
     patients: int = typer.Option(300, "--patients", help="Number of simulated patients."),
@@ -91,7 +106,7 @@ def demo_cmd(
     from alscell.report.cohort import cohort_report
     from alscell.report.evidence import run_evidence
     from alscell.report.patient import patient_report
-    from alscell.simulate import CohortConfig, simulate_cohort
+    from alscell.simulate import simulate_cohort
     from alscell.store.engine import open_database
     from alscell.store.importer import import_folder
     from alscell.store.source import load_source
@@ -117,15 +132,7 @@ def demo_cmd(
             bar.advance(task)
             bar.update(task, description=next_desc)
 
-        config = CohortConfig(
-            n_patients=patients,
-            design="registry",
-            effect=effect,
-            cycles=3,
-            route_mix=DEMO_ROUTE_MIX,
-            source_mix=DEMO_SOURCE_MIX,
-            follow_up_months=18.0,
-        )
+        config = demo_config(patients, effect)
         sim = simulate_cohort(config, seed)
         sim.write(data_dir)
         done("importing into the database")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ def study_seeds(entropy: int, n: int) -> list[int]:
 
 def run_study(
     task: Callable[..., list[dict]],
-    seeds: Sequence[int],
+    seeds: Sequence[Any],
     *,
     task_args: tuple = (),
     chunk: int = 10,
@@ -32,8 +33,10 @@ def run_study(
 ) -> list[dict]:
     """Call ``task(seed_chunk, *task_args)`` on chunks of ``seeds``; return all rows it produced.
 
-    ``scheduler`` is a Dask scheduler address (``tcp://host:8786``); otherwise ``workers`` > 1 uses local
-    processes.  ``task`` must be importable (a module-level function) for processes and Dask.
+    ``seeds`` are ints or any picklable work items (e.g. ``(scenario, seed)`` tuples).  ``scheduler`` is a
+    Dask scheduler address (``tcp://host:8786``); otherwise ``workers`` > 1 starts a Dask
+    ``LocalCluster`` of that many single-threaded worker processes (``scheduler="processes"``: a plain
+    process pool).  ``task`` must be importable (a module-level function) for processes and Dask.
     """
     from rich.progress import (
         BarColumn,
@@ -56,14 +59,23 @@ def run_study(
     )
     with Progress(*cols, console=console) as bar:
         progress = bar.add_task(label, total=len(seeds))
-        if scheduler:
-            from dask.distributed import Client, as_completed
+        if (scheduler and scheduler != "processes") or (scheduler is None and workers > 1):
+            from dask.distributed import Client, LocalCluster, as_completed
 
-            with Client(scheduler) as client:
-                futures = {client.submit(task, ch, *task_args, pure=False): len(ch) for ch in chunks}
-                for fut in as_completed(futures):
-                    rows += fut.result()
-                    bar.advance(progress, futures[fut])
+            cluster = (
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                if scheduler is None
+                else None
+            )
+            try:
+                with Client(cluster if cluster is not None else scheduler) as client:
+                    futures = {client.submit(task, ch, *task_args, pure=False): len(ch) for ch in chunks}
+                    for fut in as_completed(futures):
+                        rows += fut.result()
+                        bar.advance(progress, futures[fut])
+            finally:
+                if cluster is not None:
+                    cluster.close()
         elif workers > 1:
             with ProcessPoolExecutor(workers) as pool:
                 for ch, result in zip(
