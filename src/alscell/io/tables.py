@@ -43,7 +43,7 @@ class TablesError(ValueError):
 def _missing(kind: str, n: int, index: pd.Index) -> pd.Series:
     if kind == "text":
         return pd.Series([None] * n, index=index, dtype=object)
-    return pd.Series(index=index, dtype=_DTYPES[kind])  # type: ignore[call-overload]
+    return pd.Series(index=index, dtype=_DTYPES[kind])
 
 
 def _as_bool(s: pd.Series) -> pd.Series:

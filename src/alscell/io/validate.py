@@ -120,7 +120,7 @@ class _Problems:
         for pos, line in zip(positions, lines, strict=True):
             value = None if source is None else str(source.iat[pos])
             if line == STORED_LINE:
-                key = _stored_key(file, raw, pos)
+                key = _stored_key(file, raw, int(pos))
                 if (file, key, column, code) in self.ignore:
                     continue
                 self.on_stored_rows += 1
@@ -601,7 +601,7 @@ def _validate(
 
 def _stored_text(stored: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Stored typed tables as canonical text frames labelled as stored rows."""
-    out = {}
+    out: dict[str, pd.DataFrame] = {}
     for name in FILE_ORDER:
         frame = stored.get(name)
         if frame is None or not len(frame):

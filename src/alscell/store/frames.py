@@ -16,7 +16,7 @@ from alscell.domain.vocabulary import FOLLOW_UP_ENDING_EVENTS
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
 from alscell.io.reader import complete_columns
 from alscell.io.validate import RegistryContext
-from alscell.store.models import MODELS
+from alscell.store.models import SQL_TABLES
 
 QUALIFIERS = ("side", "muscle", "specimen")
 # Stored as '' when missing: the qualifiers (part of the key) and the unit of a unitless measure (munix).
@@ -95,7 +95,7 @@ def load_tables(conn: Connection) -> dict[str, pd.DataFrame]:
     """Every registry table as a typed canonical frame, rows in key order."""
     tables = {}
     for name in FILE_ORDER:
-        table = MODELS[name].__table__
+        table = SQL_TABLES[name]
         result = conn.execute(select(table).order_by(*table.primary_key.columns))
         rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         tables[name] = rows_to_frame(name, rows)
@@ -104,7 +104,7 @@ def load_tables(conn: Connection) -> dict[str, pd.DataFrame]:
 
 def registry_context(conn: Connection) -> RegistryContext:
     """What cross-file validation needs to know about the stored registry, by SQL aggregates."""
-    P, T, A, M, E = (MODELS[n].__table__ for n in ("patients", "treatments", "alsfrs", "measurements", "events"))
+    P, T, A, M, E = (SQL_TABLES[n] for n in ("patients", "treatments", "alsfrs", "measurements", "events"))
 
     def series(stmt, dtype):
         rows = conn.execute(stmt).fetchall()

@@ -27,7 +27,7 @@ from alscell.io.validate import DEFAULT_PROBLEM_LIMIT, validate_merged
 from alscell.io.writer import format_table
 from alscell.store.engine import write_transaction
 from alscell.store.frames import frame_to_records, load_tables, rows_to_frame
-from alscell.store.models import KEYS, MODELS, AuditEntry
+from alscell.store.models import AUDIT_TABLE, KEYS, SQL_TABLES
 
 INSERT_CHUNK = 50_000
 
@@ -57,7 +57,7 @@ def _joined(text: pd.DataFrame, keys: list[str]) -> pd.Series:
 
 
 def _existing(conn: Connection, name: str) -> pd.DataFrame | None:
-    table = MODELS[name].__table__
+    table = SQL_TABLES[name]
     first = conn.execute(select(table).limit(1)).first()
     if first is None:
         return None
@@ -74,7 +74,7 @@ def _upsert_table(
     summary: ImportSummary,
     stored: pd.DataFrame | None = None,
 ) -> None:
-    table = MODELS[name].__table__
+    table = SQL_TABLES[name]
     keys = list(KEYS[name])
     if not len(frame):
         stored = None
@@ -117,7 +117,7 @@ def _upsert_table(
                     strict=False,
                 )
             ]
-            conn.execute(insert(AuditEntry.__table__), audit)
+            conn.execute(insert(AUDIT_TABLE), audit)
     if len(new):
         records = frame_to_records(name, new)
         for start in range(0, len(records), INSERT_CHUNK):
@@ -146,7 +146,7 @@ def import_tables(
     for name in FILE_ORDER:
         _upsert_table(conn, name, tables[name], actor, source, summary, None if stored is None else stored[name])
     conn.execute(
-        insert(AuditEntry.__table__),
+        insert(AUDIT_TABLE),
         [
             {
                 "at": dt.datetime.now(dt.UTC),

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -152,6 +153,10 @@ MODELS = {
 }
 
 # Natural key of each table: the columns that identify a row across imports.
+# The Core tables of the models (typed as ``Table``, which ``Model.__table__`` is at run time).
+SQL_TABLES: dict[str, Table] = {name: Base.metadata.tables[model.__tablename__] for name, model in MODELS.items()}
+AUDIT_TABLE: Table = Base.metadata.tables[AuditEntry.__tablename__]
+
 KEYS: dict[str, tuple[str, ...]] = {
-    name: tuple(c.name for c in model.__table__.primary_key.columns) for name, model in MODELS.items()
+    name: tuple(c.name for c in SQL_TABLES[name].primary_key.columns) for name in MODELS
 }

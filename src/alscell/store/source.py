@@ -16,6 +16,7 @@ def load_source(data: str | Path | None = None, db: str | None = None) -> Tables
         raise ValueError("give exactly one of a data folder or a database URL")
     if data is not None:
         return read_folder(data)
+    assert db is not None  # exactly one of the two was given
     engine = make_engine(db)
     try:
         if is_empty(engine):
