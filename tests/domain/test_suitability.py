@@ -150,3 +150,96 @@ def test_vocabulary_is_checked():
 )
 def test_invasive_ventilation_from(q12, events, expected):
     assert invasive_ventilation_from(q12, events) is expected
+
+
+# --- criteria sets as data files ------------------------------------------------------------------
+from alscell.domain.suitability import (  # noqa: E402
+    CriteriaSet,
+    Criterion,
+    evaluate_criterion,
+    evaluate_routes,
+    evaluate_set,
+    load_criteria,
+    load_route_flags,
+    shipped_criteria,
+)
+
+
+def test_shipped_sets_load_and_cite_sources():
+    names = shipped_criteria()
+    assert {"nurown_phase3", "typical_lenient", "typical_strict"} <= set(names)
+    for n in names:
+        cs = load_criteria(n)
+        assert cs.criteria and cs.source
+        assert all(c.source for c in cs.criteria)
+    assert {c.type for c in load_criteria("nurown_phase3").criteria} == {"range", "one_of", "flag", "decline"}
+
+
+def test_range_rule_inclusive_bounds_and_unknown():
+    c = Criterion(id="a", type="range", variable="alsfrs_total", min=25, max=40, label="x", source="s")
+    assert evaluate_criterion(c, {"alsfrs_total": 25})["status"] == "pass"
+    assert evaluate_criterion(c, {"alsfrs_total": 40})["status"] == "pass"
+    r = evaluate_criterion(c, {"alsfrs_total": 24})
+    assert r["status"] == "fail" and "24" in r["why"] and "at least 25" in r["why"]
+    assert evaluate_criterion(c, {"alsfrs_total": 41})["status"] == "fail"
+    r = evaluate_criterion(c, {"alsfrs_total": np.nan})
+    assert r["status"] == "unknown" and "not recorded" in r["why"]
+
+
+def test_one_of_rule():
+    c = Criterion(id="e", type="one_of", variable="el_escorial", values=("probable", "definite"), label="x", source="s")
+    assert evaluate_criterion(c, {"el_escorial": "definite"})["status"] == "pass"
+    assert evaluate_criterion(c, {"el_escorial": "possible"})["status"] == "fail"
+    assert evaluate_criterion(c, {})["status"] == "unknown"
+
+
+def test_flag_rule():
+    c = Criterion(id="f", type="flag", variable="anticoagulation", required=False, label="x", source="s")
+    assert evaluate_criterion(c, {"anticoagulation": False})["status"] == "pass"
+    assert evaluate_criterion(c, {"anticoagulation": True})["status"] == "fail"
+    assert evaluate_criterion(c, {"anticoagulation": None})["status"] == "unknown"
+
+
+def test_decline_rule_with_dict_or_function():
+    c = Criterion(id="d", type="decline", min_points=2, over_months=3, label="x", source="s")
+    assert evaluate_criterion(c, {}, {"points": 3.0, "months": 3.1})["status"] == "pass"
+    assert evaluate_criterion(c, {}, {"points": 1.0, "months": 3.0})["status"] == "fail"
+    seen = []
+    r = evaluate_criterion(c, {}, lambda over: seen.append(over) or {"why": "only one visit"})
+    assert seen == [3.0] and r["status"] == "unknown" and "only one visit" in r["why"]
+
+
+def test_invalid_rules_are_rejected():
+    with pytest.raises(ValueError, match="rule type"):
+        Criterion(id="x", type="between", variable="a", label="x", source="s")
+    with pytest.raises(ValueError, match="min or max"):
+        Criterion(id="x", type="range", variable="a", label="x", source="s")
+    with pytest.raises(ValueError, match="min_points"):
+        Criterion(id="x", type="decline", label="x", source="s")
+    with pytest.raises(ValueError, match="no criteria set"):
+        load_criteria("no_such_trial")
+
+
+def test_set_verdicts_and_editable_file(tmp_path):
+    f = tmp_path / "clinic.toml"
+    f.write_text(
+        'name = "clinic"\ntitle = "Clinic"\nsource = "our protocol"\n'
+        '[[criterion]]\nid = "age"\ntype = "range"\nvariable = "age"\nmin = 18\nmax = 75\nlabel = "adult"\n',
+        encoding="utf-8",
+    )
+    cs = load_criteria(str(f))
+    assert isinstance(cs, CriteriaSet) and cs.criteria[0].source == "our protocol"
+    assert evaluate_set(cs, {"age": 50})["status"] == "eligible"
+    assert evaluate_set(cs, {"age": 80})["status"] == "not eligible"
+    assert evaluate_set(cs, {})["status"] == "undetermined"
+
+
+def test_route_flags():
+    src, flags = load_route_flags()
+    assert src and any(f["route"] == "intrathecal" and f["variable"] == "anticoagulation" for f in flags)
+    res = {r["route"]: r for r in evaluate_routes(flags, {"anticoagulation": True})}
+    assert res["intrathecal"]["status"] == "contraindicated"
+    assert res["intramuscular"]["status"] == "caution"
+    clear = {k: False for k in {f["variable"] for f in flags}}
+    assert {r["status"] for r in evaluate_routes(flags, clear)} == {"no flag"}
+    assert {r["status"] for r in evaluate_routes(flags, {})} == {"unknown"}

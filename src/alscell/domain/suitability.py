@@ -150,3 +150,207 @@ def screen(
             reasons.append("The patient is on invasive ventilation, which excludes treatment under these criteria.")
 
     return ScreenResult(eligible=not reasons and not unknown, reasons=reasons, unknown=unknown)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Criteria sets as editable data files (src/alscell/domain/criteria/*.toml; docs/prognosis.md).
+# Rule types: ``range`` (variable within min/max, inclusive), ``one_of`` (variable in values), ``flag``
+# (a yes/no variable must equal ``required``), ``decline`` (ALSFRS-R fell by at least ``min_points``
+# over the ``over_months`` before screening).  A missing input is "unknown", never "fail".
+
+RULE_TYPES = ("range", "one_of", "flag", "decline")
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One rule of a criteria file."""
+
+    id: str
+    type: str
+    label: str
+    source: str
+    variable: str = ""
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] = ()
+    required: bool | None = None
+    min_points: float | None = None
+    over_months: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in RULE_TYPES:
+            raise ValueError(f"criterion {self.id!r}: unknown rule type {self.type!r}; use one of {RULE_TYPES}")
+        if self.type == "range" and self.min is None and self.max is None:
+            raise ValueError(f"criterion {self.id!r}: a range rule needs min or max")
+        if self.type == "decline" and (self.min_points is None or not self.over_months):
+            raise ValueError(f"criterion {self.id!r}: a decline rule needs min_points and over_months")
+        if self.type != "decline" and not self.variable:
+            raise ValueError(f"criterion {self.id!r}: needs a variable")
+
+
+@dataclass(frozen=True)
+class CriteriaSet:
+    name: str
+    title: str
+    source: str
+    criteria: tuple[Criterion, ...]
+
+
+def _parse_set(data: dict, origin: str) -> CriteriaSet:
+    rules = []
+    for i, c in enumerate(data.get("criterion", [])):
+        known = {f for f in Criterion.__dataclass_fields__}
+        extra = set(c) - known
+        if extra:
+            raise ValueError(f"{origin}: criterion {i + 1} has unknown keys {sorted(extra)}")
+        c = dict(c)
+        if "values" in c:
+            c["values"] = tuple(c["values"])
+        c.setdefault("source", data.get("source", ""))
+        rules.append(Criterion(**c))
+    return CriteriaSet(
+        name=data.get("name", origin),
+        title=data.get("title", origin),
+        source=data.get("source", ""),
+        criteria=tuple(rules),
+    )
+
+
+def load_criteria(name_or_path: str) -> CriteriaSet:
+    """A criteria set by shipped name (``nurown_phase3``, ``typical_lenient``, …) or by TOML file path."""
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    p = Path(name_or_path)
+    if p.suffix == ".toml" and p.exists():
+        return _parse_set(tomllib.loads(p.read_text(encoding="utf-8")), str(p))
+    res = resources.files("alscell.domain").joinpath("criteria", f"{name_or_path}.toml")
+    if not res.is_file():
+        raise ValueError(f"no criteria set {name_or_path!r}; shipped sets: {', '.join(shipped_criteria())}")
+    return _parse_set(tomllib.loads(res.read_text(encoding="utf-8")), name_or_path)
+
+
+def shipped_criteria() -> list[str]:
+    """Names of the criteria sets shipped with alscell."""
+    from importlib import resources
+
+    d = resources.files("alscell.domain").joinpath("criteria")
+    return sorted(f.name[:-5] for f in d.iterdir() if f.name.endswith(".toml") and f.name != "routes.toml")
+
+
+def _fmt_val(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.1f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def evaluate_criterion(c: Criterion, values: dict[str, Any], decline: Any = None) -> dict:
+    """One criterion: status pass / fail / unknown and why (one sentence).
+
+    ``decline``: a dict ``{"points", "months"[, "why"]}`` or a function of ``over_months`` returning one.
+    """
+    out = {"id": c.id, "label": c.label, "type": c.type, "source": c.source}
+    if c.type == "decline":
+        d = (decline(float(c.over_months or 0)) if callable(decline) else decline) or {}
+        pts = d.get("points")
+        if pts is None or _missing(pts):
+            why = (
+                d.get("why") or f"no two ALSFRS-R totals about {_num(c.over_months or 0)} months apart before screening"
+            )
+            return {**out, "status": UNKNOWN, "value": None, "why": f"Unknown: {why}."}
+        ok = float(pts) >= float(c.min_points or 0)
+        rate = f"fell {_fmt_val(float(pts))} points over {_fmt_val(float(d.get('months', 0)))} months"
+        need = f"at least {_num(c.min_points or 0)} points over {_num(c.over_months or 0)} months"
+        return {**out, "status": PASS if ok else FAIL, "value": float(pts), "why": f"ALSFRS-R {rate}; needed {need}."}
+    v = values.get(c.variable)
+    if _missing(v):
+        return {**out, "status": UNKNOWN, "value": None, "why": f"Unknown: {c.variable} is not recorded."}
+    if c.type == "range":
+        x = float(v)
+        lo_ok = c.min is None or x >= c.min
+        hi_ok = c.max is None or x <= c.max
+        bound = " and ".join(
+            s
+            for s in (
+                f"at least {_num(c.min)}" if c.min is not None else "",
+                f"at most {_num(c.max)}" if c.max is not None else "",
+            )
+            if s
+        )
+        status = PASS if lo_ok and hi_ok else FAIL
+        return {**out, "status": status, "value": x, "why": f"{c.variable} is {_fmt_val(x)}; must be {bound}."}
+    if c.type == "one_of":
+        status = PASS if str(v) in c.values else FAIL
+        return {
+            **out,
+            "status": status,
+            "value": str(v),
+            "why": f"{c.variable} is {v}; allowed: {', '.join(c.values)}.",
+        }
+    # flag
+    b = bool(v)
+    status = PASS if b == bool(c.required) else FAIL
+    return {
+        **out,
+        "status": status,
+        "value": b,
+        "why": f"{c.variable}: {_fmt_val(b)}; required: {_fmt_val(bool(c.required))}.",
+    }
+
+
+def evaluate_set(cs: CriteriaSet, values: dict[str, Any], decline: Any = None) -> dict:
+    """Every criterion of a set, and the overall verdict (eligible / not eligible / undetermined)."""
+    rows = [evaluate_criterion(c, values, decline) for c in cs.criteria]
+    fails = [r for r in rows if r["status"] == FAIL]
+    unknown = [r for r in rows if r["status"] == UNKNOWN]
+    verdict = "not eligible" if fails else ("undetermined" if unknown else "eligible")
+    return {"name": cs.name, "title": cs.title, "source": cs.source, "status": verdict, "criteria": rows}
+
+
+def load_route_flags(path: str | None = None) -> tuple[str, list[dict]]:
+    """Route contraindication flags (shipped ``criteria/routes.toml`` or a TOML file): (source, flags)."""
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    text = (
+        Path(path).read_text(encoding="utf-8")
+        if path
+        else resources.files("alscell.domain").joinpath("criteria", "routes.toml").read_text(encoding="utf-8")
+    )
+    data = tomllib.loads(text)
+    flags = []
+    for f in data.get("flag", []):
+        if f.get("level") not in ("caution", "contraindicated") or not f.get("route") or not f.get("variable"):
+            raise ValueError(f"route flag {f!r}: needs route, variable and level caution|contraindicated")
+        flags.append(dict(f))
+    return data.get("source", ""), flags
+
+
+def evaluate_routes(flags: list[dict], values: dict[str, Any]) -> list[dict]:
+    """Per route: ok / caution / contraindicated / unknown, with the flags that apply and why."""
+    from alscell.domain.vocabulary import ROUTES
+
+    out = []
+    for route in ROUTES:
+        mine = [f for f in flags if f["route"] == route]
+        hits, unknown = [], []
+        for f in mine:
+            v = values.get(f["variable"])
+            if _missing(v):
+                unknown.append(f["variable"])
+            elif bool(v):
+                hits.append({"variable": f["variable"], "level": f["level"], "why": f["why"]})
+        level = (
+            "contraindicated"
+            if any(h["level"] == "contraindicated" for h in hits)
+            else "caution"
+            if hits
+            else ("unknown" if unknown else "no flag")
+        )
+        out.append({"route": route, "status": level, "flags": hits, "not_recorded": unknown})
+    return out

@@ -1,0 +1,129 @@
+"""Prognosis: 3/6/12-month forecasts with intervals, one-visit patients, stages, survival, scenarios."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alscell.analysis.forecast import PatientNotFound
+from alscell.analysis.prognosis import (
+    _km_delayed_entry,
+    fit_prognosis_models,
+    prognosis_patient,
+)
+from alscell.simulate import CohortConfig, simulate_cohort
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=0.0), 21).tables
+
+
+@pytest.fixture(scope="module")
+def models(cohort):
+    return fit_prognosis_models(cohort)
+
+
+def _many_visit_patient(cohort):
+    n = cohort["alsfrs"].groupby("patient_id").size()
+    treated = set(cohort["treatments"]["patient_id"])
+    return next(p for p in n[n >= 6].index if p not in treated)
+
+
+def test_forecast_shape_and_valid_intervals(cohort, models):
+    pid = _many_visit_patient(cohort)
+    pr = prognosis_patient(cohort, pid, models)
+    d = pr.to_json_dict()
+    json.dumps(d)
+    assert [f["outcome"] for f in d["forecasts"]] == [
+        "total", "bulbar", "fine_motor", "gross_motor", "respiratory", "fvc_pct_pred",
+    ]  # fmt: skip
+    for f in d["forecasts"]:
+        assert f["basis"] == "patient"
+        hi = 48 if f["outcome"] == "total" else (150 if f["outcome"] == "fvc_pct_pred" else 12)
+        for r in f["horizons"]:
+            assert 0 <= r["pi95_low"] <= r["pi80_low"] <= r["mean"] <= r["pi80_high"] <= r["pi95_high"] <= hi
+        sds = [r["sd"] for r in f["horizons"]]
+        assert sds == sorted(sds)  # uncertainty grows with the horizon
+    for r in d["stage_probabilities"]:
+        for scale in ("kings", "mitos"):
+            p = list(r[scale].values())
+            assert all(0 <= x <= 1 for x in p) and p == sorted(p, reverse=True)
+
+
+def test_one_visit_patient_gets_wide_valid_intervals_and_says_why(cohort, models):
+    pid = _many_visit_patient(cohort)
+    a = cohort["alsfrs"]
+    first = a[a["patient_id"] == pid]["date"].min()
+    one = cohort.replace(alsfrs=a[(a["patient_id"] != pid) | (a["date"] == first)])
+    m1 = fit_prognosis_models(one)
+    single = prognosis_patient(one, pid, m1)
+    tot = single.to_json_dict()["forecasts"][0]
+    assert tot["n_patient_values"] == 1
+    assert any("Only one ALSFRS-R visit" in w for w in single.warnings)
+    for r1 in tot["horizons"]:
+        assert np.isfinite([r1["pi80_low"], r1["pi80_high"]]).all() and r1["pi80_low"] <= r1["pi80_high"]
+        assert r1["pi80_high"] - r1["pi80_low"] > 4.0  # wide: the own slope is unknown
+    # with more visits the 12-month interval is narrower than with one
+    many = prognosis_patient(cohort, pid, models).to_json_dict()["forecasts"][0]
+    assert many["horizons"][-1]["sd"] < tot["horizons"][-1]["sd"]
+
+
+def test_unknown_patient(cohort, models):
+    with pytest.raises(PatientNotFound):
+        prognosis_patient(cohort, "NOPE", models)
+
+
+def test_km_with_delayed_entry_matches_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(5)
+    n = 200
+    entry = rng.uniform(0, 10, n)
+    stop = entry + rng.exponential(20, n)
+    event = (rng.uniform(size=n) < 0.7).astype(int)
+    times, s = _km_delayed_entry(entry, stop, event)
+    kmf = KaplanMeierFitter().fit(stop, event, entry=entry)
+    ref = kmf.survival_function_at_times(times).to_numpy()
+    assert np.allclose(s, ref, atol=1e-10)
+
+
+def test_scenarios_cite_sources_and_nonconfirmation(cohort, models):
+    pid = _many_visit_patient(cohort)
+    sc = {s["key"]: s for s in prognosis_patient(cohort, pid, models).scenarios}
+    assert set(sc) == {"none", "nurown_phase3_overall", "nurown_phase3_alsfrs35", "lenzumestrocel_phase2"}
+    assert all(h["extra_points"] == 0 for h in sc["none"]["horizons"])
+    assert "p = 0.45" in sc["nurown_phase3_overall"]["caveat"]
+    assert "did not meet" in sc["lenzumestrocel_phase2"]["caveat"]
+    lz = {h["months_ahead"]: h["extra_points"] for h in sc["lenzumestrocel_phase2"]["horizons"]}
+    assert lz[6.0] == pytest.approx(3.38) and lz[12.0] is None  # not reported beyond 6 months
+    # NurOwn overall: (33% - 28%) × 1.25 points/month × 12 months = 0.75 points
+    nu = {h["months_ahead"]: h["extra_points"] for h in sc["nurown_phase3_overall"]["horizons"]}
+    assert nu[12.0] == pytest.approx(0.75)
+
+
+def test_suitability_from_registry_data(cohort, models):
+    pid = _many_visit_patient(cohort)
+    p = cohort["patients"].copy()
+    p["x_anticoagulation"] = np.where(p["patient_id"] == pid, "true", "false")
+    t = cohort.replace(patients=p)
+    pr = prognosis_patient(t, pid, models)
+    nur = next(s for s in pr.suitability if s["name"] == "nurown_phase3")
+    by = {c["id"]: c for c in nur["criteria"]}
+    assert by["no_anticoagulants"]["status"] == "fail"
+    assert by["no_immunosuppression"]["status"] == "unknown"
+    assert nur["status"] == "not eligible"
+    it = next(r for r in pr.routes["routes"] if r["route"] == "intrathecal")
+    assert it["status"] == "contraindicated" and it["flags"][0]["variable"] == "anticoagulation"
+
+
+def test_event_free_is_a_probability(cohort, models):
+    pid = _many_visit_patient(cohort)
+    a = cohort["alsfrs"]
+    first = pd.Timestamp(a.loc[a["patient_id"] == pid, "date"].min())
+    ef = prognosis_patient(cohort, pid, models, as_of=first).event_free
+    vals = [h["event_free"] for h in ef.get("horizons", []) if h["event_free"] is not None]
+    assert vals == sorted(vals, reverse=True) and all(0 <= v <= 1 for v in vals)
