@@ -6,12 +6,8 @@ import math
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from alscell.cli.common import fail, stdout
-from alscell.simulate import CohortConfig, EffectModel, simulate_cohort
-from alscell.simulate.config import DESIGNS
-from alscell.simulate.engine import BLOCK_SIZE
 
 app = typer.Typer(help="Simulate virtual ALS patients and trials.", no_args_is_help=True, add_completion=False)
 
@@ -67,6 +63,13 @@ def cohort(
         problems.append("--patients must be at least 1.")
     if seed < 0:
         problems.append("--seed must be 0 or more.")
+    # The simulator pulls numpy, pandas and scipy: imported when the command runs, not for --help.
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from alscell.simulate import CohortConfig, EffectModel, simulate_cohort
+    from alscell.simulate.config import DESIGNS
+    from alscell.simulate.engine import BLOCK_SIZE
+
     if design not in DESIGNS:
         problems.append(f"--design must be one of {', '.join(DESIGNS)}, not {design!r}.")
     if half_life is not None and not half_life > 0:
