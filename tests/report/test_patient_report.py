@@ -95,3 +95,17 @@ def test_renders_offline_in_chromium(im_report):
     _, path, _, _ = im_report
     dom = dump_dom(path)  # network lookups are disabled for this browser
     assert "main-svg" in dom  # Plotly drew the interactive chart from the inlined bundle
+
+
+def test_prognosis_section(im_report, tables):
+    from alscell.analysis.prognosis import prognosis_patient
+
+    pid, _, html, _ = im_report
+    text = visible_text(html)
+    assert "Looking ahead" in text and "without treatment" in text
+    pr = prognosis_patient(tables, pid).to_json_dict()
+    tot = pr["forecasts"][0]["horizons"][0]
+    assert f"{num(tot['mean'], 1)} ({num(tot['pi80_low'], 1)}–{num(tot['pi80_high'], 1)})" in text
+    assert "None of these effects was confirmed by a phase 3" in text
+    assert "Bedlack" in text and "ENCALS" in text
+    assert "NurOwn phase 3 (NCT03280056)" in text

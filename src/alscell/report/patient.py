@@ -159,7 +159,19 @@ def patient_context(tables: Tables, patient_id: str, model: NaturalHistoryModel 
         "interactive_trajectory": interactive.trajectory_plotly(fc, treatments, aes, events),
         "uses_plotly": True,
         "n_measurements": len(meas),
+        "prognosis": _prognosis(tables, patient_id),
     }
+
+
+def _prognosis(tables: Tables, patient_id: str) -> dict:
+    """The prognosis block (issue 16), or why it is not available."""
+    from alscell.analysis.errors import NotApplicable
+    from alscell.analysis.prognosis import prognosis_patient
+
+    try:
+        return prognosis_patient(tables, patient_id).to_json_dict()
+    except NotApplicable as exc:
+        return {"not_available": str(exc)}
 
 
 def _maybe(fig, label):
