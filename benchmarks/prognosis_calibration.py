@@ -59,7 +59,7 @@ def coverage(fit_frame: pd.DataFrame, future: pd.DataFrame, landmark: pd.Series,
     return out
 
 
-def simulated(seed: int = 2016, n: int = 1200) -> dict[str, list[dict]]:
+def simulated(seed: int = 2016, n: int = 3000) -> dict[str, list[dict]]:
     from alscell.simulate import CohortConfig, simulate_cohort
 
     t = simulate_cohort(CohortConfig(n_patients=n, design="registry", effect=0.0), seed).tables
