@@ -26,9 +26,20 @@ _FORMULA_RE = "'*[" + FORMULA_START.replace("-", r"\-") + "]"
 
 
 def neutralise_formulas(text: pd.Series) -> pd.Series:
-    """Prefix ``'`` to every text cell a spreadsheet would run as a formula (see the module docstring)."""
-    risky = text.astype(object).str.match(_FORMULA_RE, na=False)
-    return text.where(~risky, "'" + text.astype(str)) if risky.any() else text
+    """Prefix ``'`` to every text cell a spreadsheet would run as a formula (see the module docstring).
+
+    The pattern is matched once per distinct value (a registry column has few: ids, measure keys, units),
+    not once per cell."""
+    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    if not len(uniques):
+        return text
+    risky_u = pd.Series(uniques, dtype=object).str.match(_FORMULA_RE, na=False).to_numpy(dtype=bool)
+    if not risky_u.any():
+        return text
+    risky = np.zeros(len(text), dtype=bool)
+    present = codes >= 0
+    risky[present] = risky_u[codes[present]]
+    return text.where(~risky, "'" + text.astype(str))
 
 
 def csv_safe(frame: pd.DataFrame, text_columns=None) -> pd.DataFrame:
