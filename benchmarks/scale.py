@@ -1,0 +1,164 @@
+"""Registry-scale benchmark (issue 17): every row of the issue's table, measured in one run.
+
+    .venv/bin/python benchmarks/scale.py            # full sizes (several minutes on 2 cores)
+    .venv/bin/python benchmarks/scale.py --quick    # small sizes, same code paths (seconds)
+
+Each measurement prints its target and whether it was met; the last line is
+``help_s= import_rows_per_s= simulate_100k_s= simulate_peak_gb= effect_30k_s= report_mb= batch_fits_per_s=``.
+Times are wall-clock on whatever else the machine is doing: read them next to the load average printed
+first.  Peak memory is the child process's maximum resident set size (``resource.getrusage``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+
+
+def _run(code: str, timeout: float = 3600) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints one JSON object as its last line; add peak RSS."""
+    wrapped = (
+        "import json, resource, time\n"
+        + code
+        + "\nout['peak_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2\nprint(json.dumps(out))\n"
+    )
+    r = subprocess.run([PY, "-c", wrapped], capture_output=True, text=True, timeout=timeout, check=False)
+    if r.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def help_seconds(repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([PY, "-m", "alscell", "--help"], capture_output=True, check=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def import_rate(rows: int, tmp: Path) -> float:
+    code = f"""
+import sys; sys.path.insert(0, {str(HERE)!r})
+from pathlib import Path
+from import_canonical import make_folder
+from alscell.store.engine import open_database
+from alscell.store.importer import import_folder
+folder = Path({str(tmp)!r}) / "imp"; folder.mkdir()
+make_folder(folder, {rows})
+engine = open_database("sqlite:///" + str(Path({str(tmp)!r}) / "imp.db"))
+t = time.perf_counter(); import_folder(engine, folder); took = time.perf_counter() - t
+out = {{"rows_per_s": {rows} / took, "seconds": took}}
+"""
+    return _run(code)["rows_per_s"]
+
+
+def simulate_folder(n: int, tmp: Path) -> dict:
+    code = f"""
+from pathlib import Path
+from alscell.simulate import CohortConfig, simulate_cohort
+t = time.perf_counter()
+simulate_cohort(CohortConfig(n_patients={n}), 1).write(Path({str(tmp)!r}) / "sim")
+out = {{"seconds": time.perf_counter() - t}}
+"""
+    return _run(code)
+
+
+def effect(n: int, tmp: Path) -> dict:
+    folder = tmp / f"eff{n}"
+    _run(f"""
+from alscell.simulate import CohortConfig, simulate_cohort
+simulate_cohort(CohortConfig(n_patients={n}, design="registry", effect=0.2), 3).write({str(folder)!r})
+out = {{}}
+""")
+    t = time.perf_counter()
+    r = subprocess.run([PY, "-m", "alscell", "effect", "--data", str(folder), "--json"], capture_output=True, text=True)
+    took = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"alscell effect failed: {r.stderr}")
+    return {"seconds": took}
+
+
+def report_mb(tmp: Path) -> float:
+    code = f"""
+from pathlib import Path
+from alscell.simulate import CohortConfig, simulate_cohort
+from alscell.report.patient import patient_report
+from alscell.report.cohort import cohort_report
+t = simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=0.2), 5).tables
+pid = t["treatments"]["patient_id"].iloc[0]
+p = patient_report(t, pid, Path({str(tmp)!r}) / "p.html")
+c = cohort_report(t, Path({str(tmp)!r}) / "c.html")
+out = {{"patient_mb": p.stat().st_size / 1e6, "cohort_mb": c.stat().st_size / 1e6}}
+"""
+    r = _run(code)
+    return max(r["patient_mb"], r["cohort_mb"])
+
+
+def batch_rate(quick: bool) -> float:
+    code = f"""
+import numpy as np
+from alscell.analysis.lmm import fit_lmm_batch
+rng = np.random.default_rng(0)
+D, G, k = {50 if quick else 500}, 200, 8
+g = np.repeat(np.arange(G), k); t = np.tile(np.arange(k, dtype=float), G)
+X = np.column_stack([np.ones_like(t), t]); Z = X.copy()
+b = rng.normal(size=(D, G, 2)) * [3.0, 0.3]
+Y = 40 - 0.9 * t + b[:, g, 0] + b[:, g, 1] * t + rng.normal(size=(D, G * k))
+fit_lmm_batch(Y[:2], X, Z, g)
+s = time.perf_counter(); fit_lmm_batch(Y, X, Z, g); took = time.perf_counter() - s
+out = {{"fits_per_s": D / took}}
+"""
+    return _run(code)["fits_per_s"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (for tests and a first look)")
+    args = ap.parse_args()
+    q = args.quick
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores{' (quick sizes)' if q else ''}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        h = help_seconds()
+        print(f"alscell --help: {h:.2f} s (target < 0.3 s) {'met' if h < 0.3 else 'MISSED'}")
+        rows = 20_000 if q else 1_000_000
+        ir = import_rate(rows, tmp)
+        print(
+            f"import {rows:,} ALSFRS-R rows into SQLite: {ir:,.0f} rows/s (target ≥ 100,000) {'met' if ir >= 1e5 else 'MISSED'}"
+        )
+        n_sim = 2_000 if q else 100_000
+        sim = simulate_folder(n_sim, tmp)
+        ok = sim["seconds"] < 30 and sim["peak_gb"] < 2
+        print(
+            f"simulate {n_sim:,} patients to a folder: {sim['seconds']:.1f} s, peak {sim['peak_gb']:.2f} GB (target < 30 s, < 2 GB) {'met' if ok else 'MISSED'}"
+        )
+        n_eff = 1_000 if q else 30_000
+        eff = effect(n_eff, tmp)
+        print(
+            f"alscell effect, {n_eff:,} patients: {eff['seconds']:.1f} s (target < 8 s at 30,000) {'met' if eff['seconds'] < 8 else 'MISSED'}"
+        )
+        mb = report_mb(tmp)
+        print(f"largest report (HTML, self-contained): {mb:.2f} MB (target < 1.5 MB) {'met' if mb < 1.5 else 'MISSED'}")
+        br = batch_rate(q)
+        print(
+            f"fit_lmm_batch 200-patient data sets: {br:,.0f} fits/s (target ≥ 500) {'met' if br >= 500 else 'MISSED'}"
+        )
+    print(
+        f"help_s={h:.3f} import_rows_per_s={ir:.0f} simulate_100k_s={sim['seconds']:.1f} "
+        f"simulate_peak_gb={sim['peak_gb']:.2f} effect_30k_s={eff['seconds']:.1f} report_mb={mb:.2f} "
+        f"batch_fits_per_s={br:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
