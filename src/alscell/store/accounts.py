@@ -1,0 +1,279 @@
+"""Accounts of the web app: users with roles, server-side sessions, failed-login records (docs/web.md).
+
+Passwords are hashed with Argon2id (argon2-cffi) at OWASP's minimum or above (m = 19 MiB, t = 2, p = 1);
+a hash made with weaker parameters is upgraded at the next successful login.  A session is a random token
+in an HttpOnly cookie; the database keeps only its SHA-256, so a copy of the database does not let anyone
+log in.  Every write here runs in ``write_transaction`` (the registry's one write lock) and creating a user
+is recorded in the audit trail (without the password hash).
+
+Lockout: 5 failed logins for one user name within 15 minutes lock that name for the rest of the window
+(whether or not the account exists, so the answer does not reveal which names exist); 30 failures from one
+client address within 15 minutes throttle that client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Boolean, Connection, DateTime, Engine, ForeignKey, Integer, String, delete, func, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alscell.store.engine import write_transaction
+from alscell.store.models import AUDIT_TABLE, Base
+
+ROLES = ("admin", "clinician", "researcher", "patient")
+ARGON2_TIME_COST = 2
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PARALLELISM = 1
+MIN_PASSWORD_LENGTH = 12
+SESSION_IDLE = dt.timedelta(minutes=60)
+SESSION_ABSOLUTE = dt.timedelta(hours=12)
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_CLIENT = 30
+_TOUCH_EVERY = dt.timedelta(minutes=5)
+
+_hasher = PasswordHasher(
+    time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_PARALLELISM, hash_len=32
+)
+# Compared against when the user name does not exist, so that a login takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class User(Base):
+    __tablename__ = "web_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    site: Mapped[str | None] = mapped_column(String(64))
+    patient_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    __tablename__ = "web_login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountError(ValueError):
+    """A user that cannot be created as asked (one sentence)."""
+
+
+class LoginRefused(Exception):
+    """Wrong name or password, or too many failed attempts (the message never says which name exists)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The logged-in user of one request."""
+
+    user_id: int
+    username: str
+    role: str
+    site: str | None
+    patient_id: str | None
+    csrf_token: str
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes for timezone-aware columns: they were stored as UTC."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
+    return None
+
+
+def create_user(
+    engine: Engine,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    site: str | None = None,
+    patient_id: str | None = None,
+    actor: str = "cli",
+) -> int:
+    """Create an account; raises AccountError with one sentence when it cannot be created."""
+    users = User.__table__
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if not username or len(username) > 64 or not username.isprintable() or username.strip() != username:
+        raise AccountError("the user name must be 1-64 printable characters without surrounding spaces")
+    if (problem := password_problem(password)) is not None:
+        raise AccountError(problem)
+    if role == "patient" and not patient_id:
+        raise AccountError("a patient account needs --patient ID (the patient's own record)")
+    if role != "patient" and patient_id:
+        raise AccountError("only a patient account is linked to a patient record")
+    digest = hash_password(password)
+    with write_transaction(engine) as conn:
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
+            raise AccountError(f"the user {username!r} already exists")
+        if patient_id is not None:
+            patients = Base.metadata.tables["patients"]
+            found = conn.execute(select(patients.c.patient_id).where(patients.c.patient_id == patient_id)).first()
+            if found is None:
+                raise AccountError(f"the patient {patient_id!r} is not in the registry")
+        now = _now()
+        row = {"username": username, "role": role, "site": site, "patient_id": patient_id, "active": True}
+        user_id = conn.execute(
+            insert(users).values(**row, password_hash=digest, created_at=now).returning(users.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(AUDIT_TABLE).values(
+                at=now,
+                actor=actor,
+                action="insert",
+                table_name="web_users",
+                row_key=username,
+                before=None,
+                after={k: v for k, v in row.items() if v is not None},
+                source="account created",
+            )
+        )
+    return int(user_id)
+
+
+def _failures(conn: Connection, column, value: str, since: dt.datetime) -> int:
+    failures = LoginFailure.__table__
+    stmt = select(func.count()).select_from(failures).where(failures.c[column] == value, failures.c.at >= since)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def login(engine: Engine, username: str, password: str, client: str) -> tuple[str, Principal]:
+    """Check the password and open a new session: returns the session token (for the cookie) and who it is.
+
+    Raises LoginRefused on a wrong name or password, an inactive account, or a locked name or client."""
+    users, sessions, failures = User.__table__, WebSession.__table__, LoginFailure.__table__
+    username = username[:64]
+    client = client[:64]
+    now = _now()
+    with write_transaction(engine) as conn:
+        since = now - LOCKOUT_WINDOW
+        if (
+            _failures(conn, "username", username, since) >= MAX_FAILURES_PER_USER
+            or _failures(conn, "client", client, since) >= MAX_FAILURES_PER_CLIENT
+        ):
+            raise LoginRefused("too many failed logins: try again in 15 minutes")
+        row = conn.execute(select(users).where(users.c.username == username, users.c.active.is_(True))).first()
+        ok = False
+        try:
+            ok = _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if row is None or not ok:
+            conn.execute(insert(failures).values(username=username, client=client, at=now))
+            raise LoginRefused("wrong user name or password")
+        conn.execute(delete(failures).where(failures.c.username == username))
+        if _hasher.check_needs_rehash(row.password_hash):
+            conn.execute(users.update().where(users.c.id == row.id).values(password_hash=hash_password(password)))
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        conn.execute(
+            insert(sessions).values(
+                token_hash=token_hash(token), user_id=row.id, csrf_token=csrf, created_at=now, last_seen=now
+            )
+        )
+    return token, Principal(row.id, row.username, row.role, row.site, row.patient_id, csrf)
+
+
+def session_principal(engine: Engine, token: str) -> Principal | None:
+    """Who the session ``token`` belongs to, or None when it is unknown, expired or the user is inactive."""
+    users, sessions = User.__table__, WebSession.__table__
+    key = token_hash(token)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(sessions, users.c.username, users.c.role, users.c.site, users.c.patient_id)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash == key, users.c.active.is_(True))
+        ).first()
+    if row is None:
+        return None
+    now = _now()
+    if now - _aware(row.created_at) > SESSION_ABSOLUTE or now - _aware(row.last_seen) > SESSION_IDLE:
+        logout(engine, token)
+        return None
+    if now - _aware(row.last_seen) > _TOUCH_EVERY:
+        with write_transaction(engine) as conn:
+            conn.execute(sessions.update().where(sessions.c.token_hash == key).values(last_seen=now))
+    return Principal(row.user_id, row.username, row.role, row.site, row.patient_id, row.csrf_token)
+
+
+def logout(engine: Engine, token: str) -> None:
+    """End the session (the token no longer works anywhere)."""
+    sessions = WebSession.__table__
+    with write_transaction(engine) as conn:
+        conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def pseudonym_key(engine: Engine) -> bytes:
+    """The secret that turns patient ids into stable research pseudonyms (made on first use)."""
+    settings = WebSetting.__table__
+    with engine.connect() as conn:
+        value = conn.execute(select(settings.c.value).where(settings.c.name == "pseudonym_key")).scalar_one_or_none()
+    if value is None:
+        with write_transaction(engine) as conn:
+            value = conn.execute(
+                select(settings.c.value).where(settings.c.name == "pseudonym_key")
+            ).scalar_one_or_none()
+            if value is None:
+                value = secrets.token_hex(32)
+                conn.execute(insert(settings).values(name="pseudonym_key", value=value))
+    return bytes.fromhex(value)
+
+
+class WebSetting(Base):
+    __tablename__ = "web_settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+def list_users(engine: Engine) -> list[dict]:
+    users = User.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(users.c.username, users.c.role, users.c.site, users.c.patient_id, users.c.active).order_by(
+                users.c.username
+            )
+        )
+        return [dict(r._mapping) for r in rows]
