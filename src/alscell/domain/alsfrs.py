@@ -132,3 +132,93 @@ def item_problems(frame: pd.DataFrame) -> list[tuple[Hashable, str, Any, str]]:
             found.append((int(pos), order, index[pos], "q5b", frame["q5b"].iloc[pos], RULE_ITEM5))
     found.sort(key=lambda p: (p[0], p[1], p[5] == RULE_ITEM5))
     return [(label, column, value, rule) for _, _, label, column, value, rule in found]
+
+
+# Answer wording of each item, score 4 (normal) down to 0 (Cedarbaum et al. 1999, the ALSFRS-R form).
+ANSWERS: dict[str, tuple[str, str, str, str, str]] = {
+    "q1": (
+        "Normal speech processes",
+        "Detectable speech disturbance",
+        "Intelligible with repeating",
+        "Speech combined with nonvocal communication",
+        "Loss of useful speech",
+    ),
+    "q2": (
+        "Normal",
+        "Slight but definite excess of saliva in mouth; may have nighttime drooling",
+        "Moderately excessive saliva; may have minimal drooling",
+        "Marked excess of saliva with some drooling",
+        "Marked drooling; requires constant tissue or handkerchief",
+    ),
+    "q3": (
+        "Normal eating habits",
+        "Early eating problems - occasional choking",
+        "Dietary consistency changes",
+        "Needs supplemental tube feeding",
+        "NPO (exclusively parenteral or enteral feeding)",
+    ),
+    "q4": (
+        "Normal",
+        "Slow or sloppy: all words are legible",
+        "Not all words are legible",
+        "Able to grip pen but unable to write",
+        "Unable to grip pen",
+    ),
+    "q5a": (
+        "Normal",
+        "Somewhat slow and clumsy, but no help needed",
+        "Can cut most foods, although clumsy and slow; some help needed",
+        "Food must be cut by someone, but can still feed slowly",
+        "Needs to be fed",
+    ),
+    "q5b": (
+        "Normal",
+        "Clumsy but able to perform all manipulations independently",
+        "Some help needed with closures and fasteners",
+        "Provides minimal assistance to caregiver",
+        "Unable to perform any aspect of task",
+    ),
+    "q6": (
+        "Normal function",
+        "Independent and complete self-care with effort or decreased efficiency",
+        "Intermittent assistance or substitute methods",
+        "Needs attendant for self-care",
+        "Total dependence",
+    ),
+    "q7": (
+        "Normal",
+        "Somewhat slow and clumsy, but no help needed",
+        "Can turn alone or adjust sheets, but with great difficulty",
+        "Can initiate, but not turn or adjust sheets alone",
+        "Helpless",
+    ),
+    "q8": (
+        "Normal",
+        "Early ambulation difficulties",
+        "Walks with assistance",
+        "Nonambulatory functional movement only",
+        "No purposeful leg movement",
+    ),
+    "q9": ("Normal", "Slow", "Mild unsteadiness or fatigue", "Needs assistance", "Cannot do"),
+    "q10": (
+        "None",
+        "Occurs when walking",
+        "Occurs with one or more of: eating, bathing, dressing (ADL)",
+        "Occurs at rest, difficulty breathing when either sitting or lying",
+        "Significant difficulty, considering using mechanical respiratory support",
+    ),
+    "q11": (
+        "None",
+        "Some difficulty sleeping at night due to shortness of breath; does not routinely use more than two pillows",
+        "Needs extra pillows in order to sleep (more than two)",
+        "Can only sleep sitting up",
+        "Unable to sleep",
+    ),
+    "q12": (
+        "None",
+        "Intermittent use of BiPAP",
+        "Continuous use of BiPAP during the night",
+        "Continuous use of BiPAP during the night and day",
+        "Invasive mechanical ventilation by intubation or tracheostomy",
+    ),
+}
