@@ -1,0 +1,155 @@
+"""JSON API ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``): the same records and role checks as the pages.
+
+Writes need the session's CSRF token in the ``X-CSRF-Token`` header (``GET /api/v1/session`` returns it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from alscell.io.columns import ALSFRS_ITEMS
+from alscell.web import records
+from alscell.web.security import AnyUser, Clinician, Reader, RecordReader, VisitWriter, engine_of
+
+router = APIRouter(prefix="/api/v1", tags=["alscell"])
+
+
+class PatientIn(BaseModel):
+    patient_id: str
+    sex: str
+    onset_date: str
+    onset_site: str
+    birth_year: int | None = None
+    diagnosis_date: str | None = None
+    el_escorial: str | None = None
+
+
+class VisitIn(BaseModel):
+    date: str
+    items: dict[str, int | None] = Field(description="q1 … q12 with q5a or q5b, each 0-4")
+
+
+class VisitEdit(VisitIn):
+    version: str = Field(description="the visit's version as read from GET …/visits")
+    reason: str
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def _problem(exc: records.FieldErrors) -> JSONResponse:
+    return JSONResponse({"detail": "invalid", "errors": exc.errors}, status_code=422)
+
+
+@router.get("/session")
+def session(user: AnyUser) -> dict:
+    """Who is logged in, and the CSRF token for writes."""
+    return {"username": user.username, "role": user.role, "site": user.site, "csrf_token": user.csrf_token}
+
+
+@router.get("/patients")
+def patients(request: Request, user: Reader, q: str = "", site: str = "", page: int = 1) -> dict:
+    rows, total = records.list_patients(engine_of(request), user, q=q, site=site, page=page)
+    for r in rows:
+        r.pop("patient_id", None)
+        r["onset_date"] = _text(r["onset_date"]) or None
+    return {"total": total, "page": page, "page_size": records.PAGE_SIZE, "patients": rows}
+
+
+@router.post("/patients", status_code=201, response_model=None)
+def patient_create(request: Request, user: Clinician, body: PatientIn) -> dict | JSONResponse:
+    values = {k: _text(v) for k, v in body.model_dump().items()} | {"site": user.site or ""}
+    try:
+        row = records.write_row(engine_of(request), "patients", values, actor=user.username, reason="created")
+    except records.FieldErrors as exc:
+        return _problem(exc)
+    return row
+
+
+def _view(request: Request, user, shown_id: str) -> records.PatientView:
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    return records.patient_view(engine, user, records.registry_tables(engine), patient_id, shown_id)
+
+
+def _jsonable(rows: list[dict]) -> list[dict]:
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]
+
+
+@router.get("/patients/{shown_id}")
+def patient(request: Request, user: RecordReader, shown_id: str) -> dict:
+    view = _view(request, user, shown_id)
+    return {
+        "id": view.shown_id,
+        "patient": _jsonable([view.row])[0],
+        "treatments": _jsonable(view.treatments),
+        "adverse_events": _jsonable(view.adverse_events),
+    }
+
+
+@router.get("/patients/{shown_id}/visits")
+def visits(request: Request, user: RecordReader, shown_id: str) -> dict:
+    return {"id": shown_id, "visits": _jsonable(_view(request, user, shown_id).visits)}
+
+
+def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, str]:
+    values = {q: _text(body.items.get(q)) for q in ALSFRS_ITEMS}
+    unknown = set(body.items) - set(ALSFRS_ITEMS)
+    if unknown:
+        raise records.FieldErrors({"items": [f"unknown items {sorted(unknown)}"]})
+    return values | {"patient_id": patient_id, "date": body.date, "assessor": assessor}
+
+
+@router.post("/patients/{shown_id}/visits", status_code=201, response_model=None)
+def visit_create(request: Request, user: VisitWriter, shown_id: str, body: VisitIn) -> dict | JSONResponse:
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    try:
+        values = _visit_values(patient_id, body, "self" if user.role == "patient" else "clinician")
+        return records.write_row(engine, "alsfrs", values, actor=user.username, reason="created")
+    except records.FieldErrors as exc:
+        return _problem(exc)
+
+
+@router.put("/patients/{shown_id}/visits/{date}", response_model=None)
+def visit_update(request: Request, user: Clinician, shown_id: str, date: str, body: VisitEdit) -> dict | JSONResponse:
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    try:
+        values = _visit_values(patient_id, body, "clinician") | {"date": date}
+        return records.write_row(
+            engine, "alsfrs", values, actor=user.username, reason=body.reason, version=body.version
+        )
+    except records.FieldErrors as exc:
+        return _problem(exc)
+    except records.EditConflict as exc:
+        return JSONResponse({"detail": "conflict", "current": exc.current, "yours": exc.yours}, status_code=409)
+
+
+@router.get("/effect", response_model=None)
+def effect(
+    request: Request, user: Reader, outcome: str = "alsfrs_r_total", method: str | None = None
+) -> dict | JSONResponse:
+    """``alscell effect --json`` on the patients this user may see (analysis.effects.estimate_effect)."""
+    from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
+    from alscell.analysis.errors import NotApplicable
+
+    engine = engine_of(request)
+    tables = records.registry_tables(engine)
+    if user.role == "clinician":
+        mine = tables["patients"]["site"].fillna("") == (user.site or "")
+        tables = tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
+    try:
+        return estimate_effect(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
+    except NotApplicable as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, user: AnyUser) -> dict:
+    return request.app.openapi()

@@ -1,0 +1,93 @@
+"""The FastAPI application: ``create_app(db_url)`` (served by ``alscell serve``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from alscell.domain.vocabulary import EL_ESCORIAL, ONSET_SITES, SEXES
+from alscell.store.engine import open_database
+from alscell.web.security import Forbidden, NotFound, NotLoggedIn
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+)
+templates.env.globals["vocab"] = {"sexes": SEXES, "onset_sites": ONSET_SITES, "el_escorial": EL_ESCORIAL}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    principal = getattr(request.state, "principal", None)
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message, "user": principal}, status_code=status
+    )
+
+
+async def _not_logged_in(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": "log in first"}, status_code=401)
+    return RedirectResponse("/login", status_code=303)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    return _error(request, 403, str(exc) or "forbidden")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(request, 404, "not found")
+
+
+def create_app(db_url: str) -> FastAPI:
+    """The web app on the registry at ``db_url`` (schema upgraded to the newest migration)."""
+    from alscell.web import api, pages
+
+    app = FastAPI(
+        title="alscell",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served at /api/v1/openapi.json behind a login instead
+    )
+    app.state.engine = open_database(db_url)
+    app.add_exception_handler(NotLoggedIn, _not_logged_in)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(NotFound, _not_found)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    return app
+
+
+def html(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+    """Render the page template ``name`` (the logged-in user and CSRF token are always available)."""
+    principal = getattr(request.state, "principal", None)
+    context = {"user": principal, "csrf": principal.csrf_token if principal else "", **context}
+    return templates.TemplateResponse(request, name, context, status_code=status)
