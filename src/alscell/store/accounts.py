@@ -21,7 +21,20 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, Connection, DateTime, Engine, ForeignKey, Integer, String, delete, func, insert, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alscell.store.engine import write_transaction
@@ -73,6 +86,19 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSetting(Base):
+    __tablename__ = "web_settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+# The Core tables of the models (typed as ``Table``).
+USERS: Table = Base.metadata.tables["web_users"]
+SESSIONS: Table = Base.metadata.tables["web_sessions"]
+FAILURES: Table = Base.metadata.tables["web_login_failures"]
+SETTINGS: Table = Base.metadata.tables["web_settings"]
 
 
 class AccountError(ValueError):
@@ -130,7 +156,7 @@ def create_user(
     actor: str = "cli",
 ) -> int:
     """Create an account; raises AccountError with one sentence when it cannot be created."""
-    users = User.__table__
+    users = USERS
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if not username or len(username) > 64 or not username.isprintable() or username.strip() != username:
@@ -171,7 +197,7 @@ def create_user(
 
 
 def _failures(conn: Connection, column, value: str, since: dt.datetime) -> int:
-    failures = LoginFailure.__table__
+    failures = FAILURES
     stmt = select(func.count()).select_from(failures).where(failures.c[column] == value, failures.c.at >= since)
     return int(conn.execute(stmt).scalar_one())
 
@@ -180,42 +206,46 @@ def login(engine: Engine, username: str, password: str, client: str) -> tuple[st
     """Check the password and open a new session: returns the session token (for the cookie) and who it is.
 
     Raises LoginRefused on a wrong name or password, an inactive account, or a locked name or client."""
-    users, sessions, failures = User.__table__, WebSession.__table__, LoginFailure.__table__
     username = username[:64]
     client = client[:64]
     now = _now()
-    with write_transaction(engine) as conn:
+    refused: str | None = None
+    with write_transaction(engine) as conn:  # a failed attempt is committed, then refused
         since = now - LOCKOUT_WINDOW
-        if (
-            _failures(conn, "username", username, since) >= MAX_FAILURES_PER_USER
-            or _failures(conn, "client", client, since) >= MAX_FAILURES_PER_CLIENT
-        ):
-            raise LoginRefused("too many failed logins: try again in 15 minutes")
-        row = conn.execute(select(users).where(users.c.username == username, users.c.active.is_(True))).first()
+        row = conn.execute(select(USERS).where(USERS.c.username == username, USERS.c.active.is_(True))).first()
         ok = False
         try:
             ok = _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
-        if row is None or not ok:
-            conn.execute(insert(failures).values(username=username, client=client, at=now))
-            raise LoginRefused("wrong user name or password")
-        conn.execute(delete(failures).where(failures.c.username == username))
-        if _hasher.check_needs_rehash(row.password_hash):
-            conn.execute(users.update().where(users.c.id == row.id).values(password_hash=hash_password(password)))
-        token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(32)
-        conn.execute(
-            insert(sessions).values(
-                token_hash=token_hash(token), user_id=row.id, csrf_token=csrf, created_at=now, last_seen=now
+        if (
+            _failures(conn, "username", username, since) >= MAX_FAILURES_PER_USER
+            or _failures(conn, "client", client, since) >= MAX_FAILURES_PER_CLIENT
+        ):
+            refused = "too many failed logins: try again in 15 minutes"
+        elif row is None or not ok:
+            refused = "wrong user name or password"
+        if refused is not None or row is None:
+            conn.execute(insert(FAILURES).values(username=username, client=client, at=now))
+        else:
+            conn.execute(delete(FAILURES).where(FAILURES.c.username == username))
+            if _hasher.check_needs_rehash(row.password_hash):
+                conn.execute(USERS.update().where(USERS.c.id == row.id).values(password_hash=hash_password(password)))
+            token = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            conn.execute(
+                insert(SESSIONS).values(
+                    token_hash=token_hash(token), user_id=row.id, csrf_token=csrf, created_at=now, last_seen=now
+                )
             )
-        )
+    if refused is not None or row is None:
+        raise LoginRefused(refused)
     return token, Principal(row.id, row.username, row.role, row.site, row.patient_id, csrf)
 
 
 def session_principal(engine: Engine, token: str) -> Principal | None:
     """Who the session ``token`` belongs to, or None when it is unknown, expired or the user is inactive."""
-    users, sessions = User.__table__, WebSession.__table__
+    users, sessions = USERS, SESSIONS
     key = token_hash(token)
     with engine.connect() as conn:
         row = conn.execute(
@@ -237,7 +267,7 @@ def session_principal(engine: Engine, token: str) -> Principal | None:
 
 def logout(engine: Engine, token: str) -> None:
     """End the session (the token no longer works anywhere)."""
-    sessions = WebSession.__table__
+    sessions = SESSIONS
     with write_transaction(engine) as conn:
         conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
 
@@ -248,7 +278,7 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 def pseudonym_key(engine: Engine) -> bytes:
     """The secret that turns patient ids into stable research pseudonyms (made on first use)."""
-    settings = WebSetting.__table__
+    settings = SETTINGS
     with engine.connect() as conn:
         value = conn.execute(select(settings.c.value).where(settings.c.name == "pseudonym_key")).scalar_one_or_none()
     if value is None:
@@ -262,14 +292,8 @@ def pseudonym_key(engine: Engine) -> bytes:
     return bytes.fromhex(value)
 
 
-class WebSetting(Base):
-    __tablename__ = "web_settings"
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(255))
-
-
 def list_users(engine: Engine) -> list[dict]:
-    users = User.__table__
+    users = USERS
     with engine.connect() as conn:
         rows = conn.execute(
             select(users.c.username, users.c.role, users.c.site, users.c.patient_id, users.c.active).order_by(
