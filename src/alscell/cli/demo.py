@@ -7,13 +7,12 @@ reports to ``--out``, then starts the web app when there is one.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
 import typer
 
-from alscell.cli.common import EXIT_FAILURE, fail, stdout
+from alscell.cli.common import fail, stdout
 
 DEMO_ROUTE_MIX = {"intrathecal": 0.55, "intravenous": 0.2, "intramuscular": 0.2, "intraspinal": 0.05}
 DEMO_SOURCE_MIX = {
@@ -166,7 +165,9 @@ def demo_cmd(
         done("fitting the natural-history model")
         model = fit_natural_history(tables)
         done("writing patient reports")
-        for pid in pick_demo_patients(tables, n_patient_reports):
+        picked = pick_demo_patients(tables, max(n_patient_reports, 1))
+        demo_patient = str(picked[0])
+        for pid in picked[:n_patient_reports]:
             written.append(patient_report(tables, pid, out / f"patient-{pid}.html", model=model))
             done(f"patient report {pid}")
         bar.update(task, completed=total, description="done")
@@ -189,33 +190,51 @@ def demo_cmd(
     for p in written:
         stdout.print(f"  {p}", markup=False)
     stdout.print(f"finished in {took:.1f} s", markup=False)
-    _serve(url, serve, host, port)
+    _serve(url, serve, host, port, demo_patient)
 
 
-def _serve(url: str, serve: bool, host: str, port: int) -> None:
-    has_web = (
-        importlib.util.find_spec("alscell.cli.serve") is not None
-        or importlib.util.find_spec("alscell.web.app") is not None
-    )
-    if not has_web:
-        stdout.print(
-            "web app: not available yet in this version of alscell — open the HTML reports above in a browser.",
-            markup=False,
-        )
-        return
+DEMO_CLINICIAN = "demo-clinician"
+DEMO_PATIENT = "demo-patient"
+
+
+def demo_accounts(url: str, patient_id: str) -> dict[str, str]:
+    """A demo clinician (no site: sees the simulated patients, who have none) and a demo patient account
+    linked to ``patient_id``, each with a fresh random password (an existing demo account gets a new one)."""
+    import secrets
+
+    from alscell.store.accounts import AccountError, create_user, set_password
+    from alscell.store.engine import open_database
+
+    engine = open_database(url)
+    logins: dict[str, str] = {}
+    try:
+        for name, role, pid in ((DEMO_CLINICIAN, "clinician", None), (DEMO_PATIENT, "patient", patient_id)):
+            password = secrets.token_urlsafe(12)
+            try:
+                create_user(engine, name, role, password, patient_id=pid, actor="demo")
+            except AccountError:
+                set_password(engine, name, password, actor="demo")
+            logins[name] = password
+    finally:
+        engine.dispose()
+    return logins
+
+
+def _serve(url: str, serve: bool, host: str, port: int, patient_id: str) -> None:
     if not serve:
         stdout.print(f"web app: start it with  alscell serve --db {url} --host {host} --port {port}", markup=False)
         return
-    import subprocess
-    import sys
+    import uvicorn
 
-    stdout.print(f"web app: http://{host}:{port}/ (Ctrl-C to stop)", markup=False)
+    from alscell.web.app import create_app
+
+    logins = demo_accounts(url, patient_id)
+    stdout.print(f"web app: http://{host}:{port}/  (Ctrl-C stops it)", markup=False)
+    stdout.print("demo logins (shown once; a new password at every demo run):", markup=False)
+    stdout.print(f"  clinician  {DEMO_CLINICIAN:<16} {logins[DEMO_CLINICIAN]}", markup=False)
+    stdout.print(f"  patient    {DEMO_PATIENT:<16} {logins[DEMO_PATIENT]}  (patient {patient_id})", markup=False)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alscell", "serve", "--db", url, "--host", host, "--port", str(port)], check=True
-        )
-    except subprocess.CalledProcessError as exc:
-        fail(f"the web app stopped with exit status {exc.returncode}", EXIT_FAILURE)
+        uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
     except KeyboardInterrupt:
         pass
 

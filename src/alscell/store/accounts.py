@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -194,6 +195,29 @@ def create_user(
             )
         )
     return int(user_id)
+
+
+def set_password(engine: Engine, username: str, password: str, *, actor: str = "cli") -> None:
+    """Give an existing account a new password (audited; the hash itself is never logged)."""
+    if (problem := password_problem(password)) is not None:
+        raise AccountError(problem)
+    digest = hash_password(password)
+    with write_transaction(engine) as conn:
+        done = conn.execute(update(USERS).where(USERS.c.username == username).values(password_hash=digest))
+        if done.rowcount != 1:
+            raise AccountError(f"there is no user {username!r}")
+        conn.execute(
+            insert(AUDIT_TABLE).values(
+                at=_now(),
+                actor=actor,
+                action="update",
+                table_name="web_users",
+                row_key=username,
+                before=None,
+                after={"password": "changed"},
+                source="password set",
+            )
+        )
 
 
 def _failures(conn: Connection, column, value: str, since: dt.datetime) -> int:
