@@ -84,6 +84,7 @@ def _tables(**patient):
         riluzole=True, edaravone=False, genetics="negative", cohort=None, site=None, x_ftd=False,
     )  # fmt: skip
     p.update(patient)
+    p = {k: v for k, v in p.items() if not (k == "x_ftd" and v is None and "ftd" in patient)}
     items = {f"q{i}": 4 for i in (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12)}
     a = pd.DataFrame([{"patient_id": "P1", "date": pd.Timestamp("2020-12-01"), **items, "q5a": 4, "q8": 1, "q9": 1}])
     m = pd.DataFrame(
@@ -131,3 +132,9 @@ def test_genetics_that_do_not_say_c9_are_unknown():
     assert val["c9orf72"] is None and "does not say" in src["c9orf72"]
     val, _ = encals.encals_predictors(_tables(genetics="C9orf72"), "P1")
     assert val["c9orf72"] is True
+
+
+def test_canonical_ftd_column_is_read():
+    t = _tables(x_ftd=None, ftd=True)
+    val, src = encals.encals_predictors(t, "P1")
+    assert val["ftd"] is True and src["ftd"] == "patients.ftd"

@@ -23,6 +23,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "genetics",
         "cohort",
         "site",
+        "ftd",  # optional extension (docs/prognosis.md): frontotemporal dementia, for the ENCALS model
     ),
     "treatments": (
         "treatment_id",
@@ -91,7 +92,7 @@ FILE_ORDER = ("patients", "treatments", "alsfrs", "measurements", "adverse_event
 DATE_COLUMNS = frozenset({"onset_date", "diagnosis_date", "date", "resolved_date"})
 INT_COLUMNS = frozenset({"birth_year", "cycle", "grade", "passage", *ALSFRS_ITEMS})
 FLOAT_COLUMNS = frozenset({"dose_cells", "value", "viability_pct"})
-BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious"})
+BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious", "ftd"})
 
 
 def kind_of(column: str) -> str:

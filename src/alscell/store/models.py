@@ -47,6 +47,7 @@ class Patient(Base):
     genetics: Mapped[str | None] = mapped_column(Text)
     cohort: Mapped[str | None] = mapped_column(Text)
     site: Mapped[str | None] = mapped_column(String(MAX_LENGTH["site"]))
+    ftd: Mapped[bool | None] = mapped_column(Boolean)  # optional extension (docs/prognosis.md)
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 
