@@ -104,7 +104,10 @@ def transforms(x: dict[str, Any]) -> dict[str, np.ndarray]:
 def linear_predictor(x: dict[str, Any]) -> np.ndarray:
     """LP = Σ βᵢ fᵢ(xᵢ) (vectorised over arrays of predictor values)."""
     t = transforms(x)
-    return sum(BETA[k] * t[k] for k in PREDICTORS)
+    lp = np.zeros(np.broadcast_shapes(*(np.shape(t[k]) for k in PREDICTORS)))
+    for k in PREDICTORS:
+        lp = lp + BETA[k] * np.asarray(t[k], dtype=float)
+    return lp
 
 
 def _lambdas() -> tuple[float, float]:

@@ -93,6 +93,7 @@ def fit_mixed(
     if lost:
         notes.append(f"mixed model: terms {', '.join(lost)} left out (they do not vary independently in these data).")
     Xk, kept_names = X[:, keep], [names[j] for j in keep]
+
     def fit(Zr: np.ndarray) -> LMMResult:
         return fit_lmm(y, Xk, Zr, groups, fe_names=kept_names, cov_type=cov_type, df_method=df_method)
 

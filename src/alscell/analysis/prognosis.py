@@ -590,7 +590,8 @@ def prognosis_patient(
     ef = _event_free(mod, patient_id, now)
     enc = encals_patient(tables, patient_id, as_of=as_of, horizons=HORIZONS).to_json_dict()
     scen = _scenarios(total) if "horizons" in total else []
-    nv = _natural_variability(mod.outcomes["total"], patient_id, now, total.get("last_observed"))
+    last_obs = total.get("last_observed")
+    nv = _natural_variability(mod.outcomes["total"], patient_id, now, None if last_obs is None else float(last_obs))
     vals, decline = screening_values(tables, patient_id, as_of)
     suit = [evaluate_set(load_criteria(n), vals, decline) for n in SHIPPED_SETS]
     rsrc, flags = load_route_flags()

@@ -267,7 +267,7 @@ def evaluate_criterion(c: Criterion, values: dict[str, Any], decline: Any = None
         need = f"at least {_num(c.min_points or 0)} points over {_num(c.over_months or 0)} months"
         return {**out, "status": PASS if ok else FAIL, "value": float(pts), "why": f"ALSFRS-R {rate}; needed {need}."}
     v = values.get(c.variable)
-    if _missing(v):
+    if _missing(v) or v is None:
         return {**out, "status": UNKNOWN, "value": None, "why": f"Unknown: {c.variable} is not recorded."}
     if c.type == "range":
         x = float(v)
