@@ -19,6 +19,8 @@ from alscell.cli.common import (
 )
 
 EXPORT_FORMATS = ("canonical",)
+DEIDENTIFY_KEY_ENV = "ALSCELL_DEIDENTIFY_KEY"
+MIN_KEY_LENGTH = 16
 
 
 def import_cmd(
@@ -64,7 +66,8 @@ def export_cmd(
     deidentify: bool = typer.Option(
         False,
         "--deidentify",
-        help="Pseudonymous ids, dates shifted per patient, ages > 89 top-coded, x_ columns dropped.",
+        help="Keyed pseudonyms and per-patient date shifts (key kept in the database, or "
+        "ALSCELL_DEIDENTIFY_KEY), ages > 89 top-coded, free text and x_ columns dropped, rows shuffled.",
     ),
 ) -> None:
     """Write the registry as a canonical folder."""
@@ -76,9 +79,37 @@ def export_cmd(
     if deidentify:
         from alscell.io.deidentify import deidentify as deidentify_tables
 
-        tables = deidentify_tables(tables)
+        tables = deidentify_tables(tables, _deidentify_key(db))
     write_folder(tables, folder)
     stdout.print(f"exported {sum(len(t) for t in tables.values())} rows to {folder}", markup=False)
+
+
+def _deidentify_key(db: str | None) -> bytes:
+    """The de-identification secret: ``ALSCELL_DEIDENTIFY_KEY`` when set, else the registry's own key."""
+    import os
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from alscell.store.accounts import pseudonym_key
+    from alscell.store.engine import RegistryBusy, open_database
+
+    given = os.environ.get(DEIDENTIFY_KEY_ENV)
+    if given is not None:
+        if len(given) < MIN_KEY_LENGTH:
+            fail(f"{DEIDENTIFY_KEY_ENV} must hold a secret of at least {MIN_KEY_LENGTH} characters")
+        return given.encode()
+    try:
+        engine = open_database(resolve_db_url(db))
+    except RegistryBusy as exc:
+        fail(str(exc), EXIT_FAILURE)
+    except SQLAlchemyError as exc:
+        fail(f"cannot open the database: {one_line(exc)}")
+    try:
+        return pseudonym_key(engine)
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the de-identification key from the database: {one_line(exc)}", EXIT_FAILURE)
+    finally:
+        engine.dispose()
 
 
 def derive_cmd(
