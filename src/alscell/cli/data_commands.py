@@ -18,7 +18,7 @@ from alscell.cli.common import (
     stdout,
 )
 
-EXPORT_FORMATS = ("canonical",)
+EXPORT_FORMATS = ("canonical", "redcap")
 DEIDENTIFY_KEY_ENV = "ALSCELL_DEIDENTIFY_KEY"
 MIN_KEY_LENGTH = 16
 
@@ -70,7 +70,7 @@ def export_cmd(
         "ALSCELL_DEIDENTIFY_KEY), ages > 89 top-coded, free text and x_ columns dropped, rows shuffled.",
     ),
 ) -> None:
-    """Write the registry as a canonical folder."""
+    """Write the registry as a canonical folder, or a REDCap data dictionary and records (--format redcap)."""
     from alscell.io.writer import write_folder
 
     if fmt not in EXPORT_FORMATS:
@@ -80,7 +80,12 @@ def export_cmd(
         from alscell.io.deidentify import deidentify as deidentify_tables
 
         tables = deidentify_tables(tables, _deidentify_key(db))
-    write_folder(tables, folder)
+    if fmt == "redcap":
+        from alscell.io.redcap import write_redcap
+
+        write_redcap(tables, folder)
+    else:
+        write_folder(tables, folder)
     stdout.print(f"exported {sum(len(t) for t in tables.values())} rows to {folder}", markup=False)
 
 
