@@ -116,7 +116,7 @@ def _blank_optional(rows: dict[str, list[dict]], drop_cols: dict[str, set[str]],
                     r[c] = ""
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     n=st.integers(1, 9),
     seed=st.integers(0, 10_000),

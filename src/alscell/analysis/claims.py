@@ -251,15 +251,15 @@ def muscle_effects(tables: Tables, *, measure: str = "hhd_kg") -> MuscleResult:
         both = a.index.intersection(b.index)
         if len(both) < 2:
             return
-        diff = (a[both] - b[both]).to_numpy()
+        diff = (a.loc[both] - b.loc[both]).to_numpy()
         res = stats.ttest_1samp(diff, 0.0)
         ci = res.confidence_interval()
         out.append(
             dict(
                 muscle=label,
                 n_patients=len(both),
-                injected=a[both].mean(),
-                non_injected=b[both].mean(),
+                injected=a.loc[both].mean(),
+                non_injected=b.loc[both].mean(),
                 difference=diff.mean(),
                 ci_low=ci.low,
                 ci_high=ci.high,

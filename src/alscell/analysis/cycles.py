@@ -62,7 +62,10 @@ def _prepared(tables: Tables, outcome: str, exclude_pre_visits: int) -> tuple[pd
         raise NotApplicable("no administrations: there are no treatment cycles to analyse.")
     keep = exclude_trigger_visits(df, exclude_pre_visits)
     notes = list(df.attrs.get("notes", [])) + trigger_note(keep, df, exclude_pre_visits)
-    return df[keep].reset_index(drop=True), notes
+    df = df[keep].reset_index(drop=True)
+    if df["patient_id"].nunique() < 2:
+        raise NotApplicable("fewer than 2 patients with visits left to analyse treatment cycles.")
+    return df, notes
 
 
 def effect_by_cycle(

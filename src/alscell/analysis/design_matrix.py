@@ -173,7 +173,7 @@ def per_patient_slopes(frame: pd.DataFrame, mask_col: str) -> pd.Series:
     (patients with fewer than 2 distinct times are left out)."""
     s = frame[frame[mask_col].astype(bool)]
     if s.empty:
-        return pd.Series(dtype=float)
+        return pd.Series(dtype=float, index=pd.Index([], dtype=object, name="patient_id"))
     grp = s.groupby("patient_id")
     mt = grp["months"].transform("mean")
     my = grp["y"].transform("mean")

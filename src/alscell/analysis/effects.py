@@ -365,7 +365,7 @@ def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.Dat
             "fewer than 2 treated patients with 2 visits before and 2 after treatment.",
         )
     sgn = outcome_info(outcome)["direction"]
-    diff = sgn * (post[both] - pre[both]).to_numpy()
+    diff = sgn * (post.loc[both] - pre.loc[both]).to_numpy()
     m, se = diff.mean(), diff.std(ddof=1) / np.sqrt(n_pat)
     q = stats.t.ppf(1 - alpha / 2, n_pat - 1)
     p = float(2 * stats.t.sf(abs(m / se), n_pat - 1)) if se > 0 else float("nan")

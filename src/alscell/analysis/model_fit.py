@@ -74,6 +74,8 @@ def fit_mixed(
     from alscell.analysis.lmm import fit_lmm
 
     names = list(names)
+    if len(y) == 0 or len(np.unique(groups)) < 2:
+        raise NotApplicable("fewer than 2 patients with observations: no mixed model can be fitted.")
     missing = [r for r in required if r not in names]
     if missing:
         raise ValueError(f"required terms {missing} are not columns of the design")

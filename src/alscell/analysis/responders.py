@@ -122,7 +122,7 @@ def _slope_diff(frame: pd.DataFrame) -> pd.Series:
     pre = per_patient_slopes(frame.assign(m=frame["days_after"] < 0), "m")
     post = per_patient_slopes(frame.assign(m=frame["days_after"] >= 0), "m")
     both = pre.index.intersection(post.index)
-    return post[both] - pre[both]
+    return post.loc[both] - pre.loc[both]
 
 
 def _padded(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

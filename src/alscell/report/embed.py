@@ -22,7 +22,7 @@ _SVG_HEAD = re.compile(r"^.*?(<svg\b)", re.S)
 _XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 _METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
 _BETWEEN_TAGS = re.compile(r">\s+<")
-_LONG_DECIMAL = re.compile(r"(\d\.\d\d)\d+")
+_LONG_DECIMAL = re.compile(r"(\d\.\d)\d+")
 
 plt.rcParams.update(
     {
@@ -52,7 +52,7 @@ def svg(fig, label: str = "") -> Markup:
     text = _SVG_HEAD.sub(r"\1", buf.getvalue(), count=1)
     text = _METADATA.sub("", text)
     text = _XMLNS.sub("", text)
-    # Smaller without a visible change: no indentation between tags, coordinates to 0.01 px.
+    # Smaller without a visible change: no indentation between tags, coordinates to 0.1 px.
     text = _BETWEEN_TAGS.sub("><", text)
     text = _LONG_DECIMAL.sub(r"\1", text)
     # Unique ids per figure: several inline SVGs share one document.
