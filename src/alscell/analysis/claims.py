@@ -177,23 +177,8 @@ def claims_table(
             ):
                 r["domain"] = domain
                 rows.append(r)
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "domain",
-            "measure",
-            "window",
-            "route",
-            "cell_source",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "n_patients",
-            "n_visits",
-            "unit",
-        ],
-    )
+    added = ("p_adjusted", "verdict", "adjust")  # computed below, over the whole family of rows
+    out = pd.DataFrame(rows, columns=[c for c in ClaimsResult.COLUMNS if c not in added])
     if out.empty:
         return ClaimsResult(out.assign(p_adjusted=[], verdict=[], adjust=[]), notes)
     ok = out["p_value"].notna()

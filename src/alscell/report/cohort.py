@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from alscell.analysis.derived import derive_visits
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.results import ClaimsResult
 from alscell.analysis.forecast import fit_natural_history, untreated_visits
 from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, interactive, text
@@ -75,25 +76,8 @@ def claims_view(section: Section) -> dict:
         )
         if fig is not None:
             forests.append({"domain": domain, "measure": measure, "svg": svg(fig, f"forest-{domain}-{measure}")})
-    show = [
-        c
-        for c in (
-            "domain",
-            "measure",
-            "window",
-            "route",
-            "cell_source",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_adjusted",
-            "verdict",
-            "n_patients",
-            "unit",
-        )
-        if c in df.columns
-    ]
+    shown = (*ClaimsResult.COLUMNS[:11], "n_patients", "unit")  # the table's columns without n_visits, adjust
+    show = [c for c in shown if c in df.columns]
     rows = []
     for _, r in df.iterrows():
         cls = ""
