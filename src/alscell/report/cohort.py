@@ -12,8 +12,8 @@ from markupsafe import Markup, escape
 
 from alscell.analysis.derived import derive_visits
 from alscell.analysis.errors import NotApplicable
-from alscell.analysis.results import ClaimsResult
 from alscell.analysis.forecast import fit_natural_history, untreated_visits
+from alscell.analysis.results import ClaimsResult
 from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, interactive, text
 from alscell.report.cohort_tables import administrations, quality_flags, table_one
