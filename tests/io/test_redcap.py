@@ -94,3 +94,36 @@ def test_cli_export_redcap(example_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     again = read_folder(records_to_folder(tmp_path / "rc" / RECORDS_FILE, tmp_path / "canonical"))
     assert len(again["alsfrs"]) == 16
+
+
+def test_cli_import_redcap_round_trip_and_bad_code(example_dir, tmp_path):
+    """`alscell import DIR --format redcap`: export → import into a new registry gives the same rows;
+    a bad code is one sentence naming record, instrument and instance, and nothing is stored."""
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-m", "alscell"]
+    src, dst = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    assert subprocess.run([*run, "import", str(example_dir), "--db", src], capture_output=True).returncode == 0
+    assert subprocess.run([*run, "export", str(tmp_path / "rc"), "--db", src, "--format", "redcap"]).returncode == 0
+    r = subprocess.run(
+        [*run, "import", str(tmp_path / "rc"), "--db", dst, "--format", "redcap"], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    engines = [open_database(u) for u in (src, dst)]
+    with engines[0].connect() as ca, engines[1].connect() as cb:
+        a, b = load_tables(ca), load_tables(cb)
+    for name in ("patients", "treatments", "alsfrs", "measurements", "adverse_events", "events"):
+        cols = [c for c in a[name].columns if not c.startswith("x_")]
+        pd.testing.assert_frame_equal(a[name][cols].reset_index(drop=True), b[name][cols].reset_index(drop=True))
+    for e in engines:
+        e.dispose()
+    rec = pd.read_csv(tmp_path / "rc" / RECORDS_FILE, dtype=str, keep_default_na=False)
+    rec.loc[rec.index[rec["redcap_repeat_instrument"] == "adverse_event"][0], "ae_term"] = "99"
+    rec.to_csv(tmp_path / "bad.csv", index=False)
+    empty = f"sqlite:///{tmp_path / 'c.db'}"
+    r = subprocess.run(
+        [*run, "import", str(tmp_path / "bad.csv"), "--db", empty, "--format", "redcap"], capture_output=True, text=True
+    )
+    assert r.returncode == 2 and "instrument adverse_event, instance 1" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "c.db").exists()

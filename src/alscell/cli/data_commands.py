@@ -23,11 +23,44 @@ DEIDENTIFY_KEY_ENV = "ALSCELL_DEIDENTIFY_KEY"
 MIN_KEY_LENGTH = 16
 
 
+IMPORT_FORMATS = ("canonical", "redcap")
+
+
+def _redcap_folder(folder: Path, tmp: Path) -> Path:
+    """The canonical folder made from the REDCap records export in ``folder`` (or the records file itself)."""
+    from alscell.io.redcap import RECORDS_FILE, records_to_folder
+
+    records = folder / RECORDS_FILE if folder.is_dir() else folder
+    if not records.is_file():
+        fail(f"{folder}: no REDCap records export {RECORDS_FILE} (made with alscell's data dictionary) found")
+    try:
+        return records_to_folder(records, tmp / "canonical")
+    except ValueError as exc:  # a row with a code the dictionary does not have, or an unreadable file
+        fail([f"{records.name}: {exc}", f"nothing was imported from {folder}"])
+
+
 def import_cmd(
-    folder: Path = typer.Argument(..., help="Canonical data folder (spec/data-format.md)."),
+    folder: Path = typer.Argument(..., help="Canonical data folder (spec/data-format.md), or a REDCap export."),
     db: str | None = DbOption,
+    fmt: str = typer.Option(
+        "canonical",
+        "--format",
+        help="canonical (default) or redcap: a records export made with alscell's REDCap data dictionary.",
+    ),
 ) -> None:
-    """Validate and import a canonical folder, all or nothing."""
+    """Validate and import a canonical folder (or a REDCap records export), all or nothing."""
+    import tempfile
+
+    if fmt not in IMPORT_FORMATS:
+        fail(f"--format {fmt!r} is not supported; supported: {', '.join(IMPORT_FORMATS)}")
+    if fmt == "redcap":
+        with tempfile.TemporaryDirectory(prefix="alscell-redcap-") as tmp:
+            _import(_redcap_folder(folder, Path(tmp)), db, shown=folder)
+        return
+    _import(folder, db, shown=folder)
+
+
+def _import(folder: Path, db: str | None, shown: Path) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from alscell.io.errors import ValidationError
@@ -44,7 +77,7 @@ def import_cmd(
     try:
         summary = import_folder(engine, folder)
     except ValidationError as exc:
-        fail([*exc.messages(), f"nothing was imported from {folder} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
+        fail([*exc.messages(), f"nothing was imported from {shown} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
     except RegistryBusy as exc:
         fail(f"nothing was imported: {exc}", EXIT_FAILURE)
     except SQLAlchemyError as exc:
@@ -56,7 +89,7 @@ def import_cmd(
         f"{name}: {summary.inserted[name]} new, {summary.updated[name]} updated, {summary.unchanged[name]} unchanged"
         for name in summary.inserted
     ]
-    stdout.print(f"imported {folder} in {took:.1f} s — " + "; ".join(parts), markup=False)
+    stdout.print(f"imported {shown} in {took:.1f} s — " + "; ".join(parts), markup=False)
 
 
 def export_cmd(
