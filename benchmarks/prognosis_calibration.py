@@ -155,8 +155,8 @@ def main() -> int:
     if doc.exists():
         text = doc.read_text(encoding="utf-8")
         new = re.sub(
-            r"(<!-- calibration:start -->\n).*?(\n<!-- calibration:end -->)",
-            lambda m: m.group(1) + table + m.group(2),
+            r"(<!-- calibration:start -->\n).*?(<!-- calibration:end -->)",
+            lambda m: m.group(1) + table + "\n" + m.group(2),
             text,
             flags=re.S,
         )

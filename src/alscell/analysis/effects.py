@@ -18,8 +18,8 @@ Methods (``METHODS``):
     slower survivors that dominate late follow-up and their post-treatment visits look worse than
     expected — on simulated registries a bias of −0.026 points/month under no effect without it, −0.010
     with it; the first analysed visit, not the first visit, is used: with the first visit the adjustment
-    overshoots, +0.012 under no effect and +0.027 at an effect of 0.5), and cluster-robust (sandwich, CR1) standard errors with
-    G − 1 df, because individual curvilinear courses make model-based SEs too small.  The visits that can
+    overshoots, +0.012 under no effect and +0.027 at an effect of 0.5), and cluster-robust CR2 standard errors with
+    Bell–McCaffrey df (``alscell.analysis.cr2``), because individual curvilinear courses make model-based SEs too small.  The visits that can
     have prompted treatment — the last ``exclude_pre_visits`` (default 2) visits before the first
     treatment, whose *change* is what a clinician reacts to — are left out: a visit selected for looking
     bad makes every model that keeps it in the baseline see "improvement" afterwards (regression to the

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.forecast import NaturalHistoryModel
 from alscell.domain.time import DAYS_PER_MONTH
 from alscell.io.tables import Tables, as_tables
 
@@ -87,9 +88,8 @@ class OutcomeModel:
         return self._labels
 
 
-def design(months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(months, dtype=float) / 12.0
-    return np.column_stack([np.ones_like(y), y, y * y]), np.column_stack([np.ones_like(y), y])
+# The natural-history model's own design: quadratic in years since onset, random intercept and slope.
+design = NaturalHistoryModel.design
 
 
 def fit_outcome(frame: pd.DataFrame, outcome: str = "y") -> OutcomeModel:

@@ -2,7 +2,7 @@
 
 Simulates a realistic registry (all routes and cell sources, repeated doses, untreated patients), imports it
 into the embedded SQLite database, runs the evidence engine, writes the cohort report and a few patient
-reports to ``--out``, then starts the web app when there is one.
+reports to ``--out``, then serves the web app with a demo clinician and a demo patient login.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def demo_cmd(
     ),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: sqlite:///<out>/alscell-demo.db)."),
     n_patient_reports: int = typer.Option(4, "--patient-reports", help="How many patient reports to write."),
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web app at the end (when it exists)."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the web app at the end, with demo logins."),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
 ) -> None:

@@ -49,4 +49,4 @@ def read_folder(
     typed, problems, total = validate_tables(raw, context, limit=limit)
     if total:
         raise ValidationError(problems, total)
-    return Tables.from_frames({n: complete_columns(n, typed[n]) for n in FILE_ORDER})
+    return Tables.from_frames(typed)  # adds every missing canonical column

@@ -18,8 +18,9 @@ value as possibly missing (``pd.isna`` / ``.notna()``), never as a truth value.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -153,9 +154,11 @@ class Tables(Mapping[str, pd.DataFrame]):
         return len(FILE_ORDER)
 
     def replace(self, **frames: pd.DataFrame) -> Tables:
-        """A copy with some tables replaced (each made canonical)."""
-        current = {f.name: getattr(self, f.name) for f in fields(self)}
-        return Tables.from_frames({**current, **frames})
+        """A copy with some tables replaced (only those are made canonical: the others already are)."""
+        unknown = [k for k in frames if k not in FILE_ORDER]
+        if unknown:
+            raise TablesError(f"{unknown[0]!r} is not a canonical table (expected one of {', '.join(FILE_ORDER)})")
+        return dataclasses.replace(self, **{n: canonical_frame(n, f) for n, f in frames.items()})
 
     def subset(self, patient_ids) -> Tables:
         """The tables restricted to ``patient_ids``."""

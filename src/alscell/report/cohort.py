@@ -199,7 +199,6 @@ def cohort_context(
         "naive": naive_d,
         "claims": claims_view(ev["claims"]),
         "muscles_table": frame_table(muscles.value.table) if muscles.available else None,
-        "muscles_fields": [],
         "responders": responders_d,
         "responders_fields": _scalars({k: v for k, v in responders_d.items() if k != "warnings"}),
         "cycles": cycles_view(ev["cycles"]),

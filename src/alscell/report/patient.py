@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from alscell.analysis.design_matrix import active_treatments
 from alscell.analysis.forecast import NaturalHistoryModel, PatientNotFound, forecast_patient
 from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, interactive, text
@@ -87,7 +86,7 @@ def patient_context(tables: Tables, patient_id: str, model: NaturalHistoryModel 
     fc = forecast_patient(tables, patient_id, model)
     p = plain_record(tables["patients"].set_index("patient_id").loc[patient_id])
     treatments = _rows(tables, "treatments", patient_id).sort_values("date")
-    active = active_treatments(tables.replace(treatments=treatments))
+    active = treatments[treatments["blinded_arm"].fillna("active") != "placebo"]  # as active_treatments
     aes = _rows(tables, "adverse_events", patient_id).sort_values("onset_date")
     events = _rows(tables, "events", patient_id).sort_values("date")
     meas = _rows(tables, "measurements", patient_id).sort_values("date")

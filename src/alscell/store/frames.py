@@ -10,12 +10,10 @@ import json
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
-from alscell.domain.vocabulary import FOLLOW_UP_ENDING_EVENTS
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
 from alscell.io.reader import complete_columns
-from alscell.io.validate import RegistryContext
 from alscell.store.models import SQL_TABLES
 
 QUALIFIERS = ("side", "muscle", "specimen")
@@ -100,34 +98,3 @@ def load_tables(conn: Connection) -> dict[str, pd.DataFrame]:
         rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         tables[name] = rows_to_frame(name, rows)
     return tables
-
-
-def registry_context(conn: Connection) -> RegistryContext:
-    """What cross-file validation needs to know about the stored registry, by SQL aggregates."""
-    P, T, A, M, E = (SQL_TABLES[n] for n in ("patients", "treatments", "alsfrs", "measurements", "events"))
-
-    def series(stmt, dtype):
-        rows = conn.execute(stmt).fetchall()
-        if not rows:
-            return pd.Series(dtype=dtype)
-        keys, values = zip(*rows, strict=False)
-        s = pd.Series(values, index=list(keys))
-        return pd.to_datetime(s).astype(dtype) if dtype.startswith("datetime") else s.astype(dtype)
-
-    last = pd.concat(
-        [
-            series(select(A.c.patient_id, func.max(A.c.date)).group_by(A.c.patient_id), "datetime64[ns]"),
-            series(select(M.c.patient_id, func.max(M.c.date)).group_by(M.c.patient_id), "datetime64[ns]"),
-        ]
-    )
-    return RegistryContext(
-        onset=series(select(P.c.patient_id, P.c.onset_date), "datetime64[ns]"),
-        treatment_patient=series(select(T.c.treatment_id, T.c.patient_id), "object"),
-        follow_up_end=series(
-            select(E.c.patient_id, func.min(E.c.date))
-            .where(E.c.event.in_(FOLLOW_UP_ENDING_EVENTS))
-            .group_by(E.c.patient_id),
-            "datetime64[ns]",
-        ),
-        last_visit=last.groupby(level=0).max() if len(last) else last,
-    )

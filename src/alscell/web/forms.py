@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from alscell.domain.alsfrs import ANSWERS, ITEM_LABELS, score_items
-from alscell.io.columns import TABLES
+from alscell.io.columns import ALSFRS_ITEMS, TABLES
 
 FORM_ITEMS = ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
 PATIENT_FIELDS = (
@@ -26,7 +26,7 @@ PATIENT_FIELDS = (
 def item_choices() -> list[dict]:
     """The 12 items (item 5 as 5a and 5b) with their answers, score 4 first."""
     out = []
-    for q in ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12"):
+    for q in ALSFRS_ITEMS:
         out.append(
             {
                 "name": q,
@@ -62,10 +62,7 @@ def patient_values(form: Mapping[str, object], site: str | None) -> dict[str, st
 
 def score_summary(form: Mapping[str, object]) -> dict[str, float | None]:
     """Total and subscores of the answers so far (server-side, domain.alsfrs.score_items)."""
-    row = {
-        c: [_text(form, c) or None]
-        for c in ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
-    }
+    row = {c: [_text(form, c) or None] for c in ALSFRS_ITEMS}
     if _text(form, "gastrostomy") == "yes":
         row["q5a"] = [None]
     else:
