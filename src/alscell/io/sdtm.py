@@ -1,0 +1,551 @@
+"""CDISC SDTM export: the registry as SDTM domains (CSV and SAS XPORT v5) with a define-style listing.
+
+``write_sdtm(tables, folder)`` writes one ``<domain>.csv`` and one ``<domain>.xpt`` per non-empty domain and
+``define.csv`` (dataset, variable, label, type, length, origin, core).  Variable names, labels, types and
+core designations come from SDTMIG v3.4 (:mod:`alscell.io.sdtm_variables`); docs/export-formats.md gives
+the mapping, the controlled terms used and what is not mapped.
+
+Domains: DM (one row per patient), EX (cell administrations), QS (ALSFRS-R items and total; FSS, ALSAQ-40,
+ALSAQ-5, CNS-BFS), RE (FVC and SVC % predicted), LB (blood and CSF biomarkers), VS (weight), MK (grip and
+dynamometry), NV (MUNIX, CMAP), AE, DS (death, withdrawal, lost to follow-up) and PR (tracheostomy, NIV,
+permanent ventilation, gastrostomy), with SUPPDM / SUPPEX / SUPPQS where SDTMIG puts extra qualifiers.
+
+Study days (``--DY``) count from RFSTDTC: the first cell administration, or for a patient never treated the
+first visit (ALSFRS-R or measurement); day 1 is RFSTDTC itself and there is no day 0 (SDTMIG 4.4.4).
+Nothing here adds an identifier: values are the (possibly de-identified) table values, ages over 89 are
+never written (AGE is left empty and SUPPDM carries "90+", HIPAA Safe Harbor), and no free text is
+invented.  Every CSV goes through :func:`alscell.io.writer.csv_safe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alscell.domain.alsfrs import ITEM_LABELS, score_items
+from alscell.io.deidentify import AGE_90_PLUS, MAX_AGE
+from alscell.io.sdtm_variables import DOMAIN_LABELS, variables
+from alscell.io.tables import Tables
+from alscell.io.writer import csv_safe
+
+STUDY_ID = "ALSCELL"
+DEFINE_FILE = "define.csv"
+DEFINE_COLUMNS = ("dataset", "variable", "label", "type", "length", "origin", "core")
+
+# CDISC controlled terms (submission values).  ROUTE C66729, LOC C74456, UNIT C71620, FRM C66726 and NY
+# C66742 checked against CDISC CT 2025-09-26; DS and SPECTYPE terms are the SDTM CT submission values.
+ROUTES = {
+    "intrathecal": "INTRATHECAL",  # C38267
+    "intravenous": "INTRAVENOUS",  # C38276
+    "intramuscular": "INTRAMUSCULAR",  # C28161
+    "intraspinal": "INTRASPINAL",  # C38263
+}
+MUSCLE_LOCATIONS = {
+    "deltoid": "DELTOID MUSCLE",  # C32446
+    "biceps": "BICEPS BRACHII MUSCLE",  # C32200
+    "triceps": "TRICEPS BRACHII MUSCLE",  # C90604
+    "wrist_extensors": "WRIST JOINT EXTENSOR MUSCLES",  # C166003
+    "first_dorsal_interosseous": "FIRST DORSAL INTEROSSEOUS MUSCLE OF THE HAND",  # C139198
+    "abductor_pollicis_brevis": "ABDUCTOR POLLICIS BREVIS MUSCLE",  # C165997
+    "iliopsoas": "ILIOPSOAS MUSCLE",  # C32764
+    "quadriceps": "QUADRICEPS MUSCLE",  # C33441
+    "hamstrings": "HAMSTRING MUSCLE",  # C53042
+    "tibialis_anterior": "TIBIALIS ANTERIOR MUSCLE",  # C117874
+    "gastrocnemius": "GASTROCNEMIUS MUSCLE",  # C32666
+    "tongue": "TONGUE",  # C12422
+}
+DOSE_UNIT = "10^6 Therapeutic Cells"  # UNIT C187973; EXDOSE is dose_cells / 1e6
+DOSE_FORM = "INJECTION, SUSPENSION"  # FRM C42995
+CELL_SOURCES = {
+    "bone_marrow": "BONE MARROW",
+    "adipose": "ADIPOSE TISSUE",
+    "umbilical_cord": "UMBILICAL CORD",
+    "wharton_jelly": "WHARTON'S JELLY",
+    "placenta": "PLACENTA",
+    "other": "OTHER",
+}
+SPECIMENS = {"csf": "CEREBROSPINAL FLUID", "serum": "SERUM", "plasma": "PLASMA"}
+SIDES = {"left": "LEFT", "right": "RIGHT"}
+# DS: NCOMPLT submission values.  alscell's "withdrawal" does not say who withdrew; the subject is assumed.
+DISPOSITIONS = {
+    "death": ("DEATH", "DEATH"),
+    "withdrawal": ("WITHDRAWAL", "WITHDRAWAL BY SUBJECT"),
+    "lost_to_follow_up": ("LOST TO FOLLOW-UP", "LOST TO FOLLOW-UP"),
+}
+PROCEDURES = {
+    "tracheostomy": "TRACHEOSTOMY",
+    "niv_start": "NON-INVASIVE VENTILATION",
+    "permanent_ventilation": "PERMANENT ASSISTED VENTILATION",
+    "gastrostomy": "GASTROSTOMY",
+}
+RELATEDNESS = {
+    "unrelated": "NOT RELATED",
+    "unlikely": "UNLIKELY RELATED",
+    "possible": "POSSIBLY RELATED",
+    "probable": "PROBABLY RELATED",
+    "definite": "RELATED",
+}
+# ALSFRS-R in QS: sponsor-defined test codes (CDISC QRS terminology for the ALSFRS-R was not available to
+# check; see docs/export-formats.md).  QSTEST is the item name of Cedarbaum et al. 1999.
+ALSFRS_CATEGORY = "ALSFRS-R"
+ALSFRS_TESTS = {
+    "q1": "ALSFRS01",
+    "q2": "ALSFRS02",
+    "q3": "ALSFRS03",
+    "q4": "ALSFRS04",
+    "q5a": "ALSFRS5A",
+    "q5b": "ALSFRS5B",
+    "q6": "ALSFRS06",
+    "q7": "ALSFRS07",
+    "q8": "ALSFRS08",
+    "q9": "ALSFRS09",
+    "q10": "ALSFRS10",
+    "q11": "ALSFRS11",
+    "q12": "ALSFRS12",
+}
+ALSFRS_TOTAL = ("ALSFRSTT", "ALSFRS-R Total Score")
+_QS_NAMES = {
+    "q5a": "Cutting Food (Without Gastrostomy)",
+    "q5b": "Cutting Food (With Gastrostomy)",
+    "q7": "Turning in Bed, Adjusting Bed Clothes",
+}
+# measurement key -> (domain, --TESTCD, --TEST, QSCAT for questionnaires)
+MEASUREMENT_TESTS: dict[str, tuple[str, str, str, str | None]] = {
+    "fvc_pct_pred": ("RE", "FVCPP", "Forced Vital Capacity, % Predicted", None),
+    "svc_pct_pred": ("RE", "SVCPP", "Slow Vital Capacity, % Predicted", None),
+    "grip_kg": ("MK", "GRIPSTR", "Grip Strength", None),
+    "hhd_kg": ("MK", "HHDSTR", "Hand-Held Dynamometry Strength", None),
+    "fss": ("QS", "FSSMEAN", "Fatigue Severity Scale Mean Score", "FSS"),
+    "alsaq40": ("QS", "ALSAQ40", "ALSAQ-40 Index", "ALSAQ-40"),
+    "alsaq5": ("QS", "ALSAQ5", "ALSAQ-5 Index", "ALSAQ-5"),
+    "cnsbfs": ("QS", "CNSBFS", "CNS Bulbar Function Scale Total Score", "CNS-BFS"),
+    "weight_kg": ("VS", "WEIGHT", "Weight", None),
+    "nfl": ("LB", "NFL", "Neurofilament Light Chain", None),
+    "mcp1": ("LB", "MCP1", "Monocyte Chemoattractant Protein 1", None),
+    "il6": ("LB", "IL6", "Interleukin 6", None),
+    "tnfa": ("LB", "TNFA", "Tumor Necrosis Factor Alpha", None),
+    "chi3l1": ("LB", "CHI3L1", "Chitinase-3-Like Protein 1", None),
+    "munix": ("NV", "MUNIX", "Motor Unit Number Index", None),
+    "cmap_mv": ("NV", "CMAPAMP", "Compound Muscle Action Potential Amp", None),
+}
+LB_CATEGORY = "BIOMARKER"
+UNITLESS = {"", "score", "index"}  # alscell unit strings that are not units of measure
+
+# define.csv origins (Define-XML 2.1 origin types); every other variable is "Collected".
+_ASSIGNED = {"STUDYID", "DOMAIN", "RDOMAIN", "QNAM", "QLABEL", "QORIG", "QEVAL", "IDVAR", "AGEU", "EXDOSU"}
+_ASSIGNED |= {"EXDOSFRM", "EXDOSFRQ", "QSCAT", "LBCAT", "DSCAT"}
+_DERIVED_SUFFIXES = ("SEQ", "DY", "LOBXFL", "STRESC", "STRESN", "STRESU", "DRVFL", "TESTCD", "TEST")
+
+
+def _origin(name: str) -> str:
+    if name in _ASSIGNED:
+        return "Assigned"
+    if name in {"USUBJID", "AGE", "DTHFL", "VISITNUM", "IDVARVAL", "ARMNRS"} or name.startswith("RF"):
+        return "Derived"
+    if name.startswith(("ARM", "ACTARM", "QSGRPID")) or name.endswith(_DERIVED_SUFFIXES):
+        return "Derived"
+    return "Collected"
+
+
+def _iso(dates: pd.Series) -> pd.Series:
+    """ISO 8601 dates as text (None where missing)."""
+    text = pd.to_datetime(dates).dt.strftime("%Y-%m-%d")
+    return text.astype(object).where(dates.notna(), None)
+
+
+def _study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:
+    """SDTM study day of ``dates`` against ``reference``: day 1 is the reference date, no day 0."""
+    days = (pd.to_datetime(dates) - pd.to_datetime(reference)).dt.days.astype("float64")
+    return days.where(days < 0, days + 1)
+
+
+def _upper(series: pd.Series, mapping: Mapping[str, str] | None = None) -> pd.Series:
+    if mapping is not None:
+        return series.map(lambda v: mapping.get(v) if isinstance(v, str) else None).astype(object)
+    return series.map(lambda v: v.upper() if isinstance(v, str) else None).astype(object)
+
+
+class _Subjects:
+    """Per-patient reference data shared by every domain: USUBJID and the reference start date."""
+
+    def __init__(self, tables: Tables, study_id: str) -> None:
+        self.study_id = study_id
+        patients = tables.patients
+        ids = patients["patient_id"].astype(str)
+        self.usubjid = pd.Series((study_id + "-" + ids).to_numpy(), index=ids.to_numpy())
+        tr = tables.treatments
+        self.first_dose = tr.groupby("patient_id")["date"].min()
+        self.last_dose = tr.groupby("patient_id")["date"].max()
+        visits = pd.concat([tables.alsfrs[["patient_id", "date"]], tables.measurements[["patient_id", "date"]]])
+        self.first_visit = visits.groupby("patient_id")["date"].min()
+        dated = [visits, tr[["patient_id", "date"]], tables.events[["patient_id", "date"]]]
+        ae = tables.adverse_events
+        dated.append(ae[["patient_id", "onset_date"]].rename(columns={"onset_date": "date"}))
+        dated.append(ae[["patient_id", "resolved_date"]].rename(columns={"resolved_date": "date"}))
+        self.last_date = pd.concat(dated).groupby("patient_id")["date"].max()
+        ref = self.first_dose.reindex(ids)
+        self.rfstdtc = ref.where(ref.notna(), self.first_visit.reindex(ids))
+        # Visit numbers: each patient's distinct assessment dates in order (unscheduled visits).
+        days = visits.dropna().drop_duplicates().sort_values(["patient_id", "date"])
+        days["VISITNUM"] = days.groupby("patient_id").cumcount().astype("float64") + 1
+        self.visits = days
+
+    def frame(self, patient_id: pd.Series, domain: str | None = None) -> pd.DataFrame:
+        """STUDYID, DOMAIN and USUBJID columns for rows of ``patient_id``."""
+        out = pd.DataFrame(index=patient_id.index)
+        out["STUDYID"] = self.study_id
+        if domain is not None:
+            out["DOMAIN"] = domain
+        out["USUBJID"] = patient_id.map(self.usubjid).astype(object)
+        return out
+
+    def day(self, patient_id: pd.Series, dates: pd.Series) -> pd.Series:
+        return _study_day(dates, patient_id.map(self.rfstdtc))
+
+    def visitnum(self, patient_id: pd.Series, dates: pd.Series) -> pd.Series:
+        keys = pd.DataFrame({"patient_id": patient_id.to_numpy(), "date": dates.to_numpy()})
+        merged = keys.merge(self.visits, on=["patient_id", "date"], how="left")
+        return pd.Series(merged["VISITNUM"].to_numpy(), index=patient_id.index)
+
+
+def _finish(domain: str, frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """``frame`` with every variable of ``domain`` in SDTMIG order, sorted, with --SEQ numbered per subject."""
+    prefix = domain if not domain.startswith("SUPP") else ""
+    frame = frame.sort_values(["USUBJID", *order], kind="stable", na_position="last").reset_index(drop=True)
+    if prefix:
+        frame[prefix + "SEQ"] = frame.groupby("USUBJID").cumcount().astype("float64") + 1
+    out = pd.DataFrame(index=frame.index)
+    for var in variables(domain):
+        if var.name in frame.columns:
+            out[var.name] = frame[var.name]
+        else:
+            out[var.name] = np.nan if var.type == "Num" else None
+    return out
+
+
+def _demographics(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
+    p = tables.patients
+    ids = p["patient_id"].astype(str)
+    dm = subj.frame(ids, "DM")
+    dm["SUBJID"] = ids.to_numpy()
+    dm["RFSTDTC"] = _iso(ids.map(subj.rfstdtc))
+    dm["RFENDTC"] = _iso(ids.map(subj.last_date))
+    dm["RFXSTDTC"] = _iso(ids.map(subj.first_dose))
+    dm["RFXENDTC"] = _iso(ids.map(subj.last_dose))
+    dm["RFPENDTC"] = dm["RFENDTC"]
+    ev = tables.events
+    death = ev[ev["event"] == "death"].groupby("patient_id")["date"].min()
+    dm["DTHDTC"] = _iso(ids.map(death))
+    dm["DTHFL"] = np.where(ids.map(death).notna(), "Y", None)
+    dm["SITEID"] = p["site"].to_numpy()
+    # Age in whole years at RFSTDTC from the birth year alone (alscell keeps no birth date): it can be one
+    # year above the true age.  Ages over 89 are never written (HIPAA Safe Harbor): SUPPDM says "90+".
+    age = pd.to_datetime(ids.map(subj.rfstdtc)).dt.year.astype("float64") - p["birth_year"].astype("float64")
+    flagged = p[AGE_90_PLUS].eq("true").to_numpy() if AGE_90_PLUS in p.columns else np.zeros(len(p), bool)
+    over = flagged | (age > MAX_AGE).to_numpy()
+    dm["AGE"] = age.where(~over).to_numpy()
+    dm["AGEU"] = np.where(dm["AGE"].notna() | over, "YEARS", None)
+    dm["SEX"] = p["sex"].to_numpy()
+    treated = ids.map(subj.first_dose).notna()
+    tr = tables.treatments
+    active = tr[tr["blinded_arm"].ne("placebo") | tr["blinded_arm"].isna()]["patient_id"].unique()
+    arm_cd = np.where(ids.isin(active), "MSC", "PLACEBO")
+    arm = np.where(ids.isin(active), "Mesenchymal Stem Cells", "Placebo")
+    for code, name in (("ARMCD", "ARM"), ("ACTARMCD", "ACTARM")):
+        dm[code] = np.where(treated, arm_cd, None)
+        dm[name] = np.where(treated, arm, None)
+    # A registry patient never treated had no arm to be assigned (SDTMIG 3.4 ARMNRS).
+    dm["ARMNRS"] = np.where(treated, None, "NOT ASSIGNED")
+    dm = _finish("DM", dm, [])
+    supp = dm.loc[over, ["STUDYID", "USUBJID"]].copy()
+    supp["RDOMAIN"] = "DM"
+    supp["QNAM"] = "AGECAT"
+    supp["QLABEL"] = "Age Category (Top-Coded)"
+    supp["QVAL"] = "90+"
+    supp["QORIG"] = "Derived"
+    return dm, _finish("SUPPDM", supp, [])
+
+
+def _exposure(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
+    tr = tables.treatments
+    ids = tr["patient_id"].astype(str)
+    ex = subj.frame(ids, "EX")
+    placebo = tr["blinded_arm"].eq("placebo").fillna(False).to_numpy(dtype=bool)
+    name = tr["product"].map(lambda v: v.upper() if isinstance(v, str) else "MESENCHYMAL STEM CELLS")
+    ex["EXSPID"] = tr["treatment_id"].to_numpy()
+    ex["EXTRT"] = np.where(placebo, "PLACEBO", name.to_numpy(dtype=object))
+    ex["EXCAT"] = _upper(tr["cell_source"], CELL_SOURCES).to_numpy()
+    ex["EXSCAT"] = _upper(tr["donor"]).to_numpy()
+    ex["EXDOSE"] = np.where(placebo, 0.0, tr["dose_cells"].to_numpy(dtype=float) / 1e6)
+    ex["EXDOSU"] = DOSE_UNIT
+    ex["EXDOSFRM"] = DOSE_FORM
+    ex["EXDOSFRQ"] = "ONCE"
+    ex["EXROUTE"] = _upper(tr["route"], ROUTES).to_numpy()
+    ex["EXLOT"] = tr["lot"].to_numpy()
+    muscles = tr["target_muscles"].map(
+        lambda v: [m.strip() for m in v.split(";") if m.strip()] if isinstance(v, str) else []
+    )
+    # One muscle: EXLOC.  Several: EXLOC = MULTIPLE and EXLOC1..n in SUPPEX (SDTMIG 4.2.8.3).
+    ex["EXLOC"] = [(MUSCLE_LOCATIONS.get(m[0]) if len(m) == 1 else "MULTIPLE") if m else None for m in muscles.tolist()]
+    ex["EXSTDTC"] = _iso(tr["date"])
+    ex["EXENDTC"] = ex["EXSTDTC"]
+    ex["EXSTDY"] = subj.day(ids, tr["date"])
+    ex["EXENDY"] = ex["EXSTDY"]
+    ex["_muscles"] = muscles
+    ex = ex.sort_values(["USUBJID", "EXSTDTC", "EXSPID"], kind="stable").reset_index(drop=True)
+    ex["EXSEQ"] = ex.groupby("USUBJID").cumcount().astype("float64") + 1
+    several = ex[ex["_muscles"].map(len) > 1]
+    supp = several[["STUDYID", "USUBJID", "EXSEQ", "_muscles"]].explode("_muscles")
+    supp["n"] = supp.groupby(level=0).cumcount() + 1
+    supp["RDOMAIN"] = "EX"
+    supp["IDVAR"] = "EXSEQ"
+    supp["IDVARVAL"] = supp["EXSEQ"].map(lambda v: str(int(v)))
+    supp["QNAM"] = "EXLOC" + supp["n"].astype(str)
+    supp["QLABEL"] = "Location of Dose Administration " + supp["n"].astype(str)
+    supp["QVAL"] = supp["_muscles"].map(MUSCLE_LOCATIONS)
+    supp["QORIG"] = "Collected"
+    return _finish("EX", ex, ["EXSEQ"]), _finish("SUPPEX", supp.reset_index(drop=True), ["IDVARVAL", "QNAM"])
+
+
+def _findings(domain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame:
+    """A findings domain from long rows: patient_id, date, TESTCD, TEST, ORRES, ORRESU, STRESN and optional
+    CAT, LOC, LAT, SPEC, GRPID, DRVFL (names without the domain prefix)."""
+    ids = rows["patient_id"].astype(str)
+    out = subj.frame(ids, domain)
+    d = domain
+    for col in ("TESTCD", "TEST", "CAT", "ORRES", "ORRESU", "LOC", "LAT", "SPEC", "GRPID", "DRVFL"):
+        if col in rows.columns:
+            out[d + col] = rows[col].to_numpy()
+    out[d + "STRESC"] = rows["ORRES"].to_numpy()
+    out[d + "STRESN"] = rows["STRESN"].to_numpy(dtype=float)
+    out[d + "STRESU"] = rows["ORRESU"].to_numpy()
+    out[d + "DTC"] = _iso(rows["date"]).to_numpy()
+    out[d + "DY"] = subj.day(ids, rows["date"]).to_numpy()
+    out["VISITNUM"] = subj.visitnum(ids, rows["date"]).to_numpy()
+    # --LOBXFL: the last non-missing result on or before the first administration, per test (and
+    # location, side, specimen).  Date-only data: a same-day assessment counts as before the dose.
+    key = ["USUBJID", d + "TESTCD", *[d + c for c in ("LOC", "LAT", "SPEC") if d + c in out.columns]]
+    ref = ids.map(subj.first_dose).to_numpy()
+    when = pd.to_datetime(rows["date"]).to_numpy()
+    eligible = pd.notna(ref) & (when <= ref) & out[d + "STRESN"].notna().to_numpy()
+    flag = np.full(len(out), None, dtype=object)
+    if eligible.any():
+        cand = out.loc[eligible, key].fillna("").assign(_when=when[eligible])
+        last = cand.sort_values("_when", kind="stable").groupby(key, sort=False).tail(1).index
+        flag[out.index.get_indexer(last)] = "Y"
+    out[d + "LOBXFL"] = flag
+    return _finish(
+        domain, out, [d + "DTC", d + "TESTCD", d + "GRPID"] if d + "GRPID" in out else [d + "DTC", d + "TESTCD"]
+    )
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v))))
+
+
+def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
+    a = tables.alsfrs.reset_index(drop=True)
+    a = a.assign(_total=score_items(a)["total"], VISITNUM=subj.visitnum(a["patient_id"].astype(str), a["date"]))
+    a["GRPID"] = "ALSFRS-R V" + _number_text(a["VISITNUM"])
+    parts = []
+    for col, code in [*ALSFRS_TESTS.items(), ("_total", ALSFRS_TOTAL[0])]:
+        present = a[a[col].notna()]
+        test = ALSFRS_TOTAL[1] if col == "_total" else "ALSFRS-R " + _QS_NAMES.get(col, ITEM_LABELS[col])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": present["patient_id"],
+                    "date": present["date"],
+                    "TESTCD": code,
+                    "TEST": test,
+                    "CAT": ALSFRS_CATEGORY,
+                    "ORRES": _number_text(present[col].astype("float64")),
+                    "ORRESU": None,
+                    "STRESN": present[col].astype("float64"),
+                    "GRPID": present["GRPID"],
+                    "DRVFL": "Y" if col == "_total" else None,
+                }
+            )
+        )
+    rated = a[a["assessor"].notna()]
+    supp = pd.DataFrame(
+        {
+            "patient_id": rated["patient_id"].astype(str),
+            "IDVAR": "QSGRPID",
+            "IDVARVAL": rated["GRPID"],
+            "QNAM": "QSASSESS",
+            "QLABEL": "Who Rated the ALSFRS-R",
+            "QVAL": _upper(rated["assessor"]),
+            "QORIG": "Collected",
+        }
+    )
+    return pd.concat(parts, ignore_index=True), supp
+
+
+def _measurement_rows(tables: Tables) -> dict[str, pd.DataFrame]:
+    m = tables.measurements
+    known = m[m["measure"].isin(list(MEASUREMENT_TESTS))]
+    spec = known["measure"].map(MEASUREMENT_TESTS)
+    unit = known["unit"].map(lambda u: None if not isinstance(u, str) or u in UNITLESS else u)
+    rows = pd.DataFrame(
+        {
+            "patient_id": known["patient_id"],
+            "date": known["date"],
+            "domain": spec.map(lambda s: s[0]),
+            "TESTCD": spec.map(lambda s: s[1]),
+            "TEST": spec.map(lambda s: s[2]),
+            "CAT": spec.map(lambda s: s[3] if s[3] else (LB_CATEGORY if s[0] == "LB" else None)),
+            "ORRES": _number_text(known["value"]),
+            "ORRESU": unit,
+            "STRESN": known["value"].astype("float64"),
+            "LOC": _upper(known["muscle"], MUSCLE_LOCATIONS),
+            "LAT": _upper(known["side"], SIDES),
+            "SPEC": _upper(known["specimen"], SPECIMENS),
+        }
+    )
+    return {d: g.drop(columns="domain").reset_index(drop=True) for d, g in rows.groupby("domain", sort=False)}
+
+
+def _adverse_events(tables: Tables, subj: _Subjects) -> pd.DataFrame:
+    ae = tables.adverse_events
+    ids = ae["patient_id"].astype(str)
+    out = subj.frame(ids, "AE")
+    term = ae["term"].map(lambda v: v.replace("_", " ").upper() if isinstance(v, str) else None)
+    out["AESPID"] = ae["ae_id"].to_numpy()
+    out["AETERM"] = term.to_numpy()
+    out["AEDECOD"] = term.to_numpy()  # alscell's preferred term; not MedDRA-coded (docs/export-formats.md)
+    out["AESER"] = ae["serious"].map(lambda v: None if pd.isna(v) else ("Y" if v else "N")).to_numpy()
+    out["AEREL"] = _upper(ae["relatedness"], RELATEDNESS).to_numpy()
+    grade = ae["grade"].astype("float64")
+    out["AETOXGR"] = _number_text(grade).replace("", None).to_numpy()
+    out["AESDTH"] = np.where(grade.eq(5), "Y", None)
+    out["AEOUT"] = np.where(grade.eq(5), "FATAL", np.where(ae["resolved_date"].notna(), "RECOVERED/RESOLVED", None))
+    out["AESTDTC"] = _iso(ae["onset_date"]).to_numpy()
+    out["AEENDTC"] = _iso(ae["resolved_date"]).to_numpy()
+    out["AESTDY"] = subj.day(ids, ae["onset_date"]).to_numpy()
+    out["AEENDY"] = subj.day(ids, ae["resolved_date"]).to_numpy()
+    return _finish("AE", out, ["AESTDTC", "AESPID"])
+
+
+def _events(tables: Tables, subj: _Subjects, kinds: Mapping[str, object], domain: str) -> pd.DataFrame:
+    ev = tables.events[tables.events["event"].isin(list(kinds))]
+    ids = ev["patient_id"].astype(str)
+    out = subj.frame(ids, domain)
+    if domain == "DS":
+        out["DSTERM"] = ev["event"].map(lambda e: DISPOSITIONS[e][0]).to_numpy()
+        out["DSDECOD"] = ev["event"].map(lambda e: DISPOSITIONS[e][1]).to_numpy()
+        out["DSCAT"] = "DISPOSITION EVENT"
+        out["DSSTDTC"] = _iso(ev["date"]).to_numpy()
+        out["DSSTDY"] = subj.day(ids, ev["date"]).to_numpy()
+        return _finish("DS", out, ["DSSTDTC", "DSDECOD"])
+    out["PRTRT"] = ev["event"].map(PROCEDURES).to_numpy()
+    out["PRSTDTC"] = _iso(ev["date"]).to_numpy()
+    out["PRSTDY"] = subj.day(ids, ev["date"]).to_numpy()
+    return _finish("PR", out, ["PRSTDTC", "PRTRT"])
+
+
+def _supp_for(rdomain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame:
+    ids = rows["patient_id"].astype(str)
+    out = subj.frame(ids)
+    out["RDOMAIN"] = rdomain
+    for col in ("IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"):
+        out[col] = rows[col].to_numpy()
+    return _finish("SUPP" + rdomain, out, ["IDVARVAL", "QNAM"])
+
+
+def sdtm_domains(tables: Mapping[str, pd.DataFrame], study_id: str = STUDY_ID) -> dict[str, pd.DataFrame]:
+    """Every SDTM dataset alscell makes from ``tables``, by name (DM always; the others when they have rows).
+
+    Char variables hold ``str`` or ``None``, Num variables ``float`` (NaN = missing)."""
+    typed = tables if isinstance(tables, Tables) else Tables.from_frames(tables)
+    subj = _Subjects(typed, study_id)
+    dm, suppdm = _demographics(typed, subj)
+    ex, suppex = _exposure(typed, subj)
+    out: dict[str, pd.DataFrame] = {"DM": dm, "SUPPDM": suppdm, "EX": ex, "SUPPEX": suppex}
+    frs, suppqs = _alsfrs_rows(typed, subj)
+    by_domain = _measurement_rows(typed)
+    qs = pd.concat([frs, by_domain.pop("QS", frs.iloc[:0])], ignore_index=True)
+    out["QS"] = _findings("QS", qs, subj)
+    out["SUPPQS"] = _supp_for("QS", suppqs, subj)
+    for domain in ("RE", "LB", "VS", "MK", "NV"):
+        if domain in by_domain:
+            out[domain] = _findings(domain, by_domain[domain], subj)
+    out["AE"] = _adverse_events(typed, subj)
+    out["DS"] = _events(typed, subj, DISPOSITIONS, "DS")
+    out["PR"] = _events(typed, subj, PROCEDURES, "PR")
+    return {name: frame for name, frame in out.items() if name == "DM" or len(frame)}
+
+
+def _as_text(frame: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """All cells as CSV text: Char as is ('' for missing), Num as integers where whole, else shortest repr."""
+    out = pd.DataFrame(index=frame.index)
+    for var in variables(domain):
+        col = frame[var.name]
+        if var.type == "Num":
+            out[var.name] = _number_text(col.astype("float64"))
+        else:
+            out[var.name] = col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+def _define_rows(domain: str, text: pd.DataFrame) -> list[dict[str, object]]:
+    rows = []
+    for var in variables(domain):
+        length = 8 if var.type == "Num" else max(1, int(text[var.name].str.encode("utf-8").str.len().max() or 1))
+        rows.append(
+            {
+                "dataset": domain,
+                "variable": var.name,
+                "label": var.label,
+                "type": var.type,
+                "length": length,
+                # Define-XML 2.1 "Not Available": a variable SDTMIG expects that alscell does not record.
+                "origin": _origin(var.name) if (text[var.name] != "").any() else "Not Available",
+                "core": var.core,
+            }
+        )
+    return rows
+
+
+def write_sdtm(
+    tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, study_id: str = STUDY_ID, xpt: bool = True
+) -> dict[str, int]:
+    """Write the SDTM datasets of ``tables`` to ``out_dir`` (``<dataset>.csv``, ``<dataset>.xpt`` when
+    ``xpt``, and ``define.csv``); returns the number of rows written per dataset."""
+    import pyreadstat
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, int] = {}
+    define: list[dict[str, object]] = []
+    for name, frame in sdtm_domains(tables, study_id).items():
+        text = _as_text(frame, name)
+        char = [v.name for v in variables(name) if v.type == "Char"]
+        csv_safe(text, char).to_csv(out / f"{name.lower()}.csv", index=False, lineterminator="\n")
+        if xpt:
+            data = text[char].copy()
+            for var in variables(name):
+                if var.type == "Num":
+                    data[var.name] = frame[var.name].astype("float64")
+            data = data[[v.name for v in variables(name)]]
+            label = DOMAIN_LABELS.get(name, f"Supplemental Qualifiers for {name[4:]}")
+            pyreadstat.write_xport(
+                data,
+                str(out / f"{name.lower()}.xpt"),
+                file_label=label,
+                column_labels={v.name: v.label for v in variables(name)},
+                table_name=name,
+                file_format_version=5,
+            )
+        define.extend(_define_rows(name, text))
+        written[name] = len(frame)
+    pd.DataFrame(define, columns=list(DEFINE_COLUMNS)).pipe(csv_safe, ["dataset", "variable", "label"]).to_csv(
+        out / DEFINE_FILE, index=False, lineterminator="\n"
+    )
+    return written
+
+
+__all__ = ["STUDY_ID", "sdtm_domains", "write_sdtm"]
