@@ -10,19 +10,24 @@ restricted cubic spline of log time (months since onset) and two interior knots:
 
 (the basis of Royston & Parmar, Stat Med 2002;21:2175–97, as in R ``flexsurv::flexsurvspline``).
 
-Sources of every number (see docs/prognosis.md, "ENCALS"):
+Sources of every number (docs/prognosis.md, "ENCALS", says what was checked and what was not):
 
-* Predictors and the composite outcome: the paper's summary (Lancet Neurol 2018;17:423).
-* β coefficients, fractional-polynomial transformations, spline coefficients γ0–γ3, knots and λ: a
-  public third-party R re-implementation headed "Authors: ENCALS - doi 10.1016/S1474-4422(18)30089-9"
-  (functions ``encals_beta_function`` / ``encals_survival_function``, stored in the code index as files
-  9317947439 and 39260029534).  *Secondary source*: not checked here against the paper's supplementary
-  table.  The same file gives a 7-predictor "TRICALS risk profile" (no C9orf72) with slightly different
-  βs; it is kept as :data:`TRICALS_BETA` for reference only.  The λs given there equal
-  (kmax − kj)/(kmax − kmin) to 6 digits (checked in tests), and that file omits the cube on the kmax
-  term, which only matters beyond kmax (e^5.917 ≈ 371 months); we use the standard cubed basis.
-* Risk groups: the paper defines five (very short … very long) by cut-offs of the linear predictor that
-  we could not source; they are reported as *not available*, never approximated.
+* Predictors, composite outcome, model type: the paper's summary (Lancet Neurol 2018;17:423).
+* β coefficients and the fractional-polynomial transformations: ``MyLP`` ("Calculate ENCALS LP") in
+  ``Source_Basics.R`` of the public repository rpavaneijk/Basics, written by R.P.A. van Eijk, a co-author
+  of the paper, at full precision (:data:`BETA`).  A second, independent public file,
+  ``ENCALS risk modelling.R`` in rpavaneijk/Precision-ALS (commit c81e88c, "added my own function based on
+  the published version of the model"), gives the same transformations and the same βs to 3 decimals
+  (:data:`BETA_3DP`; tests check the two agree to rounding).
+* Baseline spline γ0–γ3, knots and λ: the second file only (one source; the printed λs equal
+  (kmax − kj)/(kmax − kmin) to 6 digits, checked in tests).  That file omits the cube on the kmax term,
+  which only matters beyond kmax (e^5.917 ≈ 371 months); we use the standard cubed basis.
+* Not checked: the paper's supplementary table itself (not in the material available here), so neither
+  source could be compared with the printed numbers.
+* Risk groups: the paper defines five (very short, short, intermediate, long, very long) by cut-offs of
+  the linear predictor; the names are confirmed by secondary sources (e.g. Fast Fact #437, mypcnow.org;
+  FORTITUDE-ALS post-hoc, PMID 40324960) but the cut-offs could not be found, so they are reported as
+  *not available*, never approximated.
 """
 
 from __future__ import annotations
@@ -39,21 +44,34 @@ from alscell.io.tables import Tables, as_tables
 
 PAPER = "Westeneng et al., Lancet Neurol 2018;17:423-33"
 COEF_SOURCE = (
-    "third-party R re-implementation of the ENCALS model (code index files 9317947439 / 39260029534), "
+    "βs: R.P.A. van Eijk (co-author), MyLP in rpavaneijk/Basics Source_Basics.R, matching "
+    "rpavaneijk/Precision-ALS 'ENCALS risk modelling.R' to 3 decimals; baseline spline from the latter only; "
     "not checked against the paper's supplement"
 )
-# β for the transformed predictors (source: COEF_SOURCE).
+# β for the transformed predictors, full precision (source: MyLP, rpavaneijk/Basics Source_Basics.R).
 BETA = {
-    "delta_frs": -1.837,  # on (ΔFRS + 0.1)^-0.5, ΔFRS in points/month
-    "diagnostic_delay": -2.373,  # on (d/10)^-0.5 + ln(d/10), d in months from onset to diagnosis
-    "age_at_onset": -0.267,  # on (age/100)^-2, years
-    "fvc": 0.477,  # on (FVC/100)^-1 + (FVC/100)^-0.5, % predicted
+    "delta_frs": -1.83665700485301,  # on (ΔFRS + 0.1)^-0.5, ΔFRS in points/month (= −SLOPE there)
+    "diagnostic_delay": -2.37341404599814,  # on (d/10)^-0.5 + ln(d/10), d months from onset to diagnosis
+    "age_at_onset": -0.266972062796289,  # on (age/100)^-2, years
+    "fvc": 0.476853332498141,  # on (FVC/100)^-1 + (FVC/100)^-0.5, % predicted
+    "bulbar_onset": 0.268874087566745,
+    "definite_el_escorial": 0.232783007891563,
+    "ftd": 0.38831322640700,
+    "c9orf72": 0.256078493763062,
+}
+# The same βs to 3 decimals from the second source (rpavaneijk/Precision-ALS, encals_beta_function).
+BETA_3DP = {
+    "delta_frs": -1.837,
+    "diagnostic_delay": -2.373,
+    "age_at_onset": -0.267,
+    "fvc": 0.477,
     "bulbar_onset": 0.269,
     "definite_el_escorial": 0.233,
     "ftd": 0.388,
     "c9orf72": 0.256,
 }
-# The 7-predictor TRICALS risk profile from the same file (no C9orf72); reference only, not used.
+# The 7-predictor "TRICALS risk profile" (no C9orf72) in rpavaneijk/Precision-ALS, used there for trial
+# selection; slightly different βs.  Reference only, not used.
 TRICALS_BETA = {
     "delta_frs": -1.839,
     "diagnostic_delay": -2.376,
@@ -63,7 +81,7 @@ TRICALS_BETA = {
     "definite_el_escorial": 0.238,
     "ftd": 0.415,
 }
-# Baseline spline of ln(months since onset) (source: COEF_SOURCE).
+# Baseline spline of ln(months since onset) (source: rpavaneijk/Precision-ALS, encals_survival_function).
 GAMMA = (-6.409, 2.643, -0.546, 0.585)
 KNOTS = (0.081, 3.108, 3.638, 5.917)  # kmin, k1, k2, kmax on ln(months)
 LAMBDA_GIVEN = (0.481323, 0.390507)  # as printed in the source; equal to (kmax - kj)/(kmax - kmin)
@@ -80,10 +98,21 @@ LABELS = {
     "c9orf72": "C9orf72 repeat expansion",
 }
 BINARY = ("bulbar_onset", "definite_el_escorial", "ftd", "c9orf72")
+RISK_GROUPS = ("very short", "short", "intermediate", "long", "very long")  # the paper's five groups
 RISK_GROUPS_NOTE = (
-    "The paper's five risk groups (very short to very long) are not shown: their cut-offs of the linear "
-    "predictor could not be sourced, and alscell does not approximate them."
+    "The paper assigns one of five risk groups (very short, short, intermediate, long, very long) by cut-offs "
+    "of the linear predictor; those cut-offs (in the paper's supplement) were not available to alscell, so no "
+    "group is shown rather than an approximated one."
 )
+# What-if values for a missing continuous predictor: the prediction is shown at each (all listed in the
+# output as 'assumed'), never a single number.  Illustrative points across the scale, not estimates.
+WHAT_IF = {
+    "delta_frs": (0.25, 0.5, 1.0, 1.5),
+    "diagnostic_delay": (6.0, 12.0, 24.0),
+    "age_at_onset": (45.0, 60.0, 75.0),
+    "fvc": (60.0, 80.0, 100.0),
+}
+MAX_BOUNDS = 32  # more combinations than this: list only the extremes
 FVC_WINDOW_MONTHS = 3.0  # FVC used if measured within this many months of the ΔFRS visit
 C9_NEGATIVE = {"none", "negative", "no_mutation", "c9orf72_negative", "c9orf72-", "tested_negative"}
 
@@ -192,6 +221,7 @@ class EncalsPrediction:
             "conditional": self.conditional,
             "bounds": self.bounds,
             "risk_group": None,
+            "risk_groups": list(RISK_GROUPS),
             "risk_group_note": RISK_GROUPS_NOTE,
             "statement": self.statement,
             "warnings": self.warnings,
@@ -316,7 +346,7 @@ def encals_patient(
     missing = [k for k in PREDICTORS if val[k] is None]
     res = EncalsPrediction(predictors=val, sources=src, missing=missing, months_now=now)
     res.warnings.append(
-        "Coefficients from a " + COEF_SOURCE + "; the model was developed at diagnosis in 14 European "
+        "Coefficients: " + COEF_SOURCE + ". The model was developed at diagnosis in 14 European "
         "centres and is applied here to the first recorded visit."
     )
     if not missing:
@@ -332,22 +362,15 @@ def encals_patient(
         )
         return res
     names = ", ".join(LABELS[k] for k in missing)
-    cont_missing = [k for k in missing if k not in BINARY]
-    if cont_missing:
-        res.statement = (
-            f"No ENCALS prediction: {names} not available. The model needs all eight predictors and "
-            "alscell does not fill in a missing one with a guess."
-        )
-        return res
-    # Only yes/no predictors are missing: show the range over their possible values (not a prediction).
-    lps = []
-    for combo in itertools.product((False, True), repeat=len(missing)):
+    # Not a prediction: the model at every combination of values for the missing predictors (yes/no, and the
+    # what-if values of a missing continuous one), so the reader sees how much the answer depends on them.
+    choices = [WHAT_IF[k] if k in WHAT_IF else (False, True) for k in missing]
+    for combo in itertools.product(*choices):
         x = {k: float(v) if v is not None else 0.0 for k, v in val.items()}
         x.update({k: float(c) for k, c in zip(missing, combo, strict=True)})
         lp = float(linear_predictor(x))
-        lps.append(lp)
-        b = {
-            "assumed": {k: bool(c) for k, c in zip(missing, combo, strict=True)},
+        b: dict[str, Any] = {
+            "assumed": {k: (bool(c) if k in BINARY else float(c)) for k, c in zip(missing, combo, strict=True)},
             "linear_predictor": round(lp, 4),
             "median_months_from_onset": round(median_months(lp), 1),
         }
@@ -355,18 +378,27 @@ def encals_patient(
             b["conditional"] = _conditional(lp, now, horizons)
         res.bounds.append(b)
     meds = [b["median_months_from_onset"] for b in res.bounds]
+    if len(res.bounds) > MAX_BOUNDS:  # many missing predictors: keep the two extremes only
+        lps = [b["linear_predictor"] for b in res.bounds]
+        res.bounds = [res.bounds[int(np.argmin(lps))], res.bounds[int(np.argmax(lps))]]
+        res.warnings.append(f"Only the two extreme combinations of {len(lps)} are listed in 'bounds'.")
+    tried = "; ".join(f"{LABELS[k]} {', '.join(f'{v:g}' for v in WHAT_IF[k])}" for k in missing if k in WHAT_IF)
     res.statement = (
-        f"No single ENCALS prediction: {names} not recorded. Depending on the answer, the predicted median "
-        f"event-free survival would be between {min(meds):.0f} and {max(meds):.0f} months from onset; "
-        "recording it gives one number."
+        f"No ENCALS prediction: {names} not recorded, and alscell does not fill in a missing predictor with a "
+        f"guess. Depending on the missing value{'s' if len(missing) > 1 else ''}"
+        + (f" (values tried: {tried}; yes/no for the others)" if tried else " (yes or no)")
+        + f", the predicted median event-free survival would be between {min(meds):.0f} and {max(meds):.0f} "
+        "months from onset; recording it gives one number."
     )
     return res
 
 
 __all__ = [
     "BETA",
+    "BETA_3DP",
     "GAMMA",
     "KNOTS",
+    "RISK_GROUPS",
     "EncalsPrediction",
     "baseline_spline",
     "encals_patient",

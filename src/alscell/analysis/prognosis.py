@@ -63,6 +63,10 @@ BEDLACK = {
     "improved_4_points_12_months": "< 1%",
 }
 SHIPPED_SETS = ("nurown_phase3", "typical_lenient", "typical_strict")
+# Per-patient curvature (random y² term) in the outcome models: chosen on alscell.simulate cohorts by the
+# coverage of the 80% prediction interval at 3/6/12 months (benchmarks/prognosis_calibration.py --choose);
+# judged on the two other worlds (docs/prognosis.md, "Calibration").
+RANDOM_CURVATURE = False
 
 
 # ----------------------------------------------------------------------------- outcome models
@@ -76,8 +80,10 @@ class OutcomeModel:
     n_visits: int
     warnings: list[str] = field(default_factory=list)
 
+    random_curvature: bool = RANDOM_CURVATURE
+
     def predict(self, patient_id: str | None, months: np.ndarray, alpha: float) -> pd.DataFrame:
-        X, Z = design(months)
+        X, Z = design(months, self.random_curvature)
         known = patient_id is not None and patient_id in self.labels
         return self.result.predict(X, Z, groups_new=patient_id if known else None, interval="prediction", alpha=alpha)
 
@@ -88,18 +94,20 @@ class OutcomeModel:
         return self._labels
 
 
-# The natural-history model's own design: quadratic in years since onset, random intercept and slope.
-design = NaturalHistoryModel.design
+def design(months: np.ndarray, random_curvature: bool = RANDOM_CURVATURE) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed design 1 + y + y² (y = years since onset); random 1 + y, or 1 + y + y² with per-patient curvature."""
+    X, Z = NaturalHistoryModel.design(months)
+    return (X, X) if random_curvature else (X, Z)
 
 
-def fit_outcome(frame: pd.DataFrame, outcome: str = "y") -> OutcomeModel:
+def fit_outcome(frame: pd.DataFrame, outcome: str = "y", random_curvature: bool = RANDOM_CURVATURE) -> OutcomeModel:
     """Fit the natural-history LMM to a long frame with columns patient_id, months, y."""
     from alscell.analysis.lmm import fit_lmm
 
     f = frame.dropna(subset=["months", "y"])
     if f["patient_id"].nunique() < 2 or len(f) < 5:
         raise NotApplicable(f"too few untreated {outcome} values to fit a natural-history model")
-    X, Z = design(f["months"].to_numpy())
+    X, Z = design(f["months"].to_numpy(), random_curvature)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = fit_lmm(
@@ -108,10 +116,15 @@ def fit_outcome(frame: pd.DataFrame, outcome: str = "y") -> OutcomeModel:
             Z,
             f["patient_id"].to_numpy(),
             fe_names=["Intercept", "years", "years2"],
-            re_names=["Intercept", "years"],
+            re_names=["Intercept", "years", "years2"][: Z.shape[1]],
         )
     return OutcomeModel(
-        outcome, res, int(f["patient_id"].nunique()), len(f), [f"{outcome}: {w.message}" for w in caught]
+        outcome,
+        res,
+        int(f["patient_id"].nunique()),
+        len(f),
+        [f"{outcome}: {w.message}" for w in caught],
+        random_curvature,
     )
 
 
