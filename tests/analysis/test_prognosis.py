@@ -120,10 +120,30 @@ def test_suitability_from_registry_data(cohort, models):
     assert it["status"] == "contraindicated" and it["flags"][0]["variable"] == "anticoagulation"
 
 
-def test_event_free_is_a_probability(cohort, models):
+def test_event_free_is_a_probability_and_matches_lifelines(cohort, models):
+    from lifelines import KaplanMeierFitter
+
     pid = _many_visit_patient(cohort)
     a = cohort["alsfrs"]
     first = pd.Timestamp(a.loc[a["patient_id"] == pid, "date"].min())
-    ef = prognosis_patient(cohort, pid, models, as_of=first).event_free
-    vals = [h["event_free"] for h in ef.get("horizons", []) if h["event_free"] is not None]
-    assert vals == sorted(vals, reverse=True) and all(0 <= v <= 1 for v in vals)
+    pr = prognosis_patient(cohort, pid, models, as_of=first)
+    ef = pr.event_free
+    assert "already" not in ef and ef["n_events"] > 0
+    vals = [h["event_free"] for h in ef["horizons"]]
+    assert len(vals) == 3 and None not in vals  # all three horizons within the cohort's follow-up
+    assert all(0 < v < 1 for v in vals) and vals == sorted(vals, reverse=True)
+    # independent: lifelines KM with delayed entry on the stratum's patients, conditional on S(now)
+    sd = models.survival
+    sub = sd if ef["stratum"].startswith("whole cohort") else sd[sd["group"] == ef["stratum"].split()[0]]
+    kmf = KaplanMeierFitter().fit(sub["stop"], sub["event"], entry=sub["entry"])
+    now = pr.months_since_onset
+    s = kmf.survival_function_at_times([now, now + 3, now + 6, now + 12]).to_numpy()
+    assert vals == pytest.approx(list(s[1:] / s[0]), abs=6e-4)  # ours is rounded to 3 decimals
+
+
+def test_event_free_after_a_recorded_event_says_so(cohort, models):
+    ev = cohort["events"]
+    dead = ev[ev["event"] == "death"]
+    pid, when = dead["patient_id"].iloc[0], pd.Timestamp(dead["date"].iloc[0])
+    ef = prognosis_patient(cohort, pid, models, as_of=when + pd.Timedelta(days=1)).event_free
+    assert ef["already"] is True and "already" in ef["statement"] and "horizons" not in ef

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alscell.domain.suitability import (
     LENIENT,
@@ -243,3 +245,67 @@ def test_route_flags():
     clear = {k: False for k in {f["variable"] for f in flags}}
     assert {r["status"] for r in evaluate_routes(flags, clear)} == {"no flag"}
     assert {r["status"] for r in evaluate_routes(flags, {})} == {"unknown"}
+
+
+# Every rule type, property-based: the status follows the rule's definition, a missing value is never "fail".
+_val = st.floats(min_value=-100, max_value=200, allow_nan=False)
+_bound = st.one_of(st.none(), st.floats(min_value=-50, max_value=150, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=_val, lo=_bound, hi=_bound)
+def test_range_rule_property(x, lo, hi):
+    if lo is None and hi is None:
+        with pytest.raises(ValueError):
+            Criterion(id="r", type="range", variable="v", min=lo, max=hi, label="x", source="s")
+        return
+    c = Criterion(id="r", type="range", variable="v", min=lo, max=hi, label="x", source="s")
+    expect = (lo is None or x >= lo) and (hi is None or x <= hi)
+    r = evaluate_criterion(c, {"v": x})
+    assert r["status"] == ("pass" if expect else "fail") and r["value"] == x and r["why"].endswith(".")
+    assert evaluate_criterion(c, {"v": None})["status"] == "unknown"
+
+
+@settings(max_examples=40, deadline=None)
+@given(allowed=st.lists(st.sampled_from(["possible", "probable", "definite", "lab"]), min_size=1, unique=True),
+       v=st.sampled_from(["possible", "probable", "definite", "lab", "suspected"]))  # fmt: skip
+def test_one_of_rule_property(allowed, v):
+    c = Criterion(id="o", type="one_of", variable="ee", values=tuple(allowed), label="x", source="s")
+    assert evaluate_criterion(c, {"ee": v})["status"] == ("pass" if v in allowed else "fail")
+    assert evaluate_criterion(c, {"ee": float("nan")})["status"] == "unknown"
+
+
+@settings(max_examples=20, deadline=None)
+@given(required=st.booleans(), v=st.booleans())
+def test_flag_rule_property(required, v):
+    c = Criterion(id="f", type="flag", variable="g", required=required, label="x", source="s")
+    assert evaluate_criterion(c, {"g": v})["status"] == ("pass" if v == required else "fail")
+    assert evaluate_criterion(c, {})["status"] == "unknown"
+
+
+@settings(max_examples=60, deadline=None)
+@given(pts=st.floats(min_value=-10, max_value=30, allow_nan=False), need=st.floats(min_value=0, max_value=10))
+def test_decline_rule_property(pts, need):
+    c = Criterion(id="d", type="decline", min_points=need, over_months=3, label="x", source="s")
+    r = evaluate_criterion(c, {}, {"points": pts, "months": 3.0})
+    assert r["status"] == ("pass" if pts >= need else "fail")  # the boundary (pts == need) passes
+    assert evaluate_criterion(c, {}, {"points": None})["status"] == "unknown"
+    assert evaluate_criterion(c, {}, None)["status"] == "unknown"
+
+
+def test_criteria_file_with_unknown_key_or_bad_flag_is_rejected(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text('[[criterion]]\nid = "a"\ntype = "range"\nvariable = "age"\nmin = 18\nmaxx = 75\nlabel = "x"\n')
+    with pytest.raises(ValueError, match="unknown keys"):
+        load_criteria(str(f))
+    g = tmp_path / "routes.toml"
+    g.write_text('[[flag]]\nroute = "intrathecal"\nvariable = "x"\nlevel = "maybe"\nwhy = "?"\n')
+    with pytest.raises(ValueError, match="caution"):
+        load_route_flags(str(g))
+
+
+def test_route_caution_only():
+    flags = [{"route": "intrathecal", "variable": "spinal_surgery", "level": "caution", "why": "scar tissue"}]
+    res = {r["route"]: r for r in evaluate_routes(flags, {"spinal_surgery": True})}
+    assert res["intrathecal"]["status"] == "caution" and res["intrathecal"]["flags"][0]["why"] == "scar tissue"
+    assert res["intravenous"]["status"] == "no flag"
