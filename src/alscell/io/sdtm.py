@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,6 +151,16 @@ def _origin(name: str) -> str:
     return "Collected"
 
 
+def _only(mask: Any, value: Any, otherwise: Any = None) -> np.ndarray:
+    """``value`` (a scalar or an array) where ``mask`` holds, else ``otherwise``: an object array for Char."""
+    keep = np.asarray(mask, dtype=bool)
+    out = np.empty(len(keep), dtype=object)
+    out[:] = otherwise if np.ndim(otherwise) == 0 else np.asarray(otherwise, dtype=object)
+    chosen = np.asarray(value, dtype=object)
+    out[keep] = chosen[keep] if chosen.ndim else value
+    return out
+
+
 def _iso(dates: pd.Series) -> pd.Series:
     """ISO 8601 dates as text (None where missing)."""
     text = pd.to_datetime(dates).dt.strftime("%Y-%m-%d")
@@ -239,7 +250,7 @@ def _demographics(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.Dat
     ev = tables.events
     death = ev[ev["event"] == "death"].groupby("patient_id")["date"].min()
     dm["DTHDTC"] = _iso(ids.map(death))
-    dm["DTHFL"] = np.where(ids.map(death).notna(), "Y", None)
+    dm["DTHFL"] = _only(ids.map(death).notna(), "Y")
     dm["SITEID"] = p["site"].to_numpy()
     # Age in whole years at RFSTDTC from the birth year alone (alscell keeps no birth date): it can be one
     # year above the true age.  Ages over 89 are never written (HIPAA Safe Harbor): SUPPDM says "90+".
@@ -247,18 +258,18 @@ def _demographics(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.Dat
     flagged = p[AGE_90_PLUS].eq("true").to_numpy() if AGE_90_PLUS in p.columns else np.zeros(len(p), bool)
     over = flagged | (age > MAX_AGE).to_numpy()
     dm["AGE"] = age.where(~over).to_numpy()
-    dm["AGEU"] = np.where(dm["AGE"].notna() | over, "YEARS", None)
+    dm["AGEU"] = _only(dm["AGE"].notna().to_numpy() | over, "YEARS")
     dm["SEX"] = p["sex"].to_numpy()
-    treated = ids.map(subj.first_dose).notna()
+    treated = ids.map(subj.first_dose).notna().to_numpy(dtype=bool)
     tr = tables.treatments
     active = tr[tr["blinded_arm"].ne("placebo") | tr["blinded_arm"].isna()]["patient_id"].unique()
     arm_cd = np.where(ids.isin(active), "MSC", "PLACEBO")
     arm = np.where(ids.isin(active), "Mesenchymal Stem Cells", "Placebo")
     for code, name in (("ARMCD", "ARM"), ("ACTARMCD", "ACTARM")):
-        dm[code] = np.where(treated, arm_cd, None)
-        dm[name] = np.where(treated, arm, None)
+        dm[code] = _only(treated, arm_cd)
+        dm[name] = _only(treated, arm)
     # A registry patient never treated had no arm to be assigned (SDTMIG 3.4 ARMNRS).
-    dm["ARMNRS"] = np.where(treated, None, "NOT ASSIGNED")
+    dm["ARMNRS"] = _only(~treated, "NOT ASSIGNED")
     dm = _finish("DM", dm, [])
     supp = dm.loc[over, ["STUDYID", "USUBJID"]].copy()
     supp["RDOMAIN"] = "DM"
@@ -421,8 +432,8 @@ def _adverse_events(tables: Tables, subj: _Subjects) -> pd.DataFrame:
     out["AEREL"] = _upper(ae["relatedness"], RELATEDNESS).to_numpy()
     grade = ae["grade"].astype("float64")
     out["AETOXGR"] = _number_text(grade).replace("", None).to_numpy()
-    out["AESDTH"] = np.where(grade.eq(5), "Y", None)
-    out["AEOUT"] = np.where(grade.eq(5), "FATAL", np.where(ae["resolved_date"].notna(), "RECOVERED/RESOLVED", None))
+    out["AESDTH"] = _only(grade.eq(5), "Y")
+    out["AEOUT"] = _only(grade.eq(5), "FATAL", _only(ae["resolved_date"].notna(), "RECOVERED/RESOLVED"))
     out["AESTDTC"] = _iso(ae["onset_date"]).to_numpy()
     out["AEENDTC"] = _iso(ae["resolved_date"]).to_numpy()
     out["AESTDY"] = subj.day(ids, ae["onset_date"]).to_numpy()
