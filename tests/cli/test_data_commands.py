@@ -125,7 +125,7 @@ def test_export_deidentified(example_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "ALS-001" not in (tmp_path / "anon" / "patients.csv").read_text()
     assert run("import", str(tmp_path / "anon"), "--db", f"sqlite:///{tmp_path / 'r2.db'}").returncode == 0
-    result = run("export", str(tmp_path / "x"), "--db", db, "--format", "sdtm")
+    result = run("export", str(tmp_path / "x"), "--db", db, "--format", "xml")
     assert result.returncode == 2 and "not supported yet" in result.stderr
 
 

@@ -18,7 +18,7 @@ from alscell.cli.common import (
     stdout,
 )
 
-EXPORT_FORMATS = ("canonical", "redcap")
+EXPORT_FORMATS = ("canonical", "redcap", "sdtm", "fhir")
 DEIDENTIFY_KEY_ENV = "ALSCELL_DEIDENTIFY_KEY"
 MIN_KEY_LENGTH = 16
 
@@ -103,7 +103,8 @@ def export_cmd(
         "ALSCELL_DEIDENTIFY_KEY), ages > 89 top-coded, free text and x_ columns dropped, rows shuffled.",
     ),
 ) -> None:
-    """Write the registry as a canonical folder, or a REDCap data dictionary and records (--format redcap)."""
+    """Write the registry as a canonical folder, a REDCap data dictionary and records (--format redcap),
+    CDISC SDTM datasets with a define listing (--format sdtm) or a FHIR R4 bundle (--format fhir)."""
     from alscell.io.writer import write_folder
 
     if fmt not in EXPORT_FORMATS:
@@ -117,6 +118,14 @@ def export_cmd(
         from alscell.io.redcap import write_redcap
 
         write_redcap(tables, folder)
+    elif fmt == "sdtm":
+        from alscell.io.sdtm import write_sdtm
+
+        write_sdtm(tables, folder)
+    elif fmt == "fhir":
+        from alscell.io.fhir import write_fhir
+
+        write_fhir(tables, folder)
     else:
         write_folder(tables, folder)
     stdout.print(f"exported {sum(len(t) for t in tables.values())} rows to {folder}", markup=False)
