@@ -24,7 +24,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 # Command modules: each ``alscell.cli.<name>`` exposes ``register(app)``.  A module not yet written is
 # skipped; an existing module that fails to import is a real error and surfaces.
-COMMAND_MODULES = ("data_commands", "simulate", "effect", "forecast", "report", "demo", "web")
+COMMAND_MODULES = ("data_commands", "simulate", "effect", "forecast", "report", "demo", "web", "backup", "power")
 
 
 def _register() -> None:
