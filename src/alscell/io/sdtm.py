@@ -237,7 +237,7 @@ def _finish(domain: str, frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     return out
 
 
-def _demographics(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _demographics(tables: Tables, subj: _Subjects, country: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     p = tables.patients
     ids = p["patient_id"].astype(str)
     dm = subj.frame(ids, "DM")
@@ -260,6 +260,7 @@ def _demographics(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.Dat
     dm["AGE"] = age.where(~over).to_numpy()
     dm["AGEU"] = _only(dm["AGE"].notna().to_numpy() | over, "YEARS")
     dm["SEX"] = p["sex"].to_numpy()
+    dm["COUNTRY"] = country  # ISO 3166-1 alpha-3; alscell does not record it per patient
     treated = ids.map(subj.first_dose).notna().to_numpy(dtype=bool)
     tr = tables.treatments
     active = tr[tr["blinded_arm"].ne("placebo") | tr["blinded_arm"].isna()]["patient_id"].unique()
@@ -354,7 +355,9 @@ def _findings(domain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame:
 
 
 def _number_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v))))
+    """Numbers as text: whole numbers without a decimal point, others in Python's shortest repr; '' if missing."""
+    text = [("" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v)))) for v in values]
+    return pd.Series(text, index=values.index, dtype=object)
 
 
 def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -467,13 +470,16 @@ def _supp_for(rdomain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame
     return _finish("SUPP" + rdomain, out, ["IDVARVAL", "QNAM"])
 
 
-def sdtm_domains(tables: Mapping[str, pd.DataFrame], study_id: str = STUDY_ID) -> dict[str, pd.DataFrame]:
+def sdtm_domains(
+    tables: Mapping[str, pd.DataFrame], study_id: str = STUDY_ID, country: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Every SDTM dataset alscell makes from ``tables``, by name (DM always; the others when they have rows).
 
-    Char variables hold ``str`` or ``None``, Num variables ``float`` (NaN = missing)."""
+    ``country`` (ISO 3166-1 alpha-3) fills DM.COUNTRY for every subject; alscell keeps no country, so it is
+    empty unless given.  Char variables hold ``str`` or ``None``, Num variables ``float`` (NaN = missing)."""
     typed = tables if isinstance(tables, Tables) else Tables.from_frames(tables)
     subj = _Subjects(typed, study_id)
-    dm, suppdm = _demographics(typed, subj)
+    dm, suppdm = _demographics(typed, subj, country)
     ex, suppex = _exposure(typed, subj)
     out: dict[str, pd.DataFrame] = {"DM": dm, "SUPPDM": suppdm, "EX": ex, "SUPPEX": suppex}
     frs, suppqs = _alsfrs_rows(typed, subj)
@@ -522,7 +528,12 @@ def _define_rows(domain: str, text: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def write_sdtm(
-    tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, study_id: str = STUDY_ID, xpt: bool = True
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    *,
+    study_id: str = STUDY_ID,
+    country: str | None = None,
+    xpt: bool = True,
 ) -> dict[str, int]:
     """Write the SDTM datasets of ``tables`` to ``out_dir`` (``<dataset>.csv``, ``<dataset>.xpt`` when
     ``xpt``, and ``define.csv``); returns the number of rows written per dataset."""
@@ -532,7 +543,7 @@ def write_sdtm(
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     define: list[dict[str, object]] = []
-    for name, frame in sdtm_domains(tables, study_id).items():
+    for name, frame in sdtm_domains(tables, study_id, country).items():
         text = _as_text(frame, name)
         char = [v.name for v in variables(name) if v.type == "Char"]
         csv_safe(text, char).to_csv(out / f"{name.lower()}.csv", index=False, lineterminator="\n")

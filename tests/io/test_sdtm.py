@@ -1,0 +1,275 @@
+"""SDTM export: each domain carries SDTMIG v3.4's required and expected variables, with values worked out by
+hand on a small folder (tests/export_data.py); XPT v5 files read back equal to the CSVs; minimal and
+de-identified registries; the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from alscell.io.deidentify import deidentify
+from alscell.io.reader import read_folder
+from alscell.io.sdtm import write_sdtm
+from export_data import IDS, TOTALS, hand_folder, minimal_folder
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
+KEY = b"a test key that is long enough!!"
+
+# Req and Exp variables per domain, SDTMIG v3.4 (CDISC, 2021), domain specification tables.
+REQUIRED = {
+    "DM": "STUDYID DOMAIN USUBJID SUBJID SITEID SEX COUNTRY",
+    "EX": "STUDYID DOMAIN USUBJID EXSEQ EXTRT",
+    "QS": "STUDYID DOMAIN USUBJID QSSEQ QSTESTCD QSTEST QSCAT",
+    "RE": "STUDYID DOMAIN USUBJID RESEQ RETESTCD RETEST",
+    "LB": "STUDYID DOMAIN USUBJID LBSEQ LBTESTCD LBTEST",
+    "VS": "STUDYID DOMAIN USUBJID VSSEQ VSTESTCD VSTEST",
+    "MK": "STUDYID DOMAIN USUBJID MKSEQ MKTESTCD MKTEST",
+    "AE": "STUDYID DOMAIN USUBJID AESEQ AETERM AEDECOD",
+    "DS": "STUDYID DOMAIN USUBJID DSSEQ DSTERM DSDECOD",
+    "PR": "STUDYID DOMAIN USUBJID PRSEQ PRTRT",
+    "SUPPEX": "STUDYID RDOMAIN USUBJID QNAM QLABEL QVAL QORIG",
+}
+EXPECTED = {
+    "DM": "RFSTDTC RFENDTC RFXSTDTC RFXENDTC RFICDTC RFPENDTC DTHDTC DTHFL AGE AGEU RACE ARMCD ARM ACTARMCD ACTARM "
+    "ARMNRS ACTARMUD",
+    "EX": "EXDOSE EXDOSU EXDOSFRM EXSTDTC EXENDTC",
+    "QS": "QSORRES QSSTRESC QSLOBXFL VISITNUM QSDTC",
+    "RE": "REORRES RESTRESC RELOBXFL VISITNUM REDTC",
+    "LB": "LBCAT LBORRES LBORRESU LBORNRLO LBORNRHI LBSTRESC LBSTRESN LBSTRESU LBSTNRLO LBSTNRHI LBNRIND LBLOBXFL "
+    "VISITNUM LBDTC",
+    "VS": "VSORRES VSORRESU VSSTRESC VSSTRESN VSSTRESU VSLOBXFL VISITNUM VSDTC",
+    "MK": "MKORRES MKSTRESC MKLOC MKLOBXFL VISITNUM MKDTC",
+    "AE": "AELLT AELLTCD AEPTCD AEHLT AEHLTCD AEHLGT AEHLGTCD AEBODSYS AEBDSYCD AESOC AESOCCD AESER AEACN AEREL "
+    "AESTDTC AEENDTC",
+    "DS": "DSCAT DSSTDTC DSSTDY",
+    "PR": "PRSTDTC",
+    "SUPPEX": "IDVAR IDVARVAL QEVAL",
+}
+# Required variables alscell cannot fill: the registry records no country, and a patient may have no site.
+NOT_RECORDED = {"COUNTRY", "SITEID"}
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(folder / f"{name.lower()}.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory) -> Path:
+    tables = read_folder(hand_folder(tmp_path_factory.mktemp("hand") / "in"))
+    out = tmp_path_factory.mktemp("hand") / "sdtm"
+    write_sdtm(tables, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("example") / "sdtm"
+    write_sdtm(read_folder(EXAMPLE), out)
+    return out
+
+
+def _check_variables(frame: pd.DataFrame, domain: str) -> None:
+    for name in (REQUIRED[domain] + " " + EXPECTED[domain]).split():
+        assert name in frame.columns, f"{domain}.{name} missing"
+    for name in REQUIRED[domain].split():
+        if name not in NOT_RECORDED:
+            assert (frame[name] != "").all(), f"{domain}.{name} is required but empty"
+    seq = next((c for c in frame.columns if c.endswith("SEQ")), None)
+    if seq:
+        assert not frame.duplicated(["USUBJID", seq]).any()
+
+
+@pytest.mark.parametrize("domain", sorted(REQUIRED))
+def test_every_domain_has_its_required_and_expected_variables(hand, example, domain):
+    _check_variables(_read(hand, domain), domain)
+    if (example / f"{domain.lower()}.csv").exists():
+        ex = _read(example, domain)
+        _check_variables(ex, domain)
+        dm = _read(example, "DM")
+        assert set(ex["USUBJID"]) <= set(dm["USUBJID"])
+
+
+def test_dm_reference_dates_age_and_arms(hand):
+    dm = _read(hand, "DM").set_index("SUBJID")
+    one, two, three = dm.loc["HAND-01"], dm.loc["HAND-02"], dm.loc["HAND-03"]
+    assert one["USUBJID"] == "ALSCELL-HAND-01" and one["DOMAIN"] == "DM" and one["SEX"] == "F"
+    # RFSTDTC = first administration; the untreated patient's = first visit; nothing dated = empty.
+    assert (one["RFSTDTC"], one["RFXSTDTC"], one["RFXENDTC"]) == ("2022-03-01", "2022-03-01", "2022-05-01")
+    assert (one["RFENDTC"], one["DTHDTC"], one["DTHFL"]) == ("2022-09-01", "2022-09-01", "Y")
+    assert (two["RFSTDTC"], two["RFXSTDTC"], two["DTHFL"]) == ("2022-01-15", "", "")
+    assert three["RFSTDTC"] == ""
+    assert (one["AGE"], one["AGEU"]) == ("62", "YEARS")  # 2022 - 1960
+    assert (one["ARMCD"], one["ACTARMCD"], one["ARMNRS"]) == ("MSC", "MSC", "")
+    assert (two["ARMCD"], two["ARMNRS"]) == ("", "NOT ASSIGNED")
+    assert one["SITEID"] == "site_a"
+    # Born 1928: 93 at RFSTDTC, so AGE is withheld and SUPPDM carries the Safe Harbor category.
+    assert two["AGE"] == ""
+    supp = _read(hand, "SUPPDM")
+    assert supp[["USUBJID", "RDOMAIN", "QNAM", "QVAL"]].values.tolist() == [["ALSCELL-HAND-02", "DM", "AGECAT", "90+"]]
+
+
+def test_ex_doses_routes_locations_lot_and_study_days(hand):
+    ex = _read(hand, "EX")
+    assert ex["EXSEQ"].tolist() == ["1", "2"]
+    assert ex["EXROUTE"].tolist() == ["INTRATHECAL", "INTRAMUSCULAR"]
+    assert ex["EXDOSE"].tolist() == ["100", "50"] and set(ex["EXDOSU"]) == {"10^6 Therapeutic Cells"}
+    assert ex["EXLOT"].tolist() == ["LOT-7781", ""]
+    assert ex["EXLOC"].tolist() == ["", "MULTIPLE"]
+    assert ex["EXSTDTC"].tolist() == ["2022-03-01", "2022-05-01"]
+    assert ex["EXSTDY"].tolist() == ["1", "62"]  # 61 days after RFSTDTC is day 62 (no day 0)
+    assert ex["EXCAT"].tolist() == ["BONE MARROW", "ADIPOSE TISSUE"]
+    # The formula-like product name is neutralised in the CSV.
+    assert ex["EXTRT"].iloc[0].startswith("'=")
+    supp = _read(hand, "SUPPEX")
+    assert supp[["IDVAR", "IDVARVAL", "QNAM", "QVAL"]].values.tolist() == [
+        ["EXSEQ", "2", "EXLOC1", "DELTOID MUSCLE"],
+        ["EXSEQ", "2", "EXLOC2", "BICEPS BRACHII MUSCLE"],
+    ]
+
+
+def test_qs_alsfrs_items_totals_baseline_flags_and_days(hand):
+    qs = _read(hand, "QS")
+    frs = qs[qs["QSCAT"] == "ALSFRS-R"]
+    totals = frs[frs["QSTESTCD"] == "ALSFRSTT"]
+    got = {(u.removeprefix("ALSCELL-"), d): int(v) for u, d, v in totals[["USUBJID", "QSDTC", "QSSTRESN"]].values}
+    assert got == TOTALS  # the partial visit has no total
+    assert set(totals["QSDRVFL"]) == {"Y"}
+    first = frs[(frs["USUBJID"] == "ALSCELL-HAND-01") & (frs["QSDTC"] == "2022-02-01")]
+    assert len(first) == 13 and set(first["QSDY"]) == {"-28"} and set(first["VISITNUM"]) == {"1"}
+    assert first.set_index("QSTESTCD").loc["ALSFRS01", "QSTEST"] == "ALSFRS-R Speech"
+    # Baseline: the last assessment on or before the first dose (2022-03-01, day 1), not the earlier one.
+    flagged = frs[frs["QSLOBXFL"] == "Y"]
+    assert set(flagged["QSDTC"]) == {"2022-03-01"} and len(flagged) == 13
+    partial = frs[frs["QSDTC"] == "2022-06-01"]
+    assert "ALSFRS03" not in set(partial["QSTESTCD"]) and "ALSFRS5B" in set(partial["QSTESTCD"])
+    assert set(_read(hand, "SUPPQS")["QVAL"]) == {"SELF"}
+
+
+def test_findings_domains_re_lb_mk_vs(hand):
+    re_ = _read(hand, "RE")
+    assert re_[["RETESTCD", "REORRES", "REORRESU", "REDY", "RELOBXFL"]].values.tolist() == [
+        ["FVCPP", "80", "%", "-28", "Y"],
+        ["FVCPP", "71", "%", "93", ""],
+    ]
+    lb = _read(hand, "LB").iloc[0]
+    assert (lb["LBTESTCD"], lb["LBSTRESN"], lb["LBORRESU"], lb["LBSPEC"]) == (
+        "NFL",
+        "12.5",
+        "pg/mL",
+        "CEREBROSPINAL FLUID",
+    )
+    mk = _read(hand, "MK").iloc[0]
+    assert (mk["MKTESTCD"], mk["MKSTRESN"], mk["MKLAT"]) == ("GRIPSTR", "20.5", "LEFT")
+    vs = _read(hand, "VS").iloc[0]
+    assert (vs["USUBJID"], vs["VSTESTCD"], vs["VSSTRESN"], vs["VSDY"]) == ("ALSCELL-HAND-02", "WEIGHT", "70", "1")
+
+
+def test_ae_terms_grades_seriousness_relatedness_and_dates(hand):
+    ae = _read(hand, "AE")
+    assert ae[["AETERM", "AETOXGR", "AESER", "AEREL", "AESTDTC", "AEENDTC", "AESTDY", "AEENDY"]].values.tolist() == [
+        ["HEADACHE", "2", "N", "PROBABLY RELATED", "2022-03-02", "2022-03-04", "2", "4"],
+        ["INJECTION SITE PAIN", "3", "Y", "NOT RELATED", "2022-05-03", "", "64", ""],
+    ]
+    assert (ae["AEDECOD"] == ae["AETERM"]).all()
+
+
+def test_ds_disposition_and_pr_procedures(hand):
+    ds = _read(hand, "DS")
+    assert ds[["USUBJID", "DSDECOD", "DSCAT", "DSSTDTC", "DSSTDY"]].values.tolist() == [
+        ["ALSCELL-HAND-01", "DEATH", "DISPOSITION EVENT", "2022-09-01", "185"],
+        ["ALSCELL-HAND-02", "WITHDRAWAL BY SUBJECT", "DISPOSITION EVENT", "2022-04-01", "77"],
+    ]
+    pr = _read(hand, "PR")
+    assert pr[["PRTRT", "PRSTDTC", "PRSTDY"]].values.tolist() == [["GASTROSTOMY", "2022-07-01", "123"]]
+
+
+def test_xpt_v5_files_read_back_equal_to_the_csvs(hand, example):
+    for folder in (hand, example):
+        for xpt in sorted(folder.glob("*.xpt")):
+            data, meta = pyreadstat.read_xport(str(xpt))
+            csv = _read(folder, xpt.stem)
+            assert meta.table_name == xpt.stem.upper()
+            assert list(data.columns) == list(csv.columns)
+            assert all(len(n) <= 8 for n in data.columns)
+            assert all(len(label) <= 40 for label in meta.column_labels)
+            assert len(data) == len(csv)
+            for col in csv.columns:
+                if data[col].dtype == object:
+                    # The CSV may carry one neutralising quote before a formula-like text; the XPT does not.
+                    same = (csv[col] == data[col]) | (csv[col] == "'" + data[col])
+                    assert same.all(), (xpt.name, col)
+                else:
+                    back = pd.to_numeric(csv[col].replace("", None), errors="raise").astype(float)
+                    pd.testing.assert_series_equal(back, data[col].astype(float), check_names=False)
+
+
+def test_define_lists_every_variable_with_its_length(hand):
+    define = _read(hand, "define")
+    written = {p.stem.upper() for p in hand.glob("*.csv") if p.stem != "define"}
+    assert set(define["dataset"]) == written
+    for name in written:
+        csv = _read(hand, name)
+        rows = define[define["dataset"] == name].set_index("variable")
+        assert list(rows.index) == list(csv.columns)
+        for col in csv.columns:
+            if rows.loc[col, "type"] == "Char":
+                assert int(rows.loc[col, "length"]) >= csv[col].str.len().max()
+    assert set(define["core"]) <= {"Req", "Exp", "Perm"}
+    assert set(define["origin"]) <= {"Collected", "Derived", "Assigned", "Not Available"}
+    assert (define["label"].str.len() <= 40).all()
+    # A variable alscell does not record is marked as such.
+    assert define.set_index(["dataset", "variable"]).loc[("DM", "RFICDTC"), "origin"] == "Not Available"
+
+
+def test_minimal_folder_gives_demographics_only(tmp_path):
+    out = tmp_path / "sdtm"
+    assert write_sdtm(read_folder(minimal_folder(tmp_path / "in")), out, country="DEU") == {"DM": 1}
+    dm = _read(out, "DM")
+    assert dm[["USUBJID", "SEX", "COUNTRY", "RFSTDTC", "ARMNRS"]].values.tolist() == [
+        ["ALSCELL-ONLY-1", "F", "DEU", "", "NOT ASSIGNED"]
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["define.csv", "dm.csv", "dm.xpt"]
+
+
+def test_deidentified_sdtm_carries_no_original_id_date_or_age_over_89(tmp_path):
+    tables = read_folder(hand_folder(tmp_path / "in"))
+    out = tmp_path / "anon"
+    write_sdtm(deidentify(tables, KEY), out)
+    text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
+    for value in [*IDS, "LOT-7781"]:
+        assert value not in text, value
+    dates = {
+        d.strftime("%Y-%m-%d")
+        for f in tables.values()
+        for c in f.columns
+        if f[c].dtype.kind == "M"
+        for d in f[c].dropna()
+    }
+    for day in dates:
+        assert day not in text, day
+    dm = _read(out, "DM")
+    assert pd.to_numeric(dm["AGE"].replace("", None)).max() <= 89
+    assert _read(out, "SUPPDM")["QVAL"].tolist() == ["90+"]
+
+
+def test_cli_exports_sdtm_and_fhir(tmp_path):
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    run = [sys.executable, "-m", "alscell"]
+    env = {**os.environ, "ALSCELL_DEIDENTIFY_KEY": KEY.decode()}
+    assert subprocess.run([*run, "import", str(EXAMPLE), "--db", db], capture_output=True).returncode == 0
+    for fmt, name in (("sdtm", "dm.xpt"), ("fhir", "bundle.json")):
+        result = subprocess.run(
+            [*run, "export", str(tmp_path / fmt), "--db", db, "--format", fmt, "--deidentify"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / fmt / name).is_file()
+        assert "ALS-001" not in "".join(p.read_text(errors="ignore") for p in (tmp_path / fmt).iterdir())
