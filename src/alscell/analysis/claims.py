@@ -144,6 +144,8 @@ def _measure_rows(
                     n_patients=npat,
                     n_visits=nvis,
                     unit=unit,
+                    se=c.se,
+                    df=c.df,
                 )
             )
     return rows
@@ -159,7 +161,8 @@ def claims_table(
     exclude_pre_visits: int = 2,
 ) -> ClaimsResult:
     """Table columns (``ClaimsResult.COLUMNS``): domain, measure, window, route, cell_source, estimate,
-    ci_low, ci_high, p_value, p_adjusted, verdict, n_patients, n_visits, unit, adjust."""
+    ci_low, ci_high, p_value, p_adjusted, verdict, n_patients, n_visits, unit, adjust, se (CR2), df
+    (Bell–McCaffrey); :func:`alscell.analysis.claims_pooling.pool_claims` pools it across cells."""
     from statsmodels.stats.multitest import multipletests
 
     if adjust not in ("holm", "bh"):

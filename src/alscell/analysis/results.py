@@ -53,7 +53,7 @@ class ClaimsResult(TableResult):
     KIND: ClassVar[str] = "claims"
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "domain", "measure", "window", "route", "cell_source", "estimate", "ci_low", "ci_high", "p_value",
-        "p_adjusted", "verdict", "n_patients", "n_visits", "unit", "adjust",
+        "p_adjusted", "verdict", "n_patients", "n_visits", "unit", "adjust", "se", "df",
     )  # fmt: skip
 
 

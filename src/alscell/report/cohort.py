@@ -78,15 +78,10 @@ def claims_view(section: Section) -> dict:
             forests.append({"domain": domain, "measure": measure, "svg": svg(fig, f"forest-{domain}-{measure}")})
     shown = (*ClaimsResult.COLUMNS[:11], "n_patients", "unit")  # the table's columns without n_visits, adjust
     show = [c for c in shown if c in df.columns]
-    rows = []
-    for _, r in df.iterrows():
-        cls = ""
-        if pd.notna(r.get("ci_low")) and r.get("ci_low", 0) > 0:
-            cls = "sig-benefit"
-        elif pd.notna(r.get("ci_high")) and r.get("ci_high", 0) < 0:
-            cls = "sig-harm"
-        rows.append({"cls": cls, "cells": r[show].to_dict()})
+    verdict_cls = {"supported": "sig-benefit", "harm": "sig-harm"}
+    rows = [{"cls": verdict_cls.get(r["verdict"], ""), "cells": r[show].to_dict()} for _, r in df.iterrows()]
     return {
+        "pooled": _pooled_table(section.value),
         "columns": show,
         "rows": rows,
         "forests": forests,
@@ -94,6 +89,18 @@ def claims_view(section: Section) -> dict:
         "n": len(df),
         "verdicts": df["verdict"].value_counts().to_dict() if "verdict" in df else {},
     }
+
+
+def _pooled_table(claims: ClaimsResult) -> Markup | None:
+    """The partially pooled claims (one row per measure × window), or None when nothing pools."""
+    from alscell.analysis.claims_pooling import pool_claims
+
+    pooled = pool_claims(claims)
+    if pooled.table.empty:
+        return None
+    cols = ["domain", "measure", "window", "k", "mu", "mu_ci_low", "mu_ci_high", "mu_p_adjusted", "verdict"]
+    cols += ["tau", "tau_ci_low", "tau_ci_high", "q_p", "unit"]
+    return frame_table(pooled.table[cols], table_id="claims-pooled")
 
 
 def survival_view(section: Section) -> dict:

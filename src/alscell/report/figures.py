@@ -287,7 +287,9 @@ def forest_figure(rows: pd.DataFrame, label_col: str = "label", title: str = "",
     h = 0.9 + 0.2 * len(d)
     fig, ax = plt.subplots(figsize=(5.4, min(h, 30)))
     y = np.arange(len(d))[::-1]
-    colors = np.where(d["ci_low"] > 0, "#1e8449", np.where(d["ci_high"] < 0, "#c0392b", "#34495e"))
+    # coloured by the multiplicity-adjusted verdict only (an unadjusted CI off zero is often chance)
+    verdict = d["verdict"] if "verdict" in d else pd.Series("not shown", index=d.index)
+    colors = np.where(verdict == "supported", "#1e8449", np.where(verdict == "harm", "#c0392b", "#34495e"))
     ax.hlines(y, d["ci_low"], d["ci_high"], color=colors, lw=1.6)
     ax.scatter(d["estimate"], y, color=colors, s=22, zorder=3)
     ax.axvline(0, color="#000", lw=0.8)
