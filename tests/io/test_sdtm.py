@@ -17,6 +17,7 @@ from alscell.io.deidentify import deidentify
 from alscell.io.reader import read_folder
 from alscell.io.sdtm import write_sdtm
 from export_data import IDS, TOTALS, hand_folder, minimal_folder
+from sparse_data import FOLDERS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
 KEY = b"a test key that is long enough!!"
@@ -273,3 +274,15 @@ def test_cli_exports_sdtm_and_fhir(tmp_path):
         assert result.returncode == 0, result.stderr
         assert (tmp_path / fmt / name).is_file()
         assert "ALS-001" not in "".join(p.read_text(errors="ignore") for p in (tmp_path / fmt).iterdir())
+
+
+@pytest.mark.parametrize("kind", sorted(FOLDERS))
+def test_any_valid_sparse_folder_exports(kind, tmp_path):
+    tables = read_folder(FOLDERS[kind](tmp_path / "in"))
+    written = write_sdtm(tables, tmp_path / "sdtm", xpt=False)
+    assert written["DM"] == len(tables["patients"])
+    assert ("QS" in written) == (len(tables["alsfrs"]) > 0)
+    for name in written:
+        frame = _read(tmp_path / "sdtm", name)
+        if name in REQUIRED:
+            _check_variables(frame, name)

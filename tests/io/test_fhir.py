@@ -1,0 +1,186 @@
+"""FHIR R4 export: the bundle validates with fhir.resources (R4B models), codes are the documented ones, one
+Observation per ALSFRS-R total with the hand-worked totals, every reference resolves inside the bundle,
+minimal folders work, the export is reproducible and a de-identified one leaks no id or date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from alscell.io.deidentify import deidentify
+from alscell.io.fhir import BUNDLE_FILE, fhir_bundle, write_fhir
+from alscell.io.reader import read_folder
+from export_data import IDS, TOTALS, hand_folder, minimal_folder
+from sparse_data import FOLDERS
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
+KEY = b"a test key that is long enough!!"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+
+
+@pytest.fixture(scope="module")
+def hand_tables(tmp_path_factory):
+    return read_folder(hand_folder(tmp_path_factory.mktemp("hand") / "in"))
+
+
+@pytest.fixture(scope="module")
+def bundle(hand_tables, tmp_path_factory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("fhir")
+    write_fhir(hand_tables, out)
+    return json.loads((out / BUNDLE_FILE).read_text())
+
+
+def _resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def _codes(concept: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(c["system"], c["code"]) for c in concept.get("coding", [])}
+
+
+def _references(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["reference"]] if isinstance(node.get("reference"), str) else []
+        return found + [r for v in node.values() for r in _references(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _references(v)]
+    return []
+
+
+def test_written_bundle_validates_as_fhir_r4(bundle):
+    model = Bundle.model_validate(bundle)
+    assert model.type == "collection"
+    assert all(e.fullUrl.startswith("urn:uuid:") for e in model.entry)
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert kinds == {"Patient", "Condition", "MedicationAdministration", "Observation", "AdverseEvent", "Procedure"}
+
+
+def test_every_reference_resolves_inside_the_bundle(bundle):
+    full_urls = {e["fullUrl"] for e in bundle["entry"]}
+    assert len(full_urls) == len(bundle["entry"])
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        assert entry["fullUrl"] == f"urn:uuid:{resource['id']}"
+        contained = {c["id"] for c in resource.get("contained", [])}
+        for ref in _references(resource):
+            if ref.startswith("#"):
+                assert ref[1:] in contained, ref
+            else:
+                assert ref in full_urls, ref
+
+
+def test_one_alsfrs_total_observation_per_visit_with_the_hand_worked_totals(bundle):
+    patients = {p["id"]: p["identifier"][0]["value"] for p in _resources(bundle, "Patient")}
+    frs = [o for o in _resources(bundle, "Observation") if (LOINC, "82953-1") in _codes(o["code"])]
+    assert len(frs) == 4  # one per visit, the partial one included
+    totals = {
+        (patients[o["subject"]["reference"].removeprefix("urn:uuid:")], o["effectiveDateTime"]): o["valueInteger"]
+        for o in frs
+        if "valueInteger" in o
+    }
+    assert totals == TOTALS
+    partial = [o for o in frs if "valueInteger" not in o]
+    assert len(partial) == 1 and partial[0]["dataAbsentReason"]["coding"][0]["code"] == "unknown"
+    visit = next(o for o in frs if o["effectiveDateTime"] == "2022-02-01")
+    items = {c["code"]["coding"][-1]["code"]: c["valueInteger"] for c in visit["component"]}
+    assert items == {"q1": 4, "q2": 4, "q3": 4, "q4": 3, "q5a": 3, "q6": 3, "q7": 4, "q8": 3, "q9": 2} | {
+        "q10": 4,
+        "q11": 4,
+        "q12": 4,
+    }
+    speech = next(c for c in visit["component"] if c["code"]["coding"][-1]["code"] == "q1")
+    assert (LOINC, "82940-8") in _codes(speech["code"])
+    assert {o["category"][0]["coding"][0]["code"] for o in frs} == {"survey"}
+
+
+def test_measurement_codes_units_and_specimen(bundle):
+    obs = [o for o in _resources(bundle, "Observation") if "valueQuantity" in o]
+    fvc = [o for o in obs if (LOINC, "19872-1") in _codes(o["code"])]
+    assert sorted(o["valueQuantity"]["value"] for o in fvc) == [71.0, 80.0]
+    assert {(o["valueQuantity"]["system"], o["valueQuantity"]["code"]) for o in fvc} == {
+        ("http://unitsofmeasure.org", "%")
+    }
+    weight = [o for o in obs if (LOINC, "29463-7") in _codes(o["code"])]
+    assert [o["valueQuantity"]["value"] for o in weight] == [70.0]
+    assert weight[0]["category"][0]["coding"][0]["code"] == "vital-signs"
+    nfl = next(o for o in obs if ("urn:alscell:codesystem:measure", "nfl") in _codes(o["code"]))
+    assert nfl["contained"][0]["type"]["coding"][0]["code"] == "csf"
+    grip = next(o for o in obs if ("urn:alscell:codesystem:measure", "grip_kg") in _codes(o["code"]))
+    assert grip["bodySite"]["text"] == "left"
+
+
+def test_administrations_route_site_dose_and_lot(bundle):
+    given = sorted(_resources(bundle, "MedicationAdministration"), key=lambda r: r["effectiveDateTime"])
+    assert [r["effectiveDateTime"] for r in given] == ["2022-03-01", "2022-05-01"]
+    assert [_codes(r["dosage"]["route"]) for r in given] == [{(SNOMED, "72607000")}, {(SNOMED, "78421000")}]
+    assert [r["dosage"]["dose"]["value"] for r in given] == [1e8, 5e7]
+    assert {r["dosage"]["dose"]["code"] for r in given} == {"{cells}"}
+    first, second = given
+    assert first["contained"][0]["batch"]["lotNumber"] == "LOT-7781"
+    assert first["medicationReference"]["reference"] == "#product"
+    muscles = [
+        e["valueCodeableConcept"]["coding"][0]["code"] for e in second["extension"] if "target-muscle" in e["url"]
+    ]
+    assert muscles == ["deltoid", "biceps"]
+    assert "site" not in second["dosage"]  # two muscles: dosage.site holds one, the extension lists both
+
+
+def test_adverse_events_patient_death_and_procedures(bundle):
+    events = {e["date"]: e for e in _resources(bundle, "AdverseEvent")}
+    headache, pain = events["2022-03-02"], events["2022-05-03"]
+    assert headache["seriousness"]["coding"][0]["code"] == "non-serious"
+    assert headache["severity"]["coding"][0]["code"] == "moderate"
+    assert headache["outcome"]["coding"][0]["code"] == "resolved"
+    assert headache["suspectEntity"][0]["causality"][0]["assessment"]["coding"][0]["code"] == "Probably-Likely"
+    assert pain["seriousness"]["coding"][0]["code"] == "serious"
+    assert pain["severity"]["coding"][0]["code"] == "severe"
+    assert "outcome" not in pain
+    patients = {p["identifier"][0]["value"]: p for p in _resources(bundle, "Patient")}
+    assert patients["HAND-01"]["deceasedDateTime"] == "2022-09-01"
+    assert patients["HAND-01"]["birthDate"] == "1960"
+    assert "birthDate" not in patients["HAND-02"]  # 93 and older: Safe Harbor withholds the year
+    assert all("name" not in p and "address" not in p for p in patients.values())
+    (gastrostomy,) = _resources(bundle, "Procedure")
+    assert (gastrostomy["code"]["coding"][0]["code"], gastrostomy["performedDateTime"]) == ("gastrostomy", "2022-07-01")
+    conditions = _resources(bundle, "Condition")
+    assert len(conditions) == 3 and all((SNOMED, "86044005") in _codes(c["code"]) for c in conditions)
+
+
+def test_export_is_reproducible(hand_tables):
+    assert fhir_bundle(hand_tables) == fhir_bundle(hand_tables)
+
+
+def test_minimal_folder_and_bundled_example(tmp_path):
+    minimal = fhir_bundle(read_folder(minimal_folder(tmp_path / "in")))
+    assert [e["resource"]["resourceType"] for e in minimal["entry"]] == ["Patient", "Condition"]
+    Bundle.model_validate(minimal)
+    example = fhir_bundle(read_folder(EXAMPLE))
+    Bundle.model_validate(example)
+    assert len(_resources(example, "Patient")) == 4
+
+
+def test_deidentified_bundle_has_no_original_id_or_date(hand_tables, tmp_path):
+    write_fhir(deidentify(hand_tables, KEY), tmp_path)
+    text = (tmp_path / BUNDLE_FILE).read_text()
+    for value in [*IDS, "LOT-7781"]:
+        assert value not in text, value
+    for frame in hand_tables.values():
+        for col in frame.columns:
+            if frame[col].dtype.kind == "M":
+                for day in frame[col].dropna():
+                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+    Bundle.model_validate(json.loads(text))
+
+
+@pytest.mark.parametrize("kind", sorted(FOLDERS))
+def test_any_valid_sparse_folder_gives_a_valid_bundle(kind, tmp_path):
+    tables = read_folder(FOLDERS[kind](tmp_path / "in"))
+    bundle = fhir_bundle(tables)
+    Bundle.model_validate(bundle)
+    assert len(_resources(bundle, "Patient")) == len(tables["patients"])
+    assert len(_resources(bundle, "MedicationAdministration")) == len(tables["treatments"])
