@@ -55,7 +55,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def create_app(db_url: str) -> FastAPI:
     """The web app on the registry at ``db_url`` (schema upgraded to the newest migration)."""
-    from alscell.web import api, pages
+    from alscell.web import api, pages, prognosis
 
     app = FastAPI(
         title="alscell",
@@ -83,6 +83,7 @@ def create_app(db_url: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(prognosis.router)
     return app
 
 
