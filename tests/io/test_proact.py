@@ -261,6 +261,22 @@ def test_minimal_folder_one_patient_required_columns_only(tmp_path):
     assert list(t["alsfrs"]["q1"]) == [3] and t["alsfrs"]["date"].iloc[0] == pd.Timestamp("2000-01-01")
 
 
+def test_svc_in_litres_and_percent_becomes_svc_pct_pred(tmp_path):
+    folder = _write(
+        tmp_path / "p",
+        {
+            "PROACT_ALSHISTORY.csv": "subject_id,Onset_Delta,Site_of_Onset___Limb\n3,-400,1\n",
+            "PROACT_SVC.csv": "subject_id,Slow_vital_Capacity_Delta,Subject_Liters_Trial_1,Subject_Liters__Trial_2_,"
+            "pct_of_Normal_Trial_1,Slow_Vital_Capacity_Units,Subject_Normal\n"
+            "3,0,2.10,2.30,,Liters,4.00\n3,30,,,71,Liters,4.00\n",
+        },
+    )
+    m = read_proact(folder).tables["measurements"]
+    assert list(m["measure"]) == ["svc_pct_pred", "svc_pct_pred"]
+    assert list(m["value"]) == [repr(57.5), repr(71.0)]  # 2.30 / 4.00 x 100; the percentage as given
+    assert list(m["x_proact_source"]) == ["liters/Subject_Normal", "pct_of_Normal"]
+
+
 def test_demographics_and_alsfrs_alone_cannot_give_an_onset(tmp_path):
     """Onset date and site are required by the canonical format and live in ALSHISTORY: refused, one sentence."""
     folder = _write(
