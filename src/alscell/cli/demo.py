@@ -164,11 +164,16 @@ def demo_cmd(
         )
         done("fitting the natural-history model")
         model = fit_natural_history(tables)
+        from alscell.report.patient import shared_prognosis_models
+
+        prognosis_models = shared_prognosis_models(tables)  # once for all patient reports
         done("writing patient reports")
         picked = pick_demo_patients(tables, max(n_patient_reports, 1))
         demo_patient = str(picked[0])
         for pid in picked[:n_patient_reports]:
-            written.append(patient_report(tables, pid, out / f"patient-{pid}.html", model=model))
+            written.append(
+                patient_report(tables, pid, out / f"patient-{pid}.html", model=model, prognosis_models=prognosis_models)
+            )
             done(f"patient report {pid}")
         bar.update(task, completed=total, description="done")
     took = time.perf_counter() - started

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from alscell.analysis.forecast import NaturalHistoryModel, PatientNotFound, forecast_patient
+from alscell.analysis.prognosis import PrognosisModels
 from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, interactive, text
 from alscell.report.embed import svg
@@ -80,8 +81,16 @@ def window_measures(meas: pd.DataFrame, t0: pd.Timestamp | None, windows: list[d
     return out
 
 
-def patient_context(tables: Tables, patient_id: str, model: NaturalHistoryModel | None = None) -> dict:
-    """Everything the patient template shows (figures as inline SVG / Plotly divs)."""
+def patient_context(
+    tables: Tables,
+    patient_id: str,
+    model: NaturalHistoryModel | None = None,
+    prognosis_models: PrognosisModels | str | None = None,
+) -> dict:
+    """Everything the patient template shows (figures as inline SVG / Plotly divs).
+
+    ``model`` / ``prognosis_models``: fitted once on the cohort and shared by many reports (as ``alscell
+    demo`` does); fitted here when not given."""
     tables = as_tables(tables)
     fc = forecast_patient(tables, patient_id, model)
     p = plain_record(tables["patients"].set_index("patient_id").loc[patient_id])
@@ -158,17 +167,30 @@ def patient_context(tables: Tables, patient_id: str, model: NaturalHistoryModel 
         "interactive_trajectory": interactive.trajectory_plotly(fc, treatments, aes, events),
         "uses_plotly": True,
         "n_measurements": len(meas),
-        "prognosis": _prognosis(tables, patient_id),
+        "prognosis": _prognosis(tables, patient_id, prognosis_models),
     }
 
 
-def _prognosis(tables: Tables, patient_id: str) -> dict:
+def shared_prognosis_models(tables: Tables) -> PrognosisModels | str:
+    """The prognosis models fitted once for many patient reports, or one sentence why they cannot be."""
+    from alscell.analysis.errors import NotApplicable
+    from alscell.analysis.prognosis import fit_prognosis_models
+
+    try:
+        return fit_prognosis_models(tables)
+    except NotApplicable as exc:
+        return str(exc)
+
+
+def _prognosis(tables: Tables, patient_id: str, models: PrognosisModels | str | None = None) -> dict:
     """The prognosis block (issue 16), or why it is not available."""
     from alscell.analysis.errors import NotApplicable
     from alscell.analysis.prognosis import prognosis_patient
 
+    if isinstance(models, str):
+        return {"not_available": models}
     try:
-        return prognosis_patient(tables, patient_id).to_json_dict()
+        return prognosis_patient(tables, patient_id, models).to_json_dict()
     except NotApplicable as exc:
         return {"not_available": str(exc)}
 
@@ -177,10 +199,26 @@ def _maybe(fig, label):
     return svg(fig, label) if fig is not None else None
 
 
-def patient_report(tables: Tables, patient_id: str, out: str | Path, model: NaturalHistoryModel | None = None) -> Path:
-    """Write the patient report to ``out`` (.html, or .pdf through headless Chromium)."""
-    html = render_html("patient.html", patient_context(tables, patient_id, model))
+def patient_report(
+    tables: Tables,
+    patient_id: str,
+    out: str | Path,
+    model: NaturalHistoryModel | None = None,
+    prognosis_models: PrognosisModels | str | None = None,
+) -> Path:
+    """Write the patient report to ``out`` (.html, or .pdf through headless Chromium).
+
+    Writing several reports: pass ``model=fit_natural_history(tables)`` and
+    ``prognosis_models=shared_prognosis_models(tables)`` so each is fitted once, not per report."""
+    html = render_html("patient.html", patient_context(tables, patient_id, model, prognosis_models))
     return write_report(html, out)
 
 
-__all__ = ["PatientNotFound", "injected_muscles", "patient_context", "patient_report", "window_measures"]
+__all__ = [
+    "PatientNotFound",
+    "injected_muscles",
+    "patient_context",
+    "patient_report",
+    "shared_prognosis_models",
+    "window_measures",
+]
