@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,25 +20,30 @@ from alscell.cli.common import (
     stdout,
 )
 
+if TYPE_CHECKING:
+    from alscell.io.errors import Problem
+    from alscell.io.redcap import Converted
+
 EXPORT_FORMATS = ("canonical", "redcap", "sdtm", "fhir")
 DEIDENTIFY_KEY_ENV = "ALSCELL_DEIDENTIFY_KEY"
 MIN_KEY_LENGTH = 16
 
 
-IMPORT_FORMATS = ("canonical", "redcap")
+IMPORT_FORMATS = ("canonical", "redcap", "proact")
 
 
-def _redcap_folder(folder: Path, tmp: Path) -> Path:
-    """The canonical folder made from the REDCap records export in ``folder`` (or the records file itself)."""
-    from alscell.io.redcap import RECORDS_FILE, records_to_folder
+def _redcap_folder(folder: Path, tmp: Path) -> Converted:
+    """The canonical folder made from the REDCap records export in ``folder`` (or the records file itself),
+    with the REDCap origin of each of its rows (docs/redcap.md)."""
+    from alscell.io.redcap import RECORDS_FILE, RecordsError, convert_records
 
     records = folder / RECORDS_FILE if folder.is_dir() else folder
     if not records.is_file():
         fail(f"{folder}: no REDCap records export {RECORDS_FILE} (made with alscell's data dictionary) found")
     try:
-        return records_to_folder(records, tmp / "canonical")
-    except ValueError as exc:  # a row with a code the dictionary does not have, or an unreadable file
-        fail([f"{records.name}: {exc}", f"nothing was imported from {folder}"])
+        return convert_records(records, tmp / "canonical")
+    except RecordsError as exc:  # codes the dictionary does not have, unknown columns, an unreadable file
+        fail([*(f"{records.name} {m}" for m in exc.messages), f"nothing was imported from {folder}"])
 
 
 def import_cmd(
@@ -45,22 +52,58 @@ def import_cmd(
     fmt: str = typer.Option(
         "canonical",
         "--format",
-        help="canonical (default) or redcap: a records export made with alscell's REDCap data dictionary.",
+        help="canonical (default) or redcap: a records export made with alscell's REDCap data dictionary; "
+        "proact: a folder of PRO-ACT CSV tables, imported as the untreated cohort proact (docs/proact.md).",
+    ),
+    anchor: str | None = typer.Option(
+        None,
+        "--anchor",
+        help="With --format proact: the date of every subject's day 0, YYYY-MM-DD (default 2000-01-01).",
+    ),
+    placebo_only: bool = typer.Option(
+        False, "--placebo-only", help="With --format proact: only subjects of placebo arms (PROACT_TREATMENT)."
     ),
 ) -> None:
-    """Validate and import a canonical folder (or a REDCap records export), all or nothing."""
+    """Validate and import a canonical folder (or a REDCap records export, or PRO-ACT tables), all or nothing."""
     import tempfile
 
     if fmt not in IMPORT_FORMATS:
         fail(f"--format {fmt!r} is not supported; supported: {', '.join(IMPORT_FORMATS)}")
+    if fmt == "proact":
+        with tempfile.TemporaryDirectory(prefix="alscell-proact-") as tmp:
+            _import_proact(folder, Path(tmp), db, anchor, placebo_only)
+        return
+    if anchor is not None or placebo_only:
+        fail("--anchor and --placebo-only only apply to --format proact")
     if fmt == "redcap":
         with tempfile.TemporaryDirectory(prefix="alscell-redcap-") as tmp:
-            _import(_redcap_folder(folder, Path(tmp)), db, shown=folder)
+            converted = _redcap_folder(folder, Path(tmp))
+            _import(converted.folder, db, shown=folder, explain=converted.explain)
         return
     _import(folder, db, shown=folder)
 
 
-def _import(folder: Path, db: str | None, shown: Path) -> None:
+def _import_proact(folder: Path, tmp: Path, db: str | None, anchor: str | None, placebo_only: bool) -> None:
+    """Import PRO-ACT tables through the canonical importer, then say (one sentence each) what was left out."""
+    import datetime as dt
+
+    from alscell.io.errors import ValidationError
+    from alscell.io.proact import DEFAULT_ANCHOR, read_proact
+
+    try:
+        day0 = DEFAULT_ANCHOR if anchor is None else dt.datetime.strptime(anchor, "%Y-%m-%d").date()
+    except ValueError:
+        fail(f"--anchor {anchor!r} is not a date YYYY-MM-DD")
+    try:
+        converted = read_proact(folder, day0, placebo_only=placebo_only)
+    except ValidationError as exc:
+        fail([*exc.messages(), f"nothing was imported from {folder} ({exc.total} problem(s))"])
+    _import(converted.write(tmp / "canonical"), db, shown=folder, explain=lambda p: str(converted.translate(p)))
+    for note in converted.notes:
+        stdout.print(note, markup=False)
+
+
+def _import(folder: Path, db: str | None, shown: Path, explain: Callable[[Problem], str] | None = None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from alscell.io.errors import ValidationError
@@ -77,7 +120,10 @@ def _import(folder: Path, db: str | None, shown: Path) -> None:
     try:
         summary = import_folder(engine, folder)
     except ValidationError as exc:
-        fail([*exc.messages(), f"nothing was imported from {shown} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
+        messages = exc.messages()
+        if explain is not None:  # name the rows as the source format does (a REDCap record, instrument, ...)
+            messages = [*map(explain, exc.problems), *messages[len(exc.problems) :]]
+        fail([*messages, f"nothing was imported from {shown} ({exc.total} problem(s))"], EXIT_BAD_INPUT)
     except RegistryBusy as exc:
         fail(f"nothing was imported: {exc}", EXIT_FAILURE)
     except SQLAlchemyError as exc:
@@ -102,6 +148,12 @@ def export_cmd(
         help="Keyed pseudonyms and per-patient date shifts (key kept in the database, or "
         "ALSCELL_DEIDENTIFY_KEY), ages > 89 top-coded, free text and x_ columns dropped, rows shuffled.",
     ),
+    redcap_longitudinal: bool = typer.Option(
+        False,
+        "--redcap-longitudinal",
+        help="With --format redcap: a longitudinal project (redcap_event_name; demographics in "
+        "enrolment_arm_1, repeating instruments in follow_up_arm_1) with its event files.",
+    ),
 ) -> None:
     """Write the registry as a canonical folder, a REDCap data dictionary and records (--format redcap),
     CDISC SDTM datasets with a define listing (--format sdtm) or a FHIR R4 bundle (--format fhir)."""
@@ -109,6 +161,8 @@ def export_cmd(
 
     if fmt not in EXPORT_FORMATS:
         fail(f"--format {fmt!r} is not supported yet; supported: {', '.join(EXPORT_FORMATS)}")
+    if redcap_longitudinal and fmt != "redcap":
+        fail("--redcap-longitudinal only applies to --format redcap")
     tables = load_tables(None, db)
     if deidentify:
         from alscell.io.deidentify import deidentify as deidentify_tables
@@ -117,7 +171,7 @@ def export_cmd(
     if fmt == "redcap":
         from alscell.io.redcap import write_redcap
 
-        write_redcap(tables, folder)
+        write_redcap(tables, folder, longitudinal=redcap_longitudinal)
     elif fmt == "sdtm":
         from alscell.io.sdtm import write_sdtm
 
