@@ -84,6 +84,7 @@ def oracle_msm(tables: dict):
     model.  Returns (log HR, robust SE)."""
     from alscell.analysis import survival as S
     from alscell.analysis import treatment_weights as tw
+    from alscell.analysis.cox_sandwich import robust_cox_se
 
     sf = S.survival_frame(tables, "death")
     adj = [c for c in S.ADJUST if sf[c].std() > 0]
@@ -95,7 +96,7 @@ def oracle_msm(tables: dict):
     dec = tw.decision_weights(dec, adj, state_terms=(*tw.STATE_TERMS, "log_visits_left"))
     rows, _ = tw.weighted_long(long, dec)
     ctv = S._fit_ctv(rows.drop(columns="w_raw"), "w", 0.0, [])
-    se = tw.robust_cox_se(rows, ctv.params_, weights_col="w")
+    se = robust_cox_se(rows, ctv.params_, weights_col="w")
     return float(ctv.params_["treated"]), float(se["treated"])
 
 
@@ -370,8 +371,8 @@ reproduce them).  Design after Morris, White & Crowther, Stat Med 2019;38:2074�
   ALSFRS-R total, decline per month since the previous visit and over the two previous intervals, first-visit
   flag), stabilised weights (numerator: time and baseline covariates), truncated at the 1st/99th
   percentiles, weighted `CoxTimeVaryingFitter` with cluster-robust sandwich SEs by patient (computed in
-  `treatment_weights.robust_cox_se`: lifelines' `CoxTimeVaryingFitter(robust=True)` raises
-  NotImplementedError and `CoxPHFitter`'s sandwich ignores `entry_col`).  `msm_oracle_future` (registry
+  `cox_sandwich.robust_cox_se`, Efron ties, equal to R survival's `coxph(ties="efron", cluster=)`: lifelines'
+  `CoxTimeVaryingFitter(robust=True)` raises NotImplementedError and `CoxPHFitter`'s sandwich ignores `entry_col` and ties).  `msm_oracle_future` (registry
   scenario, diagnostic only): the same MSM whose treatment model is also given the number of visits the
   patient will still attend — information no real analysis has.
 * **Performance** — rejection rate at α = 0.05, coverage of HR = 1 by the 95% CI, mean log-HR (bias), empirical

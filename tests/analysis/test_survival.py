@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
+from alscell.analysis.cox_sandwich import robust_cox_se
 from alscell.analysis.survival import event_analysis
-from alscell.analysis.treatment_weights import robust_cox_se, split_at
+from alscell.analysis.treatment_weights import split_at
 from alscell.simulate import CohortConfig, simulate_cohort
 
 

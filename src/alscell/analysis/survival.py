@@ -384,13 +384,14 @@ def event_analysis(
     from scipy.stats import norm
 
     from alscell.analysis import treatment_weights as tw
+    from alscell.analysis.cox_sandwich import robust_cox_se
 
     dec = tw.decision_weights(tw.decision_frame(tables, sf, adjust), adjust)
     rows, diag = tw.weighted_long(long, dec, truncate)
     ctv = _fit_ctv(rows.drop(columns="w_raw"), "w", penalizer, warn)
     if ctv is None:
         return empty(["weighted Cox model did not converge."])
-    se = tw.robust_cox_se(rows, ctv.params_, weights_col="w")
+    se = robust_cox_se(rows, ctv.params_, weights_col="w")
     b, s_ = float(ctv.params_["treated"]), float(se["treated"])
     p = float(2 * norm.sf(abs(b / s_)))
     if not randomized:

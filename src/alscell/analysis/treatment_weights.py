@@ -238,59 +238,11 @@ def weighted_long(long: pd.DataFrame, dec: pd.DataFrame, truncate=(1.0, 99.0)):
     return rows, diag
 
 
-def robust_cox_se(
-    rows: pd.DataFrame,
-    beta: pd.Series,
-    *,
-    weights_col: str = "w",
-    id_col: str = "patient_id",
-    event_col: str = "event",
-    start_col: str = "start",
-    stop_col: str = "stop",
-) -> pd.Series:
-    """Cluster-robust (sandwich) standard errors of a weighted counting-process Cox model (Lin & Wei 1989;
-    Binder 1992), clustered by patient, Breslow form of the score residuals — lifelines'
-    CoxTimeVaryingFitter raises NotImplementedError for ``robust=True`` and CoxPHFitter's sandwich ignores
-    ``entry_col``.  ``beta`` are the fitted coefficients (index = covariate names)."""
-    names = list(beta.index)
-    X = rows[names].to_numpy(dtype=float)
-    b = beta.to_numpy(dtype=float)
-    w = rows[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(rows))
-    start, stop = rows[start_col].to_numpy(dtype=float), rows[stop_col].to_numpy(dtype=float)
-    d = rows[event_col].to_numpy(dtype=float)
-    risk = np.exp(X @ b - (X @ b).max())
-    ev_t = np.unique(stop[d == 1])
-    R = (start[None, :] < ev_t[:, None]) & (stop[None, :] >= ev_t[:, None])  # (K, n) at risk
-    wr = w * risk
-    S0 = R @ wr  # (K,)
-    S1 = R @ (wr[:, None] * X)  # (K, p)
-    xbar = S1 / S0[:, None]
-    dN = np.zeros(len(ev_t))
-    k_of = np.searchsorted(ev_t, stop)
-    is_ev = d == 1
-    np.add.at(dN, k_of[is_ev], w[is_ev])
-    dL = dN / S0  # Breslow increments (weighted)
-    # score residual of each row: δ (x − x̄(t)) − Σ_k R_k exp(xβ) (x − x̄_k) dΛ_k
-    U = np.zeros_like(X)
-    U[is_ev] = X[is_ev] - xbar[k_of[is_ev]]
-    A = R.T * dL[None, :]  # (n, K)
-    U -= risk[:, None] * (A.sum(axis=1)[:, None] * X - A @ xbar)
-    # information matrix (weighted, Breslow)
-    S2 = np.einsum("kn,n,np,nq->kpq", R.astype(float), wr, X, X, optimize=True)
-    info = np.einsum("k,kpq->pq", dN, S2 / S0[:, None, None] - xbar[:, :, None] * xbar[:, None, :])
-    Iinv = np.linalg.inv(info)
-    D = (w[:, None] * U) @ Iinv
-    Dc = pd.DataFrame(D).groupby(rows[id_col].to_numpy()).sum().to_numpy()
-    V = Dc.T @ Dc
-    return pd.Series(np.sqrt(np.diag(V)), index=names, name="se_robust")
-
-
 __all__ = [
     "WeightDiagnostics",
     "decision_frame",
     "decision_weights",
     "fit_logistic",
-    "robust_cox_se",
     "scored_visits",
     "split_at",
     "visit_totals",
