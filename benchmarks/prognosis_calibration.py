@@ -11,8 +11,9 @@ Settings are chosen on one world and judged on others:
   informative dropout and death), registry visits every 3 months, no treatment; (b) a PRO-ACT-shaped
   trial cohort drawn from the second world's course model: trial-like enrolment (symptom duration
   6–36 months, ALSFRS-R ≥ 24 at screening), visits at months 0, 1, 2, 3, 4, 6, 8, 10, 12, 15, 18 after
-  enrolment, the second world's dropout.  (No PRO-ACT-format fixture is read: ``alscell.io.proact`` did
-  not exist when this was written.)
+  enrolment, the second world's dropout; (c) a stress cohort with strong individual curvature; (d) a
+  synthetic folder in PRO-ACT's file format (scripts/make_proact_fixture.py) imported by
+  ``alscell.io.proact`` — the real import path, not real PRO-ACT data.
 
 Patients are split into fitting and held-out halves.  Held-out patients contribute their visits up to a
 landmark (2nd visit in the registries, month 3 after enrolment in the trial cohort) to the fit (so they
@@ -169,6 +170,29 @@ def trial(seed: int, curvature: bool, cohort=proact_shaped) -> list[dict]:
     return coverage(df[keep], df[is_test & (df["since"] > 3.5)], landmark, "total", curvature)
 
 
+def proact_format(seed: int, curvature: bool, n: int = 3000) -> list[dict]:
+    """Judging world (d): a synthetic folder in PRO-ACT's own file format (scripts/make_proact_fixture.py, the
+    generator of the committed test fixture, n subjects) read by ``alscell.io.proact.read_proact`` and the
+    canonical reader — the whole import path; its course is an item-level linear decline per subject with
+    irregular visits over about 14 months."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_proact_fixture as fixture
+    from alscell.io.proact import read_proact
+    from alscell.io.reader import read_folder
+
+    rows, _ = fixture.make(n, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        fixture.write(rows, Path(tmp) / "raw")
+        read_proact(Path(tmp) / "raw").write(Path(tmp) / "canonical")
+        tables = read_folder(Path(tmp) / "canonical")
+    f = outcome_frames(tables)["total"]
+    ids = f["patient_id"].unique()
+    test = set(np.random.default_rng(seed + 1).choice(ids, size=len(ids) // 2, replace=False))
+    return _split_by_rank(f, test, "total", curvature)
+
+
 def choose() -> bool:
     """Pick random curvature or not on the choice world only (two seeds, ALSFRS-R total and FVC)."""
     worst = {}
@@ -220,6 +244,7 @@ def main(argv: list[str]) -> int:
         results[f"second world, total, {tag}"] = second_world(77, c)
         results[f"PRO-ACT-shaped (second world), total, {tag}"] = trial(35, c)
         results[f"stress: strong individual curvature, total, {tag}"] = trial(35, c, stress)
+        results[f"PRO-ACT file format (synthetic, via alscell.io.proact), total, {tag}"] = proact_format(7, c)
     plot(results, ROOT / "docs" / "img" / "prognosis_calibration.png")
     lines = ["| cohort, ALSFRS-R model | 3 months | 6 months | 12 months |", "|---|---|---|---|"]
     for name, rows in results.items():
