@@ -153,6 +153,7 @@ class _Reader:
         self.problems = problems
         self.by_norm = {_norm(c): c for c in frame.columns}
         self.lines = frame.index.to_numpy(dtype=np.int64)
+        self._cells: dict[str, pd.Series] = {}
 
     def column(self, name: str) -> str | None:
         return self.by_norm.get(_norm(name))
@@ -172,13 +173,20 @@ class _Reader:
         col = self.column(name)
         if col is None:
             return pd.Series("", index=self.frame.index, dtype=object)
-        s = self.frame[col].astype(str).str.strip()
-        return s.where(~s.str.lower().isin(MISSING), "")
+        if col not in self._cells:
+            # Strip and test the distinct values only: a 100,000-row column holds a few hundred.
+            codes, uniques = pd.factorize(self.frame[col].astype(str), use_na_sentinel=False)
+            u = pd.Series(uniques, dtype=object).str.strip()
+            u = u.where(~u.str.lower().isin(MISSING), "")
+            self._cells[col] = pd.Series(u.to_numpy(dtype=object)[codes], index=self.frame.index, dtype=object)
+        return self._cells[col]
 
     def numbers(self, name: str, *, whole: bool = False, what: str = "a number") -> np.ndarray:
         """Float values of a column (NaN for missing); a present value that is not a number is a problem."""
         text = self.cells(name)
-        values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
+        codes, uniques = pd.factorize(text, use_na_sentinel=False)
+        u = pd.Series(uniques, dtype=object)
+        values = pd.to_numeric(u.where(u != ""), errors="coerce").to_numpy(dtype=float)[codes]
         present = (text != "").to_numpy()
         bad = present & ~np.isfinite(values)
         if whole:
@@ -199,11 +207,13 @@ class _Reader:
 
     def subjects(self) -> pd.Series:
         """``subject_id`` of every row ('' where it cannot be used, with a problem)."""
-        text = self.cells("subject_id")
-        as_int = pd.to_numeric(text.where(text != ""), errors="coerce")
-        integral = as_int.notna() & (as_int == np.round(as_int)) & text.str.contains(r"^\d+\.0+$", regex=True)
-        text = text.where(~integral, as_int.astype("Int64").astype(str))  # '123.0' as written by some tools
-        ok = text.str.fullmatch(rf"[A-Za-z0-9_.-]{{1,{MAX_SUBJECT_ID}}}").fillna(False).to_numpy()
+        codes, uniques = pd.factorize(self.cells("subject_id"), use_na_sentinel=False)
+        u = pd.Series(uniques, dtype=object)
+        as_int = pd.to_numeric(u.where(u.str.fullmatch(r"\d+\.0+").fillna(False)), errors="coerce")
+        u = u.where(as_int.isna(), as_int.astype("Int64").astype(str))  # '123.0' as written by some tools
+        u_ok = u.str.fullmatch(rf"[A-Za-z0-9_.-]{{1,{MAX_SUBJECT_ID}}}").fillna(False).to_numpy(dtype=bool)
+        text = pd.Series(u.to_numpy(dtype=object)[codes], index=self.frame.index, dtype=object)
+        ok = u_ok[codes]
         col = self.column("subject_id")
         for pos in np.flatnonzero(~ok):
             rule = (
@@ -413,13 +423,32 @@ class _Builder:
             f"{_plural(n_conflict, 'subject')} with different Onset_Delta values in "
             f"{hist.name}: the earliest was used.",
         )
+        # Per subject: which regions any history row names, and whether its rows name different ones.
+        named = h[h["site"] != ""]
         sites = (
-            h[h["site"] != ""]
+            pd.DataFrame(
+                {
+                    "sid": named["sid"],
+                    "bulbar": named["site"].str.contains("bulbar"),
+                    "limb": named["site"].str.contains("limb"),
+                    "line": named["line"],
+                }
+            )
             .groupby("sid")
-            .agg(site=("site", lambda s: "|".join(sorted(set(s)))), line=("line", "first"))
+            .agg(bulbar=("bulbar", "max"), limb=("limb", "max"), line=("line", "first"))
         )
-        site = sites["site"].map(_site_of)
-        n_mixed = int((sites["site"].str.contains(r"\|") & (site == "generalized")).sum())
+        both = (sites["bulbar"] & sites["limb"]).to_numpy()
+        site = pd.Series(
+            np.where(
+                both,
+                "generalized",  # 'Limb and Bulbar' onset: both regions at once
+                np.where(sites["bulbar"], "bulbar", np.where(sites["limb"], "limb", None)),
+            ),
+            index=sites.index,
+            dtype=object,
+        )
+        mixed = (named.groupby("sid")["site"].nunique() > 1).reindex(sites.index, fill_value=False)
+        n_mixed = int((mixed.to_numpy() & both).sum())
         self.note(
             "site_mixed",
             n_mixed,
@@ -659,7 +688,7 @@ class _Builder:
         original = ~has_r & (q10 != "").to_numpy()
         both5 = present["q5a"] & present["q5b"]
         row_subject = sid.to_numpy()
-        ours = np.isin(row_subject, list(kept))
+        ours = pd.Series(row_subject).isin(kept).to_numpy()
         dropped_subject = (row_subject != "") & ~ours
         no_day = ours & ~np.isfinite(day)
         empty = ours & np.isfinite(day) & ~any_item
@@ -811,7 +840,7 @@ class _Builder:
         vcol[step], how[step] = lcol[step], "liters/Subject_Normal"
         only_litres = litres & ~ambiguous & ~step
         row_subject = sid.to_numpy()
-        ours = np.isin(row_subject, list(kept))
+        ours = pd.Series(row_subject).isin(kept).to_numpy()
         no_day = ours & ~np.isfinite(day)
         no_value = ours & np.isfinite(day) & ~np.isfinite(value) & ~only_litres & ~ambiguous
         use = ours & np.isfinite(day) & np.isfinite(value)
@@ -891,7 +920,7 @@ class _Builder:
         day = d.numbers("Death_Days", whole=True, what="a whole number of days")
         yes = (died == "yes").to_numpy()
         row_subject = sid.to_numpy()
-        ours = np.isin(row_subject, list(kept))
+        ours = pd.Series(row_subject).isin(kept).to_numpy()
         no_day = ours & yes & ~np.isfinite(day)
         unclear = ours & ~yes & died.isna().to_numpy() & np.isfinite(day)
         use = ours & yes & np.isfinite(day)
@@ -928,21 +957,6 @@ class _Builder:
         lines = frame["_line"].to_numpy(dtype=np.int64)
         src = {"": Source(d.name, lines, "subject_id"), "date": Source(d.name, lines, d.column("Death_Days"))}
         return frame[columns].reset_index(drop=True), src
-
-
-def _site_of(sites: str) -> str | None:
-    """Canonical onset_site of a subject's row-level sites ('bulbar|limb', 'other', …); None if unknown."""
-    found = set()
-    for s in sites.split("|"):
-        found.update(s.split("+"))
-    bulbar, limb = "bulbar" in found, "limb" in found
-    if bulbar and limb:
-        return "generalized"  # 'Limb and Bulbar' onset: both regions at once
-    if bulbar:
-        return "bulbar"
-    if limb:
-        return "limb"
-    return None
 
 
 __all__ = ["COHORT", "DEFAULT_ANCHOR", "ID_PREFIX", "ProactImport", "Source", "read_proact"]
