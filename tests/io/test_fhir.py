@@ -184,3 +184,12 @@ def test_any_valid_sparse_folder_gives_a_valid_bundle(kind, tmp_path):
     Bundle.model_validate(bundle)
     assert len(_resources(bundle, "Patient")) == len(tables["patients"])
     assert len(_resources(bundle, "MedicationAdministration")) == len(tables["treatments"])
+
+
+def test_an_invalid_resource_is_one_sentence_naming_it(hand_tables, monkeypatch):
+    import alscell.io.fhir as fhir
+
+    broken = [{"resourceType": "Procedure", "id": "broken-1", "subject": {"reference": "urn:uuid:nobody"}}]
+    monkeypatch.setattr(fhir, "_procedures", lambda tables: broken)
+    with pytest.raises(fhir.FhirExportError, match=r"^Procedure broken-1 is not valid FHIR R4 at resource\.status"):
+        fhir.fhir_bundle(hand_tables)

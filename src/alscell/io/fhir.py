@@ -352,17 +352,43 @@ def _procedures(tables: Tables) -> list[dict[str, Any]]:
     ]
 
 
-def _validated(resource: dict[str, Any]) -> dict[str, Any]:
-    """``resource`` checked against the FHIR R4 model (raises ``pydantic.ValidationError`` if invalid)."""
-    from fhir.resources.R4B import get_fhir_model_class
+class FhirExportError(ValueError):
+    """A resource that does not validate as FHIR R4, or a reference to nothing in the bundle."""
 
-    model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    return json.loads(model.model_dump_json(exclude_none=True))
+
+def _check_entry(entry: dict[str, Any]) -> None:
+    """Validate one entry and its resource against the FHIR R4 models (``fhir.resources.R4B``).
+
+    ``BundleEntry`` validates the resource by its ``resourceType``; parsing the JSON text is about twice as
+    fast as validating the dict, which matters at tens of thousands of resources."""
+    from fhir.resources.R4B.bundle import BundleEntry
+    from pydantic import ValidationError
+
+    try:
+        BundleEntry.model_validate_json(json.dumps(entry))
+    except ValidationError as exc:
+        resource = entry["resource"]
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise FhirExportError(
+            f"{resource['resourceType']} {resource['id']} is not valid FHIR R4 at {where}: {first['msg']}"
+        ) from None
+
+
+def _references(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["reference"]] if isinstance(node.get("reference"), str) else []
+        return found + [r for v in node.values() for r in _references(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _references(v)]
+    return []
 
 
 def fhir_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
-    """The registry as a FHIR R4 Bundle of type ``collection`` (a JSON-ready dict), every resource and the
-    bundle validated with ``fhir.resources.R4B``."""
+    """The registry as a FHIR R4 Bundle of type ``collection`` (a JSON-ready dict).
+
+    Every entry is validated with ``fhir.resources.R4B`` (resource by resource, then the bundle itself), and
+    every ``urn:uuid`` reference must name an entry of the bundle; :class:`FhirExportError` otherwise."""
     from fhir.resources.R4B.bundle import Bundle
 
     typed = tables if isinstance(tables, Tables) else Tables.from_frames(tables)
@@ -374,13 +400,20 @@ def fhir_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         *_adverse_events(typed),
         *_procedures(typed),
     ]
-    bundle = {
-        "resourceType": "Bundle",
-        "id": _uid("bundle", *(r["id"] for r in resources)),
-        "type": "collection",
-        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": _validated(r)} for r in resources],
-    }
-    return json.loads(Bundle.model_validate(bundle).model_dump_json(exclude_none=True))
+    entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
+    urls = {e["fullUrl"] for e in entries}
+    if len(urls) != len(entries):
+        raise FhirExportError("two resources of the bundle have the same id")
+    for entry in entries:
+        _check_entry(entry)
+        for ref in _references(entry["resource"]):
+            if ref.startswith("urn:uuid:") and ref not in urls:
+                raise FhirExportError(
+                    f"{entry['resource']['resourceType']} {entry['resource']['id']} refers to {ref}, not in the bundle"
+                )
+    shell = {"resourceType": "Bundle", "id": _uid("bundle", *(r["id"] for r in resources)), "type": "collection"}
+    Bundle.model_validate(shell)
+    return {**shell, "entry": entries} if entries else shell
 
 
 def write_fhir(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> int:
@@ -392,4 +425,4 @@ def write_fhir(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> int:
     return len(bundle.get("entry", []))
 
 
-__all__ = ["BUNDLE_FILE", "alscell_system", "fhir_bundle", "write_fhir"]
+__all__ = ["BUNDLE_FILE", "FhirExportError", "alscell_system", "fhir_bundle", "write_fhir"]

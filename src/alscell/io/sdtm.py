@@ -356,8 +356,11 @@ def _findings(domain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame:
 
 def _number_text(values: pd.Series) -> pd.Series:
     """Numbers as text: whole numbers without a decimal point, others in Python's shortest repr; '' if missing."""
-    text = [("" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v)))) for v in values]
-    return pd.Series(text, index=values.index, dtype=object)
+    codes, uniques = pd.factorize(values.astype("float64"), use_na_sentinel=True)
+    shown = np.array(
+        [str(int(v)) if float(v).is_integer() else repr(float(v)) for v in uniques.tolist()] + [""], dtype=object
+    )
+    return pd.Series(shown[codes], index=values.index, dtype=object)  # code -1 (missing) picks the last: ''
 
 
 def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -504,14 +507,16 @@ def _as_text(frame: pd.DataFrame, domain: str) -> pd.DataFrame:
         if var.type == "Num":
             out[var.name] = _number_text(col.astype("float64"))
         else:
-            out[var.name] = col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            out[var.name] = col.astype(object).where(col.notna(), "").astype(str).astype(object)
     return out
 
 
 def _define_rows(domain: str, text: pd.DataFrame) -> list[dict[str, object]]:
     rows = []
     for var in variables(domain):
-        length = 8 if var.type == "Num" else max(1, int(text[var.name].str.encode("utf-8").str.len().max() or 1))
+        # XPT lengths are in bytes: the longest UTF-8 encoding among the column's distinct values.
+        values = set(text[var.name].tolist())
+        length = 8 if var.type == "Num" else max([1, *(len(v.encode("utf-8")) for v in values)])
         rows.append(
             {
                 "dataset": domain,
