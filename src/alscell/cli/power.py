@@ -184,8 +184,6 @@ def register(app: typer.Typer) -> None:
         if rate_window and len(window) != 2:
             fail("--rate-window takes two numbers LOW,HIGH (points/month).")
         d0 = base.replace(**changes)
-        if d0.endpoint == "change" and preset is None and follow_up is None:
-            d0 = d0.replace(follow_up_months=6.0)
         if curve_n:
             sizes = _floats(curve_n, "--curve-n")
             if any(s != int(s) for s in sizes):

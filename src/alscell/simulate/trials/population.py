@@ -221,11 +221,13 @@ def screen(design: TrialDesign, cfg: CohortConfig, seed: int, want: dict[int, in
             design.max_months_since_onset,
         )
     )
-    rate = 0.5 if selective else 0.95  # first guess of the eligible share; then the observed share
+    # first guess of the eligible share (then the observed share): without a run-in every candidate is
+    # seen at baseline, so all are eligible
+    rate = 0.5 if selective else (1.0 if design.run_in_months == 0 else 0.9)
     block = 0
     while any(have[a] < want[a] for a in want):
         need = max((want[a] - have[a]) / max(p_arm[a] * rate, 1e-6) for a in want if have[a] < want[a])
-        m = int(min(max(math.ceil(1.15 * need) + 8, 16), 50_000))
+        m = int(min(max(math.ceil(1.06 * need + 2.5 * math.sqrt(need)), 16), 50_000))
         part = _block_arrays(design, cfg, seed, block, m)
         parts.append(part)
         screened += m
