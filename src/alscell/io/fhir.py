@@ -400,18 +400,17 @@ def fhir_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         *_adverse_events(typed),
         *_procedures(typed),
     ]
-    entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
+    entries: list[dict[str, Any]] = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
     urls = {e["fullUrl"] for e in entries}
     if len(urls) != len(entries):
         raise FhirExportError("two resources of the bundle have the same id")
-    for entry in entries:
+    for entry, resource in zip(entries, resources, strict=True):
         _check_entry(entry)
-        for ref in _references(entry["resource"]):
+        for ref in _references(resource):
             if ref.startswith("urn:uuid:") and ref not in urls:
-                raise FhirExportError(
-                    f"{entry['resource']['resourceType']} {entry['resource']['id']} refers to {ref}, not in the bundle"
-                )
-    shell = {"resourceType": "Bundle", "id": _uid("bundle", *(r["id"] for r in resources)), "type": "collection"}
+                raise FhirExportError(f"{resource['resourceType']} {resource['id']} refers to {ref}, not in the bundle")
+    shell: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
+    shell["id"] = _uid("bundle", *(r["id"] for r in resources))
     Bundle.model_validate(shell)
     return {**shell, "entry": entries} if entries else shell
 
