@@ -490,14 +490,14 @@ class _Builder:
         self.note(
             "no_onset",
             n,
-            f"{_plural(n, 'subject')} left out because {hist.name} gives no Onset_Delta (onset_date is required).",
+            f"{_plural(n, 'subject')} left out because {hist.name} gives no Onset_Delta (onset_date is required), with all their rows.",
         )
         n, n_other = int(no_site.sum()), int(other_site.sum())
         self.note(
             "no_site",
             n,
             f"{_plural(n, 'subject')} left out because {hist.name} gives no bulbar, limb or spinal site of onset "
-            f"({n_other} of them 'Other' only; onset_site is required).",
+            f"({n_other} of them 'Other' only; onset_site is required), with all their rows.",
         )
         p = p[~p.index.isin(list(self.dropped))]
         n_all = len(ids)
@@ -954,6 +954,8 @@ class _Builder:
             n_conflict,
             f"{_plural(n_conflict, 'subject')} with deaths on different days in {d.name}: the earliest was kept.",
         )
+        n = int(((row_subject != "") & ~ours & yes).sum())
+        self.note("death_dropped_subject", n, f"{_plural(n, 'death')} of left-out subjects not imported.")
         lines = frame["_line"].to_numpy(dtype=np.int64)
         src = {"": Source(d.name, lines, "subject_id"), "date": Source(d.name, lines, d.column("Death_Days"))}
         return frame[columns].reset_index(drop=True), src
