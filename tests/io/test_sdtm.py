@@ -286,3 +286,30 @@ def test_any_valid_sparse_folder_exports(kind, tmp_path):
         frame = _read(tmp_path / "sdtm", name)
         if name in REQUIRED:
             _check_variables(frame, name)
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_csv_cell_starts_a_formula(tmp_path):
+    tables = read_folder(hand_folder(tmp_path / "in"))
+    frames = {name: tables[name].copy() for name in tables}
+    for frame in frames.values():
+        if "patient_id" in frame:
+            frame.loc[frame["patient_id"] == "HAND-01", "patient_id"] = "-HAND-01"
+    frames["treatments"]["product"] = ["@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://x","y")']
+    frames["patients"]["site"] = ["+site", "\tsite", None]
+    out = tmp_path / "sdtm"
+    write_sdtm(frames, out, xpt=False)
+    negative_days = 0
+    for f in out.glob("*.csv"):
+        for cell in pd.read_csv(f, dtype=str, keep_default_na=False).to_numpy().ravel():
+            assert not cell or (cell[0] not in "=+@\t\r" and not (cell[0] == "-" and not _number(cell))), (f.name, cell)
+            negative_days += cell.startswith("-") and _number(cell)
+    assert negative_days > 0  # study days before RFSTDTC stay plain negative numbers
+    assert _read(out, "DM")["SUBJID"].tolist()[0] == "'-HAND-01"
