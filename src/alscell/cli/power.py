@@ -117,7 +117,11 @@ def register(app: typer.Typer) -> None:
         historical_n: int = typer.Option(2000, "--historical-n", help="PROCOVA: untreated historical patients."),
         trials: int = typer.Option(200, "--trials", help="Simulated trials per scenario."),
         seed: int = typer.Option(1, "--seed", help="Random seed (same seed and options: identical results)."),
-        batch: int = typer.Option(25, "--batch", help="Trials per task (one batched analysis each)."),
+        batch: int = typer.Option(
+            100,
+            "--batch",
+            help="Trials per task (one batched analysis each; results depend on it only at rounding level).",
+        ),
         workers: int = typer.Option(1, "--workers", help="Dask LocalCluster worker processes (1 = in this process)."),
         scheduler: str | None = typer.Option(None, "--scheduler", help="Existing Dask scheduler, tcp://HOST:PORT."),
         curve_n: str | None = typer.Option(None, "--curve-n", help="Power curve over sample sizes, e.g. 100,150,200."),
