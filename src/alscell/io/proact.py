@@ -442,11 +442,12 @@ class _Builder:
             np.where(
                 both,
                 "generalized",  # 'Limb and Bulbar' onset: both regions at once
-                np.where(sites["bulbar"], "bulbar", np.where(sites["limb"], "limb", None)),
+                np.where(sites["bulbar"], "bulbar", np.where(sites["limb"], "limb", "")),
             ),
             index=sites.index,
             dtype=object,
         )
+        site = site.where(site != "", None)  # 'Other' only: no site alscell knows
         mixed = (named.groupby("sid")["site"].nunique() > 1).reindex(sites.index, fill_value=False)
         n_mixed = int((mixed.to_numpy() & both).sum())
         self.note(
