@@ -134,6 +134,21 @@ def test_fixture_imports_and_matches_what_it_was_made_from(tmp_path):
     assert got == {sid: _day(ANCHOR, d) for sid, d in truth["deaths"].items()}
 
 
+def test_reimport_is_idempotent_and_another_anchor_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run("import", str(FIXTURE), "--format", "proact", "--db", url).returncode == 0
+    before = _dump(url)
+    again = run("import", str(FIXTURE), "--format", "proact", "--db", url)
+    assert again.returncode == 0 and "0 new, 0 updated" in again.stdout
+    moved = run("import", str(FIXTURE), "--format", "proact", "--anchor", "2011-06-15", "--db", url)
+    assert moved.returncode == 2
+    assert "already holds 22 PRO-ACT subjects imported with day 0 = 2000-01-01" in moved.stderr
+    assert "--anchor 2000-01-01" in moved.stderr
+    after = _dump(url)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
+
+
 def test_what_is_left_out_is_reported_one_sentence_each():
     _, truth = GEN.make()
     r = read_proact(FIXTURE)

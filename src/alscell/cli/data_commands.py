@@ -88,7 +88,7 @@ def _import_proact(folder: Path, tmp: Path, db: str | None, anchor: str | None, 
     import datetime as dt
 
     from alscell.io.errors import ValidationError
-    from alscell.io.proact import DEFAULT_ANCHOR, read_proact
+    from alscell.io.proact import DEFAULT_ANCHOR, anchor_conflict, read_proact
 
     try:
         day0 = DEFAULT_ANCHOR if anchor is None else dt.datetime.strptime(anchor, "%Y-%m-%d").date()
@@ -98,9 +98,43 @@ def _import_proact(folder: Path, tmp: Path, db: str | None, anchor: str | None, 
         converted = read_proact(folder, day0, placebo_only=placebo_only)
     except ValidationError as exc:
         fail([*exc.messages(), f"nothing was imported from {folder} ({exc.total} problem(s))"])
+    conflict = anchor_conflict(_proact_anchors(db), day0)
+    if conflict is not None:
+        fail([conflict, f"nothing was imported from {folder}"])
     _import(converted.write(tmp / "canonical"), db, shown=folder, explain=lambda p: str(converted.translate(p)))
     for note in converted.notes:
         stdout.print(note, markup=False)
+
+
+def _proact_anchors(db: str | None) -> dict[str, int]:
+    """Day 0 of the PRO-ACT subjects the registry already holds (anchor -> subjects); empty when it holds none
+    or cannot be read (the import then says why)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from alscell.cli.common import missing_sqlite_file
+    from alscell.store.engine import RegistryBusy, open_database
+    from alscell.store.models import SQL_TABLES
+
+    url = resolve_db_url(db)
+    if missing_sqlite_file(url) is not None:
+        return {}
+    patients = SQL_TABLES["patients"]
+    try:
+        engine = open_database(url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(select(patients.c.extra).where(patients.c.cohort == "proact")).scalars()
+                anchors: dict[str, int] = {}
+                for extra in rows:
+                    day0 = str((extra or {}).get("x_proact_anchor") or "")
+                    if day0:
+                        anchors[day0] = anchors.get(day0, 0) + 1
+                return anchors
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, RegistryBusy):
+        return {}
 
 
 def _import(folder: Path, db: str | None, shown: Path, explain: Callable[[Problem], str] | None = None) -> None:

@@ -592,6 +592,7 @@ class _Builder:
                 "cohort": COHORT,
                 "x_proact_subject_id": list(p.index),
                 "x_proact_study_arm": p["arm"].to_numpy(dtype=object),
+                "x_proact_anchor": self.anchor.isoformat(),  # re-imports must use the same day 0
             }
         )
         self.patient_onset = pd.Series(p["onset"].to_numpy(dtype=float), index=p.index)
@@ -962,4 +963,17 @@ class _Builder:
         return frame[columns].reset_index(drop=True), src
 
 
-__all__ = ["COHORT", "DEFAULT_ANCHOR", "ID_PREFIX", "ProactImport", "Source", "read_proact"]
+def anchor_conflict(stored: dict[str, int], anchor: dt.date) -> str | None:
+    """One sentence when the registry holds PRO-ACT subjects imported with another day 0 (``stored``: anchor →
+    number of subjects), since a different anchor moves every date and would add each visit a second time."""
+    other = {a: n for a, n in stored.items() if a != anchor.isoformat()}
+    if not other:
+        return None
+    first = sorted(other)[0]
+    return (
+        f"the registry already holds {_plural(sum(other.values()), 'PRO-ACT subject')} imported with day 0 = "
+        f"{first}: import again with --anchor {first} (another anchor would move every date and add each visit twice)"
+    )
+
+
+__all__ = ["COHORT", "DEFAULT_ANCHOR", "ID_PREFIX", "ProactImport", "Source", "anchor_conflict", "read_proact"]
