@@ -56,6 +56,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 def create_app(db_url: str) -> FastAPI:
     """The web app on the registry at ``db_url`` (schema upgraded to the newest migration)."""
     from alscell.web import api, pages, prognosis
+    from alscell.web import busy, headers
 
     app = FastAPI(
         title="alscell",
@@ -68,6 +69,7 @@ def create_app(db_url: str) -> FastAPI:
     app.add_exception_handler(NotLoggedIn, _not_logged_in)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(NotFound, _not_found)
+    busy.install(app)  # a busy registry answers 503 + Retry-After (web/busy.py)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -84,6 +86,7 @@ def create_app(db_url: str) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(prognosis.router)
+    headers.install(app)  # security headers, outermost (web/headers.py)
     return app
 
 
