@@ -149,6 +149,21 @@ def test_reimport_is_idempotent_and_another_anchor_is_refused(tmp_path):
         pd.testing.assert_frame_equal(before[name], after[name])
 
 
+def test_fixture_stores_the_same_on_every_database(db_url, tmp_path):
+    """SQLite and PostgreSQL (ALSCELL_TEST_PG_URL): the x_ columns come back from the JSON extra as written."""
+    r = read_proact(FIXTURE)
+    engine = open_database(db_url)
+    try:
+        summary = import_folder(engine, r.write(tmp_path / "canonical"))
+    finally:
+        engine.dispose()
+    assert summary.inserted["alsfrs"] == len(r.tables["alsfrs"])
+    t = _dump(db_url)
+    assert set(t["patients"]["x_proact_anchor"]) == {"2000-01-01"}
+    original = t["alsfrs"][t["alsfrs"]["x_proact_instrument"] == "ALSFRS"]
+    assert len(original) == r.counts["alsfrs_original"] and original[["q10", "q11", "q12"]].isna().all().all()
+
+
 def test_what_is_left_out_is_reported_one_sentence_each():
     _, truth = GEN.make()
     r = read_proact(FIXTURE)
