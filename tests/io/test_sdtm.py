@@ -143,7 +143,7 @@ def test_qs_alsfrs_items_totals_baseline_flags_and_days(hand):
     assert set(totals["QSDRVFL"]) == {"Y"}
     first = frs[(frs["USUBJID"] == "ALSCELL-HAND-01") & (frs["QSDTC"] == "2022-02-01")]
     assert len(first) == 13 and set(first["QSDY"]) == {"-28"} and set(first["VISITNUM"]) == {"1"}
-    assert first.set_index("QSTESTCD").loc["ALSFRS01", "QSTEST"] == "ALSFRS-R Speech"
+    assert first.set_index("QSTESTCD").loc["ALSFRS01", "QSTEST"] == "Speech"
     # Baseline: the last assessment on or before the first dose (2022-03-01, day 1), not the earlier one.
     flagged = frs[frs["QSLOBXFL"] == "Y"]
     assert set(flagged["QSDTC"]) == {"2022-03-01"} and len(flagged) == 13
@@ -313,3 +313,37 @@ def test_no_csv_cell_starts_a_formula(tmp_path):
             negative_days += cell.startswith("-") and _number(cell)
     assert negative_days > 0  # study days before RFSTDTC stay plain negative numbers
     assert _read(out, "DM")["SUBJID"].tolist()[0] == "'-HAND-01"
+
+
+def test_test_codes_and_names_fit_sdtm_lengths(hand, example):
+    # SDTMIG: --TESTCD at most 8 characters (and not starting with a digit), --TEST at most 40.
+    for folder in (hand, example):
+        for f in folder.glob("*.csv"):
+            frame = pd.read_csv(f, dtype=str, keep_default_na=False)
+            for col in frame.columns:
+                if col.endswith("TESTCD") or col == "QNAM":
+                    assert frame[col].str.len().max() <= 8 and not frame[col].str.match(r"\d").any(), (f.name, col)
+                if col.endswith("TEST") or col == "QLABEL":
+                    assert frame[col].str.len().max() <= 40, (f.name, col)
+
+
+def test_examples_small_values_match_the_source_rows(example):
+    src = {n: pd.read_csv(EXAMPLE / f"{n}.csv", dtype=str, keep_default_na=False) for n in ("treatments", "alsfrs")}
+    ex = _read(example, "EX")
+    tr = src["treatments"].sort_values(["patient_id", "date"])
+    assert ex["EXSPID"].tolist() == tr["treatment_id"].tolist()
+    assert [float(v) for v in ex["EXDOSE"]] == [float(v) / 1e6 for v in tr["dose_cells"]]
+    assert ex["EXROUTE"].tolist() == tr["route"].str.upper().tolist()
+    # ALSFRS-R totals: the plain sum of the 12 items (5a or 5b) wherever all are filled, from the raw CSV.
+    frs = src["alsfrs"]
+    items = ["q1", "q2", "q3", "q4", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
+    five = frs["q5a"].where(frs["q5a"] != "", frs["q5b"])
+    complete = (frs[items] != "").all(axis=1) & (five != "")
+    expected = {
+        (f"ALSCELL-{p}", d): sum(int(frs.loc[i, c]) for c in items) + int(five[i])
+        for i, p, d in zip(frs.index, frs["patient_id"], frs["date"], strict=True)
+        if complete[i]
+    }
+    qs = _read(example, "QS")
+    totals = qs[qs["QSTESTCD"] == "ALSFRSTT"]
+    assert {(u, d): int(v) for u, d, v in totals[["USUBJID", "QSDTC", "QSSTRESN"]].values} == expected

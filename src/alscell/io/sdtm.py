@@ -90,7 +90,8 @@ RELATEDNESS = {
     "definite": "RELATED",
 }
 # ALSFRS-R in QS: sponsor-defined test codes (CDISC QRS terminology for the ALSFRS-R was not available to
-# check; see docs/export-formats.md).  QSTEST is the item name of Cedarbaum et al. 1999.
+# check; see docs/export-formats.md).  QSTEST is the item name of Cedarbaum et al. 1999 (QSCAT names the
+# instrument), shortened where needed to SDTM's 40 characters.
 ALSFRS_CATEGORY = "ALSFRS-R"
 ALSFRS_TESTS = {
     "q1": "ALSFRS01",
@@ -370,7 +371,7 @@ def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.Data
     parts = []
     for col, code in [*ALSFRS_TESTS.items(), ("_total", ALSFRS_TOTAL[0])]:
         present = a[a[col].notna()]
-        test = ALSFRS_TOTAL[1] if col == "_total" else "ALSFRS-R " + _QS_NAMES.get(col, ITEM_LABELS[col])
+        test = ALSFRS_TOTAL[1] if col == "_total" else _QS_NAMES.get(col, ITEM_LABELS[col])
         parts.append(
             pd.DataFrame(
                 {
