@@ -216,6 +216,8 @@ def _bad_copy(tmp_path: Path, file: str, line: int, column: str, value: str) -> 
         ("PROACT_FVC.csv", 2, "Forced_Vital_Capacity_Units", "gallons", "must be Liters or Percent Predicted"),
         ("PROACT_FVC.csv", 2, "pct_of_Normal_Trial_1", "400", "fvc_pct_pred"),  # canonical measure range
         ("PROACT_DEMOGRAPHICS.csv", 2, "Sex", "X", "must be Female or Male"),
+        ("PROACT_DEMOGRAPHICS.csv", 3, "Age", "150", "must be between 1900"),  # canonical range
+        ("PROACT_ALSHISTORY.csv", 2, "Diagnosis_Delta", "-5000", "diagnosis_date"),  # before onset
         ("PROACT_DEATHDATA.csv", 2, "Subject_Died", "maybe", "must be Yes or No"),
     ],
 )
