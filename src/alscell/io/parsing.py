@@ -14,11 +14,30 @@ _DATE_RE = r"\d{4}-\d{2}-\d{2}"
 _INT_RE = r"[+-]?\d{1,9}"
 
 
+def nul_cells(s: pd.Series) -> np.ndarray | None:
+    """Mask of the cells that contain a NUL character, or None when none does (the common case, found
+    with one join of the column instead of one test per cell)."""
+    try:
+        if "\x00" not in "".join(s.tolist()):
+            return None
+    except TypeError:  # not all cells are text
+        pass
+    nul = s.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+    return nul if nul.any() else None
+
+
 def _on_uniques(s: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
     # pandas' string hash table stops at a NUL character ('a\x00b' and 'a' share a code, '\x00' and ''
     # too), so such cells are factorised as '' and flagged malformed here: no typed value contains NUL.
-    nul = s.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
-    codes, uniques = pd.factorize(s.where(~nul, "") if nul.any() else s, use_na_sentinel=False)
+    nul = nul_cells(s)
+    if nul is None:
+        nul = np.zeros(len(s), dtype=bool)
+        # Raw cells are text, never missing: the sentinel path skips a per-cell missing-value scan.
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        if len(codes) and codes.min() < 0:
+            codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    else:
+        codes, uniques = pd.factorize(s.where(~nul, ""), use_na_sentinel=False)
     values, bad = convert(pd.Series(uniques, dtype=object))
     return np.asarray(values)[codes], np.asarray(bad, dtype=bool)[codes] | nul
 
@@ -42,7 +61,10 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return parsed.to_numpy(dtype=float), present & np.isnan(parsed.to_numpy(dtype=float))
 
     values, bad = _on_uniques(s, convert)
-    return pd.Series(values, index=s.index).astype("Int64"), bad
+    # Built from data and mask directly: pandas' float -> Int64 cast re-checks every value (slow).
+    missing = np.isnan(values)
+    ints = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+    return pd.Series(ints, index=s.index), bad
 
 
 def parse_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:

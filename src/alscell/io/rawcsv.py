@@ -35,24 +35,52 @@ def _strip_formula_quote(s: pd.Series) -> pd.Series:
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 
 
-def _fast_frame(text: str) -> pd.DataFrame | None:
+def _line_commas(text: str, data: bytes) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Commas and emptiness of every physical line, and the header line; None for a file without lines.
+
+    With only ``\n`` line breaks this is counted on the UTF-8 bytes with numpy (a comma is one byte in
+    UTF-8), else line by line.
+    """
+    if "\r" in text:
+        physical = _LINE_BREAK.split(text)
+        if physical and physical[-1] == "":
+            physical.pop()
+        if not physical:
+            return None
+        commas = np.fromiter((line.count(",") for line in physical), dtype=np.int64, count=len(physical))
+        filled = np.fromiter((bool(line) for line in physical), dtype=bool, count=len(physical))
+        return commas, filled, physical[0]
+    b = np.frombuffer(data, dtype=np.uint8)
+    if not len(b):
+        return None
+    newlines = np.flatnonzero(b == ord("\n"))
+    starts = np.concatenate([[0], newlines + 1])
+    if starts[-1] == len(b):  # the file ends with a line break: no line after it
+        starts = starts[:-1]
+    ends = np.append(newlines, len(b))[: len(starts)]  # each line without its line break
+    # Each segment [start, next start) holds one line and its line break (never a comma).
+    commas = np.add.reduceat(b == ord(","), starts, dtype=np.int64)
+    return commas, ends > starts, data[: ends[0]].decode("utf-8")
+
+
+def _fast_frame(text: str, data: bytes) -> pd.DataFrame | None:
     """The common case in one pass of pandas' C parser: no quotes, no NUL, every row as wide as the header.
 
-    None when the file needs the careful reader (quoted cells may span lines; a bad row must be named).
+    ``data`` is ``text`` as UTF-8 bytes.  None when the file needs the careful reader (quoted cells may
+    span lines; a bad row must be named).
     """
     if '"' in text or "\x00" in text:
         return None
-    physical = _LINE_BREAK.split(text)
-    if physical and physical[-1] == "":
-        physical.pop()
-    if not physical or not physical[0]:
+    lines = _line_commas(text, data)
+    if lines is None:
         return None
-    commas = np.fromiter((line.count(",") for line in physical), dtype=np.int64, count=len(physical))
-    filled = np.fromiter((bool(line) for line in physical), dtype=bool, count=len(physical))
+    commas, filled, first = lines
+    if not first:
+        return None
     rows = np.flatnonzero(filled[1:]) + 1
     if (commas[rows] != commas[0]).any():
         return None
-    header = physical[0].split(",")
+    header = first.split(",")
     if len(set(header)) != len(header):
         return None
     frame = pd.read_csv(
@@ -84,8 +112,9 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
-    frame = _fast_frame(text)
+    if text.startswith("\ufeff"):  # a byte-order mark, as spreadsheets write
+        text, data = text[1:], data[len("\ufeff".encode()) :]
+    frame = _fast_frame(text, data)
     if frame is not None:
         return _unquote_formulas(frame, "'" in text), []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)

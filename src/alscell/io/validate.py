@@ -189,8 +189,8 @@ def _duplicates(name, raw, typed, problems, keys, code, rule, column=None):
     cols = [k for k in keys if k in typed]
     if len(cols) != len(keys):
         return
-    frame = typed[cols].astype(object).where(typed[cols].notna(), "")
-    dup = frame.duplicated(keep="first").to_numpy()
+    # On the typed columns: missing values compare equal to each other, as '' did in the text.
+    dup = typed[cols].duplicated(keep="first").to_numpy()
     if dup.any():
         problems.mask(name, raw, dup, column or keys[0], code, rule)
 

@@ -25,11 +25,10 @@ from alscell.io.rawcsv import read_raw_folder
 from alscell.io.reader import complete_columns
 from alscell.io.validate import DEFAULT_PROBLEM_LIMIT, validate_merged
 from alscell.io.writer import format_table
+from alscell.store.bulk import insert_frame
 from alscell.store.engine import write_transaction
 from alscell.store.frames import frame_to_records, load_tables, rows_to_frame
 from alscell.store.models import AUDIT_TABLE, KEYS, SQL_TABLES
-
-INSERT_CHUNK = 50_000
 
 
 @dataclass
@@ -118,10 +117,7 @@ def _upsert_table(
                 )
             ]
             conn.execute(insert(AUDIT_TABLE), audit)
-    if len(new):
-        records = frame_to_records(name, new)
-        for start in range(0, len(records), INSERT_CHUNK):
-            conn.execute(insert(table), records[start : start + INSERT_CHUNK])
+    insert_frame(conn, name, new)
     if len(changed):
         records = frame_to_records(name, changed)
         where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
