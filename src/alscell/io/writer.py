@@ -13,6 +13,8 @@ changed (a negative number stays ``-1.5``).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -70,8 +72,10 @@ def _as_bool_text(v) -> str:
 def _format_column(series: pd.Series, kind: str) -> pd.Series:
     present = series.notna().to_numpy()
     if kind == "date":
-        out = pd.to_datetime(series).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        out[~present] = ""
+        # Once per distinct day (a visit column repeats few thousand days over millions of rows).
+        dated = series if pd.api.types.is_datetime64_dtype(series.dtype) else pd.to_datetime(series)
+        days = pd.Series(dated.to_numpy(), index=series.index)
+        out = _on_uniques(days, present, lambda v: v.strftime("%Y-%m-%d"))
     elif kind == "int":
         out = _on_uniques(series, present, lambda v: str(int(v)))
     elif kind == "float":
@@ -80,7 +84,10 @@ def _format_column(series: pd.Series, kind: str) -> pd.Series:
         out = _on_uniques(series, present, _as_bool_text)
     else:  # text: no factorising (pandas' string hashing stops at a NUL character)
         values = series.to_numpy(dtype=object)
-        out = np.array([v if type(v) is str else str(v) for v in values.tolist()], dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # one C pass: str or missing
+            out = values.copy()
+        else:
+            out = np.array([v if type(v) is str else str(v) for v in values.tolist()], dtype=object)
         out[~present] = ""
     return pd.Series(out, index=series.index, dtype=object)
 
@@ -95,6 +102,84 @@ def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: _format_column(frame[c], kind_of(c)) for c in known + extra}, index=frame.index)
 
 
+WRITE_CHUNK = 100_000  # rows formatted at a time: the text of a whole table is never held in memory
+# A cell with one of these characters is written by the csv module itself (quoted as it decides).
+_CSV_SPECIAL = ',"\r\n\x00'
+
+
+def _special_cells(values: list[str]) -> np.ndarray | None:
+    """Mask of the cells that csv.writer would quote (None when there is none: one join, no loop)."""
+    joined = "".join(values)
+    if not any(ch in joined for ch in _CSV_SPECIAL):
+        return None
+    return np.fromiter((any(ch in v for ch in _CSV_SPECIAL) for v in values), dtype=bool, count=len(values))
+
+
+def csv_lines(text: pd.DataFrame, header: bool = True) -> str:
+    """The CSV text of ``text`` (all cells strings), byte for byte what ``text.to_csv(index=False,
+    lineterminator="\\n")`` writes: rows without a character that needs quoting are joined directly (the
+    common case), the others are written by the csv module (QUOTE_MINIMAL), as pandas does."""
+    names = [str(c) for c in text.columns]
+    columns = [text[c].to_numpy(dtype=object).tolist() for c in text.columns]
+    rows: list[tuple] = list(zip(*columns, strict=True))
+    special = np.zeros(len(rows), dtype=bool)
+    for values in columns:
+        mask = _special_cells(values)
+        if mask is not None:
+            special |= mask
+    if len(columns) == 1:  # csv.writer quotes a lone empty field ("" stands for a row)
+        special |= np.array([v == "" for v in columns[0]], dtype=bool)
+    if header:
+        rows.insert(0, tuple(names))
+        quoted = _special_cells(names) is not None or names == [""]
+        special = np.concatenate([[quoted], special])
+    lines = [",".join(r) for r in rows]
+    if special.any():
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        for i in np.flatnonzero(special):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(rows[i])
+            lines[i] = buf.getvalue()[:-1]
+    return "".join([line + "\n" for line in lines])
+
+
+def _csv_bytes(text: pd.DataFrame, header: bool) -> bytes:
+    """``csv_lines`` as UTF-8; a chunk where no cell needs quoting goes through pyarrow's C writer
+    (unquoted cells joined by commas, one line per row, header written here: the same bytes)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    names = [str(c) for c in text.columns]
+    plain = len(names) > 1 and _special_cells(names) is None
+    arrays = []
+    for c in text.columns:
+        values = text[c].to_numpy(dtype=object).tolist()
+        if not plain or _special_cells(values) is not None:
+            return csv_lines(text, header).encode("utf-8")
+        arrays.append(pa.array(values, type=pa.string()))
+    if not len(text):
+        return csv_lines(text, header).encode("utf-8")
+    sink = pa.BufferOutputStream()
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none", delimiter=",")
+    pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), sink, options)
+    head = (",".join(names) + "\n").encode("utf-8") if header else b""  # pyarrow would quote the names
+    return head + sink.getvalue().to_pybytes()
+
+
+def write_table(name: str, frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write one canonical table to ``path`` (formatted, formula cells neutralised) in chunks of rows."""
+    frame = frame.reset_index(drop=True)
+    with open(path, "wb") as f:
+        for start in range(0, max(len(frame), 1), WRITE_CHUNK):
+            text = format_table(name, frame.iloc[start : start + WRITE_CHUNK])
+            if len(text.columns) == 0:  # a frame without columns: still write the canonical header
+                text = pd.DataFrame(columns=list(TABLES[name]))
+            f.write(_csv_bytes(csv_safe(text), header=start == 0))
+    return Path(path)
+
+
 def write_folder(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> Path:
     """Write each frame of ``tables`` (keys = file stems) to ``out_dir/<stem>.csv``.
 
@@ -106,11 +191,8 @@ def write_folder(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> Pat
         frame = tables.get(name)
         if frame is None:
             frame = pd.DataFrame(columns=list(TABLES[name]))
-        text = format_table(name, frame.reset_index(drop=True))
-        if len(text.columns) == 0:  # a frame without columns: still write the canonical header
-            text = pd.DataFrame(columns=list(TABLES[name]))
-        csv_safe(text).to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+        write_table(name, frame, out / f"{name}.csv")
     return out
 
 
-__all__ = ["csv_safe", "format_table", "neutralise_formulas", "write_folder"]
+__all__ = ["csv_lines", "csv_safe", "format_table", "neutralise_formulas", "write_folder", "write_table"]
