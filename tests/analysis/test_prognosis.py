@@ -64,6 +64,7 @@ def test_one_visit_patient_gets_wide_valid_intervals_and_says_why(cohort, models
     tot = single.to_json_dict()["forecasts"][0]
     assert tot["n_patient_values"] == 1
     assert any("Only one ALSFRS-R visit" in w for w in single.warnings)
+    assert "own rate of change cannot be estimated" in tot["note"]
     for r1 in tot["horizons"]:
         assert np.isfinite([r1["pi80_low"], r1["pi80_high"]]).all() and r1["pi80_low"] <= r1["pi80_high"]
         assert r1["pi80_high"] - r1["pi80_low"] > 4.0  # wide: the own slope is unknown

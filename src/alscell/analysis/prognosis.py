@@ -274,7 +274,7 @@ def _outcome_forecast(m: OutcomeModel, pid: str, now: float, last_obs: float | N
             }
         )
     known = pid in m.labels
-    return {
+    out = {
         "outcome": m.outcome,
         "label": label,
         "basis": "patient" if known else "population",
@@ -282,6 +282,17 @@ def _outcome_forecast(m: OutcomeModel, pid: str, now: float, last_obs: float | N
         "last_observed": None if last_obs is None or not math.isfinite(last_obs) else float(last_obs),
         "horizons": rows,
     }
+    if not known:
+        out["note"] = (
+            f"No untreated {label} value of this patient: the population course, with the whole spread between "
+            "patients in its ranges."
+        )
+    elif n_obs <= 1:
+        out["note"] = (
+            f"One {label} value only: the patient's own rate of change cannot be estimated yet, so the ranges "
+            "use the cohort's spread of rates and are wide; each further visit narrows them."
+        )
+    return out
 
 
 def _stage_probs(models: PrognosisModels, fc_total: dict, current: dict) -> list[dict]:
