@@ -9,6 +9,7 @@ patients.csv row only.  The first administration of HAND-01 carries a formula-li
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
@@ -118,7 +119,7 @@ EVENTS = [
 IDS = ["HAND-01", "HAND-02", "HAND-03", "TX-HAND-1", "TX-HAND-2", "AE-HAND-9", "AE-HAND-10", "site_a", "site_b"]
 
 
-def _write(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
+def _write(path: Path, columns: list[str], rows: Sequence[Mapping[str, object]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(columns)
@@ -132,7 +133,7 @@ def hand_folder(folder: Path) -> Path:
     _write(
         folder / "patients.csv",
         ["patient_id", "sex", "birth_year", "onset_date", "diagnosis_date", "onset_site", "site"],
-        PATIENTS,  # type: ignore[arg-type]
+        PATIENTS,
     )
     _write(
         folder / "treatments.csv",
@@ -149,7 +150,7 @@ def hand_folder(folder: Path) -> Path:
             "product",
             "lot",
         ],
-        TREATMENTS,  # type: ignore[arg-type]
+        TREATMENTS,
     )
     frs = [
         {"patient_id": p, "date": d, **dict(zip(ITEMS, items, strict=True)), "assessor": who}
@@ -159,10 +160,10 @@ def hand_folder(folder: Path) -> Path:
     _write(
         folder / "measurements.csv",
         ["patient_id", "date", "measure", "value", "unit", "side", "muscle", "specimen"],
-        MEASUREMENTS,  # type: ignore[arg-type]
+        MEASUREMENTS,
     )
-    _write(folder / "adverse_events.csv", list(ADVERSE_EVENTS[0]), ADVERSE_EVENTS)  # type: ignore[arg-type]
-    _write(folder / "events.csv", ["patient_id", "date", "event"], EVENTS)  # type: ignore[arg-type]
+    _write(folder / "adverse_events.csv", list(ADVERSE_EVENTS[0]), ADVERSE_EVENTS)
+    _write(folder / "events.csv", ["patient_id", "date", "event"], EVENTS)
     return folder
 
 
