@@ -104,17 +104,22 @@ def test_spline_linear_beyond_boundary():
     assert np.allclose(np.diff(B, 2, axis=0), 0.0, atol=1e-9)
 
 
-def test_default_fits_logit_scale_and_identity_stays_reachable(registry_null):
+def test_default_keeps_every_visit_on_the_points_scale_and_logit_stays_reachable(registry_null):
     e = estimate_effect(registry_null)
-    assert e.details["scale"] == "logit" and e.details["points_per_logit_unit"] > 0
+    assert e.details["scale"] == "identity" and "estimate_logit" not in e.details
+    assert e.details["excluded_pre_visits"] == 0
+    assert not any("may have prompted" in w for w in e.warnings)
+    lg = estimate_effect(registry_null, scale="logit")
+    assert lg.details["scale"] == "logit" and lg.details["points_per_logit_unit"] > 0
     # the points-per-logit factor is a mean of dy/du = 1/(1/(y+c) + 1/(48-y+c)) over scores in 0..48:
     # between its value at the ends of the scale (y = 0 or 48) and at the middle (y = 24), c = 1
     c = 1.0
     lo, hi = 1 / (1 / c + 1 / (48 + c)), 1 / (2 / (24 + c))
-    assert lo <= e.details["points_per_logit_unit"] <= hi
-    assert np.sign(e.estimate) == np.sign(e.details["estimate_logit"])
-    old = estimate_effect(registry_null, scale="identity")
-    assert old.details["scale"] == "identity" and "estimate_logit" not in old.details
+    assert lo <= lg.details["points_per_logit_unit"] <= hi
+    assert np.sign(lg.estimate) == np.sign(lg.details["estimate_logit"])
+    assert estimate_effect(registry_null, scale="auto").details["scale"] == "logit"
+    sens = estimate_effect(registry_null, exclude_pre_visits=2)
+    assert sens.details["excluded_pre_visits"] == 2 and any("may have prompted" in w for w in sens.warnings)
     assert estimate_effect(registry_null, "fvc_pct_pred").details["scale"] == "identity"
     with pytest.raises(MethodError):
         estimate_effect(registry_null, "fvc_pct_pred", scale="logit")

@@ -17,20 +17,29 @@ Methods (``METHODS``):
     seen sooner after onset and die sooner, so without it their random slopes are shrunk towards the
     slower survivors that dominate late follow-up and their post-treatment visits look worse than
     expected — on simulated registries a bias of −0.026 points/month under no effect without it, −0.010
-    with it; the first analysed visit, not the first visit, is used: with the first visit the adjustment
-    overshoots, +0.012 under no effect and +0.027 at an effect of 0.5), and cluster-robust CR2 standard errors with
-    Bell–McCaffrey df (``alscell.analysis.cr2``), because individual curvilinear courses make model-based SEs too small.  The visits that can
-    have prompted treatment — the last ``exclude_pre_visits`` (default 2) visits before the first
-    treatment, whose *change* is what a clinician reacts to — are left out: a visit selected for looking
-    bad makes every model that keeps it in the baseline see "improvement" afterwards (regression to the
-    mean; DESIGN.md, "Known pitfalls").  ALSFRS-R outcomes are fitted on the logit scale
-    ``u = log((y + c)/(max − y + c))`` (max 48, or 12 for a subscore; c = 1 point of 48, ``logit_offset``),
-    on which an individual D50 sigmoid course is a straight line, so the random intercept and slope
-    follow each patient's curvilinear course (patients whose own decline is steep get treated, so a
-    linear random slope on the points scale predicts too slow a decline after treatment and biases the
-    estimate against treatment).  The slope change in logit units per month is reported in points per
-    month, multiplied by the mean of dy/du over the post-treatment visits at their counterfactual scores (``details``:
-    ``estimate_logit``, ``points_per_logit_unit``); ``scale="identity"`` fits the points scale as before.
+    with it; measured when two trigger visits were left out, so the first *analysed* visit is used — with every
+    visit kept, as now, that is the first visit), and cluster-robust CR2 standard errors with
+    Bell–McCaffrey df (``alscell.analysis.cr2``), because individual curvilinear courses make model-based SEs too small.
+    **Every visit is kept**, including the ones that prompted treatment (``exclude_pre_visits=0``).  Why: a
+    treatment decided from the patient's *observed* past (a bad-looking drop, a score below a threshold) is
+    ignorable for a likelihood analysis of all the visits — the joint density of visits and decisions
+    factorises into ∏ p(y_t | y_<t, A_≤t) · ∏ p(A_t | y_≤t, A_<t), and the mixed model gives the first
+    factor exactly because A_≤t is a function of y_<t (the argument that makes dropout depending on observed
+    values ignorable: Rubin 1976; Diggle, Heagerty, Liang & Zeger, *Analysis of Longitudinal Data* 2002,
+    ch. 12–13).  The low trigger visit is then just one more measurement of that patient's course, and
+    regression to the mean after it is predicted by the model, not read as benefit.  Leaving those visits
+    out instead keeps a *selected* sample: the visits before a threshold crossing were all above the
+    threshold, so the pre-treatment course looks too flat and the estimate leans against treatment (on the
+    second world, −0.22 to −0.36 points/month under no effect with two visits left out; the earlier default).
+    ``exclude_pre_visits=n`` still leaves the last n visits before the first treatment out, for sensitivity
+    analyses.  The outcome is fitted on its own scale (points), so the slope change is the estimand
+    directly; ``scale="logit"`` (ALSFRS-R outcomes only) fits ``u = log((y + c)/(max − y + c))`` (max 48, or
+    12 for a subscore; c = 1 point of 48, ``logit_offset``), on which an individual D50 course is a straight
+    line, and maps the logit slope change back to points per month at the fitted counterfactual course
+    (``details``: ``estimate_logit``, ``points_per_logit_unit``); ``scale="auto"`` is logit for ALSFRS-R
+    outcomes.  The default (points scale, every visit kept) was chosen on ``alscell.simulate`` registries
+    (bias +0.003 and +0.001 points/month at an effect of 0.2, against +0.017 and +0.012 for the logit scale
+    and −0.025 and −0.017 for the earlier default) and its calibration is reported on the second world too.
     Calibrated by ``benchmarks/calibration.py`` (docs/calibration.md).
 ``naive``
     Before/after: per treated patient, least-squares slope after the first treatment minus slope before
@@ -222,19 +231,18 @@ def lmm_counterfactual(
     tables,
     outcome="alsfrs_r_total",
     *,
-    exclude_pre_visits: int = 2,
+    exclude_pre_visits: int = 0,
     n_knots: int = 4,
     cov_type: str = "robust",
     alpha: float = 0.05,
     data: pd.DataFrame | None = None,
-    scale: str = "auto",
+    scale: str = "identity",
     logit_offset: float = LOGIT_OFFSET,
 ) -> Estimate:
     """Slope change after first treatment vs each patient's expected natural history (module docstring).
 
-    ``scale``: ``"auto"`` (default) fits ALSFRS-R outcomes on the logit scale and everything else as is;
-    ``"logit"`` forces the logit scale (ALSFRS-R outcomes only); ``"identity"`` fits the outcome as is
-    (the pre-0.x behaviour).  ``logit_offset`` is the offset c of the logit, in points of the 48-point
+    ``scale``: ``"identity"`` (default) fits the outcome as is; ``"auto"`` fits ALSFRS-R outcomes on the
+    logit scale and everything else as is; ``"logit"`` forces the logit scale (ALSFRS-R outcomes only).  ``logit_offset`` is the offset c of the logit, in points of the 48-point
     total (scaled to the range of a subscore).
     """
     method, estimand = "lmm_counterfactual", "slope_change"
