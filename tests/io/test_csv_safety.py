@@ -55,8 +55,17 @@ def test_negative_numbers_are_not_quoted(tmp_path):
 
 
 def test_deidentified_export_is_neutralised_too(example_dir, tmp_path):
+    """A whitelisted x_ column survives de-identification verbatim: its formulas are neutralised on write."""
     tables = _folder_with(example_dir, tmp_path, FORMULAS)
-    out = write_folder(deidentify(tables, seed=1), tmp_path / "anon")
-    # De-identification drops free text outright (products outside the controlled list), formulas included.
-    text = "".join(f.read_text() for f in out.iterdir())
-    assert "cmd|" not in text and "HYPERLINK" not in text and "@SUM" not in text
+    anon = deidentify(tables, seed=1, keep=["x_site_note"])
+    out = write_folder(anon, tmp_path / "anon")
+    cells = pd.read_csv(out / "patients.csv", dtype=str, keep_default_na=False)["x_site_note"]
+    assert set(cells) == {"'" + v for v in tables["patients"]["x_site_note"]}  # every planted formula, quoted
+    for f in out.iterdir():
+        for cell in pd.read_csv(f, dtype=str, keep_default_na=False).astype(str).to_numpy().ravel():
+            assert not cell or (cell[0] not in "=+@\t\r" and not (cell[0] == "-" and not _number(cell))), (f, cell)
+    again = read_folder(out)["patients"].set_index("patient_id")["x_site_note"]
+    assert again.to_dict() == anon["patients"].set_index("patient_id")["x_site_note"].to_dict()
+    # Free text that is not whitelisted never comes out, formulas included.
+    text = "".join(f.read_text() for f in out.iterdir() if f.name != "patients.csv")
+    assert "cmd|" not in text and "HYPERLINK" not in text

@@ -167,3 +167,29 @@ def test_cli_exports_are_stable_with_the_registry_key(registry, tmp_path):
     assert len(one) == len(three) == 120 and not set(one) & set(three)
     result = _run("export", str(tmp_path / "four"), "--db", db, "--deidentify", env={"ALSCELL_DEIDENTIFY_KEY": "x"})
     assert result.returncode == 2 and "at least 16" in result.stderr
+
+
+def test_whitelisted_x_columns_are_kept_and_only_those(registry):
+    _, tables = registry
+    kept = deidentify(tables, KEY, keep=["x_note"])
+    assert (kept["patients"]["x_note"] == "called Mrs Robinson").all()
+    assert "x_note" not in deidentify(tables, KEY)["patients"]
+    for bad in (["lot"], ["genetics"], ["x_age_90_plus"]):
+        with pytest.raises(ValueError, match="only x_ columns"):
+            deidentify(tables, KEY, keep=bad)
+
+
+def test_cli_keep_column(registry, tmp_path):
+    folder, _ = registry
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _run("import", str(folder), "--db", db).returncode == 0
+    env = {"ALSCELL_DEIDENTIFY_KEY": KEY.decode()}
+    ok = _run("export", str(tmp_path / "k"), "--db", db, "--deidentify", "--keep-column", "x_note", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert (pd.read_csv(tmp_path / "k" / "patients.csv")["x_note"] == "called Mrs Robinson").all()
+    bad = _run("export", str(tmp_path / "l"), "--db", db, "--deidentify", "--keep-column", "lot", env=env)
+    assert bad.returncode == 2 and "only x_ columns" in bad.stderr and "Traceback" not in bad.stderr
+    typo = _run("export", str(tmp_path / "m"), "--db", db, "--deidentify", "--keep-column", "x_nope", env=env)
+    assert typo.returncode == 2 and "no column x_nope" in typo.stderr
+    plain = _run("export", str(tmp_path / "n"), "--db", db, "--keep-column", "x_note")
+    assert plain.returncode == 2 and "only applies with --deidentify" in plain.stderr

@@ -182,6 +182,11 @@ def export_cmd(
         help="Keyed pseudonyms and per-patient date shifts (key kept in the database, or "
         "ALSCELL_DEIDENTIFY_KEY), ages > 89 top-coded, free text and x_ columns dropped, rows shuffled.",
     ),
+    keep_columns: list[str] | None = typer.Option(
+        None,
+        "--keep-column",
+        help="With --deidentify: an x_ column to keep unchanged (repeatable); you vouch it holds nothing identifying.",
+    ),
     redcap_longitudinal: bool = typer.Option(
         False,
         "--redcap-longitudinal",
@@ -197,11 +202,20 @@ def export_cmd(
         fail(f"--format {fmt!r} is not supported yet; supported: {', '.join(EXPORT_FORMATS)}")
     if redcap_longitudinal and fmt != "redcap":
         fail("--redcap-longitudinal only applies to --format redcap")
+    if keep_columns and not deidentify:
+        fail("--keep-column only applies with --deidentify (without it every x_ column is exported)")
     tables = load_tables(None, db)
     if deidentify:
         from alscell.io.deidentify import deidentify as deidentify_tables
 
-        tables = deidentify_tables(tables, _deidentify_key(db))
+        keep = sorted(set(keep_columns or ()))
+        unknown = [c for c in keep if c.startswith("x_") and not any(c in t.columns for t in tables.values())]
+        if unknown:
+            fail(f"--keep-column: the registry has no column {', '.join(unknown)}")
+        try:
+            tables = deidentify_tables(tables, _deidentify_key(db), keep=keep)
+        except ValueError as exc:  # a canonical column named for keeping
+            fail(f"--keep-column: {exc}")
     if fmt == "redcap":
         from alscell.io.redcap import write_redcap
 

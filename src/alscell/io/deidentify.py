@@ -12,7 +12,8 @@ identical in pseudonyms and shifts, and nobody without the key can link them bac
   (counted in calendar years, so conservatively) has the birth year blanked and ``x_age_90_plus = true``
   (Safe Harbor aggregates ages over 89 into one "90 or older" category);
 - free text never comes out: ``lot`` is dropped, ``genetics``, ``cohort`` and ``product`` keep only values
-  from the controlled lists below (anything else becomes missing); free-data ``x_`` columns are dropped;
+  from the controlled lists below (anything else becomes missing); free-data ``x_`` columns are dropped,
+  except those the caller whitelists (``keep``: the caller vouches that they hold nothing identifying);
 - rows are sorted by pseudonym, so their order says nothing about the original order.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -109,23 +111,31 @@ def _latest_year(tables: dict[str, pd.DataFrame], patients: pd.DataFrame) -> pd.
 
 
 def deidentify(
-    tables: dict[str, pd.DataFrame], key: bytes | None = None, *, seed: int | None = None
+    tables: dict[str, pd.DataFrame],
+    key: bytes | None = None,
+    *,
+    seed: int | None = None,
+    keep: Collection[str] = (),
 ) -> dict[str, pd.DataFrame]:
     """Return de-identified copies of ``tables`` (the input is not modified).
 
     ``key`` is the secret behind every pseudonym and shift; ``seed`` stands in for it in tests only.
+    ``keep`` whitelists ``x_`` columns that come out unchanged (never a canonical free-text column).
     """
     if key is None:
         if seed is None:
             raise ValueError("de-identification needs a secret key")
         key = seed_key(seed)
+    wrong = sorted(c for c in keep if not c.startswith("x_") or c == AGE_90_PLUS)
+    if wrong:
+        raise ValueError(f"only x_ columns can be kept in a de-identified export, not {', '.join(wrong)}")
     patients = tables["patients"]
     ids = patients["patient_id"].astype(str)
     shift = pd.Series([date_shift(key, p) for p in ids], index=ids, dtype="float64")
 
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
-        drop = [c for c in frame.columns if c.startswith("x_") or c in DROPPED]
+        drop = [c for c in frame.columns if (c.startswith("x_") and c not in keep) or c in DROPPED]
         frame = frame.drop(columns=drop).copy()
         if "patient_id" in frame.columns:
             days = pd.to_timedelta(frame["patient_id"].map(shift).astype("float64"), unit="D")
