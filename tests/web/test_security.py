@@ -207,7 +207,7 @@ def test_edit_is_audited_and_conflicts_are_caught(web_app, as_user):
     assert entry.actor == "doc" and entry.action == "update" and entry.table_name == "alsfrs"
     assert entry.row_key == "ALS-001\x1f2022-11-02"
     assert entry.before["q1"] == "4" and entry.after["q1"] == "3"
-    assert entry.source == "web: transcription error"
+    assert entry.source == "web" and entry.reason == "transcription error"
     before = snapshot(web_app.state.engine)
     r = client.put("/api/v1/patients/ALS-001/visits/2022-11-02", json=body | {"items": {"q1": 1}}, headers=token)
     assert r.status_code == 409
@@ -235,7 +235,7 @@ def test_researcher_sees_no_ids_or_dates(as_user):
     client = as_user("res")
     listing = client.get("/api/v1/patients").json()
     assert listing["total"] == 4
-    assert all(p["shown_id"].startswith("R-") and p["onset_date"] is None for p in listing["patients"])
+    assert all(p["shown_id"].startswith("P-") and p["onset_date"] is None for p in listing["patients"])
     shown = listing["patients"][0]["shown_id"]
     page = client.get(f"/patients/{shown}").text
     assert "ALS-0" not in page and not re.search(r"\b20\d\d-\d\d-\d\d\b", page)

@@ -95,11 +95,25 @@ class WebSetting(Base):
     value: Mapped[str] = mapped_column(String(255))
 
 
+class AccessToken(Base):
+    """A personal access token for scripts (``Authorization: Bearer``); only its SHA-256 is stored."""
+
+    __tablename__ = "web_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_used: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # The Core tables of the models (typed as ``Table``).
 USERS: Table = Base.metadata.tables["web_users"]
 SESSIONS: Table = Base.metadata.tables["web_sessions"]
 FAILURES: Table = Base.metadata.tables["web_login_failures"]
 SETTINGS: Table = Base.metadata.tables["web_settings"]
+TOKENS: Table = Base.metadata.tables["web_tokens"]
 
 
 class AccountError(ValueError):
@@ -325,3 +339,127 @@ def list_users(engine: Engine) -> list[dict]:
             )
         )
         return [dict(r._mapping) for r in rows]
+
+
+TOKEN_LIFETIME = dt.timedelta(days=90)
+TOKEN_PREFIX = "alscell_pat_"
+
+
+def verify_password(engine: Engine, user_id: int, password: str, client: str) -> bool:
+    """Re-authentication for an electronic signature: True when ``password`` is this user's.
+
+    A wrong password counts as a failed login (the same lockout applies), and a locked name is refused."""
+    now = _now()
+    with write_transaction(engine) as conn:
+        row = conn.execute(select(USERS).where(USERS.c.id == user_id, USERS.c.active.is_(True))).first()
+        if row is None:
+            return False
+        since = now - LOCKOUT_WINDOW
+        if _failures(conn, "username", row.username, since) >= MAX_FAILURES_PER_USER:
+            return False
+        try:
+            ok: bool = _hasher.verify(row.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            conn.execute(insert(FAILURES).values(username=row.username, client=client[:64], at=now))
+    return ok
+
+
+def create_token(engine: Engine, principal: Principal, name: str) -> str:
+    """A new personal access token for ``principal`` (shown once; only its hash is kept), audited."""
+    name = name.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise AccountError("the token needs a name of 1-64 printable characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = _now()
+    with write_transaction(engine) as conn:
+        conn.execute(
+            insert(TOKENS).values(
+                user_id=principal.user_id,
+                name=name,
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + TOKEN_LIFETIME,
+            )
+        )
+        conn.execute(
+            insert(AUDIT_TABLE).values(
+                at=now,
+                actor=principal.username,
+                action="insert",
+                table_name="web_tokens",
+                row_key=principal.username,
+                before=None,
+                after={"name": name},
+                source="web",
+                reason="personal access token created",
+            )
+        )
+    return token
+
+
+def list_tokens(engine: Engine, user_id: int) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(TOKENS.c.id, TOKENS.c.name, TOKENS.c.created_at, TOKENS.c.expires_at, TOKENS.c.last_used)
+            .where(TOKENS.c.user_id == user_id)
+            .order_by(TOKENS.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def revoke_token(engine: Engine, principal: Principal, token_id: int) -> bool:
+    """Delete one of ``principal``'s own tokens; False when they have no such token."""
+    with write_transaction(engine) as conn:
+        name = conn.execute(
+            select(TOKENS.c.name).where(TOKENS.c.id == token_id, TOKENS.c.user_id == principal.user_id)
+        ).scalar_one_or_none()
+        if name is None:
+            return False
+        conn.execute(delete(TOKENS).where(TOKENS.c.id == token_id))
+        conn.execute(
+            insert(AUDIT_TABLE).values(
+                at=_now(),
+                actor=principal.username,
+                action="delete",
+                table_name="web_tokens",
+                row_key=principal.username,
+                before={"name": name},
+                after=None,
+                source="web",
+                reason="personal access token revoked",
+            )
+        )
+    return True
+
+
+def token_principal(engine: Engine, token: str) -> Principal | None:
+    """Who the personal access token belongs to (no CSRF token: a bearer token is not sent by browsers)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    key = token_hash(token)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                TOKENS.c.id,
+                TOKENS.c.user_id,
+                TOKENS.c.expires_at,
+                TOKENS.c.last_used,
+                USERS.c.username,
+                USERS.c.role,
+                USERS.c.site,
+                USERS.c.patient_id,
+            )
+            .join(USERS, USERS.c.id == TOKENS.c.user_id)
+            .where(TOKENS.c.token_hash == key, USERS.c.active.is_(True))
+        ).first()
+    if row is None:
+        return None
+    now = _now()
+    if now > _aware(row.expires_at):
+        return None
+    if row.last_used is None or now - _aware(row.last_used) > _TOUCH_EVERY:
+        with write_transaction(engine) as conn:
+            conn.execute(TOKENS.update().where(TOKENS.c.id == row.id).values(last_used=now))
+    return Principal(row.user_id, row.username, row.role, row.site, row.patient_id, "")

@@ -139,6 +139,7 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # why (21 CFR 11.10(e)); required for web edits/deletes
 
     __table_args__ = (Index("ix_audit_table_key", "table_name", "row_key"),)
 

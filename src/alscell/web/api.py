@@ -74,7 +74,7 @@ def patient_create(request: Request, user: Clinician, body: PatientIn) -> dict |
 def _view(request: Request, user, shown_id: str) -> records.PatientView:
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)
-    return records.patient_view(engine, user, records.registry_tables(engine), patient_id, shown_id)
+    return records.patient_view(engine, user, records.patient_tables(engine, patient_id), patient_id, shown_id)
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:

@@ -15,6 +15,8 @@ from alscell.store.engine import open_database
 from alscell.web.security import Forbidden, NotFound, NotLoggedIn
 
 HERE = Path(__file__).parent
+BODY_LIMIT = 2 * 1024 * 1024  # forms and JSON
+UPLOAD_BODY_LIMIT = 65 * 1024 * 1024  # web.uploads.MAX_UPLOAD_BYTES plus the multipart envelope
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -55,8 +57,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def create_app(db_url: str) -> FastAPI:
     """The web app on the registry at ``db_url`` (schema upgraded to the newest migration)."""
-    from alscell.web import api, pages, prognosis
-    from alscell.web import busy, headers
+    from alscell.store.accounts import pseudonym_key
+    from alscell.web import api, busy, entry_pages, headers, pages, prognosis, summary, transfer_pages
 
     app = FastAPI(
         title="alscell",
@@ -66,10 +68,26 @@ def create_app(db_url: str) -> FastAPI:
         openapi_url=None,  # served at /api/v1/openapi.json behind a login instead
     )
     app.state.engine = open_database(db_url)
+    # Made now rather than by the first request that needs them, so that a refused request changes nothing.
+    pseudonym_key(app.state.engine)
+    summary.ensure_current(app.state.engine)
     app.add_exception_handler(NotLoggedIn, _not_logged_in)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(NotFound, _not_found)
     busy.install(app)  # a busy registry answers 503 + Retry-After (web/busy.py)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        """Refuse a body larger than the route allows before anything reads it (uploads: the import page)."""
+        if request.method in ("POST", "PUT", "PATCH"):
+            limit = UPLOAD_BODY_LIMIT if request.url.path == "/import" else BODY_LIMIT
+            length = request.headers.get("content-length")
+            if length is None or not length.isdigit():
+                if "chunked" in request.headers.get("transfer-encoding", "").lower():
+                    return _error(request, 411, "send the request with a Content-Length")
+            elif int(length) > limit:
+                return _error(request, 413, f"the request is larger than {limit // 2**20} MB")
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -84,6 +102,8 @@ def create_app(db_url: str) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(entry_pages.router)
+    app.include_router(transfer_pages.router)
     app.include_router(api.router)
     app.include_router(prognosis.router)
     headers.install(app)  # security headers, outermost (web/headers.py)

@@ -28,25 +28,29 @@ def data_version(engine: Engine) -> tuple:
         )
 
 
-def natural_history(engine: Engine, tables: Tables) -> NaturalHistoryModel:
+def natural_history(engine: Engine, tables: Tables | None = None) -> NaturalHistoryModel:
+    """The natural-history model of the whole registry (``tables``, or loaded here only when a refit is due)."""
+    from alscell.web.records import registry_tables
+
     key = engine.url.render_as_string()
     version = data_version(engine)
     with _lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] == version:
             return hit[1]
-        model = fit_natural_history(tables)
+        model = fit_natural_history(tables if tables is not None else registry_tables(engine))
         _cache[key] = (version, model)
         return model
 
 
 def trajectory_chart(engine: Engine, tables: Tables, patient_id: str) -> tuple[Markup | None, str | None]:
-    """Inline SVG of the patient's visits against the expected course, or None and why not."""
+    """Inline SVG of the patient's visits against the expected course, or None and why not (``tables``: at
+    least this patient's rows; the model comes from the whole registry)."""
     from alscell.report import figures
     from alscell.report.embed import svg
 
     try:
-        fc = forecast_patient(tables, patient_id, natural_history(engine, tables))
+        fc = forecast_patient(tables, patient_id, natural_history(engine))
     except NotApplicable as exc:
         return None, f"The expected course cannot be drawn yet: {exc}"
     pick = {n: tables[n][tables[n]["patient_id"] == patient_id] for n in ("treatments", "adverse_events", "events")}

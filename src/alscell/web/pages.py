@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from alscell.domain.staging import KINGS_ORDER
 from alscell.store import accounts
 from alscell.store.accounts import Principal
 from alscell.web import charts, forms, records
@@ -88,13 +90,43 @@ def home(user: AnyUser) -> Response:
     return _see_other(HOME[user.role])
 
 
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value else None
+
+
 @router.get("/patients")
-def patient_list(request: Request, user: Reader, q: str = "", site: str = "", page: int = 1) -> Response:
+def patient_list(
+    request: Request,
+    user: Reader,
+    q: str = "",
+    site: str = "",
+    kings: str = "",
+    dfrs_min: str = "",
+    dfrs_max: str = "",
+    page: int = 1,
+) -> Response:
     engine = engine_of(request)
-    rows, total = records.list_patients(engine, user, q=q, site=site, page=page)
+    kings = kings if kings in KINGS_ORDER else ""
+    rows, total = records.list_patients(
+        engine,
+        user,
+        q=q,
+        site=site,
+        kings=kings,
+        dfrs_min=_number(dfrs_min),
+        dfrs_max=_number(dfrs_max),
+        page=page,
+    )
     pages = max((total + records.PAGE_SIZE - 1) // records.PAGE_SIZE, 1)
-    context = {"rows": rows, "total": total, "q": q, "site": site, "page": page, "pages": pages}
+    filters = {"q": q, "site": site, "kings": kings, "dfrs_min": dfrs_min, "dfrs_max": dfrs_max}
+    context = {"rows": rows, "total": total, "page": page, "pages": pages, "f": filters, **filters}
+    context["query"] = urlencode({k: v for k, v in filters.items() if v})
     context["sites"] = records.sites(engine, user)
+    context["stages"] = KINGS_ORDER
     name = "patient_rows.html" if request.headers.get("HX-Request") else "patients.html"
     return html(request, name, context)
 
@@ -119,7 +151,7 @@ async def patient_create(request: Request, user: Clinician) -> Response:
 def _patient_page(request: Request, user: Principal, shown_id: str) -> Response:
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)
-    tables = records.registry_tables(engine)
+    tables = records.patient_tables(engine, patient_id)
     view = records.patient_view(engine, user, tables, patient_id, shown_id)
     chart, chart_note = (None, None)
     if user.role != "researcher":  # the chart's axis is in calendar dates
@@ -191,7 +223,7 @@ async def self_report(request: Request, user: PatientUser) -> Response:
 def visit_edit(request: Request, user: Clinician, patient_id: str, date: str) -> Response:
     engine = engine_of(request)
     records.resolve_patient(engine, user, patient_id)
-    view = records.patient_view(engine, user, records.registry_tables(engine), patient_id, patient_id)
+    view = records.patient_view(engine, user, records.patient_tables(engine, patient_id), patient_id, patient_id)
     visit = next((v for v in view.visits if str(v["date"]) == date), None)
     if visit is None:
         raise records.NotFound()

@@ -14,30 +14,35 @@ written and ``EditConflict`` carries both versions.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from alscell.domain.alsfrs import score_items
-from alscell.io.columns import TABLES
+from alscell.domain.time import DAYS_PER_MONTH
+from alscell.io.columns import FILE_ORDER, TABLES
 from alscell.io.rawcsv import LINE_INDEX
 from alscell.io.reader import complete_columns
 from alscell.io.tables import Tables
 from alscell.io.validate import validate_merged
-from alscell.io.writer import format_table
+from alscell.io.writer import csv_safe, format_table
 from alscell.store.accounts import Principal, pseudonym_key
 from alscell.store.engine import write_transaction
-from alscell.store.frames import frame_to_records, load_tables
+from alscell.store.frames import frame_to_records, load_tables, rows_to_frame
+from alscell.store.locks import LOCKS
 from alscell.store.models import AUDIT_TABLE, KEYS, SQL_TABLES
+from alscell.store.summary import SUMMARY
+from alscell.web import summary
 from alscell.web.security import NotFound
 
 PAGE_SIZE = 50
+ENTRY_TABLES = ("patients", "treatments", "alsfrs", "measurements", "adverse_events", "events")
 FORM_LINE = 2  # the submitted row is line 2 of a one-row "file" (line 1 = header)
 
 
@@ -65,82 +70,138 @@ class PatientView:
     visits: list[dict[str, Any]] = field(default_factory=list)
     treatments: list[dict[str, Any]] = field(default_factory=list)
     adverse_events: list[dict[str, Any]] = field(default_factory=list)
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    locked: bool = False
 
 
-def pseudonym(key: bytes, patient_id: str) -> str:
-    return "R-" + hmac.new(key, patient_id.encode(), hashlib.sha256).hexdigest()[:12].upper()
-
-
-def _site_clause(principal: Principal):
-    site = SQL_TABLES["patients"].c.site
+def _site_clause(principal: Principal, column=None):
+    site = SUMMARY.c.site if column is None else column
     return site.is_(None) if not principal.site else site == principal.site
 
 
 def list_patients(
-    engine: Engine, principal: Principal, *, q: str = "", site: str = "", page: int = 1
+    engine: Engine,
+    principal: Principal,
+    *,
+    q: str = "",
+    site: str = "",
+    kings: str = "",
+    dfrs_min: float | None = None,
+    dfrs_max: float | None = None,
+    page: int = 1,
 ) -> tuple[list[dict], int]:
-    """One page of the patients this user may see, and how many match in all."""
-    P, A = SQL_TABLES["patients"], SQL_TABLES["alsfrs"]
+    """One page of the patients this user may see, and how many match in all.
+
+    Filtering, counting and paging run in SQL on the summary table (``web.summary``), never on the whole
+    registry in Python."""
+    S = SUMMARY
     where = []
     if principal.role == "clinician":
         where.append(_site_clause(principal))
     elif principal.role != "researcher":
         raise NotFound()
+    summary.ensure_current(engine)
     if q and principal.role == "clinician":
-        where.append(P.c.patient_id.contains(q, autoescape=True))
+        where.append(S.c.patient_id.contains(q, autoescape=True))
     if site:
-        where.append(P.c.site == site)
-    n_visits = select(func.count()).where(A.c.patient_id == P.c.patient_id).scalar_subquery()
-    stmt = select(P.c.patient_id, P.c.sex, P.c.onset_site, P.c.onset_date, P.c.site, n_visits.label("n_visits"))
-    stmt = stmt.where(*where)
+        where.append(S.c.site == site)
+    if kings:
+        where.append(S.c.kings == kings)
+    if dfrs_min is not None:
+        where.append(S.c.delta_frs >= dfrs_min)
+    if dfrs_max is not None:
+        where.append(S.c.delta_frs <= dfrs_max)
+    researcher = principal.role == "researcher"
+    order = S.c.pseudonym if researcher else S.c.patient_id
+    cols = [S.c.patient_id, S.c.pseudonym, S.c.sex, S.c.onset_site, S.c.onset_date, S.c.site, S.c.n_visits]
+    cols += [S.c.last_visit, S.c.last_total, S.c.kings, S.c.delta_frs]
     page = max(page, 1)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(P).where(*where)).scalar_one()
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(stmt.order_by(P.c.patient_id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-        ]
-    if principal.role == "researcher":
-        key = pseudonym_key(engine)
-        for r in rows:
-            r["shown_id"] = pseudonym(key, r.pop("patient_id"))
-            r["onset_date"] = None
-    else:
-        for r in rows:
+        total = conn.execute(select(func.count()).select_from(S).where(*where)).scalar_one()
+        stmt = select(*cols).where(*where).order_by(order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    for r in rows:
+        if researcher:
+            r["shown_id"] = r.pop("pseudonym")
+            r.pop("patient_id")
+            r["onset_date"] = r["last_visit"] = None
+        else:
             r["shown_id"] = r["patient_id"]
+            r.pop("pseudonym")
     return rows, int(total)
 
 
 def sites(engine: Engine, principal: Principal) -> list[str]:
-    P = SQL_TABLES["patients"]
+    S = SUMMARY
     if principal.role != "researcher":
         return [principal.site] if principal.site else []
     with engine.connect() as conn:
-        return [s for (s,) in conn.execute(select(P.c.site).where(P.c.site.is_not(None)).distinct().order_by(P.c.site))]
+        return [s for (s,) in conn.execute(select(S.c.site).where(S.c.site.is_not(None)).distinct().order_by(S.c.site))]
 
 
 def resolve_patient(engine: Engine, principal: Principal, shown_id: str) -> str:
     """The real patient id behind ``shown_id`` when this user may see that patient; else NotFound."""
-    P = SQL_TABLES["patients"]
+    P, S = SQL_TABLES["patients"], SUMMARY
     with engine.connect() as conn:
         if principal.role == "researcher":
-            key = pseudonym_key(engine)
-            for (pid,) in conn.execute(select(P.c.patient_id)):
-                if hmac.compare_digest(pseudonym(key, pid), shown_id):
-                    return pid
-            raise NotFound()
+            summary.ensure_current(engine)
+            pid = conn.execute(select(S.c.patient_id).where(S.c.pseudonym == shown_id)).scalar_one_or_none()
+            if pid is None:
+                raise NotFound()
+            return str(pid)
         if principal.role == "patient":
             if principal.patient_id is None or shown_id != principal.patient_id:
                 raise NotFound()
             where = P.c.patient_id == shown_id
         elif principal.role == "clinician":
-            where = and_(P.c.patient_id == shown_id, _site_clause(principal))
+            where = and_(P.c.patient_id == shown_id, _site_clause(principal, P.c.site))
         else:
             raise NotFound()
         if conn.execute(select(P.c.patient_id).where(where)).first() is None:
             raise NotFound()
     return shown_id
+
+
+def _select_frame(conn: Connection, name: str, where) -> pd.DataFrame:
+    table = SQL_TABLES[name]
+    result = conn.execute(select(table).where(where).order_by(*table.primary_key.columns))
+    return rows_to_frame(name, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+
+
+def patient_frames(
+    conn: Connection, patient_id: str, *, treatment_ids: tuple[str, ...] = (), ae_ids: tuple[str, ...] = ()
+) -> dict[str, pd.DataFrame]:
+    """The stored rows of one patient, plus the treatments / AEs with the given ids (whoever they belong to)
+    and those rows' patients.
+
+    Every rule of the importer is about one patient's rows except the uniqueness of treatment and AE ids and
+    an AE's reference to a treatment: with those rows added, validating a new row against this subset gives
+    the same answer as against the whole registry (tests/web/test_entry.py checks both cases)."""
+    T, AE = SQL_TABLES["treatments"], SQL_TABLES["adverse_events"]
+    owners = {patient_id}
+    extra: dict[str, Any] = {}
+    if treatment_ids:
+        extra["treatments"] = T.c.treatment_id.in_(treatment_ids)
+        owners |= set(conn.execute(select(T.c.patient_id).where(T.c.treatment_id.in_(treatment_ids))).scalars())
+    if ae_ids:
+        extra["adverse_events"] = AE.c.ae_id.in_(ae_ids)
+        owners |= set(conn.execute(select(AE.c.patient_id).where(AE.c.ae_id.in_(ae_ids))).scalars())
+    frames = {}
+    for name in FILE_ORDER:
+        table = SQL_TABLES[name]
+        where = table.c.patient_id.in_(sorted(owners)) if name == "patients" else table.c.patient_id == patient_id
+        if name in extra:
+            where = or_(where, extra[name])
+        frames[name] = _select_frame(conn, name, where)
+    return frames
+
+
+def patient_tables(engine: Engine, patient_id: str) -> Tables:
+    """One patient's rows (the patient page never loads the registry)."""
+    with engine.connect() as conn:
+        return Tables.from_frames(patient_frames(conn, patient_id))
 
 
 def registry_tables(engine: Engine) -> Tables:
@@ -162,69 +223,180 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
+def encode_key(values: list[str]) -> str:
+    """A record's key (the values after patient_id) as one URL-safe path segment."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_key(token: str) -> list[str]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotFound() from exc
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise NotFound()
+    return values
+
+
+def key_of(name: str, text: dict[str, str]) -> dict[str, str]:
+    return {k: text.get(k, "") for k in KEYS[name]}
+
+
+def row_key_text(name: str, key: dict[str, str]) -> str:
+    """The audit trail's / lock table's record key: the key values joined by the unit separator."""
+    return "\x1f".join(key[k] for k in KEYS[name])
+
+
+def url_key(name: str, key: dict[str, str]) -> str:
+    return encode_key([key[k] for k in KEYS[name] if k != "patient_id"])
+
+
+def key_from_url(name: str, patient_id: str, token: str) -> dict[str, str]:
+    values = decode_key(token)
+    names = [k for k in KEYS[name] if k != "patient_id"]
+    if len(values) != len(names):
+        raise NotFound()
+    key = dict(zip(names, values, strict=True))
+    if "patient_id" in KEYS[name]:
+        key["patient_id"] = patient_id
+    return {k: key[k] for k in KEYS[name]}
+
+
+def _decorate(name: str, frame: pd.DataFrame, locked: set[str]) -> list[dict[str, Any]]:
+    """Rows with their text values, version fingerprint, URL key and lock state."""
+    if not len(frame):
+        return []
+    text = format_table(name, complete_columns(name, frame.reset_index(drop=True)))
+    out = _records(frame.reset_index(drop=True))
+    for rec, (_, trow) in zip(out, text.iterrows(), strict=True):
+        values = {c: str(v) for c, v in trow.items() if c in TABLES[name]}
+        key = key_of(name, values)
+        rec["version"] = fingerprint(values)
+        rec["url_key"] = url_key(name, key)
+        rec["locked"] = row_key_text(name, key) in locked
+    return out
+
+
+def locked_keys(conn: Connection, name: str) -> set[str]:
+    return set(conn.execute(select(LOCKS.c.row_key).where(LOCKS.c.table_name == name)).scalars())
+
+
 def patient_view(engine: Engine, principal: Principal, tables: Tables, patient_id: str, shown_id: str) -> PatientView:
     """Everything the patient page shows, de-identified for a researcher."""
     deid = principal.role == "researcher"
     p = tables["patients"]
     row = _records(p[p["patient_id"] == patient_id])[0]
     onset = pd.Timestamp(row["onset_date"])
+    with engine.connect() as conn:
+        locks = {n: locked_keys(conn, n) for n in ENTRY_TABLES}
     visits = tables["alsfrs"][tables["alsfrs"]["patient_id"] == patient_id].sort_values("date")
     scores = score_items(visits)
-    vrecs = _records(pd.concat([visits, scores], axis=1))
-    for v in vrecs:
-        v["months_since_onset"] = round((pd.Timestamp(v["date"]) - onset).days / 30.4375, 1)
-        v["version"] = fingerprint(row_text("alsfrs", visits[visits["date"] == pd.Timestamp(v["date"])]))
-    tr = _records(tables["treatments"][tables["treatments"]["patient_id"] == patient_id].sort_values("date"))
-    aes = _records(
-        tables["adverse_events"][tables["adverse_events"]["patient_id"] == patient_id].sort_values("onset_date")
-    )
-    for t in tr:
-        t["months_since_onset"] = round((pd.Timestamp(t["date"]) - onset).days / 30.4375, 1)
-    for a in aes:
-        a["months_since_onset"] = round((pd.Timestamp(a["onset_date"]) - onset).days / 30.4375, 1)
-    view = PatientView(shown_id, patient_id, row, vrecs, tr, aes)
+    vrecs = _decorate("alsfrs", visits, locks["alsfrs"])
+    for v, (_, sc) in zip(vrecs, scores.iterrows(), strict=True):
+        v.update({k: _plain(x) for k, x in sc.items()})
+
+    def mine(name: str, by: str) -> list[dict[str, Any]]:
+        frame = tables[name][tables[name]["patient_id"] == patient_id].sort_values(by)
+        return _decorate(name, frame, locks[name])
+
+    tr, aes = mine("treatments", "date"), mine("adverse_events", "onset_date")
+    ms, evs = mine("measurements", "date"), mine("events", "date")
+    for recs, col in ((vrecs, "date"), (tr, "date"), (aes, "onset_date"), (ms, "date"), (evs, "date")):
+        for r in recs:
+            r["months_since_onset"] = round((pd.Timestamp(r[col]) - onset).days / DAYS_PER_MONTH, 1)
+    view = PatientView(shown_id, patient_id, row, vrecs, tr, aes, ms, evs)
+    view.locked = row_key_text("patients", {"patient_id": patient_id}) in locks["patients"]
     if deid:
         view.patient_id = ""
         view.row = {k: row[k] for k in ("sex", "onset_site", "el_escorial", "site")}
         for recs, cols in (
-            (view.visits, ("date", "version")),
+            (view.visits, ("date",)),
             (view.treatments, ("date", "treatment_id", "lot")),
             (view.adverse_events, ("onset_date", "resolved_date", "ae_id", "treatment_id")),
+            (view.measurements, ("date",)),
+            (view.events, ("date",)),
         ):
             for r in recs:
-                for c in cols:
+                for c in (*cols, "version", "url_key"):
                     r.pop(c, None)
     elif principal.role == "clinician":
         view.audit = audit_entries(engine, patient_id)
     return view
 
 
-def audit_entries(engine: Engine, patient_id: str) -> list[dict[str, Any]]:
-    """The audit trail of one patient's record and visits, newest first."""
+def _changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    before, after = before or {}, after or {}
+    return [
+        (c, str(before.get(c, "")), str(after.get(c, "")))
+        for c in dict.fromkeys([*before, *after])
+        if before.get(c, "") != after.get(c, "")
+    ]
+
+
+def _audit_rows(engine: Engine, where) -> list[dict[str, Any]]:
     A = AUDIT_TABLE
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(A)
-            .where(
-                or_(
-                    and_(A.c.table_name == "patients", A.c.row_key == patient_id),
-                    and_(A.c.table_name == "alsfrs", A.c.row_key.startswith(patient_id + "\x1f", autoescape=True)),
-                )
-            )
-            .order_by(A.c.id.desc())
-        )
+        rows = conn.execute(select(A).where(where).order_by(A.c.id.desc()))
         out = []
         for r in rows:
             d = dict(r._mapping)
-            d["row_key"] = d["row_key"].replace("\x1f", " ")
-            before, after = d["before"] or {}, d["after"] or {}
-            d["changes"] = [
-                (c, before.get(c, ""), after.get(c, ""))
-                for c in dict.fromkeys([*before, *after])
-                if before.get(c, "") != after.get(c, "")
-            ]
+            d["record"] = d["row_key"].replace("\x1f", " ")
+            d["changes"] = _changes(d["before"], d["after"])
             out.append(d)
         return out
+
+
+def audit_entries(engine: Engine, patient_id: str) -> list[dict[str, Any]]:
+    """The audit trail of one patient's record and every row of theirs (also deleted ones), newest first."""
+    A = AUDIT_TABLE
+    prefix = A.c.row_key.startswith(patient_id + "\x1f", autoescape=True)
+    by_id = or_(A.c.before["patient_id"].as_string() == patient_id, A.c.after["patient_id"].as_string() == patient_id)
+    return _audit_rows(
+        engine,
+        or_(
+            and_(A.c.table_name == "patients", A.c.row_key == patient_id),
+            and_(A.c.table_name.in_(("alsfrs", "measurements", "events")), prefix),
+            and_(A.c.table_name.in_(("treatments", "adverse_events")), by_id),
+            and_(A.c.table_name == LOCKS.name, or_(A.c.row_key == "patients\x1f" + patient_id, by_id)),
+        ),
+    )
+
+
+def record_audit(engine: Engine, name: str, key: dict[str, str]) -> list[dict[str, Any]]:
+    """The audit trail of one record (its creation, every change, signature, unlock and deletion)."""
+    A = AUDIT_TABLE
+    rk = row_key_text(name, key)
+    return _audit_rows(
+        engine,
+        or_(
+            and_(A.c.table_name == name, A.c.row_key == rk),
+            and_(A.c.table_name == LOCKS.name, A.c.row_key == name + "\x1f" + rk),
+        ),
+    )
+
+
+AUDIT_CSV_COLUMNS = ("id", "at_utc", "actor", "action", "table", "record", "field", "old", "new", "reason", "source")
+
+
+def audit_csv(entries: list[dict[str, Any]]) -> str:
+    """The entries as CSV, one line per changed field (formula-like cells neutralised: io.writer.csv_safe)."""
+    lines = []
+    for e in sorted(entries, key=lambda e: e["id"]):
+        at = e["at"] if e["at"].tzinfo else e["at"].replace(tzinfo=dt.UTC)
+        base = {
+            "id": str(e["id"]),
+            "at_utc": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "actor": e["actor"],
+            "action": e["action"],
+            "table": e["table_name"],
+            "record": e["record"],
+            "reason": e.get("reason") or "",
+            "source": e.get("source") or "",
+        }
+        for c, old, new in e["changes"] or [("", "", "")]:
+            lines.append(base | {"field": c, "old": old, "new": new})
+    frame = pd.DataFrame(lines, columns=list(AUDIT_CSV_COLUMNS), dtype=object).fillna("")
+    return csv_safe(frame).to_csv(index=False, lineterminator="\r\n")
 
 
 def row_text(name: str, frame: pd.DataFrame) -> dict[str, str]:
@@ -259,6 +431,23 @@ def _raise_problems(problems) -> None:
     raise FieldErrors(errors)
 
 
+def _scope(conn: Connection, name: str, values: dict[str, str]) -> dict[str, pd.DataFrame]:
+    t_ids = tuple(v for v in [values.get("treatment_id", "").strip()] if v)
+    a_ids = tuple(v for v in [values.get("ae_id", "").strip()] if v)
+    return patient_frames(conn, values.get("patient_id", "").strip(), treatment_ids=t_ids, ae_ids=a_ids)
+
+
+def _is_locked(conn: Connection, name: str, key: dict[str, str]) -> bool:
+    rk = row_key_text(name, key)
+    return (
+        conn.execute(select(LOCKS.c.row_key).where(LOCKS.c.table_name == name, LOCKS.c.row_key == rk)).first()
+        is not None
+    )
+
+
+LOCKED_MESSAGE = "this record is signed and locked: an admin must unlock it (with a reason) before it can change"
+
+
 def write_row(
     engine: Engine,
     name: str,
@@ -281,43 +470,97 @@ def write_row(
     key = {k: str(raw[k].iat[0]) for k in keys}
     if version is not None and not reason.strip():
         raise FieldErrors({"reason": ["a reason is required for every change to a stored record"]})
+    pkey = pseudonym_key(engine)
     with write_transaction(engine) as conn:
-        stored = load_tables(conn)
+        version_before = summary.data_version(conn)
+        stored = _scope(conn, name, values)
         typed, problems, total = validate_merged({name: raw}, stored)
         if total:
             _raise_problems(problems)
         new_frame = complete_columns(name, typed[name])
         after = row_text(name, new_frame)
+        key = key_of(name, after) if after else key
         existing = _stored_row(stored, name, key)
         before = row_text(name, existing) if len(existing) else None
         if version is None and before is not None:
-            what = "a visit on this date" if name == "alsfrs" else "a record with this id"
+            what = "a visit on this date" if name == "alsfrs" else "a record with this key"
             raise FieldErrors({keys[-1]: [f"{what} already exists"]})
         if version is not None:
             if before is None or fingerprint(before) != version:
                 raise EditConflict(before or {}, after)
+            if _is_locked(conn, name, key):
+                raise FieldErrors({"": [LOCKED_MESSAGE]})
+            if before == after:
+                return after
         record = frame_to_records(name, new_frame)[0]
         if before is None:
             conn.execute(insert(table), [record])
         else:
             where = and_(*(table.c[k] == record[k] for k in keys))
             conn.execute(update(table).where(where).values({c: v for c, v in record.items() if c not in keys}))
-        _audit(conn, actor, name, key, before, after, reason)
+        _audit(conn, actor, name, key, before, after, reason or "created")
+        summary.refresh_patient(conn, pkey, after["patient_id"], version_before)
     return after
 
 
+def delete_row(
+    engine: Engine, name: str, key: dict[str, str], *, actor: str, reason: str, version: str, patient_id: str
+) -> None:
+    """Delete one stored row (not a patient) with a reason; EditConflict when it changed since it was shown.
+
+    An administration that an adverse event is attributed to cannot be deleted (the attribution would be
+    lost silently): the error says so."""
+    if name == "patients" or name not in SQL_TABLES:
+        raise NotFound()
+    if not reason.strip():
+        raise FieldErrors({"reason": ["a reason is required to delete a stored record"]})
+    table = SQL_TABLES[name]
+    pkey = pseudonym_key(engine)
+    with write_transaction(engine) as conn:
+        version_before = summary.data_version(conn)
+        stored = patient_frames(conn, patient_id)
+        existing = _stored_row(stored, name, key)
+        if not len(existing):
+            raise NotFound()
+        before = row_text(name, existing)
+        if fingerprint(before) != version:
+            raise EditConflict(before, {})
+        if _is_locked(conn, name, key):
+            raise FieldErrors({"": [LOCKED_MESSAGE]})
+        if name == "treatments":
+            AE = SQL_TABLES["adverse_events"]
+            used = conn.execute(select(AE.c.ae_id).where(AE.c.treatment_id == key["treatment_id"])).scalars().all()
+            if used:
+                raise FieldErrors({"": [f"adverse events {', '.join(used)} are attributed to this administration"]})
+        conn.execute(delete(table).where(and_(*(table.c[k] == v for k, v in _typed_key(name, existing).items()))))
+        _audit(conn, actor, name, key, before, None, reason)
+        summary.refresh_patient(conn, pkey, patient_id, version_before)
+
+
+def _typed_key(name: str, row: pd.DataFrame) -> dict[str, Any]:
+    record = frame_to_records(name, complete_columns(name, row.reset_index(drop=True)))[0]
+    return {k: record[k] for k in KEYS[name]}
+
+
 def _audit(
-    conn: Connection, actor: str, name: str, key: dict[str, str], before: dict | None, after: dict, reason: str
+    conn: Connection,
+    actor: str,
+    name: str,
+    key: dict[str, str],
+    before: dict | None,
+    after: dict | None,
+    reason: str,
 ) -> None:
     conn.execute(
         insert(AUDIT_TABLE).values(
             at=dt.datetime.now(dt.UTC),
             actor=actor,
-            action="insert" if before is None else "update",
+            action="insert" if before is None else ("delete" if after is None else "update"),
             table_name=name,
-            row_key="\x1f".join(key[k] for k in KEYS[name]),
+            row_key=row_key_text(name, key),
             before=None if before is None else {c: v for c, v in before.items() if v != ""},
-            after={c: v for c, v in after.items() if v != ""},
-            source=f"web: {reason.strip() or 'created'}",
+            after=None if after is None else {c: v for c, v in after.items() if v != ""},
+            source="web",
+            reason=reason.strip(),
         )
     )

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from alscell.store.accounts import ROLES, Principal, csrf_matches, session_principal
+from alscell.store.accounts import ROLES, Principal, csrf_matches, session_principal, token_principal
 
 SESSION_COOKIE = "alscell_session"
 LOGIN_CSRF_COOKIE = "alscell_login_csrf"
@@ -62,6 +62,14 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
+def _bearer(request: Request) -> str | None:
+    """The personal access token of an API request (``Authorization: Bearer …``), else None."""
+    if not request.url.path.startswith("/api/"):
+        return None
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
 def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the logged-in user when their role is one of ``roles`` (CSRF checked on writes)."""
     unknown = set(roles) - set(ROLES)
@@ -69,6 +77,15 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         raise ValueError(f"unknown roles {sorted(unknown)}")
 
     async def check(request: Request) -> Principal:
+        bearer = _bearer(request)
+        if bearer is not None:  # a script with a personal access token: the API only, no cookie, no CSRF
+            principal = await run_in_threadpool(token_principal, engine_of(request), bearer)
+            if principal is None:
+                raise NotLoggedIn()
+            if principal.role not in roles:
+                raise Forbidden(f"the role {principal.role} may not do this")
+            request.state.principal = principal
+            return principal
         token = request.cookies.get(SESSION_COOKIE)
         principal = await run_in_threadpool(session_principal, engine_of(request), token) if token else None
         if principal is None:
