@@ -15,7 +15,7 @@ import pytest
 
 from alscell.io.deidentify import deidentify
 from alscell.io.reader import read_folder
-from alscell.io.sdtm import write_sdtm
+from alscell.io.sdtm import SdtmExportError, write_sdtm
 from export_data import IDS, TOTALS, hand_folder, minimal_folder
 from sparse_data import FOLDERS
 
@@ -347,3 +347,12 @@ def test_examples_small_values_match_the_source_rows(example):
     qs = _read(example, "QS")
     totals = qs[qs["QSTESTCD"] == "ALSFRSTT"]
     assert {(u, d): int(v) for u, d, v in totals[["USUBJID", "QSDTC", "QSSTRESN"]].values} == expected
+
+
+def test_a_value_too_long_for_xpt_v5_is_one_sentence(tmp_path):
+    tables = read_folder(hand_folder(tmp_path / "in"))
+    frames = {name: tables[name].copy() for name in tables}
+    frames["treatments"]["product"] = ["x" * 201, None]
+    with pytest.raises(SdtmExportError, match=r"^EX\.EXTRT of ALSCELL-HAND-01 holds 201 bytes, more than the 200"):
+        write_sdtm(frames, tmp_path / "sdtm")
+    assert write_sdtm(frames, tmp_path / "csv-only", xpt=False)["EX"] == 2

@@ -35,6 +35,12 @@ from alscell.io.writer import csv_safe
 STUDY_ID = "ALSCELL"
 DEFINE_FILE = "define.csv"
 DEFINE_COLUMNS = ("dataset", "variable", "label", "type", "length", "origin", "core")
+XPT_MAX_BYTES = 200  # SAS XPORT version 5: a character variable holds at most 200 bytes
+
+
+class SdtmExportError(ValueError):
+    """Data that SDTM files cannot hold as they are (one sentence naming dataset, variable and subject)."""
+
 
 # CDISC controlled terms (submission values).  ROUTE C66729, LOC C74456, UNIT C71620, FRM C66726 and NY
 # C66742 checked against CDISC CT 2025-09-26; DS and SPECTYPE terms are the SDTM CT submission values.
@@ -533,6 +539,17 @@ def _define_rows(domain: str, text: pd.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
+def _check_xpt_lengths(name: str, text: pd.DataFrame, char: list[str]) -> None:
+    for col in char:
+        size = text[col].map(lambda v: len(v.encode("utf-8")))
+        if len(size) and size.max() > XPT_MAX_BYTES:
+            row = int(size.to_numpy().argmax())
+            raise SdtmExportError(
+                f"{name}.{col} of {text['USUBJID'].iloc[row]} holds {int(size.max())} bytes, more than the "
+                f"{XPT_MAX_BYTES} a SAS XPORT v5 file allows; shorten the source value"
+            )
+
+
 def write_sdtm(
     tables: Mapping[str, pd.DataFrame],
     out_dir: str | Path,
@@ -554,6 +571,7 @@ def write_sdtm(
         char = [v.name for v in variables(name) if v.type == "Char"]
         csv_safe(text, char).to_csv(out / f"{name.lower()}.csv", index=False, lineterminator="\n")
         if xpt:
+            _check_xpt_lengths(name, text, char)
             data = text[char].copy()
             for var in variables(name):
                 if var.type == "Num":
@@ -576,4 +594,4 @@ def write_sdtm(
     return written
 
 
-__all__ = ["STUDY_ID", "sdtm_domains", "write_sdtm"]
+__all__ = ["STUDY_ID", "SdtmExportError", "sdtm_domains", "write_sdtm"]
