@@ -82,7 +82,13 @@ def main() -> None:
 
     with dask.config.set({"distributed.worker.profile.enabled": False}):  # as run_designs does
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            silence_logs=logging.ERROR,
         )
     try:
         with Client(cluster) as client:

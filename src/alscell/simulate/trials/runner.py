@@ -220,7 +220,11 @@ def run_designs(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    host="127.0.0.1",
+                    # the scheduler's HTTP server always starts (default port 8787, with a warning when
+                    # taken): a free loopback port, no dashboard
+                    dashboard_address="127.0.0.1:0",
+                    scheduler_kwargs={"dashboard": False},
                     silence_logs=logging.ERROR,  # no scheduler/nanny chatter on the user's terminal
                 )
         try:
