@@ -355,4 +355,5 @@ def test_a_value_too_long_for_xpt_v5_is_one_sentence(tmp_path):
     frames["treatments"]["product"] = ["x" * 201, None]
     with pytest.raises(SdtmExportError, match=r"^EX\.EXTRT of ALSCELL-HAND-01 holds 201 bytes, more than the 200"):
         write_sdtm(frames, tmp_path / "sdtm")
+    assert not (tmp_path / "sdtm").exists()  # nothing written
     assert write_sdtm(frames, tmp_path / "csv-only", xpt=False)["EX"] == 2

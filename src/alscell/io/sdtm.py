@@ -562,16 +562,18 @@ def write_sdtm(
     ``xpt``, and ``define.csv``); returns the number of rows written per dataset."""
     import pyreadstat
 
+    datasets = [(name, frame, _as_text(frame, name)) for name, frame in sdtm_domains(tables, study_id, country).items()]
+    if xpt:  # every check before the first file, so a refused export writes nothing
+        for name, _, text in datasets:
+            _check_xpt_lengths(name, text, [v.name for v in variables(name) if v.type == "Char"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     define: list[dict[str, object]] = []
-    for name, frame in sdtm_domains(tables, study_id, country).items():
-        text = _as_text(frame, name)
+    for name, frame, text in datasets:
         char = [v.name for v in variables(name) if v.type == "Char"]
         csv_safe(text, char).to_csv(out / f"{name.lower()}.csv", index=False, lineterminator="\n")
         if xpt:
-            _check_xpt_lengths(name, text, char)
             data = text[char].copy()
             for var in variables(name):
                 if var.type == "Num":
