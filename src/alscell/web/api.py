@@ -131,6 +131,102 @@ def visit_update(request: Request, user: Clinician, shown_id: str, date: str, bo
         return JSONResponse({"detail": "conflict", "current": exc.current, "yours": exc.yours}, status_code=409)
 
 
+RECORD_TABLES = ("treatments", "measurements", "adverse_events", "events")
+
+
+class RecordIn(BaseModel):
+    values: dict[str, str | int | float | bool | None] = Field(
+        description="canonical columns of the table (patient_id comes from the path); target_muscles ';'-separated"
+    )
+
+
+class RecordEdit(RecordIn):
+    version: str = Field(description="the record's version as read from GET …/records/{table}")
+    reason: str
+
+
+class RecordDelete(BaseModel):
+    version: str
+    reason: str
+
+
+def _record_table(table: str) -> str:
+    if table not in RECORD_TABLES:
+        raise records.NotFound()
+    return table
+
+
+def _values(patient_id: str, body: RecordIn) -> dict[str, str]:
+    def text(v: object) -> str:
+        return "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+
+    return {k: text(v) for k, v in body.values.items()} | {"patient_id": patient_id}
+
+
+@router.get("/patients/{shown_id}/records/{table}")
+def record_list(request: Request, user: RecordReader, shown_id: str, table: str) -> dict:
+    """Administrations, measurements, adverse events or events of one patient (de-identified for researchers);
+    each with ``version`` and ``key`` (for PUT / DELETE) when the user may edit."""
+    view = _view(request, user, shown_id)
+    rows = getattr(view, _record_table(table))
+    return {"id": shown_id, "table": table, "records": _jsonable([{**r, "key": r.get("url_key")} for r in rows])}
+
+
+@router.post("/patients/{shown_id}/records/{table}", status_code=201, response_model=None)
+def record_create(request: Request, user: Clinician, shown_id: str, table: str, body: RecordIn) -> dict | JSONResponse:
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    try:
+        values = _values(patient_id, body)
+        return records.write_row(engine, _record_table(table), values, actor=user.username, reason="created")
+    except records.FieldErrors as exc:
+        return _problem(exc)
+
+
+@router.put("/patients/{shown_id}/records/{table}/{key}", response_model=None)
+def record_update(
+    request: Request, user: Clinician, shown_id: str, table: str, key: str, body: RecordEdit
+) -> dict | JSONResponse:
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    fixed = records.key_from_url(_record_table(table), patient_id, key)
+    try:
+        values = _values(patient_id, body) | fixed
+        return records.write_row(engine, table, values, actor=user.username, reason=body.reason, version=body.version)
+    except records.FieldErrors as exc:
+        return _problem(exc)
+    except records.EditConflict as exc:
+        return JSONResponse({"detail": "conflict", "current": exc.current, "yours": exc.yours}, status_code=409)
+
+
+@router.delete("/patients/{shown_id}/records/{table}/{key}", response_model=None)
+def record_delete(
+    request: Request, user: Clinician, shown_id: str, table: str, key: str, body: RecordDelete
+) -> dict | JSONResponse:
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    fixed = records.key_from_url(_record_table(table), patient_id, key)
+    try:
+        records.delete_row(
+            engine, table, fixed, actor=user.username, reason=body.reason, version=body.version, patient_id=patient_id
+        )
+    except records.FieldErrors as exc:
+        return _problem(exc)
+    except records.EditConflict as exc:
+        return JSONResponse({"detail": "conflict", "current": exc.current, "yours": exc.yours}, status_code=409)
+    return {"deleted": fixed}
+
+
+@router.get("/patients/{shown_id}/audit")
+def audit(request: Request, user: Clinician, shown_id: str) -> dict:
+    """The audit trail of one patient's records (newest first)."""
+    engine = engine_of(request)
+    patient_id = records.resolve_patient(engine, user, shown_id)
+    entries = records.audit_entries(engine, patient_id)
+    keep = ("id", "at", "actor", "action", "table_name", "record", "changes", "reason", "source")
+    return {"id": shown_id, "entries": _jsonable([{k: e[k] for k in keep} for e in entries])}
+
+
 @router.get("/effect", response_model=None)
 def effect(
     request: Request, user: Reader, outcome: str = "alsfrs_r_total", method: str | None = None
