@@ -304,8 +304,9 @@ statistical methods*, Stat Med 2019;38:2074–2102 (ADEMP).
 * **Estimand** — mean change of the ALSFRS-R slope after the first treatment (points/month, positive =
   slower decline), truth = the simulated mean effect E.
 * **Method** — `lmm_counterfactual` as in `docs/evidence.md`: CR2 standard errors with Bell–McCaffrey df
-  (`alscell.analysis.cr2`, checked against R clubSandwich), the map-back to points/month at the fitted
-  counterfactual course with its uncertainty propagated by the delta method.
+  (`alscell.analysis.cr2`, checked against R clubSandwich), fitted on the points scale with every visit
+  kept (the visits that prompted treatment included: a decision made from the observed past is ignorable
+  for the likelihood; the reasoning and the alternatives measured are in `alscell.analysis.effects`).
 * **Performance** — rejection at α = 0.05 (type-I error under effect 0, power otherwise), coverage of the
   95% CI, bias, bias / model SE, empirical SE, model SE (root mean squared reported SE).  MCSEs in brackets:
   √(p(1−p)/k) for rates, SD/√k for bias, SD/√(2(k−1)) for the empirical SE.  **Judged** at the *nominal*
