@@ -125,3 +125,13 @@ def test_default_keeps_every_visit_on_the_points_scale_and_logit_stays_reachable
         estimate_effect(registry_null, "fvc_pct_pred", scale="logit")
     with pytest.raises(MethodError):
         estimate_effect(registry_null, scale="cubic")
+
+
+def test_few_treated_patients_are_warned_about():
+    from alscell.simulate import CohortConfig, simulate_cohort
+
+    t = simulate_cohort(CohortConfig(n_patients=150, design="registry", treated_fraction=0.06, effect=0.0), 4).tables
+    e = estimate_effect(t)
+    n_post = e.n_treated
+    assert any("treated patients have visits after treatment" in w for w in e.warnings) == (n_post < 20)
+    assert n_post < 20
