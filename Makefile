@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the project needs (browser tests and PDF rendering use Debian's Chromium).
-APT_PACKAGES := chromium
+APT_PACKAGES := chromium postgresql-client
 APT_STAMP := $(VENV)/.apt-stamp
 
 .PHONY: setup system-deps demo test lint constraints bench clean
@@ -17,7 +17,7 @@ $(APT_STAMP):
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
-	  || echo "warning: could not install$$missing (browser tests and PDF output will be skipped)"; \
+	  || echo "warning: could not install$$missing (browser tests, PDF output and the local PostgreSQL check will be skipped)"; \
 	fi
 	@touch $@
 
