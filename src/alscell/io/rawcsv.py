@@ -35,14 +35,14 @@ def _strip_formula_quote(s: pd.Series) -> pd.Series:
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 
 
-def _line_commas(text: str, data: bytes) -> tuple[np.ndarray, np.ndarray, str] | None:
+def _line_commas(data: bytes) -> tuple[np.ndarray, np.ndarray, str] | None:
     """Commas and emptiness of every physical line, and the header line; None for a file without lines.
 
     With only ``\n`` line breaks this is counted on the UTF-8 bytes with numpy (a comma is one byte in
     UTF-8), else line by line.
     """
-    if "\r" in text:
-        physical = _LINE_BREAK.split(text)
+    if b"\r" in data:
+        physical = _LINE_BREAK.split(data.decode("utf-8"))
         if physical and physical[-1] == "":
             physical.pop()
         if not physical:
@@ -58,20 +58,55 @@ def _line_commas(text: str, data: bytes) -> tuple[np.ndarray, np.ndarray, str] |
     if starts[-1] == len(b):  # the file ends with a line break: no line after it
         starts = starts[:-1]
     ends = np.append(newlines, len(b))[: len(starts)]  # each line without its line break
-    # Each segment [start, next start) holds one line and its line break (never a comma).
-    commas = np.add.reduceat(b == ord(","), starts, dtype=np.int64)
+    # Each segment [start, next start) holds one line and its line break (never a comma); counted over
+    # slices of about 8 MB so the int64 working copy stays small whatever the file size.
+    commas = np.empty(len(starts), dtype=np.int64)
+    step = max(1, int(len(starts) * 8_000_000 / len(b)))
+    for i in range(0, len(starts), step):
+        j = min(i + step, len(starts))
+        stop = starts[j] if j < len(starts) else len(b)
+        part = b[starts[i] : stop] == ord(",")
+        commas[i:j] = np.add.reduceat(part, starts[i:j] - starts[i], dtype=np.int64)
     return commas, ends > starts, data[: ends[0]].decode("utf-8")
 
 
-def _fast_frame(text: str, data: bytes) -> pd.DataFrame | None:
+def _arrow_frame(data: bytes, header: list[str]) -> pd.DataFrame | None:
+    """The cells of a file without quotes as text, split by pyarrow's C reader (no quoting, blank lines
+    skipped, every cell a string, '' for empty); equal cells share one Python string (a registry column
+    repeats ids, dates and codes), which keeps a large folder's memory small.  None if pyarrow cannot
+    (e.g. a line longer than its block): pandas' parser reads it then."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=",", quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    columns = {c: table.column(i).to_pandas(deduplicate_objects=True).astype(object) for i, c in enumerate(header)}
+    return pd.DataFrame(columns, copy=False)
+
+
+def _fast_frame(data: bytes) -> pd.DataFrame | None:
     """The common case in one pass of pandas' C parser: no quotes, no NUL, every row as wide as the header.
 
-    ``data`` is ``text`` as UTF-8 bytes.  None when the file needs the careful reader (quoted cells may
+    ``data``: the file's UTF-8 bytes (already checked), without a byte-order mark.  None when the file needs the careful reader (quoted cells may
     span lines; a bad row must be named).
     """
-    if '"' in text or "\x00" in text:
+    if b'"' in data or b"\x00" in data:
         return None
-    lines = _line_commas(text, data)
+    lines = _line_commas(data)
     if lines is None:
         return None
     commas, filled, first = lines
@@ -83,15 +118,18 @@ def _fast_frame(text: str, data: bytes) -> pd.DataFrame | None:
     header = first.split(",")
     if len(set(header)) != len(header):
         return None
-    frame = pd.read_csv(
-        io.StringIO(text),
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        engine="c",
-        quoting=csv.QUOTE_NONE,
-        skip_blank_lines=True,
-    )
+    frame = _arrow_frame(data, header)
+    if frame is None:
+        frame = pd.read_csv(
+            io.BytesIO(data),  # the bytes already in memory (a text buffer would be one more copy)
+            encoding="utf-8",
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
+            quoting=csv.QUOTE_NONE,
+            skip_blank_lines=True,
+        )
     if len(frame) != len(rows) or list(frame.columns) != header:
         return None
     frame.index = pd.Index(rows + 1, name=LINE_INDEX)
@@ -109,14 +147,14 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror or 'unreadable'})") from None
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")  # only checked here: the fast path below works on the bytes
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if text.startswith("\ufeff"):  # a byte-order mark, as spreadsheets write
-        text, data = text[1:], data[len("\ufeff".encode()) :]
-    frame = _fast_frame(text, data)
+    data = data.removeprefix("\ufeff".encode())  # a byte-order mark, as spreadsheets write
+    frame = _fast_frame(data)
     if frame is not None:
-        return _unquote_formulas(frame, "'" in text), []
+        return _unquote_formulas(frame, b"'" in data), []
+    text = data.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []

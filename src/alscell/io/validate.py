@@ -156,16 +156,19 @@ def _typed(name: str, raw: pd.DataFrame, problems: _Problems) -> pd.DataFrame:
     out = {}
     for col in raw.columns:
         kind = kind_of(col)
-        values, bad = PARSERS[kind](raw[col])
+        empty = (raw[col] == "").to_numpy()  # once per column: every check below uses it
+        if kind == "text":
+            values, bad = raw[col].where(~empty, None).astype(object), np.zeros(len(raw), dtype=bool)
+        else:
+            values, bad = PARSERS[kind](raw[col])
         if bad.any():
             problems.mask(name, raw, bad, col, *_MALFORMED[kind])
         # A unitless measure (munix) has an empty unit: the unit check below covers that column.
         if col in REQUIRED[name] and not (name == "measurements" and col == "unit"):
-            missing = (raw[col] == "").to_numpy()
-            if missing.any():
-                problems.mask(name, raw, missing, col, "required_value", "required value is missing")
+            if empty.any():
+                problems.mask(name, raw, empty, col, "required_value", "required value is missing")
         if col in CHOICES:
-            invalid = ((raw[col] != "") & ~raw[col].isin(CHOICES[col])).to_numpy()
+            invalid = ~empty & ~raw[col].isin(CHOICES[col]).to_numpy()
             if invalid.any():
                 problems.mask(name, raw, invalid, col, "bad_choice", "must be one of: " + ", ".join(CHOICES[col]))
         if col in MAX_LENGTH and col not in ("patient_id", "site"):  # those two have their own format rule

@@ -1,0 +1,67 @@
+"""The fast reading paths (issue 17) give the same tables, and so the same effect estimates, as the old ones.
+
+Old path, spelled out here: pandas' C parser for the raw cells, ``validate_tables``, then
+``Tables.from_frames`` (a conversion pass over every column).  New path: pyarrow's reader for files
+without quotes and the validated frames taken as they are (``read_folder``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alscell.analysis.effects import estimate_effect
+from alscell.io import rawcsv
+from alscell.io.columns import FILE_ORDER
+from alscell.io.parsing import parse_int
+from alscell.io.reader import read_folder
+from alscell.io.tables import Tables
+from alscell.io.validate import validate_tables
+from alscell.simulate import CohortConfig, simulate_cohort
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
+
+
+def _old_read(folder, monkeypatch) -> Tables:
+    with monkeypatch.context() as m:
+        m.setattr(rawcsv, "_arrow_frame", lambda data, header: None)
+        raw, problems = rawcsv.read_raw_folder(folder)
+    assert not problems
+    typed, problems, total = validate_tables(raw)
+    assert not total
+    return Tables.from_frames(typed)
+
+
+@pytest.fixture(scope="module")
+def registry_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reg") / "folder"
+    simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=0.2), 3).write(folder)
+    return folder
+
+
+@pytest.mark.parametrize("which", ["simulated", "example"])
+def test_read_folder_same_tables_as_old_path(which, registry_folder, monkeypatch):
+    folder = registry_folder if which == "simulated" else EXAMPLE
+    new, old = read_folder(folder), _old_read(folder, monkeypatch)
+    for name in FILE_ORDER:
+        pd.testing.assert_frame_equal(new[name], old[name], check_exact=True)
+
+
+def test_effect_same_as_old_path(registry_folder, monkeypatch):
+    new = estimate_effect(read_folder(registry_folder), "alsfrs_r_total", "lmm_counterfactual")
+    old = estimate_effect(_old_read(registry_folder, monkeypatch), "alsfrs_r_total", "lmm_counterfactual")
+    for field in ("estimate", "ci_low", "ci_high", "p_value"):
+        assert getattr(new, field) == pytest.approx(getattr(old, field), abs=1e-8, rel=0)
+    assert (new.n_patients, new.n_treated, new.n_visits) == (old.n_patients, old.n_treated, old.n_visits)
+
+
+def test_parse_int_same_as_pandas_cast():
+    cells = pd.Series(["1", "", "-7", "x", "123456789", "+3", "0", "1.5"] * 3, dtype=object)
+    values, bad = parse_int(cells)
+    ref = pd.to_numeric(cells.where(cells.str.fullmatch(r"[+-]?\d{1,9}")), errors="coerce").astype("Int64")
+    pd.testing.assert_series_equal(values, ref, check_names=False)
+    assert bad.tolist() == [c not in ("",) and ref.iloc[i] is pd.NA for i, c in enumerate(cells)]
+    assert np.asarray(bad).dtype == bool
