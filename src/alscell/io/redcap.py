@@ -88,6 +88,9 @@ ENROLMENT_EVENT = "enrolment_arm_1"
 FOLLOW_UP_EVENT = "follow_up_arm_1"
 RECORD_LABEL = "Record ID (patient id)"
 EARLIEST = EARLIEST_DATE.isoformat()  # rule date_before_1900
+# RFC 4180 line ends: Python's csv writer quotes a cell holding any character of the line terminator, so
+# with CRLF a lone carriage return inside free text is quoted too (with "\n" alone it would split the row).
+CRLF = "\r\n"
 LATEST = "today"  # rule date_in_future; REDCap accepts "today" as a date range limit from version 12.1
 
 
@@ -391,13 +394,13 @@ def write_redcap(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, longit
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dictionary = data_dictionary()
-    csv_safe(dictionary, dictionary.columns).to_csv(out / DICTIONARY_FILE, index=False, lineterminator="\n")
+    csv_safe(dictionary, dictionary.columns).to_csv(out / DICTIONARY_FILE, index=False, lineterminator=CRLF)
     for name, frame in project_files(longitudinal).items():
-        frame.to_csv(out / name, index=False, lineterminator="\n")
+        frame.to_csv(out / name, index=False, lineterminator=CRLF)
     records = to_records(tables, longitudinal=longitudinal)
     text_fields = [inst.field(c) for inst in INSTRUMENTS for c in inst.columns() if kind_of(c) == "text"]
     safe = csv_safe(records, [c for c in ["record_id", *text_fields] if c in records.columns])
-    safe.to_csv(out / RECORDS_FILE, index=False, lineterminator="\n")
+    safe.to_csv(out / RECORDS_FILE, index=False, lineterminator=CRLF)
     return out
 
 
@@ -410,6 +413,7 @@ def _norm(text: str) -> str:
 
 def _header_map() -> dict[str, str | None]:
     """Every header a raw or label export may have → raw field name (None: a column to ignore)."""
+    # "Record ID" (REDCap's default label of the first field) normalises to record_id itself.
     known: dict[str, str | None] = {"record_id": "record_id", _norm(RECORD_LABEL): "record_id"}
     for label, name in LABEL_HEADERS.items():
         known[_norm(label)] = name
@@ -649,7 +653,7 @@ def convert_records(records_csv: str | Path, out_dir: str | Path) -> Converted:
             continue
         frame = tables[name]
         path = out / f"{name}.csv"
-        csv_safe(frame).to_csv(path, index=False, lineterminator="\n")
+        csv_safe(frame).to_csv(path, index=False, lineterminator=CRLF)
         multiline = frame.apply(lambda s: s.str.contains("[\r\n]", regex=True, na=False)).to_numpy().any()
         if multiline:  # a quoted cell spans lines: ask the canonical reader which line each row starts on
             raw, _ = read_raw_table(path, name)
