@@ -47,6 +47,11 @@ COMPOSITE_EVENTS = ("death", "tracheostomy", "permanent_ventilation")  # permane
 MIN_GROUP_PATIENTS = 30  # KM in the ΔFRS group only with at least this many patients …
 MIN_GROUP_EVENTS = 10  # … and events; otherwise the whole cohort
 STAGE_POOL = 2  # P(stage | total) pools totals within ± this many points
+# Outcome models need enough repeated values to separate between-patient from visit-to-visit variation: on
+# the bundled 4-patient example (2 visits each) the fitted residual SD collapsed to 0.0006–0.05 points and the
+# 80% intervals to zero width.  Below these, the outcome is "not available" (a design choice, not a source).
+MIN_REPEATED_PATIENTS = 10  # patients with at least two untreated values of the outcome
+MIN_RESIDUAL_SD = 0.1  # points (or % predicted): a smaller fitted visit-to-visit SD means a degenerate fit
 
 # Published effect sizes (spec/domain-rules.md, "Reference numbers"); positive = better ALSFRS-R.
 NUROWN_SOURCE = "Cudkowicz et al., Muscle Nerve 2022;65:291 (NurOwn phase 3)"
@@ -105,8 +110,13 @@ def fit_outcome(frame: pd.DataFrame, outcome: str = "y", random_curvature: bool 
     from alscell.analysis.lmm import fit_lmm
 
     f = frame.dropna(subset=["months", "y"])
-    if f["patient_id"].nunique() < 2 or len(f) < 5:
-        raise NotApplicable(f"too few untreated {outcome} values to fit a natural-history model")
+    label = OUTCOMES[outcome][0] if outcome in OUTCOMES else outcome
+    repeated = int((f.groupby("patient_id").size() >= 2).sum())
+    if repeated < MIN_REPEATED_PATIENTS:
+        raise NotApplicable(
+            f"too few patients with repeated untreated {label} values ({repeated}; at least "
+            f"{MIN_REPEATED_PATIENTS} are needed to estimate how values vary between visits and between patients)"
+        )
     X, Z = design(f["months"].to_numpy(), random_curvature)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -117,6 +127,11 @@ def fit_outcome(frame: pd.DataFrame, outcome: str = "y", random_curvature: bool 
             f["patient_id"].to_numpy(),
             fe_names=["Intercept", "years", "years2"],
             re_names=["Intercept", "years", "years2"][: Z.shape[1]],
+        )
+    if math.sqrt(max(res.scale, 0.0)) < MIN_RESIDUAL_SD:
+        raise NotApplicable(
+            f"the {label} model estimates almost no visit-to-visit variation (residual SD "
+            f"{math.sqrt(max(res.scale, 0.0)):.2g}): its prediction intervals would be falsely narrow"
         )
     return OutcomeModel(
         outcome,
