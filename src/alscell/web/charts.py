@@ -38,7 +38,9 @@ def natural_history(engine: Engine, tables: Tables | None = None) -> NaturalHist
         hit = _cache.get(key)
         if hit is not None and hit[0] == version:
             return hit[1]
-        model = fit_natural_history(tables if tables is not None else registry_tables(engine))
+        model = fit_natural_history(
+            tables if tables is not None else registry_tables(engine, without=("measurements",))
+        )
         _cache[key] = (version, model)
         return model
 

@@ -166,7 +166,8 @@ def resolve_patient(engine: Engine, principal: Principal, shown_id: str) -> str:
 
 def _select_frame(conn: Connection, name: str, where) -> pd.DataFrame:
     table = SQL_TABLES[name]
-    result = conn.execute(select(table).where(where).order_by(*table.primary_key.columns))
+    stmt = select(table) if where is None else select(table).where(where)
+    result = conn.execute(stmt.order_by(*table.primary_key.columns))
     return rows_to_frame(name, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
 
 
@@ -204,9 +205,13 @@ def patient_tables(engine: Engine, patient_id: str) -> Tables:
         return Tables.from_frames(patient_frames(conn, patient_id))
 
 
-def registry_tables(engine: Engine) -> Tables:
+def registry_tables(engine: Engine, *, without: tuple[str, ...] = ()) -> Tables:
+    """The whole registry (``without``: tables left empty, e.g. measurements for the natural-history fit)."""
     with engine.connect() as conn:
-        return Tables.from_frames(load_tables(conn))
+        if not without:
+            return Tables.from_frames(load_tables(conn))
+        frames = {n: _select_frame(conn, n, None) if n not in without else None for n in FILE_ORDER}
+        return Tables.from_frames({n: f for n, f in frames.items() if f is not None})
 
 
 def _plain(v: Any) -> Any:
