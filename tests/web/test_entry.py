@@ -246,6 +246,8 @@ def test_sign_lock_and_admin_unlock(web_app, as_user):
     assert r.status_code == 303
     actions = [(e["action"], e["reason"]) for e in records.record_audit(engine, "adverse_events", {"ae_id": "AE-2"})]
     assert actions[:3] == [("update", "lab result"), ("unlock", "late lab result"), ("sign", "reviewed and approved")]
+    on_patient_page = [(e["action"], e["reason"]) for e in records.audit_entries(engine, "ALS-001")]
+    assert ("unlock", "late lab result") in on_patient_page and ("sign", "reviewed and approved") in on_patient_page
 
 
 def test_audit_log_is_append_only(db_url):

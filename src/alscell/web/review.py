@@ -79,5 +79,9 @@ def unlock(engine: Engine, admin: Principal, name: str, rk: str, reason: str) ->
         patient = rk if name == "patients" else None
         if name in ("alsfrs", "measurements", "events"):
             patient = rk.split("\x1f", 1)[0]
+        elif name in ("treatments", "adverse_events"):  # keyed by their own id: look the patient up
+            table = SQL_TABLES[name]
+            id_column = table.c.treatment_id if name == "treatments" else table.c.ae_id
+            patient = conn.execute(select(table.c.patient_id).where(id_column == rk)).scalar_one_or_none()
         after = {"patient_id": patient} if patient else None
         _audit(conn, admin.username, "unlock", name, rk, before, after, reason.strip())
