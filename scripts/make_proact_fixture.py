@@ -120,8 +120,14 @@ def make(n_subjects: int = 24, seed: int = 2026) -> tuple[dict[str, list[dict[st
         keep = onset is not None and site is not None
         if keep:
             truth["patients"][sid] = {
-                "sex": sex, "onset_day": onset, "diagnosis_day": diagnosis, "site": site, "age": age, "dob": dob,
-                "riluzole": riluzole, "arm": arm,
+                "sex": sex,
+                "onset_day": onset,
+                "diagnosis_day": diagnosis,
+                "site": site,
+                "age": age,
+                "dob": dob,
+                "riluzole": riluzole,
+                "arm": arm,
             }
         else:
             truth["dropped"][sid] = "no site" if onset is not None else "no onset"
