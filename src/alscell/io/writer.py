@@ -117,8 +117,9 @@ def _special_cells(values: list[str]) -> np.ndarray | None:
 
 def csv_lines(text: pd.DataFrame, header: bool = True) -> str:
     """The CSV text of ``text`` (all cells strings), byte for byte what ``text.to_csv(index=False,
-    lineterminator="\\n")`` writes: rows without a character that needs quoting are joined directly (the
-    common case), the others are written by the csv module (QUOTE_MINIMAL), as pandas does."""
+    lineterminator="\\n")`` writes except that a cell holding a lone carriage return is quoted (pandas leaves
+    it bare, and the file then no longer reads back): rows without a character that needs quoting are joined
+    directly (the common case), the others are written by the csv module (QUOTE_MINIMAL)."""
     names = [str(c) for c in text.columns]
     columns = [text[c].to_numpy(dtype=object).tolist() for c in text.columns]
     rows: list[tuple] = list(zip(*columns, strict=True))
@@ -136,12 +137,14 @@ def csv_lines(text: pd.DataFrame, header: bool = True) -> str:
     lines = [",".join(r) for r in rows]
     if special.any():
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        # "\r\n" as the csv module's terminator makes it quote a cell holding a lone "\r" too (it quotes
+        # cells holding any terminator character); the terminator itself is cut off, lines end in "\n"
+        writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         for i in np.flatnonzero(special):
             buf.seek(0)
             buf.truncate()
             writer.writerow(rows[i])
-            lines[i] = buf.getvalue()[:-1]
+            lines[i] = buf.getvalue()[:-2]
     return "".join([line + "\n" for line in lines])
 
 
