@@ -7,12 +7,10 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
 from integrity_helpers import snapshot
-from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, inspect
 
 from alscell.io.errors import ValidationError
 from alscell.store.engine import make_engine, open_database, upgrade, write_transaction
@@ -46,31 +44,6 @@ def _race_child(url, folder, barrier, results):
         engine.dispose()
 
 
-@pytest.fixture
-def fresh_schema(request):
-    """Factory of PostgreSQL URLs, each on a new empty schema (all dropped after the test)."""
-    made: list[str] = []
-    admin = None
-
-    def make(pg_url: str) -> str:
-        nonlocal admin
-        url = make_url(pg_url)
-        base = url.difference_update_query(["options"])
-        admin = admin or create_engine(base)
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        made.append(schema)
-        return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-    yield make
-    if admin is not None:
-        with admin.begin() as conn:
-            for schema in made:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
 def _visits_after_death(url) -> int:
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -80,14 +53,14 @@ def _visits_after_death(url) -> int:
     return int((t["alsfrs"]["date"] > t["alsfrs"]["patient_id"].map(death)).sum())
 
 
-def test_3_concurrent_imports_never_store_a_violation(db_url, example_dir, tmp_path, fresh_schema):
+def test_3_concurrent_imports_never_store_a_violation(db_url, example_dir, tmp_path, new_url):
     a, b = _folders(example_dir, tmp_path)
     ctx = mp.get_context("fork")
     outcomes = []
-    for trial in range(4):
+    for _ in range(4):
         # Every trial on a fresh registry: a new SQLite file, or a new PostgreSQL schema (the audit trail is
         # append-only, so a registry cannot be emptied by deleting rows).
-        url = f"sqlite:///{tmp_path / f'race{trial}.db'}" if db_url.startswith("sqlite") else fresh_schema(db_url)
+        url = new_url(db_url)
         engine = open_database(url)
         import_folder(engine, example_dir)
         engine.dispose()
