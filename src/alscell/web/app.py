@@ -17,11 +17,6 @@ from alscell.web.security import Forbidden, NotFound, NotLoggedIn
 HERE = Path(__file__).parent
 BODY_LIMIT = 2 * 1024 * 1024  # forms and JSON
 UPLOAD_BODY_LIMIT = 65 * 1024 * 1024  # web.uploads.MAX_UPLOAD_BYTES plus the multipart envelope
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
 )
@@ -88,17 +83,6 @@ def create_app(db_url: str) -> FastAPI:
             elif int(length) > limit:
                 return _error(request, 413, f"the request is larger than {limit // 2**20} MB")
         return await call_next(request)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
