@@ -1,11 +1,16 @@
 """Vectorised parsers for canonical CSV cells (all read as text; '' = missing).
 
-Each parser works on the distinct values of a column only (``pd.factorize``), so a million-row column of
-repeated dates or item scores costs a few thousand parses.  Each returns the typed values and a boolean
-mask of cells that are present but malformed.
+Each parser works on the distinct values of a column only (:func:`factorize_cells`), so a million-row
+column of repeated dates or item scores costs a few thousand parses.  Each returns the typed values and a
+boolean mask of cells that are present but malformed.  Validation keeps the factorised form
+(:class:`CodedColumn`) so that emptiness, allowed choices, lengths, look-ups and duplicate keys are also
+computed once per distinct value.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,73 +31,161 @@ def nul_cells(s: pd.Series) -> np.ndarray | None:
     return nul if nul.any() else None
 
 
-def _on_uniques(s: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
-    # pandas' string hash table stops at a NUL character ('a\x00b' and 'a' share a code, '\x00' and ''
-    # too), so such cells are factorised as '' and flagged malformed here: no typed value contains NUL.
-    nul = nul_cells(s)
-    if nul is None:
-        nul = np.zeros(len(s), dtype=bool)
-        # Raw cells are text, never missing: the sentinel path skips a per-cell missing-value scan.
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        if len(codes) and codes.min() < 0:
-            codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    else:
-        codes, uniques = pd.factorize(s.where(~nul, ""), use_na_sentinel=False)
-    values, bad = convert(pd.Series(uniques, dtype=object))
-    return np.asarray(values)[codes], np.asarray(bad, dtype=bool)[codes] | nul
+def factorize_cells(s: pd.Series, *, check_nul: bool = True) -> tuple[np.ndarray, pd.Series]:
+    """``(codes, uniques)`` with ``s == uniques[codes]`` cell for cell (uniques: an object Series, 0..k-1).
+
+    pandas' string hash table stops at a NUL character ('a\\x00b' and 'a' share a code, '\\x00' and ''
+    too), so a column holding a NUL is not factorised at all (codes 0..n-1): every cell is then judged on
+    its own text.  ``check_nul=False`` skips that scan for text known to hold no NUL (the reader's).
+    """
+    if check_nul and nul_cells(s) is not None:
+        return np.arange(len(s)), pd.Series(s.to_numpy(dtype=object), dtype=object)
+    # Raw cells are text, never missing: the sentinel path skips a per-cell missing-value scan.
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(codes) and codes.min() < 0:
+        codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+
+
+def _convert_date(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    shape_ok = u.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
+    parsed = pd.to_datetime(u.where(shape_ok), format="%Y-%m-%d", errors="coerce")
+    present = (u != "").to_numpy()
+    return parsed.to_numpy(dtype="datetime64[ns]"), present & parsed.isna().to_numpy()
+
+
+def _convert_int(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    shape_ok = u.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
+    parsed = pd.to_numeric(u.where(shape_ok), errors="coerce").to_numpy(dtype=float)
+    present = (u != "").to_numpy()
+    return parsed, present & np.isnan(parsed)
+
+
+def _exact_float(text: str) -> float:
+    # Python's float() rounds correctly; pandas' fast parser can be off in the last digit.
+    try:
+        return float(text) if text.strip() == text and text else np.nan
+    except (ValueError, TypeError):
+        return np.nan
+
+
+def _convert_float(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    parsed = np.fromiter((_exact_float(t) for t in u), dtype=float, count=len(u))
+    present = (u != "").to_numpy()
+    bad = present & ~np.isfinite(parsed)
+    return np.where(bad, np.nan, parsed), bad
+
+
+def _convert_bool(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    mapped = u.map({"true": True, "false": False})
+    return mapped.to_numpy(dtype=object), ((u != "") & mapped.isna()).to_numpy()
+
+
+def _convert_text(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    return np.where((u == "").to_numpy(), None, u.to_numpy(dtype=object)), np.zeros(len(u), dtype=bool)
+
+
+_CONVERT: dict[str, Callable[[pd.Series], tuple[np.ndarray, np.ndarray]]] = {
+    "date": _convert_date,
+    "int": _convert_int,
+    "float": _convert_float,
+    "bool": _convert_bool,
+    "text": _convert_text,
+}
+
+
+def _typed_series(kind: str, values: np.ndarray, index: pd.Index) -> pd.Series:
+    """The canonical dtype of ``kind`` (io.reader) for values taken from the converted uniques."""
+    if kind == "date":
+        return pd.Series(values, index=index, dtype="datetime64[ns]")
+    if kind == "int":
+        # Built from data and mask directly: pandas' float -> Int64 cast re-checks every value (slow).
+        missing = np.isnan(values)
+        return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing), index=index)
+    if kind == "float":
+        return pd.Series(values, index=index, dtype=float)
+    if kind == "bool":
+        missing = pd.isna(values)
+        return pd.Series(pd.arrays.BooleanArray(np.where(missing, False, values).astype(bool), missing), index=index)
+    return pd.Series(values, index=index, dtype=object)
+
+
+@dataclass
+class CodedColumn:
+    """One raw text column, factorised and parsed: every question about it is answered per distinct value."""
+
+    kind: str
+    codes: np.ndarray  # position of each cell's text in ``text``
+    text: pd.Series  # the distinct raw texts
+    values: np.ndarray  # the typed value of each distinct text
+    bad: np.ndarray  # each distinct text is present but malformed
+
+    @classmethod
+    def parse(cls, s: pd.Series, kind: str, *, check_nul: bool = True) -> CodedColumn:
+        codes, text = factorize_cells(s, check_nul=check_nul)
+        values, bad = _CONVERT[kind](text)
+        return cls(kind, codes, text, values, np.asarray(bad, dtype=bool))
+
+    def cells(self, per_unique: np.ndarray) -> np.ndarray:
+        """A per-distinct-value array spread to every cell."""
+        return np.asarray(per_unique)[self.codes]
+
+    def typed(self, index: pd.Index) -> pd.Series:
+        return _typed_series(self.kind, self.cells(self.values), index)
+
+    def malformed(self) -> np.ndarray:
+        return self.cells(self.bad)
+
+    def empty(self) -> np.ndarray:
+        return self.cells((self.text == "").to_numpy())
+
+    def isin_text(self, allowed: Collection[str]) -> np.ndarray:
+        return self.cells(self.text.isin(list(allowed)).to_numpy())
+
+    def longer_than(self, n: int) -> np.ndarray:
+        return self.cells((self.text.str.len() > n).to_numpy())
+
+    def map(self, mapping: Mapping | pd.Series) -> pd.Series:
+        """The typed values looked up in ``mapping`` (NaN / NaT where absent), cell by cell."""
+        return pd.Series(pd.Series(self.values).map(mapping).to_numpy()[self.codes])
+
+    def isin(self, values: Collection) -> np.ndarray:
+        """Cells whose *typed* value is one of ``values``."""
+        return self.cells(pd.Series(self.values).isin(list(values)).to_numpy())
+
+    def present(self) -> np.ndarray:
+        """Cells with a typed value (not missing)."""
+        return self.cells(pd.notna(self.values))
+
+    def key_codes(self) -> np.ndarray:
+        """Integer codes equal exactly where the *typed* values are equal (all missing values equal)."""
+        same, _ = pd.factorize(pd.Series(self.values), use_na_sentinel=False)
+        return same[self.codes]
+
+
+def _parse(kind: str, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    col = CodedColumn.parse(s, kind)
+    return col.typed(s.index), col.malformed()
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    def convert(u: pd.Series):
-        shape_ok = u.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(u.where(shape_ok), format="%Y-%m-%d", errors="coerce")
-        present = (u != "").to_numpy()
-        return parsed.to_numpy(dtype="datetime64[ns]"), present & parsed.isna().to_numpy()
-
-    values, bad = _on_uniques(s, convert)
-    return pd.Series(values, index=s.index, dtype="datetime64[ns]"), bad
+    return _parse("date", s)
 
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    def convert(u: pd.Series):
-        shape_ok = u.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_numeric(u.where(shape_ok), errors="coerce")
-        present = (u != "").to_numpy()
-        return parsed.to_numpy(dtype=float), present & np.isnan(parsed.to_numpy(dtype=float))
-
-    values, bad = _on_uniques(s, convert)
-    # Built from data and mask directly: pandas' float -> Int64 cast re-checks every value (slow).
-    missing = np.isnan(values)
-    ints = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
-    return pd.Series(ints, index=s.index), bad
+    return _parse("int", s)
 
 
 def parse_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    def exact(text: str) -> float:
-        # Python's float() rounds correctly; pandas' fast parser can be off in the last digit.
-        try:
-            return float(text) if text.strip() == text and text else np.nan
-        except ValueError:
-            return np.nan
-
-    def convert(u: pd.Series):
-        parsed = np.fromiter((exact(t) for t in u), dtype=float, count=len(u))
-        present = (u != "").to_numpy()
-        return parsed, present & ~np.isfinite(parsed)
-
-    values, bad = _on_uniques(s, convert)
-    values = np.where(bad, np.nan, values)
-    return pd.Series(values, index=s.index, dtype=float), bad
+    return _parse("float", s)
 
 
 def parse_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    mapped = s.map({"true": True, "false": False})
-    bad = ((s != "") & mapped.isna()).to_numpy()
-    return mapped.astype("boolean"), bad
+    return _parse("bool", s)
 
 
 def parse_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    return s.where(s != "", None).astype(object), np.zeros(len(s), dtype=bool)
+    return _parse("text", s)
 
 
 PARSERS = {"date": parse_date, "int": parse_int, "float": parse_float, "bool": parse_bool, "text": parse_text}

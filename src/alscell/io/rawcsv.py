@@ -21,6 +21,9 @@ from alscell.io.columns import FILE_ORDER, kind_of
 from alscell.io.errors import Problem
 
 LINE_INDEX = "line"
+# ``frame.attrs`` flag of a frame read here: its cells hold no NUL (a file with one is refused), so the
+# validator need not scan them again.
+NUL_FREE = "alscell_nul_free"
 # A text cell that a spreadsheet would run as a formula: starts with = + - @ tab or CR (OWASP).
 FORMULA_START = "=+-@\t\r"
 _QUOTED_FORMULA_RE = "'+[" + FORMULA_START.replace("-", r"\-") + "]"
@@ -94,7 +97,9 @@ def _arrow_frame(data: bytes, header: list[str]) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    columns = {c: table.column(i).to_pandas(deduplicate_objects=True).astype(object) for i, c in enumerate(header)}
+    columns = {
+        c: table.column(i).to_pandas(deduplicate_objects=True).astype(object, copy=False) for i, c in enumerate(header)
+    }
     return pd.DataFrame(columns, copy=False)
 
 
@@ -153,6 +158,7 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     data = data.removeprefix("\ufeff".encode())  # a byte-order mark, as spreadsheets write
     frame = _fast_frame(data)
     if frame is not None:
+        frame.attrs[NUL_FREE] = True  # _fast_frame only reads files without a NUL byte
         return _unquote_formulas(frame, b"'" in data), []
     text = data.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -208,6 +214,7 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
         {col: pd.Series(values, index=index, dtype=object) for col, values in zip(header, columns, strict=True)},
         index=index,
     )
+    frame.attrs[NUL_FREE] = True  # a NUL anywhere was a problem above
     return _unquote_formulas(frame, "'" in text), problems
 
 

@@ -43,8 +43,8 @@ from alscell.io.columns import (
     kind_of,
 )
 from alscell.io.errors import Problem
-from alscell.io.parsing import PARSERS
-from alscell.io.rawcsv import LINE_INDEX
+from alscell.io.parsing import CodedColumn
+from alscell.io.rawcsv import LINE_INDEX, NUL_FREE
 from alscell.io.writer import format_table
 
 PATIENT_ID_RE = r"[A-Za-z0-9_.-]{1,64}"
@@ -151,32 +151,35 @@ def _check_header(name: str, raw: pd.DataFrame, problems: _Problems) -> bool:
     return ok
 
 
-def _typed(name: str, raw: pd.DataFrame, problems: _Problems) -> pd.DataFrame:
-    """Parse every known column; report malformed cells, missing required values and bad choices."""
+def _typed(
+    name: str, raw: pd.DataFrame, problems: _Problems, coded: dict[str, CodedColumn], *, check_nul: bool = True
+) -> pd.DataFrame:
+    """Parse every known column; report malformed cells, missing required values and bad choices.
+
+    Each column is factorised once (``coded``, kept for the cross-row rules): every check below runs on
+    the distinct texts of the column and is spread to the cells by their codes.
+    """
     out = {}
     for col in raw.columns:
-        kind = kind_of(col)
-        empty = (raw[col] == "").to_numpy()  # once per column: every check below uses it
-        if kind == "text":
-            values, bad = raw[col].where(~empty, None).astype(object), np.zeros(len(raw), dtype=bool)
-        else:
-            values, bad = PARSERS[kind](raw[col])
+        c = coded[col] = CodedColumn.parse(raw[col], kind_of(col), check_nul=check_nul)
+        bad = c.malformed()
         if bad.any():
-            problems.mask(name, raw, bad, col, *_MALFORMED[kind])
+            problems.mask(name, raw, bad, col, *_MALFORMED[c.kind])
         # A unitless measure (munix) has an empty unit: the unit check below covers that column.
         if col in REQUIRED[name] and not (name == "measurements" and col == "unit"):
+            empty = c.empty()
             if empty.any():
                 problems.mask(name, raw, empty, col, "required_value", "required value is missing")
         if col in CHOICES:
-            invalid = ~empty & ~raw[col].isin(CHOICES[col]).to_numpy()
+            invalid = ~c.empty() & ~c.isin_text(CHOICES[col])
             if invalid.any():
                 problems.mask(name, raw, invalid, col, "bad_choice", "must be one of: " + ", ".join(CHOICES[col]))
         if col in MAX_LENGTH and col not in ("patient_id", "site"):  # those two have their own format rule
-            long = (raw[col].str.len() > MAX_LENGTH[col]).to_numpy()
+            long = c.longer_than(MAX_LENGTH[col])
             if long.any():
                 problems.mask(name, raw, long, col, "too_long", f"must be at most {MAX_LENGTH[col]} characters")
-        out[col] = values
-    return pd.DataFrame(out, index=raw.index)
+        out[col] = c.typed(raw.index)
+    return pd.DataFrame(out, index=raw.index, copy=False)
 
 
 def _range(name, raw, typed, problems, col, low, high, code, rule):
@@ -188,14 +191,25 @@ def _range(name, raw, typed, problems, col, low, high, code, rule):
         problems.mask(name, raw, bad, col, code, rule)
 
 
-def _duplicates(name, raw, typed, problems, keys, code, rule, column=None):
-    cols = [k for k in keys if k in typed]
+def _duplicates(name, raw, coded: dict[str, CodedColumn], problems, keys, code, rule, column=None):
+    cols = [k for k in keys if k in coded]
     if len(cols) != len(keys):
         return
-    # On the typed columns: missing values compare equal to each other, as '' did in the text.
-    dup = typed[cols].duplicated(keep="first").to_numpy()
+    # On the typed values: missing values compare equal to each other, as '' did in the text.
+    dup = _repeated_rows([coded[c].key_codes() for c in cols])
     if dup.any():
         problems.mask(name, raw, dup, column or keys[0], code, rule)
+
+
+def _repeated_rows(codes: list[np.ndarray]) -> np.ndarray:
+    """Rows whose tuple of codes (non-negative ints) appeared on an earlier row."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for c in codes:
+        width = int(c.max()) + 1 if len(c) else 1
+        if int(key.max(initial=0)) + 1 > np.iinfo(np.int64).max // width:  # renumber before overflowing
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * width + c
+    return pd.Series(key).duplicated(keep="first").to_numpy()
 
 
 def _id_format(name, raw, problems, col):
@@ -226,7 +240,14 @@ def validate_tables(
     """
     problems = _Problems(limit)
     typed = _validate(raw_tables, context, problems, today or dt.date.today())
-    return {n: t.reset_index(drop=True) for n, t in typed.items()}, problems.items, problems.total
+    return {n: _plain_index(t) for n, t in typed.items()}, problems.items, problems.total
+
+
+def _plain_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a 0..n-1 index (without the copy of ``reset_index`` when it already has one)."""
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
+    return frame.reset_index(drop=True)
 
 
 def _validate(
@@ -240,6 +261,7 @@ def _validate(
     ctx = context or RegistryContext()
     typed: dict[str, pd.DataFrame] = {}
     raws: dict[str, pd.DataFrame] = {}
+    coded: dict[str, dict[str, CodedColumn]] = {}
     headers_ok = True
     for name in FILE_ORDER:
         raw = raw_tables.get(name)
@@ -250,9 +272,13 @@ def _validate(
             continue
         if raw.index.name == LINE_INDEX:
             problems.lines[name] = raw.index.to_numpy()
-        raw = raw.reset_index(drop=True)
+        # The reader's frames hold no NUL (a file with one is refused before): no scan for it then.
+        nul_free = bool(raw.attrs.get(NUL_FREE))
+        raw = raw.copy(deep=False)  # a new 0..n-1 index without copying (and consolidating) the cells
+        raw.index = pd.RangeIndex(len(raw))
         raws[name] = raw
-        typed[name] = _typed(name, raw, problems)
+        coded[name] = {}
+        typed[name] = _typed(name, raw, problems, coded[name], check_nul=not nul_free)
     if not headers_ok:
         return {}
     p, t, a, m, ae, ev = (typed[n] for n in FILE_ORDER)
@@ -262,7 +288,15 @@ def _validate(
     # patients.csv
     _id_format("patients", raws["patients"], problems, "patient_id")
     _id_format("patients", raws["patients"], problems, "site")
-    _duplicates("patients", raws["patients"], p, problems, ["patient_id"], "duplicate_id", "patient_id is not unique")
+    _duplicates(
+        "patients",
+        raws["patients"],
+        coded["patients"],
+        problems,
+        ["patient_id"],
+        "duplicate_id",
+        "patient_id is not unique",
+    )
     _range(
         "patients",
         raws["patients"],
@@ -299,7 +333,8 @@ def _validate(
 
     def check_patient_and_onset(name, frame, date_col, code_before, rule_before):
         raw = raws[name]
-        unknown = (~frame["patient_id"].isin(known_ids) & frame["patient_id"].notna()).to_numpy()
+        ids = coded[name]["patient_id"]
+        unknown = ~ids.isin(known_ids) & ids.present()
         problems.mask(
             name,
             raw,
@@ -309,14 +344,14 @@ def _validate(
             "unknown patient (not in patients.csv nor in the registry)",
         )
         if date_col and date_col in frame:
-            their_onset = frame["patient_id"].map(onset)
+            their_onset = ids.map(onset)
             before = (frame[date_col] < their_onset).to_numpy()
             problems.mask(name, raw, before, date_col, code_before, rule_before)
 
     def check_after_death(name, frame, cols, code, rule, extra_mask=None):
         if not len(frame) or not len(death):
             return
-        their_death = frame["patient_id"].map(death)
+        their_death = coded[name]["patient_id"].map(death)
         for col in cols:
             if col in frame:
                 after = (frame[col] > their_death).fillna(False).to_numpy(dtype=bool)
@@ -334,12 +369,18 @@ def _validate(
     )
     check_after_death("treatments", t, ["date"], "treatment_after_death", "administration after the patient's death")
     _duplicates(
-        "treatments", raws["treatments"], t, problems, ["treatment_id"], "duplicate_id", "treatment_id is not unique"
+        "treatments",
+        raws["treatments"],
+        coded["treatments"],
+        problems,
+        ["treatment_id"],
+        "duplicate_id",
+        "treatment_id is not unique",
     )
     _duplicates(
         "treatments",
         raws["treatments"],
-        t,
+        coded["treatments"],
         problems,
         ["patient_id", "cycle"],
         "duplicate_cycle",
@@ -431,7 +472,7 @@ def _validate(
     _duplicates(
         "alsfrs",
         raws["alsfrs"],
-        a,
+        coded["alsfrs"],
         problems,
         ["patient_id", "date"],
         "duplicate_visit",
@@ -442,8 +483,9 @@ def _validate(
     check_patient_and_onset("measurements", m, None, "", "")
     if len(m):
         raw = raws["measurements"]
-        known = m["measure"].isin(MEASURES)
-        unit_want = m["measure"].map({k: v.unit for k, v in MEASURES.items()})
+        measure = coded["measurements"]["measure"]
+        known = pd.Series(measure.isin(MEASURES))
+        unit_want = measure.map({k: v.unit for k, v in MEASURES.items()})
         unit = m["unit"].fillna("")
         bad_unit = (known & (unit != unit_want)).to_numpy()
         problems.mask(
@@ -456,8 +498,8 @@ def _validate(
             + ", ".join(f"{k}: '{v.unit}'" for k, v in MEASURES.items())
             + ")",
         )
-        lo = m["measure"].map({k: v.low for k, v in MEASURES.items()})
-        hi = m["measure"].map({k: v.high for k, v in MEASURES.items()})
+        lo = measure.map({k: v.low for k, v in MEASURES.items()})
+        hi = measure.map({k: v.high for k, v in MEASURES.items()})
         out = (known & m["value"].notna() & ((m["value"] < lo) | (m["value"] > hi))).to_numpy()
         if out.any():
             for key in m.loc[out, "measure"].unique():
@@ -471,7 +513,7 @@ def _validate(
                     f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip(),
                 )
         for qual, attr in (("muscle", "needs_muscle"), ("specimen", "needs_specimen")):
-            needs = m["measure"].map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True)
+            needs = measure.map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True)
             have = m[qual].notna() if qual in m else pd.Series(False, index=m.index)
             problems.mask(
                 "measurements", raw, (needs & ~have).to_numpy(), qual, "qualifier_required", "required for this measure"
@@ -479,7 +521,7 @@ def _validate(
         _duplicates(
             "measurements",
             raw,
-            m,
+            coded["measurements"],
             problems,
             ["patient_id", "date", "measure", *[c for c in ("side", "muscle", "specimen") if c in m]],
             "duplicate_measurement",
@@ -496,7 +538,13 @@ def _validate(
         "adverse event dated after the patient's death",
     )
     _duplicates(
-        "adverse_events", raws["adverse_events"], ae, problems, ["ae_id"], "duplicate_id", "ae_id is not unique"
+        "adverse_events",
+        raws["adverse_events"],
+        coded["adverse_events"],
+        problems,
+        ["ae_id"],
+        "duplicate_id",
+        "ae_id is not unique",
     )
     _range(
         "adverse_events", raws["adverse_events"], ae, problems, "grade", 1, 5, "grade_range", "CTCAE grade must be 1-5"
@@ -547,7 +595,13 @@ def _validate(
     # events.csv and the end of follow-up
     check_patient_and_onset("events", ev, None, "", "")
     _duplicates(
-        "events", raws["events"], ev, problems, ["patient_id", "date", "event"], "duplicate_event", "duplicate event"
+        "events",
+        raws["events"],
+        coded["events"],
+        problems,
+        ["patient_id", "date", "event"],
+        "duplicate_event",
+        "duplicate event",
     )
     if len(deaths):
         second = np.zeros(len(ev), dtype=bool)
@@ -568,7 +622,7 @@ def _validate(
     for name in ("alsfrs", "measurements"):
         frame = typed[name]
         if len(frame) and len(end):
-            limit_date = frame["patient_id"].map(end)
+            limit_date = coded[name]["patient_id"].map(end)
             after = (frame["date"] > limit_date).to_numpy()
             if after.any():
                 problems.mask(
