@@ -102,6 +102,8 @@ def apply_edit(folder: Path, edit) -> None:
     path = folder / f"{name}.csv"
     text = path.read_bytes().decode("utf-8", "surrogateescape")  # an earlier edit may have broken the encoding
     lines = text.splitlines()
+    if not lines and kind in ("drop_column", "duplicate_column"):
+        return  # an earlier edit emptied the file: no column left to edit
     row = min(row, len(lines) - 1) if len(lines) > 1 else 0
     if kind == "cell" and row:
         cells = _cells(lines[row])

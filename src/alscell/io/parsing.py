@@ -82,7 +82,9 @@ def _convert_bool(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _convert_text(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    return np.where((u == "").to_numpy(), None, u.to_numpy(dtype=object)), np.zeros(len(u), dtype=bool)
+    values = u.to_numpy(dtype=object, copy=True)
+    values[(u == "").to_numpy()] = None
+    return values, np.zeros(len(u), dtype=bool)
 
 
 _CONVERT: dict[str, Callable[[pd.Series], tuple[np.ndarray, np.ndarray]]] = {
@@ -128,7 +130,10 @@ class CodedColumn:
 
     def cells(self, per_unique: np.ndarray) -> np.ndarray:
         """A per-distinct-value array spread to every cell."""
-        return np.asarray(per_unique)[self.codes]
+        per_unique = np.asarray(per_unique)
+        if per_unique.dtype == bool and not per_unique.any():
+            return np.zeros(len(self.codes), dtype=bool)  # the common "no cell is flagged", without a gather
+        return per_unique[self.codes]
 
     def typed(self, index: pd.Index) -> pd.Series:
         return _typed_series(self.kind, self.cells(self.values), index)

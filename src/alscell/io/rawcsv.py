@@ -103,28 +103,52 @@ def _arrow_frame(data: bytes, header: list[str]) -> pd.DataFrame | None:
     return pd.DataFrame(columns, copy=False)
 
 
-def _fast_frame(data: bytes) -> pd.DataFrame | None:
-    """The common case in one pass of pandas' C parser: no quotes, no NUL, every row as wide as the header.
+def _simple_lines(data: bytes) -> tuple[np.ndarray, str] | None:
+    """Data lines and header of a file with ``\n`` line breaks and no blank line: row i is on line i + 2,
+    found without looking at every line (pyarrow then checks every row's width and the UTF-8)."""
+    if b"\r" in data or b"\n\n" in data or data.startswith(b"\n") or not data:
+        return None
+    end = data.find(b"\n")
+    try:
+        first = data[: end if end >= 0 else len(data)].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return np.arange(1, n_lines), first
 
-    ``data``: the file's UTF-8 bytes (already checked), without a byte-order mark.  None when the file needs the careful reader (quoted cells may
-    span lines; a bad row must be named).
+
+def _fast_frame(data: bytes) -> pd.DataFrame | None:
+    """The common case in one pass of a C parser: no quotes, no NUL, every row as wide as the header.
+
+    ``data``: the file's bytes, without a byte-order mark.  None when the file needs the careful reader
+    (quoted cells may span lines; a bad row, a blank line or bad UTF-8 must be named).
     """
     if b'"' in data or b"\x00" in data:
         return None
-    lines = _line_commas(data)
-    if lines is None:
-        return None
-    commas, filled, first = lines
+    simple = _simple_lines(data)
+    if simple is not None:
+        rows, first = simple  # 0-based physical line of each data row
+    else:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        lines = _line_commas(data)
+        if lines is None:
+            return None
+        commas, filled, first = lines
+        rows = np.flatnonzero(filled[1:]) + 1
+        if (commas[rows] != commas[0]).any():
+            return None
     if not first:
-        return None
-    rows = np.flatnonzero(filled[1:]) + 1
-    if (commas[rows] != commas[0]).any():
         return None
     header = first.split(",")
     if len(set(header)) != len(header):
         return None
     frame = _arrow_frame(data, header)
     if frame is None:
+        if simple is not None:
+            return None  # a ragged row or bad UTF-8 (pyarrow checks both): the careful reader names it
         frame = pd.read_csv(
             io.BytesIO(data),  # the bytes already in memory (a text buffer would be one more copy)
             encoding="utf-8",
@@ -151,16 +175,17 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
         data = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror or 'unreadable'})") from None
-    try:
-        data.decode("utf-8")  # only checked here: the fast path below works on the bytes
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    size = len(data)
     data = data.removeprefix("\ufeff".encode())  # a byte-order mark, as spreadsheets write
-    frame = _fast_frame(data)
+    frame = _fast_frame(data)  # checks the UTF-8 itself
     if frame is not None:
         frame.attrs[NUL_FREE] = True  # _fast_frame only reads files without a NUL byte
         return _unquote_formulas(frame, b"'" in data), []
-    text = data.decode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start + size - len(data)  # the byte in the file (counting any byte-order mark)
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {start})") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
