@@ -15,7 +15,7 @@ from alscell.analysis.errors import NotApplicable
 from alscell.analysis.forecast import fit_natural_history, untreated_visits
 from alscell.analysis.results import ClaimsResult
 from alscell.io.tables import Tables, as_tables
-from alscell.report import figures, interactive, text
+from alscell.report import figures, text
 from alscell.report.cohort_tables import administrations, quality_flags, table_one
 from alscell.report.embed import svg
 from alscell.report.evidence import Section, run_evidence
@@ -61,8 +61,10 @@ def _claim_label(row, keys=("window", "route", "cell_source")) -> str:
 
 
 def claims_view(section: Section) -> dict:
-    """Claims table with labels, one static forest plot per measure (one unit each) and one interactive
-    forest plot of every comparison."""
+    """Claims table with labels and one forest plot per measure (one unit each): every comparison is drawn.
+
+    The cohort report has no interactive figure, so it carries no plotly.js (a self-contained file well
+    under 1.5 MB, benchmarks/scale.py)."""
     if not section.available:
         return {}
     df = section.value.table.copy()
@@ -85,7 +87,6 @@ def claims_view(section: Section) -> dict:
         "columns": show,
         "rows": rows,
         "forests": forests,
-        "interactive": interactive.forest_plotly(df),
         "n": len(df),
         "verdicts": df["verdict"].value_counts().to_dict() if "verdict" in df else {},
     }
@@ -214,7 +215,7 @@ def cohort_context(
         "safety_terms": frame_table(safety_terms.value.table) if safety_terms.available else None,
         "left_out": left_out(ev),
         "quality": quality_flags(tables, derived),
-        "uses_plotly": True,
+        "uses_plotly": False,
     }
 
 
