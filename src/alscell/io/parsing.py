@@ -44,7 +44,8 @@ def factorize_cells(s: pd.Series, *, check_nul: bool = True) -> tuple[np.ndarray
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     if len(codes) and codes.min() < 0:
         codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    # Half the memory of pandas' int64 codes (kept for a whole folder's validation).
+    return codes.astype(np.int32), pd.Series(np.asarray(uniques, dtype=object), dtype=object)
 
 
 def _convert_date(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
