@@ -129,6 +129,9 @@ def register(app: typer.Typer) -> None:
             None, "--curve-effect", help="Power curve over effects, e.g. 0,0.2,0.4."
         ),
         plot: Path | None = typer.Option(None, "--plot", help="Write the power curve (PNG, SVG or PDF)."),
+        report: Path | None = typer.Option(
+            None, "--report", help="Write the design report: inputs, results, judgements (.html or .pdf)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     ) -> None:
         """Simulate a trial design many times: power, type-I error, bias and coverage with Monte Carlo SEs."""
@@ -145,6 +148,8 @@ def register(app: typer.Typer) -> None:
             problems.append(f"unknown preset {preset!r}: the one preset is nurown.")
         if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
             problems.append(f"--plot {plot}: the file name must end in .png, .svg or .pdf.")
+        if report is not None and report.suffix.lower() not in (".html", ".pdf"):
+            problems.append(f"--report {report}: the file name must end in .html or .pdf.")
         if problems:
             fail(problems)
         window = _floats(rate_window, "--rate-window")
@@ -228,13 +233,22 @@ def register(app: typer.Typer) -> None:
 
         out = {"seed": seed, "n_trials": trials, "curve": axis, "scenarios": [s.to_dict() for s in summaries]}
         if plot is not None:
-            _plot(out, axis, plot)
+            _plot(out, plot)
+        if report is not None:
+            from alscell.report.design import design_report
+
+            try:
+                design_report(out, report)
+            except (OSError, RuntimeError) as exc:
+                fail(f"--report {report}: the report could not be written ({exc}).", code=1)
         if as_json:
             stdout.print(json.dumps(out, indent=2), markup=False)
             return
         _table(out)
         if plot is not None:
             stdout.print(f"plot written to {plot}", markup=False)
+        if report is not None:
+            stdout.print(f"report written to {report}", markup=False)
 
 
 def _table(out: dict) -> None:
@@ -295,23 +309,11 @@ def _table(out: dict) -> None:
         stdout.print(f"n = {s['design']['n']}, effect {s['design']['effect']:g}: " + "; ".join(lines), markup=False)
 
 
-def _plot(out: dict, axis: str | None, path: Path) -> None:
-    import matplotlib
+def _plot(out: dict, path: Path) -> None:
+    from alscell.report.design import power_curve_figure
+    from alscell.report.embed import plt
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    xs = [s["design"]["n" if axis == "n" else "effect"] for s in out["scenarios"]]
-    ys = [s["rejection_rate"]["value"] for s in out["scenarios"]]
-    es = [2 * s["rejection_rate"]["mcse"] for s in out["scenarios"]]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3)
-    ax.axhline(out["scenarios"][0]["design"]["alpha"], color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("patients randomised" if axis == "n" else "true effect, ALSFRS-R points/month")
-    ax.set_ylabel("rejection rate (± 2 MCSE)")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig = power_curve_figure(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
