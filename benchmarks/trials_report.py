@@ -351,9 +351,14 @@ HOW_IT_WORKS = """## How the designer works
 * **Execution**: trial i always uses child i of one `SeedSequence`; batches of trials are tasks, in this
   process or on Dask (`--workers N` for a LocalCluster, `--scheduler tcp://HOST:PORT`), with identical
   results.  Throughput: `benchmarks/trials.py`.
+* **Design report**: `alscell power ... --report design.html` (or `.pdf`) writes the inputs, the results
+  with their MCSEs, the power curve (with `--curve-n` / `--curve-effect`) and a judgement of each rate at
+  its *nominal* value (type-I error against α with the MCSE a test of exactly size α would have, coverage
+  against 95%, bias against 0), under a banner that the numbers come from our simulator, not the world
+  (`alscell.report.design`, same style as the cohort report).
 
-Not yet: external controls taken from a real registry (they are simulated here), an HTML design report,
-survival and CAFS interim looks, a prognostic-risk enrichment window other than ΔFRS and ALSFRS-R.
+Not yet: external controls taken from a real registry (they are simulated here), survival and CAFS
+interim looks, a prognostic-risk enrichment window other than ΔFRS and ALSFRS-R.
 """
 
 
