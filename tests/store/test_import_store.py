@@ -84,6 +84,11 @@ def test_changed_row_is_an_audited_update(db_url, example_dir):
             select(AuditEntry.before, AuditEntry.after).where(AuditEntry.action == "update")
         ).one()
     assert before["q3"] == "4" and after["q3"] == "3"
+    with engine.connect() as conn:
+        reasons = set(
+            conn.execute(select(AuditEntry.reason).where(AuditEntry.action.in_(["update", "import"]))).scalars()
+        )
+    assert reasons == {f"import of {example_dir.resolve()}"}  # 21 CFR 11.10(e): every change says why
     stored = _dump(engine)["alsfrs"]
     row = stored[(stored.patient_id == "ALS-003") & (stored.date == "2023-09-15")]
     assert int(row.q3.item()) == 3

@@ -108,6 +108,7 @@ def _upsert_table(
                     "before": {c: v for c, v in before.items() if v != ""},
                     "after": {c: v for c, v in after.items() if v != ""},
                     "source": source,
+                    "reason": _reason(source),
                 }
                 for key, before, after in zip(
                     kin[~is_new][differs],
@@ -126,6 +127,11 @@ def _upsert_table(
     summary.inserted[name] = len(new)
     summary.updated[name] = len(changed)
     summary.unchanged[name] = unchanged
+
+
+def _reason(source: str) -> str:
+    """The audit reason of an import's changes: the import itself, naming what was imported."""
+    return f"import of {source}" if source else "import"
 
 
 def import_tables(
@@ -153,6 +159,7 @@ def import_tables(
                 "before": None,
                 "after": {"inserted": summary.inserted, "updated": summary.updated},
                 "source": source,
+                "reason": _reason(source),
             }
         ],
     )
