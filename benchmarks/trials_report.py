@@ -341,7 +341,8 @@ HOW_IT_WORKS = """## How the designer works
   in one `fit_lmm_batch` call), change from baseline by ANCOVA (optionally with the PROCOVA prognostic
   score), NurOwn's responder definition, CAFS (Finkelstein–Schoenfeld) and the log-rank test of death or
   tracheostomy.  Conventions in `alscell/simulate/trials/endpoints.py`.
-* **Group-sequential looks** at information fractions (share of patients who finished follow-up) with
+* **Group-sequential looks** at information fractions (share of patients who finished follow-up; for the
+  survival endpoint, share of the final analysis's events — event-driven looks; every endpoint but responder) with
   Lan–DeMets O'Brien–Fleming-type or Pocock-type spending; boundaries by recursive numerical integration,
   checked against an independent multivariate-normal integration and the published O'Brien–Fleming table
   (tests/simulate/test_trials.py).
@@ -357,8 +358,8 @@ HOW_IT_WORKS = """## How the designer works
   against 95%, bias against 0), under a banner that the numbers come from our simulator, not the world
   (`alscell.report.design`, same style as the cohort report).
 
-Not yet: external controls taken from a real registry (they are simulated here), survival and CAFS
-interim looks, a prognostic-risk enrichment window other than ΔFRS and ALSFRS-R.
+Not yet: external controls taken from a real registry (they are simulated here), a prognostic-risk
+enrichment window other than ΔFRS and ALSFRS-R.
 """
 
 

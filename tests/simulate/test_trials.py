@@ -202,6 +202,14 @@ DESIGNS = {
     "group sequential Pocock": TrialDesign(
         endpoint="change", looks=(0.5,), spending="pocock", accrual_months=6.0, **SMALL
     ),
+    # event-driven look at half the final events (runner._look_time)
+    "group sequential survival": TrialDesign(
+        endpoint="survival",
+        looks=(0.5,),
+        accrual_months=12.0,
+        **(SMALL | {"n": 120, "follow_up_months": 12.0, "visit_interval_months": 3.0}),
+    ),
+    "group sequential CAFS": TrialDesign(endpoint="cafs", looks=(0.5,), accrual_months=6.0, **SMALL),
 }
 
 
@@ -275,3 +283,18 @@ def test_cli_power_bad_input_is_one_sentence_exit_2():
     res = runner.invoke(_app(), ["power", "--n", "3", "--trials", "4", "--looks", "0.5,0.2"])
     assert res.exit_code == 2
     assert "sample size" in res.output and "Traceback" not in res.output
+
+
+def test_survival_interim_look_is_event_driven():
+    from alscell.simulate.trials.population import simulate_trial
+    from alscell.simulate.trials.runner import _look_time
+
+    design = TrialDesign(endpoint="survival", n=150, follow_up_months=18.0, visit_interval_months=3.0, looks=(0.4,))
+    trial = simulate_trial(design, np.random.SeedSequence(7))
+    final_events = int(trial.event.sum())
+    assert final_events >= 5
+    at = trial.at_calendar(_look_time(trial, 0.4, "survival"))
+    assert int(at.event.sum()) == math.ceil(0.4 * final_events)  # the look sees 40% of the final events
+    # other endpoints look when 40% of the patients have finished follow-up
+    t_slope = _look_time(trial, 0.4, "slope")
+    assert np.sum(trial.completion() <= t_slope) == math.ceil(0.4 * trial.n)

@@ -167,8 +167,9 @@ class TrialDesign:
             out.append("interim looks must be increasing information fractions between 0 and 1.")
         if self.looks and self.spending not in SPENDING:
             out.append(f"spending must be one of {', '.join(SPENDING)}, not {self.spending!r}.")
-        if self.looks and self.endpoint not in ("slope", "change", "fvc_slope"):
-            out.append("interim looks are supported for the slope, change and fvc_slope endpoints.")
+        if self.looks and self.endpoint == "responder":
+            # the responder definition needs each patient's full post-treatment window (28 weeks in NurOwn)
+            out.append("interim looks are supported for every endpoint except responder.")
         if self.procova and self.endpoint != "change":
             out.append("PROCOVA adjusts the change-from-baseline (ANCOVA) endpoint: use --endpoint change.")
         if self.kind == "delayed_start" and self.endpoint in ("slope", "fvc_slope") and self.effect != 0:

@@ -69,10 +69,7 @@ def run_batch(
     z = np.empty((len(trials), K))
     looks = []
     for k, f in enumerate(design.looks):
-        at = []
-        for t in trials:
-            done = np.sort(t.completion())
-            at.append(t.at_calendar(float(done[max(math.ceil(f * t.n) - 1, 0)])))
+        at = [t.at_calendar(_look_time(t, f, design.endpoint)) for t in trials]
         res = analyse(at, design, model)
         looks.append(res)
         z[:, k] = np.abs(np.nan_to_num(res["estimate"] / res["se"]))
@@ -86,6 +83,21 @@ def run_batch(
     out["reject"] = cross.any(axis=1).astype(float)
     out["look"] = stopped + 1.0
     return out
+
+
+def _look_time(trial: TrialData, fraction: float, endpoint: str) -> float:
+    """Calendar month of the interim look at information ``fraction``.
+
+    A survival trial's information is its number of events (the log-rank statistic's variance is about
+    D/4), so its looks are event-driven: when ``fraction`` of the events of the final analysis have
+    happened.  Every other endpoint looks when that share of patients has finished follow-up.
+    """
+    if endpoint == "survival":
+        when = np.sort((trial.enrol + trial.run_in_months + trial.event_months)[trial.event.astype(bool)])
+        if len(when):
+            return float(when[max(math.ceil(fraction * len(when)) - 1, 0)])
+    done = np.sort(trial.completion())
+    return float(done[max(math.ceil(fraction * trial.n) - 1, 0)])
 
 
 def _task(design: TrialDesign, index: np.ndarray, seeds: list, bounds, model) -> tuple[np.ndarray, dict]:
