@@ -7,8 +7,13 @@
 Serves the app with uvicorn on 127.0.0.1 (a free port; nothing else is contacted), logs in a clinician and
 a researcher made for the run, and requests — one at a time, so each figure is one request's latency —
 ``/patients`` (pages and filters: search, King's stage, ΔFRS) and ``/patients/<id>`` for random patients.
-The first request of each kind is made before timing (it fits the natural-history model once per data
-version).  Bounded: ``--requests`` per kind (default 200) and ``--timeout`` seconds per request.
+The first patient page is made before timing (it waits for the first natural-history fit; its time is
+printed).  Bounded: ``--requests`` per kind (default 200) and ``--timeout`` seconds per request.
+
+``--writes N`` (default 20 on a registry the script made, 0 with ``--db``: it adds ALSFRS-R visits) then has
+the clinician enter N visits through the API, one at a time, each on a patient in follow-up, and times the
+page of another patient right after it (the fit of the previous data version is served) and the page of
+the patient just written (it waits for the background refit that holds the new visit).
 Target (issue 11): p95 < 100 ms on the 2-core machine.
 """
 
@@ -49,6 +54,48 @@ def _percentiles(ms: list[float]) -> str:
     )
 
 
+def _writable(engine, ids: list[str], n: int, rng) -> list[tuple[str, str]]:
+    """(patient, day after their last visit) for ``n`` patients still in follow-up (no death, withdrawal or
+    loss to follow-up), so that a new visit breaks no rule."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from alscell.store.models import SQL_TABLES
+
+    e, a = SQL_TABLES["events"], SQL_TABLES["alsfrs"]
+    ended = ("death", "lost_to_follow_up", "withdrawal")
+    with engine.connect() as conn:
+        gone = set(conn.execute(select(e.c.patient_id).where(e.c.event.in_(ended))).scalars())
+        last = dict(conn.execute(select(a.c.patient_id, func.max(a.c.date)).group_by(a.c.patient_id)).all())
+    ok = [pid for pid in ids if pid not in gone and pid in last]
+    pick = [ok[i] for i in rng.choice(len(ok), size=min(n, len(ok)), replace=False)]
+    return [(pid, (last[pid] + dt.timedelta(days=1)).isoformat()) for pid in pick]
+
+
+def _after_writes(client, engine, ids: list[str], n: int, rng) -> None:
+    """Enter ``n`` visits; time the page of another patient and of the written patient after each."""
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    items = {q: 3 for q in ("q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12")}
+    other, own, charted = [], [], 0
+    for pid, date in _writable(engine, ids, n, rng):
+        r = client.post(
+            f"/api/v1/patients/{pid}/visits", json={"date": date, "items": items}, headers={"X-CSRF-Token": token}
+        )
+        if r.status_code != 201:
+            raise SystemExit(f"visit for {pid} answered {r.status_code}: {r.text[:300]}")
+        someone = ids[int(rng.integers(0, len(ids)))]
+        for url, into in ((f"/patients/{someone}", other), (f"/patients/{pid}", own)):
+            t0 = time.perf_counter()
+            page = client.get(url)
+            into.append((time.perf_counter() - t0) * 1000)
+            if page.status_code != 200:
+                raise SystemExit(f"{url} answered {page.status_code}")
+        charted += f"<title>{date}: ALSFRS-R " in page.text
+    print(f"after a write: another patient's page  {_percentiles(other)}")
+    print(f"after a write: the written patient     {_percentiles(own)}  chart with the new visit: {charted}/{len(own)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="an existing registry (it gets two benchmark accounts)")
@@ -56,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--writes", type=int, default=None, help="visits to enter (default 20; 0 with --db)")
     args = ap.parse_args(argv)
+    if args.writes is None:
+        args.writes = 0 if args.db else 20
 
     import httpx
     import uvicorn
@@ -65,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     from alscell.store.accounts import create_user
     from alscell.store.models import SQL_TABLES
     from alscell.web.app import create_app
+    from alscell.web.natural_history import cache_for
 
     with tempfile.TemporaryDirectory(prefix="alscell-webbench-") as tmp:
         db = _registry(args, Path(tmp))
@@ -112,8 +163,12 @@ def main(argv: list[str] | None = None) -> int:
                         listing = client.get("/patients").text
                         shown = re.findall(r'href="/patients/(P-[0-9A-F]+)"', listing)
                         pages = [f"/patients/{shown[i]}" for i in rng.integers(0, len(shown), args.requests)]
-                    for warm in (lists[0], pages[0]):  # the first page view fits the model: not timed
-                        assert client.get(warm, timeout=1800).status_code == 200
+                    assert client.get(lists[0]).status_code == 200
+                    t0 = time.perf_counter()
+                    warm = client.get(pages[0], timeout=1800)  # waits for the first fit: not timed below
+                    assert warm.status_code == 200
+                    if "doc" in who:
+                        print(f"first patient page (waits for the first fit) {time.perf_counter() - t0:.2f} s")
                     timings: dict[str, list[float]] = {"list": [], "page": []}
                     for kind, urls in (
                         ("list", [lists[i % len(lists)] for i in range(args.requests)]),
@@ -128,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
                     role = "clinician " if "doc" in who else "researcher"
                     print(f"{role} patient list  {_percentiles(timings['list'])}")
                     print(f"{role} patient page  {_percentiles(timings['page'])}")
+                    if "doc" in who and args.writes:
+                        _after_writes(client, engine, ids, args.writes, rng)
+            snap = cache_for(engine).snapshot
+            if snap is not None:
+                print(
+                    f"natural-history fits: {cache_for(engine).refits} (the last: {snap.seconds:.2f} s, read and fit "
+                    f"of data version {snap.version})"
+                )
         finally:
             server.should_exit = True
             thread.join(timeout=10)

@@ -71,10 +71,11 @@ def patient_create(request: Request, user: Clinician, body: PatientIn) -> dict |
     return row
 
 
-def _view(request: Request, user, shown_id: str) -> records.PatientView:
+def _view(request: Request, user, shown_id: str, versions: tuple[str, ...]) -> records.PatientView:
+    """The patient's view with the edit fingerprints of the tables ``versions`` (the ones answered)."""
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)
-    return records.patient_view(engine, user, records.patient_tables(engine, patient_id), patient_id, shown_id)
+    return records.patient_view(engine, user, records.patient_rows(engine, patient_id), shown_id, versions=versions)
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:
@@ -83,7 +84,7 @@ def _jsonable(rows: list[dict]) -> list[dict]:
 
 @router.get("/patients/{shown_id}")
 def patient(request: Request, user: RecordReader, shown_id: str) -> dict:
-    view = _view(request, user, shown_id)
+    view = _view(request, user, shown_id, ("treatments", "adverse_events"))
     return {
         "id": view.shown_id,
         "patient": _jsonable([view.row])[0],
@@ -94,7 +95,7 @@ def patient(request: Request, user: RecordReader, shown_id: str) -> dict:
 
 @router.get("/patients/{shown_id}/visits")
 def visits(request: Request, user: RecordReader, shown_id: str) -> dict:
-    return {"id": shown_id, "visits": _jsonable(_view(request, user, shown_id).visits)}
+    return {"id": shown_id, "visits": _jsonable(_view(request, user, shown_id, ("alsfrs",)).visits)}
 
 
 def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, str]:
@@ -167,8 +168,9 @@ def _values(patient_id: str, body: RecordIn) -> dict[str, str]:
 def record_list(request: Request, user: RecordReader, shown_id: str, table: str) -> dict:
     """Administrations, measurements, adverse events or events of one patient (de-identified for researchers);
     each with ``version`` and ``key`` (for PUT / DELETE) when the user may edit."""
-    view = _view(request, user, shown_id)
-    rows = getattr(view, _record_table(table))
+    attr = _record_table(table)
+    view = _view(request, user, shown_id, (table,))
+    rows = getattr(view, attr)
     return {"id": shown_id, "table": table, "records": _jsonable([{**r, "key": r.get("url_key")} for r in rows])}
 
 

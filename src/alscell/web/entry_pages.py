@@ -88,7 +88,7 @@ def _stored(request: Request, user: Principal, patient_id: str, name: str, url_k
     engine = engine_of(request)
     records.resolve_patient(engine, user, patient_id)
     key = records.key_from_url(name, patient_id, url_key) if name != "patients" else {"patient_id": patient_id}
-    view = records.patient_view(engine, user, records.patient_tables(engine, patient_id), patient_id, patient_id)
+    view = records.patient_view(engine, user, records.patient_rows(engine, patient_id), patient_id, versions=(name,))
     rows = {
         "alsfrs": view.visits,
         "treatments": view.treatments,

@@ -151,12 +151,13 @@ async def patient_create(request: Request, user: Clinician) -> Response:
 def _patient_page(request: Request, user: Principal, shown_id: str) -> Response:
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)
-    tables = records.patient_tables(engine, patient_id)
-    view = records.patient_view(engine, user, tables, patient_id, shown_id)
-    chart, chart_note = (None, None)
+    prow = records.patient_rows(engine, patient_id)  # one read of this patient's rows, never the registry
+    view = records.patient_view(engine, user, prow, shown_id, versions=False)
+    chart = None
     if user.role != "researcher":  # the chart's axis is in calendar dates
-        chart, chart_note = charts.trajectory_chart(engine, tables, patient_id)
-    return html(request, "patient.html", {"p": view, "chart": chart, "chart_note": chart_note})
+        chart = charts.trajectory_chart(engine, prow)
+    context = {"p": view, "chart": chart, "chart_version": charts.version_text(chart) if chart else ""}
+    return html(request, "patient.html", context)
 
 
 @router.get("/patients/{shown_id}")
@@ -223,7 +224,9 @@ async def self_report(request: Request, user: PatientUser) -> Response:
 def visit_edit(request: Request, user: Clinician, patient_id: str, date: str) -> Response:
     engine = engine_of(request)
     records.resolve_patient(engine, user, patient_id)
-    view = records.patient_view(engine, user, records.patient_tables(engine, patient_id), patient_id, patient_id)
+    view = records.patient_view(
+        engine, user, records.patient_rows(engine, patient_id), patient_id, versions=("alsfrs",)
+    )
     visit = next((v for v in view.visits if str(v["date"]) == date), None)
     if visit is None:
         raise records.NotFound()

@@ -29,7 +29,7 @@ from alscell.web.security import PatientUser, Reader, engine_of
 
 router = APIRouter(include_in_schema=False)
 _lock = threading.RLock()
-_cache: dict[str, tuple[tuple, PrognosisModels | str]] = {}
+_cache: dict[str, tuple[int, PrognosisModels | str]] = {}
 AGE_CAP = 90  # ages at or above this are shown as "90 or older" to researchers (as the de-identified export)
 
 

@@ -18,15 +18,17 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Text, and_, cast, delete, func, insert, or_, select, update
 
 from alscell.domain.alsfrs import score_items
 from alscell.domain.time import DAYS_PER_MONTH
-from alscell.io.columns import FILE_ORDER, TABLES
+from alscell.io.columns import ALSFRS_ITEMS, FILE_ORDER, TABLES, kind_of
 from alscell.io.rawcsv import LINE_INDEX
 from alscell.io.reader import complete_columns
 from alscell.io.tables import Tables
@@ -34,7 +36,7 @@ from alscell.io.validate import validate_merged
 from alscell.io.writer import csv_safe, format_table
 from alscell.store.accounts import Principal, pseudonym_key
 from alscell.store.engine import write_transaction
-from alscell.store.frames import frame_to_records, load_tables, rows_to_frame
+from alscell.store.frames import EMPTY_AS_BLANK, frame_to_records, load_tables, rows_to_frame
 from alscell.store.locks import LOCKS
 from alscell.store.models import AUDIT_TABLE, KEYS, SQL_TABLES
 from alscell.store.summary import SUMMARY
@@ -205,6 +207,56 @@ def patient_tables(engine: Engine, patient_id: str) -> Tables:
         return Tables.from_frames(patient_frames(conn, patient_id))
 
 
+@dataclass(frozen=True)
+class PatientRows:
+    """One patient's stored rows as the database returns them (plain Python values, key order per table), read
+    in one transaction together with the registry's data version (the newest audit entry's id).
+
+    The patient page is built from these without typed frames (a frame per table costs milliseconds of
+    pandas overhead, several times the SQL); ``frame`` gives the typed canonical frame (``rows_to_frame``,
+    the loader's own conversion) where canonical text is needed, e.g. for edit fingerprints."""
+
+    patient_id: str
+    version: int
+    columns: dict[str, tuple[str, ...]]
+    rows: dict[str, tuple[tuple, ...]]
+    read_at: float  # time.monotonic() when the read ended
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return rows_to_frame(name, pd.DataFrame(list(self.rows[name]), columns=list(self.columns[name])))
+
+    def fingerprint(self, names: tuple[str, ...]) -> int:
+        """A digest of the rows of ``names`` (equal to :func:`rows_fingerprint` of the same rows read from
+        the whole registry in key order); valid within this process only."""
+        return rows_fingerprint(names, [self.rows[n] for n in names])
+
+
+def rows_fingerprint(names: tuple[str, ...], rows: list[tuple[tuple, ...]] | list[list[tuple]]) -> int:
+    return hash(tuple((n, repr(tuple(r))) for n, r in zip(names, rows, strict=True)))
+
+
+def stored_rows(name: str):
+    """``SELECT`` of every column of table ``name`` in key order, the JSON ``extra`` as its text (None for
+    none: most rows have none, and decoding a JSON ``null`` per row is most of the time of reading a whole
+    table; ``rows_to_frame`` and the page decode the text where there is one)."""
+    table = SQL_TABLES[name]
+    cols = [func.nullif(cast(c, Text), "null").label(c.name) if c.name == "extra" else c for c in table.columns]
+    return select(*cols).order_by(*table.primary_key.columns)
+
+
+def patient_rows(engine: Engine, patient_id: str) -> PatientRows:
+    """The stored rows of one patient in every table, in key order, and the data version they reflect."""
+    columns: dict[str, tuple[str, ...]] = {}
+    rows: dict[str, tuple[tuple, ...]] = {}
+    with engine.connect() as conn:
+        version = summary.data_version(conn)
+        for name in FILE_ORDER:
+            result = conn.execute(stored_rows(name).where(SQL_TABLES[name].c.patient_id == patient_id))
+            columns[name] = tuple(result.keys())
+            rows[name] = tuple(tuple(r) for r in result.fetchall())
+    return PatientRows(patient_id, version, columns, rows, time.monotonic())
+
+
 def registry_tables(engine: Engine, *, without: tuple[str, ...] = ()) -> Tables:
     """The whole registry (``without``: tables left empty, e.g. measurements for the natural-history fit)."""
     with engine.connect() as conn:
@@ -222,10 +274,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, pd.Timestamp):
         return v.date()
     return v.item() if hasattr(v, "item") else v
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def encode_key(values: list[str]) -> str:
@@ -267,48 +315,90 @@ def key_from_url(name: str, patient_id: str, token: str) -> dict[str, str]:
     return {k: key[k] for k in KEYS[name]}
 
 
-def _decorate(name: str, frame: pd.DataFrame, locked: set[str]) -> list[dict[str, Any]]:
-    """Rows with their text values, version fingerprint, URL key and lock state."""
-    if not len(frame):
-        return []
-    text = format_table(name, complete_columns(name, frame.reset_index(drop=True)))
-    out = _records(frame.reset_index(drop=True))
-    for rec, (_, trow) in zip(out, text.iterrows(), strict=True):
-        values = {c: str(v) for c, v in trow.items() if c in TABLES[name]}
-        key = key_of(name, values)
-        rec["version"] = fingerprint(values)
-        rec["url_key"] = url_key(name, key)
-        rec["locked"] = row_key_text(name, key) in locked
+def _plain_records(prow: PatientRows, name: str) -> list[dict[str, Any]]:
+    """The rows of ``name`` as the typed frame's values would be (``_records`` of ``rows_to_frame``): JSON
+    ``extra`` spread into its ``x_`` columns, a measurement's blank qualifiers and unit missing."""
+    cols = prow.columns[name]
+    out = [dict(zip(cols, r, strict=True)) for r in prow.rows[name]]
+    extras = []
+    for rec in out:
+        ex = rec.pop("extra", None)
+        ex = json.loads(ex) if isinstance(ex, str) else ex
+        extras.append(ex or {})
+    x_cols = sorted({k for ex in extras for k in ex})
+    for rec, ex in zip(out, extras, strict=True):
+        if name == "measurements":
+            for c in EMPTY_AS_BLANK:
+                if rec.get(c) == "":
+                    rec[c] = None
+        for c in x_cols:
+            v = ex.get(c)
+            rec[c] = None if v is None or v != v else v
     return out
 
 
-def locked_keys(conn: Connection, name: str) -> set[str]:
-    return set(conn.execute(select(LOCKS.c.row_key).where(LOCKS.c.table_name == name)).scalars())
+def _decorate(prow: PatientRows, name: str, locked: set[str], versions: bool) -> list[dict[str, Any]]:
+    """The rows of ``name`` with their URL key, lock state and (``versions``) edit fingerprint, key order."""
+    recs = _plain_records(prow, name)
+    if not recs:
+        return recs
+    keys = list(KEYS[name])
+    dates = [k for k in keys if kind_of(k) == "date"]
+    for rec in recs:
+        key = {k: "" if rec[k] is None else str(rec[k]) for k in keys}
+        for k in dates:  # format_table's text of a date (tests/web/test_chart.py compares the keys with it)
+            key[k] = rec[k].strftime("%Y-%m-%d") if rec[k] is not None else ""
+        rec["url_key"] = url_key(name, key)
+        rec["locked"] = row_key_text(name, key) in locked
+    if versions:  # the canonical text of the typed row, as write_row and delete_row compare it
+        frame = prow.frame(name)
+        text = format_table(name, complete_columns(name, frame.reset_index(drop=True)))
+        names = [c for c in text.columns if c in TABLES[name]]
+        for rec, trow in zip(recs, text[names].itertuples(index=False, name=None), strict=True):
+            rec["version"] = fingerprint(dict(zip(names, (str(v) for v in trow), strict=True)))
+    return recs
 
 
-def patient_view(engine: Engine, principal: Principal, tables: Tables, patient_id: str, shown_id: str) -> PatientView:
-    """Everything the patient page shows, de-identified for a researcher."""
+def _by_date(recs: list[dict[str, Any]], col: str) -> list[dict[str, Any]]:
+    return sorted(recs, key=lambda r: (r[col] is None, r[col] or dt.date.min))  # stable: key order within a day
+
+
+def patient_view(
+    engine: Engine,
+    principal: Principal,
+    prow: PatientRows,
+    shown_id: str,
+    *,
+    versions: bool | Collection[str] = True,
+) -> PatientView:
+    """Everything the patient page shows, de-identified for a researcher (``versions``: also the edit
+    fingerprint of each row — of every table, or of the tables named — which the edit forms and the API
+    need and the page does not)."""
+    wanted = set(ENTRY_TABLES) if versions is True else set(versions or ())
+    patient_id = prow.patient_id
     deid = principal.role == "researcher"
-    p = tables["patients"]
-    row = _records(p[p["patient_id"] == patient_id])[0]
-    onset = pd.Timestamp(row["onset_date"])
+    row = _plain_records(prow, "patients")[0]
+    onset = row["onset_date"]
+    locks: dict[str, set[str]] = {n: set() for n in ENTRY_TABLES}
     with engine.connect() as conn:
-        locks = {n: locked_keys(conn, n) for n in ENTRY_TABLES}
-    visits = tables["alsfrs"][tables["alsfrs"]["patient_id"] == patient_id].sort_values("date")
-    scores = score_items(visits)
-    vrecs = _decorate("alsfrs", visits, locks["alsfrs"])
-    for v, (_, sc) in zip(vrecs, scores.iterrows(), strict=True):
-        v.update({k: _plain(x) for k, x in sc.items()})
+        for name, key in conn.execute(
+            select(LOCKS.c.table_name, LOCKS.c.row_key).where(LOCKS.c.table_name.in_(ENTRY_TABLES))
+        ):
+            locks[name].add(key)
+    vrecs = _by_date(_decorate(prow, "alsfrs", locks["alsfrs"], "alsfrs" in wanted), "date")
+    if vrecs:
+        items = pd.DataFrame({q: [v[q] for v in vrecs] for q in ALSFRS_ITEMS}, dtype="float64")
+        for v, sc in zip(vrecs, score_items(items).to_dict("records"), strict=True):
+            v.update({k: _plain(x) for k, x in sc.items()})
 
     def mine(name: str, by: str) -> list[dict[str, Any]]:
-        frame = tables[name][tables[name]["patient_id"] == patient_id].sort_values(by)
-        return _decorate(name, frame, locks[name])
+        return _by_date(_decorate(prow, name, locks[name], name in wanted), by)
 
     tr, aes = mine("treatments", "date"), mine("adverse_events", "onset_date")
     ms, evs = mine("measurements", "date"), mine("events", "date")
     for recs, col in ((vrecs, "date"), (tr, "date"), (aes, "onset_date"), (ms, "date"), (evs, "date")):
         for r in recs:
-            r["months_since_onset"] = round((pd.Timestamp(r[col]) - onset).days / DAYS_PER_MONTH, 1)
+            r["months_since_onset"] = round((r[col] - onset).days / DAYS_PER_MONTH, 1)
     view = PatientView(shown_id, patient_id, row, vrecs, tr, aes, ms, evs)
     view.locked = row_key_text("patients", {"patient_id": patient_id}) in locks["patients"]
     if deid:

@@ -1,0 +1,322 @@
+"""The patient page's natural-history model: fitted once per data version, in the background.
+
+The chart on the patient page is ``alscell.analysis.forecast.forecast_patient`` — the function behind
+``alscell forecast`` and the patient report — with the model of ``fit_natural_history`` fitted on the whole
+registry.  Fitting means reading the registry (every patient's ALSFRS-R visits and administrations), so it
+is done once per *snapshot* and never while a page waits, except in the one case below:
+
+* A snapshot holds the registry's data version (the newest audit entry's id, read first, in the same read
+  transaction as the rows), the typed tables the chart needs (patients, administrations, ALSFRS-R,
+  adverse events, events — not the measurements), the fitted model, and a fingerprint of every patient's
+  stored rows of those tables.
+* A page shows the newest snapshot when the patient's rows are the same as in the snapshot: the chart is
+  then exactly ``forecast_patient(<registry at that data version>, patient, <its fit>)``, and the page
+  says which data version it reflects.  When the registry has changed since, one background thread fits
+  a new snapshot (at most one at a time, and after a pause of ``max(MIN_PAUSE_S, PAUSE_FACTOR × the last
+  fit's time)`` since the last one, so a registry that changes every second is not refitted every second).
+* When the patient's own rows differ from the newest snapshot (a visit was just entered, an import
+  changed them), the old fit does not hold them: the page asks for a snapshot read after its own read
+  and waits for it up to ``WAIT_S`` seconds; if it is not ready by then the page says the course is being
+  recomputed instead of drawing stale visits.
+
+The forecast itself (patient-level predictions from the fitted population parameters and the patient's
+own random effects) is computed per page from the snapshot's tables of that patient and the model with
+only that patient's visits and random effects (:func:`restricted_result`, used only when a check at fit
+time finds the same forecasts as with the whole model) — the numbers ``forecast_patient`` gives on the
+whole snapshot.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.forecast import Forecast, NaturalHistoryModel, fit_natural_history, forecast_patient
+from alscell.analysis.lmm import LMMResult
+from alscell.io.columns import FILE_ORDER
+from alscell.io.tables import Tables
+from alscell.store.frames import rows_to_frame
+from alscell.web import summary
+from alscell.web.records import PatientRows, rows_fingerprint, stored_rows
+
+log = logging.getLogger(__name__)
+
+CHART_TABLES = ("patients", "treatments", "alsfrs", "adverse_events", "events")  # what the chart reads
+WAIT_S = 15.0  # a page whose patient changed since the last fit waits this long for the refit at most
+MIN_PAUSE_S = 5.0  # between the end of one background refit and the start of the next (unless a page waits)
+PAUSE_FACTOR = 3.0  # ... and at least this many times the last fit's duration
+FORECASTS_KEPT = 512  # forecasts kept per snapshot (a page seen again is not recomputed)
+_NO_ROWS = np.array([], dtype=np.intp)
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """The registry's chart tables at one data version and the natural-history model fitted on them."""
+
+    serial: int
+    version: int  # the data version read before the rows (they reflect at least this version)
+    started: float  # time.monotonic() when the read began
+    fitted_at: dt.datetime  # UTC, when the fit ended
+    seconds: float  # read + fit
+    tables: Tables
+    model: NaturalHistoryModel | None
+    reason: str | None  # why there is no model (too few untreated visits)
+    fingerprints: dict[str, int]
+    positions: dict[str, dict[str, np.ndarray]]  # table -> patient -> row positions
+    visit_positions: dict[str, np.ndarray]  # patient -> positions in model.visits
+    group_index: dict[str, int] = field(default_factory=dict)  # patient -> group of the fitted model
+    restrict: bool = False  # per-patient results give the same forecasts (checked by check_restricted)
+    forecasts: OrderedDict = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def patient_tables(self, patient_id: str) -> Tables:
+        """This patient's rows of the snapshot (typed canonical frames; the measurements are not read)."""
+        frames = {}
+        for name in FILE_ORDER:
+            pos = self.positions.get(name, {}).get(patient_id, _NO_ROWS)
+            frames[name] = self.tables[name].iloc[pos].reset_index(drop=True)
+        return Tables(**frames)
+
+    def patient_model(self, patient_id: str, restrict: bool | None = None) -> NaturalHistoryModel:
+        """The fitted model holding only this patient's visits (``forecast_patient`` selects them anyway) and,
+        when ``restrict``, only this patient's random effects (:func:`restricted_result`)."""
+        assert self.model is not None
+        pos = self.visit_positions.get(patient_id, _NO_ROWS)
+        model = dataclasses.replace(self.model, visits=self.model.visits.iloc[pos])
+        group = self.group_index.get(patient_id)
+        if (self.restrict if restrict is None else restrict) and group is not None:
+            model = dataclasses.replace(model, result=restricted_result(self.model.result, group))
+        return model
+
+    def forecast(self, patient_id: str, restrict: bool | None = None) -> tuple[Forecast, Tables]:
+        """``forecast_patient`` of this patient on this snapshot, and the patient's tables."""
+        tables = self.patient_tables(patient_id)
+        return forecast_patient(tables, patient_id, self.patient_model(patient_id, restrict)), tables
+
+    def check_restricted(self, n: int = 3) -> bool:
+        """Whether per-patient results give exactly the forecasts of the whole fit, for ``n`` patients."""
+        labels = list(self.group_index)
+        sample = {labels[i] for i in np.linspace(0, len(labels) - 1, min(n, len(labels))).astype(int)}
+        try:
+            return all(
+                self.forecast(pid, restrict=True)[0].to_json_dict()
+                == self.forecast(pid, restrict=False)[0].to_json_dict()
+                for pid in sample
+            )
+        except (NotApplicable, IndexError, KeyError, ValueError):
+            return False
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept for the next call with ``key`` (the snapshot never changes; the newest
+        ``FORECASTS_KEPT`` results are kept)."""
+        with self._lock:
+            if key in self.forecasts:
+                return self.forecasts[key]
+        value = make()
+        with self._lock:
+            self.forecasts[key] = value
+            while len(self.forecasts) > FORECASTS_KEPT:
+                self.forecasts.popitem(last=False)
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"version": self.version, "fitted_at": self.fitted_at, "seconds": self.seconds}
+        if self.model is not None:
+            out |= {"n_patients": self.model.n_patients, "n_visits": self.model.n_visits}
+        return out
+
+
+PER_GROUP = ("S", "XtZS", "blup")  # the fit's per-group arrays (first axis: the groups)
+
+
+def restricted_result(result: LMMResult, group: int) -> LMMResult:
+    """``result`` holding one group only: its random effects and the fit's per-group arrays of that group.
+
+    Predictions for that group are the same numbers (every per-group quantity is the group's own, and the
+    fixed effects, their covariance and σ² are shared); they avoid hashing the labels of every patient of
+    the registry several times per forecast (a large part of ``forecast_patient`` on a big registry).  This
+    reads the result's internals: a snapshot uses it only after :meth:`Snapshot.check_restricted` found the
+    same forecasts both ways (and tests/web/test_chart.py compares the page with ``alscell forecast``).  An
+    ``LMMResult`` method for this would make it unnecessary."""
+    r = copy.copy(result)
+    sl = slice(group, group + 1)
+    r.group_labels = result.group_labels[sl]
+    r.n_groups = 1
+    r.random_effects = result.random_effects.iloc[sl]
+    r.random_effects_cov = result.random_effects_cov[sl]
+    fit = dict(result._fit)
+    for key in PER_GROUP:
+        fit[key] = fit[key][sl]
+    r._fit = fit
+    return r
+
+
+def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
+    """Read the registry's chart tables (one read transaction) and fit the natural-history model."""
+    started = time.monotonic()
+    raw: dict[str, tuple[list[str], list]] = {}
+    with engine.connect() as conn:
+        version = summary.data_version(conn)
+        for name in CHART_TABLES:
+            result = conn.execute(stored_rows(name))
+            raw[name] = (list(result.keys()), [tuple(r) for r in result.fetchall()])
+    tables = Tables.from_frames(
+        {n: rows_to_frame(n, pd.DataFrame(rows, columns=cols)) for n, (cols, rows) in raw.items()}
+    )
+    per: dict[str, list[list[tuple]]] = {}
+    for i, name in enumerate(CHART_TABLES):
+        cols, rows = raw[name]
+        j = cols.index("patient_id")
+        for r in rows:
+            lists = per.get(r[j])
+            if lists is None:
+                lists = per[r[j]] = [[] for _ in CHART_TABLES]
+            lists[i].append(r)
+    del raw
+    fingerprints = {pid: rows_fingerprint(CHART_TABLES, lists) for pid, lists in per.items()}
+    positions = {n: tables[n].groupby("patient_id", sort=False).indices for n in CHART_TABLES}
+    model: NaturalHistoryModel | None
+    reason = None
+    try:
+        model = fit_natural_history(tables)
+        # The observed information is computed lazily on the first prediction, by mutating the result: do
+        # it here, before pages share the model across threads.
+        model.result.cov_params()
+    except NotApplicable as exc:
+        model, reason = None, f"The expected course cannot be drawn yet: {exc}"
+    visit_positions = model.visits.groupby("patient_id", sort=False).indices if model is not None else {}
+    snap = Snapshot(
+        serial=serial,
+        version=version,
+        started=started,
+        fitted_at=dt.datetime.now(dt.UTC),
+        seconds=time.monotonic() - started,
+        tables=tables,
+        model=model,
+        reason=reason,
+        fingerprints=fingerprints,
+        positions=positions,
+        visit_positions=visit_positions,
+    )
+    if model is not None:
+        labels = model.result.group_labels
+        n_groups = len(labels)
+        if all(getattr(model.result._fit.get(k), "shape", (None,))[0] == n_groups for k in PER_GROUP):
+            snap.group_index = {str(g): i for i, g in enumerate(labels.tolist())}
+            snap.restrict = snap.check_restricted()
+            if not snap.restrict:
+                log.warning("per-patient natural-history results differ from the whole fit: not used")
+    return snap
+
+
+class NaturalHistoryCache:
+    """The newest snapshot of one registry and the one background thread that makes the next."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.snapshot: Snapshot | None = None
+        self.failed: tuple[float, str] | None = None  # (started, message) of the last failed refit
+        self._running = False
+        self._needed_after: float | None = None  # a waiting page needs a snapshot read after this time
+        self._last_end = -float("inf")
+        self._last_seconds = 0.0
+        self._serial = 0
+        self.refits = 0  # snapshots made (tests, benchmarks)
+
+    # -- the background thread ------------------------------------------------------------------------
+    def _start(self, engine: Engine) -> None:  # with self._cond held
+        self._running = True
+        threading.Thread(target=self._run, args=(engine,), name="alscell-natural-history", daemon=True).start()
+
+    def _run(self, engine: Engine) -> None:
+        while True:
+            started = time.monotonic()
+            with self._cond:
+                self._serial += 1
+                serial = self._serial
+            snap, failure = None, None
+            try:
+                snap = load_snapshot(engine, serial)
+            except Exception:  # logged for the operator; the page says it could not be computed
+                log.exception("fitting the natural-history model failed")
+                failure = (started, "The expected course could not be computed (see the server log).")
+            with self._cond:
+                self._last_end = time.monotonic()
+                if snap is not None:
+                    self.snapshot = snap
+                    self.refits += 1
+                    self._last_seconds = snap.seconds
+                else:
+                    self.failed = failure
+                again = self._needed_after is not None and self._needed_after > started
+                if not again:
+                    self._needed_after = None
+                    self._running = False
+                self._cond.notify_all()
+            if not again:
+                return
+
+    def _request(self, engine: Engine, after: float | None = None) -> None:
+        """Ask for a new snapshot: now when a page waits for one read after ``after``, else after the pause."""
+        if after is not None:
+            self._needed_after = max(self._needed_after or after, after)
+        if self._running:
+            return
+        pause = max(MIN_PAUSE_S, PAUSE_FACTOR * self._last_seconds)
+        if after is not None or time.monotonic() - self._last_end >= pause:
+            self._start(engine)
+
+    # -- what a page asks ------------------------------------------------------------------------------
+    def snapshot_for(self, engine: Engine, prow: PatientRows, wait: float = WAIT_S) -> tuple[Snapshot | None, str]:
+        """The snapshot to draw this patient from, or None and why not.
+
+        The newest snapshot when it holds the patient's rows as read in ``prow``; otherwise a snapshot
+        read after ``prow`` (asked for now), waited for up to ``wait`` seconds."""
+        fp = prow.fingerprint(CHART_TABLES)
+        with self._cond:
+            snap = self.snapshot
+            if snap is None or snap.version < prow.version:
+                self._request(engine)
+            if snap is not None and snap.fingerprints.get(prow.patient_id) == fp:
+                return snap, ""
+            self._request(engine, after=prow.read_at)
+            deadline = time.monotonic() + wait
+            while True:
+                snap = self.snapshot
+                if snap is not None and snap.started >= prow.read_at:
+                    return snap, ""
+                if self.failed is not None and self.failed[0] >= prow.read_at:
+                    return None, self.failed[1]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None, (
+                        "The expected course is being recomputed with this patient's latest records "
+                        "(the natural-history model is refitted on the whole registry); reload the page in a moment."
+                    )
+                self._cond.wait(remaining)
+
+
+_caches: weakref.WeakKeyDictionary[Engine, NaturalHistoryCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def cache_for(engine: Engine) -> NaturalHistoryCache:
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = NaturalHistoryCache()
+        return cache
