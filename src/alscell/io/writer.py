@@ -65,6 +65,21 @@ def _on_uniques(series: pd.Series, present: np.ndarray, fmt) -> np.ndarray:
     return out
 
 
+def _float_text(series: pd.Series, present: np.ndarray) -> np.ndarray:
+    """``repr(float(v))`` once per distinct value, '' for missing.  Distinct by bit pattern: ``-0.0`` is
+    written ``-0.0`` and ``0.0`` ``0.0`` (pandas' factorize holds them equal, so the first one seen was
+    written for both)."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        x = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        x = np.full(len(series), np.nan)
+        x[present] = [float(v) for v in series[present].tolist()]
+    codes, uniques = pd.factorize(np.ascontiguousarray(x).view(np.int64))
+    out = np.array([repr(f) for f in uniques.view(np.float64).tolist()], dtype=object)[codes]
+    out[~present] = ""
+    return out
+
+
 def _as_bool_text(v) -> str:
     return "true" if str(v).lower() in ("true", "1", "1.0") else "false"
 
@@ -79,7 +94,7 @@ def _format_column(series: pd.Series, kind: str) -> pd.Series:
     elif kind == "int":
         out = _on_uniques(series, present, lambda v: str(int(v)))
     elif kind == "float":
-        out = _on_uniques(series, present, lambda v: repr(float(v)))
+        out = _float_text(series, present)
     elif kind == "bool":
         out = _on_uniques(series, present, _as_bool_text)
     else:  # text: no factorising (pandas' string hashing stops at a NUL character)
@@ -148,38 +163,57 @@ def csv_lines(text: pd.DataFrame, header: bool = True) -> str:
     return "".join([line + "\n" for line in lines])
 
 
-def _csv_bytes(text: pd.DataFrame, header: bool) -> bytes:
-    """``csv_lines`` as UTF-8; a chunk where no cell needs quoting goes through pyarrow's C writer
-    (unquoted cells joined by commas, one line per row, header written here: the same bytes)."""
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
+def column_cells(series: pd.Series, kind: str, days=None):
+    """The finished cells (alscell.io.fastcsv) of one column: vectorised for the canonical dtypes, any
+    other dtype through ``_format_column`` and the same neutralising and quoting.  ``days``: a
+    ``fastcsv.DayCells`` to share formatted days between calls."""
+    from alscell.io import fastcsv
 
-    names = [str(c) for c in text.columns]
-    plain = len(names) > 1 and _special_cells(names) is None
-    arrays = []
-    for c in text.columns:
-        values = text[c].to_numpy(dtype=object).tolist()
-        if not plain or _special_cells(values) is not None:
-            return csv_lines(text, header).encode("utf-8")
-        arrays.append(pa.array(values, type=pa.string()))
-    if not len(text):
-        return csv_lines(text, header).encode("utf-8")
-    sink = pa.BufferOutputStream()
-    options = pacsv.WriteOptions(include_header=False, quoting_style="none", delimiter=",")
-    pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), sink, options)
-    head = (",".join(names) + "\n").encode("utf-8") if header else b""  # pyarrow would quote the names
-    return head + sink.getvalue().to_pybytes()
+    days = fastcsv.DayCells() if days is None else days
+
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype):
+        if kind == "date" and dtype.kind == "M":
+            mask = series.isna().to_numpy()
+            d = series.to_numpy().astype("datetime64[D]").view(np.int64)
+            return days(d, mask if mask.any() else None)
+        if kind == "int" and dtype.kind == "i":
+            return fastcsv.int_cells(series.to_numpy())
+        if kind == "float" and dtype.kind == "f":
+            return fastcsv.float_cells(series.to_numpy(dtype=np.float64))
+        if kind == "bool" and dtype.kind == "b":
+            return fastcsv.bool_cells(series.to_numpy())
+        if kind == "text" and dtype.kind == "O":
+            return fastcsv.text_cells(series.to_numpy())
+    elif kind == "int" and isinstance(dtype, pd.Int64Dtype | pd.Int32Dtype | pd.Int16Dtype | pd.Int8Dtype):
+        mask = series.isna().to_numpy()
+        return fastcsv.int_cells(series.to_numpy(dtype=np.int64, na_value=0), mask if mask.any() else None)
+    elif kind == "bool" and isinstance(dtype, pd.BooleanDtype):
+        mask = series.isna().to_numpy()
+        return fastcsv.bool_cells(series.to_numpy(dtype=bool, na_value=False), mask if mask.any() else None)
+    import pyarrow as pa
+
+    text = _format_column(series, kind).to_numpy(dtype=object)
+    return fastcsv.text_cells(text) if kind == "text" else fastcsv.quote_array(pa.array(text, type=pa.string()))
 
 
 def write_table(name: str, frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write one canonical table to ``path`` (formatted, formula cells neutralised) in chunks of rows."""
+    """Write one canonical table to ``path`` (formatted, formula cells neutralised) in chunks of rows.
+
+    The bytes are those of ``csv_lines(csv_safe(format_table(name, frame)))``; the cells are built a
+    column at a time by alscell.io.fastcsv (Python once per distinct value, pyarrow for the rest)."""
+    from alscell.io import fastcsv
+
     frame = frame.reset_index(drop=True)
+    columns = list(format_table(name, frame.iloc[:0]).columns)  # canonical order; unknown columns raise
+    if not columns:  # a frame without columns: still write the canonical header
+        columns, frame = list(TABLES[name]), frame.iloc[:0]
+    days = fastcsv.DayCells()
     with open(path, "wb") as f:
-        for start in range(0, max(len(frame), 1), WRITE_CHUNK):
-            text = format_table(name, frame.iloc[start : start + WRITE_CHUNK])
-            if len(text.columns) == 0:  # a frame without columns: still write the canonical header
-                text = pd.DataFrame(columns=list(TABLES[name]))
-            f.write(_csv_bytes(csv_safe(text), header=start == 0))
+        f.write(fastcsv.header_line(columns))
+        for start in range(0, len(frame), WRITE_CHUNK):
+            chunk = frame.iloc[start : start + WRITE_CHUNK]
+            fastcsv.write_lines(f, [column_cells(chunk[c], kind_of(c), days) for c in columns], len(chunk))
     return Path(path)
 
 
@@ -198,4 +232,12 @@ def write_folder(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> Pat
     return out
 
 
-__all__ = ["csv_lines", "csv_safe", "format_table", "neutralise_formulas", "write_folder", "write_table"]
+__all__ = [
+    "column_cells",
+    "csv_lines",
+    "csv_safe",
+    "format_table",
+    "neutralise_formulas",
+    "write_folder",
+    "write_table",
+]
