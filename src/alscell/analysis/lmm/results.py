@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -290,6 +292,75 @@ class LMMResult:
         return pd.DataFrame(
             {"mean": mean, "se": se, "lower": mean - zq * se, "upper": mean + zq * se, "patient_level": known}
         )
+
+    # ------------------------------------------------------------------ per-group views
+    def for_groups(self, groups: Iterable) -> LMMResult:
+        """This result holding only the fitted groups ``groups`` (labels; labels that were not fitted are
+        left out, so they get population-level predictions).
+
+        Everything else is this fit's: fixed effects and their covariance, random-effect covariance, σ²,
+        degrees of freedom, ``n_groups`` (the number of groups of the fit, which robust inference uses).
+        :meth:`predict` gives the same numbers for these groups as on the whole result, without looking
+        each new label up among every fitted group (a registry-wide result has one group per patient)."""
+        wanted = list(groups)
+        pos = pd.Index(self.group_labels).get_indexer(wanted) if wanted else np.array([], dtype=np.intp)
+        pos = pos[pos >= 0]
+        f = self._fit
+        return self._with_groups(self.group_labels[pos], f["S"][pos], f["XtZS"][pos], f["blup"][pos])
+
+    def with_observations(self, y, X, Z, groups) -> LMMResult:
+        """This result whose groups are those of ``groups``, with random effects computed from the given
+        observations and this fit's population parameters held fixed.
+
+        For each group i (rows of ``y``/``X``/``Z`` with that label): the conditional BLUP
+        b̂ᵢ = D Zᵢᵀ Vᵢ⁻¹ (yᵢ − Xᵢβ̂), D = ``cov_re``, Vᵢ = Zᵢ D Zᵢᵀ + σ²I, and its prediction-error
+        covariance σ²Sᵢ with Sᵢ = Λ(ΛᵀZᵢᵀZᵢΛ + I)⁻¹Λᵀ (``random_effects_cov``) — the formulas of the fit,
+        evaluated by the same code.  A group whose rows are those it was fitted with gets the fitted random
+        effects and predictions (to rounding); new or changed rows of a group (a visit entered after the
+        fit) give that group's random effects as if β̂, D and σ² had not changed.  No refit is made.
+
+        ``y`` (n,), ``X`` (n, p), ``Z`` (n, q) with the columns of the fitted or of the requested
+        random-effects design, all finite; ``groups`` (n,) labels.  Groups with no row are not in the
+        result (population-level predictions).  Inference on the fixed effects is this fit's unchanged."""
+        from .design import build_stats, factorize_groups
+        from .likelihood import _gf, _stage1, _stage2
+
+        y = np.asarray(y, dtype=float).ravel()
+        n = len(y)
+        X = np.asarray(X, dtype=float).reshape(n, -1) if n else np.zeros((0, self.k_fe))
+        Z = np.asarray(Z, dtype=float).reshape(n, -1) if n else np.zeros((0, len(self.re_names)))
+        if Z.shape[1] == len(self.re_names_requested) and Z.shape[1] != len(self.re_names):
+            Z = Z[:, self.re_cols]
+        if X.shape[1] != self.k_fe or Z.shape[1] != len(self.re_names):
+            raise ValueError(f"X must have {self.k_fe} and Z {len(self.re_names)} columns")
+        q, p = len(self.re_names), self.k_fe
+        if n == 0:
+            return self._with_groups(
+                np.array([], dtype=object), np.zeros((0, q, q)), np.zeros((0, p, q)), np.zeros((0, q))
+            )
+        codes, labels = factorize_groups(groups)
+        if len(codes) != n:
+            raise ValueError("groups must have one entry per observation")
+        stats = build_stats(y, X, Z, codes, n_groups=len(labels), labels=[labels])
+        lt = np.moveaxis(self.lambda_[None], 0, -1)  # (q, q, 1)
+        with np.errstate(all="ignore"):
+            s1 = _stage1(stats, lt)
+            s2 = _stage2(
+                stats, s1, self.fe_params.to_numpy()[None], None, None, self.reml, need=False, hess=False, keep=True
+            )
+        S = _gf(s1["S"])
+        blup = (S @ _gf(s2["Zte"])[..., None])[..., 0]
+        return self._with_groups(np.asarray(labels), S, _gf(s1["XtZS"]), blup)
+
+    def _with_groups(self, labels: np.ndarray, S: np.ndarray, XtZS: np.ndarray, blup: np.ndarray) -> LMMResult:
+        if "_hessian" in self._fit and self.cov_type == "model":
+            self._hessian()  # once, here: the copy shares the observed information instead of recomputing it
+        r = copy.copy(self)
+        r._fit = {**self._fit, "S": S, "XtZS": XtZS, "blup": blup}
+        r.group_labels = labels
+        r.random_effects = pd.DataFrame(blup, index=pd.Index(labels, name="group"), columns=self.re_names)
+        r.random_effects_cov = self.scale * S
+        return r
 
     # ------------------------------------------------------------------ reporting
     def coef_table(self, alpha: float = 0.05) -> pd.DataFrame:
