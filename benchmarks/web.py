@@ -13,7 +13,8 @@ printed).  Bounded: ``--requests`` per kind (default 200) and ``--timeout`` seco
 ``--writes N`` (default 20 on a registry the script made, 0 with ``--db``: it adds ALSFRS-R visits) then has
 the clinician enter N visits through the API, one at a time, each on a patient in follow-up, and times the
 page of another patient right after it (the fit of the previous data version is served) and the page of
-the patient just written (it waits for the background refit that holds the new visit).
+the patient just written (drawn at once from the newest population fit and that patient's current visits;
+the registry is refitted in the background).
 Target (issue 11): p95 < 100 ms on the 2-core machine.
 """
 

@@ -110,24 +110,36 @@ def test_a_change_elsewhere_serves_the_old_fit_and_says_so(web_app, as_user):
     assert "The registry has changed since" in version and "this patient's records have not" in version
 
 
-def test_the_patient_who_changed_waits_for_the_refit_and_sees_the_new_visit(web_app, as_user):
+def test_the_patient_who_changed_sees_the_new_visit_at_once_from_the_population_fit(web_app, as_user):
+    from alscell.analysis.forecast import forecast_patient_current
+
     engine = web_app.state.engine
     c = as_user("doc")
     n_before = len(_visit_titles(c.get("/patients/ALS-003").text))
+    cache = cache_for(engine)
+    old = cache.snapshot
     _new_visit(c, "ALS-003", "2023-12-01", score=2)
     page = c.get("/patients/ALS-003").text
-    cache = cache_for(engine)
-    assert cache.refits == 2
+    assert cache.refits == 1 and cache.snapshot is old  # no wait for a refit (none started: pause in tests)
     titles = _visit_titles(page)
     assert len(titles) == n_before + 1 and titles[-1].startswith("2023-12-01: ALSFRS-R 24;")
-    assert "has changed since" not in _text(page, "chart-version")
-    url = engine.url.render_as_string(hide_password=False)
-    assert cache.snapshot.forecast("ALS-003")[0].to_json_dict() == _cli_forecast(url, "ALS-003")
+    version = _text(page, "chart-version")
+    assert f"Registry data version {old.version} " in version
+    assert "This patient's records changed since" in version and "current visits" in version
+    # the numbers: forecast_patient_current of the registry as it is now, with the old snapshot's fit
+    now = records.registry_tables(engine)
+    fc = forecast_patient_current(now, "ALS-003", old.model)
+    visits = fc.to_json_dict()["visits"]
+    scored = [v for v in visits if v["total"] is not None]
+    for title, v in zip(titles, scored, strict=True):
+        assert f"{v['expected']:.1f} (95% range {v['pi_low']:.1f}–{v['pi_high']:.1f})" in title
+    assert charts.status_text(fc) == _text(page, "chart-status")
+    # another patient of the same data version still gets the snapshot's own forecast
+    other = c.get("/patients/ALS-001").text
+    assert "This patient's records changed" not in _text(other, "chart-version")
 
 
-def test_a_slow_refit_gives_a_note_not_stale_visits(web_app, as_user, monkeypatch):
-    c = as_user("doc")
-    c.get("/patients/ALS-003")
+def test_a_page_with_no_fit_yet_waits_then_says_it_is_being_computed(web_app, as_user, monkeypatch):
     release = threading.Event()
     real = natural_history.load_snapshot
 
@@ -137,12 +149,11 @@ def test_a_slow_refit_gives_a_note_not_stale_visits(web_app, as_user, monkeypatc
 
     monkeypatch.setattr(natural_history, "load_snapshot", slow)
     monkeypatch.setattr(natural_history, "WAIT_S", 0.2)
-    _new_visit(c, "ALS-003", "2023-12-01")
+    c = as_user("doc")
     r = c.get("/patients/ALS-003")
     assert r.status_code == 200
     assert 'data-figure="trajectory"' not in r.text
-    assert "being recomputed" in (_text(r.text, "chart-note") or "")
-    assert "2023-12-01" in r.text  # the visits table is current
+    assert "being computed" in (_text(r.text, "chart-note") or "")
     release.set()
     cache = cache_for(web_app.state.engine)
     with cache._cond:
@@ -273,20 +284,13 @@ def _lock_first_rows_and_check(engine, user, pid: str, tables: dict[str, str]) -
             assert r["locked"] == (r["version"] == locked.get(name)), (pid, name)
 
 
-def test_per_patient_results_are_used_only_when_they_give_the_same_forecast(web_app, as_user, monkeypatch):
+def test_the_snapshot_forecast_holds_one_patient_and_gives_the_whole_fits_numbers(web_app, as_user):
+    from alscell.analysis.forecast import forecast_patient
+
     engine = web_app.state.engine
-    url = engine.url.render_as_string(hide_password=False)
     as_user("doc").get("/patients/ALS-001")
-    assert cache_for(engine).snapshot.restrict  # the example registry: the same forecasts both ways
-    real = natural_history.restricted_result
-
-    def off_by_one(result, group):  # stands for a change of the LMM's internals that the copy misses
-        r = real(result, group)
-        r.random_effects = r.random_effects + 1.0
-        return r
-
-    monkeypatch.setattr(natural_history, "restricted_result", off_by_one)
-    snap = natural_history.load_snapshot(engine)
-    assert not snap.restrict
+    snap = cache_for(engine).snapshot
     for pid in PATIENTS:
-        assert snap.forecast(pid)[0].to_json_dict() == _cli_forecast(url, pid)
+        assert list(snap.patient_model(pid).result.group_labels) == [pid]
+        whole = forecast_patient(snap.tables, pid, snap.model)
+        assert snap.forecast(pid)[0].to_json_dict() == whole.to_json_dict()

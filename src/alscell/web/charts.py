@@ -2,7 +2,8 @@
 
 The numbers are ``alscell.analysis.forecast.forecast_patient`` on a snapshot of the registry
 (:mod:`alscell.web.natural_history`: one fit per data version, made in the background) — the same
-function as ``alscell forecast`` and the patient report.  The figure is inline SVG written here (a few
+function as ``alscell forecast`` and the patient report — or, for a patient whose rows changed since that
+snapshot, ``forecast_patient_current`` of the patient's current rows with the snapshot's population fit.  The figure is inline SVG written here (a few
 hundred elements; no matplotlib on the server, no script in the browser, so the page's
 Content-Security-Policy stays ``script-src 'self'``).  Hovering a visit shows its value, the
 expected value and the 95% range (an SVG ``<title>``).  Colours and labels are the patient report's
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +26,9 @@ from sqlalchemy import Engine
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.forecast import POSITIONS, Forecast
 from alscell.domain.alsfrs import TOTAL_MAX
+from alscell.io.tables import Tables
 from alscell.web import summary
-from alscell.web.natural_history import Snapshot, cache_for
+from alscell.web.natural_history import cache_for
 from alscell.web.records import PatientRows
 
 W, H = 980, 400  # SVG user units (scaled to the column width by CSS)
@@ -48,26 +51,32 @@ class Chart:
     status: str = ""  # the latest visit against the expected range, in words
     basis: dict[str, Any] = field(default_factory=dict)  # the snapshot: version, fitted_at, n_patients, ...
     current_version: int = 0
+    own_rows: bool = False  # drawn from the patient's rows as read for the page (they changed since the fit)
 
 
 def trajectory_chart(engine: Engine, prow: PatientRows) -> Chart:
     """The chart of patient ``prow.patient_id`` (rows as read for the page), or a note why there is none."""
-    from alscell.web.natural_history import WAIT_S
+    from alscell.web.natural_history import CHART_TABLES, WAIT_S
 
-    snap, why = cache_for(engine).snapshot_for(engine, prow, wait=WAIT_S)
+    snap, why, own_rows = cache_for(engine).snapshot_for(engine, prow, wait=WAIT_S)
     if snap is None:
         return Chart(note=why, current_version=prow.version)
-    chart = Chart(basis=snap.describe(), current_version=prow.version)
+    chart = Chart(basis=snap.describe(), current_version=prow.version, own_rows=own_rows)
     if snap.model is None:
         chart.note = snap.reason or ""
         return chart
-    chart.svg, chart.status, chart.note = snap.memo(("chart", prow.patient_id), lambda: _draw(snap, prow.patient_id))
+    if own_rows:
+        key: tuple = ("current", prow.patient_id, prow.fingerprint(CHART_TABLES))
+        chart.svg, chart.status, chart.note = snap.memo(key, lambda: _draw(lambda: snap.forecast_current(prow)))
+    else:
+        key = ("chart", prow.patient_id)
+        chart.svg, chart.status, chart.note = snap.memo(key, lambda: _draw(lambda: snap.forecast(prow.patient_id)))
     return chart
 
 
-def _draw(snap: Snapshot, patient_id: str) -> tuple[Markup | None, str, str]:
+def _draw(forecast: Callable[[], tuple[Forecast, Tables]]) -> tuple[Markup | None, str, str]:
     try:
-        fc, tables = snap.forecast(patient_id)
+        fc, tables = forecast()
     except NotApplicable as exc:
         return None, "", f"The expected course cannot be drawn yet: {exc}"
     svg = trajectory_svg(fc, tables["treatments"], tables["adverse_events"], tables["events"])
@@ -297,7 +306,13 @@ def version_text(chart: Chart) -> str:
     if "n_patients" in b:
         text += f" on {b['n_visits']} untreated visits of {b['n_patients']} patients"
     text += ")."
-    if chart.current_version > b["version"]:
+    if chart.own_rows:
+        text += (
+            f" This patient's records changed since (data version {chart.current_version}): the course is that "
+            "fit's population course with this patient's current visits (their own random effects computed from "
+            "these visits), and the model is refitted on the whole registry in the background."
+        )
+    elif chart.current_version > b["version"]:
         text += (
             f" The registry has changed since (data version {chart.current_version}); this patient's records "
             "have not, and the model is refitted in the background."

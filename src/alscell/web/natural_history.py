@@ -14,21 +14,22 @@ is done once per *snapshot* and never while a page waits, except in the one case
   says which data version it reflects.  When the registry has changed since, one background thread fits
   a new snapshot (at most one at a time, and after a pause of ``max(MIN_PAUSE_S, PAUSE_FACTOR × the last
   fit's time)`` since the last one, so a registry that changes every second is not refitted every second).
-* When the patient's own rows differ from the newest snapshot (a visit was just entered, an import
-  changed them), the old fit does not hold them: the page asks for a snapshot read after its own read
-  and waits for it up to ``WAIT_S`` seconds; if it is not ready by then the page says the course is being
-  recomputed instead of drawing stale visits.
+* When the patient's own rows differ from the newest snapshot (a visit was just entered, an import changed
+  them), the page does not wait for a refit: the course is drawn from the newest snapshot's *population*
+  fit and the patient's rows as the page read them (``alscell.analysis.forecast.forecast_patient_current``:
+  the patient's random effects computed from their current visits with the fit's fixed effects, random-
+  effect covariance and residual variance held — a few milliseconds), and the page says so.  The registry
+  is refitted in the background as for any change.  Only when there is no fitted snapshot yet (the first
+  page after a start, or a registry too small to fit) does a page wait, up to ``WAIT_S`` seconds, for one
+  read after its own read; if it is not ready by then the page says the course is being computed.
 
-The forecast itself (patient-level predictions from the fitted population parameters and the patient's
-own random effects) is computed per page from the snapshot's tables of that patient and the model with
-only that patient's visits and random effects (:func:`restricted_result`, used only when a check at fit
-time finds the same forecasts as with the whole model) — the numbers ``forecast_patient`` gives on the
-whole snapshot.
+The forecast on a snapshot is ``forecast_patient`` with the snapshot's model holding only that patient's
+visits and random effects (``LMMResult.for_groups``: the same numbers as the whole fit, without looking the
+patient up among every patient of the registry).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import logging
@@ -45,8 +46,13 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from alscell.analysis.errors import NotApplicable
-from alscell.analysis.forecast import Forecast, NaturalHistoryModel, fit_natural_history, forecast_patient
-from alscell.analysis.lmm import LMMResult
+from alscell.analysis.forecast import (
+    Forecast,
+    NaturalHistoryModel,
+    fit_natural_history,
+    forecast_patient,
+    forecast_patient_current,
+)
 from alscell.io.columns import FILE_ORDER
 from alscell.io.tables import Tables
 from alscell.store.frames import rows_to_frame
@@ -56,7 +62,7 @@ from alscell.web.records import PatientRows, rows_fingerprint, stored_rows
 log = logging.getLogger(__name__)
 
 CHART_TABLES = ("patients", "treatments", "alsfrs", "adverse_events", "events")  # what the chart reads
-WAIT_S = 15.0  # a page whose patient changed since the last fit waits this long for the refit at most
+WAIT_S = 15.0  # a page with no fitted snapshot to draw from waits this long for one at most
 MIN_PAUSE_S = 5.0  # between the end of one background refit and the start of the next (unless a page waits)
 PAUSE_FACTOR = 3.0  # ... and at least this many times the last fit's duration
 FORECASTS_KEPT = 512  # forecasts kept per snapshot (a page seen again is not recomputed)
@@ -78,8 +84,6 @@ class Snapshot:
     fingerprints: dict[str, int]
     positions: dict[str, dict[str, np.ndarray]]  # table -> patient -> row positions
     visit_positions: dict[str, np.ndarray]  # patient -> positions in model.visits
-    group_index: dict[str, int] = field(default_factory=dict)  # patient -> group of the fitted model
-    restrict: bool = False  # per-patient results give the same forecasts (checked by check_restricted)
     forecasts: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,34 +95,26 @@ class Snapshot:
             frames[name] = self.tables[name].iloc[pos].reset_index(drop=True)
         return Tables(**frames)
 
-    def patient_model(self, patient_id: str, restrict: bool | None = None) -> NaturalHistoryModel:
-        """The fitted model holding only this patient's visits (``forecast_patient`` selects them anyway) and,
-        when ``restrict``, only this patient's random effects (:func:`restricted_result`)."""
+    def patient_model(self, patient_id: str) -> NaturalHistoryModel:
+        """The fitted model holding only this patient's visits (``forecast_patient`` selects them anyway) and
+        random effects (``LMMResult.for_groups``): the patient's forecast is that of the whole model."""
         assert self.model is not None
         pos = self.visit_positions.get(patient_id, _NO_ROWS)
-        model = dataclasses.replace(self.model, visits=self.model.visits.iloc[pos])
-        group = self.group_index.get(patient_id)
-        if (self.restrict if restrict is None else restrict) and group is not None:
-            model = dataclasses.replace(model, result=restricted_result(self.model.result, group))
-        return model
+        return dataclasses.replace(
+            self.model, visits=self.model.visits.iloc[pos], result=self.model.result.for_groups([patient_id])
+        )
 
-    def forecast(self, patient_id: str, restrict: bool | None = None) -> tuple[Forecast, Tables]:
+    def forecast(self, patient_id: str) -> tuple[Forecast, Tables]:
         """``forecast_patient`` of this patient on this snapshot, and the patient's tables."""
         tables = self.patient_tables(patient_id)
-        return forecast_patient(tables, patient_id, self.patient_model(patient_id, restrict)), tables
+        return forecast_patient(tables, patient_id, self.patient_model(patient_id)), tables
 
-    def check_restricted(self, n: int = 3) -> bool:
-        """Whether per-patient results give exactly the forecasts of the whole fit, for ``n`` patients."""
-        labels = list(self.group_index)
-        sample = {labels[i] for i in np.linspace(0, len(labels) - 1, min(n, len(labels))).astype(int)}
-        try:
-            return all(
-                self.forecast(pid, restrict=True)[0].to_json_dict()
-                == self.forecast(pid, restrict=False)[0].to_json_dict()
-                for pid in sample
-            )
-        except (NotApplicable, IndexError, KeyError, ValueError):
-            return False
+    def forecast_current(self, prow: PatientRows) -> tuple[Forecast, Tables]:
+        """The patient's forecast from their rows as read in ``prow`` and this snapshot's population fit
+        (``forecast_patient_current``), and those rows as tables."""
+        assert self.model is not None
+        tables = Tables.from_frames({name: prow.frame(name) for name in CHART_TABLES})
+        return forecast_patient_current(tables, prow.patient_id, self.model), tables
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """``make()``, kept for the next call with ``key`` (the snapshot never changes; the newest
@@ -138,31 +134,6 @@ class Snapshot:
         if self.model is not None:
             out |= {"n_patients": self.model.n_patients, "n_visits": self.model.n_visits}
         return out
-
-
-PER_GROUP = ("S", "XtZS", "blup")  # the fit's per-group arrays (first axis: the groups)
-
-
-def restricted_result(result: LMMResult, group: int) -> LMMResult:
-    """``result`` holding one group only: its random effects and the fit's per-group arrays of that group.
-
-    Predictions for that group are the same numbers (every per-group quantity is the group's own, and the
-    fixed effects, their covariance and σ² are shared); they avoid hashing the labels of every patient of
-    the registry several times per forecast (a large part of ``forecast_patient`` on a big registry).  This
-    reads the result's internals: a snapshot uses it only after :meth:`Snapshot.check_restricted` found the
-    same forecasts both ways (and tests/web/test_chart.py compares the page with ``alscell forecast``).  An
-    ``LMMResult`` method for this would make it unnecessary."""
-    r = copy.copy(result)
-    sl = slice(group, group + 1)
-    r.group_labels = result.group_labels[sl]
-    r.n_groups = 1
-    r.random_effects = result.random_effects.iloc[sl]
-    r.random_effects_cov = result.random_effects_cov[sl]
-    fit = dict(result._fit)
-    for key in PER_GROUP:
-        fit[key] = fit[key][sl]
-    r._fit = fit
-    return r
 
 
 def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
@@ -213,13 +184,7 @@ def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
         visit_positions=visit_positions,
     )
     if model is not None:
-        labels = model.result.group_labels
-        n_groups = len(labels)
-        if all(getattr(model.result._fit.get(k), "shape", (None,))[0] == n_groups for k in PER_GROUP):
-            snap.group_index = {str(g): i for i, g in enumerate(labels.tolist())}
-            snap.restrict = snap.check_restricted()
-            if not snap.restrict:
-                log.warning("per-patient natural-history results differ from the whole fit: not used")
+        model.result.for_groups(model.result.group_labels[:1])  # builds the label index before pages share it
     return snap
 
 
@@ -281,31 +246,42 @@ class NaturalHistoryCache:
             self._start(engine)
 
     # -- what a page asks ------------------------------------------------------------------------------
-    def snapshot_for(self, engine: Engine, prow: PatientRows, wait: float = WAIT_S) -> tuple[Snapshot | None, str]:
-        """The snapshot to draw this patient from, or None and why not.
+    def snapshot_for(
+        self, engine: Engine, prow: PatientRows, wait: float = WAIT_S
+    ) -> tuple[Snapshot | None, str, bool]:
+        """The snapshot to draw this patient from (or None and why not), and whether the page must draw from
+        the patient's rows as read in ``prow`` with the snapshot's population fit (they changed since).
 
-        The newest snapshot when it holds the patient's rows as read in ``prow``; otherwise a snapshot
-        read after ``prow`` (asked for now), waited for up to ``wait`` seconds."""
+        The newest snapshot when it holds the patient's rows as read in ``prow``; the newest fitted snapshot
+        with ``True`` when the patient's rows differ from it (a refit is asked for as for any change);
+        with no fitted snapshot, a snapshot read after ``prow`` (asked for now), waited for up to ``wait``
+        seconds."""
         fp = prow.fingerprint(CHART_TABLES)
         with self._cond:
             snap = self.snapshot
             if snap is None or snap.version < prow.version:
                 self._request(engine)
             if snap is not None and snap.fingerprints.get(prow.patient_id) == fp:
-                return snap, ""
+                return snap, "", False
+            if snap is not None and snap.model is not None:
+                return snap, "", True
             self._request(engine, after=prow.read_at)
             deadline = time.monotonic() + wait
             while True:
                 snap = self.snapshot
                 if snap is not None and snap.started >= prow.read_at:
-                    return snap, ""
+                    return snap, "", False
                 if self.failed is not None and self.failed[0] >= prow.read_at:
-                    return None, self.failed[1]
+                    return None, self.failed[1], False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return None, (
-                        "The expected course is being recomputed with this patient's latest records "
-                        "(the natural-history model is refitted on the whole registry); reload the page in a moment."
+                    return (
+                        None,
+                        (
+                            "The expected course is being computed (the natural-history model is fitted on the "
+                            "whole registry); reload the page in a moment."
+                        ),
+                        False,
                     )
                 self._cond.wait(remaining)
 

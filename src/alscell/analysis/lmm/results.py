@@ -268,7 +268,7 @@ class LMMResult:
             gnew = np.asarray(groups_new)
             if gnew.ndim == 0:
                 gnew = np.repeat(gnew, m)
-            idx = pd.Index(self.group_labels).get_indexer(gnew)
+            idx = self._label_index.get_indexer(gnew)
         known = idx >= 0
         xa = X_new.copy()
         var = np.zeros(m)
@@ -303,7 +303,7 @@ class LMMResult:
         :meth:`predict` gives the same numbers for these groups as on the whole result, without looking
         each new label up among every fitted group (a registry-wide result has one group per patient)."""
         wanted = list(groups)
-        pos = pd.Index(self.group_labels).get_indexer(wanted) if wanted else np.array([], dtype=np.intp)
+        pos = self._label_index.get_indexer(wanted) if wanted else np.array([], dtype=np.intp)
         pos = pos[pos >= 0]
         f = self._fit
         return self._with_groups(self.group_labels[pos], f["S"][pos], f["XtZS"][pos], f["blup"][pos])
@@ -352,10 +352,16 @@ class LMMResult:
         blup = (S @ _gf(s2["Zte"])[..., None])[..., 0]
         return self._with_groups(np.asarray(labels), S, _gf(s1["XtZS"]), blup)
 
+    @cached_property
+    def _label_index(self) -> pd.Index:
+        """The group labels as an index (its hash table is built once, on first use)."""
+        return pd.Index(self.group_labels)
+
     def _with_groups(self, labels: np.ndarray, S: np.ndarray, XtZS: np.ndarray, blup: np.ndarray) -> LMMResult:
         if "_hessian" in self._fit and self.cov_type == "model":
             self._hessian()  # once, here: the copy shares the observed information instead of recomputing it
         r = copy.copy(self)
+        r.__dict__.pop("_label_index", None)  # (cached for this result's labels)
         r._fit = {**self._fit, "S": S, "XtZS": XtZS, "blup": blup}
         r.group_labels = labels
         r.random_effects = pd.DataFrame(blup, index=pd.Index(labels, name="group"), columns=self.re_names)
