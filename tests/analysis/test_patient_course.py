@@ -200,3 +200,60 @@ def test_with_observations_checks_its_input(cohort_model):
         r.with_observations([1.0, 2.0], np.ones((2, 2)), np.ones((2, 2)), ["a", "a"])
     with pytest.raises(ValueError, match="finite"):
         r.with_observations([np.nan], np.ones((1, 3)), np.ones((1, 2)), ["a"])
+
+
+# ----------------------------------------------------------------------------- the prognosis (issue 16)
+@pytest.fixture(scope="module")
+def prognosis_models(cohort):
+    from alscell.analysis.prognosis import fit_prognosis_models
+
+    return fit_prognosis_models(cohort)
+
+
+def test_the_prognosis_of_patients_in_the_fit_is_that_of_the_whole_models(cohort, prognosis_models):
+    from alscell.analysis.patient_course import prognosis_models_for_patient, prognosis_patient_current
+    from alscell.analysis.prognosis import prognosis_patient
+
+    assert len(prognosis_models.outcomes) == 6
+    treated = set(cohort["treatments"]["patient_id"])
+    ids = cohort["patients"]["patient_id"].tolist()
+    grid = np.array([6.0, 24.0, 48.0])
+    for pid in [p for p in ids if p in treated][:3] + [p for p in ids if p not in treated][:3]:
+        want = prognosis_patient(cohort, pid, prognosis_models).to_json_dict()
+        assert prognosis_patient_current(cohort, pid, prognosis_models).to_json_dict() == want
+        mine = prognosis_models_for_patient(prognosis_models, cohort, pid)
+        for key, om in prognosis_models.outcomes.items():
+            assert list(mine.outcomes[key].result.group_labels) in ([pid], [])
+            a, b = om.predict(pid, grid, 0.2), mine.outcomes[key].predict(pid, grid, 0.2)
+            np.testing.assert_allclose(b[["mean", "se"]].to_numpy(), a[["mean", "se"]].to_numpy(), rtol=0, atol=TOL)
+        pd.testing.assert_series_equal(mine.survival.loc[pid], prognosis_models.survival.loc[pid])
+
+
+def test_the_prognosis_after_a_new_visit_uses_it(cohort, prognosis_models):
+    from alscell.analysis.patient_course import prognosis_models_for_patient, prognosis_patient_current
+
+    never = sorted(set(cohort["patients"]["patient_id"]) - set(cohort["treatments"]["patient_id"]))
+    pid = never[0]
+    after = _with_new_visit(cohort, pid, 60, 1)
+    p = prognosis_patient_current(after, pid, prognosis_models).to_json_dict()
+    total = next(f for f in p["forecasts"] if f["outcome"] == "total")
+    assert total["last_observed"] == 12.0  # the new visit (every item 1)
+    mine = prognosis_models_for_patient(prognosis_models, after, pid)
+    om = mine.outcomes["total"]
+    f = mine.derived[mine.derived["patient_id"] == pid].dropna(subset=["total", "months_since_onset"])
+    b, _ = _numpy_blup(om, f["months_since_onset"].to_numpy(), f["total"].to_numpy(dtype=float))
+    np.testing.assert_allclose(om.result.random_effects.loc[pid].to_numpy(), b, rtol=0, atol=TOL)
+    assert om.result.fe_params.equals(prognosis_models.outcomes["total"].result.fe_params)
+
+
+def test_the_prognosis_of_a_patient_with_no_visit(sparse):
+    from alscell.analysis.patient_course import prognosis_patient_current
+    from alscell.analysis.prognosis import fit_prognosis_models, prognosis_patient
+
+    tables, one, none, _ = sparse
+    models = fit_prognosis_models(tables)
+    for pid in (one, none):
+        want = prognosis_patient(tables, pid, models).to_json_dict()
+        assert prognosis_patient_current(tables, pid, models).to_json_dict() == want
+    got = prognosis_patient_current(tables, none, models).to_json_dict()
+    assert any("population course" in w for w in got["warnings"])

@@ -39,11 +39,11 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.forecast import (
@@ -56,12 +56,17 @@ from alscell.analysis.forecast import (
 from alscell.io.columns import FILE_ORDER
 from alscell.io.tables import Tables
 from alscell.store.frames import rows_to_frame
+from alscell.store.models import SQL_TABLES
 from alscell.web import summary
 from alscell.web.records import PatientRows, rows_fingerprint, stored_rows
+
+if TYPE_CHECKING:
+    from alscell.analysis.prognosis import PrognosisModels
 
 log = logging.getLogger(__name__)
 
 CHART_TABLES = ("patients", "treatments", "alsfrs", "adverse_events", "events")  # what the chart reads
+PROGNOSIS_MEASURE = "fvc_pct_pred"  # the only measurement the prognosis models use (snapshot.tables holds it)
 WAIT_S = 15.0  # a page with no fitted snapshot to draw from waits this long for one at most
 MIN_PAUSE_S = 5.0  # between the end of one background refit and the start of the next (unless a page waits)
 PAUSE_FACTOR = 3.0  # ... and at least this many times the last fit's duration
@@ -84,6 +89,7 @@ class Snapshot:
     fingerprints: dict[str, int]
     positions: dict[str, dict[str, np.ndarray]]  # table -> patient -> row positions
     visit_positions: dict[str, np.ndarray]  # patient -> positions in model.visits
+    prognosis: PrognosisModels | str | None = None  # fitted after the snapshot is served; str: why not
     forecasts: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -145,9 +151,12 @@ def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
         for name in CHART_TABLES:
             result = conn.execute(stored_rows(name))
             raw[name] = (list(result.keys()), [tuple(r) for r in result.fetchall()])
-    tables = Tables.from_frames(
-        {n: rows_to_frame(n, pd.DataFrame(rows, columns=cols)) for n, (cols, rows) in raw.items()}
-    )
+        m = SQL_TABLES["measurements"]
+        fvc_cols = (m.c.patient_id, m.c.date, m.c.measure, m.c.value)
+        fvc = conn.execute(select(*fvc_cols).where(m.c.measure == PROGNOSIS_MEASURE)).fetchall()
+    frames = {n: rows_to_frame(n, pd.DataFrame(rows, columns=cols)) for n, (cols, rows) in raw.items()}
+    frames["measurements"] = pd.DataFrame(fvc, columns=[c.name for c in fvc_cols])
+    tables = Tables.from_frames(frames)
     per: dict[str, list[list[tuple]]] = {}
     for i, name in enumerate(CHART_TABLES):
         cols, rows = raw[name]
@@ -188,12 +197,32 @@ def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
     return snap
 
 
+def fit_prognosis(snap: Snapshot) -> None:
+    """Fit the prognosis models (``fit_prognosis_models``) on the snapshot's tables into ``snap.prognosis``
+    (a sentence when they cannot be fitted)."""
+    from alscell.analysis.prognosis import fit_prognosis_models
+
+    models: PrognosisModels | str
+    try:
+        models = fit_prognosis_models(snap.tables)
+        for om in models.outcomes.values():  # lazy parts of the results, made before pages share them
+            om.result.cov_params()
+            om.result.for_groups(om.result.group_labels[:1])
+    except NotApplicable as exc:
+        models = f"The prognosis cannot be computed on this registry yet: {exc}"
+    except Exception:  # logged for the operator; the page says it could not be computed
+        log.exception("fitting the prognosis models failed")
+        models = "The prognosis could not be computed (see the server log)."
+    snap.prognosis = models
+
+
 class NaturalHistoryCache:
     """The newest snapshot of one registry and the one background thread that makes the next."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.snapshot: Snapshot | None = None
+        self.prognosis_snapshot: Snapshot | None = None  # the newest snapshot with its prognosis models fitted
         self.failed: tuple[float, str] | None = None  # (started, message) of the last failed refit
         self._running = False
         self._needed_after: float | None = None  # a waiting page needs a snapshot read after this time
@@ -220,13 +249,19 @@ class NaturalHistoryCache:
                 log.exception("fitting the natural-history model failed")
                 failure = (started, "The expected course could not be computed (see the server log).")
             with self._cond:
-                self._last_end = time.monotonic()
                 if snap is not None:
                     self.snapshot = snap
                     self.refits += 1
-                    self._last_seconds = snap.seconds
                 else:
                     self.failed = failure
+                self._cond.notify_all()
+            if snap is not None:  # the chart is served from the snapshot meanwhile
+                fit_prognosis(snap)
+            with self._cond:
+                self._last_end = time.monotonic()
+                if snap is not None:
+                    self.prognosis_snapshot = snap
+                    self._last_seconds = self._last_end - started
                 again = self._needed_after is not None and self._needed_after > started
                 if not again:
                     self._needed_after = None
@@ -282,6 +317,31 @@ class NaturalHistoryCache:
                             "whole registry); reload the page in a moment."
                         ),
                         False,
+                    )
+                self._cond.wait(remaining)
+
+    def prognosis_for(self, engine: Engine, version: int, wait: float = WAIT_S) -> tuple[Snapshot | None, str]:
+        """The newest snapshot with fitted prognosis models (or None and why not); ``version``: the registry's
+        data version as the page read it (a newer one than the snapshot's asks for a refit, after the
+        pause).  Only when no snapshot has prognosis models yet does the page wait, up to ``wait`` seconds."""
+        with self._cond:
+            if self.snapshot is None or self.snapshot.version < version:
+                self._request(engine)
+            if self.prognosis_snapshot is not None:
+                return self.prognosis_snapshot, ""
+            if not self._running:
+                self._start(engine)
+            deadline = time.monotonic() + wait
+            while True:
+                if self.prognosis_snapshot is not None:
+                    return self.prognosis_snapshot, ""
+                if self.failed is not None and not self._running:
+                    return None, "The prognosis could not be computed (see the server log)."
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None, (
+                        "The prognosis is being computed (its models are fitted on the whole registry); reload "
+                        "the page in a moment."
                     )
                 self._cond.wait(remaining)
 

@@ -1,8 +1,13 @@
 """The patient's prognosis page: forecast, ENCALS, treatment scenarios and suitability (issue 16).
 
 The same analysis as ``alscell forecast --json``'s ``prognosis`` key (:mod:`alscell.analysis.prognosis`).
-The models are fitted on the whole registry once per data version (:func:`alscell.web.charts.data_version`)
-and reused for every patient until the registry changes.
+The models are fitted on the whole registry in the background, right after the patient page's
+natural-history snapshot of the same data version (:mod:`alscell.web.natural_history`); a page never fits
+them.  A page uses the newest fitted models with the patient's records as read for the page
+(``alscell.analysis.patient_course.prognosis_patient_current``: the patient's own random effects, visits and
+survival row from those records, the population parts from the fit) — the numbers of ``prognosis_patient``
+on the registry when the patient's records are those the models were fitted on — and says which data
+version the models were fitted on.  Only when no models have been fitted yet does the page wait for them.
 
 Who sees what (deny by default: each route names the roles it admits, :mod:`alscell.web.security`):
 a clinician sees the patients of their site, a patient only their own record (``/me/prognosis``), a
@@ -12,7 +17,6 @@ ages of 90 and over shown as "90 or older".
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,7 +24,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from alscell.analysis.errors import NotApplicable
-from alscell.analysis.prognosis import PrognosisModels, fit_prognosis_models, prognosis_patient
+from alscell.analysis.patient_course import prognosis_patient_current
+from alscell.analysis.prognosis import PrognosisModels
 from alscell.store.accounts import Principal
 from alscell.web import records
 from alscell.web.app import html
@@ -28,25 +33,27 @@ from alscell.web.charts import data_version
 from alscell.web.security import PatientUser, Reader, engine_of
 
 router = APIRouter(include_in_schema=False)
-_lock = threading.RLock()
-_cache: dict[str, tuple[int, PrognosisModels | str]] = {}
 AGE_CAP = 90  # ages at or above this are shown as "90 or older" to researchers (as the de-identified export)
 
 
-def prognosis_models(engine: Engine) -> PrognosisModels | str:
-    """The registry's prognosis models, or one sentence why they cannot be fitted (cached per data version)."""
-    key = engine.url.render_as_string()
+def prognosis_models(engine: Engine) -> tuple[PrognosisModels | str, str]:
+    """The registry's newest prognosis models (or one sentence why there are none) and a sentence saying
+    which data version they were fitted on (empty when there are none)."""
+    from alscell.web.natural_history import WAIT_S, cache_for
+
     version = data_version(engine)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        try:
-            models: PrognosisModels | str = fit_prognosis_models(records.registry_tables(engine))
-        except NotApplicable as exc:
-            models = f"The prognosis cannot be computed on this registry yet: {exc}"
-        _cache[key] = (version, models)
-        return models
+    snap, why = cache_for(engine).prognosis_for(engine, version, wait=WAIT_S)
+    if snap is None or snap.prognosis is None:
+        return why, ""
+    if isinstance(snap.prognosis, str):
+        return snap.prognosis, ""
+    basis = (
+        f"The models were fitted on registry data version {snap.version}; this patient's own values are their "
+        "current records."
+    )
+    if version > snap.version:
+        basis += f" The registry has changed since (data version {version}); the models are refitted in the background."
+    return snap.prognosis, basis
 
 
 def _deidentify(d: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +85,7 @@ def _deidentify(d: dict[str, Any]) -> dict[str, Any]:
 def _page(request: Request, user: Principal, shown_id: str) -> Response:
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)  # NotFound outside the user's scope
-    models = prognosis_models(engine)
+    models, basis = prognosis_models(engine)
     context: dict[str, Any] = {
         "shown_id": shown_id,
         "back": "/me" if user.role == "patient" else f"/patients/{shown_id}",
@@ -87,10 +94,11 @@ def _page(request: Request, user: Principal, shown_id: str) -> Response:
         context.update(prognosis=None, not_available=models)
         return html(request, "prognosis.html", context)
     try:
-        d = prognosis_patient(records.patient_tables(engine, patient_id), patient_id, models).to_json_dict()
+        d = prognosis_patient_current(records.patient_tables(engine, patient_id), patient_id, models).to_json_dict()
     except NotApplicable as exc:
         context.update(prognosis=None, not_available=f"The prognosis cannot be computed for this patient: {exc}")
         return html(request, "prognosis.html", context)
+    d["warnings"] = [basis, *d.get("warnings", [])]
     if user.role == "researcher":
         d = _deidentify(d)
     context.update(prognosis=d, not_available=None)
