@@ -124,8 +124,14 @@ class CodedColumn:
     bad: np.ndarray  # each distinct text is present but malformed
 
     @classmethod
-    def parse(cls, s: pd.Series, kind: str, *, check_nul: bool = True) -> CodedColumn:
-        codes, text = factorize_cells(s, check_nul=check_nul)
+    def parse(
+        cls, s: pd.Series, kind: str, *, check_nul: bool = True, known: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> CodedColumn:
+        """``known``: the reader's ``(codes, uniques)`` of ``s`` (io.rawcsv), which saves hashing every cell."""
+        if known is not None and len(known[0]) == len(s):
+            codes, text = known[0], pd.Series(known[1], dtype=object)
+        else:
+            codes, text = factorize_cells(s, check_nul=check_nul)
         values, bad = _CONVERT[kind](text)
         return cls(kind, codes, text, values, np.asarray(bad, dtype=bool))
 
@@ -165,7 +171,9 @@ class CodedColumn:
 
     def key_codes(self) -> np.ndarray:
         """Integer codes equal exactly where the *typed* values are equal (all missing values equal)."""
-        same, _ = pd.factorize(pd.Series(self.values), use_na_sentinel=False)
+        same, distinct = pd.factorize(pd.Series(self.values), use_na_sentinel=False)
+        if len(distinct) == len(same):
+            return self.codes  # each distinct text has its own typed value: the text's codes will do
         return same[self.codes]
 
 

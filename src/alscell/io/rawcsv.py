@@ -21,6 +21,8 @@ from alscell.io.columns import FILE_ORDER, kind_of
 from alscell.io.errors import Problem
 
 LINE_INDEX = "line"
+# column -> (codes, uniques) with uniques[codes] equal to the column's cells
+Factorized = dict[str, tuple[np.ndarray, np.ndarray]]
 # ``frame.attrs`` flag of a frame read here: its cells hold no NUL (a file with one is refused), so the
 # validator need not scan them again.
 NUL_FREE = "alscell_nul_free"
@@ -73,11 +75,12 @@ def _line_commas(data: bytes) -> tuple[np.ndarray, np.ndarray, str] | None:
     return commas, ends > starts, data[: ends[0]].decode("utf-8")
 
 
-def _arrow_frame(data: bytes, header: list[str]) -> pd.DataFrame | None:
+def _arrow_frame(data: bytes, header: list[str]) -> tuple[pd.DataFrame, Factorized] | None:
     """The cells of a file without quotes as text, split by pyarrow's C reader (no quoting, blank lines
-    skipped, every cell a string, '' for empty); equal cells share one Python string (a registry column
-    repeats ids, dates and codes), which keeps a large folder's memory small.  None if pyarrow cannot
-    (e.g. a line longer than its block): pandas' parser reads it then."""
+    skipped, every cell a string, '' for empty), and each column's factorisation.  pyarrow
+    dictionary-encodes each column, so equal cells share one Python string (a registry column repeats ids,
+    dates and codes: a large folder's memory stays small) and the validator gets the codes for free.
+    None if pyarrow cannot (e.g. a line longer than its block): pandas' parser reads it then."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -97,10 +100,15 @@ def _arrow_frame(data: bytes, header: list[str]) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    columns = {
-        c: table.column(i).to_pandas(deduplicate_objects=True).astype(object, copy=False) for i, c in enumerate(header)
-    }
-    return pd.DataFrame(columns, copy=False)
+    columns: dict[str, np.ndarray] = {}
+    factorized: Factorized = {}
+    for i, c in enumerate(header):
+        encoded = table.column(i).dictionary_encode().combine_chunks()
+        uniques = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        columns[c] = uniques[codes]
+        factorized[c] = (codes, uniques)
+    return pd.DataFrame(columns, copy=False), factorized
 
 
 def _simple_lines(data: bytes) -> tuple[np.ndarray, str] | None:
@@ -117,7 +125,7 @@ def _simple_lines(data: bytes) -> tuple[np.ndarray, str] | None:
     return np.arange(1, n_lines), first
 
 
-def _fast_frame(data: bytes) -> pd.DataFrame | None:
+def _fast_frame(data: bytes) -> tuple[pd.DataFrame, Factorized] | None:
     """The common case in one pass of a C parser: no quotes, no NUL, every row as wide as the header.
 
     ``data``: the file's bytes, without a byte-order mark.  None when the file needs the careful reader
@@ -145,8 +153,11 @@ def _fast_frame(data: bytes) -> pd.DataFrame | None:
     header = first.split(",")
     if len(set(header)) != len(header):
         return None
-    frame = _arrow_frame(data, header)
-    if frame is None:
+    arrow = _arrow_frame(data, header)
+    factorized: Factorized = {}
+    if arrow is not None:
+        frame, factorized = arrow
+    else:
         if simple is not None:
             return None  # a ragged row or bad UTF-8 (pyarrow checks both): the careful reader names it
         frame = pd.read_csv(
@@ -162,13 +173,15 @@ def _fast_frame(data: bytes) -> pd.DataFrame | None:
     if len(frame) != len(rows) or list(frame.columns) != header:
         return None
     frame.index = pd.Index(rows + 1, name=LINE_INDEX)
-    return frame
+    return frame, factorized
 
 
-def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
+def read_raw_table(path: Path, name: str, factorized: Factorized | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Every cell of ``path`` as text ('' for empty) and the problems of its structure.
 
-    Raises ValueError (a plain reason) when the file as a whole cannot be read.
+    ``factorized``, when given, receives ``column -> (codes, uniques)`` for the columns the fast reader
+    factorised (``uniques[codes]`` equals the column), for the validator.  Raises ValueError (a plain
+    reason) when the file as a whole cannot be read.
     """
     file = f"{name}.csv"
     try:
@@ -177,10 +190,15 @@ def read_raw_table(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem]]:
         raise ValueError(f"cannot be read ({exc.strerror or 'unreadable'})") from None
     size = len(data)
     data = data.removeprefix("\ufeff".encode())  # a byte-order mark, as spreadsheets write
-    frame = _fast_frame(data)  # checks the UTF-8 itself
-    if frame is not None:
+    fast = _fast_frame(data)  # checks the UTF-8 itself
+    if fast is not None:
+        frame, codes = fast
         frame.attrs[NUL_FREE] = True  # _fast_frame only reads files without a NUL byte
-        return _unquote_formulas(frame, b"'" in data), []
+        quote = b"'" in data
+        if factorized is not None:
+            # a text column may lose a formula quote below: its codes would no longer describe it
+            factorized.update({c: v for c, v in codes.items() if not (quote and kind_of(c) == "text")})
+        return _unquote_formulas(frame, quote), []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -259,8 +277,11 @@ def read_raw_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_raw_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    """Raw frames of every canonical file present in ``folder`` and every structural problem."""
+def read_raw_folder(
+    folder: str | Path, factorized: dict[str, Factorized] | None = None
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Raw frames of every canonical file present in ``folder`` and every structural problem
+    (``factorized``: filled by file as in :func:`read_raw_table`)."""
     folder = Path(folder)
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -280,7 +301,7 @@ def read_raw_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[P
             problems.append(Problem(file, None, None, None, "is not a regular file", "not_a_file"))
             continue
         try:
-            frame, found = read_raw_table(path, name)
+            frame, found = read_raw_table(path, name, None if factorized is None else factorized.setdefault(name, {}))
         except ValueError as exc:
             problems.append(Problem(file, None, None, None, str(exc), "unreadable_file"))
             continue

@@ -43,10 +43,11 @@ def read_folder(
     folder: str | Path, context: RegistryContext | None = None, *, limit: int = DEFAULT_PROBLEM_LIMIT
 ) -> Tables:
     """Validated typed frames of ``folder``; raises ValidationError listing every problem found."""
-    raw, problems = read_raw_folder(folder)
+    factorized: dict = {}
+    raw, problems = read_raw_folder(folder, factorized)
     if problems:
         raise ValidationError(problems)
-    typed, problems, total = validate_tables(raw, context, limit=limit)
+    typed, problems, total = validate_tables(raw, context, limit=limit, factorized=factorized)
     if total:
         raise ValidationError(problems, total)
     # The validated frames already hold the canonical dtypes (io.parsing): only absent columns are added,

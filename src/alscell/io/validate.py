@@ -44,7 +44,7 @@ from alscell.io.columns import (
 )
 from alscell.io.errors import Problem
 from alscell.io.parsing import CodedColumn
-from alscell.io.rawcsv import LINE_INDEX, NUL_FREE
+from alscell.io.rawcsv import LINE_INDEX, NUL_FREE, Factorized
 from alscell.io.writer import format_table
 
 PATIENT_ID_RE = r"[A-Za-z0-9_.-]{1,64}"
@@ -152,7 +152,13 @@ def _check_header(name: str, raw: pd.DataFrame, problems: _Problems) -> bool:
 
 
 def _typed(
-    name: str, raw: pd.DataFrame, problems: _Problems, coded: dict[str, CodedColumn], *, check_nul: bool = True
+    name: str,
+    raw: pd.DataFrame,
+    problems: _Problems,
+    coded: dict[str, CodedColumn],
+    *,
+    check_nul: bool = True,
+    known: Factorized | None = None,
 ) -> pd.DataFrame:
     """Parse every known column; report malformed cells, missing required values and bad choices.
 
@@ -161,7 +167,7 @@ def _typed(
     """
     out = {}
     for col in raw.columns:
-        c = coded[col] = CodedColumn.parse(raw[col], kind_of(col), check_nul=check_nul)
+        c = coded[col] = CodedColumn.parse(raw[col], kind_of(col), check_nul=check_nul, known=(known or {}).get(col))
         bad = c.malformed()
         if bad.any():
             problems.mask(name, raw, bad, col, *_MALFORMED[c.kind])
@@ -233,13 +239,15 @@ def validate_tables(
     *,
     limit: int = DEFAULT_PROBLEM_LIMIT,
     today: dt.date | None = None,
+    factorized: Mapping[str, Factorized] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Problem], int]:
     """Validate raw text frames; return (typed frames, problems up to ``limit``, total problem count).
 
-    The typed frames have a plain 0..n-1 index.
+    ``factorized``: the reader's column codes by file (io.rawcsv.read_raw_folder).  The typed frames have
+    a plain 0..n-1 index.
     """
     problems = _Problems(limit)
-    typed = _validate(raw_tables, context, problems, today or dt.date.today())
+    typed = _validate(raw_tables, context, problems, today or dt.date.today(), factorized=factorized)
     return {n: _plain_index(t) for n, t in typed.items()}, problems.items, problems.total
 
 
@@ -257,6 +265,7 @@ def _validate(
     today: dt.date,
     *,
     check_headers: bool = True,
+    factorized: Mapping[str, Factorized] | None = None,
 ) -> dict[str, pd.DataFrame]:
     ctx = context or RegistryContext()
     typed: dict[str, pd.DataFrame] = {}
@@ -278,7 +287,8 @@ def _validate(
         raw.index = pd.RangeIndex(len(raw))
         raws[name] = raw
         coded[name] = {}
-        typed[name] = _typed(name, raw, problems, coded[name], check_nul=not nul_free)
+        known = (factorized or {}).get(name)
+        typed[name] = _typed(name, raw, problems, coded[name], check_nul=not nul_free, known=known)
     if not headers_ok:
         return {}
     p, t, a, m, ae, ev = (typed[n] for n in FILE_ORDER)

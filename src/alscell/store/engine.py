@@ -18,12 +18,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_BUSY_TIMEOUT = 60.0
@@ -117,6 +119,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # imported here: reading a folder never needs alembic
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -127,6 +131,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema of ``engine``'s database to ``revision`` through the migrations, in one transaction
     (all of them or none) under the write lock, so that two first imports cannot race."""
     with write_transaction(engine) as conn:
+        from alembic import command
+
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alscell.io.reader import read_folder
 from alscell.io.tables import Tables
-from alscell.store.engine import is_empty, make_engine
-from alscell.store.frames import load_tables
 
 
 def load_source(data: str | Path | None = None, db: str | None = None) -> Tables:
@@ -17,6 +15,9 @@ def load_source(data: str | Path | None = None, db: str | None = None) -> Tables
     if data is not None:
         return read_folder(data)
     assert db is not None  # exactly one of the two was given
+    from alscell.store.engine import is_empty, make_engine  # imported here: a folder needs no database
+    from alscell.store.frames import load_tables
+
     engine = make_engine(db)
     try:
         if is_empty(engine):
