@@ -10,11 +10,14 @@ a researcher made for the run, and requests — one at a time, so each figure is
 The first patient page is made before timing (it waits for the first natural-history fit; its time is
 printed).  Bounded: ``--requests`` per kind (default 200) and ``--timeout`` seconds per request.
 
+The clinician also opens ``--prognosis-requests`` prognosis pages (``/patients/<id>/prognosis``; the first,
+which may wait for the prognosis models, is printed apart).
+
 ``--writes N`` (default 20 on a registry the script made, 0 with ``--db``: it adds ALSFRS-R visits) then has
 the clinician enter N visits through the API, one at a time, each on a patient in follow-up, and times the
 page of another patient right after it (the fit of the previous data version is served) and the page of
 the patient just written (drawn at once from the newest population fit and that patient's current visits;
-the registry is refitted in the background).
+the registry is refitted in the background), then that patient's prognosis page.
 Target (issue 11): p95 < 100 ms on the 2-core machine.
 """
 
@@ -78,7 +81,7 @@ def _after_writes(client, engine, ids: list[str], n: int, rng) -> None:
     """Enter ``n`` visits; time the page of another patient and of the written patient after each."""
     token = client.get("/api/v1/session").json()["csrf_token"]
     items = {q: 3 for q in ("q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12")}
-    other, own, charted = [], [], 0
+    other, own, prog, charted = [], [], [], 0
     for pid, date in _writable(engine, ids, n, rng):
         r = client.post(
             f"/api/v1/patients/{pid}/visits", json={"date": date, "items": items}, headers={"X-CSRF-Token": token}
@@ -93,8 +96,14 @@ def _after_writes(client, engine, ids: list[str], n: int, rng) -> None:
             if page.status_code != 200:
                 raise SystemExit(f"{url} answered {page.status_code}")
         charted += f"<title>{date}: ALSFRS-R " in page.text
+        t0 = time.perf_counter()
+        page = client.get(f"/patients/{pid}/prognosis")
+        prog.append((time.perf_counter() - t0) * 1000)
+        if page.status_code != 200:
+            raise SystemExit(f"/patients/{pid}/prognosis answered {page.status_code}")
     print(f"after a write: another patient's page  {_percentiles(other)}")
     print(f"after a write: the written patient     {_percentiles(own)}  chart with the new visit: {charted}/{len(own)}")
+    print(f"after a write: the written patient's prognosis page  {_percentiles(prog)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--writes", type=int, default=None, help="visits to enter (default 20; 0 with --db)")
+    ap.add_argument("--prognosis-requests", type=int, default=50, help="prognosis pages timed (clinician)")
     args = ap.parse_args(argv)
     if args.writes is None:
         args.writes = 0 if args.db else 20
@@ -170,11 +180,15 @@ def main(argv: list[str] | None = None) -> int:
                     assert warm.status_code == 200
                     if "doc" in who:
                         print(f"first patient page (waits for the first fit) {time.perf_counter() - t0:.2f} s")
-                    timings: dict[str, list[float]] = {"list": [], "page": []}
-                    for kind, urls in (
-                        ("list", [lists[i % len(lists)] for i in range(args.requests)]),
-                        ("page", pages),
-                    ):
+                    timings: dict[str, list[float]] = {"list": [], "page": [], "prognosis": []}
+                    kinds = [("list", [lists[i % len(lists)] for i in range(args.requests)]), ("page", pages)]
+                    if "doc" in who:
+                        t0 = time.perf_counter()
+                        warm = client.get(f"{pages[0]}/prognosis", timeout=1800)  # may wait for the models
+                        assert warm.status_code == 200
+                        print(f"first prognosis page {time.perf_counter() - t0:.2f} s")
+                        kinds.append(("prognosis", [f"{u}/prognosis" for u in pages[: args.prognosis_requests]]))
+                    for kind, urls in kinds:
                         for url in urls:
                             t0 = time.perf_counter()
                             r = client.get(url)
@@ -184,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                     role = "clinician " if "doc" in who else "researcher"
                     print(f"{role} patient list  {_percentiles(timings['list'])}")
                     print(f"{role} patient page  {_percentiles(timings['page'])}")
+                    if timings["prognosis"]:
+                        print(f"{role} prognosis page  {_percentiles(timings['prognosis'])}")
                     if "doc" in who and args.writes:
                         _after_writes(client, engine, ids, args.writes, rng)
             snap = cache_for(engine).snapshot
@@ -192,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"natural-history fits: {cache_for(engine).refits} (the last: {snap.seconds:.2f} s, read and fit "
                     f"of data version {snap.version})"
                 )
+            seconds = getattr(snap, "prognosis_seconds", None)
+            if seconds is not None:
+                print(f"prognosis models: fitted in {seconds:.2f} s after that snapshot (background)")
         finally:
             server.should_exit = True
             thread.join(timeout=10)

@@ -23,6 +23,10 @@ is done once per *snapshot* and never while a page waits, except in the one case
   page after a start, or a registry too small to fit) does a page wait, up to ``WAIT_S`` seconds, for one
   read after its own read; if it is not ready by then the page says the course is being computed.
 
+After serving each snapshot the same thread fits the prognosis models (``fit_prognosis_models``, on the
+snapshot's tables and the FVC % predicted measurements read in the same transaction) into
+``snapshot.prognosis`` for the prognosis page (:mod:`alscell.web.prognosis`), which never fits in a request.
+
 The forecast on a snapshot is ``forecast_patient`` with the snapshot's model holding only that patient's
 visits and random effects (``LMMResult.for_groups``: the same numbers as the whole fit, without looking the
 patient up among every patient of the registry).
@@ -90,6 +94,7 @@ class Snapshot:
     positions: dict[str, dict[str, np.ndarray]]  # table -> patient -> row positions
     visit_positions: dict[str, np.ndarray]  # patient -> positions in model.visits
     prognosis: PrognosisModels | str | None = None  # fitted after the snapshot is served; str: why not
+    prognosis_seconds: float | None = None  # the time fit_prognosis took
     forecasts: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -202,6 +207,7 @@ def fit_prognosis(snap: Snapshot) -> None:
     (a sentence when they cannot be fitted)."""
     from alscell.analysis.prognosis import fit_prognosis_models
 
+    started = time.monotonic()
     models: PrognosisModels | str
     try:
         models = fit_prognosis_models(snap.tables)
@@ -214,6 +220,7 @@ def fit_prognosis(snap: Snapshot) -> None:
         log.exception("fitting the prognosis models failed")
         models = "The prognosis could not be computed (see the server log)."
     snap.prognosis = models
+    snap.prognosis_seconds = time.monotonic() - started
 
 
 class NaturalHistoryCache:
