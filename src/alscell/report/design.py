@@ -76,52 +76,39 @@ def _within(m: dict, nominal: float) -> bool | None:
     return abs(m["value"] - nominal) <= 2 * max(m["mcse"], 1e-12)
 
 
+def _at_nominal(m: dict, nominal: float, n_trials: int) -> tuple[bool, float]:
+    """Whether the rate ``m`` lies within 2 MCSE of ``nominal``, the MCSE being that of a rate equal to
+    ``nominal`` over this many trials (Morris, White & Crowther 2019); and that 2 MCSE."""
+    n = m.get("n") or n_trials
+    band = 2 * math.sqrt(nominal * (1 - nominal) / n)
+    return abs(m["value"] - nominal) <= band, band
+
+
 def _judgements(s: dict) -> list[dict]:
     """Plain statements about one scenario, each with whether it holds (True / False / None)."""
     d, out = s["design"], []
     rate = s["rejection_rate"]
     if d["effect"] == 0 and _finite(rate):
-        # Under no effect the rejection rate is the type-I error: judged at the nominal α with the MCSE
-        # that a test of exactly size α would have over this many trials.
-        n = rate.get("n") or s["n_trials"]
-        se0 = math.sqrt(d["alpha"] * (1 - d["alpha"]) / n)
-        ok = abs(rate["value"] - d["alpha"]) <= 2 * se0
-        out.append(
-            {
-                "ok": ok,
-                "text": f"Type-I error {rate['value']:.3f} against the nominal {d['alpha']:g} "
-                f"(2 MCSE at the nominal rate: ±{2 * se0:.3f}): {'within' if ok else 'outside'}.",
-            }
-        )
+        # Under no effect the rejection rate is the type-I error.
+        ok, band = _at_nominal(rate, d["alpha"], s["n_trials"])
+        verdict = "within" if ok else "outside"
+        text = f"Type-I error {rate['value']:.3f} against the nominal {d['alpha']:g} (2 MCSE at the nominal rate: ±{band:.3f}): {verdict}."
+        out.append({"ok": ok, "text": text})
     elif _finite(rate):
-        out.append(
-            {
-                "ok": None,
-                "text": f"Power {rate['value']:.3f} (MCSE {rate['mcse']:.3f}) for a true effect of "
-                f"{d['effect']:g} points/month.",
-            }
-        )
+        text = f"Power {rate['value']:.3f} (MCSE {rate['mcse']:.3f}) for a true effect of {d['effect']:g} points/month."
+        out.append({"ok": None, "text": text})
     cov = s.get("coverage") or {}
     if _finite(cov):
-        n = cov.get("n") or s["n_trials"]
-        se0 = math.sqrt(NOMINAL_COVERAGE * (1 - NOMINAL_COVERAGE) / n)
-        ok = abs(cov["value"] - NOMINAL_COVERAGE) <= 2 * se0
-        out.append(
-            {
-                "ok": ok,
-                "text": f"95% intervals covered the truth in {cov['value']:.1%} of trials "
-                f"(±{2 * se0:.1%} expected by chance): {'consistent with' if ok else 'not'} 95%.",
-            }
-        )
+        ok, band = _at_nominal(cov, NOMINAL_COVERAGE, s["n_trials"])
+        verdict = "consistent with" if ok else "not"
+        text = f"95% intervals covered the truth in {cov['value']:.1%} of trials (±{band:.1%} expected by chance): {verdict} 95%."
+        out.append({"ok": ok, "text": text})
     bias = s.get("bias") or {}
     if _finite(bias):
-        ok = _within(bias, 0.0)
+        unbiased = _within(bias, 0.0)
+        verdict = "indistinguishable from 0" if unbiased else "different from 0"
         out.append(
-            {
-                "ok": ok,
-                "text": f"Bias {bias['value']:+.3f} (MCSE {bias['mcse']:.3f}): "
-                f"{'indistinguishable from 0' if ok else 'different from 0'} at ±2 MCSE.",
-            }
+            {"ok": unbiased, "text": f"Bias {bias['value']:+.3f} (MCSE {bias['mcse']:.3f}): {verdict} at ±2 MCSE."}
         )
     return out
 
