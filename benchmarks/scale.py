@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/scale.py --quick    # small sizes, same code paths (seconds)
 
 Each measurement prints its target and whether it was met; the last line is
-``help_s= import_rows_per_s= simulate_100k_s= simulate_peak_gb= effect_30k_s= report_mb= batch_fits_per_s=``.
+``help_s= import_rows_per_s= simulate_100k_s= simulate_peak_gb= effect_30k_s= effect_30k_peak_gb= report_mb= batch_fits_per_s=``.
 Times are wall-clock on whatever else the machine is doing: read them next to the load average printed
 first.  Peak memory is the child process's maximum resident set size (``resource.getrusage``).
 """
@@ -83,12 +83,21 @@ from alscell.simulate import CohortConfig, simulate_cohort
 simulate_cohort(CohortConfig(n_patients={n}, design="registry", effect=0.2), 3).write({str(folder)!r})
 out = {{}}
 """)
+    # The command as a user runs it; its peak RSS is printed on stderr at exit by this thin wrapper.
+    wrapper = (
+        "import atexit, resource, runpy, sys\n"
+        "atexit.register(lambda: print('peak_gb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,"
+        " file=sys.stderr))\n"
+        f"sys.argv = ['alscell', 'effect', '--data', {str(folder)!r}, '--json']\n"
+        "runpy.run_module('alscell', run_name='__main__')\n"
+    )
     t = time.perf_counter()
-    r = subprocess.run([PY, "-m", "alscell", "effect", "--data", str(folder), "--json"], capture_output=True, text=True)
+    r = subprocess.run([PY, "-c", wrapper], capture_output=True, text=True)
     took = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"alscell effect failed: {r.stderr}")
-    return {"seconds": took}
+    peak = float(r.stderr.split("peak_gb")[-1].split()[0])
+    return {"seconds": took, "peak_gb": peak}
 
 
 def report_mb(tmp: Path) -> float:
@@ -156,8 +165,10 @@ def main() -> None:
         )
         n_eff = 1_000 if q else 30_000
         eff = effect(n_eff, tmp)
+        ok = eff["seconds"] < 8 and eff["peak_gb"] < 1
         print(
-            f"alscell effect, {n_eff:,} patients: {eff['seconds']:.1f} s (target < 8 s at 30,000) {'met' if eff['seconds'] < 8 else 'MISSED'}"
+            f"alscell effect, {n_eff:,} patients: {eff['seconds']:.1f} s, peak {eff['peak_gb']:.2f} GB "
+            f"(target < 8 s and < 1 GB at 30,000) {'met' if ok else 'MISSED'}"
         )
         mb = report_mb(tmp)
         print(f"largest report (HTML, self-contained): {mb:.2f} MB (target < 1.5 MB) {'met' if mb < 1.5 else 'MISSED'}")
@@ -167,7 +178,8 @@ def main() -> None:
         )
     print(
         f"help_s={h:.3f} import_rows_per_s={ir:.0f} simulate_100k_s={sim['seconds']:.1f} "
-        f"simulate_peak_gb={sim['peak_gb']:.2f} effect_30k_s={eff['seconds']:.1f} report_mb={mb:.2f} "
+        f"simulate_peak_gb={sim['peak_gb']:.2f} effect_30k_s={eff['seconds']:.1f} effect_30k_peak_gb={eff['peak_gb']:.2f} "
+        f"report_mb={mb:.2f} "
         f"batch_fits_per_s={br:.0f}"
     )
 
