@@ -159,6 +159,15 @@ async def timed(stats: Stats, kind: str, expected: int, call) -> httpx.Response 
     return r
 
 
+async def _warm_up(base: str, username: str, pid: str) -> float:
+    """Open one patient page (waits for the server's first natural-history fit); seconds taken."""
+    async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False) as client:
+        await login(client, username)
+        t = time.perf_counter()
+        await client.get(f"/patients/{pid}")
+        return time.perf_counter() - t
+
+
 async def user(
     base: str,
     username: str,
@@ -168,8 +177,15 @@ async def user(
     write_share: float,
     seed: int,
     stats: Stats,
+    think: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
+
+    async def pause() -> None:
+        # a user reads the page before the next click: exponential think time with mean ``think`` s
+        if think > 0:
+            await asyncio.sleep(min(rng.expovariate(1.0 / think), max(0.0, stop_at - time.perf_counter())))
+
     next_day = {pid: 1 for pid, _ in mine}
     last = dict(mine)
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
@@ -177,9 +193,12 @@ async def user(
         pages = max(1, len(everyone) // 50)
         while time.perf_counter() < stop_at:
             await timed(stats, "list page", 200, client.get("/patients", params={"page": rng.randint(1, pages)}))
+            await pause()
             pid = rng.choice(everyone)
             await timed(stats, "patient page", 200, client.get(f"/patients/{pid}"))
+            await pause()
             await timed(stats, "visits api", 200, client.get(f"/api/v1/patients/{pid}/visits"))
+            await pause()
             if mine and rng.random() < write_share:
                 wid, _ = rng.choice(mine)
                 import datetime as dt
@@ -242,6 +261,17 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=None, help="seconds of load (default 60; --quick 20)")
     ap.add_argument("--write-share", type=float, default=0.2, help="share of loops that enter a visit")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean think time between a user's requests, seconds (exponential; default 0: closed loop, no pause)",
+    )
+    ap.add_argument(
+        "--warm",
+        action="store_true",
+        help="open one patient page before the clock starts (the server's first natural-history fit is then done)",
+    )
     ap.add_argument("--db", default=None, help="registry URL (default: a new SQLite file); must be empty")
     ap.add_argument("--quick", action="store_true", help="300 patients, 5 users, 20 s (unless given)")
     args = ap.parse_args()
@@ -263,6 +293,9 @@ def main() -> None:
         server = start_server(url, port, work / "server.log")
         stats = Stats()
         try:
+            if args.warm:
+                warm_s = asyncio.run(_warm_up(f"http://{HOST}:{port}", names[0], everyone[0]))
+                print(f"warm-up: one patient page in {warm_s:.1f} s before the clock started")
             mine = [writable[i :: args.users] for i in range(args.users)]  # disjoint patients per user
             stop_at = time.perf_counter() + args.duration
 
@@ -278,6 +311,7 @@ def main() -> None:
                             args.write_share,
                             args.seed + i,
                             stats,
+                            args.think,
                         )
                         for i, n in enumerate(names)
                     )
@@ -298,6 +332,8 @@ def main() -> None:
     summary: dict[str, object] = {
         "patients": args.patients,
         "users": args.users,
+        "think_s": args.think,
+        "warm": args.warm,
         "seconds": round(elapsed, 1),
         "requests": total,
         "errors": errors,
