@@ -188,7 +188,10 @@ async def user(
 
     next_day = {pid: 1 for pid, _ in mine}
     last = dict(mine)
-    async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
+    # uvicorn closes a keep-alive connection idle for 5 s; the client drops it first (4 s), as browsers do,
+    # so a user back from a long think time never sends on a connection the server is closing.
+    limits = httpx.Limits(keepalive_expiry=4.0)
+    async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False, limits=limits) as client:
         csrf = await login(client, username)
         pages = max(1, len(everyone) // 50)
         while time.perf_counter() < stop_at:
