@@ -121,6 +121,22 @@ class LMMBatchResult:
         return [self.result(d, **kw) for d in range(self.D)]
 
 
+def _sorted_int_groups(ds_id: np.ndarray, g: np.ndarray):
+    """Codes without sorting when every data set's group labels are non-negative integers already in
+    ascending order (the usual layout: rows by patient): ``(codes, unique keys, width, label dtype)`` with
+    key = data set × width + label, the same codes ``np.unique`` gives; None otherwise."""
+    if g.dtype.kind not in "iu" or not len(g) or g.min() < 0:
+        return None
+    width = int(g.max()) + 1
+    key = ds_id.astype(np.int64) * width + g.astype(np.int64)
+    if np.any(key[1:] < key[:-1]):
+        return None
+    change = np.empty(len(key), dtype=bool)
+    change[0] = True
+    np.not_equal(key[1:], key[:-1], out=change[1:])
+    return np.cumsum(change) - 1, key[change], width, g.dtype
+
+
 def _stack_lists(Ys, Xs, Zs, gs):
     D = len(Ys)
     ys, xs, zs, keys, _lab = [], [], [], [], []
@@ -135,11 +151,17 @@ def _stack_lists(Ys, Xs, Zs, gs):
         ys.append(y), xs.append(X), zs.append(Z), keys.append(np.asarray(g))
     # factorise group labels within each data set, vectorised over the stacked data
     ds_id = np.repeat(np.arange(D), [len(y) for y in ys])
-    gcodes, glabels = factorize_groups(np.concatenate(keys))
-    key = ds_id.astype(np.int64) * (len(glabels) + 1) + gcodes
-    ukey, codes = np.unique(key, return_inverse=True)
-    ds_of_group = ukey // (len(glabels) + 1)
-    grp = glabels[ukey % (len(glabels) + 1)]
+    sorted_ints = _sorted_int_groups(ds_id, np.concatenate(keys))
+    if sorted_ints is not None:
+        codes, ukey, width, dtype = sorted_ints
+        ds_of_group = ukey // width
+        grp = (ukey % width).astype(dtype)
+    else:
+        gcodes, glabels = factorize_groups(np.concatenate(keys))
+        key = ds_id.astype(np.int64) * (len(glabels) + 1) + gcodes
+        ukey, codes = np.unique(key, return_inverse=True)
+        ds_of_group = ukey // (len(glabels) + 1)
+        grp = glabels[ukey % (len(glabels) + 1)]
     offsets = np.searchsorted(ds_of_group, np.arange(D + 1))
     labels = [grp[offsets[d] : offsets[d + 1]] for d in range(D)]
     st = build_stats(
