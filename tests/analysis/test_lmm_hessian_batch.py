@@ -244,3 +244,19 @@ def test_the_optimum_does_not_depend_on_the_path():
         np.testing.assert_allclose(r.bse.values, default.bse.values, rtol=1e-8)
         np.testing.assert_allclose(r.df.values, default.df.values, rtol=1e-7)
         np.testing.assert_allclose(r.cov_re.values, default.cov_re.values, rtol=1e-7, atol=1e-9)
+
+
+def test_sorted_integer_groups_are_factorised_as_np_unique_does():
+    from alscell.analysis.lmm.batch import _sorted_int_groups
+
+    rng = np.random.default_rng(3)
+    sizes = [5, 0, 7, 3]
+    ds_id = np.repeat(np.arange(len(sizes)), sizes)
+    g = np.concatenate([np.sort(rng.integers(0, 4, n)) for n in sizes]).astype(np.int32)
+    codes, ukey, width, dtype = _sorted_int_groups(ds_id, g)
+    ref_ukey, ref_codes = np.unique(ds_id.astype(np.int64) * width + g, return_inverse=True)
+    np.testing.assert_array_equal(codes, ref_codes.ravel())
+    np.testing.assert_array_equal(ukey, ref_ukey)
+    assert dtype == np.int32
+    assert _sorted_int_groups(ds_id, g[::-1].copy()) is None  # unsorted within a data set: the general path
+    assert _sorted_int_groups(ds_id, g.astype(str)) is None
