@@ -15,7 +15,21 @@ from alscell.io.columns import ALSFRS_ITEMS
 from alscell.web import records
 from alscell.web.security import AnyUser, Clinician, Reader, RecordReader, VisitWriter, engine_of
 
-router = APIRouter(prefix="/api/v1", tags=["alscell"])
+
+class ApiError(BaseModel):
+    """Every 422 body of the API: a request that does not fit the schema gets FastAPI's list of errors in
+    ``detail``; a well-formed request that breaks a rule gets one sentence in ``detail``, or ``"invalid"``
+    with the sentences by field in ``errors`` (the importer's rules, io.validate)."""
+
+    detail: str | list[dict[str, Any]]
+    errors: dict[str, list[str]] | None = None
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["alscell"],
+    responses={422: {"model": ApiError, "description": "The request breaks the schema or a rule of the data."}},
+)
 
 
 class PatientIn(BaseModel):
