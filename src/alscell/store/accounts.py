@@ -240,22 +240,33 @@ def _failures(conn: Connection, column, value: str, since: dt.datetime) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+def _verify(digest: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(digest, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def login(engine: Engine, username: str, password: str, client: str) -> tuple[str, Principal]:
     """Check the password and open a new session: returns the session token (for the cookie) and who it is.
 
     Raises LoginRefused on a wrong name or password, an inactive account, or a locked name or client."""
     username = username[:64]
     client = client[:64]
-    now = _now()
     refused: str | None = None
+    active_user = select(USERS).where(USERS.c.username == username, USERS.c.active.is_(True))
+    # Argon2 takes a tenth of a second of CPU on purpose: it runs before the write transaction, so logins
+    # do not hold the registry's write lock while hashing (the decision below is still taken under it).
+    with engine.connect() as conn:
+        seen = conn.execute(active_user).first()
+    checked_hash = seen.password_hash if seen is not None else _DUMMY_HASH
+    ok = _verify(checked_hash, password)
+    now = _now()
     with write_transaction(engine) as conn:  # a failed attempt is committed, then refused
         since = now - LOCKOUT_WINDOW
-        row = conn.execute(select(USERS).where(USERS.c.username == username, USERS.c.active.is_(True))).first()
-        ok = False
-        try:
-            ok = _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
+        row = conn.execute(active_user).first()
+        if row is not None and row.password_hash != checked_hash:  # the password changed meanwhile
+            ok = _verify(row.password_hash, password)
         if (
             _failures(conn, "username", username, since) >= MAX_FAILURES_PER_USER
             or _failures(conn, "client", client, since) >= MAX_FAILURES_PER_CLIENT
