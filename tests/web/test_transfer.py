@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 import zipfile
 
@@ -10,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from web_helpers import csrf_of, snapshot
 
-from alscell.store.accounts import TOKENS
+from alscell.io.deidentify import date_shift, pseudonym
+from alscell.store.accounts import TOKENS, pseudonym_key
 from alscell.web import uploads
 
 PATIENTS = "patient_id,sex,onset_date,onset_site\nZIP-1,F,2022-01-01,limb\n"
@@ -104,5 +107,15 @@ def test_researcher_export_is_deidentified(web_app, as_user):
         with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
             text = "".join(zf.read(n).decode() for n in zf.namelist())
         assert ("ALS-001" in text) is not deid
-        assert ("2022-03-15" in text) is not deid  # ALS-001's onset date
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            name = next(n for n in zf.namelist() if n.endswith("patients.csv"))
+            rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
+        # ALS-001's own row: its onset date (2022-03-15) moved by the patient's keyed shift for the
+        # researcher.  (Looking for the date anywhere in the export would be flaky: another date shifted by
+        # 1…364 days can land on it by chance.)
+        key = pseudonym_key(web_app.state.engine)
+        shown = pseudonym(key, "patient", "ALS-001", "P-") if deid else "ALS-001"
+        onset = dt.date(2022, 3, 15) + dt.timedelta(days=date_shift(key, "ALS-001") if deid else 0)
+        (row,) = [r for r in rows if r["patient_id"] == shown]
+        assert row["onset_date"] == onset.isoformat() and (row["onset_date"] != "2022-03-15") is deid
     assert as_user("pat1").get("/export/download").status_code == 403
