@@ -109,12 +109,13 @@ def apply_edit(folder: Path, edit) -> None:
         cells = _cells(lines[row])
         cells[column % len(cells)] = _quote(value)
         lines[row] = ",".join(cells)
-    elif kind == "drop_column":
+    elif kind == "drop_column" and _cells(lines[0]):
         drop = column % len(_cells(lines[0]))
         lines = [",".join(c for i, c in enumerate(_cells(line)) if i != drop) for line in lines]
-    elif kind == "duplicate_column":
+    elif kind == "duplicate_column" and _cells(lines[0]):
         dup = column % len(_cells(lines[0]))
-        lines = [line + "," + _cells(line)[dup] for line in lines]
+        # a row an earlier edit left shorter than the header gets an empty copy (it stays ragged)
+        lines = [line + "," + (_cells(line) + [""] * (dup + 1))[dup] for line in lines]
     elif kind == "duplicate_row" and row:
         lines.append(lines[row])
     elif kind == "drop_patient":

@@ -29,11 +29,12 @@ def _write(engine, k: int) -> None:
     records.write_row(engine, "alsfrs", values, actor="killed", reason="created")
 
 
-def _editor(url: str, start: int, started) -> None:
+def _editor(url: str, start: int, started, wrote) -> None:
     engine = make_engine(url)
     started.set()
     for k in range(start, start + 10_000):
         _write(engine, k)
+        wrote.set()
     os._exit(0)
 
 
@@ -72,13 +73,17 @@ def _kill_run(url: str, kills: int, seed: int) -> list[int]:
     one_edit = time.perf_counter() - t
     engine.dispose()
     counts = []
-    for _ in range(kills):
+    for i in range(kills):
         visits, audited = _state(url)
-        started = ctx.Event()
-        proc = ctx.Process(target=_editor, args=(url, len(visits) + 1, started))
+        started, wrote = ctx.Event(), ctx.Event()
+        proc = ctx.Process(target=_editor, args=(url, len(visits) + 1, started, wrote))
         proc.start()
         try:
             assert started.wait(120), "the editor process did not start"
+            # Every other kill waits for a first committed edit (a loaded machine can otherwise kill every
+            # editor before it writes anything), then lands at a random moment of the next ones.
+            if i % 2:
+                assert wrote.wait(120), "the editor process wrote nothing"
             time.sleep(rng.uniform(0.0, 4 * one_edit))
         finally:
             os.kill(proc.pid, signal.SIGKILL)  # also when the test fails: no writer outlives it
