@@ -136,7 +136,13 @@ class ValidationErrorList(Exception):
 @router.post("/import")
 async def import_submit(request: Request, user: Clinician) -> Response:
     form = await request.form()  # the body size was checked before it was read (app.limit_body)
-    upload = form.get("archive")
+    try:
+        return await _import_form(request, user, form.get("archive"))
+    finally:
+        await form.close()  # the uploaded file's spooled temporary file
+
+
+async def _import_form(request: Request, user: Principal, upload) -> Response:
     if not isinstance(upload, UploadFile):
         return _import_page(request, ["choose a .zip file of a canonical folder"], None, status=422)
     with tempfile.TemporaryDirectory(prefix="alscell-upload-") as tmp:
