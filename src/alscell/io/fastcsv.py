@@ -68,13 +68,13 @@ def text_cells(values) -> pa.Array:
             [(v if type(v) is str else str(v)) if p else None for v, p in zip(values.tolist(), present, strict=True)],
             dtype=object,
         )
+    cells = pa.array(values, type=pa.string(), from_pandas=True)
     if len(values) > 1000:  # a column of repeats (ids, keys, units): each distinct value finished once
-        codes, uniques = pd.factorize(values)  # missing → -1
-        # pandas compares strings only up to a NUL character: with one, distinct values may have merged
-        if len(uniques) <= len(values) // 4 and not any("\x00" in u for u in uniques.tolist()):
-            vocab = _finished(pa.array(uniques, type=pa.string()))
-            return pa.concat_arrays([vocab, pa.array([""])]).take(pa.array(np.where(codes < 0, len(vocab), codes)))
-    return _finished(pa.array(values, type=pa.string(), from_pandas=True)).fill_null("")
+        # pyarrow compares whole strings (pandas' factorize stops at a NUL character and merges 'a\x00' with 'a')
+        encoded = cells.dictionary_encode()  # missing → null index
+        if len(encoded.dictionary) <= len(values) // 4:
+            return _finished(encoded.dictionary).take(encoded.indices).fill_null("")
+    return _finished(cells).fill_null("")
 
 
 def _finished(arr: pa.Array) -> pa.Array:
