@@ -27,13 +27,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from alscell.io.rawcsv import FORMULA_START
+from alscell.io.rawcsv import CSV_SPECIAL as SPECIAL
+from alscell.io.rawcsv import FORMULA_RE as _FORMULA
 
-# A cell holding one of these characters is written by the csv module (quoted as it decides); any other
-# cell is written as it is (the same test as io.writer._CSV_SPECIAL).
-SPECIAL = ',"\r\n\x00'
+# A cell holding one of SPECIAL is written by the csv module (quoted as it decides); any other cell is
+# written as it is.
 _SPECIAL_RE2 = r'[,"\r\n\x00]'
-_FORMULA = "'*[" + FORMULA_START.replace("-", r"\-") + "]"  # = io.writer._FORMULA_RE
 _FORMULA_PY = re.compile(_FORMULA)
 _FORMULA_RE2 = "^" + _FORMULA
 

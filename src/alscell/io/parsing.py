@@ -196,10 +196,3 @@ def parse_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def parse_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return _parse("bool", s)
-
-
-def parse_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    return _parse("text", s)
-
-
-PARSERS = {"date": parse_date, "int": parse_int, "float": parse_float, "bool": parse_bool, "text": parse_text}

@@ -28,7 +28,11 @@ Factorized = dict[str, tuple[np.ndarray, np.ndarray]]
 NUL_FREE = "alscell_nul_free"
 # A text cell that a spreadsheet would run as a formula: starts with = + - @ tab or CR (OWASP).
 FORMULA_START = "=+-@\t\r"
-_QUOTED_FORMULA_RE = "'+[" + FORMULA_START.replace("-", r"\-") + "]"
+_STARTS = "[" + FORMULA_START.replace("-", r"\-") + "]"
+FORMULA_RE = "'*" + _STARTS  # a cell the writer neutralises with one more leading ' (io.writer, io.fastcsv)
+_QUOTED_FORMULA_RE = "'+" + _STARTS
+# A cell holding one of these characters is written by the csv module (quoted as it decides).
+CSV_SPECIAL = ',"\r\n\x00'
 
 
 def _strip_formula_quote(s: pd.Series) -> pd.Series:

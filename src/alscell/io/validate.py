@@ -248,14 +248,7 @@ def validate_tables(
     """
     problems = _Problems(limit)
     typed = _validate(raw_tables, context, problems, today or dt.date.today(), factorized=factorized)
-    return {n: _plain_index(t) for n, t in typed.items()}, problems.items, problems.total
-
-
-def _plain_index(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with a 0..n-1 index (without the copy of ``reset_index`` when it already has one)."""
-    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
-        return frame
-    return frame.reset_index(drop=True)
+    return typed, problems.items, problems.total  # _validate gives every frame a 0..n-1 index
 
 
 def _validate(

@@ -22,9 +22,8 @@ import numpy as np
 import pandas as pd
 
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
-from alscell.io.rawcsv import FORMULA_START
-
-_FORMULA_RE = "'*[" + FORMULA_START.replace("-", r"\-") + "]"
+from alscell.io.rawcsv import CSV_SPECIAL
+from alscell.io.rawcsv import FORMULA_RE as _FORMULA_RE
 
 
 def neutralise_formulas(text: pd.Series) -> pd.Series:
@@ -118,16 +117,14 @@ def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 WRITE_CHUNK = 100_000  # rows formatted at a time: the text of a whole table is never held in memory
-# A cell with one of these characters is written by the csv module itself (quoted as it decides).
-_CSV_SPECIAL = ',"\r\n\x00'
 
 
 def _special_cells(values: list[str]) -> np.ndarray | None:
     """Mask of the cells that csv.writer would quote (None when there is none: one join, no loop)."""
     joined = "".join(values)
-    if not any(ch in joined for ch in _CSV_SPECIAL):
+    if not any(ch in joined for ch in CSV_SPECIAL):
         return None
-    return np.fromiter((any(ch in v for ch in _CSV_SPECIAL) for v in values), dtype=bool, count=len(values))
+    return np.fromiter((any(ch in v for ch in CSV_SPECIAL) for v in values), dtype=bool, count=len(values))
 
 
 def csv_lines(text: pd.DataFrame, header: bool = True) -> str:
