@@ -115,15 +115,19 @@ def _visit(page, patient_id, date, score):
     page.wait_for_url(f"**/patients/{patient_id}")
 
 
-def test_clinician_creates_a_patient_and_two_visits_and_sees_the_chart(page):
-    _login(page, "doc")
-    page.wait_for_url("**/patients")
+def _new_patient(page, patient_id):
     page.goto("/patients/new")
-    page.fill('input[name="patient_id"]', "WEB-1")
+    page.fill('input[name="patient_id"]', patient_id)
     page.fill('input[name="onset_date"]', "2022-06-01")
     page.select_option('select[name="onset_site"]', "limb")
     page.click('form.record button[type="submit"]')
-    page.wait_for_url("**/patients/WEB-1")
+    page.wait_for_url(f"**/patients/{patient_id}")
+
+
+def test_clinician_creates_a_patient_and_two_visits_and_sees_the_chart(page):
+    _login(page, "doc")
+    page.wait_for_url("**/patients")
+    _new_patient(page, "WEB-1")
     _visit(page, "WEB-1", "2023-01-10", 4)
     _visit(page, "WEB-1", "2023-07-10", 3)
     rows = page.locator("#visits tbody tr")
@@ -149,21 +153,26 @@ def test_clinician_creates_a_patient_and_two_visits_and_sees_the_chart(page):
     assert page.locator("#chart svg[data-figure=trajectory]").count() == 1
 
 
-def _open_edit(page, date):
-    page.goto(f"/patients/WEB-1/visits/{date}/edit")
+def _open_edit(page, patient_id, date):
+    page.goto(f"/patients/{patient_id}/visits/{date}/edit")
     page.check('input[name="q1"][value="2"]')
 
 
 def test_edit_with_reason_shows_audit_and_a_second_editor_gets_the_conflict(pages):
+    # Its own patient: pytest-xdist may run this test in another worker (another server) than the one above.
     first, second = pages(), pages()
     pages.expected_statuses.add(409)  # the conflict page answers 409, which Chromium reports in the console
+    _login(first, "doc")
+    first.wait_for_url("**/patients")
+    _new_patient(first, "EDIT-1")
+    _visit(first, "EDIT-1", "2023-07-10", 3)
+    _login(second, "doc")
+    second.wait_for_url("**/patients")
     for pg in (first, second):
-        _login(pg, "doc")
-        pg.wait_for_url("**/patients")
-        _open_edit(pg, "2023-07-10")  # both open the same stored visit
+        _open_edit(pg, "EDIT-1", "2023-07-10")  # both open the same stored visit
     first.fill('input[name="reason"]', "item 1 re-scored after video review")
     first.click('form.alsfrs button[type="submit"]')
-    first.wait_for_url("**/patients/WEB-1")
+    first.wait_for_url("**/patients/EDIT-1")
     audit = first.inner_text("#audit")
     assert "q1: 3 → 2" in audit and "item 1 re-scored after video review" in audit
     second.check('input[name="q2"][value="1"]')
@@ -190,11 +199,11 @@ def test_patient_self_report_and_researcher_sees_no_identifiers(pages):
     _login(res, "res")
     res.wait_for_url("**/patients")
     listing = res.inner_text("main")
-    assert "ALS-00" not in listing and "WEB-1" not in listing and "P-" in listing
+    assert "ALS-00" not in listing and "WEB-1" not in listing and "EDIT-1" not in listing and "P-" in listing
     res.click("#patient-list tbody tr:first-child a")
     res.wait_for_selector("#visits")
     text = res.inner_text("main")
-    assert "ALS-00" not in text and "WEB-1" not in text
+    assert "ALS-00" not in text and "WEB-1" not in text and "EDIT-1" not in text
     assert not re.search(r"\b(19|20)\d\d-\d\d-\d\d\b", text), "an exact date is shown to a researcher"
 
 
