@@ -255,6 +255,21 @@ def lost_writes(url: str, written: list[tuple[str, str, int]]) -> int:
     return sum(1 for pid, d, q1 in written if stored.get((pid, d)) != q1)
 
 
+def process_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by the server process and by its child processes (the fit
+    worker), from /proc; (nan, nan) where /proc is not readable."""
+
+    def seconds(p: int) -> float:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return seconds(pid), sum(seconds(int(c)) for c in children)
+    except (OSError, ValueError, IndexError):
+        return float("nan"), float("nan")
+
+
 def percentiles(values: list[float]) -> tuple[float, float, float]:
     import numpy as np
 
@@ -331,10 +346,14 @@ def main() -> None:
                 )
                 await ready.wait()
                 start = time.perf_counter()
+                cpu_before = process_cpu(server.pid)
                 clock["stop_at"] = start + args.duration
                 timing["login_s"] = start - t_login
                 await users
                 timing["elapsed"] = time.perf_counter() - start
+                cpu_after = process_cpu(server.pid)
+                timing["server_cpu"] = cpu_after[0] - cpu_before[0]
+                timing["worker_cpu"] = cpu_after[1] - cpu_before[1]
 
             timing: dict[str, float] = {}
             asyncio.run(run())
@@ -349,6 +368,11 @@ def main() -> None:
     total = sum(len(v) for v in stats.times.values())
     errors = sum(stats.errors.values())
     print(f"{args.users} users for {elapsed:.0f} s: {total} requests ({total / elapsed:.1f}/s), {errors} errors")
+    server_cpu, worker_cpu = timing["server_cpu"], timing["worker_cpu"]
+    print(
+        f"server CPU {server_cpu / elapsed:.2f} cores ({1000 * server_cpu / max(total, 1):.0f} ms per request); "
+        f"its fit worker {worker_cpu / elapsed:.2f} cores"
+    )
     summary: dict[str, object] = {
         "patients": args.patients,
         "users": args.users,
@@ -360,6 +384,8 @@ def main() -> None:
         "writes": len(stats.written),
         "lost_writes": lost,
         "server_traceback": traceback_in_log,
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(total, 1), 1),
+        "fit_worker_cores": round(worker_cpu / elapsed, 3),
     }
     print(f"{'request':<14}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}{'errors':>8}")
     for kind in ("list page", "patient page", "visits api", "visit write"):

@@ -240,7 +240,7 @@ def _serve(url: str, serve: bool, host: str, port: int, patient_id: str) -> None
     stdout.print(f"  clinician  {DEMO_CLINICIAN:<16} {logins[DEMO_CLINICIAN]}", markup=False)
     stdout.print(f"  patient    {DEMO_PATIENT:<16} {logins[DEMO_PATIENT]}  (patient {patient_id})", markup=False)
     try:
-        uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(url, fit_process=True), host=host, port=port, log_level="warning")
     except KeyboardInterrupt:
         pass
 

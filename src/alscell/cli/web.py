@@ -22,7 +22,7 @@ def serve_cmd(
 
     from alscell.web.app import create_app
 
-    app = create_app(resolve_db_url(db))
+    app = create_app(resolve_db_url(db), fit_process=True)
     stdout.print(f"alscell web app at http://{host}:{port} (Ctrl-C stops it)", markup=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -9,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alscell.domain.vocabulary import EL_ESCORIAL, ONSET_SITES, SEXES
 from alscell.store.engine import open_database
@@ -50,10 +53,51 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return _error(request, 404, "not found")
 
 
-def create_app(db_url: str) -> FastAPI:
-    """The web app on the registry at ``db_url`` (schema upgraded to the newest migration)."""
+class BodyLimit:
+    """ASGI middleware: refuse a body larger than the route allows before anything reads it (uploads: the
+    import page).  Plain ASGI rather than ``@app.middleware("http")``, whose per-request task and streams
+    cost more than most pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            request = Request(scope)
+            limit = UPLOAD_BODY_LIMIT if scope["path"] == "/import" else BODY_LIMIT
+            length = request.headers.get("content-length")
+            refusal = None
+            if length is None or not length.isdigit():
+                if "chunked" in request.headers.get("transfer-encoding", "").lower():
+                    refusal = _error(request, 411, "send the request with a Content-Length")
+            elif int(length) > limit:
+                refusal = _error(request, 413, f"the request is larger than {limit // 2**20} MB")
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(db_url: str, *, fit_process: bool = False) -> FastAPI:
+    """The web app on the registry at ``db_url`` (schema upgraded to the newest migration).
+
+    ``fit_process``: fit the whole-registry models (the patient chart's natural history, the prognosis
+    models) in a child process rather than a thread of the server (``alscell serve`` does; see
+    :mod:`alscell.web.fit_worker`).  Ignored for an in-memory SQLite database."""
     from alscell.store.accounts import pseudonym_key
-    from alscell.web import api, busy, entry_pages, headers, pages, prognosis, summary, transfer_pages
+    from alscell.web import api, busy, entry_pages, fit_worker, headers, pages, prognosis, summary, transfer_pages
+    from alscell.web.natural_history import cache_for
+
+    engine = open_database(db_url)
+    worker = fit_worker.FitWorker(engine) if fit_process and fit_worker.can_use(engine) else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.warm()
+        yield
+        if worker is not None:
+            worker.close()
 
     app = FastAPI(
         title="alscell",
@@ -61,8 +105,11 @@ def create_app(db_url: str) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # served at /api/v1/openapi.json behind a login instead
+        lifespan=lifespan,
     )
-    app.state.engine = open_database(db_url)
+    app.state.engine = engine
+    if worker is not None:
+        cache_for(engine).use_worker(worker)
     # Made now rather than by the first request that needs them, so that a refused request changes nothing.
     pseudonym_key(app.state.engine)
     summary.ensure_current(app.state.engine)
@@ -71,19 +118,7 @@ def create_app(db_url: str) -> FastAPI:
     app.add_exception_handler(NotFound, _not_found)
     busy.install(app)  # a busy registry answers 503 + Retry-After (web/busy.py)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        """Refuse a body larger than the route allows before anything reads it (uploads: the import page)."""
-        if request.method in ("POST", "PUT", "PATCH"):
-            limit = UPLOAD_BODY_LIMIT if request.url.path == "/import" else BODY_LIMIT
-            length = request.headers.get("content-length")
-            if length is None or not length.isdigit():
-                if "chunked" in request.headers.get("transfer-encoding", "").lower():
-                    return _error(request, 411, "send the request with a Content-Length")
-            elif int(length) > limit:
-                return _error(request, 413, f"the request is larger than {limit // 2**20} MB")
-        return await call_next(request)
-
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(entry_pages.router)

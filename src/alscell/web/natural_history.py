@@ -66,16 +66,44 @@ from alscell.web.records import PatientRows, rows_fingerprint, stored_rows
 
 if TYPE_CHECKING:
     from alscell.analysis.prognosis import PrognosisModels
+    from alscell.web.fit_worker import FitWorker
 
 log = logging.getLogger(__name__)
 
 CHART_TABLES = ("patients", "treatments", "alsfrs", "adverse_events", "events")  # what the chart reads
 PROGNOSIS_MEASURE = "fvc_pct_pred"  # the only measurement the prognosis models use (snapshot.tables holds it)
 WAIT_S = 15.0  # a page with no fitted snapshot to draw from waits this long for one at most
-MIN_PAUSE_S = 5.0  # between the end of one background refit and the start of the next (unless a page waits)
+# Between the end of one background refit and the start of the next (unless a page waits).  A patient whose
+# rows changed is drawn from the current population fit at once (forecast_patient_current), so the
+# population fit itself need not follow every visit entered: at most twice a minute.
+MIN_PAUSE_S = 30.0
 PAUSE_FACTOR = 3.0  # ... and at least this many times the last fit's duration
 FORECASTS_KEPT = 512  # forecasts kept per snapshot (a page seen again is not recomputed)
 _NO_ROWS = np.array([], dtype=np.intp)
+
+
+@dataclass(frozen=True)
+class RowIndex:
+    """Each patient's row positions in one frame, ascending: ``order[start:stop]`` with ``(start, stop) =
+    bounds[patient]``.  Two arrays and a dict of pairs rather than a dict of one array per patient: the
+    snapshot is sent from the fit worker's process, and 50,000 small arrays took 0.4 s to unpickle."""
+
+    order: np.ndarray
+    bounds: dict[str, tuple[int, int]]
+
+    @classmethod
+    def of(cls, patient_ids: pd.Series) -> RowIndex:
+        codes, uniques = pd.factorize(patient_ids, sort=False)
+        codes = np.asarray(codes)
+        order = np.flatnonzero(codes >= 0)
+        order = order[np.argsort(codes[order], kind="stable")]
+        stops = np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))
+        starts = stops - np.bincount(codes[codes >= 0], minlength=len(uniques))
+        return cls(order, dict(zip(list(uniques), zip(starts.tolist(), stops.tolist(), strict=True), strict=True)))
+
+    def rows(self, patient_id: str) -> np.ndarray:
+        b = self.bounds.get(patient_id)
+        return _NO_ROWS if b is None else self.order[b[0] : b[1]]
 
 
 @dataclass(eq=False)
@@ -91,8 +119,8 @@ class Snapshot:
     model: NaturalHistoryModel | None
     reason: str | None  # why there is no model (too few untreated visits)
     fingerprints: dict[str, int]
-    positions: dict[str, dict[str, np.ndarray]]  # table -> patient -> row positions
-    visit_positions: dict[str, np.ndarray]  # patient -> positions in model.visits
+    positions: dict[str, RowIndex]  # table -> its rows of each patient
+    visit_positions: RowIndex  # each patient's rows of model.visits
     prognosis: PrognosisModels | str | None = None  # fitted after the snapshot is served; str: why not
     prognosis_seconds: float | None = None  # the time fit_prognosis took
     forecasts: OrderedDict = field(default_factory=OrderedDict)
@@ -102,7 +130,8 @@ class Snapshot:
         """This patient's rows of the snapshot (typed canonical frames; the measurements are not read)."""
         frames = {}
         for name in FILE_ORDER:
-            pos = self.positions.get(name, {}).get(patient_id, _NO_ROWS)
+            index = self.positions.get(name)
+            pos = index.rows(patient_id) if index is not None else _NO_ROWS
             frames[name] = self.tables[name].iloc[pos].reset_index(drop=True)
         return Tables(**frames)
 
@@ -110,7 +139,7 @@ class Snapshot:
         """The fitted model holding only this patient's visits (``forecast_patient`` selects them anyway) and
         random effects (``LMMResult.for_groups``): the patient's forecast is that of the whole model."""
         assert self.model is not None
-        pos = self.visit_positions.get(patient_id, _NO_ROWS)
+        pos = self.visit_positions.rows(patient_id)
         return dataclasses.replace(
             self.model, visits=self.model.visits.iloc[pos], result=self.model.result.for_groups([patient_id])
         )
@@ -173,7 +202,7 @@ def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
             lists[i].append(r)
     del raw
     fingerprints = {pid: rows_fingerprint(CHART_TABLES, lists) for pid, lists in per.items()}
-    positions = {n: tables[n].groupby("patient_id", sort=False).indices for n in CHART_TABLES}
+    positions = {n: RowIndex.of(tables[n]["patient_id"]) for n in CHART_TABLES}
     model: NaturalHistoryModel | None
     reason = None
     try:
@@ -183,7 +212,7 @@ def load_snapshot(engine: Engine, serial: int = 0) -> Snapshot:
         model.result.cov_params()
     except NotApplicable as exc:
         model, reason = None, f"The expected course cannot be drawn yet: {exc}"
-    visit_positions = model.visits.groupby("patient_id", sort=False).indices if model is not None else {}
+    visit_positions = RowIndex.of(model.visits["patient_id"] if model is not None else pd.Series([], dtype=object))
     snap = Snapshot(
         serial=serial,
         version=version,
@@ -237,6 +266,12 @@ class NaturalHistoryCache:
         self._last_seconds = 0.0
         self._serial = 0
         self.refits = 0  # snapshots made (tests, benchmarks)
+        self.worker: FitWorker | None = None  # the child process that fits (alscell serve); None: a thread
+
+    def use_worker(self, worker: FitWorker) -> None:
+        """Make every later snapshot and prognosis fit in ``worker``'s process instead of a thread."""
+        with self._cond:
+            self.worker = worker
 
     # -- the background thread ------------------------------------------------------------------------
     def _start(self, engine: Engine) -> None:  # with self._cond held
@@ -250,8 +285,9 @@ class NaturalHistoryCache:
                 self._serial += 1
                 serial = self._serial
             snap, failure = None, None
+            worker = self.worker
             try:
-                snap = load_snapshot(engine, serial)
+                snap = worker.snapshot(serial) if worker is not None else load_snapshot(engine, serial)
             except Exception:  # logged for the operator; the page says it could not be computed
                 log.exception("fitting the natural-history model failed")
                 failure = (started, "The expected course could not be computed (see the server log).")
@@ -263,7 +299,14 @@ class NaturalHistoryCache:
                     self.failed = failure
                 self._cond.notify_all()
             if snap is not None:  # the chart is served from the snapshot meanwhile
-                fit_prognosis(snap)
+                if worker is not None:
+                    try:
+                        worker.fit_prognosis(snap)
+                    except Exception:  # the child died or failed: logged; the page says why
+                        log.exception("fitting the prognosis models failed")
+                        snap.prognosis = "The prognosis could not be computed (see the server log)."
+                else:
+                    fit_prognosis(snap)
             with self._cond:
                 self._last_end = time.monotonic()
                 if snap is not None:

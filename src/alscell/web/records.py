@@ -227,12 +227,15 @@ class PatientRows:
 
     def fingerprint(self, names: tuple[str, ...]) -> int:
         """A digest of the rows of ``names`` (equal to :func:`rows_fingerprint` of the same rows read from
-        the whole registry in key order); valid within this process only."""
+        the whole registry in key order), the same in every process."""
         return rows_fingerprint(names, [self.rows[n] for n in names])
 
 
 def rows_fingerprint(names: tuple[str, ...], rows: list[tuple[tuple, ...]] | list[list[tuple]]) -> int:
-    return hash(tuple((n, repr(tuple(r))) for n, r in zip(names, rows, strict=True)))
+    """A digest of the rows, the same in every process (Python's ``hash`` of text is salted per process,
+    and the snapshot's digests are made in the fit worker's process: ``alscell.web.fit_worker``)."""
+    text = repr(tuple((n, tuple(r)) for n, r in zip(names, rows, strict=True))).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
 def stored_rows(name: str):
