@@ -86,6 +86,7 @@ def create_app(db_url: str, *, fit_process: bool = False) -> FastAPI:
     :mod:`alscell.web.fit_worker`).  Ignored for an in-memory SQLite database."""
     from alscell.store.accounts import pseudonym_key
     from alscell.web import api, busy, entry_pages, fit_worker, headers, pages, prognosis, summary, transfer_pages
+    from alscell.web.dashboard import router as dashboard_router
     from alscell.web.natural_history import cache_for
 
     engine = open_database(db_url)
@@ -125,6 +126,7 @@ def create_app(db_url: str, *, fit_process: bool = False) -> FastAPI:
     app.include_router(transfer_pages.router)
     app.include_router(api.router)
     app.include_router(prognosis.router)
+    app.include_router(dashboard_router)
     headers.install(app)  # security headers, outermost (web/headers.py)
     return app
 
