@@ -41,6 +41,7 @@ HOST = "127.0.0.1"  # the load never leaves this machine
 PASSWORD = "load-test password 1"
 ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
 TARGET_P95_MS = 100.0
+TRACE = open(os.environ["ALSCELL_LOAD_TRACE"], "w") if os.environ.get("ALSCELL_LOAD_TRACE") else None
 
 
 @dataclass
@@ -112,11 +113,12 @@ def create_users(url: str, n: int) -> list[str]:
         engine.dispose()
 
 
-def start_server(url: str, port: int, log: Path) -> subprocess.Popen:
+def start_server(url: str, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     env = {**os.environ, "ALSCELL_BUSY_TIMEOUT": os.environ.get("ALSCELL_BUSY_TIMEOUT", "60")}
     out = log.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "alscell", "serve", "--db", url, "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "alscell", "serve", "--db", url, "--host", HOST, "--port", str(port)]
+        + (["--workers", str(workers)] if workers > 1 else []),
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
@@ -153,6 +155,8 @@ async def timed(stats: Stats, kind: str, expected: int, call) -> httpx.Response 
         stats.error(kind, f"{type(exc).__name__}: {exc}")
         return None
     stats.add(kind, time.perf_counter() - t)
+    if TRACE is not None:
+        TRACE.write(f"{t:.3f} {kind.replace(' ', '_')} {1000 * (time.perf_counter() - t):.0f}\n")
     if r.status_code != expected:
         stats.error(kind, f"{r.status_code} {r.text[:200]}")
         return None
@@ -160,12 +164,20 @@ async def timed(stats: Stats, kind: str, expected: int, call) -> httpx.Response 
 
 
 async def _warm_up(base: str, username: str, pid: str) -> float:
-    """Open one patient page (waits for the server's first natural-history fit); seconds taken."""
-    async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False) as client:
-        await login(client, username)
-        t = time.perf_counter()
-        await client.get(f"/patients/{pid}")
-        return time.perf_counter() - t
+    """Open patient pages until every server process has its first natural-history fit (pages on new
+    connections land on any worker; 8 pages in a row with a chart); seconds taken (at most 120)."""
+    t = time.perf_counter()
+    in_a_row = 0
+    while in_a_row < 8 and time.perf_counter() - t < 120:
+        limits = httpx.Limits(max_keepalive_connections=0)  # a new connection, so any worker may answer
+        async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False, limits=limits) as client:
+            await login(client, username)
+            page = await client.get(f"/patients/{pid}")
+        drawn = 'data-figure="trajectory"' in page.text
+        in_a_row = in_a_row + 1 if drawn else 0
+        if not drawn:
+            await asyncio.sleep(0.5)
+    return time.perf_counter() - t
 
 
 async def user(
@@ -199,15 +211,25 @@ async def user(
             if ready is not None:  # passed even by a failed login, so the others are not kept waiting
                 await ready.wait()  # everyone has logged in: the measured minute starts now
         pages = max(1, len(everyone) // 50)
-        while time.perf_counter() < clock["stop_at"]:
+
+        def over() -> bool:  # no request starts after the measured minute (a pause may end exactly at it)
+            return time.perf_counter() >= clock["stop_at"]
+
+        if think > 0:  # people do not all click at the same moment: each starts after a pause of their own
+            await asyncio.sleep(rng.uniform(0, think))
+        while not over():
             await timed(stats, "list page", 200, client.get("/patients", params={"page": rng.randint(1, pages)}))
             await pause()
+            if over():
+                break
             pid = rng.choice(everyone)
             await timed(stats, "patient page", 200, client.get(f"/patients/{pid}"))
             await pause()
+            if over():
+                break
             await timed(stats, "visits api", 200, client.get(f"/api/v1/patients/{pid}/visits"))
             await pause()
-            if mine and rng.random() < write_share:
+            if not over() and mine and rng.random() < write_share:
                 wid, _ = rng.choice(mine)
                 import datetime as dt
 
@@ -255,19 +277,32 @@ def lost_writes(url: str, written: list[tuple[str, str, int]]) -> int:
     return sum(1 for pid, d, q1 in written if stored.get((pid, d)) != q1)
 
 
-def process_cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds (user + system) used so far by the server process and by its child processes (the fit
-    worker), from /proc; (nan, nan) where /proc is not readable."""
+def process_cpu(pid: int, workers: int = 1) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by the server's processes (with ``--workers N``: uvicorn's
+    supervisor and its N workers) and by their fit workers (the children of a server process), from /proc;
+    (nan, nan) where /proc is not readable."""
 
     def seconds(p: int) -> float:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def children(p: int) -> list[int]:
+        return [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+
+    fit_depth = 1 if workers == 1 else 2
+    server = fit = 0.0
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return seconds(pid), sum(seconds(int(c)) for c in children)
+        level, depth = [pid], 0
+        while level and depth <= fit_depth:
+            for p in level:
+                if depth < fit_depth:
+                    server += seconds(p)
+                else:
+                    fit += seconds(p)
+            level, depth = [c for p in level for c in children(p)], depth + 1
     except (OSError, ValueError, IndexError):
         return float("nan"), float("nan")
+    return server, fit
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -295,6 +330,7 @@ def main() -> None:
         action="store_true",
         help="open one patient page before the clock starts (the server's first natural-history fit is then done)",
     )
+    ap.add_argument("--workers", type=int, default=1, help="server processes (alscell serve --workers)")
     ap.add_argument("--db", default=None, help="registry URL (default: a new SQLite file); must be empty")
     ap.add_argument("--quick", action="store_true", help="300 patients, 5 users, 20 s (unless given)")
     args = ap.parse_args()
@@ -313,7 +349,7 @@ def main() -> None:
         everyone = [pid for pid, _ in writable] or ["none"]
         print(f"registry: {args.patients} patients built in {build_s:.0f} s; {len(writable)} can take new visits")
         port = _free_port()
-        server = start_server(url, port, work / "server.log")
+        server = start_server(url, port, work / "server.log", args.workers)
         stats = Stats()
         try:
             if args.warm:
@@ -346,12 +382,12 @@ def main() -> None:
                 )
                 await ready.wait()
                 start = time.perf_counter()
-                cpu_before = process_cpu(server.pid)
+                cpu_before = process_cpu(server.pid, args.workers)
                 clock["stop_at"] = start + args.duration
                 timing["login_s"] = start - t_login
                 await users
                 timing["elapsed"] = time.perf_counter() - start
-                cpu_after = process_cpu(server.pid)
+                cpu_after = process_cpu(server.pid, args.workers)
                 timing["server_cpu"] = cpu_after[0] - cpu_before[0]
                 timing["worker_cpu"] = cpu_after[1] - cpu_before[1]
 
@@ -371,11 +407,12 @@ def main() -> None:
     server_cpu, worker_cpu = timing["server_cpu"], timing["worker_cpu"]
     print(
         f"server CPU {server_cpu / elapsed:.2f} cores ({1000 * server_cpu / max(total, 1):.0f} ms per request); "
-        f"its fit worker {worker_cpu / elapsed:.2f} cores"
+        f"fit workers {worker_cpu / elapsed:.2f} cores"
     )
     summary: dict[str, object] = {
         "patients": args.patients,
         "users": args.users,
+        "workers": args.workers,
         "think_s": args.think,
         "warm": args.warm,
         "seconds": round(elapsed, 1),

@@ -16,15 +16,34 @@ def serve_cmd(
     db: str | None = DbOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (each answers requests with its own interpreter)."
+    ),
 ) -> None:
     """The web app: clinic data entry, patient portal, JSON API at /api/v1."""
+    import os
+
     import uvicorn
 
-    from alscell.web.app import create_app
+    from alscell.web.app import DB_URL_ENV, create_app
 
-    app = create_app(resolve_db_url(db), fit_process=True)
+    url = resolve_db_url(db)
+    app = create_app(url, fit_process=True)  # migrates the schema once, before any worker starts
     stdout.print(f"alscell web app at http://{host}:{port} (Ctrl-C stops it)", markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        return
+    app.state.engine.dispose()
+    os.environ[DB_URL_ENV] = url  # read by each worker's app factory
+    uvicorn.run(
+        "alscell.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+    )
 
 
 def user_add_cmd(

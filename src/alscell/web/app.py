@@ -53,6 +53,16 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return _error(request, 404, "not found")
 
 
+DB_URL_ENV = "ALSCELL_SERVE_DB"  # the registry URL handed to each worker process of `alscell serve --workers N`
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``alscell serve --workers N`` (uvicorn's factory)."""
+    import os
+
+    return create_app(os.environ[DB_URL_ENV], fit_process=True)
+
+
 class BodyLimit:
     """ASGI middleware: refuse a body larger than the route allows before anything reads it (uploads: the
     import page).  Plain ASGI rather than ``@app.middleware("http")``, whose per-request task and streams
@@ -96,6 +106,7 @@ def create_app(db_url: str, *, fit_process: bool = False) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if worker is not None:
             worker.warm()
+            cache_for(engine).start_now(engine)  # the first fit starts with the server, not at the first page
         yield
         if worker is not None:
             worker.close()

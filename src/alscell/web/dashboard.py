@@ -317,16 +317,8 @@ def compute(engine: Engine, scope: Scope, progress: Callable[[str], None]) -> di
 _CHILD: dict[str, Any] = {}
 
 
-def _exit_with_parent(parent: int) -> None:
-    # A server killed outright never stops the pool: the child would otherwise wait on its queue forever.
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-
-
 def _child_init(url: str, queue: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    fit_worker.background_child_setup()
     from alscell.store.engine import make_engine
 
     _CHILD.update(engine=make_engine(url), queue=queue)

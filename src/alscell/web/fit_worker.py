@@ -16,6 +16,7 @@ cache then keeps fitting in a thread.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -31,6 +32,8 @@ from sqlalchemy import Engine
 if TYPE_CHECKING:
     from alscell.web.natural_history import Snapshot
 
+NICENESS = 10  # added to the child's nice value
+
 # -- in the child -------------------------------------------------------------------------------------------
 _ENGINE: Engine | None = None
 _LAST: Any = None  # the last Snapshot made in this child (for the prognosis step)
@@ -43,9 +46,19 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _child_init(url: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
+def background_child_setup() -> None:
+    """What a server's background child process does first (here and in :mod:`alscell.web.dashboard`):
+    ignore Ctrl-C (the server stops it), run below the server's priority (on a machine with few cores a
+    whole-registry computation must not take the CPU from requests: measured, two fits at once stalled the
+    pages of a 2-core machine for seconds), and exit when the server is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _child_init(url: str) -> None:
+    background_child_setup()
     global _ENGINE
     from alscell.store.engine import make_engine
 
@@ -97,6 +110,10 @@ def can_use(engine: Engine) -> bool:
     return database not in ("", ":memory:") and "mode=memory" not in str(engine.url)
 
 
+class WorkerClosed(Exception):
+    """The server is stopping: no new fit is started (the cache ends its thread quietly)."""
+
+
 class FitWorker:
     """One child process that makes snapshots of one registry (see the module docstring)."""
 
@@ -104,9 +121,12 @@ class FitWorker:
         self._url = engine.url.render_as_string(hide_password=False)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise WorkerClosed()
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     max_workers=1,
@@ -145,6 +165,7 @@ class FitWorker:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -62,6 +62,7 @@ from alscell.io.tables import Tables
 from alscell.store.frames import rows_to_frame
 from alscell.store.models import SQL_TABLES
 from alscell.web import summary
+from alscell.web.fit_worker import WorkerClosed
 from alscell.web.records import PatientRows, rows_fingerprint, stored_rows
 
 if TYPE_CHECKING:
@@ -288,6 +289,11 @@ class NaturalHistoryCache:
             worker = self.worker
             try:
                 snap = worker.snapshot(serial) if worker is not None else load_snapshot(engine, serial)
+            except WorkerClosed:  # the server is stopping
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
+                return
             except Exception:  # logged for the operator; the page says it could not be computed
                 log.exception("fitting the natural-history model failed")
                 failure = (started, "The expected course could not be computed (see the server log).")
@@ -302,6 +308,8 @@ class NaturalHistoryCache:
                 if worker is not None:
                     try:
                         worker.fit_prognosis(snap)
+                    except WorkerClosed:
+                        snap.prognosis = "The server is stopping."
                     except Exception:  # the child died or failed: logged; the page says why
                         log.exception("fitting the prognosis models failed")
                         snap.prognosis = "The prognosis could not be computed (see the server log)."
@@ -319,6 +327,12 @@ class NaturalHistoryCache:
                 self._cond.notify_all()
             if not again:
                 return
+
+    def start_now(self, engine: Engine) -> None:
+        """Start making a snapshot now unless one is being made (a server that has just started)."""
+        with self._cond:
+            if not self._running:
+                self._start(engine)
 
     def _request(self, engine: Engine, after: float | None = None) -> None:
         """Ask for a new snapshot: now when a page waits for one read after ``after``, else after the pause."""
