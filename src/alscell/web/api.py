@@ -89,7 +89,8 @@ def _view(request: Request, user, shown_id: str, versions: tuple[str, ...]) -> r
     """The patient's view with the edit fingerprints of the tables ``versions`` (the ones answered)."""
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)
-    return records.patient_view(engine, user, records.patient_rows(engine, patient_id), shown_id, versions=versions)
+    prow = records.patient_rows(engine, patient_id)
+    return records.patient_view(engine, user, prow, shown_id, versions=versions, only=versions, audit=False)
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:

@@ -373,11 +373,15 @@ def patient_view(
     shown_id: str,
     *,
     versions: bool | Collection[str] = True,
+    only: Collection[str] | None = None,
+    audit: bool = True,
 ) -> PatientView:
     """Everything the patient page shows, de-identified for a researcher (``versions``: also the edit
     fingerprint of each row — of every table, or of the tables named — which the edit forms and the API
-    need and the page does not)."""
+    need and the page does not; ``only``: the record tables to build, the others left empty — an API
+    answer needs one or two; ``audit``: the clinician's audit entries)."""
     wanted = set(ENTRY_TABLES) if versions is True else set(versions or ())
+    built = set(ENTRY_TABLES) if only is None else set(only)
     patient_id = prow.patient_id
     deid = principal.role == "researcher"
     row = _plain_records(prow, "patients")[0]
@@ -388,14 +392,16 @@ def patient_view(
             select(LOCKS.c.table_name, LOCKS.c.row_key).where(LOCKS.c.table_name.in_(ENTRY_TABLES))
         ):
             locks[name].add(key)
-    vrecs = _by_date(_decorate(prow, "alsfrs", locks["alsfrs"], "alsfrs" in wanted), "date")
+    vrecs = (
+        _by_date(_decorate(prow, "alsfrs", locks["alsfrs"], "alsfrs" in wanted), "date") if "alsfrs" in built else []
+    )
     if vrecs:
         items = pd.DataFrame({q: [v[q] for v in vrecs] for q in ALSFRS_ITEMS}, dtype="float64")
         for v, sc in zip(vrecs, score_items(items).to_dict("records"), strict=True):
             v.update({k: _plain(x) for k, x in sc.items()})
 
     def mine(name: str, by: str) -> list[dict[str, Any]]:
-        return _by_date(_decorate(prow, name, locks[name], name in wanted), by)
+        return _by_date(_decorate(prow, name, locks[name], name in wanted), by) if name in built else []
 
     tr, aes = mine("treatments", "date"), mine("adverse_events", "onset_date")
     ms, evs = mine("measurements", "date"), mine("events", "date")
@@ -417,7 +423,7 @@ def patient_view(
             for r in recs:
                 for c in (*cols, "version", "url_key"):
                     r.pop(c, None)
-    elif principal.role == "clinician":
+    elif principal.role == "clinician" and audit:
         view.audit = audit_entries(engine, patient_id)
     return view
 
