@@ -40,7 +40,7 @@ def prognosis_models_for_patient(models: PrognosisModels, tables: Tables, patien
     """``models`` with this patient's own parts recomputed from ``tables`` (at least the patient's rows; other
     patients' rows are ignored) and the population parts kept (see the module docstring)."""
     from alscell.analysis.derived import derive_visits
-    from alscell.analysis.prognosis import _survival_data
+    from alscell.analysis.prognosis import survival_data
 
     own = as_tables(tables).subset([patient_id])
     derived = derive_visits(own)
@@ -52,7 +52,7 @@ def prognosis_models_for_patient(models: PrognosisModels, tables: Tables, patien
         result = om.result.with_observations(f["y"].to_numpy(dtype=float), X, Z, f["patient_id"].to_numpy())
         outcomes[key] = dataclasses.replace(om, result=result)
     survival = models.survival
-    mine = _survival_data(own, derived)
+    mine = survival_data(own, derived)
     if patient_id in survival.index or len(mine):
         others = survival[survival.index != patient_id]
         survival = pd.concat([others, mine]) if len(mine) else others

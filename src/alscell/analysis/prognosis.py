@@ -212,7 +212,7 @@ def _km_delayed_entry(entry: np.ndarray, stop: np.ndarray, event: np.ndarray) ->
     return times, np.cumprod(frac)
 
 
-def _survival_data(tables: Tables, derived: pd.DataFrame) -> pd.DataFrame:
+def survival_data(tables: Tables, derived: pd.DataFrame) -> pd.DataFrame:
     """Per patient: entry and stop (months since onset), composite event, ΔFRS group."""
     from alscell.domain.progression import progression_group
 
@@ -262,7 +262,7 @@ def fit_prognosis_models(tables: Tables) -> PrognosisModels:
             skipped[k] = str(exc)
     if "total" not in models:
         raise NotApplicable(skipped.get("total", "no ALSFRS-R total to model"))
-    return PrognosisModels(models, skipped, _stage_tables(derived), _survival_data(tables, derived), derived)
+    return PrognosisModels(models, skipped, _stage_tables(derived), survival_data(tables, derived), derived)
 
 
 # ----------------------------------------------------------------------------- per patient
