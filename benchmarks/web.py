@@ -27,11 +27,9 @@ import argparse
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -120,12 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         args.writes = 0 if args.db else 20
 
     import httpx
-    import uvicorn
     from sqlalchemy import func, select
 
     from alscell.store.accounts import create_user
     from alscell.store.models import SQL_TABLES
     from alscell.web.app import create_app
+    from alscell.web.local_server import serve_in_thread
     from alscell.web.natural_history import cache_for
 
     with tempfile.TemporaryDirectory(prefix="alscell-webbench-") as tmp:
@@ -143,77 +141,67 @@ def main(argv: list[str] | None = None) -> int:
             n_patients = conn.execute(select(func.count()).select_from(P)).scalar_one()
             ids = list(conn.execute(select(P.c.patient_id).where(P.c.site.is_(None)).limit(5000)).scalars())
         print(f"registry: {n_patients} patients ({db}); load average {os.getloadavg()[0]:.1f}")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
         rng = np.random.default_rng(11)
         try:
-            for who in (f"bench_doc_{suffix}", f"bench_res_{suffix}"):
-                with httpx.Client(base_url=base, timeout=args.timeout) as client:
-                    page = client.get("/login")
-                    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-                    r = client.post("/login", data={"username": who, "password": password, "csrf_token": token})
-                    assert r.status_code in (200, 303), r.text
-                    lists = [
-                        "/patients",
-                        "/patients?page=7",
-                        "/patients?kings=2",
-                        "/patients?dfrs_min=0.5&dfrs_max=1.0",
-                        "/patients?kings=3&page=2",
-                    ]
-                    if "doc" in who:
-                        lists.append("/patients?q=0042")
-                        pages = [f"/patients/{ids[i]}" for i in rng.integers(0, len(ids), args.requests)]
-                    else:
-                        listing = client.get("/patients").text
-                        shown = re.findall(r'href="/patients/(P-[0-9A-F]+)"', listing)
-                        pages = [f"/patients/{shown[i]}" for i in rng.integers(0, len(shown), args.requests)]
-                    assert client.get(lists[0]).status_code == 200
-                    t0 = time.perf_counter()
-                    warm = client.get(pages[0], timeout=1800)  # waits for the first fit: not timed below
-                    assert warm.status_code == 200
-                    if "doc" in who:
-                        print(f"first patient page (waits for the first fit) {time.perf_counter() - t0:.2f} s")
-                    timings: dict[str, list[float]] = {"list": [], "page": [], "prognosis": []}
-                    kinds = [("list", [lists[i % len(lists)] for i in range(args.requests)]), ("page", pages)]
-                    if "doc" in who:
+            with serve_in_thread(app) as base:
+                for who in (f"bench_doc_{suffix}", f"bench_res_{suffix}"):
+                    with httpx.Client(base_url=base, timeout=args.timeout) as client:
+                        page = client.get("/login")
+                        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+                        r = client.post("/login", data={"username": who, "password": password, "csrf_token": token})
+                        assert r.status_code in (200, 303), r.text
+                        lists = [
+                            "/patients",
+                            "/patients?page=7",
+                            "/patients?kings=2",
+                            "/patients?dfrs_min=0.5&dfrs_max=1.0",
+                            "/patients?kings=3&page=2",
+                        ]
+                        if "doc" in who:
+                            lists.append("/patients?q=0042")
+                            pages = [f"/patients/{ids[i]}" for i in rng.integers(0, len(ids), args.requests)]
+                        else:
+                            listing = client.get("/patients").text
+                            shown = re.findall(r'href="/patients/(P-[0-9A-F]+)"', listing)
+                            pages = [f"/patients/{shown[i]}" for i in rng.integers(0, len(shown), args.requests)]
+                        assert client.get(lists[0]).status_code == 200
                         t0 = time.perf_counter()
-                        warm = client.get(f"{pages[0]}/prognosis", timeout=1800)  # may wait for the models
+                        warm = client.get(pages[0], timeout=1800)  # waits for the first fit: not timed below
                         assert warm.status_code == 200
-                        print(f"first prognosis page {time.perf_counter() - t0:.2f} s")
-                        kinds.append(("prognosis", [f"{u}/prognosis" for u in pages[: args.prognosis_requests]]))
-                    for kind, urls in kinds:
-                        for url in urls:
+                        if "doc" in who:
+                            print(f"first patient page (waits for the first fit) {time.perf_counter() - t0:.2f} s")
+                        timings: dict[str, list[float]] = {"list": [], "page": [], "prognosis": []}
+                        kinds = [("list", [lists[i % len(lists)] for i in range(args.requests)]), ("page", pages)]
+                        if "doc" in who:
                             t0 = time.perf_counter()
-                            r = client.get(url)
-                            timings[kind].append((time.perf_counter() - t0) * 1000)
-                            if r.status_code != 200:
-                                raise SystemExit(f"{url} answered {r.status_code}")
-                    role = "clinician " if "doc" in who else "researcher"
-                    print(f"{role} patient list  {_percentiles(timings['list'])}")
-                    print(f"{role} patient page  {_percentiles(timings['page'])}")
-                    if timings["prognosis"]:
-                        print(f"{role} prognosis page  {_percentiles(timings['prognosis'])}")
-                    if "doc" in who and args.writes:
-                        _after_writes(client, engine, ids, args.writes, rng)
-            snap = cache_for(engine).snapshot
-            if snap is not None:
-                print(
-                    f"natural-history fits: {cache_for(engine).refits} (the last: {snap.seconds:.2f} s, read and fit "
-                    f"of data version {snap.version})"
-                )
-            seconds = getattr(snap, "prognosis_seconds", None)
-            if seconds is not None:
-                print(f"prognosis models: fitted in {seconds:.2f} s after that snapshot (background)")
+                            warm = client.get(f"{pages[0]}/prognosis", timeout=1800)  # may wait for the models
+                            assert warm.status_code == 200
+                            print(f"first prognosis page {time.perf_counter() - t0:.2f} s")
+                            kinds.append(("prognosis", [f"{u}/prognosis" for u in pages[: args.prognosis_requests]]))
+                        for kind, urls in kinds:
+                            for url in urls:
+                                t0 = time.perf_counter()
+                                r = client.get(url)
+                                timings[kind].append((time.perf_counter() - t0) * 1000)
+                                if r.status_code != 200:
+                                    raise SystemExit(f"{url} answered {r.status_code}")
+                        role = "clinician " if "doc" in who else "researcher"
+                        print(f"{role} patient list  {_percentiles(timings['list'])}")
+                        print(f"{role} patient page  {_percentiles(timings['page'])}")
+                        if timings["prognosis"]:
+                            print(f"{role} prognosis page  {_percentiles(timings['prognosis'])}")
+                        if "doc" in who and args.writes:
+                            _after_writes(client, engine, ids, args.writes, rng)
+                snap = cache_for(engine).snapshot
+                if snap is not None:
+                    print(
+                        f"natural-history fits: {cache_for(engine).refits} (the last: {snap.seconds:.2f} s, read and fit "
+                        f"of data version {snap.version})"
+                    )
+                seconds = getattr(snap, "prognosis_seconds", None)
+                if seconds is not None:
+                    print(f"prognosis models: fitted in {seconds:.2f} s after that snapshot (background)")
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             engine.dispose()
     return 0
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the screenshot needs Debian's Chromium ({CHROMIUM})", file=sys.stderr)
         return 1
 
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from alscell.cli.demo import DEMO_ROUTE_MIX, DEMO_SOURCE_MIX
@@ -45,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from alscell.store.importer import import_folder
     from alscell.web import dashboard
     from alscell.web.app import create_app
+    from alscell.web.local_server import serve_in_thread
 
     password = secrets.token_urlsafe(18)
     config = CohortConfig(
@@ -63,20 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         import_folder(engine, Path(tmp) / "registry")
         create_user(engine, "res", "researcher", password)
         create_user(engine, "doc", "clinician", password)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
         try:
-            with sync_playwright() as p:
+            with serve_in_thread(app) as base, sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-                context = browser.new_context(
-                    base_url=f"http://127.0.0.1:{port}", viewport={"width": 1200, "height": 900}
-                )
+                context = browser.new_context(base_url=base, viewport={"width": 1200, "height": 900})
                 page = context.new_page()
                 page.goto("/login")
                 page.fill('input[name="username"]', args.user)
@@ -95,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
             shown = args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out
             print(f"wrote {shown}")
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             dashboard.close(engine)
             engine.dispose()
     return 0

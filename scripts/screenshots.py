@@ -77,16 +77,13 @@ def web_screenshots(out: Path) -> None:
     """The web app's main pages (docs/img/web_*.png): uvicorn on a free 127.0.0.1 port, examples/small,
     one account per role with a random password, Playwright driving Debian's Chromium."""
     import secrets
-    import socket
-    import threading
-    import time
 
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from alscell.store.accounts import create_user
     from alscell.store.importer import import_folder
     from alscell.web.app import create_app
+    from alscell.web.local_server import serve_in_thread
 
     password = secrets.token_urlsafe(18)
     with tempfile.TemporaryDirectory(prefix="alscell-webshots-") as tmp:
@@ -96,21 +93,11 @@ def web_screenshots(out: Path) -> None:
         create_user(engine, "doc", "clinician", password)
         create_user(engine, "res", "researcher", password)
         create_user(engine, "pat1", "patient", password, patient_id="ALS-001")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
         try:
-            with sync_playwright() as p:
+            with serve_in_thread(app) as base, sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
                 for name, user, path in WEB_PAGES:
-                    context = browser.new_context(
-                        base_url=f"http://127.0.0.1:{port}", viewport={"width": 1200, "height": 900}
-                    )
+                    context = browser.new_context(base_url=base, viewport={"width": 1200, "height": 900})
                     page = context.new_page()
                     page.goto("/login")
                     page.fill('input[name="username"]', user)
@@ -123,8 +110,6 @@ def web_screenshots(out: Path) -> None:
                     context.close()
                 browser.close()
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             engine.dispose()
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +12,7 @@ from web_helpers import PASSWORD
 from alscell.store.accounts import create_user
 from alscell.store.importer import import_folder
 from alscell.web.app import create_app
+from alscell.web.local_server import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
@@ -32,27 +30,14 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     folder = tmp_path_factory.mktemp("browser")
     app = create_app(f"sqlite:///{folder / 'web.db'}")
     import_folder(app.state.engine, EXAMPLE)
     create_user(app.state.engine, "doc", "clinician", PASSWORD)
     create_user(app.state.engine, "pat1", "patient", PASSWORD, patient_id="ALS-001")
     create_user(app.state.engine, "res", "researcher", PASSWORD)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield base
     app.state.engine.dispose()
 
 

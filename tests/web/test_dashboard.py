@@ -325,28 +325,18 @@ def test_redact_removes_ids_and_dates_and_keeps_html_and_numbers():
 
 def test_the_browser_shows_the_results_when_htmx_polling_finds_them_done(app):
     """Debian's Chromium under the app's CSP: the page polls and HTMX swaps in the results by itself."""
-    import socket
-    import threading
     from pathlib import Path
+
+    from alscell.web.local_server import serve_in_thread
 
     sync_api = pytest.importorskip("playwright.sync_api")
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         pytest.skip("Debian's chromium is not installed")
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
+    with serve_in_thread(app) as base:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(base_url=f"http://127.0.0.1:{port}")
+            page = browser.new_page(base_url=base)
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto("/login")
@@ -361,7 +351,4 @@ def test_the_browser_shows_the_results_when_htmx_polling_finds_them_done(app):
             assert page.locator("[hx-trigger]").count() == 0  # polling stopped
             assert not errors, errors  # no CSP violation, no script error
             browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     assert app.state.engine not in dashboard._caches  # the app's shutdown stopped the dashboard's child process
