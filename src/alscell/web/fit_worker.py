@@ -163,6 +163,10 @@ class FitWorker:
         """Start the child now (its imports take seconds), not at the first page that needs a fit."""
         self._executor().submit(_child_warm)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -289,12 +289,13 @@ class NaturalHistoryCache:
             worker = self.worker
             try:
                 snap = worker.snapshot(serial) if worker is not None else load_snapshot(engine, serial)
-            except WorkerClosed:  # the server is stopping
-                with self._cond:
-                    self._running = False
-                    self._cond.notify_all()
-                return
-            except Exception:  # logged for the operator; the page says it could not be computed
+            except Exception as exc:
+                if isinstance(exc, WorkerClosed) or (worker is not None and worker.closed):
+                    with self._cond:  # the server is stopping (its child may have gone first): nothing to report
+                        self._running = False
+                        self._cond.notify_all()
+                    return
+                # logged for the operator; the page says it could not be computed
                 log.exception("fitting the natural-history model failed")
                 failure = (started, "The expected course could not be computed (see the server log).")
             with self._cond:
@@ -308,10 +309,9 @@ class NaturalHistoryCache:
                 if worker is not None:
                     try:
                         worker.fit_prognosis(snap)
-                    except WorkerClosed:
-                        snap.prognosis = "The server is stopping."
                     except Exception:  # the child died or failed: logged; the page says why
-                        log.exception("fitting the prognosis models failed")
+                        if not worker.closed:  # (a stopping server has nothing to report)
+                            log.exception("fitting the prognosis models failed")
                         snap.prognosis = "The prognosis could not be computed (see the server log)."
                 else:
                     fit_prognosis(snap)
