@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,12 +57,6 @@ class Stats:
         self.errors[kind] = self.errors.get(kind, 0) + 1
         if len(self.examples) < 5:
             self.examples.append(f"{kind}: {what}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _alscell(*args: str, timeout: float = 3600) -> None:
@@ -348,7 +341,9 @@ def main() -> None:
         names = create_users(url, args.users)
         everyone = [pid for pid, _ in writable] or ["none"]
         print(f"registry: {args.patients} patients built in {build_s:.0f} s; {len(writable)} can take new visits")
-        port = _free_port()
+        from alscell.web.local_server import free_port
+
+        port = free_port()
         server = start_server(url, port, work / "server.log", args.workers)
         stats = Stats()
         try:

@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from alscell.cli.demo import DEMO_ROUTE_MIX, DEMO_SOURCE_MIX
-    from alscell.simulate import CohortConfig, simulate_cohort
+    from alscell.cli.demo import demo_config
+    from alscell.simulate import simulate_cohort
     from alscell.store.accounts import create_user
     from alscell.store.importer import import_folder
     from alscell.web import dashboard
@@ -44,15 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from alscell.web.local_server import serve_in_thread
 
     password = secrets.token_urlsafe(18)
-    config = CohortConfig(
-        n_patients=args.patients,
-        design="registry",
-        effect=args.effect,
-        cycles=3,
-        route_mix=DEMO_ROUTE_MIX,
-        source_mix=DEMO_SOURCE_MIX,
-        follow_up_months=18.0,
-    )
+    config = demo_config(args.patients, args.effect)
     with tempfile.TemporaryDirectory(prefix="alscell-dashshot-") as tmp:
         simulate_cohort(config, args.seed).write(Path(tmp) / "registry")
         app = create_app(f"sqlite:///{Path(tmp) / 'web.db'}")

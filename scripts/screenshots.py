@@ -30,24 +30,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from alscell.analysis.forecast import fit_natural_history
-    from alscell.cli.demo import DEMO_ROUTE_MIX, DEMO_SOURCE_MIX, pick_demo_patients
+    from alscell.cli.demo import demo_config, pick_demo_patients
     from alscell.report.cohort import cohort_report
     from alscell.report.patient import patient_report
     from alscell.report.pdf import find_chromium, screenshot
-    from alscell.simulate import CohortConfig, simulate_cohort
+    from alscell.simulate import simulate_cohort
 
     if find_chromium() is None:
         print("error: screenshots need Debian's headless Chromium (/usr/bin/chromium)", file=sys.stderr)
         return 1
-    config = CohortConfig(
-        n_patients=args.patients,
-        design="registry",
-        effect=args.effect,
-        cycles=3,
-        route_mix=DEMO_ROUTE_MIX,
-        source_mix=DEMO_SOURCE_MIX,
-        follow_up_months=18.0,
-    )
+    config = demo_config(args.patients, args.effect)
     tables = simulate_cohort(config, args.seed).tables
     with tempfile.TemporaryDirectory(prefix="alscell-shots-") as tmp:
         tmp = Path(tmp)

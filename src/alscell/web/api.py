@@ -255,8 +255,7 @@ def effect(
     engine = engine_of(request)
     tables = records.registry_tables(engine)
     if user.role == "clinician":
-        mine = tables["patients"]["site"].fillna("") == (user.site or "")
-        tables = tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
+        tables = records.site_tables(tables, user.site)
     try:
         return estimate_effect(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
     except NotApplicable as exc:

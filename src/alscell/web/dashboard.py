@@ -291,6 +291,7 @@ def compute(engine: Engine, scope: Scope, progress: Callable[[str], None]) -> di
     from alscell.io.tables import Tables
     from alscell.report.evidence import run_evidence
     from alscell.store.frames import load_tables
+    from alscell.web.records import site_tables
 
     started = time.monotonic()
     step = itertools.count(1)
@@ -303,8 +304,7 @@ def compute(engine: Engine, scope: Scope, progress: Callable[[str], None]) -> di
         version = summary.data_version(conn)
         tables = Tables.from_frames(load_tables(conn))
     if scope.site is not None:  # a clinician: their site's patients (as /api/v1/effect and the export)
-        mine = tables["patients"]["site"].fillna("") == scope.site
-        tables = tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
+        tables = site_tables(tables, scope.site)
     ev = run_evidence(tables, progress=say)
     say("tables and figures")
     view = build_view(tables, ev)

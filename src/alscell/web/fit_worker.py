@@ -96,9 +96,7 @@ def _child_prognosis(serial: int) -> tuple[Any, float | None]:
 
 def snapshot_fields(snap: Snapshot) -> dict[str, Any]:
     """The fields of ``snap`` that travel between processes (not its lock or its per-page memo)."""
-    return {f.name: getattr(snap, f.name) for f in dataclasses.fields(snap) if not f.name.startswith("_")} | {
-        "forecasts": None
-    }
+    return {f.name: getattr(snap, f.name) for f in dataclasses.fields(snap) if f.name not in ("_lock", "forecasts")}
 
 
 # -- in the server ------------------------------------------------------------------------------------------
@@ -151,9 +149,7 @@ class FitWorker:
         """``load_snapshot(engine, serial)``, made in the child."""
         from alscell.web.natural_history import Snapshot
 
-        fields = self._call(_child_snapshot, serial)
-        fields.pop("forecasts")
-        return Snapshot(**fields)
+        return Snapshot(**self._call(_child_snapshot, serial))
 
     def fit_prognosis(self, snap: Snapshot) -> None:
         """``fit_prognosis(snap)``, made in the child on its copy of ``snap``."""

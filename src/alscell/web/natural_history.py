@@ -94,12 +94,12 @@ class RowIndex:
 
     @classmethod
     def of(cls, patient_ids: pd.Series) -> RowIndex:
-        codes, uniques = pd.factorize(patient_ids, sort=False)
-        codes = np.asarray(codes)
+        codes, uniques = pd.factorize(patient_ids, sort=False)  # a missing id (-1) belongs to nobody
         order = np.flatnonzero(codes >= 0)
         order = order[np.argsort(codes[order], kind="stable")]
-        stops = np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))
-        starts = stops - np.bincount(codes[codes >= 0], minlength=len(uniques))
+        counts = np.bincount(codes[order], minlength=len(uniques))
+        stops = np.cumsum(counts)
+        starts = stops - counts
         return cls(order, dict(zip(list(uniques), zip(starts.tolist(), stops.tolist(), strict=True), strict=True)))
 
     def rows(self, patient_id: str) -> np.ndarray:
@@ -253,6 +253,22 @@ def fit_prognosis(snap: Snapshot) -> None:
     snap.prognosis_seconds = time.monotonic() - started
 
 
+class _InThread:
+    """The fit worker's interface, fitting in the cache's own thread (tests, an in-memory registry, an app
+    created without ``fit_process``).  The module's functions are looked up at each call (tests replace them)."""
+
+    closed = False
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def snapshot(self, serial: int) -> Snapshot:
+        return load_snapshot(self._engine, serial)
+
+    def fit_prognosis(self, snap: Snapshot) -> None:
+        fit_prognosis(snap)
+
+
 class NaturalHistoryCache:
     """The newest snapshot of one registry and the one background thread that makes the next."""
 
@@ -286,11 +302,11 @@ class NaturalHistoryCache:
                 self._serial += 1
                 serial = self._serial
             snap, failure = None, None
-            worker = self.worker
+            worker: FitWorker | _InThread = self.worker or _InThread(engine)
             try:
-                snap = worker.snapshot(serial) if worker is not None else load_snapshot(engine, serial)
+                snap = worker.snapshot(serial)
             except Exception as exc:
-                if isinstance(exc, WorkerClosed) or (worker is not None and worker.closed):
+                if isinstance(exc, WorkerClosed) or worker.closed:
                     with self._cond:  # the server is stopping (its child may have gone first): nothing to report
                         self._running = False
                         self._cond.notify_all()
@@ -306,15 +322,12 @@ class NaturalHistoryCache:
                     self.failed = failure
                 self._cond.notify_all()
             if snap is not None:  # the chart is served from the snapshot meanwhile
-                if worker is not None:
-                    try:
-                        worker.fit_prognosis(snap)
-                    except Exception:  # the child died or failed: logged; the page says why
-                        if not worker.closed:  # (a stopping server has nothing to report)
-                            log.exception("fitting the prognosis models failed")
-                        snap.prognosis = "The prognosis could not be computed (see the server log)."
-                else:
-                    fit_prognosis(snap)
+                try:
+                    worker.fit_prognosis(snap)
+                except Exception:  # the child died or failed (a fit in this thread reports its own failure)
+                    if not worker.closed:  # (a stopping server has nothing to report)
+                        log.exception("fitting the prognosis models failed")
+                    snap.prognosis = "The prognosis could not be computed (see the server log)."
             with self._cond:
                 self._last_end = time.monotonic()
                 if snap is not None:

@@ -269,6 +269,13 @@ def registry_tables(engine: Engine, *, without: tuple[str, ...] = ()) -> Tables:
         return Tables.from_frames({n: f for n, f in frames.items() if f is not None})
 
 
+def site_tables(tables: Tables, site: str | None) -> Tables:
+    """The rows of one site's patients (``""``: the patients without a site) — what a clinician's analyses,
+    exports and dashboard cover."""
+    mine = tables["patients"]["site"].fillna("") == (site or "")
+    return tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
+
+
 def _plain(v: Any) -> Any:
     if v is None or v is pd.NA or v is pd.NaT:
         return None

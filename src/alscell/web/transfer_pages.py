@@ -183,8 +183,7 @@ def export_zip(engine, user: Principal, fmt: str, deidentify: bool) -> bytes:
 
     tables = records.registry_tables(engine)
     if user.role == "clinician":
-        mine = tables["patients"]["site"].fillna("") == (user.site or "")
-        tables = tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
+        tables = records.site_tables(tables, user.site)
     frames = dict(tables.items())
     if deidentify or user.role == "researcher":
         frames = deidentify_tables(frames, accounts.pseudonym_key(engine))
