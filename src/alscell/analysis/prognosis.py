@@ -31,6 +31,7 @@ import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.forecast import NaturalHistoryModel
+from alscell.analysis.interval_calibration import Z80, IntervalCalibration, calibrate_intervals
 from alscell.domain.time import DAYS_PER_MONTH
 from alscell.io.tables import Tables, as_tables
 
@@ -86,11 +87,32 @@ class OutcomeModel:
     warnings: list[str] = field(default_factory=list)
 
     random_curvature: bool = RANDOM_CURVATURE
+    # registry-internal recalibration of the prediction intervals (alscell.analysis.interval_calibration),
+    # computed once with the fit; None = the model's own intervals
+    calibration: IntervalCalibration | None = None
 
     def predict(self, patient_id: str | None, months: np.ndarray, alpha: float) -> pd.DataFrame:
+        """The model's own prediction (mean, se, lower, upper) at ``months`` since onset, not recalibrated."""
         X, Z = design(months, self.random_curvature)
         known = patient_id is not None and patient_id in self.labels
         return self.result.predict(X, Z, groups_new=patient_id if known else None, interval="prediction", alpha=alpha)
+
+    def interval_factors(self, patient_id: str | None, months_ahead) -> np.ndarray:
+        """The factor on the predictive SD at each of ``months_ahead``: the registry's recalibration for a
+        forecast from the patient's own values, 1 for the population course (not what the check covers)."""
+        ahead = np.asarray(months_ahead, dtype=float)
+        if self.calibration is None or patient_id is None or patient_id not in self.labels:
+            return np.ones_like(ahead)
+        return self.calibration.factor_at(ahead)
+
+    def predict_ahead(self, patient_id: str | None, now: float, months_ahead) -> pd.DataFrame:
+        """Mean, model SD (``se_model``), interval factor and calibrated SD (``se``) ``months_ahead`` after
+        ``now`` (months since onset)."""
+        ahead = np.asarray(months_ahead, dtype=float)
+        p = self.predict(patient_id, now + ahead, alpha=0.2)
+        k = self.interval_factors(patient_id, ahead)
+        se = p["se"].to_numpy()
+        return pd.DataFrame({"mean": p["mean"].to_numpy(), "se_model": se, "factor": k, "se": se * k})
 
     @property
     def labels(self) -> set:
@@ -133,6 +155,10 @@ def fit_outcome(frame: pd.DataFrame, outcome: str = "y", random_curvature: bool 
             f"the {label} model estimates almost no visit-to-visit variation (residual SD "
             f"{math.sqrt(max(res.scale, 0.0)):.2g}): its prediction intervals would be falsely narrow"
         )
+    bounds = OUTCOMES[outcome][1:] if outcome in OUTCOMES else (-math.inf, math.inf)
+    cal = calibrate_intervals(
+        res, f, lambda months: design(months, random_curvature), HORIZONS, bounds=bounds, label=label
+    )
     return OutcomeModel(
         outcome,
         res,
@@ -140,6 +166,7 @@ def fit_outcome(frame: pd.DataFrame, outcome: str = "y", random_curvature: bool 
         len(f),
         [f"{outcome}: {w.message}" for w in caught],
         random_curvature,
+        cal,
     )
 
 
@@ -270,24 +297,27 @@ def _clip(a, lo, hi):
     return np.clip(np.asarray(a, dtype=float), lo, hi)
 
 
+Z95 = 1.959963984540054  # standard normal 97.5th percentile
+
+
 def _outcome_forecast(m: OutcomeModel, pid: str, now: float, last_obs: float | None, n_obs: int) -> dict:
     label, lo, hi = OUTCOMES[m.outcome]
-    grid = now + np.asarray(HORIZONS)
-    p80 = m.predict(pid, grid, alpha=0.20)
-    p95 = m.predict(pid, grid, alpha=0.05)
+    p = m.predict_ahead(pid, now, HORIZONS)
+    mean, sd = p["mean"].to_numpy(), p["se"].to_numpy()
+    cols = {
+        "mean": _clip(mean, lo, hi),
+        "pi80_low": _clip(mean - Z80 * sd, lo, hi),
+        "pi80_high": _clip(mean + Z80 * sd, lo, hi),
+        "pi95_low": _clip(mean - Z95 * sd, lo, hi),
+        "pi95_high": _clip(mean + Z95 * sd, lo, hi),
+    }
     rows = []
     for i, h in enumerate(HORIZONS):
-        rows.append(
-            {
-                "months_ahead": h,
-                "mean": round(float(_clip(p80["mean"].iloc[i], lo, hi)), 2),
-                "pi80_low": round(float(_clip(p80["lower"].iloc[i], lo, hi)), 2),
-                "pi80_high": round(float(_clip(p80["upper"].iloc[i], lo, hi)), 2),
-                "pi95_low": round(float(_clip(p95["lower"].iloc[i], lo, hi)), 2),
-                "pi95_high": round(float(_clip(p95["upper"].iloc[i], lo, hi)), 2),
-                "sd": round(float(p80["se"].iloc[i]), 3),
-            }
-        )
+        row: dict[str, Any] = {"months_ahead": h}
+        row.update({k: round(float(v[i]), 2) for k, v in cols.items()})
+        row["sd"] = round(float(sd[i]), 3)
+        row["interval_factor"] = round(float(p["factor"].iloc[i]), 3)
+        rows.append(row)
     known = pid in m.labels
     out = {
         "outcome": m.outcome,
@@ -297,6 +327,14 @@ def _outcome_forecast(m: OutcomeModel, pid: str, now: float, last_obs: float | N
         "last_observed": None if last_obs is None or not math.isfinite(last_obs) else float(last_obs),
         "horizons": rows,
     }
+    if m.calibration is not None:
+        cal = m.calibration.to_json_dict()
+        if not known:
+            cal["population_course"] = (
+                "The population course is not recalibrated: the registry's check covers forecasts from a "
+                "patient's own values."
+            )
+        out["interval_calibration"] = cal
     if not known:
         out["note"] = (
             f"No untreated {label} value of this patient: the population course, with the whole spread between "
@@ -444,8 +482,8 @@ def _natural_variability(m: OutcomeModel, pid: str, now: float, last: float | No
     res: dict[str, Any] = {"published": BEDLACK}
     if last is None:
         return res
-    p = m.predict(pid, now + np.array([6.0, 12.0]), alpha=0.2)
-    # P(a visit then scores at least today's total) under the predictive normal (continuity 0.5)
+    p = m.predict_ahead(pid, now, [6.0, 12.0])
+    # P(a visit then scores at least today's total) under the (recalibrated) predictive normal (continuity 0.5)
     z = (p["mean"].to_numpy() - (last - 0.5)) / p["se"].to_numpy()
     res["patient_no_decline"] = [
         {"months_ahead": h, "probability": round(float(norm.cdf(zz)), 3)} for h, zz in zip((6.0, 12.0), z, strict=True)
