@@ -224,6 +224,7 @@ def test_the_prognosis_of_patients_in_the_fit_is_that_of_the_whole_models(cohort
         mine = prognosis_models_for_patient(prognosis_models, cohort, pid)
         for key, om in prognosis_models.outcomes.items():
             assert list(mine.outcomes[key].result.group_labels) in ([pid], [])
+            assert mine.outcomes[key].calibration is om.calibration  # once per fit, never per patient
             a, b = om.predict(pid, grid, 0.2), mine.outcomes[key].predict(pid, grid, 0.2)
             np.testing.assert_allclose(b[["mean", "se"]].to_numpy(), a[["mean", "se"]].to_numpy(), rtol=0, atol=TOL)
         pd.testing.assert_series_equal(mine.survival.loc[pid], prognosis_models.survival.loc[pid])

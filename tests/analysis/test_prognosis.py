@@ -10,6 +10,8 @@ import pytest
 
 from alscell.analysis.forecast import PatientNotFound
 from alscell.analysis.prognosis import (
+    HORIZONS,
+    OUTCOMES,
     _km_delayed_entry,
     fit_prognosis_models,
     prognosis_patient,
@@ -68,9 +70,67 @@ def test_one_visit_patient_gets_wide_valid_intervals_and_says_why(cohort, models
     for r1 in tot["horizons"]:
         assert np.isfinite([r1["pi80_low"], r1["pi80_high"]]).all() and r1["pi80_low"] <= r1["pi80_high"]
         assert r1["pi80_high"] - r1["pi80_low"] > 4.0  # wide: the own slope is unknown
+        assert r1["interval_factor"] >= 1.0  # recalibration only ever widens
+    assert tot["interval_calibration"]["values_used"] == 1
     # with more visits the 12-month interval is narrower than with one
     many = prognosis_patient(cohort, pid, models).to_json_dict()["forecasts"][0]
     assert many["horizons"][-1]["sd"] < tot["horizons"][-1]["sd"]
+
+
+def test_json_carries_the_interval_factor_used_at_each_horizon(cohort, models):
+    """``interval_factor`` per horizon; ``sd`` = the model's SD × that factor; the 80% range is mean ± 1.2816 sd
+    (before clipping to the scale); ``interval_calibration`` says how the factors were found."""
+    from scipy.stats import norm
+
+    pid = _many_visit_patient(cohort)
+    d = prognosis_patient(cohort, pid, models).to_json_dict()
+    now = d["months_since_onset"]
+    for f in d["forecasts"]:
+        om = models.outcomes[f["outcome"]]
+        cal = f["interval_calibration"]
+        assert [h["months_ahead"] for h in cal["horizons"]] == list(HORIZONS)
+        assert cal["values_used"] == int(om.history.at[pid, "n"])
+        assert {g["values"] for g in cal["horizons"][0]["by_values"]} == {"1", "2", "3-4", "5+"}
+        raw = om.predict(pid, now + np.asarray(HORIZONS), alpha=0.2)
+        for r, se in zip(f["horizons"], raw["se"], strict=True):
+            assert r["interval_factor"] >= 1.0
+            assert r["sd"] == pytest.approx(se * r["interval_factor"], abs=2e-3)
+            if 0 < r["pi80_low"] and r["pi80_high"] < OUTCOMES[f["outcome"]][2]:
+                half = (r["pi80_high"] - r["pi80_low"]) / 2
+                assert half == pytest.approx(norm.ppf(0.9) * r["sd"], abs=0.02)
+
+
+def test_stage_probabilities_use_the_recalibrated_spread(cohort, models):
+    """Stage probabilities come from the same (recalibrated) predictive distribution as the ranges: forcing
+    a larger factor moves them."""
+    import dataclasses
+
+    from alscell.analysis.interval_calibration import IntervalCalibration
+
+    pid = _many_visit_patient(cohort)
+    base = prognosis_patient(cohort, pid, models).to_json_dict()
+    om = models.outcomes["total"]
+    wide = IntervalCalibration(HORIZONS, (3.0, 3.0, 3.0), (999,) * 3, (0.5,) * 3)
+    m2 = dataclasses.replace(models, outcomes={**models.outcomes, "total": dataclasses.replace(om, calibration=wide)})
+    d = prognosis_patient(cohort, pid, m2).to_json_dict()
+    assert [r["interval_factor"] for r in d["forecasts"][0]["horizons"]] == [3.0, 3.0, 3.0]
+    assert d["stage_probabilities"] != base["stage_probabilities"]
+    assert d["natural_variability"] != base["natural_variability"]
+    assert d["forecasts"][1:] == base["forecasts"][1:]
+
+
+def test_a_small_registry_gets_no_recalibration_and_a_sentence():
+    t = simulate_cohort(CohortConfig(n_patients=40, design="registry", effect=0.0), 3).tables
+    m = fit_prognosis_models(t)
+    pid = t["patients"]["patient_id"].iloc[0]
+    tot = prognosis_patient(t, pid, m).to_json_dict()["forecasts"][0]
+    cal = tot["interval_calibration"]
+    short = [h for h in cal["horizons"] if not h["applied"]]
+    assert short and all(h["n_pairs"] < cal["min_pairs"] and h["factor"] == 1.0 for h in short)
+    assert "not checked against this registry" in cal["statement"]
+    for h in short:
+        r = next(r for r in tot["horizons"] if r["months_ahead"] == h["months_ahead"])
+        assert r["interval_factor"] == 1.0
 
 
 def test_unknown_patient(cohort, models):

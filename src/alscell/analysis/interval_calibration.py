@@ -38,14 +38,17 @@ import pandas as pd
 __all__ = [
     "CALIBRATION_SEED",
     "MIN_CALIBRATION_PAIRS",
+    "MIN_GROUP_PAIRS",
     "Z80",
     "IntervalCalibration",
     "calibrate_intervals",
+    "history_group",
     "horizon_tolerance",
 ]
 
 Z80 = 1.2815515655446004  # standard normal 90th percentile: half-width of the 80% interval in SDs
 MIN_CALIBRATION_PAIRS = 50  # below: no recalibration at that horizon (a design choice, not a published rule)
+MIN_GROUP_PAIRS = 100  # below: a history group uses the pooled factor (same; a small group's quantile is noisy)
 CALIBRATION_SEED = 16  # the landmark draw (issue 16)
 METHOD = (
     "registry-internal landmark check: for patients of the fit, values after a random landmark visit are "
@@ -59,14 +62,31 @@ def horizon_tolerance(h: float) -> float:
     return max(1.5, h / 4.0)
 
 
+# History groups: the number of the patient's values the forecast rests on.  The model's intervals miss by
+# different amounts for a patient seen once and one seen many times (a longer history pins a straight line
+# whose bend shows later), so each group gets its own factor when it has enough pairs.
+GROUPS = ((1, 1), (2, 2), (3, 4), (5, 10**9))
+GROUP_LABELS = ("1", "2", "3-4", "5+")
+
+
+def history_group(n_values) -> np.ndarray:
+    """Index into ``GROUPS`` for each number of values (at least 1)."""
+    n = np.asarray(n_values)
+    return np.searchsorted(np.array([g[0] for g in GROUPS]), np.maximum(n, 1), side="right") - 1
+
+
 @dataclass(frozen=True)
 class IntervalCalibration:
-    """Per-horizon inflation factors of the predictive SD, fitted once with the outcome model."""
+    """Inflation factors of the predictive SD per horizon (pooled) and per horizon and history group, fitted
+    once with the outcome model."""
 
     horizons: tuple[float, ...]
-    factors: tuple[float, ...]  # used: 1.0 where not recalibrated
+    factors: tuple[float, ...]  # pooled over history groups; 1.0 where not recalibrated
     n_pairs: tuple[int, ...]
     coverage80_before: tuple[float | None, ...]  # share of |z| ≤ 1.2816: the model's own 80% intervals here
+    group_factors: tuple[tuple[float, ...], ...] = ()  # [group][horizon]: used (own, else pooled, else 1)
+    group_pairs: tuple[tuple[int, ...], ...] = ()
+    group_coverage80_before: tuple[tuple[float | None, ...], ...] = ()
     min_pairs: int = MIN_CALIBRATION_PAIRS
     statement: str | None = None  # one sentence when some horizon is not recalibrated
 
@@ -74,25 +94,42 @@ class IntervalCalibration:
     def applied(self) -> tuple[bool, ...]:
         return tuple(n >= self.min_pairs for n in self.n_pairs)
 
-    def factor_at(self, months_ahead) -> np.ndarray:
-        """Factor at any months ahead: linear between the horizons, 1 at 0, the last one beyond."""
-        return np.interp(np.asarray(months_ahead, dtype=float), (0.0, *self.horizons), (1.0, *self.factors))
+    def factor_at(self, months_ahead, n_values=None) -> np.ndarray:
+        """Factor ``months_ahead`` after the last value used: linear between the horizons, 1 at 0, the last one
+        beyond; for forecasts resting on ``n_values`` values (broadcast with ``months_ahead``), their history
+        group's factors, else the pooled ones."""
+        ahead = np.asarray(months_ahead, dtype=float)
+        xs = (0.0, *self.horizons)
+        if n_values is None or not self.group_factors:
+            return np.interp(ahead, xs, (1.0, *self.factors))
+        a, g = np.broadcast_arrays(ahead, history_group(n_values))
+        return np.choose(g, [np.interp(a, xs, (1.0, *row)) for row in self.group_factors])
 
     def to_json_dict(self) -> dict:
+        def r(c):
+            return None if c is None else round(c, 3)
+
         out: dict = {
             "method": METHOD,
             "min_pairs": self.min_pairs,
             "horizons": [
                 {
                     "months_ahead": h,
-                    "factor": round(f, 3),
-                    "n_pairs": n,
-                    "applied": a,
-                    "coverage80_before": None if c is None else round(c, 3),
+                    "factor": round(self.factors[i], 3),
+                    "n_pairs": self.n_pairs[i],
+                    "applied": self.applied[i],
+                    "coverage80_before": r(self.coverage80_before[i]),
+                    "by_values": [
+                        {
+                            "values": lab,
+                            "factor": round(self.group_factors[g][i], 3),
+                            "n_pairs": self.group_pairs[g][i],
+                            "coverage80_before": r(self.group_coverage80_before[g][i]),
+                        }
+                        for g, lab in enumerate(GROUP_LABELS[: len(self.group_factors)])
+                    ],
                 }
-                for h, f, n, a, c in zip(
-                    self.horizons, self.factors, self.n_pairs, self.applied, self.coverage80_before, strict=True
-                )
+                for i, h in enumerate(self.horizons)
             ],
         }
         if self.statement:
@@ -101,16 +138,17 @@ class IntervalCalibration:
 
 
 def _landmark_pairs(frame: pd.DataFrame, horizons: Sequence[float], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per horizon and patient one (landmark, hidden value) pair, vectorised over patients.
+    """Per horizon, history group and patient one (landmark, hidden value) pair, vectorised over patients.
 
     Returns (``past``: the values up to each pair's landmark, column ``group`` = pair id; ``pairs``: one row per
-    pair with ``group``, ``horizon`` (index into ``horizons``), ``patient_id``, ``months`` and ``y`` of the
-    hidden value)."""
+    pair with ``group``, ``horizon`` (index into ``horizons``), ``hist`` (index into ``GROUPS``), ``pooled``
+    (the patient's one pair for the pooled factor), ``patient_id``, ``months`` and ``y`` of the hidden value)."""
     f = frame.sort_values(["patient_id", "months", "y"], kind="mergesort").reset_index(drop=True)
     f["rank"] = f.groupby("patient_id", sort=True).cumcount()
     # every (landmark j, later value k) of a patient: Σ n_i(n_i − 1)/2 rows
     both = f.merge(f, on="patient_id", suffixes=("_lm", ""))
     both = both[both["rank"] > both["rank_lm"]]
+    both = both.assign(hist=history_group(both["rank_lm"].to_numpy() + 1))
     d = (both["months"] - both["months_lm"]).to_numpy()
     rng = np.random.default_rng(seed)
     chosen = []
@@ -120,15 +158,27 @@ def _landmark_pairs(frame: pd.DataFrame, horizons: Sequence[float], seed: int) -
         # the hidden value nearest to landmark + h, per landmark
         c = c.sort_values(["patient_id", "rank_lm", "gap", "rank"], kind="mergesort")
         c = c.drop_duplicates(["patient_id", "rank_lm"])
-        # one landmark per patient, uniformly among those with such a value (rows in a fixed order)
-        c = c.assign(key=rng.random(len(c))).sort_values(["patient_id", "key"], kind="mergesort")
-        chosen.append(c.drop_duplicates("patient_id").assign(horizon=i))
+        # one landmark per patient and history group, uniformly among those with such a value (fixed row order)
+        c = c.assign(key=rng.random(len(c))).sort_values(["patient_id", "hist", "key"], kind="mergesort")
+        c = c.drop_duplicates(["patient_id", "hist"])
+        # the pooled factor: one pair per patient, a landmark drawn uniformly among all of theirs
+        pooled = c["key"].to_numpy() == c.groupby("patient_id")["key"].transform("min").to_numpy()
+        chosen.append(c.assign(horizon=i, pooled=pooled))
     pairs = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame(columns=[*both.columns, "horizon"])
+    pairs["pooled"] = pairs["pooled"].astype(bool)
     pairs["group"] = np.arange(len(pairs))
     # the values up to each pair's landmark
     past = f.merge(pairs[["patient_id", "rank_lm", "group"]], on="patient_id")
     past = past[past["rank"] <= past["rank_lm"]]
     return past, pairs
+
+
+def _factor(z: np.ndarray) -> float:
+    """Split-conformal 80% quantile of |z| (the ⌈0.8 (n + 1)⌉-th smallest) / 1.2816, never below 1."""
+    n = len(z)
+    k = min(n, math.ceil(0.8 * (n + 1)))
+    q = float(np.partition(z, k - 1)[k - 1])
+    return max(1.0, q / Z80) if math.isfinite(q) else 1.0
 
 
 def calibrate_intervals(
@@ -140,6 +190,7 @@ def calibrate_intervals(
     label: str = "values",
     seed: int = CALIBRATION_SEED,
     min_pairs: int = MIN_CALIBRATION_PAIRS,
+    min_group_pairs: int = MIN_GROUP_PAIRS,
 ) -> IntervalCalibration:
     """The per-horizon factors for ``result`` (an ``LMMResult``) fitted to ``frame`` (patient_id, months, y;
     the values it was fitted to); ``design(months) -> (X, Z)`` its design; ``bounds`` the outcome's scale."""
@@ -159,20 +210,25 @@ def calibrate_intervals(
         held = ((y >= hi) & (mean >= hi)) | ((y <= lo) & (mean <= lo))  # clipped interval holds it at any width
         z = np.where(held, 0.0, np.where(np.isfinite(z), z, np.inf))
     which = pairs["horizon"].to_numpy() if len(pairs) else np.zeros(0, dtype=int)
+    hist = pairs["hist"].to_numpy() if len(pairs) else np.zeros(0, dtype=int)
+    pooled = pairs["pooled"].to_numpy(dtype=bool) if len(pairs) else np.zeros(0, dtype=bool)
     factors: list[float] = []
     counts: list[int] = []
     before: list[float | None] = []
+    g_f = [[1.0] * len(horizons) for _ in GROUPS]
+    g_n = [[0] * len(horizons) for _ in GROUPS]
+    g_b: list[list[float | None]] = [[None] * len(horizons) for _ in GROUPS]
     for i in range(len(horizons)):
-        zh = z[which == i]
+        zh = z[(which == i) & pooled]
         n = len(zh)
         counts.append(n)
         before.append(float(np.mean(zh <= Z80)) if n else None)
-        if n < min_pairs:
-            factors.append(1.0)
-            continue
-        k = min(n, math.ceil(0.8 * (n + 1)))  # split-conformal order statistic
-        q = float(np.partition(zh, k - 1)[k - 1])
-        factors.append(max(1.0, q / Z80) if math.isfinite(q) else 1.0)
+        factors.append(_factor(zh) if n >= min_pairs else 1.0)
+        for g in range(len(GROUPS)):
+            zg = z[(which == i) & (hist == g)]
+            g_n[g][i] = len(zg)
+            g_b[g][i] = float(np.mean(zg <= Z80)) if len(zg) else None
+            g_f[g][i] = _factor(zg) if len(zg) >= min_group_pairs and n >= min_pairs else factors[i]
     short = [(h, n) for h, n in zip(horizons, counts, strict=True) if n < min_pairs]
     statement = None
     if short:
@@ -182,5 +238,13 @@ def calibrate_intervals(
             f"patients with a later value at that distance (at least {min_pairs} are needed)."
         )
     return IntervalCalibration(
-        tuple(float(h) for h in horizons), tuple(factors), tuple(counts), tuple(before), min_pairs, statement
+        tuple(float(h) for h in horizons),
+        tuple(factors),
+        tuple(counts),
+        tuple(before),
+        tuple(tuple(r) for r in g_f),
+        tuple(tuple(r) for r in g_n),
+        tuple(tuple(r) for r in g_b),
+        min_pairs,
+        statement,
     )

@@ -6,8 +6,10 @@ uses the population parts of those (fixed effects, random-effect covariance, res
 stage tables and Kaplan–Meier curves) and the patient's own parts (random effects, visits, their survival
 row).  :func:`prognosis_models_for_patient` recomputes the patient's own parts from their records as they are
 now, with the population parts held: each outcome's random effects are the conditional BLUP from the
-patient's current untreated values (``LMMResult.with_observations``), the derived visits and the survival
-row are the patient's current ones.  No refit is made (milliseconds instead of a cohort fit).
+patient's current untreated values (``LMMResult.with_observations``), as are the number and date of those
+values that pick the interval factor (the interval calibration itself is the fit's, computed once with it);
+the derived visits and the survival row are the patient's current ones.  No refit is made (milliseconds
+instead of a cohort fit).
 
 For a patient whose records are those the models were fitted on, :func:`prognosis_patient_current` gives the
 numbers of :func:`~alscell.analysis.prognosis.prognosis_patient` with those models (tests/analysis/
@@ -25,7 +27,14 @@ import dataclasses
 import pandas as pd
 
 from alscell.analysis.forecast import forecast_patient_current, model_for_patient
-from alscell.analysis.prognosis import Prognosis, PrognosisModels, design, outcome_frames, prognosis_patient
+from alscell.analysis.prognosis import (
+    Prognosis,
+    PrognosisModels,
+    design,
+    history_of,
+    outcome_frames,
+    prognosis_patient,
+)
 from alscell.io.tables import Tables, as_tables
 
 __all__ = [
@@ -50,7 +59,8 @@ def prognosis_models_for_patient(models: PrognosisModels, tables: Tables, patien
         f = frames[key].dropna(subset=["months", "y"])
         X, Z = design(f["months"].to_numpy(), om.random_curvature)
         result = om.result.with_observations(f["y"].to_numpy(dtype=float), X, Z, f["patient_id"].to_numpy())
-        outcomes[key] = dataclasses.replace(om, result=result)
+        # the interval calibration is the fit's (computed once per fit); the history is the patient's now
+        outcomes[key] = dataclasses.replace(om, result=result, history=history_of(f))
     survival = models.survival
     mine = survival_data(own, derived)
     if patient_id in survival.index or len(mine):

@@ -90,6 +90,8 @@ class OutcomeModel:
     # registry-internal recalibration of the prediction intervals (alscell.analysis.interval_calibration),
     # computed once with the fit; None = the model's own intervals
     calibration: IntervalCalibration | None = None
+    # per patient of the result: number of values (``n``) and months since onset of the last one (``last``)
+    history: pd.DataFrame | None = None
 
     def predict(self, patient_id: str | None, months: np.ndarray, alpha: float) -> pd.DataFrame:
         """The model's own prediction (mean, se, lower, upper) at ``months`` since onset, not recalibrated."""
@@ -97,22 +99,32 @@ class OutcomeModel:
         known = patient_id is not None and patient_id in self.labels
         return self.result.predict(X, Z, groups_new=patient_id if known else None, interval="prediction", alpha=alpha)
 
-    def interval_factors(self, patient_id: str | None, months_ahead) -> np.ndarray:
-        """The factor on the predictive SD at each of ``months_ahead``: the registry's recalibration for a
-        forecast from the patient's own values, 1 for the population course (not what the check covers)."""
+    def interval_factors(self, patient_id: str | None, now: float, months_ahead) -> np.ndarray:
+        """The factor on the predictive SD ``months_ahead`` after ``now`` (months since onset): the registry's
+        recalibration for a forecast from the patient's own values — for their number of values, at the
+        distance from the last of them (further than ``months_ahead`` when the latest visits are not in the
+        model, e.g. after a first treatment) — and 1 for the population course (not what the check covers)."""
         ahead = np.asarray(months_ahead, dtype=float)
         if self.calibration is None or patient_id is None or patient_id not in self.labels:
             return np.ones_like(ahead)
-        return self.calibration.factor_at(ahead)
+        n, last = None, now
+        if self.history is not None and patient_id in self.history.index:
+            n, last = int(self.history.at[patient_id, "n"]), float(self.history.at[patient_id, "last"])
+        return self.calibration.factor_at(np.maximum(ahead, now + ahead - last), n)
 
     def predict_ahead(self, patient_id: str | None, now: float, months_ahead) -> pd.DataFrame:
         """Mean, model SD (``se_model``), interval factor and calibrated SD (``se``) ``months_ahead`` after
-        ``now`` (months since onset)."""
+        ``now`` (months since onset); the calibrated SD never falls with the distance (a dip is raised to the
+        SD at the nearer distance, and ``factor`` is then the ratio actually used)."""
         ahead = np.asarray(months_ahead, dtype=float)
         p = self.predict(patient_id, now + ahead, alpha=0.2)
-        k = self.interval_factors(patient_id, ahead)
+        k = self.interval_factors(patient_id, now, ahead)
         se = p["se"].to_numpy()
-        return pd.DataFrame({"mean": p["mean"].to_numpy(), "se_model": se, "factor": k, "se": se * k})
+        # farther ahead is never more certain: factors estimated per horizon can dip by sampling noise
+        order = np.argsort(ahead, kind="stable")
+        sd = np.empty_like(se)
+        sd[order] = np.maximum.accumulate((se * k)[order])
+        return pd.DataFrame({"mean": p["mean"].to_numpy(), "se_model": se, "factor": sd / se, "se": sd})
 
     @property
     def labels(self) -> set:
@@ -167,7 +179,14 @@ def fit_outcome(frame: pd.DataFrame, outcome: str = "y", random_curvature: bool 
         [f"{outcome}: {w.message}" for w in caught],
         random_curvature,
         cal,
+        history_of(f),
     )
+
+
+def history_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per patient of a (patient_id, months, y) frame: number of values ``n`` and the last months ``last``."""
+    f = frame.dropna(subset=["months", "y"])
+    return f.groupby("patient_id")["months"].agg(n="size", last="max")
 
 
 def outcome_frames(tables: Tables, derived: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
@@ -319,7 +338,7 @@ def _outcome_forecast(m: OutcomeModel, pid: str, now: float, last_obs: float | N
         row["interval_factor"] = round(float(p["factor"].iloc[i]), 3)
         rows.append(row)
     known = pid in m.labels
-    out = {
+    out: dict[str, Any] = {
         "outcome": m.outcome,
         "label": label,
         "basis": "patient" if known else "population",
@@ -329,6 +348,8 @@ def _outcome_forecast(m: OutcomeModel, pid: str, now: float, last_obs: float | N
     }
     if m.calibration is not None:
         cal = m.calibration.to_json_dict()
+        if known and m.history is not None and pid in m.history.index:
+            cal["values_used"] = int(m.history.at[pid, "n"])
         if not known:
             cal["population_course"] = (
                 "The population course is not recalibrated: the registry's check covers forecasts from a "
@@ -685,6 +706,7 @@ __all__ = [
     "design",
     "fit_outcome",
     "fit_prognosis_models",
+    "history_of",
     "outcome_frames",
     "prognosis_patient",
     "screening_values",
