@@ -27,7 +27,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
 
 def _old_read(folder, monkeypatch) -> Tables:
     with monkeypatch.context() as m:
-        m.setattr(rawcsv, "_arrow_frame", lambda data, header: None)
+        m.setattr(rawcsv, "_arrow_frame", lambda data, header, compact=False: None)
         raw, problems = rawcsv.read_raw_folder(folder)
     assert not problems
     typed, problems, total = validate_tables(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from alscell.io.errors import ValidationError
@@ -124,3 +125,28 @@ def test_files_other_than_patients_may_be_absent(example_dir, tmp_path):
     assert len(tables["patients"]) > 0
     for name in ("treatments", "alsfrs", "measurements", "adverse_events", "events"):
         assert tables[name].empty, name
+
+
+@pytest.mark.parametrize("nul", [False, True])
+def test_unit_rule_cell_by_cell_with_and_without_a_nul(example_dir, nul):
+    """The unit rule is computed per distinct value; a column holding a NUL is not factorised and takes
+    the cell-by-cell path: both name exactly the rows whose unit differs from the measure's."""
+    from alscell.io.rawcsv import read_raw_folder
+    from alscell.io.validate import validate_tables
+
+    raw, problems = read_raw_folder(example_dir)
+    assert not problems
+    m = raw["measurements"]
+    rows = [
+        ("ALS-003", "2023-05-15", "fvc_pct_pred", "80", "L", "", "", ""),  # wrong unit
+        ("ALS-003", "2023-05-16", "fvc_pct_pred", "80", "%", "", "", ""),  # right
+        ("ALS-003", "2023-05-17", "fvc_pct_pred", "80", "%\x00" if nul else "kg", "", "", ""),  # wrong
+        ("ALS-003", "2023-05-18", "grip_kg", "20", "%", "left", "", ""),  # wrong
+        ("ALS-003", "2023-05-19", "munix", "80", "", "", "biceps", ""),  # unitless measure, empty: right
+    ]
+    extra = pd.DataFrame(rows, columns=list(m.columns))
+    raw["measurements"] = pd.concat([m.reset_index(drop=True), extra], ignore_index=True)
+    _typed, found, _total = validate_tables(raw)
+    bad = sorted(p.line for p in found if p.file == "measurements.csv" and p.code == "unit_mismatch")
+    first = len(m) + 2  # line of the first added row (positions + 2 without a line index)
+    assert bad == [first, first + 2, first + 3]

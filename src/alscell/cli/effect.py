@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
         except OutcomeError as exc:
             fail(str(exc))
         tables = load_tables(data, db)
+        # Only the outcome's measurements are used (none for an ALSFRS-R outcome): the rest of a large
+        # registry's measurements need not stay in memory during the fit.
+        m = tables["measurements"]
+        tables = tables.replace(measurements=m[(m["measure"] == outcome).to_numpy()])
+        del m
         try:
             est = estimate_effect(tables, outcome, method)
         except NotApplicable as exc:

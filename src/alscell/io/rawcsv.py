@@ -79,15 +79,18 @@ def _line_commas(data: bytes) -> tuple[np.ndarray, np.ndarray, str] | None:
     return commas, ends > starts, data[: ends[0]].decode("utf-8")
 
 
-def _arrow_frame(data: bytes, header: list[str]) -> tuple[pd.DataFrame, Factorized] | None:
+def _arrow_frame(data: bytes, header: list[str], compact: bool = False) -> tuple[pd.DataFrame, Factorized] | None:
     """The cells of a file without quotes as text, split by pyarrow's C reader (no quoting, blank lines
     skipped, every cell a string, '' for empty), and each column's factorisation.  pyarrow
-    dictionary-encodes each column, so equal cells share one Python string (a registry column repeats ids,
-    dates and codes: a large folder's memory stays small) and the validator gets the codes for free.
-    None if pyarrow cannot (e.g. a line longer than its block): pandas' parser reads it then."""
+    dictionary-encodes each column while it parses (only the codes and the distinct texts are ever held),
+    so equal cells share one Python string (a registry column repeats ids, dates and codes: a large
+    folder's memory stays small) and the validator gets the codes for free.  ``compact``: the columns are
+    pandas Categoricals over those codes (no object array per column).  None if pyarrow cannot (e.g. a
+    line longer than its block): pandas' parser reads it then."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
+    text = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
@@ -96,7 +99,7 @@ def _arrow_frame(data: bytes, header: list[str]) -> tuple[pd.DataFrame, Factoriz
                 delimiter=",", quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=True
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header},
+                column_types={c: text for c in header},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 null_values=[],
@@ -104,14 +107,26 @@ def _arrow_frame(data: bytes, header: list[str]) -> tuple[pd.DataFrame, Factoriz
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, object] = {}
     factorized: Factorized = {}
-    for i, c in enumerate(header):
-        encoded = table.column(i).dictionary_encode().combine_chunks()
+    for c in header:
+        # Concatenating the blocks unifies their dictionaries (one entry per distinct text).
+        encoded = table.column(0).combine_chunks()
+        table = table.remove_column(0)  # frees the column's blocks before the next one is converted
         uniques = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-        columns[c] = uniques[codes]
+        del encoded
+        again, distinct = pd.factorize(uniques)
+        if len(distinct) != len(uniques):  # never seen, but the validator relies on distinct uniques
+            codes, uniques = again[codes].astype(np.int32), np.asarray(distinct, dtype=object)
+        columns[c] = (
+            pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)) if compact else uniques[codes]
+        )
         factorized[c] = (codes, uniques)
+    del table
+    # pyarrow's allocator keeps freed blocks for reuse; hand them back (a large file's blocks would
+    # otherwise stay in the process for the rest of the command).
+    pa.default_memory_pool().release_unused()
     return pd.DataFrame(columns, copy=False), factorized
 
 
@@ -129,7 +144,7 @@ def _simple_lines(data: bytes) -> tuple[np.ndarray, str] | None:
     return np.arange(1, n_lines), first
 
 
-def _fast_frame(data: bytes) -> tuple[pd.DataFrame, Factorized] | None:
+def _fast_frame(data: bytes, compact: bool = False) -> tuple[pd.DataFrame, Factorized] | None:
     """The common case in one pass of a C parser: no quotes, no NUL, every row as wide as the header.
 
     ``data``: the file's bytes, without a byte-order mark.  None when the file needs the careful reader
@@ -157,7 +172,7 @@ def _fast_frame(data: bytes) -> tuple[pd.DataFrame, Factorized] | None:
     header = first.split(",")
     if len(set(header)) != len(header):
         return None
-    arrow = _arrow_frame(data, header)
+    arrow = _arrow_frame(data, header, compact)
     factorized: Factorized = {}
     if arrow is not None:
         frame, factorized = arrow
@@ -180,12 +195,16 @@ def _fast_frame(data: bytes) -> tuple[pd.DataFrame, Factorized] | None:
     return frame, factorized
 
 
-def read_raw_table(path: Path, name: str, factorized: Factorized | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+def read_raw_table(
+    path: Path, name: str, factorized: Factorized | None = None, *, compact: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Every cell of ``path`` as text ('' for empty) and the problems of its structure.
 
     ``factorized``, when given, receives ``column -> (codes, uniques)`` for the columns the fast reader
-    factorised (``uniques[codes]`` equals the column), for the validator.  Raises ValueError (a plain
-    reason) when the file as a whole cannot be read.
+    factorised (``uniques[codes]`` equals the column), for the validator.  ``compact``: the fast reader's
+    columns are pandas Categoricals of the same texts (a fraction of the memory of object columns; for the
+    validator, which reads cells only to name them).  Raises ValueError (a plain reason) when the file as a
+    whole cannot be read.
     """
     file = f"{name}.csv"
     try:
@@ -194,7 +213,7 @@ def read_raw_table(path: Path, name: str, factorized: Factorized | None = None) 
         raise ValueError(f"cannot be read ({exc.strerror or 'unreadable'})") from None
     size = len(data)
     data = data.removeprefix("\ufeff".encode())  # a byte-order mark, as spreadsheets write
-    fast = _fast_frame(data)  # checks the UTF-8 itself
+    fast = _fast_frame(data, compact)  # checks the UTF-8 itself
     if fast is not None:
         frame, codes = fast
         frame.attrs[NUL_FREE] = True  # _fast_frame only reads files without a NUL byte
@@ -269,7 +288,7 @@ def _unquote_formulas(frame: pd.DataFrame, any_quote: bool) -> pd.DataFrame:
     if any_quote:
         for col in frame.columns:
             if kind_of(col) == "text":
-                frame[col] = _strip_formula_quote(frame[col])
+                frame[col] = _strip_formula_quote(frame[col].astype(object))  # a compact column too
     return frame
 
 
@@ -282,10 +301,10 @@ def read_raw_csv(path: Path) -> pd.DataFrame:
 
 
 def read_raw_folder(
-    folder: str | Path, factorized: dict[str, Factorized] | None = None
+    folder: str | Path, factorized: dict[str, Factorized] | None = None, *, compact: bool = False
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Raw frames of every canonical file present in ``folder`` and every structural problem
-    (``factorized``: filled by file as in :func:`read_raw_table`)."""
+    (``factorized``, ``compact``: by file as in :func:`read_raw_table`)."""
     folder = Path(folder)
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -305,7 +324,9 @@ def read_raw_folder(
             problems.append(Problem(file, None, None, None, "is not a regular file", "not_a_file"))
             continue
         try:
-            frame, found = read_raw_table(path, name, None if factorized is None else factorized.setdefault(name, {}))
+            frame, found = read_raw_table(
+                path, name, None if factorized is None else factorized.setdefault(name, {}), compact=compact
+            )
         except ValueError as exc:
             problems.append(Problem(file, None, None, None, str(exc), "unreadable_file"))
             continue

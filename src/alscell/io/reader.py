@@ -32,7 +32,11 @@ def complete_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
                 else pd.Series(index=frame.index, dtype=_EMPTY[kind])
             )
     extra = sorted(c for c in frame.columns if c.startswith("x_"))
-    return frame[list(TABLES[name]) + extra]
+    order = list(TABLES[name]) + extra
+    if list(frame.columns) == order:
+        return frame
+    # Reordered without copying the cells (``frame[order]`` would copy every column of a large table).
+    return pd.DataFrame({c: frame[c] for c in order}, index=frame.index, copy=False)
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:
@@ -44,10 +48,11 @@ def read_folder(
 ) -> Tables:
     """Validated typed frames of ``folder``; raises ValidationError listing every problem found."""
     factorized: dict = {}
-    raw, problems = read_raw_folder(folder, factorized)
+    raw, problems = read_raw_folder(folder, factorized, compact=True)
     if problems:
         raise ValidationError(problems)
     typed, problems, total = validate_tables(raw, context, limit=limit, factorized=factorized)
+    del raw, factorized  # the text cells are not needed once typed (a large folder's memory)
     if total:
         raise ValidationError(problems, total)
     # The validated frames already hold the canonical dtypes (io.parsing): only absent columns are added,

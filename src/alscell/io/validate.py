@@ -215,7 +215,13 @@ def _repeated_rows(codes: list[np.ndarray]) -> np.ndarray:
         if int(key.max(initial=0)) + 1 > np.iinfo(np.int64).max // width:  # renumber before overflowing
             key = pd.factorize(key)[0].astype(np.int64)
         key = key * width + c
-    return pd.Series(key).duplicated(keep="first").to_numpy()
+    # A stable sort puts equal keys together in row order: every one after the first is a repeat.  (A hash
+    # table, as pandas' duplicated, needs about twice this memory on a registry's millions of rows.)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    repeat = np.zeros(len(key), dtype=bool)
+    repeat[order[1:][key[1:] == key[:-1]]] = True
+    return repeat
 
 
 def _id_format(name, raw, problems, col):
@@ -487,10 +493,18 @@ def _validate(
     if len(m):
         raw = raws["measurements"]
         measure = coded["measurements"]["measure"]
-        known = pd.Series(measure.isin(MEASURES))
-        unit_want = measure.map({k: v.unit for k, v in MEASURES.items()})
-        unit = m["unit"].fillna("")
-        bad_unit = (known & (unit != unit_want)).to_numpy()
+        is_known = measure.isin(MEASURES)
+        wanted = pd.Series(measure.values).map({k: v.unit for k, v in MEASURES.items()})
+        unit_col = coded["measurements"]["unit"]
+        if unit_col.text.is_unique:
+            # Per distinct value, as the other checks: the code (in the unit column) of the unit each
+            # distinct measure wants, -1 where no cell holds that text; a cell is wrong where its code differs.
+            unit_code = pd.Series(np.arange(len(unit_col.text)), index=unit_col.text.to_numpy())
+            want_code = wanted.map(unit_code).fillna(-1).to_numpy(dtype=np.int64)
+            bad_unit = is_known & (unit_col.codes != want_code[measure.codes])
+        else:  # a column holding a NUL is not factorised (io.parsing.factorize_cells): cell by cell
+            want_text = wanted.to_numpy(dtype=object)[measure.codes]
+            bad_unit = is_known & (m["unit"].fillna("").to_numpy(dtype=object) != want_text)
         problems.mask(
             "measurements",
             raw,
@@ -501,9 +515,12 @@ def _validate(
             + ", ".join(f"{k}: '{v.unit}'" for k, v in MEASURES.items())
             + ")",
         )
-        lo = measure.map({k: v.low for k, v in MEASURES.items()})
-        hi = measure.map({k: v.high for k, v in MEASURES.items()})
-        out = (known & m["value"].notna() & ((m["value"] < lo) | (m["value"] > hi))).to_numpy()
+        lo = measure.map({k: v.low for k, v in MEASURES.items()}).to_numpy(dtype=float)
+        hi = measure.map({k: v.high for k, v in MEASURES.items()}).to_numpy(dtype=float)
+        value = m["value"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            out = is_known & ~np.isnan(value) & ((value < lo) | (value > hi))
+        del lo, hi
         if out.any():
             for key in m.loc[out, "measure"].unique():
                 spec = MEASURES[key]
@@ -516,11 +533,11 @@ def _validate(
                     f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip(),
                 )
         for qual, attr in (("muscle", "needs_muscle"), ("specimen", "needs_specimen")):
-            needs = measure.map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True)
-            have = m[qual].notna() if qual in m else pd.Series(False, index=m.index)
-            problems.mask(
-                "measurements", raw, (needs & ~have).to_numpy(), qual, "qualifier_required", "required for this measure"
+            needs = measure.cells(
+                pd.Series(measure.values).map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True).to_numpy()
             )
+            have = m[qual].notna().to_numpy() if qual in m else np.zeros(len(m), dtype=bool)
+            problems.mask("measurements", raw, needs & ~have, qual, "qualifier_required", "required for this measure")
         _duplicates(
             "measurements",
             raw,
