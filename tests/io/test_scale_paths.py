@@ -65,3 +65,57 @@ def test_parse_int_same_as_pandas_cast():
     pd.testing.assert_series_equal(values, ref, check_names=False)
     assert bad.tolist() == [c not in ("",) and ref.iloc[i] is pd.NA for i, c in enumerate(cells)]
     assert np.asarray(bad).dtype == bool
+
+
+_HEADER = "patient_id,date,measure,value,unit,side,muscle,specimen\n"
+_ROW = "ALS-001,2022-11-02,fvc_pct_pred,88,%,,,\n"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _HEADER + _ROW * 3,  # the common case
+        _HEADER + _ROW * 2 + _ROW.rstrip("\n"),  # no line break at the end
+        "\ufeff" + _HEADER + _ROW * 3,  # a byte-order mark
+        _HEADER + _ROW + "ALS-002,2022-11-02,fvc_pct_pred,88,'=1+2,,,\n",  # a neutralised formula
+        _HEADER + _ROW + "\n" + _ROW,  # a blank line (the careful reader)
+        _HEADER.replace("\n", "\r\n") + _ROW.replace("\n", "\r\n"),  # CR LF (the careful reader)
+        _HEADER + _ROW + "ALS-002,2022-11-02,fvc_pct_pred\n",  # a short row: a problem named
+        _HEADER + _ROW + 'ALS-002,2022-11-02,"fvc_pct_pred",88,%,,,\n',  # quotes (the careful reader)
+        _HEADER + _ROW + "ALS-002,2022-11-02,fvc_pct_pr\xe9d,88,%,,,\n",  # non-ASCII UTF-8
+    ],
+)
+def test_streamed_reader_same_as_in_memory(tmp_path, monkeypatch, content):
+    """A large file is checked and parsed without holding its bytes: forced here for a small file, the
+    frame, its line numbers, the problems and the validator's codes are those of the in-memory reader."""
+    path = tmp_path / "measurements.csv"
+    path.write_bytes(content.encode("utf-8"))
+    results = []
+    for limit in (rawcsv.STREAM_BYTES, 0):
+        monkeypatch.setattr(rawcsv, "STREAM_BYTES", limit)
+        factorized: dict = {}
+        frame, problems = rawcsv.read_raw_table(path, "measurements", factorized)
+        results.append((frame, problems, factorized))
+    (a, pa_, fa), (b, pb, fb) = results
+    pd.testing.assert_frame_equal(a, b)
+    assert pa_ == pb and fa.keys() == fb.keys()
+    for col in fa:
+        assert (fa[col][1][fa[col][0]] == fb[col][1][fb[col][0]]).all()
+
+
+def test_streamed_reader_bad_utf8_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "measurements.csv"
+    path.write_bytes((_HEADER + _ROW).encode() + b"ALS-002,2022-11-02,fvc\xff,88,%,,,\n")
+    monkeypatch.setattr(rawcsv, "STREAM_BYTES", 0)
+    with pytest.raises(ValueError, match="not UTF-8"):
+        rawcsv.read_raw_table(path, "measurements")
+
+
+def test_streamed_reader_is_taken_for_a_large_file(tmp_path, monkeypatch):
+    """The streamed path is the one used above the size limit (not a silent fall-back to reading whole)."""
+    path = tmp_path / "measurements.csv"
+    path.write_bytes((_HEADER + _ROW * 5).encode())
+    monkeypatch.setattr(rawcsv, "STREAM_BYTES", 0)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read whole"))
+    frame, problems = rawcsv.read_raw_table(path, "measurements")
+    assert not problems and len(frame) == 5 and frame.index.tolist() == [2, 3, 4, 5, 6]

@@ -79,21 +79,24 @@ def _line_commas(data: bytes) -> tuple[np.ndarray, np.ndarray, str] | None:
     return commas, ends > starts, data[: ends[0]].decode("utf-8")
 
 
-def _arrow_frame(data: bytes, header: list[str], compact: bool = False) -> tuple[pd.DataFrame, Factorized] | None:
+def _arrow_frame(
+    data: bytes | Path, header: list[str], compact: bool = False
+) -> tuple[pd.DataFrame, Factorized] | None:
     """The cells of a file without quotes as text, split by pyarrow's C reader (no quoting, blank lines
     skipped, every cell a string, '' for empty), and each column's factorisation.  pyarrow
     dictionary-encodes each column while it parses (only the codes and the distinct texts are ever held),
     so equal cells share one Python string (a registry column repeats ids, dates and codes: a large
     folder's memory stays small) and the validator gets the codes for free.  ``compact``: the columns are
     pandas Categoricals over those codes (no object array per column).  None if pyarrow cannot (e.g. a
-    line longer than its block): pandas' parser reads it then."""
+    line longer than its block): pandas' parser reads it then.  ``data``: the bytes, or a file that pyarrow
+    reads block by block itself."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
     text = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(data) if isinstance(data, bytes) else str(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=",", quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=True
@@ -119,9 +122,13 @@ def _arrow_frame(data: bytes, header: list[str], compact: bool = False) -> tuple
         again, distinct = pd.factorize(uniques)
         if len(distinct) != len(uniques):  # never seen, but the validator relies on distinct uniques
             codes, uniques = again[codes].astype(np.int32), np.asarray(distinct, dtype=object)
-        columns[c] = (
-            pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)) if compact else uniques[codes]
-        )
+        if compact:
+            cells = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+            # The Categorical keeps its codes in the narrowest integer type (int8 for a few distinct texts):
+            # the validator shares them instead of holding a second, int32 copy.
+            columns[c], codes = cells, cells.codes
+        else:
+            columns[c] = uniques[codes]
         factorized[c] = (codes, uniques)
     del table
     # pyarrow's allocator keeps freed blocks for reuse; hand them back (a large file's blocks would
@@ -195,6 +202,68 @@ def _fast_frame(data: bytes, compact: bool = False) -> tuple[pd.DataFrame, Facto
     return frame, factorized
 
 
+# Files larger than this are first checked block by block and then parsed by pyarrow from the file, so
+# their bytes are never held whole (a registry's measurements.csv can be hundreds of MB).
+STREAM_BYTES = 64 << 20
+_BLOCK = 1 << 24
+_BOM = "\ufeff".encode()
+
+
+def _scan(path: Path) -> tuple[int, str, bool] | None:
+    """Number of lines, header and whether a ``'`` occurs, for a file the streamed reader can take: what
+    :func:`_simple_lines` and :func:`_fast_frame` ask of bytes in memory (no quote, NUL, CR or blank line;
+    a UTF-8 header), checked one block at a time.  None for any other file."""
+    newlines, quote, header, last = 0, False, None, b""
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            if header is None:
+                block = block.removeprefix(_BOM)
+                end = block.find(b"\n")
+                if block.startswith(b"\n") or end < 0:
+                    return None  # a blank first line, or a header longer than a block: the careful reader
+                try:
+                    header = block[:end].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+            if b'"' in block or b"\x00" in block or b"\r" in block or b"\n\n" in block:
+                return None
+            if last == b"\n" and block.startswith(b"\n"):
+                return None  # a blank line across two blocks
+            newlines += block.count(b"\n")
+            quote = quote or b"'" in block
+            last = block[-1:]
+    if header is None:
+        return None
+    return newlines + (0 if last == b"\n" else 1), header, quote
+
+
+def _streamed_frame(path: Path, compact: bool) -> tuple[pd.DataFrame, Factorized, bool] | None:
+    """:func:`_fast_frame` for a large file, without reading it into memory (and whether a ``'`` occurs)."""
+    scanned = _scan(path)
+    if scanned is None:
+        return None
+    n_lines, first, quote = scanned
+    header = first.split(",")
+    if not first or len(set(header)) != len(header):
+        return None
+    arrow = _arrow_frame(path, header, compact)  # pyarrow checks every row's width and the UTF-8
+    if arrow is None or len(arrow[0]) != n_lines - 1 or list(arrow[0].columns) != header:
+        return None
+    frame, codes = arrow
+    frame.index = pd.Index(np.arange(2, n_lines + 1), name=LINE_INDEX)
+    return frame, codes, quote
+
+
+def _fast_result(
+    frame: pd.DataFrame, codes: Factorized, quote: bool, factorized: Factorized | None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    frame.attrs[NUL_FREE] = True  # the fast readers only take files without a NUL byte
+    if factorized is not None:
+        # a text column may lose a formula quote below: its codes would no longer describe it
+        factorized.update({c: v for c, v in codes.items() if not (quote and kind_of(c) == "text")})
+    return _unquote_formulas(frame, quote), []
+
+
 def read_raw_table(
     path: Path, name: str, factorized: Factorized | None = None, *, compact: bool = False
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -208,20 +277,16 @@ def read_raw_table(
     """
     file = f"{name}.csv"
     try:
+        if path.stat().st_size > STREAM_BYTES and (streamed := _streamed_frame(path, compact)) is not None:
+            return _fast_result(*streamed, factorized)
         data = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror or 'unreadable'})") from None
     size = len(data)
-    data = data.removeprefix("\ufeff".encode())  # a byte-order mark, as spreadsheets write
+    data = data.removeprefix(_BOM)  # a byte-order mark, as spreadsheets write
     fast = _fast_frame(data, compact)  # checks the UTF-8 itself
     if fast is not None:
-        frame, codes = fast
-        frame.attrs[NUL_FREE] = True  # _fast_frame only reads files without a NUL byte
-        quote = b"'" in data
-        if factorized is not None:
-            # a text column may lose a formula quote below: its codes would no longer describe it
-            factorized.update({c: v for c, v in codes.items() if not (quote and kind_of(c) == "text")})
-        return _unquote_formulas(frame, quote), []
+        return _fast_result(*fast, b"'" in data, factorized)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
