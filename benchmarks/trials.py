@@ -4,37 +4,75 @@ Design: parallel 1:1, 200 patients, 12 visits (baseline + 11 monthly), ALSFRS-R 
 (``fit_lmm_batch``), no effect.  Measures
 
 1. one process: trials simulated *and* analysed per second (``run_designs``, 8 batches), and the
-   analysis alone (one ``fit_lmm_batch`` call over already simulated trials);
-2. a 2-worker Dask ``LocalCluster`` (started and warmed up before the clock starts): the same run;
-3. ``fit_lmm_batch`` against a loop of ``fit_lmm`` on the same trials (fits per second).
+   simulation and the analysis alone;
+2. a 2-worker Dask ``LocalCluster`` (``runner.local_cluster``, as ``alscell power --workers 2`` uses; its
+   start-up and a warm-up task in every worker happen before the clock starts): the same run;
+3. ``fit_lmm_batch`` on one batch of trials against a loop of ``fit_lmm`` over the same inputs (CPU time per
+   fit, best of 3; ``endpoints.slope``, which also builds the inputs from the trials, is printed too).
+
+Every process of this benchmark runs BLAS on one thread (``OPENBLAS_NUM_THREADS=1`` etc., set here before
+numpy is imported, as Dask sets them in its workers), so "one process" is one core and the two workers are
+two cores.
 
 Run:  .venv/bin/python benchmarks/trials.py            (2,000 trials per timing, 8 tasks of 250)
       .venv/bin/python benchmarks/trials.py --quick    (400 trials, 8 tasks of 50; < 30 s on an idle 2-core machine)
 
 Last line: ``trials_per_s_1proc=<x> trials_per_s_2workers=<y> scaling=<y/x> batch_vs_loop=<z>``
-(wall-clock, end to end: simulation + analysis; ``batch_vs_loop`` in CPU time).  Targets (issue 12): ≥ 100
-trials/s in one process, scaling ≥ 1.7, batch ≥ 10× the loop.  The load of the machine is printed: on a
-shared, overloaded machine the wall-clock numbers measure the share of CPU this job gets (Linux autogroup
-shares CPU per session, so two workers of one session get no more CPU than one process), so CPU-time
-rates are printed too: trials per CPU-second of the main process and of the workers, and the scaling two
-idle cores would give (2 × worker rate / single-process rate).
+(wall clock, end to end: simulation + analysis; ``batch_vs_loop`` in CPU time).  Targets (issue 12): ≥ 100
+trials/s in one process, scaling ≥ 1.7, batch ≥ 10× the loop.
+
+The machine may be shared: wall-clock rates measure the share of the CPU this job gets.  For each timing the
+script prints the CPU time of every process of the job (main process, each worker), how much of the wall
+time each worker was on a CPU, and the CPU the *other* processes of the machine used meanwhile (the
+machine's busy time from /proc/stat minus this job's; Linux autogroup shares the CPU per session, so while
+another session keeps both cores busy the two workers together get about one core).  From the CPU times it
+prints the scaling two idle cores would give: 2 × (trials per worker CPU-second) / (trials per CPU-second
+of the single process).
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
-import time
-import warnings
 
-import numpy as np
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")  # before numpy: one core per process (Dask does the same in its workers)
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def _machine_busy() -> float:
+    """CPU-seconds the whole machine has been busy (all cores, /proc/stat; 0 where unavailable)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    # user nice system idle iowait irq softirq steal ...: busy = all but idle, iowait and steal
+    return (sum(v[:8]) - v[3] - v[4] - v[7]) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu() -> float:
+    return time.process_time()
 
 
 def _warm_up() -> None:
     from alscell.simulate.trials import TrialDesign, run_designs
 
-    run_designs([TrialDesign(n=40, endpoint="slope", follow_up_months=2.0)], 2, seed=97, batch=2)
+    design = TrialDesign(n=200, endpoint="slope", follow_up_months=11.0, visit_interval_months=1.0)
+    run_designs([design], 5, seed=99, batch=5)
+
+
+def _best_cpu(f, repeat: int = 3) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        c = time.process_time()
+        f()
+        best = min(best, time.process_time() - c)
+    return best
 
 
 def main() -> None:
@@ -43,100 +81,104 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=None, help="trials per timing (default 2000; --quick 400)")
     args = ap.parse_args()
     n_trials = args.trials or (400 if args.quick else 2000)
-    # Eight equal tasks (two workers share them evenly), each of ≥ 250 trials in the full run: about a
-    # second of work per task at ~300 trials/s, so Dask's per-task overhead does not dominate.
+    # Eight equal tasks (two workers share them evenly), each of 250 trials in the full run: about a second
+    # of work per task, so Dask's per-task overhead (milliseconds) does not matter.
     batch = max(1, n_trials // 8)
 
-    import dask
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
-    from alscell.analysis.lmm import fit_lmm
+    from alscell.analysis.lmm import fit_lmm, fit_lmm_batch
     from alscell.simulate.trials import TrialDesign, run_designs, simulate_trial
     from alscell.simulate.trials import endpoints as ep
+    from alscell.simulate.trials.runner import local_cluster
 
     design = TrialDesign(n=200, endpoint="slope", follow_up_months=11.0, visit_interval_months=1.0)
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (1 min)")
+    ncpu = os.cpu_count() or 1
+    print(
+        f"machine: {ncpu} cores, load average {os.getloadavg()[0]:.1f} (1 min); BLAS threads per process: "
+        f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
+    )
     print(
         f"design: {design.n} patients 1:1, {round(design.follow_up_months / design.visit_interval_months) + 1} visits, slope by mixed model"
     )
 
-    run_designs([design], 5, seed=99, batch=5)  # warm-up (imports, caches)
-    t, c = time.perf_counter(), time.process_time()
+    _warm_up()  # imports, caches
+    m, t, c = _machine_busy(), time.perf_counter(), _cpu()
     one = run_designs([design], n_trials, seed=1, batch=batch)[0]
-    t1, c1 = time.perf_counter() - t, time.process_time() - c
+    t1, c1, m1 = time.perf_counter() - t, _cpu() - c, _machine_busy() - m
     x = n_trials / t1
     print(
         f"one process: {n_trials} trials in {t1:.2f} s = {x:.1f} trials/s (simulated and analysed); "
-        f"CPU {c1:.2f} s = {n_trials / c1:.1f} trials per CPU-second"
+        f"CPU {c1:.2f} s = {n_trials / c1:.1f} trials per CPU-second; "
+        f"other processes meanwhile {max(m1 - c1, 0):.2f} CPU-s of the {ncpu * t1:.2f} the machine had"
     )
 
-    seeds = np.random.SeedSequence(2).spawn(min(n_trials, 50))
-    t = time.perf_counter()
+    seeds = np.random.SeedSequence(2).spawn(batch)
+    c = _cpu()
     trials = [simulate_trial(design, s) for s in seeds]
-    t_sim = time.perf_counter() - t
-    t = time.perf_counter()
+    c_sim = _cpu() - c
+    c_fit = _best_cpu(lambda: ep.slope(trials))
     res = ep.slope(trials)
-    t_fit = time.perf_counter() - t
     print(
-        f"  of which simulation {len(trials) / t_sim:.1f} trials/s, analysis alone (fit_lmm_batch) "
-        f"{len(trials) / t_fit:.1f} trials/s; converged {res['converged'].mean():.0%}"
+        f"  of which simulation {len(trials) / c_sim:.1f} trials per CPU-second, analysis (endpoints.slope, "
+        f"{len(trials)} trials per fit_lmm_batch call) {len(trials) / c_fit:.1f}; converged {res['converged'].mean():.0%}"
     )
 
-    with dask.config.set({"distributed.worker.profile.enabled": False}):  # as run_designs does
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            scheduler_kwargs={"dashboard": False},
-            silence_logs=logging.ERROR,
-        )
+    cluster = local_cluster(2)
     try:
         with Client(cluster) as client:
             client.run(_warm_up)  # imports and first-call caches in every worker, off the clock
-            cpu0 = client.run(time.process_time)
-            t = time.perf_counter()
+            w0 = client.run(_cpu)
+            m, t, c = _machine_busy(), time.perf_counter(), _cpu()
             two = run_designs([design], n_trials, seed=1, batch=batch, scheduler=cluster.scheduler_address)[0]
-            t2 = time.perf_counter() - t
-            cpu1 = client.run(time.process_time)
-            c2 = sum(cpu1[w] - cpu0[w] for w in cpu0)
+            t2, cm, m2 = time.perf_counter() - t, _cpu() - c, _machine_busy() - m
+            w1 = client.run(_cpu)
     finally:
         cluster.close()
+    per_worker = [w1[w] - w0[w] for w in w0]
+    c2 = sum(per_worker)
     y = n_trials / t2
     same = all(np.array_equal(one.trials[k], two.trials[k]) for k in ("estimate", "se", "reject"))
     print(
         f"2-worker LocalCluster: {n_trials} trials in {t2:.2f} s = {y:.1f} trials/s; workers' CPU {c2:.2f} s = "
         f"{n_trials / c2:.1f} trials per CPU-second; identical results: {same}"
     )
+    print(
+        "  workers' CPU " + " + ".join(f"{w:.2f}" for w in per_worker) + f" s: on a CPU {c2 / (2 * t2):.0%} of "
+        f"the wall time; main process (scheduler, client) {cm:.2f} CPU-s; other processes meanwhile "
+        f"{max(m2 - c2 - cm, 0):.2f} CPU-s of the {ncpu * t2:.2f} the machine had"
+    )
 
-    k_loop = min(len(trials), 6 if args.quick else 12)
+    # fit_lmm_batch against a loop of fit_lmm, on the same inputs (the ones endpoints.slope builds)
     data = []
-    for tr in trials[:k_loop]:
-        m = np.isfinite(tr.y)
-        r, c = np.nonzero(m)
-        tt = tr.months[r, c]
+    for tr in trials:
+        mk = np.isfinite(tr.y)
+        r, cc = np.nonzero(mk)
+        tt = tr.months[r, cc]
         data.append(
             (
-                tr.y[r, c],
+                tr.y[r, cc],
                 np.column_stack([np.ones(len(r)), tt, tt * tr.arm[r]]),
                 np.column_stack([np.ones(len(r)), tt]),
                 r,
             )
         )
+    Ys, Xs, Zs, Gs = (list(v) for v in zip(*data, strict=True))
+    k_loop = min(len(data), 6 if args.quick else 12)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        c = time.process_time()
-        loop = [fit_lmm(*d) for d in data]
-        t_loop = (time.process_time() - c) / k_loop
-        c = time.process_time()
-        ep.slope(trials)
-        t_batch = (time.process_time() - c) / len(trials)
-    diff = max(abs(loop[i].fe_params.iloc[2] - res["estimate"][i]) for i in range(k_loop))
+        loop = [fit_lmm(*d) for d in data[:k_loop]]  # (also warms fit_lmm up)
+        t_loop = _best_cpu(lambda: [fit_lmm(*d) for d in data[:k_loop]]) / k_loop
+        bat = fit_lmm_batch(Ys, Xs, Zs, Gs)
+        t_batch = _best_cpu(lambda: fit_lmm_batch(Ys, Xs, Zs, Gs)) / len(data)
+    diff = max(abs(loop[i].fe_params.iloc[2] - bat.fe_params[i, 2]) for i in range(k_loop))
+    dse = max(abs(loop[i].bse.iloc[2] / bat.bse[i, 2] - 1) for i in range(k_loop))
     z = t_loop / t_batch
     print(
-        f"CPU time: fit_lmm loop {1 / t_loop:.1f} fits/s; fit_lmm_batch {1 / t_batch:.1f} fits/s; "
-        f"ratio {z:.1f}; max |estimate difference| {diff:.2e}"
+        f"CPU time per fit: fit_lmm loop {t_loop * 1e3:.2f} ms ({1 / t_loop:.1f} fits/s); fit_lmm_batch over "
+        f"{len(data)} trials {t_batch * 1e3:.3f} ms ({1 / t_batch:.1f} fits/s); ratio {z:.1f}; endpoints.slope "
+        f"{c_fit / len(trials) * 1e3:.3f} ms (ratio {t_loop * len(trials) / c_fit:.1f}); "
+        f"max |slope difference| {diff:.1e}, max relative SE difference {dse:.1e}"
     )
     idle = 2 * (n_trials / c2) / (n_trials / c1)
     print(
