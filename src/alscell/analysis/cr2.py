@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from alscell.analysis.distributions import t_ppf, t_sf
 
 
 def _inv_sqrt_psd(M: np.ndarray, tol: float = 1e-10) -> np.ndarray:
@@ -113,14 +114,14 @@ def cr2_test(
     df = np.clip(np.nan_to_num(df, nan=1.0), 1.0, max(G - 1.0, 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
-    crit = stats.t.ppf(1 - alpha / 2, df)
+    crit = t_ppf(1 - alpha / 2, df)
     return pd.DataFrame(
         {
             "estimate": est,
             "se": se,
             "df": df,
             "t": t,
-            "p": 2 * stats.t.sf(np.abs(t), df),
+            "p": 2 * t_sf(np.abs(t), df),
             "lower": est - crit * se,
             "upper": est + crit * se,
         }

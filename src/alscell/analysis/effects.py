@@ -62,7 +62,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from alscell.analysis.cr2 import mixed_contrast
 from alscell.analysis.design_matrix import (
@@ -77,6 +76,7 @@ from alscell.analysis.design_matrix import (
     per_patient_slopes,
     time_spline,
 )
+from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.model_fit import fit_mixed
@@ -313,10 +313,10 @@ def lmm_counterfactual(
     direction = outcome_info(outcome)["direction"]
     sgn = direction * factor
     est_pts = sgn * est_u
-    q = stats.t.ppf(1 - alpha / 2, dfree)
+    q = t_ppf(1 - alpha / 2, dfree)
     lo, hi = est_pts - q * se_pts, est_pts + q * se_pts
     # p from the same Wald statistic as the interval, so "p < 0.05" and "CI excludes 0" agree
-    p_val = float(2 * stats.t.sf(abs(est_pts / se_pts), dfree)) if se_pts > 0 else float("nan")
+    p_val = float(2 * t_sf(abs(est_pts / se_pts), dfree)) if se_pts > 0 else float("nan")
     details = {
         "df": dfree,
         "model": res,
@@ -385,8 +385,8 @@ def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.Dat
     sgn = outcome_info(outcome)["direction"]
     diff = sgn * (post.loc[both] - pre.loc[both]).to_numpy()
     m, se = diff.mean(), diff.std(ddof=1) / np.sqrt(n_pat)
-    q = stats.t.ppf(1 - alpha / 2, n_pat - 1)
-    p = float(2 * stats.t.sf(abs(m / se), n_pat - 1)) if se > 0 else float("nan")
+    q = t_ppf(1 - alpha / 2, n_pat - 1)
+    p = float(2 * t_sf(abs(m / se), n_pat - 1)) if se > 0 else float("nan")
     return Estimate(
         outcome,
         estimand,
@@ -520,8 +520,8 @@ def external_control(
     fit = sm.WLS(y, sm.add_constant(t), weights=w).fit(cov_type="HC1")
     est, se = float(fit.params[1]), float(fit.bse[1])
     dfree = max(len(t) - 2, 1)
-    q = stats.t.ppf(1 - alpha / 2, dfree)
-    p = float(2 * stats.t.sf(abs(est / se), dfree)) if se > 0 else float("nan")
+    q = t_ppf(1 - alpha / 2, dfree)
+    p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
     used = df[df["patient_id"].isin(idx.index) & df["after"]]
     return Estimate(
         outcome,

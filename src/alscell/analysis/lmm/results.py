@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+
+from alscell.analysis.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 
 from .inference import satterthwaite_df
 
@@ -183,16 +184,12 @@ class LMMResult:
     def _p(t, df):
         t = np.asarray(t, dtype=float)
         df = np.asarray(df, dtype=float)
-        return np.where(
-            np.isinf(df), 2 * sps.norm.sf(np.abs(t)), 2 * sps.t.sf(np.abs(t), np.where(np.isinf(df), 1, df))
-        )
+        return np.where(np.isinf(df), 2 * norm_sf(np.abs(t)), 2 * t_sf(np.abs(t), np.where(np.isinf(df), 1, df)))
 
     @staticmethod
     def _q(alpha, df):
         df = np.asarray(df, dtype=float)
-        return np.where(
-            np.isinf(df), sps.norm.ppf(1 - alpha / 2), sps.t.ppf(1 - alpha / 2, np.where(np.isinf(df), 1, df))
-        )
+        return np.where(np.isinf(df), norm_ppf(1 - alpha / 2), t_ppf(1 - alpha / 2, np.where(np.isinf(df), 1, df)))
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals using the per-coefficient df."""
@@ -288,7 +285,7 @@ class LMMResult:
                 z = Z_new[unk]
                 var[unk] += np.einsum("mi,ij,mj->m", z, self.cov_re.values, z)
         se = np.sqrt(np.clip(var, 0, None))
-        zq = sps.norm.ppf(1 - alpha / 2)
+        zq = norm_ppf(1 - alpha / 2)
         return pd.DataFrame(
             {"mean": mean, "se": se, "lower": mean - zq * se, "upper": mean + zq * se, "patient_level": known}
         )
