@@ -260,3 +260,69 @@ def test_sorted_integer_groups_are_factorised_as_np_unique_does():
     assert dtype == np.int32
     assert _sorted_int_groups(ds_id, g[::-1].copy()) is None  # unsorted within a data set: the general path
     assert _sorted_int_groups(ds_id, g.astype(str)) is None
+
+
+def _panels(D=5, G=40, V=7, seed=50, empty=True):
+    """Panels (D, G, V) with missed occasions (NaN), jittered times and, optionally, a group never seen."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(V) + rng.normal(0, 0.1, (D, G, V))
+    t[..., 0] = 0.0
+    arm = rng.integers(0, 2, (D, G, 1)).astype(float)
+    b = rng.multivariate_normal([0, 0], [[20, -2], [-2, 1]], (D, G))
+    Y = 40 - 1.0 * t + 0.3 * t * arm + b[..., :1] + b[..., 1:] * t + rng.normal(0, 2, (D, G, V))
+    Y[rng.random((D, G, V)) < 0.25] = np.nan
+    Y[:, :, 0] = np.where(np.isnan(Y[:, :, 0]), 40.0, Y[:, :, 0])
+    if empty:
+        Y[1, 3] = np.nan  # a group of data set 1 without any observation
+    t_obs = np.where(np.isnan(Y), np.nan, t)  # like a trial's months: NaN where the visit was missed
+    one = np.ones_like(t)
+    X = np.moveaxis(np.stack([one, t_obs, t_obs * arm]), 0, -1)
+    Z = np.moveaxis(np.stack([one, t_obs]), 0, -1)
+    return Y, X, Z
+
+
+@pytest.mark.parametrize("cov_type", ["model", "robust"])
+def test_panel_batch_equals_long_batch_and_individual_fits(cov_type):
+    """Panels (groups × occasions, NaN = not observed) give the fits of the long format, group labels
+    included (a group without observations is no group), and of fit_lmm on each data set."""
+    Y, X, Z = _panels()
+    D, G, _v = Y.shape
+    longs = []
+    for d in range(D):
+        r, c = np.nonzero(~np.isnan(Y[d]))
+        longs.append((Y[d][r, c], X[d][r, c], Z[d][r, c], r))
+    pan = fit_lmm_batch(Y, X, Z, None, cov_type=cov_type)
+    lon = fit_lmm_batch(*(list(v) for v in zip(*longs, strict=True)), cov_type=cov_type)
+    assert pan.converged.all() and not pan.refitted.any()
+    np.testing.assert_array_equal(pan._stats.offsets, lon._stats.offsets)
+    assert pan._stats.n_groups[1] == G - 1
+    for a, b in zip(pan._stats.labels, lon._stats.labels, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for name in ("fe_params", "bse", "df", "scale", "llf"):
+        np.testing.assert_allclose(getattr(pan, name), getattr(lon, name), rtol=1e-9)
+    np.testing.assert_allclose(pan.cov_re, lon.cov_re, rtol=1e-8, atol=1e-10)
+    for d in range(D):
+        r = fit_lmm(*longs[d], cov_type=cov_type)
+        np.testing.assert_allclose(pan.llf[d], r.llf, rtol=1e-10)
+        np.testing.assert_allclose(pan.fe_params[d], r.fe_params.values, rtol=1e-6)
+        np.testing.assert_allclose(pan.bse[d], r.bse.values, rtol=1e-6)
+        np.testing.assert_allclose(pan.df[d], r.df.values, rtol=1e-6)
+        np.testing.assert_allclose(pan.result(d).llf, r.llf, rtol=1e-10)
+
+
+def test_panel_with_a_separate_random_effect_column_and_bad_input():
+    """A Z column that is not a column of X is multiplied on its own; non-finite X where y is observed
+    and shapes that do not match are refused."""
+    Y, X, Z = _panels(D=3, G=30, seed=51, empty=False)
+    Z2 = np.concatenate([Z[..., :1], 0.5 * Z[..., 1:]], axis=-1)  # slope on t/2: same model, scaled
+    a = fit_lmm_batch(Y, X, Z, None)
+    b = fit_lmm_batch(Y, X, Z2, None)
+    np.testing.assert_allclose(a.llf, b.llf, rtol=1e-10)
+    np.testing.assert_allclose(a.fe_params, b.fe_params, rtol=1e-6)
+    bad = X.copy()
+    d, g, v = np.argwhere(~np.isnan(Y))[5]
+    bad[d, g, v, 1] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        fit_lmm_batch(Y, bad, Z, None)
+    with pytest.raises(ValueError, match="panel"):
+        fit_lmm_batch(Y, X[:, :, :-1], Z, None)

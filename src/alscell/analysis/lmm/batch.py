@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .design import GroupStats, build_stats, build_stats_shared_design, factorize_groups
+from .design import GroupStats, build_stats, build_stats_panel, build_stats_shared_design, factorize_groups
 from .fit import fit_lmm
 from .likelihood import Structure, evaluate
 from .optim import moment_start, newton_batch, normalize_lambda
@@ -215,13 +215,19 @@ def fit_lmm_batch(
     * shared design: ``Y`` (D, n) array with ``X`` (n, p), ``Z`` (n, q), ``groups`` (n,)
       common to all data sets (the design cross-products are computed once);
     * lists: ``Y`` a list of D outcome vectors; ``X``, ``Z``, ``groups`` each a
-      list of per-data-set arrays or a single array shared by all.
+      list of per-data-set arrays or a single array shared by all;
+    * panels (``groups=None``): ``Y`` (D, G, V) — group g of data set d at occasion v, NaN where
+      not observed — with ``X`` (D, G, V, p) and ``Z`` (D, G, V, q); groups are 0..G-1 (those
+      without an observation left out), observations in occasion order.  The same fit as the
+      long format, without building it (:func:`~.design.build_stats_panel`).
 
     ``start``: (q, q) Λ or (D, q, q) warm starts (e.g. ``previous.lambdas``).
     Returns :class:`LMMBatchResult`; ``.result(d)`` gives a full
     :class:`LMMResult` for one data set.
     """
-    if (
+    if groups is None:
+        stats = build_stats_panel(Y, X, Z)
+    elif (
         isinstance(Y, np.ndarray)
         and Y.ndim == 2
         and not isinstance(X, (list, tuple))

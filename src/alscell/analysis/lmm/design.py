@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["GroupStats", "build_stats", "build_stats_shared_design", "factorize_groups"]
+__all__ = ["GroupStats", "build_stats", "build_stats_panel", "build_stats_shared_design", "factorize_groups"]
 
 
 @dataclass
@@ -394,3 +394,90 @@ def build_stats_shared_design(Y, X, Z, codes: np.ndarray, labels=None) -> GroupS
         labels=[] if labels is None else [labels] * D,
     )
     return st
+
+
+def build_stats_panel(Y, X, Z) -> GroupStats:
+    """Batch statistics from panels: ``Y`` (D, G, V) — data set d, group g, occasion v, NaN where not
+    observed — with ``X`` (D, G, V, p) and ``Z`` (D, G, V, q) (their values where Y is NaN are ignored).
+
+    Groups of each data set are 0..G-1 in order (groups without an observation are left out) and
+    observations come in occasion order: the statistics :func:`build_stats` gives for the observed rows
+    (up to the order of summation).  With unobserved occasions set to zero, every per-group cross product
+    is a row sum of a (D·G, V) product, i.e. one BLAS matrix-vector product: no per-group or
+    per-data-set work and no long-format copy.
+    """
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim != 3:
+        raise ValueError("panel Y must be (data sets, groups, occasions)")
+    D, G, V = Y.shape
+    X = np.asarray(X, dtype=float)
+    Z = np.asarray(Z, dtype=float)
+    if X.ndim != 4 or X.shape[:3] != Y.shape or Z.ndim != 4 or Z.shape[:3] != Y.shape:
+        raise ValueError("panel X and Z must be (data sets, groups, occasions, columns) like Y")
+    p, q = X.shape[3], Z.shape[3]
+    N = D * G
+    mask = ~np.isnan(Y.reshape(N, V))
+    ones = mask.astype(float)
+
+    def col(a: np.ndarray) -> np.ndarray:  # (D, G, V) -> (N, V), zero where not observed
+        c = np.where(mask, a.reshape(N, V), 0.0)
+        if not np.isfinite(c).all():
+            raise ValueError("y, X and Z must be finite where y is observed")
+        return c
+
+    # (columns first: a panel built as np.moveaxis(np.stack(columns), 0, -1) is read contiguously)
+    Xc, Zc = np.moveaxis(X, -1, 0), np.moveaxis(Z, -1, 0)
+    # columns of Z that are columns of X (intercept, time, …) are not multiplied twice, and a column of
+    # ones (on the observed occasions) is not multiplied at all
+    cols = [col(Xc[j]) for j in range(p)]
+    src = list(range(p))
+    for j in range(q):
+        zj = col(Zc[j])
+        same = next((i for i in range(p) if np.array_equal(zj, cols[i])), None)
+        if same is None:
+            src.append(len(cols))
+            cols.append(zj)
+        else:
+            src.append(same)
+    src.append(len(cols))
+    cols.append(col(Y))
+    is_one = [np.array_equal(c, ones) for c in cols]
+    k = len(cols)
+    n_i = mask.sum(1)
+    keep = n_i > 0
+    if not keep.all():  # groups without an observation are not groups
+        cols = [c[keep] for c in cols]
+        n_i = n_i[keep]
+    n_groups = keep.reshape(D, G).sum(1)
+    if (n_groups < 1).any():
+        raise ValueError("every data set needs at least one observation")
+    sum_v = np.ones(V)
+    cross: dict = {}
+
+    def cp(a: int, b: int) -> np.ndarray:  # Σ_v col_a col_b of every group, (N,)
+        a, b = min(a, b), max(a, b)
+        if (a, b) not in cross:
+            prod = cols[b] if is_one[a] else cols[a] if is_one[b] else cols[a] * cols[b]
+            cross[a, b] = prod @ sum_v
+        return cross[a, b]
+
+    def block(rows: list, cs: list) -> np.ndarray:  # group-last (len(rows), len(cs), N)
+        out = np.empty((len(rows), len(cs), len(n_i)))
+        for i, a in enumerate(rows):
+            for j, b in enumerate(cs):
+                out[i, j] = cp(a, b)
+        return out
+
+    xs, zs = src[:p], src[p : p + q]
+    labels = [np.flatnonzero(row) for row in keep.reshape(D, G)]
+    return GroupStats(
+        XtX=_group_first(block(xs, xs)),
+        XtZ=_group_first(block(xs, zs)),
+        ZtZ=_group_first(block(zs, zs)),
+        Xty=_group_first(block(xs, [k - 1])[:, 0]),
+        Zty=_group_first(block(zs, [k - 1])[:, 0]),
+        yty=cp(k - 1, k - 1),
+        n_i=n_i,
+        offsets=np.r_[0, np.cumsum(n_groups)],
+        labels=labels,
+    )

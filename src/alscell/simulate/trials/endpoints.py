@@ -23,6 +23,8 @@ arm).  Conventions:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 
@@ -55,23 +57,31 @@ def slope(
     """Slope difference from one batched mixed-model fit over all trials."""
     from alscell.analysis.lmm import fit_lmm_batch
 
-    Ys, Xs, Zs, Gs = [], [], [], []
-    for tr in trials:
-        y = getattr(tr, outcome)
-        m = np.isfinite(y)
-        r, c = np.nonzero(m)
-        t = tr.months[r, c]
-        a = tr.arm[r]
-        cols = [np.ones(len(r)), t, t * a] if randomised else [np.ones(len(r)), a, t, t * a]
-        Ys.append(y[r, c])
-        Xs.append(np.column_stack(cols))
-        Zs.append(np.column_stack([np.ones(len(r)), t]))
-        Gs.append(r)
-    import warnings
-
+    ys = [getattr(tr, outcome) for tr in trials]
     with warnings.catch_warnings():  # a rare non-converging trial is refitted with fallback; counted below
         warnings.simplefilter("ignore")
-        fit = fit_lmm_batch(Ys, Xs, Zs, Gs, cov_type=cov_type)
+        if len({y.shape for y in ys}) == 1:  # (one design: always) patients × visits panels, no long format
+            Y = np.stack(ys)
+            t = np.stack([tr.months for tr in trials])
+            a = np.stack([tr.arm for tr in trials])[:, :, None]
+            one = np.ones_like(t)
+            cols = [one, t, t * a] if randomised else [one, np.broadcast_to(a, t.shape), t, t * a]
+            # columns first in memory (what build_stats_panel reads); NaN months are unobserved visits
+            X = np.moveaxis(np.stack(cols), 0, -1)
+            Z = np.moveaxis(np.stack([one, t]), 0, -1)
+            fit = fit_lmm_batch(Y, X, Z, None, cov_type=cov_type)
+        else:
+            Ys, Xs, Zs, Gs = [], [], [], []
+            for tr, y in zip(trials, ys, strict=True):
+                r, c = np.nonzero(np.isfinite(y))
+                tt = tr.months[r, c]
+                ar = tr.arm[r]
+                lcols = [np.ones(len(r)), tt, tt * ar] if randomised else [np.ones(len(r)), ar, tt, tt * ar]
+                Ys.append(y[r, c])
+                Xs.append(np.column_stack(lcols))
+                Zs.append(np.column_stack([np.ones(len(r)), tt]))
+                Gs.append(r)
+            fit = fit_lmm_batch(Ys, Xs, Zs, Gs, cov_type=cov_type)
     k = fit.fe_params.shape[1] - 1
     out = _result(fit.fe_params[:, k], fit.bse[:, k], fit.df[:, k], alpha=alpha)
     out["converged"] = fit.converged.astype(float)
