@@ -163,6 +163,7 @@ class GroupStats:
         offsets = np.r_[0, np.cumsum(lens)]
         gidx = np.repeat(starts - offsets[:-1], lens) + np.arange(offsets[-1])
         Gs = int(offsets[-1])
+        contiguous = bool(idx[-1] - idx[0] + 1 == len(idx))
         sub = GroupStats(
             XtX=np.broadcast_to(self.XtX[:1], (Gs, self.p, self.p)),
             XtZ=np.broadcast_to(self.XtZ[:1], (Gs, self.p, self.q)),
@@ -173,7 +174,11 @@ class GroupStats:
             n_i=self.n_i[gidx],
             offsets=offsets,
         )
-        sub._t = self.t.take(gidx, idx)
+        if contiguous:  # consecutive data sets: views, nothing gathered
+            g0 = int(starts[0])
+            sub._t = self.t.slice(g0, g0 + Gs, didx=slice(int(idx[0]), int(idx[-1]) + 1))
+        else:
+            sub._t = self.t.take(gidx, idx)
         return sub
 
     def group_chunks(self, size: int) -> list[GroupStats]:
@@ -216,38 +221,83 @@ class GroupStats:
 
 
 class _GroupLast:
-    """Statistics with the group axis last, contiguous per matrix entry."""
+    """Statistics with the group axis last, contiguous per matrix entry.
+
+    ``WtZ`` = [X y]ᵀZ, (p + 1, q, G), holds XᵀZ, Zᵀy and (transposed) ZᵀX as views.  A subset of data
+    sets (:meth:`take`) gathers only what a likelihood evaluation reads per group (``WtZ`` and ``ZtZ``);
+    ``XtX``, ``Xty`` and ``yty`` of a subset are gathered on first use.
+    """
+
+    _XtX: np.ndarray | None
+    _Xty: np.ndarray | None
+    _yty: np.ndarray | None
+    _lazy: tuple | None = None  # (parent, group index) of a subset
 
     def __init__(self, st: GroupStats):
         mv = lambda a: np.ascontiguousarray(np.moveaxis(a, 0, -1))  # noqa: E731
-        self.XtX = mv(st.XtX)
-        self.XtZ = mv(st.XtZ)
-        self.ZtX = np.ascontiguousarray(self.XtZ.transpose(1, 0, 2))
+        self._XtX = mv(st.XtX)
+        self.WtZ = np.concatenate([mv(st.XtZ), mv(st.Zty)[None]], axis=0)
         self.ZtZ = mv(st.ZtZ)
-        self.Xty = mv(st.Xty)
-        self.Zty = mv(st.Zty)
-        self.yty = st.yty
+        self._Xty = mv(st.Xty)
+        self._yty = np.asarray(st.yty)
         self.sum_XtX = st.dsum_t(self.XtX)
         self.sum_ZtZ = st.dsum_t(self.ZtZ)
         self.sum_Xty = st.dsum_t(self.Xty)
         self.sum_yty = st.dsum_t(self.yty)
 
-    def slice(self, a: int, b: int, st: GroupStats) -> _GroupLast:
-        """Groups a..b of a single data set (views; per-data-set sums of the slice ``st``)."""
+    @property
+    def XtZ(self) -> np.ndarray:
+        return self.WtZ[:-1]
+
+    @property
+    def Zty(self) -> np.ndarray:
+        return self.WtZ[-1]
+
+    @property
+    def ZtX(self) -> np.ndarray:
+        return self.WtZ[:-1].transpose(1, 0, 2)
+
+    def _get(self, name: str) -> np.ndarray:
+        val = getattr(self, name)
+        if val is None:
+            parent, gidx = self._lazy  # type: ignore[misc]
+            val = np.take(getattr(parent, name[1:]), gidx, axis=-1)
+            setattr(self, name, val)
+        return val
+
+    @property
+    def XtX(self) -> np.ndarray:
+        return self._get("_XtX")
+
+    @property
+    def Xty(self) -> np.ndarray:
+        return self._get("_Xty")
+
+    @property
+    def yty(self) -> np.ndarray:
+        return self._get("_yty")
+
+    def slice(self, a: int, b: int, st: GroupStats | None = None, didx: slice | None = None) -> _GroupLast:
+        """Groups a..b (views).  Per-data-set sums: of the slice ``st`` (one data set cut into slices)
+        or, with ``didx``, those of the data sets ``didx`` (whole data sets)."""
         new = object.__new__(_GroupLast)
-        for name in ("XtX", "XtZ", "ZtX", "ZtZ", "Xty", "Zty", "yty"):
-            setattr(new, name, getattr(self, name)[..., a:b])
-        new.sum_XtX = st.dsum_t(new.XtX)
-        new.sum_ZtZ = st.dsum_t(new.ZtZ)
-        new.sum_Xty = st.dsum_t(new.Xty)
-        new.sum_yty = st.dsum_t(new.yty)
+        new.WtZ, new.ZtZ = self.WtZ[..., a:b], self.ZtZ[..., a:b]
+        new._XtX, new._Xty, new._yty = self.XtX[..., a:b], self.Xty[..., a:b], self.yty[..., a:b]
+        for name in ("sum_XtX", "sum_ZtZ", "sum_Xty", "sum_yty"):
+            if didx is not None:
+                setattr(new, name, getattr(self, name)[..., didx])
+            else:
+                assert st is not None
+                setattr(new, name, st.dsum_t(getattr(new, name[4:])))
         return new
 
     def take(self, gidx: np.ndarray, didx: np.ndarray) -> _GroupLast:
         """Groups ``gidx`` of data sets ``didx`` (per-data-set sums are selected, not recomputed)."""
         new = object.__new__(_GroupLast)
-        for name in ("XtX", "XtZ", "ZtX", "ZtZ", "Xty", "Zty", "yty"):  # np.take keeps the group axis contiguous
-            setattr(new, name, np.take(getattr(self, name), gidx, axis=-1))
+        new.WtZ = np.take(self.WtZ, gidx, axis=-1)  # (np.take keeps the group axis contiguous)
+        new.ZtZ = np.take(self.ZtZ, gidx, axis=-1)
+        new._XtX = new._Xty = new._yty = None
+        new._lazy = (self, gidx)
         for name in ("sum_XtX", "sum_ZtZ", "sum_Xty", "sum_yty"):
             setattr(new, name, np.take(getattr(self, name), didx, axis=-1))
         return new

@@ -309,13 +309,20 @@ def _stage1(ch: GroupStats, Lt: np.ndarray) -> dict:
         M[j, j] += 1.0
     Minv, logdetM = _inv_t(M)
     S = _mm(_mm(Lg, Minv), LgT)  # (q, q, G)
-    XtZS = _mm(t.XtZ, S)  # (p, q, G)
+    # W = [X y]ᵀZ stacked, (p + 1, q, G): Σ_i W_i S_i W_iᵀ holds XᵀZSZᵀX, XᵀZSZᵀy and yᵀZSZᵀy at once,
+    # summed per data set by BLAS (q products of (p + 1) × groups matrices) instead of per-group temporaries
+    WS = _mm(t.WtZ, S)
+    V = ch.dsum_outer(WS[:, 0, :], t.WtZ[:, 0, :])
+    for j in range(1, q):
+        V += ch.dsum_outer(WS[:, j, :], t.WtZ[:, j, :])
+    V = np.moveaxis(V, 0, -1)  # (p + 1, p + 1, D)
+    p = ch.p
     return {
         "S": S,
-        "XtZS": XtZS,
-        "XVX": ch.dsum_t(_mm(XtZS, t.ZtX)),  # Σ XᵀZSZᵀX, (p, p, D)
-        "XVy": ch.dsum_t(_mv(XtZS, t.Zty)),  # (p, D)
-        "yVy": ch.dsum_t((t.Zty * _mv(S, t.Zty)).sum(0)),  # (D,)
+        "XtZS": WS[:p],  # (p, q, G)
+        "XVX": V[:p, :p],  # Σ XᵀZSZᵀX, (p, p, D)
+        "XVy": V[:p, p],  # (p, D)
+        "yVy": V[p, p],  # (D,)
         "sld": ch.dsum_t(logdetM),
     }
 
