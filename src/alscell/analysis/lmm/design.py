@@ -470,10 +470,7 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
     ones = mask.astype(float)
 
     def col(a: np.ndarray) -> np.ndarray:  # (D, G, V) -> (N, V), zero where not observed
-        c = np.where(mask, a.reshape(N, V), 0.0)
-        if not np.isfinite(c).all():
-            raise ValueError("y, X and Z must be finite where y is observed")
-        return c
+        return np.where(mask, a.reshape(N, V), 0.0)  # (finiteness: checked on the sums below)
 
     # (columns first: a panel built as np.moveaxis(np.stack(columns), 0, -1) is read contiguously)
     Xc, Zc = np.moveaxis(X, -1, 0), np.moveaxis(Z, -1, 0)
@@ -489,9 +486,9 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
             cols.append(zj)
         else:
             src.append(same)
+    is_one = [np.array_equal(c, ones) for c in cols] + [False]
     src.append(len(cols))
     cols.append(col(Y))
-    is_one = [np.array_equal(c, ones) for c in cols]
     k = len(cols)
     n_i = mask.sum(1)
     keep = n_i > 0
@@ -520,13 +517,18 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
 
     xs, zs = src[:p], src[p : p + q]
     labels = [np.flatnonzero(row) for row in keep.reshape(D, G)]
+    XtX, XtZ, ZtZ = block(xs, xs), block(xs, zs), block(zs, zs)
+    Xty, Zty, yty = block(xs, [k - 1])[:, 0], block(zs, [k - 1])[:, 0], cp(k - 1, k - 1)
+    # every column's square sum is among them: a non-finite value where y is observed shows here
+    if not all(np.isfinite(cp(a, a)).all() for a in range(k)):
+        raise ValueError("y, X and Z must be finite where y is observed")
     return GroupStats(
-        XtX=_group_first(block(xs, xs)),
-        XtZ=_group_first(block(xs, zs)),
-        ZtZ=_group_first(block(zs, zs)),
-        Xty=_group_first(block(xs, [k - 1])[:, 0]),
-        Zty=_group_first(block(zs, [k - 1])[:, 0]),
-        yty=cp(k - 1, k - 1),
+        XtX=_group_first(XtX),
+        XtZ=_group_first(XtZ),
+        ZtZ=_group_first(ZtZ),
+        Xty=_group_first(Xty),
+        Zty=_group_first(Zty),
+        yty=yty,
         n_i=n_i,
         offsets=np.r_[0, np.cumsum(n_groups)],
         labels=labels,
