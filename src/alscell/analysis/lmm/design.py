@@ -453,8 +453,8 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
     Groups of each data set are 0..G-1 in order (groups without an observation are left out) and
     observations come in occasion order: the statistics :func:`build_stats` gives for the observed rows
     (up to the order of summation).  With unobserved occasions set to zero, every per-group cross product
-    is a row sum of a (D·G, V) product, i.e. one BLAS matrix-vector product: no per-group or
-    per-data-set work and no long-format copy.
+    is a row-wise dot product of two (D·G, V) arrays: no per-group or per-data-set work and no
+    long-format copy.
     """
     Y = np.asarray(Y, dtype=float)
     if Y.ndim != 3:
@@ -504,8 +504,10 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
     def cp(a: int, b: int) -> np.ndarray:  # Σ_v col_a col_b of every group, (N,)
         a, b = min(a, b), max(a, b)
         if (a, b) not in cross:
-            prod = cols[b] if is_one[a] else cols[a] if is_one[b] else cols[a] * cols[b]
-            cross[a, b] = prod @ sum_v
+            if is_one[a] or is_one[b]:
+                cross[a, b] = (cols[b] if is_one[a] else cols[a]) @ sum_v
+            else:
+                cross[a, b] = np.einsum("nv,nv->n", cols[a], cols[b])
         return cross[a, b]
 
     def block(rows: list, cs: list) -> np.ndarray:  # group-last (len(rows), len(cs), N)

@@ -342,24 +342,36 @@ def _stage2(ch: GroupStats, r: dict, beta, Ainv, s2, reml: bool, *, need: bool, 
         return out
     q, p = ch.q, ch.p
     ZtZSZtZ = _mm(ZtZS, t.ZtZ)
-    out["sum_uu"] = ch.dsum_t(u[:, None, :] * u[None, :, :])
+    uu = u[:, None, :] * u[None, :, :]
+    out["sum_uu"] = ch.dsum_t(uu)
     out["sum_ZtZSZtZ"] = ch.dsum_t(ZtZSZtZ)
     R = None
     if reml:
-        Ainv_g = ch.per_group_t(np.moveaxis(Ainv, 0, -1))
-        R = _mm(_mm(K, Ainv_g), _tt(K))  # K A⁻¹ Kᵀ, (q, q, G)
+        R = _mm(_times_per_dataset(ch, K, np.moveaxis(Ainv, 0, -1)), _tt(K))  # K A⁻¹ Kᵀ, (q, q, G)
         out["sum_R"] = ch.dsum_t(R)
     if hess:
         G = S.shape[-1]
-        B = t.ZtZ - ZtZSZtZ  # Z'V⁻¹Z, (q, q, G)
-        F = (2.0 * ch.per_group_t(1.0 / s2)) * (u[:, None, :] * u[None, :, :]) - B
+        B = (t.ZtZ - ZtZSZtZ).reshape(q * q, G)  # Z'V⁻¹Z
+        # Σ F[a,e] B[b,c] with F = (2/σ²) u uᵀ − B [+ 2 K A⁻¹ Kᵀ]: one per-data-set product per term, σ²
+        # applied to the sums (no per-group F)
+        T = (2.0 / s2)[:, None, None] * ch.dsum_outer(uu.reshape(q * q, G), B) - ch.dsum_outer(B, B)
         if R is not None:  # REML
-            F = F + 2.0 * R
+            T += 2.0 * ch.dsum_outer(R.reshape(q * q, G), B)
         K2 = K.reshape(q * p, G)
-        out["sum_T"] = ch.dsum_outer(F.reshape(q * q, G), B.reshape(q * q, G))  # Σ F[a,e] B[b,c]
+        out["sum_T"] = T
         out["sum_N"] = ch.dsum_outer(K2, K2)  # Σ K[a,p] K[b,r]
         out["sum_Q"] = ch.dsum_outer(K2, u)  # Σ K[a,p] u[b]
     return out
+
+
+def _times_per_dataset(ch: GroupStats, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Per-group (a, b, G) times per-data-set (b, c, D) -> (a, c, G), without repeating B to groups
+    when every data set has the same number of groups."""
+    gd = ch.groups_per_dataset
+    if ch.D == 1 or gd is None:
+        return _mm(A, ch.per_group_t(B))
+    a, b = A.shape[:2]
+    return np.einsum("abdg,bcd->acdg", A.reshape(a, b, ch.D, gd), B).reshape(a, B.shape[1], ch.D * gd)
 
 
 def _hessian(stats: GroupStats, structure: Structure, Lam, out: dict, s2, tot: dict, reml: bool) -> dict:
