@@ -53,6 +53,21 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 ASSESSORS = ("clinician", "self", "caregiver", "phone")
 STORED_LINE = 0  # line label of a registry row merged in by validate_merged
 
+# The tables whose rows the rules for a row of each table read (the rules of spec/data-format.md as
+# _validate checks them).  A visit or a measurement needs its patient (known, onset), the events (death,
+# end of follow-up) and its own table (duplicates); no rule of another table reads it.  A single row entered
+# in the web app is validated against the patient's rows of these tables only (tests/io/test_rule_scope.py
+# checks the answers are those of the patient's whole record); any other row, against every table.
+RULE_TABLES: dict[str, tuple[str, ...]] = {
+    "alsfrs": ("patients", "alsfrs", "events"),
+    "measurements": ("patients", "measurements", "events"),
+}
+
+
+def rule_tables(name: str) -> tuple[str, ...]:
+    """The tables a new or changed row of ``name`` is validated against (see RULE_TABLES)."""
+    return RULE_TABLES.get(name, tuple(FILE_ORDER))
+
 # Allowed values of enumerated columns (spec/data-format.md).
 CHOICES: dict[str, tuple[str, ...]] = {
     "sex": SEXES,

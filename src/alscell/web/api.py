@@ -89,7 +89,7 @@ def _view(request: Request, user, shown_id: str, versions: tuple[str, ...]) -> r
     """The patient's view with the edit fingerprints of the tables ``versions`` (the ones answered)."""
     engine = engine_of(request)
     patient_id = records.resolve_patient(engine, user, shown_id)
-    prow = records.patient_rows(engine, patient_id)
+    prow = records.patient_rows(engine, patient_id, versions)  # only the tables answered are read
     return records.patient_view(engine, user, prow, shown_id, versions=versions, only=versions, audit=False)
 
 

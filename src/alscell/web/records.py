@@ -32,7 +32,7 @@ from alscell.io.columns import ALSFRS_ITEMS, FILE_ORDER, TABLES, kind_of
 from alscell.io.rawcsv import LINE_INDEX
 from alscell.io.reader import complete_columns
 from alscell.io.tables import Tables
-from alscell.io.validate import validate_merged
+from alscell.io.validate import rule_tables, validate_merged
 from alscell.io.writer import csv_safe, format_table
 from alscell.store.accounts import Principal, pseudonym_key
 from alscell.store.engine import write_transaction
@@ -174,10 +174,15 @@ def _select_frame(conn: Connection, name: str, where) -> pd.DataFrame:
 
 
 def patient_frames(
-    conn: Connection, patient_id: str, *, treatment_ids: tuple[str, ...] = (), ae_ids: tuple[str, ...] = ()
+    conn: Connection,
+    patient_id: str,
+    *,
+    treatment_ids: tuple[str, ...] = (),
+    ae_ids: tuple[str, ...] = (),
+    tables: Collection[str] = FILE_ORDER,
 ) -> dict[str, pd.DataFrame]:
     """The stored rows of one patient, plus the treatments / AEs with the given ids (whoever they belong to)
-    and those rows' patients.
+    and those rows' patients (``tables``: of those tables only).
 
     Every rule of the importer is about one patient's rows except the uniqueness of treatment and AE ids and
     an AE's reference to a treatment: with those rows added, validating a new row against this subset gives
@@ -192,7 +197,7 @@ def patient_frames(
         extra["adverse_events"] = AE.c.ae_id.in_(ae_ids)
         owners |= set(conn.execute(select(AE.c.patient_id).where(AE.c.ae_id.in_(ae_ids))).scalars())
     frames = {}
-    for name in FILE_ORDER:
+    for name in (n for n in FILE_ORDER if n in tables):
         table = SQL_TABLES[name]
         where = table.c.patient_id.in_(sorted(owners)) if name == "patients" else table.c.patient_id == patient_id
         if name in extra:
@@ -247,13 +252,15 @@ def stored_rows(name: str):
     return select(*cols).order_by(*table.primary_key.columns)
 
 
-def patient_rows(engine: Engine, patient_id: str) -> PatientRows:
-    """The stored rows of one patient in every table, in key order, and the data version they reflect."""
+def patient_rows(engine: Engine, patient_id: str, tables: Collection[str] | None = None) -> PatientRows:
+    """The stored rows of one patient in every table (``tables``: only those, and the patient's row), in key
+    order, and the data version they reflect."""
     columns: dict[str, tuple[str, ...]] = {}
     rows: dict[str, tuple[tuple, ...]] = {}
+    wanted = FILE_ORDER if tables is None else [n for n in FILE_ORDER if n == "patients" or n in tables]
     with engine.connect() as conn:
         version = summary.data_version(conn)
-        for name in FILE_ORDER:
+        for name in wanted:
             result = conn.execute(stored_rows(name).where(SQL_TABLES[name].c.patient_id == patient_id))
             columns[name] = tuple(result.keys())
             rows[name] = tuple(tuple(r) for r in result.fetchall())
@@ -545,7 +552,9 @@ def _raise_problems(problems) -> None:
 def _scope(conn: Connection, name: str, values: dict[str, str]) -> dict[str, pd.DataFrame]:
     t_ids = tuple(v for v in [values.get("treatment_id", "").strip()] if v)
     a_ids = tuple(v for v in [values.get("ae_id", "").strip()] if v)
-    return patient_frames(conn, values.get("patient_id", "").strip(), treatment_ids=t_ids, ae_ids=a_ids)
+    # Only the tables the rules for a row of ``name`` read (a visit: the patient, the events and the visits).
+    patient_id = values.get("patient_id", "").strip()
+    return patient_frames(conn, patient_id, treatment_ids=t_ids, ae_ids=a_ids, tables=rule_tables(name))
 
 
 def _is_locked(conn: Connection, name: str, key: dict[str, str]) -> bool:
