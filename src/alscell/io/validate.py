@@ -68,6 +68,7 @@ def rule_tables(name: str) -> tuple[str, ...]:
     """The tables a new or changed row of ``name`` is validated against (see RULE_TABLES)."""
     return RULE_TABLES.get(name, tuple(FILE_ORDER))
 
+
 # Allowed values of enumerated columns (spec/data-format.md).
 CHOICES: dict[str, tuple[str, ...]] = {
     "sex": SEXES,
