@@ -302,13 +302,12 @@ def _stage1(ch: GroupStats, Lt: np.ndarray) -> dict:
     """Per-group S_i = ΛM_i⁻¹Λᵀ and X_iᵀZ_iS_i of one slice of groups, and its sums."""
     t = ch.t
     q = ch.q
-    Lg = ch.per_group_t(Lt)  # (q, q, G|1)
-    LgT = _tt(Lg)
-    M = _mm(LgT, _mm(t.ZtZ, Lg))
+    LtT = _tt(Lt)  # Λ is per data set: (q, q, D), never repeated to groups
+    M = _per_dataset_times(ch, LtT, _times_per_dataset(ch, t.ZtZ, Lt))
     for j in range(q):
         M[j, j] += 1.0
     Minv, logdetM = _inv_t(M)
-    S = _mm(_mm(Lg, Minv), LgT)  # (q, q, G)
+    S = _times_per_dataset(ch, _per_dataset_times(ch, Lt, Minv), LtT)  # (q, q, G)
     # W = [X y]ᵀZ stacked, (p + 1, q, G): Σ_i W_i S_i W_iᵀ holds XᵀZSZᵀX, XᵀZSZᵀy and yᵀZSZᵀy at once,
     # summed per data set by BLAS (q products of (p + 1) × groups matrices) instead of per-group temporaries
     WS = _mm(t.WtZ, S)
@@ -332,8 +331,7 @@ def _stage2(ch: GroupStats, r: dict, beta, Ainv, s2, reml: bool, *, need: bool, 
     Hessian need (names ``sum_*``: summed over slices)."""
     t = ch.t
     S = r["S"]
-    bg = ch.per_group_t(beta.T)  # (p, G|1)
-    Zte = t.Zty - _mv(t.ZtX, bg)  # (q, G)
+    Zte = t.Zty - _times_per_dataset(ch, t.ZtX, beta.T)  # (q, G)
     ZtZS = _mm(t.ZtZ, S)
     u = Zte - _mv(ZtZS, Zte)  # Z'V^-1 e
     K = t.ZtX - _mm(ZtZS, t.ZtX)  # (q, p, G)  Z'V^-1 X
@@ -365,13 +363,16 @@ def _stage2(ch: GroupStats, r: dict, beta, Ainv, s2, reml: bool, *, need: bool, 
 
 
 def _times_per_dataset(ch: GroupStats, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Per-group (a, b, G) times per-data-set (b, c, D) -> (a, c, G), without repeating B to groups
-    when every data set has the same number of groups."""
-    gd = ch.groups_per_dataset
-    if ch.D == 1 or gd is None:
-        return _mm(A, ch.per_group_t(B))
-    a, b = A.shape[:2]
-    return np.einsum("abdg,bcd->acdg", A.reshape(a, b, ch.D, gd), B).reshape(a, B.shape[1], ch.D * gd)
+    """Per-group (a, b, G) times per-data-set (b, c, D) -> (a, c, G) (B (b, D): -> (a, G)).
+
+    (B is repeated to the groups: einsum over a (…, D, groups) view with B broadcast is slower.)"""
+    Bg = ch.per_group_t(B)
+    return _mm(A, Bg) if B.ndim == 3 else _mv(A, Bg)
+
+
+def _per_dataset_times(ch: GroupStats, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Per-data-set (a, b, D) times per-group (b, c, G) -> (a, c, G)."""
+    return _mm(ch.per_group_t(A), B)
 
 
 def _hessian(stats: GroupStats, structure: Structure, Lam, out: dict, s2, tot: dict, reml: bool) -> dict:
