@@ -319,6 +319,17 @@ def test_panel_with_a_separate_random_effect_column_and_bad_input():
     b = fit_lmm_batch(Y, X, Z2, None)
     np.testing.assert_allclose(a.llf, b.llf, rtol=1e-10)
     np.testing.assert_allclose(a.fe_params, b.fe_params, rtol=1e-6)
+    # columns instead of stacked arrays: numbers and arrays broadcast to (D, G, V), shared objects
+    t, tarm = X[..., 1], X[..., 2]
+    c = fit_lmm_batch(Y, [1.0, t, tarm], [1.0, t], None)
+    np.testing.assert_allclose(c.llf, a.llf, rtol=1e-12)
+    np.testing.assert_allclose(c.fe_params, a.fe_params, rtol=1e-9)
+    np.testing.assert_allclose(c.bse, a.bse, rtol=1e-9)
+    w = np.random.default_rng(1).integers(0, 2, (3, 30, 1)).astype(float)  # per group: broadcasts over V
+    e = fit_lmm_batch(Y, [1.0, w, t, t * w], [1.0, t], None)
+    assert e.fe_params.shape == (3, 4) and e.converged.all()
+    with pytest.raises(ValueError, match="broadcast"):
+        fit_lmm_batch(Y, [1.0, t[:, :2]], [1.0], None)
     bad = X.copy()
     d, g, v = np.argwhere(~np.isnan(Y))[5]
     bad[d, g, v, 1] = np.nan

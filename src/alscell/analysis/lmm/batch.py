@@ -217,7 +217,8 @@ def fit_lmm_batch(
     * lists: ``Y`` a list of D outcome vectors; ``X``, ``Z``, ``groups`` each a
       list of per-data-set arrays or a single array shared by all;
     * panels (``groups=None``): ``Y`` (D, G, V) — group g of data set d at occasion v, NaN where
-      not observed — with ``X`` (D, G, V, p) and ``Z`` (D, G, V, q); groups are 0..G-1 (those
+      not observed — with ``X`` (D, G, V, p) and ``Z`` (D, G, V, q), or each a list of columns
+      broadcastable to (D, G, V) (``X=[1.0, t, t * arm], Z=[1.0, t]``); groups are 0..G-1 (those
       without an observation left out), observations in occasion order.  The same fit as the
       long format, without building it (:func:`~.design.build_stats_panel`).
 

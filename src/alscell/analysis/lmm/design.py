@@ -446,47 +446,61 @@ def build_stats_shared_design(Y, X, Z, codes: np.ndarray, labels=None) -> GroupS
     return st
 
 
+def _panel_columns(A, shape: tuple, name: str) -> list:
+    """Columns of a panel design: an array (D, G, V, m), or a sequence of m arrays (or numbers)
+    broadcastable to (D, G, V)."""
+    if isinstance(A, (list, tuple)):
+        cols = [a if isinstance(a, (int, float)) else np.asarray(a, dtype=float) for a in A]
+        if any(isinstance(c, np.ndarray) and np.broadcast_shapes(c.shape, shape) != shape for c in cols):
+            raise ValueError(f"panel {name} columns must broadcast to (data sets, groups, occasions) {shape}")
+        return cols
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 4 or A.shape[:3] != shape:
+        raise ValueError(f"panel {name} must be (data sets, groups, occasions, columns) like Y")
+    return list(np.moveaxis(A, -1, 0))
+
+
 def build_stats_panel(Y, X, Z) -> GroupStats:
     """Batch statistics from panels: ``Y`` (D, G, V) — data set d, group g, occasion v, NaN where not
-    observed — with ``X`` (D, G, V, p) and ``Z`` (D, G, V, q) (their values where Y is NaN are ignored).
+    observed — with ``X`` (D, G, V, p) and ``Z`` (D, G, V, q), or each a sequence of columns
+    broadcastable to (D, G, V) (``[1.0, t, t * arm]``; values where Y is NaN are ignored).
 
     Groups of each data set are 0..G-1 in order (groups without an observation are left out) and
     observations come in occasion order: the statistics :func:`build_stats` gives for the observed rows
     (up to the order of summation).  With unobserved occasions set to zero, every per-group cross product
     is a row-wise dot product of two (D·G, V) arrays: no per-group or per-data-set work and no
-    long-format copy.
+    long-format copy.  A column of Z that is a column of X (the same object, or equal where observed) is
+    not multiplied twice, and a column of ones is not multiplied at all.
     """
     Y = np.asarray(Y, dtype=float)
     if Y.ndim != 3:
         raise ValueError("panel Y must be (data sets, groups, occasions)")
     D, G, V = Y.shape
-    X = np.asarray(X, dtype=float)
-    Z = np.asarray(Z, dtype=float)
-    if X.ndim != 4 or X.shape[:3] != Y.shape or Z.ndim != 4 or Z.shape[:3] != Y.shape:
-        raise ValueError("panel X and Z must be (data sets, groups, occasions, columns) like Y")
-    p, q = X.shape[3], Z.shape[3]
+    xcols = _panel_columns(X, Y.shape, "X")
+    zcols = _panel_columns(Z, Y.shape, "Z")
+    p, q = len(xcols), len(zcols)
     N = D * G
     mask = ~np.isnan(Y.reshape(N, V))
     ones = mask.astype(float)
 
-    def col(a: np.ndarray) -> np.ndarray:  # (D, G, V) -> (N, V), zero where not observed
-        return np.where(mask, a.reshape(N, V), 0.0)  # (finiteness: checked on the sums below)
+    def col(a) -> np.ndarray:  # -> (N, V), zero where not observed (finiteness: checked on the sums below)
+        if isinstance(a, (int, float)):
+            return ones * float(a) if a != 1 else ones
+        return np.where(mask, np.broadcast_to(a, Y.shape).reshape(N, V), 0.0)
 
-    # (columns first: a panel built as np.moveaxis(np.stack(columns), 0, -1) is read contiguously)
-    Xc, Zc = np.moveaxis(X, -1, 0), np.moveaxis(Z, -1, 0)
-    # columns of Z that are columns of X (intercept, time, …) are not multiplied twice, and a column of
-    # ones (on the observed occasions) is not multiplied at all
-    cols = [col(Xc[j]) for j in range(p)]
+    cols = [col(c) for c in xcols]
     src = list(range(p))
-    for j in range(q):
-        zj = col(Zc[j])
-        same = next((i for i in range(p) if np.array_equal(zj, cols[i])), None)
+    for zc in zcols:
+        same = next((i for i, xc in enumerate(xcols) if zc is xc), None)
+        if same is None:
+            zj = col(zc)
+            same = next((i for i in range(p) if np.array_equal(zj, cols[i])), None)
         if same is None:
             src.append(len(cols))
             cols.append(zj)
         else:
             src.append(same)
-    is_one = [np.array_equal(c, ones) for c in cols] + [False]
+    is_one = [c is ones or np.array_equal(c, ones) for c in cols] + [False]
     src.append(len(cols))
     cols.append(col(Y))
     k = len(cols)

@@ -62,14 +62,10 @@ def slope(
         warnings.simplefilter("ignore")
         if len({y.shape for y in ys}) == 1:  # (one design: always) patients × visits panels, no long format
             Y = np.stack(ys)
-            t = np.stack([tr.months for tr in trials])
+            t = np.stack([tr.months for tr in trials])  # (NaN where the visit was missed: not observed)
             a = np.stack([tr.arm for tr in trials])[:, :, None]
-            one = np.ones_like(t)
-            cols = [one, t, t * a] if randomised else [one, np.broadcast_to(a, t.shape), t, t * a]
-            # columns first in memory (what build_stats_panel reads); NaN months are unobserved visits
-            X = np.moveaxis(np.stack(cols), 0, -1)
-            Z = np.moveaxis(np.stack([one, t]), 0, -1)
-            fit = fit_lmm_batch(Y, X, Z, None, cov_type=cov_type)
+            X = [1.0, t, t * a] if randomised else [1.0, a, t, t * a]
+            fit = fit_lmm_batch(Y, X, [1.0, t], None, cov_type=cov_type)
         else:
             Ys, Xs, Zs, Gs = [], [], [], []
             for tr, y in zip(trials, ys, strict=True):
