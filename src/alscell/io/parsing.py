@@ -9,6 +9,8 @@ computed once per distinct value.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
@@ -48,7 +50,43 @@ def factorize_cells(s: pd.Series, *, check_nul: bool = True) -> tuple[np.ndarray
     return codes.astype(np.int32), pd.Series(np.asarray(uniques, dtype=object), dtype=object)
 
 
+# Below this many distinct texts, plain Python converts faster than pandas' per-call overhead (a row entered
+# in the web app is validated with its patient's few rows).  Only ASCII texts take that path: a Unicode
+# digit matches ``\d`` but is not parsed alike by pandas and by Python, so such text keeps pandas' answer.
+# Both paths give the same values and flags (tests/io/test_parsing.py, a property test).
+SMALL = 32
+_DATE_SHAPE = re.compile(_DATE_RE)
+_INT_SHAPE = re.compile(_INT_RE)
+# The whole days a datetime64[ns] holds (pandas gives NaT outside them).
+_NS_FIRST_DAY, _NS_LAST_DAY = dt.date(1677, 9, 22), dt.date(2262, 4, 11)
+
+
+def _small_ascii(u: pd.Series) -> list[str] | None:
+    texts = u.tolist()
+    if len(texts) <= SMALL and all(isinstance(t, str) and t.isascii() for t in texts):
+        return texts
+    return None
+
+
+def _date_of(text: str) -> dt.date | None:
+    if not _DATE_SHAPE.fullmatch(text):
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if _NS_FIRST_DAY <= day <= _NS_LAST_DAY else None
+
+
 def _convert_date(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if (texts := _small_ascii(u)) is not None:
+        days = [_date_of(t) if t else None for t in texts]
+        values = np.array(
+            [np.datetime64("NaT") if d is None else np.datetime64(d) for d in days], dtype="datetime64[ns]"
+        )
+        return values.reshape(len(texts)), np.array(
+            [bool(t) and d is None for t, d in zip(texts, days, strict=True)], dtype=bool
+        )
     shape_ok = u.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
     parsed = pd.to_datetime(u.where(shape_ok), format="%Y-%m-%d", errors="coerce")
     present = (u != "").to_numpy()
@@ -56,6 +94,12 @@ def _convert_date(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _convert_int(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if (texts := _small_ascii(u)) is not None:
+        ok = [bool(_INT_SHAPE.fullmatch(t)) for t in texts]
+        values = np.array([float(int(t)) if good else np.nan for t, good in zip(texts, ok, strict=True)], dtype=float)
+        return values.reshape(len(texts)), np.array(
+            [bool(t) and not good for t, good in zip(texts, ok, strict=True)], dtype=bool
+        )
     shape_ok = u.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
     parsed = pd.to_numeric(u.where(shape_ok), errors="coerce").to_numpy(dtype=float)
     present = (u != "").to_numpy()
@@ -97,6 +141,17 @@ _CONVERT: dict[str, Callable[[pd.Series], tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
+# What each converter gives for no text at all (CodedColumn.parse of an empty column skips the pandas calls).
+_NO_VALUES: dict[str, np.ndarray] = {
+    "date": np.array([], dtype="datetime64[ns]"),
+    "int": np.array([], dtype=float),
+    "float": np.array([], dtype=float),
+    "bool": np.array([], dtype=object),
+    "text": np.array([], dtype=object),
+}
+_NO_CELLS = np.array([], dtype=bool)
+
+
 def _typed_series(kind: str, values: np.ndarray, index: pd.Index) -> pd.Series:
     """The canonical dtype of ``kind`` (io.reader) for values taken from the converted uniques."""
     if kind == "date":
@@ -128,6 +183,8 @@ class CodedColumn:
         cls, s: pd.Series, kind: str, *, check_nul: bool = True, known: tuple[np.ndarray, np.ndarray] | None = None
     ) -> CodedColumn:
         """``known``: the reader's ``(codes, uniques)`` of ``s`` (io.rawcsv), which saves hashing every cell."""
+        if not len(s):  # an absent file or a table the check does not need: nothing to parse
+            return cls(kind, np.array([], dtype=np.int32), pd.Series([], dtype=object), _NO_VALUES[kind], _NO_CELLS)
         if known is not None and len(known[0]) == len(s):
             codes, text = known[0], pd.Series(known[1], dtype=object)
         else:

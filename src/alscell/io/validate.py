@@ -207,8 +207,9 @@ def _typed(
 def _range(name, raw, typed, problems, col, low, high, code, rule):
     if col not in typed:
         return
-    v = typed[col].astype(float)
-    bad = (v.notna() & ((v < low) | (v > high))).to_numpy()
+    v = typed[col].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(v) & ((v < low) | (v > high))
     if bad.any():
         problems.mask(name, raw, bad, col, code, rule)
 
