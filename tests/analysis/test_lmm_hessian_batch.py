@@ -337,3 +337,17 @@ def test_panel_with_a_separate_random_effect_column_and_bad_input():
         fit_lmm_batch(Y, bad, Z, None)
     with pytest.raises(ValueError, match="panel"):
         fit_lmm_batch(Y, X[:, :, :-1], Z, None)
+
+
+def test_evaluation_blocks_are_of_equal_size(monkeypatch):
+    """A batch is evaluated in blocks of about BLOCK_GROUPS groups of equal size (no small last block,
+    which would cost a whole evaluation's overhead for a few data sets); results do not depend on them."""
+    Y, X, Z, g = _batch_data(D=10, G=60, seed=60)
+    whole = fit_lmm_batch(Y, X, Z, g)
+    monkeypatch.setattr(optim, "BLOCK_GROUPS", 130)  # 600 groups -> 5 blocks (not 4 of 130 and one of 80)
+    split = optim._blocks(whole._stats)(np.arange(10))
+    assert [s.stop - s.start for s in split] == [2, 2, 2, 2, 2]
+    assert [s.stop - s.start for s in optim._blocks(whole._stats)(np.array([0, 3, 4, 7]))] == [2, 2]
+    blocked = fit_lmm_batch(Y, X, Z, g)
+    np.testing.assert_allclose(blocked.llf, whole.llf, rtol=1e-12)
+    np.testing.assert_allclose(blocked.bse, whole.bse, rtol=1e-9)

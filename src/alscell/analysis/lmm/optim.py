@@ -160,8 +160,12 @@ def _blocks(stats: GroupStats):
     ng = np.diff(stats.offsets)
 
     def split(idx):
+        # as many blocks as BLOCK_GROUPS fit (rounded), of equal size: no small last block, which
+        # would cost a whole evaluation's Python overhead for a few data sets
         csum = np.cumsum(ng[idx])
-        cut = np.searchsorted(csum, np.arange(1, int(csum[-1] // BLOCK_GROUPS) + 1) * BLOCK_GROUPS, side="right")
+        n_blocks = max(1, round(int(csum[-1]) / BLOCK_GROUPS))
+        size = csum[-1] / n_blocks
+        cut = np.searchsorted(csum, np.arange(1, n_blocks) * size, side="right")
         edges = np.unique(np.r_[0, np.minimum(cut, len(idx)), len(idx)])
         return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
