@@ -76,9 +76,11 @@ PROGNOSIS_MEASURE = "fvc_pct_pred"  # the only measurement the prognosis models 
 WAIT_S = 15.0  # a page with no fitted snapshot to draw from waits this long for one at most
 # Between the end of one background refit and the start of the next (unless a page waits).  A patient whose
 # rows changed is drawn from the current population fit at once (forecast_patient_current), so the
-# population fit itself need not follow every visit entered: at most twice a minute.
-MIN_PAUSE_S = 30.0
-PAUSE_FACTOR = 3.0  # ... and at least this many times the last fit's duration
+# population fit itself need not follow every visit entered: at most once a minute, and the fit worker busy
+# at most a sixth of the time (a large registry's refit with the prognosis models takes seconds of a core,
+# which competes with the pages under load: benchmarks/load.py prints the fit workers' cores).
+MIN_PAUSE_S = 60.0
+PAUSE_FACTOR = 5.0  # ... and at least this many times the last fit's duration
 FORECASTS_KEPT = 512  # forecasts kept per snapshot (a page seen again is not recomputed)
 _NO_ROWS = np.array([], dtype=np.intp)
 
