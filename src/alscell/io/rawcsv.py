@@ -96,7 +96,7 @@ def _arrow_frame(
     text = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data) if isinstance(data, bytes) else str(data),
+            io.BytesIO(data) if isinstance(data, bytes) else pa.OSFile(str(data)),  # a local file, never a URI
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=",", quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=True
