@@ -9,14 +9,15 @@ Design: parallel 1:1, 200 patients, 12 visits (baseline + 11 monthly), ALSFRS-R 
    start-up and a warm-up task in every worker happen before the clock starts): the same run;
 3. the analysis of one batch of trials (``endpoints.slope``: builds the inputs from the trials, one
    ``fit_lmm_batch`` call) against a loop of ``fit_lmm`` over ready-made inputs of the same trials that asks
-   for what the batch returns (estimates, SEs, Satterthwaite df); CPU time per trial, best of 3.  Also
-   printed: the loop without asking for SEs and df, and ``fit_lmm_batch`` on the loop's own inputs.
+   for what the batch returns (estimates, SEs, Satterthwaite df); CPU time per trial, best of 5 (--quick: 3),
+   the four timings interleaved.  Also printed: the loop without asking for SEs and df, and
+   ``fit_lmm_batch`` on the loop's own inputs.
 
 Every process of this benchmark runs BLAS on one thread (``OPENBLAS_NUM_THREADS=1`` etc., set here before
 numpy is imported, as Dask sets them in its workers), so "one process" is one core and the two workers are
 two cores.
 
-Run:  .venv/bin/python benchmarks/trials.py            (2,000 trials per timing, 8 tasks of 250)
+Run:  .venv/bin/python benchmarks/trials.py            (2,000 trials per timing, 8 tasks of 250: ~0.8 s each)
       .venv/bin/python benchmarks/trials.py --quick    (400 trials, 8 tasks of 50; < 30 s on an idle 2-core machine)
 
 Last line: ``trials_per_s_1proc=<x> trials_per_s_2workers=<y> scaling=<y/x> batch_vs_loop=<z>``
@@ -180,7 +181,7 @@ def main() -> None:
         loop = [fit_one(d) for d in data[:k_loop]]  # (also warms fit_lmm up)
         bat = fit_lmm_batch(Ys, Xs, Zs, Gs)
         t_loop = t_lazy = t_batch = t_lists = np.inf
-        for _ in range(3):  # interleaved, best of 3 each: the machine's state drifts alike for all four
+        for _ in range(3 if args.quick else 5):  # interleaved, best of 5 each: the machine's state drifts alike for all
             t_loop = min(t_loop, _best_cpu(lambda: [fit_one(d) for d in data[:k_loop]], 1) / k_loop)
             t_batch = min(t_batch, _best_cpu(lambda: ep.slope(trials), 1) / len(trials))
             t_lazy = min(t_lazy, _best_cpu(lambda: [fit_lmm(*d) for d in data[:k_loop]], 1) / k_loop)
