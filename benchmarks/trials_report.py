@@ -351,7 +351,7 @@ HOW_IT_WORKS = """## How the designer works
   tested to lie within 2 MCSE of 0.05.
 * **Execution**: trial i always uses child i of one `SeedSequence`; batches of trials are tasks, in this
   process or on Dask (`--workers N` for a LocalCluster, `--scheduler tcp://HOST:PORT`), with identical
-  results.  Throughput: `benchmarks/trials.py`.
+  results.  Throughput: `benchmarks/trials.py` ([trials_throughput.md](trials_throughput.md)).
 * **Design report**: `alscell power ... --report design.html` (or `.pdf`) writes the inputs, the results
   with their MCSEs, the power curve (with `--curve-n` / `--curve-effect`) and a judgement of each rate at
   its *nominal* value (type-I error against α with the MCSE a test of exactly size α would have, coverage
