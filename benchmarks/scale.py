@@ -65,6 +65,30 @@ out = {{"rows_per_s": {rows} / took, "seconds": took, "cpu_seconds": cpu}}
     return _run(code)
 
 
+def pg_problem(url: str) -> str | None:
+    """Why the PostgreSQL database at ``url`` cannot take the import (one sentence), or None: the schema the
+    URL selects (``options=-csearch_path=NAME``) must exist and hold no table."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            schema = conn.execute(text("select current_schema()")).scalar()
+            if schema is None:
+                return "the URL selects no existing schema: create it first (CREATE SCHEMA name) or fix search_path"
+            tables = conn.execute(
+                text("select count(*) from information_schema.tables where table_schema = current_schema()")
+            ).scalar()
+            if tables:
+                return f"schema {schema} already holds {tables} tables: give an empty schema"
+    except SQLAlchemyError as exc:
+        return f"cannot use the database: {str(exc.__cause__ or exc).splitlines()[0]}"
+    finally:
+        engine.dispose()
+    return None
+
+
 def simulate_folder(n: int, tmp: Path) -> dict:
     code = f"""
 from pathlib import Path
@@ -152,6 +176,8 @@ def main() -> None:
             f"{ir:,.0f} rows/s (target ≥ 100,000) {'met' if ir >= 1e5 else 'MISSED'}"
         )
         if args.pg:
+            if (why := pg_problem(args.pg)) is not None:
+                raise SystemExit(f"--pg: {why}")
             pg = import_rate(rows, tmp, args.pg)
             print(
                 f"import {rows:,} ALSFRS-R rows into PostgreSQL (COPY): {pg['seconds']:.1f} s wall, "
