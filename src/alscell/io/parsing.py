@@ -84,9 +84,7 @@ def _convert_date(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         values = np.array(
             [np.datetime64("NaT") if d is None else np.datetime64(d) for d in days], dtype="datetime64[ns]"
         )
-        return values.reshape(len(texts)), np.array(
-            [bool(t) and d is None for t, d in zip(texts, days, strict=True)], dtype=bool
-        )
+        return values, np.array([bool(t) and d is None for t, d in zip(texts, days, strict=True)], dtype=bool)
     shape_ok = u.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
     parsed = pd.to_datetime(u.where(shape_ok), format="%Y-%m-%d", errors="coerce")
     present = (u != "").to_numpy()
@@ -97,9 +95,7 @@ def _convert_int(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if (texts := _small_ascii(u)) is not None:
         ok = [bool(_INT_SHAPE.fullmatch(t)) for t in texts]
         values = np.array([float(int(t)) if good else np.nan for t, good in zip(texts, ok, strict=True)], dtype=float)
-        return values.reshape(len(texts)), np.array(
-            [bool(t) and not good for t, good in zip(texts, ok, strict=True)], dtype=bool
-        )
+        return values, np.array([bool(t) and not good for t, good in zip(texts, ok, strict=True)], dtype=bool)
     shape_ok = u.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
     parsed = pd.to_numeric(u.where(shape_ok), errors="coerce").to_numpy(dtype=float)
     present = (u != "").to_numpy()

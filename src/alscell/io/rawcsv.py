@@ -151,6 +151,13 @@ def _simple_lines(data: bytes) -> tuple[np.ndarray, str] | None:
     return np.arange(1, n_lines), first
 
 
+def _header(first: str) -> list[str] | None:
+    """The column names of a header line the fast readers take: not empty, no name twice (else None: the
+    careful reader names the problem)."""
+    header = first.split(",")
+    return header if first and len(set(header)) == len(header) else None
+
+
 def _fast_frame(data: bytes, compact: bool = False) -> tuple[pd.DataFrame, Factorized] | None:
     """The common case in one pass of a C parser: no quotes, no NUL, every row as wide as the header.
 
@@ -174,10 +181,8 @@ def _fast_frame(data: bytes, compact: bool = False) -> tuple[pd.DataFrame, Facto
         rows = np.flatnonzero(filled[1:]) + 1
         if (commas[rows] != commas[0]).any():
             return None
-    if not first:
-        return None
-    header = first.split(",")
-    if len(set(header)) != len(header):
+    header = _header(first)
+    if header is None:
         return None
     arrow = _arrow_frame(data, header, compact)
     factorized: Factorized = {}
@@ -243,8 +248,8 @@ def _streamed_frame(path: Path, compact: bool) -> tuple[pd.DataFrame, Factorized
     if scanned is None:
         return None
     n_lines, first, quote = scanned
-    header = first.split(",")
-    if not first or len(set(header)) != len(header):
+    header = _header(first)
+    if header is None:
         return None
     arrow = _arrow_frame(path, header, compact)  # pyarrow checks every row's width and the UTF-8
     if arrow is None or len(arrow[0]) != n_lines - 1 or list(arrow[0].columns) != header:

@@ -550,9 +550,7 @@ def _validate(
                     f"{key} must be between {spec.low:g} and {spec.high:g} {spec.unit}".rstrip(),
                 )
         for qual, attr in (("muscle", "needs_muscle"), ("specimen", "needs_specimen")):
-            needs = measure.cells(
-                pd.Series(measure.values).map({k: getattr(v, attr) for k, v in MEASURES.items()}).eq(True).to_numpy()
-            )
+            needs = measure.isin([k for k, v in MEASURES.items() if getattr(v, attr)])
             have = m[qual].notna().to_numpy() if qual in m else np.zeros(len(m), dtype=bool)
             problems.mask("measurements", raw, needs & ~have, qual, "qualifier_required", "required for this measure")
         _duplicates(
