@@ -302,12 +302,13 @@ def _stage1(ch: GroupStats, Lt: np.ndarray) -> dict:
     """Per-group S_i = ΛM_i⁻¹Λᵀ and X_iᵀZ_iS_i of one slice of groups, and its sums."""
     t = ch.t
     q = ch.q
-    LtT = _tt(Lt)  # Λ is per data set: (q, q, D), never repeated to groups
-    M = _per_dataset_times(ch, LtT, _times_per_dataset(ch, t.ZtZ, Lt))
+    Lg = ch.per_group_t(Lt)  # Λ of each group's data set, (q, q, G|1): repeated once, used four times
+    LgT = _tt(Lg)
+    M = _mm(LgT, _mm(t.ZtZ, Lg))
     for j in range(q):
         M[j, j] += 1.0
     Minv, logdetM = _inv_t(M)
-    S = _times_per_dataset(ch, _per_dataset_times(ch, Lt, Minv), LtT)  # (q, q, G)
+    S = _mm(_mm(Lg, Minv), LgT)  # (q, q, G)
     # W = [X y]ᵀZ stacked, (p + 1, q, G): Σ_i W_i S_i W_iᵀ holds XᵀZSZᵀX, XᵀZSZᵀy and yᵀZSZᵀy at once,
     # summed per data set by BLAS (q products of (p + 1) × groups matrices) instead of per-group temporaries
     WS = _mm(t.WtZ, S)
@@ -368,11 +369,6 @@ def _times_per_dataset(ch: GroupStats, A: np.ndarray, B: np.ndarray) -> np.ndarr
     (B is repeated to the groups: einsum over a (…, D, groups) view with B broadcast is slower.)"""
     Bg = ch.per_group_t(B)
     return _mm(A, Bg) if B.ndim == 3 else _mv(A, Bg)
-
-
-def _per_dataset_times(ch: GroupStats, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Per-data-set (a, b, D) times per-group (b, c, G) -> (a, c, G)."""
-    return _mm(ch.per_group_t(A), B)
 
 
 def _hessian(stats: GroupStats, structure: Structure, Lam, out: dict, s2, tot: dict, reml: bool) -> dict:
