@@ -164,8 +164,7 @@ def _landmark_pairs(frame: pd.DataFrame, horizons: Sequence[float], seed: int) -
         # the pooled factor: one pair per patient, a landmark drawn uniformly among all of theirs
         pooled = c["key"].to_numpy() == c.groupby("patient_id")["key"].transform("min").to_numpy()
         chosen.append(c.assign(horizon=i, pooled=pooled))
-    pairs = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame(columns=[*both.columns, "horizon"])
-    pairs["pooled"] = pairs["pooled"].astype(bool)
+    pairs = pd.concat(chosen, ignore_index=True)
     pairs["group"] = np.arange(len(pairs))
     # the values up to each pair's landmark
     past = f.merge(pairs[["patient_id", "rank_lm", "group"]], on="patient_id")
@@ -209,9 +208,7 @@ def calibrate_intervals(
             z = np.abs(y - mean) / se
         held = ((y >= hi) & (mean >= hi)) | ((y <= lo) & (mean <= lo))  # clipped interval holds it at any width
         z = np.where(held, 0.0, np.where(np.isfinite(z), z, np.inf))
-    which = pairs["horizon"].to_numpy() if len(pairs) else np.zeros(0, dtype=int)
-    hist = pairs["hist"].to_numpy() if len(pairs) else np.zeros(0, dtype=int)
-    pooled = pairs["pooled"].to_numpy(dtype=bool) if len(pairs) else np.zeros(0, dtype=bool)
+    which, hist, pooled = pairs["horizon"].to_numpy(), pairs["hist"].to_numpy(), pairs["pooled"].to_numpy(dtype=bool)
     factors: list[float] = []
     counts: list[int] = []
     before: list[float | None] = []
