@@ -64,7 +64,7 @@ def test_factor_widens_when_courses_bend_more_than_the_model_assumes(bending):
     assert cal.coverage80_before[-1] < 0.72  # too narrow 12 months ahead before recalibration
     assert cal.factors[-1] > 1.2
     assert cal.factors[-1] >= cal.factors[0]  # the farther ahead, the more the unmodelled bend shows
-    # the factor is the split-conformal one: 80% of the calibration residuals inside the widened interval
+    # factor_at: the horizon's own factor at the horizon, 1 at 0 months, linear in between
     assert cal.factor_at(12.0) == pytest.approx(cal.factors[-1])
     assert cal.factor_at(0.0) == 1.0
     assert cal.factor_at(4.5) == pytest.approx((cal.factors[0] + cal.factors[1]) / 2)
