@@ -103,3 +103,27 @@ def test_msm_less_biased_than_unweighted_under_null():
         b_unw.append(np.log(event_analysis(t, "death", method="cox_time_varying").hr))
         b_msm.append(np.log(event_analysis(t, "death", method="msm_iptw").hr))
     assert abs(np.mean(b_msm)) < abs(np.mean(b_unw))
+
+
+def test_km_left_truncated_degenerate_curve_is_left_out_with_a_note():
+    """The only treated patient at risk early dies; later-treated patients survive: lifelines refuses the
+    left-truncated curve (S = 0 for all later t).  Found on simulated registries (1 in 200 cohorts) and in
+    patient-level bootstrap samples; it used to crash the whole survival analysis."""
+    from alscell.analysis.survival import kaplan_meier_frame
+
+    sf = pd.DataFrame(
+        {
+            "t_treat": [1.0, 6.0, 7.0, np.nan, np.nan, np.nan],
+            "stop": [1.2, 12.0, 12.0, 5.0, 9.0, 12.0],
+            "event": [1, 0, 0, 1, 1, 0],
+        }
+    )
+    km = kaplan_meier_frame(sf)
+    assert set(km["group"]) == {"untreated"}
+    assert any("treated Kaplan–Meier curve not drawn" in n for n in km.attrs["notes"])
+    # a well-posed case keeps both curves and has no note
+    sf.loc[0, "stop"] = 12.0
+    sf.loc[0, "event"] = 0
+    km = kaplan_meier_frame(sf)
+    assert set(km["group"]) == {"untreated", "treated"}
+    assert km.attrs["notes"] == []

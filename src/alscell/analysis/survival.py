@@ -182,6 +182,7 @@ def long_format(sf: pd.DataFrame, covariates=ADJUST) -> pd.DataFrame:
 def kaplan_meier_frame(sf: pd.DataFrame) -> pd.DataFrame:
     """Simon–Makuch Kaplan–Meier curves: untreated person-time vs time after treatment (left-truncated)."""
     from lifelines import KaplanMeierFitter
+    from lifelines.exceptions import StatError
 
     tt = sf["t_treat"].to_numpy()
     stop = sf["stop"].to_numpy()
@@ -202,8 +203,20 @@ def kaplan_meier_frame(sf: pd.DataFrame) -> pd.DataFrame:
             }
         )
     )
+    notes: list[str] = []
     if treated.any():
-        kmf = KaplanMeierFitter().fit(stop[treated], ev[treated], entry=np.maximum(tt[treated], 0))
+        try:
+            kmf = KaplanMeierFitter().fit(stop[treated], ev[treated], entry=np.maximum(tt[treated], 0))
+        except StatError:
+            # Left truncation with few early entries: every patient at risk at some early time died, so
+            # the product-limit estimate is 0 from then on although later entrants survive; lifelines
+            # refuses such a curve rather than draw a meaningless one, and so do we.
+            notes.append(
+                "treated Kaplan–Meier curve not drawn: too few treated patients were at risk early on for a "
+                "left-truncated estimate (it drops to 0 although later-treated patients survive)."
+            )
+            kmf = None
+    if treated.any() and kmf is not None:
         frames.append(
             pd.DataFrame(
                 {
@@ -214,7 +227,9 @@ def kaplan_meier_frame(sf: pd.DataFrame) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["notes"] = notes
+    return out
 
 
 def add_current_score(tables, sf: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
@@ -350,6 +365,7 @@ def event_analysis(
     n_ev_tr = int(long.loc[(long["treated"] == 1) & (long["event"] == 1)].shape[0])
     nan = float("nan")
     km = kaplan_meier_frame(sf) if len(sf) else pd.DataFrame(columns=["group", "time", "survival", "at_risk"])
+    warn += km.attrs.get("notes", [])
 
     def empty(extra):
         return EventResult(
