@@ -3,8 +3,9 @@
 Time origin: the patient's first ALSFRS-R visit (registry entry); time in months.  A treated patient
 contributes untreated person-time from entry to the first active administration and treated person-time
 afterwards (Cox model with a time-varying covariate, lifelines ``CoxTimeVaryingFitter``), so the time a
-patient had to survive to be treated is never credited to treatment.  Adjusted for age at onset, bulbar
-onset, ΔFRS and months since onset at entry.  The Kaplan–Meier frame is the Simon–Makuch form: the
+patient had to survive to be treated is never credited to treatment.  On observational data the Cox
+models are adjusted for age at onset, bulbar onset, months since onset at entry and the ΔFRS progression
+group at entry (``COX_ADJUST``); on randomised data the comparison is unadjusted.  The Kaplan–Meier frame is the Simon–Makuch form: the
 "untreated" curve uses untreated person-time only (treated patients censored at treatment), the "treated"
 curve starts each patient at treatment (left truncation, ``entry``).  The KM curves are unweighted
 (descriptive) whatever the method of the hazard ratio.
@@ -33,7 +34,7 @@ import pandas as pd
 from alscell.analysis.design_matrix import first_treatment, imputation_note, patient_covariates
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import json_value
-from alscell.domain.progression import delta_frs_covariate
+from alscell.domain.progression import FAST_ABOVE, SLOW_BELOW, delta_frs_covariate
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import Tables, as_tables
 
@@ -47,7 +48,13 @@ EVENT_DEFINITIONS = {
     "gastrostomy": ("gastrostomy",),
     "niv": ("niv_start",),
 }
+# Baseline covariates measured at entry.  The treatment-decision model of the MSM uses all of them, ΔFRS
+# linearly.  The Cox models use ΔFRS only through the progression groups of Labra et al. 2016 (slow /
+# intermediate / fast, domain-rules.md): on simulated registries, where death follows the course closely, a
+# linear ΔFRS term made the hazard ratio of treatment unstable (its spread across cohorts 1.2–1.7 times the
+# reported SE, rejection 10–25% under no effect, even on randomised trials; docs/survival_variance.md).
 ADJUST = ("age", "bulbar_onset", "dfrs", "months_at_entry")
+COX_ADJUST = ("age", "bulbar_onset", "months_at_entry", "dfrs_intermediate", "dfrs_fast")
 
 
 @dataclass
@@ -146,6 +153,8 @@ def survival_frame(tables, event: str = "death") -> pd.DataFrame:
     elif n_dfrs:
         notes.append(f"ΔFRS at entry imputed with the median for {n_dfrs} patients whose first visit has no total.")
         out["dfrs"] = out["dfrs"].fillna(out["dfrs"].median())
+    out["dfrs_intermediate"] = ((out["dfrs"] >= SLOW_BELOW) & (out["dfrs"] <= FAST_ABOVE)).astype(float)
+    out["dfrs_fast"] = (out["dfrs"] > FAST_ABOVE).astype(float)
     n_prev = int(prevalent.sum())
     if n_prev:
         notes.append(f"{n_prev} patients whose {event} happened before their first visit left out (never at risk).")
@@ -159,7 +168,7 @@ def survival_frame(tables, event: str = "death") -> pd.DataFrame:
     return out
 
 
-def long_format(sf: pd.DataFrame, covariates=ADJUST) -> pd.DataFrame:
+def long_format(sf: pd.DataFrame, covariates=COX_ADJUST) -> pd.DataFrame:
     """Start/stop rows: split at the treatment time (treated = 1 afterwards)."""
     rows = []
     tt = sf["t_treat"].to_numpy()
@@ -320,7 +329,7 @@ def event_analysis(
     event: str = "death",
     *,
     method: str | None = None,
-    adjust=ADJUST,
+    adjust=None,
     current_score: bool = False,
     penalizer: float = 0.0,
     truncate=(1.0, 99.0),
@@ -339,6 +348,9 @@ def event_analysis(
       model-based standard errors.  On registry data it is confounded by the decline that prompts treatment;
       kept, named as such, for comparison.  ``current_score`` (this method only) adds the latest
       pre-treatment ALSFRS-R total as a covariate — not a fix (see docs/survival_calibration.md).
+
+    ``adjust``: the Cox model's covariates (and the stabilising numerator's).  Default: none on randomised
+    data, ``COX_ADJUST`` otherwise; the MSM's decision model adds the rest of ``ADJUST`` (ΔFRS linearly).
     """
     tables = as_tables(tables)
     if tables["alsfrs"].empty:
@@ -349,6 +361,10 @@ def event_analysis(
         method = "cox_time_varying" if randomized else "msm_iptw"
     if method not in METHODS:
         raise NotApplicable(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
+    if adjust is None:
+        # randomised: the arms are comparable by design, so the primary comparison needs no covariate
+        # (and the adjusted model was anti-conservative on simulated trials, see COX_ADJUST)
+        adjust = () if randomized and method == "cox_time_varying" else COX_ADJUST
     adjust = [c for c in adjust if sf[c].std() > 0]
     long = long_format(sf, adjust)
     if current_score and method == "cox_time_varying":
@@ -402,7 +418,11 @@ def event_analysis(
     from alscell.analysis import treatment_weights as tw
     from alscell.analysis.cox_sandwich import robust_cox_se
 
-    dec = tw.decision_weights(tw.decision_frame(tables, sf, adjust), adjust)
+    # the decision model (denominator) also sees the baseline covariates the Cox model leaves out (ΔFRS
+    # linearly); the numerator has exactly the Cox model's covariates, as a stabilised MSM requires
+    extra = [c for c in ADJUST if c not in adjust and sf[c].std() > 0]
+    dec = tw.decision_frame(tables, sf, [*adjust, *extra])
+    dec = tw.decision_weights(dec, adjust, state_terms=(*tw.STATE_TERMS, *extra))
     rows, diag = tw.weighted_long(long, dec, truncate)
     ctv = _fit_ctv(rows.drop(columns="w_raw"), "w", penalizer, warn)
     if ctv is None:
@@ -414,8 +434,8 @@ def event_analysis(
         warn.append(
             "observational data: the hazard ratio is from a marginal structural Cox model (inverse-"
             "probability-of-treatment weights); it removes confounding by the measured ALSFRS-R course "
-            "only and is not calibrated on the simulator's registry design, where it still leans "
-            "towards harm (see docs/survival_calibration.md)."
+            "only: when clinicians treat on what the registry does not record, it leans towards harm "
+            "(see docs/survival_calibration.md)."
         )
     if diag.max_untruncated > 20:
         warn.append(
