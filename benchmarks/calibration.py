@@ -330,16 +330,20 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
 * **Why the method fails where it fails** (what it warns about is in quotes):
   * *Few treated patients* (about 8 of 200): the estimate leans against treatment and its SE is too small;
     the result says "only N treated patients have visits after treatment: … fragile" (fewer than 20).
-  * *Second world, biased with the cohort size fixed*: its courses are linear-quadratic per patient with a
-    patient-specific curvature, its treated patients are selected on their own true slope and treated on
-    the visit whose observed total first falls below a threshold, and its items hit the floor.  The
-    default models one population curvature (a spline) with a random intercept and slope per patient, so
-    for a selected group whose curvature differs from the population's the post-treatment slope change
-    absorbs the difference: against treatment when few (the fastest progressors) are treated, towards it
-    when most are.  This is model misspecification, so the bias does not shrink with the cohort and the
-    coverage falls as the SE shrinks.  No warning detects it from the data alone; every result carries the
-    general caveat that the counterfactual course is a model.  A random quadratic term or a random
-    post-treatment slope (both tried) moved the bias to the other side or made it larger on both worlds.
+  * *Second world, biased with the cohort size fixed*: `docs/world2_ablation.md` (benchmarks/world2_ablation.py)
+    switches that world's pieces off.  In a straight-line world without floor, death or loss to follow-up
+    the default is unbiased only when the treated patients are chosen at random and treated at a random
+    visit.  Choosing them by their own true rate of decline — selection on the random slope itself, not a
+    decision on the observed past, so the likelihood argument for keeping every visit does not cover it —
+    leans against treatment by several SEs at 3,000 patients; treating when the observed total falls below a
+    threshold adds a smaller lean the other way.  In the full world the floor of the scale, the curvature,
+    death and loss to follow-up add leans of both signs that partly cancel, which is why the bias changes
+    sign with the share treated.  These are failures of assumptions (ignorable selection, one straight
+    course per patient), so the bias does not shrink with the cohort and coverage falls as the SE shrinks.
+    No warning detects selection on the unobserved rate of decline from the data alone; every result carries
+    the general caveat that the counterfactual course is a model.  Tried and not kept (each fixed one world
+    or one mechanism and broke another): a random quadratic term, a random post-treatment slope, ΔFRS ×
+    time, a within-patient (fixed-effects) estimator, a separate mean intercept and slope for the treated.
   * *`alscell.simulate`, small biases at large cohorts*: decisions there depend on the observed drop
     only, so keeping every visit makes the decision ignorable for the likelihood, but the D50 courses are
     sigmoid, not linear-plus-spline, and the same misspecification leaves a lean of a fraction of the SE.

@@ -44,12 +44,32 @@ class WorldCohort:
     n_treated: int
 
 
-def simulate_world2(n_patients: int, effect: float, treated_share: float, seed: int) -> WorldCohort:
-    """One cohort of the second world (module docstring); seeded, vectorised over patients."""
+# Pieces of the world that ``off`` can switch off, one at a time or together (benchmarks/world2_ablation.py):
+# the random numbers drawn stay the same, so a switched-off world differs from the default in that piece only.
+PIECES = {
+    "curvature": "every patient's course a straight line (b = 0)",
+    "floor": "no floor or ceiling: latent course and items not clipped",
+    "death": "no death",
+    "loss": "no loss to follow-up",
+    "slope_selection": "treated patients chosen at random, not by their true slope",
+    "threshold": "treated at a random one of visits 2–4, not when the observed total falls below a threshold",
+}
+
+
+def simulate_world2(
+    n_patients: int, effect: float, treated_share: float, seed: int, off: frozenset[str] = frozenset()
+) -> WorldCohort:
+    """One cohort of the second world (module docstring); seeded, vectorised over patients.  ``off``: pieces
+    of ``PIECES`` switched off (an ablation; the default world has them all)."""
+    unknown = set(off) - set(PIECES)
+    if unknown:
+        raise ValueError(f"unknown pieces {sorted(unknown)}: use {', '.join(PIECES)}")
     rng = np.random.default_rng(seed)
     n = int(n_patients)
     a = rng.lognormal(np.log(0.75), 0.45, n)  # points/month at onset
     b = rng.normal(0.004, 0.006, n)  # points/month²
+    if "curvature" in off:
+        b = np.zeros(n)
     z = (np.log(a) - np.log(0.75)) / 0.45
     entry = np.exp(rng.normal(np.log(12.0) - 0.35 * z, 0.45))  # months from onset to first visit
     f0 = 48.0 - rng.uniform(0.0, 2.0, n)
@@ -58,17 +78,19 @@ def simulate_world2(n_patients: int, effect: float, treated_share: float, seed: 
     t_vis = entry[:, None] + 3.0 * k[None, :] + rng.normal(0, 0.4, (n, len(k))) * (k[None, :] > 0)
     t_vis = np.maximum.accumulate(t_vis, axis=1)
     lat = f0[:, None] - a[:, None] * t_vis - b[:, None] * t_vis**2
-    lat = np.clip(lat, 0.0, 48.0)
+    floor = "floor" not in off
+    lat = np.clip(lat, 0.0, 48.0) if floor else lat
     # selection: exactly round(share·n) treated, chosen by a propensity in the true slope
     n_tr = round(treated_share * n)
-    score = 1.2 * z + rng.gumbel(size=n)
+    score = (0.0 if "slope_selection" in off else 1.2) * z + rng.gumbel(size=n)
     treated = np.zeros(n, bool)
     if n_tr:
         treated[np.argsort(-score)[:n_tr]] = True
     e_i = np.where(treated, effect * rng.gamma(2.0, 0.5, n), 0.0)
 
     def observe(F):
-        items = np.clip(np.rint(F[..., None] / 12.0 + _OFFSETS + rng.normal(0, 0.45, (*F.shape, 12))), 0, 4)
+        items = np.rint(F[..., None] / 12.0 + _OFFSETS + rng.normal(0, 0.45, (*F.shape, 12)))
+        items = np.clip(items, 0, 4) if floor else items
         return items
 
     items_nat = observe(lat)
@@ -78,21 +100,24 @@ def simulate_world2(n_patients: int, effect: float, treated_share: float, seed: 
     first_below = np.where(below.any(1), below.argmax(1), -1)
     fallback = rng.integers(1, 4, n)
     tv = np.where(first_below >= 0, first_below, fallback)  # treated right after visit tv (same day)
+    if "threshold" in off:
+        tv = fallback
     t0 = t_vis[np.arange(n), tv]  # treated on the day of visit tv (the visit that prompted it)
     post = np.clip(t_vis - t0[:, None], 0.0, None) * treated[:, None]
-    lat_eff = np.clip(lat + e_i[:, None] * post, 0.0, 48.0)
+    lat_eff = lat + e_i[:, None] * post
+    lat_eff = np.clip(lat_eff, 0.0, 48.0) if floor else lat_eff
     # observed items: natural-history noise reused where there is no effect (same draws)
     items = np.where((post > 0)[..., None], observe(lat_eff), items_nat)
     tot = items.sum(-1)
     # death between visits: hazard from the latent level at the start of the interval
     gap = np.diff(t_vis, axis=1, prepend=t_vis[:, :1])
-    haz = 0.003 * np.exp(0.15 * (20.0 - lat_eff))
+    haz = 0.003 * np.exp(0.15 * (20.0 - lat_eff)) * (0.0 if "death" in off else 1.0)
     p_die = 1.0 - np.exp(-haz * gap)
     dies = rng.random((n, len(k))) < p_die
     dies[:, 0] = False
     # loss to follow-up after a visit: observed drop since the previous visit
     drop = np.diff(tot, axis=1, prepend=tot[:, :1]) * -1.0
-    p_lost = 1.0 / (1.0 + np.exp(3.5 - 0.6 * drop))
+    p_lost = 1.0 / (1.0 + np.exp(3.5 - 0.6 * drop)) * (0.0 if "loss" in off else 1.0)
     lost = rng.random((n, len(k))) < p_lost
     ended = np.cumsum(dies, 1) > 0  # dead before this visit
     lost_before = np.cumsum(np.c_[np.zeros((n, 1), bool), lost[:, :-1]], 1) > 0

@@ -1,0 +1,48 @@
+"""benchmarks/second_world.py's switches and benchmarks/world2_ablation.py's summary."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import second_world
+import world2_ablation
+
+
+def test_switching_nothing_off_is_the_default_world():
+    a = second_world.simulate_world2(120, 0.2, 0.3, 5).tables
+    b = second_world.simulate_world2(120, 0.2, 0.3, 5, frozenset()).tables
+    for k in a.keys():
+        assert a[k].equals(b[k]), k
+
+
+def test_each_piece_changes_only_what_it_names():
+    base = second_world.simulate_world2(400, 0.0, 0.3, 9)
+    # death off: no death events; the treated patients are the same ones (same random numbers)
+    nd = second_world.simulate_world2(400, 0.0, 0.3, 9, frozenset({"death"}))
+    assert (base.tables["events"]["event"] == "death").any()
+    assert not (nd.tables["events"]["event"] == "death").any()
+    # slope selection off: the treated are not the fast progressors any more (other patients, same count)
+    # (death and loss off in both, so every chosen patient is seen at the treatment visit: exactly 30%)
+    kept = second_world.simulate_world2(400, 0.0, 0.3, 9, frozenset({"death", "loss"}))
+    rs = second_world.simulate_world2(400, 0.0, 0.3, 9, frozenset({"slope_selection", "death", "loss"}))
+    tr_kept = set(kept.tables["treatments"]["patient_id"])
+    tr_rs = set(rs.tables["treatments"]["patient_id"])
+    assert len(tr_kept) == len(tr_rs) == 120 and tr_kept != tr_rs
+    with pytest.raises(ValueError, match="unknown pieces"):
+        second_world.simulate_world2(10, 0.0, 0.3, 1, frozenset({"gravity"}))
+
+
+def test_summary_flags_bias_outside_two_mcse():
+    rng = np.random.default_rng(0)
+    rows = []
+    for off, centre in (("a", 0.0), ("b", 0.05)):
+        est = centre + rng.normal(0, 0.02, 50)
+        rows += [dict(off=off, estimate=e, se=0.02, ci_low=e - 0.04, ci_high=e + 0.04) for e in est]
+    perf = world2_ablation.summarise(pd.DataFrame(rows)).set_index("off")
+    assert perf.loc["a", "verdict"] == "ok" and perf.loc["b", "verdict"] == "BIASED"
+    assert perf.loc["b", "bias"] == pytest.approx(0.05, abs=0.01)
