@@ -22,7 +22,6 @@ The simulator's deaths follow each patient's course closely, and with ΔFRS adju
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
@@ -30,6 +29,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import write_page
 
 ENTROPY = 20261203
 
@@ -181,19 +184,17 @@ def main(argv=None) -> int:
     console.print(table, markup=False)
     console.print(f"elapsed {minutes:.1f} min", markup=False)
     if args.write_md:
-        cmd = " ".join(["benchmarks/survival_variance.py", *(argv if argv is not None else sys.argv[1:])])
-        Path(args.write_md).write_text(
-            MD.format(
-                command=cmd,
-                entropy=ENTROPY,
-                table=table,
-                boot=args.boot,
-                boot_cohorts=args.boot_cohorts,
-                minutes=minutes,
-                workers=args.workers,
-                python=platform.python_version(),
-            ),
-            encoding="utf-8",
+        write_page(
+            args.write_md,
+            MD,
+            "survival_variance.py",
+            argv,
+            entropy=ENTROPY,
+            table=table,
+            boot=args.boot,
+            boot_cohorts=args.boot_cohorts,
+            minutes=minutes,
+            workers=args.workers,
         )
         console.print(f"wrote {args.write_md}", markup=False)
     return 0

@@ -11,7 +11,6 @@ error is small next to the bias.  A piece whose removal takes the bias to 0 is (
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
@@ -21,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import write_page
+from second_world import PIECES
 
 ENTROPY = 20261204
 # Variants: the default world, each piece off alone, and a straight-line world without death, loss or floor
@@ -115,20 +117,18 @@ def main(argv=None) -> int:
     console.print(table, markup=False)
     console.print(f"elapsed {minutes:.1f} min", markup=False)
     if args.write_md:
-        cmd = " ".join(["benchmarks/world2_ablation.py", *(argv if argv is not None else sys.argv[1:])])
-        Path(args.write_md).write_text(
-            MD.format(
-                command=cmd,
-                entropy=ENTROPY,
-                n=args.patients,
-                share=args.share,
-                table=table,
-                minutes=minutes,
-                workers=args.workers,
-                python=platform.python_version(),
-                pieces="\n".join(f"* `{k}`: {v}" for k, v in __import__("second_world").PIECES.items()),
-            ),
-            encoding="utf-8",
+        write_page(
+            args.write_md,
+            MD,
+            "world2_ablation.py",
+            argv,
+            entropy=ENTROPY,
+            n=args.patients,
+            share=args.share,
+            table=table,
+            minutes=minutes,
+            workers=args.workers,
+            pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()),
         )
         console.print(f"wrote {args.write_md}", markup=False)
     return 0
