@@ -14,3 +14,12 @@ def write_page(path: str, template: str, script: str, argv: list[str] | None, **
     command = " ".join([f"benchmarks/{script}", *args])
     text = template.format(command=command, python=platform.python_version(), **fields)
     Path(path).write_text(text, encoding="utf-8")
+
+
+def finish(console, table: str, minutes: float, path: str | None, template: str, script: str, argv, **fields) -> None:
+    """Print the results table and the run time; with ``path``, also write the results page there."""
+    console.print(table, markup=False)
+    console.print(f"elapsed {minutes:.1f} min", markup=False)
+    if path:
+        write_page(path, template, script, argv, table=table, minutes=minutes, **fields)
+        console.print(f"wrote {path}", markup=False)

@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results_page import write_page
+from results_page import finish
 
 ENTROPY = 20261203
 
@@ -181,22 +181,19 @@ def main(argv=None) -> int:
     raw["kind"] = raw["kind"].replace({"boot": "plain"})
     perf = summarise(raw)
     table = markdown(perf)
-    console.print(table, markup=False)
-    console.print(f"elapsed {minutes:.1f} min", markup=False)
-    if args.write_md:
-        write_page(
-            args.write_md,
-            MD,
-            "survival_variance.py",
-            argv,
-            entropy=ENTROPY,
-            table=table,
-            boot=args.boot,
-            boot_cohorts=args.boot_cohorts,
-            minutes=minutes,
-            workers=args.workers,
-        )
-        console.print(f"wrote {args.write_md}", markup=False)
+    finish(
+        console,
+        table,
+        minutes,
+        args.write_md,
+        MD,
+        "survival_variance.py",
+        argv,
+        entropy=ENTROPY,
+        boot=args.boot,
+        boot_cohorts=args.boot_cohorts,
+        workers=args.workers,
+    )
     return 0
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results_page import write_page
+from results_page import finish
 from second_world import PIECES
 
 ENTROPY = 20261204
@@ -114,23 +114,20 @@ def main(argv=None) -> int:
     )  # fmt: skip
     minutes = (time.perf_counter() - t0) / 60
     table = markdown(summarise(pd.DataFrame(rows)))
-    console.print(table, markup=False)
-    console.print(f"elapsed {minutes:.1f} min", markup=False)
-    if args.write_md:
-        write_page(
-            args.write_md,
-            MD,
-            "world2_ablation.py",
-            argv,
-            entropy=ENTROPY,
-            n=args.patients,
-            share=args.share,
-            table=table,
-            minutes=minutes,
-            workers=args.workers,
-            pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()),
-        )
-        console.print(f"wrote {args.write_md}", markup=False)
+    finish(
+        console,
+        table,
+        minutes,
+        args.write_md,
+        MD,
+        "world2_ablation.py",
+        argv,
+        entropy=ENTROPY,
+        n=args.patients,
+        share=args.share,
+        workers=args.workers,
+        pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()),
+    )
     return 0
 
 
