@@ -46,3 +46,12 @@ def test_summary_flags_bias_outside_two_mcse():
     perf = world2_ablation.summarise(pd.DataFrame(rows)).set_index("off")
     assert perf.loc["a", "verdict"] == "ok" and perf.loc["b", "verdict"] == "BIASED"
     assert perf.loc["b", "bias"] == pytest.approx(0.05, abs=0.01)
+
+
+def test_the_default_warns_when_treated_patients_were_chosen_by_their_slope():
+    from alscell.analysis.effects import estimate_effect
+
+    chosen = estimate_effect(second_world.simulate_world2(600, 0.0, 0.3, 3).tables)
+    assert any("losing points faster" in w for w in chosen.warnings)
+    at_random = estimate_effect(second_world.simulate_world2(600, 0.0, 0.3, 3, frozenset({"slope_selection"})).tables)
+    assert not any("losing points" in w for w in at_random.warnings)

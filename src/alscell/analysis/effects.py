@@ -87,9 +87,16 @@ from alscell.io.tables import Tables, as_tables
 
 DEFAULT_METHOD = "lmm_counterfactual"
 # Below this many treated patients with post-treatment visits the default's interval is not calibrated on the
-# second world (docs/calibration.md: ~8 treated of 200 -> bias -0.29, model SE half the empirical SE; 41 of
-# 1,000 were within band for bias).
+# second world (docs/calibration.md: about 8 treated of 200 -> a bias against treatment of about three quarters
+# of the SE, and the SE too small).
 FEW_TREATED = 20
+# Standardised difference of the rate of loss from onset to the first visit (ΔFRS for the total), treated vs
+# untreated, above which the default warns that treated patients may have been chosen for their rate of decline
+# (selection on the random slope: docs/world2_ablation.md).  0.5 is Cohen's "medium" difference; on the
+# calibration's registries (≥ 20 per group) |d| stayed below 0.3 on alscell.simulate and above 0.72 on the second world, where that
+# selection happens (a diagnostic threshold, so chosen knowing both worlds: it decides a warning, not an estimate).
+SELECTION_SMD = 0.5
+MIN_GROUP = FEW_TREATED  # patients per group for that difference (fewer: too noisy; the few-treated warning fires)
 LOGIT_OFFSET = 1.0  # c of the logit log((y + c)/(48 − y + c)) of lmm_counterfactual (points of the total)
 
 
@@ -178,6 +185,29 @@ def _counts(df: pd.DataFrame) -> tuple[int, int, int]:
 
 
 # --------------------------------------------------------------------------- lmm_counterfactual
+def _selection_warning(df: pd.DataFrame, top: float | None) -> list[str]:
+    """Warn when treated and untreated patients differed at entry in their rate of loss since onset (see
+    ``SELECTION_SMD``): the random slopes of a mixed model are assumed independent of who gets treated."""
+    if top is None:
+        return []
+    first = df.loc[df.groupby("patient_id")["months"].idxmin(), ["months", "y", "days_after", "patient_id"]]
+    ever = first["patient_id"].map(df.groupby("patient_id")["days_after"].max().notna()).to_numpy()
+    rate = np.clip((top - first["y"].to_numpy(dtype=float)) / np.maximum(first["months"].to_numpy(float), 0.5), 0, 10)
+    a, b = rate[ever & np.isfinite(rate)], rate[~ever & np.isfinite(rate)]
+    if min(len(a), len(b)) < MIN_GROUP:
+        return []
+    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    d = (a.mean() - b.mean()) / pooled if pooled > 0 else 0.0
+    if abs(d) <= SELECTION_SMD:
+        return []
+    faster = "faster" if d > 0 else "slower"
+    return [
+        f"treated patients were losing points {faster} from onset to their first visit than untreated ones "
+        f"(standardised difference {d:+.2f}): if they were chosen for treatment because of how fast they were "
+        "declining, this estimate leans, and more data do not remove it (docs/world2_ablation.md)."
+    ]
+
+
 def _scale_max(outcome: str) -> float | None:
     """Upper bound of a bounded ALSFRS-R outcome (48 for the total, 12 for a subscore); None otherwise."""
     if outcome not in ALSFRS_OUTCOMES:
@@ -282,6 +312,7 @@ def lmm_counterfactual(
         )
     if n_tr == n_pat:
         warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
+    warn += _selection_warning(df, scale_max)
     if n_post_pat < FEW_TREATED:
         warn.append(
             f"only {n_post_pat} treated patients have visits after treatment: with this few the estimate and its "
