@@ -53,6 +53,7 @@ from sqlalchemy import Engine
 from alscell.store.accounts import Principal
 from alscell.web import fit_worker, summary
 from alscell.web.app import html
+from alscell.web.process_pool import stop_pool
 from alscell.web.security import Reader, engine_of
 
 log = logging.getLogger(__name__)
@@ -500,7 +501,9 @@ class DashboardCache:
                 os.kill(pid, signal.SIGTERM)
             except OSError:
                 pass
-        if pool is not None:
+        if pool is not None and kill:
+            stop_pool(pool)
+        elif pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:

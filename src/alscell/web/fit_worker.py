@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from alscell.web.process_pool import stop_pool
+
 if TYPE_CHECKING:
     from alscell.web.natural_history import Snapshot
 
@@ -168,4 +170,4 @@ class FitWorker:
             self._closed = True
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)
