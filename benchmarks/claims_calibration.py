@@ -268,7 +268,8 @@ reproduce them exactly).  Design after Morris, White & Crowther, Stat Med 2019;3
 * **Estimand** — per row, the mean deviation of the measure from the patient's expected natural history at
   the visits in the window after the latest injection (0 under no effect).
 * **Method** — per measure and window one mixed model on all patients (restricted cubic spline of months since
-  onset, random intercept and slope, the two visits before the first treatment left out, every
+  onset, log months from onset to the first visit and its product with time — entry time, as in the
+  headline —, random intercept and slope, the two visits before the first treatment left out, every
   post-treatment visit of the estimable groups kept), per route × cell source group a slope-after-first-
   treatment term and a window-shift term; the row estimate is the shift plus slope × mean months since first
   treatment at the window's visits; CR2 cluster-robust SE with Bell–McCaffrey degrees of freedom

@@ -6,7 +6,10 @@ positive = benefit, sign flipped where lower is better).  Windows: domain/outcom
 mid 30–91 d, long ≥ 182 d).
 
 Model (one per measure and window, on all patients; the principles of effects.lmm_counterfactual):
-restricted cubic spline of months since onset, random intercept and slope per patient, and per route ×
+restricted cubic spline of months since onset, log months from onset to the first visit and its product
+with time (entry time, as in the headline; adding it halved the rows' lean in the long window and brought
+the single-product rows' type-I error to the nominal 5%, docs/claims_calibration.md), random intercept and
+slope per patient, and per route ×
 cell source group g (by the latest injection) two terms: ``(months since first treatment)_+ · [group g]``
 (the group's slope change, from *all* its post-treatment visits, so each treated patient's own course
 before and after treatment anchors the counterfactual) and ``[visit in window w, group g]`` (the window's
@@ -31,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, TIME_SCALE, active_treatments, outcome_info, time_spline
-from alscell.analysis.effects import exclude_trigger_visits, prepare, trigger_note
+from alscell.analysis.effects import entry_terms, exclude_trigger_visits, prepare, trigger_note
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.model_fit import fit_mixed
 from alscell.analysis.results import ClaimsResult, MuscleResult
@@ -104,13 +107,16 @@ def _measure_rows(
         pm = post_months[keep] / TIME_SCALE
         iw = inw[keep]
         B, bn = time_spline(t, 4)
-        cols, names = [np.ones(len(t)), B], ["intercept", *bn]
+        tc = (t - t.mean()) / TIME_SCALE
+        # entry time and its product with time, as in the headline (effects.entry_terms)
+        E, en = entry_terms(d.groupby("patient_id")["months"].transform("min").to_numpy(dtype=float), tc)
+        cols, names = [np.ones(len(t)), B, E], ["intercept", *bn, *en]
         for i, (_, _, in_g, _, _) in enumerate(groups):
             g = in_g[keep]
             cols += [(g * pm)[:, None], (g & iw).astype(float)[:, None]]
             names += [f"slope{i}", f"window{i}"]
         X = np.column_stack(cols)
-        Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
+        Z = np.column_stack([np.ones(len(t)), tc])
         y, gid = d["y"].to_numpy(), d["patient_id"].to_numpy()
         required = [n for n in names if n.startswith(("slope", "window"))]
         try:

@@ -215,7 +215,7 @@ def _scale_max(outcome: str) -> float | None:
     return float(TOTAL_MAX if outcome == "alsfrs_r_total" else SUBSCORE_MAX)
 
 
-def _entry_terms(entry: np.ndarray, tc: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def entry_terms(entry: np.ndarray, tc: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Fixed effects of log(months from onset at the first analysed visit), main and × time (centred).
 
     Diagnostic delay is prognostic (Westeneng et al., Lancet Neurol 2018): fast progressors reach the
@@ -328,7 +328,7 @@ def lmm_counterfactual(
         y = np.log((yc + c) / (top - yc + c))
     B, bn = time_spline(t, n_knots)
     tc = (t - t.mean()) / TIME_SCALE
-    E, en = _entry_terms(df.pop("_entry").to_numpy(dtype=float), tc)
+    E, en = entry_terms(df.pop("_entry").to_numpy(dtype=float), tc)
     X = np.column_stack([np.ones(len(t)), B, E, post])
     names = ["intercept", *bn, *en, "post"]
     Z = np.column_stack([np.ones(len(t)), tc])
