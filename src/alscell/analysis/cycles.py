@@ -1,8 +1,9 @@
 """Repeated treatments: effect by cycle and dose–response across cycles.
 
 Same mixed model as the default effect method (``effects.lmm_counterfactual``: spline of months since
-onset, random intercept and slope, cluster-robust SEs, the two visits before the first treatment left
-out), with one slope-change term per active administration k: ``(months since administration k)_+``.
+onset, entry-time terms, random intercept and slope, CR2 SEs), except that the two visits before the first
+treatment are left out, as in the claims model (not separately calibrated), with one slope-change term per
+active administration k: ``(months since administration k)_+``.
 Its coefficient is the *additional* slope change after cycle k; the cumulative slope change after k cycles
 is the sum of the first k coefficients (a contrast).  ``dose_response`` replaces the per-cycle terms after
 the first by one common term ``Σ_{k≥2} (months since administration k)_+``: the extra slope change per
@@ -16,7 +17,7 @@ import pandas as pd
 
 from alscell.analysis.cr2 import mixed_contrast
 from alscell.analysis.design_matrix import TIME_SCALE, active_treatments, outcome_info, time_spline
-from alscell.analysis.effects import exclude_trigger_visits, prepare, trigger_note
+from alscell.analysis.effects import entry_terms, exclude_trigger_visits, prepare, trigger_note
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.model_fit import MixedFit, fit_mixed
 from alscell.analysis.results import CycleResult, DoseResponseResult
@@ -43,9 +44,12 @@ def _cycle_terms(tables, df: pd.DataFrame, max_cycles: int | None, min_patients:
 def _fit(df: pd.DataFrame, extra_cols: dict[str, np.ndarray], n_knots: int = 4) -> MixedFit:
     t = df["months"].to_numpy()
     B, bn = time_spline(t, n_knots)
-    X = np.column_stack([np.ones(len(t)), B, *extra_cols.values()])
-    names = ["intercept", *bn, *extra_cols]
-    Z = np.column_stack([np.ones(len(t)), (t - t.mean()) / TIME_SCALE])
+    tc = (t - t.mean()) / TIME_SCALE
+    # entry time and its product with time, as in the headline and the claims model
+    E, en = entry_terms(df.groupby("patient_id")["months"].transform("min").to_numpy(dtype=float), tc)
+    X = np.column_stack([np.ones(len(t)), B, E, *extra_cols.values()])
+    names = ["intercept", *bn, *en, *extra_cols]
+    Z = np.column_stack([np.ones(len(t)), tc])
     return fit_mixed(
         df["y"].to_numpy(), X, Z, df["patient_id"].to_numpy(), names, required=tuple(extra_cols), df_method="none"
     )
