@@ -156,6 +156,8 @@ def test_random_sparse_registries(tmp_path_factory, n, seed, absent, drop, blank
     cols = {k: tuple(c for c in TABLES[k] if c not in drop_cols.get(k, set()) or c in REQUIRED[k]) for k in keep}
     cols["measurements"] = TABLES["measurements"]
     cols.setdefault("treatments", TABLES["treatments"])
+    if not any(c in ITEMS for c in cols["alsfrs"]):  # no item column at all is invalid (rule no_item_columns)
+        cols["alsfrs"] = (*cols["alsfrs"], ITEMS[0])
     folder = write(tmp_path_factory.mktemp("prop") / "data", keep, cols)
     tables = read_folder(folder)
     assert len(derive_visits(tables)) == len(tables["alsfrs"])
