@@ -108,8 +108,7 @@ def _measure_rows(
         iw = inw[keep]
         B, bn = time_spline(t, 4)
         tc = (t - t.mean()) / TIME_SCALE
-        # entry time and its product with time, as in the headline (effects.entry_terms)
-        E, en = entry_terms(d.groupby("patient_id")["months"].transform("min").to_numpy(dtype=float), tc)
+        E, en = entry_terms(d, tc)  # entry time and its product with time, as in the headline
         cols, names = [np.ones(len(t)), B, E], ["intercept", *bn, *en]
         for i, (_, _, in_g, _, _) in enumerate(groups):
             g = in_g[keep]

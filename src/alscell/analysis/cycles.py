@@ -45,8 +45,7 @@ def _fit(df: pd.DataFrame, extra_cols: dict[str, np.ndarray], n_knots: int = 4) 
     t = df["months"].to_numpy()
     B, bn = time_spline(t, n_knots)
     tc = (t - t.mean()) / TIME_SCALE
-    # entry time and its product with time, as in the headline and the claims model
-    E, en = entry_terms(df.groupby("patient_id")["months"].transform("min").to_numpy(dtype=float), tc)
+    E, en = entry_terms(df, tc)  # entry time and its product with time, as in the headline
     X = np.column_stack([np.ones(len(t)), B, E, *extra_cols.values()])
     names = ["intercept", *bn, *en, *extra_cols]
     Z = np.column_stack([np.ones(len(t)), tc])

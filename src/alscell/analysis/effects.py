@@ -92,9 +92,10 @@ DEFAULT_METHOD = "lmm_counterfactual"
 FEW_TREATED = 20
 # Standardised difference of the rate of loss from onset to the first visit (ΔFRS for the total), treated vs
 # untreated, above which the default warns that treated patients may have been chosen for their rate of decline
-# (selection on the random slope: docs/world2_ablation.md).  0.5 is Cohen's "medium" difference; on the
-# calibration's registries (≥ 20 per group) |d| stayed below 0.3 on alscell.simulate and above 0.72 on the second world, where that
-# selection happens (a diagnostic threshold, so chosen knowing both worlds: it decides a warning, not an estimate).
+# (selection on the random slope: docs/world2_ablation.md).  0.5 is Cohen's "medium" difference.  Chosen
+# knowing both calibration worlds (it decides a warning, not an estimate): the "warned" column of
+# docs/calibration.md shows it firing on the second world, where that selection happens, and not on
+# alscell.simulate.
 SELECTION_SMD = 0.5
 MIN_GROUP = FEW_TREATED  # patients per group for that difference (fewer: too noisy; the few-treated warning fires)
 LOGIT_OFFSET = 1.0  # c of the logit log((y + c)/(48 − y + c)) of lmm_counterfactual (points of the total)
@@ -190,8 +191,8 @@ def _selection_warning(df: pd.DataFrame, top: float | None) -> list[str]:
     ``SELECTION_SMD``): the random slopes of a mixed model are assumed independent of who gets treated."""
     if top is None:
         return []
-    first = df.loc[df.groupby("patient_id")["months"].idxmin(), ["months", "y", "days_after", "patient_id"]]
-    ever = first["patient_id"].map(df.groupby("patient_id")["days_after"].max().notna()).to_numpy()
+    first = df.loc[df.groupby("patient_id")["months"].idxmin()]
+    ever = np.isfinite(first["days_after"].to_numpy(dtype=float))  # days from first treatment: NaN if never
     rate = np.clip((top - first["y"].to_numpy(dtype=float)) / np.maximum(first["months"].to_numpy(float), 0.5), 0, 10)
     a, b = rate[ever & np.isfinite(rate)], rate[~ever & np.isfinite(rate)]
     if min(len(a), len(b)) < MIN_GROUP:
@@ -215,8 +216,9 @@ def _scale_max(outcome: str) -> float | None:
     return float(TOTAL_MAX if outcome == "alsfrs_r_total" else SUBSCORE_MAX)
 
 
-def entry_terms(entry: np.ndarray, tc: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Fixed effects of log(months from onset at the first analysed visit), main and × time (centred).
+def entry_terms(df: pd.DataFrame, tc: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Fixed effects of log(months from onset at each patient's first row of ``df``), main and × time
+    (``tc``, centred), for the mixed models of the headline, the claims table and the cycles.
 
     Diagnostic delay is prognostic (Westeneng et al., Lancet Neurol 2018): fast progressors reach the
     clinic sooner after onset.  Letting the mean intercept and slope depend on it shrinks each patient's
@@ -224,6 +226,7 @@ def entry_terms(entry: np.ndarray, tc: np.ndarray) -> tuple[np.ndarray, list[str
     dominate late follow-up (death at a low score removes fast progressors early).  It is fixed before any
     post-treatment outcome, so it is a valid adjustment whatever the effect.  Empty if it does not vary.
     """
+    entry = df.groupby("patient_id")["months"].transform("min").to_numpy(dtype=float)
     e = np.log(np.maximum(np.nan_to_num(entry, nan=np.nanmedian(entry) if np.isfinite(entry).any() else 1.0), 1.0))
     e = e - e.mean()
     if not np.isfinite(e).all() or e.std() < 1e-6:
@@ -292,10 +295,6 @@ def lmm_counterfactual(
     keep = exclude_trigger_visits(df, exclude_pre_visits)
     warn += trigger_note(keep, df, exclude_pre_visits)
     df = df[keep].reset_index(drop=True)
-    # Months from onset at the patient's first analysed visit (after the excluded trigger visits; for a
-    # patient without a kept pre-treatment visit, the first visit after treatment).  Fixed before any
-    # post-treatment outcome is seen, so it is a valid adjustment whatever the effect.
-    df = df.assign(_entry=df.groupby("patient_id")["months"].transform("min"))
     n_pat, n_tr, n_vis = _counts(df)
     d = df["days_after"].to_numpy()
     post = np.where(np.isfinite(d) & (d >= 0), d / DPM, 0.0)
@@ -316,8 +315,8 @@ def lmm_counterfactual(
     if n_post_pat < FEW_TREATED:
         warn.append(
             f"only {n_post_pat} treated patients have visits after treatment: with this few the estimate and its "
-            "interval are fragile (on a second simulated world with about 8 treated patients the interval was "
-            "half as wide as it should have been; docs/calibration.md)."
+            "interval are fragile (on a second simulated world with about 8 treated patients the estimate leaned "
+            "against treatment and its SE was about two thirds of the real spread; docs/calibration.md)."
         )
     t = df["months"].to_numpy()
     y = df["y"].to_numpy(dtype=float)
@@ -328,7 +327,10 @@ def lmm_counterfactual(
         y = np.log((yc + c) / (top - yc + c))
     B, bn = time_spline(t, n_knots)
     tc = (t - t.mean()) / TIME_SCALE
-    E, en = entry_terms(df.pop("_entry").to_numpy(dtype=float), tc)
+    # months from onset at the patient's first analysed visit (after any excluded trigger visits; for a
+    # patient without a kept pre-treatment visit, the first visit after treatment): fixed before any
+    # post-treatment outcome is seen, so a valid adjustment whatever the effect
+    E, en = entry_terms(df, tc)
     X = np.column_stack([np.ones(len(t)), B, E, post])
     names = ["intercept", *bn, *en, "post"]
     Z = np.column_stack([np.ones(len(t)), tc])

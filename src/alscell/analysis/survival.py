@@ -5,8 +5,8 @@ contributes untreated person-time from entry to the first active administration 
 afterwards (Cox model with a time-varying covariate, lifelines ``CoxTimeVaryingFitter``), so the time a
 patient had to survive to be treated is never credited to treatment.  On observational data the Cox
 models are adjusted for age at onset, bulbar onset, months since onset at entry and the ΔFRS progression
-group at entry (``COX_ADJUST``); on randomised data the comparison is unadjusted.  The Kaplan–Meier frame is the Simon–Makuch form: the
-"untreated" curve uses untreated person-time only (treated patients censored at treatment), the "treated"
+group at entry (``COX_ADJUST``); on randomised data the comparison is unadjusted.  The Kaplan–Meier frame
+is the Simon–Makuch form: the "untreated" curve uses untreated person-time only (treated patients censored at treatment), the "treated"
 curve starts each patient at treatment (left truncation, ``entry``).  The KM curves are unweighted
 (descriptive) whatever the method of the hazard ratio.
 

@@ -17,11 +17,11 @@ JOIN_SECONDS = 2.0  # per child, after SIGTERM
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Abandon queued and running work, end the children and the management thread, then return."""
     # ``_processes`` is private, but it is the only handle on the children; it has existed unchanged from
-    # Python 3.2 to 3.13.  Without it (another Python), fall back to the plain shutdown.
+    # Python 3.2 to 3.13.  Without it (another Python), fall back to the plain shutdown without waiting.
     procs = list((getattr(pool, "_processes", None) or {}).values())
     for p in procs:
         if p.is_alive():
             p.terminate()
     for p in procs:
         p.join(JOIN_SECONDS)
-    pool.shutdown(wait=not any(p.is_alive() for p in procs), cancel_futures=True)
+    pool.shutdown(wait=bool(procs) and not any(p.is_alive() for p in procs), cancel_futures=True)
