@@ -96,8 +96,10 @@ def summarise(raw: pd.DataFrame) -> dict:
     out["by_window"] = {}
     for w, g in fam.groupby("window", sort=False):
         gn, ga = g[g["scenario"] == "null"], g[g["scenario"] == "route_only"]
+        cn = null_c[null_c["window"] == w]
         out["by_window"][w] = {
             "mu_cover": _rate((gn["mu_ci_low"] <= 0) & (gn["mu_ci_high"] >= 0), gn["seed"], 0.95),
+            "cell_cover": _rate((cn["pooled_ci_low"] <= 0) & (cn["pooled_ci_high"] >= 0), cn["seed"], 0.95),
             "q_reject_null": _rate(gn["q_p"] < 0.05, gn["seed"], 0.05),
             "q_power_route_only": _rate(ga["q_p"] < 0.05, ga["seed"], 0.5),
             "k": float(g["k"].mean()),
@@ -134,12 +136,14 @@ def report_lines(s: dict, args) -> list[str]:
         f"| any pooled verdict other than 'not shown' (Holm) | {_f(s['verdict_null'])} | ≤ 0.05 | "
         f"{'ok' if s['verdict_null'][0] <= 0.05 + 2 * s['verdict_null'][1] else '**too many**'} |",
         "",
-        "| window | cells pooled (mean k) | μ coverage, no effect | Q rejects, no effect | Q power, effect in intrathecal only |",
-        "|---|---|---|---|---|",
+        "| window | cells pooled (mean k) | μ coverage, no effect | cells' coverage, no effect | Q rejects, no effect "
+        "| Q power, effect in intrathecal only |",
+        "|---|---|---|---|---|---|",
     ]
     for w, d in s["by_window"].items():
         L.append(
-            f"| {w} | {d['k']:.1f} | {_f(d['mu_cover'])} | {_f(d['q_reject_null'])} | {_f(d['q_power_route_only'])} |"
+            f"| {w} | {d['k']:.1f} | {_f(d['mu_cover'])} | {_f(d['cell_cover'])} | {_f(d['q_reject_null'])} "
+            f"| {_f(d['q_power_route_only'])} |"
         )
     return L
 

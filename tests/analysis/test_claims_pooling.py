@@ -33,11 +33,25 @@ def test_hand_worked_equal_variances():
     assert re.tau2_ci[1] == pytest.approx(2 / q_lo - 0.25, abs=1e-6)
 
 
+def test_shrunken_cells_get_welch_satterthwaite_df():
+    """Same hand-worked example: own part a = v(1 − B) = 0.1875, μ part b = B² Var(μ) = 0.0625/3.
+    With known v the df are (a + b)²/(b²/(k − 1)) = 2 · (0.2083̅/0.02083̅)² = 200; with 10 df per cell
+    (a + b)²/(a²/10 + b²/2) = 0.0434028/0.0037326 = 11.628."""
+    y, v = np.array([0.0, 1.0, 2.0]), np.full(3, 0.25)
+    a, b = 0.25 * 0.75, 0.0625 / 3
+    np.testing.assert_allclose(random_effects(y, v).blup_df, 2 * ((a + b) / b) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(random_effects(y, v).blup_df, 200.0, rtol=1e-6)
+    want = (a + b) ** 2 / (a**2 / 10 + b**2 / 2)
+    np.testing.assert_allclose(random_effects(y, v, df=np.full(3, 10.0)).blup_df, want, rtol=1e-6)
+    assert want == pytest.approx(11.628, abs=1e-3)
+
+
 def test_homogeneous_estimates_give_tau_zero_and_full_shrinkage():
     y = np.array([0.10, 0.12, 0.09, 0.11])
     re = random_effects(y, np.full(4, 1.0))
     assert re.tau2 == 0.0 and re.tau2_ci[0] == 0.0
     np.testing.assert_allclose(re.blup, re.mu)  # τ² = 0: every cell is the common mean
+    np.testing.assert_allclose(re.blup_df, 3.0)  # ... with μ's HKSJ df, k − 1
     assert re.q_p > 0.99
 
 
@@ -73,6 +87,14 @@ def test_pool_claims_uses_t_variance_and_leaves_out_low_df_cells():
     assert fam["tau"] == pytest.approx(math.sqrt(1.0 - v), abs=1e-6)  # equal variances: τ² = s² − v
     assert fam["mu"] == pytest.approx(1.0)
     assert res.cells is not None and len(res.cells) == 3
+    # cell intervals are t intervals (Welch–Satterthwaite df), wider than normal ones
+    c = res.cells.table.iloc[1]
+    half = (c["pooled_ci_high"] - c["pooled_ci_low"]) / 2
+    a, b = v * (1 - c["shrinkage"]), c["shrinkage"] ** 2 * (fam["mu_ci_high"] - fam["mu"]) ** 2 / 4.302652729911275**2
+    d = (a + b) ** 2 / (a**2 / 10 + b**2 / 2)
+    from scipy import stats
+
+    assert half == pytest.approx(stats.t.ppf(0.975, d) * math.sqrt(a + b), rel=1e-6)
     assert any("left out of the pooling" in w for w in res.warnings)
     assert set(res.to_json_dict()) >= {"rows", "cells", "warnings"}
 

@@ -20,7 +20,11 @@ random-effects model across the cells of one measure × window answers both at o
   keeps its coverage with few cells.
 * Shrunken cell estimates (empirical-Bayes BLUPs) ``θ̂_i = μ̂ + (1 − B_i)(y_i − μ̂)``, ``B_i = v_i/(v_i + τ̂²)``,
   with the variance that also carries the uncertainty of ``μ̂``: ``v_i(1 − B_i) + B_i² Var(μ̂)`` (Raudenbush &
-  Bryk 2002, eq. 3.62; metafor's ``blup``).
+  Bryk 2002, eq. 3.62; metafor's ``blup``).  Its interval is a t interval whose df combine the two parts
+  by Welch–Satterthwaite: the cell's own part with the cell's df ``d_i``, the μ part with μ's k − 1 (HKSJ)
+  df.  A normal interval here under-covered under no effect: with τ̂² = 0 a cell's interval is μ's HKSJ
+  interval, and z in place of t on k − 1 df is too narrow for k ≈ 10 cells (docs/claims_pooling_calibration.md
+  measures the t interval's coverage).
 * "Does route / cell source matter?": Cochran's Q test of τ² = 0 (χ² with k − 1 df).
 
 Cells of one measure × window come from one mixed model and share its natural-history terms, so they
@@ -94,6 +98,7 @@ class RandomEffects:
     i2: float
     blup: np.ndarray
     blup_se: np.ndarray
+    blup_df: np.ndarray
 
 
 def _q_stat(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
@@ -123,8 +128,11 @@ def _q_profile(y: np.ndarray, v: np.ndarray, alpha: float) -> tuple[float, float
     return root(hi_q), root(lo_q)
 
 
-def random_effects(y: np.ndarray, v: np.ndarray, *, alpha: float = 0.05) -> RandomEffects:
-    """Paule–Mandel random-effects model of estimates ``y`` with variances ``v`` (k ≥ 2)."""
+def random_effects(y: np.ndarray, v: np.ndarray, *, df: np.ndarray | None = None, alpha: float = 0.05) -> RandomEffects:
+    """Paule–Mandel random-effects model of estimates ``y`` with variances ``v`` (k ≥ 2).
+
+    ``df``: each estimate's degrees of freedom (infinite when ``None``: ``v`` known), used only for the
+    Welch–Satterthwaite df of the shrunken estimates (``blup_df``)."""
     from scipy import stats
     from statsmodels.stats.meta_analysis import combine_effects
 
@@ -148,7 +156,13 @@ def random_effects(y: np.ndarray, v: np.ndarray, *, alpha: float = 0.05) -> Rand
     i2 = max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
     B = v / (v + tau2)
     blup = mu + (1 - B) * (y - mu)
-    blup_se = np.sqrt(v * (1 - B) + B**2 * mu_var)
+    own, pooled = v * (1 - B), B**2 * mu_var
+    blup_se = np.sqrt(own + pooled)
+    d_own = np.full(k, np.inf) if df is None else np.asarray(df, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Welch–Satterthwaite: (a + b)² / (a²/d_a + b²/d_b); a part that is exactly 0 contributes nothing
+        blup_df = (own + pooled) ** 2 / (own**2 / d_own + pooled**2 / (k - 1))
+    blup_df = np.where(np.isfinite(blup_df), blup_df, np.inf)
     return RandomEffects(
         mu=mu,
         mu_se=mu_se,
@@ -161,6 +175,7 @@ def random_effects(y: np.ndarray, v: np.ndarray, *, alpha: float = 0.05) -> Rand
         i2=i2,
         blup=blup,
         blup_se=blup_se,
+        blup_df=blup_df,
     )
 
 
@@ -176,7 +191,6 @@ def pool_claims(claims: ClaimsResult, *, alpha: float = 0.05) -> PooledClaimsRes
     notes: list[str] = []
     fam_rows: list[dict] = []
     cell_rows: list[dict] = []
-    z = float(stats.norm.ppf(1 - alpha / 2))
     for (domain, measure, window), g in table.groupby(["domain", "measure", "window"], sort=False):
         usable = g[(g["df"] > MIN_DF) & np.isfinite(g["se"]) & (g["se"] > 0)]
         dropped = len(g) - len(usable)
@@ -189,7 +203,8 @@ def pool_claims(claims: ClaimsResult, *, alpha: float = 0.05) -> PooledClaimsRes
         d = usable["df"].to_numpy(float)
         v = usable["se"].to_numpy(float) ** 2 * d / (d - 2)
         y = usable["estimate"].to_numpy(float)
-        re = random_effects(y, v, alpha=alpha)
+        re = random_effects(y, v, df=d, alpha=alpha)
+        crit = stats.t.ppf(1 - alpha / 2, re.blup_df)
         unit = g["unit"].iloc[0]
         fam_rows.append(
             dict(
@@ -210,7 +225,7 @@ def pool_claims(claims: ClaimsResult, *, alpha: float = 0.05) -> PooledClaimsRes
                 unit=unit,
             )
         )
-        for (_, r), b, bse, vi in zip(usable.iterrows(), re.blup, re.blup_se, v, strict=True):
+        for (_, r), b, bse, vi, q in zip(usable.iterrows(), re.blup, re.blup_se, v, crit, strict=True):
             cell_rows.append(
                 dict(
                     domain=domain,
@@ -222,8 +237,8 @@ def pool_claims(claims: ClaimsResult, *, alpha: float = 0.05) -> PooledClaimsRes
                     variance=vi,
                     shrinkage=vi / (vi + re.tau2),
                     pooled_estimate=b,
-                    pooled_ci_low=b - z * bse,
-                    pooled_ci_high=b + z * bse,
+                    pooled_ci_low=b - q * bse,
+                    pooled_ci_high=b + q * bse,
                     unit=unit,
                 )
             )
