@@ -18,7 +18,7 @@ def write_page(path: str, template: str, script: str, argv: list[str] | None, **
 
 def finish(console, table: str, minutes: float, path: str | None, template: str, script: str, argv, **fields) -> None:
     """Print the results table and the run time; with ``path``, also write the results page there."""
-    console.print(table, markup=False)
+    console.print(table, markup=False, soft_wrap=True)
     console.print(f"elapsed {minutes:.1f} min", markup=False)
     if path:
         write_page(path, template, script, argv, table=table, minutes=minutes, **fields)

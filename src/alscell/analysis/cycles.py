@@ -1,9 +1,12 @@
 """Repeated treatments: effect by cycle and dose–response across cycles.
 
 Same mixed model as the default effect method (``effects.lmm_counterfactual``: spline of months since
-onset, entry-time terms, random intercept and slope, CR2 SEs), except that the two visits before the first
-treatment are left out, as in the claims model (not separately calibrated), with one slope-change term per
-active administration k: ``(months since administration k)_+``.
+onset, entry-time terms, random intercept and slope, CR2 SEs, every visit kept), with one slope-change term
+per active administration k: ``(months since administration k)_+``.  Every visit is kept, the visits that
+prompted the first treatment included, for the headline's reason (a decision on the observed past is
+ignorable for the likelihood); ``benchmarks/cycles_calibration.py`` (docs/cycles_calibration.md) measured
+both settings on ``alscell.simulate`` registries: leaving the two trigger visits out leaned against
+treatment more and had the larger spread.
 Its coefficient is the *additional* slope change after cycle k; the cumulative slope change after k cycles
 is the sum of the first k coefficients (a contrast).  ``dose_response`` replaces the per-cycle terms after
 the first by one common term ``Σ_{k≥2} (months since administration k)_+``: the extra slope change per
@@ -77,7 +80,7 @@ def effect_by_cycle(
     *,
     max_cycles: int | None = None,
     min_patients: int = 5,
-    exclude_pre_visits: int = 2,
+    exclude_pre_visits: int = 0,
 ) -> CycleResult:
     """One row per cycle: additional and cumulative slope change (positive = benefit) with CI and p.
 
@@ -119,7 +122,7 @@ def effect_by_cycle(
 
 
 def dose_response(
-    tables: Tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits: int = 2
+    tables: Tables, outcome: str = "alsfrs_r_total", *, exclude_pre_visits: int = 0
 ) -> DoseResponseResult:
     """Rows ``first_cycle`` (slope change after the first administration) and ``per_extra_cycle``."""
     tables = as_tables(tables)
