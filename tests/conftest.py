@@ -15,8 +15,12 @@ from sqlalchemy.engine import make_url
 from alscell.store.engine import normalise_url
 
 # No hypothesis deadline anywhere: on a shared 2-core CI machine an example's run time says nothing.
-settings.register_profile("alscell", deadline=None)
-settings.load_profile("alscell")
+# Locally every run explores new examples; CI (.ci/run sets ALSCELL_HYPOTHESIS=ci) runs a fixed,
+# reproducible set, so a landing is judged on the same examples every time (Hypothesis docs, "settings
+# profiles": derandomize for CI).  A failure prints the blob that reproduces it.
+settings.register_profile("alscell", deadline=None, print_blob=True)
+settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
+settings.load_profile(os.environ.get("ALSCELL_HYPOTHESIS", "alscell"))
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "small"
