@@ -365,8 +365,10 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
   * *`alscell.simulate`, small biases at large cohorts*: decisions there depend on the observed drop
     only, so keeping every visit makes the decision ignorable for the likelihood, but the D50 courses are
     sigmoid, not linear-plus-spline, and the same misspecification leaves a lean of a fraction of the SE.
-  * What is still to build (issue 10): a joint model of the course and survival, or a doubly robust
-    estimator whose consistency does not rest on the shape of each patient's course.
+  * What is still to build (issue 10): an estimator whose consistency does not rest on the shape of each
+    patient's course.  A shared-parameter model of the visits and the treatment decisions was tried
+    (`docs/joint_selection.md`): it removes the selection bias only in a world of straight lines with the
+    same effect in everyone, and overshoots by several SEs where courses curve.
 """
 
 if __name__ == "__main__":
