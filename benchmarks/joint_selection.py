@@ -372,22 +372,15 @@ METHODS = {
 
 
 def cohort_tables(world: str, n: int, share: float, effect: float, seed: int, off: tuple[str, ...] = ()) -> Tables:
-    """Canonical tables of one cohort of ``world`` ("world2" or "simulate", as in benchmarks/calibration.py)."""
-    if world == "simulate":
-        from alscell.simulate import CohortConfig, simulate_cohort
+    """Canonical tables of one cohort of ``world`` ("world2" or "simulate": benchmarks/calibration.py's cohorts;
+    ``off``: pieces of the second world switched off, ``second_world.PIECES``)."""
+    if off:
+        from second_world import simulate_world2
 
-        cfg = CohortConfig(
-            n_patients=n,
-            design="registry",
-            effect=effect,
-            treated_fraction=share,
-            selection_on_bad_visit=1.0,
-            informative_dropout=1.0,
-        )
-        return simulate_cohort(cfg, int(seed)).tables
-    from second_world import simulate_world2
+        return simulate_world2(n, effect, share, int(seed), frozenset(off)).tables
+    from calibration import _cohort
 
-    return simulate_world2(n, effect, share, int(seed), frozenset(off)).tables
+    return _cohort(world, n, share, effect, seed)
 
 
 def analyse(tables: Tables, random: str = "linear") -> list[dict]:
