@@ -413,9 +413,11 @@ def analyse(tables: Tables, random: str = "linear") -> list[dict]:
 
 
 def true_gap(tables: Tables, n: int, seed: int) -> float:
-    """World2: true onset slope (−a, points/month) of the treated minus the untreated patients.  ``a`` is the
-    first draw of ``simulate_world2``'s generator; in a straight-line world it is each patient's slope."""
-    a = np.random.default_rng(int(seed)).lognormal(np.log(0.75), 0.45, n)
+    """World2: true onset slope (−a, points/month) of the treated minus the untreated patients (in a
+    straight-line world it is each patient's slope)."""
+    from second_world import onset_slopes
+
+    a = onset_slopes(n, int(seed))
     ids = tables["patients"]["patient_id"].str.slice(2).astype(int).to_numpy()
     treated = np.isin(tables["patients"]["patient_id"], tables["treatments"]["patient_id"])
     return float(-(a[ids][treated].mean() - a[ids][~treated].mean()))

@@ -56,6 +56,17 @@ PIECES = {
 }
 
 
+def _draw_onset_slopes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Each patient's rate of decline at onset, points/month (lognormal); the generator's first draw."""
+    return rng.lognormal(np.log(0.75), 0.45, n)
+
+
+def onset_slopes(n_patients: int, seed: int) -> np.ndarray:
+    """The true onset slopes of ``simulate_world2(n_patients, …, seed)``'s patients (patient k at index k):
+    the same first draw of the same generator, for diagnostics that compare fitted and true slopes."""
+    return _draw_onset_slopes(np.random.default_rng(seed), int(n_patients))
+
+
 def simulate_world2(
     n_patients: int, effect: float, treated_share: float, seed: int, off: frozenset[str] = frozenset()
 ) -> WorldCohort:
@@ -66,7 +77,7 @@ def simulate_world2(
         raise ValueError(f"unknown pieces {sorted(unknown)}: use {', '.join(PIECES)}")
     rng = np.random.default_rng(seed)
     n = int(n_patients)
-    a = rng.lognormal(np.log(0.75), 0.45, n)  # points/month at onset
+    a = _draw_onset_slopes(rng, n)  # points/month at onset
     b = rng.normal(0.004, 0.006, n)  # points/month²
     if "curvature" in off:
         b = np.zeros(n)

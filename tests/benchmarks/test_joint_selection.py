@@ -1,4 +1,5 @@
-"""benchmarks/joint_selection.py (the shared-parameter prototype): its likelihood checked against statsmodels."""
+"""benchmarks/joint_selection.py (the shared-parameter prototype): its likelihood checked against a dense
+multivariate normal density (scipy), its fit and its selection term."""
 
 import sys
 from pathlib import Path
@@ -51,3 +52,12 @@ def test_the_selection_term_is_found_when_treated_are_chosen_by_their_slope(stra
     often), the per-patient selection term a on the random slope comes out clearly non-zero."""
     fit = js.fit_joint(straight_cohort, "ever")
     assert fit.converged and abs(fit.a) > 2 * fit.a_se
+
+
+def test_true_gap_reads_the_worlds_own_onset_slopes():
+    """second_world.onset_slopes gives the slopes simulate_world2 drew: the treated (chosen as faster
+    progressors) decline faster at onset; chosen at random, they do not."""
+    chosen = second_world.simulate_world2(600, 0.0, 0.5, 3).tables
+    at_random = second_world.simulate_world2(600, 0.0, 0.5, 3, frozenset({"slope_selection"})).tables
+    assert js.true_gap(chosen, 600, 3) < -0.15
+    assert abs(js.true_gap(at_random, 600, 3)) < 0.08
