@@ -53,5 +53,5 @@ def test_bias_judged_against_zero():
 
 def test_run_chunk_both_worlds():
     rows = calibration.run_chunk([("world2", 200, 0.3, 5), ("simulate", 200, 0.3, 5)], effects=(0.2,))
-    assert len(rows) == 2
+    assert len(rows) == 2 * len(calibration.METHODS)
     assert all(np.isfinite(r["estimate"]) and r["ci_low"] < r["ci_high"] for r in rows)

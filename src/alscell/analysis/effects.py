@@ -209,6 +209,17 @@ def _selection_warning(df: pd.DataFrame, top: float | None) -> list[str]:
     ]
 
 
+def few_treated_warning(n_post: int) -> list[str]:
+    """The warning for fewer than ``FEW_TREATED`` treated patients with visits after treatment."""
+    if n_post >= FEW_TREATED:
+        return []
+    return [
+        f"only {n_post} treated patients have visits after treatment: with this few the estimate and its "
+        "interval are fragile (on a second simulated world with about 8 treated patients the estimate leaned "
+        "against treatment and its SE was about two thirds of the real spread; docs/calibration.md)."
+    ]
+
+
 def _scale_max(outcome: str) -> float | None:
     """Upper bound of a bounded ALSFRS-R outcome (48 for the total, 12 for a subscore); None otherwise."""
     if outcome not in ALSFRS_OUTCOMES:
@@ -312,12 +323,7 @@ def lmm_counterfactual(
     if n_tr == n_pat:
         warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
     warn += _selection_warning(df, scale_max)
-    if n_post_pat < FEW_TREATED:
-        warn.append(
-            f"only {n_post_pat} treated patients have visits after treatment: with this few the estimate and its "
-            "interval are fragile (on a second simulated world with about 8 treated patients the estimate leaned "
-            "against treatment and its SE was about two thirds of the real spread; docs/calibration.md)."
-        )
+    warn += few_treated_warning(n_post_pat)
     t = df["months"].to_numpy()
     y = df["y"].to_numpy(dtype=float)
     factor = 1.0
@@ -641,8 +647,17 @@ def randomized(
     )
 
 
+def g_estimation(tables, outcome="alsfrs_r_total", **options) -> Estimate:
+    """Doubly robust g-estimation of the slope change (``alscell.analysis.g_estimation``; imported here when
+    called, because that module builds on this one's helpers)."""
+    from alscell.analysis.g_estimation import g_estimation as run
+
+    return run(tables, outcome, **options)
+
+
 METHODS: dict[str, Callable[..., Estimate]] = {
     "lmm_counterfactual": lmm_counterfactual,
+    "g_estimation": g_estimation,
     "naive": naive,
     "external_control": external_control,
     "randomized": randomized,

@@ -1,0 +1,230 @@
+"""Doubly robust g-estimation of the slope change after the first treatment (``--method g_estimation``).
+
+Why a second estimator.  The default ``lmm_counterfactual`` is consistent when its model of each patient's
+course is right (a random intercept and slope around a population spline): on sigmoid (D50) or
+individually curved courses it keeps a small lean that does not shrink with the cohort
+(docs/calibration.md).  This estimator's consistency rests instead on a model of the *treatment decision*
+(or, failing that, on a model of the future course given the history: "doubly robust"), so it does not
+need each patient's course to have a particular shape.
+
+Model (a structural nested mean model with an absorbing start; Robins, Comm Stat 1994; Vansteelandt &
+Joffe, Stat Sci 2014).  After the first treatment at time T_i the outcome's slope changes by δ:
+Y_ik = Y_ik(0) + δ·(t_ik − T_i)_+, where Y(0) is the untreated course.  Assumption (sequential
+ignorability): at every visit j of a not-yet-treated patient, the decision to start A_ij does not depend on
+the future untreated course once the history H_ij observed up to that visit is known.
+
+Estimating equation.  For every decision row (visit j, patient untreated until then) take the visits from
+j to j + ``window_months``: S_ij is the least-squares slope of the outcome over them, D_ij the slope of
+(t − T_i)_+ over them, so S_ij − δ·D_ij is the slope of the untreated course (for any δ).  With p_ij =
+P(A_ij = 1 | H_ij) (pooled logistic regression) and the residuals r_S, r_D of S and D regressed on H (least
+squares), the g-estimate solves Σ (A_ij − p_ij)(r_S − δ r_D) = 0:
+
+    δ̂ = Σ (A − p) r_S / Σ (A − p) r_D.
+
+It is consistent if the decision model is right *or* the regression of the untreated slope on H is right
+(the residualisation makes it doubly robust; Robins, Mark & Newey, Biometrics 1992).  History H at the
+visit: months since onset and since entry, log months from onset at entry, the outcome and its square, its
+decline per month since the previous visit and over the two previous intervals, for ALSFRS-R outcomes the
+mean loss per month since onset (ΔFRS at that visit, from 48 or 12), the first-visit flag, the visit number
+(capped at 5), and two interactions with time since entry.
+
+Standard error: stacked M-estimation sandwich over patients (the logistic score, both least-squares fits
+and the g-estimating equation), so the estimation of p and of the regressions is accounted for; t
+interval with (number of patients who start treatment − 1) df, because only they carry the contrast.
+
+Settings (window 24 months, the history terms) were chosen on ``alscell.simulate`` registries and its
+calibration on the second world is reported in docs/calibration.md.  What it does not fix: a decision that
+depends on something not in H (on the second world the treated are chosen by their *true* rate of decline)
+leaves a bias here too.  Its price is precision: its standard error is larger than the default's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alscell.analysis.design_matrix import outcome_info
+from alscell.analysis.distributions import t_ppf, t_sf
+from alscell.analysis.effects import (
+    _direction_warning,
+    _empty,
+    _scale_max,
+    _selection_warning,
+    _unit,
+    few_treated_warning,
+    prepare,
+)
+from alscell.analysis.estimate import Estimate
+from alscell.analysis.treatment_weights import fit_logistic
+from alscell.domain.time import DAYS_PER_MONTH as DPM
+
+WINDOW_MONTHS = 24.0  # follow-up after each decision visit used for its slope (chosen on alscell.simulate)
+MIN_INITIATIONS = 2
+
+
+def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(H, post, at_risk, start): the history terms at every visit, months since the first treatment (0
+    before it and if never treated), whether the visit is a decision (not yet treated: on or before the day
+    of the first treatment) and whether treatment starts at it (before the patient's next visit).  Computed
+    from whole days, not from months, so that the visit on the treatment day is exactly a decision."""
+    pid = df["patient_id"].to_numpy()
+    t = df["months"].to_numpy(dtype=float)
+    y = df["y"].to_numpy(dtype=float)
+    d = df["days_after"].to_numpy(dtype=float)
+    g = df.groupby("patient_id", sort=False)
+    next_d = g["days_after"].shift(-1).to_numpy(dtype=float)
+    at_risk = ~(d > 0)  # NaN (never treated) → a decision at every visit
+    start = np.isfinite(d) & (d <= 0) & ~(next_d <= 0)  # the last visit on or before the treatment day
+    post = np.where(d > 0, d, 0.0) / DPM
+    prev_t, prev_y = g["months"].shift(1).to_numpy(float), g["y"].shift(1).to_numpy(float)
+    prev2_t, prev2_y = g["months"].shift(2).to_numpy(float), g["y"].shift(2).to_numpy(float)
+    first = np.isnan(prev_t)
+    entry = g["months"].transform("min").to_numpy(float)
+    since = t - entry
+    cols = [t, np.log(np.maximum(entry, 1.0)), since, y, y**2 / max(float(np.nanstd(y)), 1e-9) / 10.0]
+    if top is not None:  # mean loss per month since onset (ΔFRS at this visit)
+        cum = (top - y) / np.maximum(t, 0.5)
+        rate1 = np.where(first, cum, (prev_y - y) / np.maximum(t - prev_t, 0.5))
+        cols += [cum, cum * since]
+    else:
+        rate1 = np.where(first, 0.0, (prev_y - y) / np.maximum(t - prev_t, 0.5))
+    rate2 = np.where(np.isnan(prev2_t), rate1, (prev2_y - y) / np.maximum(t - prev2_t, 0.5))
+    lim = 10.0 * max(float(np.nanstd(rate1[~first])) if (~first).sum() > 1 else 1.0, 1e-3)
+    cols += [np.clip(rate1, -lim, lim), np.clip(rate2, -lim, lim), first.astype(float)]
+    cols += [np.minimum(g.cumcount().to_numpy(), 5).astype(float), since**2 / 12.0]
+    return np.column_stack(cols), post, at_risk, start
+
+
+def _window_slopes(df: pd.DataFrame, post: np.ndarray, rows: np.ndarray, window: float):
+    """For decision rows ``rows``: (rows used, S, D, ok) — least-squares slopes of y and of ``post`` (months
+    since the first treatment) over the visits from the decision visit to ``window`` months after it; ok
+    where there are two distinct times."""
+    v = pd.DataFrame({"pid": df["patient_id"].to_numpy(), "tk": df["months"].to_numpy(float)})
+    v["yk"], v["post"] = df["y"].to_numpy(float), post
+    dec = pd.DataFrame({"r": rows, "pid": v["pid"].to_numpy()[rows], "tj": v["tk"].to_numpy()[rows]})
+    m = dec.merge(v, on="pid")
+    m = m[(m["tk"] >= m["tj"]) & (m["tk"] <= m["tj"] + window)]
+    x = (m["tk"] - m["tj"]).to_numpy()
+    r = m["r"].to_numpy()
+    codes, uniq = pd.factorize(r)
+    n = np.bincount(codes)
+    xc = x - (np.bincount(codes, weights=x) / n)[codes]
+    sxx = np.bincount(codes, weights=xc**2)
+    pk = m["post"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        S = np.bincount(codes, weights=xc * m["yk"].to_numpy()) / sxx
+        D = np.bincount(codes, weights=xc * pk) / sxx
+    ok = (n >= 2) & (sxx > 1e-9)
+    return pd.Index(uniq), S, D, ok
+
+
+def _design(H: np.ndarray) -> np.ndarray:
+    """Intercept and the standardised non-constant columns of H (the same matrix ``fit_logistic`` uses)."""
+    mu, sd = H.mean(axis=0), H.std(axis=0)
+    keep = sd > 1e-12
+    return np.column_stack([np.ones(len(H)), (H[:, keep] - mu[keep]) / sd[keep]])
+
+
+def g_solve(A: np.ndarray, p: np.ndarray, X: np.ndarray, S: np.ndarray, D: np.ndarray, groups: np.ndarray):
+    """δ̂ and its stacked-sandwich SE (module docstring) from the decision rows' start indicator A, fitted
+    probabilities p (logistic on X), design X of the history, slopes S, D and patient labels."""
+    XtX = X.T @ X
+    bS, bD = np.linalg.solve(XtX, X.T @ S), np.linalg.solve(XtX, X.T @ D)
+    rS, rD = S - X @ bS, D - X @ bD
+    res = A - p
+    den = float(res @ rD)
+    delta = float(res @ rS) / den
+    u = rS - delta * rD
+    psi = res * u
+    # derivatives of Σψ_δ with respect to the nuisance parameters (γ of the logistic model, βS, βD)
+    J_dg = -(p * (1 - p) * u) @ X
+    J_dS, J_dD = -(res @ X), delta * (res @ X)
+    J_gg = -(X * (p * (1 - p))[:, None]).T @ X
+    # influence contributions per row: ψ_δ − J_δθ J_θθ⁻¹ ψ_θ for each nuisance block
+    psi_g = X * res[:, None]
+    corr = psi_g @ np.linalg.solve(J_gg, J_dg)
+    corr += (X * rS[:, None]) @ np.linalg.solve(-XtX, J_dS)
+    corr += (X * rD[:, None]) @ np.linalg.solve(-XtX, J_dD)
+    infl = psi - corr
+    codes, _ = pd.factorize(groups)
+    U = np.bincount(codes, weights=infl)
+    se = float(np.sqrt(np.sum(U**2)) / abs(den))
+    return delta, se
+
+
+def g_estimation(
+    tables,
+    outcome: str = "alsfrs_r_total",
+    *,
+    window_months: float = WINDOW_MONTHS,
+    alpha: float = 0.05,
+    data: pd.DataFrame | None = None,
+) -> Estimate:
+    """Doubly robust g-estimate of the slope change after the first treatment (module docstring)."""
+    method, estimand = "g_estimation", "slope_change"
+    df = prepare(tables, outcome) if data is None else data
+    df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
+    df = df.sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
+    df = df.reset_index(drop=True)
+    warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
+    n_pat = int(df["patient_id"].nunique())
+    n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
+    H, post, at_risk, start = _history(df, _scale_max(outcome))
+    idx, S, D, ok = _window_slopes(df, post, np.flatnonzero(at_risk), float(window_months))
+    use = idx.to_numpy()[ok]
+    S, D = S[ok], D[ok]
+    A = start[use].astype(float)
+    n_init = int(A.sum())
+    if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
+        return _empty(
+            outcome,
+            method,
+            estimand,
+            n_pat,
+            n_tr,
+            len(df),
+            "too few patients who start treatment with a visit after it (and untreated visits to compare) "
+            "for g-estimation.",
+        )
+    warn += _selection_warning(df, _scale_max(outcome))
+    warn += few_treated_warning(n_init)
+    X = _design(H[use])
+    p = np.clip(fit_logistic(H[use], A), 1e-6, 1 - 1e-6)
+    groups = df["patient_id"].to_numpy()[use]
+    delta, se = g_solve(A, p, X, S, D, groups)
+    sgn = outcome_info(outcome)["direction"]
+    est = sgn * delta
+    dfree = float(max(n_init - 1, 1))
+    q = t_ppf(1 - alpha / 2, dfree)
+    p_val = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
+    warn.append(
+        "g-estimation: consistent when the decision to treat depends on the history it models (visits, "
+        "decline, time since onset and entry) — not on how fast a patient was truly declining beyond that; "
+        "less precise than the default."
+    )
+    details = {
+        "df": dfree,
+        "window_months": float(window_months),
+        "decision_rows": len(use),
+        "initiations": n_init,
+        "propensity_range": [float(p.min()), float(p.max())],
+    }
+    return Estimate(
+        outcome,
+        estimand,
+        _unit(outcome),
+        method,
+        float(est),
+        float(est - q * se),
+        float(est + q * se),
+        p_val,
+        n_pat,
+        n_tr,
+        len(df),
+        warn,
+        se=float(se),
+        details=details,
+    )
+
+
+__all__ = ["WINDOW_MONTHS", "g_estimation", "g_solve"]
