@@ -194,7 +194,13 @@ def summary(perf: pd.DataFrame) -> dict:
     out = {}
     for w, g in perf[perf["world"] != "demo"].groupby(["method", "world"], sort=False):
         null = g[g["effect"] == 0]
-        failing = g[~(g["coverage_ok"] & g["bias_ok"] & g["rejection_ok"].map(lambda v: True if v is None else bool(v)).astype(bool))]
+        failing = g[
+            ~(
+                g["coverage_ok"]
+                & g["bias_ok"]
+                & g["rejection_ok"].map(lambda v: True if v is None else bool(v)).astype(bool)
+            )
+        ]
         out[w] = dict(
             failing=len(failing),
             failing_warned=int((failing["warned"] >= 0.5).sum()),

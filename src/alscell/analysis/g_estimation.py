@@ -62,12 +62,11 @@ WINDOW_MONTHS = 24.0  # follow-up after each decision visit used for its slope (
 MIN_INITIATIONS = 2
 
 
-def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(H, post, at_risk, start): the history terms at every visit, months since the first treatment (0
     before it and if never treated), whether the visit is a decision (not yet treated: on or before the day
     of the first treatment) and whether treatment starts at it (before the patient's next visit).  Computed
     from whole days, not from months, so that the visit on the treatment day is exactly a decision."""
-    pid = df["patient_id"].to_numpy()
     t = df["months"].to_numpy(dtype=float)
     y = df["y"].to_numpy(dtype=float)
     d = df["days_after"].to_numpy(dtype=float)
@@ -95,10 +94,12 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     return np.column_stack(cols), post, at_risk, start
 
 
-def _window_slopes(df: pd.DataFrame, post: np.ndarray, rows: np.ndarray, window: float):
-    """For decision rows ``rows``: (rows used, S, D, ok) — least-squares slopes of y and of ``post`` (months
-    since the first treatment) over the visits from the decision visit to ``window`` months after it; ok
-    where there are two distinct times."""
+def _window_slopes(
+    df: pd.DataFrame, post: np.ndarray, rows: np.ndarray, window: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(used, S, D): the decision rows of ``rows`` with at least two distinct visit times from the decision
+    visit to ``window`` months after it, and the least-squares slopes of y and of ``post`` (months since the
+    first treatment) over those visits."""
     v = pd.DataFrame({"pid": df["patient_id"].to_numpy(), "tk": df["months"].to_numpy(float)})
     v["yk"], v["post"] = df["y"].to_numpy(float), post
     dec = pd.DataFrame({"r": rows, "pid": v["pid"].to_numpy()[rows], "tj": v["tk"].to_numpy()[rows]})
@@ -115,7 +116,7 @@ def _window_slopes(df: pd.DataFrame, post: np.ndarray, rows: np.ndarray, window:
         S = np.bincount(codes, weights=xc * m["yk"].to_numpy()) / sxx
         D = np.bincount(codes, weights=xc * pk) / sxx
     ok = (n >= 2) & (sxx > 1e-9)
-    return pd.Index(uniq), S, D, ok
+    return np.asarray(uniq)[ok], S[ok], D[ok]
 
 
 def _design(H: np.ndarray) -> np.ndarray:
@@ -170,9 +171,7 @@ def g_estimation(
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
-    idx, S, D, ok = _window_slopes(df, post, np.flatnonzero(at_risk), float(window_months))
-    use = idx.to_numpy()[ok]
-    S, D = S[ok], D[ok]
+    use, S, D = _window_slopes(df, post, np.flatnonzero(at_risk), float(window_months))
     A = start[use].astype(float)
     n_init = int(A.sum())
     if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
