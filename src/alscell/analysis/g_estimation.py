@@ -172,6 +172,8 @@ def g_estimation(
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     use, S, D = _window_slopes(df, post, np.flatnonzero(at_risk), float(window_months))
+    fin = np.isfinite(H[use]).all(axis=1) & np.isfinite(S) & np.isfinite(D)
+    use, S, D = use[fin], S[fin], D[fin]
     A = start[use].astype(float)
     n_init = int(A.sum())
     if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
@@ -188,9 +190,13 @@ def g_estimation(
     warn += _selection_warning(df, _scale_max(outcome))
     warn += few_treated_warning(n_init)
     X = _design(H[use])
-    p = np.clip(fit_logistic(H[use], A), 1e-6, 1 - 1e-6)
-    groups = df["patient_id"].to_numpy()[use]
-    delta, se = g_solve(A, p, X, S, D, groups)
+    try:
+        p = np.clip(fit_logistic(H[use], A), 1e-6, 1 - 1e-6)
+        delta, se = g_solve(A, p, X, S, D, df["patient_id"].to_numpy()[use])
+    except np.linalg.LinAlgError:
+        return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
+                      "the treatment-decision model or the history regression could not be fitted on these data "
+                      "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
     sgn = outcome_info(outcome)["direction"]
     est = sgn * delta
     dfree = float(max(n_init - 1, 1))
