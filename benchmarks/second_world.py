@@ -12,7 +12,10 @@ dropout and death follow its own hazards.  Here, on purpose, every piece is diff
 * **selection**: the treated patients are chosen by a propensity in their *own true slope* (faster
   progressors more often: confounding by indication at patient level), exactly round(share · n) of them;
   each is treated at the first visit from the 2nd on where the *observed* total falls below a patient
-  threshold U(28, 40) (a level rule, not a drop rule), else at a random one of visits 2–4;
+  threshold U(28, 40) (a level rule, not a drop rule), else at a random one of visits 2–4.  That "else"
+  looks ahead: whether the total will fall below the threshold by the 7th visit decides who is treated
+  early at random, so the patients treated that way are the ones whose course stays high (piece
+  ``lookahead`` switches it off: they are treated at the 8th visit instead, a decision on the past);
 * **dropout**: death with monthly hazard 0.003·exp(0.15·(20 − F)) from the latent level, and loss to
   follow-up after a visit with probability expit(−3.5 + 0.6·(observed drop since the previous visit));
   administrative end 30 months after entry;
@@ -53,6 +56,8 @@ PIECES = {
     "loss": "no loss to follow-up",
     "slope_selection": "treated patients chosen at random, not by their true slope",
     "threshold": "treated at a random one of visits 2–4, not when the observed total falls below a threshold",
+    "lookahead": "a treated patient whose total does not fall below the threshold by the 7th visit is treated at "
+    "the 8th (a decision on the past), not at a random one of visits 2–4 chosen knowing it will not fall",
 }
 
 
@@ -110,6 +115,9 @@ def simulate_world2(
     below = (tot_nat <= thr[:, None]) & (k[None, :] >= 1) & (k[None, :] <= 6)
     first_below = np.where(below.any(1), below.argmax(1), -1)
     fallback = rng.integers(1, 4, n)
+    if "lookahead" in off:  # six visits without a crossing seen: treat at the next one (past information only)
+        fallback = np.full(n, 7)
+    # the default fallback looks ahead: whether the total will cross by the 7th visit decides it
     tv = np.where(first_below >= 0, first_below, fallback)  # treated right after visit tv (same day)
     if "threshold" in off:
         tv = fallback

@@ -55,3 +55,22 @@ def test_the_default_warns_when_treated_patients_were_chosen_by_their_slope():
     assert any("losing points faster" in w for w in chosen.warnings)
     at_random = estimate_effect(second_world.simulate_world2(600, 0.0, 0.3, 3, frozenset({"slope_selection"})).tables)
     assert not any("losing points" in w for w in at_random.warnings)
+
+
+def _treatment_visit(cohort) -> pd.Series:
+    """Index (0 = first) of the visit on the day of each treated patient's treatment."""
+    v = cohort.tables["alsfrs"].sort_values(["patient_id", "date"])
+    v = v.assign(k=v.groupby("patient_id").cumcount())
+    tr = cohort.tables["treatments"][["patient_id", "date"]]
+    return v.merge(tr, on=["patient_id", "date"]).set_index("patient_id")["k"]
+
+
+def test_the_fallback_looks_ahead_unless_switched_off():
+    """Default world: a patient treated early at random (fallback) is one whose total will not fall below
+    the threshold by the 7th visit; with ``lookahead`` off such patients are treated at the 8th visit."""
+    off = frozenset({"death", "loss"})  # every visit is seen, so visit indices are the world's own
+    base = _treatment_visit(second_world.simulate_world2(600, 0.0, 0.6, 4, off))
+    later = _treatment_visit(second_world.simulate_world2(600, 0.0, 0.6, 4, off | {"lookahead"}))
+    assert base.max() <= 6 and (later == 7).any()
+    changed = base.index[base.reindex(later.index).to_numpy() != later.to_numpy()]
+    assert len(changed) and (later.loc[changed] == 7).all()  # only the fallback patients moved, all to visit 8
