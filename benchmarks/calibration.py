@@ -306,14 +306,16 @@ def main(argv=None) -> int:
     return 0
 
 
-MD = """# Calibration of the default treatment-effect estimator
+MD = """# Calibration of the treatment-effect estimators
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}; rerun it to
 reproduce them exactly).  Design after Morris, White & Crowther, *Using simulation studies to evaluate
 statistical methods*, Stat Med 2019;38:2074–2102 (ADEMP).
 
 * **Aims** — is `lmm_counterfactual` (the default of `alscell effect`) honest under no effect and under a
-  true effect, at any cohort size and share treated, on a world it was not tuned to?
+  true effect, at any cohort size and share treated, on a world it was not tuned to?  And `g_estimation`,
+  the doubly robust alternative whose consistency rests on a model of the treatment decision instead of
+  the shape of each course (its settings were chosen on `simulate`; `world2` is its out-of-sample check)?
 * **Data-generating mechanisms** — `simulate`: `alscell.simulate`, design `registry` (D50 courses,
   treatment decided at each visit from the observed drop, informative dropout and death, up to 3 cycles;
   `treated_fraction` = share, of whom only those whose decision fires are treated, hence the "mean treated"
@@ -329,6 +331,9 @@ statistical methods*, Stat Med 2019;38:2074–2102 (ADEMP).
   (`alscell.analysis.cr2`, checked against R clubSandwich), fitted on the points scale with every visit
   kept (the visits that prompted treatment included: a decision made from the observed past is ignorable
   for the likelihood; the reasoning and the alternatives measured are in `alscell.analysis.effects`).
+  `g_estimation` as in `alscell.analysis.g_estimation`: a structural nested mean model of the slope change,
+  pooled-logistic decision model and least-squares regression of the next 24 months' slope on the history
+  at every visit of a not-yet-treated patient, stacked-sandwich SE, t interval on (starters − 1) df.
 * **Performance** — rejection at α = 0.05 (type-I error under effect 0, power otherwise), coverage of the
   95% CI, bias, bias / model SE, empirical SE, model SE (root mean squared reported SE); "warned": share of
   cohorts in which the method warned that it is not calibrated on such data (fewer than 20 treated patients
@@ -374,10 +379,23 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
   * *`alscell.simulate`, small biases at large cohorts*: decisions there depend on the observed drop
     only, so keeping every visit makes the decision ignorable for the likelihood, but the D50 courses are
     sigmoid, not linear-plus-spline, and the same misspecification leaves a lean of a fraction of the SE.
-  * What is still to build (issue 10): an estimator whose consistency does not rest on the shape of each
-    patient's course.  A shared-parameter model of the visits and the treatment decisions was tried
-    (`docs/joint_selection.md`): it removes the selection bias only in a world of straight lines with the
-    same effect in everyone, and overshoots by several SEs where courses curve.
+  * *Second world, what no analysis of the observed visits can fix*: besides choosing *who* by the true
+    slope, the threshold rule's fallback looks ahead (patients treated early at random are those whose total
+    will not fall below their threshold by the 7th visit).  Switching that off (`docs/world2_ablation.md`,
+    row `lookahead`) removes most of the default's lean towards benefit on the full world.
+  * **`g_estimation`** (the rows below the default's): on `simulate`, where the decisions follow a logistic in
+    the observed drop that its decision model contains, its bias passes the band in more cells than the
+    default's, but mostly because its SE is larger (the band is 2 MCSE); in SE units its leans are of the
+    same size as the default's.  On `world2` it fails more often: the threshold rule is a step in the observed
+    level that both its decision model and its outcome regression miss, and the look-ahead above biases it
+    too (`docs/world2_ablation_g_estimation.md`).  Its merit is elsewhere: where every patient is followed
+    into the floor of the scale and decisions depend on the observed past only, its lean stays small while the
+    default's grows several-fold (the ablation pages, last rows).  It is an alternative with different
+    assumptions, for sensitivity analyses, not a replacement.
+  * What is still to build (issue 10): an estimator whose consistency rests neither on the shape of each
+    patient's course nor on a hand-built decision model.  A shared-parameter model of the visits and the
+    treatment decisions was tried (`docs/joint_selection.md`): it removes the selection bias only in a world
+    of straight lines with the same effect in everyone, and overshoots by several SEs where courses curve.
 """
 
 if __name__ == "__main__":
