@@ -69,9 +69,21 @@ def test_every_section_shows_the_engines_result(report, tables):
     """The fixture registry has every route, repeated doses, AEs and deaths: every section must be there."""
     html, ev = report
     p = parse(html)
-    for key in ("effect", "effect_naive", "claims", "muscles", "responders", "cycles", "survival", "safety"):
+    for key in (
+        "effect",
+        "effect_g",
+        "effect_naive",
+        "claims",
+        "muscles",
+        "responders",
+        "cycles",
+        "survival",
+        "safety",
+    ):
         assert ev[key].available, (key, ev[key].reason)
         assert key not in p.unavailable
+    # the sensitivity analysis shows the g-estimate the engine computed
+    assert p.keys["g_est.estimate"] == num(ev["effect_g"].value.estimate, 2)
     from alscell.analysis.responders import responder_analysis
 
     r = responder_analysis(tables)

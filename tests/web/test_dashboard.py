@@ -55,11 +55,11 @@ def _exact(page: str, key: str) -> float | None:
     return float(m.group(1)) if m.group(1) else None
 
 
-def _cli_effect(url: str) -> dict:
+def _cli_effect(url: str, *method: str) -> dict:
     from alscell.cli import _register, app
 
     _register()
-    result = CliRunner().invoke(app, ["effect", "--db", url, "--json"])
+    result = CliRunner().invoke(app, ["effect", "--db", url, "--json", *(("--method", *method) if method else ())])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -268,6 +268,9 @@ def test_the_researchers_headline_is_the_cli_effect_and_carries_no_identifier(si
     cli = _cli_effect(url)
     assert cli["estimate"] is not None  # a registry large enough for the mixed model
     _assert_headline_is(done, cli)
+    # the sensitivity analysis is the CLI's g-estimate of the same registry
+    g = _cli_effect(url, "g_estimation")
+    assert _key(done, "g_est.estimate") == text.num(g["estimate"], 2)
     assert int(_key(done, "counts.patients")) == len(patients)
     assert '<table id="claims-table">' in done and '<table id="claims-pooled">' in done
     assert re.search(r'<tr class="(sig-benefit|sig-harm|)">', done)

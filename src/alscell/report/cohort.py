@@ -183,6 +183,7 @@ def cohort_context(
     effect = ev["effect"]
     effect_d = effect.value.to_json_dict() if effect.available else {}
     naive_d = ev["effect_naive"].value.to_json_dict() if ev["effect_naive"].available else {}
+    g_d = ev["effect_g"].value.to_json_dict() if ev["effect_g"].available else {}
     responders_d = ev["responders"].value.to_json_dict() if ev["responders"].available else {}
     muscles = ev["muscles"]
     safety = ev["safety"]
@@ -205,6 +206,7 @@ def cohort_context(
         "ev": ev,
         "effect": effect_d,
         "naive": naive_d,
+        "g_est": g_d,
         "claims": claims_view(ev["claims"]),
         "muscles_table": frame_table(muscles.value.table) if muscles.available else None,
         "responders": responders_d,

@@ -50,6 +50,8 @@ def run_evidence(tables: Tables, progress: Callable[[str], None] | None = None) 
     steps: list[tuple[str, str, Callable[[], Any]]] = [
         ("effect", "Effect on the ALSFRS-R slope (recommended method)",
          lambda: estimate_effect(t, "alsfrs_r_total", "lmm_counterfactual")),
+        ("effect_g", "Doubly robust g-estimation (sensitivity analysis)",
+         lambda: estimate_effect(t, "alsfrs_r_total", "g_estimation")),
         ("effect_naive", "Naive before/after comparison (for contrast)",
          lambda: estimate_effect(t, "alsfrs_r_total", "naive")),
         ("claims", "Claims: domain × window × route × cell source", lambda: claims_table(t, adjust="holm")),
