@@ -333,6 +333,7 @@ def event_analysis(
     current_score: bool = False,
     penalizer: float = 0.0,
     truncate=(1.0, 99.0),
+    censoring_weights: bool = False,
 ) -> EventResult:
     """Hazard ratio of treatment (time-varying exposure) for ``event`` with 95% CI and p.
 
@@ -423,7 +424,14 @@ def event_analysis(
     extra = [c for c in ADJUST if c not in adjust and sf[c].std() > 0]
     dec = tw.decision_frame(tables, sf, [*adjust, *extra])
     dec = tw.decision_weights(dec, adjust, state_terms=(*tw.STATE_TERMS, *extra))
-    rows, diag = tw.weighted_long(long, dec, truncate)
+    cens = None
+    if censoring_weights:
+        cens = tw.censoring_frame(tables, sf, [*adjust, *extra])
+        if cens["censor"].sum() == 0:
+            cens = None  # nobody recorded as lost: nothing to weight for (and the rows stay as they are)
+        else:
+            cens = tw.censoring_weights(cens, adjust, state_terms=(*tw.STATE_TERMS, *extra))
+    rows, diag = tw.weighted_long(long, dec, truncate, cens)
     ctv = _fit_ctv(rows.drop(columns="w_raw"), "w", penalizer, warn)
     if ctv is None:
         return empty(["weighted Cox model did not converge."])

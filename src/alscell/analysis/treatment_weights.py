@@ -133,6 +133,47 @@ def decision_frame(tables, sf: pd.DataFrame, baseline=()) -> pd.DataFrame:
     return out[at_risk].reset_index(drop=True)
 
 
+LOSS_EVENTS = ("withdrawal", "lost_to_follow_up")
+
+
+def censoring_frame(tables, sf: pd.DataFrame, baseline=()) -> pd.DataFrame:
+    """One row per visit before the end of follow-up, treated or not: the state at the visit (as in
+    :func:`decision_frame`), ``treated`` (1 once the first administration has happened) and ``censor`` (1 at
+    a patient's last visit when follow-up then ends by withdrawal or loss to follow-up, recorded in events,
+    without the analysed event): the rows of the censoring model."""
+    dec_like = decision_frame(tables, sf.assign(t_treat=np.nan), baseline)  # every visit is "at risk"
+    ev = tables["events"]
+    lost = ev[ev["event"].isin(LOSS_EVENTS)].groupby("patient_id")["date"].min()
+    lost_t = (lost.reindex(sf.index) - sf["entry_date"]).dt.days / DPM
+    is_lost = (sf["event"] == 0) & lost_t.notna() & (lost_t <= sf["stop"] + 1e-9)
+    pid = dec_like["patient_id"]
+    last = dec_like.groupby("patient_id")["t"].transform("max").to_numpy() == dec_like["t"].to_numpy()
+    out = dec_like.drop(columns="treat")
+    out["treated"] = (pid.map(sf["t_treat"]).to_numpy(dtype=float) <= dec_like["t"].to_numpy()).astype(float)
+    out["censor"] = (last & pid.map(is_lost).fillna(False).to_numpy(dtype=bool)).astype(int)
+    return out
+
+
+def censoring_weights(cens: pd.DataFrame, baseline=(), state_terms=STATE_TERMS) -> pd.DataFrame:
+    """Add the cumulative stabilised inverse-probability-of-censoring weight ``cw`` (in force from the visit
+    on): Π (1 − p_num)/(1 − p_den) over the patient's visits so far, p = P(lost before the next visit);
+    denominator on time, baseline, treatment and the state at the visit, numerator on time, baseline and
+    treatment (Robins & Finkelstein, Biometrics 2000; Hernán & Robins, *Causal Inference: What If*, ch. 12)."""
+    baseline = [c for c in baseline if c in cens and cens[c].std() > 0]
+    num_terms = [*TIME_TERMS, *baseline, "treated"]
+    den_terms = [*num_terms, *state_terms]
+    y = cens["censor"].to_numpy(dtype=float)
+    cens = cens.copy()
+    if y.sum() == 0:
+        cens["cw"] = 1.0
+        return cens
+    p_den = np.clip(fit_logistic(cens[den_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
+    p_num = np.clip(fit_logistic(cens[num_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
+    f = (1 - p_num) / (1 - p_den)
+    cens["cw"] = pd.Series(np.log(f)).groupby(cens["patient_id"].to_numpy()).cumsum().pipe(np.exp).to_numpy()
+    return cens
+
+
 def fit_logistic(X: np.ndarray, y: np.ndarray, ridge: float = 1e-4, max_iter: int = 50) -> np.ndarray:
     """Logistic regression by Newton–Raphson on standardised columns with a tiny ridge (no intercept
     penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p."""
@@ -196,16 +237,12 @@ def split_at(long: pd.DataFrame, cuts: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="_row").sort_values(["patient_id", "start"]).reset_index(drop=True)
 
 
-def weighted_long(long: pd.DataFrame, dec: pd.DataFrame, truncate=(1.0, 99.0)):
-    """Split the Cox rows at every decision visit, attach the stabilised weight in force at each row's
-    start (``w_raw``) and its truncated version ``w``; return (rows, diagnostics)."""
-    cuts = dec[["patient_id", "t"]].rename(columns={"t": "cut"})
-    rows = split_at(long, cuts)
-    key = dec[["patient_id", "t", "sw"]].sort_values("t")
+def _in_force(rows: pd.DataFrame, key: pd.DataFrame, col: str) -> np.ndarray:
+    """The value of ``key[col]`` at the latest ``key.t`` on or before each row's start (1 before any)."""
     look = (
         pd.merge_asof(
             rows[["patient_id", "start"]].reset_index().sort_values("start"),
-            key,
+            key[["patient_id", "t", col]].sort_values("t"),
             left_on="start",
             right_on="t",
             by="patient_id",
@@ -214,7 +251,19 @@ def weighted_long(long: pd.DataFrame, dec: pd.DataFrame, truncate=(1.0, 99.0)):
         .set_index("index")
         .sort_index()
     )
-    w = look["sw"].fillna(1.0).to_numpy()
+    return look[col].fillna(1.0).to_numpy()
+
+
+def weighted_long(long: pd.DataFrame, dec: pd.DataFrame, truncate=(1.0, 99.0), cens: pd.DataFrame | None = None):
+    """Split the Cox rows at every decision visit (and censoring-model visit), attach the stabilised weight
+    in force at each row's start — the treatment weight, times the censoring weight when ``cens`` is given —
+    (``w_raw``) and its truncated version ``w``; return (rows, diagnostics)."""
+    cut_frames = [dec[["patient_id", "t"]]] + ([cens[["patient_id", "t"]]] if cens is not None else [])
+    cuts = pd.concat(cut_frames).drop_duplicates().rename(columns={"t": "cut"})
+    rows = split_at(long, cuts)
+    w = _in_force(rows, dec, "sw")
+    if cens is not None:
+        w = w * _in_force(rows, cens, "cw")
     rows["w_raw"] = w
     lo_p, hi_p = truncate if truncate else (0.0, 100.0)
     lo, hi = np.percentile(w, [lo_p, hi_p])
@@ -239,7 +288,10 @@ def weighted_long(long: pd.DataFrame, dec: pd.DataFrame, truncate=(1.0, 99.0)):
 
 
 __all__ = [
+    "LOSS_EVENTS",
     "WeightDiagnostics",
+    "censoring_frame",
+    "censoring_weights",
     "decision_frame",
     "decision_weights",
     "fit_logistic",
