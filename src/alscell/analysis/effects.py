@@ -220,6 +220,30 @@ def few_treated_warning(n_post: int) -> list[str]:
     ]
 
 
+def t_estimate(
+    outcome: str,
+    estimand: str,
+    method: str,
+    est: float,
+    se: float,
+    dfree: float,
+    alpha: float,
+    counts: tuple[int, int, int],
+    warn: list[str],
+    *,
+    data: pd.DataFrame | None = None,
+    details: dict | None = None,
+) -> Estimate:
+    """An Estimate with the t interval est ± t(1 − α/2; df)·se and the two-sided p of the same statistic.
+    ``counts``: (patients, treated, visits)."""
+    q = t_ppf(1 - alpha / 2, dfree)
+    p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
+    return Estimate(
+        outcome, estimand, _unit(outcome), method, float(est), float(est - q * se), float(est + q * se), p,
+        *counts, warn, data, se=float(se), details=details or {},
+    )  # fmt: skip
+
+
 def _scale_max(outcome: str) -> float | None:
     """Upper bound of a bounded ALSFRS-R outcome (48 for the total, 12 for a subscore); None otherwise."""
     if outcome not in ALSFRS_OUTCOMES:
@@ -424,24 +448,7 @@ def naive(tables, outcome="alsfrs_r_total", *, alpha: float = 0.05, data: pd.Dat
     sgn = outcome_info(outcome)["direction"]
     diff = sgn * (post.loc[both] - pre.loc[both]).to_numpy()
     m, se = diff.mean(), diff.std(ddof=1) / np.sqrt(n_pat)
-    q = t_ppf(1 - alpha / 2, n_pat - 1)
-    p = float(2 * t_sf(abs(m / se), n_pat - 1)) if se > 0 else float("nan")
-    return Estimate(
-        outcome,
-        estimand,
-        _unit(outcome),
-        method,
-        float(m),
-        float(m - q * se),
-        float(m + q * se),
-        p,
-        n_pat,
-        n_pat,
-        len(used),
-        warn,
-        used,
-        se=float(se),
-    )
+    return t_estimate(outcome, estimand, method, m, se, n_pat - 1, alpha, (n_pat, n_pat, len(used)), warn, data=used)
 
 
 # --------------------------------------------------------------------------- external control

@@ -44,15 +44,14 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.design_matrix import outcome_info
-from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
     _direction_warning,
     _empty,
     _scale_max,
     _selection_warning,
-    _unit,
     few_treated_warning,
     prepare,
+    t_estimate,
 )
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.treatment_weights import fit_logistic
@@ -198,10 +197,8 @@ def g_estimation(
                       "the treatment-decision model or the history regression could not be fitted on these data "
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
     sgn = outcome_info(outcome)["direction"]
-    est = sgn * delta
+
     dfree = float(max(n_init - 1, 1))
-    q = t_ppf(1 - alpha / 2, dfree)
-    p_val = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
     warn.append(
         "g-estimation: consistent when the decision to treat depends on the history it models (visits, "
         "decline, time since onset and entry) — not on how fast a patient was truly declining beyond that; "
@@ -214,22 +211,8 @@ def g_estimation(
         "initiations": n_init,
         "propensity_range": [float(p.min()), float(p.max())],
     }
-    return Estimate(
-        outcome,
-        estimand,
-        _unit(outcome),
-        method,
-        float(est),
-        float(est - q * se),
-        float(est + q * se),
-        p_val,
-        n_pat,
-        n_tr,
-        len(df),
-        warn,
-        se=float(se),
-        details=details,
-    )
+    counts = (n_pat, n_tr, len(df))
+    return t_estimate(outcome, estimand, method, sgn * delta, se, dfree, alpha, counts, warn, details=details)
 
 
 __all__ = ["WINDOW_MONTHS", "g_estimation", "g_solve"]
