@@ -354,7 +354,7 @@ def event_analysis(
     for withdrawal and loss to follow-up recorded in events (``treatment_weights.censoring_weights``: a pooled
     logistic model of being lost before the next visit on the same observed state plus treatment so far).
     Off by default: on simulated registries they removed only a small part of the lean that loss to
-    follow-up causes (docs/survival_calibration.md), because the simulator's losses follow the latent decline.
+    follow-up causes (docs/survival_calibration.md, docs/evidence.md).
 
     ``adjust``: the Cox model's covariates (and the stabilising numerator's).  Default: none on randomised
     data, ``COX_ADJUST`` otherwise; the MSM's decision model adds the rest of ``ADJUST`` (ΔFRS linearly).
