@@ -160,7 +160,8 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
   world without floor, death or loss isolates the two ways patients come to be treated: *who* (chosen by
   their own true slope — selection on the random effect itself, which no analysis of the observed visits
   makes ignorable) and *when* (the visit whose observed total first falls below a threshold — a decision
-  on the observed past).
+  on the observed past — or, for a patient whose total will not fall below it by the 7th visit, a random
+  early visit, which looks ahead: piece `lookahead`).
 {reading}
 """
 
