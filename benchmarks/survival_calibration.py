@@ -442,7 +442,7 @@ Run time: {minutes:.1f} min with {workers} worker process(es), Python {python}.
   (**sequential_no_dropout**) the MSM gives {sequential_no_dropout_msm_iptw}: compare its mean log-HR with
   the sequential scenario's to see how much of the lean dropout accounts for.  Censoring weights, which
   model loss to follow-up on the *observed* course, give {sequential_msm_iptw_ipcw} in the sequential
-  scenario: they remove the part of the dropout lean that the observed course predicts, not the rest.
+  scenario: between the two (the difference is within its Monte Carlo error), so they are an option.
 * **Simulator registry** — unweighted: {registry_cox_time_varying}; MSM: {registry_msm_iptw}; MSM given the
   future (diagnostic): {registry_msm_oracle_future}.  The simulator's registry chooses the treatment visit
   for a patient who will be treated among *all* his eligible visits up to death or dropout (a draw over the

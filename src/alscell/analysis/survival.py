@@ -353,8 +353,8 @@ def event_analysis(
     ``censoring_weights`` (``msm_iptw`` only): multiply in stabilised inverse-probability-of-censoring weights
     for withdrawal and loss to follow-up recorded in events (``treatment_weights.censoring_weights``: a pooled
     logistic model of being lost before the next visit on the same observed state plus treatment so far).
-    Off by default: on simulated registries they removed only a small part of the lean that loss to
-    follow-up causes (docs/survival_calibration.md, docs/evidence.md).
+    Off by default: on simulated registries they took back about half of the small lean that loss to
+    follow-up adds, within Monte Carlo error (docs/survival_calibration.md, docs/evidence.md).
 
     ``adjust``: the Cox model's covariates (and the stabilising numerator's).  Default: none on randomised
     data, ``COX_ADJUST`` otherwise; the MSM's decision model adds the rest of ``ADJUST`` (ΔFRS linearly).
