@@ -112,3 +112,31 @@ def test_no_treated_patients_gives_a_reason_not_a_crash():
     t = Tables.from_frames(patients=t["patients"], alsfrs=t["alsfrs"])
     e = estimate_effect(t, method="g_estimation")
     assert np.isnan(e.estimate) and "too few" in e.warnings[-1]
+
+
+def test_other_outcomes_see_the_alsfrs_course_at_each_decision():
+    """FVC rows carry the latest ALSFRS-R total on or before their date and its loss per month since the
+    previous ALSFRS-R visit (hand-worked), flagged where no ALSFRS-R visit precedes them."""
+    from alscell.analysis.g_estimation import _alsfrs_state
+
+    day = pd.Timestamp("2020-01-01")
+    alsfrs = pd.DataFrame(
+        [["P", day, *([4] * 12)], ["P", day + pd.Timedelta(days=91), *([3] * 12)]],
+        columns=["patient_id", "date", *ITEMS],
+    )
+    t = Tables.from_frames(patients=pd.DataFrame({"patient_id": ["P"], "onset_date": day}), alsfrs=alsfrs)
+    rows = pd.DataFrame({"patient_id": "P", "date": [day - pd.Timedelta(days=5), day + pd.Timedelta(days=100)]})
+    s = _alsfrs_state(t, rows)
+    assert s[0, 2] == 1.0 and s[1, 2] == 0.0  # the first FVC precedes every ALSFRS-R visit
+    assert s[1, 0] == 36.0  # the visit of day 91, not of day 0
+    assert s[1, 1] == pytest.approx(12.0 / (91 / 30.4375))  # 48 → 36 over 91 days, per month
+
+
+def test_fvc_decision_model_has_the_alsfrs_terms():
+    from alscell.simulate import CohortConfig, simulate_cohort
+
+    t = simulate_cohort(CohortConfig(n_patients=200, design="registry", effect=0.0), 3).tables
+    a = estimate_effect(t, "alsfrs_r_total", method="g_estimation")
+    f = estimate_effect(t, "fvc_pct_pred", method="g_estimation")
+    # FVC has no ΔFRS terms (2 fewer) and three ALSFRS-R state terms
+    assert np.isfinite(f.estimate) and f.details["history_terms"] == a.details["history_terms"] - 2 + 3

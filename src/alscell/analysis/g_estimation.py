@@ -26,7 +26,8 @@ It is consistent if the decision model is right *or* the regression of the untre
 visit: months since onset and since entry, log months from onset at entry, the outcome and its square, its
 decline per month since the previous visit and over the two previous intervals, for ALSFRS-R outcomes the
 mean loss per month since onset (ΔFRS at that visit, from 48 or 12), the first-visit flag, the visit number
-(capped at 5), and two interactions with time since entry.
+(capped at 5), and two interactions with time since entry; for outcomes other than ALSFRS-R also the latest
+ALSFRS-R total and its recent loss per month (registry decisions follow the ALSFRS-R course).
 
 Standard error: stacked M-estimation sandwich over patients (the logistic score, both least-squares fits
 and the g-estimating equation), so the estimation of p and of the regressions is accounted for; t
@@ -43,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.design_matrix import outcome_info
+from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_info
 from alscell.analysis.effects import (
     _direction_warning,
     _empty,
@@ -56,6 +57,7 @@ from alscell.analysis.effects import (
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.treatment_weights import fit_logistic
 from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import as_tables
 
 WINDOW_MONTHS = 24.0  # follow-up after each decision visit used for its slope (chosen on alscell.simulate)
 MIN_INITIATIONS = 2
@@ -91,6 +93,40 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     cols += [np.clip(rate1, -lim, lim), np.clip(rate2, -lim, lim), first.astype(float)]
     cols += [np.minimum(g.cumcount().to_numpy(), 5).astype(float), since**2 / 12.0]
     return np.column_stack(cols), post, at_risk, start
+
+
+def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
+    """For an outcome other than ALSFRS-R: at each row of ``df``, the latest ALSFRS-R total on or before its
+    date, that total's loss per month since the previous ALSFRS-R visit, and a flag where there is none yet
+    (then the median total and no loss).  Registry decisions follow the ALSFRS-R course, so the decision
+    model of an FVC or biomarker analysis needs it as much as the outcome's own history."""
+    from alscell.analysis.design_matrix import outcome_frame
+
+    empty = np.empty((len(df), 0))
+    if tables["alsfrs"].empty or "date" not in df:
+        return empty
+    a = outcome_frame(tables, "alsfrs_r_total")
+    if a.empty:
+        return empty
+    a = a.sort_values(["patient_id", "date"])
+    g = a.groupby("patient_id", sort=False)
+    a = a.assign(a_rate=(g["y"].shift(1) - a["y"]) / np.maximum(a["months"] - g["months"].shift(1), 0.5))
+    look = (
+        pd.merge_asof(
+            df[["patient_id", "date"]].reset_index().sort_values("date"),
+            a[["patient_id", "date", "y", "a_rate"]].sort_values("date"),
+            on="date",
+            by="patient_id",
+            direction="backward",
+        )
+        .set_index("index")
+        .sort_index()
+    )
+    total = look["y"].to_numpy(dtype=float)
+    none = ~np.isfinite(total)
+    med = float(np.nanmedian(total)) if (~none).any() else 0.0
+    rate = np.nan_to_num(look["a_rate"].to_numpy(dtype=float), nan=0.0)
+    return np.column_stack([np.where(none, med, total), np.clip(rate, -10.0, 10.0), none.astype(float)])
 
 
 def _window_slopes(
@@ -170,6 +206,8 @@ def g_estimation(
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
+    if outcome not in ALSFRS_OUTCOMES:
+        H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
     use, S, D = _window_slopes(df, post, np.flatnonzero(at_risk), float(window_months))
     fin = np.isfinite(H[use]).all(axis=1) & np.isfinite(S) & np.isfinite(D)
     use, S, D = use[fin], S[fin], D[fin]
@@ -210,6 +248,7 @@ def g_estimation(
         "decision_rows": len(use),
         "initiations": n_init,
         "propensity_range": [float(p.min()), float(p.max())],
+        "history_terms": int(H.shape[1]),
     }
     counts = (n_pat, n_tr, len(df))
     return t_estimate(outcome, estimand, method, sgn * delta, se, dfree, alpha, counts, warn, details=details)
