@@ -98,11 +98,10 @@ def test_recovers_a_known_slope_change(effect):
     e = estimate_effect(_registry(1500, effect, seed=11), method="g_estimation")
     assert e.method == "g_estimation" and e.details["initiations"] > 100
     assert abs(e.estimate - effect) < 3 * e.se, (e.estimate, e.se)
-    assert e.ci_low < effect < e.ci_high or abs(e.estimate - effect) < 3 * e.se
     assert e.se < 0.1
 
 
-def test_detects_an_effect_the_naive_null_would_miss():
+def test_detects_a_true_effect():
     e = estimate_effect(_registry(1500, 0.4, seed=12), method="g_estimation")
     assert e.p_value < 0.05 and e.estimate > 0
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_info
+from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.effects import (
     _direction_warning,
     _empty,
@@ -55,7 +55,7 @@ from alscell.analysis.effects import (
     t_estimate,
 )
 from alscell.analysis.estimate import Estimate
-from alscell.analysis.treatment_weights import fit_logistic
+from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
 
@@ -100,8 +100,6 @@ def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
     date, that total's loss per month since the previous ALSFRS-R visit, and a flag where there is none yet
     (then the median total and no loss).  Registry decisions follow the ALSFRS-R course, so the decision
     model of an FVC or biomarker analysis needs it as much as the outcome's own history."""
-    from alscell.analysis.design_matrix import outcome_frame
-
     empty = np.empty((len(df), 0))
     if tables["alsfrs"].empty or "date" not in df:
         return empty
@@ -152,13 +150,6 @@ def _window_slopes(
         D = np.bincount(codes, weights=xc * pk) / sxx
     ok = (n >= 2) & (sxx > 1e-9)
     return np.asarray(uniq)[ok], S[ok], D[ok]
-
-
-def _design(H: np.ndarray) -> np.ndarray:
-    """Intercept and the standardised non-constant columns of H (the same matrix ``fit_logistic`` uses)."""
-    mu, sd = H.mean(axis=0), H.std(axis=0)
-    keep = sd > 1e-12
-    return np.column_stack([np.ones(len(H)), (H[:, keep] - mu[keep]) / sd[keep]])
 
 
 def g_solve(A: np.ndarray, p: np.ndarray, X: np.ndarray, S: np.ndarray, D: np.ndarray, groups: np.ndarray):
@@ -226,7 +217,7 @@ def g_estimation(
         )
     warn += _selection_warning(df, _scale_max(outcome))
     warn += few_treated_warning(n_init)
-    X = _design(H[use])
+    X = standardised_design(H[use])
     try:
         p = np.clip(fit_logistic(H[use], A), 1e-6, 1 - 1e-6)
         delta, se = g_solve(A, p, X, S, D, df["patient_id"].to_numpy()[use])

@@ -150,7 +150,7 @@ def censoring_frame(tables, sf: pd.DataFrame, baseline=()) -> pd.DataFrame:
     last = dec_like.groupby("patient_id")["t"].transform("max").to_numpy() == dec_like["t"].to_numpy()
     out = dec_like.drop(columns="treat")
     out["treated"] = (pid.map(sf["t_treat"]).to_numpy(dtype=float) <= dec_like["t"].to_numpy()).astype(float)
-    out["censor"] = (last & pid.map(is_lost).fillna(False).to_numpy(dtype=bool)).astype(int)
+    out["censor"] = (last & pid.isin(is_lost.index[is_lost]).to_numpy()).astype(int)
     return out
 
 
@@ -167,20 +167,37 @@ def censoring_weights(cens: pd.DataFrame, baseline=(), state_terms=STATE_TERMS) 
     if y.sum() == 0:
         cens["cw"] = 1.0
         return cens
-    p_den = np.clip(fit_logistic(cens[den_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
-    p_num = np.clip(fit_logistic(cens[num_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
-    f = (1 - p_num) / (1 - p_den)
-    cens["cw"] = pd.Series(np.log(f)).groupby(cens["patient_id"].to_numpy()).cumsum().pipe(np.exp).to_numpy()
+    p_num, p_den = _fitted_pair(cens, y, num_terms, den_terms)
+    cens["cw"] = _cumulative((1 - p_num) / (1 - p_den), cens["patient_id"])
     return cens
+
+
+def standardised_design(X: np.ndarray) -> np.ndarray:
+    """An intercept column and the standardised non-constant columns of X (the design of
+    :func:`fit_logistic`; g-estimation's sandwich needs the same matrix)."""
+    X = np.asarray(X, dtype=float)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    keep = sd > 1e-12
+    return np.column_stack([np.ones(len(X)), (X[:, keep] - mu[keep]) / sd[keep]])
+
+
+def _fitted_pair(frame: pd.DataFrame, y: np.ndarray, num_terms, den_terms) -> tuple[np.ndarray, np.ndarray]:
+    """(p_num, p_den): the numerator and denominator logistic models of a stabilised weight, bounded away
+    from 0 and 1."""
+    p_num = np.clip(fit_logistic(frame[num_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
+    p_den = np.clip(fit_logistic(frame[den_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
+    return p_num, p_den
+
+
+def _cumulative(f: np.ndarray, patient_ids: pd.Series) -> np.ndarray:
+    """Running product of the per-visit factors ``f`` within each patient (rows in visit order)."""
+    return pd.Series(np.log(f)).groupby(patient_ids.to_numpy()).cumsum().pipe(np.exp).to_numpy()
 
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, ridge: float = 1e-4, max_iter: int = 50) -> np.ndarray:
     """Logistic regression by Newton–Raphson on standardised columns with a tiny ridge (no intercept
     penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p."""
-    X = np.asarray(X, dtype=float)
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    keep = sd > 1e-12
-    Z = np.column_stack([np.ones(len(X)), (X[:, keep] - mu[keep]) / sd[keep]])
+    Z = standardised_design(X)
     beta = np.zeros(Z.shape[1])
     ybar = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     beta[0] = np.log(ybar / (1 - ybar))
@@ -211,10 +228,10 @@ def decision_weights(dec: pd.DataFrame, baseline=(), state_terms=STATE_TERMS) ->
         dec["p_den"] = dec["p_num"] = 0.0
         dec["sw"] = 1.0
         return dec
-    dec["p_den"] = np.clip(fit_logistic(dec[den_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
-    dec["p_num"] = np.clip(fit_logistic(dec[num_terms].to_numpy(), y), 1e-6, 1 - 1e-6)
+    p_num, p_den = _fitted_pair(dec, y, num_terms, den_terms)
+    dec["p_den"], dec["p_num"] = p_den, p_num
     f = np.where(y == 1, dec["p_num"] / dec["p_den"], (1 - dec["p_num"]) / (1 - dec["p_den"]))
-    dec["sw"] = pd.Series(np.log(f)).groupby(dec["patient_id"].to_numpy()).cumsum().pipe(np.exp).to_numpy()
+    dec["sw"] = _cumulative(f, dec["patient_id"])
     dec.attrs["numerator_terms"], dec.attrs["denominator_terms"] = num_terms, den_terms
     return dec
 
@@ -297,6 +314,7 @@ __all__ = [
     "fit_logistic",
     "scored_visits",
     "split_at",
+    "standardised_design",
     "visit_totals",
     "weighted_long",
 ]
