@@ -39,8 +39,9 @@ WORLDS = ("simulate", "world2")
 EFFECTS = (0.0, 0.2, 0.5)
 SIZES = (200, 1000, 3000)
 SHARES = (0.05, 0.3, 0.6)
-# the default, and the doubly robust g-estimator whose consistency rests on the decision model instead
-METHODS = ("lmm_counterfactual", "g_estimation")
+# the default; the same model with the floor and ceiling of the scale (lmm_bounded); and the doubly robust
+# g-estimator whose consistency rests on the decision model instead
+METHODS = ("lmm_counterfactual", "lmm_bounded", "g_estimation")
 # The default's warnings about data it is not calibrated on (alscell.analysis.effects): few treated
 # patients, and treated patients who were declining at another rate at entry (selection on the slope).
 WARNINGS = ("treated patients have visits after treatment", "losing points")

@@ -16,7 +16,7 @@ from alscell.cli import main
 from sparse_data import FOLDERS
 
 PATIENT = "P000"
-METHODS = ("lmm_counterfactual", "g_estimation", "naive", "external_control", "randomized")
+METHODS = ("lmm_counterfactual", "lmm_bounded", "g_estimation", "naive", "external_control", "randomized")
 _CLASS_NAME = re.compile(r"\b\w*(Error|Exception|Warning)\b|Traceback|NAType|KeyError")
 
 

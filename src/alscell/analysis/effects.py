@@ -41,6 +41,17 @@ Methods (``METHODS``):
     (bias +0.003 and +0.001 points/month at an effect of 0.2, against +0.017 and +0.012 for the logit scale
     and −0.025 and −0.017 for the earlier default) and its calibration is reported on the second world too.
     Calibrated by ``benchmarks/calibration.py`` (docs/calibration.md).
+``lmm_bounded``
+    The default's model with the floor and ceiling of a bounded ALSFRS-R outcome in it
+    (``alscell.analysis.bounded_course``): each patient's *latent* course is the default's straight random
+    line plus the slope change, and the observed score is that plus noise clipped to 0..max, so the mean is
+    that of a clipped normal whose width is the model's own residual SD; fitted by Lindstrom–Bates
+    linearisation, CR2 / Bell–McCaffrey on the final linearised model.  Far from the bounds it is the default
+    exactly; where patients are followed into the floor the default's straight line bends away from the data
+    and leans against treatment, this model does not (docs/course_shape.md).  The estimand is the slope change
+    of the latent course (what both simulators' effect is); at the floor the observed score cannot show it.
+    For outcomes without bounds it is the default, with a note.  Not the default: calibrated beside it in
+    docs/calibration.md.
 ``naive``
     Before/after: per treated patient, least-squares slope after the first treatment minus slope before
     it, averaged (one-sample t-test).  Kept, and labelled, as the misleading baseline.
@@ -310,16 +321,26 @@ def lmm_counterfactual(
     data: pd.DataFrame | None = None,
     scale: str = "identity",
     logit_offset: float = LOGIT_OFFSET,
+    bounds: str = "none",
 ) -> Estimate:
     """Slope change after first treatment vs each patient's expected natural history (module docstring).
+
+    ``bounds``: ``"none"`` (default) fits the mean as a straight line in points; ``"censored"`` (method
+    ``lmm_bounded``) makes the mean of a bounded ALSFRS-R outcome the mean of the latent course plus noise
+    clipped to the scale (``alscell.analysis.bounded_course``), fitted by Lindstrom–Bates linearisation;
+    for other outcomes it is the default model.
 
     ``scale``: ``"identity"`` (default) fits the outcome as is; ``"auto"`` fits ALSFRS-R outcomes on the
     logit scale and everything else as is; ``"logit"`` forces the logit scale (ALSFRS-R outcomes only).  ``logit_offset`` is the offset c of the logit, in points of the 48-point
     total (scaled to the range of a subscore).
     """
-    method, estimand = "lmm_counterfactual", "slope_change"
+    method, estimand = "lmm_counterfactual" if bounds == "none" else "lmm_bounded", "slope_change"
     if scale not in ("auto", "logit", "identity"):
         raise MethodError(f"unknown scale {scale!r}: use auto, logit or identity.")
+    if bounds not in ("none", "censored"):
+        raise MethodError(f"unknown bounds {bounds!r}: use none or censored.")
+    if bounds != "none" and scale != "identity":
+        raise MethodError("bounds are modelled on the points scale: use scale='identity' with bounds='censored'.")
     scale_max = _scale_max(outcome)
     if scale == "logit" and scale_max is None:
         raise MethodError(f"the logit scale needs a bounded ALSFRS-R outcome, not {outcome}.")
@@ -365,7 +386,25 @@ def lmm_counterfactual(
     names = ["intercept", *bn, *en, "post"]
     Z = np.column_stack([np.ones(len(t)), tc])
     gid = df["patient_id"].to_numpy()
-    fit = fit_mixed(y, X, Z, gid, names, required=("post",), cov_type=cov_type, df_method="none")
+    bounded = bounds == "censored" and scale_max is not None
+    extra: dict = {"bounds": "censored" if bounded else "none"}
+    if bounds == "censored" and not bounded:
+        warn.append(f"{outcome} has no floor or ceiling in the model: fitted as lmm_counterfactual.")
+    if bounded:
+        from alscell.analysis.bounded_course import CensoredMean, fit_linearised
+
+        lin = fit_linearised(y, X, Z, gid, names, CensoredMean(top), required=("post",), cov_type=cov_type)
+        fit, y = lin.fit, lin.working  # the sandwich of the final linearised model
+        extra.update(
+            iterations=lin.iterations, converged=lin.converged, noise_sd=float(getattr(lin.link, "sigma", np.nan))
+        )
+        if not lin.converged:
+            warn.append(
+                f"the bounded model did not reach a fixed point in {lin.iterations} linearisation steps: "
+                "the estimate is the last step's."
+            )
+    else:
+        fit = fit_mixed(y, X, Z, gid, names, required=("post",), cov_type=cov_type, df_method="none")
     res = fit.result
     warn += fit.notes
     c = mixed_contrast(fit, y, gid, {"post": 1.0}, cov_type=cov_type, alpha=alpha)
@@ -385,6 +424,7 @@ def lmm_counterfactual(
         "model": res,
         "excluded_pre_visits": exclude_pre_visits,
         "scale": "logit" if use_logit else "identity",
+        **extra,
     }
     if use_logit:
         details.update(
@@ -662,8 +702,15 @@ def g_estimation(tables, outcome="alsfrs_r_total", **options) -> Estimate:
     return run(tables, outcome, **options)
 
 
+def lmm_bounded(tables, outcome="alsfrs_r_total", **options) -> Estimate:
+    """``lmm_counterfactual`` with the floor and ceiling of a bounded ALSFRS-R outcome in the model
+    (``bounds="censored"``; ``alscell.analysis.bounded_course``)."""
+    return lmm_counterfactual(tables, outcome, bounds="censored", **options)
+
+
 METHODS: dict[str, Callable[..., Estimate]] = {
     "lmm_counterfactual": lmm_counterfactual,
+    "lmm_bounded": lmm_bounded,
     "g_estimation": g_estimation,
     "naive": naive,
     "external_control": external_control,
@@ -699,6 +746,7 @@ __all__ = [
     "estimate_effect",
     "exclude_trigger_visits",
     "external_control",
+    "lmm_bounded",
     "lmm_counterfactual",
     "naive",
     "prepare",

@@ -69,8 +69,10 @@ def fit_mixed(
     required: Sequence[str] = (),
     cov_type: str = "robust",
     df_method: str = "satterthwaite",
+    start=None,
 ) -> MixedFit:
-    """Fit ``y ~ X + (Z | groups)`` with the fallbacks of the module docstring."""
+    """Fit ``y ~ X + (Z | groups)`` with the fallbacks of the module docstring.  ``start``: a warm start
+    for the random-effects covariance (a previous fit's result; ignored where it does not fit)."""
     from alscell.analysis.lmm import fit_lmm
 
     names = list(names)
@@ -97,7 +99,8 @@ def fit_mixed(
     Xk, kept_names = X[:, keep], [names[j] for j in keep]
 
     def fit(Zr: np.ndarray) -> LMMResult:
-        return fit_lmm(y, Xk, Zr, groups, fe_names=kept_names, cov_type=cov_type, df_method=df_method)
+        ws = start if start is not None and Zr.shape[1] == len(start.re_names) else None
+        return fit_lmm(y, Xk, Zr, groups, fe_names=kept_names, cov_type=cov_type, df_method=df_method, start=ws)
 
     Zu = Z
     with warnings.catch_warnings(record=True) as caught:

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option(
             "lmm_counterfactual",
             "--method",
-            help="lmm_counterfactual (default, calibrated), g_estimation (doubly robust, rests on the decision model), naive (misleading baseline), external_control or randomized.",
+            help="lmm_counterfactual (default, calibrated), lmm_bounded (the same with the floor and ceiling of the scale in the model), g_estimation (doubly robust, rests on the decision model), naive (misleading baseline), external_control or randomized.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (spec/cli.md)."),
     ) -> None:
