@@ -1,8 +1,9 @@
 """Does the assumed shape of each patient's course decide the default's lean?  (issue 10, open)
 
 docs/world2_ablation.md isolated the default's own failure: followed into the floor of the scale, a straight
-random line in points cannot follow the individual courses.  This study fits, beside the default, the
-prototype of ``benchmarks/nonlinear_course.py`` (course straight on a logit scale with ceiling K, slope
+random line in points cannot follow the individual courses.  This study fits, beside the default, ``lmm_bounded``
+(the floor and ceiling of the scale in the default's model) and the prototype of
+``benchmarks/nonlinear_course.py`` (course straight on a logit scale with ceiling K, slope
 change in points) at several ceilings K, under no effect, on four worlds: the ``alscell.simulate``
 registry of the calibration, the second world, and the second world with treatment decided on the observed
 past only (``lookahead`` and ``slope_selection`` off: ignorable for a likelihood analysis), with and without
@@ -153,7 +154,8 @@ Under no effect, cohorts of {n} patients, {share:.0%} treated: the default (`lmm
 patient's course a straight random line in points around a population spline) and the research prototype
 of `benchmarks/nonlinear_course.py` — each patient's course a straight random line on a logit scale whose
 ceiling is K (m(u) = (K + 2)·expit(u) − 1 points), the slope change in points, fitted by Lindstrom–Bates
-linearisation — at three ceilings.  Worlds: the `alscell.simulate` registry of the calibration; the second
+linearisation — at three ceilings, and `lmm_bounded` (the default's straight latent course, the observed
+score that plus noise clipped to 0..48).  Worlds: the `alscell.simulate` registry of the calibration; the second
 world (`benchmarks/second_world.py`); the second world with treatment decided on the observed past only
 (pieces `lookahead` and `slope_selection` off: ignorable for a likelihood analysis of all visits), with and
 without death and loss to follow-up (without them every patient is followed for 30 months, into the floor
@@ -167,18 +169,26 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 ## Reading it
 
 * No fixed course shape is right on every world.  Where patients are followed into the floor of the scale
-  (second world without dropout) the logit course at the scale's own ceiling (48) removes most of the
-  default's lean, which is the failure docs/world2_ablation.md isolated; on the `alscell.simulate`
-  registry, whose D50 courses have their upper asymptote above 48 (the sigmoid is normalised to 48 at onset,
-  so patients start on its shoulder), the same model leans *towards* benefit by several SEs, and a higher
-  ceiling that removes that lean creates a lean against treatment on the second world.
-* The slope change is identified partly by the shape: a points-linear change against a logit-linear course
-  can be told apart from each patient's own course even without untreated patients, so the prototype's SE
-  is small and any misfit of the shape shows as many SEs of bias.  The approximate likelihood does not
-  choose the ceiling that removes the lean (last column), so the ceiling cannot be left to the data either.
-* So the prototype is not offered as a method.  What a consistent default needs is a comparison that does
-  not rest on one shape of the individual course — the treated patients' own course before treatment against
-  untreated patients at the same state — or a course model flexible per patient (at a cost in variance).
+  (second world without death or loss) the logit course at the scale's own ceiling (48) removes the
+  default's lean, the failure docs/world2_ablation.md isolated; on the `alscell.simulate` registry, whose
+  D50 courses have their upper asymptote above 48 (the sigmoid is normalised to 48 at onset, so patients
+  start on its shoulder), the same model leans *towards* benefit by several SEs, and the higher ceilings
+  that shrink that lean create a lean against treatment on every second-world variant.
+* The logit prototype's slope change is identified partly by the shape: a points-linear change against a
+  logit-linear course can be told apart from each patient's own course even without untreated patients, so
+  its SE is small and any misfit of the shape shows as many SEs of bias.  The approximate likelihood prefers
+  the lowest ceiling in every cohort (last column), whatever removes the lean, so the ceiling cannot be left
+  to the data either.  Not offered as a method.
+* `lmm_bounded` keeps the default's straight latent course and models only the measurement limits (the
+  observed score is the latent value plus noise, clipped to 0..48).  It equals the default wherever the
+  scores stay away from the bounds, and where everyone is followed into the floor it takes away most of the
+  default's lean (without death or loss); what is left there, and the lean with dropout when decisions
+  depend on the observed past, is the individual curvature of the second world's courses and its dropout,
+  which neither straight-line model follows.  Under a true effect it leans towards benefit
+  (`docs/calibration.md`), so it is an option, not the default.
+* What a consistent default needs is a comparison that does not rest on one shape of the individual course
+  — the treated patients' own course before treatment against untreated patients at the same state — or a
+  course model flexible per patient (at a cost in variance).
 """
 
 if __name__ == "__main__":

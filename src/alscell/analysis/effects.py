@@ -48,10 +48,11 @@ Methods (``METHODS``):
     that of a clipped normal whose width is the model's own residual SD; fitted by Lindstrom–Bates
     linearisation, CR2 / Bell–McCaffrey on the final linearised model.  Far from the bounds it is the default
     exactly; where patients are followed into the floor the default's straight line bends away from the data
-    and leans against treatment, this model does not (docs/course_shape.md).  The estimand is the slope change
+    and leans against treatment, this model much less (docs/course_shape.md).  The estimand is the slope change
     of the latent course (what both simulators' effect is); at the floor the observed score cannot show it.
     For outcomes without bounds it is the default, with a note.  Not the default: calibrated beside it in
-    docs/calibration.md.
+    docs/calibration.md, where it leans towards benefit under a true effect (both simulators let the benefit
+    show at the floor, the model does not).
 ``naive``
     Before/after: per treated patient, least-squares slope after the first treatment minus slope before
     it, averaged (one-sample t-test).  Kept, and labelled, as the misleading baseline.
