@@ -3,13 +3,13 @@ model is the default's far from the bounds, recovery of a known slope change whe
 into the floor (where the default leans), and what it says when it cannot do more."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import integrate, stats
 
 from alscell.analysis.bounded_course import CensoredMean, fit_linearised
 from alscell.analysis.effects import estimate_effect
 from alscell.io.tables import Tables
+from registry_arrays import tables_from_totals
 
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
 
@@ -46,25 +46,7 @@ def _registry(n: int, effect: float, seed: int, *, base: float = 46.0, rate: flo
         start = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(-(-3.0 + 0.5 * drop))))
         T[start] = t[start, j]
     y = np.clip(lat + effect * np.clip(t - T[:, None], 0, None) + noise, 0, 48)
-    pid = np.repeat([f"P{i:04d}" for i in range(n)], t.shape[1])
-    onset = pd.Timestamp("2018-01-01")
-    dates = onset + pd.to_timedelta(np.rint(t.ravel() * 30.4375), unit="D")
-    tot = np.rint(y.ravel()).astype(int)
-    items = np.minimum(np.maximum(tot[:, None] - 4 * np.arange(12)[None, :], 0), 4)
-    alsfrs = pd.DataFrame(items, columns=ITEMS)
-    alsfrs.insert(0, "date", dates)
-    alsfrs.insert(0, "patient_id", pid)
-    tr = np.flatnonzero(np.isfinite(T))
-    treatments = pd.DataFrame(
-        {
-            "treatment_id": [f"P{i:04d}-T1" for i in tr],
-            "patient_id": [f"P{i:04d}" for i in tr],
-            "date": onset + pd.to_timedelta(np.rint(T[tr] * 30.4375), unit="D"),
-            "cycle": 1,
-        }
-    )
-    patients = pd.DataFrame({"patient_id": [f"P{i:04d}" for i in range(n)], "onset_date": onset})
-    return Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs)
+    return tables_from_totals(t, y, T)
 
 
 @pytest.mark.parametrize("effect", [0.0, 0.4])

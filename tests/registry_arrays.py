@@ -1,0 +1,35 @@
+"""Tables from arrays: the small independent registries the estimator tests generate (visit times and
+ALSFRS-R totals per patient, first-treatment times), written as the canonical tables, not by
+``alscell.simulate``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alscell.io.tables import Tables
+
+ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
+ONSET = pd.Timestamp("2018-01-01")
+
+
+def tables_from_totals(t: np.ndarray, y: np.ndarray, T: np.ndarray) -> Tables:
+    """``t`` (patients × visits) months from onset, ``y`` the totals there (rounded, 0..48, spread over the 12
+    items), ``T`` each patient's first-treatment month (inf: never treated).  Patient k is ``P{k:04d}``."""
+    n = t.shape[0]
+    ids = [f"P{i:04d}" for i in range(n)]
+    tot = np.rint(np.clip(y, 0, 48).ravel()).astype(int)
+    alsfrs = pd.DataFrame(np.minimum(np.maximum(tot[:, None] - 4 * np.arange(12)[None, :], 0), 4), columns=ITEMS)
+    alsfrs.insert(0, "date", ONSET + pd.to_timedelta(np.rint(t.ravel() * 30.4375), unit="D"))
+    alsfrs.insert(0, "patient_id", np.repeat(ids, t.shape[1]))
+    tr = np.flatnonzero(np.isfinite(T))
+    treatments = pd.DataFrame(
+        {
+            "treatment_id": [f"{ids[i]}-T1" for i in tr],
+            "patient_id": [ids[i] for i in tr],
+            "date": ONSET + pd.to_timedelta(np.rint(T[tr] * 30.4375), unit="D"),
+            "cycle": 1,
+        }
+    )
+    patients = pd.DataFrame({"patient_id": ids, "onset_date": ONSET})
+    return Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs)
