@@ -36,7 +36,7 @@ import pandas as pd
 
 from alscell.analysis.bounded_course import fit_linearised
 from alscell.analysis.cr2 import mixed_contrast
-from alscell.analysis.design_matrix import TIME_SCALE, outcome_info, time_spline
+from alscell.analysis.design_matrix import outcome_info
 from alscell.analysis.effects import (
     LOGIT_OFFSET,
     MethodError,
@@ -45,7 +45,7 @@ from alscell.analysis.effects import (
     _empty,
     _scale_max,
     _selection_warning,
-    entry_terms,
+    course_design,
     exclude_trigger_visits,
     few_treated_warning,
     prepare,
@@ -135,13 +135,8 @@ def nlmm_counterfactual(
         warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
     warn += _selection_warning(df, top)
     warn += few_treated_warning(n_post_pat)
-    t = df["months"].to_numpy()
     y = df["y"].to_numpy(dtype=float)
-    B, _ = time_spline(t, n_knots)
-    tc = (t - t.mean()) / TIME_SCALE
-    E, _ = entry_terms(df, tc)
-    X0 = np.column_stack([np.ones(len(t)), B, E])
-    Z0 = np.column_stack([np.ones(len(t)), tc])
+    X0, _, Z0 = course_design(df, n_knots)
     gid = df["patient_id"].to_numpy()
     try:
         lin = fit_linearised(y, X0, Z0, gid, [f"c{j}" for j in range(X0.shape[1])], LogitCourse(top, c),

@@ -281,6 +281,21 @@ def entry_terms(df: pd.DataFrame, tc: np.ndarray) -> tuple[np.ndarray, list[str]
     return np.column_stack([e, e * tc]), ["log_entry", "log_entry:time"]
 
 
+def course_design(df: pd.DataFrame, n_knots: int = 4) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The natural-history part of the headline's mixed model: fixed effects (intercept, restricted cubic
+    spline of months since onset, :func:`entry_terms`) with their names, and the random-effects design
+    (intercept, centred time)."""
+    t = df["months"].to_numpy()
+    B, bn = time_spline(t, n_knots)
+    tc = (t - t.mean()) / TIME_SCALE
+    # months from onset at the patient's first analysed visit (after any excluded trigger visits; for a
+    # patient without a kept pre-treatment visit, the first visit after treatment): fixed before any
+    # post-treatment outcome is seen, so a valid adjustment whatever the effect
+    E, en = entry_terms(df, tc)
+    X0 = np.column_stack([np.ones(len(t)), B, E])
+    return X0, ["intercept", *bn, *en], np.column_stack([np.ones(len(t)), tc])
+
+
 def _map_back(fit, gid, post: np.ndarray, g: float, se_g: float, top: float, off: float) -> tuple[float, float]:
     """Points per logit unit at the counterfactual course, and the SE of the slope change in points.
 
@@ -370,22 +385,15 @@ def lmm_counterfactual(
         warn.append("no untreated patients: natural history comes from pre-treatment visits only.")
     warn += _selection_warning(df, scale_max)
     warn += few_treated_warning(n_post_pat)
-    t = df["months"].to_numpy()
     y = df["y"].to_numpy(dtype=float)
     factor = 1.0
     if use_logit:
         c = logit_offset * top / TOTAL_MAX
         yc = np.clip(y, 0.0, top)
         y = np.log((yc + c) / (top - yc + c))
-    B, bn = time_spline(t, n_knots)
-    tc = (t - t.mean()) / TIME_SCALE
-    # months from onset at the patient's first analysed visit (after any excluded trigger visits; for a
-    # patient without a kept pre-treatment visit, the first visit after treatment): fixed before any
-    # post-treatment outcome is seen, so a valid adjustment whatever the effect
-    E, en = entry_terms(df, tc)
-    X = np.column_stack([np.ones(len(t)), B, E, post])
-    names = ["intercept", *bn, *en, "post"]
-    Z = np.column_stack([np.ones(len(t)), tc])
+    X0, names0, Z = course_design(df, n_knots)
+    X = np.column_stack([X0, post])
+    names = [*names0, "post"]
     gid = df["patient_id"].to_numpy()
     bounded = bounds == "censored" and scale_max is not None
     extra: dict = {"bounds": "censored" if bounded else "none"}
