@@ -33,3 +33,24 @@ def tables_from_totals(t: np.ndarray, y: np.ndarray, T: np.ndarray) -> Tables:
     )
     patients = pd.DataFrame({"patient_id": ids, "onset_date": ONSET})
     return Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs)
+
+
+def floor_registry(n: int, effect: float, seed: int, *, base: float = 46.0, rate: float = 1.3) -> Tables:
+    """Straight latent courses in points, many followed into the floor; observed = latent + slope change
+    after treatment + noise, clipped to 0..48 and rounded; treatment starts at a visit with a probability
+    rising with the observed drop since the previous visit (a decision on the observed past).  Where the
+    default leans (tests/analysis/test_bounded_course.py)."""
+    rng = np.random.default_rng(seed)
+    a = rng.lognormal(np.log(rate), 0.35, n)
+    entry = rng.uniform(3, 12, n)
+    t = entry[:, None] + 3.0 * np.arange(10)[None, :]
+    lat = base - a[:, None] * t
+    noise = rng.normal(0, 1.5, lat.shape)
+    obs_nat = np.clip(lat + noise, 0, 48)
+    T = np.full(n, np.inf)
+    for j in range(1, 8):
+        drop = obs_nat[:, j - 1] - obs_nat[:, j]
+        start = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(-(-3.0 + 0.5 * drop))))
+        T[start] = t[start, j]
+    y = np.clip(lat + effect * np.clip(t - T[:, None], 0, None) + noise, 0, 48)
+    return tables_from_totals(t, y, T)

@@ -8,8 +8,7 @@ from scipy import integrate, stats
 
 from alscell.analysis.bounded_course import CensoredMean, fit_linearised
 from alscell.analysis.effects import estimate_effect
-from alscell.io.tables import Tables
-from registry_arrays import tables_from_totals
+from registry_arrays import floor_registry as _registry
 
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
 
@@ -26,27 +25,6 @@ def test_the_mean_is_the_mean_of_a_clipped_normal(mu):
     h = 1e-5
     fd = (link(np.array([mu + h]))[0] - link(np.array([mu - h]))[0]) / (2 * h)
     assert dm[0] == pytest.approx(fd[0], abs=1e-6)
-
-
-def _registry(n: int, effect: float, seed: int, *, base: float = 46.0, rate: float = 1.3) -> Tables:
-    """Straight latent courses in points, many followed into the floor; observed = latent + slope change
-    after treatment + noise, clipped to 0..48 and rounded; treatment starts at a visit with a probability
-    rising with the observed drop since the previous visit (a decision on the observed past).  Written here,
-    not alscell.simulate."""
-    rng = np.random.default_rng(seed)
-    a = rng.lognormal(np.log(rate), 0.35, n)
-    entry = rng.uniform(3, 12, n)
-    t = entry[:, None] + 3.0 * np.arange(10)[None, :]
-    lat = base - a[:, None] * t
-    noise = rng.normal(0, 1.5, lat.shape)
-    obs_nat = np.clip(lat + noise, 0, 48)
-    T = np.full(n, np.inf)
-    for j in range(1, 8):
-        drop = obs_nat[:, j - 1] - obs_nat[:, j]
-        start = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(-(-3.0 + 0.5 * drop))))
-        T[start] = t[start, j]
-    y = np.clip(lat + effect * np.clip(t - T[:, None], 0, None) + noise, 0, 48)
-    return tables_from_totals(t, y, T)
 
 
 @pytest.mark.parametrize("effect", [0.0, 0.4])

@@ -12,6 +12,7 @@ import warnings
 
 import pytest
 
+from alscell.analysis.estimate import JSON_KEYS
 from alscell.cli import main
 from sparse_data import FOLDERS
 
@@ -57,6 +58,8 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data)),
         *[("effect", "--data", str(data), "--method", m, "--json") for m in METHODS],
         ("effect", "--data", str(data), "--outcome", "fvc_pct_pred", "--json"),
+        ("effect", "--data", str(data), "--sensitivity"),
+        ("effect", "--data", str(data), "--sensitivity", "--json"),
         ("report", "--data", str(data), "--out", str(tmp_path / "c.html")),
         ("report", "--db", db, "--out", str(tmp_path / "p.html"), "--patient", PATIENT),
         ("forecast", "--data", str(data), "--patient", PATIENT, "--json"),
@@ -80,6 +83,8 @@ def test_every_command(folder, tmp_path, capsys):
         if argv[0] == "effect" and "--json" in argv and code == 0:
             d = json.loads(out)
             assert d["method"] in METHODS
+            if "--sensitivity" in argv:  # the spec's object first, extended
+                assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and len(d["sensitivity"]) == 3, d
         if argv[0] == "report" and code == 0:
             assert (tmp_path / argv[argv.index("--out") + 1].split("/")[-1]).stat().st_size > 1000
 

@@ -38,3 +38,37 @@ def test_table_and_errors(folder):
     assert r.returncode == 2 and "unknown outcome" in r.stderr and "Traceback" not in r.stderr
     r = run("--data", str(folder), "--method", "bogus")
     assert r.returncode == 2 and "unknown method" in r.stderr
+
+
+def test_sensitivity_extends_the_json_object_and_prints_the_table(folder):
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    r = run("--data", str(folder), "--json", "--sensitivity")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS  # the spec's keys first, unchanged
+    assert {k: d[k] for k in JSON_KEYS} == plain
+    assert [s["analysis"] for s in d["sensitivity"]] == ["lmm_bounded", "trigger_visits_out", "g_estimation"]
+    for s in d["sensitivity"]:
+        assert set(s) == {
+            "analysis",
+            "changes",
+            "result",
+            "reason",
+            "difference",
+            "difference_in_se",
+            "verdict",
+            "agrees",
+        }
+        if s["result"] is not None and s["result"]["estimate"] is not None:
+            assert s["difference"] == pytest.approx(s["result"]["estimate"] - plain["estimate"])
+    summary = d["sensitivity_summary"]
+    assert summary["primary_analysis"] == "lmm_counterfactual" and summary["text"]
+    r = run("--data", str(folder), "--sensitivity")
+    assert r.returncode == 0 and "Sensitivity analyses" in r.stdout and "sensitivity: " in r.stdout
+    assert "g_estimation: a model of the treatment decision" in r.stdout
+
+
+def test_sensitivity_with_a_method_of_another_design_is_a_clear_error(folder):
+    r = run("--data", str(folder), "--sensitivity", "--method", "naive")
+    assert r.returncode == 2 and "sensitivity analyses vary the registry estimators" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -26,6 +26,12 @@ def register(app: typer.Typer) -> None:
             help="lmm_counterfactual (default, calibrated), lmm_bounded (the same with the floor and ceiling of the scale in the model), g_estimation (doubly robust, rests on the decision model), naive (misleading baseline), external_control or randomized.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (spec/cli.md)."),
+        sensitivity: bool = typer.Option(
+            False,
+            "--sensitivity",
+            help="Also run the other registry estimators (their assumptions differ) and say whether the conclusion "
+            "is the same under each; with --json the object gains 'sensitivity' and 'sensitivity_summary'.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
@@ -44,12 +50,19 @@ def register(app: typer.Typer) -> None:
         m = tables["measurements"]
         tables = tables.replace(measurements=m[(m["measure"] == outcome).to_numpy()])
         del m
+        sens = None
         try:
-            est = estimate_effect(tables, outcome, method)
+            if sensitivity:
+                from alscell.analysis.sensitivity import sensitivity_analyses
+
+                sens = sensitivity_analyses(tables, outcome, method)
+                est = sens.primary
+            else:
+                est = estimate_effect(tables, outcome, method)
         except NotApplicable as exc:
             fail(str(exc))
         if as_json:
-            typer.echo(json.dumps(est.to_json_dict()))
+            typer.echo(json.dumps(est.to_json_dict() if sens is None else sens.to_json_dict()))
             return
         from rich.table import Table
 
@@ -67,5 +80,33 @@ def register(app: typer.Typer) -> None:
         t.add_row("patients (treated)", f"{est.n_patients} ({est.n_treated})")
         t.add_row("observations used", str(est.n_visits))
         stdout.print(t)
+        if sens is not None:
+            _print_sensitivity(sens, f)
         for w in est.warnings:
             stdout.print(f"warning: {w}", markup=False)
+
+
+def _print_sensitivity(sens, f) -> None:
+    """The alternatives beside the primary, what each changes, and the one-sentence summary."""
+    from rich.table import Table
+
+    t = Table(title="Sensitivity analyses (same data, different assumptions)", show_header=True)
+    t.add_column("analysis", no_wrap=True)
+    t.add_column("estimate", justify="right")
+    t.add_column("95% CI", justify="right", no_wrap=True)
+    t.add_column("verdict")
+    t.add_column("vs primary (SE)", justify="right")
+    p = sens.primary
+    t.add_row(f"{sens.primary_analysis} (primary)", f(p.estimate), f"{f(p.ci_low)} to {f(p.ci_high)}",
+              sens.primary_verdict or "—", "")  # fmt: skip
+    for r in sens.rows:
+        e = r.result
+        if e is None or r.verdict is None:
+            t.add_row(r.analysis, "—", "—", "not run", "", style="dim")
+            continue
+        t.add_row(r.analysis, f(e.estimate), f"{f(e.ci_low)} to {f(e.ci_high)}", r.verdict,
+                  "—" if r.difference_in_se is None else f"{r.difference_in_se:+.1f}")  # fmt: skip
+    stdout.print(t)
+    for r in sens.rows:
+        stdout.print(f"  {r.analysis}: {r.changes}" + (f" — not run: {r.reason}" if r.reason else ""), markup=False)
+    stdout.print(f"sensitivity: {sens.summary()}", markup=False)

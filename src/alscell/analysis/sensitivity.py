@@ -1,0 +1,225 @@
+"""Sensitivity analyses of the headline slope change (``alscell effect --sensitivity``; issue 10).
+
+Why: no single estimator of the slope change is consistent on every world we could build
+(docs/calibration.md).  Each one rests on a different assumption — the shape of each patient's course
+(``lmm_counterfactual``), the same with the floor and ceiling of the scale (``lmm_bounded``), the visits
+that prompted treatment being ignorable on the logit scale (the earlier default), a model of the treatment
+decision (``g_estimation``) — and where an assumption fails, its estimate leans.  ICH E9(R1) asks for
+sensitivity analyses that vary the assumptions behind the primary estimate and for the conclusion to be
+judged across them; this module runs the primary and the alternatives on the same data and says whether
+the conclusion (benefit / harm / not shown at the stated α) is the same under each, and how far each
+estimate is from the primary in units of the primary's standard error.
+
+It decides nothing by itself: agreement does not prove the primary right (the alternatives can share a
+failure: on the second simulated world they all lean when treated patients are chosen by their own true
+rate of decline), and disagreement says the data cannot separate the assumptions, not which one holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from alscell.analysis.design_matrix import ALSFRS_OUTCOMES
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.estimate import Estimate, json_value
+from alscell.io.tables import as_tables
+
+# The registry (observational) estimators whose assumptions differ; ``naive`` is not evidence and
+# ``external_control`` / ``randomized`` answer other designs, so they are not part of this family.
+PRIMARY_METHODS = ("lmm_counterfactual", "lmm_bounded", "g_estimation")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis of the family: its key, what it changes against the default, and how to run it."""
+
+    key: str
+    changes: str
+    run: Callable[..., Estimate]
+    bounded_only: bool = False  # applies to ALSFRS-R outcomes only (the scale's floor and ceiling, the logit)
+
+
+def _default(tables, outcome: str) -> Estimate:
+    from alscell.analysis.effects import lmm_counterfactual
+
+    return lmm_counterfactual(tables, outcome)
+
+
+def _bounded(tables, outcome: str) -> Estimate:
+    from alscell.analysis.effects import lmm_bounded
+
+    return lmm_bounded(tables, outcome)
+
+
+def _trigger_out(tables, outcome: str) -> Estimate:
+    from alscell.analysis.effects import lmm_counterfactual
+
+    return lmm_counterfactual(tables, outcome, exclude_pre_visits=2, scale="logit")
+
+
+def _g(tables, outcome: str) -> Estimate:
+    from alscell.analysis.g_estimation import g_estimation
+
+    return g_estimation(tables, outcome)
+
+
+ANALYSES: tuple[Analysis, ...] = (
+    Analysis("lmm_counterfactual", "the default: straight random course per patient, every visit kept", _default),
+    Analysis("lmm_bounded", "the floor and ceiling of the scale in the course model", _bounded, bounded_only=True),
+    Analysis(
+        "trigger_visits_out",
+        "the two visits before treatment left out, logit scale (the earlier default)",
+        _trigger_out,
+        bounded_only=True,
+    ),
+    Analysis("g_estimation", "a model of the treatment decision instead of the shape of each course", _g),
+)
+
+
+def verdict(est: Estimate) -> str | None:
+    """ "benefit" / "harm" when the interval excludes 0 on that side, "not shown" when it spans 0; None
+    without an interval."""
+    lo, hi = est.ci_low, est.ci_high
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return "benefit" if lo > 0 else "harm" if hi < 0 else "not shown"
+
+
+@dataclass
+class SensitivityRow:
+    """One alternative analysis: its result (None when it could not be run, with the reason) and how it
+    compares with the primary."""
+
+    analysis: str
+    changes: str
+    result: Estimate | None
+    reason: str | None
+    difference: float | None  # alternative − primary, in the outcome's unit
+    difference_in_se: float | None  # the same in units of the primary's standard error
+    verdict: str | None
+    agrees: bool | None  # same verdict as the primary
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "analysis": self.analysis,
+            "changes": self.changes,
+            "result": None if self.result is None else self.result.to_json_dict(),
+            "reason": self.reason,
+            "difference": json_value(self.difference),
+            "difference_in_se": json_value(self.difference_in_se),
+            "verdict": self.verdict,
+            "agrees": self.agrees,
+        }
+
+
+@dataclass
+class Sensitivity:
+    """The primary estimate and the alternatives run on the same data (module docstring)."""
+
+    primary: Estimate
+    primary_analysis: str
+    rows: list[SensitivityRow]
+
+    @property
+    def primary_verdict(self) -> str | None:
+        return verdict(self.primary)
+
+    @property
+    def conclusion_agrees(self) -> bool | None:
+        """True when every alternative that ran reaches the primary's verdict; None when none ran."""
+        ran = [r.agrees for r in self.rows if r.agrees is not None]
+        return None if not ran or self.primary_verdict is None else all(ran)
+
+    @property
+    def largest_difference_in_se(self) -> float | None:
+        d = [abs(r.difference_in_se) for r in self.rows if r.difference_in_se is not None]
+        return max(d) if d else None
+
+    def summary(self) -> str:
+        """One sentence for people: whether the conclusion holds across the analyses, and the spread."""
+        pv = self.primary_verdict
+        ran = [r for r in self.rows if r.result is not None and r.verdict is not None]
+        if pv is None:
+            return "the primary analysis gave no interval, so there is no conclusion to test."
+        if not ran:
+            return "no alternative analysis could be run on these data."
+        unit = self.primary.unit
+        values = [self.primary.estimate] + [r.result.estimate for r in ran if r.result is not None]
+        spread = f"estimates from {min(values):+.3f} to {max(values):+.3f} {unit}"
+        big = self.largest_difference_in_se
+        far = "" if big is None else f", at most {big:.1f} primary standard errors from the primary"
+        if self.conclusion_agrees:
+            return f"the conclusion ({pv}) is the same under all {len(ran)} alternative analyses; {spread}{far}."
+        differ = ", ".join(f"{r.analysis}: {r.verdict}" for r in ran if not r.agrees)
+        return (
+            f"the conclusion depends on the analysis: the primary says {pv}, {differ}; {spread}{far}.  "
+            "The data do not separate the assumptions (docs/evidence.md, Known limits)."
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The primary's ``alscell effect --json`` object (spec/cli.md, keys unchanged and first) extended
+        with the sensitivity block."""
+        out = self.primary.to_json_dict()
+        out.update(
+            sensitivity=[r.to_json_dict() for r in self.rows],
+            sensitivity_summary={
+                "primary_analysis": self.primary_analysis,
+                "primary_verdict": self.primary_verdict,
+                "conclusion_agrees": self.conclusion_agrees,
+                "largest_difference_in_se": json_value(self.largest_difference_in_se),
+                "text": self.summary(),
+            },
+        )
+        return out
+
+
+def _row(a: Analysis, tables, outcome: str, primary: Estimate, bounded: bool) -> SensitivityRow:
+    if a.bounded_only and not bounded:
+        return SensitivityRow(
+            a.key, a.changes, None, f"does not apply to {outcome} (no floor or ceiling of a scale).", *[None] * 4
+        )
+    try:
+        est = a.run(tables, outcome)
+    except NotApplicable as exc:
+        return SensitivityRow(a.key, a.changes, None, str(exc), *[None] * 4)
+    if not math.isfinite(est.estimate):
+        why = est.warnings[-1] if est.warnings else "no estimate on these data."
+        return SensitivityRow(a.key, a.changes, est, why, *[None] * 4)
+    diff = est.estimate - primary.estimate if math.isfinite(primary.estimate) else None
+    se = primary.se
+    in_se = diff / se if diff is not None and se is not None and math.isfinite(se) and se > 0 else None
+    v, pv = verdict(est), verdict(primary)
+    return SensitivityRow(a.key, a.changes, est, None, diff, in_se, v, None if v is None or pv is None else v == pv)
+
+
+def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str = "lmm_counterfactual") -> Sensitivity:
+    """Run the ``primary`` method and every other analysis of :data:`ANALYSES` on ``tables``.
+
+    Raises :class:`NotApplicable` when the primary cannot be run (as ``estimate_effect`` does) or is not
+    one of :data:`PRIMARY_METHODS`; an alternative that cannot be run becomes a row with its reason."""
+    from alscell.analysis.effects import MethodError, estimate_effect
+
+    if primary not in PRIMARY_METHODS:
+        raise MethodError(
+            f"sensitivity analyses vary the registry estimators ({', '.join(PRIMARY_METHODS)}); "
+            f"{primary} answers another design or is not evidence."
+        )
+    tables = as_tables(tables)
+    est = estimate_effect(tables, outcome, primary)
+    bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
+    rows = [_row(a, tables, outcome, est, bounded) for a in ANALYSES if a.key != primary]
+    return Sensitivity(est, primary, rows)
+
+
+__all__ = [
+    "ANALYSES",
+    "PRIMARY_METHODS",
+    "Analysis",
+    "Sensitivity",
+    "SensitivityRow",
+    "sensitivity_analyses",
+    "verdict",
+]

@@ -1,0 +1,99 @@
+"""Sensitivity analyses of the slope change (alscell.analysis.sensitivity): the verdict rule, agreement
+and its summary, that each row is the named method run on the same data, and that on data where the
+default is known to lean (followed into the floor) the table shows the disagreement."""
+
+import math
+
+import pytest
+
+from alscell.analysis.effects import MethodError, estimate_effect, lmm_counterfactual
+from alscell.analysis.estimate import Estimate
+from alscell.analysis.sensitivity import ANALYSES, Sensitivity, SensitivityRow, sensitivity_analyses, verdict
+from alscell.simulate import CohortConfig, simulate_cohort
+from registry_arrays import floor_registry
+
+
+def _est(estimate: float, lo: float, hi: float, se: float = 0.1, method: str = "m") -> Estimate:
+    return Estimate("alsfrs_r_total", "slope_change", "points/month", method, estimate, lo, hi, 0.5, 10, 5, 40, se=se)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "expect"),
+    [(0.1, 0.3, "benefit"), (-0.3, -0.01, "harm"), (-0.1, 0.2, "not shown"), (0.0, 0.2, "not shown"),
+     (math.nan, 0.2, None), (-math.inf, 0.2, None)],
+)  # fmt: skip
+def test_verdict_is_read_off_the_interval(lo, hi, expect):
+    assert verdict(_est(0.1, lo, hi)) == expect
+
+
+def _row(name: str, est: Estimate, primary: Estimate) -> SensitivityRow:
+    d = est.estimate - primary.estimate
+    v, pv = verdict(est), verdict(primary)
+    return SensitivityRow(name, "changes", est, None, d, d / primary.se, v, v == pv)
+
+
+def test_agreement_and_its_summary():
+    p = _est(0.20, 0.05, 0.35, se=0.075)
+    same = Sensitivity(
+        p, "lmm_counterfactual", [_row("a", _est(0.25, 0.1, 0.4), p), _row("b", _est(0.14, 0.01, 0.3), p)]
+    )
+    assert same.conclusion_agrees is True and same.primary_verdict == "benefit"
+    assert same.largest_difference_in_se == pytest.approx(0.8)
+    assert "the same under all 2" in same.summary() and "+0.140 to +0.250" in same.summary()
+    differ = Sensitivity(
+        p, "lmm_counterfactual", [_row("a", _est(0.25, 0.1, 0.4), p), _row("g", _est(0.05, -0.1, 0.2), p)]
+    )
+    assert differ.conclusion_agrees is False
+    assert "depends on the analysis" in differ.summary() and "g: not shown" in differ.summary()
+    assert "a:" not in differ.summary()  # only the analyses that disagree are named
+    none_ran = Sensitivity(p, "lmm_counterfactual", [SensitivityRow("a", "c", None, "why", None, None, None, None)])
+    assert none_ran.conclusion_agrees is None and "no alternative" in none_ran.summary()
+    no_ci = Sensitivity(_est(math.nan, math.nan, math.nan), "lmm_counterfactual", [])
+    assert no_ci.conclusion_agrees is None and "no interval" in no_ci.summary()
+
+
+@pytest.fixture(scope="module")
+def floor_data():
+    return floor_registry(1200, 0.0, seed=31)
+
+
+def test_the_table_shows_where_the_default_leans(floor_data):
+    """tests/analysis/test_bounded_course.py: on these data (no effect, followed into the floor) the
+    default leans by more than 3 SE and lmm_bounded recovers 0; the sensitivity table must show it."""
+    s = sensitivity_analyses(floor_data)
+    rows = {r.analysis: r for r in s.rows}
+    assert [r.analysis for r in s.rows] == [a.key for a in ANALYSES if a.key != "lmm_counterfactual"]
+    b = rows["lmm_bounded"]
+    assert b.result is not None and b.difference_in_se is not None and b.difference_in_se > 2.0, b
+    # each row is the named method on the same data, and the difference is theirs
+    direct = estimate_effect(floor_data, method="lmm_bounded")
+    assert b.result.estimate == pytest.approx(direct.estimate, rel=1e-9)
+    assert b.difference == pytest.approx(direct.estimate - s.primary.estimate, rel=1e-9)
+    assert s.primary.estimate == pytest.approx(estimate_effect(floor_data).estimate, rel=1e-9)
+    t = rows["trigger_visits_out"].result
+    assert t is not None
+    earlier = lmm_counterfactual(floor_data, exclude_pre_visits=2, scale="logit")
+    assert t.estimate == pytest.approx(earlier.estimate, rel=1e-9) and t.details["excluded_pre_visits"] == 2
+    # the default says harm here (it leans against treatment); lmm_bounded does not
+    assert s.primary_verdict == "harm" and b.verdict == "not shown" and s.conclusion_agrees is False
+    assert "lmm_bounded: not shown" in s.summary()
+
+
+def test_another_primary_and_outcomes_without_a_scale():
+    t = simulate_cohort(CohortConfig(n_patients=120, design="registry", effect=0.0), 5).tables
+    s = sensitivity_analyses(t, "fvc_pct_pred", primary="g_estimation")
+    assert s.primary.method == "g_estimation"
+    rows = {r.analysis: r for r in s.rows}
+    assert set(rows) == {"lmm_counterfactual", "lmm_bounded", "trigger_visits_out"}
+    for key in ("lmm_bounded", "trigger_visits_out"):  # no floor or ceiling: not run, with the reason
+        assert rows[key].result is None and "does not apply to fvc_pct_pred" in (rows[key].reason or "")
+    assert rows["lmm_counterfactual"].result is not None
+    j = s.to_json_dict()
+    assert j["sensitivity_summary"]["primary_analysis"] == "g_estimation" and len(j["sensitivity"]) == 3
+
+
+@pytest.mark.parametrize("method", ["naive", "external_control", "randomized"])
+def test_other_designs_are_not_a_primary(method):
+    t = simulate_cohort(CohortConfig(n_patients=20, design="registry", effect=0.0), 1).tables
+    with pytest.raises(MethodError, match="sensitivity analyses vary the registry estimators"):
+        sensitivity_analyses(t, primary=method)
