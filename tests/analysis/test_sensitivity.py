@@ -8,7 +8,14 @@ import pytest
 
 from alscell.analysis.effects import MethodError, estimate_effect, lmm_counterfactual
 from alscell.analysis.estimate import Estimate
-from alscell.analysis.sensitivity import ANALYSES, Sensitivity, SensitivityRow, sensitivity_analyses, verdict
+from alscell.analysis.sensitivity import (
+    ANALYSES,
+    DISTANCE_FLAG,
+    Sensitivity,
+    SensitivityRow,
+    sensitivity_analyses,
+    verdict,
+)
 from alscell.simulate import CohortConfig, simulate_cohort
 from registry_arrays import floor_registry
 
@@ -44,12 +51,25 @@ def test_agreement_and_its_summary():
         p, "lmm_counterfactual", [_row("a", _est(0.25, 0.1, 0.4), p), _row("g", _est(0.05, -0.1, 0.2), p)]
     )
     assert differ.conclusion_agrees is False
-    assert "depends on the analysis" in differ.summary() and "g: not shown" in differ.summary()
+    assert "verdict differs" in differ.summary() and "g: not shown" in differ.summary()
     assert "a:" not in differ.summary()  # only the analyses that disagree are named
     none_ran = Sensitivity(p, "lmm_counterfactual", [SensitivityRow("a", "c", None, "why", None, None, None, None)])
     assert none_ran.conclusion_agrees is None and "no alternative" in none_ran.summary()
     no_ci = Sensitivity(_est(math.nan, math.nan, math.nan), "lmm_counterfactual", [])
     assert no_ci.conclusion_agrees is None and "no interval" in no_ci.summary()
+
+
+def test_the_distance_flag_names_the_farthest_analysis():
+    p = _est(0.20, 0.05, 0.35, se=0.1)
+    near = Sensitivity(p, "lmm_counterfactual", [_row("a", _est(0.25, 0.1, 0.4), p), _row("b", _est(0.1, 0.0, 0.3), p)])
+    assert near.distance_flag is False and "farther" not in near.summary()
+    # 0.2 + 3.0 SEs = 0.5: beyond DISTANCE_FLAG (2.9), the verdict unchanged
+    far = Sensitivity(
+        p, "lmm_counterfactual", [_row("a", _est(0.25, 0.1, 0.4), p), _row("far_one", _est(0.5, 0.3, 0.7), p)]
+    )
+    assert far.distance_flag is True and far.conclusion_agrees is True
+    assert "far_one lies farther from the primary" in far.summary()
+    assert far.to_json_dict()["sensitivity_summary"]["distance_flag"] is True
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +97,7 @@ def test_the_table_shows_where_the_default_leans(floor_data):
     # the default says harm here (it leans against treatment); lmm_bounded does not
     assert s.primary_verdict == "harm" and b.verdict == "not shown" and s.conclusion_agrees is False
     assert "lmm_bounded: not shown" in s.summary()
+    assert s.distance_flag is (b.difference_in_se > DISTANCE_FLAG)
 
 
 def test_another_primary_and_outcomes_without_a_scale():
@@ -97,3 +118,5 @@ def test_other_designs_are_not_a_primary(method):
     t = simulate_cohort(CohortConfig(n_patients=20, design="registry", effect=0.0), 1).tables
     with pytest.raises(MethodError, match="sensitivity analyses vary the registry estimators"):
         sensitivity_analyses(t, primary=method)
+    with pytest.raises(MethodError, match="unknown method 'bogus'"):
+        sensitivity_analyses(t, primary="bogus")

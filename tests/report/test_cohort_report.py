@@ -71,7 +71,7 @@ def test_every_section_shows_the_engines_result(report, tables):
     p = parse(html)
     for key in (
         "effect",
-        "effect_g",
+        "sensitivity",
         "effect_naive",
         "claims",
         "muscles",
@@ -82,8 +82,14 @@ def test_every_section_shows_the_engines_result(report, tables):
     ):
         assert ev[key].available, (key, ev[key].reason)
         assert key not in p.unavailable
-    # the sensitivity analysis shows the g-estimate the engine computed
-    assert p.keys["g_est.estimate"] == num(ev["effect_g"].value.estimate, 2)
+    # the sensitivity table shows what the engine computed, the primary being the headline itself
+    sens = ev["sensitivity"].value
+    assert sens.primary is ev["effect"].value
+    assert p.keys["sens.lmm_counterfactual.estimate"] == num(ev["effect"].value.estimate, 2)
+    for row in sens.rows:
+        assert row.result is not None, row.reason
+        assert p.keys[f"sens.{row.analysis}.estimate"] == num(row.result.estimate, 2)
+    assert "In short: " + sens.summary() in " ".join(html.split())
     from alscell.analysis.responders import responder_analysis
 
     r = responder_analysis(tables)

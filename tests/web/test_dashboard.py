@@ -268,9 +268,12 @@ def test_the_researchers_headline_is_the_cli_effect_and_carries_no_identifier(si
     cli = _cli_effect(url)
     assert cli["estimate"] is not None  # a registry large enough for the mixed model
     _assert_headline_is(done, cli)
-    # the sensitivity analysis is the CLI's g-estimate of the same registry
+    # the sensitivity table is the CLI's --sensitivity on the same registry
     g = _cli_effect(url, "g_estimation")
-    assert _key(done, "g_est.estimate") == text.num(g["estimate"], 2)
+    assert _key(done, "sens.g_estimation.estimate") == text.num(g["estimate"], 2)
+    b = _cli_effect(url, "lmm_bounded")
+    assert _key(done, "sens.lmm_bounded.estimate") == text.num(b["estimate"], 2)
+    assert _key(done, "sens.lmm_counterfactual.estimate") == text.num(cli["estimate"], 2)
     assert int(_key(done, "counts.patients")) == len(patients)
     assert '<table id="claims-table">' in done and '<table id="claims-pooled">' in done
     assert re.search(r'<tr class="(sig-benefit|sig-harm|)">', done)
@@ -289,6 +292,11 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     assert int(_key(done, "counts.patients")) == len(mine) < len(patients)
     api = c.get("/api/v1/effect").json()  # the same scope rule as /api/v1/effect
     assert api["n_patients"] <= len(mine)
+    sens = c.get("/api/v1/effect", params={"sensitivity": "true"}).json()  # the CLI's --sensitivity, same scope
+    assert {k: sens[k] for k in api} == api and len(sens["sensitivity"]) == 3
+    assert sens["sensitivity_summary"]["primary_analysis"] == "lmm_counterfactual"
+    bad = c.get("/api/v1/effect", params={"sensitivity": "true", "method": "naive"})
+    assert bad.status_code == 422 and "registry estimators" in bad.json()["detail"]
     _assert_headline_is(done, api)
 
 
@@ -352,6 +360,9 @@ def test_the_browser_shows_the_results_when_htmx_polling_finds_them_done(app):
             page.wait_for_selector("#headline", timeout=WAIT_S * 1000)
             assert page.locator("#dashboard").count() == 1 and page.locator('[data-state="done"]').count() == 1
             assert page.locator("[hx-trigger]").count() == 0  # polling stopped
+            # the sensitivity table under the headline (or why it is not available on this registry)
+            shown = '#sensitivity-table, [data-unavailable="sensitivity"], [data-unavailable="effect"]'
+            assert page.locator(shown).count() == 1
             assert not errors, errors  # no CSP violation, no script error
             browser.close()
     assert app.state.engine not in dashboard._caches  # the app's shutdown stopped the dashboard's child process

@@ -145,6 +145,32 @@ def _scalars(d: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def sensitivity_view(section: Section) -> dict | None:
+    """The primary and each alternative of a :class:`~alscell.analysis.sensitivity.Sensitivity`, as display
+    rows (estimate, interval, verdict, distance from the primary in its SEs), and the summary sentence."""
+    if not section.available:
+        return None
+    s = section.value
+    p = s.primary
+
+    def ci(e) -> str:
+        return f"{text.num(e.ci_low, 2)} to {text.num(e.ci_high, 2)}"
+
+    rows = [dict(key=s.primary_analysis, analysis=f"{text.words(s.primary_analysis)} (primary)",
+                 changes="the recommended method", estimate=text.num(p.estimate, 2), ci=ci(p),
+                 verdict=s.primary_verdict or "—", distance="")]  # fmt: skip
+    for r in s.rows:
+        e = r.result
+        ran = e is not None and r.verdict is not None
+        rows.append(dict(
+            key=r.analysis, analysis=text.words(r.analysis), changes=r.changes + ("" if ran else f" — not run: {r.reason}"),
+            estimate=text.num(e.estimate, 2) if ran and e is not None else "—", ci=ci(e) if ran and e is not None else "—",
+            verdict=r.verdict or "not run",
+            distance="" if r.difference_in_se is None else f"{r.difference_in_se:+.1f}",
+        ))  # fmt: skip
+    return {"rows": rows, "summary": s.summary(), "agrees": s.conclusion_agrees, "unit": p.unit}
+
+
 def cycles_view(section: Section) -> dict:
     """Table and figure of a :class:`~alscell.analysis.results.CycleResult`."""
     if not section.available:
@@ -183,7 +209,6 @@ def cohort_context(
     effect = ev["effect"]
     effect_d = effect.value.to_json_dict() if effect.available else {}
     naive_d = ev["effect_naive"].value.to_json_dict() if ev["effect_naive"].available else {}
-    g_d = ev["effect_g"].value.to_json_dict() if ev["effect_g"].available else {}
     responders_d = ev["responders"].value.to_json_dict() if ev["responders"].available else {}
     muscles = ev["muscles"]
     safety = ev["safety"]
@@ -206,7 +231,7 @@ def cohort_context(
         "ev": ev,
         "effect": effect_d,
         "naive": naive_d,
-        "g_est": g_d,
+        "sensitivity": sensitivity_view(ev["sensitivity"]),
         "claims": claims_view(ev["claims"]),
         "muscles_table": frame_table(muscles.value.table) if muscles.available else None,
         "responders": responders_d,

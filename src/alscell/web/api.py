@@ -246,9 +246,14 @@ def audit(request: Request, user: Clinician, shown_id: str) -> dict:
 
 @router.get("/effect", response_model=None)
 def effect(
-    request: Request, user: Reader, outcome: str = "alsfrs_r_total", method: str | None = None
+    request: Request,
+    user: Reader,
+    outcome: str = "alsfrs_r_total",
+    method: str | None = None,
+    sensitivity: bool = False,
 ) -> dict | JSONResponse:
-    """``alscell effect --json`` on the patients this user may see (analysis.effects.estimate_effect)."""
+    """``alscell effect --json [--sensitivity]`` on the patients this user may see
+    (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses)."""
     from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
     from alscell.analysis.errors import NotApplicable
 
@@ -257,6 +262,10 @@ def effect(
     if user.role == "clinician":
         tables = records.site_tables(tables, user.site)
     try:
+        if sensitivity:
+            from alscell.analysis.sensitivity import sensitivity_analyses
+
+            return sensitivity_analyses(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
         return estimate_effect(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)

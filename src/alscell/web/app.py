@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,7 +21,16 @@ HERE = Path(__file__).parent
 BODY_LIMIT = 2 * 1024 * 1024  # forms and JSON
 UPLOAD_BODY_LIMIT = 65 * 1024 * 1024  # web.uploads.MAX_UPLOAD_BYTES plus the multipart envelope
 templates = Jinja2Templates(
-    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+    # the web's own pages, and the report's shared pieces under "report/" (one template, two places)
+    env=Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(HERE / "templates"),
+                PrefixLoader({"report": PackageLoader("alscell.report", "templates")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True),
+    )
 )
 templates.env.globals["vocab"] = {"sexes": SEXES, "onset_sites": ONSET_SITES, "el_escorial": EL_ESCORIAL}
 

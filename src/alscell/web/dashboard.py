@@ -244,7 +244,7 @@ def build_view(tables: Any, ev: dict[str, Any]) -> dict[str, Any]:
     from alscell.analysis.derived import derive_visits
     from alscell.analysis.design_matrix import active_treatments
     from alscell.report import text
-    from alscell.report.cohort import cycles_view, frame_table, left_out, survival_view
+    from alscell.report.cohort import cycles_view, frame_table, left_out, sensitivity_view, survival_view
     from alscell.report.cohort_tables import quality_flags
 
     derived = derive_visits(tables)
@@ -260,7 +260,7 @@ def build_view(tables: Any, ev: dict[str, Any]) -> dict[str, Any]:
         },
         "sections": _sections(ev),
         "effect": _estimate_view(ev["effect"]),
-        "g_est": _estimate_view(ev["effect_g"]),
+        "sensitivity": sensitivity_view(ev["sensitivity"]),
         "naive": _estimate_view(ev["effect_naive"]),
         "claims": _claims(ev["claims"]),
         "muscles": frame_table(ev["muscles"].value.table) if ev["muscles"].available else None,

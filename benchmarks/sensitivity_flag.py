@@ -1,0 +1,206 @@
+"""Does the sensitivity table of ``alscell effect --sensitivity`` flag the data on which the default fails?
+(issue 10)
+
+For every cohort: the default's estimate and whether its 95% interval covers the truth, and each
+alternative analysis's distance from it in the default's standard errors (``difference_in_se``).  The flag
+is "some alternative lies more than a threshold away"; the threshold is chosen on the ``simulate`` world
+only (the 95th percentile of the largest distance over its cohorts, so that it fires on about 1 in 20 of
+them) and the flag is then judged on ``world2``: how often it fires, and how much more often in the cohorts
+where the default's interval misses the truth.  Also counted: how often the conclusion (benefit / harm /
+not shown) differs between the default and an alternative.
+
+    .venv/bin/python benchmarks/sensitivity_flag.py --workers 2 --write-md docs/sensitivity_flag.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import finish
+
+ENTROPY = 20261203
+WORLDS = ("simulate", "world2")
+SIZES = (1000, 3000)
+SHARES = (0.05, 0.3, 0.6)
+EFFECTS = (0.0, 0.5)
+ALTERNATIVES = ("lmm_bounded", "trigger_visits_out", "g_estimation")
+
+
+def run_chunk(items: list[tuple]) -> list[dict]:
+    """One row per cohort: the default's estimate, SE and coverage, each alternative's distance in SEs."""
+    warnings.simplefilter("ignore")
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # Dask worker processes
+        sys.path.insert(0, here)
+    from alscell.analysis.sensitivity import sensitivity_analyses
+    from calibration import _cohort
+
+    rows = []
+    for world, n, share, effect, seed in items:
+        s = sensitivity_analyses(_cohort(world, n, share, effect, int(seed)))
+        p = s.primary
+        row = dict(world=world, n=n, share=share, effect=effect, seed=int(seed), estimate=p.estimate, se=p.se,
+                   covers=bool(p.ci_low <= effect <= p.ci_high), agrees=s.conclusion_agrees)  # fmt: skip
+        for r in s.rows:
+            row[r.analysis] = np.nan if r.difference_in_se is None else float(r.difference_in_se)
+        rows.append(row)
+    return rows
+
+
+def threshold(raw: pd.DataFrame, world: str = "simulate", q: float = 0.95) -> float:
+    """The ``q`` quantile of the largest |distance| over the alternatives, over ``world``'s cohorts."""
+    d = raw[raw["world"] == world]
+    return float(np.nanquantile(d[list(ALTERNATIVES)].abs().max(axis=1), q))
+
+
+def summarise(raw: pd.DataFrame, thr: float) -> pd.DataFrame:
+    """Per cell: the default's coverage and bias; how often the flag fires, overall and among the cohorts
+    whose interval misses the truth; how often the conclusion differs; each alternative's mean distance."""
+    raw = raw.assign(flag=raw[list(ALTERNATIVES)].abs().max(axis=1) > thr)
+    out = []
+    for (world, n, share, effect), d in raw.groupby(["world", "n", "share", "effect"], sort=False):
+        k = len(d)
+        miss = ~d["covers"]
+        row = dict(
+            world=world, n=n, share=share, effect=effect, k=k, coverage=float(d["covers"].mean()),
+            bias=float((d["estimate"] - effect).mean()), bias_mcse=float(d["estimate"].std(ddof=1) / np.sqrt(k)),
+            se=float(np.sqrt(np.mean(d["se"] ** 2))), flag=float(d["flag"].mean()), misses=int(miss.sum()),
+            flag_miss=float(d.loc[miss, "flag"].mean()) if miss.any() else np.nan,
+            flag_cover=float(d.loc[~miss, "flag"].mean()) if (~miss).any() else np.nan,
+            differ=float((d["agrees"] == False).mean()),  # noqa: E712 (None = not judged)
+        )  # fmt: skip
+        for a in ALTERNATIVES:
+            row[a] = float(d[a].mean())
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def pooled(raw: pd.DataFrame, thr: float) -> pd.DataFrame:
+    """Per world, over all its cohorts: flag rate among cohorts whose interval misses / covers the truth."""
+    raw = raw.assign(flag=raw[list(ALTERNATIVES)].abs().max(axis=1) > thr)
+    out = []
+    for world, d in raw.groupby("world", sort=False):
+        miss = ~d["covers"]
+        fm, fc = d.loc[miss, "flag"], d.loc[~miss, "flag"]
+
+        def rate(x: pd.Series) -> str:
+            if len(x) == 0:
+                return "—"
+            p = float(x.mean())
+            return f"{p:.2f} ({np.sqrt(p * (1 - p) / len(x)):.2f}; {len(x)})"
+
+        out.append(dict(world=world, cohorts=len(d), flag=rate(d["flag"]), miss=rate(fm), cover=rate(fc)))
+    return pd.DataFrame(out)
+
+
+def markdown(perf: pd.DataFrame, pool: pd.DataFrame, chosen: float, thr: float) -> str:
+    lines = [
+        f"The 95th percentile of the largest distance over this run's `simulate` cohorts: {chosen:.2f} default "
+        f"standard errors.  The flag below uses `alscell.analysis.sensitivity.DISTANCE_FLAG` = {thr:g}.",
+        "",
+        "| world | cohorts | flag fires (MCSE; cohorts) | … where the default's interval misses the truth | … where it covers |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {r.world} | {r.cohorts} | {r.flag} | {r.miss} | {r.cover} |" for r in pool.itertuples(index=False)]
+    lines += [
+        "",
+        "| world | n | share | effect | cohorts | default coverage | default bias (MCSE) | default SE | flag fires | "
+        "misses | flag among misses | flag among covers | conclusion differs | mean distance: "
+        + " / ".join(ALTERNATIVES)
+        + " (SEs) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def f(x: float) -> str:
+        return "—" if not np.isfinite(x) else f"{x:.2f}"
+
+    for r in perf.itertuples(index=False):
+        dist = " / ".join(f"{getattr(r, a):+.2f}" for a in ALTERNATIVES)
+        lines.append(
+            f"| {r.world} | {r.n} | {r.share:.0%} | {r.effect:g} | {r.k} | {r.coverage:.2f} | "
+            f"{r.bias:+.3f} ({r.bias_mcse:.3f}) | {r.se:.3f} | {r.flag:.2f} | {r.misses} | {f(r.flag_miss)} | "
+            f"{f(r.flag_cover)} | {r.differ:.2f} | {dist} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--cohorts", type=int, default=30, help="cohorts per cell")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--raw", default=None, help="also write one row per cohort to this CSV")
+    ap.add_argument("--write-md", default=None)
+    args = ap.parse_args(argv)
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    seeds = study_seeds(ENTROPY, args.cohorts)
+    items = [(w, n, s, e, seed) for w in WORLDS for n in SIZES for s in SHARES for e in EFFECTS for seed in seeds]
+    t0 = time.perf_counter()
+    rows = run_study(run_chunk, items, chunk=2, workers=args.workers, label="sensitivity flag", console=console)
+    minutes = (time.perf_counter() - t0) / 60
+    raw = pd.DataFrame(rows).sort_values(["world", "n", "share", "effect", "seed"], kind="stable")
+    if args.raw:
+        raw.to_csv(args.raw, index=False)
+    from alscell.analysis.sensitivity import DISTANCE_FLAG
+
+    chosen = threshold(raw)  # what this run would choose; the flag below is the code's constant
+    table = markdown(summarise(raw, DISTANCE_FLAG), pooled(raw, DISTANCE_FLAG), chosen, DISTANCE_FLAG)
+    finish(console, table, minutes, args.write_md, MD, "sensitivity_flag.py", argv, entropy=ENTROPY,
+           cohorts=args.cohorts, workers=args.workers)  # fmt: skip
+    return 0
+
+
+MD = """# Does the sensitivity table flag the data on which the default fails?
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  For issue 10:
+`alscell effect --sensitivity` (`alscell.analysis.sensitivity`) runs the default and three alternatives whose
+assumptions differ — `lmm_bounded` (the floor and ceiling of the scale), `trigger_visits_out` (the two
+visits before treatment left out, logit scale: the earlier default), `g_estimation` (a model of the
+treatment decision) — and reports each one's distance from the default in the default's standard errors.
+
+Design: the worlds of `docs/calibration.md` (`simulate`: `alscell.simulate` registries; `world2`:
+`benchmarks/second_world.py`), {cohorts} cohorts per cell.  The flag is "some alternative lies more than
+the threshold away from the default"; the threshold is the 95th percentile of that largest distance over
+the `simulate` cohorts (chosen there, rounded down and written into the code as `DISTANCE_FLAG`; judged on
+`world2`).  "Misses": cohorts whose 95% interval for the
+default does not contain the true effect.  Rates with their MCSE and the number of cohorts they are over.
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+* On `simulate` the flag fires in about 1 cohort in 20 (so it was chosen) and about as often where the
+  default's interval misses the truth as where it covers it: there the default's misses are the ordinary
+  5% of a calibrated interval, which no diagnostic can see.
+* On `world2` it fires in most cohorts, and more often where the default misses than where it covers (first
+  table).  It says that the estimators' assumptions conflict on such data — mostly through
+  `trigger_visits_out` (the earlier default, several SEs against treatment there under no effect) and, with
+  60% treated, `g_estimation` — which is what that world is built to do: its treated are chosen by their own
+  true rate of decline and partly by a rule that looks ahead (docs/world2_ablation.md).  It fires most under
+  no effect with many treated patients, where the default's bias is largest in SEs, and seldom under effect
+  0.5 with 5% treated, where the default also leans (docs/calibration.md): a flag, not a detector of every
+  failure, and not a correction.
+* "Conclusion differs": under no effect on `simulate` some alternative reaches another verdict than the
+  default in a tenth to a quarter of the cohorts, although each estimator is calibrated there: three more
+  tests at the 5% level, each near its boundary when the effect is 0.  Under effect 0.5 all agree.  Hence the
+  summary says that a verdict can differ by chance, and the distance is the better-behaved measure.
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
