@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 
-JOIN_SECONDS = 2.0  # per child, after SIGTERM
+JOIN_SECONDS = 2.0  # per child, after SIGTERM; then SIGKILL and as long again
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -24,4 +24,7 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
             p.terminate()
     for p in procs:
         p.join(JOIN_SECONDS)
+        if p.is_alive():  # a child slow to act on SIGTERM (a loaded machine, a handler): end it for certain
+            p.kill()
+            p.join(JOIN_SECONDS)
     pool.shutdown(wait=bool(procs) and not any(p.is_alive() for p in procs), cancel_futures=True)
