@@ -62,10 +62,15 @@ def threshold(raw: pd.DataFrame, world: str = "simulate", q: float = 0.95) -> fl
     return float(np.nanquantile(d[list(ALTERNATIVES)].abs().max(axis=1), q))
 
 
+def flagged(raw: pd.DataFrame, thr: float) -> pd.DataFrame:
+    """``raw`` with ``flag``: some alternative farther from the default than ``thr`` of its SEs."""
+    return raw.assign(flag=raw[list(ALTERNATIVES)].abs().max(axis=1) > thr)
+
+
 def summarise(raw: pd.DataFrame, thr: float) -> pd.DataFrame:
     """Per cell: the default's coverage and bias; how often the flag fires, overall and among the cohorts
     whose interval misses the truth; how often the conclusion differs; each alternative's mean distance."""
-    raw = raw.assign(flag=raw[list(ALTERNATIVES)].abs().max(axis=1) > thr)
+    raw = flagged(raw, thr)
     out = []
     for (world, n, share, effect), d in raw.groupby(["world", "n", "share", "effect"], sort=False):
         k = len(d)
@@ -86,7 +91,7 @@ def summarise(raw: pd.DataFrame, thr: float) -> pd.DataFrame:
 
 def pooled(raw: pd.DataFrame, thr: float) -> pd.DataFrame:
     """Per world, over all its cohorts: flag rate among cohorts whose interval misses / covers the truth."""
-    raw = raw.assign(flag=raw[list(ALTERNATIVES)].abs().max(axis=1) > thr)
+    raw = flagged(raw, thr)
     out = []
     for world, d in raw.groupby("world", sort=False):
         miss = ~d["covers"]

@@ -18,7 +18,6 @@ rate of decline), and disagreement says the data cannot separate the assumptions
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,48 +38,34 @@ DISTANCE_FLAG = 2.9
 
 @dataclass(frozen=True)
 class Analysis:
-    """One analysis of the family: its key, what it changes against the default, and how to run it."""
+    """One analysis of the family: its key, what it changes against the default, and the method of
+    ``alscell.analysis.effects.METHODS`` with the options that make it."""
 
     key: str
     changes: str
-    run: Callable[..., Estimate]
+    method: str
+    options: tuple[tuple[str, Any], ...] = ()
     bounded_only: bool = False  # applies to ALSFRS-R outcomes only (the scale's floor and ceiling, the logit)
 
+    def run(self, tables, outcome: str) -> Estimate:
+        from alscell.analysis.effects import METHODS
 
-def _default(tables, outcome: str) -> Estimate:
-    from alscell.analysis.effects import lmm_counterfactual
-
-    return lmm_counterfactual(tables, outcome)
-
-
-def _bounded(tables, outcome: str) -> Estimate:
-    from alscell.analysis.effects import lmm_bounded
-
-    return lmm_bounded(tables, outcome)
-
-
-def _trigger_out(tables, outcome: str) -> Estimate:
-    from alscell.analysis.effects import lmm_counterfactual
-
-    return lmm_counterfactual(tables, outcome, exclude_pre_visits=2, scale="logit")
-
-
-def _g(tables, outcome: str) -> Estimate:
-    from alscell.analysis.g_estimation import g_estimation
-
-    return g_estimation(tables, outcome)
+        return METHODS[self.method](tables, outcome, **dict(self.options))
 
 
 ANALYSES: tuple[Analysis, ...] = (
-    Analysis("lmm_counterfactual", "the default: straight random course per patient, every visit kept", _default),
-    Analysis("lmm_bounded", "the floor and ceiling of the scale in the course model", _bounded, bounded_only=True),
+    Analysis(
+        "lmm_counterfactual", "the default: straight random course per patient, every visit kept", "lmm_counterfactual"
+    ),
+    Analysis("lmm_bounded", "the floor and ceiling of the scale in the course model", "lmm_bounded", bounded_only=True),
     Analysis(
         "trigger_visits_out",
         "the two visits before treatment left out, logit scale (the earlier default)",
-        _trigger_out,
+        "lmm_counterfactual",
+        (("exclude_pre_visits", 2), ("scale", "logit")),
         bounded_only=True,
     ),
-    Analysis("g_estimation", "a model of the treatment decision instead of the shape of each course", _g),
+    Analysis("g_estimation", "a model of the treatment decision instead of the shape of each course", "g_estimation"),
 )
 
 
@@ -106,6 +91,11 @@ class SensitivityRow:
     difference_in_se: float | None  # the same in units of the primary's standard error
     verdict: str | None
     agrees: bool | None  # same verdict as the primary
+
+    @classmethod
+    def not_run(cls, a: Analysis, reason: str, result: Estimate | None = None) -> SensitivityRow:
+        """An analysis that does not apply, could not be fitted, or gave no number: the reason, no comparison."""
+        return cls(a.key, a.changes, result, reason, None, None, None, None)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -202,16 +192,13 @@ class Sensitivity:
 
 def _row(a: Analysis, tables, outcome: str, primary: Estimate, bounded: bool) -> SensitivityRow:
     if a.bounded_only and not bounded:
-        return SensitivityRow(
-            a.key, a.changes, None, f"does not apply to {outcome} (no floor or ceiling of a scale).", *[None] * 4
-        )
+        return SensitivityRow.not_run(a, f"does not apply to {outcome} (no floor or ceiling of a scale).")
     try:
         est = a.run(tables, outcome)
     except NotApplicable as exc:
-        return SensitivityRow(a.key, a.changes, None, str(exc), *[None] * 4)
+        return SensitivityRow.not_run(a, str(exc))
     if not math.isfinite(est.estimate):
-        why = est.warnings[-1] if est.warnings else "no estimate on these data."
-        return SensitivityRow(a.key, a.changes, est, why, *[None] * 4)
+        return SensitivityRow.not_run(a, est.warnings[-1] if est.warnings else "no estimate on these data.", est)
     diff = est.estimate - primary.estimate if math.isfinite(primary.estimate) else None
     se = primary.se
     in_se = diff / se if diff is not None and se is not None and math.isfinite(se) and se > 0 else None

@@ -160,11 +160,10 @@ def sensitivity_view(section: Section) -> dict | None:
                  changes="the recommended method", estimate=text.num(p.estimate, 2), ci=ci(p),
                  verdict=s.primary_verdict or "—", distance="")]  # fmt: skip
     for r in s.rows:
-        e = r.result
-        ran = e is not None and r.verdict is not None
+        e = r.result if r.verdict is not None else None  # None: not run (its reason is shown)
         rows.append(dict(
-            key=r.analysis, analysis=text.words(r.analysis), changes=r.changes + ("" if ran else f" — not run: {r.reason}"),
-            estimate=text.num(e.estimate, 2) if ran and e is not None else "—", ci=ci(e) if ran and e is not None else "—",
+            key=r.analysis, analysis=text.words(r.analysis), changes=r.changes + (f" — not run: {r.reason or 'no interval on these data.'}" if e is None else ""),
+            estimate="—" if e is None else text.num(e.estimate, 2), ci="—" if e is None else ci(e),
             verdict=r.verdict or "not run",
             distance="" if r.difference_in_se is None else f"{r.difference_in_se:+.1f}",
         ))  # fmt: skip
