@@ -61,16 +61,20 @@ def run_chunk(items: list[tuple], n: int, share: float, method: str = "lmm_count
     return rows
 
 
-def summarise(raw: pd.DataFrame) -> pd.DataFrame:
+def summarise(raw: pd.DataFrame, by: str | list[str] = "off") -> pd.DataFrame:
+    """Bias (against the ``effect`` column, 0 where there is none), its MCSE, bias / SE and coverage of the
+    truth per group of ``by``; "BIASED" when the bias is outside 2 MCSE of 0."""
+    keys = [by] if isinstance(by, str) else list(by)
     out = []
-    for off, d in raw.groupby("off", sort=False):
+    for key, d in raw.groupby(keys, sort=False):  # key: a tuple (grouped by a list)
         k = len(d)
-        b = d["estimate"].to_numpy(dtype=float)
-        cov = float(((d["ci_low"] <= 0) & (d["ci_high"] >= 0)).mean())
+        truth = d["effect"].to_numpy(dtype=float) if "effect" in d else np.zeros(k)
+        b = d["estimate"].to_numpy(dtype=float) - truth
+        cov = float(((d["ci_low"] <= truth) & (d["ci_high"] >= truth)).mean())
         bias, mcse = float(b.mean()), float(b.std(ddof=1) / np.sqrt(k))
         out.append(
             dict(
-                off=off,
+                **dict(zip(keys, key, strict=True)),
                 k=k,
                 bias=bias,
                 bias_mcse=mcse,

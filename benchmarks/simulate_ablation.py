@@ -1,0 +1,214 @@
+"""Which piece of ``alscell.simulate`` leaves the default estimator's small leans (issue 10, open).
+
+docs/calibration.md finds the bias of ``lmm_counterfactual`` outside 2 MCSE of 0 in some ``alscell.simulate``
+cells, by at most 0.4 of its SE: under no effect with 60% treated (towards harm) and under a true effect
+(towards benefit).  This ablation switches pieces of that registry off through its own settings
+(``CohortConfig`` / ``NaturalHistory``: the simulator is not changed), alone and together, in two such cells
+at 3,000 patients, so that Monte Carlo error is small next to the lean.  A piece whose removal takes the
+lean to 0 is (part of) the mechanism; one whose removal enlarges it was hiding it.
+
+    .venv/bin/python benchmarks/simulate_ablation.py --workers 2 --write-md docs/simulate_ablation.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import finish
+from world2_ablation import summarise
+
+ENTROPY = 20261206
+# The pieces, as settings of the calibration's registry (benchmarks/calibration.registry_config).
+PIECES = {
+    "late_death": "death (or tracheostomy) when the latent course falls to 3 points, the lowest terminal level "
+    "the simulator allows, instead of 17 ± 5 points, so patients are followed almost to the floor of the scale",
+    "dropout": "no withdrawal or loss to follow-up (NaturalHistory.dropout_per_year = 0, informative_dropout = 0)",
+    "selection": "the visit of the first treatment not chosen for its observed drop (selection_on_bad_visit = 0: "
+    "each visit of a patient in the treated share starts treatment with probability ½)",
+    "curvature": "nearly straight courses: the D50 sigmoid's shape c/dx 0.5 for every patient (instead of log-normal "
+    "around 2.2) with the rate parameter 2.1 instead of 0.92, so that follow-up slopes stay of the same order "
+    "(median about −0.8 instead of −1.0 points/month; faster before the first visit)",
+}
+VARIANTS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("late_death",),
+    ("dropout",),
+    ("selection",),
+    ("late_death", "dropout"),
+    ("selection", "late_death", "dropout"),
+    ("curvature",),
+    ("curvature", "late_death", "dropout"),
+)
+# Not a piece: the cell's cohorts drawn from benchmarks/second_world.py instead, to show the trigger-drop
+# warning (alscell.analysis.trigger_drop, its threshold chosen on this page's registries) on another world.
+SECOND_WORLD = ("world2",)
+TRIGGER_WARNING = "unusually steep drops"  # the start of alscell.analysis.trigger_drop's warning
+# (share treated, true effect): the calibration's simulate cells at 3,000 patients that lean most.
+CELLS = ((0.6, 0.0), (0.3, 0.5))
+
+
+def ablated_config(n: int, share: float, effect: float, off: tuple[str, ...]):
+    """The calibration's ``simulate`` registry with the pieces in ``off`` switched off (see PIECES)."""
+    from calibration import registry_config
+
+    unknown = set(off) - set(PIECES)
+    if unknown:
+        raise ValueError(f"unknown pieces {sorted(unknown)} (one of {', '.join(PIECES)})")
+    cfg = registry_config(n, share, effect)
+    natural = cfg.natural
+    if "late_death" in off:  # engine.py clips each patient's terminal level to 3..34 points
+        natural = natural.with_(terminal_mean=3.0, terminal_sd=0.0)
+    if "dropout" in off:
+        natural = natural.with_(dropout_per_year=0.0)
+        cfg = replace(cfg, informative_dropout=0.0)
+    if "curvature" in off:
+        natural = natural.with_(shape_median=0.5, shape_sigma=0.0, rate_median=2.1)
+    if "selection" in off:
+        cfg = replace(cfg, selection_on_bad_visit=0.0)
+    return replace(cfg, natural=natural)
+
+
+def _labels(off: tuple[str, ...], share: float, effect: float) -> dict:
+    if off == SECOND_WORLD:
+        return dict(cell=f"{share:.0%} treated, effect {effect:g}", off="(the second world instead)")
+    return dict(cell=f"{share:.0%} treated, effect {effect:g}", off=",".join(off) or "(none: the registry)")
+
+
+def run_chunk(items: list[tuple], n: int, method: str = "lmm_counterfactual") -> list[dict]:
+    warnings.simplefilter("ignore")
+    from alscell.analysis.effects import estimate_effect
+    from alscell.simulate import simulate_cohort
+    from second_world import simulate_world2
+
+    rows = []
+    for off, share, effect, seed in items:
+        if off == SECOND_WORLD:
+            tables = simulate_world2(n, effect, share, int(seed)).tables
+        else:
+            tables = simulate_cohort(ablated_config(n, share, effect, off), int(seed)).tables
+        est = estimate_effect(tables, method=method)
+        rows.append(dict(**_labels(off, share, effect), effect=effect, seed=seed, estimate=est.estimate, se=est.se,
+                         ci_low=est.ci_low, ci_high=est.ci_high, n_treated=est.n_treated,
+                         trigger_warned=any(TRIGGER_WARNING in w for w in est.warnings)))  # fmt: skip
+    return rows
+
+
+def markdown(perf: pd.DataFrame) -> str:
+    lines = [
+        "| cell | pieces switched off | cohorts | mean treated | bias (MCSE) | bias / SE | coverage of the truth (MCSE) "
+        "| bias within 2 MCSE of 0 | trigger-drop warning |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in perf.itertuples(index=False):
+        lines.append(
+            f"| {r.cell} | {r.off} | {r.k} | {r.n_treated:.0f} | {r.bias:+.4f} ({r.bias_mcse:.4f}) | {r.bias_se:+.2f} | "
+            f"{r.coverage:.2f} ({r.coverage_mcse:.2f}) | {r.verdict} | {r.trigger_warned:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--cohorts", type=int, default=40)
+    ap.add_argument("--patients", type=int, default=3000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--write-md", default=None)
+    ap.add_argument("--method", default="lmm_counterfactual", help="estimator (alscell.analysis.effects.METHODS)")
+    args = ap.parse_args(argv)
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    seeds = study_seeds(ENTROPY, args.cohorts)
+    items = [(off, share, eff, s) for share, eff in CELLS for off in (*VARIANTS, SECOND_WORLD) for s in seeds]
+    t0 = time.perf_counter()
+    rows = run_study(
+        run_chunk, items, task_args=(args.patients, args.method), chunk=4, workers=args.workers,
+        label="simulate ablation", console=console,
+    )  # fmt: skip
+    minutes = (time.perf_counter() - t0) / 60
+    raw = pd.DataFrame(rows)
+    # rows arrive in the order the workers finish; the table follows CELLS and VARIANTS
+    order = list(dict.fromkeys(tuple(_labels(off, share, eff).values()) for off, share, eff, _ in items))
+    rank = [order.index(key) for key in zip(raw["cell"], raw["off"], strict=True)]
+    raw = raw.assign(rank=rank).sort_values("rank", kind="stable")
+    perf = summarise(raw, ["cell", "off"])
+    means = raw.groupby(["cell", "off"], sort=False)[["n_treated", "trigger_warned"]].mean()
+    perf["n_treated"], perf["trigger_warned"] = means["n_treated"].to_numpy(), means["trigger_warned"].to_numpy()
+    finish(
+        console,
+        markdown(perf),
+        minutes,
+        args.write_md,
+        MD,
+        "simulate_ablation.py",
+        argv,
+        entropy=ENTROPY,
+        n=args.patients,
+        method=args.method,
+        workers=args.workers,
+        reading=READING,
+        pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()),
+    )
+    return 0
+
+
+MD = """# `alscell.simulate`: which piece leaves the default's small leans
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  A
+diagnostic for issue 10: `docs/calibration.md` is the calibration, `docs/world2_ablation.md` the same
+question on the second world.
+
+The estimator `{method}` on the calibration's `alscell.simulate` registry (`benchmarks/calibration.py`,
+world `simulate`) of {n} patients, in two of the cells where docs/calibration.md finds its bias outside
+2 MCSE of 0, with pieces of the registry switched off through its own settings (the random numbers stay the
+same, so each variant differs from the registry in the named pieces only; with `selection` off more of the
+treated share start treatment, hence the "mean treated" column):
+
+{pieces}
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+# What the table says (written from the table this command prints; rerun to check).
+READING = """\
+* **No effect, 60% treated** (the first rows): the registry's lean against treatment goes when the visit of
+  the first treatment is not chosen for its drop (`selection`) and when the courses are nearly straight
+  (`curvature`), and it grows when patients are followed longer (`late_death`, `dropout`: more visits after
+  the bad one).  So it is the pair: a decision on the observed drop — ignorable for the likelihood only if
+  the model's course is the patient's — and D50 sigmoid courses, which a spline of time since onset plus a
+  straight random line per patient does not follow.  The model predicts the recovery after a bad visit as if
+  the drop were noise around a straight line, while a sigmoid that has just steepened goes on falling, so the
+  slope after treatment looks worse than expected.
+* **Effect 0.5, 30% treated** (the last rows): the registry's own cell is within 2 MCSE of 0 with these seeds
+  (`docs/calibration.md` has it at +0.007, 0.4 of the SE, with others), but following patients nearer the floor
+  (`late_death`) or straighter and faster courses (`curvature`, which reach low scores sooner) give a lean
+  towards benefit of up to several SEs, with or without the selection (`selection,late_death,dropout` leans
+  most).  It is not the decision; it grows with the time treated patients spend near the floor of the scale,
+  where the simulator adds the effect to a course that is flattening (not isolated further here: the
+  registry's floor cannot be switched off).
+* **The warning** (last column; `alscell.analysis.trigger_drop`, threshold 0.3 SD): it fires in every cohort
+  of the rows where the first treatment follows the drop and in none where it does not (`selection`), and on
+  the second world (its threshold rule also starts treatment after a drop).  It names how treatment was
+  decided, so it fires where the lean is negligible too (`curvature`): it tells a user that the estimate
+  rests on the course model at exactly the visits that prompted treatment, not that it is wrong."""
+
+if __name__ == "__main__":
+    raise SystemExit(main())
