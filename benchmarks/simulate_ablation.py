@@ -12,7 +12,6 @@ lean to 0 is (part of) the mechanism; one whose removal enlarges it was hiding i
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
@@ -24,7 +23,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from results_page import finish
-from world2_ablation import summarise
+from world2_ablation import ablation_parser, bias_cells, summarise
 
 ENTROPY = 20261206
 # The pieces, as settings of the calibration's registry (benchmarks/calibration.registry_config).
@@ -109,21 +108,12 @@ def markdown(perf: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in perf.itertuples(index=False):
-        lines.append(
-            f"| {r.cell} | {r.off} | {r.k} | {r.n_treated:.0f} | {r.bias:+.4f} ({r.bias_mcse:.4f}) | {r.bias_se:+.2f} | "
-            f"{r.coverage:.2f} ({r.coverage_mcse:.2f}) | {r.verdict} | {r.trigger_warned:.0%} |"
-        )
+        lines.append(f"| {r.cell} | {r.off} | {r.k} | {r.n_treated:.0f} | {bias_cells(r)} | {r.trigger_warned:.0%} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--cohorts", type=int, default=40)
-    ap.add_argument("--patients", type=int, default=3000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write-md", default=None)
-    ap.add_argument("--method", default="lmm_counterfactual", help="estimator (alscell.analysis.effects.METHODS)")
-    args = ap.parse_args(argv)
+    args = ablation_parser(__doc__).parse_args(argv)
 
     from rich.console import Console
 

@@ -93,21 +93,31 @@ def markdown(perf: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in perf.itertuples(index=False):
-        lines.append(
-            f"| {r.off} | {r.k} | {r.bias:+.4f} ({r.bias_mcse:.4f}) | {r.bias_se:+.2f} | "
-            f"{r.coverage:.2f} ({r.coverage_mcse:.2f}) | {r.verdict} |"
-        )
+        lines.append(f"| {r.off} | {r.k} | {bias_cells(r)} |")
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def bias_cells(r) -> str:
+    """A summarised row's bias (MCSE), bias / SE, coverage (MCSE) and verdict, as markdown cells."""
+    return (
+        f"{r.bias:+.4f} ({r.bias_mcse:.4f}) | {r.bias_se:+.2f} | {r.coverage:.2f} ({r.coverage_mcse:.2f}) | {r.verdict}"
+    )
+
+
+def ablation_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments every ablation script takes (its first docstring line as the description)."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     ap.add_argument("--cohorts", type=int, default=40)
     ap.add_argument("--patients", type=int, default=3000)
-    ap.add_argument("--share", type=float, default=0.6)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--write-md", default=None)
     ap.add_argument("--method", default="lmm_counterfactual", help="estimator (alscell.analysis.effects.METHODS)")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = ablation_parser(__doc__)
+    ap.add_argument("--share", type=float, default=0.6)
     args = ap.parse_args(argv)
 
     from rich.console import Console
