@@ -82,3 +82,6 @@ def test_demo_small(tmp_path):
     assert "cohort-report.html" in files and "alscell-demo.db" in files
     assert sum(f.startswith("patient-") for f in files) == 1
     assert "web app" in r.stdout
+    # the headline, how often its interval covers, and the sensitivity analyses' one-sentence summary
+    assert "evidence engine: ALSFRS-R slope change" in r.stdout and "how often:" in r.stdout
+    assert "sensitivity analyses (table in the cohort report):" in r.stdout

@@ -191,6 +191,9 @@ def demo_cmd(
             markup=False,
         )
         stdout.print(DEMO_COVERAGE_NOTE, markup=False)
+        sens = evidence["sensitivity"]
+        if sens.available:
+            stdout.print(f"sensitivity analyses (table in the cohort report): {sens.value.summary()}", markup=False)
     else:
         stdout.print(f"evidence engine: {eff.reason}", markup=False)
     stdout.print("reports:", markup=False)
