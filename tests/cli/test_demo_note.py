@@ -21,3 +21,12 @@ def test_demo_note_quotes_the_calibration_page():
     # "within 2 MCSE of the nominal 95%" must be true of the quoted numbers (band at the nominal value)
     band = 2 * (0.95 * 0.05 / int(k)) ** 0.5
     assert ("within 2 MCSE" in DEMO_COVERAGE_NOTE) == (abs(int(cov) / 100 - 0.95) <= band)
+
+
+def test_the_quoted_cell_is_the_demos_default_run():
+    import inspect
+
+    from alscell.cli.demo import DEMO_CALIBRATED, demo_cmd
+
+    params = inspect.signature(demo_cmd).parameters
+    assert (params["patients"].default.default, params["effect"].default.default) == DEMO_CALIBRATED

@@ -84,4 +84,5 @@ def test_demo_small(tmp_path):
     assert "web app" in r.stdout
     # the headline, how often its interval covers, and the sensitivity analyses' one-sentence summary
     assert "evidence engine: ALSFRS-R slope change" in r.stdout and "how often:" in r.stdout
+    assert "not this run's size" in r.stdout  # 40 patients: the calibration's 300-patient cell is not quoted as its own
     assert "sensitivity analyses (table in the cohort report):" in r.stdout
