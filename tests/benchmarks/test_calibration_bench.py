@@ -55,3 +55,17 @@ def test_run_chunk_both_worlds():
     rows = calibration.run_chunk([("world2", 200, 0.3, 5), ("simulate", 200, 0.3, 5)], effects=(0.2,))
     assert len(rows) == 2 * len(calibration.METHODS)
     assert all(np.isfinite(r["estimate"]) and r["ci_low"] < r["ci_high"] for r in rows)
+    # the warning columns: the default's trigger-drop warning is recorded per cohort, g_estimation never gives it
+    by = {r["method"]: r for r in rows if r["world"] == "simulate"}
+    assert by["lmm_counterfactual"]["trigger_warned"] and not by["g_estimation"]["trigger_warned"]
+
+
+def test_warning_columns_rates_table_and_summary():
+    raw = _raw(360).assign(warned=np.arange(400) < 100, trigger_warned=np.arange(400) < 300)
+    perf = calibration.performance(raw)
+    r = perf.iloc[0]
+    assert (r.warned, r.trigger_warned) == (0.25, 0.75)
+    table = calibration.markdown_table(perf)
+    assert "| warned | trigger drop | verdict |" in table and "| 25% | 75% | OUTSIDE" in table
+    s = calibration.summary(perf)[("m", "w")]
+    assert (s["failing"], s["failing_warned"], s["failing_trigger"], s["passing_trigger"]) == (1, 0, 1, 0)
