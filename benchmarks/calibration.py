@@ -413,8 +413,10 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
     visit as for a straight line, while a D50 sigmoid that has just dropped goes on dropping.  Under a true
     effect the registry's own cell is close to 0 there, but following patients nearer the floor (later death)
     or straighter, faster courses give a lean towards benefit of up to several SEs, with or without the
-    selection: it grows with the time treated patients spend near the floor of the scale (not isolated
-    further: the registry's floor cannot be switched off), not with the decision.  The warning ("trigger drop" column): the first treatments followed unusually steep drops, so
+    selection: it grows with the time treated patients spend near the floor of the scale and sits in the
+    months they live *because of* the effect (an oracle that analyses them only while their untreated selves
+    are followed turns it round), where no untreated course exists and the counterfactual is an
+    extrapolation — a question of the estimand, not of the decision.  The warning ("trigger drop" column): the first treatments followed unusually steep drops, so
     the estimate can lean where courses curve; it fires on registries that decide on the drop (every
     `alscell.simulate` cell with at least 20 treated patients, and the second world, whose threshold rule
     also follows drops) and not on registries that do not.  It names how treatment was decided, which is

@@ -85,3 +85,21 @@ def test_summary_judges_bias_against_each_rows_true_effect():
     assert perf.loc["a", "verdict"] == "ok" and perf.loc["b", "verdict"] == "ok"
     assert perf.loc["c", "verdict"] == "BIASED" and perf.loc["c", "bias"] == pytest.approx(0.08, abs=0.01)
     assert perf.loc["b", "coverage"] > 0.9 and perf.loc["c", "coverage"] < 0.3
+
+
+def test_the_oracle_cut_keeps_visits_while_the_untreated_self_is_followed():
+    from alscell.simulate import simulate_cohort
+
+    off = ("late_death", "dropout", "oracle_followed")
+    untreated = simulate_cohort(simulate_ablation.ablated_config(300, 0.3, 0.0, off), 4).tables
+    same = simulate_ablation._while_untreated_self_followed(untreated, untreated)
+    assert same["alsfrs"].equals(untreated["alsfrs"])  # no effect: nothing is cut
+    treated = simulate_cohort(simulate_ablation.ablated_config(300, 0.3, 0.5, off), 4).tables
+    cut = simulate_ablation._while_untreated_self_followed(treated, untreated)["alsfrs"]
+    full = treated["alsfrs"]
+    assert len(cut) < len(full)  # the effect keeps some patients alive longer than their untreated selves
+    last = untreated["alsfrs"].groupby("patient_id")["date"].max()
+    assert (cut["date"] <= cut["patient_id"].map(last)).all()
+    key = ["patient_id", "date"]
+    gone = full.merge(cut[key], on=key, how="left", indicator=True).query("_merge == 'left_only'")
+    assert set(gone["patient_id"]) <= set(treated["treatments"]["patient_id"])  # only treated patients lose visits
