@@ -148,14 +148,9 @@ def main(argv=None) -> int:
         label="simulate ablation", console=console,
     )  # fmt: skip
     minutes = (time.perf_counter() - t0) / 60
-    raw = pd.DataFrame(rows)
-    # rows arrive in the order the workers finish; the table follows CELLS and VARIANTS
-    order = list(dict.fromkeys(tuple(_labels(off, share, eff).values()) for off, share, eff, _ in items))
-    rank = [order.index(key) for key in zip(raw["cell"], raw["off"], strict=True)]
-    raw = raw.assign(rank=rank).sort_values("rank", kind="stable")
-    perf = summarise(raw, ["cell", "off"])
+    raw = pd.DataFrame(rows)  # in the order of items: CELLS, then VARIANTS
     means = raw.groupby(["cell", "off"], sort=False)[["n_treated", "trigger_warned"]].mean()
-    perf["n_treated"], perf["trigger_warned"] = means["n_treated"].to_numpy(), means["trigger_warned"].to_numpy()
+    perf = summarise(raw, ["cell", "off"]).join(means, on=["cell", "off"])
     finish(
         console,
         markdown(perf),

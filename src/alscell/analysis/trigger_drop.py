@@ -18,8 +18,8 @@ import pandas as pd
 
 # Standardised difference (mean trigger drop − mean other drop) / SD of the other drops above which the
 # warning fires.  Chosen on alscell.simulate registries, where treatment is started by a logistic in the
-# observed drop (selection_on_bad_visit = 1) or not (0): docs/simulate_ablation.md, "trigger drop" column;
-# its rate on the second world is reported there too.
+# observed drop (selection_on_bad_visit = 1) or not (0); its rate per cohort is the "trigger-drop warning"
+# column of docs/simulate_ablation.md (the second world there too) and "trigger drop" of docs/calibration.md.
 TRIGGER_SMD = 0.3
 MIN_INTERVALS = 20  # trigger intervals (treated patients) and other intervals needed; fewer: too noisy
 MIN_GAP_MONTHS = 0.5  # shorter intervals count as half a month (a drop over a few days is mostly noise)

@@ -31,7 +31,8 @@ def run_study(
     label: str = "study",
     console=None,
 ) -> list[dict]:
-    """Call ``task(seed_chunk, *task_args)`` on chunks of ``seeds``; return all rows it produced.
+    """Call ``task(seed_chunk, *task_args)`` on chunks of ``seeds``; return all rows it produced, in the
+    order of ``seeds`` whatever order the chunks finish in.
 
     ``seeds`` are ints or any picklable work items (e.g. ``(scenario, seed)`` tuples).  ``scheduler`` is a
     Dask scheduler address (``tcp://host:8786``); otherwise ``workers`` > 1 starts a Dask
@@ -48,7 +49,7 @@ def run_study(
     )
 
     chunks = [list(seeds[i : i + chunk]) for i in range(0, len(seeds), chunk)]
-    rows: list[dict] = []
+    results: list[list[dict]] = [[] for _ in chunks]  # per chunk, so the rows come back in submission order
     cols = (
         TextColumn(label),
         BarColumn(),
@@ -69,25 +70,25 @@ def run_study(
             )
             try:
                 with Client(cluster if cluster is not None else scheduler) as client:
-                    futures = {client.submit(task, ch, *task_args, pure=False): len(ch) for ch in chunks}
+                    futures = {client.submit(task, ch, *task_args, pure=False): i for i, ch in enumerate(chunks)}
                     for fut in as_completed(futures):
-                        rows += fut.result()
-                        bar.advance(progress, futures[fut])
+                        i = futures[fut]
+                        results[i] = fut.result()
+                        bar.advance(progress, len(chunks[i]))
             finally:
                 if cluster is not None:
                     cluster.close()
         elif workers > 1:
             with ProcessPoolExecutor(workers) as pool:
-                for ch, result in zip(
-                    chunks, pool.map(task, chunks, *[[a] * len(chunks) for a in task_args]), strict=False
-                ):
-                    rows += result
-                    bar.advance(progress, len(ch))
+                mapped = pool.map(task, chunks, *[[a] * len(chunks) for a in task_args])
+                for i, result in enumerate(mapped):
+                    results[i] = result
+                    bar.advance(progress, len(chunks[i]))
         else:
-            for ch in chunks:
-                rows += task(ch, *task_args)
+            for i, ch in enumerate(chunks):
+                results[i] = task(ch, *task_args)
                 bar.advance(progress, len(ch))
-    return rows
+    return [row for chunk_rows in results for row in chunk_rows]
 
 
 def rate_mcse(rate: float, n: int) -> float:
