@@ -404,6 +404,11 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
     the rate from a genuine difference in who reaches the clinic when.  Tried and not kept (each fixed one world
     or one mechanism and broke another): a random quadratic term, a random post-treatment slope, ΔFRS ×
     time, a within-patient (fixed-effects) estimator, a separate mean intercept and slope for the treated.
+    At 200 patients the second world's cells fail on coverage more than on bias: `docs/world2_coverage.md`
+    (benchmarks/world2_coverage.py) switches the same pieces off there and finds that the choice of *who* by
+    the true slope also makes the SE too small (the estimates spread a quarter more than the SEs say; as
+    expected without it), and that a cohort's estimate and SE move together, so the misses are the low
+    estimates with small SEs.  The same warning fires.
   * *`alscell.simulate`, small biases at large cohorts*: decisions there depend on the observed drop
     only, so keeping every visit makes the decision ignorable for the likelihood — if the course model is
     each patient's course.  `docs/simulate_ablation.md` (benchmarks/simulate_ablation.py) switches the

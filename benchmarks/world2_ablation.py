@@ -57,7 +57,7 @@ def run_chunk(items: list[tuple], n: int, share: float, method: str = "lmm_count
     for off, seed in items:
         est = estimate_effect(simulate_world2(n, 0.0, share, int(seed), frozenset(off)).tables, method=method)
         rows.append(dict(off=",".join(off) or "(none: the default world)", seed=seed, estimate=est.estimate, se=est.se,
-                         ci_low=est.ci_low, ci_high=est.ci_high))  # fmt: skip
+                         ci_low=est.ci_low, ci_high=est.ci_high, df=float(est.details.get("df", np.nan))))  # fmt: skip
     return rows
 
 
