@@ -27,7 +27,7 @@ def test_cycles_share_reaches_the_registries_and_the_page(tmp_path):
     assert cycles_calibration.main(args) == 0
     page = out.read_text()
     assert "registries, 2% treated" in page
-    assert "No reading written for this share" in page
+    assert "No reading written for this share" not in page and "With 2% treated" in page
 
 
 def test_cycles_default_page_keeps_its_reading():
