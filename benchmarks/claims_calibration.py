@@ -3,8 +3,8 @@
 Aims        Is ``claims.claims_table`` honest: per-row type-I error ≈ 5% (or below), 95% CIs covering the
             truth, Holm family-wise error ≤ 5% per cohort, under no effect on registry data with every
             trap?  What power do the rows have for a real long-window effect?
-Data        ``simulate_cohort(CohortConfig(design="registry", n_patients=300), seed)``: 60% treated right after
-            a bad-looking visit (selection_on_bad_visit = 1), D50 curvilinear decline, item noise with floors
+Data        ``simulate_cohort(CohortConfig(design="registry", n_patients=300), seed)``: 60% treated
+            (``--share``) right after a bad-looking visit (selection_on_bad_visit = 1), D50 curvilinear decline, item noise with floors
             and ceilings, informative dropout (1) and death, up to 3 cycles, route and cell source mixed.
             Scenarios: ``null`` (effect 0, mixed products), ``null_single`` (effect 0, every treated patient
             intrathecal bone marrow: few, large cells), ``long`` (a real effect: slope change 0.5
@@ -21,6 +21,8 @@ Performance per-row rejection at α = 0.05 (overall, by window, by cell size), C
 
     .venv/bin/python benchmarks/claims_calibration.py                      # 100 cohorts of 300 patients
     .venv/bin/python benchmarks/claims_calibration.py --cohorts 200 --workers 2 --write-md docs/claims_calibration.md
+    .venv/bin/python benchmarks/claims_calibration.py --share 0.02 --patients 1000 --workers 2 \
+        --write-md docs/claims_calibration_few_treated.md                  # 2% treated (issue 10)
 """
 
 from __future__ import annotations
@@ -41,13 +43,13 @@ SIZE_BINS = [0, 5, 10, 20, 50, 10_000]
 SIZE_LABELS = ["3-5", "6-10", "11-20", "21-50", ">50"]
 
 
-def _config(scenario: str, n_patients: int):
+def _config(scenario: str, n_patients: int, share: float = 0.6):
     from alscell.simulate import CohortConfig
 
     base = dict(
         n_patients=n_patients,
         design="registry",
-        treated_fraction=0.6,
+        treated_fraction=share,
         selection_on_bad_visit=1.0,
         informative_dropout=1.0,
     )
@@ -60,7 +62,9 @@ def _config(scenario: str, n_patients: int):
     raise ValueError(scenario)
 
 
-def run_chunk(seeds: list[int], n_patients: int, scenarios=SCENARIOS, n_sim: int = 200) -> tuple[list, list]:
+def run_chunk(
+    seeds: list[int], n_patients: int, scenarios=SCENARIOS, n_sim: int = 200, share: float = 0.6
+) -> tuple[list, list]:
     """Claims rows for one cohort per seed and scenario (the second list is kept empty for the caller)."""
     warnings.simplefilter("ignore")
     from alscell.analysis.claims import claims_table
@@ -69,7 +73,7 @@ def run_chunk(seeds: list[int], n_patients: int, scenarios=SCENARIOS, n_sim: int
     rows, resp = [], []
     for seed in seeds:
         for sc in scenarios:
-            tables = simulate_cohort(_config(sc, n_patients), int(seed)).tables
+            tables = simulate_cohort(_config(sc, n_patients, share), int(seed)).tables
             t = time.perf_counter()
             try:
                 ct = claims_table(tables, adjust="holm").table
@@ -188,9 +192,9 @@ def report_lines(s: dict) -> list[str]:
     return L
 
 
-def run_chunk_tagged(seeds, n_patients, scenarios, n_sim) -> list[dict]:
+def run_chunk_tagged(seeds, n_patients, scenarios, n_sim, share=0.6) -> list[dict]:
     """``run_chunk`` as one list of rows (for alscell.simulate.study.run_study), tagged by kind."""
-    claims, responders = run_chunk(seeds, n_patients, scenarios, n_sim)
+    claims, responders = run_chunk(seeds, n_patients, scenarios, n_sim, share)
     return [dict(r, _kind="claim") for r in claims] + [dict(r, _kind="responder") for r in responders]
 
 
@@ -198,6 +202,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cohorts", type=int, default=100)
     ap.add_argument("--patients", type=int, default=300)
+    ap.add_argument("--share", type=float, default=0.6, help="treated share (treated_fraction)")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes")
     ap.add_argument("--chunk", type=int, default=2, help="cohorts per task")
     ap.add_argument("--n-sim", type=int, default=200, help="responder-test simulations per cohort")
@@ -214,7 +219,7 @@ def main(argv=None) -> int:
     tagged = run_study(
         run_chunk_tagged,
         study_seeds(ENTROPY, args.cohorts),
-        task_args=(args.patients, SCENARIOS, args.n_sim),
+        task_args=(args.patients, SCENARIOS, args.n_sim, args.share),
         chunk=args.chunk,
         workers=args.workers,
         label="claims calibration",
@@ -239,6 +244,7 @@ def main(argv=None) -> int:
             entropy=ENTROPY,
             cohorts=args.cohorts,
             patients=args.patients,
+            share=args.share,
             results="\n".join(lines),
             minutes=elapsed / 60,
             workers=args.workers,
@@ -258,7 +264,7 @@ reproduce them exactly).  Design after Morris, White & Crowther, Stat Med 2019;3
 * **Aims** — under no effect, does `claims.claims_table` reject each row at ≈ 5% (or less), cover 0 with its
   95% intervals, and keep the Holm family-wise error (any `supported`/`harm` verdict in a cohort) ≤ 5%?  Does
   What power do the rows have for a real long-window effect?
-* **Data-generating mechanism** — `alscell.simulate`, design `registry`, {patients} patients per cohort, 60%
+* **Data-generating mechanism** — `alscell.simulate`, design `registry`, {patients} patients per cohort, {share:.0%}
   treated right after a visit chosen for looking bad (`selection_on_bad_visit = 1`), D50 curvilinear decline,
   item noise with floors and ceilings, informative dropout (`informative_dropout = 1`) and death, up to 3
   cycles.  Scenarios on the same {cohorts} seeds: `null` (effect 0, route and cell source mixed as in published

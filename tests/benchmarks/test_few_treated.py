@@ -37,3 +37,15 @@ def test_cycles_default_page_keeps_its_reading():
     )  # fmt: skip
     assert "registries, 60% treated" in text
     assert "Keeping the trigger visits is the default" in text
+
+
+def test_claims_share_reaches_the_registries_and_the_page():
+    import claims_calibration
+
+    for sc in claims_calibration.SCENARIOS:
+        assert claims_calibration._config(sc, 100, 0.02).treated_fraction == 0.02
+    assert claims_calibration._config("null", 100).treated_fraction == 0.6  # the default page's share
+    text = claims_calibration.MD_TEMPLATE.format(
+        command="x", entropy=1, cohorts=2, patients=1000, share=0.02, results="", minutes=1.0, workers=1, python="3"
+    )
+    assert "1000 patients per cohort, 2%" in text
