@@ -218,7 +218,8 @@ def _selection_warning(df: pd.DataFrame, top: float | None) -> list[str]:
     return [
         f"treated patients were losing points {faster} from onset to their first visit than untreated ones "
         f"(standardised difference {d:+.2f}): if they were chosen for treatment because of how fast they were "
-        "declining, this estimate leans, and more data do not remove it (docs/world2_ablation.md)."
+        "declining, this estimate leans, more data do not remove the lean, and in small cohorts its interval is "
+        "also too narrow (docs/world2_ablation.md, docs/world2_coverage.md)."
     ]
 
 
