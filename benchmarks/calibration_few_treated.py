@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     table = markdown_table(performance(pd.DataFrame(rows)))
     finish(
         console, table, minutes, args.write_md, MD, "calibration_few_treated.py", argv, entropy=ENTROPY,
-        cohorts=args.cohorts, workers=args.workers,
+        cohorts=args.cohorts, workers=args.workers, reading=READING,
     )  # fmt: skip
     return 0
 
@@ -72,7 +72,7 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 
 ## Reading it
 
-READING
+{reading}
 """
 
 READING = """* Written from the table above (rerun to check).  **`alscell.simulate`**: with 2% treated (about 6, 19 and
@@ -90,7 +90,6 @@ READING = """* Written from the table above (rerun to check).  **`alscell.simula
 * So at 2% treated the interval is as honest as at 5%, on each world, and the failures are the same,
   with the same warnings."""
 
-MD = MD.replace("READING", READING)
 
 if __name__ == "__main__":
     raise SystemExit(main())

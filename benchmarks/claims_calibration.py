@@ -4,8 +4,9 @@ Aims        Is ``claims.claims_table`` honest: per-row type-I error ≈ 5% (or b
             truth, Holm family-wise error ≤ 5% per cohort, under no effect on registry data with every
             trap?  What power do the rows have for a real long-window effect?
 Data        ``simulate_cohort(CohortConfig(design="registry", n_patients=300), seed)``: 60% treated
-            (``--share``) right after a bad-looking visit (selection_on_bad_visit = 1), D50 curvilinear decline, item noise with floors
-            and ceilings, informative dropout (1) and death, up to 3 cycles, route and cell source mixed.
+            (``--share``) right after a bad-looking visit (selection_on_bad_visit = 1), D50 curvilinear
+            decline, item noise with floors and ceilings, informative dropout (1) and death, up to 3 cycles,
+            route and cell source mixed.
             Scenarios: ``null`` (effect 0, mixed products), ``null_single`` (effect 0, every treated patient
             intrathecal bone marrow: few, large cells), ``long`` (a real effect: slope change 0.5
             points/month from the first treatment on, so the deviation is largest in the long window).  Seeds from

@@ -19,9 +19,16 @@ def test_headline_page_at_two_percent(tmp_path):
     assert "benchmarks/calibration_few_treated.py --cohorts 2" in page
 
 
-def test_cycles_share_reaches_the_registries_and_the_page(tmp_path):
+def test_cycles_share_reaches_the_registries_and_the_page(tmp_path, monkeypatch):
+    import alscell.simulate as sim
+
+    seen = []
+    real = sim.simulate_cohort
+    monkeypatch.setattr(sim, "simulate_cohort", lambda cfg, seed: seen.append(cfg.treated_fraction) or real(cfg, seed))
     rows = cycles_calibration.run_chunk([5], 300, 0.02)
     assert rows and {r["n"] for r in rows} == {300}
+    assert seen and set(seen) == {0.02}  # every scenario's registry has the share asked for
+    monkeypatch.setattr(sim, "simulate_cohort", real)
     out = tmp_path / "cycles.md"
     args = ["--cohorts", "2", "--sizes", "300", "--share", "0.02", "--workers", "1", "--write-md", str(out)]
     assert cycles_calibration.main(args) == 0
