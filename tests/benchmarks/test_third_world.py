@@ -1,0 +1,83 @@
+"""benchmarks/third_world.py (the held-out world), calibration.performance's per-cohort truth, and
+benchmarks/calibration_world3.py end to end on a tiny run."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import calibration
+import calibration_world3
+import third_world
+from alscell.io.reader import read_folder
+from alscell.io.writer import write_folder
+
+
+def test_world3_is_valid_canonical_data_seeded_and_sparse(tmp_path):
+    c = third_world.simulate_world3(300, 0.2, 0.3, 7)
+    again = third_world.simulate_world3(300, 0.2, 0.3, 7)
+    pd.testing.assert_frame_equal(c.tables.alsfrs, again.tables.alsfrs)
+    # what it writes passes the importer's rules (spec/data-format.md)
+    write_folder(c.tables, tmp_path / "w3")
+    back = read_folder(tmp_path / "w3")
+    assert len(back.patients) == 300 and len(back.alsfrs) == len(c.tables.alsfrs)
+    items = c.tables.alsfrs[third_world.ITEMS]
+    # some visits miss one item; none miss more; every present item is within 0..4
+    missing = items.isna().sum(axis=1)
+    assert 0 < (missing == 1).sum() < 0.1 * len(items) and missing.max() == 1
+    assert items.min().min() >= 0 and items.max().max() <= 4
+    # treatment by access: at most the share, first cycles on a visit day, later cycles 3 and 6 months on
+    tr = c.tables.treatments
+    first = tr[tr["cycle"] == 1]
+    assert 0 < c.n_treated == len(first) <= round(0.3 * 300)
+    on_visit = first.merge(c.tables.alsfrs[["patient_id", "date"]], on=["patient_id", "date"])
+    assert len(on_visit) == len(first)
+    assert set(tr["cycle"]) <= {1, 2, 3}
+    # death only after the patient's last visit
+    last = c.tables.alsfrs.groupby("patient_id")["date"].max()
+    ev = c.tables.events.set_index("patient_id")["date"]
+    assert (ev > last.reindex(ev.index)).all()
+
+
+def test_world3_truths_and_switches():
+    none = third_world.simulate_world3(400, 0.0, 0.3, 3)
+    assert none.truth_att == 0.0 and none.truth_realised == 0.0
+    big = third_world.simulate_world3(400, 0.5, 0.3, 3)
+    # responders carry E / 0.4, others nothing; the ceiling cuts the realised change below E
+    assert np.isfinite(big.truth_att) and 0.0 < big.truth_realised < big.truth_att + 1e-9
+    # every piece switches off without error and changes the data; unknown pieces are refused
+    for piece in third_world.PIECES:
+        off = third_world.simulate_world3(200, 0.2, 0.3, 4, frozenset({piece}))
+        assert not off.tables.alsfrs.equals(third_world.simulate_world3(200, 0.2, 0.3, 4).tables.alsfrs), piece
+    with pytest.raises(ValueError, match="unknown pieces"):
+        third_world.simulate_world3(50, 0.0, 0.3, 1, frozenset({"nope"}))
+
+
+def test_performance_against_a_per_cohort_truth():
+    k = 400
+    rng = np.random.default_rng(2)
+    truth = rng.uniform(0.3, 0.5, k)
+    est = truth + rng.normal(0, 0.05, k)  # unbiased for the per-cohort truth, biased for E = 0.5
+    raw = pd.DataFrame(
+        dict(world="world3", n=200, share=0.3, effect=0.5, method="m", estimate=est, ci_low=est - 0.098,
+             ci_high=est + 0.098, p_value=0.01, se=0.05, n_treated=60, truth_realised=truth)
+    )  # fmt: skip
+    against_e = calibration.performance(raw).iloc[0]
+    against_truth = calibration.performance(raw, truth="truth_realised").iloc[0]
+    assert not against_e.bias_ok and against_e.bias == pytest.approx(truth.mean() - 0.5 + (est - truth).mean())
+    assert against_truth.bias_ok and against_truth.coverage_ok
+    # the bias MCSE is that of the errors, not of the estimates
+    assert against_truth.bias_mcse == pytest.approx((est - truth).std(ddof=1) / np.sqrt(k))
+
+
+def test_calibration_world3_tiny_run(tmp_path):
+    page = tmp_path / "w3.md"
+    args = ["--cohorts", "2", "--sizes", "200", "--shares", "0.3", "--workers", "1", "--write-md", str(page)]
+    assert calibration_world3.main(args) == 0
+    text = page.read_text()
+    assert "benchmarks/calibration_world3.py --cohorts 2" in text
+    assert text.count("| lmm_counterfactual | world3 | 200 | 30% |") == 6  # three effects, two truths
