@@ -48,6 +48,9 @@ WARNINGS = ("treated patients have visits after treatment", "losing points")
 # Its warning that the first treatments followed unusually steep drops (alscell.analysis.trigger_drop):
 # counted in a column of its own, because it describes how treatment was decided, not a failure by itself.
 TRIGGER_WARNING = "unusually steep drops"
+# Its pre-trend (placebo) warning: the treated patients' courses had bent in the months before treatment
+# (alscell.analysis.pretrend; added after the third world showed a failure no other warning caught).
+PRETREND_WARNING = "months before treatment (a slope change"
 
 
 def registry_config(n: int, share: float, effect: float):
@@ -116,6 +119,7 @@ def run_chunk(items: list[tuple], effects=EFFECTS, methods=METHODS) -> list[dict
                         # did the method warn that it is not to be trusted on these data?
                         warned=any(any(k in w for k in WARNINGS) for w in e.warnings),
                         trigger_warned=any(TRIGGER_WARNING in w for w in e.warnings),
+                        pretrend_warned=any(PRETREND_WARNING in w for w in e.warnings),
                     )
                 except (NotApplicable, np.linalg.LinAlgError, ValueError) as exc:  # a failed fit is a result
                     row.update(
@@ -167,6 +171,9 @@ def performance(raw: pd.DataFrame, truth: str = "effect") -> pd.DataFrame:
                 trigger_warned=float(ok["trigger_warned"].astype(bool).mean())
                 if "trigger_warned" in ok
                 else float("nan"),
+                pretrend_warned=float(ok["pretrend_warned"].astype(bool).mean())
+                if "pretrend_warned" in ok
+                else float("nan"),
                 rejection=rej,
                 rejection_mcse=math.sqrt(rej * (1 - rej) / k),
                 rejection_band=2 * math.sqrt(0.05 * 0.95 / k) if eff == 0 else float("nan"),
@@ -197,11 +204,16 @@ def _pct(x: float) -> str:
     return "" if not np.isfinite(x) else f"{x:.0%}"
 
 
+def _has(perf: pd.DataFrame, column: str) -> bool:
+    return column in perf and bool(perf[column].notna().any())
+
+
 def markdown_table(perf: pd.DataFrame) -> str:
+    pre = _has(perf, "pretrend_warned")  # a column of its own once the runs record it
     head = (
         "| method | world | n | share | effect | mean treated | rejection (MCSE) | coverage (MCSE) | bias (MCSE) | "
-        "bias/SE (MCSE) | emp. SE (MCSE) | model SE (MCSE) | cohorts | warned | trigger drop | verdict |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        f"bias/SE (MCSE) | emp. SE (MCSE) | model SE (MCSE) | cohorts | warned | trigger drop |{' pre-trend |' * pre} "
+        f"verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|{'---|' * pre}"
     )
     lines = [head]
     for r in perf.itertuples():
@@ -218,7 +230,8 @@ def markdown_table(perf: pd.DataFrame) -> str:
             f"{_f(r.coverage, r.coverage_mcse)} | {_f(r.bias, r.bias_mcse)} | {_f(r.rel_bias, r.rel_bias_mcse, 2)} | "
             f"{_f(r.emp_se, r.emp_se_mcse)} | {_f(r.model_se, r.model_se_mcse)} | {r.n_cohorts} | "
             f"{_pct(r.warned)} | {_pct(getattr(r, 'trigger_warned', float('nan')))} | "
-            f"{'ok' if not bad else 'OUTSIDE: ' + ', '.join(bad)} |"
+            + (f"{_pct(r.pretrend_warned)} | " if pre else "")
+            + f"{'ok' if not bad else 'OUTSIDE: ' + ', '.join(bad)} |"
         )
     return "\n".join(lines)
 
@@ -241,6 +254,10 @@ def summary(perf: pd.DataFrame) -> dict:
             passing_warned=int((g.drop(failing.index)["warned"] >= 0.5).sum()),
             failing_trigger=int((failing.get("trigger_warned", pd.Series(dtype=float)) >= 0.5).sum()),
             passing_trigger=int((g.drop(failing.index).get("trigger_warned", pd.Series(dtype=float)) >= 0.5).sum()),
+            failing_pretrend=int((failing.get("pretrend_warned", pd.Series(dtype=float)) >= 0.5).sum())
+            if _has(g, "pretrend_warned")
+            else None,
+            passing_pretrend=int((g.drop(failing.index).get("pretrend_warned", pd.Series(dtype=float)) >= 0.5).sum()),
             cells=len(g),
             coverage_ok=int(g["coverage_ok"].sum()),
             bias_ok=int(g["bias_ok"].sum()),
@@ -259,7 +276,14 @@ def summary_lines(summ: dict) -> str:
         f"{s['null_cells']} null cells; mean coverage over the cells {s['mean_coverage']:.3f}; the method warned "
         f"in at least half the cohorts of {s['failing_warned']} of the {s['failing']} cells outside a band (and "
         f"of {s['passing_warned']} cells within every band); the trigger-drop warning in at least half the cohorts "
-        f"of {s['failing_trigger']} of the cells outside a band and of {s['passing_trigger']} within every band."
+        f"of {s['failing_trigger']} of the cells outside a band and of {s['passing_trigger']} within every band"
+        + (
+            ""
+            if s.get("failing_pretrend") is None
+            else f"; the pre-trend warning in at least half the cohorts of {s['failing_pretrend']} of the cells "
+            f"outside a band and of {s['passing_pretrend']} within every band"
+        )
+        + "."
         for w, s in summ.items()
     )
 

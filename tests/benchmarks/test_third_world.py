@@ -81,3 +81,26 @@ def test_calibration_world3_tiny_run(tmp_path):
     text = page.read_text()
     assert "benchmarks/calibration_world3.py --cohorts 2" in text
     assert text.count("| lmm_counterfactual | world3 | 200 | 30% |") == 6  # three effects, two truths
+
+
+def test_pretrend_column_only_when_recorded():
+    raw = pd.DataFrame(
+        dict(world="w", n=200, share=0.3, effect=0.0, method="m", estimate=[0.0, 0.1], ci_low=[-0.1, 0.05],
+             ci_high=[0.1, 0.2], p_value=[0.9, 0.01], se=0.05, n_treated=60, warned=False, trigger_warned=False)
+    )  # fmt: skip
+    assert "pre-trend" not in calibration.markdown_table(calibration.performance(raw))
+    with_pre = calibration.performance(raw.assign(pretrend_warned=[True, False]))
+    table = calibration.markdown_table(with_pre)
+    assert "| trigger drop | pre-trend | verdict |" in table and "| 0% | 50% | " in table
+    assert table.splitlines()[1].count("|") == table.splitlines()[2].count("|")
+    line = calibration.summary_lines(calibration.summary(with_pre))
+    assert "the pre-trend warning in at least half the cohorts of 1 of the cells outside a band" in line
+
+
+def test_world3_ablation_tiny_run(tmp_path):
+    import world3_ablation
+
+    page = tmp_path / "a.md"
+    assert world3_ablation.main(["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]) == 0
+    text = page.read_text()
+    assert text.count("| 2 | ") == len(world3_ablation.VARIANTS) and "| pre-trend warning |" in text

@@ -92,6 +92,7 @@ from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.model_fit import fit_mixed
+from alscell.analysis.pretrend import pretrend_warning
 from alscell.analysis.trigger_drop import trigger_drop_warning
 from alscell.domain.alsfrs import SUBSCORE_MAX, TOTAL_MAX
 from alscell.domain.progression import delta_frs_covariate
@@ -370,6 +371,7 @@ def lmm_counterfactual(
     warn += trigger_note(keep, df, exclude_pre_visits)
     if not exclude_pre_visits:  # with the trigger visits kept, the model must predict the recovery after them
         warn += trigger_drop_warning(df, scale_max)
+        warn += pretrend_warning(df, scale_max, n_knots)
     df = df[keep].reset_index(drop=True)
     n_pat, n_tr, n_vis = _counts(df)
     d = df["days_after"].to_numpy()
