@@ -410,7 +410,10 @@ statistical methods*, Stat Med 2019;38:2074–2102 (ADEMP).
   with visits after treatment, or treated and untreated patients losing points at different rates at entry);
   "trigger drop": share of cohorts in which the mixed-model methods warned that the first treatments followed
   unusually steep drops (`alscell.analysis.trigger_drop`; its threshold chosen on `alscell.simulate`
-  registries that do and do not decide on the drop, `docs/simulate_ablation.md`).  MCSEs in brackets:
+  registries that do and do not decide on the drop, `docs/simulate_ablation.md`); "pre-trend": share of
+  cohorts in which they warned that the treated patients' courses had already bent in the 6 months before
+  treatment (`alscell.analysis.pretrend`, a placebo test at 5%, added after the held-out third world of
+  `docs/calibration_world3.md` showed a failure no other warning caught).  MCSEs in brackets:
   √(p(1−p)/k) for rates, SD/√k for bias, SD/√(2(k−1)) for the empirical SE.  **Judged** at the *nominal*
   values: a rate is "ok" when |rate − nominal| ≤ 2√(nominal(1−nominal)/k); bias when |bias| ≤ 2 MCSE.
 
