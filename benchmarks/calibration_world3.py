@@ -23,12 +23,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from calibration import EFFECTS, SHARES, SIZES, markdown_table, performance, run_chunk, summary, summary_lines
+from calibration import EFFECTS, METHODS, SHARES, SIZES, markdown_table, performance, run_chunk, summary, summary_lines
 from results_page import finish
 
 ENTROPY = 20261209
 WORLD = "world3"
-METHODS = ("lmm_counterfactual",)
 
 
 def main(argv=None) -> int:
