@@ -61,6 +61,13 @@ PIECES = {
 }
 
 
+def refuse_unknown(off: frozenset[str], pieces: dict[str, str]) -> None:
+    """A ValueError naming the pieces of ``off`` that are not in ``pieces`` (an ablation's switches)."""
+    unknown = set(off) - set(pieces)
+    if unknown:
+        raise ValueError(f"unknown pieces {sorted(unknown)}: use {', '.join(pieces)}")
+
+
 def _draw_onset_slopes(rng: np.random.Generator, n: int) -> np.ndarray:
     """Each patient's rate of decline at onset, points/month (lognormal); the generator's first draw."""
     return rng.lognormal(np.log(0.75), 0.45, n)
@@ -77,9 +84,7 @@ def simulate_world2(
 ) -> WorldCohort:
     """One cohort of the second world (module docstring); seeded, vectorised over patients.  ``off``: pieces
     of ``PIECES`` switched off (an ablation; the default world has them all)."""
-    unknown = set(off) - set(PIECES)
-    if unknown:
-        raise ValueError(f"unknown pieces {sorted(unknown)}: use {', '.join(PIECES)}")
+    refuse_unknown(off, PIECES)
     rng = np.random.default_rng(seed)
     n = int(n_patients)
     a = _draw_onset_slopes(rng, n)  # points/month at onset

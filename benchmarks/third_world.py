@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.io.tables import Tables
+from second_world import refuse_unknown
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -120,9 +121,7 @@ def simulate_world3(
 ) -> WorldCohort:
     """One cohort of the third world (module docstring); seeded, vectorised over patients.  ``off``: pieces
     of ``PIECES`` switched off (an ablation; the default world has them all)."""
-    unknown = set(off) - set(PIECES)
-    if unknown:
-        raise ValueError(f"unknown pieces {sorted(unknown)}: use {', '.join(PIECES)}")
+    refuse_unknown(off, PIECES)
     rng = np.random.default_rng(seed)
     n = int(n_patients)
     # draw more than needed: those dead before their first visit are never seen (left truncation)

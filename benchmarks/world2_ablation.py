@@ -115,6 +115,21 @@ def ablation_parser(doc: str | None) -> argparse.ArgumentParser:
     return ap
 
 
+def run_variants(chunk_fn, variants, entropy: int, args, label: str, console) -> tuple[pd.DataFrame, float]:
+    """Every variant (pieces switched off) × ``args.cohorts`` seeds through ``chunk_fn(items, patients, share,
+    method)`` on the study runner; the rows and the run time in minutes."""
+    from alscell.simulate.study import run_study, study_seeds
+
+    seeds = study_seeds(entropy, args.cohorts)
+    items = [(off, s) for off in variants for s in seeds]
+    t0 = time.perf_counter()
+    rows = run_study(
+        chunk_fn, items, task_args=(args.patients, args.share, args.method), chunk=4, workers=args.workers,
+        label=label, console=console,
+    )  # fmt: skip
+    return pd.DataFrame(rows), (time.perf_counter() - t0) / 60
+
+
 def main(argv=None) -> int:
     ap = ablation_parser(__doc__)
     ap.add_argument("--share", type=float, default=0.6)
@@ -122,18 +137,9 @@ def main(argv=None) -> int:
 
     from rich.console import Console
 
-    from alscell.simulate.study import run_study, study_seeds
-
     console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
-    items = [(off, s) for off in VARIANTS for s in seeds]
-    t0 = time.perf_counter()
-    rows = run_study(
-        run_chunk, items, task_args=(args.patients, args.share, args.method), chunk=4, workers=args.workers,
-        label="world2 ablation", console=console,
-    )  # fmt: skip
-    minutes = (time.perf_counter() - t0) / 60
-    table = markdown(summarise(pd.DataFrame(rows)))
+    raw, minutes = run_variants(run_chunk, VARIANTS, ENTROPY, args, "world2 ablation", console)
+    table = markdown(summarise(raw))
     finish(
         console,
         table,

@@ -11,7 +11,6 @@ bias, how often the pre-trend warning (``alscell.analysis.pretrend``) fires.
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration import PRETREND_WARNING
 from results_page import finish
 from third_world import PIECES
-from world2_ablation import ablation_parser, bias_cells, summarise
+from world2_ablation import ablation_parser, bias_cells, run_variants, summarise
 
 ENTROPY = 20261210
 VARIANTS: tuple[tuple[str, ...], ...] = (
@@ -71,19 +70,10 @@ def main(argv=None) -> int:
 
     from rich.console import Console
 
-    from alscell.simulate.study import run_study, study_seeds
-
     console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
-    items = [(off, s) for off in VARIANTS for s in seeds]
-    t0 = time.perf_counter()
-    rows = run_study(
-        run_chunk, items, task_args=(args.patients, args.share, args.method), chunk=4, workers=args.workers,
-        label="world3 ablation", console=console,
-    )  # fmt: skip
-    minutes = (time.perf_counter() - t0) / 60
+    raw, minutes = run_variants(run_chunk, VARIANTS, ENTROPY, args, "world3 ablation", console)
     finish(
-        console, markdown(pd.DataFrame(rows)), minutes, args.write_md, MD, "world3_ablation.py", argv,
+        console, markdown(raw), minutes, args.write_md, MD, "world3_ablation.py", argv,
         entropy=ENTROPY, n=args.patients, share=args.share, method=args.method, workers=args.workers,
         pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()), reading=READING,
     )  # fmt: skip
