@@ -4,9 +4,10 @@ data, it finds a bend put before treatment by hand and passes straight courses, 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from alscell.analysis.effects import estimate_effect, prepare
-from alscell.analysis.pretrend import MIN_PATIENTS, pretrend_test, pretrend_warning
+from alscell.analysis.pretrend import MIN_PATIENTS, placebo_check, pretrend_test, pretrend_warning
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.simulate import CohortConfig, simulate_cohort
 
@@ -74,3 +75,31 @@ def test_it_is_the_default_estimate_on_placebo_data():
     assert ours.estimate == pytest.approx(public.estimate, rel=1e-6, abs=1e-9)
     assert ours.se == pytest.approx(public.se, rel=1e-6)
     assert ours.p_value == pytest.approx(public.p_value, rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_the_placebo_check_is_the_test_oriented_like_the_headline(direction):
+    """The check shown beside the sensitivity analyses: the test's estimate times the outcome's direction,
+    its interval from Student's t (scipy) at the test's df, and "passes" read off the p-value."""
+    df = _frame(300, 0.6)
+    t = pretrend_test(df)
+    c = placebo_check(df, direction)
+    assert t is not None and c.estimate == pytest.approx(direction * t.estimate)
+    q = stats.t.ppf(0.975, t.df)
+    assert c.ci_low == pytest.approx(direction * t.estimate - q * t.se)
+    assert c.ci_high == pytest.approx(direction * t.estimate + q * t.se)
+    assert c.p_value == t.p_value and c.n_patients == t.n_patients and c.passes is False
+    assert "had already bent before treatment" in c.sentence("points/month")
+    j = c.to_json_dict()
+    assert j["passes"] is False and j["reason"] is None and j["window_months"] == 6.0
+    straight = placebo_check(_frame(300, 0.0, seed=5))
+    assert straight.passes is (straight.p_value is not None and straight.p_value >= 0.05)
+    if straight.passes:
+        assert "no bend before treatment at this level" in straight.sentence("points/month")
+
+
+def test_the_placebo_check_says_why_it_was_not_run():
+    c = placebo_check(_frame(200, 0.6, treated_share=(MIN_PATIENTS - 1) / 200))
+    assert c.estimate is None and c.passes is None and c.reason and f"fewer than {MIN_PATIENTS}" in c.reason
+    assert c.sentence("points/month").startswith("placebo (pre-trend) check not run: fewer than")
+    assert c.to_json_dict()["estimate"] is None

@@ -6,8 +6,9 @@ import math
 
 import pytest
 
-from alscell.analysis.effects import MethodError, estimate_effect, lmm_counterfactual
+from alscell.analysis.effects import MethodError, estimate_effect, lmm_counterfactual, prepare
 from alscell.analysis.estimate import Estimate
+from alscell.analysis.pretrend import placebo_check
 from alscell.analysis.sensitivity import (
     ANALYSES,
     DISTANCE_FLAG,
@@ -98,6 +99,10 @@ def test_the_table_shows_where_the_default_leans(floor_data):
     assert s.primary_verdict == "harm" and b.verdict == "not shown" and s.conclusion_agrees is False
     assert "lmm_bounded: not shown" in s.summary()
     assert s.distance_flag is (b.difference_in_se > DISTANCE_FLAG)
+    # the placebo check beside the family is the pre-trend test on the default's frame
+    direct_placebo = placebo_check(prepare(floor_data, "alsfrs_r_total"))
+    assert s.placebo == direct_placebo
+    assert s.to_json_dict()["placebo"]["text"] == direct_placebo.sentence("points/month")
 
 
 def test_another_primary_and_outcomes_without_a_scale():
@@ -111,6 +116,8 @@ def test_another_primary_and_outcomes_without_a_scale():
     assert rows["lmm_counterfactual"].result is not None
     j = s.to_json_dict()
     assert j["sensitivity_summary"]["primary_analysis"] == "g_estimation" and len(j["sensitivity"]) == 3
+    # FVC % predicted: higher is better, so the placebo keeps the test's sign (120 patients: it may not run)
+    assert s.placebo is not None and set(j["placebo"]) >= {"estimate", "ci_low", "ci_high", "p_value", "passes", "text"}
 
 
 @pytest.mark.parametrize("method", ["naive", "external_control", "randomized"])

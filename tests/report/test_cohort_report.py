@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from html import unescape
 
 import pytest
 from report_helpers import parse, visible_text
@@ -90,6 +91,9 @@ def test_every_section_shows_the_engines_result(report, tables):
         assert row.result is not None, row.reason
         assert p.keys[f"sens.{row.analysis}.estimate"] == num(row.result.estimate, 2)
     assert "In short: " + sens.summary() in " ".join(html.split())
+    assert sens.placebo is not None  # the falsification check under the table, in the same words as the CLI
+    shown = unescape(" ".join(html.split()))
+    assert "Falsification check — " + sens.placebo.sentence(sens.primary.unit) in shown
     from alscell.analysis.responders import responder_analysis
 
     r = responder_analysis(tables)

@@ -8,7 +8,9 @@ decision (``g_estimation``) — and where an assumption fails, its estimate lean
 sensitivity analyses that vary the assumptions behind the primary estimate and for the conclusion to be
 judged across them; this module runs the primary and the alternatives on the same data and says whether
 the conclusion (benefit / harm / not shown at the stated α) is the same under each, and how far each
-estimate is from the primary in units of the primary's standard error.
+estimate is from the primary in units of the primary's standard error.  Beside the family it reports a
+falsification check: the placebo (pre-trend) slope change of ``alscell.analysis.pretrend`` with its interval,
+because a check that is only a warning when it fires says nothing when it does not.
 
 It decides nothing by itself: agreement does not prove the primary right (the alternatives can share a
 failure: on the second simulated world they all lean when treated patients are chosen by their own true
@@ -24,6 +26,7 @@ from typing import Any
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate, json_value
+from alscell.analysis.pretrend import Placebo
 from alscell.io.tables import as_tables
 
 # The registry (observational) estimators whose assumptions differ; ``naive`` is not evidence and
@@ -117,6 +120,8 @@ class Sensitivity:
     primary: Estimate
     primary_analysis: str
     rows: list[SensitivityRow]
+    # the falsification check beside the family (alscell.analysis.pretrend); None: not asked for
+    placebo: Placebo | None = None
 
     @property
     def primary_verdict(self) -> str | None:
@@ -187,6 +192,8 @@ class Sensitivity:
                 "text": self.summary(),
             },
         )
+        if self.placebo is not None:
+            out["placebo"] = {**self.placebo.to_json_dict(), "text": self.placebo.sentence(self.primary.unit)}
         return out
 
 
@@ -224,7 +231,16 @@ def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str =
     est = estimate_effect(tables, outcome, primary)
     bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
     rows = [_row(a, tables, outcome, est, bounded) for a in ANALYSES if a.key != primary]
-    return Sensitivity(est, primary, rows)
+    return Sensitivity(est, primary, rows, _placebo(tables, outcome))
+
+
+def _placebo(tables, outcome: str) -> Placebo:
+    """The pre-trend check on the default model's frame, oriented like the headline (positive = benefit)."""
+    from alscell.analysis.design_matrix import outcome_info
+    from alscell.analysis.effects import prepare
+    from alscell.analysis.pretrend import placebo_check
+
+    return placebo_check(prepare(tables, outcome), int(outcome_info(outcome)["direction"]))
 
 
 __all__ = [

@@ -30,7 +30,8 @@ def register(app: typer.Typer) -> None:
             False,
             "--sensitivity",
             help="Also run the other registry estimators (their assumptions differ) and say whether the conclusion "
-            "is the same under each; with --json the object gains 'sensitivity' and 'sensitivity_summary'.",
+            "is the same under each, with a placebo (pre-trend) check; with --json the object gains 'sensitivity', "
+            "'sensitivity_summary' and 'placebo'.",
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
@@ -110,3 +111,5 @@ def _print_sensitivity(sens, f) -> None:
     for r in sens.rows:
         stdout.print(f"  {r.analysis}: {r.changes}" + (f" — not run: {r.reason}" if r.reason else ""), markup=False)
     stdout.print(f"sensitivity: {sens.summary()}", markup=False)
+    if sens.placebo is not None:
+        stdout.print(sens.placebo.sentence(sens.primary.unit), markup=False)

@@ -167,7 +167,8 @@ def sensitivity_view(section: Section) -> dict | None:
             verdict=r.verdict or "not run",
             distance="" if r.difference_in_se is None else f"{r.difference_in_se:+.1f}",
         ))  # fmt: skip
-    return {"rows": rows, "summary": s.summary(), "agrees": s.conclusion_agrees, "unit": p.unit}
+    placebo = None if s.placebo is None else s.placebo.sentence(p.unit)
+    return {"rows": rows, "summary": s.summary(), "agrees": s.conclusion_agrees, "unit": p.unit, "placebo": placebo}
 
 
 def cycles_view(section: Section) -> dict:
