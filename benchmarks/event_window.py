@@ -153,9 +153,9 @@ READING = """* Written from the table above (rerun to check).  Freeing the windo
   variant is right); on the second the courses accelerate (linear-quadratic decline) and the bend goes on
   after treatment, which the variant counts as harm.  The pre-treatment visits alone cannot tell the two
   apart (the pre-trend check fires on both worlds), so neither assumption can be the default, and choosing
-  between them by the check would pick the variant on the second world, where it fails worst.  What could
-  tell them apart is how long a bend lasts in patients who are not treated: a natural-history model with a
-  stochastic slope learns that from the untreated courses (docs/evidence.md)."""
+  between them by the check would pick the variant on the second world, where it fails worst.  A
+  natural-history model that learns from all the courses how long a bend lasts (a stochastic slope) was
+  tried next and does not fix the third world (docs/stochastic_slope.md)."""
 
 if __name__ == "__main__":
     raise SystemExit(main())
