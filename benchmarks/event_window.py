@@ -54,22 +54,34 @@ def window_estimate(df: pd.DataFrame, months: float = 6.0) -> tuple[float, float
     return float(c["estimate"]), float(c["se"]), float(c["df"])
 
 
-def run_chunk(items: list[tuple], n: int) -> list[dict]:
-    warnings.simplefilter("ignore")
+def cohort_with_default(world: str, n: int, share: float, effect: float, seed: int):
+    """One cohort of ``world`` (calibration._cohort), its analysis frame, the truth (world3: realised), and the
+    default's row; shared by the scripts that set an estimator beside the default on the three worlds."""
     import calibration as cal
-    from alscell.analysis.distributions import t_ppf
     from alscell.analysis.effects import estimate_effect, prepare
 
+    tables = cal._cohort(world, n, share, effect, int(seed))
+    truth = cal._realised.pop((n, share, effect, int(seed)), effect)
+    e = estimate_effect(tables, "alsfrs_r_total", "lmm_counterfactual")
+    base = dict(world=world, share=share, effect=effect, seed=int(seed), truth=truth)
+    row = dict(base, estimator="default", estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high)
+    return prepare(tables, "alsfrs_r_total"), base, row
+
+
+def t_row(base: dict, estimator: str, est: float, se: float, dfree: float, **extra) -> dict:
+    """A result row with its 95% t interval."""
+    from alscell.analysis.distributions import t_ppf
+
+    q = float(t_ppf(0.975, dfree))
+    return dict(base, estimator=estimator, estimate=est, se=se, ci_low=est - q * se, ci_high=est + q * se, **extra)
+
+
+def run_chunk(items: list[tuple], n: int) -> list[dict]:
+    warnings.simplefilter("ignore")
     rows = []
     for world, share, effect, seed in items:
-        tables = cal._cohort(world, n, share, effect, int(seed))
-        truth = cal._realised.pop((n, share, effect, int(seed)), effect)
-        e = estimate_effect(tables, "alsfrs_r_total", "lmm_counterfactual")
-        w, w_se, w_df = window_estimate(prepare(tables, "alsfrs_r_total"))
-        q = float(t_ppf(0.975, w_df))
-        base = dict(world=world, share=share, effect=effect, seed=int(seed), truth=truth)
-        rows.append(dict(base, estimator="default", estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high))
-        rows.append(dict(base, estimator="window free", estimate=w, se=w_se, ci_low=w - q * w_se, ci_high=w + q * w_se))
+        df, base, default = cohort_with_default(world, n, share, effect, seed)
+        rows += [default, t_row(base, "window free", *window_estimate(df))]
     return rows
 
 
@@ -98,26 +110,35 @@ def markdown(perf: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def worlds_parser(doc: str | None, patients: int) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     ap.add_argument("--cohorts", type=int, default=40)
-    ap.add_argument("--patients", type=int, default=3000)
+    ap.add_argument("--patients", type=int, default=patients)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--write-md", default=None)
-    args = ap.parse_args(argv)
+    return ap
 
-    from rich.console import Console
 
+def run_worlds(chunk_fn, args, entropy: int, label: str, console, chunk: int = 4) -> tuple[pd.DataFrame, float]:
+    """Every world × share × effect × ``args.cohorts`` seeds through ``chunk_fn(items, patients)`` on the
+    study runner; the rows and the run time in minutes."""
     from alscell.simulate.study import run_study, study_seeds
 
-    console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
+    seeds = study_seeds(entropy, args.cohorts)
     items = [(w, s, e, seed) for w in WORLDS for s in SHARES for e in EFFECTS for seed in seeds]
     t0 = time.perf_counter()
-    rows = run_study(run_chunk, items, task_args=(args.patients,), chunk=4, workers=args.workers,
-                     label="event window", console=console)  # fmt: skip
-    minutes = (time.perf_counter() - t0) / 60
-    finish(console, markdown(summarise(pd.DataFrame(rows))), minutes, args.write_md, MD, "event_window.py", argv,
+    rows = run_study(chunk_fn, items, task_args=(args.patients,), chunk=chunk, workers=args.workers, label=label,
+                     console=console)  # fmt: skip
+    return pd.DataFrame(rows), (time.perf_counter() - t0) / 60
+
+
+def main(argv=None) -> int:
+    args = worlds_parser(__doc__, 3000).parse_args(argv)
+    from rich.console import Console
+
+    console = Console()
+    raw, minutes = run_worlds(run_chunk, args, ENTROPY, "event window", console)
+    finish(console, markdown(summarise(raw)), minutes, args.write_md, MD, "event_window.py", argv,
            entropy=ENTROPY, n=args.patients, workers=args.workers, reading=READING)  # fmt: skip
     return 0
 

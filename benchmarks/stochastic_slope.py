@@ -20,9 +20,7 @@ the cluster-robust sandwich (CR1, patients as clusters).
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,53 +164,30 @@ def fit_iou(df: pd.DataFrame, n_knots: int = 4) -> IOUFit:
 
 
 ENTROPY = 20261205
-WORLDS = ("simulate", "world2", "world3")
-SHARES = (0.3, 0.6)
-EFFECTS = (0.0, 0.2)
 
 
 def run_chunk(items: list[tuple], n: int) -> list[dict]:
     warnings.simplefilter("ignore")
-    import calibration as cal
-    from alscell.analysis.distributions import t_ppf
-    from alscell.analysis.effects import estimate_effect, prepare
+    from event_window import cohort_with_default, t_row
 
     rows = []
     for world, share, effect, seed in items:
-        tables = cal._cohort(world, n, share, effect, int(seed))
-        truth = cal._realised.pop((n, share, effect, int(seed)), effect)
-        e = estimate_effect(tables, "alsfrs_r_total", "lmm_counterfactual")
-        f = fit_iou(prepare(tables, "alsfrs_r_total"))
-        q = float(t_ppf(0.975, f.df))
-        base = dict(world=world, share=share, effect=effect, seed=int(seed), truth=truth)
-        rows.append(dict(base, estimator="default", estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high))
-        rows.append(dict(base, estimator="stochastic slope", estimate=f.estimate, se=f.se, ci_low=f.estimate - q * f.se,
-                         ci_high=f.estimate + q * f.se, alpha=f.alpha, nu=f.nu, converged=f.converged))  # fmt: skip
+        df, base, default = cohort_with_default(world, n, share, effect, seed)
+        f = fit_iou(df)
+        rows += [default, t_row(base, "stochastic slope", f.estimate, f.se, f.df, alpha=f.alpha, nu=f.nu,
+                                converged=f.converged)]  # fmt: skip
     return rows
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--cohorts", type=int, default=40)
-    ap.add_argument("--patients", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write-md", default=None)
-    args = ap.parse_args(argv)
-
     from rich.console import Console
 
-    from alscell.simulate.study import run_study, study_seeds
-    from event_window import markdown, summarise
+    from event_window import markdown, run_worlds, summarise, worlds_parser
     from results_page import finish
 
+    args = worlds_parser(__doc__, 1000).parse_args(argv)
     console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
-    items = [(w, s, e, seed) for w in WORLDS for s in SHARES for e in EFFECTS for seed in seeds]
-    t0 = time.perf_counter()
-    rows = run_study(run_chunk, items, task_args=(args.patients,), chunk=2, workers=args.workers,
-                     label="stochastic slope", console=console)  # fmt: skip
-    raw = pd.DataFrame(rows)
-    minutes = (time.perf_counter() - t0) / 60
+    raw, minutes = run_worlds(run_chunk, args, ENTROPY, "stochastic slope", console, chunk=2)
     iou = raw[raw["estimator"] == "stochastic slope"]
     persist = iou.groupby(["world", "share"], sort=False).agg(alpha=("alpha", "median"), nu=("nu", "median"),
                                                                converged=("converged", "mean"))  # fmt: skip

@@ -12,6 +12,7 @@ from scipy import integrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+import event_window
 import stochastic_slope as ss
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 
@@ -62,5 +63,7 @@ def test_a_small_run_writes_its_page(tmp_path):
     out = tmp_path / "ss.md"
     assert ss.main(["--cohorts", "1", "--patients", "150", "--workers", "1", "--write-md", str(out)]) == 0
     text = out.read_text()
-    assert text.count("| stochastic slope |") == len(ss.WORLDS) * len(ss.SHARES) * len(ss.EFFECTS)
+    assert text.count("| stochastic slope |") == len(event_window.WORLDS) * len(event_window.SHARES) * len(
+        event_window.EFFECTS
+    )
     assert "| world3 | 60% |" in text and "median alpha" in text
