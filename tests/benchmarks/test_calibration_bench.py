@@ -61,11 +61,17 @@ def test_run_chunk_both_worlds():
 
 
 def test_warning_columns_rates_table_and_summary():
-    raw = _raw(360).assign(warned=np.arange(400) < 100, trigger_warned=np.arange(400) < 300)
+    raw = _raw(360).assign(
+        method="lmm_counterfactual", warned=np.arange(400) < 100, trigger_warned=np.arange(400) < 300
+    )
     perf = calibration.performance(raw)
     r = perf.iloc[0]
     assert (r.warned, r.trigger_warned) == (0.25, 0.75)
     table = calibration.markdown_table(perf)
     assert "| warned | trigger drop | verdict |" in table and "| 25% | 75% | OUTSIDE" in table
-    s = calibration.summary(perf)[("m", "w")]
+    s = calibration.summary(perf)[("lmm_counterfactual", "w")]
     assert (s["failing"], s["failing_warned"], s["failing_trigger"], s["passing_trigger"]) == (1, 0, 1, 0)
+    # a method that never gives the mixed models' warnings shows "—" there, and its summary leaves them out
+    other = calibration.performance(raw.assign(method="g_estimation"))
+    assert "| 25% | — | OUTSIDE" in calibration.markdown_table(other)
+    assert "trigger-drop" not in calibration.summary_lines(calibration.summary(other))

@@ -86,7 +86,7 @@ def test_calibration_world3_tiny_run(tmp_path):
 
 def test_pretrend_column_only_when_recorded():
     raw = pd.DataFrame(
-        dict(world="w", n=200, share=0.3, effect=0.0, method="m", estimate=[0.0, 0.1], ci_low=[-0.1, 0.05],
+        dict(world="w", n=200, share=0.3, effect=0.0, method="lmm_bounded", estimate=[0.0, 0.1], ci_low=[-0.1, 0.05],
              ci_high=[0.1, 0.2], p_value=[0.9, 0.01], se=0.05, n_treated=60, warned=False, trigger_warned=False)
     )  # fmt: skip
     assert "pre-trend" not in calibration.markdown_table(calibration.performance(raw))
