@@ -536,7 +536,7 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
     On the held-out third world the default fails in every cell and a warning fires in at least half the
     cohorts of only 15 of its 27 failing cells (few treated in 3, pre-trend in 12), so the issue's escape
     clause (each failing cell named, with the reason and a warning that fires) is not met there.  Two repairs
-    were tried on it and not kept: freeing the 6 months before treatment fixes that world and breaks the
+    were tried on it and not kept: freeing the 6 months before treatment cuts the lean to at most half an SE there and breaks the
     second (`docs/event_window.md`); a slope that wanders, with how long a bend lasts learned from all the
     courses, leaves it as it was (`docs/stochastic_slope.md`).
 """

@@ -214,7 +214,7 @@ Every number on this page is printed by `.venv/bin/python {command}` (seed entro
 The default (`lmm_counterfactual`) and the same mixed model with an integrated Ornstein–Uhlenbeck slope
 process per patient (REML; the slope change's SE cluster-robust, CR1, df = patients − 1) on the same cohorts
 of {n} patients of `alscell.simulate`, the second world and the held-out third world (truth = its realised
-slope change).  "outside 2 MCSE": bias against 0, coverage against 0.95 (both at the nominal value).  The
+slope change).  "outside 2 MCSE": bias against 0 ± 2 empirical MCSE, coverage against the band computed at 0.95.  The
 second table: the persistence the model learned (alpha: the rate at which a patient's slope returns to its
 mean, per month; nu: the SD of the slope's deviation).
 

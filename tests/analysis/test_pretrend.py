@@ -7,7 +7,8 @@ import pytest
 from scipy import stats
 
 from alscell.analysis.effects import estimate_effect, prepare
-from alscell.analysis.pretrend import MIN_PATIENTS, placebo_check, pretrend_test, pretrend_warning
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.pretrend import MIN_PATIENTS, Placebo, placebo_check, pretrend_test, pretrend_warning
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.simulate import CohortConfig, simulate_cohort
 
@@ -100,6 +101,28 @@ def test_the_placebo_check_is_the_test_oriented_like_the_headline(direction):
 
 def test_the_placebo_check_says_why_it_was_not_run():
     c = placebo_check(_frame(200, 0.6, treated_share=(MIN_PATIENTS - 1) / 200))
-    assert c.estimate is None and c.passes is None and c.reason and f"fewer than {MIN_PATIENTS}" in c.reason
-    assert c.sentence("points/month").startswith("placebo (pre-trend) check not run: fewer than")
-    assert c.to_json_dict()["estimate"] is None
+    assert c.estimate is None and c.passes is None and c.n_patients == MIN_PATIENTS - 1
+    assert c.reason == (
+        f"only {MIN_PATIENTS - 1} treated patients have visits both in the 6 months before treatment and before "
+        f"that; the check needs {MIN_PATIENTS}."
+    )
+    assert c.sentence("points/month").startswith(f"placebo (pre-trend) check not run: only {MIN_PATIENTS - 1}")
+    assert c.to_json_dict()["estimate"] is None and c.to_json_dict()["n_patients"] == MIN_PATIENTS - 1
+
+
+def test_a_check_without_a_standard_error_says_so_and_never_claims_a_bend(monkeypatch):
+    no_p = Placebo(6.0, 0.05, 0.1, float("nan"), float("nan"), float("nan"), 30)
+    assert no_p.passes is None and "already bent" not in no_p.sentence("points/month")
+    # a fit that fails: the reason is the fitter's sentence (its term named for people), once, no internals
+    import alscell.analysis.pretrend as pretrend
+
+    def refuse(y, X, Z, groups, names, **kwargs):
+        raise NotApplicable(f"the data cannot separate {names[-1]} from the other terms of the model.")
+
+    monkeypatch.setattr(pretrend, "fit_mixed", refuse)
+    c = placebo_check(_frame(200, 0.0))
+    assert c.estimate is None and c.n_patients == 100
+    assert c.reason == (
+        "the model could not be fitted on the visits before treatment: the data cannot separate the slope change "
+        "in the months before treatment from the other terms of the model."
+    )

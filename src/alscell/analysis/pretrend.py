@@ -46,27 +46,36 @@ class PreTrend:
     n_patients: int
 
 
-def pretrend_test(df: pd.DataFrame, n_knots: int = 4, months: float = PRETREND_MONTHS) -> PreTrend | None:
-    """The placebo test on the analysis frame of :func:`alscell.analysis.effects.prepare`; None when
-    fewer than ``MIN_PATIENTS`` treated patients have visits both inside and before the window."""
-    from alscell.analysis.effects import course_design  # effects imports this module
+# The placebo term's name in the design: it appears in the fitter's messages, so it is written for people.
+PLACEBO_TERM = "the slope change in the months before treatment"
 
+
+def _window(df: pd.DataFrame, months: float) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The visits up to treatment, the placebo ramp (months since the pseudo-start, 0 before it and for the
+    untreated) and the number of treated patients with visits both inside and before the window."""
     d = df["days_after"].to_numpy(dtype=float)
     pre = df[~(d > 0)].reset_index(drop=True)  # a visit on the day of treatment counts as before it
     dd = pre["days_after"].to_numpy(dtype=float)
     treated = np.isfinite(dd)
     pseudo = np.where(treated, np.clip(np.where(treated, dd, 0.0) / DPM + months, 0.0, None), 0.0)
     pid = pre["patient_id"].to_numpy()
-    inside = set(pid[pseudo > 0])
-    before = set(pid[treated & (pseudo == 0)])
-    n = len(inside & before)
+    n = len(set(pid[pseudo > 0]) & set(pid[treated & (pseudo == 0)]))
+    return pre, pseudo, n
+
+
+def pretrend_test(df: pd.DataFrame, n_knots: int = 4, months: float = PRETREND_MONTHS) -> PreTrend | None:
+    """The placebo test on the analysis frame of :func:`alscell.analysis.effects.prepare`; None when
+    fewer than ``MIN_PATIENTS`` treated patients have visits both inside and before the window."""
+    from alscell.analysis.effects import course_design  # effects imports this module
+
+    pre, pseudo, n = _window(df, months)
     if n < MIN_PATIENTS:
         return None
-    y = pre["y"].to_numpy(dtype=float)
+    y, pid = pre["y"].to_numpy(dtype=float), pre["patient_id"].to_numpy()
     X0, names0, Z = course_design(pre, n_knots)
-    names = [*names0, "pre_window"]
-    fit = fit_mixed(y, np.column_stack([X0, pseudo]), Z, pid, names, required=("pre_window",), df_method="none")
-    c = mixed_contrast(fit, y, pid, {"pre_window": 1.0})
+    names = [*names0, PLACEBO_TERM]
+    fit = fit_mixed(y, np.column_stack([X0, pseudo]), Z, pid, names, required=(PLACEBO_TERM,), df_method="none")
+    c = mixed_contrast(fit, y, pid, {PLACEBO_TERM: 1.0})
     est, se, dfree = float(c["estimate"]), float(c["se"]), float(c["df"])
     p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
     return PreTrend(est, se, dfree, p, n)
@@ -102,11 +111,13 @@ class Placebo:
             f"before it, the treated patients' courses changed slope by {self.estimate:+.3f} {unit} "
             f"({1 - self.alpha:.0%} CI {self.ci_low:+.3f} to {self.ci_high:+.3f}, {p}, {self.n_patients} patients)"
         )
-        if self.passes:
+        if self.passes is True:
             return (
                 found + ": no bend before treatment at this level, as the model assumes (a bend too small for "
                 "the data to show is not ruled out)."
             )
+        if self.passes is None:
+            return found + ": no test at this level on these data."
         return (
             found + ": the courses had already bent before treatment, so the estimate can lean the other way "
             "(docs/calibration_world3.md).  On large registries of curved courses the check also fires where the "
@@ -129,17 +140,18 @@ def placebo_check(df: pd.DataFrame, direction: int = 1, alpha: float = PRETREND_
     """:func:`pretrend_test` on the analysis frame of :func:`alscell.analysis.effects.prepare`, oriented by
     the outcome's ``direction`` (+1: higher is better, −1: higher is worse) and with its interval."""
     months = PRETREND_MONTHS
+    n = _window(df, months)[2]
+    where = f"{n} treated patients have visits both in the {months:.0f} months before treatment and before that"
+    if n < MIN_PATIENTS:
+        return Placebo(months, alpha, n_patients=n, reason=f"only {where}; the check needs {MIN_PATIENTS}.")
     try:
         t = pretrend_test(df, n_knots, months)
     except (np.linalg.LinAlgError, ValueError) as exc:  # ValueError includes NotApplicable
-        return Placebo(months, alpha, reason=f"the model could not be fitted on the pre-treatment visits ({exc}).")
-    if t is None:
-        return Placebo(
-            months,
-            alpha,
-            reason=f"fewer than {MIN_PATIENTS} treated patients have visits both in the {months:.0f} months "
-            "before treatment and before that.",
-        )
+        why = str(exc).strip().rstrip(".")
+        return Placebo(months, alpha, n_patients=n, reason=f"the model could not be fitted on the visits before "
+                       f"treatment: {why}.")  # fmt: skip
+    if t is None or not (np.isfinite(t.se) and t.se > 0 and np.isfinite(t.df) and np.isfinite(t.p_value)):
+        return Placebo(months, alpha, n_patients=n, reason="the slope change had no standard error on these data.")
     q = float(t_ppf(1 - alpha / 2, t.df))
     est = direction * t.estimate
     return Placebo(months, alpha, est, est - q * t.se, est + q * t.se, t.p_value, t.n_patients)
@@ -163,6 +175,7 @@ def pretrend_warning(df: pd.DataFrame, top: float | None, n_knots: int = 4) -> l
 
 __all__ = [
     "MIN_PATIENTS",
+    "PLACEBO_TERM",
     "PRETREND_ALPHA",
     "PRETREND_MONTHS",
     "Placebo",
