@@ -126,3 +126,24 @@ def test_a_check_without_a_standard_error_says_so_and_never_claims_a_bend(monkey
         "the model could not be fitted on the visits before treatment: the data cannot separate the slope change "
         "in the months before treatment from the other terms of the model."
     )
+
+
+def test_a_failed_check_never_costs_the_estimate(monkeypatch):
+    """When the placebo model cannot be fitted the headline is still estimated, without the warning."""
+    import alscell.analysis.pretrend as pretrend
+
+    tables = simulate_cohort(
+        CohortConfig(n_patients=300, design="registry", effect=0.0, treated_fraction=0.4), 3
+    ).tables
+    before = estimate_effect(tables, "alsfrs_r_total", "lmm_counterfactual")
+
+    def refuse(*args, **kwargs):
+        raise NotApplicable("the mixed model cannot be fitted to these data.")
+
+    monkeypatch.setattr(pretrend, "fit_mixed", refuse)
+    assert pretrend_warning(prepare(tables, "alsfrs_r_total"), 48.0) == []
+    after = estimate_effect(tables, "alsfrs_r_total", "lmm_counterfactual")
+    assert after.estimate == pytest.approx(before.estimate, rel=1e-12)
+    assert [w for w in after.warnings if "months before treatment" not in w] == [
+        w for w in before.warnings if "months before treatment" not in w
+    ]
