@@ -84,6 +84,12 @@ def _cohort(world: str, n: int, share: float, effect: float, seed: int):
         cohort = simulate_world3(n, effect, share, int(seed))
         _realised[(n, share, effect, int(seed))] = cohort.truth_realised
         return cohort.tables
+    if world == "world4":  # held out: benchmarks/fourth_world.py, docs/calibration_world4.md
+        from fourth_world import simulate_world4
+
+        cohort = simulate_world4(n, effect, share, int(seed))
+        _realised[(n, share, effect, int(seed))] = cohort.truth_realised
+        return cohort.tables
     from second_world import simulate_world2
 
     return simulate_world2(n, effect, share, int(seed)).tables
