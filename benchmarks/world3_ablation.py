@@ -37,24 +37,35 @@ VARIANTS: tuple[tuple[str, ...], ...] = (
 
 
 def run_chunk(items: list[tuple], n: int, share: float, method: str = "lmm_counterfactual") -> list[dict]:
+    from third_world import simulate_world3
+
+    return ablation_rows(simulate_world3, items, n, share, method)
+
+
+def ablation_rows(simulate, items: list[tuple], n: int, share: float, method: str, effect: float = 0.0) -> list[dict]:
+    """The estimate, its interval and whether the pre-trend warning fired, for each (pieces switched off, seed)
+    item on ``simulate(n, effect, share, seed, off)`` cohorts (shared with world4_ablation).  The ``effect``
+    column is the truth the bias is judged against: 0 under no effect, else the cohort's realised slope change."""
     warnings.simplefilter("ignore")
     from alscell.analysis.effects import estimate_effect
-    from third_world import simulate_world3
 
     rows = []
     for off, seed in items:
-        est = estimate_effect(simulate_world3(n, 0.0, share, int(seed), frozenset(off)).tables, method=method)
-        rows.append(dict(off=",".join(off) or "(none: the default world)", seed=seed, estimate=est.estimate, se=est.se,
-                         ci_low=est.ci_low, ci_high=est.ci_high,
+        cohort = simulate(n, effect, share, int(seed), frozenset(off))
+        est = estimate_effect(cohort.tables, method=method)
+        truth = cohort.truth_realised if effect else 0.0
+        rows.append(dict(off=",".join(off) or "(none: the default world)", seed=seed, effect=truth,
+                         estimate=est.estimate, se=est.se, ci_low=est.ci_low, ci_high=est.ci_high,
                          pretrend=any(PRETREND_WARNING in w for w in est.warnings)))  # fmt: skip
     return rows
 
 
-def markdown(raw: pd.DataFrame) -> str:
+def markdown(raw: pd.DataFrame, bias: str = "bias under no effect", truth: str = "0") -> str:
+    """The table: bias (named ``bias``) and coverage of ``truth`` per variant, and the pre-trend warning's rate."""
     perf = summarise(raw)
     rate = raw.groupby("off", sort=False)["pretrend"].mean()
     lines = [
-        "| pieces switched off | cohorts | bias under no effect (MCSE) | bias / SE | coverage of 0 (MCSE) | "
+        f"| pieces switched off | cohorts | {bias} (MCSE) | bias / SE | coverage of {truth} (MCSE) | "
         "bias within 2 MCSE of 0 | pre-trend warning |",
         "|---|---|---|---|---|---|---|",
     ]

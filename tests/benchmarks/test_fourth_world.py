@@ -119,4 +119,26 @@ def test_calibration_world4_tiny_run(tmp_path):
     text = page.read_text()
     assert "benchmarks/calibration_world4.py --cohorts 2" in text
     assert text.count("| lmm_counterfactual | world4 | 200 | 30% |") == 6  # three effects, two truths
-    assert "Not yet run: the first full run writes this page." in text
+    assert "## Reading it\n\n* Written from the tables above after the first full run" in text
+
+
+def test_world4_ablation_tiny_run(tmp_path):
+    import world4_ablation
+
+    page = tmp_path / "a.md"
+    args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]
+    assert world4_ablation.main(args) == 0
+    text = page.read_text()
+    # one row per piece set under each effect; the effect table is judged against the realised slope change
+    assert text.count("| 2 | ") == len(world4_ablation.VARIANTS) == 2 * len(world4_ablation.PIECE_SETS)
+    assert "| bias against the realised slope change (MCSE) |" in text and "| pre-trend warning |" in text
+
+
+def test_ablation_rows_judge_an_effect_against_the_realised_truth():
+    import world3_ablation
+
+    rows = world3_ablation.ablation_rows(fourth_world.simulate_world4, [((), 3)], 300, 0.3, "naive", 0.2)
+    truth = fourth_world.simulate_world4(300, 0.2, 0.3, 3).truth_realised
+    assert rows[0]["effect"] == pytest.approx(truth) and 0 < truth < 0.2
+    null = world3_ablation.ablation_rows(fourth_world.simulate_world4, [((), 3)], 300, 0.3, "naive")
+    assert null[0]["effect"] == 0.0
