@@ -68,7 +68,7 @@ def registry_config(n: int, share: float, effect: float):
 
 
 def _cohort(world: str, n: int, share: float, effect: float, seed: int):
-    """The canonical tables of one cohort of ``world`` (world3: with the realised truth, see _realised)."""
+    """The canonical tables of one cohort of ``world`` (world3, world4: with the realised truth, see _realised)."""
     if world == "demo":  # the registry of `alscell demo` (300 patients)
         from alscell.cli.demo import demo_config
         from alscell.simulate import simulate_cohort
@@ -111,7 +111,7 @@ def run_chunk(items: list[tuple], effects=EFFECTS, methods=METHODS) -> list[dict
             tables = _cohort(world, n, share, eff, seed)
             for m in methods:
                 row = dict(world=world, n=n, share=share, effect=eff, method=m, seed=int(seed))
-                if world == "world3":
+                if world in ("world3", "world4"):  # the held-out worlds record a realised truth
                     row["truth_realised"] = _realised.get((n, share, eff, int(seed)), np.nan)
                 try:
                     e = estimate_effect(tables, "alsfrs_r_total", m)

@@ -31,7 +31,13 @@ WORLD = "world3"
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    return held_out_main(argv, WORLD, ENTROPY, MD, READING, "calibration_world3.py", __doc__)
+
+
+def held_out_main(argv, world: str, entropy: int, md: str, reading: str, script: str, doc: str | None) -> int:
+    """The calibration of a held-out world (this script's and calibration_world4.py's): every method on
+    ``world`` cohorts, judged against E and against each cohort's realised slope change, written to ``md``."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     ap.add_argument("--cohorts", type=int, default=100)
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated cohort sizes")
     ap.add_argument("--shares", default=",".join(map(str, SHARES)), help="comma-separated treated shares")
@@ -48,12 +54,12 @@ def main(argv=None) -> int:
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
-    items = [(WORLD, n, s, sd) for n in sorted(sizes, reverse=True) for s in shares for sd in seeds]
+    seeds = study_seeds(entropy, args.cohorts)
+    items = [(world, n, s, sd) for n in sorted(sizes, reverse=True) for s in shares for sd in seeds]
     t0 = time.perf_counter()
     rows = run_study(
         run_chunk, items, task_args=(EFFECTS, methods), chunk=4, workers=args.workers,
-        label="calibration, third world", console=console,
+        label=f"calibration, {world}", console=console,
     )  # fmt: skip
     minutes = (time.perf_counter() - t0) / 60
     raw = pd.DataFrame(rows)
@@ -62,8 +68,8 @@ def main(argv=None) -> int:
     lines_realised = summary_lines(summary(realised))
     console.print(lines, "", markdown_table(realised), lines_realised, markup=False, soft_wrap=True)
     finish(
-        console, markdown_table(perf), minutes, args.write_md, MD, "calibration_world3.py", argv,
-        entropy=ENTROPY, cohorts=args.cohorts, workers=args.workers, summary=lines, reading=READING,
+        console, markdown_table(perf), minutes, args.write_md, md, script, argv,
+        entropy=entropy, cohorts=args.cohorts, workers=args.workers, summary=lines, reading=reading,
         table_realised=markdown_table(realised), summary_realised=lines_realised,
     )  # fmt: skip
     return 0

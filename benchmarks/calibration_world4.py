@@ -15,71 +15,19 @@ design, measures, MCSEs and judgement as docs/calibration.md (Morris, White & Cr
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import calibration
-from calibration import EFFECTS, METHODS, SHARES, SIZES, markdown_table, performance, run_chunk, summary, summary_lines
-from results_page import finish
+from calibration_world3 import held_out_main
 
 ENTROPY = 20261204
 WORLD = "world4"
 
 
-def run_chunk_world4(items: list[tuple], effects=EFFECTS, methods=METHODS) -> list[dict]:
-    """``calibration.run_chunk`` on fourth-world items, each row with the cohort's realised slope change
-    (``truth_realised``, recorded by ``calibration._cohort``)."""
-    rows = run_chunk(items, effects, methods)
-    for row in rows:
-        key = (row["n"], row["share"], row["effect"], int(row["seed"]))
-        row["truth_realised"] = calibration._realised.get(key, np.nan)
-    return rows
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--cohorts", type=int, default=100)
-    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated cohort sizes")
-    ap.add_argument("--shares", default=",".join(map(str, SHARES)), help="comma-separated treated shares")
-    ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write-md", default=None)
-    args = ap.parse_args(argv)
-    sizes = tuple(int(x) for x in args.sizes.split(","))
-    shares = tuple(float(x) for x in args.shares.split(","))
-    methods = tuple(args.methods.split(","))
-
-    from rich.console import Console
-
-    from alscell.simulate.study import run_study, study_seeds
-
-    console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
-    items = [(WORLD, n, s, sd) for n in sorted(sizes, reverse=True) for s in shares for sd in seeds]
-    t0 = time.perf_counter()
-    rows = run_study(
-        run_chunk_world4, items, task_args=(EFFECTS, methods), chunk=4, workers=args.workers,
-        label="calibration, fourth world", console=console,
-    )  # fmt: skip
-    minutes = (time.perf_counter() - t0) / 60
-    raw = pd.DataFrame(rows)
-    perf, realised = performance(raw), performance(raw, truth="truth_realised")
-    lines = summary_lines(summary(perf))
-    lines_realised = summary_lines(summary(realised))
-    console.print(lines, "", markdown_table(realised), lines_realised, markup=False, soft_wrap=True)
-    finish(
-        console, markdown_table(perf), minutes, args.write_md, MD, "calibration_world4.py", argv,
-        entropy=ENTROPY, cohorts=args.cohorts, workers=args.workers, summary=lines, reading=READING,
-        table_realised=markdown_table(realised), summary_realised=lines_realised,
-    )  # fmt: skip
-    return 0
+    return held_out_main(argv, WORLD, ENTROPY, MD, READING, "calibration_world4.py", __doc__)
 
 
 MD = """# Calibration on a held-out fourth world

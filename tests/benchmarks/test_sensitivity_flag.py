@@ -50,3 +50,20 @@ def test_flag_rates_among_misses_and_covers():
     assert pool.loc["world2", "cover"].startswith("0.33 (0.19; 6)")
     md = sf.markdown(sf.summarise(raw, 2.9), sf.pooled(raw, 2.9), 1.9, 2.9)
     assert "DISTANCE_FLAG` = 2.9" in md and "| world2 | 10 | 0.60 (0.15; 10) |" in md
+
+
+def test_held_out_rows_are_judged_against_their_realised_truth_and_grouped_by_E():
+    # two world4 cohorts under E = 0.2 whose realised slope changes differ: the bias is against each one's own
+    raw = pd.DataFrame(
+        [
+            dict(world="world4", n=1000, share=0.3, effect=0.12, E=0.2, seed=0, estimate=0.10, se=0.05,
+                 covers=True, agrees=True, lmm_bounded=0.0, trigger_visits_out=-4.0, g_estimation=1.0),
+            dict(world="world4", n=1000, share=0.3, effect=0.14, E=0.2, seed=1, estimate=0.10, se=0.05,
+                 covers=True, agrees=True, lmm_bounded=0.0, trigger_visits_out=-1.0, g_estimation=1.0),
+        ]
+    )  # fmt: skip
+    perf = sf.summarise(raw, 2.9)
+    assert len(perf) == 1 and perf.loc[0, "effect"] == 0.2
+    assert perf.loc[0, "bias"] == pytest.approx(-0.03) and perf.loc[0, "flag"] == pytest.approx(0.5)
+    md = sf.markdown(perf, sf.pooled(raw, 2.9), float("nan"), 2.9)
+    assert "chosen on `simulate`" in md and "| world4 | 1000 | 30% | 0.2 | 2 |" in md
