@@ -64,10 +64,11 @@ def test_sensitivity_extends_the_json_object_and_prints_the_table(folder):
     summary = d["sensitivity_summary"]
     assert summary["primary_analysis"] == "lmm_counterfactual" and summary["text"]
     assert d["placebo"]["window_months"] == 6.0 and d["placebo"]["text"].startswith("placebo (pre-trend) check")
+    assert d["waning"]["split_months"] == 6.0 and d["waning"]["text"].startswith("does the effect last?")
     r = run("--data", str(folder), "--sensitivity")
     assert r.returncode == 0 and "Sensitivity analyses" in r.stdout and "sensitivity: " in r.stdout
     assert "g_estimation: a model of the treatment decision" in r.stdout
-    assert "placebo (pre-trend) check" in r.stdout
+    assert "placebo (pre-trend) check" in r.stdout and "does the effect last?" in r.stdout
 
 
 def test_sensitivity_with_a_method_of_another_design_is_a_clear_error(folder):

@@ -297,6 +297,7 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     assert {k: sens[k] for k in api} == api and len(sens["sensitivity"]) == 3
     assert sens["sensitivity_summary"]["primary_analysis"] == "lmm_counterfactual"
     assert sens["placebo"]["text"].startswith("placebo (pre-trend) check")
+    assert sens["waning"]["split_months"] == 6.0 and sens["waning"]["text"].startswith("does the effect last?")
     bad = c.get("/api/v1/effect", params={"sensitivity": "true", "method": "naive"})
     assert bad.status_code == 422 and "registry estimators" in bad.json()["detail"]
     _assert_headline_is(done, api)

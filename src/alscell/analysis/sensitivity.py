@@ -10,7 +10,9 @@ judged across them; this module runs the primary and the alternatives on the sam
 the conclusion (benefit / harm / not shown at the stated α) is the same under each, and how far each
 estimate is from the primary in units of the primary's standard error.  Beside the family it reports a
 falsification check: the placebo (pre-trend) slope change of ``alscell.analysis.pretrend`` with its interval,
-because a check that is only a warning when it fires says nothing when it does not.
+because a check that is only a warning when it fires says nothing when it does not; and whether the slope
+change lasts (``alscell.analysis.waning``: the same model with it split 6 months after treatment), because
+the headline is one number only if the effect is a constant change of slope.
 
 It decides nothing by itself: agreement does not prove the primary right (the alternatives can share a
 failure: on the second simulated world they all lean when treated patients are chosen by their own true
@@ -27,6 +29,7 @@ from alscell.analysis.design_matrix import ALSFRS_OUTCOMES
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate, json_value
 from alscell.analysis.pretrend import Placebo
+from alscell.analysis.waning import Waning
 from alscell.io.tables import as_tables
 
 # The registry (observational) estimators whose assumptions differ; ``naive`` is not evidence and
@@ -122,6 +125,8 @@ class Sensitivity:
     rows: list[SensitivityRow]
     # the falsification check beside the family (alscell.analysis.pretrend); None: not asked for
     placebo: Placebo | None = None
+    # does the slope change last? the default's model with it split 6 months after treatment (alscell.analysis.waning)
+    waning: Waning | None = None
 
     @property
     def primary_verdict(self) -> str | None:
@@ -194,6 +199,8 @@ class Sensitivity:
         )
         if self.placebo is not None:
             out["placebo"] = {**self.placebo.to_json_dict(), "text": self.placebo.sentence(self.primary.unit)}
+        if self.waning is not None:
+            out["waning"] = {**self.waning.to_json_dict(), "text": self.waning.sentence(self.primary.unit)}
         return out
 
 
@@ -231,16 +238,19 @@ def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str =
     est = estimate_effect(tables, outcome, primary)
     bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
     rows = [_row(a, tables, outcome, est, bounded) for a in ANALYSES if a.key != primary]
-    return Sensitivity(est, primary, rows, _placebo(tables, outcome))
+    return Sensitivity(est, primary, rows, *_checks(tables, outcome))
 
 
-def _placebo(tables, outcome: str) -> Placebo:
-    """The pre-trend check on the default model's frame, oriented like the headline (positive = benefit)."""
+def _checks(tables, outcome: str) -> tuple[Placebo, Waning]:
+    """The pre-trend and the does-it-last checks on the default model's frame, oriented like the headline
+    (positive = benefit)."""
     from alscell.analysis.design_matrix import outcome_info
     from alscell.analysis.effects import prepare
     from alscell.analysis.pretrend import placebo_check
+    from alscell.analysis.waning import waning_check
 
-    return placebo_check(prepare(tables, outcome), int(outcome_info(outcome)["direction"]))
+    df, direction = prepare(tables, outcome), int(outcome_info(outcome)["direction"])
+    return placebo_check(df, direction), waning_check(df, direction)
 
 
 __all__ = [

@@ -202,6 +202,8 @@ def demo_cmd(
             stdout.print(f"sensitivity analyses (table in the cohort report): {sens.value.summary()}", markup=False)
             if sens.value.placebo is not None:
                 stdout.print(sens.value.placebo.sentence(sens.value.primary.unit), markup=False)
+            if sens.value.waning is not None:
+                stdout.print(sens.value.waning.sentence(sens.value.primary.unit), markup=False)
     else:
         stdout.print(f"evidence engine: {eff.reason}", markup=False)
     stdout.print("reports:", markup=False)

@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
             False,
             "--sensitivity",
             help="Also run the other registry estimators (their assumptions differ) and say whether the conclusion "
-            "is the same under each, with a placebo (pre-trend) check; with --json the object gains 'sensitivity', "
-            "'sensitivity_summary' and 'placebo'.",
+            "is the same under each, with a placebo (pre-trend) check and whether the slope change lasts; with --json the object gains 'sensitivity', "
+            "'sensitivity_summary', 'placebo' and 'waning'.",
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
@@ -113,3 +113,5 @@ def _print_sensitivity(sens, f) -> None:
     stdout.print(f"sensitivity: {sens.summary()}", markup=False)
     if sens.placebo is not None:
         stdout.print(sens.placebo.sentence(sens.primary.unit), markup=False)
+    if sens.waning is not None:
+        stdout.print(sens.waning.sentence(sens.primary.unit), markup=False)

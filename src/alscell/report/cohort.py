@@ -168,7 +168,9 @@ def sensitivity_view(section: Section) -> dict | None:
             distance="" if r.difference_in_se is None else f"{r.difference_in_se:+.1f}",
         ))  # fmt: skip
     placebo = None if s.placebo is None else s.placebo.sentence(p.unit)
-    return {"rows": rows, "summary": s.summary(), "agrees": s.conclusion_agrees, "unit": p.unit, "placebo": placebo}
+    waning = None if s.waning is None else s.waning.sentence(p.unit)
+    return {"rows": rows, "summary": s.summary(), "agrees": s.conclusion_agrees, "unit": p.unit, "placebo": placebo,
+            "waning": waning}  # fmt: skip
 
 
 def cycles_view(section: Section) -> dict:

@@ -1,0 +1,166 @@
+"""How the does-the-effect-last check (``alscell.analysis.waning``) behaves where the slope change is constant
+and where it fades.
+
+For each scenario, cohorts of 1,000 patients with 30% treated: how often the check reports a difference
+between the slope change in the first 6 months after treatment and beyond it (two-sided 5%), the mean of
+each part and of the difference, and how often the difference's 95% interval covers 0.  Scenarios:
+
+* ``simulate`` (the registry of docs/calibration.md) under no effect and under a constant effect 0.2: the
+  difference is 0 by construction, so the rate should be the nominal 5%;
+* ``simulate`` under 0.2 with ``EffectModel(half_life_months=6)``: an effect that fades, so the later slope
+  change is smaller;
+* the held-out fourth world (benchmarks/fourth_world.py) under E = 0.5 with its waning (halves after 6
+  months) and with the waning switched off.  Without waning its difference is only approximately 0: the
+  graded-response items compress the total, so a constant latent slope change is not constant in points.
+
+    .venv/bin/python benchmarks/waning_check.py --workers 2 --write-md docs/waning_check.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import finish
+
+ENTROPY = 20261215
+# (label, world, effect, waning): waning = half-life 6 months on simulate, the world's own waning on world4
+SCENARIOS = (
+    ("simulate, no effect", "simulate", 0.0, False),
+    ("simulate, constant effect 0.2", "simulate", 0.2, False),
+    ("simulate, effect 0.2 with a half-life of 6 months", "simulate", 0.2, True),
+    ("world4, E = 0.5 without waning", "world4", 0.5, False),
+    ("world4, E = 0.5, halves after 6 months", "world4", 0.5, True),
+)
+
+
+def _tables(world: str, n: int, share: float, effect: float, waning: bool, seed: int):
+    if world == "simulate":
+        from dataclasses import replace
+
+        from alscell.simulate import EffectModel, simulate_cohort
+        from calibration import registry_config
+
+        cfg = registry_config(n, share, effect)
+        if waning:
+            cfg = replace(cfg, effect_model=EffectModel(half_life_months=6.0))
+        return simulate_cohort(cfg, seed).tables
+    from fourth_world import simulate_world4
+
+    return simulate_world4(n, effect, share, seed, frozenset() if waning else frozenset({"waning"})).tables
+
+
+def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
+    """One row per (scenario, seed): the check's two parts and their difference."""
+    warnings.simplefilter("ignore")
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # Dask worker processes
+        sys.path.insert(0, here)
+    from alscell.analysis.effects import prepare
+    from alscell.analysis.waning import waning_check
+
+    rows = []
+    for (label, world, effect, waning), seed in items:
+        w = waning_check(prepare(_tables(world, n, share, effect, waning, int(seed)), "alsfrs_r_total"))
+        row = dict(scenario=label, seed=int(seed), n_followed=w.n_patients, ran=w.difference is not None)
+        if w.early is not None and w.late is not None and w.difference is not None:
+            d = w.difference
+            row.update(early=w.early.estimate, late=w.late.estimate, diff=d.estimate, differs=bool(w.differs),
+                       covers0=bool(d.ci_low <= 0.0 <= d.ci_high))  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def markdown(raw: pd.DataFrame) -> str:
+    lines = [
+        "| scenario | cohorts (ran) | difference reported (MCSE) | 95% interval of the difference covers 0 | "
+        "mean slope change, first 6 months | mean slope change, after | mean difference (MCSE) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, d in raw.groupby("scenario", sort=False):
+        r = d[d["ran"]]
+        k = len(r)
+        rate = float(r["differs"].mean())
+        diff = r["diff"].to_numpy(dtype=float)
+        lines.append(
+            f"| {label} | {len(d)} ({k}) | {rate:.3f} ({np.sqrt(rate * (1 - rate) / k):.3f}) | "
+            f"{float(r['covers0'].mean()):.3f} | {r['early'].mean():+.3f} | {r['late'].mean():+.3f} | "
+            f"{diff.mean():+.3f} ({diff.std(ddof=1) / np.sqrt(k):.3f}) |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--cohorts", type=int, default=100)
+    ap.add_argument("--patients", type=int, default=1000)
+    ap.add_argument("--share", type=float, default=0.3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--write-md", default=None)
+    args = ap.parse_args(argv)
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    items = [(s, seed) for s in SCENARIOS for seed in study_seeds(ENTROPY, args.cohorts)]
+    t0 = time.perf_counter()
+    rows = run_study(
+        run_chunk, items, task_args=(args.patients, args.share), chunk=4, workers=args.workers,
+        label="waning check", console=console,
+    )  # fmt: skip
+    minutes = (time.perf_counter() - t0) / 60
+    finish(
+        console, markdown(pd.DataFrame(rows)), minutes, args.write_md, MD, "waning_check.py", argv,
+        entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, share=args.share, workers=args.workers,
+        reading=READING,
+    )  # fmt: skip
+    return 0
+
+
+MD = """# Does the effect last? The check's behaviour
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  The check
+is `alscell.analysis.waning` (shown by `alscell effect --sensitivity`, the demo, the cohort report and the
+dashboard): the default's model with the slope change split 6 months after the first treatment, CR2 with
+Bell–McCaffrey df, a two-sided test of the difference at 5% (split and level fixed before this page was
+run).  {cohorts} cohorts of {n} patients per scenario, {share:.0%} treated; the scenarios are listed in
+`benchmarks/waning_check.py`.  "Difference reported": the share of cohorts where the check says the later
+slope change differs from the earlier one; where the difference is 0 by construction it should be 0.05
+± 2 MCSE.
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING = """* Written from the table above after the first full run (rerun to check).  Where the difference is 0 by
+  construction (`simulate` with no effect or a constant one) the check reports one in 5.0% and 3.0% of
+  cohorts, within 0.05 ± 2 MCSE (0.006 to 0.094), and the difference's interval covers 0 in 95% and 97%.
+  Under the constant effect the mean difference is +0.011 (MCSE 0.005), about 2 MCSE from 0: small next
+  to the slope changes themselves (+0.19 and +0.20).
+* Where the effect fades it is seen: with a half-life of 6 months on `simulate` the later slope change is
+  about half the earlier one (+0.086 against +0.166) and the check reports a difference in 35% of cohorts
+  of 1,000 patients with 30% treated (at E = 0.2, a modest power); on the fourth world, whose effect halves
+  after 6 months, in 91% (E = 0.5).
+* It measures points per month, not a latent trait: on the fourth world without waning the slope change in
+  points still grows after 6 months (+0.376 to +0.442; the graded-response items make the total steepest
+  in mid-range, where treated patients move), and the check reports that in 29% of cohorts.  A difference
+  is a fact about the ALSFRS-R course, not proof that the biology wanes."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
