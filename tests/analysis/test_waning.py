@@ -40,7 +40,7 @@ def test_a_slope_change_that_halves_is_recovered_and_a_constant_one_passes():
     assert w.difference.estimate == pytest.approx(-0.3, abs=0.1) and w.differs is True
     assert w.n_patients == 200  # every treated patient is followed beyond 6 months
     text = w.sentence("points/month")
-    assert "the later slope change is smaller" in text and "first 6 months" in text
+    assert "the later slope change is less favourable" in text and "first 6 months" in text
     same = waning_check(_frame(400, 0.4, 0.4))
     assert same.difference is not None and abs(same.difference.estimate) < 0.1 and same.differs is False
     assert same.difference.ci_low < 0 < same.difference.ci_high

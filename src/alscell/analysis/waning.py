@@ -82,10 +82,11 @@ class Waning:
             f"{self.months:.0f} months); difference {d.estimate:+.3f} ({ci} {d.ci_low:+.3f} to {d.ci_high:+.3f}, {p})"
         )
         if self.differs:
-            way = "smaller" if d.estimate < 0 else "larger"
+            # oriented like the headline: positive = towards benefit (slower decline for ALSFRS-R)
+            way = "less favourable" if d.estimate < 0 else "more favourable"
             return (
-                found + f": the later slope change is {way}, so the single headline number averages two different "
-                "slopes; read both."
+                found + f": the later slope change is {way}, so the default model's single slope change averages "
+                "two different slopes; read both."
             )
         return found + ": no difference at this level (a difference too small for the data to show is not ruled out)."
 
@@ -121,9 +122,9 @@ def waning_check(
         return Waning(months, alpha, n_patients=n, reason=f"only {n} treated patients have a visit more than "
                       f"{months:.0f} months after treatment; the check needs {MIN_PATIENTS}.")  # fmt: skip
     y, pid = df["y"].to_numpy(dtype=float), df["patient_id"].to_numpy()
-    X0, names0, Z = course_design(df, n_knots)
-    names = [*names0, EARLY_TERM, LATE_TERM]
     try:
+        X0, names0, Z = course_design(df, n_knots)
+        names = [*names0, EARLY_TERM, LATE_TERM]
         fit = fit_mixed(
             y, np.column_stack([X0, early, late]), Z, pid, names, required=(EARLY_TERM, LATE_TERM), df_method="none"
         )
@@ -137,10 +138,11 @@ def waning_check(
     out = []
     for c in parts:
         est, se, dfree = float(c["estimate"]), float(c["se"]), float(c["df"])
-        if not (np.isfinite(se) and se > 0 and np.isfinite(dfree)):
+        p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
+        if not (np.isfinite(est) and np.isfinite(se) and se > 0 and np.isfinite(dfree) and np.isfinite(p)):
             return Waning(months, alpha, n_patients=n, reason="the slope changes had no standard error on these data.")
         q, o = float(t_ppf(1 - alpha / 2, dfree)), direction * est
-        out.append(Part(o, o - q * se, o + q * se, float(2 * t_sf(abs(est / se), dfree))))
+        out.append(Part(o, o - q * se, o + q * se, p))
     return Waning(months, alpha, out[0], out[1], out[2], n)
 
 
