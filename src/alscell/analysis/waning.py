@@ -85,8 +85,9 @@ class Waning:
             # oriented like the headline: positive = towards benefit (slower decline for ALSFRS-R)
             way = "less favourable" if d.estimate < 0 else "more favourable"
             return (
-                found + f": the later slope change is {way}, so the default model's single slope change averages "
-                "two different slopes; read both."
+                found + f": the later slope change is {way}, so the mixed model's single slope change averages "
+                "two different slopes; read both.  Where the pre-trend or selection warning fires, a difference can "
+                "also be the model's course missing the shape around treatment (docs/waning_check.md)."
             )
         return found + ": no difference at this level (a difference too small for the data to show is not ruled out)."
 
