@@ -79,7 +79,9 @@ MD = """# Calibration on a held-out third world
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  The world
 is `benchmarks/third_world.py` (its docstring lists every piece); the design, the columns and the judgement
-are those of `docs/calibration.md` (read its first section), {cohorts} cohorts per cell.
+are those of `docs/calibration.md` (read its first section), {cohorts} cohorts per cell.  "The default" on this page is `lmm_counterfactual`, the default of `alscell effect` when it was
+written; since 2026-12-04 the default is `g_estimation`, chosen partly on this page (docs/evidence.md, "Which
+estimator is the default").
 
 ## Against the simulated effect E
 

@@ -35,7 +35,9 @@ MD = """# Calibration on a held-out fourth world
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  The world
 is `benchmarks/fourth_world.py` (its docstring lists every piece); it was written by someone who had not
 tuned the default and committed before this benchmark first ran on it.  The design, the columns and the
-judgement are those of `docs/calibration.md` (read its first section), {cohorts} cohorts per cell.
+judgement are those of `docs/calibration.md` (read its first section), {cohorts} cohorts per cell.  "The default" on this page is `lmm_counterfactual`, the default of `alscell effect` when it was
+written; since 2026-12-04 the default is `g_estimation`, chosen partly on this page (docs/evidence.md, "Which
+estimator is the default").
 
 ## Against the simulated effect E
 

@@ -10,6 +10,8 @@ from alscell.analysis.effects import DEFAULT_METHOD, METHODS, MethodError, estim
 from alscell.analysis.estimate import JSON_KEYS, Estimate
 from alscell.simulate import CohortConfig, simulate_cohort
 
+LMM = "lmm_counterfactual"  # the mixed model: its own options (scale, exclude_pre_visits) are tested here
+
 
 @pytest.fixture(scope="module")
 def registry_null():
@@ -22,7 +24,7 @@ def registry_effect():
 
 
 def test_contract_names():
-    assert DEFAULT_METHOD == "lmm_counterfactual"
+    assert DEFAULT_METHOD == "g_estimation"  # since 2026-12-04 (docs/evidence.md, "Which estimator is the default")
     assert {"lmm_counterfactual", "naive", "external_control", "randomized"} <= set(METHODS)
 
 
@@ -31,7 +33,7 @@ def test_json_keys_in_order(registry_null):
     d = e.to_json_dict()
     assert tuple(d) == JSON_KEYS
     json.dumps(d)
-    assert isinstance(e, Estimate) and e.method == "lmm_counterfactual" and e.unit == "points/month"
+    assert isinstance(e, Estimate) and e.method == DEFAULT_METHOD and e.unit == "points/month"
     assert e.data is not None and len(e.data) == e.n_visits
 
 
@@ -104,12 +106,12 @@ def test_spline_linear_beyond_boundary():
     assert np.allclose(np.diff(B, 2, axis=0), 0.0, atol=1e-9)
 
 
-def test_default_keeps_every_visit_on_the_points_scale_and_logit_stays_reachable(registry_null):
-    e = estimate_effect(registry_null)
+def test_the_mixed_model_keeps_every_visit_on_the_points_scale_and_logit_stays_reachable(registry_null):
+    e = estimate_effect(registry_null, method=LMM)
     assert e.details["scale"] == "identity" and "estimate_logit" not in e.details
     assert e.details["excluded_pre_visits"] == 0
     assert not any("may have prompted" in w for w in e.warnings)
-    lg = estimate_effect(registry_null, scale="logit")
+    lg = estimate_effect(registry_null, method=LMM, scale="logit")
     assert lg.details["scale"] == "logit" and lg.details["points_per_logit_unit"] > 0
     # the points-per-logit factor is a mean of dy/du = 1/(1/(y+c) + 1/(48-y+c)) over scores in 0..48:
     # between its value at the ends of the scale (y = 0 or 48) and at the middle (y = 24), c = 1
@@ -117,14 +119,14 @@ def test_default_keeps_every_visit_on_the_points_scale_and_logit_stays_reachable
     lo, hi = 1 / (1 / c + 1 / (48 + c)), 1 / (2 / (24 + c))
     assert lo <= lg.details["points_per_logit_unit"] <= hi
     assert np.sign(lg.estimate) == np.sign(lg.details["estimate_logit"])
-    assert estimate_effect(registry_null, scale="auto").details["scale"] == "logit"
-    sens = estimate_effect(registry_null, exclude_pre_visits=2)
+    assert estimate_effect(registry_null, method=LMM, scale="auto").details["scale"] == "logit"
+    sens = estimate_effect(registry_null, method=LMM, exclude_pre_visits=2)
     assert sens.details["excluded_pre_visits"] == 2 and any("may have prompted" in w for w in sens.warnings)
-    assert estimate_effect(registry_null, "fvc_pct_pred").details["scale"] == "identity"
+    assert estimate_effect(registry_null, "fvc_pct_pred", LMM).details["scale"] == "identity"
     with pytest.raises(MethodError):
-        estimate_effect(registry_null, "fvc_pct_pred", scale="logit")
+        estimate_effect(registry_null, "fvc_pct_pred", LMM, scale="logit")
     with pytest.raises(MethodError):
-        estimate_effect(registry_null, scale="cubic")
+        estimate_effect(registry_null, method=LMM, scale="cubic")
 
 
 def test_few_treated_patients_are_warned_about():

@@ -44,7 +44,10 @@ def test_headline_uses_cr2_bell_mccaffrey_df():
         CohortConfig(n_patients=300, design="registry", effect=0.0, treated_fraction=0.03, selection_on_bad_visit=1.0),
         3,
     ).tables
-    e = estimate_effect(t)
+    e = estimate_effect(t, method="lmm_counterfactual")  # the mixed model's CR2 df
     assert e.n_treated <= 12
     assert e.details["df"] < 4 * e.n_treated
     assert e.details["df"] < e.n_patients / 5
+    # the default (g-estimation) takes its df from the patients who start treatment, too
+    g = estimate_effect(t)
+    assert g.method == "g_estimation" and g.details["df"] <= max(g.n_treated - 1, 1)

@@ -12,6 +12,7 @@ from alscell.analysis.pretrend import placebo_check
 from alscell.analysis.sensitivity import (
     ANALYSES,
     DISTANCE_FLAG,
+    DISTANCE_FLAGS,
     Sensitivity,
     SensitivityRow,
     sensitivity_analyses,
@@ -78,10 +79,10 @@ def floor_data():
     return floor_registry(1200, 0.0, seed=31)
 
 
-def test_the_table_shows_where_the_default_leans(floor_data):
+def test_the_table_shows_where_the_mixed_model_leans(floor_data):
     """tests/analysis/test_bounded_course.py: on these data (no effect, followed into the floor) the
-    default leans by more than 3 SE and lmm_bounded recovers 0; the sensitivity table must show it."""
-    s = sensitivity_analyses(floor_data)
+    mixed model leans by more than 3 SE and lmm_bounded recovers 0; the sensitivity table must show it."""
+    s = sensitivity_analyses(floor_data, primary="lmm_counterfactual")
     rows = {r.analysis: r for r in s.rows}
     assert [r.analysis for r in s.rows] == [a.key for a in ANALYSES if a.key != "lmm_counterfactual"]
     b = rows["lmm_bounded"]
@@ -90,16 +91,18 @@ def test_the_table_shows_where_the_default_leans(floor_data):
     direct = estimate_effect(floor_data, method="lmm_bounded")
     assert b.result.estimate == pytest.approx(direct.estimate, rel=1e-9)
     assert b.difference == pytest.approx(direct.estimate - s.primary.estimate, rel=1e-9)
-    assert s.primary.estimate == pytest.approx(estimate_effect(floor_data).estimate, rel=1e-9)
+    assert s.primary.estimate == pytest.approx(
+        estimate_effect(floor_data, method="lmm_counterfactual").estimate, rel=1e-9
+    )
     t = rows["trigger_visits_out"].result
     assert t is not None
     earlier = lmm_counterfactual(floor_data, exclude_pre_visits=2, scale="logit")
     assert t.estimate == pytest.approx(earlier.estimate, rel=1e-9) and t.details["excluded_pre_visits"] == 2
-    # the default says harm here (it leans against treatment); lmm_bounded does not
+    # the mixed model says harm here (it leans against treatment); lmm_bounded does not
     assert s.primary_verdict == "harm" and b.verdict == "not shown" and s.conclusion_agrees is False
     assert "lmm_bounded: not shown" in s.summary()
     assert s.distance_flag is (b.difference_in_se > DISTANCE_FLAG)
-    # the placebo check beside the family is the pre-trend test on the default's frame
+    # the placebo check beside the family is the pre-trend test on the mixed model's frame
     direct_placebo = placebo_check(prepare(floor_data, "alsfrs_r_total"))
     assert s.placebo == direct_placebo
     assert s.to_json_dict()["placebo"]["text"] == direct_placebo.sentence("points/month")
@@ -118,6 +121,24 @@ def test_another_primary_and_outcomes_without_a_scale():
     assert j["sensitivity_summary"]["primary_analysis"] == "g_estimation" and len(j["sensitivity"]) == 3
     # FVC % predicted: higher is better, so the placebo keeps the test's sign (120 patients: it may not run)
     assert s.placebo is not None and set(j["placebo"]) >= {"estimate", "ci_low", "ci_high", "p_value", "passes", "text"}
+
+
+def test_the_default_primary_is_the_default_method_with_its_own_flag_threshold(floor_data):
+    from alscell.analysis.effects import DEFAULT_METHOD
+
+    s = sensitivity_analyses(floor_data)
+    assert s.primary_analysis == DEFAULT_METHOD == "g_estimation" and s.primary.method == "g_estimation"
+    assert [r.analysis for r in s.rows] == [a.key for a in ANALYSES if a.key != "g_estimation"]
+    assert s.distance_threshold == DISTANCE_FLAGS["g_estimation"]
+    assert s.distance_flag is (s.largest_difference_in_se > DISTANCE_FLAGS["g_estimation"])
+    if s.distance_flag:
+        assert "docs/sensitivity_flag_g.md" in s.summary()
+    # a threshold is in the primary's own SEs: the same distance can flag under one primary and not another
+    p = _est(0.20, 0.05, 0.35, se=0.1)
+    rows = [_row("a", _est(0.2 + 0.1 * (DISTANCE_FLAG + 0.05), 0.3, 0.7), p)]
+    lmm, g = Sensitivity(p, "lmm_counterfactual", rows), Sensitivity(p, "g_estimation", rows)
+    assert lmm.distance_flag is True
+    assert g.distance_flag is (DISTANCE_FLAG + 0.05 > DISTANCE_FLAGS["g_estimation"])
 
 
 @pytest.mark.parametrize("method", ["naive", "external_control", "randomized"])

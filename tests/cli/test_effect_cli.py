@@ -25,7 +25,7 @@ def test_json_contract(folder):
     r = run("--data", str(folder), "--json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    assert tuple(d) == JSON_KEYS and d["method"] == "lmm_counterfactual" and d["estimand"] == "slope_change"
+    assert tuple(d) == JSON_KEYS and d["method"] == "g_estimation" and d["estimand"] == "slope_change"
     r = run("--data", str(folder), "--json", "--method", "naive", "--outcome", "fvc_pct_pred")
     d = json.loads(r.stdout)
     assert d["method"] == "naive" and d["outcome"] == "fvc_pct_pred" and d["warnings"]
@@ -47,7 +47,7 @@ def test_sensitivity_extends_the_json_object_and_prints_the_table(folder):
     d = json.loads(r.stdout)
     assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS  # the spec's keys first, unchanged
     assert {k: d[k] for k in JSON_KEYS} == plain
-    assert [s["analysis"] for s in d["sensitivity"]] == ["lmm_bounded", "trigger_visits_out", "g_estimation"]
+    assert [s["analysis"] for s in d["sensitivity"]] == ["lmm_counterfactual", "lmm_bounded", "trigger_visits_out"]
     for s in d["sensitivity"]:
         assert set(s) == {
             "analysis",
@@ -62,12 +62,12 @@ def test_sensitivity_extends_the_json_object_and_prints_the_table(folder):
         if s["result"] is not None and s["result"]["estimate"] is not None:
             assert s["difference"] == pytest.approx(s["result"]["estimate"] - plain["estimate"])
     summary = d["sensitivity_summary"]
-    assert summary["primary_analysis"] == "lmm_counterfactual" and summary["text"]
+    assert summary["primary_analysis"] == "g_estimation" and summary["text"]
     assert d["placebo"]["window_months"] == 6.0 and d["placebo"]["text"].startswith("placebo (pre-trend) check")
     assert d["waning"]["split_months"] == 6.0 and d["waning"]["text"].startswith("does the effect last?")
     r = run("--data", str(folder), "--sensitivity")
     assert r.returncode == 0 and "Sensitivity analyses" in r.stdout and "sensitivity: " in r.stdout
-    assert "g_estimation: a model of the treatment decision" in r.stdout
+    assert "lmm_counterfactual: a model of each patient's course" in r.stdout
     assert "placebo (pre-trend) check" in r.stdout and "does the effect last?" in r.stdout
 
 

@@ -267,14 +267,15 @@ def test_the_researchers_headline_is_the_cli_effect_and_carries_no_identifier(si
     pages = [c.get("/dashboard").text]
     done = _poll(c, pages)
     cli = _cli_effect(url)
-    assert cli["estimate"] is not None  # a registry large enough for the mixed model
+    assert cli["estimate"] is not None and cli["method"] == "g_estimation"  # the default method
     _assert_headline_is(done, cli)
+    assert "against patients with the same recorded history who had not started treatment yet" in done
     # the sensitivity table is the CLI's --sensitivity on the same registry
-    g = _cli_effect(url, "g_estimation")
-    assert _key(done, "sens.g_estimation.estimate") == text.num(g["estimate"], 2)
+    m = _cli_effect(url, "lmm_counterfactual")
+    assert _key(done, "sens.lmm_counterfactual.estimate") == text.num(m["estimate"], 2)
     b = _cli_effect(url, "lmm_bounded")
     assert _key(done, "sens.lmm_bounded.estimate") == text.num(b["estimate"], 2)
-    assert _key(done, "sens.lmm_counterfactual.estimate") == text.num(cli["estimate"], 2)
+    assert _key(done, "sens.g_estimation.estimate") == text.num(cli["estimate"], 2)
     assert int(_key(done, "counts.patients")) == len(patients)
     assert '<table id="claims-table">' in done and '<table id="claims-pooled">' in done
     assert re.search(r'<tr class="(sig-benefit|sig-harm|)">', done)
@@ -295,7 +296,7 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     assert api["n_patients"] <= len(mine)
     sens = c.get("/api/v1/effect", params={"sensitivity": "true"}).json()  # the CLI's --sensitivity, same scope
     assert {k: sens[k] for k in api} == api and len(sens["sensitivity"]) == 3
-    assert sens["sensitivity_summary"]["primary_analysis"] == "lmm_counterfactual"
+    assert sens["sensitivity_summary"]["primary_analysis"] == "g_estimation"
     assert sens["placebo"]["text"].startswith("placebo (pre-trend) check")
     assert sens["waning"]["split_months"] == 6.0 and sens["waning"]["text"].startswith("does the effect last?")
     bad = c.get("/api/v1/effect", params={"sensitivity": "true", "method": "naive"})

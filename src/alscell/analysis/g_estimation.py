@@ -1,6 +1,7 @@
 """Doubly robust g-estimation of the slope change after the first treatment (``--method g_estimation``).
 
-Why a second estimator.  The default ``lmm_counterfactual`` is consistent when its model of each patient's
+The default of ``alscell effect`` since 2026-12-04 (why: ``alscell.analysis.effects`` and docs/evidence.md).
+Why not only a mixed model.  ``lmm_counterfactual`` is consistent when its model of each patient's
 course is right (a random intercept and slope around a population spline): on sigmoid (D50) or
 individually curved courses it keeps a small lean that does not shrink with the cohort
 (docs/calibration.md).  This estimator's consistency rests instead on a model of the *treatment decision*
@@ -36,7 +37,7 @@ interval with (number of patients who start treatment − 1) df, because only th
 Settings (window 24 months, the history terms) were chosen on ``alscell.simulate`` registries and its
 calibration on the second world is reported in docs/calibration.md.  What it does not fix: a decision that
 depends on something not in H (on the second world the treated are chosen by their *true* rate of decline)
-leaves a bias here too.  Its price is precision: its standard error is larger than the default's.
+leaves a bias here too.  Its price is precision: its standard error is larger than the mixed model's.
 """
 
 from __future__ import annotations
@@ -231,7 +232,7 @@ def g_estimation(
     warn.append(
         "g-estimation: consistent when the decision to treat depends on the history it models (visits, "
         "decline, time since onset and entry) — not on how fast a patient was truly declining beyond that; "
-        "less precise than the default."
+        "less precise than the mixed model (lmm_counterfactual)."
     )
     details = {
         "df": dfree,
@@ -242,7 +243,10 @@ def g_estimation(
         "history_terms": int(H.shape[1]),
     }
     counts = (n_pat, n_tr, len(df))
-    return t_estimate(outcome, estimand, method, sgn * delta, se, dfree, alpha, counts, warn, details=details)
+    dec = np.zeros(len(df), dtype=bool)
+    dec[use] = True  # the decision rows the estimating equation used
+    return t_estimate(outcome, estimand, method, sgn * delta, se, dfree, alpha, counts, warn,
+                      data=df.assign(decision_row=dec, starts=start & dec), details=details)  # fmt: skip
 
 
 __all__ = ["WINDOW_MONTHS", "g_estimation", "g_solve"]

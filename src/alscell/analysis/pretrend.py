@@ -1,7 +1,7 @@
 """Had the treated patients' courses already bent before treatment?  A pre-trend (placebo) test of the
 mixed-model estimators.
 
-The default extends each patient's course before treatment as a straight line (plus the cohort's spline)
+The mixed model (``lmm_counterfactual``, the default until 2026-12-04) extends each patient's course before treatment as a straight line (plus the cohort's spline)
 and reads the slope change against it.  That is safe only if, before treatment, the treated patients'
 courses follow the model as the untreated patients' do.  Where the decision to treat depends on the recent
 course — treated after a steep stretch (alscell.simulate, the second world) or only while the total is still
@@ -113,13 +113,14 @@ class Placebo:
         )
         if self.passes is True:
             return (
-                found + ": no bend before treatment at this level, as the model assumes (a bend too small for "
+                found + ": no bend before treatment at this level, as the mixed model assumes (a bend too small for "
                 "the data to show is not ruled out)."
             )
         if self.passes is None:
             return found + ": no test at this level on these data."
         return (
-            found + ": the courses had already bent before treatment, so the estimate can lean the other way "
+            found
+            + ": the courses had already bent before treatment, so the mixed model's estimate can lean the other way "
             "(docs/calibration_world3.md).  On large registries of curved courses the check also fires where the "
             "estimate does not lean (docs/calibration.md)."
         )

@@ -38,8 +38,13 @@ PRIMARY_METHODS = ("lmm_counterfactual", "lmm_bounded", "g_estimation")
 # An alternative farther than this many of the primary's standard errors from it is flagged: the 95th
 # percentile of the largest distance over 480 alscell.simulate cohorts (sizes 1,000 and 3,000, 5–60% treated,
 # effect 0 and 0.5), chosen there and judged on the second world by benchmarks/sensitivity_flag.py
-# (docs/sensitivity_flag.md: 2.92 on its run, rounded down).
+# (docs/sensitivity_flag.md: 2.92 on its run, rounded down), with lmm_counterfactual as the primary.
 DISTANCE_FLAG = 2.9
+# The same, chosen the same way for each primary (its own SEs are the unit, so each needs its own):
+# g_estimation's from ``benchmarks/sensitivity_flag.py --primary g_estimation`` (docs/sensitivity_flag_g.md).
+# lmm_bounded has none of its own; it shares lmm_counterfactual's model and SE, so it uses DISTANCE_FLAG.
+# (docs/sensitivity_flag_g.md: 1.95 on its run over 360 simulate cohorts, rounded down).
+DISTANCE_FLAGS = {"lmm_counterfactual": DISTANCE_FLAG, "lmm_bounded": DISTANCE_FLAG, "g_estimation": 1.9}
 
 
 @dataclass(frozen=True)
@@ -61,18 +66,28 @@ class Analysis:
 
 ANALYSES: tuple[Analysis, ...] = (
     Analysis(
-        "lmm_counterfactual", "the default: straight random course per patient, every visit kept", "lmm_counterfactual"
+        "lmm_counterfactual",
+        "a model of each patient's course (straight random line around a shared curve), every visit kept",
+        "lmm_counterfactual",
     ),
-    Analysis("lmm_bounded", "the floor and ceiling of the scale in the course model", "lmm_bounded", bounded_only=True),
+    Analysis(
+        "lmm_bounded", "that course model with the floor and ceiling of the scale", "lmm_bounded", bounded_only=True
+    ),
     Analysis(
         "trigger_visits_out",
-        "the two visits before treatment left out, logit scale (the earlier default)",
+        "that course model with the two visits before treatment left out, logit scale (the first default)",
         "lmm_counterfactual",
         (("exclude_pre_visits", 2), ("scale", "logit")),
         bounded_only=True,
     ),
-    Analysis("g_estimation", "a model of the treatment decision instead of the shape of each course", "g_estimation"),
+    Analysis(
+        "g_estimation",
+        "a model of the treatment decision instead of the shape of each course (the default)",
+        "g_estimation",
+    ),
 )
+# the page on which each primary's flag threshold was chosen
+FLAG_PAGES = {"g_estimation": "docs/sensitivity_flag_g.md"}
 
 
 def verdict(est: Estimate) -> str | None:
@@ -125,7 +140,7 @@ class Sensitivity:
     rows: list[SensitivityRow]
     # the falsification check beside the family (alscell.analysis.pretrend); None: not asked for
     placebo: Placebo | None = None
-    # does the slope change last? the default's model with it split 6 months after treatment (alscell.analysis.waning)
+    # does the slope change last? the mixed model with it split 6 months after treatment (alscell.analysis.waning)
     waning: Waning | None = None
 
     @property
@@ -144,10 +159,15 @@ class Sensitivity:
         return max(d) if d else None
 
     @property
+    def distance_threshold(self) -> float:
+        """The primary's flag threshold (:data:`DISTANCE_FLAGS`), in its standard errors."""
+        return DISTANCE_FLAGS.get(self.primary_analysis, DISTANCE_FLAG)
+
+    @property
     def distance_flag(self) -> bool | None:
-        """True when some alternative lies farther from the primary than :data:`DISTANCE_FLAG` of its SEs."""
+        """True when some alternative lies farther from the primary than :attr:`distance_threshold` of its SEs."""
         big = self.largest_difference_in_se
-        return None if big is None else big > DISTANCE_FLAG
+        return None if big is None else big > self.distance_threshold
 
     def summary(self) -> str:
         """For people: whether the conclusion holds across the analyses, the spread, and the distance flag."""
@@ -177,7 +197,7 @@ class Sensitivity:
             )
             text += (
                 f"  {worst.analysis} lies farther from the primary than on 19 of 20 registries simulated where the "
-                "estimators' assumptions differ little (docs/sensitivity_flag.md): an assumption of one of them "
+                f"estimators' assumptions differ little ({FLAG_PAGES.get(self.primary_analysis, 'docs/sensitivity_flag.md')}): an assumption of one of them "
                 "probably fails on these data, and they cannot tell which."
             )
         return text
@@ -220,13 +240,15 @@ def _row(a: Analysis, tables, outcome: str, primary: Estimate, bounded: bool) ->
     return SensitivityRow(a.key, a.changes, est, None, diff, in_se, v, None if v is None or pv is None else v == pv)
 
 
-def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str = "lmm_counterfactual") -> Sensitivity:
-    """Run the ``primary`` method and every other analysis of :data:`ANALYSES` on ``tables``.
+def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str | None = None) -> Sensitivity:
+    """Run the ``primary`` method (default: ``effects.DEFAULT_METHOD``) and every other analysis of
+    :data:`ANALYSES` on ``tables``.
 
     Raises :class:`NotApplicable` when the primary cannot be run (as ``estimate_effect`` does) or is not
     one of :data:`PRIMARY_METHODS`; an alternative that cannot be run becomes a row with its reason."""
-    from alscell.analysis.effects import METHODS, MethodError, estimate_effect
+    from alscell.analysis.effects import DEFAULT_METHOD, METHODS, MethodError, estimate_effect
 
+    primary = primary or DEFAULT_METHOD
     if primary not in METHODS:
         raise MethodError(f"unknown method {primary!r}: use one of {', '.join(METHODS)}.")
     if primary not in PRIMARY_METHODS:
@@ -242,8 +264,8 @@ def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str =
 
 
 def _checks(tables, outcome: str) -> tuple[Placebo, Waning]:
-    """The pre-trend and the does-it-last checks on the default model's frame, oriented like the headline
-    (positive = benefit)."""
+    """The pre-trend and the does-it-last checks on the mixed model's frame (``lmm_counterfactual``'s), oriented
+    like the headline (positive = benefit)."""
     from alscell.analysis.design_matrix import outcome_info
     from alscell.analysis.effects import prepare
     from alscell.analysis.pretrend import placebo_check
@@ -256,6 +278,7 @@ def _checks(tables, outcome: str) -> tuple[Placebo, Waning]:
 __all__ = [
     "ANALYSES",
     "DISTANCE_FLAG",
+    "DISTANCE_FLAGS",
     "PRIMARY_METHODS",
     "Analysis",
     "Sensitivity",

@@ -1,5 +1,5 @@
-"""Does the slope change last?  The default's model with the slope change split at a fixed time after
-treatment.
+"""Does the slope change last?  The mixed model (``lmm_counterfactual``) with the slope change split at a
+fixed time after treatment.
 
 The headline is one slope change after the first treatment, which is one number only if the effect is a
 constant change of slope.  Patients and clinicians ask whether a benefit fades after some months (clinics
@@ -7,7 +7,7 @@ repeat the injections in cycles on that belief).  Where an effect fades, a singl
 months in its own way and can read the effect low against the average the patients lived (docs/world4_ablation.md, a world
 whose effect halves after 6 months).
 
-This check fits the default's model (``alscell.analysis.effects.course_design``, all visits, CR2 with
+This check fits the mixed model (``alscell.analysis.effects.course_design``, all visits, CR2 with
 Bell–McCaffrey df) with two slope-change terms: months since the first treatment up to ``WANING_MONTHS``,
 and months beyond it.  It reports both slope changes, oriented like the headline, and their difference
 (later − earlier) with its interval and a two-sided test.  The split was fixed before it was measured: two

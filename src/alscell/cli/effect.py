@@ -21,9 +21,9 @@ def register(app: typer.Typer) -> None:
             help="alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory or a measurement key (fvc_pct_pred, grip_kg, fss, nfl, ...).",
         ),
         method: str = typer.Option(
-            "lmm_counterfactual",
+            "g_estimation",
             "--method",
-            help="lmm_counterfactual (default, calibrated), lmm_bounded (the same with the floor and ceiling of the scale in the model), g_estimation (doubly robust, rests on the decision model), naive (misleading baseline), external_control or randomized.",
+            help="g_estimation (default: doubly robust, rests on a model of the treatment decision, not on the shape of each course), lmm_counterfactual (a mixed model of each course; more precise, leans where courses bend), lmm_bounded (the same with the floor and ceiling of the scale in the model), naive (misleading baseline), external_control or randomized.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (spec/cli.md)."),
         sensitivity: bool = typer.Option(

@@ -42,7 +42,7 @@ def run_evidence(tables: Tables, progress: Callable[[str], None] | None = None) 
     """Every evidence-engine result the cohort report shows, in order."""
     from alscell.analysis.claims import claims_table, muscle_effects
     from alscell.analysis.cycles import effect_by_cycle
-    from alscell.analysis.effects import estimate_effect
+    from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
     from alscell.analysis.responders import responder_analysis
     from alscell.analysis.safety import ae_incidence
     from alscell.analysis.sensitivity import sensitivity_analyses
@@ -50,7 +50,7 @@ def run_evidence(tables: Tables, progress: Callable[[str], None] | None = None) 
 
     t = as_tables(tables)
     # the recommended method is the primary of the sensitivity analyses: fitted once, shown in both sections
-    sens = functools.cache(lambda: sensitivity_analyses(t, "alsfrs_r_total", "lmm_counterfactual"))
+    sens = functools.cache(lambda: sensitivity_analyses(t, "alsfrs_r_total", DEFAULT_METHOD))
     steps: list[tuple[str, str, Callable[[], Any]]] = [
         ("effect", "Effect on the ALSFRS-R slope (recommended method)", lambda: sens().primary),
         ("sensitivity", "Sensitivity analyses: the other registry estimators", sens),

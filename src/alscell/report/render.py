@@ -25,7 +25,13 @@ def environment() -> Environment:
             lstrip_blocks=True,
         )
         _env.filters.update(
-            num=text.num, pct=text.pct, pval=text.pval, date=text.date, signed=text.signed, words=text.words
+            num=text.num,
+            pct=text.pct,
+            pval=text.pval,
+            date=text.date,
+            signed=text.signed,
+            words=text.words,
+            comparison=text.comparison,
         )
     return _env
 

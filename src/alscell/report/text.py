@@ -61,6 +61,14 @@ def words(key) -> str:
     return "n/a" if _missing(key) else str(key).replace("_", " ")
 
 
+def comparison(method) -> str:
+    """What the headline slope change is measured against, for the method that made it (cohort report and
+    dashboard share the sentence)."""
+    if method == "g_estimation":
+        return "against patients with the same recorded history who had not started treatment yet"
+    return "against each patient's expected natural history"
+
+
 POSITION_WORDS = {
     "above": "better than the range expected without treatment",
     "within": "within the range expected without treatment",

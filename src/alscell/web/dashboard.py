@@ -148,6 +148,7 @@ def _estimate_view(section: Any) -> dict[str, Any] | None:
         "exact": exact,
         "p_shown": text.pval(d.get("p_value")),
         "method_shown": text.words(d.get("method")),
+        "comparison": text.comparison(d.get("method")),
         "verdict": verdict,
     }
 
