@@ -139,6 +139,13 @@ def test_the_default_primary_is_the_default_method_with_its_own_flag_threshold(f
     lmm, g = Sensitivity(p, "lmm_counterfactual", rows), Sensitivity(p, "g_estimation", rows)
     assert lmm.distance_flag is True
     assert g.distance_flag is (DISTANCE_FLAG + 0.05 > DISTANCE_FLAGS["g_estimation"])
+    # a less precise primary that shows nothing beside more precise alternatives that do: said to be precision
+    wide = _est(0.11, -0.07, 0.29, se=0.09, method="g_estimation")
+    narrow = _est(0.13, 0.04, 0.22, se=0.045)
+    s2 = Sensitivity(wide, "g_estimation", [_row("lmm_counterfactual", narrow, wide)])
+    assert "difference is one of precision" in s2.summary() and "docs/sensitivity_flag_g.md" in s2.summary()
+    s3 = Sensitivity(wide, "g_estimation", [_row("lmm_counterfactual", _est(0.13, 0.01, 0.25, se=0.2), wide)])
+    assert "precision" not in s3.summary()  # the alternative is not more precise
 
 
 @pytest.mark.parametrize("method", ["naive", "external_control", "randomized"])

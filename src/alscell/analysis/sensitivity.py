@@ -164,6 +164,11 @@ class Sensitivity:
         return DISTANCE_FLAGS.get(self.primary_analysis, DISTANCE_FLAG)
 
     @property
+    def flag_page(self) -> str:
+        """The page on which the primary's flag threshold was chosen and judged."""
+        return FLAG_PAGES.get(self.primary_analysis, "docs/sensitivity_flag.md")
+
+    @property
     def distance_flag(self) -> bool | None:
         """True when some alternative lies farther from the primary than :attr:`distance_threshold` of its SEs."""
         big = self.largest_difference_in_se
@@ -185,19 +190,24 @@ class Sensitivity:
         if self.conclusion_agrees:
             text = f"the conclusion ({pv}) is the same under all {len(ran)} alternative analyses; {spread}{far}."
         else:
-            differ = ", ".join(f"{r.analysis}: {r.verdict}" for r in ran if not r.agrees)
+            others = [r for r in ran if not r.agrees]
+            differ = ", ".join(f"{r.analysis}: {r.verdict}" for r in others)
             text = (
                 f"the verdict differs between analyses: the primary says {pv}, {differ}; {spread}{far}.  With "
-                "several analyses one verdict can differ by chance when an interval lies near 0 "
-                "(docs/sensitivity_flag.md)."
+                f"several analyses one verdict can differ by chance when an interval lies near 0 ({self.flag_page})."
             )
+            if pv == "not shown" and all(r.result is not None and r.result.se < self.primary.se for r in others):
+                text += (
+                    "  Those analyses are more precise than the primary (narrower intervals): where their estimates "
+                    "lie close to it, the difference is one of precision, not of direction."
+                )
         if self.distance_flag:
             worst = max(
                 (r for r in ran if r.difference_in_se is not None), key=lambda r: abs(r.difference_in_se or 0.0)
             )
             text += (
                 f"  {worst.analysis} lies farther from the primary than on 19 of 20 registries simulated where the "
-                f"estimators' assumptions differ little ({FLAG_PAGES.get(self.primary_analysis, 'docs/sensitivity_flag.md')}): an assumption of one of them "
+                f"estimators' assumptions differ little ({self.flag_page}): an assumption of one of them "
                 "probably fails on these data, and they cannot tell which."
             )
         return text
