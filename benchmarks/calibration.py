@@ -529,7 +529,7 @@ Run time: {minutes:.1f} min, Dask LocalCluster with {workers} worker(s), Python 
     replacement" until the held-out worlds (`docs/calibration_world3.md`, `docs/calibration_world4.md`)
     showed the mixed model's lean there and this estimator within the bands in more of their cells; since
     2026-12-04 it is the default, with its failure here (the 60%-treated cells, where the selection warning
-    fires in every cohort) named in docs/evidence.md.
+    fires in at least 99% of the cohorts) named in docs/evidence.md.
   * *A second look on any data*: `alscell effect --sensitivity` (and the cohort report and dashboard) runs
     `lmm_bounded`, the earlier default and `g_estimation` beside the default and flags an alternative that lies
     farther from it than on 19 of 20 `simulate` registries; on `world2` that flag fires in most cohorts, more

@@ -131,14 +131,14 @@ def test_the_default_primary_is_the_default_method_with_its_own_flag_threshold(f
     assert [r.analysis for r in s.rows] == [a.key for a in ANALYSES if a.key != "g_estimation"]
     assert s.distance_threshold == DISTANCE_FLAGS["g_estimation"]
     assert s.distance_flag is (s.largest_difference_in_se > DISTANCE_FLAGS["g_estimation"])
-    if s.distance_flag:
-        assert "docs/sensitivity_flag_g.md" in s.summary()
-    # a threshold is in the primary's own SEs: the same distance can flag under one primary and not another
+    # a threshold is in the primary's own SEs: a distance between the two thresholds flags under one only
+    assert DISTANCE_FLAGS["g_estimation"] < DISTANCE_FLAG
+    between = (DISTANCE_FLAGS["g_estimation"] + DISTANCE_FLAG) / 2
     p = _est(0.20, 0.05, 0.35, se=0.1)
-    rows = [_row("a", _est(0.2 + 0.1 * (DISTANCE_FLAG + 0.05), 0.3, 0.7), p)]
+    rows = [_row("a", _est(0.2 + 0.1 * between, 0.3, 0.7), p)]
     lmm, g = Sensitivity(p, "lmm_counterfactual", rows), Sensitivity(p, "g_estimation", rows)
-    assert lmm.distance_flag is True
-    assert g.distance_flag is (DISTANCE_FLAG + 0.05 > DISTANCE_FLAGS["g_estimation"])
+    assert lmm.distance_flag is False and g.distance_flag is True
+    assert "docs/sensitivity_flag_g.md" in g.summary() and "docs/sensitivity_flag_g.md" not in lmm.summary()
     # a less precise primary that shows nothing beside more precise alternatives that do: said to be precision
     wide = _est(0.11, -0.07, 0.29, se=0.09, method="g_estimation")
     narrow = _est(0.13, 0.04, 0.22, se=0.045)

@@ -39,6 +39,13 @@ def _num(x) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def p_phrase(p: float) -> str:
+    """A p-value in a sentence: "p < 0.001", "p = 0.228" ("p not available" when it is missing)."""
+    if p is None or not np.isfinite(p):
+        return "p not available"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def json_value(v: Any) -> Any:
     """``v`` as a JSON value: numbers as float/int (non-finite → null), missing → null, dates as ISO text."""
     if v is None or v is pd.NA or v is pd.NaT:
@@ -103,4 +110,4 @@ class Estimate:
         return bool(self.ci_low <= value <= self.ci_high)
 
 
-__all__ = ["JSON_KEYS", "Estimate"]
+__all__ = ["JSON_KEYS", "Estimate", "p_phrase"]

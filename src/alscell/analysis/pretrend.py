@@ -26,6 +26,7 @@ import pandas as pd
 
 from alscell.analysis.cr2 import mixed_contrast
 from alscell.analysis.distributions import t_ppf, t_sf
+from alscell.analysis.estimate import p_phrase
 from alscell.analysis.model_fit import fit_mixed
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 
@@ -105,7 +106,7 @@ class Placebo:
         """For people: what the check found and what it does and does not say."""
         if self.estimate is None:
             return f"placebo (pre-trend) check not run: {self.reason}"
-        p = "p < 0.001" if (self.p_value or 0.0) < 0.001 else f"p = {self.p_value:.3f}"
+        p = p_phrase(self.p_value or 0.0)
         found = (
             f"placebo (pre-trend) check: from a pseudo-start {self.months:.0f} months before treatment, on the visits "
             f"before it, the treated patients' courses changed slope by {self.estimate:+.3f} {unit} "

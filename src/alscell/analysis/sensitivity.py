@@ -41,9 +41,9 @@ PRIMARY_METHODS = ("lmm_counterfactual", "lmm_bounded", "g_estimation")
 # (docs/sensitivity_flag.md: 2.92 on its run, rounded down), with lmm_counterfactual as the primary.
 DISTANCE_FLAG = 2.9
 # The same, chosen the same way for each primary (its own SEs are the unit, so each needs its own):
-# g_estimation's from ``benchmarks/sensitivity_flag.py --primary g_estimation`` (docs/sensitivity_flag_g.md).
-# lmm_bounded has none of its own; it shares lmm_counterfactual's model and SE, so it uses DISTANCE_FLAG.
-# (docs/sensitivity_flag_g.md: 1.95 on its run over 360 simulate cohorts, rounded down).
+# g_estimation's from ``benchmarks/sensitivity_flag.py --primary g_estimation`` (docs/sensitivity_flag_g.md:
+# 1.95 on its run over 360 simulate cohorts, rounded down).  lmm_bounded has none of its own; it shares
+# lmm_counterfactual's model and SE, so it uses DISTANCE_FLAG.
 DISTANCE_FLAGS = {"lmm_counterfactual": DISTANCE_FLAG, "lmm_bounded": DISTANCE_FLAG, "g_estimation": 1.9}
 
 

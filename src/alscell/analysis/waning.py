@@ -24,6 +24,7 @@ import pandas as pd
 
 from alscell.analysis.cr2 import mixed_contrast
 from alscell.analysis.distributions import t_ppf, t_sf
+from alscell.analysis.estimate import p_phrase
 from alscell.analysis.model_fit import fit_mixed
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 
@@ -73,7 +74,7 @@ class Waning:
         if self.early is None or self.late is None or self.difference is None:
             return f"does the effect last? not checked: {self.reason}"
         e, lt, d = self.early, self.late, self.difference
-        p = "p < 0.001" if d.p_value < 0.001 else f"p = {d.p_value:.3f}"
+        p = p_phrase(d.p_value)
         ci = f"{1 - self.alpha:.0%} CI"
         found = (
             f"does the effect last? slope change {e.estimate:+.3f} {unit} in the first {self.months:.0f} months "

@@ -184,11 +184,7 @@ def demo_cmd(
             done(f"patient report {pid}")
         bar.update(task, completed=total, description="done")
     took = time.perf_counter() - started
-    from alscell.report.text import pval
-
-    def _p(p: float) -> str:
-        shown = pval(p)
-        return shown if shown.startswith("<") else f"= {shown}"
+    from alscell.analysis.estimate import p_phrase
 
     stdout.print(f"\nsimulated {sim.summary()}", markup=False)
     stdout.print(f"registry: {url}", markup=False)
@@ -197,7 +193,7 @@ def demo_cmd(
         e = eff.value
         stdout.print(
             f"evidence engine: ALSFRS-R slope change {e.estimate:+.2f} points/month "
-            f"(95% CI {e.ci_low:+.2f} to {e.ci_high:+.2f}; {e.method.replace('_', ' ')}, p {_p(e.p_value)}); "
+            f"(95% CI {e.ci_low:+.2f} to {e.ci_high:+.2f}; {e.method.replace('_', ' ')}, {p_phrase(e.p_value)}); "
             f"the simulated truth is {effect:+.2f} "
             f"({'covered' if e.ci_low <= effect <= e.ci_high else 'NOT covered'} this time)",
             markup=False,

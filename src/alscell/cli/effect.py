@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
             "--outcome",
             help="alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory or a measurement key (fvc_pct_pred, grip_kg, fss, nfl, ...).",
         ),
-        method: str = typer.Option(
-            "g_estimation",
+        method: str | None = typer.Option(
+            None,
             "--method",
             help="g_estimation (default: doubly robust, rests on a model of the treatment decision, not on the shape of each course), lmm_counterfactual (a mixed model of each course; more precise, leans where courses bend), lmm_bounded (the same with the floor and ceiling of the scale in the model), naive (misleading baseline), external_control or randomized.",
         ),
@@ -36,9 +36,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
-        from alscell.analysis.effects import METHODS, estimate_effect
+        from alscell.analysis.effects import DEFAULT_METHOD, METHODS, estimate_effect
         from alscell.analysis.errors import NotApplicable
 
+        method = method or DEFAULT_METHOD
         if method not in METHODS:
             fail(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
         try:
