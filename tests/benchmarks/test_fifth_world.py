@@ -1,0 +1,185 @@
+"""benchmarks/fifth_world.py, the held-out fifth world: valid canonical data, seeded, and every piece doing
+what its docstring says."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import fifth_world
+from alscell.io.reader import read_folder
+from alscell.io.writer import write_folder
+
+ALL_ITEMS = [*fifth_world.ITEMS[:5], "q5b", *fifth_world.ITEMS[5:]]
+RESP_ITEMS = ["q10", "q11", "q12"]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return fifth_world.simulate_world5(300, 0.2, 0.3, 7)
+
+
+def _visits(tables) -> pd.DataFrame:
+    """Recorded visits in order with the total, months from onset, the recorded age and the previous total."""
+    a = tables.alsfrs.merge(tables.patients[["patient_id", "onset_date", "birth_year"]], on="patient_id")
+    a = a.sort_values(["patient_id", "date"]).reset_index(drop=True)
+    a["total"] = a[ALL_ITEMS].astype("Float64").sum(axis=1, min_count=12)
+    a["months"] = (a["date"] - a["onset_date"]).dt.days / fifth_world.DPM
+    a["k"] = a.groupby("patient_id").cumcount()
+    # the previous *complete* total and its time (a partial row is not a previous total)
+    done = a["total"].notna()
+    a["prev_total"] = a["total"].where(done).groupby(a["patient_id"]).shift(1)
+    a["prev_total"] = a.groupby("patient_id")["prev_total"].ffill()
+    a["prev_months"] = a["months"].where(done).groupby(a["patient_id"]).shift(1)
+    a["prev_months"] = a.groupby("patient_id")["prev_months"].ffill()
+    a["poor"] = done & ((a["prev_total"] - a["total"]) / (a["months"] - a["prev_months"]) >= fifth_world.POOR_RATE)
+    return a
+
+
+def test_world5_is_valid_canonical_data_and_seeded(tmp_path, cohort):
+    again = fifth_world.simulate_world5(300, 0.2, 0.3, 7)
+    for name in ("patients", "alsfrs", "treatments", "events"):
+        pd.testing.assert_frame_equal(cohort.tables[name], again.tables[name])
+    other = fifth_world.simulate_world5(300, 0.2, 0.3, 8)
+    assert not other.tables.alsfrs.equals(cohort.tables.alsfrs)
+    # what it writes passes the importer's rules (spec/data-format.md) and comes back the same
+    write_folder(cohort.tables, tmp_path / "w5")
+    back = read_folder(tmp_path / "w5")
+    for name in ("patients", "alsfrs", "treatments", "events"):
+        assert len(back[name]) == len(cohort.tables[name]), name
+    pd.testing.assert_series_equal(back.alsfrs["date"], cohort.tables.alsfrs["date"], check_names=False)
+    p, a, tr, ev = cohort.tables.patients, cohort.tables.alsfrs, cohort.tables.treatments, cohort.tables.events
+    assert p["patient_id"].str.startswith("W5").all() and p["patient_id"].is_unique
+    assert set(p["patient_id"]) == set(a["patient_id"])  # everyone is seen at least once
+    assert (p["diagnosis_date"] >= p["onset_date"]).all() and (p["birth_year"] < p["onset_date"].dt.year).all()
+    assert set(a["assessor"]) == {"clinician", "phone", "self"}
+    items = a[ALL_ITEMS]
+    # exactly one of q5a / q5b where item 5 is recorded, never both; q5b only after a gastrostomy
+    assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
+    assert items.min().min() >= 0 and items.max().max() <= 4
+    gastro = ev.query("event == 'gastrostomy'").set_index("patient_id")["date"]
+    with_b = a[a["q5b"].notna()]
+    assert (with_b["date"] >= with_b["patient_id"].map(gastro)).all()
+    without_b = a[a["q5a"].notna()]
+    assert not (without_b["date"] >= without_b["patient_id"].map(gastro)).any()
+    # messy: some partial rows (total missing), totals within 0..48 reaching the ceiling
+    total = items.sum(axis=1, min_count=12)
+    assert 0.01 < total.isna().mean() < 0.15 and total.max() == 48 and total.min() >= 0
+    # q12 at most 3 on NIV, 0 after a tracheostomy (spec/domain-rules.md)
+    for event, cap in (("niv_start", 3), ("tracheostomy", 0)):
+        start = a["patient_id"].map(ev.query("event == @event").set_index("patient_id")["date"])
+        after = a[a["date"] > start]
+        assert len(after) > 0 and (after["q12"].dropna() <= cap).all(), event
+    # treatment on a visit day; cycles numbered 1, 2, 3 without gaps
+    assert len(tr.merge(a[["patient_id", "date"]], on=["patient_id", "date"])) == len(tr)
+    assert (tr["cycle"] == 1).sum() == cohort.n_treated and tr["cycle"].max() > 1
+    n_cycles = tr.groupby("patient_id")["cycle"].agg(["max", "size"])
+    assert (n_cycles["max"] == n_cycles["size"]).all()
+    # death strictly after the last visit; no visit after loss to follow-up; one event of a kind each
+    last = a.groupby("patient_id")["date"].max()
+    for event in ("death", "lost_to_follow_up"):
+        when = ev.query("event == @event").set_index("patient_id")["date"]
+        assert len(when) > 0 and (when > last.reindex(when.index)).all(), event
+    assert not ev.duplicated(["patient_id", "event"]).any()
+    assert not set(ev.query("event == 'death'")["patient_id"]) & set(
+        ev.query("event == 'lost_to_follow_up'")["patient_id"]
+    )
+
+
+def test_share_controls_the_number_treated():
+    counts = [fifth_world.simulate_world5(600, 0.0, s, 5).n_treated for s in (0.05, 0.3, 0.6)]
+    assert counts == [round(s * 600) for s in (0.05, 0.3, 0.6)]
+    assert fifth_world.simulate_world5(200, 0.0, 0.0, 5).n_treated == 0
+
+
+def test_first_treatment_follows_the_documented_rule():
+    c = fifth_world.simulate_world5(2000, 0.0, 0.05, 4)
+    a = _visits(c.tables)
+    first = c.tables.treatments.query("cycle == 1")[["patient_id", "date"]]
+    at = a.merge(first, on=["patient_id", "date"])
+    assert len(at) == c.n_treated == 100
+    # eligibility, on recorded information only
+    trach = at["patient_id"].map(c.tables.events.query("event == 'tracheostomy'").set_index("patient_id")["date"])
+    assert (at["k"] >= 1).all() and (at[RESP_ITEMS].sum(axis=1, min_count=3) >= fifth_world.ELIG_RESP).all()
+    assert (at["date"].dt.year - at["birth_year"] <= fifth_world.ELIG_AGE).all()
+    assert (at["months"] <= fifth_world.ELIG_MONTHS).all()
+    assert not (at["date"] >= trach).any()
+    # a run of poor visits draws treatment: poor visits are far more common at the treatment visit than at
+    # the visits of patients not (yet) treated; with the piece switched off they are not
+    untreated = a[(a["k"] >= 1) & ~a["patient_id"].isin(first["patient_id"])]
+    base = untreated["poor"].mean()
+    assert at["poor"].mean() > 1.6 * base
+    flat = fifth_world.simulate_world5(2000, 0.0, 0.05, 4, frozenset({"runs"}))
+    b = _visits(flat.tables)
+    at_flat = b.merge(flat.tables.treatments.query("cycle == 1")[["patient_id", "date"]], on=["patient_id", "date"])
+    assert at_flat["poor"].mean() < 1.3 * base
+    # the site with its own programme treats more
+    site = c.tables.patients.set_index("patient_id")["site"]
+    share = first["patient_id"].map(site).value_counts() / site.value_counts()
+    assert share["site_A"] > share["site_C"]
+
+
+def test_repeat_cycles_follow_the_recorded_response(cohort):
+    a = _visits(cohort.tables)
+    tr = cohort.tables.treatments.sort_values(["patient_id", "cycle"])
+    repeats = tr[tr["cycle"] > 1]
+    assert len(repeats) > 0
+    prev = tr.set_index(["patient_id", "cycle"])["date"]
+    total = a.set_index(["patient_id", "date"])["total"]
+    for row in repeats.itertuples():
+        before = prev[(row.patient_id, row.cycle - 1)]
+        mine = a[a["patient_id"] == row.patient_id]
+        later = mine[(mine["date"] - before).dt.days / fifth_world.DPM >= fifth_world.REPEAT_GAP]
+        assert later["date"].iloc[0] == row.date  # the first visit at least 2 months on
+        assert total[(row.patient_id, row.date)] >= total[(row.patient_id, before)] - fifth_world.REPEAT_DROP
+
+
+def test_world5_truths():
+    none = fifth_world.simulate_world5(400, 0.0, 0.3, 3)
+    assert none.truth == 0.0 and none.truth_realised == 0.0 and none.n_treated > 0
+    # no effect means no effect: with E = 0 the recorded courses are those of an untreated cohort
+    untreated = fifth_world.simulate_world5(400, 0.0, 0.0, 3)
+    assert untreated.n_treated == 0 and np.isnan(untreated.truth_realised)
+    for name in ("alsfrs", "events"):
+        pd.testing.assert_frame_equal(none.tables[name], untreated.tables[name])
+    small = fifth_world.simulate_world5(400, 0.2, 0.3, 3)
+    big = fifth_world.simulate_world5(400, 0.5, 0.3, 3)
+    assert 0.08 < small.truth_realised < 0.25 and small.truth_realised < big.truth_realised < 0.5
+    # the first administration does not depend on the effect (it is decided before any effect)
+    first = [c.tables.treatments.query("cycle == 1").reset_index(drop=True) for c in (none, big)]
+    pd.testing.assert_frame_equal(*first)
+    # the delay and the weaker bulbar effect both lower the realised slope change
+    for piece in ("lag", "bulbar_effect"):
+        assert fifth_world.simulate_world5(400, 0.5, 0.3, 3, frozenset({piece})).truth_realised > big.truth_realised
+
+
+def test_every_piece_switches_off_and_unknown_pieces_are_refused():
+    base = fifth_world.simulate_world5(200, 0.2, 0.3, 4)
+    for piece in fifth_world.PIECES:
+        off = fifth_world.simulate_world5(200, 0.2, 0.3, 4, frozenset({piece}))
+        changed = (
+            not off.tables.alsfrs.equals(base.tables.alsfrs)
+            or not off.tables.treatments.equals(base.tables.treatments)
+            or not off.tables.events.equals(base.tables.events)
+        )
+        assert changed, piece
+        ev = set(off.tables.events["event"])
+        if piece == "death":
+            assert not ev & {"death", "tracheostomy"}
+            pd.testing.assert_frame_equal(off.tables.patients, base.tables.patients)  # the same patients
+        if piece == "loss":
+            assert "lost_to_follow_up" not in ev
+        if piece == "missing_items":
+            assert off.tables.alsfrs[ALL_ITEMS].notna().sum(axis=1).eq(12).all()
+        if piece == "repeats":
+            assert set(off.tables.treatments["cycle"]) == {1}
+        if piece == "missed_visits":
+            assert len(off.tables.alsfrs) > len(base.tables.alsfrs)
+    every = fifth_world.simulate_world5(200, 0.2, 0.3, 4, frozenset(fifth_world.PIECES))
+    assert set(every.tables.events["event"]) <= {"gastrostomy", "niv_start"} and np.isfinite(every.truth_realised)
+    with pytest.raises(ValueError, match="unknown pieces"):
+        fifth_world.simulate_world5(50, 0.0, 0.3, 1, frozenset({"nope"}))
