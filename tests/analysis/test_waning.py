@@ -3,34 +3,14 @@ and halves 6 months after treatment, finds no difference when it does not change
 headline, says why when it cannot run, and appears in the sensitivity analyses."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from alscell.analysis import waning as waning_module
 from alscell.analysis.effects import prepare
 from alscell.analysis.sensitivity import sensitivity_analyses
 from alscell.analysis.waning import MIN_PATIENTS, waning_check
-from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.simulate import CohortConfig, simulate_cohort
-
-
-def _frame(n: int, early: float, late: float, seed: int = 3, treated_share: float = 0.5) -> pd.DataFrame:
-    """Straight courses (random intercept and slope), visits every 3 months from entry; a share of the
-    patients treated 12 months after entry, after which their slope changes by ``early`` points/month for 6
-    months and by ``late`` beyond (the hand-made truth)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        entry = rng.uniform(6, 18)
-        slope, level = rng.lognormal(np.log(0.8), 0.4), rng.normal(46, 1.5)
-        treated = i < treated_share * n
-        t0 = entry + 12.0 + rng.uniform(0, 1)  # between visits, so the split is not on a visit for everyone
-        for k in range(11):
-            t = entry + 3.0 * k
-            s = max(t - t0, 0.0) if treated else 0.0
-            y = level - slope * t + early * min(s, 6.0) + late * max(s - 6.0, 0.0) + rng.normal(0, 1.0)
-            rows.append(dict(patient_id=f"P{i:04d}", months=t, y=y, days_after=(t - t0) * DPM if treated else np.nan))
-    return pd.DataFrame(rows)
+from waning_frames import waning_frame as _frame
 
 
 def test_a_slope_change_that_halves_is_recovered_and_a_constant_one_passes():
@@ -71,11 +51,11 @@ def test_too_few_patients_followed_beyond_the_split_and_a_refusing_fitter_say_wh
     assert broken.difference is None and "could not be fitted: Singular matrix" in (broken.reason or "")
 
 
-def test_in_the_sensitivity_analyses_as_the_check_on_the_default_frame():
+def test_in_the_mixed_models_sensitivity_analyses_as_the_check_on_their_frame():
     tables = simulate_cohort(
         CohortConfig(n_patients=300, design="registry", effect=0.2, treated_fraction=0.4), 5
     ).tables
-    s = sensitivity_analyses(tables)
+    s = sensitivity_analyses(tables, primary="lmm_counterfactual")
     direct = waning_check(prepare(tables, "alsfrs_r_total"))
     assert s.waning == direct
     out = s.to_json_dict()["waning"]

@@ -15,5 +15,6 @@ def test_waning_check_tiny_run(tmp_path):
     text = page.read_text()
     assert "benchmarks/waning_check.py --cohorts 2" in text
     for label, *_ in waning_check.SCENARIOS:
-        assert f"| {label} | 2 (" in text
+        for check in ("g_estimation", "lmm_counterfactual"):
+            assert f"| {label} | {check} | 2 (" in text
     assert "## Reading it\n\n* Written from the table above" in text

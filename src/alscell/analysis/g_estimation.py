@@ -128,56 +128,100 @@ def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
     return np.column_stack([np.where(none, med, total), np.clip(rate, -10.0, 10.0), none.astype(float)])
 
 
-def _window_slopes(
-    df: pd.DataFrame, post: np.ndarray, rows: np.ndarray, window: float
+def window_slopes(
+    df: pd.DataFrame, ramps: np.ndarray, rows: np.ndarray, start: float, stop: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(used, S, D): the decision rows of ``rows`` with at least two distinct visit times from the decision
-    visit to ``window`` months after it, and the least-squares slopes of y and of ``post`` (months since the
-    first treatment) over those visits."""
+    """(used, S, D): the decision rows of ``rows`` with at least two distinct visit times from ``start`` to
+    ``stop`` months after the decision visit, the least-squares slope S of y over those visits and the
+    slopes D (one column per column of ``ramps``, n × k) of the treatment ramps over them."""
     v = pd.DataFrame({"pid": df["patient_id"].to_numpy(), "tk": df["months"].to_numpy(float)})
-    v["yk"], v["post"] = df["y"].to_numpy(float), post
+    v["yk"], v["vi"] = df["y"].to_numpy(float), np.arange(len(df))
     dec = pd.DataFrame({"r": rows, "pid": v["pid"].to_numpy()[rows], "tj": v["tk"].to_numpy()[rows]})
     m = dec.merge(v, on="pid")
-    m = m[(m["tk"] >= m["tj"]) & (m["tk"] <= m["tj"] + window)]
+    m = m[(m["tk"] >= m["tj"] + start) & (m["tk"] <= m["tj"] + stop)]
     x = (m["tk"] - m["tj"]).to_numpy()
     r = m["r"].to_numpy()
     codes, uniq = pd.factorize(r)
     n = np.bincount(codes)
     xc = x - (np.bincount(codes, weights=x) / n)[codes]
     sxx = np.bincount(codes, weights=xc**2)
-    pk = m["post"].to_numpy()
+    pk = ramps[m["vi"].to_numpy()]
     with np.errstate(invalid="ignore", divide="ignore"):
         S = np.bincount(codes, weights=xc * m["yk"].to_numpy()) / sxx
-        D = np.bincount(codes, weights=xc * pk) / sxx
+        D = np.column_stack([np.bincount(codes, weights=xc * pk[:, c]) / sxx for c in range(ramps.shape[1])])
     ok = (n >= 2) & (sxx > 1e-9)
     return np.asarray(uniq)[ok], S[ok], D[ok]
 
 
+def g_solve_windows(
+    A: np.ndarray,
+    p: np.ndarray,
+    X: np.ndarray,
+    groups: np.ndarray,
+    windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(δ̂, its covariance) of k slope changes from k estimating equations, one per window (module docstring):
+    Σ_w (A − p)(r_S − r_D·δ) = 0 over the window's decision rows.  ``A``, ``p`` (logistic on ``X``), ``X`` (the
+    standardised history) and ``groups`` (patients) are over all decision rows the logistic model used;
+    each window is (its rows' indices into them, S, D with one column per slope change).  The covariance is
+    the stacked M-estimation sandwich over patients, with the logistic fit and each window's two
+    least-squares fits as nuisance blocks."""
+    res = A - p
+    fits, M, b = [], [], []
+    for idx, S, D in windows:
+        Xw = X[idx]
+        XtX = Xw.T @ Xw
+        rS = S - Xw @ np.linalg.solve(XtX, Xw.T @ S)
+        rD = D - Xw @ np.linalg.solve(XtX, Xw.T @ D)
+        fits.append((idx, Xw, XtX, rS, rD))
+        M.append(res[idx] @ rD)
+        b.append(float(res[idx] @ rS))
+    M_, b_ = np.array(M), np.array(b)
+    delta = np.linalg.solve(M_, b_)
+    codes, _ = pd.factorize(groups)
+    n_groups = int(codes.max()) + 1
+    w_logit = p * (1 - p)
+    J_gg = -(X * w_logit[:, None]).T @ X
+    psi_g = X * res[:, None]
+    U = np.zeros((n_groups, len(windows)))
+    for w, (idx, Xw, XtX, rS, rD) in enumerate(fits):
+        rw = res[idx]
+        u = rS - rD @ delta
+        # derivatives of the window's equation with respect to the nuisance parameters (γ of the logistic
+        # model, the regressions of S and of each column of D); influence = ψ − J_δθ J_θθ⁻¹ ψ_θ per block
+        J_wg = -(w_logit[idx] * u) @ Xw
+        rX = rw @ Xw
+        row = rw * u - (Xw * rS[:, None]) @ np.linalg.solve(-XtX, -rX)
+        for c in range(rD.shape[1]):
+            row -= (Xw * rD[:, c][:, None]) @ np.linalg.solve(-XtX, delta[c] * rX)
+        U[:, w] = np.bincount(codes[idx], weights=row, minlength=n_groups)
+        U[:, w] -= np.bincount(codes, weights=psi_g @ np.linalg.solve(J_gg, J_wg), minlength=n_groups)
+    Minv = np.linalg.inv(M_)
+    return delta, Minv @ (U.T @ U) @ Minv.T
+
+
 def g_solve(A: np.ndarray, p: np.ndarray, X: np.ndarray, S: np.ndarray, D: np.ndarray, groups: np.ndarray):
     """δ̂ and its stacked-sandwich SE (module docstring) from the decision rows' start indicator A, fitted
-    probabilities p (logistic on X), design X of the history, slopes S, D and patient labels."""
-    XtX = X.T @ X
-    bS, bD = np.linalg.solve(XtX, X.T @ S), np.linalg.solve(XtX, X.T @ D)
-    rS, rD = S - X @ bS, D - X @ bD
-    res = A - p
-    den = float(res @ rD)
-    delta = float(res @ rS) / den
-    u = rS - delta * rD
-    psi = res * u
-    # derivatives of Σψ_δ with respect to the nuisance parameters (γ of the logistic model, βS, βD)
-    J_dg = -(p * (1 - p) * u) @ X
-    J_dS, J_dD = -(res @ X), delta * (res @ X)
-    J_gg = -(X * (p * (1 - p))[:, None]).T @ X
-    # influence contributions per row: ψ_δ − J_δθ J_θθ⁻¹ ψ_θ for each nuisance block
-    psi_g = X * res[:, None]
-    corr = psi_g @ np.linalg.solve(J_gg, J_dg)
-    corr += (X * rS[:, None]) @ np.linalg.solve(-XtX, J_dS)
-    corr += (X * rD[:, None]) @ np.linalg.solve(-XtX, J_dD)
-    infl = psi - corr
-    codes, _ = pd.factorize(groups)
-    U = np.bincount(codes, weights=infl)
-    se = float(np.sqrt(np.sum(U**2)) / abs(den))
-    return delta, se
+    probabilities p (logistic on X), design X of the history, slopes S, D and patient labels: one slope
+    change from one window."""
+    delta, V = g_solve_windows(A, p, X, groups, [(np.arange(len(A)), S, D[:, None])])
+    return float(delta[0]), float(np.sqrt(V[0, 0]))
+
+
+def decision_history(
+    tables, outcome: str, data: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
+    and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
+    outcomes."""
+    df = prepare(tables, outcome) if data is None else data
+    df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
+    df = df.sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
+    df = df.reset_index(drop=True)
+    H, post, at_risk, start = _history(df, _scale_max(outcome))
+    if outcome not in ALSFRS_OUTCOMES:
+        H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
+    return df, H, post, at_risk, start
 
 
 def g_estimation(
@@ -190,17 +234,12 @@ def g_estimation(
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring)."""
     method, estimand = "g_estimation", "slope_change"
-    df = prepare(tables, outcome) if data is None else data
-    df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
-    df = df.sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
-    df = df.reset_index(drop=True)
+    df, H, post, at_risk, start = decision_history(tables, outcome, data)
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
-    H, post, at_risk, start = _history(df, _scale_max(outcome))
-    if outcome not in ALSFRS_OUTCOMES:
-        H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
-    use, S, D = _window_slopes(df, post, np.flatnonzero(at_risk), float(window_months))
+    use, S, D = window_slopes(df, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
+    D = D[:, 0]
     fin = np.isfinite(H[use]).all(axis=1) & np.isfinite(S) & np.isfinite(D)
     use, S, D = use[fin], S[fin], D[fin]
     A = start[use].astype(float)
@@ -249,4 +288,4 @@ def g_estimation(
                       data=df.assign(decision_row=dec, starts=start & dec), details=details)  # fmt: skip
 
 
-__all__ = ["WINDOW_MONTHS", "g_estimation", "g_solve"]
+__all__ = ["WINDOW_MONTHS", "decision_history", "g_estimation", "g_solve", "g_solve_windows", "window_slopes"]

@@ -11,8 +11,8 @@ the conclusion (benefit / harm / not shown at the stated α) is the same under e
 estimate is from the primary in units of the primary's standard error.  Beside the family it reports a
 falsification check: the placebo (pre-trend) slope change of ``alscell.analysis.pretrend`` with its interval,
 because a check that is only a warning when it fires says nothing when it does not; and whether the slope
-change lasts (``alscell.analysis.waning``: the same model with it split 6 months after treatment), because
-the headline is one number only if the effect is a constant change of slope.
+change lasts (``alscell.analysis.waning``: the primary's estimator with the slope change split 6 months after
+treatment), because the headline is one number only if the effect is a constant change of slope.
 
 It decides nothing by itself: agreement does not prove the primary right (the alternatives can share a
 failure: on the second simulated world they all lean when treated patients are chosen by their own true
@@ -140,7 +140,8 @@ class Sensitivity:
     rows: list[SensitivityRow]
     # the falsification check beside the family (alscell.analysis.pretrend); None: not asked for
     placebo: Placebo | None = None
-    # does the slope change last? the mixed model with it split 6 months after treatment (alscell.analysis.waning)
+    # does the slope change last? the primary's estimator with it split 6 months after treatment
+    # (alscell.analysis.waning: g-estimation under the default, else the mixed model)
     waning: Waning | None = None
 
     @property
@@ -270,18 +271,21 @@ def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str |
     est = estimate_effect(tables, outcome, primary)
     bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
     rows = [_row(a, tables, outcome, est, bounded) for a in ANALYSES if a.key != primary]
-    return Sensitivity(est, primary, rows, *_checks(tables, outcome))
+    return Sensitivity(est, primary, rows, *_checks(tables, outcome, primary))
 
 
-def _checks(tables, outcome: str) -> tuple[Placebo, Waning]:
-    """The pre-trend and the does-it-last checks on the mixed model's frame (``lmm_counterfactual``'s), oriented
-    like the headline (positive = benefit)."""
+def _checks(tables, outcome: str, primary: str) -> tuple[Placebo, Waning]:
+    """The pre-trend check on the mixed model's frame (``lmm_counterfactual``'s) and the does-it-last check by
+    the primary's own estimator (g-estimation for ``g_estimation``, else the mixed model), oriented like the
+    headline (positive = benefit)."""
     from alscell.analysis.design_matrix import outcome_info
     from alscell.analysis.effects import prepare
     from alscell.analysis.pretrend import placebo_check
-    from alscell.analysis.waning import waning_check
+    from alscell.analysis.waning import g_waning_check, waning_check
 
     df, direction = prepare(tables, outcome), int(outcome_info(outcome)["direction"])
+    if primary == "g_estimation":
+        return placebo_check(df, direction), g_waning_check(tables, outcome, direction, data=df)
     return placebo_check(df, direction), waning_check(df, direction)
 
 

@@ -1,5 +1,5 @@
-"""Does the slope change last?  The mixed model (``lmm_counterfactual``) with the slope change split at a
-fixed time after treatment.
+"""Does the slope change last?  The headline's slope change split at a fixed time after treatment, by the
+mixed model (``lmm_counterfactual``) or by g-estimation (``g_estimation``, the default).
 
 The headline is one slope change after the first treatment, which is one number only if the effect is a
 constant change of slope.  Patients and clinicians ask whether a benefit fades after some months (clinics
@@ -7,11 +7,22 @@ repeat the injections in cycles on that belief).  Where an effect fades, a singl
 months in its own way and can read the effect low against the average the patients lived (docs/world4_ablation.md, a world
 whose effect halves after 6 months).
 
-This check fits the mixed model (``alscell.analysis.effects.course_design``, all visits, CR2 with
-Bell–McCaffrey df) with two slope-change terms: months since the first treatment up to ``WANING_MONTHS``,
-and months beyond it.  It reports both slope changes, oriented like the headline, and their difference
-(later − earlier) with its interval and a two-sided test.  The split was fixed before it was measured: two
-3-monthly visit intervals, the window of the placebo check (``alscell.analysis.pretrend``).
+Both versions estimate two slope changes: in the first ``WANING_MONTHS`` after the first treatment, and
+beyond; they report both, oriented like the headline, and their difference (later − earlier) with its
+interval and a two-sided test.  The split was fixed before it was measured: two 3-monthly visit intervals,
+the window of the placebo check (``alscell.analysis.pretrend``).
+
+* :func:`waning_check` fits the mixed model (``alscell.analysis.effects.course_design``, all visits, CR2
+  with Bell–McCaffrey df) with two slope-change terms, months since the first treatment up to the split and
+  months beyond it.
+* :func:`g_waning_check` is the default's own check: the structural nested model of
+  ``alscell.analysis.g_estimation`` with the two slope changes, Y = Y(0) + δ₁·min(s, 6) + δ₂·(s − 6)₊ (s:
+  months since the first treatment).  Two unknowns need two estimating equations; under sequential
+  ignorability the untreated course's slope over *any* stretch after a decision visit is independent of
+  the decision given the history, so each stretch gives one: Σ (A − p)(r_S − r_D·δ) = 0 over the visits
+  from the decision to 6 months after it (which carries δ₁) and over those from 6 to 24 months after it
+  (which carries δ₂).  Same decision model and history, same df (starters − 1); the covariance is the
+  stacked sandwich with both stretches' regressions as nuisance blocks (``g_solve_windows``).
 """
 
 from __future__ import annotations
@@ -34,6 +45,15 @@ MIN_PATIENTS = 20  # treated patients with a visit beyond the split; fewer: no c
 # the two terms' names in the design: they appear in the fitter's messages, so they are written for people
 EARLY_TERM = "the slope change in the first months after treatment"
 LATE_TERM = "the slope change in the later months after treatment"
+# what a difference means, by the estimator of the two slope changes (docs/waning_check.md)
+MISREAD = {
+    "lmm_counterfactual": "the mixed model's single slope change averages two different slopes; read both.  Where "
+    "the pre-trend or selection warning fires, a difference can also be the model's course missing the shape "
+    "around treatment (docs/waning_check.md).",
+    "g_estimation": "the headline's single slope change averages two different slopes; read both.  Where the "
+    "selection warning fires, a difference can also be a decision to treat that followed something the history "
+    "does not hold (docs/waning_check.md).",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,7 @@ class Waning:
     difference: Part | None = None  # late − early
     n_patients: int = 0  # treated patients with a visit beyond the split
     reason: str | None = None
+    method: str = "lmm_counterfactual"  # the estimator of both slope changes (or g_estimation)
 
     @property
     def differs(self) -> bool | None:
@@ -85,11 +106,7 @@ class Waning:
         if self.differs:
             # oriented like the headline: positive = towards benefit (slower decline for ALSFRS-R)
             way = "less favourable" if d.estimate < 0 else "more favourable"
-            return (
-                found + f": the later slope change is {way}, so the mixed model's single slope change averages "
-                "two different slopes; read both.  Where the pre-trend or selection warning fires, a difference can "
-                "also be the model's course missing the shape around treatment (docs/waning_check.md)."
-            )
+            return found + f": the later slope change is {way}, so {MISREAD[self.method]}"
         return found + ": no difference at this level (a difference too small for the data to show is not ruled out)."
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -100,6 +117,7 @@ class Waning:
             "differs": self.differs,
             "n_patients": self.n_patients,
             "reason": self.reason,
+            "method": self.method,
         }
 
 
@@ -137,15 +155,92 @@ def waning_check(
     except (np.linalg.LinAlgError, ValueError) as exc:  # ValueError includes NotApplicable
         why = str(exc).strip().rstrip(".")
         return Waning(months, alpha, n_patients=n, reason=f"the model could not be fitted: {why}.")
+    out = _parts([(float(c["estimate"]), float(c["se"]), float(c["df"])) for c in parts], direction, alpha)
+    if out is None:
+        return Waning(months, alpha, n_patients=n, reason="the slope changes had no standard error on these data.")
+    return Waning(months, alpha, out[0], out[1], out[2], n_patients=n)
+
+
+def _parts(contrasts: list[tuple[float, float, float]], direction: int, alpha: float) -> list[Part] | None:
+    """Early, late and their difference as :class:`Part` from (estimate, SE, df) each, oriented by
+    ``direction``; None when one has no finite standard error."""
     out = []
-    for c in parts:
-        est, se, dfree = float(c["estimate"]), float(c["se"]), float(c["df"])
+    for est, se, dfree in contrasts:
         p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
         if not (np.isfinite(est) and np.isfinite(se) and se > 0 and np.isfinite(dfree) and np.isfinite(p)):
-            return Waning(months, alpha, n_patients=n, reason="the slope changes had no standard error on these data.")
+            return None
         q, o = float(t_ppf(1 - alpha / 2, dfree)), direction * est
         out.append(Part(o, o - q * se, o + q * se, p))
-    return Waning(months, alpha, out[0], out[1], out[2], n)
+    return out
 
 
-__all__ = ["EARLY_TERM", "LATE_TERM", "MIN_PATIENTS", "WANING_ALPHA", "WANING_MONTHS", "Part", "Waning", "waning_check"]
+def g_waning_check(
+    tables,
+    outcome: str = "alsfrs_r_total",
+    direction: int = 1,
+    alpha: float = WANING_ALPHA,
+    months: float = WANING_MONTHS,
+    data: pd.DataFrame | None = None,
+) -> Waning:
+    """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
+    from two estimating equations, the untreated course's slope over the visits from each decision visit to
+    ``months`` after it, and from ``months`` to the estimator's window after it.  Oriented like the headline."""
+    from alscell.analysis.g_estimation import (
+        MIN_INITIATIONS,
+        WINDOW_MONTHS,
+        decision_history,
+        g_solve_windows,
+        window_slopes,
+    )
+    from alscell.analysis.treatment_weights import fit_logistic, standardised_design
+
+    method = "g_estimation"
+    df, H, post, at_risk, start = decision_history(tables, outcome, data)
+    ramps = np.column_stack([np.minimum(post, months), np.clip(post - months, 0.0, None)])
+    n = int(df.loc[ramps[:, 1] > 0, "patient_id"].nunique())
+    if n < MIN_PATIENTS:
+        return Waning(months, alpha, n_patients=n, method=method, reason=f"only {n} treated patients have a visit "
+                      f"more than {months:.0f} months after treatment; the check needs {MIN_PATIENTS}.")  # fmt: skip
+    rows = np.flatnonzero(at_risk)
+    windows = []
+    for lo, hi in ((0.0, months), (months, WINDOW_MONTHS)):
+        used, S, D = window_slopes(df, ramps, rows, lo, hi)
+        fin = np.isfinite(H[used]).all(axis=1) & np.isfinite(S) & np.isfinite(D).all(axis=1)
+        windows.append((used[fin], S[fin], D[fin]))
+    L = np.union1d(windows[0][0], windows[1][0])
+    A = start[L].astype(float)
+    n_init = int(A.sum())
+    if n_init < MIN_INITIATIONS or len(L) - n_init < MIN_INITIATIONS:
+        return Waning(months, alpha, n_patients=n, method=method,
+                      reason="too few patients who start treatment with visits after it for g-estimation.")  # fmt: skip
+    try:
+        p = np.clip(fit_logistic(H[L], A), 1e-6, 1 - 1e-6)
+        X = standardised_design(H[L])
+        at = [(np.searchsorted(L, used), S, D) for used, S, D in windows]
+        delta, V = g_solve_windows(A, p, X, df["patient_id"].to_numpy()[L], at)
+    except np.linalg.LinAlgError:
+        return Waning(months, alpha, n_patients=n, method=method, reason="the treatment-decision model or the "
+                      "two slope changes could not be separated on these data.")  # fmt: skip
+    dfree = float(max(n_init - 1, 1))
+    out = _parts(
+        [(float(c @ delta), float(np.sqrt(max(c @ V @ c, 0.0))), dfree) for c in np.array([[1, 0], [0, 1], [-1, 1]])],
+        direction,
+        alpha,
+    )
+    if out is None:
+        return Waning(months, alpha, n_patients=n, method=method,
+                      reason="the slope changes had no standard error on these data.")  # fmt: skip
+    return Waning(months, alpha, out[0], out[1], out[2], n_patients=n, method=method)
+
+
+__all__ = [
+    "EARLY_TERM",
+    "LATE_TERM",
+    "MIN_PATIENTS",
+    "WANING_ALPHA",
+    "WANING_MONTHS",
+    "Part",
+    "Waning",
+    "g_waning_check",
+    "waning_check",
+]
