@@ -67,8 +67,18 @@ def registry_config(n: int, share: float, effect: float):
     )
 
 
+# The held-out worlds (module, simulator), each with the realised slope change per cohort and its own page:
+# docs/calibration_world3.md, docs/calibration_world4.md, docs/calibration_world5.md
+HELD_OUT = {
+    "world3": ("third_world", "simulate_world3"),
+    "world4": ("fourth_world", "simulate_world4"),
+    "world5": ("fifth_world", "simulate_world5"),
+}
+
+
 def _cohort(world: str, n: int, share: float, effect: float, seed: int):
-    """The canonical tables of one cohort of ``world`` (world3, world4: with the realised truth, see _realised)."""
+    """The canonical tables of one cohort of ``world`` (the held-out worlds: with the realised truth, see
+    _realised)."""
     if world == "demo":  # the registry of `alscell demo` (300 patients)
         from alscell.cli.demo import demo_config
         from alscell.simulate import simulate_cohort
@@ -78,16 +88,11 @@ def _cohort(world: str, n: int, share: float, effect: float, seed: int):
         from alscell.simulate import simulate_cohort
 
         return simulate_cohort(registry_config(n, share, effect), int(seed)).tables
-    if world == "world3":  # held out: benchmarks/third_world.py, docs/calibration_world3.md
-        from third_world import simulate_world3
+    if world in HELD_OUT:  # held out: with a realised truth per cohort
+        import importlib
 
-        cohort = simulate_world3(n, effect, share, int(seed))
-        _realised[(n, share, effect, int(seed))] = cohort.truth_realised
-        return cohort.tables
-    if world == "world4":  # held out: benchmarks/fourth_world.py, docs/calibration_world4.md
-        from fourth_world import simulate_world4
-
-        cohort = simulate_world4(n, effect, share, int(seed))
+        module, name = HELD_OUT[world]
+        cohort = getattr(importlib.import_module(module), name)(n, effect, share, int(seed))
         _realised[(n, share, effect, int(seed))] = cohort.truth_realised
         return cohort.tables
     from second_world import simulate_world2
@@ -95,7 +100,7 @@ def _cohort(world: str, n: int, share: float, effect: float, seed: int):
     return simulate_world2(n, effect, share, int(seed)).tables
 
 
-# world3's realised slope change per cohort (benchmarks/third_world.py), recorded by _cohort for run_chunk
+# the held-out worlds' realised slope change per cohort, recorded by _cohort for run_chunk
 _realised: dict[tuple, float] = {}
 
 
@@ -111,7 +116,7 @@ def run_chunk(items: list[tuple], effects=EFFECTS, methods=METHODS) -> list[dict
             tables = _cohort(world, n, share, eff, seed)
             for m in methods:
                 row = dict(world=world, n=n, share=share, effect=eff, method=m, seed=int(seed))
-                if world in ("world3", "world4"):  # the held-out worlds record a realised truth
+                if world in HELD_OUT:  # the held-out worlds record a realised truth
                     row["truth_realised"] = _realised.get((n, share, eff, int(seed)), np.nan)
                 try:
                     e = estimate_effect(tables, "alsfrs_r_total", m)

@@ -64,7 +64,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         s = sensitivity_analyses(_cohort(world, n, share, effect, int(seed)), primary=primary)
         p = s.primary
         # the held-out worlds' truth is the cohort's realised slope change (recorded by _cohort)
-        held_out = world in ("world3", "world4")
+        held_out = world in calibration.HELD_OUT
         truth = calibration._realised[(n, share, effect, int(seed))] if held_out else effect
         row = dict(world=world, n=n, share=share, effect=truth, seed=int(seed), estimate=p.estimate, se=p.se,
                    covers=bool(p.ci_low <= truth <= p.ci_high), agrees=s.conclusion_agrees, E=effect)  # fmt: skip

@@ -183,3 +183,16 @@ def test_every_piece_switches_off_and_unknown_pieces_are_refused():
     assert set(every.tables.events["event"]) <= {"gastrostomy", "niv_start"} and np.isfinite(every.truth_realised)
     with pytest.raises(ValueError, match="unknown pieces"):
         fifth_world.simulate_world5(50, 0.0, 0.3, 1, frozenset({"nope"}))
+
+
+def test_calibration_world5_tiny_run(tmp_path):
+    import calibration_world5
+
+    page = tmp_path / "w5.md"
+    args = ["--cohorts", "2", "--sizes", "200", "--shares", "0.3", "--workers", "1", "--methods", "g_estimation"]
+    args += ["--write-md", str(page)]
+    assert calibration_world5.main(args) == 0
+    text = page.read_text()
+    assert "benchmarks/calibration_world5.py --cohorts 2" in text
+    assert text.count("| g_estimation | world5 | 200 | 30% |") == 6  # three effects, two truths
+    assert "## Reading it\n\n* Written from the tables above after the first full run" in text
