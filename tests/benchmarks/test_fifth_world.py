@@ -196,3 +196,52 @@ def test_calibration_world5_tiny_run(tmp_path):
     assert "benchmarks/calibration_world5.py --cohorts 2" in text
     assert text.count("| g_estimation | world5 | 200 | 30% |") == 6  # three effects, two truths
     assert "## Reading it\n\n* Written from the tables above after the first full run" in text
+
+
+def test_window_truth_is_zero_without_effect_grows_with_it_and_the_estimand_page_runs(tmp_path):
+    import world5_estimand
+
+    assert fifth_world.simulate_world5(300, 0.0, 0.3, 3).truth_window == 0.0
+    small, large = (fifth_world.simulate_world5(300, e, 0.3, 3).truth_window for e in (0.2, 0.5))
+    assert 0.0 < small < large
+    # by hand: treated − untreated rising 1 point/month after a treatment visit at 0, observed at 0, 12, 24, 36
+    since = np.array([[0.0, 12.0, 24.0, 36.0]])
+    assert fifth_world._window_truth(since * 1.0, since, np.ones_like(since, bool)) == pytest.approx(1.0)
+    # a plateau after 12 months: only the visits up to 24 months count (slope of 0, 12, 12 on 0, 12, 24)
+    assert fifth_world._window_truth(np.minimum(since, 12.0), since, np.ones_like(since, bool)) == pytest.approx(0.5)
+    page = tmp_path / "e.md"
+    args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]
+    assert world5_estimand.main(args) == 0
+    assert page.read_text().count("| 2 | ") == len(world5_estimand.CELLS)
+
+
+def test_g_estimation_fits_a_decision_model_with_eligibility_cut_offs():
+    """Every piece off: no one starts at a first visit or beyond 60 months of disease, so the decision model
+    is nearly separable; undamped Newton steps diverged there (the estimator refused).  With step-halving
+    the fit is the maximum of the penalised likelihood (checked against scipy's optimiser)."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    from alscell.analysis.effects import estimate_effect
+    from alscell.analysis.g_estimation import decision_history, window_slopes
+    from alscell.analysis.treatment_weights import fit_logistic, standardised_design
+
+    tables = fifth_world.simulate_world5(300, 0.0, 0.6, 0, frozenset(fifth_world.PIECES)).tables
+    est = estimate_effect(tables, method="g_estimation")
+    assert np.isfinite(est.estimate) and np.isfinite(est.se) and est.se > 0
+    df, H, post, at_risk, start = decision_history(tables, "alsfrs_r_total")
+    use, _, _ = window_slopes(df, post[:, None], np.flatnonzero(at_risk), 0.0, 24.0)
+    A, Z = start[use].astype(float), standardised_design(H[use])
+    pen = np.r_[0.0, np.full(Z.shape[1] - 1, 1e-4)]
+
+    def nll(b):
+        eta = Z @ b
+        return -(A @ eta - np.logaddexp(0.0, eta).sum() - 0.5 * pen @ b**2)
+
+    def grad(b):
+        return -(Z.T @ (A - expit(Z @ b)) - pen * b)
+
+    ref = minimize(nll, np.zeros(Z.shape[1]), jac=grad, method="L-BFGS-B", options={"maxiter": 20000, "gtol": 1e-9})
+    p = fit_logistic(H[use], A)
+    assert nll(np.linalg.lstsq(Z, np.log(p / (1 - p)), rcond=None)[0]) <= ref.fun + 1e-3
+    np.testing.assert_allclose(p, expit(Z @ ref.x), atol=2e-3)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 
@@ -196,24 +197,38 @@ def _cumulative(f: np.ndarray, patient_ids: pd.Series) -> np.ndarray:
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, ridge: float = 1e-4, max_iter: int = 50) -> np.ndarray:
     """Logistic regression by Newton–Raphson on standardised columns with a tiny ridge (no intercept
-    penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p."""
+    penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p.
+
+    A step that lowers the penalised log-likelihood is halved until it does not (step-halving, as GLM
+    fitters do): on nearly separable decisions (no one starts treatment at a first visit, say) full Newton
+    steps can overshoot until every weight underflows; on well-behaved data every full step is taken."""
     Z = standardised_design(X)
     beta = np.zeros(Z.shape[1])
     ybar = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     beta[0] = np.log(ybar / (1 - ybar))
     pen = np.full(Z.shape[1], ridge)
     pen[0] = 0.0
+
+    def loglik(b: np.ndarray) -> float:
+        eta = Z @ b
+        return float(y @ eta - np.logaddexp(0.0, eta).sum() - 0.5 * pen @ b**2)
+
+    ll = loglik(beta)
     for _ in range(max_iter):
-        eta = Z @ beta
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = expit(Z @ beta)
         W = p * (1 - p)
         grad = Z.T @ (y - p) - pen * beta
         H = (Z * W[:, None]).T @ Z + np.diag(pen)
         step = np.linalg.solve(H, grad)
-        beta += step
+        for _halving in range(30):
+            new = loglik(beta + step)
+            if new >= ll - 1e-10 * abs(ll):
+                break
+            step = step / 2
+        beta, ll = beta + step, new
         if np.max(np.abs(step)) < 1e-8:
             break
-    return 1.0 / (1.0 + np.exp(-(Z @ beta)))
+    return expit(Z @ beta)
 
 
 def decision_weights(dec: pd.DataFrame, baseline=(), state_terms=STATE_TERMS) -> pd.DataFrame:

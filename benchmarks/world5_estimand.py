@@ -1,0 +1,120 @@
+"""Which slope change does g-estimation estimate on the fifth world?  Two truths side by side.
+
+On docs/calibration_world5.md `g_estimation` reads the realised slope change high under an effect.  The
+fifth world's effect is not one slope change: it starts a month after each cycle, lasts a year and differs
+between patients, so "the slope change" depends on the horizon and on how patients are weighted.  The
+world's own truth (``truth_realised``, chosen by its author) averages each treated patient's slope change
+through the origin over *all* their observed post-treatment visits, years for some.  The g-estimator's
+window is 24 months after each decision visit.  This page adds, after the fact, a second truth computed
+by the world from the same expected totals and changing none of its data: the slope change over the
+first 24 months after treatment (``truth_window``: per treated patient, least squares with an intercept
+over the visits from the treatment visit to 24 months after it).  How much of the gap is the horizon, and
+how much is left?  A diagnosis, not a tuning: nothing in the estimator changes here.
+
+    .venv/bin/python benchmarks/world5_estimand.py --workers 2 --write-md docs/world5_estimand.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import finish
+
+ENTROPY = 20261217
+CELLS = tuple((share, effect) for share in (0.05, 0.3, 0.6) for effect in (0.0, 0.2, 0.5))
+
+
+def run_chunk(items: list[tuple], n: int, method: str) -> list[dict]:
+    warnings.simplefilter("ignore")
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # Dask worker processes
+        sys.path.insert(0, here)
+    from alscell.analysis.effects import estimate_effect
+    from fifth_world import simulate_world5
+
+    rows = []
+    for (share, effect), seed in items:
+        c = simulate_world5(n, effect, share, int(seed))
+        e = estimate_effect(c.tables, method=method)
+        rows.append(dict(share=share, E=effect, seed=int(seed), estimate=e.estimate, ci_low=e.ci_low,
+                         ci_high=e.ci_high, realised=c.truth_realised if effect else 0.0,
+                         window=c.truth_window if effect else 0.0))  # fmt: skip
+    return rows
+
+
+def markdown(raw: pd.DataFrame) -> str:
+    lines = [
+        "| share | E | cohorts | mean estimate | realised truth | bias against it (MCSE) | coverage | "
+        "24-month truth | bias against it (MCSE) | coverage |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (share, eff), d in raw.groupby(["share", "E"], sort=False):
+        k = len(d)
+        cells = []
+        for t in ("realised", "window"):
+            b = (d["estimate"] - d[t]).to_numpy(float)
+            cov = float(((d["ci_low"] <= d[t]) & (d[t] <= d["ci_high"])).mean())
+            cells.append(f"{d[t].mean():+.3f} | {b.mean():+.3f} ({b.std(ddof=1) / np.sqrt(k):.3f}) | {cov:.2f}")
+        lines.append(f"| {share:.0%} | {eff} | {k} | {d['estimate'].mean():+.3f} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--cohorts", type=int, default=40)
+    ap.add_argument("--patients", type=int, default=3000)
+    ap.add_argument("--method", default="g_estimation")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--write-md", default=None)
+    args = ap.parse_args(argv)
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    items = [(cell, seed) for cell in CELLS for seed in study_seeds(ENTROPY, args.cohorts)]
+    t0 = time.perf_counter()
+    rows = run_study(
+        run_chunk, items, task_args=(args.patients, args.method), chunk=4, workers=args.workers,
+        label="world5 estimand", console=console,
+    )  # fmt: skip
+    minutes = (time.perf_counter() - t0) / 60
+    finish(
+        console, markdown(pd.DataFrame(rows)), minutes, args.write_md, MD, "world5_estimand.py", argv,
+        entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, method=args.method, workers=args.workers,
+        reading=READING,
+    )  # fmt: skip
+    return 0
+
+
+MD = """# Fifth world: which slope change does the estimator estimate?
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  Why this page
+exists and what the two truths are: the docstring of `benchmarks/world5_estimand.py`.  `{method}` on
+{cohorts} fifth-world cohorts of {n} patients per cell; under no effect both truths are 0.  The "24-month
+truth" was added after `docs/calibration_world5.md` was first run; it changes none of the world's data.
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING = """* Written from the table above after the first full run (rerun to check)."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
