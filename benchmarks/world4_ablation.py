@@ -52,19 +52,27 @@ def tables(raw: pd.DataFrame) -> dict[str, str]:
 
 
 def main(argv=None) -> int:
-    ap = ablation_parser(__doc__)
+    return ablation_main(argv, run_chunk, VARIANTS, PIECES, ENTROPY, MD, READING, "world4_ablation.py", __doc__)
+
+
+def ablation_main(argv, chunk_fn, variants, pieces: dict, entropy: int, md: str, reading: str, script: str,
+                  doc: str | None, method: str = "lmm_counterfactual") -> int:  # fmt: skip
+    """A held-out world's ablation page (this script's and world5_ablation.py's): every variant through
+    ``chunk_fn`` at ``--share`` (60%), one table under no effect and one under the effect."""
+    ap = ablation_parser(doc)
     ap.add_argument("--share", type=float, default=0.6)
+    ap.set_defaults(method=method)
     args = ap.parse_args(argv)
 
     from rich.console import Console
 
     console = Console()
-    raw, minutes = run_variants(run_chunk, VARIANTS, ENTROPY, args, "world4 ablation", console)
+    raw, minutes = run_variants(chunk_fn, variants, entropy, args, script.removesuffix(".py"), console)
     t = tables(raw)
     finish(
-        console, t["table_null"] + "\n\n" + t["table_effect"], minutes, args.write_md, MD, "world4_ablation.py",
-        argv, entropy=ENTROPY, n=args.patients, share=args.share, method=args.method, workers=args.workers,
-        pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()), reading=READING, **t,
+        console, t["table_null"] + "\n\n" + t["table_effect"], minutes, args.write_md, md, script,
+        argv, entropy=entropy, n=args.patients, share=args.share, method=args.method, workers=args.workers,
+        pieces="\n".join(f"* `{k}`: {v}" for k, v in pieces.items()), reading=reading, **t,
     )  # fmt: skip
     return 0
 

@@ -17,10 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fifth_world import PIECES
-from results_page import finish
-from world2_ablation import ablation_parser, run_variants
 from world3_ablation import ablation_rows
-from world4_ablation import tables
+from world4_ablation import ablation_main
 
 ENTROPY = 20261216
 EFFECTS = (0.0, 0.2)
@@ -39,22 +37,9 @@ def run_chunk(items: list[tuple], n: int, share: float, method: str = "g_estimat
 
 
 def main(argv=None) -> int:
-    ap = ablation_parser(__doc__)
-    ap.add_argument("--share", type=float, default=0.6)
-    ap.set_defaults(method="g_estimation")
-    args = ap.parse_args(argv)
-
-    from rich.console import Console
-
-    console = Console()
-    raw, minutes = run_variants(run_chunk, VARIANTS, ENTROPY, args, "world5 ablation", console)
-    t = tables(raw)
-    finish(
-        console, t["table_null"] + "\n\n" + t["table_effect"], minutes, args.write_md, MD, "world5_ablation.py",
-        argv, entropy=ENTROPY, n=args.patients, share=args.share, method=args.method, workers=args.workers,
-        pieces="\n".join(f"* `{k}`: {v}" for k, v in PIECES.items()), reading=READING, **t,
-    )  # fmt: skip
-    return 0
+    return ablation_main(
+        argv, run_chunk, VARIANTS, PIECES, ENTROPY, MD, READING, "world5_ablation.py", __doc__, "g_estimation"
+    )
 
 
 MD = """# Fifth world: which piece makes the estimator lean

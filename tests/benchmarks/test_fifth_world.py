@@ -245,3 +245,14 @@ def test_g_estimation_fits_a_decision_model_with_eligibility_cut_offs():
     p = fit_logistic(H[use], A)
     assert nll(np.linalg.lstsq(Z, np.log(p / (1 - p)), rcond=None)[0]) <= ref.fun + 1e-3
     np.testing.assert_allclose(p, expit(Z @ ref.x), atol=2e-3)
+
+
+def test_world5_ablation_tiny_run(tmp_path):
+    import world5_ablation
+
+    page = tmp_path / "a.md"
+    args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]
+    assert world5_ablation.main(args) == 0
+    text = page.read_text()
+    assert "The estimator `g_estimation`" in text  # the default is this page's default
+    assert text.count("| 2 | ") == len(world5_ablation.VARIANTS) == 2 * len(world5_ablation.PIECE_SETS)

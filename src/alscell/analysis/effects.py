@@ -18,7 +18,9 @@ Methods (``METHODS``):
     mixed model's lean does not shrink with the cohort and mostly no warning fires, and ``alscell.simulate`` —
     and it is worse on the second world, where the treated are chosen by their own true rate of decline and
     the selection warning fires in at least 99% of the cohorts of each failing cell.  Its price is
-    precision: standard errors about 1.2 to 1.9 times the mixed model's.
+    precision: standard errors about 1.2 to 1.9 times the mixed model's.  On a fifth world written after
+    this choice (docs/calibration_world5.md) it is the best of the three but not calibrated: a small lean
+    towards benefit under no effect and a high reading of an effect that differs between patients and stops.
 ``lmm_counterfactual`` (the default until 2026-12-04; the first alternative of ``--sensitivity``)
     One linear mixed model on *all* patients and visits (treated and untreated): fixed restricted cubic
     spline of months since onset (the curvilinear, D50-shaped course, Harrell knots), a term
