@@ -90,7 +90,8 @@ READING = """* Written from the tables above after the first full run (rerun to 
   some, while the effect stops a year after the last cycle; against the slope change over the first 24
   months after treatment the bias at E = 0.5 is +0.03 to +0.05.  The rest grows with E (an effect that
   differs between patients, read by one δ) on top of the null lean.  No single piece of the world makes the null lean
-  (docs/world5_ablation.md); a history holding the four domain subscores, not only the total, is the lead."""
+  (docs/world5_ablation.md); a history holding the four domain subscores, not only the total, removes it with
+  every piece off but not in the full world (docs/world5_history.md)."""
 
 
 if __name__ == "__main__":

@@ -75,12 +75,11 @@ READING = """* Written from the tables above after the first full run (rerun to 
   or death off make it larger, +0.019 to +0.052), and with every piece off +0.008 (0.92 SE) remains.  So it
   is not the runs of poor visits, the missed visits, the loss or the cycles: it sits in what stays with
   every piece off — four domains that each fall in a straight line to their floor, and an eligibility rule
-  on the recorded respiratory subscore.  A check outside this page (20 cohorts each, not kept as a script):
-  adding age and site to the estimator's history leaves the lean (+0.0089 → +0.0083 with every piece off);
-  adding the four domain subscores removes it with every piece off (−0.0032, MCSE 0.0027) but not in the
-  full world (+0.0113 → +0.0116, MCSE 0.005).  The history summarises the total only; where the decision
-  or the future course depends on which domains are still falling, that is not enough.  Left for a later
-  session (a change of the default's history is a change of the default, to be judged on every world).
+  on the recorded respiratory subscore.  docs/world5_history.md adds to the estimator's history: age and
+  site leave the lean; the four domain subscores remove it with every piece off (+0.0090 → −0.0034, 60
+  cohorts) but not in the full world (+0.0102 → +0.0105).  The history summarises the total only; where the
+  decision or the future course depends on which domains are still falling, that is not enough.  Left for
+  a later session (a change of the default's history is a change of the default, to be judged on every world).
 * **Under an effect, follow-up is most of the rest**: without death the bias against the realised slope
   change triples (+0.060, coverage 0): everyone is followed for years after the effect stopped, which the
   world's truth averages in and the 24-month window does not (docs/world5_estimand.md).  With every piece

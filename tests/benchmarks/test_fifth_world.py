@@ -256,3 +256,25 @@ def test_world5_ablation_tiny_run(tmp_path):
     text = page.read_text()
     assert "The estimator `g_estimation`" in text  # the default is this page's default
     assert text.count("| 2 | ") == len(world5_ablation.VARIANTS) == 2 * len(world5_ablation.PIECE_SETS)
+
+
+def test_world5_history_tiny_run_and_its_columns(tmp_path):
+    import world5_history
+
+    cohort = fifth_world.simulate_world5(200, 0.0, 0.3, 2)
+    a = cohort.tables.alsfrs
+    df = a[["patient_id", "date"]].head(5)
+    sub = world5_history.extra_columns(cohort.tables, df, "subscores")
+    assert sub.shape == (5, 8) and ((sub[:, :4] >= 0) & (sub[:, :4] <= 12)).all()
+    row = a.iloc[0]
+    q = [
+        row[c] if c != "q5" else (row["q5a"] if not pd.isna(row["q5a"]) else row["q5b"]) for c in ("q10", "q11", "q12")
+    ]
+    if not any(pd.isna(x) for x in q):
+        assert sub[0, 3] == sum(q)
+    page = tmp_path / "h.md"
+    args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]
+    assert world5_history.main(args) == 0
+    text = page.read_text()
+    for v in world5_history.VARIANTS:
+        assert f"| the full world | {v} | 2 |" in text and f"| every piece off | {v} | 2 |" in text
