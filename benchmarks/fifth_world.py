@@ -550,7 +550,7 @@ def simulate_world5(
     tables = Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs, events=events)
 
     # the realised truth: treated − untreated expected recorded total at the observed post-treatment visits
-    realised = float("nan")
+    realised = window = float("nan")
     tr = np.flatnonzero(treated)
     if len(tr):
         t0 = cycle_t[tr, 0]
@@ -573,7 +573,7 @@ def simulate_world5(
         if has.any():
             realised = float(((diff * dt).sum(1)[has] / sxx[has]).mean())
         window = _window_truth(diff, t_vis[tr] - t0[:, None], followed[tr])
-    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window if len(tr) else float("nan"))
+    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window)
 
 
 def _window_truth(diff: np.ndarray, since: np.ndarray, followed: np.ndarray) -> float:

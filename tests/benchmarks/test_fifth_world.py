@@ -263,15 +263,13 @@ def test_world5_history_tiny_run_and_its_columns(tmp_path):
 
     cohort = fifth_world.simulate_world5(200, 0.0, 0.3, 2)
     a = cohort.tables.alsfrs
-    df = a[["patient_id", "date"]].head(5)
-    sub = world5_history.extra_columns(cohort.tables, df, "subscores")
+    resp = ["q10", "q11", "q12"]
+    df = a.loc[a[resp].notna().all(axis=1), ["patient_id", "date", *resp]].head(5)
+    sub = world5_history.extra_columns(cohort.tables, df[["patient_id", "date"]], "subscores")
     assert sub.shape == (5, 8) and ((sub[:, :4] >= 0) & (sub[:, :4] <= 12)).all()
-    row = a.iloc[0]
-    q = [
-        row[c] if c != "q5" else (row["q5a"] if not pd.isna(row["q5a"]) else row["q5b"]) for c in ("q10", "q11", "q12")
-    ]
-    if not any(pd.isna(x) for x in q):
-        assert sub[0, 3] == sum(q)
+    # the respiratory subscore is the sum of q10-q12 on complete rows, and "below 12" follows it
+    np.testing.assert_array_equal(sub[:, 3], df[resp].sum(axis=1).to_numpy(float))
+    np.testing.assert_array_equal(sub[:, 7], (sub[:, 3] < 12).astype(float))
     page = tmp_path / "h.md"
     args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]
     assert world5_history.main(args) == 0

@@ -208,6 +208,29 @@ def g_solve(A: np.ndarray, p: np.ndarray, X: np.ndarray, S: np.ndarray, D: np.nd
     return float(delta[0]), float(np.sqrt(V[0, 0]))
 
 
+def finite_window_slopes(
+    df: pd.DataFrame, H: np.ndarray, ramps: np.ndarray, rows: np.ndarray, start: float, stop: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`window_slopes`, keeping the decision rows whose history and slopes are all finite."""
+    used, S, D = window_slopes(df, ramps, rows, start, stop)
+    fin = np.isfinite(H[used]).all(axis=1) & np.isfinite(S) & np.isfinite(D).all(axis=1)
+    return used[fin], S[fin], D[fin]
+
+
+def fit_decisions(
+    H: np.ndarray, start: np.ndarray, groups: np.ndarray, windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(δ̂, covariance, p): the decision model (logistic on the history ``H``) fitted on every decision row any
+    window uses (``windows``: (rows of the analysis frame, S, D) each), then :func:`g_solve_windows`.  Raises
+    ``LinAlgError`` when the history is collinear or the equations cannot be separated."""
+    rows = np.unique(np.concatenate([w[0] for w in windows]))
+    A = start[rows].astype(float)
+    p = np.clip(fit_logistic(H[rows], A), 1e-6, 1 - 1e-6)
+    at = [(np.searchsorted(rows, used), S, D) for used, S, D in windows]
+    delta, V = g_solve_windows(A, p, standardised_design(H[rows]), groups[rows], at)
+    return delta, V, p
+
+
 def decision_history(
     tables, outcome: str, data: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -238,10 +261,7 @@ def g_estimation(
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
-    use, S, D = window_slopes(df, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
-    D = D[:, 0]
-    fin = np.isfinite(H[use]).all(axis=1) & np.isfinite(S) & np.isfinite(D)
-    use, S, D = use[fin], S[fin], D[fin]
+    use, S, D = finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
     A = start[use].astype(float)
     n_init = int(A.sum())
     if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
@@ -257,10 +277,9 @@ def g_estimation(
         )
     warn += _selection_warning(df, _scale_max(outcome))
     warn += few_treated_warning(n_init)
-    X = standardised_design(H[use])
     try:
-        p = np.clip(fit_logistic(H[use], A), 1e-6, 1 - 1e-6)
-        delta, se = g_solve(A, p, X, S, D, df["patient_id"].to_numpy()[use])
+        d, V, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
+        delta, se = float(d[0]), float(np.sqrt(V[0, 0]))
     except np.linalg.LinAlgError:
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
                       "the treatment-decision model or the history regression could not be fitted on these data "
@@ -288,4 +307,13 @@ def g_estimation(
                       data=df.assign(decision_row=dec, starts=start & dec), details=details)  # fmt: skip
 
 
-__all__ = ["WINDOW_MONTHS", "decision_history", "g_estimation", "g_solve", "g_solve_windows", "window_slopes"]
+__all__ = [
+    "WINDOW_MONTHS",
+    "decision_history",
+    "finite_window_slopes",
+    "fit_decisions",
+    "g_estimation",
+    "g_solve",
+    "g_solve_windows",
+    "window_slopes",
+]

@@ -121,13 +121,32 @@ class Waning:
         }
 
 
-def _ramps(df: pd.DataFrame, months: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """Months since the first treatment up to ``months`` and beyond it (0 before treatment and for the
-    untreated), and the number of treated patients with a visit beyond the split."""
-    d = df["days_after"].to_numpy(dtype=float)
-    post = np.where(np.isfinite(d) & (d >= 0), np.where(np.isfinite(d), d, 0.0) / DPM, 0.0)
+def _split(df: pd.DataFrame, post: np.ndarray, months: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Months since the first treatment (``post``: 0 before it and for the untreated) up to ``months`` and
+    beyond it, and the number of treated patients with a visit beyond the split."""
     late = np.clip(post - months, 0.0, None)
     return np.minimum(post, months), late, int(df.loc[late > 0, "patient_id"].nunique())
+
+
+def _too_few(months: float, alpha: float, n: int, method: str) -> Waning:
+    return Waning(months, alpha, n_patients=n, method=method, reason=f"only {n} treated patients have a visit more "
+                  f"than {months:.0f} months after treatment; the check needs {MIN_PATIENTS}.")  # fmt: skip
+
+
+def _result(
+    contrasts: list[tuple[float, float, float]], direction: int, alpha: float, months: float, n: int, method: str
+) -> Waning:
+    """The check from (estimate, SE, df) of the early part, the late part and their difference, oriented by
+    ``direction``; or why not, when one has no finite standard error."""
+    out = []
+    for est, se, dfree in contrasts:
+        p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
+        if not (np.isfinite(est) and np.isfinite(se) and se > 0 and np.isfinite(dfree) and np.isfinite(p)):
+            return Waning(months, alpha, n_patients=n, method=method,
+                          reason="the slope changes had no standard error on these data.")  # fmt: skip
+        q, o = float(t_ppf(1 - alpha / 2, dfree)), direction * est
+        out.append(Part(o, o - q * se, o + q * se, p))
+    return Waning(months, alpha, out[0], out[1], out[2], n_patients=n, method=method)
 
 
 def waning_check(
@@ -137,10 +156,10 @@ def waning_check(
     ``direction`` (+1: higher is better, −1: higher is worse)."""
     from alscell.analysis.effects import course_design  # effects imports the checks' siblings
 
-    early, late, n = _ramps(df, months)
+    d = df["days_after"].to_numpy(dtype=float)
+    early, late, n = _split(df, np.where(d > 0, d, 0.0) / DPM, months)
     if n < MIN_PATIENTS:
-        return Waning(months, alpha, n_patients=n, reason=f"only {n} treated patients have a visit more than "
-                      f"{months:.0f} months after treatment; the check needs {MIN_PATIENTS}.")  # fmt: skip
+        return _too_few(months, alpha, n, "lmm_counterfactual")
     y, pid = df["y"].to_numpy(dtype=float), df["patient_id"].to_numpy()
     try:
         X0, names0, Z = course_design(df, n_knots)
@@ -155,23 +174,8 @@ def waning_check(
     except (np.linalg.LinAlgError, ValueError) as exc:  # ValueError includes NotApplicable
         why = str(exc).strip().rstrip(".")
         return Waning(months, alpha, n_patients=n, reason=f"the model could not be fitted: {why}.")
-    out = _parts([(float(c["estimate"]), float(c["se"]), float(c["df"])) for c in parts], direction, alpha)
-    if out is None:
-        return Waning(months, alpha, n_patients=n, reason="the slope changes had no standard error on these data.")
-    return Waning(months, alpha, out[0], out[1], out[2], n_patients=n)
-
-
-def _parts(contrasts: list[tuple[float, float, float]], direction: int, alpha: float) -> list[Part] | None:
-    """Early, late and their difference as :class:`Part` from (estimate, SE, df) each, oriented by
-    ``direction``; None when one has no finite standard error."""
-    out = []
-    for est, se, dfree in contrasts:
-        p = float(2 * t_sf(abs(est / se), dfree)) if se > 0 else float("nan")
-        if not (np.isfinite(est) and np.isfinite(se) and se > 0 and np.isfinite(dfree) and np.isfinite(p)):
-            return None
-        q, o = float(t_ppf(1 - alpha / 2, dfree)), direction * est
-        out.append(Part(o, o - q * se, o + q * se, p))
-    return out
+    contrasts = [(float(c["estimate"]), float(c["se"]), float(c["df"])) for c in parts]
+    return _result(contrasts, direction, alpha, months, n, "lmm_counterfactual")
 
 
 def g_waning_check(
@@ -189,48 +193,32 @@ def g_waning_check(
         MIN_INITIATIONS,
         WINDOW_MONTHS,
         decision_history,
-        g_solve_windows,
-        window_slopes,
+        finite_window_slopes,
+        fit_decisions,
     )
-    from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 
     method = "g_estimation"
     df, H, post, at_risk, start = decision_history(tables, outcome, data)
-    ramps = np.column_stack([np.minimum(post, months), np.clip(post - months, 0.0, None)])
-    n = int(df.loc[ramps[:, 1] > 0, "patient_id"].nunique())
+    early, late, n = _split(df, post, months)
     if n < MIN_PATIENTS:
-        return Waning(months, alpha, n_patients=n, method=method, reason=f"only {n} treated patients have a visit "
-                      f"more than {months:.0f} months after treatment; the check needs {MIN_PATIENTS}.")  # fmt: skip
-    rows = np.flatnonzero(at_risk)
-    windows = []
-    for lo, hi in ((0.0, months), (months, WINDOW_MONTHS)):
-        used, S, D = window_slopes(df, ramps, rows, lo, hi)
-        fin = np.isfinite(H[used]).all(axis=1) & np.isfinite(S) & np.isfinite(D).all(axis=1)
-        windows.append((used[fin], S[fin], D[fin]))
-    L = np.union1d(windows[0][0], windows[1][0])
-    A = start[L].astype(float)
-    n_init = int(A.sum())
-    if n_init < MIN_INITIATIONS or len(L) - n_init < MIN_INITIATIONS:
+        return _too_few(months, alpha, n, method)
+    ramps, rows = np.column_stack([early, late]), np.flatnonzero(at_risk)
+    windows = [finite_window_slopes(df, H, ramps, rows, lo, hi) for lo, hi in ((0.0, months), (months, WINDOW_MONTHS))]
+    used = np.union1d(windows[0][0], windows[1][0])
+    n_init = int(start[used].sum())
+    if n_init < MIN_INITIATIONS or len(used) - n_init < MIN_INITIATIONS:
         return Waning(months, alpha, n_patients=n, method=method,
                       reason="too few patients who start treatment with visits after it for g-estimation.")  # fmt: skip
     try:
-        p = np.clip(fit_logistic(H[L], A), 1e-6, 1 - 1e-6)
-        X = standardised_design(H[L])
-        at = [(np.searchsorted(L, used), S, D) for used, S, D in windows]
-        delta, V = g_solve_windows(A, p, X, df["patient_id"].to_numpy()[L], at)
+        delta, V, _ = fit_decisions(H, start, df["patient_id"].to_numpy(), windows)
     except np.linalg.LinAlgError:
         return Waning(months, alpha, n_patients=n, method=method, reason="the treatment-decision model or the "
                       "two slope changes could not be separated on these data.")  # fmt: skip
     dfree = float(max(n_init - 1, 1))
-    out = _parts(
-        [(float(c @ delta), float(np.sqrt(max(c @ V @ c, 0.0))), dfree) for c in np.array([[1, 0], [0, 1], [-1, 1]])],
-        direction,
-        alpha,
-    )
-    if out is None:
-        return Waning(months, alpha, n_patients=n, method=method,
-                      reason="the slope changes had no standard error on these data.")  # fmt: skip
-    return Waning(months, alpha, out[0], out[1], out[2], n_patients=n, method=method)
+    contrasts = [
+        (float(c @ delta), float(np.sqrt(max(c @ V @ c, 0.0))), dfree) for c in np.array([[1, 0], [0, 1], [-1, 1]])
+    ]
+    return _result(contrasts, direction, alpha, months, n, method)
 
 
 __all__ = [
