@@ -220,7 +220,7 @@ def _pct(x: float) -> str:
 MIXED_MODEL_METHODS = ("lmm_counterfactual", "lmm_bounded")
 
 
-def _mixed_pct(method: str, x: float) -> str:
+def mixed_pct(method: str, x: float) -> str:
     return _pct(x) if method in MIXED_MODEL_METHODS else "—"
 
 
@@ -249,8 +249,8 @@ def markdown_table(perf: pd.DataFrame) -> str:
             f"| {r.method} | {r.world} | {r.n} | {r.share:.0%} | {r.effect:g} | {r.n_treated:.0f} | {rej} | "
             f"{_f(r.coverage, r.coverage_mcse)} | {_f(r.bias, r.bias_mcse)} | {_f(r.rel_bias, r.rel_bias_mcse, 2)} | "
             f"{_f(r.emp_se, r.emp_se_mcse)} | {_f(r.model_se, r.model_se_mcse)} | {r.n_cohorts} | "
-            f"{_pct(r.warned)} | {_mixed_pct(r.method, getattr(r, 'trigger_warned', float('nan')))} | "
-            + (f"{_mixed_pct(r.method, r.pretrend_warned)} | " if pre else "")
+            f"{_pct(r.warned)} | {mixed_pct(r.method, getattr(r, 'trigger_warned', float('nan')))} | "
+            + (f"{mixed_pct(r.method, r.pretrend_warned)} | " if pre else "")
             + f"{'ok' if not bad else 'OUTSIDE: ' + ', '.join(bad)} |"
         )
     return "\n".join(lines)
