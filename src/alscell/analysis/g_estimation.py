@@ -34,6 +34,15 @@ Standard error: stacked M-estimation sandwich over patients (the logistic score,
 and the g-estimating equation), so the estimation of p and of the regressions is accounted for; t
 interval with (number of patients who start treatment − 1) df, because only they carry the contrast.
 
+Effect modifiers (``modifiers=``, ``alscell effect --modifiers``).  Clinics claim that the cells work in
+some patients more than others; the structural model can let the slope change depend on the history at the
+start, δ(V) = ψ₀ + ψ₁ᵀ(V − v̄), V the modifiers at the start visit (:data:`MODIFIERS`) and v̄ their mean over the
+patients who start (Vansteelandt & Joffe, Stat Sci 2014, section 4).  The treatment ramps become (t − T)₊ and
+(t − T)₊·(V − v̄), the instruments (A − p) and (A − p)·(V_j − v̄), one equation per parameter; θ = ψ₀ is the
+starters' average slope change (the headline, with v̄'s own sampling error in its SE) and ψ₁ says how much
+it changes per unit of each modifier (t interval, same df).  Consistent under the same assumptions as the
+headline when δ is linear in V; when it is not, ψ₁ is the best linear summary in the g-estimation metric.
+
 Settings (window 24 months, the history terms) were chosen on ``alscell.simulate`` registries and its
 calibration on the second world is reported in docs/calibration.md.  What it does not fix: a decision that
 depends on something not in H (on the second world the treated are chosen by their *true* rate of decline)
@@ -46,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
+from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
     _direction_warning,
     _empty,
@@ -62,6 +72,10 @@ from alscell.io.tables import as_tables
 
 WINDOW_MONTHS = 24.0  # follow-up after each decision visit used for its slope (chosen on alscell.simulate)
 MIN_INITIATIONS = 2
+# Effect modifiers the blip may depend on (``modifiers=``), each a function of the history at the start:
+# "level": the outcome at the visit; "decline": for ALSFRS-R outcomes the mean loss per month since onset
+# (ΔFRS, Kimura 2006), otherwise the loss per month over the two previous intervals.
+MODIFIERS = ("level", "decline")
 
 
 def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -153,50 +167,61 @@ def window_slopes(
     return np.asarray(uniq)[ok], S[ok], D[ok]
 
 
-def g_solve_windows(
-    A: np.ndarray,
-    p: np.ndarray,
-    X: np.ndarray,
-    groups: np.ndarray,
-    windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray]:
-    """(δ̂, its covariance) of k slope changes from k estimating equations, one per window (module docstring):
-    Σ_w (A − p)(r_S − r_D·δ) = 0 over the window's decision rows.  ``A``, ``p`` (logistic on ``X``), ``X`` (the
-    standardised history) and ``groups`` (patients) are over all decision rows the logistic model used;
-    each window is (its rows' indices into them, S, D with one column per slope change).  The covariance is
-    the stacked M-estimation sandwich over patients, with the logistic fit and each window's two
-    least-squares fits as nuisance blocks."""
+def _g_influence(
+    A: np.ndarray, p: np.ndarray, X: np.ndarray, groups: np.ndarray, windows: list[tuple]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(δ̂, M⁻¹, U, patient codes) of :func:`g_solve_windows`: δ̂ − δ ≈ M⁻¹ Σ_patients U (the rows of U are the
+    patients' summed influence, one column per equation, the nuisance fits' corrections included)."""
     res = A - p
     fits, M, b = [], [], []
-    for idx, S, D in windows:
+    for win in windows:
+        idx, S, D = win[:3]
+        Z = win[3] if len(win) > 3 else np.ones((len(idx), 1))
         Xw = X[idx]
         XtX = Xw.T @ Xw
         rS = S - Xw @ np.linalg.solve(XtX, Xw.T @ S)
         rD = D - Xw @ np.linalg.solve(XtX, Xw.T @ D)
-        fits.append((idx, Xw, XtX, rS, rD))
-        M.append(res[idx] @ rD)
-        b.append(float(res[idx] @ rS))
-    M_, b_ = np.array(M), np.array(b)
+        RZ = Z * res[idx][:, None]  # the instruments: (A − p) times a function of the history
+        fits.append((idx, Xw, XtX, rS, rD, Z, RZ))
+        M.append(RZ.T @ rD)
+        b.append(RZ.T @ rS)
+    M_, b_ = np.vstack(M), np.concatenate(b)
     delta = np.linalg.solve(M_, b_)
     codes, _ = pd.factorize(groups)
     n_groups = int(codes.max()) + 1
     w_logit = p * (1 - p)
     J_gg = -(X * w_logit[:, None]).T @ X
     psi_g = X * res[:, None]
-    U = np.zeros((n_groups, len(windows)))
-    for w, (idx, Xw, XtX, rS, rD) in enumerate(fits):
-        rw = res[idx]
+    cols = []
+    for idx, Xw, XtX, rS, rD, Z, RZ in fits:
         u = rS - rD @ delta
-        # derivatives of the window's equation with respect to the nuisance parameters (γ of the logistic
-        # model, the regressions of S and of each column of D); influence = ψ − J_δθ J_θθ⁻¹ ψ_θ per block
-        J_wg = -(w_logit[idx] * u) @ Xw
-        rX = rw @ Xw
-        row = rw * u - (Xw * rS[:, None]) @ np.linalg.solve(-XtX, -rX)
-        for c in range(rD.shape[1]):
-            row -= (Xw * rD[:, c][:, None]) @ np.linalg.solve(-XtX, delta[c] * rX)
-        U[:, w] = np.bincount(codes[idx], weights=row, minlength=n_groups)
-        U[:, w] -= np.bincount(codes, weights=psi_g @ np.linalg.solve(J_gg, J_wg), minlength=n_groups)
-    Minv = np.linalg.inv(M_)
+        # Corrections for the nuisance fits (influence = ψ − J_δθ J_θθ⁻¹ ψ_θ per block): γ of the logistic
+        # model, and the regression of the untreated slope S − Dδ on the history (that of S minus those of
+        # the columns of D times δ).
+        J_wg = -(Z * (w_logit[idx] * u)[:, None]).T @ Xw  # equations × history terms
+        row = RZ * u[:, None] - (Xw * u[:, None]) @ np.linalg.solve(XtX, Xw.T @ RZ)
+        for c in range(Z.shape[1]):
+            col = np.bincount(codes[idx], weights=row[:, c], minlength=n_groups)
+            col -= np.bincount(codes, weights=psi_g @ np.linalg.solve(J_gg, J_wg[c]), minlength=n_groups)
+            cols.append(col)
+    return delta, np.linalg.inv(M_), np.column_stack(cols), codes
+
+
+def g_solve_windows(
+    A: np.ndarray,
+    p: np.ndarray,
+    X: np.ndarray,
+    groups: np.ndarray,
+    windows: list[tuple],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(δ̂, its covariance) of k slope-change parameters from k estimating equations (module docstring):
+    Σ (A − p)·Z·(r_S − r_D·δ) = 0 over each window's decision rows.  ``A``, ``p`` (logistic on ``X``), ``X``
+    (the standardised history) and ``groups`` (patients) are over all decision rows the logistic model used;
+    each window is (its rows' indices into them, S, D with one column per parameter) and optionally Z, its
+    instruments (functions of the history, one column per equation; 1 when absent).  The covariance is the
+    stacked M-estimation sandwich over patients, with the logistic fit and each window's least-squares fits
+    as nuisance blocks."""
+    delta, Minv, U, _ = _g_influence(A, p, X, groups, windows)
     return delta, Minv @ (U.T @ U) @ Minv.T
 
 
@@ -231,6 +256,82 @@ def fit_decisions(
     return delta, V, p
 
 
+def modifier_columns(df: pd.DataFrame, top: float | None, names: tuple[str, ...]) -> np.ndarray:
+    """The effect modifiers ``names`` (:data:`MODIFIERS`) at every row of the analysis frame ``df``."""
+    unknown = [m for m in names if m not in MODIFIERS]
+    if unknown:
+        raise ValueError(f"unknown effect modifier(s) {', '.join(unknown)}: use {', '.join(MODIFIERS)}")
+    y = df["y"].to_numpy(dtype=float)
+    t = df["months"].to_numpy(dtype=float)
+    g = df.groupby("patient_id", sort=False)
+    if top is not None:
+        decline = (top - y) / np.maximum(t, 0.5)
+    else:
+        prev_t, prev_y = g["months"].shift(2).to_numpy(float), g["y"].shift(2).to_numpy(float)
+        p1_t, p1_y = g["months"].shift(1).to_numpy(float), g["y"].shift(1).to_numpy(float)
+        prev_t, prev_y = np.where(np.isnan(prev_t), p1_t, prev_t), np.where(np.isnan(prev_y), p1_y, prev_y)
+        decline = np.nan_to_num((prev_y - y) / np.maximum(t - prev_t, 0.5), nan=0.0)
+    cols = {"level": y, "decline": decline}
+    return np.column_stack([cols[m] for m in names]) if names else np.empty((len(df), 0))
+
+
+def _blip_average(
+    df: pd.DataFrame,
+    H: np.ndarray,
+    post: np.ndarray,
+    start: np.ndarray,
+    use: np.ndarray,
+    V: np.ndarray,
+    window_months: float,
+) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The slope change with effect modifiers (module docstring, "Effect modifiers"): δ(V) = ψ₀ + ψ₁ᵀ(V − v̄)
+    with V the modifiers at the start visit and v̄ their mean over the starters, so that θ = ψ₀ is the
+    starters' average.  (θ̂, its SE, the rows used, p, ψ̂₁ per unit of each modifier, their covariance)."""
+    pid = df["patient_id"].to_numpy()
+    starters = np.zeros(len(df), dtype=bool)
+    starters[use] = start[use]
+    Vs = V[starters]
+    centre, scale = Vs.mean(axis=0), np.maximum(Vs.std(axis=0), 1e-9)
+    Vc = (V - centre) / scale  # an affine reparametrisation: θ̂ does not depend on it
+    at_start = pd.DataFrame(Vc[starters], index=pid[starters])
+    Vp = at_start.reindex(pid).fillna(0.0).to_numpy()  # each patient's modifiers at the start (0: never)
+    ramps = post[:, None] * np.column_stack([np.ones(len(df)), Vp])
+    used, S, D = finite_window_slopes(df, H, ramps, use, 0.0, float(window_months))
+    rows = np.unique(used)
+    A = start[rows].astype(float)
+    p = np.clip(fit_logistic(H[rows], A), 1e-6, 1 - 1e-6)
+    Z = np.column_stack([np.ones(len(used)), Vc[used]])  # the instruments: (A − p) times 1 and V
+    at = [(np.searchsorted(rows, used), S, D, Z)]
+    psi, Minv, U, _ = _g_influence(A, p, standardised_design(H[rows]), pid[rows], at)
+    infl = U @ Minv.T  # per patient, the influence of ψ̂ (one column per parameter)
+    # θ̂ = ψ̂₀ + ψ̂₁ᵀ(v̄ − centre) with v̄ estimated: its influence is added for each starter
+    theta_infl = infl[:, 0].copy()
+    st = pd.Index(pd.unique(pid[rows])).get_indexer(pid[starters])
+    np.add.at(theta_infl, st[st >= 0], (Vc[starters][st >= 0] @ psi[1:]) / max(int(starters.sum()), 1))
+    cov1 = infl[:, 1:].T @ infl[:, 1:] / np.outer(scale, scale)
+    return float(psi[0]), float(np.sqrt(theta_infl @ theta_infl)), used, p, psi[1:] / scale, cov1
+
+
+def _modification_rows(
+    names: tuple[str, ...],
+    slopes: np.ndarray,
+    cov: np.ndarray,
+    centre: np.ndarray,
+    sgn: int,
+    dfree: float,
+    alpha: float,
+) -> list[dict]:
+    """One record per modifier: how much the slope change differs per unit of it, with a t interval and p."""
+    q = t_ppf(1 - alpha / 2, dfree)
+    out = []
+    for k, name in enumerate(names):
+        b, se = sgn * float(slopes[k]), float(np.sqrt(cov[k, k]))
+        out.append(dict(modifier=name, per_unit=b, se=se, ci_low=float(b - q * se), ci_high=float(b + q * se),
+                        p_value=float(2 * t_sf(abs(b / se), dfree)) if se > 0 else float("nan"),
+                        starters_mean=float(centre[k])))  # fmt: skip
+    return out
+
+
 def decision_history(
     tables, outcome: str, data: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -254,10 +355,13 @@ def g_estimation(
     window_months: float = WINDOW_MONTHS,
     alpha: float = 0.05,
     data: pd.DataFrame | None = None,
+    modifiers: tuple[str, ...] = (),
 ) -> Estimate:
-    """Doubly robust g-estimate of the slope change after the first treatment (module docstring)."""
+    """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
+    ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them."""
     method, estimand = "g_estimation", "slope_change"
     df, H, post, at_risk, start = decision_history(tables, outcome, data)
+    V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # raises ValueError for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
@@ -277,9 +381,17 @@ def g_estimation(
         )
     warn += _selection_warning(df, _scale_max(outcome))
     warn += few_treated_warning(n_init)
+    names = tuple(modifiers)
+    if names and (n_init < MIN_INITIATIONS + 2 * len(names) or (np.ptp(V[use][A == 1], axis=0) == 0).any()):
+        return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
+                      f"too few patients who start treatment, or too little spread in {', '.join(names)} among "
+                      f"them, to estimate how the slope change depends on {', '.join(names)}.")  # fmt: skip
     try:
-        d, V, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
-        delta, se = float(d[0]), float(np.sqrt(V[0, 0]))
+        if names:
+            delta, se, use, p, slopes, cov1 = _blip_average(df, H, post, start, use, V, window_months)
+        else:
+            d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
+            delta, se = float(d[0]), float(np.sqrt(cov[0, 0]))
     except np.linalg.LinAlgError:
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
                       "the treatment-decision model or the history regression could not be fitted on these data "
@@ -300,6 +412,9 @@ def g_estimation(
         "propensity_range": [float(p.min()), float(p.max())],
         "history_terms": int(H.shape[1]),
     }
+    if names:
+        centre = V[use][start[use]].mean(axis=0)  # the starters' mean of each modifier
+        details["effect_modification"] = _modification_rows(names, slopes, cov1, centre, sgn, dfree, alpha)
     counts = (n_pat, n_tr, len(df))
     dec = np.zeros(len(df), dtype=bool)
     dec[use] = True  # the decision rows the estimating equation used
@@ -308,6 +423,7 @@ def g_estimation(
 
 
 __all__ = [
+    "MODIFIERS",
     "WINDOW_MONTHS",
     "decision_history",
     "finite_window_slopes",
@@ -315,5 +431,6 @@ __all__ = [
     "g_estimation",
     "g_solve",
     "g_solve_windows",
+    "modifier_columns",
     "window_slopes",
 ]
