@@ -60,6 +60,8 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data), "--outcome", "fvc_pct_pred", "--json"),
         ("effect", "--data", str(data), "--sensitivity"),
         ("effect", "--data", str(data), "--sensitivity", "--json"),
+        ("effect", "--data", str(data), "--modifiers", "level,decline"),
+        ("effect", "--data", str(data), "--modifiers", "decline", "--json"),
         ("report", "--data", str(data), "--out", str(tmp_path / "c.html")),
         ("report", "--db", db, "--out", str(tmp_path / "p.html"), "--patient", PATIENT),
         ("forecast", "--data", str(data), "--patient", PATIENT, "--json"),
@@ -85,6 +87,8 @@ def test_every_command(folder, tmp_path, capsys):
             assert d["method"] in METHODS
             if "--sensitivity" in argv:  # the spec's object first, extended
                 assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and len(d["sensitivity"]) == 3, d
+            if "--modifiers" in argv:
+                assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and isinstance(d["effect_modification"], list), d
         if argv[0] == "report" and code == 0:
             assert (tmp_path / argv[argv.index("--out") + 1].split("/")[-1]).stat().st_size > 1000
 

@@ -75,3 +75,28 @@ def test_sensitivity_with_a_method_of_another_design_is_a_clear_error(folder):
     r = run("--data", str(folder), "--sensitivity", "--method", "naive")
     assert r.returncode == 2 and "sensitivity analyses vary the registry estimators" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_modifiers_extend_the_json_object_and_print_their_table(tmp_path):
+    folder = tmp_path / "data"
+    cfg = CohortConfig(n_patients=400, design="registry", effect=0.3, treated_fraction=0.5)
+    simulate_cohort(cfg, 4).write(folder)
+    r = run("--data", str(folder), "--json", "--modifiers", "level, decline")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and list(d)[len(JSON_KEYS) :] == ["effect_modification"]
+    assert d["method"] == "g_estimation" and d["estimate"] is not None
+    assert [m["modifier"] for m in d["effect_modification"]] == ["level", "decline"]
+    for m in d["effect_modification"]:
+        assert set(m) == {"modifier", "per_unit", "se", "ci_low", "ci_high", "p_value", "starters_mean"}
+        assert m["ci_low"] < m["per_unit"] < m["ci_high"]
+    r = run("--data", str(folder), "--modifiers", "decline")
+    assert r.returncode == 0 and "Does the slope change depend on the patient?" in r.stdout
+    assert "average slope change over the patients who start treatment" in r.stdout
+    for args, why in (
+        (("--modifiers", "age"), "unknown effect modifier(s) age"),
+        (("--modifiers", "level", "--method", "lmm_counterfactual"), "need the method g_estimation"),
+        (("--modifiers", "level", "--sensitivity"), "cannot be combined"),
+    ):
+        r = run("--data", str(folder), *args)
+        assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

@@ -301,6 +301,14 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     assert sens["waning"]["split_months"] == 6.0 and sens["waning"]["text"].startswith("does the effect last?")
     bad = c.get("/api/v1/effect", params={"sensitivity": "true", "method": "naive"})
     assert bad.status_code == 422 and "registry estimators" in bad.json()["detail"]
+    # the CLI's --modifiers, same scope: the spec's keys first, then the modification records
+    mod = c.get("/api/v1/effect", params={"modifiers": "decline"}).json()
+    assert list(mod)[: len(api)] == list(api) and list(mod)[len(api) :] == ["effect_modification"]
+    for params, why in (({"modifiers": "age"}, "unknown effect modifier"),
+                        ({"modifiers": "level", "method": "naive"}, "need the method g_estimation"),
+                        ({"modifiers": "level", "sensitivity": "true"}, "cannot be combined")):  # fmt: skip
+        r = c.get("/api/v1/effect", params=params)
+        assert r.status_code == 422 and why in r.json()["detail"], params
     _assert_headline_is(done, api)
 
 

@@ -65,6 +65,7 @@ from alscell.analysis.effects import (
     prepare,
     t_estimate,
 )
+from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -260,7 +261,7 @@ def modifier_columns(df: pd.DataFrame, top: float | None, names: tuple[str, ...]
     """The effect modifiers ``names`` (:data:`MODIFIERS`) at every row of the analysis frame ``df``."""
     unknown = [m for m in names if m not in MODIFIERS]
     if unknown:
-        raise ValueError(f"unknown effect modifier(s) {', '.join(unknown)}: use {', '.join(MODIFIERS)}")
+        raise NotApplicable(f"unknown effect modifier(s) {', '.join(unknown)}: use {', '.join(MODIFIERS)}.")
     y = df["y"].to_numpy(dtype=float)
     t = df["months"].to_numpy(dtype=float)
     g = df.groupby("patient_id", sort=False)
@@ -361,7 +362,7 @@ def g_estimation(
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them."""
     method, estimand = "g_estimation", "slope_change"
     df, H, post, at_risk, start = decision_history(tables, outcome, data)
-    V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # raises ValueError for an unknown name
+    V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())

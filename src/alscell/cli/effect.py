@@ -33,9 +33,18 @@ def register(app: typer.Typer) -> None:
             "is the same under each, with a placebo (pre-trend) check and whether the slope change lasts; with --json the object gains 'sensitivity', "
             "'sensitivity_summary', 'placebo' and 'waning'.",
         ),
+        modifiers: str | None = typer.Option(
+            None,
+            "--modifiers",
+            help="Let the slope change depend on the patient at the start: comma-separated, from level (the "
+            "outcome at the start) and decline (ΔFRS, the mean loss per month since onset); g_estimation only. "
+            "The estimate becomes the average over the patients who start; with --json the object gains "
+            "'effect_modification'.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
+        from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
         from alscell.analysis.effects import DEFAULT_METHOD, METHODS, estimate_effect
         from alscell.analysis.errors import NotApplicable
 
@@ -46,6 +55,12 @@ def register(app: typer.Typer) -> None:
             outcome_info(outcome)
         except OutcomeError as exc:
             fail(str(exc))
+        try:
+            names = parse_modifiers(modifiers)
+        except NotApplicable as exc:
+            fail(str(exc))
+        if names and sensitivity:
+            fail("--modifiers and --sensitivity cannot be combined: run them one at a time.")
         tables = load_tables(data, db)
         # Only the outcome's measurements are used (none for an ALSFRS-R outcome): the rest of a large
         # registry's measurements need not stay in memory during the fit.
@@ -54,7 +69,9 @@ def register(app: typer.Typer) -> None:
         del m
         sens = None
         try:
-            if sensitivity:
+            if names:
+                est = estimate_modified(tables, outcome, method, names)
+            elif sensitivity:
                 from alscell.analysis.sensitivity import sensitivity_analyses
 
                 sens = sensitivity_analyses(tables, outcome, method)
@@ -64,7 +81,8 @@ def register(app: typer.Typer) -> None:
         except NotApplicable as exc:
             fail(str(exc))
         if as_json:
-            typer.echo(json.dumps(est.to_json_dict() if sens is None else sens.to_json_dict()))
+            obj = modified_json(est) if names else est.to_json_dict() if sens is None else sens.to_json_dict()
+            typer.echo(json.dumps(obj))
             return
         from rich.table import Table
 
@@ -84,8 +102,27 @@ def register(app: typer.Typer) -> None:
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)
+        if names:
+            _print_modification(est, f)
         for w in est.warnings:
             stdout.print(f"warning: {w}", markup=False)
+
+
+def _print_modification(est, f) -> None:
+    """How much the slope change differs per unit of each modifier (the estimate above is their average)."""
+    from rich.table import Table
+
+    rows = est.details.get("effect_modification", [])
+    if not rows:
+        return
+    t = Table(title="Does the slope change depend on the patient? (per unit of each, at the start)")
+    for c in ("modifier", "starters' mean", "difference per unit", "95% CI", "p-value"):
+        t.add_column(c, justify="left" if c == "modifier" else "right")
+    for r in rows:
+        t.add_row(r["modifier"], f(r["starters_mean"], 2), f(r["per_unit"]), f"{f(r['ci_low'])} to {f(r['ci_high'])}",
+                  "—" if r["p_value"] != r["p_value"] else f"{r['p_value']:.3g}")  # fmt: skip
+    stdout.print(t)
+    stdout.print("The estimate above is the average slope change over the patients who start treatment.", markup=False)
 
 
 def _print_sensitivity(sens, f) -> None:

@@ -251,17 +251,28 @@ def effect(
     outcome: str = "alsfrs_r_total",
     method: str | None = None,
     sensitivity: bool = False,
+    modifiers: str | None = None,
 ) -> dict | JSONResponse:
-    """``alscell effect --json [--sensitivity]`` on the patients this user may see
-    (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses)."""
+    """``alscell effect --json [--sensitivity | --modifiers M]`` on the patients this user may see
+    (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
+    analysis.effect_modification)."""
+    from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
     from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
     from alscell.analysis.errors import NotApplicable
 
+    try:
+        names = parse_modifiers(modifiers)
+    except NotApplicable as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+    if names and sensitivity:
+        return JSONResponse({"detail": "modifiers and sensitivity cannot be combined."}, status_code=422)
     engine = engine_of(request)
     tables = records.registry_tables(engine)
     if user.role == "clinician":
         tables = records.site_tables(tables, user.site)
     try:
+        if names:
+            return modified_json(estimate_modified(tables, outcome, method or DEFAULT_METHOD, names))
         if sensitivity:
             from alscell.analysis.sensitivity import sensitivity_analyses
 
