@@ -95,6 +95,13 @@ def test_every_section_shows_the_engines_result(report, tables):
     shown = unescape(" ".join(html.split()))
     assert "Falsification check — " + sens.placebo.sentence(sens.primary.unit) in shown
     assert sens.waning is not None and "D" + sens.waning.sentence(sens.primary.unit)[1:] in shown
+    # does it work better in some patients? the same sentence as the analysis layer's, from the same estimate
+    from alscell.analysis.effect_modification import REPORT_MODIFIERS, estimate_modified, modification_sentence
+
+    mod = modification_sentence(estimate_modified(tables, "alsfrs_r_total", "g_estimation", REPORT_MODIFIERS))
+    assert ev["modification"].available and ev["modification"].value == mod
+    assert mod.startswith("does it work better in some patients? Per point/month more of ΔFRS")
+    assert "D" + mod[1:] in shown and "docs/g_modifiers.md" in mod
     from alscell.analysis.responders import responder_analysis
 
     r = responder_analysis(tables)

@@ -278,6 +278,7 @@ def test_the_researchers_headline_is_the_cli_effect_and_carries_no_identifier(si
     assert _key(done, "sens.g_estimation.estimate") == text.num(cli["estimate"], 2)
     assert int(_key(done, "counts.patients")) == len(patients)
     assert '<table id="claims-table">' in done and '<table id="claims-pooled">' in done
+    assert 'id="modification-check">Does it work better in some patients?' in done  # the report's sentence
     assert re.search(r'<tr class="(sig-benefit|sig-harm|)">', done)
     assert '<table id="safety-table">' in done and "intrathecal" in done
     assert '<p class="callout" id="responder-rates">' in done and '<p id="hazard-ratio">' in done

@@ -13,9 +13,22 @@ from __future__ import annotations
 from typing import Any
 
 from alscell.analysis.errors import NotApplicable
-from alscell.analysis.estimate import Estimate, json_value
+from alscell.analysis.estimate import Estimate, json_value, p_phrase
 
 MODIFIED_METHOD = "g_estimation"  # the one method whose structural model takes effect modifiers
+# What the cohort report and dashboard ask: does the slope change differ with how fast the patient was
+# declining (ΔFRS at the start)?  Its test's calibration on five worlds: docs/g_modifiers.md.
+REPORT_MODIFIERS = ("decline",)
+MODIFIER_WORDS = {
+    "decline": "point/month more of ΔFRS (mean loss per month since onset) at the start",
+    "level": "point more at the start",
+}
+# The test's known failure (docs/g_modifiers.md: the second world), said beside every answer.
+CAVEAT = (
+    "The test is honest where the decision to treat follows the recorded course; where patients were chosen "
+    "for how fast they were truly declining beyond what was recorded it finds a difference that is not there "
+    "(docs/g_modifiers.md)."
+)
 
 
 def parse_modifiers(text: str | None) -> tuple[str, ...]:
@@ -44,4 +57,39 @@ def modified_json(est: Estimate) -> dict[str, Any]:
     return est.to_json_dict() | {"effect_modification": rows}
 
 
-__all__ = ["MODIFIED_METHOD", "estimate_modified", "modified_json", "parse_modifiers"]
+def modification_sentence(est: Estimate) -> str:
+    """For people: does the slope change differ between patients, per unit of each modifier, with the
+    starters' average it is centred on, and the test's known failure."""
+    rows = est.details.get("effect_modification", [])
+    if not rows:
+        why = est.warnings[-1] if est.warnings else "not estimable on these data."
+        return f"does it work better in some patients? not checked: {why}"
+    parts = []
+    for r in rows:
+        way = "larger" if r["per_unit"] > 0 else "smaller"
+        parts.append(
+            f"per {MODIFIER_WORDS[r['modifier']]}, the slope change is {abs(r['per_unit']):.3f} {est.unit} {way} "
+            f"(95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {p_phrase(r['p_value'])})"
+        )
+    found = any(r["p_value"] < 0.05 for r in rows)
+    verdict = (
+        "the data show a difference between patients"
+        if found
+        else "no difference between patients shown (one too small for these data is not ruled out)"
+    )
+    said = "; ".join(parts)
+    return (
+        f"does it work better in some patients? {said[:1].upper()}{said[1:]}: {verdict}; the average over the patients who "
+        f"start treatment is {est.estimate:+.3f} {est.unit}. {CAVEAT}"
+    )
+
+
+__all__ = [
+    "CAVEAT",
+    "MODIFIED_METHOD",
+    "REPORT_MODIFIERS",
+    "estimate_modified",
+    "modification_sentence",
+    "modified_json",
+    "parse_modifiers",
+]

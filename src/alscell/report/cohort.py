@@ -145,9 +145,10 @@ def _scalars(d: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def sensitivity_view(section: Section) -> dict | None:
+def sensitivity_view(section: Section, modification: Section | None = None) -> dict | None:
     """The primary and each alternative of a :class:`~alscell.analysis.sensitivity.Sensitivity`, as display
-    rows (estimate, interval, verdict, distance from the primary in its SEs), and the summary sentence."""
+    rows (estimate, interval, verdict, distance from the primary in its SEs), the summary sentence, and the
+    does-it-work-better-in-some-patients sentence of ``modification`` when it ran."""
     if not section.available:
         return None
     s = section.value
@@ -169,8 +170,9 @@ def sensitivity_view(section: Section) -> dict | None:
         ))  # fmt: skip
     placebo = None if s.placebo is None else s.placebo.sentence(p.unit)
     waning = None if s.waning is None else s.waning.sentence(p.unit)
+    mod = modification.value if modification is not None and modification.available else None
     return {"rows": rows, "summary": s.summary(), "agrees": s.conclusion_agrees, "unit": p.unit, "placebo": placebo,
-            "waning": waning}  # fmt: skip
+            "waning": waning, "modification": mod}  # fmt: skip
 
 
 def cycles_view(section: Section) -> dict:
@@ -233,7 +235,7 @@ def cohort_context(
         "ev": ev,
         "effect": effect_d,
         "naive": naive_d,
-        "sensitivity": sensitivity_view(ev["sensitivity"]),
+        "sensitivity": sensitivity_view(ev["sensitivity"], ev.get("modification")),
         "claims": claims_view(ev["claims"]),
         "muscles_table": frame_table(muscles.value.table) if muscles.available else None,
         "responders": responders_d,

@@ -42,6 +42,7 @@ def run_evidence(tables: Tables, progress: Callable[[str], None] | None = None) 
     """Every evidence-engine result the cohort report shows, in order."""
     from alscell.analysis.claims import claims_table, muscle_effects
     from alscell.analysis.cycles import effect_by_cycle
+    from alscell.analysis.effect_modification import REPORT_MODIFIERS, estimate_modified, modification_sentence
     from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
     from alscell.analysis.responders import responder_analysis
     from alscell.analysis.safety import ae_incidence
@@ -54,6 +55,9 @@ def run_evidence(tables: Tables, progress: Callable[[str], None] | None = None) 
     steps: list[tuple[str, str, Callable[[], Any]]] = [
         ("effect", "Effect on the ALSFRS-R slope (recommended method)", lambda: sens().primary),
         ("sensitivity", "Sensitivity analyses: the other registry estimators", sens),
+        # a sentence, not an Estimate: its warnings are the headline's and are listed once, with it
+        ("modification", "Does it work better in some patients?",
+         lambda: modification_sentence(estimate_modified(t, "alsfrs_r_total", DEFAULT_METHOD, REPORT_MODIFIERS))),
         ("effect_naive", "Naive before/after comparison (for contrast)",
          lambda: estimate_effect(t, "alsfrs_r_total", "naive")),
         ("claims", "Claims: domain × window × route × cell source", lambda: claims_table(t, adjust="holm")),

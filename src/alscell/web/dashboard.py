@@ -261,7 +261,7 @@ def build_view(tables: Any, ev: dict[str, Any]) -> dict[str, Any]:
         },
         "sections": _sections(ev),
         "effect": _estimate_view(ev["effect"]),
-        "sensitivity": sensitivity_view(ev["sensitivity"]),
+        "sensitivity": sensitivity_view(ev["sensitivity"], ev.get("modification")),
         "naive": _estimate_view(ev["effect_naive"]),
         "claims": _claims(ev["claims"]),
         "muscles": frame_table(ev["muscles"].value.table) if ev["muscles"].available else None,
