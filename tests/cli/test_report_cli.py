@@ -86,3 +86,5 @@ def test_demo_small(tmp_path):
     assert "evidence engine: ALSFRS-R slope change" in r.stdout and "how often:" in r.stdout
     assert "not this run's size" in r.stdout  # 40 patients: the calibration's 300-patient cell is not quoted as its own
     assert "sensitivity analyses (table in the cohort report):" in r.stdout
+    # does it work better in some patients? said (or why not) in the report's words
+    assert "does it work better in some patients?" in r.stdout

@@ -207,6 +207,9 @@ def demo_cmd(
                 stdout.print(sens.value.placebo.sentence(sens.value.primary.unit), markup=False)
             if sens.value.waning is not None:
                 stdout.print(sens.value.waning.sentence(sens.value.primary.unit), markup=False)
+        mod = evidence.get("modification")
+        if mod is not None and mod.available:  # does it work better in some patients? (report.evidence)
+            stdout.print(mod.value, markup=False)
     else:
         stdout.print(f"evidence engine: {eff.reason}", markup=False)
     stdout.print("reports:", markup=False)
