@@ -294,8 +294,10 @@ def _blip_average(
     Vs = V[starters]
     centre, scale = Vs.mean(axis=0), np.maximum(Vs.std(axis=0), 1e-9)
     Vc = (V - centre) / scale  # an affine reparametrisation: θ̂ does not depend on it
-    at_start = pd.DataFrame(Vc[starters], index=pid[starters])
-    Vp = at_start.reindex(pid).fillna(0.0).to_numpy()  # each patient's modifiers at the start (0: never)
+    # each treated patient's modifiers at the start (also of starts without a visit in the window, whose
+    # treated visits enter earlier decision rows' windows; 0 for the never treated: their ramp is 0)
+    at_start = pd.DataFrame(Vc[start], index=pid[start])
+    Vp = at_start.reindex(pid).fillna(0.0).to_numpy()
     ramps = post[:, None] * np.column_stack([np.ones(len(df)), Vp])
     used, S, D = finite_window_slopes(df, H, ramps, use, 0.0, float(window_months))
     rows = np.unique(used)
