@@ -9,10 +9,7 @@ import pytest
 
 from alscell.analysis.g_estimation import MODIFIERS, _g_influence, g_estimation, g_solve_windows, modifier_columns
 from alscell.domain.time import DAYS_PER_MONTH as DPM
-
-
-def _expit(x):
-    return 1.0 / (1.0 + np.exp(-x))
+from m_estimation import expit, logistic, sandwich
 
 
 def _design(seed: int = 7):
@@ -22,7 +19,7 @@ def _design(seed: int = 7):
     groups = np.repeat(np.arange(150), rng.integers(1, 5, 150))
     n = len(groups)
     X = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
-    A = (rng.random(n) < _expit(X @ np.array([-0.8, 0.7, -0.4, 0.2]))).astype(float)
+    A = (rng.random(n) < expit(X @ np.array([-0.8, 0.7, -0.4, 0.2]))).astype(float)
     v = rng.standard_normal(n)
     D = np.column_stack([A * rng.uniform(0.5, 1, n) + 0.2 * rng.random(n), np.zeros(n)])
     D[:, 1] = D[:, 0] * v
@@ -31,22 +28,14 @@ def _design(seed: int = 7):
     return A, X, groups, S, D, Z
 
 
-def _logistic(X, A):
-    g = np.zeros(X.shape[1])
-    for _ in range(50):
-        p = _expit(X @ g)
-        g += np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X, X.T @ (A - p))
-    return g
-
-
 def _brute_force(A, X, groups, S, D, Z):
     """(ψ̂, covariance) from the stacked estimating functions (logistic score; least squares of S and of each
     column of D on X; the instrumented g-equations), the Jacobian by central differences."""
     q, k = X.shape[1], D.shape[1]
-    gamma = _logistic(X, A)
+    gamma = logistic(X, A)
     bS = np.linalg.lstsq(X, S, rcond=None)[0]
     bD = [np.linalg.lstsq(X, D[:, c], rcond=None)[0] for c in range(k)]
-    res = A - _expit(X @ gamma)
+    res = A - expit(X @ gamma)
     rS, rD = S - X @ bS, D - X @ np.column_stack(bD)
     psi = np.linalg.solve((Z * res[:, None]).T @ rD, (Z * res[:, None]).T @ rS)
     theta_hat = np.concatenate([gamma, bS, *bD, psi])
@@ -55,22 +44,14 @@ def _brute_force(A, X, groups, S, D, Z):
         gam, b, pos = th[:q], th[q : 2 * q], 2 * q
         bd = [th[pos + q * c : pos + q * (c + 1)] for c in range(k)]
         d = th[pos + q * k :]
-        r = A - _expit(X @ gam)
+        r = A - expit(X @ gam)
         rs, rd = S - X @ b, D - X @ np.column_stack(bd)
         cols = [X * r[:, None], X * rs[:, None], *[X * rd[:, c][:, None] for c in range(k)]]
         cols.append(Z * (r * (rs - rd @ d))[:, None])
         per_row = np.column_stack(cols)
         return np.array([per_row[groups == g].sum(0) for g in np.unique(groups)])
 
-    m = theta_hat.size
-    J = np.zeros((m, m))
-    for j in range(m):
-        e = np.zeros(m)
-        e[j] = 1e-6
-        J[:, j] = (per_patient(theta_hat + e).sum(0) - per_patient(theta_hat - e).sum(0)) / 2e-6
-    U = per_patient(theta_hat)
-    Jinv = np.linalg.inv(J)
-    return psi, (Jinv @ (U.T @ U) @ Jinv.T)[-k:, -k:], _expit(X @ gamma)
+    return psi, sandwich(per_patient, theta_hat)[-k:, -k:], expit(X @ gamma)
 
 
 def test_instrumented_sandwich_equals_a_brute_force_m_estimation_sandwich():
@@ -101,7 +82,7 @@ def _frame(n: int, effect, seed: int = 5) -> tuple[pd.DataFrame, float]:
             t = entry + 3.0 * k
             s = 0.0 if t0 is None else t - t0
             y = 48.0 - slope * t + effect(slope) * s + rng.normal(0, 1.0)
-            if t0 is None and prev is not None and rng.random() < _expit(-2.5 + 0.8 * (prev - y)):
+            if t0 is None and prev is not None and rng.random() < expit(-2.5 + 0.8 * (prev - y)):
                 t0 = t + 0.2  # treatment a few days after this visit
                 effects.append(effect(slope))
             rows.append(dict(patient_id=f"P{i:04d}", months=t, y=y, days_after=np.nan))

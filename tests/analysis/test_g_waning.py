@@ -11,11 +11,8 @@ from alscell.analysis.g_estimation import g_solve, g_solve_windows
 from alscell.analysis.sensitivity import sensitivity_analyses
 from alscell.analysis.waning import MIN_PATIENTS, g_waning_check, waning_check
 from alscell.simulate import CohortConfig, simulate_cohort
+from m_estimation import expit, logistic, sandwich
 from waning_frames import waning_frame as _frame
-
-
-def _expit(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _design(seed: int = 4):
@@ -26,7 +23,7 @@ def _design(seed: int = 4):
     groups = np.repeat(np.arange(120), rng.integers(1, 6, 120))
     n = len(groups)
     X = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
-    A = (rng.random(n) < _expit(X @ np.array([-1.0, 0.8, -0.5, 0.3]))).astype(float)
+    A = (rng.random(n) < expit(X @ np.array([-1.0, 0.8, -0.5, 0.3]))).astype(float)
     windows = []
     for share in (0.8, 0.7):
         idx = np.flatnonzero(rng.random(n) < share)
@@ -37,25 +34,17 @@ def _design(seed: int = 4):
     return A, X, groups, windows
 
 
-def _logistic(X, A):
-    g = np.zeros(X.shape[1])
-    for _ in range(50):
-        p = _expit(X @ g)
-        g += np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X, X.T @ (A - p))
-    return g
-
-
 def _brute_force_cov(A, X, groups, windows):
     """δ's covariance from the stacked estimating functions (logistic score, each window's least-squares
     normal equations for S and each column of D, the g-equations), Jacobian by central differences."""
     q, k = X.shape[1], windows[0][2].shape[1]
-    gamma = _logistic(X, A)
+    gamma = logistic(X, A)
     theta = [gamma]
     for idx, S, D in windows:
         Xw = X[idx]
         theta.append(np.linalg.lstsq(Xw, S, rcond=None)[0])
         theta += [np.linalg.lstsq(Xw, D[:, c], rcond=None)[0] for c in range(k)]
-    res = A - _expit(X @ gamma)
+    res = A - expit(X @ gamma)
     rows = []
     for w, (idx, S, D) in enumerate(windows):
         b = theta[1 + w * (k + 1)]
@@ -69,7 +58,7 @@ def _brute_force_cov(A, X, groups, windows):
     def psi(th):
         """Per-patient sums of every estimating function at ``th`` (patients × parameters)."""
         gam, pos = th[:q], q
-        r = A - _expit(X @ gam)
+        r = A - expit(X @ gam)
         cols = [X * r[:, None]]
         g_eq = []
         for idx, S, D in windows:
@@ -91,16 +80,7 @@ def _brute_force_cov(A, X, groups, windows):
         per_row = np.column_stack(cols)
         return np.array([per_row[groups == g].sum(0) for g in np.unique(groups)])
 
-    m = theta_hat.size
-    J = np.zeros((m, m))
-    for j in range(m):
-        e = np.zeros(m)
-        e[j] = 1e-6
-        J[:, j] = (psi(theta_hat + e).sum(0) - psi(theta_hat - e).sum(0)) / 2e-6
-    U = psi(theta_hat)
-    Jinv = np.linalg.inv(J)
-    V = Jinv @ (U.T @ U) @ Jinv.T
-    return delta, V[-k:, -k:], _expit(X @ gamma)
+    return delta, sandwich(psi, theta_hat)[-k:, -k:], expit(X @ gamma)
 
 
 def test_stacked_sandwich_equals_a_brute_force_m_estimation_sandwich():
