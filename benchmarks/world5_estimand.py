@@ -128,7 +128,9 @@ READING = """* Written from the table above after the first full run (rerun to c
   and the structural model's single δ is then in general a weighted average of the patients' effects with weights set
   by the decision model's residuals (A − p) and the window slopes, not the treated patients' plain average.
   A blip function with effect modifiers (δ depending on the history, averaged over the starters; Vansteelandt
-  & Joffe, Stat Sci 2014) is the known answer; it is not built.
+  & Joffe, Stat Sci 2014) is the known answer; it was not built when this was written.  (Added later: it is
+  now, `--modifiers`, and on this world its starters' average is the single δ within 0.005 although it finds
+  the modification by speed in 93–100% of cohorts — `docs/g_modifiers.md` — so this weighting is not the gap.)
 * The truth over 24 months was added after docs/calibration_world5.md was first run, to see where the gap
   comes from; the calibration page keeps the world author's truth, and nothing in the estimator was changed
   here."""
