@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
             None,
             "--modifiers",
             help="Let the slope change depend on the patient at the start: comma-separated, from level (the "
-            "outcome at the start) and decline (ΔFRS, the mean loss per month since onset); g_estimation only. "
+            "outcome at the start) and decline (for ALSFRS-R outcomes ΔFRS, the mean loss per month since onset; for "
+            "others the loss per month over the last two intervals between visits); g_estimation only. "
             "The estimate becomes the average over the patients who start; with --json the object gains "
             "'effect_modification'.",
         ),
