@@ -38,10 +38,13 @@ from results_page import finish
 ENTROPY = 20261219
 WORLDS = ("simulate", "world2", "world3", "world4", "world5")
 CELLS = tuple((share, effect) for share in (0.3, 0.6) for effect in (0.0, 0.5))
-VARIANTS = {"default": (), "decline": ("decline",), "level+decline": ("level", "decline")}
+# each variant: the keyword arguments of g_estimation (benchmarks/g_history.py passes its own)
+VARIANTS = {"default": {}, "decline": {"modifiers": ("decline",)}, "level+decline": {"modifiers": ("level", "decline")}}
 
 
-def run_chunk(items: list[tuple], n: int) -> list[dict]:
+def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = None) -> list[dict]:
+    """Every ((world, share, E), seed) cohort through every variant of ``g_estimation``: one row each, with the
+    truth (E, or the held-out worlds' realised slope change; 0 under no effect) and the modifiers' p-values."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
@@ -53,14 +56,22 @@ def run_chunk(items: list[tuple], n: int) -> list[dict]:
     for (world, share, effect), seed in items:
         tables = calibration._cohort(world, n, share, effect, int(seed))
         truth = calibration._realised.get((n, share, effect, int(seed)), effect) if effect else 0.0
-        for name, mods in VARIANTS.items():
-            e = g_estimation(tables, modifiers=mods)
+        for name, kwargs in (variants or VARIANTS).items():
+            e = g_estimation(tables, **kwargs)
             row = dict(world=world, share=share, E=effect, seed=int(seed), variant=name, truth=truth,
                        estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high)  # fmt: skip
             for m in e.details.get("effect_modification", []):
                 row[f"p_{m['modifier']}"] = m["p_value"]
             rows.append(row)
     return rows
+
+
+def bias_coverage(x: pd.DataFrame) -> str:
+    """ "bias (MCSE) | coverage" of one variant's cohorts against their truth (cohorts without an estimate left out)."""
+    x = x.dropna(subset=["estimate"])
+    b = (x["estimate"] - x["truth"]).to_numpy(float)
+    cov = float(((x["ci_low"] <= x["truth"]) & (x["truth"] <= x["ci_high"])).mean())
+    return f"{b.mean():+.4f} ({b.std(ddof=1) / np.sqrt(len(b)):.4f}) | {cov:.2f}"
 
 
 def _rate(p: pd.Series) -> str:
@@ -77,12 +88,7 @@ def markdown(raw: pd.DataFrame) -> str:
     ]
     for (world, share, eff), d in raw.groupby(["world", "share", "E"], sort=False):
         v = {name: g.reset_index(drop=True) for name, g in d.groupby("variant", sort=False)}
-        cells = []
-        for name in VARIANTS:
-            x = v[name].dropna(subset=["estimate"])
-            b = (x["estimate"] - x["truth"]).to_numpy(float)
-            cov = float(((x["ci_low"] <= x["truth"]) & (x["truth"] <= x["ci_high"])).mean())
-            cells.append(f"{b.mean():+.4f} ({b.std(ddof=1) / np.sqrt(len(b)):.4f}) | {cov:.2f}")
+        cells = [bias_coverage(v[name]) for name in VARIANTS]
         ratio = float((v["decline"]["se"] / v["default"]["se"]).median())
         lines.append(
             f"| {world} | {share:.0%} | {eff} | {len(v['default'])} | {v['default']['truth'].mean():+.3f} | "

@@ -125,3 +125,27 @@ def test_modifier_columns_and_bad_requests():
     few = df[~df["patient_id"].isin(df.loc[df["days_after"].notna(), "patient_id"].unique()[3:])]
     e = g_estimation(None, data=few, modifiers=("level", "decline"))
     assert np.isnan(e.estimate) and any("too few patients who start treatment" in w for w in e.warnings)
+
+
+def test_the_flexible_history_adds_the_named_terms():
+    from alscell.analysis.errors import NotApplicable
+    from alscell.analysis.g_estimation import _flexible_terms, decision_history
+
+    df = pd.DataFrame(
+        {"patient_id": ["a"] * 4 + ["b"] * 3, "months": [0, 2, 4, 8, 0, 3, 6], "y": [40, 38, 35, 33, 30, 30, 24.0]}
+    )
+    F = _flexible_terms(df)
+    before = np.array([0, 0, 1.0, 1.5, 0, 0, 0])  # the decline over the interval before the last (0: none)
+    last = np.array([0, 1.0, 1.5, 0.5, 0, 0, 2.0])
+    np.testing.assert_allclose(F[:, 0], before)
+    np.testing.assert_allclose(F[:, 1], np.minimum(last, before))
+    for c, k in zip(range(2, F.shape[1]), [*np.unique(np.quantile(last, [0.5, 0.75, 0.9]))], strict=False):
+        np.testing.assert_allclose(F[:, c], np.maximum(last - k, 0.0))
+    frame, _ = _frame(200, lambda slope: 0.2)
+    _, H, *_ = decision_history(None, "alsfrs_r_total", frame)
+    _, Hf, *_ = decision_history(None, "alsfrs_r_total", frame, "flexible")
+    assert Hf.shape[1] == H.shape[1] + _flexible_terms(frame.sort_values(["patient_id", "months"])).shape[1]
+    e = g_estimation(None, data=frame, history="flexible")
+    assert e.details["history"] == "flexible" and np.isfinite(e.estimate)
+    with pytest.raises(NotApplicable, match="unknown history"):
+        g_estimation(None, data=frame, history="longer")

@@ -77,6 +77,10 @@ MIN_INITIATIONS = 2
 # "level": the outcome at the visit; "decline": for ALSFRS-R outcomes the mean loss per month since onset
 # (ΔFRS, Kimura 2006), otherwise the loss per month over the two previous intervals.
 MODIFIERS = ("level", "decline")
+# The history the decision model and the outcome regression see: "standard" (module docstring; the default)
+# or "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds in
+# docs/g_history.md, not the default.
+HISTORIES = ("standard", "flexible")
 
 
 def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -109,6 +113,27 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     cols += [np.clip(rate1, -lim, lim), np.clip(rate2, -lim, lim), first.astype(float)]
     cols += [np.minimum(g.cumcount().to_numpy(), 5).astype(float), since**2 / 12.0]
     return np.column_stack(cols), post, at_risk, start
+
+
+def _flexible_terms(df: pd.DataFrame) -> np.ndarray:
+    """Extra history terms of ``history="flexible"``: the decline per month over the interval before the last
+    (0 at the first visit), the smaller of the last two intervals' declines (two falls in a row: the shape of
+    a clinic's "runs of poor visits"), and hinges max(x − k, 0) of the last interval's decline and of that
+    minimum at their 50th, 75th and 90th percentiles in the data, so that the decision model and the outcome
+    regression can bend where a rule would step.  Generic terms, not any world's threshold."""
+    g = df.groupby("patient_id", sort=False)
+    t, y = df["months"].to_numpy(float), df["y"].to_numpy(float)
+    p1t, p1y = g["months"].shift(1).to_numpy(float), g["y"].shift(1).to_numpy(float)
+    p2t, p2y = g["months"].shift(2).to_numpy(float), g["y"].shift(2).to_numpy(float)
+    last = np.where(np.isnan(p1t), 0.0, (p1y - y) / np.maximum(t - p1t, 0.5))
+    before = np.where(np.isnan(p2t), 0.0, (p2y - p1y) / np.maximum(p1t - p2t, 0.5))
+    lim = 10.0 * max(float(np.std(last)), 1e-3)
+    last, before = np.clip(last, -lim, lim), np.clip(before, -lim, lim)
+    both = np.minimum(last, before)
+    cols = [before, both]
+    for v in (last, both):
+        cols += [np.maximum(v - k, 0.0) for k in np.unique(np.quantile(v, [0.5, 0.75, 0.9]))]
+    return np.column_stack(cols)
 
 
 def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
@@ -336,11 +361,13 @@ def _modification_rows(
 
 
 def decision_history(
-    tables, outcome: str, data: pd.DataFrame | None = None
+    tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard"
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
-    outcomes."""
+    outcomes and, with ``history="flexible"``, :func:`_flexible_terms` (:data:`HISTORIES`)."""
+    if history not in HISTORIES:
+        raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
     df = df.sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
@@ -348,6 +375,8 @@ def decision_history(
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:
         H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
+    if history == "flexible":
+        H = np.column_stack([H, _flexible_terms(df)])
     return df, H, post, at_risk, start
 
 
@@ -359,11 +388,12 @@ def g_estimation(
     alpha: float = 0.05,
     data: pd.DataFrame | None = None,
     modifiers: tuple[str, ...] = (),
+    history: str = "standard",
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them."""
     method, estimand = "g_estimation", "slope_change"
-    df, H, post, at_risk, start = decision_history(tables, outcome, data)
+    df, H, post, at_risk, start = decision_history(tables, outcome, data, history)
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
@@ -414,6 +444,7 @@ def g_estimation(
         "initiations": n_init,
         "propensity_range": [float(p.min()), float(p.max())],
         "history_terms": int(H.shape[1]),
+        "history": history,
     }
     if names:
         centre = V[use][start[use]].mean(axis=0)  # the starters' mean of each modifier
@@ -426,6 +457,7 @@ def g_estimation(
 
 
 __all__ = [
+    "HISTORIES",
     "MODIFIERS",
     "WINDOW_MONTHS",
     "decision_history",
