@@ -59,7 +59,7 @@ def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = Non
         for name, kwargs in (variants or VARIANTS).items():
             e = g_estimation(tables, **kwargs)
             row = dict(world=world, share=share, E=effect, seed=int(seed), variant=name, truth=truth,
-                       estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high)  # fmt: skip
+                       estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value)  # fmt: skip
             for m in e.details.get("effect_modification", []):
                 row[f"p_{m['modifier']}"] = m["p_value"]
             rows.append(row)

@@ -1,0 +1,162 @@
+"""The flexible history's full calibration: every cell of every world, beside the default's history.
+
+docs/g_history.md found ``g_estimation(..., history="flexible")`` a free and mostly favourable change at
+3,000 patients.  Before it could replace the default's history it must be judged as the default was
+(docs/evidence.md, "Which estimator is the default"): on every world, in every cell of the calibration's
+grid (200, 1,000, 3,000 patients × 5, 30, 60% treated × E 0, 0.2, 0.5; 100 cohorts per cell), with the
+bands of docs/calibration.md (coverage within 0.95 ± 2 MCSE, type-I error within 0.05 ± 2 MCSE, bias within
+2 MCSE of 0; ``calibration.performance``), against E on ``simulate`` and the second world and the realised
+slope change on the held-out worlds.  Both histories run on the same cohorts.  Each world's cohorts are
+stored (``--raw-dir``), so that the page can be written again from them (``--from-raw``) and a world can be
+run alone (``--worlds``).
+
+    .venv/bin/python benchmarks/g_history_calibration.py --workers 2 --raw-dir docs/data/g_history_calibration --write-md docs/g_history_calibration.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from g_history import VARIANTS
+from g_modifiers import WORLDS
+from g_modifiers import run_chunk as _run_variants
+from results_page import finish
+
+ENTROPY = 20261221
+SIZES = (200, 1000, 3000)
+SHARES = (0.05, 0.3, 0.6)
+EFFECTS = (0.0, 0.2, 0.5)
+
+
+def run_chunk(items: list[tuple]) -> list[dict]:
+    """((world, n, share, E), seed) cohorts through both histories (``g_modifiers.run_chunk``'s rows, with n)."""
+    rows = []
+    for (world, n, share, eff), seed in items:
+        for r in _run_variants([((world, share, eff), seed)], n, VARIANTS):
+            rows.append(r | {"n": n})
+    return rows
+
+
+def performance(raw: pd.DataFrame) -> pd.DataFrame:
+    """calibration.performance per world, cell and history (the "method" column holds the history)."""
+    from calibration import performance as perf
+
+    r = raw.rename(columns={"variant": "method", "E": "effect"}).assign(n_treated=np.nan)
+    return perf(r, truth="truth")
+
+
+def summary_table(perf: pd.DataFrame) -> str:
+    lines = [
+        "| world | history | coverage within 0.95 ± 2 MCSE | bias within 0 ± 2 MCSE | type-I within 0.05 ± 2 MCSE "
+        "| within every band | mean coverage | mean |bias / SE| |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (world, method), g in perf.sort_values("world", kind="stable").groupby(["world", "method"], sort=False):
+        null = g[g["effect"] == 0]
+        every = g["coverage_ok"] & g["bias_ok"] & ((g["effect"] != 0) | g["rejection_ok"].eq(True))
+        lines.append(
+            f"| {world} | {method} | {int(g['coverage_ok'].sum())} / {len(g)} | {int(g['bias_ok'].sum())} / {len(g)} | "
+            f"{int(null['rejection_ok'].astype(bool).sum())} / {len(null)} | {int(every.sum())} / {len(g)} | "
+            f"{g['coverage'].mean():.3f} | {g['rel_bias'].abs().mean():.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def _mark(ok: bool) -> str:
+    return "" if ok else " ✗"  # outside its band
+
+
+def cell_table(perf: pd.DataFrame) -> str:
+    lines = [
+        "| world | n | share | E | standard: bias (MCSE) | coverage | type-I / power | flexible: bias (MCSE) | coverage "
+        "| type-I / power |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    p = perf.set_index(["world", "n", "share", "effect", "method"])
+    for world, n, share, eff in dict.fromkeys(
+        zip(perf["world"], perf["n"], perf["share"], perf["effect"], strict=True)
+    ):
+        cells = []
+        for m in VARIANTS:
+            r = p.loc[(world, n, share, eff, m)]
+            rej = f"{r['rejection']:.2f}" + (_mark(bool(r["rejection_ok"])) if eff == 0 else "")
+            cells.append(f"{r['bias']:+.4f} ({r['bias_mcse']:.4f}){_mark(bool(r['bias_ok']))} | "
+                         f"{r['coverage']:.2f}{_mark(bool(r['coverage_ok']))} | {rej}")  # fmt: skip
+        lines.append(f"| {world} | {n} | {share:.0%} | {eff} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--cohorts", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated worlds")
+    ap.add_argument("--raw-dir", default=None, help="write (or, with --from-raw, read) one CSV of cohorts per world")
+    ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's cohorts, run nothing")
+    ap.add_argument("--write-md", default=None)
+    args = ap.parse_args(argv)
+    worlds = tuple(args.worlds.split(","))
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    raw_dir = Path(args.raw_dir) if args.raw_dir else None
+    frames, minutes = [], 0.0
+    for w in worlds:
+        path = raw_dir / f"{w}.csv" if raw_dir else None
+        if args.from_raw:
+            if path is None:
+                ap.error("--from-raw needs --raw-dir")
+            d = pd.read_csv(path)
+        else:
+            seeds = study_seeds(ENTROPY, args.cohorts)
+            items = [((w, n, s, e), seed) for n in SIZES for s in SHARES for e in EFFECTS for seed in seeds]
+            t0 = time.perf_counter()
+            rows = run_study(run_chunk, items, chunk=4, workers=args.workers, label=f"g history: {w}", console=console)
+            d = pd.DataFrame(rows).assign(run_minutes=(time.perf_counter() - t0) / 60)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                d.to_csv(path, index=False)
+        minutes += float(d["run_minutes"].iloc[0])
+        frames.append(d)
+    perf = performance(pd.concat(frames, ignore_index=True))
+    finish(
+        console, summary_table(perf) + "\n\n" + cell_table(perf), minutes, args.write_md, MD,
+        "g_history_calibration.py", argv, entropy=ENTROPY, cohorts=args.cohorts, workers=args.workers,
+        reading=READING,
+    )  # fmt: skip
+    return 0
+
+
+MD = """# The flexible history, calibrated on every cell of the five worlds
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  What and why:
+the docstring of `benchmarks/g_history_calibration.py`.  `g_estimation` with the default's history
+(`standard`) and with `history="flexible"` on the same {cohorts} cohorts per cell; bands as in
+`docs/calibration.md` (✗: outside its band); "type-I / power": the share of cohorts with p < 0.05 (judged
+under E = 0 only).  Truth: E on `simulate` and `world2`, the realised slope change on the held-out worlds.
+
+{table}
+
+Run time {minutes:.1f} min (the sum over the worlds' runs), {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING = ""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
