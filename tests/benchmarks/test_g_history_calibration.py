@@ -1,0 +1,42 @@
+"""benchmarks/g_history_calibration.py: the bands and counts of its tables, on hand-made cohorts."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import g_history_calibration as ghc
+
+
+def _raw(k: int = 100) -> pd.DataFrame:
+    """One world, one size and share, E 0 and 0.5; 'standard' exact and honest, 'flexible' biased by 0.1."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for eff in (0.0, 0.5):
+        for seed in range(k):
+            z = rng.standard_normal()
+            for variant, shift in (("standard", 0.0), ("flexible", 0.1)):
+                est = eff + shift + 0.05 * z
+                rows.append(dict(world="w", n=300, share=0.3, E=eff, seed=seed, variant=variant, truth=eff,
+                                 estimate=est, se=0.05, ci_low=est - 0.098, ci_high=est + 0.098,
+                                 p_value=0.01 if abs(est) > 0.098 else 0.5))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_bands_and_counts():
+    perf = ghc.performance(_raw())
+    std = perf[perf["method"] == "standard"].set_index("effect")
+    flex = perf[perf["method"] == "flexible"].set_index("effect")
+    assert bool(std.loc[0.0, "bias_ok"]) and not bool(flex.loc[0.0, "bias_ok"])
+    assert abs(flex.loc[0.5, "bias"] - std.loc[0.5, "bias"] - 0.1) < 1e-9  # same cohorts, shifted by 0.1
+    summary = ghc.summary_table(perf).splitlines()
+    assert summary[2].startswith("| w | standard | 2 / 2 | 2 / 2 | 1 / 1 | 2 / 2 |")
+    assert summary[3].startswith("| w | flexible | ") and "| 0 / 2 | 0 / 1 | 0 / 2 |" in summary[3]
+    cells = ghc.cell_table(perf).splitlines()
+    assert len(cells) == 4
+    for row in cells[2:]:
+        parts = [c.strip() for c in row.strip("|").split("|")]
+        assert not any("✗" in c for c in parts[4:7]) and "✗" in parts[7], row  # standard within, flexible biased
