@@ -15,9 +15,7 @@ price.  A candidate is judged on every world, not on the one that suggested it.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +23,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from g_modifiers import CELLS, WORLDS, bias_coverage
+from g_modifiers import bias_coverage, five_world_main
 from g_modifiers import run_chunk as _run_variants
-from results_page import finish
 
 ENTROPY = 20261220
 VARIANTS = {"standard": {}, "flexible": {"history": "flexible"}}
@@ -57,31 +54,7 @@ def markdown(raw: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--cohorts", type=int, default=40)
-    ap.add_argument("--patients", type=int, default=3000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write-md", default=None)
-    args = ap.parse_args(argv)
-
-    from rich.console import Console
-
-    from alscell.simulate.study import run_study, study_seeds
-
-    console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
-    items = [((w, share, eff), s) for w in WORLDS for share, eff in CELLS for s in seeds]
-    t0 = time.perf_counter()
-    rows = run_study(
-        run_chunk, items, task_args=(args.patients,), chunk=4, workers=args.workers, label="g history",
-        console=console,
-    )  # fmt: skip
-    minutes = (time.perf_counter() - t0) / 60
-    finish(
-        console, markdown(pd.DataFrame(rows)), minutes, args.write_md, MD, "g_history.py", argv,
-        entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, workers=args.workers, reading=READING,
-    )  # fmt: skip
-    return 0
+    return five_world_main(argv, __doc__, run_chunk, markdown, MD, READING, ENTROPY, "g_history.py")
 
 
 MD = """# g-estimation with a more flexible history, on the five worlds

@@ -98,8 +98,12 @@ def markdown(raw: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def five_world_main(argv, doc: str | None, chunk_fn, markdown_fn, md: str, reading: str, entropy: int,
+                    script: str) -> int:  # fmt: skip
+    """The main of a page that runs variants of ``g_estimation`` on the five worlds' CELLS at one cohort size
+    (this script's and benchmarks/g_history.py's): ``chunk_fn(items, patients)`` gives the rows,
+    ``markdown_fn`` the table."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     ap.add_argument("--cohorts", type=int, default=40)
     ap.add_argument("--patients", type=int, default=3000)
     ap.add_argument("--workers", type=int, default=2)
@@ -111,19 +115,23 @@ def main(argv=None) -> int:
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    seeds = study_seeds(ENTROPY, args.cohorts)
+    seeds = study_seeds(entropy, args.cohorts)
     items = [((w, share, eff), s) for w in WORLDS for share, eff in CELLS for s in seeds]
     t0 = time.perf_counter()
     rows = run_study(
-        run_chunk, items, task_args=(args.patients,), chunk=4, workers=args.workers, label="g modifiers",
-        console=console,
+        chunk_fn, items, task_args=(args.patients,), chunk=4, workers=args.workers,
+        label=script.removesuffix(".py"), console=console,
     )  # fmt: skip
     minutes = (time.perf_counter() - t0) / 60
     finish(
-        console, markdown(pd.DataFrame(rows)), minutes, args.write_md, MD, "g_modifiers.py", argv,
-        entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, workers=args.workers, reading=READING,
+        console, markdown_fn(pd.DataFrame(rows)), minutes, args.write_md, md, script, argv,
+        entropy=entropy, cohorts=args.cohorts, n=args.patients, workers=args.workers, reading=reading,
     )  # fmt: skip
     return 0
+
+
+def main(argv=None) -> int:
+    return five_world_main(argv, __doc__, run_chunk, markdown, MD, READING, ENTROPY, "g_modifiers.py")
 
 
 MD = """# g-estimation with effect modifiers on the five worlds

@@ -78,8 +78,8 @@ MIN_INITIATIONS = 2
 # (ΔFRS, Kimura 2006), otherwise the loss per month over the two previous intervals.
 MODIFIERS = ("level", "decline")
 # The history the decision model and the outcome regression see: "standard" (module docstring; the default)
-# or "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds in
-# docs/g_history.md, not the default.
+# or "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
+# docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the default.
 HISTORIES = ("standard", "flexible")
 
 
