@@ -31,14 +31,14 @@ CAVEAT = (
 )
 
 
-def parse_modifiers(text: str | None) -> tuple[str, ...]:
-    """The comma-separated modifier names of a request, checked (:data:`g_estimation.MODIFIERS`); () for none."""
-    from alscell.analysis.g_estimation import MODIFIERS
+def parse_modifiers(text: str | None, sensitivity: bool = False) -> tuple[str, ...]:
+    """The comma-separated modifier names of a request, checked (:data:`g_estimation.MODIFIERS`); () for none.
+    A request for modifiers cannot also ask for the sensitivity analyses (``sensitivity``)."""
+    from alscell.analysis.g_estimation import check_modifiers
 
-    names = tuple(dict.fromkeys(x.strip() for x in (text or "").split(",") if x.strip()))
-    unknown = [m for m in names if m not in MODIFIERS]
-    if unknown:
-        raise NotApplicable(f"unknown effect modifier(s) {', '.join(unknown)}: use {', '.join(MODIFIERS)}.")
+    names = check_modifiers(tuple(dict.fromkeys(x.strip() for x in (text or "").split(",") if x.strip())))
+    if names and sensitivity:
+        raise NotApplicable("modifiers and the sensitivity analyses cannot be combined: run them one at a time.")
     return names
 
 

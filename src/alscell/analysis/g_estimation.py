@@ -51,6 +51,8 @@ leaves a bias here too.  Its price is precision: its standard error is larger th
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -115,18 +117,27 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     return np.column_stack(cols), post, at_risk, start
 
 
-def _flexible_terms(df: pd.DataFrame) -> np.ndarray:
-    """Extra history terms of ``history="flexible"``: the decline per month over the interval before the last
-    (0 at the first visit), the smaller of the last two intervals' declines (two falls in a row: the shape of
-    a clinic's "runs of poor visits"), and hinges max(x − k, 0) of the last interval's decline and of that
-    minimum at their 50th, 75th and 90th percentiles in the data, so that the decision model and the outcome
-    regression can bend where a rule would step.  Generic terms, not any world's threshold."""
+def _interval_declines(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(last, before, over_two): at each row, the decline per month over the last interval between visits and
+    over the interval before it (0 where there is none), and over the last two intervals together (the last
+    interval's where there is only one)."""
     g = df.groupby("patient_id", sort=False)
     t, y = df["months"].to_numpy(float), df["y"].to_numpy(float)
     p1t, p1y = g["months"].shift(1).to_numpy(float), g["y"].shift(1).to_numpy(float)
     p2t, p2y = g["months"].shift(2).to_numpy(float), g["y"].shift(2).to_numpy(float)
     last = np.where(np.isnan(p1t), 0.0, (p1y - y) / np.maximum(t - p1t, 0.5))
     before = np.where(np.isnan(p2t), 0.0, (p2y - p1y) / np.maximum(p1t - p2t, 0.5))
+    over_two = np.where(np.isnan(p2t), last, (p2y - y) / np.maximum(t - p2t, 0.5))
+    return last, before, over_two
+
+
+def _flexible_terms(df: pd.DataFrame) -> np.ndarray:
+    """Extra history terms of ``history="flexible"``: the decline per month over the interval before the last
+    (0 at the first visit), the smaller of the last two intervals' declines (two falls in a row: the shape of
+    a clinic's "runs of poor visits"), and hinges max(x − k, 0) of the last interval's decline and of that
+    minimum at their 50th, 75th and 90th percentiles in the data, so that the decision model and the outcome
+    regression can bend where a rule would step.  Generic terms, not any world's threshold."""
+    last, before, _ = _interval_declines(df)
     lim = 10.0 * max(float(np.std(last)), 1e-3)
     last, before = np.clip(last, -lim, lim), np.clip(before, -lim, lim)
     both = np.minimum(last, before)
@@ -282,23 +293,33 @@ def fit_decisions(
     return delta, V, p
 
 
-def modifier_columns(df: pd.DataFrame, top: float | None, names: tuple[str, ...]) -> np.ndarray:
-    """The effect modifiers ``names`` (:data:`MODIFIERS`) at every row of the analysis frame ``df``."""
+def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` if every one is a known effect modifier (:data:`MODIFIERS`); NotApplicable says which is not."""
     unknown = [m for m in names if m not in MODIFIERS]
     if unknown:
         raise NotApplicable(f"unknown effect modifier(s) {', '.join(unknown)}: use {', '.join(MODIFIERS)}.")
-    y = df["y"].to_numpy(dtype=float)
-    t = df["months"].to_numpy(dtype=float)
-    g = df.groupby("patient_id", sort=False)
-    if top is not None:
-        decline = (top - y) / np.maximum(t, 0.5)
-    else:
-        prev_t, prev_y = g["months"].shift(2).to_numpy(float), g["y"].shift(2).to_numpy(float)
-        p1_t, p1_y = g["months"].shift(1).to_numpy(float), g["y"].shift(1).to_numpy(float)
-        prev_t, prev_y = np.where(np.isnan(prev_t), p1_t, prev_t), np.where(np.isnan(prev_y), p1_y, prev_y)
-        decline = np.nan_to_num((prev_y - y) / np.maximum(t - prev_t, 0.5), nan=0.0)
+    return names
+
+
+def modifier_columns(df: pd.DataFrame, top: float | None, names: tuple[str, ...]) -> np.ndarray:
+    """The effect modifiers ``names`` (:data:`MODIFIERS`) at every row of the analysis frame ``df``."""
+    check_modifiers(names)
+    y, t = df["y"].to_numpy(dtype=float), df["months"].to_numpy(dtype=float)
+    decline = (top - y) / np.maximum(t, 0.5) if top is not None else _interval_declines(df)[2]
     cols = {"level": y, "decline": decline}
     return np.column_stack([cols[m] for m in names]) if names else np.empty((len(df), 0))
+
+
+class _Blip(NamedTuple):
+    """What :func:`_blip_average` estimates (all oriented like the outcome, before the direction sign)."""
+
+    theta: float  # the starters' average slope change
+    se: float
+    used: np.ndarray  # the decision rows of the analysis frame the equations used
+    p: np.ndarray  # their fitted probabilities of starting
+    slopes: np.ndarray  # ψ̂₁ per unit of each modifier
+    cov: np.ndarray  # their covariance
+    centre: np.ndarray  # the starters' mean of each modifier
 
 
 def _blip_average(
@@ -309,10 +330,10 @@ def _blip_average(
     use: np.ndarray,
     V: np.ndarray,
     window_months: float,
-) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> _Blip:
     """The slope change with effect modifiers (module docstring, "Effect modifiers"): δ(V) = ψ₀ + ψ₁ᵀ(V − v̄)
     with V the modifiers at the start visit and v̄ their mean over the starters, so that θ = ψ₀ is the
-    starters' average.  (θ̂, its SE, the rows used, p, ψ̂₁ per unit of each modifier, their covariance)."""
+    starters' average."""
     pid = df["patient_id"].to_numpy()
     starters = np.zeros(len(df), dtype=bool)
     starters[use] = start[use]
@@ -337,26 +358,18 @@ def _blip_average(
     st = pd.Index(pd.unique(pid[rows])).get_indexer(pid[starters])
     np.add.at(theta_infl, st[st >= 0], (Vc[starters][st >= 0] @ psi[1:]) / max(int(starters.sum()), 1))
     cov1 = infl[:, 1:].T @ infl[:, 1:] / np.outer(scale, scale)
-    return float(psi[0]), float(np.sqrt(theta_infl @ theta_infl)), used, p, psi[1:] / scale, cov1
+    return _Blip(float(psi[0]), float(np.sqrt(theta_infl @ theta_infl)), used, p, psi[1:] / scale, cov1, centre)
 
 
-def _modification_rows(
-    names: tuple[str, ...],
-    slopes: np.ndarray,
-    cov: np.ndarray,
-    centre: np.ndarray,
-    sgn: int,
-    dfree: float,
-    alpha: float,
-) -> list[dict]:
+def _modification_rows(names: tuple[str, ...], blip: _Blip, sgn: int, dfree: float, alpha: float) -> list[dict]:
     """One record per modifier: how much the slope change differs per unit of it, with a t interval and p."""
     q = t_ppf(1 - alpha / 2, dfree)
     out = []
     for k, name in enumerate(names):
-        b, se = sgn * float(slopes[k]), float(np.sqrt(cov[k, k]))
+        b, se = sgn * float(blip.slopes[k]), float(np.sqrt(blip.cov[k, k]))
         out.append(dict(modifier=name, per_unit=b, se=se, ci_low=float(b - q * se), ci_high=float(b + q * se),
                         p_value=float(2 * t_sf(abs(b / se), dfree)) if se > 0 else float("nan"),
-                        starters_mean=float(centre[k])))  # fmt: skip
+                        starters_mean=float(blip.centre[k])))  # fmt: skip
     return out
 
 
@@ -419,9 +432,11 @@ def g_estimation(
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
                       f"too few patients who start treatment, or too little spread in {', '.join(names)} among "
                       f"them, to estimate how the slope change depends on {', '.join(names)}.")  # fmt: skip
+    blip = None
     try:
         if names:
-            delta, se, use, p, slopes, cov1 = _blip_average(df, H, post, start, use, V, window_months)
+            blip = _blip_average(df, H, post, start, use, V, window_months)
+            delta, se, use, p = blip.theta, blip.se, blip.used, blip.p
         else:
             d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
             delta, se = float(d[0]), float(np.sqrt(cov[0, 0]))
@@ -446,9 +461,8 @@ def g_estimation(
         "history_terms": int(H.shape[1]),
         "history": history,
     }
-    if names:
-        centre = V[use][start[use]].mean(axis=0)  # the starters' mean of each modifier
-        details["effect_modification"] = _modification_rows(names, slopes, cov1, centre, sgn, dfree, alpha)
+    if blip is not None:
+        details["effect_modification"] = _modification_rows(names, blip, sgn, dfree, alpha)
     counts = (n_pat, n_tr, len(df))
     dec = np.zeros(len(df), dtype=bool)
     dec[use] = True  # the decision rows the estimating equation used
@@ -460,6 +474,7 @@ __all__ = [
     "HISTORIES",
     "MODIFIERS",
     "WINDOW_MONTHS",
+    "check_modifiers",
     "decision_history",
     "finite_window_slopes",
     "fit_decisions",

@@ -57,11 +57,9 @@ def register(app: typer.Typer) -> None:
         except OutcomeError as exc:
             fail(str(exc))
         try:
-            names = parse_modifiers(modifiers)
+            names = parse_modifiers(modifiers, sensitivity)
         except NotApplicable as exc:
             fail(str(exc))
-        if names and sensitivity:
-            fail("--modifiers and --sensitivity cannot be combined: run them one at a time.")
         tables = load_tables(data, db)
         # Only the outcome's measurements are used (none for an ALSFRS-R outcome): the rest of a large
         # registry's measurements need not stay in memory during the fit.

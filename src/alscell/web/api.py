@@ -261,11 +261,9 @@ def effect(
     from alscell.analysis.errors import NotApplicable
 
     try:
-        names = parse_modifiers(modifiers)
+        names = parse_modifiers(modifiers, sensitivity)
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
-    if names and sensitivity:
-        return JSONResponse({"detail": "modifiers and sensitivity cannot be combined."}, status_code=422)
     engine = engine_of(request)
     tables = records.registry_tables(engine)
     if user.role == "clinician":
