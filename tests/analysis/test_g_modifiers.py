@@ -149,3 +149,23 @@ def test_the_flexible_history_adds_the_named_terms():
     assert e.details["history"] == "flexible" and np.isfinite(e.estimate)
     with pytest.raises(NotApplicable, match="unknown history"):
         g_estimation(None, data=frame, history="longer")
+
+
+def test_the_level_spline_adds_hinges_at_the_levels_percentiles():
+    from alscell.analysis.g_estimation import LEVEL_KNOTS, _level_terms, decision_history
+
+    df = pd.DataFrame({"patient_id": ["a"] * 5 + ["b"] * 5, "months": [0, 2, 4, 8, 10] * 2,
+                       "y": [40, 38, 35, 33, 30, 30, 24, 20, 12, 4.0]})  # fmt: skip
+    L = _level_terms(df)
+    y = df["y"].to_numpy()
+    # hand-worked knots: numpy's linear percentiles of the ten levels at 10, 25, 50, 75, 90%
+    knots = [11.2, 21.0, 30.0, 34.5, 38.2]
+    assert np.allclose(np.quantile(y, LEVEL_KNOTS), knots)
+    np.testing.assert_allclose(L, np.column_stack([np.maximum(y - k, 0.0) for k in knots]))
+    assert _level_terms(df.iloc[:0]).shape == (0, 0)
+    frame, _ = _frame(200, lambda slope: 0.2)
+    _, H, *_ = decision_history(None, "alsfrs_r_total", frame)
+    _, Hl, *_ = decision_history(None, "alsfrs_r_total", frame, "level_spline")
+    assert Hl.shape[1] == H.shape[1] + len(LEVEL_KNOTS)
+    e = g_estimation(None, data=frame, history="level_spline")
+    assert e.details["history"] == "level_spline" and np.isfinite(e.estimate)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -40,3 +41,21 @@ def test_bands_and_counts():
     for row in cells[2:]:
         parts = [c.strip() for c in row.strip("|").split("|")]
         assert not any("✗" in c for c in parts[4:7]) and "✗" in parts[7], row  # standard within, flexible biased
+
+
+def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
+    raw = _raw(5)
+    raw.assign(run_minutes=1.0).to_csv(tmp_path / "w.csv", index=False)
+    cand = raw[raw["variant"] == "flexible"].assign(variant="level_spline")
+    got = ghc._stored_standard(tmp_path / "w.csv", cand)
+    assert (got["variant"] == "standard").all() and len(got) == len(cand)
+    key = ["E", "seed"]
+    want = raw[raw["variant"] == "standard"].set_index(key)["estimate"]
+    np.testing.assert_allclose(got.set_index(key)["estimate"].loc[want.index], want)
+    other = cand.assign(seed=cand["seed"] + 100)  # cohorts the stored run does not hold
+    with pytest.raises(SystemExit, match="do not hold every cohort"):
+        ghc._stored_standard(tmp_path / "w.csv", other)
+    assert set(ghc.variants("level_spline")) == {"standard", "level_spline"}
+    assert ghc.variants("level_spline", standard=False) == {"level_spline": {"history": "level_spline"}}
+    assert "level_spline: bias" in ghc.cell_table(ghc.performance(pd.concat([raw[raw.variant == "standard"], cand])),
+                                                   "level_spline").splitlines()[0]

@@ -79,10 +79,14 @@ MIN_INITIATIONS = 2
 # "level": the outcome at the visit; "decline": for ALSFRS-R outcomes the mean loss per month since onset
 # (ΔFRS, Kimura 2006), otherwise the loss per month over the two previous intervals.
 MODIFIERS = ("level", "decline")
-# The history the decision model and the outcome regression see: "standard" (module docstring; the default)
-# or "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
-# docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the default.
-HISTORIES = ("standard", "flexible")
+# The history the decision model and the outcome regression see: "standard" (module docstring; the default),
+# "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
+# docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the
+# default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md).
+HISTORIES = ("standard", "flexible", "level_spline")
+# Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
+# not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
+LEVEL_KNOTS = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 
 def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -145,6 +149,16 @@ def _flexible_terms(df: pd.DataFrame) -> np.ndarray:
     for v in (last, both):
         cols += [np.maximum(v - k, 0.0) for k in np.unique(np.quantile(v, [0.5, 0.75, 0.9]))]
     return np.column_stack(cols)
+
+
+def _level_terms(df: pd.DataFrame) -> np.ndarray:
+    """Extra history terms of ``history="level_spline"``: hinges max(y − k, 0) of the outcome at the visit at
+    its :data:`LEVEL_KNOTS` percentiles, a piecewise-linear spline of the level beside the standard history's
+    level and its square.  Clinics decide on the level (an eligibility cut-off, a threshold to treat) and the
+    next months' slope bends with it near the floor of the scale, which a quadratic follows only roughly."""
+    y = df["y"].to_numpy(float)
+    knots = np.unique(np.quantile(y, LEVEL_KNOTS)) if len(y) else np.empty(0)
+    return np.column_stack([np.maximum(y - k, 0.0) for k in knots]) if len(knots) else np.empty((len(y), 0))
 
 
 def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
@@ -378,7 +392,8 @@ def decision_history(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
-    outcomes and, with ``history="flexible"``, :func:`_flexible_terms` (:data:`HISTORIES`)."""
+    outcomes and, with ``history="flexible"``, :func:`_flexible_terms`, with ``"level_spline"``
+    :func:`_level_terms` (:data:`HISTORIES`)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
@@ -390,6 +405,8 @@ def decision_history(
         H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
     if history == "flexible":
         H = np.column_stack([H, _flexible_terms(df)])
+    elif history == "level_spline":
+        H = np.column_stack([H, _level_terms(df)])
     return df, H, post, at_risk, start
 
 
@@ -472,6 +489,7 @@ def g_estimation(
 
 __all__ = [
     "HISTORIES",
+    "LEVEL_KNOTS",
     "MODIFIERS",
     "WINDOW_MONTHS",
     "check_modifiers",
