@@ -57,5 +57,9 @@ def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
         ghc._stored_standard(tmp_path / "w.csv", other)
     assert set(ghc.variants("level_spline")) == {"standard", "level_spline"}
     assert ghc.variants("level_spline", standard=False) == {"level_spline": {"history": "level_spline"}}
-    assert "level_spline: bias" in ghc.cell_table(ghc.performance(pd.concat([raw[raw.variant == "standard"], cand])),
-                                                   "level_spline").splitlines()[0]
+    assert (
+        "level_spline: bias"
+        in ghc.cell_table(
+            ghc.performance(pd.concat([raw[raw.variant == "standard"], cand])), "level_spline"
+        ).splitlines()[0]
+    )
