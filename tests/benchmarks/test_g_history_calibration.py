@@ -63,3 +63,8 @@ def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
             ghc.performance(pd.concat([raw[raw.variant == "standard"], cand])), "level_spline"
         ).splitlines()[0]
     )
+
+
+def test_the_change_table_pairs_cohorts():
+    rows = ghc.change_table(_raw(), "flexible").splitlines()
+    assert rows[2] == "| w | 300 | 200 | +0.1000 (0.0000) | 1.000 |"  # every cohort shifted by exactly 0.1
