@@ -34,15 +34,17 @@ def run_chunk(items: list[tuple], n: int) -> list[dict]:
     return _run_variants(items, n, VARIANTS)
 
 
-def markdown(raw: pd.DataFrame) -> str:
+def markdown(raw: pd.DataFrame, candidate: str = "flexible") -> str:
+    """Per world and cell: both variants' bias and coverage, the paired change (``candidate`` minus standard)
+    and the median SE ratio."""
     lines = [
-        "| world | share | E | cohorts | truth | standard (the default): bias (MCSE) | coverage | flexible: bias (MCSE) "
-        "| coverage | change of the estimate (MCSE) | SE ratio |",
+        f"| world | share | E | cohorts | truth | standard (the default): bias (MCSE) | coverage | {candidate}: bias "
+        "(MCSE) | coverage | change of the estimate (MCSE) | SE ratio |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (world, share, eff), d in raw.groupby(["world", "share", "E"], sort=False):
         v = {name: g.reset_index(drop=True) for name, g in d.groupby("variant", sort=False)}
-        a, b = v["standard"], v["flexible"]
+        a, b = v["standard"], v[candidate]
         ok = a["estimate"].notna() & b["estimate"].notna()
         diff = (b["estimate"] - a["estimate"])[ok].to_numpy(float)
         ratio = float((b["se"] / a["se"])[ok].median())

@@ -84,6 +84,10 @@ MODIFIERS = ("level", "decline")
 # docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the
 # default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md).
 HISTORIES = ("standard", "flexible", "level_spline")
+# How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
+# H; the default) or "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
+# a candidate, docs/g_boosted.md).
+NUISANCES = ("parametric", "boosted")
 # Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
 # not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
 LEVEL_KNOTS = (0.10, 0.25, 0.50, 0.75, 0.90)
@@ -419,10 +423,16 @@ def g_estimation(
     data: pd.DataFrame | None = None,
     modifiers: tuple[str, ...] = (),
     history: str = "standard",
+    nuisance: str = "parametric",
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
-    ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them."""
+    ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
+    ``nuisance="boosted"`` (:data:`NUISANCES`) the nuisance models learned by cross-fitted boosting."""
     method, estimand = "g_estimation", "slope_change"
+    if nuisance not in NUISANCES:
+        raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
+    if nuisance != "parametric" and modifiers:
+        raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history)
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
@@ -454,10 +464,15 @@ def g_estimation(
         if names:
             blip = _blip_average(df, H, post, start, use, V, window_months)
             delta, se, use, p = blip.theta, blip.se, blip.used, blip.p
+        elif nuisance == "boosted":
+            from alscell.analysis.crossfit import crossfit_slope_change
+
+            cf = crossfit_slope_change(H[use], A, S, D[:, 0], df["patient_id"].to_numpy()[use])
+            delta, se, p = cf.delta, cf.se, None
         else:
             d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
             delta, se = float(d[0]), float(np.sqrt(cov[0, 0]))
-    except np.linalg.LinAlgError:
+    except (np.linalg.LinAlgError, ZeroDivisionError):
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
                       "the treatment-decision model or the history regression could not be fitted on these data "
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
@@ -474,10 +489,12 @@ def g_estimation(
         "window_months": float(window_months),
         "decision_rows": len(use),
         "initiations": n_init,
-        "propensity_range": [float(p.min()), float(p.max())],
         "history_terms": int(H.shape[1]),
         "history": history,
+        "nuisance": nuisance,
     }
+    if p is not None:  # the cross-fitted probabilities differ between splits: not reported
+        details["propensity_range"] = [float(p.min()), float(p.max())]
     if blip is not None:
         details["effect_modification"] = _modification_rows(names, blip, sgn, dfree, alpha)
     counts = (n_pat, n_tr, len(df))
@@ -491,6 +508,7 @@ __all__ = [
     "HISTORIES",
     "LEVEL_KNOTS",
     "MODIFIERS",
+    "NUISANCES",
     "WINDOW_MONTHS",
     "check_modifiers",
     "decision_history",
