@@ -22,6 +22,7 @@ candidate.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,16 +36,26 @@ from g_modifiers import WORLDS
 from g_modifiers import run_chunk as _run_variants
 from results_page import finish
 
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # the boosted candidate's trees: one thread per worker process
+
 ENTROPY = 20261221
 SIZES = (200, 1000, 3000)
 SHARES = (0.05, 0.3, 0.6)
 EFFECTS = (0.0, 0.2, 0.5)
 
 
+# Each candidate's ``g_estimation`` keyword arguments and how the page names it (title, call).
+CANDIDATES = {
+    "flexible": ({"history": "flexible"}, "The flexible history", 'history="flexible"'),
+    "level_spline": ({"history": "level_spline"}, "The level-spline history", 'history="level_spline"'),
+    "boosted": ({"nuisance": "boosted"}, "Boosted nuisance models", 'nuisance="boosted"'),
+}
+
+
 def variants(candidate: str, standard: bool = True) -> dict[str, dict]:
-    """The ``g_estimation`` keyword arguments of each history run: the default's (unless ``standard`` is
-    False) and the candidate's."""
-    return ({"standard": {}} if standard else {}) | {candidate: {"history": candidate}}
+    """The ``g_estimation`` keyword arguments of each run: the default's (unless ``standard`` is False) and
+    the candidate's (:data:`CANDIDATES`)."""
+    return ({"standard": {}} if standard else {}) | {candidate: CANDIDATES[candidate][0]}
 
 
 def run_chunk(items: list[tuple], runs: dict[str, dict] | None = None) -> list[dict]:
@@ -173,7 +184,7 @@ def main(argv=None) -> int:
     finish(
         console, "\n\n".join(tables), minutes, args.write_md, MD,
         "g_history_calibration.py", argv, entropy=ENTROPY, cohorts=args.cohorts, workers=args.workers,
-        candidate=args.candidate, what=WHAT[args.candidate], reading=READINGS[args.candidate],
+        title=CANDIDATES[args.candidate][1], call=CANDIDATES[args.candidate][2], reading=READINGS[args.candidate],
     )  # fmt: skip
     return 0
 
@@ -190,11 +201,11 @@ def _stored_standard(path: Path, new: pd.DataFrame) -> pd.DataFrame:
     return out[old.columns.drop("run_minutes")]
 
 
-MD = """# The {what} history, calibrated on every cell of the five worlds
+MD = """# {title}, calibrated on every cell of the five worlds
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  What and why:
 the docstring of `benchmarks/g_history_calibration.py`.  `g_estimation` with the default's history
-(`standard`) and with `history="{candidate}"` on the same {cohorts} cohorts per cell; bands as in
+(`standard`) and with `{call}` on the same {cohorts} cohorts per cell; bands as in
 `docs/calibration.md` (✗: outside its band); "type-I / power": the share of cohorts with p < 0.05 (judged
 under E = 0 only).  Truth: E on `simulate` and `world2`, the realised slope change on the held-out worlds.
 
@@ -206,8 +217,6 @@ Run time {minutes:.1f} min (the sum over the worlds' runs), {workers} worker pro
 
 {reading}
 """
-
-WHAT = {"flexible": "flexible", "level_spline": "level-spline"}
 
 READING_FLEXIBLE = """\
 * Written from the tables above after the full run (53.4 min over the five worlds; rerun to check, or
@@ -254,7 +263,10 @@ READING_LEVEL = """\
   resemble and move the others a cell or two the other way: a parametric history trades one world for
   another."""
 
-READINGS = {"flexible": READING_FLEXIBLE, "level_spline": READING_LEVEL}
+READING_BOOSTED = """\
+* (to be written from the tables above after the run)"""
+
+READINGS = {"flexible": READING_FLEXIBLE, "level_spline": READING_LEVEL, "boosted": READING_BOOSTED}
 
 
 if __name__ == "__main__":

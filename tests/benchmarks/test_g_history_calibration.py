@@ -57,6 +57,7 @@ def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
         ghc._stored_standard(tmp_path / "w.csv", other)
     assert set(ghc.variants("level_spline")) == {"standard", "level_spline"}
     assert ghc.variants("level_spline", standard=False) == {"level_spline": {"history": "level_spline"}}
+    assert ghc.variants("boosted", standard=False) == {"boosted": {"nuisance": "boosted"}}
     assert (
         "level_spline: bias"
         in ghc.cell_table(
