@@ -1,4 +1,4 @@
-"""A candidate history's full calibration: every cell of every world, beside the default's history.
+"""A candidate's full calibration (a richer history or learned nuisances): every cell of every world, beside the default.
 
 docs/g_history.md found ``g_estimation(..., history="flexible")`` a free and mostly favourable change at
 3,000 patients.  Before it could replace the default's history it must be judged as the default was
@@ -142,7 +142,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cohorts", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated worlds")
-    ap.add_argument("--candidate", default="flexible", choices=tuple(READINGS), help="the history judged")
+    ap.add_argument(
+        "--candidate", default="flexible", choices=tuple(READINGS), help="the candidate judged (CANDIDATES)"
+    )
     ap.add_argument("--standard-from", default=None, help="a raw dir whose stored cohorts give the default's rows")
     ap.add_argument("--raw-dir", default=None, help="write (or, with --from-raw, read) one CSV of cohorts per world")
     ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's cohorts, run nothing")

@@ -12,7 +12,7 @@ from alscell.analysis.g_estimation import g_estimation
 
 def test_folds_keep_each_patients_rows_together():
     groups = np.repeat([f"P{i}" for i in range(23)], 4)
-    fold = crossfit._folds(groups, 5, np.random.default_rng(1))
+    fold = crossfit._folds(pd.factorize(groups)[0], 5, np.random.default_rng(1))
     per = pd.Series(fold).groupby(groups).nunique()
     assert (per == 1).all() and set(fold) == set(range(5))
     assert np.bincount(pd.Series(fold).groupby(groups).first().to_numpy()).tolist() == [5, 5, 5, 4, 4]
@@ -65,4 +65,4 @@ def test_boosted_refuses_modifiers_and_unknown_names_and_handles_tiny_data():
     e = g_estimation(None, data=one, nuisance="boosted")
     assert np.isnan(e.estimate) and e.warnings
     small = g_estimation(None, data=df, nuisance="boosted")  # 60 patients: few rows per leaf, still an answer
-    assert np.isfinite(small.estimate) or small.warnings
+    assert np.isfinite(small.estimate) and small.se > 0  # the learners' leaf size does not leave it empty

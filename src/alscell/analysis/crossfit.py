@@ -45,10 +45,10 @@ class CrossFit(NamedTuple):
     splits: list[tuple[float, float]]
 
 
-def _folds(groups: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
-    """A fold for every row, drawn per patient (a patient's rows stay together)."""
-    codes, uniq = pd.factorize(groups)
-    return rng.permutation(np.arange(len(uniq)) % folds)[codes]
+def _folds(codes: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """A fold for every row, drawn per patient (``codes``: 0-based patient numbers; a patient's rows stay
+    together)."""
+    return rng.permutation(np.arange(int(codes.max()) + 1) % folds)[codes]
 
 
 def _nuisances(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold: np.ndarray) -> tuple:
@@ -81,16 +81,17 @@ def crossfit_slope_change(
 ) -> CrossFit:
     """δ̂ of Σ (A − p̂)(r_S − δ r_D) = 0 with cross-fitted boosted nuisances (module docstring) over the
     decision rows: history ``X``, start indicator ``A``, window slopes ``S`` and ``D`` (one ramp), patients
-    ``groups``.  Raises ``ZeroDivisionError`` when a split leaves the equation without information."""
+    ``groups``.  Raises ``LinAlgError`` (as the parametric fit does) when a split leaves the equation without
+    information."""
     codes, _ = pd.factorize(groups)
     rng = np.random.default_rng(seed)
     splits = []
     for _ in range(repeats):
-        p, mS, mD = _nuisances(X, A, S, D, _folds(groups, folds, rng))
+        p, mS, mD = _nuisances(X, A, S, D, _folds(codes, folds, rng))
         res, rS, rD = A - p, S - mS, D - mD
         M = float(res @ rD)
         if abs(M) < 1e-12:
-            raise ZeroDivisionError("the cross-fitted equation carries no information on the slope change")
+            raise np.linalg.LinAlgError("the cross-fitted equation carries no information on the slope change")
         delta = float(res @ rS) / M
         u = np.bincount(codes, weights=res * (rS - delta * rD))  # each patient's sum of the estimating function
         splits.append((delta, float(np.sqrt(u @ u)) / abs(M)))

@@ -472,7 +472,7 @@ def g_estimation(
         else:
             d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
             delta, se = float(d[0]), float(np.sqrt(cov[0, 0]))
-    except (np.linalg.LinAlgError, ZeroDivisionError):
+    except np.linalg.LinAlgError:
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
                       "the treatment-decision model or the history regression could not be fitted on these data "
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
