@@ -2,12 +2,15 @@
 
 Used by the calibration studies under ``benchmarks/`` (ADEMP; Morris, White & Crowther, Stat Med 2019).
 Seeds come from one ``numpy.random.SeedSequence(entropy).spawn(n)``, so a study gives the same results
-whatever the number of workers or the scheduler; a Rich progress bar counts finished cohorts.
+whatever the number of workers or the scheduler; a Rich progress bar counts finished cohorts.  When the
+console is not a terminal (a study's output sent to a log file), Rich draws the bar only once, at the end, so
+a plain line is printed at every tenth of the work instead: an hour-long run is never silent.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -36,8 +39,9 @@ def run_study(
 
     ``seeds`` are ints or any picklable work items (e.g. ``(scenario, seed)`` tuples).  ``scheduler`` is a
     Dask scheduler address (``tcp://host:8786``); otherwise ``workers`` > 1 starts a Dask
-    ``LocalCluster`` of that many single-threaded worker processes (``scheduler="processes"``: a plain
-    process pool).  ``task`` must be importable (a module-level function) for processes and Dask.
+    ``LocalCluster`` of that many single-threaded worker processes, set up as the trial simulator's
+    (``trials.runner.local_cluster``; ``scheduler="processes"``: a plain process pool).  ``task`` must be
+    importable (a module-level function) for processes and Dask.
     """
     from rich.progress import (
         BarColumn,
@@ -60,21 +64,25 @@ def run_study(
     )
     with Progress(*cols, console=console) as bar:
         progress = bar.add_task(label, total=len(seeds))
-        if (scheduler and scheduler != "processes") or (scheduler is None and workers > 1):
-            from dask.distributed import Client, LocalCluster, as_completed
+        lines = _LogLines(bar.console, label, len(seeds))
 
-            cluster = (
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-                if scheduler is None
-                else None
-            )
+        def advance(k: int) -> None:
+            bar.advance(progress, k)
+            lines.advance(k)
+
+        if (scheduler and scheduler != "processes") or (scheduler is None and workers > 1):
+            from dask.distributed import Client, as_completed
+
+            from alscell.simulate.trials.runner import local_cluster
+
+            cluster = local_cluster(workers) if scheduler is None else None
             try:
                 with Client(cluster if cluster is not None else scheduler) as client:
                     futures = {client.submit(task, ch, *task_args, pure=False): i for i, ch in enumerate(chunks)}
                     for fut in as_completed(futures):
                         i = futures[fut]
                         results[i] = fut.result()
-                        bar.advance(progress, len(chunks[i]))
+                        advance(len(chunks[i]))
             finally:
                 if cluster is not None:
                     cluster.close()
@@ -83,12 +91,38 @@ def run_study(
                 mapped = pool.map(task, chunks, *[[a] * len(chunks) for a in task_args])
                 for i, result in enumerate(mapped):
                     results[i] = result
-                    bar.advance(progress, len(chunks[i]))
+                    advance(len(chunks[i]))
         else:
             for i, ch in enumerate(chunks):
                 results[i] = task(ch, *task_args)
-                bar.advance(progress, len(ch))
+                advance(len(ch))
     return [row for chunk_rows in results for row in chunk_rows]
+
+
+class _LogLines:
+    """Plain progress lines for a console that is not a terminal: one at each tenth of ``total``."""
+
+    def __init__(self, console, label: str, total: int) -> None:
+        self.console, self.label, self.total = console, label, total
+        self.quiet = bool(console.is_terminal) or total == 0
+        self.done, self.shown, self.t0 = 0, 0, time.perf_counter()
+
+    def advance(self, k: int) -> None:
+        self.done += k
+        tenth = self.done * 10 // self.total if self.total else 0
+        if self.quiet or tenth <= self.shown or self.done >= self.total:
+            return  # the finished bar is drawn by Rich itself
+        self.shown = tenth
+        elapsed = time.perf_counter() - self.t0
+        left = elapsed * (self.total - self.done) / self.done
+        self.console.print(
+            f"{self.label}: {self.done}/{self.total} cohorts, {_clock(elapsed)} elapsed, about {_clock(left)} left"
+        )
+
+
+def _clock(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def rate_mcse(rate: float, n: int) -> float:

@@ -183,7 +183,7 @@ def _mean_mcse(x: np.ndarray) -> float:
 
 
 def local_cluster(workers: int):
-    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes for trial batches.
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes (trial batches, simulation studies).
 
     Dask defaults that cost the trials CPU are changed: the workers' statistical profiler (samples every
     10 ms) is off; ``MALLOC_TRIM_THRESHOLD_`` is *not* set in the workers (Dask sets it to 64 KiB; glibc
