@@ -66,3 +66,67 @@ def test_boosted_refuses_modifiers_and_unknown_names_and_handles_tiny_data():
     assert np.isnan(e.estimate) and e.warnings
     small = g_estimation(None, data=df, nuisance="boosted")  # 60 patients: few rows per leaf, still an answer
     assert np.isfinite(small.estimate) and small.se > 0  # the learners' leaf size does not leave it empty
+
+
+def test_zero_weight_rows_are_predicted_from_the_others_fit():
+    """fit_logistic(weight=0 on some rows) gives at those rows the prediction of statsmodels' Logit fitted on
+    the other rows (the tiny ridge aside)."""
+    import statsmodels.api as sm
+
+    from alscell.analysis.treatment_weights import fit_logistic
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3))
+    y = (rng.random(400) < 1 / (1 + np.exp(-(0.5 * X[:, 0] - X[:, 1] - 1)))).astype(float)
+    tr = np.arange(400) % 4 != 0
+    got = fit_logistic(X, y, weight=tr.astype(float))
+    ref = sm.Logit(y[tr], sm.add_constant(X[tr])).fit(disp=0)
+    np.testing.assert_allclose(got[~tr], ref.predict(sm.add_constant(X[~tr])), atol=1e-4)
+    np.testing.assert_array_equal(fit_logistic(X, y), fit_logistic(X, y, weight=np.ones(400)))
+
+
+def test_parametric_cross_fit_predicts_each_fold_from_the_others():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 2))
+    A = (rng.random(120) < 0.3).astype(float)
+    S, D = X @ [1.0, -2.0] + rng.normal(size=120), X @ [0.5, 0.0] + rng.normal(size=120)
+    fold = np.arange(120) % 3
+    p, mS, mD = crossfit._parametric(X, A, S, D, fold)
+    for k in range(3):
+        tr, te = fold != k, fold == k
+        design = np.column_stack([np.ones(tr.sum()), X[tr]])
+        for y, m in ((S, mS), (D, mD)):
+            beta = np.linalg.lstsq(design, y[tr], rcond=None)[0]
+            np.testing.assert_allclose(m[te], np.column_stack([np.ones(te.sum()), X[te]]) @ beta, rtol=1e-9)
+    assert ((p > 0) & (p < 1)).all()
+
+
+def test_selected_keeps_for_each_nuisance_the_learner_with_the_smaller_out_of_fold_loss(monkeypatch):
+    A = np.array([1, 0, 0, 1, 0, 0.0])
+    S = np.array([-0.5, -1.0, -0.8, -0.2, -1.2, -0.9])
+    D = np.array([0.9, 0.0, 0.0, 1.0, 0.0, 0.1])
+    groups = np.array(["a", "a", "b", "b", "c", "c"])
+    boosted = (np.full(6, 0.5), S + 0.01, np.full(6, 0.3))  # slope regression better, decision and ramp worse
+    param = (
+        np.array([0.6, 0.2, 0.2, 0.6, 0.2, 0.2]),
+        np.full(6, -0.8),
+        D + np.array([0.01, -0.02, 0, 0.03, 0.01, -0.01]),
+    )
+    monkeypatch.setattr(crossfit, "_nuisances", lambda *a: boosted)
+    monkeypatch.setattr(crossfit, "_parametric", lambda *a: param)
+    got = crossfit.crossfit_slope_change(np.zeros((6, 1)), A, S, D, groups, repeats=1, learner="selected")
+    assert got.chosen == (("parametric", "boosted", "parametric"),)
+    res, rs, rd = A - param[0], S - boosted[1], D - param[2]
+    assert got.delta == pytest.approx(float(res @ rs) / float(res @ rd))
+
+
+def test_selected_in_g_estimation_reports_its_choices():
+    df, truth = _frame(300, lambda slope: 0.2)
+    e = g_estimation(None, data=df, nuisance="selected")
+    assert e.details["nuisance"] == "selected"
+    choices = e.details["nuisance_choices"]
+    assert set(choices) == {"decision", "slope", "ramp"}
+    assert all(len(v) == crossfit.REPEATS and set(v) <= {"boosted", "parametric"} for v in choices.values())
+    assert e.estimate == pytest.approx(truth, abs=3 * e.se)
+    with pytest.raises(NotApplicable, match="parametric nuisance"):
+        g_estimation(None, data=df, nuisance="selected", modifiers=("level",))

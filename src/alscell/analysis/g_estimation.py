@@ -85,9 +85,10 @@ MODIFIERS = ("level", "decline")
 # default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md).
 HISTORIES = ("standard", "flexible", "level_spline")
 # How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
-# H; the default) or "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
-# a candidate, docs/g_boosted.md).
-NUISANCES = ("parametric", "boosted")
+# H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
+# a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
+# cross-fitted loss — a candidate for boosting's small-cohort lean, docs/g_boosted_calibration.md).
+NUISANCES = ("parametric", "boosted", "selected")
 # Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
 # not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
 LEVEL_KNOTS = (0.10, 0.25, 0.50, 0.75, 0.90)
@@ -427,7 +428,8 @@ def g_estimation(
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
-    ``nuisance="boosted"`` (:data:`NUISANCES`) the nuisance models learned by cross-fitted boosting."""
+    ``nuisance="boosted"`` (:data:`NUISANCES`) the nuisance models learned by cross-fitted boosting, with
+    ``"selected"`` each chosen between boosting and the parametric form by its cross-fitted loss."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -464,10 +466,10 @@ def g_estimation(
         if names:
             blip = _blip_average(df, H, post, start, use, V, window_months)
             delta, se, use, p = blip.theta, blip.se, blip.used, blip.p
-        elif nuisance == "boosted":
+        elif nuisance != "parametric":
             from alscell.analysis.crossfit import crossfit_slope_change
 
-            cf = crossfit_slope_change(H[use], A, S, D[:, 0], df["patient_id"].to_numpy()[use])
+            cf = crossfit_slope_change(H[use], A, S, D[:, 0], df["patient_id"].to_numpy()[use], learner=nuisance)
             delta, se, p = cf.delta, cf.se, None
         else:
             d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
@@ -493,6 +495,10 @@ def g_estimation(
         "history": history,
         "nuisance": nuisance,
     }
+    if nuisance == "selected":  # per nuisance function, the learner kept in each split
+        from alscell.analysis.crossfit import NUISANCE_NAMES
+
+        details["nuisance_choices"] = {name: [keep[j] for keep in cf.chosen] for j, name in enumerate(NUISANCE_NAMES)}
     if p is not None:  # the cross-fitted probabilities differ between splits: not reported
         details["propensity_range"] = [float(p.min()), float(p.max())]
     if blip is not None:

@@ -195,29 +195,34 @@ def _cumulative(f: np.ndarray, patient_ids: pd.Series) -> np.ndarray:
     return pd.Series(np.log(f)).groupby(patient_ids.to_numpy()).cumsum().pipe(np.exp).to_numpy()
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, ridge: float = 1e-4, max_iter: int = 50) -> np.ndarray:
+def fit_logistic(
+    X: np.ndarray, y: np.ndarray, ridge: float = 1e-4, max_iter: int = 50, weight: np.ndarray | None = None
+) -> np.ndarray:
     """Logistic regression by Newton–Raphson on standardised columns with a tiny ridge (no intercept
-    penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p.
+    penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p
+    at every row; ``weight`` (default 1) weighs each row's log-likelihood — 0 leaves a row out of the fit
+    and gives its predicted p (cross-fitting).
 
     A step that lowers the penalised log-likelihood is halved until it does not (step-halving, as GLM
     fitters do): on nearly separable decisions (no one starts treatment at a first visit, say) full Newton
     steps can overshoot until every weight underflows; on well-behaved data every full step is taken."""
     Z = standardised_design(X)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
     beta = np.zeros(Z.shape[1])
-    ybar = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    ybar = float(np.clip(y.mean() if weight is None else w @ y / w.sum(), 1e-6, 1 - 1e-6))
     beta[0] = np.log(ybar / (1 - ybar))
     pen = np.full(Z.shape[1], ridge)
     pen[0] = 0.0
 
     def loglik(b: np.ndarray) -> float:
         eta = Z @ b
-        return float(y @ eta - np.logaddexp(0.0, eta).sum() - 0.5 * pen @ b**2)
+        return float((w * y) @ eta - (w * np.logaddexp(0.0, eta)).sum() - 0.5 * pen @ b**2)  # w = 1: as unweighted
 
     ll = loglik(beta)
     for _ in range(max_iter):
         p = expit(Z @ beta)
-        W = p * (1 - p)
-        grad = Z.T @ (y - p) - pen * beta
+        W = w * p * (1 - p)
+        grad = Z.T @ (w * (y - p)) - pen * beta
         H = (Z * W[:, None]).T @ Z + np.diag(pen)
         step = np.linalg.solve(H, grad)
         for _halving in range(30):
