@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from test_g_modifiers import _frame
 
 from alscell.analysis import crossfit
@@ -71,8 +72,6 @@ def test_boosted_refuses_modifiers_and_unknown_names_and_handles_tiny_data():
 def test_zero_weight_rows_are_predicted_from_the_others_fit():
     """fit_logistic(weight=0 on some rows) gives at those rows the prediction of statsmodels' Logit fitted on
     the other rows (the tiny ridge aside)."""
-    import statsmodels.api as sm
-
     from alscell.analysis.treatment_weights import fit_logistic
 
     rng = np.random.default_rng(3)
@@ -98,7 +97,22 @@ def test_parametric_cross_fit_predicts_each_fold_from_the_others():
         for y, m in ((S, mS), (D, mD)):
             beta = np.linalg.lstsq(design, y[tr], rcond=None)[0]
             np.testing.assert_allclose(m[te], np.column_stack([np.ones(te.sum()), X[te]]) @ beta, rtol=1e-9)
-    assert ((p > 0) & (p < 1)).all()
+        logit = sm.Logit(A[tr], sm.add_constant(X[tr])).fit(disp=0)
+        np.testing.assert_allclose(p[te], logit.predict(sm.add_constant(X[te])), atol=1e-4)
+
+
+def test_parametric_cross_fit_ignores_a_column_constant_on_the_training_rows():
+    """A flag set only in one fold says nothing to the other folds' fits: it must not move that fold's
+    predictions (least squares would otherwise split the intercept with it)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=90)
+    fold = np.arange(90) % 3
+    flag = (fold == 0).astype(float)
+    S, D = 5 + x, np.ones(90)
+    A = (rng.random(90) < 0.4).astype(float)
+    _, mS, mD = crossfit._parametric(np.column_stack([x, flag]), A, S, D, fold)
+    np.testing.assert_allclose(mD, 1.0, atol=1e-9)
+    np.testing.assert_allclose(mS, S, atol=1e-9)
 
 
 def test_selected_keeps_for_each_nuisance_the_learner_with_the_smaller_out_of_fold_loss(monkeypatch):

@@ -27,11 +27,14 @@ def test_a_console_that_is_not_a_terminal_gets_a_line_at_every_tenth():
 
     out = io.StringIO()
     items = list(range(20))
-    run_study(instant, items, chunk=1, label="demo study", console=Console(file=out))
-    lines = [ln for ln in out.getvalue().splitlines() if ln.startswith("demo study: ")]
-    assert [ln.split()[2] for ln in lines] == [f"{k}/20" for k in range(2, 20, 2)]
+    label = "a study of [world3] cohorts, with a label long enough to pass the eighty columns of a log file"
+    run_study(instant, items, chunk=1, label=label, console=Console(file=out, force_terminal=False))
+    lines = [ln for ln in out.getvalue().splitlines() if ln.startswith(label + ": ")]  # brackets kept, not wrapped
+    assert [ln[len(label) + 2 :].split()[0] for ln in lines] == [f"{k}/20" for k in range(2, 20, 2)]
     assert all("elapsed, about" in ln for ln in lines)
-    assert "20/20" in out.getvalue()  # Rich's own bar, drawn once at the end
+    short = io.StringIO()
+    run_study(instant, items, chunk=1, label="[w3]", console=Console(file=short, force_terminal=False))
+    assert short.getvalue().splitlines()[-1].startswith("[w3] ") and "20/20" in short.getvalue()  # Rich's bar, once
 
 
 def test_a_terminal_gets_only_the_bar():

@@ -25,9 +25,13 @@ exactly, the boosted estimate leans upwards by +0.036 at 200 patients and +0.002
 (docs/g_boosted_calibration.md).  ``learner="selected"`` therefore fits both the boosted and the parametric
 form (logistic regression and least squares on the same history, also cross-fitted) and, for each of the
 three nuisance functions and each split, keeps the one whose out-of-fold loss is smaller (log loss for the
-decision, squared error for the slopes): the discrete super learner (van der Laan, Polley & Hubbard, Stat Appl
-Genet Mol Biol 2007;6:25), whose choice among a fixed, finite set of learners by cross-validated risk does
-as well as the best of them as the sample grows.  Nothing in the choice is set per world.
+decision, squared error for the slopes), and uses that learner's out-of-fold predictions: the single-best
+form of short-stacking (Ahrens, Hansen, Schaffer & Wiemann, J Appl Econometrics 2025), a discrete super
+learner (van der Laan, Polley & Hubbard, Stat Appl Genet Mol Biol 2007;6:25) whose choice among a fixed,
+finite set of learners by cross-validated risk does as well as the best of them as the sample grows.  The
+choice sees the held-out rows' outcomes; with two candidates that is one binary choice per function and
+split, negligible as the cohort grows and not in the SE (the median over splits softens it).  Nothing in the
+choice is set per world.
 """
 
 from __future__ import annotations
@@ -86,11 +90,14 @@ def _parametric(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold
     history — each fitted on the other folds' rows."""
     from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 
-    Z = standardised_design(X)
     p, mS, mD = np.empty(len(A)), np.empty(len(A)), np.empty(len(A))
     for k in np.unique(fold):
         tr, te = fold != k, fold == k
-        p[te] = fit_logistic(X, A, weight=tr.astype(float))[te]
+        # Only the columns that vary on the training rows: a column constant there (a flag seen only in this
+        # fold) would share the intercept in the least-squares fit and move the held-out predictions.
+        Xk = X[:, X[tr].std(axis=0) > 1e-12]
+        p[te] = fit_logistic(Xk, A, weight=tr.astype(float))[te]
+        Z = standardised_design(Xk)  # an affine map of Xk's columns: the fitted predictions do not depend on it
         beta = np.linalg.lstsq(Z[tr], np.column_stack([S[tr], D[tr]]), rcond=None)[0]
         mS[te], mD[te] = (Z[te] @ beta).T
     return np.clip(p, P_CLIP, 1 - P_CLIP), mS, mD
@@ -128,7 +135,7 @@ def crossfit_slope_change(
     seed: int = SEED,
     learner: str = "boosted",
 ) -> CrossFit:
-    """δ̂ of Σ (A − p̂)(r_S − δ r_D) = 0 with cross-fitted boosted nuisances (module docstring) over the
+    """δ̂ of Σ (A − p̂)(r_S − δ r_D) = 0 with cross-fitted nuisances (module docstring) over the
     decision rows: history ``X``, start indicator ``A``, window slopes ``S`` and ``D`` (one ramp), patients
     ``groups``; the nuisances by ``learner`` (:data:`LEARNERS`; module docstring).  Raises ``LinAlgError`` (as
     the parametric fit does) when a split leaves the equation without information."""

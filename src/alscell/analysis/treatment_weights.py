@@ -200,8 +200,9 @@ def fit_logistic(
 ) -> np.ndarray:
     """Logistic regression by Newton–Raphson on standardised columns with a tiny ridge (no intercept
     penalty) so that sparse or separable decision data still give finite probabilities.  Returns fitted p
-    at every row; ``weight`` (default 1) weighs each row's log-likelihood — 0 leaves a row out of the fit
-    and gives its predicted p (cross-fitting).
+    at every row; ``weight`` (default 1) weighs each row's log-likelihood — 0 leaves a row's outcome out of
+    the fit and gives its predicted p (cross-fitting; its X still enters the standardisation, which moves the
+    fit only through the tiny ridge).
 
     A step that lowers the penalised log-likelihood is halved until it does not (step-halving, as GLM
     fitters do): on nearly separable decisions (no one starts treatment at a first visit, say) full Newton

@@ -55,7 +55,7 @@ def run_study(
     chunks = [list(seeds[i : i + chunk]) for i in range(0, len(seeds), chunk)]
     results: list[list[dict]] = [[] for _ in chunks]  # per chunk, so the rows come back in submission order
     cols = (
-        TextColumn(label),
+        TextColumn(label, markup=False),  # a label is text, not Rich markup
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("cohorts"),
@@ -104,7 +104,8 @@ class _LogLines:
 
     def __init__(self, console, label: str, total: int) -> None:
         self.console, self.label, self.total = console, label, total
-        self.quiet = bool(console.is_terminal) or total == 0
+        # Rich animates the bar only on a terminal that is not "dumb"; elsewhere it draws it once, at the end
+        self.quiet = (console.is_terminal and not console.is_dumb_terminal) or total == 0
         self.done, self.shown, self.t0 = 0, 0, time.perf_counter()
 
     def advance(self, k: int) -> None:
@@ -115,8 +116,9 @@ class _LogLines:
         self.shown = tenth
         elapsed = time.perf_counter() - self.t0
         left = elapsed * (self.total - self.done) / self.done
-        self.console.print(
-            f"{self.label}: {self.done}/{self.total} cohorts, {_clock(elapsed)} elapsed, about {_clock(left)} left"
+        self.console.out(  # plain text: no markup (a label may hold brackets), no wrapping at 80 columns
+            f"{self.label}: {self.done}/{self.total} cohorts, {_clock(elapsed)} elapsed, about {_clock(left)} left",
+            highlight=False,
         )
 
 
