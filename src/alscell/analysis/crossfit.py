@@ -113,11 +113,8 @@ def _fits(
     X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold: np.ndarray, learner: str
 ) -> tuple[tuple, tuple[str, str, str]]:
     """The nuisances of one split by ``learner`` (:data:`LEARNERS`) and the learner kept for each."""
-    if learner == "boosted":
-        return _nuisances(X, A, S, D, fold), ("boosted",) * 3
-    if learner == "parametric":
-        return _parametric(X, A, S, D, fold), ("parametric",) * 3
-    fits = {"boosted": _nuisances(X, A, S, D, fold), "parametric": _parametric(X, A, S, D, fold)}
+    names = ("boosted", "parametric") if learner == "selected" else (learner,)
+    fits = {name: (_nuisances if name == "boosted" else _parametric)(X, A, S, D, fold) for name in names}
     loss = {name: _losses(A, S, D, fit) for name, fit in fits.items()}
     d, s, r = (min(fits, key=lambda name: loss[name][j]) for j in range(3))  # ties: boosted (listed first)
     return (fits[d][0], fits[s][1], fits[r][2]), (d, s, r)
