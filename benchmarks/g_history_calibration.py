@@ -13,7 +13,8 @@ run alone (``--worlds``).
 ``--candidate level_spline`` judges the level spline (``history="level_spline"``: hinges of the outcome at its
 percentiles) the same way; ``--standard-from`` takes the default's rows from an earlier run's stored cohorts
 (same seeds, so the same cohorts: the default's estimates are recomputed to the last digit) and fits only the
-candidate.
+candidate.  ``--also-from DIR:VARIANT`` shows another candidate's stored rows for the same cohorts beside it
+(its counts, its change from the default and the two candidates' paired difference).
 
     .venv/bin/python benchmarks/g_history_calibration.py --workers 2 --raw-dir docs/data/g_history_calibration --write-md docs/g_history_calibration.md
     .venv/bin/python benchmarks/g_history_calibration.py --candidate level_spline --workers 2 --standard-from docs/data/g_history_calibration --raw-dir docs/data/g_history_level_calibration --write-md docs/g_history_level_calibration.md
@@ -94,17 +95,17 @@ def summary_table(perf: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def change_table(raw: pd.DataFrame, candidate: str) -> str:
-    """Per world and cohort size: the candidate's estimate minus the default's on the same cohort (mean and its
-    MCSE over every cell's cohorts) and the median ratio of their SEs."""
+def change_table(raw: pd.DataFrame, candidate: str, against: str = "standard") -> str:
+    """Per world and cohort size: the candidate's estimate minus ``against``'s (the default's unless told) on
+    the same cohort (mean and its MCSE over every cell's cohorts) and the median ratio of their SEs."""
     key = ["world", "n", "share", "E", "seed"]
-    a = raw[raw["variant"] == "standard"].set_index(key)
+    a = raw[raw["variant"] == against].set_index(key)
     b = raw[raw["variant"] == candidate].set_index(key)
     both = a.index.intersection(b.index)
     d = pd.DataFrame({"change": b.loc[both, "estimate"] - a.loc[both, "estimate"],
                       "ratio": b.loc[both, "se"] / a.loc[both, "se"]}).dropna()  # fmt: skip
     lines = [
-        f"| world | n | cohorts | {candidate} minus standard: mean change of the estimate (MCSE) | median SE ratio |",
+        f"| world | n | cohorts | {candidate} minus {against}: mean change of the estimate (MCSE) | median SE ratio |",
         "|---|---|---|---|---|",
     ]
     for (world, n), g in d.groupby(level=["world", "n"], sort=False):
@@ -147,11 +148,19 @@ def main(argv=None) -> int:
         "--candidate", default="flexible", choices=tuple(READINGS), help="the candidate judged (CANDIDATES)"
     )
     ap.add_argument("--standard-from", default=None, help="a raw dir whose stored cohorts give the default's rows")
+    ap.add_argument(
+        "--also-from", default=None, metavar="DIR:VARIANT",
+        help="another candidate's rows from an earlier run's stored cohorts, shown beside (e.g. "
+        "docs/data/g_boosted_calibration:boosted)",
+    )  # fmt: skip
     ap.add_argument("--raw-dir", default=None, help="write (or, with --from-raw, read) one CSV of cohorts per world")
     ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's cohorts, run nothing")
     ap.add_argument("--write-md", default=None)
     args = ap.parse_args(argv)
     worlds = tuple(args.worlds.split(","))
+    also = tuple(args.also_from.rsplit(":", 1)) if args.also_from else None
+    if also and (len(also) != 2 or also[1] in ("standard", args.candidate)):
+        ap.error("--also-from takes DIR:VARIANT, a variant other than the default and the candidate")
 
     from rich.console import Console
 
@@ -175,15 +184,20 @@ def main(argv=None) -> int:
                              label=f"g history: {w}", console=console)  # fmt: skip
             d = pd.DataFrame(rows).assign(run_minutes=(time.perf_counter() - t0) / 60)
             if args.standard_from:
-                d = pd.concat([_stored_standard(Path(args.standard_from) / f"{w}.csv", d), d], ignore_index=True)
+                d = pd.concat([_stored_rows(Path(args.standard_from) / f"{w}.csv", d), d], ignore_index=True)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 d.to_csv(path, index=False)
         minutes += float(d["run_minutes"].max())  # the default's stored rows (--standard-from) carry none
+        if also:
+            d = pd.concat([d, _stored_rows(Path(also[0]) / f"{w}.csv", d, also[1])], ignore_index=True)
         frames.append(d)
     raw = pd.concat(frames, ignore_index=True)
     perf = performance(raw)
-    tables = [summary_table(perf), change_table(raw, args.candidate), cell_table(perf, args.candidate)]
+    tables = [summary_table(perf), change_table(raw, args.candidate)]
+    if also:  # the other candidate's change, and the two candidates against each other
+        tables += [change_table(raw, also[1]), change_table(raw, args.candidate, also[1])]
+    tables.append(cell_table(perf, args.candidate))
     finish(
         console, "\n\n".join(tables), minutes, args.write_md, MD,
         "g_history_calibration.py", argv, entropy=ENTROPY, cohorts=args.cohorts, workers=args.workers,
@@ -192,11 +206,11 @@ def main(argv=None) -> int:
     return 0
 
 
-def _stored_standard(path: Path, new: pd.DataFrame) -> pd.DataFrame:
-    """The default history's rows of an earlier run's stored cohorts, for exactly the cohorts of ``new``
-    (refused when one is missing: different seeds or cohort counts would not pair)."""
+def _stored_rows(path: Path, new: pd.DataFrame, variant: str = "standard") -> pd.DataFrame:
+    """One variant's rows (the default's unless told) of an earlier run's stored cohorts, for exactly the
+    cohorts of ``new`` (refused when one is missing: different seeds or cohort counts would not pair)."""
     old = pd.read_csv(path)
-    old = old[old["variant"] == "standard"]
+    old = old[old["variant"] == variant]
     key = ["world", "n", "share", "E", "seed"]
     out = new[key].drop_duplicates().merge(old, on=key, how="left", validate="one_to_one")
     if out["variant"].isna().any():

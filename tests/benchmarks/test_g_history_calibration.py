@@ -47,17 +47,19 @@ def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
     raw = _raw(5)
     raw.assign(run_minutes=1.0).to_csv(tmp_path / "w.csv", index=False)
     cand = raw[raw["variant"] == "flexible"].assign(variant="level_spline")
-    got = ghc._stored_standard(tmp_path / "w.csv", cand)
+    got = ghc._stored_rows(tmp_path / "w.csv", cand)
     assert (got["variant"] == "standard").all() and len(got) == len(cand)
     key = ["E", "seed"]
     want = raw[raw["variant"] == "standard"].set_index(key)["estimate"]
     np.testing.assert_allclose(got.set_index(key)["estimate"].loc[want.index], want)
     other = cand.assign(seed=cand["seed"] + 100)  # cohorts the stored run does not hold
     with pytest.raises(SystemExit, match="do not hold every cohort"):
-        ghc._stored_standard(tmp_path / "w.csv", other)
+        ghc._stored_rows(tmp_path / "w.csv", other)
     assert set(ghc.variants("level_spline")) == {"standard", "level_spline"}
     assert ghc.variants("level_spline", standard=False) == {"level_spline": {"history": "level_spline"}}
     assert ghc.variants("boosted", standard=False) == {"boosted": {"nuisance": "boosted"}}
+    other_candidate = ghc._stored_rows(tmp_path / "w.csv", cand, "flexible")  # --also-from's rows
+    assert (other_candidate["variant"] == "flexible").all() and len(other_candidate) == len(cand)
     assert (
         "level_spline: bias"
         in ghc.cell_table(
@@ -69,3 +71,34 @@ def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
 def test_the_change_table_pairs_cohorts():
     rows = ghc.change_table(_raw(), "flexible").splitlines()
     assert rows[2] == "| w | 300 | 200 | +0.1000 (0.0000) | 1.000 |"  # every cohort shifted by exactly 0.1
+    both = pd.concat(
+        [
+            _raw(),
+            _raw().query("variant == 'flexible'").assign(variant="boosted", estimate=lambda d: d["estimate"] - 0.25),
+        ]
+    )
+    rows = ghc.change_table(both, "flexible", "boosted").splitlines()
+    assert "flexible minus boosted" in rows[0]
+    assert rows[2] == "| w | 300 | 200 | +0.2500 (0.0000) | 1.000 |"  # the two candidates paired by cohort
+
+
+def test_also_from_shows_another_candidates_stored_rows(tmp_path):
+    raw = _raw(5)
+    (tmp_path / "sel").mkdir()
+    (tmp_path / "boo").mkdir()
+    raw.replace({"variant": {"flexible": "selected"}}).assign(run_minutes=1.0).to_csv(
+        tmp_path / "sel/w.csv", index=False
+    )
+    raw.replace({"variant": {"flexible": "boosted"}}).assign(run_minutes=2.0).to_csv(
+        tmp_path / "boo/w.csv", index=False
+    )
+    page = tmp_path / "page.md"
+    argv = ["--candidate", "selected", "--worlds", "w", "--raw-dir", str(tmp_path / "sel"), "--from-raw",
+            "--also-from", f"{tmp_path / 'boo'}:boosted", "--write-md", str(page)]  # fmt: skip
+    assert ghc.main(argv) == 0
+    text = page.read_text()
+    assert "| w | boosted |" in text and "| w | selected |" in text
+    assert "selected minus standard" in text and "boosted minus standard" in text
+    assert "| w | 300 | 10 | +0.0000 (0.0000) | 1.000 |" in text  # selected minus boosted: the same estimates
+    with pytest.raises(SystemExit):
+        ghc.main([*argv[:-4], "--also-from", f"{tmp_path / 'boo'}:standard"])
