@@ -115,6 +115,23 @@ def change_table(raw: pd.DataFrame, candidate: str, against: str = "standard") -
     return "\n".join(lines)
 
 
+def choice_table(raw: pd.DataFrame) -> str | None:
+    """Per world and cohort size, how often each nuisance model was the boosted one (``nuisance="selected"``:
+    the share of cross-fitting splits, averaged over every cell's cohorts); None when no row records it."""
+    cols = [c for c in raw.columns if c.startswith("boosted_")]
+    rows = raw.dropna(subset=cols) if cols else raw.iloc[:0]
+    if rows.empty:
+        return None
+    names = [c.removeprefix("boosted_") for c in cols]
+    lines = [
+        "| world | n | cohorts | " + " | ".join(f"{name}: share of splits boosted" for name in names) + " |",
+        "|---|---|---|" + "---|" * len(names),
+    ]
+    for (world, n), g in rows.groupby(["world", "n"], sort=False):
+        lines.append(f"| {world} | {n} | {len(g)} | " + " | ".join(f"{g[c].mean():.2f}" for c in cols) + " |")
+    return "\n".join(lines)
+
+
 def _mark(ok: bool) -> str:
     return "" if ok else " ✗"  # outside its band
 
@@ -197,6 +214,8 @@ def main(argv=None) -> int:
     tables = [summary_table(perf), change_table(raw, args.candidate)]
     if also:  # the other candidate's change, and the two candidates against each other
         tables += [change_table(raw, also[1]), change_table(raw, args.candidate, also[1])]
+    choices = choice_table(raw[raw["variant"] == args.candidate])
+    tables += [choices] if choices else []
     tables.append(cell_table(perf, args.candidate))
     finish(
         console, "\n\n".join(tables), minutes, args.write_md, MD,

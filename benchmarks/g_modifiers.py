@@ -62,6 +62,8 @@ def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = Non
                        estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value)  # fmt: skip
             for m in e.details.get("effect_modification", []):
                 row[f"p_{m['modifier']}"] = m["p_value"]
+            for nuisance, kept in e.details.get("nuisance_choices", {}).items():  # nuisance="selected"
+                row[f"boosted_{nuisance}"] = float(np.mean([k == "boosted" for k in kept]))
             rows.append(row)
     return rows
 

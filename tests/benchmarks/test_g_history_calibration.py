@@ -102,3 +102,14 @@ def test_also_from_shows_another_candidates_stored_rows(tmp_path):
     assert "| w | 300 | 10 | +0.0000 (0.0000) | 1.000 |" in text  # selected minus boosted: the same estimates
     with pytest.raises(SystemExit):
         ghc.main([*argv[:-4], "--also-from", f"{tmp_path / 'boo'}:standard"])
+
+
+def test_the_choice_table_counts_the_boosted_splits():
+    raw = _raw(4).assign(boosted_decision=np.nan, boosted_slope=np.nan)
+    assert ghc.choice_table(raw) is None and ghc.choice_table(_raw(4)) is None  # nothing recorded
+    sel = raw["variant"] == "flexible"
+    raw.loc[sel, "boosted_decision"] = np.tile([0.0, 1.0], 4)  # half the cohorts' splits all boosted
+    raw.loc[sel, "boosted_slope"] = 0.25
+    rows = ghc.choice_table(raw).splitlines()
+    assert rows[0].startswith("| world | n | cohorts | decision: share of splits boosted | slope: ")
+    assert rows[2] == "| w | 300 | 8 | 0.50 | 0.25 |"
