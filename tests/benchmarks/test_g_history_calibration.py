@@ -111,5 +111,5 @@ def test_the_choice_table_counts_the_boosted_splits():
     raw.loc[sel, "boosted_decision"] = np.tile([0.0, 1.0], 4)  # half the cohorts' splits all boosted
     raw.loc[sel, "boosted_slope"] = 0.25
     rows = ghc.choice_table(raw).splitlines()
-    assert rows[0].startswith("| world | n | cohorts | decision: share of splits boosted | slope: ")
-    assert rows[2] == "| w | 300 | 8 | 0.50 | 0.25 |"
+    assert rows[0].startswith("| world | n | share | cohorts | decision: share of splits boosted | slope: ")
+    assert rows[2] == "| w | 300 | 30% | 8 | 0.50 | 0.25 |"
