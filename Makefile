@@ -17,6 +17,7 @@ $(APT_STAMP):
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  && echo "installed:$$missing" \
 	  || echo "warning: could not install$$missing (browser tests, PDF output and the local PostgreSQL check will be skipped)"; \
 	fi
 	@touch $@
