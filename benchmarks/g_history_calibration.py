@@ -326,7 +326,8 @@ READING_BOOSTED = """\
 * Three worlds of five: the fourth and fifth (`--worlds world4`, ...; over an hour each) must be run before
   the candidate can be judged as the histories were.  So far it is better where the default's parametric
   forms are wrong and the cohort large, worse where they are right or the cohort small — which is what
-  `nuisance="selected"` (each nuisance chosen by its cross-fitted loss) is built to combine."""
+  `nuisance="selected"` (each nuisance chosen by its cross-fitted loss) was built to combine — and does not
+  (docs/g_selected_calibration.md: the choice by predictive loss gives back most of the gain)."""
 
 READING_SELECTED = """\
 * Written from the tables above after the runs of `simulate` (47.9 min), the third world (44.5 min) and the
