@@ -31,7 +31,9 @@ learner (van der Laan, Polley & Hubbard, Stat Appl Genet Mol Biol 2007;6:25) who
 finite set of learners by cross-validated risk does as well as the best of them as the sample grows.  The
 choice sees the held-out rows' outcomes; with two candidates that is one binary choice per function and
 split, negligible as the cohort grows and not in the SE (the median over splits softens it).  Nothing in the
-choice is set per world.
+choice is set per world.  Calibrated on three worlds (docs/g_selected_calibration.md) it removes most of the
+small-cohort lean but keeps the parametric forms where their loss is as small and their bias is not, giving
+back most of boosting's gain: a choice by each nuisance's loss is not targeted at the estimate's bias.
 """
 
 from __future__ import annotations

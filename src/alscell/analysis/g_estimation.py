@@ -87,7 +87,8 @@ HISTORIES = ("standard", "flexible", "level_spline")
 # How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
 # H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
-# cross-fitted loss — a candidate for boosting's small-cohort lean, docs/g_boosted_calibration.md).
+# cross-fitted loss — built against boosting's small-cohort lean, calibrated and not adopted:
+# docs/g_selected_calibration.md).
 NUISANCES = ("parametric", "boosted", "selected")
 # Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
 # not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
