@@ -63,10 +63,11 @@ def test_boosted_refuses_modifiers_and_unknown_names_and_handles_tiny_data():
     with pytest.raises(NotApplicable, match="unknown nuisance"):
         g_estimation(None, data=df, nuisance="forest")
     one = df[df["patient_id"] == df["patient_id"].iloc[0]]
-    e = g_estimation(None, data=one, nuisance="boosted")
-    assert np.isnan(e.estimate) and e.warnings
-    small = g_estimation(None, data=df, nuisance="boosted")  # 60 patients: few rows per leaf, still an answer
-    assert np.isfinite(small.estimate) and small.se > 0  # the learners' leaf size does not leave it empty
+    for nuisance in ("boosted", "anchored"):
+        e = g_estimation(None, data=one, nuisance=nuisance)
+        assert np.isnan(e.estimate) and e.warnings
+        small = g_estimation(None, data=df, nuisance=nuisance)  # 60 patients: few rows per leaf, still an answer
+        assert np.isfinite(small.estimate) and small.se > 0  # the learners' leaf size does not leave it empty
 
 
 def test_zero_weight_rows_are_predicted_from_the_others_fit():
@@ -144,3 +145,56 @@ def test_selected_in_g_estimation_reports_its_choices():
     assert e.estimate == pytest.approx(truth, abs=3 * e.se)
     with pytest.raises(NotApplicable, match="parametric nuisance"):
         g_estimation(None, data=df, nuisance="selected", modifiers=("level",))
+
+
+def test_anchored_adds_to_the_parametric_fit_trees_fitted_to_its_training_residuals():
+    """Worked independently for one fold: statsmodels' logistic and least-squares fits on the training rows,
+    scikit-learn's trees on their residuals, the held-out prediction their sum."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(11)
+    n = 600
+    X = rng.normal(size=(n, 2))
+    A = (rng.random(n) < 1 / (1 + np.exp(1.5 - X[:, 0]))).astype(float)
+    S = 0.5 * X[:, 0] + np.where(X[:, 1] > 0.5, 1.0, 0.0) + rng.normal(0, 0.3, n)  # a step the line misses
+    D = X[:, 1] + rng.normal(0, 0.3, n)
+    fold = np.arange(n) % 2
+    p, mS, mD = crossfit._anchored(X, A, S, D, fold)
+    tr, te = fold == 1, fold == 0
+    logit = sm.Logit(A[tr], sm.add_constant(X)[tr]).fit(disp=0)
+    for got, y, base in (
+        (p, A, logit.predict(sm.add_constant(X))),
+        (mS, S, sm.OLS(S[tr], sm.add_constant(X)[tr]).fit().predict(sm.add_constant(X))),
+        (mD, D, sm.OLS(D[tr], sm.add_constant(X)[tr]).fit().predict(sm.add_constant(X))),
+    ):
+        trees = HistGradientBoostingRegressor(random_state=0, **crossfit.LEARNER).fit(X[tr], y[tr] - base[tr])
+        want = base[te] + trees.predict(X[te])
+        if y is A:
+            want = np.clip(want, crossfit.P_CLIP, 1 - crossfit.P_CLIP)
+        np.testing.assert_allclose(got[te], want, atol=2e-3)  # fit_logistic's tiny ridge moves p by < 1e-3
+
+
+def test_anchored_learns_what_the_parametric_form_misses_and_keeps_what_it_holds():
+    rng = np.random.default_rng(12)
+    n = 2000
+    X = rng.normal(size=(n, 2))
+    A = (rng.random(n) < 0.3).astype(float)
+    step = np.where(X[:, 1] > 0.5, 1.0, 0.0)
+    S = 0.5 * X[:, 0] + step + rng.normal(0, 0.3, n)
+    D = 2.0 - X[:, 0] + 0 * step  # exactly linear: the parametric start holds it
+    fold = np.arange(n) % 5
+    _, mS_a, mD_a = crossfit._anchored(X, A, S, D, fold)
+    _, mS_p, mD_p = crossfit._parametric(X, A, S, D, fold)
+    truth = 0.5 * X[:, 0] + step
+    assert np.mean((mS_a - truth) ** 2) < 0.3 * np.mean((mS_p - truth) ** 2)
+    np.testing.assert_allclose(mD_a, mD_p, atol=1e-6)  # zero residuals: the trees add nothing
+
+
+def test_anchored_in_g_estimation():
+    df, truth = _frame(300, lambda slope: 0.2)
+    e = g_estimation(None, data=df, nuisance="anchored")
+    assert e.details["nuisance"] == "anchored" and "nuisance_choices" not in e.details
+    assert e.estimate == pytest.approx(truth, abs=3 * e.se)
+    assert e.estimate != g_estimation(None, data=df, nuisance="boosted").estimate
+    with pytest.raises(NotApplicable, match="parametric nuisance"):
+        g_estimation(None, data=df, nuisance="anchored", modifiers=("level",))

@@ -1,5 +1,6 @@
 """Cross-fitted, gradient-boosted nuisance models for the g-estimating equation (``nuisance="boosted"``),
-or each nuisance model chosen between boosting and the default's parametric form (``nuisance="selected"``).
+each nuisance model chosen between boosting and the default's parametric form (``nuisance="selected"``), or
+boosting started from the parametric form (``nuisance="anchored"``).
 
 The default g-estimator (:mod:`alscell.analysis.g_estimation`) models the treatment decision by a logistic
 regression and the next 24 months' slopes by least squares on a hand-built history.  Each world we built
@@ -34,6 +35,17 @@ split, negligible as the cohort grows and not in the SE (the median over splits 
 choice is set per world.  Calibrated on three worlds (docs/g_selected_calibration.md) it removes most of the
 small-cohort lean but keeps the parametric forms where their loss is as small and their bias is not, giving
 back most of boosting's gain: a choice by each nuisance's loss is not targeted at the estimate's bias.
+
+``learner="anchored"`` does not choose: in each fold it fits the parametric form on the training rows and
+then the same boosted trees (:data:`LEARNER`, squared error) to that fit's training residuals, and predicts
+the held-out rows by the sum — boosting whose initial model is the parametric one (Friedman, "Greedy
+function approximation", Ann Stat 2001;29:1189–1232, where any initial fit F_0 may start the expansion).
+Where the parametric form is right the trees fit noise, which cross-fitting keeps out of the estimate's
+bias; where it is wrong they learn the departure, as far as the cohort allows.  The hypothesis it tests:
+plain boosting's small-cohort lean on `simulate` comes from trees that, starting from a constant, must learn
+the smooth dependence on the history that the parametric start already holds.  The decision's residual
+A − p̂ is boosted on the probability scale by squared error (the equation uses A − p̂ itself, so p̂ must
+be good in mean square, not in log loss).  A candidate built after selected's result; not yet calibrated.
 """
 
 from __future__ import annotations
@@ -51,7 +63,7 @@ SEED = 20261205  # the splits' seed: the same data give the same estimate
 # validation split.
 LEARNER = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40, early_stopping=False)
 P_CLIP = 1e-4  # fitted start probabilities are kept within [P_CLIP, 1 − P_CLIP]
-LEARNERS = ("boosted", "parametric", "selected")
+LEARNERS = ("boosted", "parametric", "selected", "anchored")
 NUISANCE_NAMES = ("decision", "slope", "ramp")  # P(start | H), E[S | H], E[D | H]
 
 
@@ -87,22 +99,44 @@ def _nuisances(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold:
     return np.clip(p, P_CLIP, 1 - P_CLIP), mS, mD
 
 
-def _parametric(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold: np.ndarray) -> tuple:
+def _parametric_fold(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, tr: np.ndarray) -> tuple:
     """(p̂, m̂_S, m̂_D) at every row from the default's forms — logistic regression and least squares on the
-    history — each fitted on the other folds' rows."""
+    history — fitted on the rows ``tr`` (the others predicted)."""
     from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 
+    # Only the columns that vary on the training rows: a column constant there (a flag seen only in the held-out
+    # fold) would share the intercept in the least-squares fit and move the held-out predictions.
+    Xk = X[:, X[tr].std(axis=0) > 1e-12]
+    p = fit_logistic(Xk, A, weight=tr.astype(float))
+    Z = standardised_design(Xk)  # an affine map of Xk's columns: the fitted predictions do not depend on it
+    beta = np.linalg.lstsq(Z[tr], np.column_stack([S[tr], D[tr]]), rcond=None)[0]
+    mS, mD = (Z @ beta).T
+    return p, mS, mD
+
+
+def _parametric(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold: np.ndarray) -> tuple:
+    """(p̂, m̂_S, m̂_D) at every row from the default's forms, each fitted on the other folds' rows."""
     p, mS, mD = np.empty(len(A)), np.empty(len(A)), np.empty(len(A))
     for k in np.unique(fold):
         tr, te = fold != k, fold == k
-        # Only the columns that vary on the training rows: a column constant there (a flag seen only in this
-        # fold) would share the intercept in the least-squares fit and move the held-out predictions.
-        Xk = X[:, X[tr].std(axis=0) > 1e-12]
-        p[te] = fit_logistic(Xk, A, weight=tr.astype(float))[te]
-        Z = standardised_design(Xk)  # an affine map of Xk's columns: the fitted predictions do not depend on it
-        beta = np.linalg.lstsq(Z[tr], np.column_stack([S[tr], D[tr]]), rcond=None)[0]
-        mS[te], mD[te] = (Z[te] @ beta).T
+        p[te], mS[te], mD[te] = (f[te] for f in _parametric_fold(X, A, S, D, tr))
     return np.clip(p, P_CLIP, 1 - P_CLIP), mS, mD
+
+
+def _anchored(X: np.ndarray, A: np.ndarray, S: np.ndarray, D: np.ndarray, fold: np.ndarray) -> tuple:
+    """(p̂, m̂_S, m̂_D) at every row: the default's parametric fit plus boosted trees fitted to its residuals
+    (squared error; the decision's on the probability scale), both fitted on the other folds' rows."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    out = np.empty((3, len(A)))
+    Y = np.vstack([A, S, D])
+    for k in np.unique(fold):
+        tr, te = fold != k, fold == k
+        base = np.vstack(_parametric_fold(X, A, S, D, tr))
+        for j in range(3):
+            trees = HistGradientBoostingRegressor(random_state=0, **LEARNER).fit(X[tr], Y[j, tr] - base[j, tr])
+            out[j, te] = base[j, te] + trees.predict(X[te])
+    return np.clip(out[0], P_CLIP, 1 - P_CLIP), out[1], out[2]
 
 
 def _losses(A: np.ndarray, S: np.ndarray, D: np.ndarray, fit: tuple) -> np.ndarray:
@@ -116,7 +150,8 @@ def _fits(
 ) -> tuple[tuple, tuple[str, str, str]]:
     """The nuisances of one split by ``learner`` (:data:`LEARNERS`) and the learner kept for each."""
     names = ("boosted", "parametric") if learner == "selected" else (learner,)
-    fits = {name: (_nuisances if name == "boosted" else _parametric)(X, A, S, D, fold) for name in names}
+    fitters = {"boosted": _nuisances, "parametric": _parametric, "anchored": _anchored}
+    fits = {name: fitters[name](X, A, S, D, fold) for name in names}
     loss = {name: _losses(A, S, D, fit) for name, fit in fits.items()}
     d, s, r = (min(fits, key=lambda name: loss[name][j]) for j in range(3))  # ties: boosted (listed first)
     return (fits[d][0], fits[s][1], fits[r][2]), (d, s, r)

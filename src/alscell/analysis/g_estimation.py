@@ -88,8 +88,9 @@ HISTORIES = ("standard", "flexible", "level_spline")
 # H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
 # cross-fitted loss — built against boosting's small-cohort lean, calibrated and not adopted:
-# docs/g_selected_calibration.md).
-NUISANCES = ("parametric", "boosted", "selected")
+# docs/g_selected_calibration.md) or "anchored" (boosted trees fitted to the parametric fit's residuals —
+# a candidate, not yet calibrated; alscell.analysis.crossfit).
+NUISANCES = ("parametric", "boosted", "selected", "anchored")
 # Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
 # not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
 LEVEL_KNOTS = (0.10, 0.25, 0.50, 0.75, 0.90)
@@ -430,7 +431,8 @@ def g_estimation(
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
     ``nuisance="boosted"`` (:data:`NUISANCES`) the nuisance models learned by cross-fitted boosting, with
-    ``"selected"`` each chosen between boosting and the parametric form by its cross-fitted loss."""
+    ``"selected"`` each chosen between boosting and the parametric form by its cross-fitted loss, with
+    ``"anchored"`` boosting started from the parametric fit."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
