@@ -181,7 +181,7 @@ def test_anchored_learns_what_the_parametric_form_misses_and_keeps_what_it_holds
     A = (rng.random(n) < 0.3).astype(float)
     step = np.where(X[:, 1] > 0.5, 1.0, 0.0)
     S = 0.5 * X[:, 0] + step + rng.normal(0, 0.3, n)
-    D = 2.0 - X[:, 0] + 0 * step  # exactly linear: the parametric start holds it
+    D = 2.0 - X[:, 0]  # exactly linear: the parametric start holds it
     fold = np.arange(n) % 5
     _, mS_a, mD_a = crossfit._anchored(X, A, S, D, fold)
     _, mS_p, mD_p = crossfit._parametric(X, A, S, D, fold)
