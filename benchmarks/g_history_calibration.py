@@ -224,6 +224,7 @@ def main(argv=None) -> int:
         console, "\n\n".join(tables), minutes, args.write_md, MD,
         "g_history_calibration.py", argv, entropy=ENTROPY, cohorts=args.cohorts, workers=args.workers,
         title=CANDIDATES[args.candidate][1], call=CANDIDATES[args.candidate][2], reading=READINGS[args.candidate],
+        scope=scope(worlds),
     )  # fmt: skip
     return 0
 
@@ -240,7 +241,18 @@ def _stored_rows(path: Path, new: pd.DataFrame, variant: str = "standard") -> pd
     return out[old.columns.drop("run_minutes")]
 
 
-MD = """# {title}, calibrated on every cell of the five worlds
+def scope(worlds: tuple[str, ...]) -> str:
+    """The page title's worlds: "the five worlds", or the ones run and how many of the five they are."""
+    if set(worlds) == set(WORLDS):
+        return f"the {NUMBERS[len(WORLDS)]} worlds"
+    names = [f"`{w}`" for w in worlds]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed} ({NUMBERS[len(worlds)]} of the {NUMBERS[len(WORLDS)]} worlds)"
+
+
+NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+MD = """# {title}, calibrated on every cell of {scope}
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  What and why:
 the docstring of `benchmarks/g_history_calibration.py`.  `g_estimation` with the default's history

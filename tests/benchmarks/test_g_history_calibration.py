@@ -113,3 +113,11 @@ def test_the_choice_table_counts_the_boosted_splits():
     rows = ghc.choice_table(raw).splitlines()
     assert rows[0].startswith("| world | n | share | cohorts | decision: share of splits boosted | slope: ")
     assert rows[2] == "| w | 300 | 30% | 8 | 0.50 | 0.25 |"
+
+
+def test_the_title_names_the_worlds_on_the_page():
+    assert ghc.scope(ghc.WORLDS) == "the five worlds"
+    assert ghc.scope(("simulate",)) == "`simulate` (one of the five worlds)"
+    assert ghc.scope(("simulate", "world2", "world4")) == (
+        "`simulate`, `world2` and `world4` (three of the five worlds)"
+    )
