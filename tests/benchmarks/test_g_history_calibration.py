@@ -121,3 +121,22 @@ def test_the_title_names_the_worlds_on_the_page():
     assert ghc.scope(("simulate", "world2", "world4")) == (
         "`simulate`, `world2` and `world4` (three of the five worlds)"
     )
+
+
+def test_also_from_skips_a_world_the_other_candidate_was_not_run_on(tmp_path):
+    raw = _raw(5)
+    (tmp_path / "sel").mkdir()
+    (tmp_path / "boo").mkdir()
+    for w in ("w", "v"):
+        raw.assign(world=w).replace({"variant": {"flexible": "selected"}}).assign(run_minutes=1.0).to_csv(
+            tmp_path / f"sel/{w}.csv", index=False
+        )
+    raw.replace({"variant": {"flexible": "boosted"}}).assign(run_minutes=2.0).to_csv(
+        tmp_path / "boo/w.csv", index=False
+    )
+    page = tmp_path / "page.md"
+    argv = ["--candidate", "selected", "--worlds", "w,v", "--raw-dir", str(tmp_path / "sel"), "--from-raw",
+            "--also-from", f"{tmp_path / 'boo'}:boosted", "--write-md", str(page)]  # fmt: skip
+    assert ghc.main(argv) == 0
+    text = page.read_text()
+    assert "| w | boosted |" in text and "| v | boosted |" not in text and "| v | selected |" in text

@@ -89,7 +89,8 @@ HISTORIES = ("standard", "flexible", "level_spline")
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
 # cross-fitted loss — built against boosting's small-cohort lean, calibrated and not adopted:
 # docs/g_selected_calibration.md) or "anchored" (boosted trees fitted to the parametric fit's residuals —
-# a candidate calibrated so far on `simulate` only: docs/g_anchored_calibration.md).
+# better than the default over the five worlds, worse on the fourth; not adopted:
+# docs/g_anchored_calibration.md).
 NUISANCES = ("parametric", "boosted", "selected", "anchored")
 # Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
 # not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
