@@ -82,21 +82,26 @@ def test_the_change_table_pairs_cohorts():
     assert rows[2] == "| w | 300 | 200 | +0.2500 (0.0000) | 1.000 |"  # the two candidates paired by cohort
 
 
-def test_also_from_shows_another_candidates_stored_rows(tmp_path):
-    raw = _raw(5)
-    (tmp_path / "sel").mkdir()
-    (tmp_path / "boo").mkdir()
-    raw.replace({"variant": {"flexible": "selected"}}).assign(run_minutes=1.0).to_csv(
-        tmp_path / "sel/w.csv", index=False
-    )
-    raw.replace({"variant": {"flexible": "boosted"}}).assign(run_minutes=2.0).to_csv(
-        tmp_path / "boo/w.csv", index=False
-    )
+def _store(raw: pd.DataFrame, path: Path, variant: str, minutes: float) -> None:
+    """Store ``raw``'s cohorts as one world's run of ``variant`` (its 'flexible' rows renamed)."""
+    path.parent.mkdir(exist_ok=True)
+    raw.replace({"variant": {"flexible": variant}}).assign(run_minutes=minutes).to_csv(path, index=False)
+
+
+def _also_page(tmp_path: Path, worlds: str) -> tuple[str, list[str]]:
+    """The page of 'selected' from tmp_path/sel with 'boosted' from tmp_path/boo beside it, and its argv."""
     page = tmp_path / "page.md"
-    argv = ["--candidate", "selected", "--worlds", "w", "--raw-dir", str(tmp_path / "sel"), "--from-raw",
+    argv = ["--candidate", "selected", "--worlds", worlds, "--raw-dir", str(tmp_path / "sel"), "--from-raw",
             "--also-from", f"{tmp_path / 'boo'}:boosted", "--write-md", str(page)]  # fmt: skip
     assert ghc.main(argv) == 0
-    text = page.read_text()
+    return page.read_text(), argv
+
+
+def test_also_from_shows_another_candidates_stored_rows(tmp_path):
+    raw = _raw(5)
+    _store(raw, tmp_path / "sel/w.csv", "selected", 1.0)
+    _store(raw, tmp_path / "boo/w.csv", "boosted", 2.0)
+    text, argv = _also_page(tmp_path, "w")
     assert "| w | boosted |" in text and "| w | selected |" in text
     assert "selected minus standard" in text and "boosted minus standard" in text
     assert "| w | 300 | 10 | +0.0000 (0.0000) | 1.000 |" in text  # selected minus boosted: the same estimates
@@ -125,18 +130,8 @@ def test_the_title_names_the_worlds_on_the_page():
 
 def test_also_from_skips_a_world_the_other_candidate_was_not_run_on(tmp_path):
     raw = _raw(5)
-    (tmp_path / "sel").mkdir()
-    (tmp_path / "boo").mkdir()
     for w in ("w", "v"):
-        raw.assign(world=w).replace({"variant": {"flexible": "selected"}}).assign(run_minutes=1.0).to_csv(
-            tmp_path / f"sel/{w}.csv", index=False
-        )
-    raw.replace({"variant": {"flexible": "boosted"}}).assign(run_minutes=2.0).to_csv(
-        tmp_path / "boo/w.csv", index=False
-    )
-    page = tmp_path / "page.md"
-    argv = ["--candidate", "selected", "--worlds", "w,v", "--raw-dir", str(tmp_path / "sel"), "--from-raw",
-            "--also-from", f"{tmp_path / 'boo'}:boosted", "--write-md", str(page)]  # fmt: skip
-    assert ghc.main(argv) == 0
-    text = page.read_text()
+        _store(raw.assign(world=w), tmp_path / f"sel/{w}.csv", "selected", 1.0)
+    _store(raw, tmp_path / "boo/w.csv", "boosted", 2.0)
+    text, _ = _also_page(tmp_path, "w,v")
     assert "| w | boosted |" in text and "| v | boosted |" not in text and "| v | selected |" in text
