@@ -390,11 +390,11 @@ READING_SELECTED = """\
 
 READING_ANCHORED = """\
 * Written from the tables above after the five worlds' runs (`simulate` 64.5 min; the second world 24.6, the
-  third 27.8, the fourth 34.9, the fifth 26.4 — run alone on the machine, hence faster than boosting's), 40
+  third 27.8, the fourth 34.9, the fifth 26.4 — run alone on the machine, probably why faster than boosting's), 40
   cohorts per cell, paired with the default's stored cohorts and, where it was run (not on the fifth world),
   with boosting's (`--also-from docs/data/g_boosted_calibration:boosted`, docs/g_boosted_calibration.md).  Its
   settings (crossfit.LEARNER) were fixed before any run, the same as boosting's.
-* **Better than the default over the five worlds, not calibrated on any held-out one**: within every band in
+* **Better than the default over the five worlds, calibrated on none but `simulate`**: within every band in
   26 + 13 + 13 + 19 + 14 = 85 of 135 cells against the default's 27 + 6 + 6 + 22 + 9 = 70; on the four worlds
   boosting was run on, 71 of 108 against boosting's 68 and the default's 61.  Not adopted: on the fourth world
   it loses three cells to the default, and on the second and fifth the bias under an effect stays far
