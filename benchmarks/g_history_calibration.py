@@ -209,8 +209,8 @@ def main(argv=None) -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 d.to_csv(path, index=False)
         minutes += float(d["run_minutes"].max())  # the default's stored rows (--standard-from) carry none
-        if also and (Path(also[0]) / f"{w}.csv").exists():  # a world the other candidate was not run on: none
-            d = pd.concat([d, _stored_rows(Path(also[0]) / f"{w}.csv", d, also[1])], ignore_index=True)
+        if also and (other := Path(also[0]) / f"{w}.csv").exists():  # none where the other was not run
+            d = pd.concat([d, _stored_rows(other, d, also[1])], ignore_index=True)
         frames.append(d)
     raw = pd.concat(frames, ignore_index=True)
     perf = performance(raw)
