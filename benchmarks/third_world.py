@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
@@ -78,6 +79,10 @@ class WorldCohort:
     # (per patient: least squares through the origin of treated − untreated latent level on time since
     # treatment; then the mean over patients): below E where the scale's ceiling or floor cuts the effect
     truth_realised: float = float("nan")
+    # the same slope change on the recorded scale (added after docs/calibration_world3.md was first run,
+    # docs/world3_estimand.md): treated − untreated *expected recorded total* (the 12 items' rounding, noise
+    # and 0–4 bounds: ``_expected_total``) at the same visits, as the fourth and fifth worlds define theirs
+    truth_recorded: float = float("nan")
 
 
 def _latent(rng: np.random.Generator, n: int, plateaus: bool = True) -> np.ndarray:
@@ -101,6 +106,15 @@ def _at(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     w = t - i
     rows = np.arange(grid.shape[0])[:, None]
     return grid[rows, i] * (1 - w) + grid[rows, i + 1] * w
+
+
+def _expected_total(level: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Expected recorded total at latent ``level`` (n × k) for patients with item ``offsets`` (n × 12): each
+    item is round(level / 12 + offset + N(0, 0.4²)) within 0–4 (``observe`` in :func:`simulate_world3`), so
+    its mean is Σ_c P(level / 12 + offset + noise ≥ c − 0.5) over c = 1..4."""
+    mu = level[..., None] / 12.0 + offsets[:, None, :]
+    cuts = np.arange(1, 5) - 0.5
+    return ndtr((mu[..., None] - cuts) / 0.4).sum(-1).sum(-1)
 
 
 def _first_below(grid: np.ndarray, thr: np.ndarray) -> np.ndarray:
@@ -234,7 +248,9 @@ def simulate_world3(
     sxx = (dt**2).sum(1)
     has = sxx > 0
     realised = float(((gain * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
-    return WorldCohort(tables, att, int(treated.sum()), realised)
+    shown = _expected_total(_at(lat_eff, t_vis), offsets) - _expected_total(_at(lat, t_vis), offsets)
+    recorded = float(((shown * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
+    return WorldCohort(tables, att, int(treated.sum()), realised, recorded)
 
 
 __all__ = ["PIECES", "WorldCohort", "simulate_world3"]

@@ -51,16 +51,18 @@ def run_chunk(items: list[tuple], n: int, method: str) -> list[dict]:
     return rows
 
 
-def markdown(raw: pd.DataFrame) -> str:
+def markdown(raw: pd.DataFrame, second: str = "24-month truth", column: str = "window") -> str:
+    """The page's table: the mean estimate, then bias (MCSE) and coverage against the world's realised truth
+    and against a second truth (``column`` of ``raw``, headed ``second``)."""
     lines = [
         "| share | E | cohorts | mean estimate | realised truth | bias against it (MCSE) | coverage | "
-        "24-month truth | bias against it (MCSE) | coverage |",
+        f"{second} | bias against it (MCSE) | coverage |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (share, eff), d in raw.groupby(["share", "E"], sort=False):
         k = len(d)
         cells = []
-        for t in ("realised", "window"):
+        for t in ("realised", column):
             b = (d["estimate"] - d[t]).to_numpy(float)
             cov = float(((d["ci_low"] <= d[t]) & (d[t] <= d["ci_high"])).mean())
             cells.append(f"{d[t].mean():+.3f} | {b.mean():+.3f} ({b.std(ddof=1) / np.sqrt(k):.3f}) | {cov:.2f}")

@@ -57,6 +57,25 @@ def test_world3_truths_and_switches():
         third_world.simulate_world3(50, 0.0, 0.3, 1, frozenset({"nope"}))
 
 
+def test_expected_recorded_total_matches_simulated_items():
+    # the recorded-scale truth's expected total, against the items' own rounding, noise and bounds simulated
+    # many times (the world's ``observe``), at levels from the floor to the ceiling and both onset sites
+    rng = np.random.default_rng(11)
+    levels = np.array([[0.0, 6.0, 20.0, 35.0, 44.0, 48.0], [3.0, 12.0, 25.0, 30.0, 40.0, 47.0]])
+    offsets = np.vstack([third_world._BULBAR, third_world._LIMB])
+    draws = np.rint(levels[..., None, None] / 12.0 + offsets[:, None, None, :] + rng.normal(0, 0.4, (2, 6, 20000, 12)))
+    simulated = np.clip(draws, 0, 4).sum(-1).mean(-1)
+    np.testing.assert_allclose(third_world._expected_total(levels, offsets), simulated, atol=0.03)
+
+
+def test_recorded_truth_is_the_realised_change_seen_through_the_items():
+    none = third_world.simulate_world3(400, 0.0, 0.3, 3)
+    assert none.truth_recorded == 0.0
+    big = third_world.simulate_world3(400, 0.5, 0.3, 3)
+    # the items' ceiling hides part of a latent gain: below the latent truth, but most of it
+    assert 0.7 * big.truth_realised < big.truth_recorded < big.truth_realised
+
+
 def test_performance_against_a_per_cohort_truth():
     k = 400
     rng = np.random.default_rng(2)
@@ -105,3 +124,18 @@ def test_world3_ablation_tiny_run(tmp_path):
     assert world3_ablation.main(["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]) == 0
     text = page.read_text()
     assert text.count("| 2 | ") == len(world3_ablation.VARIANTS) and "| pre-trend warning |" in text
+
+
+def test_world3_estimand_page_runs_and_rewrites_from_its_cohorts(tmp_path):
+    import world3_estimand
+
+    raw, page, again = tmp_path / "w3e.csv", tmp_path / "e.md", tmp_path / "e2.md"
+    args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--raw", str(raw)]
+    assert world3_estimand.main([*args, "--write-md", str(page)]) == 0
+    assert page.read_text().count("| 2 | ") == len(world3_estimand.CELLS)
+    stored = pd.read_csv(raw)
+    assert len(stored) == 2 * len(world3_estimand.CELLS) and (stored.loc[stored["E"] == 0, "recorded"] == 0).all()
+    # the page from the stored cohorts: the same table without running anything
+    assert world3_estimand.main(["--raw", str(raw), "--from-raw", "--write-md", str(again)]) == 0
+    table = [line for line in page.read_text().splitlines() if line.startswith("| ")]
+    assert table == [line for line in again.read_text().splitlines() if line.startswith("| ")]
