@@ -114,10 +114,10 @@ from scipy.special import expit, logit, ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
+from window_truth import window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
-WINDOW_TRUTH_MONTHS = 24.0  # the horizon of truth_window (that of g-estimation's window, alscell.analysis)
 N_VISITS = 72  # scheduled visits drawn per patient (more than any follow-up until the lock needs)
 OVERDRAW = 1.2  # patients drawn per patient kept (the dead before their first visit are never seen)
 BULBAR, FINE, GROSS, RESP = 0, 1, 2, 3
@@ -181,7 +181,7 @@ class WorldCohort:
     # the slope change the treated patients' expected totals show over their observed post-treatment visits
     # (module docstring)
     truth_realised: float = float("nan")
-    # the slope change over the first WINDOW_TRUTH_MONTHS after treatment (_window_truth; a second estimand,
+    # the slope change over the first 24 months after treatment (window_truth.window_truth; a second estimand,
     # added after the first calibration run, docs/world5_estimand.md)
     truth_window: float = float("nan")
 
@@ -572,23 +572,8 @@ def simulate_world5(
         has = sxx > 0
         if has.any():
             realised = float(((diff * dt).sum(1)[has] / sxx[has]).mean())
-        window = _window_truth(diff, t_vis[tr] - t0[:, None], followed[tr])
+        window = window_truth(diff, t_vis[tr] - t0[:, None], followed[tr])
     return WorldCohort(tables, float(effect), int(treated.sum()), realised, window)
-
-
-def _window_truth(diff: np.ndarray, since: np.ndarray, followed: np.ndarray) -> float:
-    """The slope change over a fixed horizon (added after the first calibration run, docs/world5_estimand.md):
-    per treated patient, the least-squares slope (with an intercept) of treated − untreated expected total on
-    months since the first treatment over the observed visits from the treatment visit to WINDOW_TRUTH_MONTHS
-    after it, then the mean over patients with two such visits."""
-    use = followed & (since >= -1e-9) & (since <= WINDOW_TRUTH_MONTHS)
-    k = use.sum(1)
-    x = np.where(use, since, 0.0)
-    xbar = x.sum(1) / np.maximum(k, 1)
-    xc = np.where(use, since - xbar[:, None], 0.0)
-    sxx = (xc**2).sum(1)
-    ok = (k >= 2) & (sxx > 1e-9)
-    return float(((xc * np.where(use, diff, 0.0)).sum(1)[ok] / sxx[ok]).mean()) if ok.any() else float("nan")
 
 
 __all__ = ["PIECES", "WorldCohort", "simulate_world5"]

@@ -67,6 +67,7 @@ import pandas as pd
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
+from window_truth import window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -111,6 +112,10 @@ class WorldCohort:
     # the slope change the treated patients' expected totals show over their observed post-treatment visits
     # (module docstring): below ``truth`` by the waning and the scale's compression
     truth_realised: float = float("nan")
+    # our estimand's truth: the same change over the first 24 months after treatment (per patient, least
+    # squares with an intercept; window_truth.py, added after the first calibration run,
+    # docs/estimand_calibration.md)
+    truth_window: float = float("nan")
 
 
 def _thresholds(bulbar: np.ndarray) -> np.ndarray:
@@ -311,7 +316,9 @@ def simulate_world4(
     sxx = (dt**2).sum(1)
     has = sxx > 0
     realised = float(((diff * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
-    return WorldCohort(tables, float(effect), int(treated.sum()), realised)
+    tr = np.flatnonzero(treated)
+    window = window_truth(diff[tr], t_vis[tr] - t0[tr, None], seen[tr]) if len(tr) else float("nan")
+    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window)
 
 
 __all__ = ["KAPPA", "PIECES", "WorldCohort", "simulate_world4"]

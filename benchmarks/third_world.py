@@ -44,6 +44,7 @@ from scipy.special import ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
+from window_truth import window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -83,6 +84,9 @@ class WorldCohort:
     # docs/world3_estimand.md): treated − untreated *expected recorded total* (the 12 items' rounding, noise
     # and 0–4 bounds: ``_expected_total``) at the same visits, as the fourth and fifth worlds define theirs
     truth_recorded: float = float("nan")
+    # our estimand's truth: that recorded-scale change over the first 24 months after treatment (per patient,
+    # least squares with an intercept; window_truth.py, docs/estimand_calibration.md)
+    truth_window: float = float("nan")
 
 
 def _latent(rng: np.random.Generator, n: int, plateaus: bool = True) -> np.ndarray:
@@ -250,7 +254,8 @@ def simulate_world3(
     realised = float(((gain * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
     shown = _expected_total(_at(lat_eff, t_vis), offsets) - _expected_total(_at(lat, t_vis), offsets)
     recorded = float(((shown * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
-    return WorldCohort(tables, att, int(treated.sum()), realised, recorded)
+    window = window_truth(shown[tr], t_vis[tr] - t0[tr, None], seen[tr]) if len(tr) else float("nan")
+    return WorldCohort(tables, att, int(treated.sum()), realised, recorded, window)
 
 
 __all__ = ["PIECES", "WorldCohort", "simulate_world3"]

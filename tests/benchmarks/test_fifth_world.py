@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import fifth_world
+import window_truth
 from alscell.io.reader import read_folder
 from alscell.io.writer import write_folder
 
@@ -206,9 +207,9 @@ def test_window_truth_is_zero_without_effect_grows_with_it_and_the_estimand_page
     assert 0.0 < small < large
     # by hand: treated − untreated rising 1 point/month after a treatment visit at 0, observed at 0, 12, 24, 36
     since = np.array([[0.0, 12.0, 24.0, 36.0]])
-    assert fifth_world._window_truth(since * 1.0, since, np.ones_like(since, bool)) == pytest.approx(1.0)
+    assert window_truth.window_truth(since * 1.0, since, np.ones_like(since, bool)) == pytest.approx(1.0)
     # a plateau after 12 months: only the visits up to 24 months count (slope of 0, 12, 12 on 0, 12, 24)
-    assert fifth_world._window_truth(np.minimum(since, 12.0), since, np.ones_like(since, bool)) == pytest.approx(0.5)
+    assert window_truth.window_truth(np.minimum(since, 12.0), since, np.ones_like(since, bool)) == pytest.approx(0.5)
     page = tmp_path / "e.md"
     args = ["--cohorts", "2", "--patients", "200", "--workers", "1", "--write-md", str(page)]
     assert world5_estimand.main(args) == 0

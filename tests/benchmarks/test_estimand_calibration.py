@@ -1,0 +1,72 @@
+"""benchmarks/window_truth.py on the held-out worlds and benchmarks/estimand_calibration.py end to end on a few
+stored cohorts."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import estimand_calibration
+import fourth_world
+import third_world
+import window_truth
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_window_truth_by_hand_and_on_the_worlds():
+    # a treated − untreated difference rising 1 point/month for 6 months, then flat, seen at 0, 6, 12, 18, 24
+    # and 30 months: within 24 months least squares with an intercept on (0, 6, 6, 6, 6) over (0, 6, …, 24)
+    since = np.array([[0.0, 6.0, 12.0, 18.0, 24.0, 30.0]])
+    diff = np.minimum(since, 6.0)
+    x, y = since[0, :5], diff[0, :5]
+    assert window_truth.window_truth(diff, since, np.ones_like(since, bool)) == pytest.approx(np.polyfit(x, y, 1)[0])
+    # a visit not followed (after death or loss) does not count; one visit is not a slope (nan)
+    seen = np.array([[True, True, False, False, False, False]])
+    assert window_truth.window_truth(diff, since, seen) == pytest.approx(1.0)
+    assert np.isnan(window_truth.window_truth(diff, since, seen & (since < 1)))
+    for simulate in (third_world.simulate_world3, fourth_world.simulate_world4):
+        assert simulate(300, 0.0, 0.3, 5).truth_window == 0.0
+        small, large = (simulate(300, e, 0.3, 5).truth_window for e in (0.2, 0.5))
+        assert 0.0 < small < large
+
+
+def test_estimand_calibration_page_from_a_few_stored_cohorts(tmp_path):
+    stored = pd.read_csv(ROOT / "docs/data/g_anchored_calibration/world3.csv")
+    few = stored[stored["seed"].isin(stored["seed"].unique()[:3]) & (stored["n"] == 200)]
+    (tmp_path / "src").mkdir()
+    few.to_csv(tmp_path / "src/world3.csv", index=False)
+    src = f"{tmp_path / 'src'}:standard:default,{tmp_path / 'src'}:anchored:anchored"
+    page, again = tmp_path / "e.md", tmp_path / "e2.md"
+    args = ["--worlds", "world3", "--workers", "1", "--cohorts-from", src, "--truth-dir", str(tmp_path / "truths")]
+    assert estimand_calibration.main([*args, "--write-md", str(page)]) == 0
+    text = page.read_text()
+    # the stored cohorts are these: the recomputed world's truth is the stored one
+    gap = float(text.split("| world3 | 18 | ")[1].split(" |")[0])
+    assert gap < 1e-9
+    # each estimator against each truth over the 9 cells; the table under an effect: 6 cells
+    assert text.count("| world3 | default · estimand's truth | ") == 1
+    assert sum(line.startswith("| world3 | 200 | ") and line.count("|") == 13 for line in text.splitlines()) == 6
+    # the page again from the stored truths, nothing simulated: the same tables
+    assert estimand_calibration.main([*args, "--from-raw", "--write-md", str(again)]) == 0
+    assert [ln for ln in text.splitlines() if ln.startswith("| ")] == [
+        ln for ln in again.read_text().splitlines() if ln.startswith("| ")
+    ]
+
+
+def test_judged_rows_use_each_truth_and_zero_under_no_effect():
+    raw = pd.DataFrame(
+        dict(world="world4", n=200, share=0.3, E=[0.0, 0.5], seed=[1, 2], variant="standard", truth=[0.0, 0.3],
+             estimate=[0.01, 0.31], se=0.1, ci_low=-0.2, ci_high=0.5, p_value=0.5)
+    )  # fmt: skip
+    truths = pd.DataFrame(dict(world="world4", n=200, share=0.3, E=[0.5], seed=[2], truth_realised=[0.3],
+                               truth_window=[0.28]))  # fmt: skip
+    j = estimand_calibration.judged(raw, truths)
+    assert len(j) == 4
+    got = j.set_index(["variant", "seed"])["truth"]
+    assert got[("standard · world's truth", 2)] == 0.3 and got[("standard · estimand's truth", 2)] == 0.28
+    assert got[("standard · estimand's truth", 1)] == 0.0
