@@ -114,7 +114,7 @@ from scipy.special import expit, logit, ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import window_truth
+from window_truth import observed_truth, window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -184,6 +184,10 @@ class WorldCohort:
     # the slope change over the first 24 months after treatment (window_truth.window_truth; a second estimand,
     # added after the first calibration run, docs/world5_estimand.md)
     truth_window: float = float("nan")
+    # the same under the *while observed* strategy: each world's slope over its own visits (treated: those
+    # observed under treatment; untreated: those the untreated course would leave — death, missed visits and
+    # loss follow the course here); window_truth.observed_truth, added after docs/estimand_calibration.md
+    truth_observed: float = float("nan")
 
 
 def _windows(cycle_t: np.ndarray, lag: float) -> tuple[np.ndarray, np.ndarray]:
@@ -550,7 +554,7 @@ def simulate_world5(
     tables = Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs, events=events)
 
     # the realised truth: treated − untreated expected recorded total at the observed post-treatment visits
-    realised = window = float("nan")
+    realised = window = observed = float("nan")
     tr = np.flatnonzero(treated)
     if len(tr):
         t0 = cycle_t[tr, 0]
@@ -567,13 +571,15 @@ def simulate_world5(
             e[..., 11] = np.where(cap == 0.0, 0.0, np.where(cap == 3.0, p_ge[..., 11, :3].sum(-1), e[..., 11]))
             return e.sum(-1)
 
-        diff = expected_total(obs) - expected_total(nat)
+        e1, e0 = expected_total(obs), expected_total(nat)
+        diff = e1 - e0
         sxx = (dt**2).sum(1)
         has = sxx > 0
         if has.any():
             realised = float(((diff * dt).sum(1)[has] / sxx[has]).mean())
         window = window_truth(diff, t_vis[tr] - t0[:, None], followed[tr])
-    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window)
+        observed = observed_truth(e1, e0, t_vis[tr] - t0[:, None], followed[tr], nat["followed"][tr])
+    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window, observed)
 
 
 __all__ = ["PIECES", "WorldCohort", "simulate_world5"]

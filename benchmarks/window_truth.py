@@ -16,11 +16,10 @@ import numpy as np
 WINDOW_TRUTH_MONTHS = 24.0  # the horizon (that of g-estimation's window, alscell.analysis.g_estimation)
 
 
-def window_truth(diff: np.ndarray, since: np.ndarray, followed: np.ndarray) -> float:
-    """Per treated patient (rows), the least-squares slope (with an intercept) of treated − untreated
-    expected total ``diff`` on months ``since`` the first treatment over the observed (``followed``) visits
-    from the treatment visit to WINDOW_TRUTH_MONTHS after it; then the mean over patients with two such
-    visits (nan when none has)."""
+def window_slopes(values: np.ndarray, since: np.ndarray, followed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(slopes, ok): per row (a treated patient), the least-squares slope (with an intercept) of ``values``
+    on months ``since`` the first treatment over the ``followed`` visits from the treatment visit to
+    WINDOW_TRUTH_MONTHS after it; ``ok`` where there are two such visits at distinct times."""
     use = followed & (since >= -1e-9) & (since <= WINDOW_TRUTH_MONTHS)
     k = use.sum(1)
     x = np.where(use, since, 0.0)
@@ -28,7 +27,33 @@ def window_truth(diff: np.ndarray, since: np.ndarray, followed: np.ndarray) -> f
     xc = np.where(use, since - xbar[:, None], 0.0)
     sxx = (xc**2).sum(1)
     ok = (k >= 2) & (sxx > 1e-9)
-    return float(((xc * np.where(use, diff, 0.0)).sum(1)[ok] / sxx[ok]).mean()) if ok.any() else float("nan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slopes = (xc * np.where(use, values, 0.0)).sum(1) / sxx
+    return np.where(ok, slopes, np.nan), ok
 
 
-__all__ = ["WINDOW_TRUTH_MONTHS", "window_truth"]
+def window_truth(diff: np.ndarray, since: np.ndarray, followed: np.ndarray) -> float:
+    """Per treated patient (rows), the least-squares slope (with an intercept) of treated − untreated
+    expected total ``diff`` on months ``since`` the first treatment over the observed (``followed``) visits
+    from the treatment visit to WINDOW_TRUTH_MONTHS after it; then the mean over patients with two such
+    visits (nan when none has)."""
+    slopes, ok = window_slopes(diff, since, followed)
+    return float(slopes[ok].mean()) if ok.any() else float("nan")
+
+
+def observed_truth(
+    treated: np.ndarray, untreated: np.ndarray, since: np.ndarray, followed: np.ndarray, followed0: np.ndarray
+) -> float:
+    """Our estimand under the *while observed* strategy for death and dropout (docs/evidence.md): per treated
+    patient, the 24-month slope of the expected recorded total under treatment over the visits observed under
+    treatment (``followed``) minus that of the untreated expected total over the visits that would be observed
+    untreated (``followed0``: death, missed visits and loss as the untreated course would have them); then the
+    mean over patients with both slopes.  Where treatment does not change who is seen when, it is
+    :func:`window_truth` of the difference."""
+    s1, ok1 = window_slopes(treated, since, followed)
+    s0, ok0 = window_slopes(untreated, since, followed0)
+    both = ok1 & ok0
+    return float((s1 - s0)[both].mean()) if both.any() else float("nan")
+
+
+__all__ = ["WINDOW_TRUTH_MONTHS", "observed_truth", "window_slopes", "window_truth"]
