@@ -35,6 +35,27 @@ def test_window_truth_by_hand_and_on_the_worlds():
         assert 0.0 < small < large
 
 
+def test_observed_truth_each_world_over_its_own_visits():
+    since = np.array([[0.0, 6.0, 12.0, 18.0, 24.0], [0.0, 3.0, 9.0, 15.0, 21.0]])
+    rng = np.random.default_rng(3)
+    treated, untreated = 40 - 0.5 * since + rng.normal(0, 1, since.shape), 40 - 1.0 * since**1.2 / 3
+    seen = np.ones_like(since, bool)
+    # the same visits in both worlds: the window truth of the difference
+    got = window_truth.observed_truth(treated, untreated, since, seen, seen)
+    assert got == pytest.approx(window_truth.window_truth(treated - untreated, since, seen))
+    # untreated, the first patient dies after 12 months: its untreated slope is over 0, 6, 12 only
+    seen0 = seen.copy()
+    seen0[0, 3:] = False
+    s1 = [np.polyfit(since[i], treated[i], 1)[0] for i in range(2)]
+    s0 = [np.polyfit(since[0, :3], untreated[0, :3], 1)[0], np.polyfit(since[1], untreated[1], 1)[0]]
+    assert window_truth.observed_truth(treated, untreated, since, seen, seen0) == pytest.approx(
+        np.mean(np.subtract(s1, s0))
+    )
+    # with one untreated visit left the patient has no untreated slope and is left out
+    seen0[0, 1:] = False
+    assert window_truth.observed_truth(treated, untreated, since, seen, seen0) == pytest.approx(s1[1] - s0[1])
+
+
 def test_estimand_calibration_page_from_a_few_stored_cohorts(tmp_path):
     stored = pd.read_csv(ROOT / "docs/data/g_anchored_calibration/world3.csv")
     few = stored[stored["seed"].isin(stored["seed"].unique()[:3]) & (stored["n"] == 200)]
