@@ -117,7 +117,7 @@ from scipy.special import expit, logit, pdtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import window_truth
+from window_truth import observed_truth, window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -197,6 +197,10 @@ class WorldCohort:
     truth_realised: float = float("nan")
     # the same difference's slope over the first 24 months after treatment (window_truth.window_truth)
     truth_window: float = float("nan")
+    # the same under the *while observed* strategy: each world's slope over its own visits (the untreated
+    # visits those the untreated course leaves); window_truth.observed_truth (added before any estimator's
+    # calibration ran on this world, after the fifth world's, docs/world5_observed.md)
+    truth_observed: float = float("nan")
 
 
 def _involvement(onset_region: np.ndarray, delays: np.ndarray) -> np.ndarray:
@@ -538,10 +542,10 @@ def simulate_world6(
     tables = Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs, events=events)
 
     # the truths: treated − untreated expected recorded total at the treated patients' observed visits
-    realised = window = float("nan")
+    realised = window = observed = float("nan")
     if len(tr):
         if effect == 0:
-            realised = window = 0.0
+            realised = window = observed = 0.0
         else:
             t_tr = t_vis[tr]
             b_tr = np.full(len(tr), np.inf) if "limited" in off else t0[tr] + EFFECT_MONTHS
@@ -551,7 +555,8 @@ def simulate_world6(
                 clk = _clock(t_tr[..., None], nat["s"][tr], r, t0[tr], b_tr)[..., REGION_OF_ITEM]
                 return _expected_items(lam_item * clk, nat["head"][tr], p_mis).sum(-1)
 
-            diff = expected_total(rho[tr]) - expected_total(np.zeros(len(tr)))
+            e1, e0 = expected_total(rho[tr]), expected_total(np.zeros(len(tr)))
+            diff = e1 - e0
             since = t_tr - t0[tr, None]
             post = followed[tr] & (since > 0)
             dt = np.where(post, since, 0.0)
@@ -560,7 +565,8 @@ def simulate_world6(
             if has.any():
                 realised = float(((diff * dt).sum(1)[has] / sxx[has]).mean())
             window = window_truth(diff, since, followed[tr])
-    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window)
+            observed = observed_truth(e1, e0, since, followed[tr], fol_n[tr])
+    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window, observed)
 
 
 __all__ = ["PIECES", "WorldCohort", "simulate_world6"]

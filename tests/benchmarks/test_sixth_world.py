@@ -131,6 +131,9 @@ def test_world6_truths():
     big = sixth_world.simulate_world6(400, 0.5, 0.3, 3)
     assert 0.0 < small.truth_realised < big.truth_realised < 0.5
     assert 0.0 < small.truth_window < big.truth_window < 0.5
+    # while observed (each course's own visits): 0 without an effect, growing with it; without death and with
+    # the same visits in both courses it would be the window truth (the close check: tests of window_truth)
+    assert none.truth_observed == 0.0 and 0.0 < small.truth_observed < big.truth_observed < 0.6
     # the first dose does not depend on the effect, and the recorded data before it are the same
     first = [c.tables.treatments.query("cycle == 1").reset_index(drop=True) for c in (none, big)]
     pd.testing.assert_frame_equal(*first)
