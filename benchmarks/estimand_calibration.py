@@ -290,20 +290,20 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 
 READING_WORLD6 = """* Not yet written: run the commands above and read the tables."""
 
-MD_OBSERVED = """# The fifth world judged against our estimand under the while-observed strategy
+MD_OBSERVED = """# The held-out worlds judged against our estimand under the while-observed strategy
 
 Every number on this page is printed by `.venv/bin/python {command}` (the run time is that of simulating
-the world again for its truths; nothing is estimated again).  The estimates are the stored cohorts of
+the worlds again for their truths; nothing is estimated again).  The estimates are the stored cohorts of
 docs/estimand_calibration.md (the default and `nuisance="anchored"` on the same 40 cohorts per cell, the
-default on 100).  On the fifth world death, missed visits and loss follow the course, so treatment changes
-*which visits exist*.  docs/estimand_calibration.md's truth compares the treated and untreated expected
-totals at the visits observed under treatment — as if the untreated patient were seen, alive, at the same
-visits.  Our estimand handles death and dropout *while observed* (docs/evidence.md: "the slope is that of the
-course on the visits that exist"): here the "estimand's truth" is each world's own 24-month slope over its
-own visits, treated minus untreated (`truth_observed`, `window_truth.observed_truth`: the untreated visits are
-those the world's untreated course leaves, with the same random numbers), averaged over the treated patients
-with both slopes.  "World's truth": the world author's.  Under no effect both are 0.  Bands as in
-docs/calibration.md (✗: outside).
+default on 100).  On these worlds death (and on the fifth also missed visits and loss) follows the course,
+so treatment changes *which visits exist*.  docs/estimand_calibration.md's truth compares the treated and
+untreated expected totals at the visits observed under treatment — as if the untreated patient were seen,
+alive, at the same visits.  Our estimand handles death and dropout *while observed* (docs/evidence.md: "the
+slope is that of the course on the visits that exist"): here the "estimand's truth" is each course's own
+24-month slope over its own visits, treated minus untreated (`truth_observed`, `window_truth.observed_truth`:
+the untreated visits are those the world's untreated course leaves, with the same random numbers), averaged
+over the treated patients with both slopes.  "World's truth": the world author's.  Under no effect both are
+0.  Bands as in docs/calibration.md (✗: outside).
 
 {table}
 

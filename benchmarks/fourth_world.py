@@ -67,7 +67,7 @@ import pandas as pd
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import window_truth
+from window_truth import observed_truth, window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -116,6 +116,9 @@ class WorldCohort:
     # squares with an intercept; window_truth.py, added after the first calibration run,
     # docs/estimand_calibration.md)
     truth_window: float = float("nan")
+    # the same under the *while observed* strategy: each course's slope over its own visits (the untreated
+    # visits: those before the natural course's death; window_truth.observed_truth, docs/estimand_observed.md)
+    truth_observed: float = float("nan")
 
 
 def _thresholds(bulbar: np.ndarray) -> np.ndarray:
@@ -312,13 +315,19 @@ def simulate_world4(
     # the realised truth: treated − untreated expected total at the observed post-treatment visits
     post = seen & treated[:, None] & (t_vis > np.where(treated, t0, 0.0)[:, None])
     dt = np.where(post, t_vis - np.where(treated, t0, 0.0)[:, None], 0.0)
-    diff = _expected_items(th_vis, b).sum(-1) - _expected_items(_at(theta, t_vis), b).sum(-1)
+    e1, e0 = _expected_items(th_vis, b).sum(-1), _expected_items(_at(theta, t_vis), b).sum(-1)
+    diff = e1 - e0
     sxx = (dt**2).sum(1)
     has = sxx > 0
     realised = float(((diff * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
     tr = np.flatnonzero(treated)
-    window = window_truth(diff[tr], t_vis[tr] - t0[tr, None], seen[tr]) if len(tr) else float("nan")
-    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window)
+    window = observed = float("nan")
+    if len(tr):
+        since = t_vis[tr] - t0[tr, None]
+        window = window_truth(diff[tr], since, seen[tr])
+        seen_nat = (t_vis < death_nat[:, None]) & (t_vis <= lock_m[:, None])
+        observed = observed_truth(e1[tr], e0[tr], since, seen[tr], seen_nat[tr])
+    return WorldCohort(tables, float(effect), int(treated.sum()), realised, window, observed)
 
 
 __all__ = ["KAPPA", "PIECES", "WorldCohort", "simulate_world4"]

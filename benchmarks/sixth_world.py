@@ -199,7 +199,7 @@ class WorldCohort:
     truth_window: float = float("nan")
     # the same under the *while observed* strategy: each world's slope over its own visits (the untreated
     # visits those the untreated course leaves); window_truth.observed_truth (added before any estimator's
-    # calibration ran on this world, after the fifth world's, docs/world5_observed.md)
+    # calibration ran on this world, after the fifth world's, docs/estimand_observed.md)
     truth_observed: float = float("nan")
 
 

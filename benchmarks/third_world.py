@@ -44,7 +44,7 @@ from scipy.special import ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import window_truth
+from window_truth import observed_truth, window_truth
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -87,6 +87,9 @@ class WorldCohort:
     # our estimand's truth: that recorded-scale change over the first 24 months after treatment (per patient,
     # least squares with an intercept; window_truth.py, docs/estimand_calibration.md)
     truth_window: float = float("nan")
+    # the same under the *while observed* strategy: each course's slope over its own visits (the untreated
+    # visits: those before the natural course's death; window_truth.observed_truth, docs/estimand_observed.md)
+    truth_observed: float = float("nan")
 
 
 def _latent(rng: np.random.Generator, n: int, plateaus: bool = True) -> np.ndarray:
@@ -197,6 +200,8 @@ def simulate_world3(
     lock_m = ((LOCK - onset) / pd.Timedelta(days=1)).to_numpy() / DPM + (1e3 if "loss" in off else 0.0)
     lost_before = np.cumsum(np.c_[np.zeros((n, 1), bool), lost[:, :-1]], 1) > 0
     seen = (t_vis < death[:, None]) & (t_vis <= lock_m[:, None]) & ~lost_before
+    # the visits the untreated course would leave (the visit times follow the natural course already)
+    seen_nat = (t_vis < _first_below(lat, resp)[:, None]) & (t_vis <= lock_m[:, None]) & ~lost_before
     treated = (tv >= 0) & seen[np.arange(n), np.maximum(tv, 0)]
     e_i = np.where(treated, e_i, 0.0)
     ids = np.array([f"W3{p:06d}" for p in range(n)])
@@ -252,10 +257,15 @@ def simulate_world3(
     sxx = (dt**2).sum(1)
     has = sxx > 0
     realised = float(((gain * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
-    shown = _expected_total(_at(lat_eff, t_vis), offsets) - _expected_total(_at(lat, t_vis), offsets)
+    e1, e0 = _expected_total(_at(lat_eff, t_vis), offsets), _expected_total(_at(lat, t_vis), offsets)
+    shown = e1 - e0
     recorded = float(((shown * dt).sum(1)[has] / sxx[has]).mean()) if has.any() else float("nan")
-    window = window_truth(shown[tr], t_vis[tr] - t0[tr, None], seen[tr]) if len(tr) else float("nan")
-    return WorldCohort(tables, att, int(treated.sum()), realised, recorded, window)
+    window = observed = float("nan")
+    if len(tr):
+        since = t_vis[tr] - t0[tr, None]
+        window = window_truth(shown[tr], since, seen[tr])
+        observed = observed_truth(e1[tr], e0[tr], since, seen[tr], seen_nat[tr])
+    return WorldCohort(tables, att, int(treated.sum()), realised, recorded, window, observed)
 
 
 __all__ = ["PIECES", "WorldCohort", "simulate_world3"]

@@ -155,7 +155,7 @@ READING = """* Written from the table above after its first run (rerun to check)
   docs/estimand_calibration.md compares the treated and untreated expected totals *at the visits seen under
   treatment* — as if the untreated patient were alive and seen then — while the estimator compares starters
   with non-starters who are seen only while alive.  Our estimand handles death *while observed*
-  (docs/evidence.md), which is the estimator's comparison, not that truth's: docs/world5_observed.md judges
+  (docs/evidence.md), which is the estimator's comparison, not that truth's: docs/estimand_observed.md judges
   the same stored cohorts against the while-observed truth (each course's slope over its own visits)."""
 
 

@@ -33,6 +33,12 @@ def test_window_truth_by_hand_and_on_the_worlds():
         assert simulate(300, 0.0, 0.3, 5).truth_window == 0.0
         small, large = (simulate(300, e, 0.3, 5).truth_window for e in (0.2, 0.5))
         assert 0.0 < small < large
+        assert simulate(300, 0.0, 0.3, 5).truth_observed == 0.0
+        small, large = (simulate(300, e, 0.3, 5).truth_observed for e in (0.2, 0.5))
+        assert 0.0 < small < large
+    # without death the untreated course leaves the treated one's visits: the two truths are one
+    nodeath = third_world.simulate_world3(300, 0.5, 0.3, 5, frozenset({"death"}))
+    assert nodeath.truth_observed == pytest.approx(nodeath.truth_window)
 
 
 def test_observed_truth_each_world_over_its_own_visits():
