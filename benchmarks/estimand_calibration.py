@@ -194,7 +194,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             rows = run_study(run_chunk, items, chunk=8, workers=args.workers, label=f"estimand truths: {w}",
                              console=console)  # fmt: skip
-            d = pd.DataFrame(rows).assign(run_minutes=(time.perf_counter() - t0) / 60)
+            d = pd.DataFrame(rows).assign(run_minutes=(time.perf_counter() - t0) / 60, run_workers=args.workers)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 d.to_csv(path, index=False)
@@ -210,9 +210,10 @@ def main(argv=None) -> int:
     labels = list(dict.fromkeys(s.split(":", 2)[2] for s in sources))
     tables = [check_table(raw, truths), truth_table(truths), summary_table(perf), cell_table(perf, labels)]
     template, reading = PAGES[args.page]
+    workers = int(truths["run_workers"].max())  # the runs' that simulated the truths (stored with them)
     finish(
         console, "\n\n".join(tables), minutes, args.write_md, template, "estimand_calibration.py", argv,
-        workers=args.workers, reading=reading,
+        workers=workers, reading=reading,
     )  # fmt: skip
     return 0
 
