@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     workers = int(truths["run_workers"].max())  # the runs' that simulated the truths (stored with them)
     finish(
         console, "\n\n".join(tables), minutes, args.write_md, template, "estimand_calibration.py", argv,
-        workers=workers, reading=reading,
+        workers=workers, reading=reading, estimand=ESTIMAND_TEXT[args.estimand],
     )  # fmt: skip
     return 0
 
@@ -278,11 +278,11 @@ the world again for its truths).  The estimates are the stored cohorts of `.venv
 benchmarks/g_history_calibration.py --candidate anchored --worlds world6 --cohorts 40 --workers 2 --raw-dir
 docs/data/world6_calibration` (the default and `nuisance="anchored"` on the same 40 cohorts per cell).  The
 world, `benchmarks/sixth_world.py`, was written after every candidate had been judged on the five others, by
-a session that had not seen their results, and committed before either estimator first ran on it: the
+a session that had not seen their results, and committed before either estimator first ran on it (its
+while-observed truth was added while that run was under way, before any of its results was read): the
 hold-out for the choice between the two (docs/estimand_calibration.md).  "World's truth": its realised slope
-change over each treated patient's whole follow-up; "estimand's truth": the change of slope of the expected
-recorded total over the first 24 months after the first treatment (our estimand, docs/evidence.md).  Under no
-effect both are 0.  Bands as in docs/calibration.md (✗: outside).
+change over each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand,
+docs/evidence.md).  Under no effect both are 0.  Bands as in docs/calibration.md (✗: outside).
 
 {table}
 
@@ -340,6 +340,15 @@ READING_OBSERVED = """* Written from the tables above after their first run (rer
   same history, each seen while alive — is that strategy's; the truth at the treated visits is a
   hypothetical strategy for the untreated arm.  This page's truth averages over treated patients with two
   untreated visits in the window (a patient whose untreated course would die sooner has no untreated slope)."""
+
+# How the world6 page names the estimand's truth (--estimand).
+ESTIMAND_TEXT = {
+    "window": "the change of slope of the expected recorded total over the first 24 months after the first "
+    "treatment, treated minus untreated at the visits seen under treatment (docs/estimand_calibration.md)",
+    "observed": "each course's own slope of the expected recorded total over the first 24 months after the first "
+    "treatment, over its own visits, treated minus untreated (the while-observed strategy, "
+    "docs/estimand_observed.md)",
+}
 
 # Each page's template and reading (--page).
 PAGES = {"estimand": (MD, READING), "world6": (MD_WORLD6, READING_WORLD6), "observed": (MD_OBSERVED, READING_OBSERVED)}
