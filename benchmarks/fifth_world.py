@@ -115,6 +115,7 @@ from scipy.special import expit, logit, ndtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import observed_truth, window_truth
+from world_tables import ending_events, event_rows, item_rows
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -487,14 +488,8 @@ def simulate_world5(
         gastro_day = onset_days + np.rint(t_gastro * DPM)  # inf: none
 
     ids = np.array([f"W5{p:06d}" for p in range(n)])
+    alsfrs = item_rows(ids, items, followed, vis_day, gastro_day)
     pi, vi = np.nonzero(followed)
-    alsfrs = pd.DataFrame(items[pi, vi], columns=ITEMS)
-    with_g = vis_day[pi, vi] >= gastro_day[pi]
-    alsfrs["q5b"] = alsfrs["q5a"].where(with_g)
-    alsfrs["q5a"] = alsfrs["q5a"].where(~with_g)
-    alsfrs = alsfrs[[*ITEMS[:5], "q5b", *ITEMS[5:]]].astype("Int64")
-    alsfrs.insert(0, "date", pd.to_datetime(vis_day[pi, vi], unit="D"))
-    alsfrs.insert(0, "patient_id", ids[pi])
     alsfrs["assessor"] = np.array(["clinician", "phone", "self"])[assessor[pi, vi]]
     alsfrs = alsfrs.drop_duplicates(["patient_id", "date"])
 
@@ -515,29 +510,12 @@ def simulate_world5(
     )
 
     last_day = np.where(followed.any(1), vis_day[rows, last_k], -np.inf)
-    ev_rows = []
     known = {"gastrostomy": t_gastro, "niv_start": obs["niv"], "tracheostomy": obs["trach"]}
-    for ev, t_ev in known.items():
-        # recorded while the patient is followed (and, for a lost patient, up to the last visit)
-        with np.errstate(invalid="ignore"):
-            d_ev = np.rint(t_ev * DPM)  # days from onset (inf: none)
-            keep_ev = np.isfinite(t_ev) & (d_ev <= np.rint(np.minimum(end_obs, lock_m) * DPM)) & (t_ev < death)
-        p = np.flatnonzero(keep_ev)
-        day = onset_days[p] + d_ev[p]
-        ev_rows.append(pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": ev}))
-    p = np.flatnonzero(died)
-    day = np.maximum(onset_days[p] + np.rint(death[p] * DPM), last_day[p] + 1)  # strictly after the last visit
-    ev_rows.append(pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": "death"}))
-    declared = last_t + LOSS_DECLARED
-    p = np.flatnonzero(lost & (declared <= lock_m))
-    day = onset_days[p] + np.rint(declared[p] * DPM)
-    ev_rows.append(
-        pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": "lost_to_follow_up"})
-    )
-    events = pd.concat(ev_rows, ignore_index=True)
-    # a gastrostomy on the day of death would be dated after an ending event: keep events before death
-    dday = events.loc[events["event"] == "death"].set_index("patient_id")["date"]
-    events = events[~(events["patient_id"].map(dday) < events["date"])].reset_index(drop=True)
+    with np.errstate(invalid="ignore"):  # recorded while followed (and, if lost, up to the last visit)
+        ev_rows = [event_rows(ids, onset_days, ev, t_ev, np.rint(t_ev * DPM), end_obs, lock_m, death)
+                   for ev, t_ev in known.items()]  # fmt: skip
+    # a gastrostomy on the day of death would be dated after an ending event: ending_events drops it
+    events = ending_events(ids, onset_days, ev_rows, died, death, last_day, lost, last_t, lock_m, LOSS_DECLARED)
 
     patients = pd.DataFrame(
         {

@@ -118,6 +118,7 @@ from scipy.special import expit, logit, pdtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import observed_truth, window_truth
+from world_tables import ending_events, event_rows, item_rows
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -475,14 +476,7 @@ def simulate_world6(
         gastro_day = onset_days + np.ceil(obs["gastro"] * DPM)  # inf: none
 
     ids = np.array([f"W6{p:06d}" for p in range(n)])
-    pi, vi = np.nonzero(followed)
-    alsfrs = pd.DataFrame(items[pi, vi], columns=ITEMS)
-    with_g = vis_day[pi, vi] >= gastro_day[pi]
-    alsfrs["q5b"] = alsfrs["q5a"].where(with_g)
-    alsfrs["q5a"] = alsfrs["q5a"].where(~with_g)
-    alsfrs = alsfrs[[*ITEMS[:5], "q5b", *ITEMS[5:]]].astype("Int64")
-    alsfrs.insert(0, "date", pd.to_datetime(vis_day[pi, vi], unit="D"))
-    alsfrs.insert(0, "patient_id", ids[pi])
+    alsfrs = item_rows(ids, items, followed, vis_day, gastro_day)
 
     # two doses: the decision visit, and 26 days later if alive, still followed and before the lock
     tr = np.flatnonzero(treated)
@@ -503,29 +497,12 @@ def simulate_world6(
     treatments["route"] = "intrathecal"
     treatments["dose_cells"] = 7.0e7  # about 1e6 cells/kg
 
-    ev_rows = []
     known = {"niv_start": obs["niv"], "gastrostomy": obs["gastro"], "tracheostomy": obs["trach"]}
-    for ev, t_ev in known.items():
-        # recorded while the patient is followed (for the lost and the referred, up to their last visit)
-        with np.errstate(invalid="ignore"):
-            d_ev = np.ceil(t_ev * DPM)  # days from onset, the first day it holds (inf: none)
-            keep_ev = np.isfinite(t_ev) & (d_ev <= np.rint(np.minimum(end_obs, lock_m) * DPM)) & (t_ev < death)
-        p = np.flatnonzero(keep_ev)
-        day = onset_days[p] + d_ev[p]
-        ev_rows.append(pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": ev}))
-    p = np.flatnonzero(died)
-    day = np.maximum(onset_days[p] + np.rint(death[p] * DPM), last_day[p] + 1)  # strictly after the last visit
-    ev_rows.append(pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": "death"}))
-    declared = last_t + LOSS_DECLARED
-    p = np.flatnonzero(lost & (declared <= lock_m))
-    day = onset_days[p] + np.rint(declared[p] * DPM)
-    ev_rows.append(
-        pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": "lost_to_follow_up"})
-    )
-    events = pd.concat(ev_rows, ignore_index=True)
-    # an event on a day rounded past the death day would be dated after an ending event: keep those before
-    dday = events.loc[events["event"] == "death"].set_index("patient_id")["date"]
-    events = events[~(events["patient_id"].map(dday) < events["date"])].reset_index(drop=True)
+    with np.errstate(invalid="ignore"):  # recorded while followed (the lost and the referred: to their last visit)
+        ev_rows = [event_rows(ids, onset_days, ev, t_ev, np.ceil(t_ev * DPM), end_obs, lock_m, death)
+                   for ev, t_ev in known.items()]  # fmt: skip
+    # an event on a day rounded past the death day would be dated after an ending event: ending_events drops it
+    events = ending_events(ids, onset_days, ev_rows, died, death, last_day, lost, last_t, lock_m, LOSS_DECLARED)
 
     patients = pd.DataFrame(
         {

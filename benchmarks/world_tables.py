@@ -1,0 +1,65 @@
+"""Canonical tables from a held-out world's arrays: the pieces the fifth and sixth worlds build the same way.
+
+A world simulates visits, items and event times as patient × visit arrays; these turn them into the canonical
+``alsfrs`` rows (item 5 as q5b after a gastrostomy, spec/data-format.md) and ``events`` rows (an event is
+recorded while the patient is followed; death strictly after the last visit; a loss to follow-up declared some
+months after the last visit; nothing dated after death).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DPM = 30.4375
+ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
+
+
+def item_rows(ids: np.ndarray, items: np.ndarray, followed: np.ndarray, vis_day: np.ndarray,
+              gastro_day: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    """One ``alsfrs`` row per followed visit (patient id, date, the 12 items as nullable integers), item 5
+    recorded as q5b from the day of a gastrostomy (``gastro_day``: days since the epoch, inf for none)."""
+    pi, vi = np.nonzero(followed)
+    alsfrs = pd.DataFrame(items[pi, vi], columns=ITEMS)
+    with_g = vis_day[pi, vi] >= gastro_day[pi]
+    alsfrs["q5b"] = alsfrs["q5a"].where(with_g)
+    alsfrs["q5a"] = alsfrs["q5a"].where(~with_g)
+    alsfrs = alsfrs[[*ITEMS[:5], "q5b", *ITEMS[5:]]].astype("Int64")
+    alsfrs.insert(0, "date", pd.to_datetime(vis_day[pi, vi], unit="D"))
+    alsfrs.insert(0, "patient_id", ids[pi])
+    return alsfrs
+
+
+def event_rows(ids: np.ndarray, onset_days: np.ndarray, ev: str, t_ev: np.ndarray, d_ev: np.ndarray,
+               end_obs: np.ndarray, lock_m: np.ndarray, death: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    """The ``events`` rows of ``ev`` at ``t_ev`` months from onset (``d_ev`` days, the world's rounding; inf for
+    none) that are recorded: on or before the end of observation (``end_obs``, at most the lock) and before
+    death."""
+    with np.errstate(invalid="ignore"):
+        keep_ev = np.isfinite(t_ev) & (d_ev <= np.rint(np.minimum(end_obs, lock_m) * DPM)) & (t_ev < death)
+    p = np.flatnonzero(keep_ev)
+    day = onset_days[p] + d_ev[p]
+    return pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": ev})
+
+
+def ending_events(ids: np.ndarray, onset_days: np.ndarray, rows: list[pd.DataFrame], died: np.ndarray,
+                  death: np.ndarray, last_day: np.ndarray, lost: np.ndarray, last_t: np.ndarray,
+                  lock_m: np.ndarray, declared_after: float) -> pd.DataFrame:  # fmt: skip
+    """``rows`` with death (strictly after the last visit) and loss to follow-up (declared ``declared_after``
+    months after the last visit, if before the lock) added; an event on a day rounded past the death day is
+    dropped (nothing is dated after an ending event)."""
+    p = np.flatnonzero(died)
+    day = np.maximum(onset_days[p] + np.rint(death[p] * DPM), last_day[p] + 1)  # strictly after the last visit
+    rows = [*rows, pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": "death"})]
+    declared = last_t + declared_after
+    p = np.flatnonzero(lost & (declared <= lock_m))
+    day = onset_days[p] + np.rint(declared[p] * DPM)
+    rows.append(
+        pd.DataFrame({"patient_id": ids[p], "date": pd.to_datetime(day, unit="D"), "event": "lost_to_follow_up"})
+    )
+    events = pd.concat(rows, ignore_index=True)
+    dday = events.loc[events["event"] == "death"].set_index("patient_id")["date"]
+    return events[~(events["patient_id"].map(dday) < events["date"])].reset_index(drop=True)
+
+
+__all__ = ["DPM", "ITEMS", "ending_events", "event_rows", "item_rows"]
