@@ -23,3 +23,27 @@ def finish(console, table: str, minutes: float, path: str | None, template: str,
     if path:
         write_page(path, template, script, argv, table=table, minutes=minutes, **fields)
         console.print(f"wrote {path}", markup=False)
+
+
+def add_raw_arguments(ap) -> None:
+    """``--raw`` (where the run's cohorts are stored) and ``--from-raw`` (write the page from them, run nothing)."""
+    ap.add_argument("--raw", default=None, help="write (or, with --from-raw, read) the cohorts' CSV")
+    ap.add_argument("--from-raw", action="store_true", help="write the page from --raw's cohorts, run nothing")
+
+
+def stored_or_run(ap, args, run):
+    """The cohorts' rows: read from ``args.raw`` with ``--from-raw``, else ``run()``'s (a list of dicts), with
+    the run's minutes in ``run_minutes``, stored to ``args.raw`` when given."""
+    import time
+
+    import pandas as pd
+
+    if args.from_raw:
+        if not args.raw:
+            ap.error("--from-raw needs --raw")
+        return pd.read_csv(args.raw)
+    t0 = time.perf_counter()
+    raw = pd.DataFrame(run()).assign(run_minutes=(time.perf_counter() - t0) / 60)
+    if args.raw:
+        raw.to_csv(args.raw, index=False)
+    return raw

@@ -19,36 +19,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-import warnings
 from pathlib import Path
-
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results_page import finish
-from world5_estimand import CELLS, markdown
+from results_page import add_raw_arguments, finish, stored_or_run
+from world5_estimand import CELLS, markdown, run_chunk
 
 ENTROPY = 20261205
-
-
-def run_chunk(items: list[tuple], n: int, method: str) -> list[dict]:
-    warnings.simplefilter("ignore")
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:  # Dask worker processes
-        sys.path.insert(0, here)
-    from alscell.analysis.effects import estimate_effect
-    from third_world import simulate_world3
-
-    rows = []
-    for (share, effect), seed in items:
-        c = simulate_world3(n, effect, share, int(seed))
-        e = estimate_effect(c.tables, method=method)
-        rows.append(dict(share=share, E=effect, seed=int(seed), estimate=e.estimate, ci_low=e.ci_low,
-                         ci_high=e.ci_high, realised=c.truth_realised if effect else 0.0,
-                         recorded=c.truth_recorded if effect else 0.0))  # fmt: skip
-    return rows
 
 
 def main(argv=None) -> int:
@@ -57,8 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--patients", type=int, default=3000)
     ap.add_argument("--method", default="g_estimation")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--raw", default=None, help="write (or, with --from-raw, read) the cohorts' CSV")
-    ap.add_argument("--from-raw", action="store_true", help="write the page from --raw's cohorts, run nothing")
+    add_raw_arguments(ap)
     ap.add_argument("--write-md", default=None)
     args = ap.parse_args(argv)
 
@@ -67,20 +44,11 @@ def main(argv=None) -> int:
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    if args.from_raw:
-        if not args.raw:
-            ap.error("--from-raw needs --raw")
-        raw = pd.read_csv(args.raw)
-    else:
-        t0 = time.perf_counter()
-        items = [(cell, seed) for cell in CELLS for seed in study_seeds(ENTROPY, args.cohorts)]
-        rows = run_study(
-            run_chunk, items, task_args=(args.patients, args.method), chunk=4, workers=args.workers,
-            label="world3 estimand", console=console,
-        )  # fmt: skip
-        raw = pd.DataFrame(rows).assign(run_minutes=(time.perf_counter() - t0) / 60)
-        if args.raw:
-            raw.to_csv(args.raw, index=False)
+    items = [(cell, seed) for cell in CELLS for seed in study_seeds(ENTROPY, args.cohorts)]
+    raw = stored_or_run(ap, args, lambda: run_study(
+        run_chunk, items, task_args=(args.patients, args.method, "world3"), chunk=4, workers=args.workers,
+        label="world3 estimand", console=console,
+    ))  # fmt: skip
     minutes = float(raw["run_minutes"].max())
     finish(
         console, markdown(raw, "recorded-scale truth", "recorded"), minutes, args.write_md, MD, "world3_estimand.py",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fifth_world import PIECES
-from results_page import finish
+from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261223
 EFFECT = 0.5
@@ -88,8 +87,7 @@ def main(argv=None) -> int:
     ap.add_argument("--share", type=float, default=0.3)
     ap.add_argument("--nuisance", default="parametric", help="g_estimation's nuisance models (NUISANCES)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--raw", default=None, help="write (or, with --from-raw, read) the cohorts' CSV")
-    ap.add_argument("--from-raw", action="store_true", help="write the page from --raw's cohorts, run nothing")
+    add_raw_arguments(ap)
     ap.add_argument("--write-md", default=None)
     args = ap.parse_args(argv)
 
@@ -98,20 +96,11 @@ def main(argv=None) -> int:
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    if args.from_raw:
-        if not args.raw:
-            ap.error("--from-raw needs --raw")
-        raw = pd.read_csv(args.raw)
-    else:
-        t0 = time.perf_counter()
-        items = [(off, seed) for off in PIECE_SETS for seed in study_seeds(ENTROPY, args.cohorts)]
-        rows = run_study(
-            run_chunk, items, task_args=(args.patients, args.share, args.nuisance), chunk=2,
-            workers=args.workers, label="world5 effect ablation", console=console,
-        )  # fmt: skip
-        raw = pd.DataFrame(rows).assign(run_minutes=(time.perf_counter() - t0) / 60)
-        if args.raw:
-            raw.to_csv(args.raw, index=False)
+    items = [(off, seed) for off in PIECE_SETS for seed in study_seeds(ENTROPY, args.cohorts)]
+    raw = stored_or_run(ap, args, lambda: run_study(
+        run_chunk, items, task_args=(args.patients, args.share, args.nuisance), chunk=2, workers=args.workers,
+        label="world5 effect ablation", console=console,
+    ))  # fmt: skip
     order = {label(off): k for k, off in enumerate(PIECE_SETS)}
     raw = raw.sort_values("off", key=lambda s: s.map(order), kind="stable")
     finish(

@@ -33,21 +33,33 @@ ENTROPY = 20261217
 CELLS = tuple((share, effect) for share in (0.05, 0.3, 0.6) for effect in (0.0, 0.2, 0.5))
 
 
-def run_chunk(items: list[tuple], n: int, method: str) -> list[dict]:
+# Per world on an estimand page: its module and simulator, and the second truth's column and attribute
+SECOND_TRUTH = {
+    "world5": ("fifth_world", "simulate_world5", "window", "truth_window"),
+    "world3": ("third_world", "simulate_world3", "recorded", "truth_recorded"),
+}
+
+
+def run_chunk(items: list[tuple], n: int, method: str, world: str = "world5") -> list[dict]:
+    """Each ((share, E), seed) cohort of ``world`` estimated: the estimate, its interval and the two truths
+    (the world's realised one and :data:`SECOND_TRUTH`'s; 0 under no effect)."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
-    from alscell.analysis.effects import estimate_effect
-    from fifth_world import simulate_world5
+    import importlib
 
+    from alscell.analysis.effects import estimate_effect
+
+    module, name, column, attribute = SECOND_TRUTH[world]
+    simulate = getattr(importlib.import_module(module), name)
     rows = []
     for (share, effect), seed in items:
-        c = simulate_world5(n, effect, share, int(seed))
+        c = simulate(n, effect, share, int(seed))
         e = estimate_effect(c.tables, method=method)
-        rows.append(dict(share=share, E=effect, seed=int(seed), estimate=e.estimate, ci_low=e.ci_low,
-                         ci_high=e.ci_high, realised=c.truth_realised if effect else 0.0,
-                         window=c.truth_window if effect else 0.0))  # fmt: skip
+        rows.append({"share": share, "E": effect, "seed": int(seed), "estimate": e.estimate, "ci_low": e.ci_low,
+                     "ci_high": e.ci_high, "realised": c.truth_realised if effect else 0.0,
+                     column: getattr(c, attribute) if effect else 0.0})  # fmt: skip
     return rows
 
 
