@@ -36,7 +36,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from g_history_calibration import _mark, performance
+from g_history_calibration import _mark, performance, summary_table
 from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
@@ -121,24 +121,6 @@ def truth_table(truths: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def summary_table(perf: pd.DataFrame) -> str:
-    """Per world, estimator and truth: the cells within each band and within every band."""
-    lines = [
-        "| world | estimator · judged against | coverage within 0.95 ± 2 MCSE | bias within 0 ± 2 MCSE | "
-        "type-I within 0.05 ± 2 MCSE | within every band | mean coverage | mean |bias / SE| |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for (world, method), g in perf.groupby(["world", "method"], sort=False):
-        null = g[g["effect"] == 0]
-        every = g["coverage_ok"] & g["bias_ok"] & ((g["effect"] != 0) | g["rejection_ok"].eq(True))
-        lines.append(
-            f"| {world} | {method} | {int(g['coverage_ok'].sum())} / {len(g)} | {int(g['bias_ok'].sum())} / "
-            f"{len(g)} | {int(null['rejection_ok'].astype(bool).sum())} / {len(null)} | {int(every.sum())} / "
-            f"{len(g)} | {g['coverage'].mean():.3f} | {g['rel_bias'].abs().mean():.2f} |"
-        )
-    return "\n".join(lines)
-
-
 def cell_table(perf: pd.DataFrame, labels: list[str]) -> str:
     """Per cell under an effect (E = 0 is the same against both truths): each estimator's bias (MCSE) and
     coverage against the world's truth and against the estimand's."""
@@ -208,7 +190,12 @@ def main(argv=None) -> int:
         ap.error(f"--estimand {args.estimand}: none of these worlds reports it")
     perf = performance(judged(raw, truths[[*KEY, *TRUTHS]]))
     labels = list(dict.fromkeys(s.split(":", 2)[2] for s in sources))
-    tables = [check_table(raw, truths), truth_table(truths), summary_table(perf), cell_table(perf, labels)]
+    tables = [
+        check_table(raw, truths),
+        truth_table(truths),
+        summary_table(perf, "estimator · judged against", by_world=False),
+        cell_table(perf, labels),
+    ]
     template, reading = PAGES[args.page]
     workers = int(truths["run_workers"].max())  # the runs' that simulated the truths (stored with them)
     finish(

@@ -79,13 +79,16 @@ def performance(raw: pd.DataFrame) -> pd.DataFrame:
     return perf(r, truth="truth")
 
 
-def summary_table(perf: pd.DataFrame) -> str:
+def summary_table(perf: pd.DataFrame, column: str = "history", by_world: bool = True) -> str:
+    """Per world and method (the column headed ``column``): the cells within each band and within every band;
+    the worlds in order (``by_world``) or as ``perf`` has them."""
     lines = [
-        "| world | history | coverage within 0.95 ± 2 MCSE | bias within 0 ± 2 MCSE | type-I within 0.05 ± 2 MCSE "
-        "| within every band | mean coverage | mean |bias / SE| |",
+        f"| world | {column} | coverage within 0.95 ± 2 MCSE | bias within 0 ± 2 MCSE | type-I within 0.05 ± 2 "
+        "MCSE | within every band | mean coverage | mean |bias / SE| |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for (world, method), g in perf.sort_values("world", kind="stable").groupby(["world", "method"], sort=False):
+    perf = perf.sort_values("world", kind="stable") if by_world else perf
+    for (world, method), g in perf.groupby(["world", "method"], sort=False):
         null = g[g["effect"] == 0]
         every = g["coverage_ok"] & g["bias_ok"] & ((g["effect"] != 0) | g["rejection_ok"].eq(True))
         lines.append(
