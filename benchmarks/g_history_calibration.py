@@ -250,6 +250,8 @@ def scope(worlds: tuple[str, ...]) -> str:
         return f"the {NUMBERS[len(WORLDS)]} worlds"
     names = [f"`{w}`" for w in worlds]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if not set(worlds) <= set(WORLDS):  # a world held out from them (the sixth)
+        return f"{listed} (held out from the {NUMBERS[len(WORLDS)]} worlds)"
     return f"{listed} ({NUMBERS[len(worlds)]} of the {NUMBERS[len(WORLDS)]} worlds)"
 
 

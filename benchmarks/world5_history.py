@@ -93,8 +93,8 @@ def run_chunk(items: list[tuple], n: int, share: float, world: str = "world5") -
     return rows
 
 
-def markdown(raw: pd.DataFrame) -> str:
-    lines = ["| fifth world | history | cohorts | bias under no effect (MCSE) | bias / SE | coverage of 0 |",
+def markdown(raw: pd.DataFrame, world: str = "fifth") -> str:
+    lines = [f"| {world} world | history | cohorts | bias under no effect (MCSE) | bias / SE | coverage of 0 |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for (world, variant), d in raw.groupby(["world", "variant"], sort=False):
         b, k = d["estimate"].to_numpy(float), len(d)
@@ -126,7 +126,8 @@ def main(argv=None) -> int:
                      label="world5 history", console=console)  # fmt: skip
     minutes = (time.perf_counter() - t0) / 60
     template, reading = (MD, READING) if args.world == "world5" else (MD_WORLD6, READING_WORLD6)
-    finish(console, markdown(pd.DataFrame(rows)), minutes, args.write_md, template, "world5_history.py", argv,
+    name = "fifth" if args.world == "world5" else "sixth"
+    finish(console, markdown(pd.DataFrame(rows), name), minutes, args.write_md, template, "world5_history.py", argv,
            entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, share=args.share, workers=args.workers,
            reading=reading)  # fmt: skip
     return 0

@@ -75,9 +75,9 @@ def test_estimand_calibration_page_from_a_few_stored_cohorts(tmp_path):
     # the stored cohorts are these: the recomputed world's truth is the stored one
     gap = float(text.split("| world3 | 18 | ")[1].split(" |")[0])
     assert gap < 1e-9
-    # each estimator against each truth over the 9 cells; the table under an effect: 6 cells
+    # each estimator against each truth over the 9 cells, and a row per cell
     assert text.count("| world3 | default · estimand's truth | ") == 1
-    assert sum(line.startswith("| world3 | 200 | ") and line.count("|") == 13 for line in text.splitlines()) == 6
+    assert sum(line.startswith("| world3 | 200 | ") and line.count("|") == 13 for line in text.splitlines()) == 9
     # the page again from the stored truths, nothing simulated: the same tables
     assert estimand_calibration.main([*args, "--from-raw", "--write-md", str(again)]) == 0
     assert [ln for ln in text.splitlines() if ln.startswith("| ")] == [
