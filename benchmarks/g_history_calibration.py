@@ -52,6 +52,7 @@ CANDIDATES = {
     "boosted": ({"nuisance": "boosted"}, "Boosted nuisance models", 'nuisance="boosted"'),
     "selected": ({"nuisance": "selected"}, "Nuisance models selected by cross-fitted loss", 'nuisance="selected"'),
     "anchored": ({"nuisance": "anchored"}, "Boosting started from the parametric fit", 'nuisance="anchored"'),
+    "registry": ({"history": "registry"}, "The registry history", 'history="registry"'),
 }
 
 
@@ -434,7 +435,11 @@ READING_ANCHORED = """\
   models deepen it) and the fifth world's effect-modification gap; until one estimator is honest on every
   world the default stays and the calibration page names the cells it misses."""
 
+READING_REGISTRY = """* Not yet written: the candidate (age, months since diagnosis, ventilation and gastrostomy status in the
+  history; built after the sixth world, docs/evidence.md) is being run world by world."""
+
 READINGS = {
+    "registry": READING_REGISTRY,
     "flexible": READING_FLEXIBLE,
     "level_spline": READING_LEVEL,
     "boosted": READING_BOOSTED,

@@ -169,3 +169,35 @@ def test_the_level_spline_adds_hinges_at_the_levels_percentiles():
     assert Hl.shape[1] == H.shape[1] + len(LEVEL_KNOTS)
     e = g_estimation(None, data=frame, history="level_spline")
     assert e.details["history"] == "level_spline" and np.isfinite(e.estimate)
+
+
+def test_the_registry_history_adds_age_time_since_diagnosis_and_support_by_hand():
+    from alscell.analysis.g_estimation import _registry_terms
+    from alscell.io.tables import Tables
+
+    patients = pd.DataFrame({"patient_id": ["a", "b", "c"], "sex": "F", "birth_year": [1950, None, 1970],
+                             "onset_date": pd.to_datetime(["2019-01-01"] * 3),
+                             "diagnosis_date": pd.to_datetime(["2019-07-01", "2020-01-01", None]),
+                             "onset_site": "limb"})  # fmt: skip
+    events = pd.DataFrame({"patient_id": ["a", "b", "b"], "date": pd.to_datetime(["2021-03-01", "2020-06-01",
+                           "2021-01-01"]), "event": ["niv_start", "gastrostomy", "tracheostomy"]})  # fmt: skip
+    tables = Tables.from_frames(patients=patients, events=events)
+    df = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"],
+                       "date": pd.to_datetime(["2020-01-01", "2021-03-01", "2020-05-01", "2021-02-01", "2021-01-01"])})  # fmt: skip
+    X = _registry_terms(tables, df)
+    # age (b's unknown: the median of the known, 70), its flag; months since diagnosis (c's unknown: the
+    # median), its flag; ventilation on or before the visit (a's NIV on its visit day, b's tracheostomy);
+    # gastrostomy on or before (b's, from 2020-06-01)
+    months = np.array([184, 609, 121, 397, np.nan]) / DPM  # days since diagnosis, by hand
+    med = np.nanmedian(months)
+    expected = np.column_stack([
+        [70, 71, 70.5, 70.5, 51], [0, 0, 1, 1, 0],
+        np.where(np.isnan(months), med, months), [0, 0, 0, 0, 1],
+        [0, 1, 0, 1, 0], [0, 0, 0, 1, 0],
+    ])  # fmt: skip
+    expected[2:4, 0] = np.median([70, 71, 51])
+    np.testing.assert_allclose(X, expected)
+    # a minimal registry (no birth year, diagnosis or events): nothing with spread is added, and it runs
+    frame, _ = _frame(200, lambda slope: 0.2)
+    e = g_estimation(None, data=frame, history="registry")
+    assert e.details["history"] == "registry" and np.isfinite(e.estimate)

@@ -82,8 +82,14 @@ MODIFIERS = ("level", "decline")
 # The history the decision model and the outcome regression see: "standard" (module docstring; the default),
 # "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
 # docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the
-# default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md).
-HISTORIES = ("standard", "flexible", "level_spline")
+# default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md),
+# or "registry", which adds :func:`_registry_terms` (candidate built after the sixth world, docs/evidence.md).
+HISTORIES = ("standard", "flexible", "level_spline", "registry")
+# Events that make a visit's "on support" flags in :func:`_registry_terms` (spec/data-format.md events.csv).
+SUPPORT_EVENTS = {
+    "ventilation": ("niv_start", "permanent_ventilation", "tracheostomy"),
+    "gastrostomy": ("gastrostomy",),
+}
 # How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
 # H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
@@ -167,6 +173,39 @@ def _level_terms(df: pd.DataFrame) -> np.ndarray:
     y = df["y"].to_numpy(float)
     knots = np.unique(np.quantile(y, LEVEL_KNOTS)) if len(y) else np.empty(0)
     return np.column_stack([np.maximum(y - k, 0.0) for k in knots]) if len(knots) else np.empty((len(y), 0))
+
+
+def _registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
+    """Extra history terms of ``history="registry"``: what clinics decide on and registries record beside the
+    score — age at the visit (from ``birth_year``), months since diagnosis (from ``diagnosis_date``), each with
+    a flag where unknown (then the median), and whether ventilation (NIV, permanent ventilation or a
+    tracheostomy) or a gastrostomy had started on or before the visit (:data:`SUPPORT_EVENTS`).  Eligibility
+    rules of MSC programmes name exactly these (age, disease duration, ventilation); each also bears on the
+    course.  Columns without spread in the data are left out (they would only be collinear)."""
+    if "date" not in df:
+        return np.empty((len(df), 0))
+    t = as_tables(tables)
+    pid, date = df["patient_id"], pd.to_datetime(df["date"])
+    pt = t["patients"].set_index("patient_id") if len(t["patients"]) else pd.DataFrame()
+    cols: list[np.ndarray] = []
+
+    def known_or_median(x: np.ndarray) -> None:
+        unknown = ~np.isfinite(x)
+        cols.extend([np.where(unknown, np.nanmedian(x) if (~unknown).any() else 0.0, x), unknown.astype(float)])
+
+    birth = pid.map(pt["birth_year"]) if "birth_year" in pt else pd.Series(np.nan, index=df.index)
+    known_or_median(date.dt.year.to_numpy(float) - pd.to_numeric(birth, errors="coerce").to_numpy(float))
+    diag = (
+        pd.to_datetime(pid.map(pt["diagnosis_date"])) if "diagnosis_date" in pt else pd.Series(pd.NaT, index=df.index)
+    )
+    known_or_median(((date - diag).dt.days / DPM).to_numpy(float))
+    ev = t["events"]
+    for kinds in SUPPORT_EVENTS.values():
+        first = ev[ev["event"].isin(kinds)].groupby("patient_id")["date"].min() if len(ev) else pd.Series(dtype=object)
+        since = pd.to_datetime(pid.map(first))
+        cols.append((since.notna() & (since <= date)).to_numpy(float))
+    X = np.column_stack(cols)
+    return X[:, np.ptp(X, axis=0) > 0] if len(X) else X
 
 
 def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
@@ -401,7 +440,7 @@ def decision_history(
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
     outcomes and, with ``history="flexible"``, :func:`_flexible_terms`, with ``"level_spline"``
-    :func:`_level_terms` (:data:`HISTORIES`)."""
+    :func:`_level_terms`, with ``"registry"`` :func:`_registry_terms` (:data:`HISTORIES`)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
@@ -415,6 +454,8 @@ def decision_history(
         H = np.column_stack([H, _flexible_terms(df)])
     elif history == "level_spline":
         H = np.column_stack([H, _level_terms(df)])
+    elif history == "registry":
+        H = np.column_stack([H, _registry_terms(tables, df)])
     return df, H, post, at_risk, start
 
 
