@@ -247,13 +247,27 @@ def _stored_rows(path: Path, new: pd.DataFrame, variant: str = "standard") -> pd
 
 def scope(worlds: tuple[str, ...]) -> str:
     """The page title's worlds: "the five worlds", or the ones run and how many of the five they are."""
-    if set(worlds) == set(WORLDS):
-        return f"the {NUMBERS[len(WORLDS)]} worlds"
-    names = [f"`{w}`" for w in worlds]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    if not set(worlds) <= set(WORLDS):  # a world held out from them (the sixth)
-        return f"{listed} (held out from the {NUMBERS[len(WORLDS)]} worlds)"
-    return f"{listed} ({NUMBERS[len(worlds)]} of the {NUMBERS[len(WORLDS)]} worlds)"
+
+    def listed(ws: list[str]) -> str:
+        names = [f"`{w}`" for w in ws]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    five = NUMBERS[len(WORLDS)]
+    inside, outside = [w for w in worlds if w in WORLDS], [w for w in worlds if w not in WORLDS]
+    if not outside:
+        return (
+            f"the {five} worlds"
+            if set(inside) == set(WORLDS)
+            else f"{listed(inside)} ({NUMBERS[len(inside)]} of the {five} worlds)"
+        )
+    if not inside:  # worlds held out from them (the sixth)
+        return f"{listed(outside)} (held out from the {five} worlds)"
+    first = (
+        f"the {five} worlds"
+        if set(inside) == set(WORLDS)
+        else f"{listed(inside)} ({NUMBERS[len(inside)]} of the {five})"
+    )
+    return f"{first} and {listed(outside)}, held out from them"
 
 
 NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
