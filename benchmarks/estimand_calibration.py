@@ -92,6 +92,10 @@ def judged(raw: pd.DataFrame, truths: pd.DataFrame) -> pd.DataFrame:
     """Every stored row once per truth (``variant`` becomes "label · truth name"), under E = 0 both 0;
     ``truths`` has the world's truth and the estimand's as ``truth_window``."""
     m = raw.drop(columns=["truth"]).merge(truths, on=KEY, how="left")
+    missing = (m["E"] != 0) & m[list(TRUTHS)].isna().any(axis=1)
+    if missing.any():  # judged against nothing, a cell would read as missed: refuse instead
+        raise SystemExit(f"{int(missing.sum())} stored cohorts under an effect have no truth (other seeds, or a "
+                         f"world that does not report it): {m.loc[missing, KEY].head(3).to_dict('records')}")  # fmt: skip
     for col in TRUTHS:
         m[col] = np.where(m["E"] == 0, 0.0, m[col])
     return pd.concat(
@@ -158,6 +162,8 @@ def main(argv=None) -> int:
         ap.error(f"--worlds: use some of {', '.join(WORLDS + HELD_OUT_LATER)}")
     if args.from_raw and not args.truth_dir:
         ap.error("--from-raw needs --truth-dir")
+    if {"estimand": "window", "observed": "observed"}.get(args.page, args.estimand) != args.estimand:
+        ap.error(f"--page {args.page} describes another truth than --estimand {args.estimand}")
 
     from rich.console import Console
 
@@ -186,8 +192,9 @@ def main(argv=None) -> int:
     if args.estimand != "window":  # the chosen truth stands where the tables read the estimand's
         col = ESTIMANDS[args.estimand]
         truths = truths.assign(truth_window=truths[col] if col in truths else np.nan)
-    if truths["truth_window"].isna().all():
-        ap.error(f"--estimand {args.estimand}: none of these worlds reports it")
+    lacking = sorted(set(truths.loc[truths["truth_window"].isna(), "world"]))
+    if lacking:
+        ap.error(f"--estimand {args.estimand}: not reported for every cohort of {', '.join(lacking)}")
     perf = performance(judged(raw, truths[[*KEY, *TRUTHS]]))
     labels = list(dict.fromkeys(s.split(":", 2)[2] for s in sources))
     tables = [
@@ -228,7 +235,7 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 READING = """* Written from the tables above after their first run (rerun to check).  **The stored cohorts are these**:
   the world's truth recomputed from each stored seed equals the stored one (gaps below 1e-16).
 * **The worlds' truths are not our estimand's, by as much as the estimators' leans.**  Our estimand's truth
-  is lower than the third world's by 0.009 (E = 0.2) and 0.033–0.034 (E = 0.5) — the recorded scale shows
+  is lower than the third world's by 0.009–0.010 (E = 0.2) and 0.033–0.034 (E = 0.5) — the recorded scale shows
   part of a latent gain only (docs/world3_estimand.md) — lower than the fourth world's by 0.006–0.007 and
   0.012–0.013 (its effect halves after 6 months: the whole follow-up and the first 24 months weigh the two
   phases differently), and higher than the fifth world's by 0.008–0.009 and 0.025–0.028 (its effect stops
@@ -245,7 +252,7 @@ READING = """* Written from the tables above after their first run (rerun to che
   +0.036 at 1,000–3,000 patients, coverage 0.68–0.93; the default +0.029 to +0.046) and three cells under
   E = 0.2 (+0.007 to +0.015 with 60% treated; coverage 0.88 at 1,000 × 5%) — an effect that differs between patients in proportion to the speed of their active domains and
   comes with every cycle (docs/g_modifiers.md: not the one-δ weighting of the modifiers it measures); the
-  fourth world's 200-patient cells with 60% treated (coverage 0.85; the default's 0.82–0.85); on the third
+  fourth world's 200-patient cells with 60% treated under an effect (coverage 0.85; the default's 0.82–0.85); on the third
   world 3,000 × 30% × E 0.5 (+0.008) and two null cells with 30% treated (type-I 0.17 at 200 patients, 0.12
   at 3,000).
 * The estimand's truth is the one docs/evidence.md has stated since g-estimation became the default (the
@@ -332,11 +339,14 @@ READING_OBSERVED = """* Written from the tables above after their first run (rer
 * **Against this truth neither estimator dominates**: on the same 40 cohorts per cell the default is within
   every band in 15 + 23 + 20 = 58 of 81 cells, `nuisance="anchored"` in 25 + 22 + 16 = 63 (at the treated
   visits: 49 against 66).  The default's misses are the third world's null lean (its bias under an effect is
-  that lean's size, −0.006 to −0.026) and on the fifth a small lean *against* treatment at E = 0.5 (−0.009 to
-  −0.010 at 3,000, beside its null lean, +0.007 to +0.012 at 1,000–3,000); anchored's are a lean against treatment under an
-  effect on the fifth (−0.006 to −0.018 at 3,000 patients) and the fourth (−0.008 to −0.013 at 1,000–3,000
-  × 60% × E 0.5).  So on the fifth world the default's "lean for treatment" of the calibration pages was
-  mostly this choice of truth; what is left of both estimators is an order of magnitude smaller.
+  that lean's size, −0.006 to −0.026), the fourth world's 200-patient cells (+0.047 at 5% treated under no
+  effect; coverage 0.80–0.88 with 60% treated) and on the fifth a small lean *against* treatment at E = 0.5
+  (−0.009 to −0.010 at 3,000, beside its null lean, +0.007 to +0.012 at 1,000–3,000); anchored's are a lean
+  against treatment under an effect on the fifth (−0.028 and −0.029 at 200 patients, −0.021 at 1,000 × 5%,
+  −0.006 to −0.018 at 3,000) and the fourth (−0.008 to −0.013 at 1,000–3,000 × 60% × E 0.5).  So on the
+  fifth world the default's "lean for treatment" of the calibration pages was mostly this choice of truth:
+  at E = 0.5 and 1,000–3,000 patients its bias goes from +0.029 to +0.046 to −0.004 to −0.010, anchored's
+  from +0.021 to +0.036 to −0.012 to −0.021.
 * Which truth is right is the estimand's intercurrent-event strategy (ICH E9(R1)).  Ours is *while
   observed* (docs/evidence.md), and the g-estimator's comparison — starters against not-yet-starters with the
   same history, each seen while alive — is that strategy's; the truth at the treated visits is a

@@ -26,9 +26,9 @@ def window_slopes(values: np.ndarray, since: np.ndarray, followed: np.ndarray) -
     xbar = x.sum(1) / np.maximum(k, 1)
     xc = np.where(use, since - xbar[:, None], 0.0)
     sxx = (xc**2).sum(1)
-    ok = (k >= 2) & (sxx > 1e-9)
     with np.errstate(invalid="ignore", divide="ignore"):
         slopes = (xc * np.where(use, values, 0.0)).sum(1) / sxx
+    ok = (k >= 2) & (sxx > 1e-9) & np.isfinite(slopes)  # a value missing at a used visit: no slope
     return np.where(ok, slopes, np.nan), ok
 
 

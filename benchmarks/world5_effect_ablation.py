@@ -176,7 +176,7 @@ READING_WORLD6 = """* Written from the table above after its first run (rerun to
   the date of diagnosis, the year of birth, the NIV start in the events table — but the estimator's history
   holds none of them (months since onset and entry, the total and its declines), and each bears on the
   course: a patient on NIV, or older, declines differently, and is not treated.  docs/world6_history.md:
-  age and site in the history take about 40% of the lean.
+  age and site in the history take 37% of the lean (+0.0568 → +0.0359 there).
 * **Death makes the part that grows with the effect**, as on the fifth world (docs/world5_effect_ablation.md):
   +0.0231 (0.0010) in the default world, +0.0045 (0.0007) without death, with every piece off −0.0004."""
 

@@ -197,7 +197,46 @@ def test_the_registry_history_adds_age_time_since_diagnosis_and_support_by_hand(
     ])  # fmt: skip
     expected[2:4, 0] = np.median([70, 71, 51])
     np.testing.assert_allclose(X, expected)
-    # a minimal registry (no birth year, diagnosis or events): nothing with spread is added, and it runs
+    # a recorded q5b is a gastrostomy too (registries that record it only there): from b's first q5b visit
+    alsfrs = pd.DataFrame({"patient_id": ["c"], "date": pd.to_datetime(["2020-12-01"]), "q5b": [2]})
+    X2 = _registry_terms(Tables.from_frames(patients=patients, events=events, alsfrs=alsfrs), df)
+    np.testing.assert_array_equal(X2[:, 5], [0, 0, 0, 1, 1])
+    # frames without visit dates get nothing added, and the estimate says so
     frame, _ = _frame(200, lambda slope: 0.2)
     e = g_estimation(None, data=frame, history="registry")
     assert e.details["history"] == "registry" and np.isfinite(e.estimate)
+    assert any("no dates" in w for w in e.warnings)
+
+
+def test_the_registry_history_keeps_only_columns_that_add_rank():
+    """A registry where the same patients lack both birth year and diagnosis (two identical "unknown" flags),
+    or where the diagnosis date is the onset (months since diagnosis = months since onset): the copies are
+    left out, so the estimate is that of the history without them (a rank-deficient history gave −0.65 with
+    an SE of 313 on such data before)."""
+    from alscell.analysis.g_estimation import _adding_rank
+    from alscell.simulate import CohortConfig, simulate_cohort
+
+    rng = np.random.default_rng(4)
+    H = rng.standard_normal((400, 3))
+    x = rng.standard_normal(400)
+    X = np.column_stack([x, x, 2 * H[:, 0] + 1, np.ones(400), rng.standard_normal(400)])
+    kept = _adding_rank(H, X)
+    np.testing.assert_array_equal(kept, X[:, [0, 4]])
+    tables = simulate_cohort(
+        CohortConfig(n_patients=300, design="registry", effect=0.0, treated_fraction=0.3), 3
+    ).tables
+    p = tables.patients.copy()
+    gone = p["patient_id"].isin(p["patient_id"].iloc[::10])
+    p["birth_year"] = p["birth_year"].astype("Int64").mask(gone)
+    p["diagnosis_date"] = pd.to_datetime(p["onset_date"]).mask(gone)
+    from alscell.io.tables import Tables
+
+    t = Tables.from_frames(patients=p, treatments=tables.treatments, alsfrs=tables.alsfrs, events=tables.events)
+    from alscell.analysis.g_estimation import decision_history
+    from alscell.analysis.treatment_weights import standardised_design
+
+    _, H, *_ = decision_history(t, "alsfrs_r_total", history="registry")
+    Z = standardised_design(H)
+    assert np.linalg.matrix_rank(Z) == Z.shape[1]  # the identical flags would make it one short
+    reg = g_estimation(t, history="registry")
+    assert np.isfinite(reg.estimate) and reg.se < 2 * g_estimation(t).se

@@ -36,9 +36,18 @@ def test_window_truth_by_hand_and_on_the_worlds():
         assert simulate(300, 0.0, 0.3, 5).truth_observed == 0.0
         small, large = (simulate(300, e, 0.3, 5).truth_observed for e in (0.2, 0.5))
         assert 0.0 < small < large
-    # without death the untreated course leaves the treated one's visits: the two truths are one
-    nodeath = third_world.simulate_world3(300, 0.5, 0.3, 5, frozenset({"death"}))
-    assert nodeath.truth_observed == pytest.approx(nodeath.truth_window)
+    # without death (and dropout) the untreated course leaves the treated one's visits: the two truths are one;
+    # with it the untreated course's own visits differ and so does the truth (by a little on the third world,
+    # more where treatment delays death for longer)
+    import fifth_world
+
+    for simulate, off in ((third_world.simulate_world3, {"death"}), (fourth_world.simulate_world4, {"dropout"}),
+                          (fifth_world.simulate_world5, {"death", "missed_visits", "loss"})):  # fmt: skip
+        c, none = simulate(300, 0.5, 0.3, 5), simulate(300, 0.5, 0.3, 5, frozenset(off))
+        assert none.truth_observed == pytest.approx(none.truth_window)
+        assert abs(c.truth_observed - c.truth_window) > 1e-4
+    w5 = fifth_world.simulate_world5(300, 0.5, 0.3, 5)
+    assert w5.truth_observed > w5.truth_window + 0.02  # treated patients outlive their untreated course
 
 
 def test_observed_truth_each_world_over_its_own_visits():
@@ -78,11 +87,31 @@ def test_estimand_calibration_page_from_a_few_stored_cohorts(tmp_path):
     # each estimator against each truth over the 9 cells, and a row per cell
     assert text.count("| world3 | default · estimand's truth | ") == 1
     assert sum(line.startswith("| world3 | 200 | ") and line.count("|") == 13 for line in text.splitlines()) == 9
+    # the while-observed page from the same stored truths: the world's truth column the same, the other not
+    obs = tmp_path / "o.md"
+    assert estimand_calibration.main([*args, "--from-raw", "--estimand", "observed", "--page", "observed",
+                                      "--write-md", str(obs)]) == 0  # fmt: skip
+    stored = pd.read_csv(tmp_path / "truths" / "world3.csv")
+    assert stored["truth_observed"].notna().all() and not stored["truth_observed"].equals(stored["truth_window"])
+    assert "while-observed strategy" in obs.read_text()
     # the page again from the stored truths, nothing simulated: the same tables
     assert estimand_calibration.main([*args, "--from-raw", "--write-md", str(again)]) == 0
     assert [ln for ln in text.splitlines() if ln.startswith("| ")] == [
         ln for ln in again.read_text().splitlines() if ln.startswith("| ")
     ]
+
+
+def test_the_pages_refuse_a_missing_truth_or_a_mismatched_text(tmp_path):
+    raw = pd.DataFrame(
+        dict(world="world4", n=200, share=0.3, E=[0.5, 0.5], seed=[1, 2], variant="standard", truth=0.3,
+             estimate=0.31, se=0.1, ci_low=-0.2, ci_high=0.5, p_value=0.5)
+    )  # fmt: skip
+    truths = pd.DataFrame(dict(world="world4", n=200, share=0.3, E=[0.5], seed=[2], truth_realised=[0.3],
+                               truth_window=[0.28]))  # fmt: skip
+    with pytest.raises(SystemExit, match="1 stored cohorts under an effect have no truth"):
+        estimand_calibration.judged(raw, truths)
+    with pytest.raises(SystemExit):
+        estimand_calibration.main(["--page", "observed", "--truth-dir", str(tmp_path), "--from-raw"])
 
 
 def test_judged_rows_use_each_truth_and_zero_under_no_effect():

@@ -179,14 +179,15 @@ def _registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
     """Extra history terms of ``history="registry"``: what clinics decide on and registries record beside the
     score — age at the visit (from ``birth_year``), months since diagnosis (from ``diagnosis_date``), each with
     a flag where unknown (then the median), and whether ventilation (NIV, permanent ventilation or a
-    tracheostomy) or a gastrostomy had started on or before the visit (:data:`SUPPORT_EVENTS`).  Eligibility
-    rules of MSC programmes name exactly these (age, disease duration, ventilation); each also bears on the
-    course.  Columns without spread in the data are left out (they would only be collinear)."""
+    tracheostomy) or a gastrostomy had started on or before the visit (:data:`SUPPORT_EVENTS`; a gastrostomy
+    also from a recorded q5b on or before it, spec/data-format.md).  Eligibility rules of MSC programmes name
+    exactly these (age, disease duration, ventilation); each also bears on the course.  No date in ``df``:
+    nothing (the caller warns)."""
     if "date" not in df:
         return np.empty((len(df), 0))
     t = as_tables(tables)
     pid, date = df["patient_id"], pd.to_datetime(df["date"])
-    pt = t["patients"].set_index("patient_id") if len(t["patients"]) else pd.DataFrame()
+    pt = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
     cols: list[np.ndarray] = []
 
     def known_or_median(x: np.ndarray) -> None:
@@ -199,13 +200,35 @@ def _registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
         pd.to_datetime(pid.map(pt["diagnosis_date"])) if "diagnosis_date" in pt else pd.Series(pd.NaT, index=df.index)
     )
     known_or_median(((date - diag).dt.days / DPM).to_numpy(float))
-    ev = t["events"]
-    for kinds in SUPPORT_EVENTS.values():
-        first = ev[ev["event"].isin(kinds)].groupby("patient_id")["date"].min() if len(ev) else pd.Series(dtype=object)
+    ev, a = t["events"], t["alsfrs"]
+    for name, kinds in SUPPORT_EVENTS.items():
+        starts = [ev.loc[ev["event"].isin(kinds), ["patient_id", "date"]]] if len(ev) else []
+        if name == "gastrostomy" and "q5b" in a:
+            starts.append(a.loc[a["q5b"].notna(), ["patient_id", "date"]])
+        both = pd.concat(starts) if starts else pd.DataFrame(columns=["patient_id", "date"])
+        first = pd.to_datetime(both["date"]).groupby(both["patient_id"]).min()
         since = pd.to_datetime(pid.map(first))
         cols.append((since.notna() & (since <= date)).to_numpy(float))
-    X = np.column_stack(cols)
-    return X[:, np.ptp(X, axis=0) > 0] if len(X) else X
+    return np.column_stack(cols)
+
+
+def _adding_rank(H: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The columns of ``X`` that each add to the rank of [1, H, the columns kept before] (standardised, relative
+    tolerance 1e-8): a registry where the same patients lack birth year and diagnosis, or where the diagnosis is
+    the onset, makes some of them copies, and a rank-deficient history would give a silently wrong estimate."""
+    keep: list[int] = []
+    base = standardised_design(H) if H.shape[1] else np.ones((len(H), 1))
+    rank = np.linalg.matrix_rank(base, tol=1e-8 * np.linalg.norm(base, 2))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        if np.ptp(x) == 0:
+            continue
+        trial = np.column_stack([base, (x - x.mean()) / x.std()])
+        r = np.linalg.matrix_rank(trial, tol=1e-8 * np.linalg.norm(trial, 2))
+        if r > rank:
+            keep.append(j)
+            base, rank = trial, r
+    return X[:, keep]
 
 
 def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
@@ -455,7 +478,7 @@ def decision_history(
     elif history == "level_spline":
         H = np.column_stack([H, _level_terms(df)])
     elif history == "registry":
-        H = np.column_stack([H, _registry_terms(tables, df)])
+        H = np.column_stack([H, _adding_rank(H, _registry_terms(tables, df))])
     return df, H, post, at_risk, start
 
 
@@ -500,6 +523,9 @@ def g_estimation(
             "for g-estimation.",
         )
     warn += _selection_warning(df, _scale_max(outcome))
+    if history == "registry" and "date" not in df:
+        warn.append("history 'registry': the visits carry no dates, so age, time since diagnosis and support "
+                    "could not be added; the standard history was used.")  # fmt: skip
     warn += few_treated_warning(n_init)
     names = tuple(modifiers)
     if names and (n_init < MIN_INITIATIONS + 2 * len(names) or (np.ptp(V[use][A == 1], axis=0) == 0).any()):
