@@ -123,8 +123,8 @@ def test_the_choice_table_counts_the_boosted_splits():
 def test_the_title_names_the_worlds_on_the_page():
     assert ghc.scope(ghc.WORLDS) == "the five worlds"
     assert ghc.scope(("simulate",)) == "`simulate` (one of the five worlds)"
-    assert ghc.scope(("world6",)) == "`world6` (held out from the five worlds)"
-    assert ghc.scope((*ghc.WORLDS, "world6")) == "the five worlds and `world6`, held out from them"
+    assert ghc.scope(("world6",)) == "`world6` (written after the five worlds)"
+    assert ghc.scope((*ghc.WORLDS, "world6")) == "the five worlds and `world6`, written after them"
     assert ghc.scope(("simulate", "world2", "world4")) == (
         "`simulate`, `world2` and `world4` (three of the five worlds)"
     )
