@@ -40,7 +40,8 @@ from g_history_calibration import _mark, performance, summary_table
 from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
-HELD_OUT_LATER = ("world6",)  # judged on its own page (--page world6): held out from every candidate's choice
+# judged on their own pages (--page world6, world7): each held out from the choices made before it was written
+HELD_OUT_LATER = ("world6", "world7")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -353,7 +354,30 @@ READING_OBSERVED = """* Written from the tables above after their first run (rer
   hypothetical strategy for the untreated arm.  This page's truth averages over treated patients with two
   untreated visits in the window (a patient whose untreated course would die sooner has no untreated slope)."""
 
-# How the world6 page names the estimand's truth (--estimand).
+MD_WORLD7 = """# The seventh world, held out: the default and `history="registry"`
+
+Every number on this page is printed by `.venv/bin/python {command}` (the run time is that of simulating
+the world again for its truths).  The estimates are the stored cohorts of `.venv/bin/python
+benchmarks/g_history_calibration.py --candidate registry --worlds world7 --cohorts 40 --workers 2 --raw-dir
+docs/data/world7_calibration` (the default and `history="registry"` on the same 40 cohorts per cell).  The
+world, `benchmarks/seventh_world.py`, was written after the registry history had been built on the sixth
+world, by a session that had seen no results, and committed before either estimator first ran on it: the
+hold-out for that candidate (docs/g_registry_calibration.md).  "World's truth": its realised slope change over
+each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand, docs/evidence.md).
+Under no effect both are 0.  Bands as in docs/calibration.md (✗: outside).
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING_WORLD7 = """* Not yet written: run the commands above and read the tables."""
+
+# How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
     "window": "the change of slope of the expected recorded total over the first 24 months after the first "
     "treatment, treated minus untreated at the visits seen under treatment (docs/estimand_calibration.md)",
@@ -363,7 +387,12 @@ ESTIMAND_TEXT = {
 }
 
 # Each page's template and reading (--page).
-PAGES = {"estimand": (MD, READING), "world6": (MD_WORLD6, READING_WORLD6), "observed": (MD_OBSERVED, READING_OBSERVED)}
+PAGES = {
+    "estimand": (MD, READING),
+    "world6": (MD_WORLD6, READING_WORLD6),
+    "observed": (MD_OBSERVED, READING_OBSERVED),
+    "world7": (MD_WORLD7, READING_WORLD7),
+}
 
 
 if __name__ == "__main__":
