@@ -106,7 +106,6 @@ effects are part of the treated course.  Writes canonical tables (``Tables.from_
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -115,7 +114,7 @@ from scipy.special import expit, logit, ndtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import observed_truth, window_truth
-from world_tables import ending_events, event_rows, item_rows
+from world_tables import WorldCohort, ending_events, event_rows, item_rows
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -172,23 +171,6 @@ PIECES = {
     "loss": "no loss to follow-up",
     "death": "no death or tracheostomy after the first visit",
 }
-
-
-@dataclass
-class WorldCohort:
-    tables: Tables
-    truth: float
-    n_treated: int
-    # the slope change the treated patients' expected totals show over their observed post-treatment visits
-    # (module docstring)
-    truth_realised: float = float("nan")
-    # the slope change over the first 24 months after treatment (window_truth.window_truth; a second estimand,
-    # added after the first calibration run, docs/world5_estimand.md)
-    truth_window: float = float("nan")
-    # the same under the *while observed* strategy: each world's slope over its own visits (treated: those
-    # observed under treatment; untreated: those the untreated course would leave — death, missed visits and
-    # loss follow the course here); window_truth.observed_truth, added after docs/estimand_calibration.md
-    truth_observed: float = float("nan")
 
 
 def _windows(cycle_t: np.ndarray, lag: float) -> tuple[np.ndarray, np.ndarray]:

@@ -60,14 +60,13 @@ compression.  Writes canonical tables (``Tables.from_frames``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import observed_truth, window_truth
+from world_tables import WorldCohort
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -102,23 +101,6 @@ PIECES = {
     "waning": "the effect does not wane (full after 6 months too)",
     "dropout": "no gastrostomy, NIV or death: administrative censoring only",
 }
-
-
-@dataclass
-class WorldCohort:
-    tables: Tables
-    truth: float
-    n_treated: int
-    # the slope change the treated patients' expected totals show over their observed post-treatment visits
-    # (module docstring): below ``truth`` by the waning and the scale's compression
-    truth_realised: float = float("nan")
-    # our estimand's truth: the same change over the first 24 months after treatment (per patient, least
-    # squares with an intercept; window_truth.py, added after the first calibration run,
-    # docs/estimand_calibration.md)
-    truth_window: float = float("nan")
-    # the same under the *while observed* strategy: each course's slope over its own visits (the untreated
-    # visits: those before the natural course's death; window_truth.observed_truth, docs/estimand_observed.md)
-    truth_observed: float = float("nan")
 
 
 def _thresholds(bulbar: np.ndarray) -> np.ndarray:

@@ -61,15 +61,13 @@ mean over patients; ``truth_window`` and ``truth_observed`` from ``window_truth`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import observed_truth, window_truth
-from world_tables import DPM, ITEMS, ending_events, event_rows, item_rows
+from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows
 
 PIECES = {
     "subtypes": "a mixture of slow, typical and fast subtypes (off: everyone typical)",
@@ -90,16 +88,6 @@ CUM_DELTA = np.concatenate([[0.0], np.cumsum(DELTA)])
 WAVES = pd.date_range("2016-01-01", "2023-07-01", freq="6MS")
 LOCK = pd.Timestamp("2024-06-30")
 HUMP, TAU_UP, TAU_DOWN, LASTING = 1.2, 2.0, 12.0, 0.4
-
-
-@dataclass
-class WorldCohort:
-    tables: Tables
-    truth: float
-    n_treated: int
-    truth_realised: float = float("nan")
-    truth_window: float = float("nan")
-    truth_observed: float = float("nan")
 
 
 def _pcm_probs(s: np.ndarray) -> np.ndarray:

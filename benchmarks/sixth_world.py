@@ -109,8 +109,6 @@ the treatment visit to 24 months after it (``window_truth.window_truth``).  Writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy.special import expit, logit, pdtr
@@ -118,7 +116,7 @@ from scipy.special import expit, logit, pdtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import observed_truth, window_truth
-from world_tables import ending_events, event_rows, item_rows
+from world_tables import WorldCohort, ending_events, event_rows, item_rows
 
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
@@ -186,22 +184,6 @@ PIECES = {
     "limited": "the effect lasts (no 9-month limit)",
     "death": "no death: respiratory failure always leads to a tracheostomy, no other death",
 }
-
-
-@dataclass
-class WorldCohort:
-    tables: Tables
-    truth: float
-    n_treated: int
-    # the slope change the treated patients' expected recorded totals show over their observed post-treatment
-    # visits (module docstring)
-    truth_realised: float = float("nan")
-    # the same difference's slope over the first 24 months after treatment (window_truth.window_truth)
-    truth_window: float = float("nan")
-    # the same under the *while observed* strategy: each world's slope over its own visits (the untreated
-    # visits those the untreated course leaves); window_truth.observed_truth (added before any estimator's
-    # calibration ran on this world, after the fifth world's, docs/estimand_observed.md)
-    truth_observed: float = float("nan")
 
 
 def _involvement(onset_region: np.ndarray, delays: np.ndarray) -> np.ndarray:

@@ -8,11 +8,34 @@ months after the last visit; nothing dated after death).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from alscell.io.tables import Tables
+
 DPM = 30.4375
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
+
+
+@dataclass
+class WorldCohort:
+    """One cohort of a held-out world (the fourth to seventh) and its truths (0 under no effect; nan when
+    nobody is treated).  Each world's docstring says how its effect makes them differ."""
+
+    tables: Tables
+    truth: float  # the nominal effect E
+    n_treated: int
+    # the world author's: per treated patient, least squares through the origin of treated − untreated
+    # expected recorded total on months since treatment over the observed post-treatment visits; the mean
+    truth_realised: float = float("nan")
+    # our estimand's at the treated visits: that difference's slope (with an intercept) over the first 24
+    # months (window_truth.window_truth; docs/estimand_calibration.md)
+    truth_window: float = float("nan")
+    # our estimand while observed: each course's 24-month slope over its own visits, treated minus untreated
+    # (window_truth.observed_truth; docs/estimand_observed.md)
+    truth_observed: float = float("nan")
 
 
 def item_rows(ids: np.ndarray, items: np.ndarray, followed: np.ndarray, vis_day: np.ndarray,
@@ -62,4 +85,4 @@ def ending_events(ids: np.ndarray, onset_days: np.ndarray, rows: list[pd.DataFra
     return events[~(events["patient_id"].map(dday) < events["date"])].reset_index(drop=True)
 
 
-__all__ = ["DPM", "ITEMS", "ending_events", "event_rows", "item_rows"]
+__all__ = ["DPM", "ITEMS", "WorldCohort", "ending_events", "event_rows", "item_rows"]
