@@ -276,8 +276,9 @@ world, `benchmarks/sixth_world.py`, was written after every candidate had been j
 a session that had not seen their results, and committed before either estimator first ran on it (its
 while-observed truth was added while that run was under way, before any of its results was read): the
 hold-out for the choice between the two (docs/estimand_calibration.md).  "World's truth": its realised slope
-change over each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand,
-docs/evidence.md).  Under no effect both are 0.  Bands as in docs/calibration.md (✗: outside).
+change over each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand's variable
+and window; docs/evidence.md, "Death, decided", names the strategy for death).  Under no effect both are 0.
+Bands as in docs/calibration.md (✗: outside).
 
 {table}
 
@@ -363,7 +364,8 @@ docs/data/world7_calibration` (the default and `history="registry"` on the same 
 world, `benchmarks/seventh_world.py`, was written after the registry history had been built on the sixth
 world, by a session that had seen no results, and committed before either estimator first ran on it: the
 hold-out for that candidate (docs/g_registry_calibration.md).  "World's truth": its realised slope change over
-each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand, docs/evidence.md).
+each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand's variable and
+window; docs/evidence.md, "Death, decided", names the strategy for death).
 Under no effect both are 0.  Bands as in docs/calibration.md (✗: outside).
 
 {table}
@@ -394,7 +396,8 @@ READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
     "window": "the change of slope of the expected recorded total over the first 24 months after the first "
-    "treatment, treated minus untreated at the visits seen under treatment (docs/estimand_calibration.md)",
+    "treatment, treated minus untreated at the visits seen under treatment: a hypothetical strategy for death, as "
+    "if the untreated course were seen alive at those visits (docs/estimand_calibration.md)",
     "observed": "each course's own slope of the expected recorded total over the first 24 months after the first "
     "treatment, over its own visits, treated minus untreated (the while-observed strategy, "
     "docs/estimand_observed.md)",
