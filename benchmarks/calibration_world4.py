@@ -87,7 +87,12 @@ READING = """* Written from the tables above after the first full run (rerun to 
   at most 0.27 SE).  Its price is precision: its empirical SE is 1.2–1.5 times the default's.  Its
   decision model is right here by construction of the world (treatment does not depend on the course), which
   is the half of its double robustness that carries it; on the second world, where treatment follows the
-  true slope, it fails worse than the default (docs/calibration.md)."""
+  true slope, it fails worse than the default (docs/calibration.md).
+* **Against our estimand** (added 2026-12-05; not from these tables): this page's truths are the world
+  author's.  docs/estimand_calibration.md judges the stored cohorts of the default and `nuisance="anchored"`
+  (40 per cell, the same seeds) against the recorded total's slope change over the first 24 months under a
+  hypothetical strategy for death, docs/estimand_observed.md against the while-alive truth that is the
+  estimand's own (docs/evidence.md, "Death, decided")."""
 
 
 if __name__ == "__main__":

@@ -91,7 +91,12 @@ READING = """* Written from the tables above after the first full run (rerun to 
   months after treatment the bias at E = 0.5 is +0.03 to +0.05.  The rest grows with E (an effect that
   differs between patients, read by one δ) on top of the null lean.  No single piece of the world makes the null lean
   (docs/world5_ablation.md); a history holding the four domain subscores, not only the total, removes it with
-  every piece off but not in the full world (docs/world5_history.md)."""
+  every piece off but not in the full world (docs/world5_history.md).
+* **Against our estimand** (added 2026-12-05; not from these tables): this page's truths are the world
+  author's.  docs/estimand_calibration.md judges the stored cohorts of the default and `nuisance="anchored"`
+  (40 per cell, the same seeds) against the recorded total's slope change over the first 24 months under a
+  hypothetical strategy for death, docs/estimand_observed.md against the while-alive truth that is the
+  estimand's own (docs/evidence.md, "Death, decided")."""
 
 
 if __name__ == "__main__":
