@@ -40,8 +40,9 @@ from g_history_calibration import _mark, performance, summary_table
 from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
-# judged on their own pages (--page world6, world7): each held out from the choices made before it was written
-HELD_OUT_LATER = ("world6", "world7")
+# judged on their own pages (--page world6, world7, world8): each held out from the choices made before it was
+# written
+HELD_OUT_LATER = ("world6", "world7", "world8")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -355,27 +356,46 @@ READING_OBSERVED = """* Written from the tables above after their first run (rer
   hypothetical strategy for the untreated arm.  This page's truth averages over treated patients with two
   untreated visits in the window (a patient whose untreated course would die sooner has no untreated slope)."""
 
-MD_WORLD7 = """# The seventh world, held out: the default and `history="registry"`
 
-Every number on this page is printed by `.venv/bin/python {command}` (the run time is that of simulating
+def held_out_page(ordinal: str, module: str, held_out_from: str) -> str:
+    """The page of a world written after the candidates it judges (the seventh and later): the default and
+    ``history="registry"`` on the stored cohorts of g_history_calibration.py's ``--candidate registry``."""
+    world = f"world{ORDINALS.index(ordinal) + 1}"
+    return f"""# The {ordinal} world, held out: the default and `history="registry"`
+
+Every number on this page is printed by `.venv/bin/python {{command}}` (the run time is that of simulating
 the world again for its truths).  The estimates are the stored cohorts of `.venv/bin/python
-benchmarks/g_history_calibration.py --candidate registry --worlds world7 --cohorts 40 --workers 2 --raw-dir
-docs/data/world7_calibration` (the default and `history="registry"` on the same 40 cohorts per cell).  The
-world, `benchmarks/seventh_world.py`, was written after the registry history had been built on the sixth
-world, by a session that had seen no results, and committed before either estimator first ran on it: the
-hold-out for that candidate (docs/g_registry_calibration.md).  "World's truth": its realised slope change over
-each treated patient's whole follow-up; "estimand's truth": {estimand} (our estimand's variable and
+benchmarks/g_history_calibration.py --candidate registry --worlds {world} --cohorts 40 --workers 2 --raw-dir
+docs/data/{world}_calibration` (the default and `history="registry"` on the same 40 cohorts per cell).  The
+world, `benchmarks/{module}.py`, was written {held_out_from}, by a session that had seen no results, and
+committed before either estimator first ran on it.  "World's truth": its realised slope change over
+each treated patient's whole follow-up; "estimand's truth": {{estimand}} (our estimand's variable and
 window; docs/evidence.md, "Death, decided", names the strategy for death).
 Under no effect both are 0.  Bands as in docs/calibration.md (✗: outside).
 
-{table}
+{{table}}
 
-Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 
 ## Reading it
 
-{reading}
+{{reading}}
 """
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+MD_WORLD7 = held_out_page(
+    "seventh",
+    "seventh_world",
+    "after the registry history had been built on the sixth world (the hold-out for that candidate, "
+    "docs/g_registry_calibration.md)",
+)
+MD_WORLD8 = held_out_page(
+    "eighth",
+    "eighth_world",
+    "after the registry history had been judged on the seventh world (docs/calibration_world7.md), while the "
+    "seventh world's ablation ran (docs/world7_effect_ablation.md)",
+)
 
 READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.md (`--estimand window`) and
   docs/calibration_world7_observed.md (`--estimand observed`), the same stored cohorts (rerun to check).
@@ -393,6 +413,8 @@ READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.
   only through that one total.  The next question for whoever continues: which piece makes the 5% lean
   (`world5_effect_ablation.py`'s design, with this world's pieces)."""
 
+READING_WORLD8 = """* (to be written from the tables after the first run)"""
+
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
     "window": "the change of slope of the expected recorded total over the first 24 months after the first "
@@ -409,6 +431,7 @@ PAGES = {
     "world6": (MD_WORLD6, READING_WORLD6),
     "observed": (MD_OBSERVED, READING_OBSERVED),
     "world7": (MD_WORLD7, READING_WORLD7),
+    "world8": (MD_WORLD8, READING_WORLD8),
 }
 
 
