@@ -413,7 +413,14 @@ READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.
   only through that one total.  The next question for whoever continues: which piece makes the 5% lean
   (`world5_effect_ablation.py`'s design, with this world's pieces)."""
 
-READING_WORLD8 = """* (to be written from the tables after the first run)"""
+READING_WORLD8 = """* Written after the first run, from docs/calibration_world8.md (`--estimand window`) and
+  docs/calibration_world8_observed.md (`--estimand observed`), the same stored cohorts (rerun to check).
+  **Both fail everywhere, and badly**: within every band in 0 of 27 cells against any truth.  Under no effect
+  the default leans *against* treatment by −0.18 to −0.29 points/month at every size and share (type-I error
+  1.00 at 3,000 patients with 30% and 60% treated: it would report that the cells harm), about the size of
+  the truth under E = 0.5 (+0.25); the registry history leans further (−0.23 to −0.45).  The lean does not
+  shrink with the cohort and does not grow with E.  The three truths agree within 0.01 here (treatment does
+  not change survival in this world).  Which piece makes it: docs/world8_effect_ablation.md."""
 
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
