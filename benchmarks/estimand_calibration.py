@@ -420,7 +420,11 @@ READING_WORLD8 = """* Written after the first run, from docs/calibration_world8.
   1.00 at 3,000 patients with 30% and 60% treated: it would report that the cells harm), about the size of
   the truth under E = 0.5 (+0.25); the registry history leans further (−0.23 to −0.45).  The lean does not
   shrink with the cohort and does not grow with E.  The three truths agree within 0.01 here (treatment does
-  not change survival in this world).  Which piece makes it: docs/world8_effect_ablation.md."""
+  not change survival in this world).  Which piece makes it: docs/world8_effect_ablation.md.
+* These stored cohorts are the default and the registry history as they were when the world was judged,
+  before the rater rule (alscell.analysis.rater: the history takes who rated each visit when the starts were
+  rated differently, as they are here); the grid's command now runs the rule.  The default with it:
+  docs/g_rater_calibration.md."""
 
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {

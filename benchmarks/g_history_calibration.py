@@ -53,6 +53,7 @@ CANDIDATES = {
     "selected": ({"nuisance": "selected"}, "Nuisance models selected by cross-fitted loss", 'nuisance="selected"'),
     "anchored": ({"nuisance": "anchored"}, "Boosting started from the parametric fit", 'nuisance="anchored"'),
     "registry": ({"history": "registry"}, "The registry history", 'history="registry"'),
+    "rater": ({"history": "rater"}, "Who rated each visit in the history", 'history="rater"'),
 }
 
 
@@ -136,6 +137,21 @@ def choice_table(raw: pd.DataFrame) -> str | None:
     for (world, n, share), g in rows.groupby(["world", "n", "share"], sort=False):
         shares = " | ".join(f"{g[c].mean():.2f}" for c in cols)
         lines.append(f"| {world} | {n} | {share:.0%} | {len(g)} | {shares} |")
+    return "\n".join(lines)
+
+
+def warning_table(raw: pd.DataFrame, candidate: str) -> str | None:
+    """Per world and share treated, how often the rater warning (alscell.analysis.rater) fired on the candidate's
+    cohorts, under no effect and under an effect (it looks at the decisions only, so it fires alike for every
+    history); None when the runs did not record it."""
+    rows = raw[raw["variant"] == candidate]
+    if "rater_warned" not in rows or rows["rater_warned"].isna().all():
+        return None
+    lines = ["| world | share | cohorts | rater warning fired: E 0 | E > 0 |", "|---|---|---|---|---|"]
+    for (world, share), g in rows.groupby(["world", "share"], sort=False):
+        fired = g["rater_warned"].astype(bool)
+        null = fired[g["E"] == 0]
+        lines.append(f"| {world} | {share:.0%} | {len(g)} | {null.mean():.2f} | {fired[g['E'] != 0].mean():.2f} |")
     return "\n".join(lines)
 
 
@@ -223,6 +239,8 @@ def main(argv=None) -> int:
         tables += [change_table(raw, also[1]), change_table(raw, args.candidate, also[1])]
     choices = choice_table(raw[raw["variant"] == args.candidate])
     tables += [choices] if choices else []
+    warned = warning_table(raw, args.candidate)
+    tables += [warned] if warned else []
     tables.append(cell_table(perf, args.candidate))
     finish(
         console, "\n\n".join(tables), minutes, args.write_md, MD,
@@ -467,7 +485,10 @@ READING_REGISTRY = """\
 * Not adopted: judged on worlds it was built after, with no hold-out left.  The next check is a seventh
   world written without these results, and the estimand's truths (docs/estimand_observed.md)."""
 
+READING_RATER = """* (to be written from the tables after the first run)"""
+
 READINGS = {
+    "rater": READING_RATER,
     "registry": READING_REGISTRY,
     "flexible": READING_FLEXIBLE,
     "level_spline": READING_LEVEL,

@@ -40,6 +40,8 @@ WORLDS = ("simulate", "world2", "world3", "world4", "world5")
 CELLS = tuple((share, effect) for share in (0.3, 0.6) for effect in (0.0, 0.5))
 # each variant: the keyword arguments of g_estimation (benchmarks/g_history.py passes its own)
 VARIANTS = {"default": {}, "decline": {"modifiers": ("decline",)}, "level+decline": {"modifiers": ("level", "decline")}}
+# how the warning of alscell.analysis.rater begins (recorded per cohort as ``rater_warned``)
+RATER_WARNING = "rated by someone other than a clinician"
 
 
 def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = None) -> list[dict]:
@@ -59,7 +61,8 @@ def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = Non
         for name, kwargs in (variants or VARIANTS).items():
             e = g_estimation(tables, **kwargs)
             row = dict(world=world, share=share, E=effect, seed=int(seed), variant=name, truth=truth,
-                       estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value)  # fmt: skip
+                       estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value,
+                       rater_warned=any(RATER_WARNING in w for w in e.warnings))  # fmt: skip
             for m in e.details.get("effect_modification", []):
                 row[f"p_{m['modifier']}"] = m["p_value"]
             for nuisance, kept in e.details.get("nuisance_choices", {}).items():  # nuisance="selected"

@@ -69,6 +69,7 @@ from alscell.analysis.effects import (
 )
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
+from alscell.analysis.rater import rater_flags, rater_rule
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
@@ -83,8 +84,11 @@ MODIFIERS = ("level", "decline")
 # "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
 # docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the
 # default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md),
-# or "registry", which adds :func:`_registry_terms` (candidate built after the sixth world, docs/evidence.md).
-HISTORIES = ("standard", "flexible", "level_spline", "registry")
+# or "registry", which adds :func:`_registry_terms` (candidate built after the sixth world, docs/evidence.md),
+# or "rater", which always adds who rated each visit (:func:`alscell.analysis.rater.rater_flags`; every history
+# adds it when the starts were rated differently from the other visits, :func:`alscell.analysis.rater.rater_rule`;
+# built after the eighth world, docs/evidence.md "Who rated the visit").
+HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater")
 # Events that make a visit's "on support" flags in :func:`_registry_terms` (spec/data-format.md events.csv).
 SUPPORT_EVENTS = {
     "ventilation": ("niv_start", "permanent_ventilation", "tracheostomy"),
@@ -463,7 +467,8 @@ def decision_history(
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
     outcomes and, with ``history="flexible"``, :func:`_flexible_terms`, with ``"level_spline"``
-    :func:`_level_terms`, with ``"registry"`` :func:`_registry_terms` (:data:`HISTORIES`)."""
+    :func:`_level_terms`, with ``"registry"`` :func:`_registry_terms` (:data:`HISTORIES`; who rated each visit,
+    ``"rater"``, is added by :func:`g_estimation`, which knows the decisions)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
@@ -492,12 +497,15 @@ def g_estimation(
     modifiers: tuple[str, ...] = (),
     history: str = "standard",
     nuisance: str = "parametric",
+    adjust_raters: bool = True,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
     ``nuisance="boosted"`` (:data:`NUISANCES`) the nuisance models learned by cross-fitted boosting, with
     ``"selected"`` each chosen between boosting and the parametric form by its cross-fitted loss, with
-    ``"anchored"`` boosting started from the parametric fit."""
+    ``"anchored"`` boosting started from the parametric fit.  ``adjust_raters=False``: the history takes who rated
+    each visit only with ``history="rater"``, never by :func:`alscell.analysis.rater.rater_rule` (the default
+    before 2026-12-05, evening; for the pages that diagnose what the rule mends)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -527,6 +535,11 @@ def g_estimation(
         warn.append("history 'registry': the visits carry no dates, so age, time since diagnosis and support "
                     "could not be added; the standard history was used.")  # fmt: skip
     warn += few_treated_warning(n_init)
+    if outcome in ALSFRS_OUTCOMES:  # who rated each visit, when the starts were rated differently
+        flags, modes = rater_flags(tables, df)
+        add, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
+        H = np.column_stack([H, _adding_rank(H, flags)]) if add else H
+        warn += rater_warn
     names = tuple(modifiers)
     if names and (n_init < MIN_INITIATIONS + 2 * len(names) or (np.ptp(V[use][A == 1], axis=0) == 0).any()):
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),

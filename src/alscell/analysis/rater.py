@@ -1,0 +1,95 @@
+"""Who rated each ALSFRS-R visit, and whether the visits at which treatment started were rated differently.
+
+The canonical ``assessor`` column (spec/data-format.md: ``clinician`` when empty, ``self``, ``caregiver`` or
+``phone``) records who rated a visit.  Telephone and self-administered ALSFRS-R agree well with a clinician's
+rating on average (Kaufmann et al., Amyotroph Lateral Scler 2007;8:42–46; Montes et al., Neurology
+2006;67:1294–1296), but a registry where patients *ask* for cells by phone, or rate themselves in the web
+app before a clinic visit, records the visit at which treatment starts in another mode than the others.  A
+small difference in level at that one visit then enters every post-treatment slope measured from it: on the
+held-out eighth world (phone ratings 0.2 higher per item, every call for cells a phone visit) g-estimation
+leaned against treatment by about 0.2 points/month at every cohort size (docs/calibration_world8.md,
+docs/world8_effect_ablation.md).  :func:`rater_flags` gives a flag per mode other than a clinician's;
+:func:`rater_rule` puts them into g-estimation's history, and says so, when the starts were rated differently
+from the other decision visits (always with ``history="rater"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alscell.io.tables import as_tables
+
+# The modes other than a clinician's, in spec/data-format.md's order.
+OTHER_RATERS = ("self", "caregiver", "phone")
+# The warning fires when the share of starts rated by someone other than a clinician differs from that of the
+# other decision visits by at least RATER_GAP (absolute) and by at least RATER_Z standard errors of a
+# two-proportion test.  Chosen on worlds where the mode is random (the fifth and seventh: it must stay silent)
+# and one where starts are phone calls (the eighth: it must fire): docs/rater_warning.md.
+RATER_GAP = 0.20
+RATER_Z = 3.0
+
+
+def rater_flags(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(flags, modes): for each row of the analysis frame ``df`` (``patient_id``, ``date``) a 0/1 column per
+    mode of :data:`OTHER_RATERS` present in the ALSFRS-R table, 1 where that visit was so rated (a visit with
+    no ``assessor`` is a clinician's).  No dates or no such mode: no columns."""
+    t = as_tables(tables)
+    a = t["alsfrs"]
+    if "date" not in df or "assessor" not in a or a.empty:
+        return np.empty((len(df), 0)), ()
+    rated = a[["patient_id", "date", "assessor"]].assign(date=pd.to_datetime(a["date"]))
+    rated = rated[rated["assessor"].isin(OTHER_RATERS)]
+    modes = tuple(m for m in OTHER_RATERS if (rated["assessor"] == m).any())
+    if not modes:
+        return np.empty((len(df), 0)), ()
+    keys = pd.MultiIndex.from_arrays([df["patient_id"].to_numpy(), pd.to_datetime(df["date"]).to_numpy()])
+    cols = []
+    for m in modes:
+        r = rated[rated["assessor"] == m]
+        cols.append(keys.isin(pd.MultiIndex.from_arrays([r["patient_id"].to_numpy(), r["date"].to_numpy()])))
+    return np.column_stack(cols).astype(float), modes
+
+
+def rater_rule(
+    flags: np.ndarray, modes: tuple[str, ...], starts: np.ndarray, always: bool, allowed: bool = True
+) -> tuple[bool, list[str]]:
+    """(whether the history takes ``flags``, the warning).  The flags go into the history when the decision
+    visits at which treatment started (``starts``, over the decision rows of ``flags``) were rated by someone
+    other than a clinician more or less often than the other decision visits (:data:`RATER_GAP`,
+    :data:`RATER_Z`), or ``always`` (``history="rater"``).  The rule looks at who started and how each visit
+    was rated, never at the outcome, so choosing the history by it leaves the outcome analysis as it was
+    (covariates chosen by their balance at the design stage: Rubin, Stat Med 2007;26:20–36) — and where the
+    modes are balanced the estimate is the standard history's to the last digit.  ``allowed=False``: never
+    by the rule, only ``always``."""
+    if not modes or starts.sum() == 0 or (~starts).sum() == 0:
+        return always and bool(modes), []
+    other = flags.max(axis=1) > 0
+    s1, s0 = float(other[starts].mean()), float(other[~starts].mean())
+    n1, n0 = int(starts.sum()), int((~starts).sum())
+    pooled = (s1 * n1 + s0 * n0) / (n1 + n0)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+    if abs(s1 - s0) < RATER_GAP or se == 0 or abs(s1 - s0) / se < RATER_Z:
+        return always, []
+    head = (
+        f"the visits at which treatment started were rated by someone other than a clinician ({', '.join(modes)})"
+        f" in {s1:.0%} of the starts against {s0:.0%} of the other visits"
+    )
+    unadjusted = (
+        f"{head}: if such ratings differ in level from a clinician's, every slope measured from the start leans "
+        "and more data do not remove it (on a simulated registry where patients asked for cells by phone and "
+        "phone ratings read 0.2 per item higher it leaned against treatment by about 0.2 points/month; "
+        "docs/calibration_world8.md)"
+    )
+    if not other[~starts].any():  # no other visit so rated: nothing to learn the modes' level from
+        return False, [f"{unadjusted}, and no other visit was rated that way, so the history cannot adjust for it."]
+    if not (allowed or always):
+        return False, [f"{unadjusted}; the history was not given who rated each visit."]
+    return True, [
+        f"{head}, so the history holds who rated each visit: this adjusts for a constant difference in level "
+        'between the modes, not for one that changes with the course (docs/evidence.md, "Who rated the '
+        'visit").'
+    ]
+
+
+__all__ = ["OTHER_RATERS", "RATER_GAP", "RATER_Z", "rater_flags", "rater_rule"]

@@ -1,0 +1,119 @@
+"""Who rated each visit: the flags, the warning, and history="rater" (alscell.analysis.rater)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alscell.analysis.g_estimation import g_estimation
+from alscell.analysis.rater import RATER_GAP, rater_flags, rater_rule
+from alscell.io.tables import Tables
+from registry_arrays import tables_from_totals
+
+SHIFT = 3.0  # points a phone rating reads above a clinician's in the fixture (an exaggeration, for power)
+
+
+def _phoned(n: int, seed: int, calls_by_phone: bool = True, effect: float = 0.0) -> Tables:
+    """Straight courses seen every 3 months; 10% of routine visits by phone; treatment starts at a visit with
+    probability 0.08, the visit at which it starts a phone call when ``calls_by_phone`` (else a routine visit
+    like any other).  A phone rating reads SHIFT points high.  No true effect unless ``effect``."""
+    rng = np.random.default_rng(seed)
+    k = 9
+    rate = rng.lognormal(np.log(0.8), 0.3, n)
+    t = rng.uniform(4, 14, n)[:, None] + 3.0 * np.arange(k)[None, :]
+    latent = 46.0 - rate[:, None] * t
+    T = np.full(n, np.inf)
+    call = np.zeros((n, k), bool)
+    for j in range(1, k - 2):
+        start = np.isinf(T) & (rng.random(n) < 0.08)
+        T[start] = t[start, j]
+        call[start, j] = True
+    phone = (rng.random((n, k)) < 0.10) | (call if calls_by_phone else False)
+    y = latent + effect * np.clip(t - T[:, None], 0, None) + SHIFT * phone + rng.normal(0, 1.0, (n, k))
+    tables = tables_from_totals(t, y, T)
+    a = tables["alsfrs"].copy()
+    a["assessor"] = np.where(phone.ravel(), "phone", "")
+    return Tables.from_frames(patients=tables["patients"], treatments=tables["treatments"], alsfrs=a)
+
+
+def test_flags_follow_the_assessor_column_and_an_empty_one_is_a_clinician():
+    t = _phoned(30, seed=1)
+    a = t["alsfrs"]
+    df = a[["patient_id", "date"]].sample(frac=1.0, random_state=2)  # any order of rows
+    flags, modes = rater_flags(t, df)
+    assert modes == ("phone",) and flags.shape == (len(df), 1)
+    expected = df.merge(a[["patient_id", "date", "assessor"]], how="left")["assessor"].eq("phone")
+    assert (flags[:, 0] == expected.to_numpy()).all()
+    clinician = Tables.from_frames(patients=t["patients"], alsfrs=a.assign(assessor=""))
+    assert rater_flags(clinician, df)[0].shape == (len(df), 0)
+    assert rater_flags(t, df.drop(columns="date"))[1] == ()
+
+
+def test_the_rule_needs_a_gap_and_its_z_and_other_visits_so_rated():
+    starts = np.r_[np.ones(20, bool), np.zeros(200, bool)]
+    other = np.r_[np.ones(20), (np.arange(200) < 20).astype(float)][:, None]  # 100% against 10%
+    add, warn = rater_rule(other, ("phone",), starts, always=False)
+    assert add and "holds who rated" in warn[0]
+    near = np.r_[(np.arange(20) < 5).astype(float), (np.arange(200) < 20).astype(float)][:, None]  # 25% v 10%
+    assert 0.25 - 0.10 < RATER_GAP and rater_rule(near, ("phone",), starts, always=False) == (False, [])
+    assert rater_rule(near, ("phone",), starts, always=True) == (True, [])  # history="rater"
+    few = np.r_[np.ones(4, bool), np.zeros(200, bool)]  # 2 of 4 starts against 20%: a gap, but not 3 SEs
+    flags = np.r_[1, 1, 0, 0, (np.arange(200) < 40)].astype(float)[:, None]
+    assert rater_rule(flags, ("phone",), few, always=False) == (False, [])
+    # the starts are the only visits so rated: nothing to learn the mode's level from, so no adjustment
+    only = np.r_[np.ones(20), np.zeros(200)][:, None]
+    add, warn = rater_rule(only, ("phone",), starts, always=True)
+    assert not add and "cannot adjust" in warn[0]
+
+
+def test_starts_rated_by_phone_would_make_the_estimate_lean_and_the_rule_removes_it():
+    t = _phoned(1500, seed=5)
+    default, rater = g_estimation(t), g_estimation(t, history="rater")
+    # without the raters the inflated start visit makes every slope measured from it steeper: a lean against
+    # treatment (the same cohort with every visit called a clinician's: the history cannot see the phone)
+    unseen = Tables.from_frames(
+        patients=t["patients"], treatments=t["treatments"], alsfrs=t["alsfrs"].assign(assessor="clinician")
+    )
+    blind = g_estimation(unseen)
+    assert blind.estimate < -3 * blind.se, (blind.estimate, blind.se)
+    # the default sees that the starts were phone calls and adds who rated each visit: as history="rater"
+    assert abs(default.estimate) < 3 * default.se, (default.estimate, default.se)
+    assert (default.estimate, default.se) == (rater.estimate, rater.se)
+    assert default.details["history_terms"] == blind.details["history_terms"] + 1
+    assert any("history holds who rated" in w for w in default.warnings)
+    # adjust_raters=False: the default as it was before the rule, which says what it did not do
+    before = g_estimation(t, adjust_raters=False)
+    assert before.details["history_terms"] == blind.details["history_terms"]
+    assert before.estimate < -3 * before.se and any("was not given who rated" in w for w in before.warnings)
+
+
+@pytest.mark.parametrize("effect", [0.0, 0.3])
+def test_random_phone_visits_do_not_warn_and_the_rater_history_then_changes_little(effect):
+    t = _phoned(1500, seed=6, calls_by_phone=False, effect=effect)
+    standard, rater = g_estimation(t), g_estimation(t, history="rater")
+    assert not any("rated by someone" in w for w in standard.warnings + rater.warnings)
+    assert abs(standard.estimate - effect) < 3 * standard.se
+    assert abs(rater.estimate - standard.estimate) < 0.5 * standard.se
+
+
+def test_without_other_raters_the_rater_history_is_the_standard_one_to_the_last_digit():
+    t = _phoned(400, seed=7)
+    clinician = Tables.from_frames(
+        patients=t["patients"], treatments=t["treatments"], alsfrs=t["alsfrs"].assign(assessor="clinician")
+    )
+    a, b = g_estimation(clinician), g_estimation(clinician, history="rater")
+    assert (a.estimate, a.se) == (b.estimate, b.se)
+    assert a.details["history_terms"] == b.details["history_terms"]
+    assert not any("rated by someone" in w for w in a.warnings)
+
+
+def test_outcomes_other_than_alsfrs_get_no_rater_terms():
+    t = _phoned(200, seed=8)
+    a = t["alsfrs"]
+    fvc = pd.DataFrame(
+        {"patient_id": a["patient_id"], "date": a["date"], "measure": "fvc_pct_pred", "value": 100.0 - a.index % 40}
+    )
+    t = Tables.from_frames(patients=t["patients"], treatments=t["treatments"], alsfrs=a, measurements=fvc)
+    e, r = g_estimation(t, "fvc_pct_pred"), g_estimation(t, "fvc_pct_pred", history="rater")
+    assert e.details["history_terms"] == r.details["history_terms"]
