@@ -40,9 +40,8 @@ from g_history_calibration import _mark, performance, summary_table
 from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
-# judged on their own pages (--page world6, world7, world8): each held out from the choices made before it was
-# written
-HELD_OUT_LATER = ("world6", "world7", "world8")
+# judged on their own pages (--page world6 to world9): each held out from the choices made before it was written
+HELD_OUT_LATER = ("world6", "world7", "world8", "world9")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -383,7 +382,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 """
 
 
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 MD_WORLD7 = held_out_page(
     "seventh",
     "seventh_world",
@@ -395,6 +394,12 @@ MD_WORLD8 = held_out_page(
     "eighth_world",
     "after the registry history had been judged on the seventh world (docs/calibration_world7.md), while the "
     "seventh world's ablation ran (docs/world7_effect_ablation.md)",
+)
+MD_WORLD9 = held_out_page(
+    "ninth",
+    "ninth_world",
+    "after the rater rule had been built on the eighth world (docs/g_rater_calibration.md); both estimators "
+    "here have the rule",
 )
 
 READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.md (`--estimand window`) and
@@ -426,6 +431,8 @@ READING_WORLD8 = """* Written after the first run, from docs/calibration_world8.
   rated differently, as they are here); the grid's command now runs the rule.  The default with it:
   docs/g_rater_calibration.md."""
 
+READING_WORLD9 = """* (to be written from the tables after the first run)"""
+
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
     "window": "the change of slope of the expected recorded total over the first 24 months after the first "
@@ -443,6 +450,7 @@ PAGES = {
     "observed": (MD_OBSERVED, READING_OBSERVED),
     "world7": (MD_WORLD7, READING_WORLD7),
     "world8": (MD_WORLD8, READING_WORLD8),
+    "world9": (MD_WORLD9, READING_WORLD9),
 }
 
 
