@@ -103,8 +103,8 @@ from scipy.special import expit, ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import observed_truth, window_truth
-from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows
+from window_truth import cohort_truths
+from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows, share_cutoff
 
 PIECES = {
     "power_course": "the power-law course, slow then accelerating (off: p = 1, a line through the same 12-month loss)",
@@ -411,13 +411,7 @@ def simulate_world8(
     c0 = run(None)
     target = round(treated_share * n)
     cstar = c0["crit"].min(1)
-    finite = np.sort(cstar[np.isfinite(cstar)])
-    if target == 0 or len(finite) == 0:
-        c = -np.inf
-    elif len(finite) <= target:
-        c = np.inf
-    else:
-        c = (finite[target - 1] + finite[target]) / 2
+    c = share_cutoff(cstar, target)
     called = cstar < c
     k_ref = np.where(called, (c0["crit"] < c).argmax(1), -1)
     c1 = run(k_ref)
@@ -499,24 +493,13 @@ def simulate_world8(
     )
 
     # truths over the treated patients' slots
-    nan = float("nan")
     p = np.flatnonzero(treated)
     if len(p) == 0:
         return WorldCohort(tables, float(effect), 0)
     e1, e0 = c1["expected"], c0["expected"]
-    diff = (e1 - e0)[p]
     since = (t - t0[:, None])[p]
-    f1, f0 = followed1[p], followed0[p]
-    post = f1 & (since > 1e-9)
-    sxx = np.where(post, since**2, 0).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per = np.where(post, since * diff, 0).sum(1) / sxx
-    realised = float(per[sxx > 0].mean()) if (sxx > 0).any() else nan
-    tw = window_truth(diff, since, f1)
-    to = observed_truth(e1[p], e0[p], since, f1, f0)
-    if effect == 0:
-        realised, tw, to = 0.0 * realised, 0.0 * tw, 0.0 * to
-    return WorldCohort(tables, float(effect), len(p), realised, tw, to)
+    truths = cohort_truths(e1[p], e0[p], since, followed1[p], followed0[p], effect)
+    return WorldCohort(tables, float(effect), len(p), *truths)
 
 
 __all__ = ["ITEMS", "PIECES", "WorldCohort", "simulate_world8"]

@@ -127,8 +127,8 @@ from scipy.special import expit, ndtr
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import observed_truth, window_truth
-from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows
+from window_truth import cohort_truths
+from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows, share_cutoff
 
 PIECES = {
     "steps": "sudden losses at intercurrent events on top of the drift (off: none; the drift carries their mean "
@@ -551,13 +551,7 @@ def simulate_world9(
     natural = run(None)
     target = round(treated_share * n)
     cstar = natural["crit"].min(1)
-    finite = np.sort(cstar[np.isfinite(cstar)])
-    if target == 0 or len(finite) == 0:
-        c = -np.inf
-    elif len(finite) <= target:
-        c = np.inf
-    else:
-        c = (finite[target - 1] + finite[target]) / 2
+    c = share_cutoff(cstar, target)
     decided = cstar < c
     v_dec = (natural["crit"] < c).argmax(1)
     dec_day = np.where(decided, natural["day"][rows, v_dec], -1)
@@ -650,7 +644,6 @@ def simulate_world9(
     )
 
     # truths over the treated patients' visits: with the cells minus without them (the same visits)
-    nan = float("nan")
     p = np.flatnonzero(treated)
     if len(p) == 0:
         return WorldCohort(tables, float(effect), 0)
@@ -663,19 +656,9 @@ def simulate_world9(
         return 48 - ex - res["nivon"][p] * q12_kept
 
     e1, e0 = expected(res["lat1"]), expected(res["lat0"])
-    diff = e1 - e0
     since = np.where(np.isfinite(tgrid[p]), tgrid[p] - t0[p, None], 1e9)
-    f1, f0 = fol1[p], res["fol0"][p]
-    post = f1 & (since > 1e-9)
-    sxx = np.where(post, since**2, 0).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per = np.where(post, since * diff, 0).sum(1) / sxx
-    realised = float(per[sxx > 0].mean()) if (sxx > 0).any() else nan
-    tw = window_truth(diff, since, f1)
-    to = observed_truth(e1, e0, since, f1, f0)
-    if effect == 0:
-        realised, tw, to = 0.0 * realised, 0.0 * tw, 0.0 * to
-    return WorldCohort(tables, float(effect), len(p), realised, tw, to)
+    truths = cohort_truths(e1, e0, since, fol1[p], res["fol0"][p], effect)
+    return WorldCohort(tables, float(effect), len(p), *truths)
 
 
 __all__ = ["ITEMS", "PIECES", "WorldCohort", "simulate_world9"]

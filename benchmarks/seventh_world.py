@@ -66,7 +66,7 @@ import pandas as pd
 
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
-from window_truth import observed_truth, window_truth
+from window_truth import cohort_truths
 from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows
 
 PIECES = {
@@ -354,22 +354,11 @@ def simulate_world7(
     tables = Tables.from_frames(patients=patients, treatments=treatments, alsfrs=alsfrs, events=events)
 
     # truths over the treated patients' visits
-    nan = float("nan")
     if len(p) == 0:
         return WorldCohort(tables, float(effect), 0)
-    diff = (e1 - e0)[p]
     since = (t - t0[:, None])[p]
-    f1, f0 = followed1[p], followed0[p]
-    post = f1 & (since > 1e-9)
-    sxx = np.where(post, since**2, 0).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per = np.where(post, since * diff, 0).sum(1) / sxx
-    realised = float(per[sxx > 0].mean()) if (sxx > 0).any() else nan
-    tw = window_truth(diff, since, f1)
-    to = observed_truth(e1[p], e0[p], since, f1, f0)
-    if effect == 0:
-        realised, tw, to = 0.0 * realised, 0.0 * tw, 0.0 * to
-    return WorldCohort(tables, float(effect), len(p), realised, tw, to)
+    truths = cohort_truths(e1[p], e0[p], since, followed1[p], followed0[p], effect)
+    return WorldCohort(tables, float(effect), len(p), *truths)
 
 
 __all__ = ["ITEMS", "PIECES", "WorldCohort", "simulate_world7"]

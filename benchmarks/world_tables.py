@@ -21,7 +21,7 @@ ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q
 
 @dataclass
 class WorldCohort:
-    """One cohort of a held-out world (the fourth to seventh) and its truths (0 under no effect; nan when
+    """One cohort of a held-out world (the fourth and later) and its truths (0 under no effect; nan when
     nobody is treated).  Each world's docstring says how its effect makes them differ."""
 
     tables: Tables
@@ -86,3 +86,14 @@ def ending_events(ids: np.ndarray, onset_days: np.ndarray, rows: list[pd.DataFra
 
 
 __all__ = ["DPM", "ITEMS", "WorldCohort", "ending_events", "event_rows", "item_rows"]
+
+
+def share_cutoff(first_crit: np.ndarray, target: int) -> float:
+    """The cut-off c under which exactly ``target`` patients' first criterion value (``first_crit``, inf where
+    it never comes) falls, halfway between the target-th and the next; −inf for no one, inf when fewer can."""
+    finite = np.sort(first_crit[np.isfinite(first_crit)])
+    if target == 0 or len(finite) == 0:
+        return -np.inf
+    if len(finite) <= target:
+        return np.inf
+    return float((finite[target - 1] + finite[target]) / 2)
