@@ -15,6 +15,7 @@ the fact, not a tuning: nothing in the estimator changes here.
     .venv/bin/python benchmarks/world5_effect_ablation.py --world world7 --share 0.05 --workers 2 --raw docs/data/world7_effect_ablation.csv --write-md docs/world7_effect_ablation.md
     .venv/bin/python benchmarks/world5_effect_ablation.py --world world8 --patients 1000 --no-rater-rule --workers 2 --raw docs/data/world8_effect_ablation.csv --write-md docs/world8_effect_ablation.md
     .venv/bin/python benchmarks/world5_effect_ablation.py --world world8 --patients 1000 --workers 2 --raw docs/data/world8_effect_ablation_rule.csv --write-md docs/world8_effect_ablation_rule.md
+    .venv/bin/python benchmarks/world5_effect_ablation.py --world world9 --patients 1000 --share 0.6 --workers 2 --raw docs/data/world9_effect_ablation.csv --write-md docs/world9_effect_ablation.md
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261223
 EFFECT = 0.5
-# the worlds it runs on (--world): module and simulator (the sixth to eighth added after their hold-out
-# runs, docs/calibration_world6.md to docs/calibration_world8.md)
+# the worlds it runs on (--world): module and simulator (the sixth to ninth added after their hold-out
+# runs, docs/calibration_world6.md to docs/calibration_world9.md)
 WORLDS = {
     "world5": ("fifth_world", "simulate_world5"),
     "world6": ("sixth_world", "simulate_world6"),
     "world7": ("seventh_world", "simulate_world7"),
     "world8": ("eighth_world", "simulate_world8"),
+    "world9": ("ninth_world", "simulate_world9"),
 }
 
 
@@ -226,6 +228,8 @@ READING_WORLD8 = """* Written from the table above after its first run (rerun to
   the starts were rated differently from the other visits (alscell.analysis.rater; docs/evidence.md, "Who
   rated the visit")."""
 
+READING_WORLD9 = """* (to be written from the table after its first run)"""
+
 READING_WORLD8_RULE = """* Written from the table above after its first run (rerun to check; 1,000 patients, 30% treated, the default
   with the rater rule, which fired in every eighth-world cohort of docs/g_rater_calibration.md).  **The rule removes what the
   phone rating did**: with phone ratings like a clinician's the lean is +0.0402 against +0.0501 with them
@@ -247,8 +251,9 @@ READINGS = {
     "world7": READING_WORLD7,
     "world8": READING_WORLD8,
     "world8+rule": READING_WORLD8_RULE,
+    "world9": READING_WORLD9,
 }
-NAMES = {"world5": "fifth", "world6": "sixth", "world7": "seventh", "world8": "eighth"}
+NAMES = {"world5": "fifth", "world6": "sixth", "world7": "seventh", "world8": "eighth", "world9": "ninth"}
 
 
 if __name__ == "__main__":
