@@ -431,7 +431,21 @@ READING_WORLD8 = """* Written after the first run, from docs/calibration_world8.
   rated differently, as they are here); the grid's command now runs the rule.  The default with it:
   docs/g_rater_calibration.md."""
 
-READING_WORLD9 = """* (to be written from the tables after the first run)"""
+READING_WORLD9 = """* Written after the first run, from docs/calibration_world9.md (`--estimand window`) and
+  docs/calibration_world9_observed.md (`--estimand observed`), the same stored cohorts (rerun to check).
+  This is the hold-out for the rater rule, which is in both estimators here: it **fires in none of the
+  1,080 cohorts** (its column on the grid's page, `g_history_calibration.py --candidate registry --worlds
+  world9 --raw-dir docs/data/world9_calibration --from-raw`), so the default is the one judged before it.
+  The ninth world records phone visits (after sudden losses), but the visits at which treatment starts are
+  booked clinic visits.
+* **The default leans for treatment**: under no effect +0.016 to +0.060 at 1,000–3,000 patients with 30% or
+  60% treated (coverage 0.40 at 3,000 × 60%), +0.05 to +0.08 at 200 patients; within every band in 4 of 27
+  cells against the estimand's truth, 1 of 27 against the world's.  Against the world's truth the lean also
+  grows with E (its effect starts two to four months after the first dose and lasts, while the world's truth
+  averages each patient's whole follow-up); against the estimand's it barely does (+0.060 → +0.062 at
+  3,000 × 60%).  The registry history (centres are not in it; age, diagnosis date, NIV and gastrostomy are)
+  takes a third of the null lean (+0.039 at 3,000 × 60%) and is within every band in 7 of 27 cells against
+  the estimand's truth.  Which piece makes the lean: docs/world9_effect_ablation.md."""
 
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
