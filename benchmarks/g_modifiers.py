@@ -40,8 +40,10 @@ WORLDS = ("simulate", "world2", "world3", "world4", "world5")
 CELLS = tuple((share, effect) for share in (0.3, 0.6) for effect in (0.0, 0.5))
 # each variant: the keyword arguments of g_estimation (benchmarks/g_history.py passes its own)
 VARIANTS = {"default": {}, "decline": {"modifiers": ("decline",)}, "level+decline": {"modifiers": ("level", "decline")}}
-# how the warning of alscell.analysis.rater begins (recorded per cohort as ``rater_warned``)
-RATER_WARNING = "rated by someone other than a clinician"
+# a phrase of the warnings of alscell.analysis.rater (recorded per cohort as ``rater_warned``; the stored
+# cohorts of docs/data/g_rater_calibration, world8_calibration and world9_calibration were run when the warning
+# said "rated by someone other than a clinician")
+RATER_WARNING = "rated differently from the others"
 
 
 def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = None) -> list[dict]:

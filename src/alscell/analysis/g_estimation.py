@@ -217,9 +217,15 @@ def _registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
 
 
 def _adding_rank(H: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """The columns of ``X`` that each add to the rank of [1, H, the columns kept before] (standardised, relative
-    tolerance 1e-8): a registry where the same patients lack birth year and diagnosis, or where the diagnosis is
-    the onset, makes some of them copies, and a rank-deficient history would give a silently wrong estimate."""
+    """The columns of ``X`` that each add to the rank of [1, H, the columns kept before] (:func:`_rank_columns`):
+    a registry where the same patients lack birth year and diagnosis, or where the diagnosis is the onset,
+    makes some of them copies, and a rank-deficient history would give a silently wrong estimate."""
+    return X[:, _rank_columns(H, X)]
+
+
+def _rank_columns(H: np.ndarray, X: np.ndarray) -> list[int]:
+    """The indices of the columns of ``X`` that each add to the rank of [1, H, the columns kept before]
+    (standardised, relative tolerance 1e-8)."""
     keep: list[int] = []
     base = standardised_design(H) if H.shape[1] else np.ones((len(H), 1))
     rank = np.linalg.matrix_rank(base, tol=1e-8 * np.linalg.norm(base, 2))
@@ -232,7 +238,7 @@ def _adding_rank(H: np.ndarray, X: np.ndarray) -> np.ndarray:
         if r > rank:
             keep.append(j)
             base, rank = trial, r
-    return X[:, keep]
+    return keep
 
 
 def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
@@ -537,8 +543,9 @@ def g_estimation(
     warn += few_treated_warning(n_init)
     if outcome in ALSFRS_OUTCOMES:  # who rated each visit, when the starts were rated differently
         flags, modes = rater_flags(tables, df)
-        add, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
-        H = np.column_stack([H, _adding_rank(H, flags)]) if add else H
+        cols, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
+        if cols:  # those that add rank on the decision rows, where the models are fitted
+            H = np.column_stack([H, flags[:, cols][:, _rank_columns(H[use], flags[use][:, cols])]])
         warn += rater_warn
     names = tuple(modifiers)
     if names and (n_init < MIN_INITIATIONS + 2 * len(names) or (np.ptp(V[use][A == 1], axis=0) == 0).any()):

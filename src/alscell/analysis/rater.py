@@ -57,43 +57,56 @@ def rater_flags(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
 
 def rater_rule(
     flags: np.ndarray, modes: tuple[str, ...], starts: np.ndarray, always: bool, allowed: bool = True
-) -> tuple[bool, list[str]]:
-    """(whether the history takes ``flags``, the warning).  The flags go into the history when the decision
-    visits at which treatment started (``starts``, over the decision rows of ``flags``) were rated by someone
-    other than a clinician more or less often than the other decision visits (:data:`RATER_GAP`,
-    :data:`RATER_Z`), or ``always`` (``history="rater"``).  The rule looks at who started and how each visit
-    was rated, never at the outcome, so choosing the history by it leaves the outcome analysis as it was
-    (covariates chosen by their balance at the design stage: Rubin, Stat Med 2007;26:20–36) — and where the
-    modes are balanced the estimate is the standard history's to the last digit.  ``allowed=False``: never
-    by the rule, only ``always``."""
+) -> tuple[list[int], list[str]]:
+    """(the columns of ``flags`` the history takes, the warnings).  Each mode is judged alone over the decision
+    rows (``starts`` marks the visits at which treatment started): it is *imbalanced* when the share of starts
+    so rated differs from that of the other decision visits by at least :data:`RATER_GAP` and
+    :data:`RATER_Z` standard errors (two-proportion), and *usable* only when both starts and other decision
+    visits were so rated — a mode seen only at starts predicts them perfectly, and the decision model then
+    gives those starts no weight.  The history takes every usable mode when one is imbalanced, or always
+    (``history="rater"``); ``allowed=False``: only ``always``.  The rule looks at who started and how each
+    visit was rated, never at the outcome, so choosing the history by it leaves the outcome analysis as it
+    was (covariates chosen by their balance at the design stage: Rubin, Stat Med 2007;26:20–36) — and where
+    no mode is imbalanced the estimate is the standard history's to the last digit.  It does not see a mode
+    that differs only *after* the start (treated patients followed up by phone): that biases the slopes too."""
     if not modes or starts.sum() == 0 or (~starts).sum() == 0:
-        return always and bool(modes), []
-    other = flags.max(axis=1) > 0
-    s1, s0 = float(other[starts].mean()), float(other[~starts].mean())
+        return [], []
     n1, n0 = int(starts.sum()), int((~starts).sum())
-    pooled = (s1 * n1 + s0 * n0) / (n1 + n0)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
-    if abs(s1 - s0) < RATER_GAP or se == 0 or abs(s1 - s0) / se < RATER_Z:
-        return always, []
-    head = (
-        f"the visits at which treatment started were rated by someone other than a clinician ({', '.join(modes)})"
-        f" in {s1:.0%} of the starts against {s0:.0%} of the other visits"
-    )
-    unadjusted = (
-        f"{head}: if such ratings differ in level from a clinician's, every slope measured from the start leans "
-        "and more data do not remove it (on a simulated registry where patients asked for cells by phone and "
-        "phone ratings read 0.2 per item higher it leaned against treatment by about 0.2 points/month; "
+    usable, imbalanced, lines = [], [], []
+    for j, mode in enumerate(modes):
+        rated = flags[:, j] > 0
+        s1, s0 = float(rated[starts].mean()), float(rated[~starts].mean())
+        if rated[starts].any() and rated[~starts].any():
+            usable.append(j)
+        pooled = (s1 * n1 + s0 * n0) / (n1 + n0)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+        if abs(s1 - s0) >= RATER_GAP and se > 0 and abs(s1 - s0) / se >= RATER_Z:
+            imbalanced.append(j)
+            lines.append(f"{mode}: {s1:.0%} of the starts against {s0:.0%} of the other visits")
+    if not imbalanced:
+        return (usable if always else []), []
+    head = "the visits at which treatment started were rated differently from the others (" + "; ".join(lines) + ")"
+    lean = (
+        "if such ratings differ in level from a clinician's, every slope measured from the start leans and more "
+        "data do not remove it (on a simulated registry where patients asked for cells by phone and phone ratings "
+        "read 0.2 per item higher it leaned against treatment by about 0.2 points/month; "
         "docs/calibration_world8.md)"
     )
-    if not other[~starts].any():  # no other visit so rated: nothing to learn the modes' level from
-        return False, [f"{unadjusted}, and no other visit was rated that way, so the history cannot adjust for it."]
+    lost = [modes[j] for j in imbalanced if j not in usable]
     if not (allowed or always):
-        return False, [f"{unadjusted}; the history was not given who rated each visit."]
-    return True, [
-        f"{head}, so the history holds who rated each visit: this adjusts for a constant difference in level "
-        'between the modes, not for one that changes with the course (docs/evidence.md, "Who rated the '
-        'visit").'
-    ]
+        return [], [f"{head}: {lean}; not adjusted, because adjust_raters=False (the default adjusts)."]
+    warn = []
+    if usable:
+        warn.append(
+            f"{head}, so the decision model and the outcome regression were adjusted for who rated each visit "
+            f"({', '.join(modes[j] for j in usable)}): this removes a constant difference in level between the "
+            'modes, not one that changes with the course (docs/evidence.md, "Who rated the visit").'
+        )
+    if lost:
+        warn.append(
+            f"{head}: {lean}; no other visit was rated by {', '.join(lost)}, so the history cannot adjust for it."
+        )
+    return usable, warn
 
 
 __all__ = ["OTHER_RATERS", "RATER_GAP", "RATER_Z", "rater_flags", "rater_rule"]
