@@ -22,7 +22,7 @@ from alscell.io.tables import as_tables
 
 # The modes other than a clinician's, in spec/data-format.md's order.
 OTHER_RATERS = ("self", "caregiver", "phone")
-# The rule fires when the share of starts rated by someone other than a clinician differs from that of the
+# The rule fires when, for some mode, the share of starts so rated differs from that of the
 # other decision visits by at least RATER_GAP (absolute) and by at least RATER_Z standard errors of a
 # two-proportion test.  Where the modes are random it should almost never fire: at z ≥ 3 it fired in 5 of
 # 1,080 fifth-world cohorts (phone and self visits at random; two seeds: 6 of 10 starts against 16% of the
