@@ -8,16 +8,26 @@ import pytest
 
 from alscell.analysis.g_estimation import g_estimation
 from alscell.analysis.rater import RATER_GAP, rater_flags, rater_rule
+from alscell.analysis.rater_drift import DRIFT_MIN, DRIFT_Z, drift_rule, rater_offsets
 from alscell.io.tables import Tables
 from registry_arrays import tables_from_totals
 
 SHIFT = 3.0  # points a phone rating reads above a clinician's in the fixture (an exaggeration, for power)
 
 
-def _phoned(n: int, seed: int, calls_by_phone: bool = True, effect: float = 0.0, routine: str = "phone") -> Tables:
-    """Straight courses seen every 3 months; 10% of routine visits by phone; treatment starts at a visit with
+def _phoned(
+    n: int,
+    seed: int,
+    calls_by_phone: bool = True,
+    effect: float = 0.0,
+    routine: str = "phone",
+    after: float = 0.0,
+    share: float = 0.10,
+) -> Tables:
+    """Straight courses seen every 3 months; ``share`` of routine visits by phone; treatment starts at a visit with
     probability 0.08, the visit at which it starts a phone call when ``calls_by_phone`` (else a routine visit
-    like any other).  A phone rating reads SHIFT points high.  No true effect unless ``effect``."""
+    like any other), and each visit after it a phone call with probability ``after``.  A phone rating reads
+    SHIFT points high.  No true effect unless ``effect``."""
     rng = np.random.default_rng(seed)
     k = 9
     rate = rng.lognormal(np.log(0.8), 0.3, n)
@@ -29,8 +39,9 @@ def _phoned(n: int, seed: int, calls_by_phone: bool = True, effect: float = 0.0,
         start = np.isinf(T) & (rng.random(n) < 0.08)
         T[start] = t[start, j]
         call[start, j] = True
-    by_phone = rng.random((n, k)) < 0.10  # routine visits rated by ``routine``
-    phone = by_phone | (call if calls_by_phone else False)
+    by_phone = rng.random((n, k)) < share  # routine visits rated by ``routine``
+    call |= (t > T[:, None]) & (rng.random((n, k)) < after)  # follow-up calls after the start
+    phone = by_phone | (call if calls_by_phone else (call & (t > T[:, None])))
     y = latent + effect * np.clip(t - T[:, None], 0, None) + SHIFT * phone + rng.normal(0, 1.0, (n, k))
     tables = tables_from_totals(t, y, T)
     a = tables["alsfrs"].copy()
@@ -143,3 +154,51 @@ def test_outcomes_other_than_alsfrs_get_no_rater_terms():
     t = Tables.from_frames(patients=t["patients"], treatments=t["treatments"], alsfrs=a, measurements=fvc)
     e, r = g_estimation(t, "fvc_pct_pred"), g_estimation(t, "fvc_pct_pred", history="rater")
     assert e.details["history_terms"] == r.details["history_terms"]
+
+
+def test_follow_up_by_phone_after_the_start_leans_and_the_offset_is_removed():
+    """Treated patients followed up by phone (80% of their visits after the start), phone ratings SHIFT high:
+    unadjusted the slopes lean for treatment (the review of 2026-12-05 found +0.14 on such a probe)."""
+    t = _phoned(1500, seed=11, calls_by_phone=False, after=0.8)
+    raw, adjusted = g_estimation(t, adjust_raters=False), g_estimation(t)
+    assert raw.estimate > 5 * raw.se and any("not adjusted with these settings" in w for w in raw.warnings)
+    assert abs(adjusted.estimate) < 3 * adjusted.se, (adjusted.estimate, adjusted.se)
+    drift = [w for w in adjusted.warnings if "after treatment started" in w]
+    assert len(drift) == 1 and "was removed from the slopes" in drift[0] and "phone +3.0" in drift[0]
+    # with a true effect the adjusted estimate finds it
+    eff = g_estimation(_phoned(1500, seed=12, calls_by_phone=False, after=0.8, effect=0.3))
+    assert abs(eff.estimate - 0.3) < 3 * eff.se, (eff.estimate, eff.se)
+    # the modifiers' path does not adjust, and says so
+    mod = g_estimation(t, modifiers=("level",))
+    assert any("not adjusted with these settings" in w for w in mod.warnings)
+
+
+def test_without_untreated_visits_rated_both_ways_the_drift_only_warns():
+    t = _phoned(800, seed=14, calls_by_phone=False, after=0.8, share=0.0)  # phone only after starts
+    e, raw = g_estimation(t), g_estimation(t, adjust_raters=False)
+    assert any("the offset cannot be estimated" in w for w in e.warnings)
+    assert (e.estimate, e.se) == (raw.estimate, raw.se)
+
+
+def test_the_drift_rule_needs_its_size_and_its_z():
+    d = np.array([DRIFT_MIN * 1.01, DRIFT_MIN * 0.99, 0.05, 0.05, -0.05])
+    se = np.array([d[0] / (DRIFT_Z + 0.1), 1e-6, 0.05 / (DRIFT_Z - 0.1), np.nan, 0.001])
+    assert drift_rule(d, se).tolist() == [True, False, False, False, True]
+
+
+def test_offsets_are_exact_on_straight_noiseless_courses_and_need_patients_rated_both_ways():
+    rng = np.random.default_rng(3)
+    pid = np.repeat(np.arange(30), 6)
+    t = np.tile(np.arange(6) * 3.0, 30) + rng.uniform(0, 5, 180)
+    f = (rng.random((180, 2)) < 0.3).astype(float)
+    y = 40 - rng.uniform(0.5, 1.5, 30)[pid] * t + rng.normal(0, 3, 30)[pid] + f @ np.array([2.5, -1.0])
+    gamma, infl, labels, ok = rater_offsets(pid, t, y, f, np.ones(180, bool))
+    assert ok.all() and np.allclose(gamma, [2.5, -1.0]) and np.allclose(infl, 0) and len(labels) == 30
+    # the visits after treatment are left out: a step there does not move the offsets
+    after = t > 12
+    gamma2, *_ = rater_offsets(pid, t, y + 5.0 * after * f[:, 0], f, ~after)
+    assert np.allclose(gamma2, [2.5, -1.0])
+    # a mode rated in fewer than MIN_OFFSET_PATIENTS patients is not identified
+    rare = f.copy()
+    rare[pid >= 5, 1] = 0
+    assert rater_offsets(pid, t, y, rare, np.ones(180, bool))[3].tolist() == [True, False]

@@ -70,6 +70,7 @@ from alscell.analysis.effects import (
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.rater import rater_flags, rater_rule
+from alscell.analysis.rater_drift import drift_rule, drift_warning, rater_offsets
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
@@ -373,18 +374,87 @@ def finite_window_slopes(
     return used[fin], S[fin], D[fin]
 
 
-def fit_decisions(
-    H: np.ndarray, start: np.ndarray, groups: np.ndarray, windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(δ̂, covariance, p): the decision model (logistic on the history ``H``) fitted on every decision row any
-    window uses (``windows``: (rows of the analysis frame, S, D) each), then :func:`g_solve_windows`.  Raises
-    ``LinAlgError`` when the history is collinear or the equations cannot be separated."""
+def decision_influence(
+    H: np.ndarray, start: np.ndarray, groups: np.ndarray, windows: list[tuple], outcomes: tuple[np.ndarray, ...] = ()
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """([(δ̂, influence)] per outcome, patients, p): the decision model (logistic on the history ``H``) fitted on
+    every decision row any window uses (``windows``: (rows of the analysis frame, S, D) each), then
+    :func:`g_solve_windows`'s estimate with its per-patient influence (patients × parameters; δ̂ − δ ≈ its column
+    sums, so its cross-product is the sandwich) — first for the windows as given, then once for each slope in
+    ``outcomes`` put in place of the first window's S (same decision model: g-estimation is linear in the
+    outcome)."""
     rows = np.unique(np.concatenate([w[0] for w in windows]))
     A = start[rows].astype(float)
     p = np.clip(fit_logistic(H[rows], A), 1e-6, 1 - 1e-6)
+    X, g = standardised_design(H[rows]), groups[rows]
     at = [(np.searchsorted(rows, used), S, D) for used, S, D in windows]
-    delta, V = g_solve_windows(A, p, standardised_design(H[rows]), groups[rows], at)
-    return delta, V, p
+    fits = []
+    for S_alt in (None, *outcomes):
+        win = at if S_alt is None else [(at[0][0], S_alt, at[0][2]), *at[1:]]
+        delta, Minv, U, _ = _g_influence(A, p, X, g, win)
+        fits.append((delta, U @ Minv.T))
+    return fits, np.asarray(pd.factorize(g)[1]), p
+
+
+def fit_decisions(
+    H: np.ndarray, start: np.ndarray, groups: np.ndarray, windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(δ̂, covariance, p): :func:`decision_influence` for the windows as given, its influence's cross-product
+    the stacked sandwich.  Raises ``LinAlgError`` when the history is collinear or the equations cannot be
+    separated."""
+    fits, _, p = decision_influence(H, start, groups, windows)
+    delta, infl = fits[0]
+    return delta, infl.T @ infl, p
+
+
+def _after_start_raters(
+    df: pd.DataFrame, H: np.ndarray, post: np.ndarray, start: np.ndarray, win: tuple, flags: np.ndarray,
+    modes: tuple[str, ...], window_months: float, adjust: bool,
+) -> tuple[float, float, np.ndarray, list[str]]:  # fmt: skip
+    """(δ̂, SE, p, warnings) of the parametric g-estimate, with the offsets of the modes whose share changed at
+    the start (:mod:`alscell.analysis.rater_drift`) removed when ``adjust`` and estimable; the plain estimate
+    when no mode fires."""
+    use = win[0]
+    groups = df["patient_id"].to_numpy()
+    slopes = []
+    for j in range(len(modes)):  # each mode's share as the outcome, over the same windows
+        used_f, Sf, _ = window_slopes(df.assign(y=flags[:, j]), post[:, None], use, 0.0, window_months)
+        slopes.append(Sf if np.array_equal(used_f, use) else np.full(len(use), np.nan))
+    finite = tuple(s for s in slopes if np.isfinite(s).all())
+    fits, labels, p = decision_influence(H, start, groups, [win], finite)
+    (d, infl), per_mode = fits[0], iter(fits[1:])
+    delta, IF = float(d[0]), infl[:, 0]
+    d_f = np.full(len(modes), np.nan)
+    IF_f = np.zeros((len(labels), len(modes)))
+    for j, s in enumerate(slopes):
+        if np.isfinite(s).all():
+            dj, ij = next(per_mode)
+            d_f[j], IF_f[:, j] = float(dj[0]), ij[:, 0]
+    fired = drift_rule(d_f, np.sqrt((IF_f**2).sum(axis=0)))
+    if not fired.any():
+        return delta, float(np.sqrt(IF @ IF)), p, []
+    names = [modes[j] for j in np.flatnonzero(fired)]
+    gamma, IF_g, g_labels, ok = rater_offsets(
+        groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0
+    )
+    fix = fired & ok
+    if not adjust or not fix.any():
+        return (
+            delta,
+            float(np.sqrt(IF @ IF)),
+            p,
+            [drift_warning(names, d_f[fired], None if adjust else gamma[fired], False)],
+        )
+    # δ̂ − Σ γ̂·δ̂_f, its influence that of δ̂ minus γ̂ times each δ̂_f's minus δ̂_f times γ̂'s (same patients)
+    everyone = pd.Index(labels).append(pd.Index(g_labels)).unique()  # some have untreated visits only
+    IF_total = np.zeros(len(everyone))
+    np.add.at(IF_total, everyone.get_indexer(labels), IF - IF_f[:, fix] @ gamma[fix])
+    np.add.at(IF_total, everyone.get_indexer(g_labels), -(IF_g[:, fix] @ d_f[fix]))
+    warn = [drift_warning([modes[j] for j in np.flatnonzero(fix)], d_f[fix], gamma[fix], True)]
+    lost = [modes[j] for j in np.flatnonzero(fired & ~ok)]
+    if lost:
+        warn.append(drift_warning(lost, d_f[fired & ~ok], None, False))
+    return delta - float(d_f[fix] @ gamma[fix]), float(np.sqrt(IF_total @ IF_total)), p, warn
 
 
 def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -541,6 +611,8 @@ def g_estimation(
         warn.append("history 'registry': the visits carry no dates, so age, time since diagnosis and support "
                     "could not be added; the standard history was used.")  # fmt: skip
     warn += few_treated_warning(n_init)
+    modes: tuple[str, ...] = ()
+    flags = np.empty((len(df), 0))
     if outcome in ALSFRS_OUTCOMES:  # who rated each visit, when the starts were rated differently
         flags, modes = rater_flags(tables, df)
         cols, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
@@ -554,6 +626,8 @@ def g_estimation(
                       f"them, to estimate how the slope change depends on {', '.join(names)}.")  # fmt: skip
     blip = None
     try:
+        if modes and (names or nuisance != "parametric"):  # raters after the start: the warning only
+            warn += _after_start_raters(df, H, post, start, (use, S, D), flags, modes, window_months, False)[3]
         if names:
             blip = _blip_average(df, H, post, start, use, V, window_months)
             delta, se, use, p = blip.theta, blip.se, blip.used, blip.p
@@ -562,6 +636,11 @@ def g_estimation(
 
             cf = crossfit_slope_change(H[use], A, S, D[:, 0], df["patient_id"].to_numpy()[use], learner=nuisance)
             delta, se, p = cf.delta, cf.se, None
+        elif modes:  # who rated the visits after the start (alscell.analysis.rater_drift)
+            delta, se, p, drift = _after_start_raters(
+                df, H, post, start, (use, S, D), flags, modes, window_months, adjust_raters
+            )
+            warn += drift
         else:
             d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
             delta, se = float(d[0]), float(np.sqrt(cov[0, 0]))
@@ -609,6 +688,7 @@ __all__ = [
     "WINDOW_MONTHS",
     "check_modifiers",
     "decision_history",
+    "decision_influence",
     "finite_window_slopes",
     "fit_decisions",
     "g_estimation",
