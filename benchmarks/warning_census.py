@@ -1,0 +1,215 @@
+"""Which of the default's warnings fire on every world's stored cohorts, beside whether it is within every band.
+
+The issue asks, for every cell where the default is outside a band, for "the cell named, the reason, and the
+method's warning that fires on such data".  The calibration pages record some warnings (the rater rule's since
+2026-12-05) but not the others on the held-out worlds.  This script runs the default of ``alscell effect``
+(g-estimation, as it is now: the rater rule at the starts and the rule for raters after the start included)
+once more on each world's stored cohorts (the same seeds, so the same tables), records which warnings its
+result carries, and judges each cell against the estimand's truth (the while-observed slope change,
+docs/evidence.md "Death, decided") where the world reports it, else the stored truth.  It also says how far
+each estimate moved from the stored run's default, which predates one or both rater rules on some worlds:
+where no rule fires the estimate must be the same to the last digit.
+
+    .venv/bin/python benchmarks/warning_census.py --worlds world5,world8 --workers 2 --raw-dir docs/data/warning_census
+    .venv/bin/python benchmarks/warning_census.py --from-raw --raw-dir docs/data/warning_census --write-md docs/warning_census.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from calibration import performance
+from results_page import finish
+
+WORLDS = ("simulate", "world2", "world3", "world4", "world5", "world6", "world7", "world8", "world9")
+KEY = ["world", "n", "share", "E", "seed"]
+# Where each world's stored cohorts are (variant "standard": the default at that run) and, for the worlds that
+# report it, the estimand's while-observed truth per cohort.
+STORED = {w: "docs/data/g_rater_calibration" for w in WORLDS[:5]} | {
+    w: f"docs/data/{w}_calibration" for w in WORLDS[5:] if w != "world9"
+}
+STORED["world9"] = "docs/data/world9_calibration"
+TRUTHS = {w: f"docs/data/estimand_truth_observed/{w}.csv" for w in ("world3", "world4", "world5")} | {
+    w: f"docs/data/{w}_calibration/truths/{w}.csv" for w in ("world6", "world7", "world8", "world9")
+}
+# Each warning by a phrase only it has (alscell.analysis.effects, .rater, .rater_drift); the constant note every
+# g-estimate carries is not a warning about the data.
+WARNINGS = {
+    "selection": "from onset to their first visit than untreated ones",
+    "few_treated": "treated patients have visits after treatment",
+    "starts_rated_apart": "rated differently from the others",
+    "raters_after_start": "after treatment started, visits were rated differently",
+}
+CONSTANT = "g-estimation: consistent when the decision to treat"
+
+
+def run_chunk(items: list[tuple]) -> list[dict]:
+    """Each stored ((world, n, share, E), seed) cohort simulated again and through the default; one row each."""
+    warnings.simplefilter("ignore")
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # Dask worker processes
+        sys.path.insert(0, here)
+    import calibration
+    from alscell.analysis.g_estimation import g_estimation
+
+    rows = []
+    for (world, n, share, effect), seed in items:
+        e = g_estimation(calibration._cohort(world, n, share, effect, int(seed)))
+        row = dict(world=world, n=n, share=share, E=effect, seed=int(seed), estimate=e.estimate, se=e.se,
+                   ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value)  # fmt: skip
+        known = [w for w in e.warnings if CONSTANT not in w]
+        for name, phrase in WARNINGS.items():
+            row[name] = any(phrase in w for w in known)
+        row["other"] = " | ".join(w[:80] for w in known if not any(p in w for p in WARNINGS.values()))
+        rows.append(row)
+    return rows
+
+
+def stored(world: str) -> pd.DataFrame:
+    """The stored run's cohorts of ``world`` (its default's rows), with the estimand's truth where reported."""
+    d = pd.read_csv(Path(STORED[world]) / f"{world}.csv", float_precision="round_trip")
+    d = d[d["variant"] == "standard"][[*KEY, "truth", "estimate"]].rename(columns={"estimate": "stored_estimate"})
+    if world in TRUTHS:
+        t = pd.read_csv(TRUTHS[world], float_precision="round_trip")[[*KEY, "truth_observed"]]
+        d = d.merge(t, on=KEY, how="left")
+        d["truth"] = np.where(d["E"] == 0, 0.0, d["truth_observed"])
+        if d["truth"].isna().any():
+            raise SystemExit(f"{world}: {int(d['truth'].isna().sum())} cohorts have no estimand's truth")
+        d = d.drop(columns="truth_observed")
+    return d
+
+
+def cell_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: performance against ``truth`` (calibration.performance), the share of cohorts each warning fired
+    in and the largest move from the stored estimate."""
+    perf = performance(raw.assign(effect=raw["E"], method="default", n_treated=np.nan), truth="truth")
+    fired = raw.groupby(["world", "n", "share", "E"], sort=False)[list(WARNINGS)].mean()
+    moved = (raw["estimate"] - raw["stored_estimate"]).abs().groupby([raw[c] for c in ["world", "n", "share", "E"]])
+    perf = perf.merge(fired.reset_index().rename(columns={"E": "effect"}), on=["world", "n", "share", "effect"])
+    perf["moved"] = moved.max().reindex(pd.MultiIndex.from_frame(perf[["world", "n", "share", "effect"]])).to_numpy()
+    perf["every"] = perf["coverage_ok"] & perf["bias_ok"] & ((perf["effect"] != 0) | perf["rejection_ok"].eq(True))
+    return perf
+
+
+def _pct(x: float) -> str:
+    return "·" if x == 0 else f"{x:.0%}"
+
+
+def cell_table(perf: pd.DataFrame) -> str:
+    head = "| world | n | share | E | bias (MCSE) | coverage | within every band | " + " | ".join(
+        k.replace("_", " ") for k in WARNINGS
+    )
+    lines = [head + " | largest move from the stored estimate |", "|---" * (8 + len(WARNINGS)) + "|"]
+    for r in perf.itertuples(index=False):
+        fired = " | ".join(_pct(getattr(r, k)) for k in WARNINGS)
+        lines.append(f"| {r.world} | {r.n} | {r.share:.0%} | {r.effect} | {r.bias:+.4f} ({r.bias_mcse:.4f}) | "
+                     f"{r.coverage:.2f} | {'yes' if r.every else '**no**'} | {fired} | {r.moved:.1e} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def world_table(perf: pd.DataFrame) -> str:
+    """Per world: cells within every band, cells outside one, and of those how many carry a warning in at least
+    half their cohorts (which), and the warnings' firing where the default is within every band (false alarms
+    are cheap; silence where it fails is not)."""
+    lines = [
+        "| world | cells within every band | outside a band | of those, a warning in ≥ half the cohorts | "
+        "warnings in ≥ half the cohorts of cells within every band |",
+        "|---|---|---|---|---|",
+    ]
+    for world, g in perf.groupby("world", sort=False):
+        out, ok = g[~g["every"]], g[g["every"]]
+
+        def loud(x: pd.DataFrame) -> str:
+            names = [k.replace("_", " ") for k in WARNINGS if (x[k] >= 0.5).any()]
+            count = int((x[list(WARNINGS)] >= 0.5).any(axis=1).sum())
+            return f"{count}" + (f" ({', '.join(names)})" if names else "")
+
+        lines.append(f"| {world} | {len(ok)} / {len(g)} | {len(out)} | {loud(out)} | {loud(ok)} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--worlds", default=",".join(WORLDS))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--raw-dir", default="docs/data/warning_census", help="one CSV of cohorts per world")
+    ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's CSVs, run nothing")
+    ap.add_argument("--write-md", default=None)
+    args = ap.parse_args(argv)
+    worlds = tuple(args.worlds.split(","))
+    if any(w not in WORLDS for w in worlds):
+        ap.error(f"--worlds: use some of {', '.join(WORLDS)}")
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study
+
+    console = Console()
+    frames = []
+    for w in worlds:
+        path = Path(args.raw_dir) / f"{w}.csv"
+        if args.from_raw:
+            if not path.exists():
+                continue
+            frames.append(pd.read_csv(path, float_precision="round_trip", keep_default_na=False, na_values=[""]))
+            continue
+        cohorts = stored(w)
+        items = [((w, int(r.n), float(r.share), float(r.E)), int(r.seed)) for r in cohorts.itertuples()]
+        items.sort(key=lambda it: -it[0][1])  # big cohorts first, so the slowest tasks start early
+        t0 = time.perf_counter()
+        rows = run_study(run_chunk, items, chunk=4, workers=args.workers, label=f"warning census: {w}",
+                         console=console)  # fmt: skip
+        d = pd.DataFrame(rows).merge(cohorts, on=KEY, how="left")
+        d = d.assign(run_minutes=(time.perf_counter() - t0) / 60, run_workers=args.workers)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        d.to_csv(path, index=False)
+        frames.append(d)
+    if not frames:
+        ap.error(f"no stored census in {args.raw_dir}")
+    raw = pd.concat(frames, ignore_index=True)
+    raw[list(WARNINGS)] = raw[list(WARNINGS)].astype(bool)
+    perf = cell_rows(raw)
+    minutes = float(raw.groupby("world")["run_minutes"].max().sum())
+    workers = int(raw["run_workers"].max())
+    tables = "\n\n".join([world_table(perf), cell_table(perf)])
+    finish(console, tables, minutes, args.write_md, MD, "warning_census.py", argv, workers=workers,
+           cohorts=int(raw.groupby(["world", "n", "share", "E"]).size().max()), reading=READING)  # fmt: skip
+    return 0
+
+
+MD = """# Which warnings fire where the default fails
+
+Written by `.venv/bin/python {command}` ({minutes:.1f} minutes of runs on {workers} workers, Python {python};
+the per-world runs are stored in `docs/data/warning_census/`, and `--from-raw` rewrites this page from them).
+Each world's stored cohorts (up to {cohorts} per cell: the seeds of the page each came from) are simulated again
+and analysed by the default of `alscell effect` as it is now; each cell is judged against the estimand's
+while-observed truth where the world reports it (the third to ninth worlds; docs/evidence.md, "Death,
+decided"), else against the stored truth; bands as on every calibration page (Morris, White & Crowther 2019: coverage
+0.95 ± 2 MCSE, bias 0 ± 2 MCSE, type-I 0.05 ± 2 MCSE under no effect).  A warning's column is the share of the
+cell's cohorts whose result carries it (· for none): *selection* (treated patients were losing points faster or
+slower from onset than untreated ones), *few treated* (fewer than 20 treated with visits after treatment),
+*starts rated apart* (the rater rule at the starts, alscell.analysis.rater), *raters after start* (the rule for
+raters after the start, alscell.analysis.rater_drift).  "Largest move" is the largest change of a cohort's
+estimate from the stored run's default; where no rater rule fires it must be 0.
+
+{table}
+
+## Reading
+
+{reading}
+"""
+
+READING = """* (written after the first run)"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
