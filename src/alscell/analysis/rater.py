@@ -69,8 +69,8 @@ def rater_rule(
     (``history="rater"``); ``allowed=False``: only ``always``.  The rule looks at who started and how each
     visit was rated, never at the outcome, so choosing the history by it leaves the outcome analysis as it
     was (covariates chosen by their balance at the design stage: Rubin, Stat Med 2007;26:20–36) — and where
-    no mode is imbalanced the estimate is the standard history's to the last digit.  It does not see a mode
-    that differs only *after* the start (treated patients followed up by phone): that biases the slopes too."""
+    no mode is imbalanced the estimate is the standard history's to the last digit.  A mode that differs only
+    *after* the start (treated patients followed up by phone) is :mod:`alscell.analysis.rater_drift`'s."""
     if not modes or starts.sum() == 0 or (~starts).sum() == 0:
         return [], []
     n1, n0 = int(starts.sum()), int((~starts).sum())
