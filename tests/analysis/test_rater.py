@@ -192,13 +192,15 @@ def test_offsets_are_exact_on_straight_noiseless_courses_and_need_patients_rated
     t = np.tile(np.arange(6) * 3.0, 30) + rng.uniform(0, 5, 180)
     f = (rng.random((180, 2)) < 0.3).astype(float)
     y = 40 - rng.uniform(0.5, 1.5, 30)[pid] * t + rng.normal(0, 3, 30)[pid] + f @ np.array([2.5, -1.0])
-    gamma, infl, labels, ok = rater_offsets(pid, t, y, f, np.ones(180, bool))
-    assert ok.all() and np.allclose(gamma, [2.5, -1.0]) and np.allclose(infl, 0) and len(labels) == 30
+    off = rater_offsets(pid, t, y, f, np.ones(180, bool))
+    # a constant offset: 2.5 and −1.0 at every level, none per point of level
+    assert off.identified.all() and np.allclose(off.gamma, [2.5, 0, -1.0, 0], atol=1e-9)
+    assert np.allclose(off.influence, 0, atol=1e-9) and len(off.patients) == 30
+    assert off.columns.shape == (180, 4) and (off.columns[:, 0::2] == f).all()
     # the visits after treatment are left out: a step there does not move the offsets
     after = t > 12
-    gamma2, *_ = rater_offsets(pid, t, y + 5.0 * after * f[:, 0], f, ~after)
-    assert np.allclose(gamma2, [2.5, -1.0])
+    assert np.allclose(rater_offsets(pid, t, y + 5.0 * after * f[:, 0], f, ~after).gamma, [2.5, 0, -1.0, 0])
     # a mode rated in fewer than MIN_OFFSET_PATIENTS patients is not identified
     rare = f.copy()
     rare[pid >= 5, 1] = 0
-    assert rater_offsets(pid, t, y, rare, np.ones(180, bool))[3].tolist() == [True, False]
+    assert rater_offsets(pid, t, y, rare, np.ones(180, bool)).identified.tolist() == [True, False]

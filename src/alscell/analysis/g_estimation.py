@@ -434,27 +434,34 @@ def _after_start_raters(
     if not fired.any():
         return delta, float(np.sqrt(IF @ IF)), p, []
     names = [modes[j] for j in np.flatnonzero(fired)]
-    gamma, IF_g, g_labels, ok = rater_offsets(
-        groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0
-    )
-    fix = fired & ok
+    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0)
+    fix = fired & off.identified
     if not adjust or not fix.any():
-        return (
-            delta,
-            float(np.sqrt(IF @ IF)),
-            p,
-            [drift_warning(names, d_f[fired], None if adjust else gamma[fired], False)],
-        )
-    # δ̂ − Σ γ̂·δ̂_f, its influence that of δ̂ minus γ̂ times each δ̂_f's minus δ̂_f times γ̂'s (same patients)
-    everyone = pd.Index(labels).append(pd.Index(g_labels)).unique()  # some have untreated visits only
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)]
+    # δ̂ − Σ γ̂·δ̂(column): g-estimation is linear in the outcome, so this is the g-estimate of the outcome with
+    # the offsets removed; its influence is δ̂'s minus γ̂ times each column's minus δ̂(column) times γ̂'s
+    cols = np.flatnonzero(np.repeat(fix, 2))
+    col_slopes = []
+    for c in cols:
+        used_c, Sc, _ = window_slopes(df.assign(y=off.columns[:, c]), post[:, None], use, 0.0, window_months)
+        col_slopes.append(Sc if np.array_equal(used_c, use) else np.full(len(use), np.nan))
+    if not all(np.isfinite(s).all() for s in col_slopes):
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)]
+    fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
+    d_c = np.array([float(f[0][0]) for f in fits[1:]])
+    IF_c = np.column_stack([f[1][:, 0] for f in fits[1:]])
+    gamma = off.gamma[cols]
+    everyone = pd.Index(labels).append(pd.Index(off.patients)).unique()  # some have untreated visits only
     IF_total = np.zeros(len(everyone))
-    np.add.at(IF_total, everyone.get_indexer(labels), IF - IF_f[:, fix] @ gamma[fix])
-    np.add.at(IF_total, everyone.get_indexer(g_labels), -(IF_g[:, fix] @ d_f[fix]))
-    warn = [drift_warning([modes[j] for j in np.flatnonzero(fix)], d_f[fix], gamma[fix], True)]
-    lost = [modes[j] for j in np.flatnonzero(fired & ~ok)]
+    np.add.at(IF_total, everyone.get_indexer(labels), IF - IF_c @ gamma)
+    np.add.at(IF_total, everyone.get_indexer(off.patients), -(off.influence[:, cols] @ d_c))
+    said = [f"{modes[j]} {off.gamma[2 * j]:+.2f} points at its mean level, {off.gamma[2 * j + 1]:+.3f} per point of "
+            "level" for j in np.flatnonzero(fix)]  # fmt: skip
+    warn = [drift_warning([modes[j] for j in np.flatnonzero(fix)], d_f[fix], said, True)]
+    lost = [modes[j] for j in np.flatnonzero(fired & ~off.identified)]
     if lost:
-        warn.append(drift_warning(lost, d_f[fired & ~ok], None, False))
-    return delta - float(d_f[fix] @ gamma[fix]), float(np.sqrt(IF_total @ IF_total)), p, warn
+        warn.append(drift_warning(lost, d_f[fired & ~off.identified], None, True))
+    return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn
 
 
 def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
