@@ -130,6 +130,7 @@ def test_random_phone_visits_do_not_warn_and_the_rater_history_then_changes_litt
     t = _phoned(1500, seed=6, calls_by_phone=False, effect=effect)
     standard, rater = g_estimation(t), g_estimation(t, history="rater")
     assert not any("rated differently" in w for w in standard.warnings + rater.warnings)
+    assert not standard.details["raters_after_start"]["phone"]["fired"]
     assert abs(standard.estimate - effect) < 3 * standard.se
     assert abs(rater.estimate - standard.estimate) < 0.5 * standard.se
 
@@ -165,6 +166,8 @@ def test_follow_up_by_phone_after_the_start_leans_and_the_offset_is_removed():
     assert abs(adjusted.estimate) < 3 * adjusted.se, (adjusted.estimate, adjusted.se)
     drift = [w for w in adjusted.warnings if "after treatment started" in w]
     assert len(drift) == 1 and "was removed from the slopes" in drift[0] and "phone +3.0" in drift[0]
+    info = adjusted.details["raters_after_start"]["phone"]
+    assert info["fired"] and info["share_change_per_month"] > 4 * info["se"] and 2.5 < info["offset_points"] < 3.5
     # with a true effect the adjusted estimate finds it
     eff = g_estimation(_phoned(1500, seed=12, calls_by_phone=False, after=0.8, effect=0.3))
     assert abs(eff.estimate - 0.3) < 3 * eff.se, (eff.estimate, eff.se)

@@ -410,10 +410,12 @@ def fit_decisions(
 def _after_start_raters(
     df: pd.DataFrame, H: np.ndarray, post: np.ndarray, start: np.ndarray, win: tuple, flags: np.ndarray,
     modes: tuple[str, ...], window_months: float, adjust: bool,
-) -> tuple[float, float, np.ndarray, list[str]]:  # fmt: skip
-    """(δ̂, SE, p, warnings) of the parametric g-estimate, with the offsets of the modes whose share changed at
-    the start (:mod:`alscell.analysis.rater_drift`) removed when ``adjust`` and estimable; the plain estimate
-    when no mode fires."""
+) -> tuple[float, float, np.ndarray, list[str], dict]:  # fmt: skip
+    """(δ̂, SE, p, warnings, details) of the parametric g-estimate, with the offsets of the modes whose share
+    changed at the start (:mod:`alscell.analysis.rater_drift`) removed when ``adjust`` and estimable; the plain
+    estimate when no mode fires.  ``details["raters_after_start"]``: per mode, the change in its share's slope
+    at the start (δ_f, per month) with its SE, whether the rule fired and, where the offset was removed, the
+    offset at the mode's mean level and per point of level."""
     use = win[0]
     groups = df["patient_id"].to_numpy()
     slopes = []
@@ -430,14 +432,20 @@ def _after_start_raters(
         if np.isfinite(s).all():
             dj, ij = next(per_mode)
             d_f[j], IF_f[:, j] = float(dj[0]), ij[:, 0]
-    fired = drift_rule(d_f, np.sqrt((IF_f**2).sum(axis=0)))
+    se_f = np.sqrt((IF_f**2).sum(axis=0))
+    fired = drift_rule(d_f, se_f)
+    info = {
+        m: {"share_change_per_month": float(d_f[j]), "se": float(se_f[j]), "fired": bool(fired[j])}
+        for j, m in enumerate(modes)
+    }
+    details = {"raters_after_start": info}
     if not fired.any():
-        return delta, float(np.sqrt(IF @ IF)), p, []
+        return delta, float(np.sqrt(IF @ IF)), p, [], details
     names = [modes[j] for j in np.flatnonzero(fired)]
     off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0)
     fix = fired & off.identified
     if not adjust or not fix.any():
-        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)]
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)], details
     # δ̂ − Σ γ̂·δ̂(column): g-estimation is linear in the outcome, so this is the g-estimate of the outcome with
     # the offsets removed; its influence is δ̂'s minus γ̂ times each column's minus δ̂(column) times γ̂'s
     cols = np.flatnonzero(np.repeat(fix, 2))
@@ -446,7 +454,7 @@ def _after_start_raters(
         used_c, Sc, _ = window_slopes(df.assign(y=off.columns[:, c]), post[:, None], use, 0.0, window_months)
         col_slopes.append(Sc if np.array_equal(used_c, use) else np.full(len(use), np.nan))
     if not all(np.isfinite(s).all() for s in col_slopes):
-        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)]
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)], details
     fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
     d_c = np.array([float(f[0][0]) for f in fits[1:]])
     IF_c = np.column_stack([f[1][:, 0] for f in fits[1:]])
@@ -461,7 +469,9 @@ def _after_start_raters(
     lost = [modes[j] for j in np.flatnonzero(fired & ~off.identified)]
     if lost:
         warn.append(drift_warning(lost, d_f[fired & ~off.identified], None, True))
-    return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn
+    for k in np.flatnonzero(fix).tolist():
+        info[modes[k]] |= {"offset_points": float(off.gamma[2 * k]), "offset_per_point": float(off.gamma[2 * k + 1])}
+    return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn, details
 
 
 def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -632,9 +642,13 @@ def g_estimation(
                       f"too few patients who start treatment, or too little spread in {', '.join(names)} among "
                       f"them, to estimate how the slope change depends on {', '.join(names)}.")  # fmt: skip
     blip = None
+    rater_details: dict = {}
     try:
         if modes and (names or nuisance != "parametric"):  # raters after the start: the warning only
-            warn += _after_start_raters(df, H, post, start, (use, S, D), flags, modes, window_months, False)[3]
+            *_, drift, rater_details = _after_start_raters(
+                df, H, post, start, (use, S, D), flags, modes, window_months, False
+            )
+            warn += drift
         if names:
             blip = _blip_average(df, H, post, start, use, V, window_months)
             delta, se, use, p = blip.theta, blip.se, blip.used, blip.p
@@ -644,7 +658,7 @@ def g_estimation(
             cf = crossfit_slope_change(H[use], A, S, D[:, 0], df["patient_id"].to_numpy()[use], learner=nuisance)
             delta, se, p = cf.delta, cf.se, None
         elif modes:  # who rated the visits after the start (alscell.analysis.rater_drift)
-            delta, se, p, drift = _after_start_raters(
+            delta, se, p, drift, rater_details = _after_start_raters(
                 df, H, post, start, (use, S, D), flags, modes, window_months, adjust_raters
             )
             warn += drift
@@ -671,6 +685,7 @@ def g_estimation(
         "history_terms": int(H.shape[1]),
         "history": history,
         "nuisance": nuisance,
+        **rater_details,
     }
     if nuisance == "selected":  # per nuisance function, the learner kept in each split
         from alscell.analysis.crossfit import NUISANCE_NAMES
