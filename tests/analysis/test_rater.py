@@ -207,3 +207,23 @@ def test_offsets_are_exact_on_straight_noiseless_courses_and_need_patients_rated
     rare = f.copy()
     rare[pid >= 5, 1] = 0
     assert rater_offsets(pid, t, y, rare, np.ones(180, bool)).identified.tolist() == [True, False]
+
+
+def test_a_modifier_at_a_phone_rated_start_is_read_as_a_clinician_would_have(monkeypatch):
+    """With every start a phone call reading SHIFT high, the level at the start is inflated by SHIFT; where the
+    starts' rule fires, the modifiers are computed from the score with each mode's offset removed."""
+    import alscell.analysis.g_estimation as ge
+
+    seen = []
+    real = ge.modifier_columns
+    monkeypatch.setattr(ge, "modifier_columns", lambda df, top, names: seen.append(df) or real(df, top, names))
+    t = _phoned(600, seed=15)
+    e = g_estimation(t, modifiers=("level",))
+    assert e.details["effect_modification"][0]["modifier"] == "level" and len(seen) == 2
+    flags = rater_flags(t, seen[0])[0][:, 0] > 0
+    moved = seen[0]["y"].to_numpy(float) - seen[1]["y"].to_numpy(float)
+    assert np.allclose(moved[~flags], 0) and abs(moved[flags].mean() - SHIFT) < 0.5
+    # without the rule (adjust_raters=False) the modifiers read the score as rated
+    seen.clear()
+    g_estimation(t, modifiers=("level",), adjust_raters=False)
+    assert len(seen) == 1

@@ -635,6 +635,11 @@ def g_estimation(
         cols, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
         if cols:  # those that add rank on the decision rows, where the models are fitted
             H = np.column_stack([H, flags[:, cols][:, _rank_columns(H[use], flags[use][:, cols])]])
+            if modifiers:  # the level and decline at a start so rated, read as a clinician would have
+                off = rater_offsets(df["patient_id"].to_numpy(), df["months"].to_numpy(float),
+                                    df["y"].to_numpy(float), flags, post == 0)  # fmt: skip
+                clinician = df.assign(y=df["y"].to_numpy(float) - off.columns @ off.gamma)
+                V = modifier_columns(clinician, _scale_max(outcome), tuple(modifiers))
         warn += rater_warn
     names = tuple(modifiers)
     if names and (n_init < MIN_INITIATIONS + 2 * len(names) or (np.ptp(V[use][A == 1], axis=0) == 0).any()):
