@@ -474,6 +474,27 @@ def _after_start_raters(
     return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn, details
 
 
+def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple) -> dict | None:
+    """How far the estimate moves when the history also takes what registries record beside the score
+    (:func:`_registry_terms`: age, time since diagnosis, ventilation, gastrostomy), with the SE of the move:
+    both estimates come from the same patients, so the move's variance is that of the difference of their
+    per-patient influence functions (a Hausman-type contrast: Hausman, Econometrica 1978;46:1251–1271).  Both
+    are consistent when the decision follows what the standard history holds; a move beyond its noise says the
+    decision followed something else the registry recorded, and then the standard history leans (the sixth
+    world, docs/calibration_world6.md).  None when nothing would be added (no dates, or copies)."""
+    X = _registry_terms(tables, df)
+    use = win[0]
+    keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
+    if not keep:
+        return None
+    groups = df["patient_id"].to_numpy()
+    (d0, i0), *_ = decision_influence(H, start, groups, [win])[0]
+    (d1, i1), *_ = decision_influence(np.column_stack([H, X[:, keep]]), start, groups, [win])[0]
+    diff = float(d1[0] - d0[0])
+    se = float(np.sqrt(((i1[:, 0] - i0[:, 0]) ** 2).sum()))
+    return {"difference": diff, "se": se, "z": diff / se if se > 0 else float("nan"), "terms": len(keep)}
+
+
 def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` if every one is a known effect modifier (:data:`MODIFIERS`); NotApplicable says which is not."""
     unknown = [m for m in names if m not in MODIFIERS]
@@ -675,6 +696,12 @@ def g_estimation(
                       "the treatment-decision model or the history regression could not be fitted on these data "
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
     sgn = outcome_info(outcome)["direction"]
+    check = None
+    if history == "standard" and nuisance == "parametric" and not names:
+        try:
+            check = _history_check(tables, df, H, start, (use, S, D))
+        except np.linalg.LinAlgError:
+            check = None
 
     dfree = float(max(n_init - 1, 1))
     warn.append(
@@ -692,6 +719,8 @@ def g_estimation(
         "nuisance": nuisance,
         **rater_details,
     }
+    if check is not None:  # in the outcome's direction, like the estimate
+        details["history_check"] = check | {"difference": sgn * check["difference"], "z": sgn * check["z"]}
     if nuisance == "selected":  # per nuisance function, the learner kept in each split
         from alscell.analysis.crossfit import NUISANCE_NAMES
 
