@@ -71,6 +71,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
             row[name] = any(phrase in w for w in known)
         check = e.details.get("history_check") or {}  # the registry terms' Hausman-type contrast
         row["history_z"], row["history_move"] = check.get("z", np.nan), check.get("difference", np.nan)
+        row["registry_se"] = check.get("registry_se", np.nan)
         row["other"] = " | ".join(w[:80] for w in known if not any(p in w for p in WARNINGS.values()))
         rows.append(row)
     return rows

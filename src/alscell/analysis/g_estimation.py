@@ -481,7 +481,8 @@ def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, w
     per-patient influence functions (a Hausman-type contrast: Hausman, Econometrica 1978;46:1251–1271).  Both
     are consistent when the decision follows what the standard history holds; a move beyond its noise says the
     decision followed something else the registry recorded, and then the standard history leans (the sixth
-    world, docs/calibration_world6.md).  None when nothing would be added (no dates, or copies)."""
+    world, docs/calibration_world6.md).  ``registry_se``: the SE of the estimate with the registry terms.  None
+    when nothing would be added (no dates, or copies)."""
     X = _registry_terms(tables, df)
     use = win[0]
     keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
@@ -492,7 +493,14 @@ def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, w
     (d1, i1), *_ = decision_influence(np.column_stack([H, X[:, keep]]), start, groups, [win])[0]
     diff = float(d1[0] - d0[0])
     se = float(np.sqrt(((i1[:, 0] - i0[:, 0]) ** 2).sum()))
-    return {"difference": diff, "se": se, "z": diff / se if se > 0 else float("nan"), "terms": len(keep)}
+    z = diff / se if se > 0 else float("nan")
+    return {
+        "difference": diff,
+        "se": se,
+        "z": z,
+        "terms": len(keep),
+        "registry_se": float(np.sqrt(i1[:, 0] @ i1[:, 0])),
+    }
 
 
 def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
