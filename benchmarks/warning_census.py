@@ -27,6 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from alscell.analysis.g_estimation import HISTORY_MOVE, HISTORY_Z
 from calibration import performance
 from results_page import finish
 
@@ -48,6 +49,7 @@ WARNINGS = {
     "few_treated": "treated patients have visits after treatment",
     "starts_rated_apart": "rated differently from the others",
     "raters_after_start": "after treatment started, visits were rated differently",
+    "history": "adding what the registry records beside the score",
 }
 CONSTANT = "g-estimation: consistent when the decision to treat"
 
@@ -179,13 +181,19 @@ def main(argv=None) -> int:
     if not frames:
         ap.error(f"no stored census in {args.raw_dir}")
     raw = pd.concat(frames, ignore_index=True)
+    for col in ("history_z", "history_move", "registry_se"):  # absent from runs made before the contrast
+        raw[col] = raw[col] if col in raw else np.nan
     raw[list(WARNINGS)] = raw[list(WARNINGS)].astype(bool)
+    # the registry terms' contrast, by its rule (alscell.analysis.g_estimation.history_warning) on the recorded
+    # move, its z and the SE: the same as its warning, also for the runs made before the warning was written
+    raw["history"] = (raw["history_z"].abs() >= HISTORY_Z) & (raw["history_move"].abs() >= HISTORY_MOVE * raw["se"])
     perf = cell_rows(raw)
     minutes = float(raw.groupby("world")["run_minutes"].max().sum())
     workers = int(raw["run_workers"].max())
     tables = "\n\n".join([world_table(perf), cell_table(perf)])
     finish(console, tables, minutes, args.write_md, MD, "warning_census.py", argv, workers=workers,
-           cohorts=int(raw.groupby(["world", "n", "share", "E"]).size().max()), reading=READING)  # fmt: skip
+           cohorts=int(raw.groupby(["world", "n", "share", "E"]).size().max()), reading=READING,
+           history_z=HISTORY_Z, history_move=HISTORY_MOVE)  # fmt: skip
     return 0
 
 
@@ -201,7 +209,9 @@ decided"), else against the stored truth; bands as on every calibration page (Mo
 cell's cohorts whose result carries it (· for none): *selection* (treated patients were losing points faster or
 slower from onset than untreated ones), *few treated* (fewer than 20 treated with visits after treatment),
 *starts rated apart* (the rater rule at the starts, alscell.analysis.rater), *raters after start* (the rule for
-raters after the start, alscell.analysis.rater_drift).  "Largest move" is the largest change of a cohort's
+raters after the start, alscell.analysis.rater_drift), *history* (adding age, time since diagnosis and
+support to the decision model moves the estimate by at least {history_z} of the move's SEs and {history_move}
+of the estimate's: alscell.analysis.g_estimation.history_warning, counted by its rule on the recorded move).  "Largest move" is the largest change of a cohort's
 estimate from the stored run's default; where no rater rule fires it must be 0.
 
 {table}

@@ -106,6 +106,13 @@ NUISANCES = ("parametric", "boosted", "selected", "anchored")
 # Knots of the level spline: percentiles of the outcome over the analysis frame's visits (generic positions,
 # not any clinic's cut-off; the usual placement of a regression spline's knots, Harrell 2015, section 2.4.6).
 LEVEL_KNOTS = (0.10, 0.25, 0.50, 0.75, 0.90)
+# The registry terms' contrast (:func:`_history_check`) warns when the move is at least HISTORY_Z of its own SEs
+# (a strict two-sided test, as it runs on every analysis: 0.3% by chance where both histories are right) and at
+# least HISTORY_MOVE of the estimate's SE (smaller moves barely change what the interval says).  Set before
+# looking at any world's contrasts, checked on the first six worlds and judged on the later ones
+# (docs/warning_census.md).
+HISTORY_Z = 3.0
+HISTORY_MOVE = 0.25
 
 
 def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -503,6 +510,23 @@ def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, w
     }
 
 
+def history_warning(
+    estimate: float, move: float, z: float, se: float, registry_se: float, dfree: float, alpha: float
+) -> list[str]:
+    """The warning of :func:`_history_check` when the move passes :data:`HISTORY_Z` and :data:`HISTORY_MOVE`,
+    with the estimate the registry terms give (the move added to ``estimate``, their SE)."""
+    if not (abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se):
+        return []
+    alt, q = estimate + move, t_ppf(1 - alpha / 2, dfree)
+    return [
+        "adding what the registry records beside the score (age, time since diagnosis, ventilation, gastrostomy) "
+        f"to the history moves the estimate by {move:+.3f} ({abs(z):.1f} times the move's SE) to {alt:+.3f} "
+        f"({1 - alpha:.0%} CI {alt - q * registry_se:+.3f} to {alt + q * registry_se:+.3f}): the two differ beyond "
+        "chance, so the decision to treat followed something the standard history does not hold and at least one "
+        "of them leans; more data do not remove that (docs/warning_census.md)."
+    ]
+
+
 def check_modifiers(names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` if every one is a known effect modifier (:data:`MODIFIERS`); NotApplicable says which is not."""
     unknown = [m for m in names if m not in MODIFIERS]
@@ -729,6 +753,8 @@ def g_estimation(
     }
     if check is not None:  # in the outcome's direction, like the estimate
         details["history_check"] = check | {"difference": sgn * check["difference"], "z": sgn * check["z"]}
+        warn += history_warning(sgn * delta, sgn * check["difference"], check["z"], se, check["registry_se"],
+                                dfree, alpha)  # fmt: skip
     if nuisance == "selected":  # per nuisance function, the learner kept in each split
         from alscell.analysis.crossfit import NUISANCE_NAMES
 
@@ -746,6 +772,8 @@ def g_estimation(
 
 __all__ = [
     "HISTORIES",
+    "HISTORY_MOVE",
+    "HISTORY_Z",
     "LEVEL_KNOTS",
     "MODIFIERS",
     "NUISANCES",
@@ -758,6 +786,7 @@ __all__ = [
     "g_estimation",
     "g_solve",
     "g_solve_windows",
+    "history_warning",
     "modifier_columns",
     "window_slopes",
 ]
