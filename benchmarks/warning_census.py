@@ -183,10 +183,10 @@ def main(argv=None) -> int:
     raw = pd.concat(frames, ignore_index=True)
     for col in ("history_z", "history_move", "registry_se"):  # absent from runs made before the contrast
         raw[col] = raw[col] if col in raw else np.nan
-    raw[list(WARNINGS)] = raw[list(WARNINGS)].astype(bool)
     # the registry terms' contrast, by its rule (alscell.analysis.g_estimation.history_warning) on the recorded
     # move, its z and the SE: the same as its warning, also for the runs made before the warning was written
     raw["history"] = (raw["history_z"].abs() >= HISTORY_Z) & (raw["history_move"].abs() >= HISTORY_MOVE * raw["se"])
+    raw[list(WARNINGS)] = raw[list(WARNINGS)].astype(bool)
     perf = cell_rows(raw)
     minutes = float(raw.groupby("world")["run_minutes"].max().sum())
     workers = int(raw["run_workers"].max())
