@@ -40,8 +40,8 @@ from g_history_calibration import _mark, performance, summary_table
 from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
-# judged on their own pages (--page world6 to world9): each held out from the choices made before it was written
-HELD_OUT_LATER = ("world6", "world7", "world8", "world9")
+# judged on their own pages (--page world6 to world10): each held out from the choices made before it was written
+HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -382,7 +382,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 """
 
 
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 MD_WORLD7 = held_out_page(
     "seventh",
     "seventh_world",
@@ -400,6 +400,13 @@ MD_WORLD9 = held_out_page(
     "ninth_world",
     "after the rater rule had been built on the eighth world (docs/g_rater_calibration.md); both estimators "
     "here have the rule",
+)
+
+MD_WORLD10 = held_out_page(
+    "tenth",
+    "tenth_world",
+    "after the rule for raters after the start (alscell.analysis.rater_drift, docs/rater_drift.md) and the "
+    "registry terms' contrast (docs/warning_census.md) had been built; both estimators here have both rater rules",
 )
 
 READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.md (`--estimand window`) and
@@ -447,6 +454,8 @@ READING_WORLD9 = """* Written after the first run, from docs/calibration_world9.
   takes a third of the null lean (+0.039 at 3,000 × 60%) and is within every band in 7 of 27 cells against
   the estimand's truth.  Which piece makes the lean: docs/world9_effect_ablation.md."""
 
+READING_WORLD10 = """* (written after the first run)"""
+
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
     "window": "the change of slope of the expected recorded total over the first 24 months after the first "
@@ -465,6 +474,7 @@ PAGES = {
     "world7": (MD_WORLD7, READING_WORLD7),
     "world8": (MD_WORLD8, READING_WORLD8),
     "world9": (MD_WORLD9, READING_WORLD9),
+    "world10": (MD_WORLD10, READING_WORLD10),
 }
 
 
