@@ -31,16 +31,15 @@ from alscell.analysis.g_estimation import HISTORY_MOVE, HISTORY_Z
 from calibration import performance
 from results_page import finish
 
-WORLDS = ("simulate", "world2", "world3", "world4", "world5", "world6", "world7", "world8", "world9")
+WORLDS = ("simulate", "world2", "world3", "world4", "world5", "world6", "world7", "world8", "world9", "world10")
 KEY = ["world", "n", "share", "E", "seed"]
 # Where each world's stored cohorts are (variant "standard": the default at that run) and, for the worlds that
 # report it, the estimand's while-observed truth per cohort.
 STORED = {w: "docs/data/g_rater_calibration" for w in WORLDS[:5]} | {
-    w: f"docs/data/{w}_calibration" for w in WORLDS[5:] if w != "world9"
+    w: f"docs/data/{w}_calibration" for w in WORLDS[5:]
 }
-STORED["world9"] = "docs/data/world9_calibration"
 TRUTHS = {w: f"docs/data/estimand_truth_observed/{w}.csv" for w in ("world3", "world4", "world5")} | {
-    w: f"docs/data/{w}_calibration/truths/{w}.csv" for w in ("world6", "world7", "world8", "world9")
+    w: f"docs/data/{w}_calibration/truths/{w}.csv" for w in WORLDS[5:]
 }
 # Each warning by a phrase only it has (alscell.analysis.effects, .rater, .rater_drift); the constant note every
 # g-estimate carries is not a warning about the data.
