@@ -51,6 +51,8 @@ WARNINGS = {
     "history": "adding what the registry records beside the score",
 }
 CONSTANT = "g-estimation: consistent when the decision to treat"
+# The warnings that say the estimate may lean (the rater rules' say what they adjusted, and are counted apart).
+CAUTIONS = ("selection", "few_treated", "history")
 
 
 def run_chunk(items: list[tuple]) -> list[dict]:
@@ -148,12 +150,12 @@ def cell_table(perf: pd.DataFrame) -> str:
 
 
 def world_table(perf: pd.DataFrame) -> str:
-    """Per world: cells within every band, cells outside one, and of those how many carry a warning in at least
-    half their cohorts (which), and the warnings' firing where the default is within every band (false alarms
-    are cheap; silence where it fails is not)."""
+    """Per world: cells within every band, cells outside one, and of those how many carry a caution (CAUTIONS)
+    in at least half their cohorts (which), and the cautions' firing where the default is within every band
+    (false alarms are cheap; silence where it fails is not)."""
     lines = [
-        "| world | cells within every band | outside a band | of those, a warning in ≥ half the cohorts | "
-        "warnings in ≥ half the cohorts of cells within every band | within every band if the default took the "
+        "| world | cells within every band | outside a band | of those, a caution in ≥ half the cohorts | "
+        "cautions in ≥ half the cohorts of cells within every band | within every band if the default took the "
         "registry history where *history* warns |",
         "|---|---|---|---|---|---|",
     ]
@@ -161,8 +163,8 @@ def world_table(perf: pd.DataFrame) -> str:
         out, ok = g[~g["every"]], g[g["every"]]
 
         def loud(x: pd.DataFrame) -> str:
-            names = [k.replace("_", " ") for k in WARNINGS if (x[k] >= 0.5).any()]
-            count = int((x[list(WARNINGS)] >= 0.5).any(axis=1).sum())
+            names = [k.replace("_", " ") for k in CAUTIONS if (x[k] >= 0.5).any()]
+            count = int((x[list(CAUTIONS)] >= 0.5).any(axis=1).sum())
             return f"{count}" + (f" ({', '.join(names)})" if names else "")
 
         lines.append(f"| {world} | {len(ok)} / {len(g)} | {len(out)} | {loud(out)} | {loud(ok)} | "
@@ -234,13 +236,16 @@ and analysed by the default of `alscell effect` as it is now; each cell is judge
 while-observed truth where the world reports it (the third to ninth worlds; docs/evidence.md, "Death,
 decided"), else against the stored truth; bands as on every calibration page (Morris, White & Crowther 2019: coverage
 0.95 ± 2 MCSE, bias 0 ± 2 MCSE, type-I 0.05 ± 2 MCSE under no effect).  A warning's column is the share of the
-cell's cohorts whose result carries it (· for none): *selection* (treated patients were losing points faster or
-slower from onset than untreated ones), *few treated* (fewer than 20 treated with visits after treatment),
-*starts rated apart* (the rater rule at the starts, alscell.analysis.rater), *raters after start* (the rule for
-raters after the start, alscell.analysis.rater_drift), *history* (adding age, time since diagnosis and
-support to the decision model moves the estimate by at least {history_z} of the move's SEs and {history_move}
-of the estimate's: alscell.analysis.g_estimation.history_warning, counted by its rule on the recorded move).  "Largest move" is the largest change of a cohort's
-estimate from the stored run's default; where no rater rule fires it must be 0.
+cell's cohorts whose result carries it (· for none).  The *cautions* say the estimate may lean: *selection*
+(treated patients were losing points faster or slower from onset than untreated ones), *few treated* (fewer
+than 20 treated with visits after treatment), *history* (adding age, time since diagnosis and support to the
+decision model moves the estimate by at least {history_z} of the move's SEs and {history_move} of the
+estimate's: alscell.analysis.g_estimation.history_warning, counted by its rule on the recorded move, so also
+for runs made before it was written).  The rater rules say what they adjusted: *starts rated apart*
+(alscell.analysis.rater) and *raters after start* (alscell.analysis.rater_drift).  The last column of the
+first table judges, offline, a default that would report the registry history's estimate (the recorded move
+added, its SE) wherever *history* warns.  "Largest move" is the largest change of a cohort's estimate from the
+stored run's default; where no rater rule fires it must be 0.
 
 {table}
 
