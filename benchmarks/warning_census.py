@@ -48,7 +48,7 @@ WARNINGS = {
     "few_treated": "treated patients have visits after treatment",
     "starts_rated_apart": "rated differently from the others",
     "raters_after_start": "after treatment started, visits were rated differently",
-    "history": "adding what the registry records beside the score",
+    "history": "taking what the registry records beside the score",
 }
 CONSTANT = "g-estimation: consistent when the decision to treat"
 # The warnings that say the estimate may lean (the rater rules' say what they adjusted, and are counted apart).

@@ -70,7 +70,7 @@ from alscell.analysis.effects import (
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.rater import rater_flags, rater_rule
-from alscell.analysis.rater_drift import drift_rule, drift_warning, rater_offsets
+from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, drift_rule, drift_warning, rater_offsets
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
@@ -90,6 +90,15 @@ MODIFIERS = ("level", "decline")
 # adds it when the starts were rated differently from the other visits, :func:`alscell.analysis.rater.rater_rule`;
 # built after the eighth world, docs/evidence.md "Who rated the visit").
 HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater")
+# The columns of :func:`_registry_terms`, as the registry terms' contrast names them.
+REGISTRY_TERMS = (
+    "age",
+    "age (unknown)",
+    "time since diagnosis",
+    "time since diagnosis (unknown)",
+    "ventilation",
+    "gastrostomy",
+)
 # Events that make a visit's "on support" flags in :func:`_registry_terms` (spec/data-format.md events.csv).
 SUPPORT_EVENTS = {
     "ventilation": ("niv_start", "permanent_ventilation", "tracheostomy"),
@@ -449,10 +458,18 @@ def _after_start_raters(
     if not fired.any():
         return delta, float(np.sqrt(IF @ IF)), p, [], details
     names = [modes[j] for j in np.flatnonzero(fired)]
-    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0)
+    # the visits before any treatment, less those at which it started (their reading selected them)
+    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, (post == 0) & ~start)
     fix = fired & off.identified
     if not adjust or not fix.any():
-        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)], details
+        why = (
+            "the settings do not adjust for it (effect modifiers, learned nuisance models, or raters not adjusted)"
+            if not adjust
+            else f"too few patients were rated both ways before any treatment to estimate the offset "
+            f"({', '.join(f'{modes[j]}: {off.rated_both_ways[j]}' for j in np.flatnonzero(fired))}; "
+            f"{MIN_OFFSET_PATIENTS} needed)"
+        )
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, why)], details
     # δ̂ − Σ γ̂·δ̂(column): g-estimation is linear in the outcome, so this is the g-estimate of the outcome with
     # the offsets removed; its influence is δ̂'s minus γ̂ times each column's minus δ̂(column) times γ̂'s
     cols = np.flatnonzero(np.repeat(fix, 2))
@@ -461,7 +478,8 @@ def _after_start_raters(
         used_c, Sc, _ = window_slopes(df.assign(y=off.columns[:, c]), post[:, None], use, 0.0, window_months)
         col_slopes.append(Sc if np.array_equal(used_c, use) else np.full(len(use), np.nan))
     if not all(np.isfinite(s).all() for s in col_slopes):
-        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, adjust)], details
+        why = "the offsets' slopes over the follow-up windows could not be computed"
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, why)], details
     fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
     d_c = np.array([float(f[0][0]) for f in fits[1:]])
     IF_c = np.column_stack([f[1][:, 0] for f in fits[1:]])
@@ -470,12 +488,17 @@ def _after_start_raters(
     IF_total = np.zeros(len(everyone))
     np.add.at(IF_total, everyone.get_indexer(labels), IF - IF_c @ gamma)
     np.add.at(IF_total, everyone.get_indexer(off.patients), -(off.influence[:, cols] @ d_c))
-    said = [f"{modes[j]} {off.gamma[2 * j]:+.2f} points at its mean level, {off.gamma[2 * j + 1]:+.3f} per point of "
-            "level" for j in np.flatnonzero(fix)]  # fmt: skip
-    warn = [drift_warning([modes[j] for j in np.flatnonzero(fix)], d_f[fix], said, True)]
+    said = [
+        f"{modes[j]} reads {off.gamma[2 * j]:+.2f} points against a clinician at the mean level of the visits so "
+        f"rated, {off.gamma[2 * j + 1]:+.3f} per point of level above it"
+        for j in np.flatnonzero(fix)
+    ]
+    warn = [drift_warning([modes[j] for j in np.flatnonzero(fix)], d_f[fix], said)]
     lost = [modes[j] for j in np.flatnonzero(fired & ~off.identified)]
     if lost:
-        warn.append(drift_warning(lost, d_f[fired & ~off.identified], None, True))
+        few = ", ".join(f"{modes[j]}: {off.rated_both_ways[j]}" for j in np.flatnonzero(fired & ~off.identified))
+        why = f"too few patients were rated both ways before any treatment ({few}; {MIN_OFFSET_PATIENTS} needed)"
+        warn.append(drift_warning(lost, d_f[fired & ~off.identified], None, why))
     for k in np.flatnonzero(fix).tolist():
         info[modes[k]] |= {"offset_points": float(off.gamma[2 * k]), "offset_per_point": float(off.gamma[2 * k + 1])}
     return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn, details
@@ -488,8 +511,9 @@ def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, w
     per-patient influence functions (a Hausman-type contrast: Hausman, Econometrica 1978;46:1251–1271).  Both
     are consistent when the decision follows what the standard history holds; a move beyond its noise says the
     decision followed something else the registry recorded, and then the standard history leans (the sixth
-    world, docs/calibration_world6.md).  ``registry_se``: the SE of the estimate with the registry terms.  None
-    when nothing would be added (no dates, or copies)."""
+    world, docs/calibration_world6.md).  ``terms``: the registry terms added (:data:`REGISTRY_TERMS`, those that
+    add rank); ``registry_se`` and ``standard_se``: the two estimates' SEs.  None when nothing would be added (no
+    dates, or copies)."""
     X = _registry_terms(tables, df)
     use = win[0]
     keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
@@ -505,25 +529,34 @@ def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, w
         "difference": diff,
         "se": se,
         "z": z,
-        "terms": len(keep),
+        "terms": [REGISTRY_TERMS[j] for j in keep],
         "registry_se": float(np.sqrt(i1[:, 0] @ i1[:, 0])),
+        "standard_se": float(np.sqrt(i0[:, 0] @ i0[:, 0])),
     }
 
 
 def history_warning(
-    estimate: float, move: float, z: float, se: float, registry_se: float, dfree: float, alpha: float
+    estimate: float,
+    move: float,
+    z: float,
+    se: float,
+    registry_se: float,
+    dfree: float,
+    alpha: float,
+    terms: list[str] | tuple[str, ...] = REGISTRY_TERMS,
 ) -> list[str]:
     """The warning of :func:`_history_check` when the move passes :data:`HISTORY_Z` and :data:`HISTORY_MOVE`,
     with the estimate the registry terms give (the move added to ``estimate``, their SE)."""
     if not (abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se):
         return []
     alt, q = estimate + move, t_ppf(1 - alpha / 2, dfree)
+    added = ", ".join(dict.fromkeys(t.removesuffix(" (unknown)") for t in terms))
     return [
-        "adding what the registry records beside the score (age, time since diagnosis, ventilation, gastrostomy) "
-        f"to the history moves the estimate by {move:+.3f} ({abs(z):.1f} times the move's SE) to {alt:+.3f} "
-        f"({1 - alpha:.0%} CI {alt - q * registry_se:+.3f} to {alt + q * registry_se:+.3f}): the two differ beyond "
-        "chance, so the decision to treat followed something the standard history does not hold and at least one "
-        "of them leans; more data do not remove that (docs/warning_census.md)."
+        f"taking what the registry records beside the score ({added}) into the model of who is treated moves the "
+        f"estimate by {move:+.3f} ({abs(z):.1f} times the move's SE) to {alt:+.3f} ({1 - alpha:.0%} CI "
+        f"{alt - q * registry_se:+.3f} to {alt + q * registry_se:+.3f}); the estimate above leaves them out.  The two "
+        "differ beyond chance, so the decision to treat followed something one of the two models lacks and at "
+        "least one of them leans; more data do not remove that (docs/warning_census.md)."
     ]
 
 
@@ -690,7 +723,7 @@ def g_estimation(
             H = np.column_stack([H, flags[:, cols][:, _rank_columns(H[use], flags[use][:, cols])]])
             if modifiers:  # the level and decline at a start so rated, read as a clinician would have
                 off = rater_offsets(df["patient_id"].to_numpy(), df["months"].to_numpy(float),
-                                    df["y"].to_numpy(float), flags, post == 0)  # fmt: skip
+                                    df["y"].to_numpy(float), flags, (post == 0) & ~start)  # fmt: skip
                 clinician = df.assign(y=df["y"].to_numpy(float) - off.columns @ off.gamma)
                 V = modifier_columns(clinician, _scale_max(outcome), tuple(modifiers))
         warn += rater_warn
@@ -753,8 +786,10 @@ def g_estimation(
     }
     if check is not None:  # in the outcome's direction, like the estimate
         details["history_check"] = check | {"difference": sgn * check["difference"], "z": sgn * check["z"]}
-        warn += history_warning(sgn * delta, sgn * check["difference"], check["z"], se, check["registry_se"],
-                                dfree, alpha)  # fmt: skip
+        # the offsets' share of the SE (raters after the start) goes with the move to the other history
+        alt_se = float(np.sqrt(check["registry_se"] ** 2 + max(se**2 - check["standard_se"] ** 2, 0.0)))
+        warn += history_warning(sgn * delta, sgn * check["difference"], check["z"], se, alt_se, dfree, alpha,
+                                check["terms"])  # fmt: skip
     if nuisance == "selected":  # per nuisance function, the learner kept in each split
         from alscell.analysis.crossfit import NUISANCE_NAMES
 
@@ -777,6 +812,7 @@ __all__ = [
     "LEVEL_KNOTS",
     "MODIFIERS",
     "NUISANCES",
+    "REGISTRY_TERMS",
     "WINDOW_MONTHS",
     "check_modifiers",
     "decision_history",

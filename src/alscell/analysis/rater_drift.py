@@ -15,15 +15,18 @@ changes its slope at the start beyond what the history predicts.  If the mode re
 clinician, the estimate leans by exactly γ·δ_f.  The rule (:func:`drift_rule`) fires when |δ_f| is at least
 :data:`DRIFT_MIN` per month and :data:`DRIFT_Z` of its standard errors.
 
-What is done.  Each flagged mode's offset is estimated within patients from the visits before any treatment,
-as a linear function of the visit's level (on a bounded scale a rating that reads higher has less room near
-the top, and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`), and
-the estimate becomes the g-estimate of the outcome with those offsets removed — by linearity δ̂ − Σ γ̂·δ̂(column),
-one column per mode for the offset and one for its change with the level — with the sampling error of γ̂
-added to its standard error (the per-patient influence functions summed; stacked M-estimation).  Where no
-untreated patient was rated both ways, γ is not identified and the result only warns.  Where the rule does
-not fire the estimate is unchanged to the last digit.  An offset that changes with the course in another
-way (with time since onset, or only in treated patients) is not removed.
+What is done.  Each flagged mode's offset is estimated within patients from the visits before any treatment
+(less those at which treatment started: a decision on a visit's reading selects its noise), as a linear
+function of the level learned between patients (on a bounded scale a rating that reads higher has less room
+near the top, and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`),
+and the estimate becomes the g-estimate of the outcome with those offsets removed — by linearity
+δ̂ − Σ γ̂·δ̂(column), one column per mode for the offset and one for its change with the level — with the
+sampling error of γ̂ added to its standard error (the per-patient influence functions summed; stacked
+M-estimation).  Where too few patients were rated both ways, γ is not identified and the result only warns,
+with the lean it may have.  Where the rule does not fire the estimate is unchanged to the last digit.  An
+offset that changes with the course in another way (with time since onset, or only in treated patients) is
+not removed.  A mode whose use follows disability for everyone can fire the rule too: its share after a start
+changes because the course did, and adjusting for who rated is then still right (the review of 2026-12-05).
 """
 
 from __future__ import annotations
@@ -36,12 +39,18 @@ import pandas as pd
 # The rule fires for a mode when its share's slope changes at the start by at least DRIFT_MIN per month (a
 # 2-point offset — about Kaufmann et al.'s limits of agreement — would then lean the estimate by 0.01
 # points/month, 5% of the 0.2 points/month the calibration pages use as an effect) and by at least DRIFT_Z
-# standard errors (the z of the starts' rule, alscell.analysis.rater.RATER_Z, for the same reason: where
-# modes are random it should almost never fire).
+# standard errors.  DRIFT_Z was 4 first (the starts' rule's); the review of 2026-12-05 found real leans left
+# silent under it (+0.017, 1.4 SE, where 12% of the treated's later visits were phone calls; the rule fired in
+# 7% of cohorts) and that adjusting where there is no offset costs little (coverage 0.95, SE 0.0111 against
+# 0.0094), so it is 2: a share that moved by chance is adjusted for at a small price, one that moved for a
+# reason is not left alone.
 DRIFT_MIN = 0.005
-DRIFT_Z = 4.0
-# Fewest patients rated both ways before any treatment for a mode's offset to be estimated.
-MIN_OFFSET_PATIENTS = 10
+DRIFT_Z = 2.0
+# Fewest patients rated both ways before any treatment for a mode's offset to be estimated, and for its
+# dependence on the level (learned between patients: it needs more of them; with fewer the offset is constant).
+# With 7–19 such patients the review of 2026-12-05 found the offsets' sandwich SE too small (coverage 0.79).
+MIN_OFFSET_PATIENTS = 20
+MIN_LEVEL_PATIENTS = 40
 
 
 class Offsets(NamedTuple):
@@ -52,6 +61,7 @@ class Offsets(NamedTuple):
     influence: np.ndarray  # patients × 2 modes: sums to γ̂ − γ to first order (cluster-robust)
     patients: np.ndarray  # the influence's rows
     identified: np.ndarray  # per mode
+    rated_both_ways: np.ndarray  # per mode, the patients rated both ways among the visits used
 
 
 def _within(codes: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -68,33 +78,44 @@ def rater_offsets(
     patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray
 ) -> Offsets:
     """How many points each mode (a column of ``flags``) reads above a clinician, as a linear function of the
-    visit's level: on a bounded scale a rating that reads higher has less room near the top (an item at 4
-    cannot read higher), so the offset shrinks there, and the visits after a start sit lower on the scale
-    than the ones it is estimated from.  The level of a visit is the patient's own straight line through all
-    of their visits, at its time (smooth: a visit's own noise barely enters it).  Estimated from the
-    ``untreated`` visits within patients: y, the flags and the flags times the centred level are residualised
-    on each patient's own intercept and slope, and the residual y regressed on the others.  A mode is
-    identified when rated both ways in at least :data:`MIN_OFFSET_PATIENTS` patients (its γ̂ is 0 otherwise)."""
+    level: on a bounded scale a rating that reads higher has less room near the top (an item at 4 cannot read
+    higher), so the offset shrinks there, and the visits after a start sit lower on the scale than the ones it
+    is estimated from.
+
+    Estimated from the ``untreated`` visits (the caller leaves out the visits at which treatment started: a
+    decision taken on a visit's reading selects its noise), within patients: y and each flag are residualised
+    on the patient's own intercept and slope in time ``t``, and the residual y regressed on the residual
+    flags and on the residual flags times the patient's mean level (centred).  The dependence on the level is
+    learned *between* patients only: within a patient the level moves with time, so a within-patient level
+    term would take up the curvature of the course wherever a mode is used more as time goes on (the review
+    of 2026-12-05 found +0.03 points/month from it with no offset at all).  It is then applied at each visit's
+    level (the patient's straight line through all of their visits, at its time: smooth, so a visit's own
+    noise barely enters it), in ``columns``.  A mode is identified when rated both ways in at least
+    :data:`MIN_OFFSET_PATIENTS` patients (its γ̂ is 0 otherwise), and its level term only with
+    :data:`MIN_LEVEL_PATIENTS` (a constant offset otherwise)."""
     k = flags.shape[1]
     ok_y = np.isfinite(y)
-    codes_all, _ = pd.factorize(patient)
     level = np.full(len(y), np.nan)
-    sub = pd.factorize(codes_all[ok_y])[0]
+    sub = pd.factorize(patient[ok_y])[0]
     level[ok_y] = y[ok_y] - _within(sub, t[ok_y], y[ok_y])
     keep = untreated & ok_y
     codes, labels = pd.factorize(patient[keep])
-    centre = np.array([np.nanmean(level[keep][flags[keep][:, j] > 0]) if (flags[keep][:, j] > 0).any() else 0.0
-                       for j in range(k)])  # fmt: skip
+    fk = flags[keep]
+    mean_level = (np.bincount(codes, weights=y[keep]) / np.bincount(codes))[codes]
+    rated = fk > 0
+    centre = np.array([mean_level[rated[:, j]].mean() if rated[:, j].any() else 0.0 for j in range(k)])
     cols = np.zeros((len(y), 2 * k))
     cols[:, 0::2] = flags
     cols[:, 1::2] = flags * np.nan_to_num(level[:, None] - centre[None, :])
+    fit = np.zeros((int(keep.sum()), 2 * k))
+    fit[:, 0::2] = fk
+    fit[:, 1::2] = fk * (mean_level[:, None] - centre[None, :])
     yr = _within(codes, t[keep], y[keep])
-    X = np.column_stack([_within(codes, t[keep], cols[keep][:, c]) for c in range(2 * k)])
-    both = np.array(
-        [(np.bincount(codes, weights=np.abs(X[:, 2 * j])) > 1e-9).sum() >= MIN_OFFSET_PATIENTS for j in range(k)],
-        dtype=bool,
-    )
-    use = np.repeat(both, 2)
+    X = np.column_stack([_within(codes, t[keep], fit[:, c]) for c in range(2 * k)])
+    both = np.array([(np.bincount(codes, weights=np.abs(X[:, 2 * j])) > 1e-9).sum() for j in range(k)])
+    use = np.zeros(2 * k, dtype=bool)
+    use[0::2] = both >= MIN_OFFSET_PATIENTS
+    use[1::2] = both >= MIN_LEVEL_PATIENTS
     gamma, infl = np.zeros(2 * k), np.zeros((len(labels), 2 * k))
     if use.any():
         F = X[:, use]
@@ -105,7 +126,7 @@ def rater_offsets(
             [np.bincount(codes, weights=F[:, c] * e, minlength=len(labels)) for c in range(F.shape[1])]
         )
         gamma[use], infl[:, use] = g, score @ bread.T
-    return Offsets(cols, gamma, infl, np.asarray(labels), both)
+    return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
 
 
 def drift_rule(delta_f: np.ndarray, se_f: np.ndarray) -> np.ndarray:
@@ -116,30 +137,40 @@ def drift_rule(delta_f: np.ndarray, se_f: np.ndarray) -> np.ndarray:
     return (np.abs(delta_f) >= DRIFT_MIN) & (z >= DRIFT_Z) & np.isfinite(z)
 
 
-def drift_warning(modes: list[str], delta_f: np.ndarray, offsets: list[str] | None, adjust: bool) -> str:
-    """The sentence for the modes the rule found: adjusted (``offsets`` says each mode's estimated offset), not
-    estimable (``offsets`` None, ``adjust``) or not adjusted with these settings (``adjust`` False)."""
+def drift_warning(modes: list[str], delta_f: np.ndarray, offsets: list[str] | None, why: str = "") -> str:
+    """The sentence for the modes the rule found: adjusted (``offsets`` says each mode's estimated offset) or
+    not (``why`` says why; the estimate is then the unadjusted one and the sentence gives its possible lean)."""
     per = "; ".join(
-        f"{m}: its share of visits changed by {d:+.3f} per month at the start"
+        f"the share rated by {m} {'rose' if d > 0 else 'fell'} {abs(d) * 100:.1f} percentage points per month "
+        "faster after the start than the history predicts"
         for m, d in zip(modes, delta_f, strict=True)
     )
-    head = f"after treatment started, visits were rated differently than before ({per})"
-    lean = (
-        "if such ratings differ in level from a clinician's, the estimate leans by that difference times the "
-        "change in share, and more data do not remove it"
+    head = (
+        f"after treatment started, visits were rated differently than before ({per}; a clinic's follow-up of the "
+        "treated, or a course that changed how patients can be seen)"
     )
     if offsets is not None:
         return (
-            f"{head}: {lean}; each mode's offset, estimated within patients from the visits before any treatment "
-            f"({'; '.join(offsets)}), was removed from the slopes, with its uncertainty in the interval: an offset "
-            'that changes with the course in another way is not removed (docs/evidence.md, "Who rated the visit").'
+            f"{head}.  If such ratings differ in level from a clinician's, every slope from the start leans and more "
+            f"data do not remove it, so each mode's offset, estimated within patients from the visits before any "
+            f"treatment, was removed from the slopes, with its uncertainty in the interval ({'; '.join(offsets)}): "
+            "an offset that changes with the course in another way is not removed (docs/rater_drift.md)."
         )
-    if adjust:
-        return f"{head}: {lean}; no untreated patient was rated both ways, so the offset cannot be estimated."
+    lean = float(np.max(np.abs(delta_f)))
     return (
-        f"{head}: {lean}; not adjusted with these settings (effect modifiers, learned nuisance models or "
-        "adjust_raters=False)."
+        f"{head}.  Not adjusted: {why}.  The estimate is the unadjusted one; if such ratings read 1 to 3 points "
+        f"apart from a clinician's it leans by about {lean:.3f} to {3 * lean:.3f} points/month, and more data do "
+        "not remove that (docs/rater_drift.md)."
     )
 
 
-__all__ = ["DRIFT_MIN", "DRIFT_Z", "MIN_OFFSET_PATIENTS", "Offsets", "drift_rule", "drift_warning", "rater_offsets"]
+__all__ = [
+    "DRIFT_MIN",
+    "DRIFT_Z",
+    "MIN_LEVEL_PATIENTS",
+    "MIN_OFFSET_PATIENTS",
+    "Offsets",
+    "drift_rule",
+    "drift_warning",
+    "rater_offsets",
+]
