@@ -176,6 +176,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--worlds", default=",".join(WORLDS))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--per-cell", type=int, default=None, help="only the first K stored cohorts of each cell")
     ap.add_argument("--raw-dir", default="docs/data/warning_census", help="one CSV of cohorts per world")
     ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's CSVs, run nothing")
     ap.add_argument("--write-md", default=None)
@@ -198,6 +199,8 @@ def main(argv=None) -> int:
             frames.append(pd.read_csv(path, float_precision="round_trip", keep_default_na=False, na_values=[""]))
             continue
         cohorts = stored(w)
+        if args.per_cell:  # the first K seeds of each cell, in the stored order
+            cohorts = cohorts.groupby(["n", "share", "E"], sort=False).head(args.per_cell)
         items = [((w, int(r.n), float(r.share), float(r.E)), int(r.seed)) for r in cohorts.itertuples()]
         items.sort(key=lambda it: -it[0][1])  # big cohorts first, so the slowest tasks start early
         t0 = time.perf_counter()
