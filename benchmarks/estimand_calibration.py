@@ -454,7 +454,22 @@ READING_WORLD9 = """* Written after the first run, from docs/calibration_world9.
   takes a third of the null lean (+0.039 at 3,000 × 60%) and is within every band in 7 of 27 cells against
   the estimand's truth.  Which piece makes the lean: docs/world9_effect_ablation.md."""
 
-READING_WORLD10 = """* (written after the first run)"""
+READING_WORLD10 = """* Written after the first run, from docs/calibration_world10.md (`--estimand window`) and
+  docs/calibration_world10_observed.md (`--estimand observed`), the same stored cohorts (rerun to check).
+  This is the hold-out for the two rater rules and the registry terms' contrast, all in both estimators here.
+  The starts' rule fires in 67% of the cohorts with 5% treated and in all with 30% and 60% (its column on the
+  grid's page, `g_history_calibration.py --candidate registry --worlds world10 --raw-dir
+  docs/data/world10_calibration --from-raw`): the dose comes six weeks after the qualifying review, and the
+  visit before it is often a self-rating.  How often the rule for raters after the start and the contrast
+  fire: docs/warning_census.md.
+* **The default leans for treatment, more than on any world since the eighth before its rule**: under no
+  effect +0.05 to +0.06 points/month with 30% treated from 1,000 patients on (coverage 0.78 and 0.28) and
+  +0.13 to +0.14 with 60% (coverage 0.07 and 0.00, type-I 0.93 and 1.00), about the size of the estimand's
+  truth under E = 0.5 (+0.144); with 5% treated it is within its bands from 1,000 patients on; at 200
+  patients it leans by +0.06 to +0.15 everywhere.  Within every band in 6 of 27 cells against either truth.
+  The lean does not grow with E.  The registry history does no better (5 or 6 of 27; +0.155 at 3,000 × 60%).
+  Which piece makes it is not yet measured (the ablation's design, `world5_effect_ablation.py`, with this
+  world's pieces, is the next step)."""
 
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
