@@ -12,6 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from world_checks import check_endings, check_share, check_truths
+
 import eighth_world
 from alscell.io.reader import read_folder
 from alscell.io.writer import write_folder
@@ -68,25 +70,11 @@ def test_world8_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     seen = m.merge(a[["patient_id", "date", "assessor"]], on=["patient_id", "date"], how="left")
     assert (seen["assessor"] == "clinician").all()
     # ending events strictly after the last visit, nothing dated after them
-    last = a.groupby("patient_id")["date"].max()
-    ends = ev[ev["event"].isin(["death", "withdrawal", "lost_to_follow_up"])]
-    assert ends["patient_id"].is_unique
-    for event in ("death", "withdrawal", "lost_to_follow_up"):
-        when = ends.query("event == @event").set_index("patient_id")["date"]
-        assert len(when) > 0 and (when > last.reindex(when.index)).all(), event
-    end = ev["patient_id"].map(ends.set_index("patient_id")["date"])
-    assert not (ev["date"] > end).any()
-    assert not ev.duplicated(["patient_id", "event"]).any()
-    t_end = tr["patient_id"].map(ends.set_index("patient_id")["date"])
-    assert not (tr["date"] >= t_end).any()
+    check_endings(a, tr, ev)
 
 
 def test_share_controls_the_number_treated():
-    counts = [eighth_world.simulate_world8(600, 0.0, s, 5).n_treated for s in (0.05, 0.3, 0.6)]
-    for count, share in zip(counts, (0.05, 0.3, 0.6), strict=True):
-        assert 0.9 * round(share * 600) <= count <= round(share * 600), share
-    assert counts[0] < counts[1] < counts[2]
-    assert eighth_world.simulate_world8(200, 0.0, 0.0, 5).n_treated == 0
+    check_share(eighth_world.simulate_world8, (0.05, 0.3, 0.6), 0.9)
 
 
 def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
@@ -132,13 +120,7 @@ def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
 
 
 def test_world8_truths():
-    none = eighth_world.simulate_world8(400, 0.0, 0.3, 3)
-    assert none.truth == 0.0 and none.n_treated > 0
-    assert none.truth_realised == 0.0 and none.truth_window == 0.0 and none.truth_observed == 0.0
-    untreated = eighth_world.simulate_world8(400, 0.0, 0.0, 3)
-    assert untreated.n_treated == 0 and np.isnan(untreated.truth_realised) and np.isnan(untreated.truth_window)
-    assert np.isnan(untreated.truth_observed) and untreated.tables.treatments.empty
-    pd.testing.assert_frame_equal(none.tables.patients, untreated.tables.patients)
+    none, untreated, _, big = check_truths(eighth_world.simulate_world8)
     # patients who never call keep exactly their untreated data
     calm = set(none.tables.patients["patient_id"]) - set(none.tables.treatments["patient_id"])
     same = [
@@ -148,11 +130,6 @@ def test_world8_truths():
         for pid in sorted(calm)[:60]
     ]  # fmt: skip
     assert np.mean(same) > 0.9
-    small = eighth_world.simulate_world8(400, 0.2, 0.3, 3)
-    big = eighth_world.simulate_world8(400, 0.5, 0.3, 3)
-    assert big.truth == 0.5
-    for truth in ("truth_realised", "truth_window", "truth_observed"):
-        assert 0.02 < getattr(small, truth) < getattr(big, truth) < 0.5, truth
     assert big.truth_window > 0.3 * big.truth
     # who is first treated, and when, does not depend on the effect; the data before it are the same
     first = lambda c: c.tables.treatments.query("cycle == 1").reset_index(drop=True)  # noqa: E731

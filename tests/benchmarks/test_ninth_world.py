@@ -11,6 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from world_checks import check_endings, check_share, check_truths, check_untouched
+
 import ninth_world
 from alscell.io.reader import read_folder
 from alscell.io.writer import write_folder
@@ -84,17 +86,7 @@ def test_world9_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert (seen["assessor"] == "clinician").all()
     assert set(p.set_index("patient_id").loc[nfl["patient_id"].unique(), "site"]) == {"HUB", "METRO"}
     # ending events strictly after the last visit, nothing dated after them
-    last = a.groupby("patient_id")["date"].max()
-    ends = ev[ev["event"].isin(ENDS)]
-    assert ends["patient_id"].is_unique
-    for event in ENDS:
-        when = ends.query("event == @event").set_index("patient_id")["date"]
-        assert len(when) > 0 and (when > last.reindex(when.index)).all(), event
-    end = ev["patient_id"].map(ends.set_index("patient_id")["date"])
-    assert not (ev["date"] > end).any()
-    assert not ev.duplicated(["patient_id", "event"]).any()
-    t_end = tr["patient_id"].map(ends.set_index("patient_id")["date"])
-    assert not (tr["date"] >= t_end).any()
+    ends = check_endings(a, tr, ev)
     # a transfer to palliative care (withdrawal) only after a recorded NIV or gastrostomy
     wd = ends.query("event == 'withdrawal'").set_index("patient_id")["date"]
     device = pd.concat([_first(ev, "niv_start"), _first(ev, "gastrostomy")], axis=1).min(axis=1)
@@ -102,11 +94,7 @@ def test_world9_is_valid_canonical_data_and_seeded(tmp_path, cohort):
 
 
 def test_share_controls_the_number_treated():
-    counts = [ninth_world.simulate_world9(600, 0.0, s, 5).n_treated for s in (0.05, 0.3, 0.6)]
-    for count, share in zip(counts, (0.05, 0.3, 0.6), strict=True):
-        assert 0.9 * round(share * 600) <= count <= round(share * 600), share
-    assert counts[0] < counts[1] < counts[2]
-    assert ninth_world.simulate_world9(200, 0.0, 0.0, 5).n_treated == 0
+    check_share(ninth_world.simulate_world9, (0.05, 0.3, 0.6), 0.9)
 
 
 def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
@@ -179,25 +167,8 @@ def test_the_visit_rhythm_follows_the_centre_and_the_fvc(treated_cohort):
 
 
 def test_world9_truths():
-    none = ninth_world.simulate_world9(400, 0.0, 0.3, 3)
-    assert none.truth == 0.0 and none.n_treated > 0
-    assert none.truth_realised == 0.0 and none.truth_window == 0.0 and none.truth_observed == 0.0
-    untreated = ninth_world.simulate_world9(400, 0.0, 0.0, 3)
-    assert untreated.n_treated == 0 and np.isnan(untreated.truth_realised) and np.isnan(untreated.truth_window)
-    assert np.isnan(untreated.truth_observed) and untreated.tables.treatments.empty
-    pd.testing.assert_frame_equal(none.tables.patients, untreated.tables.patients)
-    # patients never offered cells keep exactly their untreated data
-    calm = sorted(set(none.tables.patients["patient_id"]) - set(none.tables.treatments["patient_id"]))
-    for name in ("alsfrs", "measurements", "events"):
-        pd.testing.assert_frame_equal(
-            none.tables[name][none.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
-            untreated.tables[name][untreated.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
-        )
-    small = ninth_world.simulate_world9(400, 0.2, 0.3, 3)
-    big = ninth_world.simulate_world9(400, 0.5, 0.3, 3)
-    assert big.truth == 0.5
-    for truth in ("truth_realised", "truth_window", "truth_observed"):
-        assert 0.02 < getattr(small, truth) < getattr(big, truth) < 0.5, truth
+    none, untreated, small, big = check_truths(ninth_world.simulate_world9)
+    check_untouched(none, untreated)  # patients never offered cells keep exactly their untreated data
     assert big.truth_window > 0.25 * big.truth and small.truth_window > 0.3 * small.truth
     # who is treated, and when, does not depend on the effect; nor does anything before 2 months after the first
     # dose (the effect's delay); the bulbar and respiratory items never change (the motor domains only)

@@ -12,6 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from world_checks import check_endings, check_share, check_truths, check_untouched
+
 import tenth_world
 from alscell.io.reader import read_folder
 from alscell.io.writer import write_folder
@@ -90,25 +92,11 @@ def test_world10_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert (seen["assessor"] == "clinician").all()
     assert m.merge(tr[["patient_id", "date"]], on=["patient_id", "date"]).empty
     # ending events strictly after the last visit, nothing dated after them
-    last = a.groupby("patient_id")["date"].max()
-    ends = ev[ev["event"].isin(ENDS)]
-    assert ends["patient_id"].is_unique
-    for event in ENDS:
-        when = ends.query("event == @event").set_index("patient_id")["date"]
-        assert len(when) > 0 and (when > last.reindex(when.index)).all(), event
-    end = ev["patient_id"].map(ends.set_index("patient_id")["date"])
-    assert not (ev["date"] > end).any()
-    assert not ev.duplicated(["patient_id", "event"]).any()
-    t_end = tr["patient_id"].map(ends.set_index("patient_id")["date"])
-    assert not (tr["date"] >= t_end).any()
+    check_endings(a, tr, ev)
 
 
 def test_share_controls_the_number_treated():
-    counts = [tenth_world.simulate_world10(600, 0.0, s, 5).n_treated for s in (0.05, 0.2, 0.4)]
-    for count, share in zip(counts, (0.05, 0.2, 0.4), strict=True):
-        assert 0.85 * round(share * 600) <= count <= round(share * 600), share
-    assert counts[0] < counts[1] < counts[2]
-    assert tenth_world.simulate_world10(200, 0.0, 0.0, 5).n_treated == 0
+    check_share(tenth_world.simulate_world10, (0.05, 0.2, 0.4), 0.85)
 
 
 def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
@@ -186,25 +174,8 @@ def test_the_raters_shift_with_disability_and_after_the_dose(treated_cohort):
 
 
 def test_world10_truths():
-    none = tenth_world.simulate_world10(400, 0.0, 0.3, 3)
-    assert none.truth == 0.0 and none.n_treated > 0
-    assert none.truth_realised == 0.0 and none.truth_window == 0.0 and none.truth_observed == 0.0
-    untreated = tenth_world.simulate_world10(400, 0.0, 0.0, 3)
-    assert untreated.n_treated == 0 and np.isnan(untreated.truth_realised) and np.isnan(untreated.truth_window)
-    assert np.isnan(untreated.truth_observed) and untreated.tables.treatments.empty
-    pd.testing.assert_frame_equal(none.tables.patients, untreated.tables.patients)
-    # patients never referred keep exactly their untreated data
-    calm = sorted(set(none.tables.patients["patient_id"]) - set(none.tables.treatments["patient_id"]))
-    for name in ("alsfrs", "measurements", "events"):
-        pd.testing.assert_frame_equal(
-            none.tables[name][none.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
-            untreated.tables[name][untreated.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
-        )
-    small = tenth_world.simulate_world10(400, 0.2, 0.3, 3)
-    big = tenth_world.simulate_world10(400, 0.5, 0.3, 3)
-    assert big.truth == 0.5
-    for truth in ("truth_realised", "truth_window", "truth_observed"):
-        assert 0.02 < getattr(small, truth) < getattr(big, truth) < 0.5, truth
+    none, untreated, small, big = check_truths(tenth_world.simulate_world10)
+    check_untouched(none, untreated)  # patients never referred keep exactly their untreated data
     assert big.truth_window > 0.15 * big.truth and small.truth_window > 0.2 * small.truth
     # who is treated, and when, does not depend on the effect; nor does anything up to the dose day
     for name in ("patients", "treatments"):

@@ -1,0 +1,65 @@
+"""Checks every held-out world's tests make (the eighth world on): ending events after the last visit, the share
+treated, and the truths' basic shape.  Each world's test file adds what is its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+ENDS = ("death", "withdrawal", "lost_to_follow_up")
+
+
+def check_endings(a: pd.DataFrame, tr: pd.DataFrame, ev: pd.DataFrame, ends: tuple[str, ...] = ENDS) -> pd.DataFrame:
+    """Ending events strictly after the patient's last visit, one per patient, each kind present, nothing (event
+    or treatment) dated after them; returns the ending events."""
+    last = a.groupby("patient_id")["date"].max()
+    done = ev[ev["event"].isin(ends)]
+    assert done["patient_id"].is_unique
+    for event in ends:
+        when = done.query("event == @event").set_index("patient_id")["date"]
+        assert len(when) > 0 and (when > last.reindex(when.index)).all(), event
+    end = ev["patient_id"].map(done.set_index("patient_id")["date"])
+    assert not (ev["date"] > end).any()
+    assert not ev.duplicated(["patient_id", "event"]).any()
+    t_end = tr["patient_id"].map(done.set_index("patient_id")["date"])
+    assert not (tr["date"] >= t_end).any()
+    return done
+
+
+def check_share(simulate: Callable, shares: tuple[float, ...], floor: float) -> None:
+    """At most round(share · 600) patients treated, at least ``floor`` of it, more with a larger share, none at 0."""
+    counts = [simulate(600, 0.0, s, 5).n_treated for s in shares]
+    for count, share in zip(counts, shares, strict=True):
+        assert floor * round(share * 600) <= count <= round(share * 600), share
+    assert counts == sorted(counts) and len(set(counts)) == len(counts)
+    assert simulate(200, 0.0, 0.0, 5).n_treated == 0
+
+
+def check_truths(simulate: Callable) -> tuple:
+    """(none, untreated, small, big): 400 patients, 30% treated, seed 3, under E 0 (truths 0), with no one treated
+    (truths NaN, no treatments, the same patients), under E 0.2 and 0.5 (each truth between 0.02 and 0.5 and
+    growing with E)."""
+    none = simulate(400, 0.0, 0.3, 3)
+    assert none.truth == 0.0 and none.n_treated > 0
+    assert none.truth_realised == 0.0 and none.truth_window == 0.0 and none.truth_observed == 0.0
+    untreated = simulate(400, 0.0, 0.0, 3)
+    assert untreated.n_treated == 0 and np.isnan(untreated.truth_realised) and np.isnan(untreated.truth_window)
+    assert np.isnan(untreated.truth_observed) and untreated.tables.treatments.empty
+    pd.testing.assert_frame_equal(none.tables.patients, untreated.tables.patients)
+    small, big = simulate(400, 0.2, 0.3, 3), simulate(400, 0.5, 0.3, 3)
+    assert big.truth == 0.5
+    for truth in ("truth_realised", "truth_window", "truth_observed"):
+        assert 0.02 < getattr(small, truth) < getattr(big, truth) < 0.5, truth
+    return none, untreated, small, big
+
+
+def check_untouched(none, untreated, names: tuple[str, ...] = ("alsfrs", "measurements", "events")) -> None:
+    """Patients never treated keep exactly their data of the cohort where no one is."""
+    calm = sorted(set(none.tables.patients["patient_id"]) - set(none.tables.treatments["patient_id"]))
+    for name in names:
+        pd.testing.assert_frame_equal(
+            none.tables[name][none.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
+            untreated.tables[name][untreated.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
+        )
