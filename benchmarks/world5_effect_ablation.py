@@ -16,6 +16,7 @@ the fact, not a tuning: nothing in the estimator changes here.
     .venv/bin/python benchmarks/world5_effect_ablation.py --world world8 --patients 1000 --no-rater-rule --workers 2 --raw docs/data/world8_effect_ablation.csv --write-md docs/world8_effect_ablation.md
     .venv/bin/python benchmarks/world5_effect_ablation.py --world world8 --patients 1000 --workers 2 --raw docs/data/world8_effect_ablation_rule.csv --write-md docs/world8_effect_ablation_rule.md
     .venv/bin/python benchmarks/world5_effect_ablation.py --world world9 --patients 1000 --share 0.6 --workers 2 --raw docs/data/world9_effect_ablation.csv --write-md docs/world9_effect_ablation.md
+    .venv/bin/python benchmarks/world5_effect_ablation.py --world world10 --patients 1000 --share 0.6 --cohorts 10 --workers 1 --raw docs/data/world10_effect_ablation.csv --write-md docs/world10_effect_ablation.md
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ from results_page import add_raw_arguments, finish, stored_or_run
 ENTROPY = 20261223
 EFFECT = 0.5
 # the worlds it runs on (--world): module and simulator (the sixth to ninth added after their hold-out
-# runs, docs/calibration_world6.md to docs/calibration_world9.md)
+# runs, docs/calibration_world6.md to docs/calibration_world10.md)
 WORLDS = {
     "world5": ("fifth_world", "simulate_world5"),
     "world6": ("sixth_world", "simulate_world6"),
     "world7": ("seventh_world", "simulate_world7"),
     "world8": ("eighth_world", "simulate_world8"),
     "world9": ("ninth_world", "simulate_world9"),
+    "world10": ("tenth_world", "simulate_world10"),
 }
 
 
@@ -257,6 +259,8 @@ READING_WORLD8_RULE = """* Written from the table above after its first run (rer
 
 # each world's reading; "<world>+rule": the eighth world's with the rater rule on (the default since it), which
 # the earlier worlds' pages need not tell apart (the rule does not fire there: docs/g_rater_calibration.md)
+READING_WORLD10 = """* (written after the first run)"""
+
 READINGS = {
     "world5": READING,
     "world6": READING_WORLD6,
@@ -264,8 +268,16 @@ READINGS = {
     "world8": READING_WORLD8,
     "world8+rule": READING_WORLD8_RULE,
     "world9": READING_WORLD9,
+    "world10": READING_WORLD10,
 }
-NAMES = {"world5": "fifth", "world6": "sixth", "world7": "seventh", "world8": "eighth", "world9": "ninth"}
+NAMES = {
+    "world5": "fifth",
+    "world6": "sixth",
+    "world7": "seventh",
+    "world8": "eighth",
+    "world9": "ninth",
+    "world10": "tenth",
+}
 
 
 if __name__ == "__main__":
