@@ -468,8 +468,8 @@ READING_WORLD10 = """* Written after the first run, from docs/calibration_world1
   truth under E = 0.5 (+0.144); with 5% treated it is within its bands from 1,000 patients on; at 200
   patients it leans by +0.06 to +0.15 everywhere.  Within every band in 6 of 27 cells against either truth.
   The lean does not grow with E.  The registry history does no better (5 or 6 of 27; +0.155 at 3,000 × 60%).
-  Which piece makes it is not yet measured (the ablation's design, `world5_effect_ablation.py`, with this
-  world's pieces, is the next step)."""
+  Which piece makes it: docs/world10_effect_ablation.md (no single piece; at 60% treated the eligibility
+  window and the review rhythm set who starts and when)."""
 
 # How the world6 and world7 pages name the estimand's truth (--estimand).
 ESTIMAND_TEXT = {
