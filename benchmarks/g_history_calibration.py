@@ -500,8 +500,8 @@ READING_RATER = """\
   cohorts and in 1% of the seventh world's with 5% treated: the cut-off's comment in alscell.analysis.rater).
   Those counts (the "rater warning fired" column) were taken with the modes pooled; the rule judges each mode
   alone since the review of 2026-12-05, and recounted so it fires in 3 of the fifth world's 1,080 cohorts
-  (one seed of 200 patients with 5% treated, at each effect) and in none of the seventh's
-  (docs/warning_census.md, which runs the default as it is on the same cohorts).
+  (one seed of 200 patients with 5% treated, at each effect; `warning_census.py --worlds world5`) and in none
+  of the first 20 per cell of the seventh's (docs/warning_census.md).
 * On the eighth world, where every call for cells is a phone visit that reads high, the rule fires in every
   cohort and the lean against treatment is gone: within every band in 11 of 27 cells against 0, mean coverage
   0.884 against 0.420, mean |bias/SE| 0.48 against 2.72, for an SE 1.23–1.30 times larger (the flag

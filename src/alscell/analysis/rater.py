@@ -32,8 +32,9 @@ OTHER_RATERS = ("self", "caregiver", "phone")
 # docs/g_rater_calibration.md.  Those counts were taken with the modes pooled; each mode is now judged alone
 # (:func:`rater_rule`), which changes nothing where one mode is recorded (the seventh to ninth worlds); on the
 # fifth world (phone and self) it fires in 3 of its 1,080 stored cohorts — one seed of 200 patients with 5%
-# treated, at each of its three effects, moving the estimate by about a third of its SE
-# (docs/warning_census.md).
+# treated, at each of its three effects, moving the estimate by about a third of its SE (benchmarks/
+# warning_census.py --worlds world5, all 40 cohorts per cell; docs/warning_census.md stores the first 20 per
+# cell, which hold that seed: 3 of 540).
 RATER_GAP = 0.20
 RATER_Z = 4.0
 
