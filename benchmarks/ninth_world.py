@@ -128,7 +128,7 @@ from scipy.special import expit, ndtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import cohort_truths
-from world_tables import DPM, ITEMS, WorldCohort, ending_events, event_rows, item_rows, share_cutoff
+from world_tables import DPM, ITEMS, WorldCohort, closing_events, event_rows, item_rows, share_cutoff
 
 PIECES = {
     "steps": "sudden losses at intercurrent events on top of the drift (off: none; the drift carries their mean "
@@ -578,18 +578,9 @@ def simulate_world9(
         event_rows(ids, onset_day, "niv_start", t_niv, d_niv, end_obs, lock_m, death),
         event_rows(ids, onset_day, "gastrostomy", t_gas, d_gas, end_obs, lock_m, death),
     ]
-    pw = np.flatnonzero(withdrawn)
-    ev_rows.append(
-        pd.DataFrame(
-            {"patient_id": ids[pw], "date": pd.to_datetime(res["wd_day"][pw], unit="D"), "event": "withdrawal"}
-        )
-    )
-    gas_rec = ev_rows[1].set_index("patient_id")["date"]
-    gastro_day = pd.Series(ids).map((gas_rec - EPOCH).dt.days).to_numpy(float)
-    gastro_day = np.where(np.isnan(gastro_day), np.inf, gastro_day)
     died = (death < lock_m) & ~lost & ~withdrawn
-    events = ending_events(ids, onset_day, ev_rows, died, death, last_day, lost, last_t, lock_m, 12.0)
-    events = events.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
+    events, gastro_day = closing_events(ids, onset_day, ev_rows, res["wd_day"], withdrawn, died, death, last_day,
+                                        lost, last_t, lock_m, 12.0)  # fmt: skip
     items = res["items"].astype(float)
     items[res["miss"]] = np.nan
     alsfrs = item_rows(ids, items, fol1, vday, gastro_day)

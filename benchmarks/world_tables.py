@@ -85,7 +85,24 @@ def ending_events(ids: np.ndarray, onset_days: np.ndarray, rows: list[pd.DataFra
     return events[~(events["patient_id"].map(dday) < events["date"])].reset_index(drop=True)
 
 
-__all__ = ["DPM", "ITEMS", "WorldCohort", "ending_events", "event_rows", "item_rows"]
+def closing_events(ids: np.ndarray, onset_days: np.ndarray, rows: list[pd.DataFrame], wd_day: np.ndarray,
+                   withdrawn: np.ndarray, died: np.ndarray, death: np.ndarray, last_day: np.ndarray,
+                   lost: np.ndarray, last_t: np.ndarray, lock_m: np.ndarray,
+                   declared_after: float) -> tuple[pd.DataFrame, np.ndarray]:  # fmt: skip
+    """(events, gastrostomy day): ``rows`` with a withdrawal on ``wd_day`` for the ``withdrawn`` and the ending
+    events of :func:`ending_events`, sorted by patient and date; and each patient's recorded gastrostomy day
+    (days since the epoch; inf where none), which turns q5a into q5b in :func:`item_rows`."""
+    pw = np.flatnonzero(withdrawn)
+    wd = pd.DataFrame({"patient_id": ids[pw], "date": pd.to_datetime(wd_day[pw], unit="D"), "event": "withdrawal"})
+    rows = [*rows, wd]
+    gas = pd.concat(rows, ignore_index=True).query("event == 'gastrostomy'").set_index("patient_id")["date"]
+    gastro_day = pd.Series(ids).map((gas - pd.Timestamp(0)).dt.days).to_numpy(float)
+    gastro_day = np.where(np.isnan(gastro_day), np.inf, gastro_day)
+    events = ending_events(ids, onset_days, rows, died, death, last_day, lost, last_t, lock_m, declared_after)
+    return events.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True), gastro_day
+
+
+__all__ = ["DPM", "ITEMS", "WorldCohort", "closing_events", "ending_events", "event_rows", "item_rows"]
 
 
 def share_cutoff(first_crit: np.ndarray, target: int) -> float:
