@@ -454,21 +454,19 @@ def _after_start_raters(
         m: {"share_change_per_month": float(d_f[j]), "se": float(se_f[j]), "fired": bool(fired[j])}
         for j, m in enumerate(modes)
     }
-    details = {"raters_after_start": info}
+    details = {"raters_after_start": info, "_standard_fit": (d, infl)}  # the latter for _history_check
     if not fired.any():
         return delta, float(np.sqrt(IF @ IF)), p, [], details
     names = [modes[j] for j in np.flatnonzero(fired)]
+    if not adjust:
+        why = "the settings do not adjust for it (effect modifiers, learned nuisance models, or raters not adjusted)"
+        return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, why)], details
     # the visits before any treatment, less those at which it started (their reading selected them)
     off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, (post == 0) & ~start)
     fix = fired & off.identified
-    if not adjust or not fix.any():
-        why = (
-            "the settings do not adjust for it (effect modifiers, learned nuisance models, or raters not adjusted)"
-            if not adjust
-            else f"too few patients were rated both ways before any treatment to estimate the offset "
-            f"({', '.join(f'{modes[j]}: {off.rated_both_ways[j]}' for j in np.flatnonzero(fired))}; "
-            f"{MIN_OFFSET_PATIENTS} needed)"
-        )
+    if not fix.any():
+        few = ", ".join(f"{modes[j]}: {off.rated_both_ways[j]}" for j in np.flatnonzero(fired))
+        why = f"too few patients were rated both ways before any treatment ({few}; {MIN_OFFSET_PATIENTS} needed)"
         return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, why)], details
     # δ̂ − Σ γ̂·δ̂(column): g-estimation is linear in the outcome, so this is the g-estimate of the outcome with
     # the offsets removed; its influence is δ̂'s minus γ̂ times each column's minus δ̂(column) times γ̂'s
@@ -504,7 +502,9 @@ def _after_start_raters(
     return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn, details
 
 
-def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple) -> dict | None:
+def _history_check(
+    tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple, standard: tuple | None = None
+) -> dict | None:
     """How far the estimate moves when the history also takes what registries record beside the score
     (:func:`_registry_terms`: age, time since diagnosis, ventilation, gastrostomy), with the SE of the move:
     both estimates come from the same patients, so the move's variance is that of the difference of their
@@ -512,15 +512,15 @@ def _history_check(tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, w
     are consistent when the decision follows what the standard history holds; a move beyond its noise says the
     decision followed something else the registry recorded, and then the standard history leans (the sixth
     world, docs/calibration_world6.md).  ``terms``: the registry terms added (:data:`REGISTRY_TERMS`, those that
-    add rank); ``registry_se`` and ``standard_se``: the two estimates' SEs.  None when nothing would be added (no
-    dates, or copies)."""
+    add rank); ``registry_se`` and ``standard_se``: the two estimates' SEs.  ``standard``: the standard history's
+    (δ̂, influence) when already fitted.  None when nothing would be added (no dates, or copies)."""
     X = _registry_terms(tables, df)
     use = win[0]
     keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
     if not keep:
         return None
     groups = df["patient_id"].to_numpy()
-    (d0, i0), *_ = decision_influence(H, start, groups, [win])[0]
+    d0, i0 = standard if standard is not None else decision_influence(H, start, groups, [win])[0][0]
     (d1, i1), *_ = decision_influence(np.column_stack([H, X[:, keep]]), start, groups, [win])[0]
     diff = float(d1[0] - d0[0])
     se = float(np.sqrt(((i1[:, 0] - i0[:, 0]) ** 2).sum()))
@@ -754,17 +754,18 @@ def g_estimation(
             )
             warn += drift
         else:
-            d, cov, p = fit_decisions(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
-            delta, se = float(d[0]), float(np.sqrt(cov[0, 0]))
+            fits, _, p = decision_influence(H, start, df["patient_id"].to_numpy(), [(use, S, D)])
+            rater_details = {"_standard_fit": fits[0]}
+            delta, se = float(fits[0][0][0]), float(np.sqrt(fits[0][1][:, 0] @ fits[0][1][:, 0]))
     except np.linalg.LinAlgError:
         return _empty(outcome, method, estimand, n_pat, n_tr, len(df),
                       "the treatment-decision model or the history regression could not be fitted on these data "
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
     sgn = outcome_info(outcome)["direction"]
-    check = None
+    check, standard = None, rater_details.pop("_standard_fit", None)
     if history == "standard" and nuisance == "parametric" and not names:
         try:
-            check = _history_check(tables, df, H, start, (use, S, D))
+            check = _history_check(tables, df, H, start, (use, S, D), standard)
         except np.linalg.LinAlgError:
             check = None
 
