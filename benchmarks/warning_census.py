@@ -176,6 +176,26 @@ def world_table(perf: pd.DataFrame) -> str:
 
         lines.append(f"| {world} | {len(ok)} / {len(g)} | {len(out)} | {loud(out)} | {loud(ok)} | "
                      f"{int(g['every_switch'].sum())} / {len(g)} |")  # fmt: skip
+    out = perf[~perf["every"]]
+    warned = int((out[list(CAUTIONS)] >= 0.5).any(axis=1).sum())
+    lines.append(f"| all | {int(perf['every'].sum())} / {len(perf)} | {len(out)} | {warned} | | "
+                 f"{int(perf['every_switch'].sum())} / {len(perf)} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def rule_table(raw: pd.DataFrame) -> str:
+    """Per world, over all its cohorts: how often the registry terms' contrast warns and the spread of its z (SD
+    1 where its SE is right and both histories are), and how often the rule for raters after the start fires,
+    with the mean move of the estimate from the stored run's where it fired."""
+    lines = [
+        "| world | cohorts | *history* warns | contrast's z: SD | raters after start fired | mean move where it fired |",
+        "|---|---|---|---|---|---|",
+    ]
+    for world, g in raw.groupby("world", sort=False):
+        fired = g["raters_after_start"].astype(bool)
+        move = (g["estimate"] - g["stored_estimate"])[fired].mean() if fired.any() else float("nan")
+        lines.append(f"| {world} | {len(g)} | {g['history'].mean():.1%} | {g['history_z'].std():.2f} | "
+                     f"{fired.mean():.1%} | {'—' if move != move else f'{move:+.4f}'} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -230,7 +250,7 @@ def main(argv=None) -> int:
     perf = cell_rows(raw)
     minutes = float(raw.groupby("world")["run_minutes"].max().sum())
     workers = int(raw["run_workers"].max())
-    tables = "\n\n".join([world_table(perf), cell_table(perf)])
+    tables = "\n\n".join([world_table(perf), rule_table(raw), cell_table(perf)])
     finish(console, tables, minutes, args.write_md, MD, "warning_census.py", argv, workers=workers,
            cohorts=int(raw.groupby(["world", "n", "share", "E"]).size().max()), reading=READING,
            history_z=HISTORY_Z, history_move=HISTORY_MOVE)  # fmt: skip
