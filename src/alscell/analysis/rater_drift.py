@@ -51,6 +51,11 @@ DRIFT_Z = 2.0
 # With 7–19 such patients the review of 2026-12-05 found the offsets' sandwich SE too small (coverage 0.79).
 MIN_OFFSET_PATIENTS = 20
 MIN_LEVEL_PATIENTS = 40
+# The width (months, a Gaussian kernel's SD) of the stretch of a patient's course whose pace a forward change
+# is compared with (:func:`_pace_nearby`).  benchmarks/rater_offset_pace.py prints the trade on two fixtures
+# and on ninth-world cohorts: narrower follows a bending course (accelerating, or slowing at the floor), wider
+# is less pulled by a loss that struck just before the visit preceding a call.
+PACE_BANDWIDTH = 6.0
 
 
 class Offsets(NamedTuple):
@@ -74,24 +79,105 @@ def _within(codes: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v - (np.bincount(codes, weights=v) / n)[codes] - b[codes] * tc
 
 
+def _next_reference(patient: np.ndarray, t: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (each visit, the next later visit of the same patient rated by a clinician): two index arrays."""
+    order = np.lexsort((t, patient))
+    p, tt, ref = patient[order], t[order], reference[order]
+    refs = np.flatnonzero(ref)
+    if len(refs) == 0:
+        return np.empty(0, int), np.empty(0, int)
+    pos = np.arange(len(order))
+    nxt = np.searchsorted(refs, pos, side="right")
+    ok = nxt < len(refs)
+    q = refs[np.minimum(nxt, len(refs) - 1)]
+    # a clinician's visit on the same day as the visit is not "next": skip to the first one after it
+    while True:
+        same = ok & (p[q] == p) & (tt[q] <= tt)
+        if not same.any():
+            break
+        nxt = np.where(same, nxt + 1, nxt)
+        ok = nxt < len(refs)
+        q = refs[np.minimum(nxt, len(refs) - 1)]
+    ok &= p[q] == p
+    return order[pos[ok]], order[q[ok]]
+
+
+def _pace_nearby(
+    codes: np.ndarray, t: np.ndarray, y: np.ndarray, reference: np.ndarray, first: np.ndarray, then: np.ndarray,
+    bandwidth: float,
+) -> np.ndarray:  # fmt: skip
+    """Each pair's (``first`` → ``then``) pace of its patient's course, in points per month: a line through the
+    origin of the change on the gap over the patient's consecutive clinician visits, weighted by a Gaussian
+    kernel of ``bandwidth`` months around the pair (``inf``: all of the course alike), leaving out every interval
+    that overlaps the pair or the interval before its first visit; NaN where nothing is left.
+
+    Why the interval before: where a mode follows a sudden loss (a call after a fall), the loss lies there, in
+    the patient's course but not in the change after the call, and a pace that held it would read the call as
+    an offset.  Why nearby: ALS courses bend (they accelerate, and slow near the scale's floor), and a mode used
+    more late in the course would otherwise be compared with a pace from earlier."""
+    order = np.lexsort((t, codes))
+    ref = order[reference[order]]
+    same = codes[ref[1:]] == codes[ref[:-1]]
+    a, b = ref[:-1][same], ref[1:][same]  # consecutive clinician visits: sorted by patient, then time
+    g, d, mid = t[b] - t[a], y[b] - y[a], (t[a] + t[b]) / 2
+    if len(a) == 0 or len(first) == 0:
+        return np.full(len(first), np.nan)
+    span, t0 = float(np.ptp(t)) + 1.0, float(t.min())
+
+    def key(c: np.ndarray, when: np.ndarray) -> np.ndarray:  # one expression: equal times give equal keys
+        return c * span + (when - t0)
+
+    c = codes[first]
+    lo_p, hi_p = np.searchsorted(codes[a], c, side="left"), np.searchsorted(codes[a], c, side="right")
+    # the visit before each pair's first visit (any mode) opens the interval left out
+    pos = np.empty(len(order), int)
+    pos[order] = np.arange(len(order))
+    prev = order[np.maximum(pos[first] - 1, 0)]
+    opens = np.where((pos[first] > 0) & (codes[prev] == c), t[prev], t[first])
+    out_lo = np.searchsorted(key(codes[b], t[b]), key(c, opens), side="right")
+    out_hi = np.searchsorted(key(codes[a], t[a]), key(c, t[then]), side="left")
+    centre = (t[first] + t[then]) / 2
+    reach = 4.0 * bandwidth if np.isfinite(bandwidth) else span
+    lo = np.clip(np.searchsorted(key(codes[a], mid), key(c, np.maximum(centre - reach, t0)), side="left"), lo_p, hi_p)
+    hi = np.clip(np.searchsorted(key(codes[a], mid), key(c, centre + reach), side="right"), lo_p, hi_p)
+    width = max(int((hi - lo).max()), 1)
+    idx = lo[:, None] + np.arange(width)[None, :]
+    near = (idx < hi[:, None]) & ~((idx >= out_lo[:, None]) & (idx < out_hi[:, None]))
+    idx = np.minimum(idx, len(a) - 1)
+    w = near * (np.exp(-0.5 * ((mid[idx] - centre[:, None]) / bandwidth) ** 2) if np.isfinite(bandwidth) else 1.0)
+    gg, gd = (w * g[idx] ** 2).sum(axis=1), (w * g[idx] * d[idx]).sum(axis=1)
+    enough = gg > 1e-6 * float(np.median(g)) ** 2
+    return np.where(enough, gd / np.where(enough, gg, 1.0), np.nan)
+
+
 def rater_offsets(
-    patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray
-) -> Offsets:
+    patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray,
+    bandwidth: float = PACE_BANDWIDTH,
+) -> Offsets:  # fmt: skip
     """How many points each mode (a column of ``flags``) reads above a clinician, as a linear function of the
     level: on a bounded scale a rating that reads higher has less room near the top (an item at 4 cannot read
     higher), so the offset shrinks there, and the visits after a start sit lower on the scale than the ones it
     is estimated from.
 
     Estimated from the ``untreated`` visits (the caller leaves out the visits at which treatment started: a
-    decision taken on a visit's reading selects its noise), within patients: y and each flag are residualised
-    on the patient's own intercept and slope in time ``t``, and the residual y regressed on the residual
-    flags and on the residual flags times the patient's mean level (centred).  The dependence on the level is
-    learned *between* patients only: within a patient the level moves with time, so a within-patient level
-    term would take up the curvature of the course wherever a mode is used more as time goes on (the review
-    of 2026-12-05 found +0.03 points/month from it with no offset at all).  It is then applied at each visit's
-    level (the patient's straight line through all of their visits, at its time: smooth, so a visit's own
-    noise barely enters it), in ``columns``.  A mode is identified when rated both ways in at least
-    :data:`MIN_OFFSET_PATIENTS` patients (its γ̂ is 0 otherwise), and its level term only with
+    decision taken on a visit's reading selects its noise) by *forward differences*: each visit is paired with
+    the patient's next visit rated by a clinician, and the change over the pair less the patient's pace near it
+    (:func:`_pace_nearby`, ``bandwidth`` months) is regressed on the flags of the pair's first visit: a mode
+    reading γ high makes the change γ smaller.  Forward, because a mode can be chosen by the course so far: a
+    patient who phones after a sudden loss is rated by phone *after* the loss, and the next clinician's visit
+    sits after the same loss.  The first version compared each visit with the patient's straight line through
+    all of the course, which read such a loss as the phone's offset (docs/warning_census.md; a probe found
+    −0.66 to −0.69 points on the ninth world, whose phone ratings have none).  What is assumed instead: what
+    happens to the course after a visit does not depend on how the visit was rated, and the pace near a pair,
+    away from it and from the interval before it, is the pace over it.
+
+    The dependence on the level is learned *between* patients only (the flags times the patient's mean level,
+    centred): within a patient the level moves with time, so a within-patient level term would take up the
+    curvature of the course wherever a mode is used more as time goes on (the review of 2026-12-05 found +0.03
+    points/month from it with no offset at all).  It is then applied at each visit's level (the patient's
+    straight line through all of their visits, at its time: smooth, so a visit's own noise barely enters it),
+    in ``columns``.  A mode is identified when at least :data:`MIN_OFFSET_PATIENTS` patients have a visit so
+    rated followed by a clinician's, with a pace (its γ̂ is 0 otherwise), and its level term only with
     :data:`MIN_LEVEL_PATIENTS` (a constant offset otherwise)."""
     k = flags.shape[1]
     ok_y = np.isfinite(y)
@@ -100,32 +186,38 @@ def rater_offsets(
     level[ok_y] = y[ok_y] - _within(sub, t[ok_y], y[ok_y])
     keep = untreated & ok_y
     codes, labels = pd.factorize(patient[keep])
-    fk = flags[keep]
-    mean_level = (np.bincount(codes, weights=y[keep]) / np.bincount(codes))[codes]
+    fk, yk, tk = flags[keep], y[keep], t[keep]
+    mean_level = np.bincount(codes, weights=yk) / np.bincount(codes)
     rated = fk > 0
-    centre = np.array([mean_level[rated[:, j]].mean() if rated[:, j].any() else 0.0 for j in range(k)])
+    centre = np.array([mean_level[codes[rated[:, j]]].mean() if rated[:, j].any() else 0.0 for j in range(k)])
     cols = np.zeros((len(y), 2 * k))
     cols[:, 0::2] = flags
     cols[:, 1::2] = flags * np.nan_to_num(level[:, None] - centre[None, :])
-    fit = np.zeros((int(keep.sum()), 2 * k))
-    fit[:, 0::2] = fk
-    fit[:, 1::2] = fk * (mean_level[:, None] - centre[None, :])
-    yr = _within(codes, t[keep], y[keep])
-    X = np.column_stack([_within(codes, t[keep], fit[:, c]) for c in range(2 * k)])
-    both = np.array([(np.bincount(codes, weights=np.abs(X[:, 2 * j])) > 1e-9).sum() for j in range(k)])
+    clinician = ~rated.any(axis=1)
+    first, then = _next_reference(codes, tk, clinician)
+    pace = _pace_nearby(codes, tk, yk, clinician, first, then, bandwidth)
+    ok = np.isfinite(pace)
+    first, then, pace = first[ok], then[ok], pace[ok]
+    pc = codes[first]
+    change = yk[then] - yk[first] - pace * (tk[then] - tk[first])
+    X = np.zeros((len(first), 2 * k))
+    X[:, 0::2] = fk[first]
+    X[:, 1::2] = fk[first] * (mean_level[pc][:, None] - centre[None, :])
+    both = np.array([len(np.unique(pc[X[:, 2 * j] != 0])) for j in range(k)])
     use = np.zeros(2 * k, dtype=bool)
     use[0::2] = both >= MIN_OFFSET_PATIENTS
     use[1::2] = both >= MIN_LEVEL_PATIENTS
     gamma, infl = np.zeros(2 * k), np.zeros((len(labels), 2 * k))
     if use.any():
-        F = X[:, use]
+        F = np.column_stack([X[:, use], np.ones(len(first))])  # the intercept: what the paces miss on average
         bread = np.linalg.pinv(F.T @ F)
-        g = bread @ F.T @ yr
-        e = yr - F @ g
+        coef = bread @ F.T @ change
+        e = change - F @ coef
         score = np.column_stack(
-            [np.bincount(codes, weights=F[:, c] * e, minlength=len(labels)) for c in range(F.shape[1])]
+            [np.bincount(pc, weights=F[:, j] * e, minlength=len(labels)) for j in range(F.shape[1])]
         )
-        gamma[use], infl[:, use] = g, score @ bread.T
+        n_use = int(use.sum())  # a mode reading γ high makes the change γ smaller: the offset is −coef
+        gamma[use], infl[:, use] = -coef[:n_use], -(score @ bread.T)[:, :n_use]
     return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
 
 
