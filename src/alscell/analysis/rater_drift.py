@@ -46,9 +46,10 @@ import pandas as pd
 # reason is not left alone.
 DRIFT_MIN = 0.005
 DRIFT_Z = 2.0
-# Fewest patients rated both ways before any treatment for a mode's offset to be estimated, and for its
-# dependence on the level (learned between patients: it needs more of them; with fewer the offset is constant).
-# With 7–19 such patients the review of 2026-12-05 found the offsets' sandwich SE too small (coverage 0.79).
+# Fewest patients rated both ways before any treatment (a visit so rated followed by a clinician's) for a
+# mode's offset to be estimated, and for its dependence on the level (learned between patients: it needs more
+# of them; with fewer the offset is constant).  With 7–19 such patients the review of 2026-12-05 found the
+# offsets' sandwich SE too small (coverage 0.79).
 MIN_OFFSET_PATIENTS = 20
 MIN_LEVEL_PATIENTS = 40
 # The width (months, a Gaussian kernel's SD) of the stretch of a patient's course whose pace a forward change
@@ -66,7 +67,7 @@ class Offsets(NamedTuple):
     influence: np.ndarray  # patients × 2 modes: sums to γ̂ − γ to first order (cluster-robust)
     patients: np.ndarray  # the influence's rows
     identified: np.ndarray  # per mode
-    rated_both_ways: np.ndarray  # per mode, the patients rated both ways among the visits used
+    rated_both_ways: np.ndarray  # per mode, the patients with a visit so rated followed by a clinician's
 
 
 def _within(codes: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -106,30 +107,32 @@ def _pace_nearby(
     codes: np.ndarray, t: np.ndarray, y: np.ndarray, reference: np.ndarray, first: np.ndarray, then: np.ndarray,
     bandwidth: float,
 ) -> np.ndarray:  # fmt: skip
-    """Each pair's (``first`` → ``then``) pace of its patient's course, in points per month: a line through the
-    origin of the change on the gap over the patient's consecutive clinician visits, weighted by a Gaussian
-    kernel of ``bandwidth`` months around the pair (``inf``: all of the course alike), leaving out every interval
-    that overlaps the pair or the interval before its first visit; NaN where nothing is left.
+    """Each pair's (``first`` → ``then``) pace of its patient's course, in points per month, from the patient's
+    consecutive clinician visits before the pair and after it, each side weighing alike, within each side a
+    Gaussian kernel of ``bandwidth`` months around the pair (``inf``: alike), leaving out every interval that
+    overlaps the pair or the interval before its first visit; NaN where either side is empty.
 
-    Why the interval before: where a mode follows a sudden loss (a call after a fall), the loss lies there, in
-    the patient's course but not in the change after the call, and a pace that held it would read the call as
-    an offset.  Why nearby: ALS courses bend (they accelerate, and slow near the scale's floor), and a mode used
-    more late in the course would otherwise be compared with a pace from earlier."""
+    Why leave the interval before out: where a mode follows a sudden loss (a call after a fall), the loss lies
+    there, in the patient's course but not in the change after the call, and a pace that held it would read
+    the call as an offset.  Why both sides alike: ALS courses bend (they accelerate, or slow near the scale's
+    floor), and a pace from one side only (the last visits before a start have nothing after them) would be
+    the pace of another stretch of the course; with both sides weighing alike a pace that changes steadily
+    with time cancels out.  Each side is a line through the origin of the change on the gap."""
     order = np.lexsort((t, codes))
     ref = order[reference[order]]
     same = codes[ref[1:]] == codes[ref[:-1]]
     a, b = ref[:-1][same], ref[1:][same]  # consecutive clinician visits: sorted by patient, then time
-    g, d, mid = t[b] - t[a], y[b] - y[a], (t[a] + t[b]) / 2
     if len(a) == 0 or len(first) == 0:
         return np.full(len(first), np.nan)
+    g, d, mid = t[b] - t[a], y[b] - y[a], (t[a] + t[b]) / 2
     span, t0 = float(np.ptp(t)) + 1.0, float(t.min())
 
     def key(c: np.ndarray, when: np.ndarray) -> np.ndarray:  # one expression: equal times give equal keys
         return c * span + (when - t0)
 
     c = codes[first]
-    lo_p, hi_p = np.searchsorted(codes[a], c, side="left"), np.searchsorted(codes[a], c, side="right")
-    # the visit before each pair's first visit (any mode) opens the interval left out
+    lo, hi = np.searchsorted(codes[a], c, side="left"), np.searchsorted(codes[a], c, side="right")
+    # the visit before each pair's first visit (any mode) opens the stretch left out
     pos = np.empty(len(order), int)
     pos[order] = np.arange(len(order))
     prev = order[np.maximum(pos[first] - 1, 0)]
@@ -137,17 +140,18 @@ def _pace_nearby(
     out_lo = np.searchsorted(key(codes[b], t[b]), key(c, opens), side="right")
     out_hi = np.searchsorted(key(codes[a], t[a]), key(c, t[then]), side="left")
     centre = (t[first] + t[then]) / 2
-    reach = 4.0 * bandwidth if np.isfinite(bandwidth) else span
-    lo = np.clip(np.searchsorted(key(codes[a], mid), key(c, np.maximum(centre - reach, t0)), side="left"), lo_p, hi_p)
-    hi = np.clip(np.searchsorted(key(codes[a], mid), key(c, centre + reach), side="right"), lo_p, hi_p)
-    width = max(int((hi - lo).max()), 1)
-    idx = lo[:, None] + np.arange(width)[None, :]
-    near = (idx < hi[:, None]) & ~((idx >= out_lo[:, None]) & (idx < out_hi[:, None]))
+    idx = lo[:, None] + np.arange(max(int((hi - lo).max()), 1))[None, :]
+    used = (idx < hi[:, None]) & ~((idx >= out_lo[:, None]) & (idx < out_hi[:, None]))
     idx = np.minimum(idx, len(a) - 1)
-    w = near * (np.exp(-0.5 * ((mid[idx] - centre[:, None]) / bandwidth) ** 2) if np.isfinite(bandwidth) else 1.0)
-    gg, gd = (w * g[idx] ** 2).sum(axis=1), (w * g[idx] * d[idx]).sum(axis=1)
-    enough = gg > 1e-6 * float(np.median(g)) ** 2
-    return np.where(enough, gd / np.where(enough, gg, 1.0), np.nan)
+    x = mid[idx] - centre[:, None]
+    w = used * (np.exp(-0.5 * (x / bandwidth) ** 2) if np.isfinite(bandwidth) else 1.0)
+    gi, di = g[idx], d[idx]
+    sides = []
+    for side in (x < 0, x > 0):
+        gg, gd = (w * side * gi**2).sum(axis=1), (w * side * gi * di).sum(axis=1)
+        ok = gg > 1e-9 * float(np.median(g)) ** 2
+        sides.append(np.where(ok, gd / np.where(ok, gg, 1.0), np.nan))
+    return (sides[0] + sides[1]) / 2
 
 
 def rater_offsets(
@@ -159,17 +163,16 @@ def rater_offsets(
     higher), so the offset shrinks there, and the visits after a start sit lower on the scale than the ones it
     is estimated from.
 
-    Estimated from the ``untreated`` visits (the caller leaves out the visits at which treatment started: a
+    Learned from the ``untreated`` visits (the caller leaves out the visits at which treatment started: a
     decision taken on a visit's reading selects its noise) by *forward differences*: each visit is paired with
-    the patient's next visit rated by a clinician, and the change over the pair less the patient's pace near it
-    (:func:`_pace_nearby`, ``bandwidth`` months) is regressed on the flags of the pair's first visit: a mode
-    reading γ high makes the change γ smaller.  Forward, because a mode can be chosen by the course so far: a
-    patient who phones after a sudden loss is rated by phone *after* the loss, and the next clinician's visit
-    sits after the same loss.  The first version compared each visit with the patient's straight line through
-    all of the course, which read such a loss as the phone's offset (docs/warning_census.md; a probe found
-    −0.66 to −0.69 points on the ninth world, whose phone ratings have none).  What is assumed instead: what
-    happens to the course after a visit does not depend on how the visit was rated, and the pace near a pair,
-    away from it and from the interval before it, is the pace over it.
+    the patient's next visit rated by a clinician, and the change over the pair less the patient's pace around
+    it (:func:`_pace_nearby`, ``bandwidth`` months) is regressed on the first visit's flags: a mode reading γ
+    high makes the change γ smaller.  Forward, because a mode can be chosen by the course so far: a patient who
+    phones after a sudden loss is rated by phone *after* the loss, and so is the next clinician's visit.  What
+    is assumed: what happens to the course after a visit does not depend on how the visit was rated.  The first
+    version compared each visit with the patient's straight line through all of the course, which read such
+    losses as the phone's offset (benchmarks/rater_offset_pace.py prints both on fixtures and ninth-world
+    cohorts).
 
     The dependence on the level is learned *between* patients only (the flags times the patient's mean level,
     centred): within a patient the level moves with time, so a within-patient level term would take up the
@@ -203,7 +206,7 @@ def rater_offsets(
     X = np.zeros((len(first), 2 * k))
     X[:, 0::2] = fk[first]
     X[:, 1::2] = fk[first] * (mean_level[pc][:, None] - centre[None, :])
-    both = np.array([len(np.unique(pc[X[:, 2 * j] != 0])) for j in range(k)])
+    both = np.array([len(np.unique(pc[fk[first, j] > 0])) for j in range(k)])
     use = np.zeros(2 * k, dtype=bool)
     use[0::2] = both >= MIN_OFFSET_PATIENTS
     use[1::2] = both >= MIN_LEVEL_PATIENTS
@@ -216,8 +219,8 @@ def rater_offsets(
         score = np.column_stack(
             [np.bincount(pc, weights=F[:, j] * e, minlength=len(labels)) for j in range(F.shape[1])]
         )
-        n_use = int(use.sum())  # a mode reading γ high makes the change γ smaller: the offset is −coef
-        gamma[use], infl[:, use] = -coef[:n_use], -(score @ bread.T)[:, :n_use]
+        n = int(use.sum())  # a mode reading γ high makes the change γ smaller: the offsets are −coef
+        gamma[use], infl[:, use] = -coef[:n], -(score @ bread.T)[:, :n]
     return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
 
 
