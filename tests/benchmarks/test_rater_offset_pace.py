@@ -41,7 +41,7 @@ def test_a_mode_chosen_after_sudden_losses_is_not_read_as_an_offset():
 
 
 def test_bending_courses_leave_the_visits_from_a_start_out():
-    pid, t, y, f, untreated = rop.bending_courses(200, seed=3)
+    *_, y, _, untreated = rop.bending_courses(200, seed=3)
     per = untreated.reshape(200, -1)
     # once a patient's visits stop being used they do not come back
     assert (np.diff(per.astype(int), axis=1) <= 0).all() and per[:, 0].all()
