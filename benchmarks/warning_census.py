@@ -75,6 +75,8 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         check = e.details.get("history_check") or {}  # the registry terms' Hausman-type contrast
         row["history_z"], row["history_move"] = check.get("z", np.nan), check.get("difference", np.nan)
         row["registry_se"] = check.get("registry_se", np.nan)
+        # where the rule for raters after the start fired: whether it removed the offsets or only warned
+        row["raters_adjusted"] = any("was removed from the slopes" in w for w in known)
         row["other"] = " | ".join(w[:80] for w in known if not any(p in w for p in WARNINGS.values()))
         rows.append(row)
     return rows
@@ -188,14 +190,19 @@ def rule_table(raw: pd.DataFrame) -> str:
     1 where its SE is right and both histories are), and how often the rule for raters after the start fires,
     with the mean move of the estimate from the stored run's where it fired."""
     lines = [
-        "| world | cohorts | *history* warns | contrast's z: SD | raters after start fired | mean move where it fired |",
-        "|---|---|---|---|---|---|",
+        "| world | cohorts | *history* warns | contrast's z: SD | raters after start fired | of which adjusted | "
+        "mean move where it fired |",
+        "|---|---|---|---|---|---|---|",
     ]
     for world, g in raw.groupby("world", sort=False):
         fired = g["raters_after_start"].astype(bool)
         move = (g["estimate"] - g["stored_estimate"])[fired].mean() if fired.any() else float("nan")
+        # runs before 2026-12-05 (twenty-sixth session) did not record it
+        recorded = "raters_adjusted" in g and bool(g["raters_adjusted"].notna().all())
+        done = g["raters_adjusted"].astype(bool)[fired].mean() if recorded and fired.any() else None
         lines.append(f"| {world} | {len(g)} | {g['history'].mean():.1%} | {g['history_z'].std():.2f} | "
-                     f"{fired.mean():.1%} | {'—' if move != move else f'{move:+.4f}'} |")  # fmt: skip
+                     f"{fired.mean():.1%} | {'—' if done is None else f'{done:.0%}'} | "
+                     f"{'—' if move != move else f'{move:+.4f}'} |")  # fmt: skip
     return "\n".join(lines)
 
 
