@@ -15,11 +15,13 @@ changes its slope at the start beyond what the history predicts.  If the mode re
 clinician, the estimate leans by exactly γ·δ_f.  The rule (:func:`drift_rule`) fires when |δ_f| is at least
 :data:`DRIFT_MIN` per month and :data:`DRIFT_Z` of its standard errors.
 
-What is done.  Each flagged mode's offset is estimated within patients from the visits before any treatment
-(less those at which treatment started: a decision on a visit's reading selects its noise), as a linear
-function of the level learned between patients (on a bounded scale a rating that reads higher has less room
-near the top, and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`),
-and the estimate becomes the g-estimate of the outcome with those offsets removed — by linearity
+What is done.  Each flagged mode's offset is estimated from the visits before any treatment (less those at
+which treatment started: a decision on a visit's reading selects its noise), by forward changes — each visit
+to the patient's next clinician visit, against the patient's pace on both sides of the pair — so that a mode
+chosen by the course so far (a call after a sudden loss) is not read as an offset, as a linear function of
+the level learned between patients (on a bounded scale a rating that reads higher has less room near the top,
+and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`), and the
+estimate becomes the g-estimate of the outcome with those offsets removed — by linearity
 δ̂ − Σ γ̂·δ̂(column), one column per mode for the offset and one for its change with the level — with the
 sampling error of γ̂ added to its standard error (the per-patient influence functions summed; stacked
 M-estimation).  Where too few patients were rated both ways, γ is not identified and the result only warns,
@@ -52,10 +54,10 @@ DRIFT_Z = 2.0
 # offsets' sandwich SE too small (coverage 0.79).
 MIN_OFFSET_PATIENTS = 20
 MIN_LEVEL_PATIENTS = 40
-# The width (months, a Gaussian kernel's SD) of the stretch of a patient's course whose pace a forward change
-# is compared with (:func:`_pace_nearby`).  benchmarks/rater_offset_pace.py prints the trade on two fixtures
-# and on ninth-world cohorts: narrower follows a bending course (accelerating, or slowing at the floor), wider
-# is less pulled by a loss that struck just before the visit preceding a call.
+# The width (months, a Gaussian kernel's SD) of the stretch of a patient's course on each side of a pair whose
+# pace a forward change is compared with (:func:`_pace_nearby`).  With both sides weighing alike it matters
+# little (docs/rater_offset_pace.md: at most 0.08 points apart between 3 months and the whole course); 6 months
+# keeps the pace to the stretch of the course around the pair.
 PACE_BANDWIDTH = 6.0
 
 
