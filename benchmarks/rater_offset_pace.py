@@ -39,6 +39,7 @@ from results_page import finish
 
 ENTROPY = 20261205_4
 BANDWIDTHS = (3.0, 6.0, 12.0, np.inf)
+ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
 
 
 def losses_then_calls(n: int, seed: int, shift: float) -> tuple[np.ndarray, ...]:
@@ -139,7 +140,50 @@ def ninth_rows(seeds: list[int]) -> list[dict]:
     return rows
 
 
-def markdown(fix: pd.DataFrame, ninth: pd.DataFrame) -> str:
+def _phone_offsets(tables) -> tuple[float, float]:
+    """(forward, first version) phone offsets learned the way ``alscell effect``'s default does: its analysis
+    frame, its visits before any treatment less the starts, its rater flags."""
+    from alscell.analysis.g_estimation import decision_history
+    from alscell.analysis.rater import rater_flags
+    from alscell.analysis.rater_drift import rater_offsets
+
+    df, _, post, _, start = decision_history(tables, "alsfrs_r_total")
+    flags, modes = rater_flags(tables, df)
+    j = list(modes).index("phone")
+    f = flags[:, [j]]
+    use = (post == 0) & ~start
+    pid, t, y = df["patient_id"].to_numpy(), df["months"].to_numpy(float), df["y"].to_numpy(float)
+    return float(rater_offsets(pid, t, y, f, use).gamma[0]), float(
+        straight_line_offsets(pid[use], t[use], y[use], f[use])[0]
+    )
+
+
+def eighth_rows(seeds: list[int]) -> list[dict]:
+    """Eighth-world cohorts (3,000 patients, 60% treated, no effect) with the phone ratings' offset and without
+    it: the offset learned each way, and the truth (the mean difference between the two worlds' phone ratings on
+    the same patient and day before any treatment; 0 without it)."""
+    from eighth_world import simulate_world8
+
+    rows = []
+    for seed in seeds:
+        on = simulate_world8(3000, 0.0, 0.6, int(seed)).tables
+        off = simulate_world8(3000, 0.0, 0.6, int(seed), off=frozenset({"phone_bias"})).tables
+        a, b = (
+            x["alsfrs"].assign(total=x["alsfrs"][[c for c in ITEMS if c in x["alsfrs"]]].sum(axis=1)) for x in (on, off)
+        )
+        m = a.merge(b, on=["patient_id", "date"], suffixes=("", "_off"))
+        first = on["treatments"].groupby("patient_id")["date"].min()
+        when = pd.to_datetime(m["patient_id"].map(first))
+        pre = when.isna() | (pd.to_datetime(m["date"]) < when)
+        both = m["assessor"].eq("phone") & m["assessor_off"].eq("phone") & pre
+        truth = float((m["total"] - m["total_off"])[both].mean())
+        for label, tables, true in (("with", on, truth), ("without", off, 0.0)):
+            fwd, line = _phone_offsets(tables)
+            rows.append(dict(seed=int(seed), bias=label, truth=true, forward=fwd, line=line))
+    return rows
+
+
+def markdown(fix: pd.DataFrame, ninth: pd.DataFrame, eighth: pd.DataFrame) -> str:
     lines = [
         "| fixture | way | cohorts | offset learned, mean (MCSE) | truth | mean SE |",
         "|---|---|---|---|---|---|",
@@ -150,6 +194,13 @@ def markdown(fix: pd.DataFrame, ninth: pd.DataFrame) -> str:
         lines.append(
             f"| {name} | {way} | {len(g)} | {g['offset'].mean():+.3f} ({mcse:.3f}) | {g['truth'].iloc[0]:g} | {se} |"
         )
+    lines += [
+        "",
+        "| eighth-world cohort | phone ratings' offset | truth | forward, bandwidth 6 | straight line (first version) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in eighth.itertuples():
+        lines.append(f"| seed {r.seed} | {r.bias} | {r.truth:+.3f} | {r.forward:+.3f} | {r.line:+.3f} |")
     lines += [
         "",
         "| ninth-world cohort | bandwidth | rule fired | phone offset learned | estimate (SE) | without the rule |",
@@ -167,7 +218,7 @@ def markdown(fix: pd.DataFrame, ninth: pd.DataFrame) -> str:
 MD = """# How a rater's offset is learned
 
 Written by `.venv/bin/python {command}` (the run: {minutes:.1f} minutes, Python {python}; seed entropy
-{entropy}; {cohorts} cohorts of {n} patients per fixture, {ninth} ninth-world cohorts).  The fixtures and the
+{entropy}; {cohorts} cohorts of {n} patients per fixture, {ninth} ninth-world and {eighth} eighth-world cohorts).  The fixtures and the
 ways are described in the script's docstring; "forward, bandwidth b": alscell.analysis.rater_drift as it is,
 with the pace nearby weighted by a Gaussian kernel of b months (inf: the patient's whole course, less the pair
 and the interval before it; the default is {default:g}); "straight line (first version)": each visit against the
@@ -202,6 +253,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cohorts", type=int, default=24)
     ap.add_argument("--patients", type=int, default=3000)
     ap.add_argument("--ninth", type=int, default=3, help="ninth-world cohorts (0: none)")
+    ap.add_argument("--eighth", type=int, default=3, help="eighth-world cohorts, each with and without the offset")
     ap.add_argument("--write-md", default=None)
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -211,15 +263,19 @@ def main(argv=None) -> int:
     from alscell.analysis.rater_drift import PACE_BANDWIDTH
 
     console = Console()
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(ENTROPY).spawn(args.cohorts + args.ninth)]
+    spawned = np.random.SeedSequence(ENTROPY).spawn(args.cohorts + args.ninth + args.eighth)
+    seeds = [int(s.generate_state(1)[0]) for s in spawned]
     began = time.perf_counter()
     with console.status("fixtures"):
         fix = pd.DataFrame(fixture_rows(args.cohorts, args.patients, seeds))
     with console.status("ninth-world cohorts"):
-        ninth = pd.DataFrame(ninth_rows(seeds[args.cohorts :]))
+        ninth = pd.DataFrame(ninth_rows(seeds[args.cohorts : args.cohorts + args.ninth]))
+    with console.status("eighth-world cohorts"):
+        eighth = pd.DataFrame(eighth_rows(seeds[args.cohorts + args.ninth :]))
     minutes = (time.perf_counter() - began) / 60
-    finish(console, markdown(fix, ninth), minutes, args.write_md, MD, "rater_offset_pace.py", argv,
-           entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, ninth=args.ninth, default=PACE_BANDWIDTH,
+    finish(console, markdown(fix, ninth, eighth), minutes, args.write_md, MD, "rater_offset_pace.py", argv,
+           entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, ninth=args.ninth, eighth=args.eighth,
+           default=PACE_BANDWIDTH,
            reading=READING)  # fmt: skip
     return 0
 

@@ -156,6 +156,32 @@ def _pace_nearby(
     return (sides[0] + sides[1]) / 2
 
 
+def _level_slopes(
+    codes: np.ndarray, t: np.ndarray, y: np.ndarray, f: np.ndarray, mean_level: np.ndarray, centre: np.ndarray,
+    use: np.ndarray, n_patients: int,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Each mode's offset's change per point of level (0 where not ``use``) and its per-patient influence: each
+    visit's residual on its patient's straight line in time regressed on the residual flags and the residual
+    flags times the patient's mean level (centred), learned *between* patients — within a patient the level
+    moves with time, and a within-patient level term took up the curvature of the course (the review of
+    2026-12-05: +0.03 points/month with no offset at all)."""
+    k = f.shape[1]
+    slope, infl = np.zeros(k), np.zeros((n_patients, k))
+    if not use.any():
+        return slope, infl
+    X = np.column_stack(
+        [_within(codes, t, f[:, j]) for j in range(k)]
+        + [_within(codes, t, f[:, j] * (mean_level[codes] - centre[j])) for j in np.flatnonzero(use)]
+    )
+    yr = _within(codes, t, y)
+    bread = np.linalg.pinv(X.T @ X)
+    b = bread @ X.T @ yr
+    e = yr - X @ b
+    score = np.column_stack([np.bincount(codes, weights=X[:, j] * e, minlength=n_patients) for j in range(X.shape[1])])
+    slope[use], infl[:, use] = b[k:], (score @ bread.T)[:, k:]
+    return slope, infl
+
+
 def rater_offsets(
     patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray,
     bandwidth: float = PACE_BANDWIDTH,
@@ -166,24 +192,25 @@ def rater_offsets(
     is estimated from.
 
     Learned from the ``untreated`` visits (the caller leaves out the visits at which treatment started: a
-    decision taken on a visit's reading selects its noise) by *forward differences*: each visit is paired with
-    the patient's next visit rated by a clinician, and the change over the pair less the patient's pace around
-    it (:func:`_pace_nearby`, ``bandwidth`` months) is regressed on the first visit's flags: a mode reading γ
-    high makes the change γ smaller.  Forward, because a mode can be chosen by the course so far: a patient who
+    decision taken on a visit's reading selects its noise), in two parts.  **The offset at the centre** (the
+    mean level of the patients' visits so rated) by *forward differences*: each visit is paired with the
+    patient's next visit rated by a clinician, and the change over the pair less the patient's pace around it
+    (:func:`_pace_nearby`, ``bandwidth`` months) is regressed on the first visit's flags: a mode reading γ high
+    makes the change γ smaller.  Forward, because a mode can be chosen by the course so far: a patient who
     phones after a sudden loss is rated by phone *after* the loss, and so is the next clinician's visit.  What
     is assumed: what happens to the course after a visit does not depend on how the visit was rated.  The first
-    version compared each visit with the patient's straight line through all of the course, which read such
-    losses as the phone's offset (benchmarks/rater_offset_pace.py prints both on fixtures and ninth-world
-    cohorts).
+    version took the offset too from each visit against the patient's straight line through all of the course,
+    which read such losses as the phone's offset (benchmarks/rater_offset_pace.py prints both).  **Its change
+    with the level** as the first version did (:func:`_level_slopes`: within patients, the level learned between
+    them), because it is a difference between visits so rated and does not move with the choice of the visits;
+    learned from the forward changes it was far noisier and took up differences between patients (it read the
+    eighth world's phone offset far too high in probes of 2026-12-05).  The two are stacked: the offset's
+    influence carries the slope's.
 
-    The dependence on the level is learned *between* patients only (the flags times the patient's mean level,
-    centred): within a patient the level moves with time, so a within-patient level term would take up the
-    curvature of the course wherever a mode is used more as time goes on (the review of 2026-12-05 found +0.03
-    points/month from it with no offset at all).  It is then applied at each visit's level (the patient's
-    straight line through all of their visits, at its time: smooth, so a visit's own noise barely enters it),
-    in ``columns``.  A mode is identified when at least :data:`MIN_OFFSET_PATIENTS` patients have a visit so
-    rated followed by a clinician's, with a pace (its γ̂ is 0 otherwise), and its level term only with
-    :data:`MIN_LEVEL_PATIENTS` (a constant offset otherwise)."""
+    The offset is then applied at each visit's level (the patient's straight line through all of their visits,
+    at its time: smooth, so a visit's own noise barely enters it), in ``columns``.  A mode is identified when at
+    least :data:`MIN_OFFSET_PATIENTS` patients have a visit so rated followed by a clinician's, with a pace (its
+    γ̂ is 0 otherwise), and its level term only with :data:`MIN_LEVEL_PATIENTS` (a constant offset otherwise)."""
     k = flags.shape[1]
     ok_y = np.isfinite(y)
     level = np.full(len(y), np.nan)
@@ -205,24 +232,31 @@ def rater_offsets(
     first, then, pace = first[ok], then[ok], pace[ok]
     pc = codes[first]
     change = yk[then] - yk[first] - pace * (tk[then] - tk[first])
-    X = np.zeros((len(first), 2 * k))
-    X[:, 0::2] = fk[first]
-    X[:, 1::2] = fk[first] * (mean_level[pc][:, None] - centre[None, :])
     both = np.array([len(np.unique(pc[fk[first, j] > 0])) for j in range(k)])
     use = np.zeros(2 * k, dtype=bool)
     use[0::2] = both >= MIN_OFFSET_PATIENTS
-    use[1::2] = both >= MIN_LEVEL_PATIENTS
+    use[1::2] = use[0::2] & (both >= MIN_LEVEL_PATIENTS)
     gamma, infl = np.zeros(2 * k), np.zeros((len(labels), 2 * k))
-    if use.any():
-        F = np.column_stack([X[:, use], np.ones(len(first))])  # the intercept: what the paces miss on average
-        bread = np.linalg.pinv(F.T @ F)
-        coef = bread @ F.T @ change
-        e = change - F @ coef
-        score = np.column_stack(
-            [np.bincount(pc, weights=F[:, j] * e, minlength=len(labels)) for j in range(F.shape[1])]
-        )
-        n = int(use.sum())  # a mode reading γ high makes the change γ smaller: the offsets are −coef
-        gamma[use], infl[:, use] = -coef[:n], -(score @ bread.T)[:, :n]
+    if not use.any():
+        return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
+    # the change with the level, within patients (each visit against the patient's straight line): a mode
+    # reading higher reads higher at every visit so rated, so its offset's change with the level does not
+    # depend on which visits were chosen for it, as the offset itself does (module docstring)
+    slope, slope_if = _level_slopes(codes, tk, yk, fk, mean_level, centre, use[1::2], len(labels))
+    # the offset at the centre from the forward changes, the level part (known up to its own error) moved over
+    lev = fk[first] * (mean_level[pc][:, None] - centre[None, :])
+    F = np.column_stack([fk[first][:, use[0::2]], np.ones(len(first))])  # the intercept: what the paces miss
+    bread = np.linalg.pinv(F.T @ F)
+    target = change + lev @ slope
+    coef = bread @ F.T @ target
+    e = target - F @ coef
+    score = np.column_stack([np.bincount(pc, weights=F[:, j] * e, minlength=len(labels)) for j in range(F.shape[1])])
+    n = int(use[0::2].sum())  # a mode reading γ high makes the change γ smaller: the offsets are −coef
+    # stacked: γ0 = −(bread F' (change + lev·s))₀, so its influence also carries −(bread F' lev)·IF(s)
+    lean = -(bread @ F.T @ lev)[:n]  # ∂γ0/∂s, n × k
+    gamma[0::2][use[0::2]] = -coef[:n]
+    infl[:, 0::2][:, use[0::2]] = -(score @ bread.T)[:, :n] + slope_if @ lean.T
+    gamma[1::2], infl[:, 1::2] = slope, slope_if
     return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
 
 
