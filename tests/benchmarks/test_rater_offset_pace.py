@@ -50,6 +50,8 @@ def test_bending_courses_leave_the_visits_from_a_start_out():
 
 def test_the_script_writes_its_page(tmp_path):
     md = tmp_path / "pace.md"
-    assert rop.main(["--cohorts", "2", "--patients", "400", "--ninth", "0", "--write-md", str(md)]) == 0
+    assert (
+        rop.main(["--cohorts", "2", "--patients", "400", "--ninth", "0", "--eighth", "0", "--write-md", str(md)]) == 0
+    )
     text = md.read_text()
     assert "straight line (first version)" in text and "forward, bandwidth 6" in text and "## Reading" in text
