@@ -146,17 +146,10 @@ READING = """* Written from the table above after its run (rerun to check).  **W
   +0.14 points/month under no effect on `alscell.simulate` (type-I 0.70) and +0.10 on the third world (0.78),
   and by +0.12 and +0.07 under an effect of 0.2 (coverage 0.40 and 0.60): the phone visits read about one
   point higher and are most of the visits after a start.  **With it** the rule fires in 98–100% of those
-  cohorts and the default is within 2 MCSE of 0 in all four (−0.002, −0.004, +0.008, −0.005), coverage
-  0.93–0.97.  In the control rows (phone visits at random, the same share
-  everywhere) it fires in 0–2% of the cohorts (one cohort in three of the four cells) and moves the cells' bias
-  by at most 0.0005.  The "no rater rule" rows count the rule as fired where it warned without adjusting.
-* Since 2026-12-05 (twenty-sixth session) each offset at its centre is learned from forward changes — each
-  visit to the patient's next clinician visit, against the patient's pace on both sides of the pair
-  (alscell.analysis.rater_drift; docs/rater_offset_pace.md) — instead of each visit against the patient's
-  straight line, which read a loss that prompted a call as the phone's offset; its change with the level is
-  learned as before.  On this page that changes no verdict and barely the precision (empirical SE 0.0610
-  against 0.0605 before on `alscell.simulate` under no effect; the earlier run's table is in the page's
-  history).
+  cohorts and the default is within 2 MCSE of 0 in all four (+0.003, −0.004, +0.009, −0.004), coverage
+  0.95–1.00.  In the control rows (phone visits at random, the same share everywhere) it fires in 0–2% of the
+  cohorts (one cohort in three of the four cells) and moves the cells' bias by at most 0.0005.  The
+  "no rater rule" rows count the rule as fired where it warned without adjusting.
 * Why the offset depends on the level: `alscell.simulate`'s scores sit near the top of the scale, where a
   rating that reads higher has no room on items already at 4, so the offset at the (lower) visits after a
   start is larger than at the visits it is learned from; a constant offset left part of the lean there in a

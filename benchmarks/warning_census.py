@@ -55,14 +55,21 @@ CONSTANT = "g-estimation: consistent when the decision to treat"
 CAUTIONS = ("selection", "few_treated", "history")
 
 
-def run_chunk(items: list[tuple]) -> list[dict]:
+def run_chunk(items: list[tuple], design: str = "line") -> list[dict]:
     """Each stored ((world, n, share, E), seed) cohort simulated again and through the default; one row each."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
+    from functools import partial
+
+    import alscell.analysis.g_estimation as ge
     import calibration
     from alscell.analysis.g_estimation import g_estimation
+    from alscell.analysis.rater_drift import rater_offsets
+
+    # the design of the raters' offsets (alscell.analysis.rater_drift.rater_offsets; "line" is the default's)
+    ge.rater_offsets = partial(rater_offsets, design=design)
 
     rows = []
     for (world, n, share, effect), seed in items:
@@ -214,6 +221,8 @@ def main(argv=None) -> int:
     ap.add_argument("--raw-dir", default="docs/data/warning_census", help="one CSV of cohorts per world")
     ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's CSVs, run nothing")
     ap.add_argument("--write-md", default=None)
+    ap.add_argument("--design", default="line", choices=("line", "forward"),
+                    help="how the raters' offsets are learned (alscell.analysis.rater_drift; line: the default's)")  # fmt: skip
     args = ap.parse_args(argv)
     worlds = tuple(args.worlds.split(","))
     if any(w not in WORLDS for w in worlds):
@@ -239,7 +248,7 @@ def main(argv=None) -> int:
         items.sort(key=lambda it: -it[0][1])  # big cohorts first, so the slowest tasks start early
         t0 = time.perf_counter()
         rows = run_study(run_chunk, items, chunk=4, workers=args.workers, label=f"warning census: {w}",
-                         console=console)  # fmt: skip
+                         console=console, task_args=(args.design,))  # fmt: skip
         d = pd.DataFrame(rows).merge(cohorts, on=KEY, how="left")
         d = d.assign(run_minutes=(time.perf_counter() - t0) / 60, run_workers=args.workers)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,16 +28,16 @@ def test_calls_follow_sudden_losses_and_the_fixture_is_seeded():
 
 
 def test_a_mode_chosen_after_sudden_losses_is_not_read_as_an_offset():
-    """Calls after sudden losses, rated by phone with no offset: the first version (each visit against the
-    patient's straight line) reads the losses as an offset of about −1.4 points; forward changes do not."""
+    """Calls after sudden losses, rated by phone with no offset: the default (each visit against the patient's
+    straight line) reads the losses as an offset of about −1.4 points; forward changes do not."""
     pid, t, y, f, untreated = rop.losses_then_calls(3000, seed=7, shift=0.0)
-    off = rater_offsets(pid, t, y, f, untreated)
+    off = rater_offsets(pid, t, y, f, untreated, design="forward")
     se = float(np.sqrt(off.influence[:, 0] @ off.influence[:, 0]))
     assert off.identified[0] and -0.25 < off.gamma[0] < 0.1, (off.gamma, se)
-    assert rop.straight_line_offsets(pid, t, y, f)[0] < -1.0
+    assert rater_offsets(pid, t, y, f, untreated).gamma[0] < -1.0
     # with a true offset of 2 points it is found
     pid, t, y, f, untreated = rop.losses_then_calls(3000, seed=8, shift=2.0)
-    assert abs(rater_offsets(pid, t, y, f, untreated).gamma[0] - 2.0) < 0.25
+    assert abs(rater_offsets(pid, t, y, f, untreated, design="forward").gamma[0] - 2.0) < 0.25
 
 
 def test_bending_courses_leave_the_visits_from_a_start_out():
@@ -51,7 +51,7 @@ def test_bending_courses_leave_the_visits_from_a_start_out():
 def test_the_script_writes_its_page(tmp_path):
     md = tmp_path / "pace.md"
     assert (
-        rop.main(["--cohorts", "2", "--patients", "400", "--ninth", "0", "--eighth", "0", "--write-md", str(md)]) == 0
+        rop.main(["--cohorts", "2", "--patients", "400", "--ninth", "0", "--truths", "0", "--write-md", str(md)]) == 0
     )
     text = md.read_text()
-    assert "straight line (first version)" in text and "forward, bandwidth 6" in text and "## Reading" in text
+    assert "straight line (the default)" in text and "forward, bandwidth 6" in text and "## Reading" in text

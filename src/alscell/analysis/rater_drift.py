@@ -15,13 +15,11 @@ changes its slope at the start beyond what the history predicts.  If the mode re
 clinician, the estimate leans by exactly γ·δ_f.  The rule (:func:`drift_rule`) fires when |δ_f| is at least
 :data:`DRIFT_MIN` per month and :data:`DRIFT_Z` of its standard errors.
 
-What is done.  Each flagged mode's offset is estimated from the visits before any treatment (less those at
-which treatment started: a decision on a visit's reading selects its noise), by forward changes — each visit
-to the patient's next clinician visit, against the patient's pace on both sides of the pair — so that a mode
-chosen by the course so far (a call after a sudden loss) is not read as an offset, as a linear function of
-the level learned between patients (on a bounded scale a rating that reads higher has less room near the top,
-and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`), and the
-estimate becomes the g-estimate of the outcome with those offsets removed — by linearity
+What is done.  Each flagged mode's offset is estimated within patients from the visits before any treatment
+(less those at which treatment started: a decision on a visit's reading selects its noise), as a linear
+function of the level learned between patients (on a bounded scale a rating that reads higher has less room
+near the top, and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`,
+which also holds a second design, forward changes, measured and not the default), and the estimate becomes the g-estimate of the outcome with those offsets removed — by linearity
 δ̂ − Σ γ̂·δ̂(column), one column per mode for the offset and one for its change with the level — with the
 sampling error of γ̂ added to its standard error (the per-patient influence functions summed; stacked
 M-estimation).  Where too few patients were rated both ways, γ is not identified and the result only warns,
@@ -182,35 +180,12 @@ def _level_slopes(
     return slope, infl
 
 
-def rater_offsets(
-    patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray,
-    bandwidth: float = PACE_BANDWIDTH,
-) -> Offsets:  # fmt: skip
-    """How many points each mode (a column of ``flags``) reads above a clinician, as a linear function of the
-    level: on a bounded scale a rating that reads higher has less room near the top (an item at 4 cannot read
-    higher), so the offset shrinks there, and the visits after a start sit lower on the scale than the ones it
-    is estimated from.
-
-    Learned from the ``untreated`` visits (the caller leaves out the visits at which treatment started: a
-    decision taken on a visit's reading selects its noise), in two parts.  **The offset at the centre** (the
-    mean level of the patients' visits so rated) by *forward differences*: each visit is paired with the
-    patient's next visit rated by a clinician, and the change over the pair less the patient's pace around it
-    (:func:`_pace_nearby`, ``bandwidth`` months) is regressed on the first visit's flags: a mode reading γ high
-    makes the change γ smaller.  Forward, because a mode can be chosen by the course so far: a patient who
-    phones after a sudden loss is rated by phone *after* the loss, and so is the next clinician's visit.  What
-    is assumed: what happens to the course after a visit does not depend on how the visit was rated.  The first
-    version took the offset too from each visit against the patient's straight line through all of the course,
-    which read such losses as the phone's offset (benchmarks/rater_offset_pace.py prints both).  **Its change
-    with the level** as the first version did (:func:`_level_slopes`: within patients, the level learned between
-    them), because it is a difference between visits so rated and does not move with the choice of the visits;
-    learned from the forward changes it was far noisier and took up differences between patients (it read the
-    eighth world's phone offset far too high in probes of 2026-12-05).  The two are stacked: the offset's
-    influence carries the slope's.
-
-    The offset is then applied at each visit's level (the patient's straight line through all of their visits,
-    at its time: smooth, so a visit's own noise barely enters it), in ``columns``.  A mode is identified when at
-    least :data:`MIN_OFFSET_PATIENTS` patients have a visit so rated followed by a clinician's, with a pace (its
-    γ̂ is 0 otherwise), and its level term only with :data:`MIN_LEVEL_PATIENTS` (a constant offset otherwise)."""
+def _forward_offsets(
+    patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray, bandwidth: float
+) -> Offsets:
+    """:func:`rater_offsets` with ``design="forward"``: the offset at the centre from forward changes against
+    the pace on both sides of each pair (:func:`_pace_nearby`), its change with the level from
+    :func:`_level_slopes`, stacked."""
     k = flags.shape[1]
     ok_y = np.isfinite(y)
     level = np.full(len(y), np.nan)
@@ -258,6 +233,85 @@ def rater_offsets(
     infl[:, 0::2][:, use[0::2]] = -(score @ bread.T)[:, :n] + slope_if @ lean.T
     gamma[1::2], infl[:, 1::2] = slope, slope_if
     return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
+
+
+def _line_offsets(
+    patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray
+) -> Offsets:
+    """:func:`rater_offsets` with ``design="line"``: each visit against its patient's straight line in time, the
+    flags and the flags times the patient's mean level (centred) as regressors, within patients."""
+    k = flags.shape[1]
+    ok_y = np.isfinite(y)
+    level = np.full(len(y), np.nan)
+    sub = pd.factorize(patient[ok_y])[0]
+    level[ok_y] = y[ok_y] - _within(sub, t[ok_y], y[ok_y])
+    keep = untreated & ok_y
+    codes, labels = pd.factorize(patient[keep])
+    fk = flags[keep]
+    mean_level = (np.bincount(codes, weights=y[keep]) / np.bincount(codes))[codes]
+    rated = fk > 0
+    centre = np.array([mean_level[rated[:, j]].mean() if rated[:, j].any() else 0.0 for j in range(k)])
+    cols = np.zeros((len(y), 2 * k))
+    cols[:, 0::2] = flags
+    cols[:, 1::2] = flags * np.nan_to_num(level[:, None] - centre[None, :])
+    fit = np.zeros((int(keep.sum()), 2 * k))
+    fit[:, 0::2] = fk
+    fit[:, 1::2] = fk * (mean_level[:, None] - centre[None, :])
+    yr = _within(codes, t[keep], y[keep])
+    X = np.column_stack([_within(codes, t[keep], fit[:, c]) for c in range(2 * k)])
+    both = np.array([(np.bincount(codes, weights=np.abs(X[:, 2 * j])) > 1e-9).sum() for j in range(k)])
+    use = np.zeros(2 * k, dtype=bool)
+    use[0::2] = both >= MIN_OFFSET_PATIENTS
+    use[1::2] = both >= MIN_LEVEL_PATIENTS
+    gamma, infl = np.zeros(2 * k), np.zeros((len(labels), 2 * k))
+    if use.any():
+        F = X[:, use]
+        bread = np.linalg.pinv(F.T @ F)
+        g = bread @ F.T @ yr
+        e = yr - F @ g
+        score = np.column_stack(
+            [np.bincount(codes, weights=F[:, c] * e, minlength=len(labels)) for c in range(F.shape[1])]
+        )
+        gamma[use], infl[:, use] = g, score @ bread.T
+    return Offsets(cols, gamma, infl, np.asarray(labels), use[0::2], both.astype(int))
+
+
+def rater_offsets(
+    patient: np.ndarray, t: np.ndarray, y: np.ndarray, flags: np.ndarray, untreated: np.ndarray,
+    design: str = "line", bandwidth: float = PACE_BANDWIDTH,
+) -> Offsets:  # fmt: skip
+    """How many points each mode (a column of ``flags``) reads above a clinician, as a linear function of the
+    level: on a bounded scale a rating that reads higher has less room near the top (an item at 4 cannot read
+    higher), so the offset shrinks there, and the visits after a start sit lower on the scale than the ones it
+    is estimated from.  Learned from the ``untreated`` visits (the caller leaves out the visits at which
+    treatment started: a decision taken on a visit's reading selects its noise).
+
+    ``design="line"`` (the default): each visit's residual on its patient's own straight line in time is
+    regressed on the residual flags and on the residual flags times the patient's mean level (centred), within
+    patients; the dependence on the level is learned *between* patients only (within a patient the level moves
+    with time, so a within-patient level term would take up the curvature of the course wherever a mode is
+    used more as time goes on: the review of 2026-12-05 found +0.03 points/month from it with no offset).  It
+    assumes the mode is not chosen by the course: a call after a sudden loss sits below the patient's line,
+    and the loss reads as the phone's offset (the ninth world; docs/rater_offset_pace.md).
+
+    ``design="forward"``: the offset at the centre from *forward changes* — each visit to the patient's next
+    clinician visit, less the patient's pace on both sides of the pair (:func:`_pace_nearby`, ``bandwidth``
+    months, leaving out the interval before the visit) — and its change with the level as in "line", stacked.
+    It assumes instead that the course after a visit does not depend on how the visit was rated.  It mends the
+    ninth world's sudden losses but reads the eighth world's phone offset too high (calls for cells come in a
+    stretch of faster decline that goes on) and the tenth world's self-rating offset too low
+    (docs/rater_offset_pace.md), and on the warning census it moved the estimates of those worlds further from
+    the truth than it moved the ninth's toward it: the default stays "line".
+
+    Either way the offset is applied at each visit's level (the patient's straight line through all of their
+    visits, at its time: smooth, so a visit's own noise barely enters it), in ``columns``.  A mode is
+    identified when at least :data:`MIN_OFFSET_PATIENTS` patients are rated both ways among the visits used
+    (its γ̂ is 0 otherwise), and its level term only with :data:`MIN_LEVEL_PATIENTS`."""
+    if design == "line":
+        return _line_offsets(patient, t, y, flags, untreated)
+    if design == "forward":
+        return _forward_offsets(patient, t, y, flags, untreated, bandwidth)
+    raise ValueError(f"unknown design {design!r}: use 'line' or 'forward'")
 
 
 def drift_rule(delta_f: np.ndarray, se_f: np.ndarray) -> np.ndarray:
