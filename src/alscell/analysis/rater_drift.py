@@ -80,6 +80,21 @@ def _within(codes: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v - (np.bincount(codes, weights=v) / n)[codes] - b[codes] * tc
 
 
+def _visits_used(
+    patient: np.ndarray, t: np.ndarray, y: np.ndarray, untreated: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(level, keep, codes, labels): each visit's level on its patient's straight line through all of their
+    visits (NaN where the score is missing), the visits an offset is learned from (``untreated`` with a score),
+    and their patients' codes and labels."""
+    ok_y = np.isfinite(y)
+    level = np.full(len(y), np.nan)
+    sub = pd.factorize(patient[ok_y])[0]
+    level[ok_y] = y[ok_y] - _within(sub, t[ok_y], y[ok_y])
+    keep = untreated & ok_y
+    codes, labels = pd.factorize(patient[keep])
+    return level, keep, codes, np.asarray(labels)
+
+
 def _next_reference(patient: np.ndarray, t: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (each visit, the next later visit of the same patient rated by a clinician): two index arrays."""
     order = np.lexsort((t, patient))
@@ -187,12 +202,7 @@ def _forward_offsets(
     the pace on both sides of each pair (:func:`_pace_nearby`), its change with the level from
     :func:`_level_slopes`, stacked."""
     k = flags.shape[1]
-    ok_y = np.isfinite(y)
-    level = np.full(len(y), np.nan)
-    sub = pd.factorize(patient[ok_y])[0]
-    level[ok_y] = y[ok_y] - _within(sub, t[ok_y], y[ok_y])
-    keep = untreated & ok_y
-    codes, labels = pd.factorize(patient[keep])
+    level, keep, codes, labels = _visits_used(patient, t, y, untreated)
     fk, yk, tk = flags[keep], y[keep], t[keep]
     mean_level = np.bincount(codes, weights=yk) / np.bincount(codes)
     rated = fk > 0
@@ -241,12 +251,7 @@ def _line_offsets(
     """:func:`rater_offsets` with ``design="line"``: each visit against its patient's straight line in time, the
     flags and the flags times the patient's mean level (centred) as regressors, within patients."""
     k = flags.shape[1]
-    ok_y = np.isfinite(y)
-    level = np.full(len(y), np.nan)
-    sub = pd.factorize(patient[ok_y])[0]
-    level[ok_y] = y[ok_y] - _within(sub, t[ok_y], y[ok_y])
-    keep = untreated & ok_y
-    codes, labels = pd.factorize(patient[keep])
+    level, keep, codes, labels = _visits_used(patient, t, y, untreated)
     fk = flags[keep]
     mean_level = (np.bincount(codes, weights=y[keep]) / np.bincount(codes))[codes]
     rated = fk > 0
