@@ -43,11 +43,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from alscell.domain.alsfrs import ITEMS
 from results_page import finish
 
 ENTROPY = 20261205_4
 BANDWIDTHS = (3.0, 6.0, 12.0, np.inf)
-ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
 
 
 def losses_then_calls(n: int, seed: int, shift: float) -> tuple[np.ndarray, ...]:

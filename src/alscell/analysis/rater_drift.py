@@ -19,9 +19,10 @@ What is done.  Each flagged mode's offset is estimated within patients from the 
 (less those at which treatment started: a decision on a visit's reading selects its noise), as a linear
 function of the level learned between patients (on a bounded scale a rating that reads higher has less room
 near the top, and the visits after a start sit lower than those it is estimated from: :func:`rater_offsets`,
-which also holds a second design, forward changes, measured and not the default), and the estimate becomes the g-estimate of the outcome with those offsets removed — by linearity
-δ̂ − Σ γ̂·δ̂(column), one column per mode for the offset and one for its change with the level — with the
-sampling error of γ̂ added to its standard error (the per-patient influence functions summed; stacked
+which also holds a second design, forward changes, measured and not the default), and the estimate becomes
+the g-estimate of the outcome with those offsets removed — by linearity δ̂ − Σ γ̂·δ̂(column), one column per
+mode for the offset and one for its change with the level — with the sampling error of γ̂ added to its
+standard error (the per-patient influence functions summed; stacked
 M-estimation).  Where too few patients were rated both ways, γ is not identified and the result only warns,
 with the lean it may have.  Where the rule does not fire the estimate is unchanged to the last digit.  An
 offset that changes with the course in another way (with time since onset, or only in treated patients) is
@@ -46,10 +47,10 @@ import pandas as pd
 # reason is not left alone.
 DRIFT_MIN = 0.005
 DRIFT_Z = 2.0
-# Fewest patients rated both ways before any treatment (a visit so rated followed by a clinician's) for a
-# mode's offset to be estimated, and for its dependence on the level (learned between patients: it needs more
-# of them; with fewer the offset is constant).  With 7–19 such patients the review of 2026-12-05 found the
-# offsets' sandwich SE too small (coverage 0.79).
+# Fewest patients rated both ways before any treatment (design="forward": with a visit so rated followed by a
+# clinician's) for a mode's offset to be estimated, and for its dependence on the level (learned between
+# patients: it needs more of them; with fewer the offset is constant).  With 7–19 such patients the review of
+# 2026-12-05 found the offsets' sandwich SE too small (coverage 0.79).
 MIN_OFFSET_PATIENTS = 20
 MIN_LEVEL_PATIENTS = 40
 # The width (months, a Gaussian kernel's SD) of the stretch of a patient's course on each side of a pair whose
@@ -67,7 +68,7 @@ class Offsets(NamedTuple):
     influence: np.ndarray  # patients × 2 modes: sums to γ̂ − γ to first order (cluster-robust)
     patients: np.ndarray  # the influence's rows
     identified: np.ndarray  # per mode
-    rated_both_ways: np.ndarray  # per mode, the patients with a visit so rated followed by a clinician's
+    rated_both_ways: np.ndarray  # per mode, patients rated both ways (forward: so rated, then a clinician)
 
 
 def _within(codes: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
