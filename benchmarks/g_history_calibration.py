@@ -54,6 +54,7 @@ CANDIDATES = {
     "anchored": ({"nuisance": "anchored"}, "Boosting started from the parametric fit", 'nuisance="anchored"'),
     "registry": ({"history": "registry"}, "The registry history", 'history="registry"'),
     "rater": ({"history": "rater"}, "Who rated each visit in the history", 'history="rater"'),
+    "measures": ({"history": "measures"}, "What the clinic measured, in the history", 'history="measures"'),
 }
 
 
@@ -509,7 +510,11 @@ READING_RATER = """\
   patients on, which no single piece of the world makes (docs/world8_effect_ablation_rule.md).
 * Built after the eighth world, so judged out of sample only on the ninth (docs/calibration_world9.md)."""
 
+READING_MEASURES = """\
+* Written from the tables above after the first run (rerun to check)."""
+
 READINGS = {
+    "measures": READING_MEASURES,
     "rater": READING_RATER,
     "registry": READING_REGISTRY,
     "flexible": READING_FLEXIBLE,

@@ -69,6 +69,7 @@ from alscell.analysis.effects import (
 )
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
+from alscell.analysis.measure_history import as_of, measure_terms
 from alscell.analysis.rater import rater_flags, rater_rule
 from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, drift_rule, drift_warning, rater_offsets
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
@@ -88,8 +89,10 @@ MODIFIERS = ("level", "decline")
 # or "registry", which adds :func:`_registry_terms` (candidate built after the sixth world, docs/evidence.md),
 # or "rater", which always adds who rated each visit (:func:`alscell.analysis.rater.rater_flags`; every history
 # adds it when the starts were rated differently from the other visits, :func:`alscell.analysis.rater.rater_rule`;
-# built after the eighth world, docs/evidence.md "Who rated the visit").
-HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater")
+# built after the eighth world, docs/evidence.md "Who rated the visit"), or "measures": the registry terms and
+# what the clinic measured before each visit (alscell.analysis.measure_history; a candidate built after the ninth
+# and tenth worlds, docs/g_measures_calibration.md).
+HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater", "measures")
 # The columns of :func:`_registry_terms`, as the registry terms' contrast names them.
 REGISTRY_TERMS = (
     "age",
@@ -272,17 +275,7 @@ def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
     a = a.sort_values(["patient_id", "date"])
     g = a.groupby("patient_id", sort=False)
     a = a.assign(a_rate=(g["y"].shift(1) - a["y"]) / np.maximum(a["months"] - g["months"].shift(1), 0.5))
-    look = (
-        pd.merge_asof(
-            df[["patient_id", "date"]].reset_index().sort_values("date"),
-            a[["patient_id", "date", "y", "a_rate"]].sort_values("date"),
-            on="date",
-            by="patient_id",
-            direction="backward",
-        )
-        .set_index("index")
-        .sort_index()
-    )
+    look = as_of(df, a[["patient_id", "date", "y", "a_rate"]])
     total = look["y"].to_numpy(dtype=float)
     none = ~np.isfinite(total)
     med = float(np.nanmedian(total)) if (~none).any() else 0.0
@@ -663,6 +656,9 @@ def decision_history(
         H = np.column_stack([H, _level_terms(df)])
     elif history == "registry":
         H = np.column_stack([H, _adding_rank(H, _registry_terms(tables, df))])
+    elif history == "measures":
+        H = np.column_stack([H, _adding_rank(H, np.column_stack([_registry_terms(tables, df),
+                                                                 measure_terms(tables, df)[0]]))])  # fmt: skip
     return df, H, post, at_risk, start
 
 
@@ -710,9 +706,10 @@ def g_estimation(
             "for g-estimation.",
         )
     warn += _selection_warning(df, _scale_max(outcome))
-    if history == "registry" and "date" not in df:
-        warn.append("history 'registry': the visits carry no dates, so age, time since diagnosis and support "
-                    "could not be added; the standard history was used.")  # fmt: skip
+    if history in ("registry", "measures") and "date" not in df:
+        warn.append(f"history {history!r}: the visits carry no dates, so age, time since diagnosis and support "
+                    f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
+                    "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init)
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))

@@ -1,0 +1,97 @@
+"""history="measures" (alscell.analysis.measure_history): what the clinic measured before each visit, by hand, and
+a registry whose clinics decide on FVC, where the standard history leans and this one does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alscell.analysis.g_estimation import decision_history, g_estimation
+from alscell.analysis.measure_history import measure_terms
+from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import Tables
+from registry_arrays import ONSET, tables_from_totals
+
+
+def _m(pid: str, day: str, measure: str, value: float, specimen: str | None = None) -> dict:
+    return {"patient_id": pid, "date": pd.Timestamp(day), "measure": measure, "value": value, "unit": "x",
+            "specimen": specimen}  # fmt: skip
+
+
+def test_the_latest_value_its_change_per_month_and_a_flag_by_hand():
+    m = pd.DataFrame([
+        _m("a", "2020-01-01", "fvc_pct_pred", 90), _m("a", "2020-04-01", "fvc_pct_pred", 81),
+        _m("a", "2020-04-01", "fvc_pct_pred", 83),  # two blows on one day: their mean, 82
+        _m("a", "2020-04-10", "fvc_pct_pred", 80),  # 9 days later: the change over half a month
+        _m("b", "2020-02-01", "fvc_pct_pred", 70),
+        _m("a", "2020-01-01", "nfl", 50.0, "serum"), _m("a", "2020-03-01", "nfl", 5000.0, "csf"),  # CSF left out
+        _m("b", "2020-01-15", "nfl", 20.0, None), _m("b", "2020-03-15", "nfl", 40.0, "plasma"),
+        _m("a", "2020-01-01", "grip_kg", 30),  # not a history measure
+    ])  # fmt: skip
+    df = pd.DataFrame({"patient_id": ["a", "a", "a", "b", "b", "c"],
+                       "date": pd.to_datetime(["2019-12-01", "2020-04-01", "2020-05-01", "2020-02-01", "2020-04-01",
+                                               "2020-04-01"])})  # fmt: skip
+    X, names = measure_terms(Tables.from_frames(measurements=m), df)
+    assert names == [
+        "fvc_pct_pred", "fvc_pct_pred change per month", "fvc_pct_pred (none yet)",
+        "nfl", "nfl change per month", "nfl (none yet)",
+    ]  # fmt: skip
+    fvc_med = np.median([90, 82, 80, 70])  # one value per patient and day
+    months = (pd.Timestamp("2020-04-01") - pd.Timestamp("2020-01-01")).days / DPM
+    np.testing.assert_allclose(X[:, 0], [fvc_med, 82, 80, 70, 70, fvc_med])
+    np.testing.assert_allclose(X[:, 1], [0, (82 - 90) / months, (80 - 82) / 0.5, 0, 0, 0])
+    np.testing.assert_array_equal(X[:, 2], [1, 0, 0, 0, 0, 1])
+    nfl_med = np.median(np.log([50, 20, 40]))
+    np.testing.assert_allclose(X[:, 3], [nfl_med, np.log(50), np.log(50), np.log(20), np.log(40), nfl_med])
+    nfl_months = (pd.Timestamp("2020-03-15") - pd.Timestamp("2020-01-15")).days / DPM
+    np.testing.assert_allclose(X[:, 4], [0, 0, 0, 0, np.log(2) / nfl_months, 0])
+    np.testing.assert_array_equal(X[:, 5], [1, 0, 0, 0, 0, 1])
+    # the rows keep df's order and index
+    X2, _ = measure_terms(Tables.from_frames(measurements=m), df.iloc[::-1].set_axis([9, 8, 7, 6, 5, 4]))
+    np.testing.assert_allclose(X2, X[::-1])
+    # no measurements, or no dates: nothing
+    assert measure_terms(Tables.from_frames(), df)[0].shape == (6, 0)
+    assert measure_terms(Tables.from_frames(measurements=m), df[["patient_id"]])[0].shape == (6, 0)
+
+
+def fvc_registry(n: int, effect: float, seed: int) -> Tables:
+    """Straight courses whose FVC falls with the same patient's rate of decline; the clinic starts cells when
+    the recorded FVC is low (a logistic rule on it), so the treated decline faster than their scores say."""
+    rng = np.random.default_rng(seed)
+    a = rng.lognormal(0.0, 0.45, n)
+    t = rng.uniform(3, 12, n)[:, None] + 3.0 * np.arange(10)[None, :]
+    fvc = 105 - 3.0 * a[:, None] * t + rng.normal(0, 3.0, t.shape)
+    T = np.full(n, np.inf)
+    for j in range(9):
+        start = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(7.0 - 0.12 * (75 - fvc[:, j]))))
+        T[start] = t[start, j]
+    y = 47 - a[:, None] * t + effect * np.clip(t - T[:, None], 0, None) + rng.normal(0, 2.0, t.shape)
+    base = tables_from_totals(t, y, T)
+    m = pd.DataFrame({"patient_id": np.repeat([f"P{i:04d}" for i in range(n)], t.shape[1]),
+                      "date": ONSET + pd.to_timedelta(np.rint(t.ravel() * DPM), unit="D"),
+                      "measure": "fvc_pct_pred", "value": np.round(np.clip(fvc.ravel(), 5, 150)), "unit": "%"})  # fmt: skip
+    return Tables.from_frames(patients=base.patients, treatments=base.treatments, alsfrs=base.alsfrs, measurements=m)
+
+
+def test_a_decision_on_fvc_makes_the_standard_history_lean_and_the_measures_history_does_not():
+    std, meas, ses = [], [], []
+    for seed in range(4):
+        t = fvc_registry(1500, 0.0, seed)
+        s, m = g_estimation(t), g_estimation(t, history="measures")
+        assert m.details["history"] == "measures" and m.details["history_terms"] == s.details["history_terms"] + 2
+        std.append(s.estimate)
+        meas.append(m.estimate)
+        ses.append(m.se)
+    se_mean = np.mean(ses) / 2  # the SE of a mean of four
+    assert np.mean(std) < -4 * se_mean  # the treated decline faster than the standard history says
+    assert abs(np.mean(meas)) < 2.5 * se_mean
+
+
+def test_without_measurements_the_measures_history_is_the_registry_history():
+    t = fvc_registry(300, 0.3, 1)
+    bare = Tables.from_frames(patients=t.patients, treatments=t.treatments, alsfrs=t.alsfrs)
+    r, m = g_estimation(bare, history="registry"), g_estimation(bare, history="measures")
+    assert m.estimate == pytest.approx(r.estimate, rel=1e-12) and m.se == pytest.approx(r.se, rel=1e-12)
+    _, H, *_ = decision_history(bare, "alsfrs_r_total", history="measures")
+    assert H.shape[1] == decision_history(bare, "alsfrs_r_total", history="registry")[1].shape[1]
