@@ -69,7 +69,8 @@ def registry_config(n: int, share: float, effect: float):
 
 # The held-out worlds (module, simulator), each with the realised slope change per cohort and its own page:
 # docs/calibration_world3.md, docs/calibration_world4.md, docs/calibration_world5.md, docs/calibration_world6.md,
-# docs/calibration_world7.md, docs/calibration_world8.md, docs/calibration_world9.md, docs/calibration_world10.md
+# docs/calibration_world7.md, docs/calibration_world8.md, docs/calibration_world9.md, docs/calibration_world10.md,
+# docs/calibration_world11.md
 HELD_OUT = {
     "world3": ("third_world", "simulate_world3"),
     "world4": ("fourth_world", "simulate_world4"),
@@ -85,6 +86,9 @@ HELD_OUT = {
     # held out from the rule for raters after the start and the registry terms' contrast
     # (docs/calibration_world10.md)
     "world10": ("tenth_world", "simulate_world10"),
+    # held out from history="measures" (written blind on 2026-12-06 after that candidate was committed;
+    # docs/calibration_world11.md)
+    "world11": ("eleventh_world", "simulate_world11"),
 }
 
 
