@@ -194,6 +194,11 @@ def main(argv=None) -> int:
         help="another candidate's rows from an earlier run's stored cohorts, shown beside (e.g. "
         "docs/data/g_boosted_calibration:boosted)",
     )  # fmt: skip
+    ap.add_argument(
+        "--truths", default=None, metavar="DIR[,DIR]",
+        help="judge the held-out worlds against our estimand's truth (truth_window) stored in DIR/<world>.csv by "
+        "estimand_calibration.py for the same cohorts, instead of the world's own",
+    )  # fmt: skip
     ap.add_argument("--raw-dir", default=None, help="write (or, with --from-raw, read) one CSV of cohorts per world")
     ap.add_argument("--from-raw", action="store_true", help="write the page from --raw-dir's cohorts, run nothing")
     ap.add_argument("--write-md", default=None)
@@ -234,6 +239,8 @@ def main(argv=None) -> int:
             d = pd.concat([d, _stored_rows(other, d, also[1])], ignore_index=True)
         frames.append(d)
     raw = pd.concat(frames, ignore_index=True)
+    if args.truths:
+        raw = estimand_truths(raw, tuple(Path(t) for t in args.truths.split(",")))
     perf = performance(raw)
     tables = [summary_table(perf), change_table(raw, args.candidate)]
     if also:  # the other candidate's change, and the two candidates against each other
@@ -248,9 +255,31 @@ def main(argv=None) -> int:
         "g_history_calibration.py", argv, entropy=ENTROPY, workers=args.workers,
         cohorts=int(raw[raw["variant"] == args.candidate].groupby(["world", "n", "share", "E"]).size().max()),
         title=CANDIDATES[args.candidate][1], call=CANDIDATES[args.candidate][2], reading=READINGS[args.candidate],
-        scope=scope(worlds),
+        scope=scope(worlds), truth=TRUTH_TEXT[bool(args.truths)],
     )  # fmt: skip
     return 0
+
+
+def estimand_truths(raw: pd.DataFrame, dirs: tuple[Path, ...]) -> pd.DataFrame:
+    """``raw`` with each held-out world's truth under an effect replaced by our estimand's (``truth_window``,
+    benchmarks/window_truth.py) from the first of ``dirs`` holding ``<world>.csv`` (estimand_calibration.py's
+    truths of the same cohorts); ``simulate`` and the second world keep E, which is their estimand's truth.
+    Refused when a cohort under an effect has no stored truth (other seeds would not pair)."""
+    key = ["world", "n", "share", "E", "seed"]
+    out = []
+    for world, d in raw.groupby("world", sort=False):
+        path = next((p / f"{world}.csv" for p in dirs if (p / f"{world}.csv").exists()), None)
+        if path is None:
+            if world not in ("simulate", "world2"):
+                raise SystemExit(f"--truths: no stored truths of {world} in {', '.join(map(str, dirs))}")
+            out.append(d)
+            continue
+        t = pd.read_csv(path, float_precision="round_trip")[[*key, "truth_window"]].drop_duplicates(key)
+        m = d.merge(t, on=key, how="left", validate="many_to_one")
+        if (m["E"] != 0).any() and m.loc[m["E"] != 0, "truth_window"].isna().any():
+            raise SystemExit(f"{path}: the stored truths do not hold every cohort of {world} (other seeds?)")
+        out.append(m.assign(truth=np.where(m["E"] == 0, 0.0, m["truth_window"])).drop(columns="truth_window"))
+    return pd.concat(out, ignore_index=True)
 
 
 def _stored_rows(path: Path, new: pd.DataFrame, variant: str = "standard") -> pd.DataFrame:
@@ -290,6 +319,12 @@ def scope(worlds: tuple[str, ...]) -> str:
     return f"{first} and {listed(outside)}, written after them"
 
 
+# How the page names the held-out worlds' truth (with --truths: our estimand's, docs/evidence.md "Estimand").
+TRUTH_TEXT = {
+    False: "the realised slope change",
+    True: "our estimand's truth (the change of slope of the expected recorded total over the 24 months after the "
+    "first treatment: benchmarks/window_truth.py, stored by estimand_calibration.py for the same cohorts)",
+}
 NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
 MD = """# {title}, calibrated on every cell of {scope}
@@ -298,7 +333,7 @@ Every number on this page is printed by `.venv/bin/python {command}` (seed entro
 the docstring of `benchmarks/g_history_calibration.py`.  `g_estimation` with the default's history
 (`standard`) and with `{call}` on the same {cohorts} cohorts per cell; bands as in
 `docs/calibration.md` (✗: outside its band); "type-I / power": the share of cohorts with p < 0.05 (judged
-under E = 0 only).  Truth: E on `simulate` and `world2`, the realised slope change on the held-out worlds.
+under E = 0 only).  Truth: E on `simulate` and `world2`, {truth} on the held-out worlds.
 
 {table}
 

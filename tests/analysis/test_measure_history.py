@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alscell.analysis.g_estimation import decision_history, g_estimation
+from alscell.analysis.g_estimation import decision_history, g_estimation, history_warning
 from alscell.analysis.measure_history import measure_terms
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import Tables
@@ -55,16 +55,18 @@ def test_the_latest_value_its_change_per_month_and_a_flag_by_hand():
     assert measure_terms(Tables.from_frames(measurements=m), df[["patient_id"]])[0].shape == (6, 0)
 
 
-def fvc_registry(n: int, effect: float, seed: int) -> Tables:
+def fvc_registry(n: int, effect: float, seed: int, by_fvc: bool = True) -> Tables:
     """Straight courses whose FVC falls with the same patient's rate of decline; the clinic starts cells when
-    the recorded FVC is low (a logistic rule on it), so the treated decline faster than their scores say."""
+    the recorded FVC is low (a logistic rule on it), so the treated decline faster than their scores say; or,
+    not ``by_fvc``, at random (4% of the visits)."""
     rng = np.random.default_rng(seed)
     a = rng.lognormal(0.0, 0.45, n)
     t = rng.uniform(3, 12, n)[:, None] + 3.0 * np.arange(10)[None, :]
     fvc = 105 - 3.0 * a[:, None] * t + rng.normal(0, 3.0, t.shape)
     T = np.full(n, np.inf)
     for j in range(9):
-        start = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(7.0 - 0.12 * (75 - fvc[:, j]))))
+        p = 1 / (1 + np.exp(7.0 - 0.12 * (75 - fvc[:, j]))) if by_fvc else 0.04
+        start = np.isinf(T) & (rng.random(n) < p)
         T[start] = t[start, j]
     y = 47 - a[:, None] * t + effect * np.clip(t - T[:, None], 0, None) + rng.normal(0, 2.0, t.shape)
     base = tables_from_totals(t, y, T)
@@ -95,3 +97,23 @@ def test_without_measurements_the_measures_history_is_the_registry_history():
     assert m.estimate == pytest.approx(r.estimate, rel=1e-12) and m.se == pytest.approx(r.se, rel=1e-12)
     _, H, *_ = decision_history(bare, "alsfrs_r_total", history="measures")
     assert H.shape[1] == decision_history(bare, "alsfrs_r_total", history="registry")[1].shape[1]
+
+
+def test_the_registry_contrast_takes_the_measures_and_warns_where_the_decision_followed_them():
+    """The default's contrast (g_estimation._history_check) adds the measures to the registry terms: on the FVC
+    registry it fires, names FVC, and its other estimate is the measures history's; where treatment is random
+    it stays quiet though FVC is recorded."""
+    t = fvc_registry(1500, 0.0, 0)
+    e = g_estimation(t)
+    check = e.details["history_check"]
+    assert check["terms"] == ["fvc_pct_pred", "fvc_pct_pred change per month"], check
+    assert check["z"] > 3  # toward benefit: the standard history leans against treatment here
+    m = g_estimation(t, history="measures")
+    assert e.estimate + check["difference"] == pytest.approx(m.estimate, abs=1e-9)
+    said = [w for w in e.warnings if "taking what the registry records" in w]
+    assert len(said) == 1 and "(fvc_pct_pred)" in said[0]
+    fair = g_estimation(fvc_registry(1500, 0.0, 1, by_fvc=False))
+    assert abs(fair.details["history_check"]["z"]) < 3
+    assert not any("taking what the registry records" in w for w in fair.warnings)
+    w = history_warning(0.1, 0.05, 4.0, 0.1, 0.12, 50, 0.05, ["age", "nfl", "nfl change per month", "nfl (none yet)"])
+    assert "(age, nfl)" in w[0]

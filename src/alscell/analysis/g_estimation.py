@@ -499,15 +499,19 @@ def _history_check(
     tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple, standard: tuple | None = None
 ) -> dict | None:
     """How far the estimate moves when the history also takes what registries record beside the score
-    (:func:`_registry_terms`: age, time since diagnosis, ventilation, gastrostomy), with the SE of the move:
+    (:func:`_registry_terms`: age, time since diagnosis, ventilation, gastrostomy; and since 2026-12-06 the
+    measures of :func:`alscell.analysis.measure_history.measure_terms`: FVC, SVC, weight, blood NfL, where
+    recorded — docs/g_measures_calibration.md), with the SE of the move:
     both estimates come from the same patients, so the move's variance is that of the difference of their
     per-patient influence functions (a Hausman-type contrast: Hausman, Econometrica 1978;46:1251–1271).  Both
     are consistent when the decision follows what the standard history holds; a move beyond its noise says the
     decision followed something else the registry recorded, and then the standard history leans (the sixth
-    world, docs/calibration_world6.md).  ``terms``: the registry terms added (:data:`REGISTRY_TERMS`, those that
-    add rank); ``registry_se`` and ``standard_se``: the two estimates' SEs.  ``standard``: the standard history's
-    (δ̂, influence) when already fitted.  None when nothing would be added (no dates, or copies)."""
-    X = _registry_terms(tables, df)
+    world, docs/calibration_world6.md; the ninth, which decides on FVC and NfL).  ``terms``: the terms added
+    (:data:`REGISTRY_TERMS` and the measures' names, those that add rank); ``registry_se`` and ``standard_se``:
+    the two estimates' SEs.  ``standard``: the standard history's (δ̂, influence) when already fitted.  None when
+    nothing would be added (no dates, or copies)."""
+    R, (M, measured) = _registry_terms(tables, df), measure_terms(tables, df)
+    X, names = np.column_stack([R, M]), [*(REGISTRY_TERMS if R.shape[1] else ()), *measured]
     use = win[0]
     keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
     if not keep:
@@ -522,10 +526,18 @@ def _history_check(
         "difference": diff,
         "se": se,
         "z": z,
-        "terms": [REGISTRY_TERMS[j] for j in keep],
+        "terms": [names[j] for j in keep],
         "registry_se": float(np.sqrt(i1[:, 0] @ i1[:, 0])),
         "standard_se": float(np.sqrt(i0[:, 0] @ i0[:, 0])),
     }
+
+
+def _term_name(term: str) -> str:
+    """What a history term is of: a registry term or a measure without its flag or change ("age (unknown)",
+    "nfl change per month" → "age", "nfl")."""
+    for suffix in (" (unknown)", " (none yet)", " change per month"):
+        term = term.removesuffix(suffix)
+    return term
 
 
 def history_warning(
@@ -543,7 +555,7 @@ def history_warning(
     if not (abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se):
         return []
     alt, q = estimate + move, t_ppf(1 - alpha / 2, dfree)
-    added = ", ".join(dict.fromkeys(t.removesuffix(" (unknown)") for t in terms))
+    added = ", ".join(dict.fromkeys(_term_name(t) for t in terms))
     return [
         f"taking what the registry records beside the score ({added}) into the model of who is treated moves the "
         f"estimate by {move:+.3f} ({abs(z):.1f} times the move's SE) to {alt:+.3f} ({1 - alpha:.0%} CI "
