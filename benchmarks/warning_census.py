@@ -31,7 +31,7 @@ from alscell.analysis.g_estimation import HISTORY_MOVE, HISTORY_Z
 from calibration import performance
 from results_page import finish
 
-WORLDS = ("simulate", "world2", "world3", "world4", "world5", "world6", "world7", "world8", "world9", "world10")
+WORLDS = ("simulate", *(f"world{k}" for k in range(2, 12)))
 KEY = ["world", "n", "share", "E", "seed"]
 # Where each world's stored cohorts are (variant "standard": the default at that run) and, for the worlds that
 # report it, the estimand's while-observed truth per cohort.

@@ -137,3 +137,20 @@ def test_also_from_skips_a_world_the_other_candidate_was_not_run_on(tmp_path):
     _store(raw, tmp_path / "boo/w.csv", "boosted", 2.0)
     text, _ = _also_page(tmp_path, "w,v")
     assert "| w | boosted |" in text and "| v | boosted |" not in text and "| v | selected |" in text
+
+
+def test_estimand_truths_replace_a_held_out_worlds_truth_under_an_effect_only(tmp_path):
+    raw = pd.concat([_raw(3).assign(world="world9"), _raw(2).assign(world="simulate")], ignore_index=True)
+    held = raw[(raw["world"] == "world9")][["world", "n", "share", "E", "seed"]].drop_duplicates()
+    (tmp_path / "a").mkdir()
+    held.assign(truth_window=0.3 + 0.01 * held["seed"], truth_realised=9.0).to_csv(tmp_path / "a" / "world9.csv")
+    out = ghc.estimand_truths(raw, (tmp_path / "empty", tmp_path / "a"))
+    w9 = out[out["world"] == "world9"]
+    assert (w9.loc[w9["E"] == 0, "truth"] == 0).all()
+    np.testing.assert_allclose(w9.loc[w9["E"] == 0.5, "truth"], 0.3 + 0.01 * w9.loc[w9["E"] == 0.5, "seed"])
+    pd.testing.assert_series_equal(out.loc[out["world"] == "simulate", "truth"].reset_index(drop=True),
+                                   raw.loc[raw["world"] == "simulate", "truth"].reset_index(drop=True))  # fmt: skip
+    with pytest.raises(SystemExit, match="other seeds"):  # a cohort with no stored truth
+        ghc.estimand_truths(raw.assign(seed=raw["seed"] + 1), (tmp_path / "a",))
+    with pytest.raises(SystemExit, match="no stored truths of world9"):
+        ghc.estimand_truths(raw, (tmp_path / "empty",))
