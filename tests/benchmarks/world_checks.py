@@ -63,3 +63,22 @@ def check_untouched(none, untreated, names: tuple[str, ...] = ("alsfrs", "measur
             none.tables[name][none.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
             untreated.tables[name][untreated.tables[name]["patient_id"].isin(calm)].reset_index(drop=True),
         )
+
+
+def check_seeded_round_trip(simulate: Callable, args: tuple, cohort, folder, names: tuple[str, ...]) -> None:
+    """``cohort`` (``simulate(*args)``) is seeded (the same seed gives the same tables, the next seed others) and
+    its canonical tables survive writing to ``folder`` and reading back (rows, dates and assessors)."""
+    from alscell.io.reader import read_folder
+    from alscell.io.writer import write_folder
+
+    again = simulate(*args)
+    for name in names:
+        pd.testing.assert_frame_equal(cohort.tables[name], again.tables[name])
+    other = simulate(*args[:-1], args[-1] + 1)
+    assert not other.tables.alsfrs.equals(cohort.tables.alsfrs)
+    write_folder(cohort.tables, folder)
+    back = read_folder(folder)
+    for name in names:
+        assert len(back[name]) == len(cohort.tables[name]) > 0, name
+    pd.testing.assert_series_equal(back.alsfrs["date"], cohort.tables.alsfrs["date"], check_names=False)
+    pd.testing.assert_series_equal(back.alsfrs["assessor"], cohort.tables.alsfrs["assessor"], check_names=False)
