@@ -382,7 +382,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 """
 
 
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh")
 MD_WORLD7 = held_out_page(
     "seventh",
     "seventh_world",
@@ -407,6 +407,14 @@ MD_WORLD10 = held_out_page(
     "tenth_world",
     "after the rule for raters after the start (alscell.analysis.rater_drift, docs/rater_drift.md) and the "
     "registry terms' contrast (docs/warning_census.md) had been built; both estimators here have both rater rules",
+)
+
+MD_WORLD11 = held_out_page(
+    "eleventh",
+    "eleventh_world",
+    'after `history="measures"` (alscell.analysis.measure_history) and the measures in the registry terms\' contrast '
+    "had been built on the ninth and tenth worlds and committed (both estimators here have every rule of the "
+    "default of 2026-12-06)",
 )
 
 READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.md (`--estimand window`) and
@@ -482,6 +490,8 @@ ESTIMAND_TEXT = {
 }
 
 # Each page's template and reading (--page).
+READING_WORLD11 = """* (to be written from the tables above)"""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -490,6 +500,7 @@ PAGES = {
     "world8": (MD_WORLD8, READING_WORLD8),
     "world9": (MD_WORLD9, READING_WORLD9),
     "world10": (MD_WORLD10, READING_WORLD10),
+    "world11": (MD_WORLD11, READING_WORLD11),
 }
 
 
