@@ -236,6 +236,14 @@ def _registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
     return np.column_stack(cols)
 
 
+def _recorded_terms(tables, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """(X, names): :func:`_registry_terms` and the measures of
+    :func:`alscell.analysis.measure_history.measure_terms` side by side — what the registry records beside the
+    score (``history="measures"``, and the registry terms' contrast)."""
+    R, (M, measured) = _registry_terms(tables, df), measure_terms(tables, df)
+    return np.column_stack([R, M]), [*(REGISTRY_TERMS if R.shape[1] else ()), *measured]
+
+
 def _adding_rank(H: np.ndarray, X: np.ndarray) -> np.ndarray:
     """The columns of ``X`` that each add to the rank of [1, H, the columns kept before] (:func:`_rank_columns`):
     a registry where the same patients lack birth year and diagnosis, or where the diagnosis is the onset,
@@ -510,8 +518,7 @@ def _history_check(
     (:data:`REGISTRY_TERMS` and the measures' names, those that add rank); ``registry_se`` and ``standard_se``:
     the two estimates' SEs.  ``standard``: the standard history's (δ̂, influence) when already fitted.  None when
     nothing would be added (no dates, or copies)."""
-    R, (M, measured) = _registry_terms(tables, df), measure_terms(tables, df)
-    X, names = np.column_stack([R, M]), [*(REGISTRY_TERMS if R.shape[1] else ()), *measured]
+    X, names = _recorded_terms(tables, df)
     use = win[0]
     keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
     if not keep:
@@ -669,8 +676,7 @@ def decision_history(
     elif history == "registry":
         H = np.column_stack([H, _adding_rank(H, _registry_terms(tables, df))])
     elif history == "measures":
-        H = np.column_stack([H, _adding_rank(H, np.column_stack([_registry_terms(tables, df),
-                                                                 measure_terms(tables, df)[0]]))])  # fmt: skip
+        H = np.column_stack([H, _adding_rank(H, _recorded_terms(tables, df)[0])])
     return df, H, post, at_risk, start
 
 

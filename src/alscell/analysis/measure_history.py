@@ -6,11 +6,14 @@ beside the score (the ninth world decides on FVC and NfL, the tenth refers on sl
 Clinics decide on these: NIV and gastrostomy on the vital capacity and on weight loss (AAN practice parameter,
 Miller et al., Neurology 2009;73:1218–1226), trial eligibility on a minimum vital capacity, and serum
 neurofilament light is the prognostic biomarker clinics and trials now read (Benatar et al., Neurology
-2020;95:e59–e69).  So at each
-visit the history takes, per measure of :data:`MEASURES` the registry records, the latest value on or before the
-visit, its change per month since the measurement before, and a flag where there is none yet.
+2020;95:e59–e69).  So at each visit the history takes, per measure of :data:`MEASURES` the registry records,
+the latest value on or before the visit, its change per month since the measurement before, and a flag where
+there is none yet.
 
-A candidate, judged on every world before any change of default (docs/g_measures_calibration.md).
+A candidate, not the default: it takes most of the ninth world's lean and a quarter of the tenth's, and fails its
+hold-out, the eleventh world, where the registry terms it includes lean (docs/g_measures_calibration.md).  The
+default's registry terms' contrast takes these measures (alscell.analysis.g_estimation._history_check): a warning,
+no change of estimate.
 """
 
 from __future__ import annotations
