@@ -279,13 +279,13 @@ Written by `.venv/bin/python {command}` ({minutes:.1f} minutes of runs on {worke
 the per-world runs are stored in `docs/data/warning_census/`, and `--from-raw` rewrites this page from them).
 Each world's stored cohorts (up to {cohorts} per cell: the seeds of the page each came from) are simulated again
 and analysed by the default of `alscell effect` as it is now; each cell is judged against the estimand's
-while-observed truth where the world reports it (the third to ninth worlds; docs/evidence.md, "Death,
+while-observed truth where the world reports it (the third to eleventh worlds; docs/evidence.md, "Death,
 decided"), else against the stored truth; bands as on every calibration page (Morris, White & Crowther 2019: coverage
 0.95 ± 2 MCSE, bias 0 ± 2 MCSE, type-I 0.05 ± 2 MCSE under no effect).  A warning's column is the share of the
 cell's cohorts whose result carries it (· for none).  The *cautions* say the estimate may lean: *selection*
 (treated patients were losing points faster or slower from onset than untreated ones), *few treated* (fewer
 than 20 treated with visits after treatment), *history* (adding age, time since diagnosis and support to the
-decision model moves the estimate by at least {history_z} of the move's SEs and {history_move} of the
+decision model, and since 2026-12-06 the last FVC, SVC, weight and blood NfL where recorded, moves the estimate by at least {history_z} of the move's SEs and {history_move} of the
 estimate's: alscell.analysis.g_estimation.history_warning, counted by its rule on the recorded move, so also
 for runs made before it was written).  The rater rules say what they adjusted: *starts rated apart*
 (alscell.analysis.rater) and *raters after start* (alscell.analysis.rater_drift).  The last column of the
@@ -301,33 +301,45 @@ stored run's default; where no rater rule fires it must be 0.
 """
 
 READING = """* Written from the tables above after the runs (rerun to check).  Cohorts per cell: the first 10 stored on
-  `simulate` and the second to fourth worlds, 20 on the fifth to ninth, all 40 on the tenth (`--per-cell`;
-  the run's time allowed no more); the bands are judged on those, so a cell's verdict can differ from its
-  world's own page.  Where no rater rule fired every estimate is the stored run's to the last digit (largest
-  move 0 on every world), so the census judges the default of these pages, with the rules added.
-* **Where the default fails, a caution mostly fires**: of the 133 cells outside a band over the ten worlds, 85
-  carry a caution in at least half their cohorts — nearly always the selection warning (treated patients were
-  losing points faster or slower from onset), with the few-treated warning at 200 patients.  Silent failures:
-  all 7 of `simulate`'s (at 10 cohorts per cell, near the bands' edges), 12 of the third world's 13, 1 of the
-  fifth's 7, 17 of the sixth's 23 and 11 of the ninth's 20.  The selection warning is blunt: it also fires in at least half the
-  cohorts of 13 of the second world's 13 passing cells and 15 of the fifth's 20.
+  `simulate` and the second to fourth worlds, 20 on the fifth to ninth, all 40 on the tenth and eleventh
+  (`--per-cell`; the run's time allowed no more); the bands are judged on those, so a cell's verdict can differ
+  from its world's own page.  Where no rater rule fired every estimate is the stored run's to the last digit
+  (largest move 0 on every world), so the census judges the default of these pages, with the rules added.
+  `simulate` and the eighth to eleventh worlds were run again on 2026-12-06, after the measures joined the
+  registry terms' contrast (the others record none of them, so their runs stand).
+* **Where the default fails, a caution mostly fires**: of the 143 cells outside a band over the eleven worlds,
+  95 carry a caution in at least half their cohorts — nearly always the selection warning (treated patients
+  were losing points faster or slower from onset), with the few-treated warning at 200 patients.  Silent
+  failures: all 7 of `simulate`'s (at 10 cohorts per cell, near the bands' edges), 12 of the third world's 13, 1
+  of the fifth's 7, 17 of the sixth's 23 and 11 of the ninth's 20.  The selection warning is blunt: it also fires
+  in at least half the cohorts of 13 of the second world's 13 passing cells and 15 of the fifth's 20.
 * **The registry terms' contrast** (cut-offs set before any world was looked at: 3 SEs of the move and a
-  quarter of the estimate's SE) never fires on the first four worlds (its z's SD there 0.5 to 0.8: the
-  contrast's SE is conservative), in 9% of the fifth world's cohorts and 22% of the sixth's — the world it was
-  built for, where it fires in at least half the cohorts of 6 failing cells, and where a default that took the
-  registry estimate wherever it fires would be within every band in 9 of 27 cells instead of 4 (on the fifth
-  19 instead of 20).  **On the four worlds held out from it (seventh to tenth) it fires in 0.6% to 3% of
-  cohorts and changes nothing**: their leans are not ones that age, time since diagnosis or support explain.
+  quarter of the estimate's SE) never fires on the first four worlds (its z's SD there 0.5 to 1.0: the
+  contrast's SE is conservative; on `simulate`, which records FVC and NfL that its decisions do not follow, 0.97
+  with the measures), in 9% of the fifth world's cohorts and 22% of the sixth's — the world it was built for,
+  where it fires in at least half the cohorts of 6 failing cells, and where a default that took the registry
+  estimate wherever it fires would be within every band in 9 of 27 cells instead of 4 (on the fifth 19 instead of
+  20).  **With the measures** it fires in 8.1% of the ninth world's cohorts (1.1% without them): in about half
+  the cohorts with 3,000 patients and 60% treated, the cells that lean most (+0.07), but taking the other
+  estimate there still leaves them outside their bands (the measures history's own lean there is +0.013,
+  docs/g_measures_calibration.md).  On the eighth and tenth worlds it fires in 3.0% and 1.3% (3.1% and 1.8%
+  without them).
+* **On the eleventh world, held out from the measures, it fires where the default is right**: in 61% of the
+  cohorts (all with 3,000 patients, 62–90% with 1,000), because the registry history leans there by about −0.04
+  (docs/calibration_world11.md) while the default is within its bands under no effect.  Its warning says only
+  that one of the two leans, and gives the other estimate: a default that took it would be within every band in
+  12 of 27 cells instead of 17.  So it stays a warning, not a switch — and a warning that cannot tell which
+  side leans.
 * **The rule for raters after the start** never fires where only clinicians rate; it fires in 8% of the fifth
   world's cohorts and 3% of the seventh's (random phone and self visits; the estimates move by 0.0015 and
-  −0.005 on average where it fires), in 14% of the eighth's, 56% of the ninth's and 91% of the tenth's.  On
-  the eighth and ninth the phone visits follow a fall in the course (a call for cells after weight loss, a
-  call after a sudden loss), so a phone visit's reading is low for reasons other than who rated it, the offset
-  learned within patients is biased low, and removing it moves the estimate *toward* benefit (+0.010 on
-  average where it fired on the ninth, whose phone ratings have no offset at all; the eighth's stored
-  estimates predate both rules, so its move is not read here): the rule's known failure.  A mode chosen by
-  the course is not one the offset model can learn from; telling such modes apart is the next step for
-  whoever continues."""
+  −0.005 on average where it fires), in 14% of the eighth's, 56% of the ninth's, 91% of the tenth's and 60% of
+  the eleventh's (phone reviews in its pandemic months, which read without an offset).  On the eighth and ninth the phone visits follow a fall in the
+  course (a call for cells after weight loss, a call after a sudden loss), so a phone visit's reading is low for
+  reasons other than who rated it, the offset learned within patients is biased low, and removing it moves the
+  estimate *toward* benefit (+0.010 on average where it fired on the ninth, whose phone ratings have no offset
+  at all; the eighth's stored estimates predate both rules, so its move is not read here): the rule's known
+  failure.  A mode chosen by the course is not one the offset model can learn from; telling such modes apart is
+  the next step for whoever continues."""
 
 
 if __name__ == "__main__":
