@@ -78,7 +78,7 @@ def markdown(raw: pd.DataFrame) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--world", default="world11")
-    ap.add_argument("--cohorts", type=int, default=20)
+    ap.add_argument("--cohorts", type=int, default=40)
     ap.add_argument("--patients", type=int, default=3000)
     ap.add_argument("--share", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=2)
@@ -115,7 +115,17 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 {reading}
 """
 
-READING = """* (to be written from the table above)"""
+READING = """* Written from the table above after its first run (rerun to check; 40 cohorts of 3,000 patients with 30% treated,
+  under no effect).  **The registry history's move on the eleventh world (−0.038, MCSE 0.001) is three terms'**:
+  ventilation −0.023, age −0.008, gastrostomy −0.006; time since diagnosis adds no column there (the first visit
+  is the diagnosis, so months since diagnosis is the history's months since entry).  The standard history's
+  core is within 1 MCSE of 0 (−0.003).
+* These are the three on which the world's eligibility is cut (no NIV, no gastrostomy, age at most 80:
+  benchmarks/eleventh_world.py), so in the decision model they meet visits where treatment never happens.  The
+  sixth world had a rule of the same kind (age at most 75, no NIV) and there the same terms took most of its lean
+  away (docs/g_registry_calibration.md).  Why they make a lean here is not measured; what the two worlds show
+  together is that the same recorded covariates mend one world's decision and lean on another's, so no fixed
+  list of them is a safe default."""
 
 
 if __name__ == "__main__":
