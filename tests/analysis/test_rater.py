@@ -299,3 +299,24 @@ def test_forward_offsets_are_exact_on_straight_noiseless_courses_and_an_unknown_
     assert np.allclose(moved.gamma, [2.5, 0, -1.0, 0])
     with pytest.raises(ValueError, match="unknown design"):
         rater_offsets(pid, t, y, f, np.ones(n * k, bool), design="sideways")
+
+
+def test_the_sensitivity_table_says_when_only_the_primary_accounts_for_who_rated():
+    """Phone follow-up after the start (the primary removes the offset) and phone calls for cells (the primary's
+    history holds the flag): the summary says the alternatives do not account for the raters; with clinicians only,
+    nothing is said."""
+    from alscell.analysis.sensitivity import sensitivity_analyses
+
+    s = sensitivity_analyses(_phoned(600, seed=11, calls_by_phone=False, after=0.8))
+    assert s.raters_note and "share of visits rated by phone changing at the start" in s.raters_note
+    assert s.raters_note in s.summary() and s.to_json_dict()["sensitivity_summary"]["raters_note"] == s.raters_note
+    calls = sensitivity_analyses(_phoned(600, seed=5))
+    assert calls.primary.details["raters_in_history"] == ["phone"]
+    assert calls.raters_note and "held who rated each visit (phone)" in calls.raters_note
+    t = _phoned(300, seed=7)
+    clinician = Tables.from_frames(
+        patients=t["patients"], treatments=t["treatments"], alsfrs=t["alsfrs"].assign(assessor="clinician")
+    )
+    plain = sensitivity_analyses(clinician)
+    assert plain.raters_note is None and plain.to_json_dict()["sensitivity_summary"]["raters_note"] is None
+    assert "raters_in_history" not in plain.primary.details

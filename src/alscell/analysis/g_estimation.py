@@ -731,10 +731,12 @@ def g_estimation(
     warn += few_treated_warning(n_init)
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
+    in_history: list[str] = []  # the modes whose flags the history took (details["raters_in_history"])
     if outcome in ALSFRS_OUTCOMES:  # who rated each visit, when the starts were rated differently
         flags, modes = rater_flags(tables, df)
         cols, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
         if cols:  # those that add rank on the decision rows, where the models are fitted
+            in_history = [modes[j] for j in cols]
             H = np.column_stack([H, flags[:, cols][:, _rank_columns(H[use], flags[use][:, cols])]])
             if modifiers:  # the level and decline at a start so rated, read as a clinician would have
                 off = rater_offsets(df["patient_id"].to_numpy(), df["months"].to_numpy(float),
@@ -800,6 +802,8 @@ def g_estimation(
         "nuisance": nuisance,
         **rater_details,
     }
+    if in_history:
+        details["raters_in_history"] = in_history
     if check is not None:  # in the outcome's direction, like the estimate
         details["history_check"] = check | {"difference": sgn * check["difference"], "z": sgn * check["z"]}
         # the offsets' share of the SE (raters after the start) goes with the move to the other history

@@ -170,6 +170,23 @@ class Sensitivity:
         return FLAG_PAGES.get(self.primary_analysis, "docs/sensitivity_flag.md")
 
     @property
+    def raters_note(self) -> str | None:
+        """Where the primary (g-estimation) took who rated the visits into account — the modes its decision model
+        holds (alscell.analysis.rater) and those whose share changed at the start (alscell.analysis.rater_drift) —
+        a sentence saying the alternatives do not; None otherwise."""
+        d = self.primary.details
+        held = list(d.get("raters_in_history") or [])
+        after = [m for m, v in (d.get("raters_after_start") or {}).items() if v.get("fired")]
+        if not held and not after:
+            return None
+        parts = [f"held who rated each visit ({', '.join(held)}) in its model of who is treated"] if held else []
+        parts += [f"found the share of visits rated by {', '.join(after)} changing at the start"] if after else []
+        return (
+            f"The primary {' and '.join(parts)}; the alternative analyses do not account for who rated the visits, so "
+            "part of their distance from it may be the raters' offsets (docs/rater_drift.md)."
+        )
+
+    @property
     def distance_flag(self) -> bool | None:
         """True when some alternative lies farther from the primary than :attr:`distance_threshold` of its SEs."""
         big = self.largest_difference_in_se
@@ -211,6 +228,8 @@ class Sensitivity:
                 f"estimators' assumptions differ little ({self.flag_page}): an assumption of one of them "
                 "probably fails on these data, and they cannot tell which."
             )
+        if self.raters_note:
+            text += "  " + self.raters_note
         return text
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -225,6 +244,7 @@ class Sensitivity:
                 "conclusion_agrees": self.conclusion_agrees,
                 "largest_difference_in_se": json_value(self.largest_difference_in_se),
                 "distance_flag": self.distance_flag,
+                "raters_note": self.raters_note,
                 "text": self.summary(),
             },
         )
