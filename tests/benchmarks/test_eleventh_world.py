@@ -12,7 +12,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from world_checks import check_endings, check_seeded_round_trip, check_share, check_truths, check_untouched
+from world_checks import (
+    check_endings,
+    check_seeded_round_trip,
+    check_share,
+    check_truths,
+    check_unchanged_before,
+    check_untouched,
+)
 
 import eleventh_world
 
@@ -154,16 +161,13 @@ def test_world11_truths(truths):
     assert big.truth_window > 0.2 * big.truth and small.truth_window > 0.2 * small.truth
     # who is treated, and when, does not depend on the effect (the first injection); nor does anything before it
     pd.testing.assert_frame_equal(none.tables.patients, big.tables.patients)
-    first = lambda tr: tr[tr["cycle"] == 1].reset_index(drop=True)  # noqa: E731
+
+    def first(tr: pd.DataFrame) -> pd.DataFrame:
+        return tr[tr["cycle"] == 1].reset_index(drop=True)
+
     pd.testing.assert_frame_equal(first(none.tables.treatments), first(big.tables.treatments))
     t0 = first(none.tables.treatments).set_index("patient_id")["date"]
-
-    def early(frame: pd.DataFrame) -> pd.DataFrame:
-        when = frame["patient_id"].map(t0)
-        return frame[when.isna() | (frame["date"] <= when)].reset_index(drop=True)
-
-    for name in ("alsfrs", "measurements", "events"):
-        pd.testing.assert_frame_equal(early(none.tables[name]), early(big.tables[name]))
+    check_unchanged_before(none, big, t0)
     assert not none.tables.alsfrs.equals(big.tables.alsfrs)
     # the injected limb gains most: higher recorded strength on the injected limb's side at the same visits
     both = none.tables.measurements.merge(

@@ -82,3 +82,15 @@ def check_seeded_round_trip(simulate: Callable, args: tuple, cohort, folder, nam
         assert len(back[name]) == len(cohort.tables[name]) > 0, name
     pd.testing.assert_series_equal(back.alsfrs["date"], cohort.tables.alsfrs["date"], check_names=False)
     pd.testing.assert_series_equal(back.alsfrs["assessor"], cohort.tables.alsfrs["assessor"], check_names=False)
+
+
+def check_unchanged_before(none, big, t0: pd.Series, names: tuple[str, ...] = ("alsfrs", "measurements", "events")):
+    """Every row dated on or before the patient's first treatment (``t0``, by patient; every row of a patient never
+    treated) is the same in the cohort under no effect (``none``) and under an effect (``big``)."""
+
+    def early(frame: pd.DataFrame) -> pd.DataFrame:
+        when = frame["patient_id"].map(t0)
+        return frame[when.isna() | (frame["date"] <= when)].reset_index(drop=True)
+
+    for name in names:
+        pd.testing.assert_frame_equal(early(none.tables[name]), early(big.tables[name]))
