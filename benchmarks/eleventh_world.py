@@ -283,7 +283,10 @@ def simulate_world11(
     """A cohort of ``n_patients`` from the eleventh world, effect E = ``effect``, about ``treated_share`` of them
     treated (at most round(share·n)), with the pieces of ``off`` switched off."""
     refuse_unknown(off, PIECES)
-    on = lambda piece: piece not in off  # noqa: E731
+
+    def on(piece: str) -> bool:
+        return piece not in off
+
     rng = np.random.default_rng(seed)
     n, m, K, V = int(n_patients), 2 * int(n_patients) + 100, MONTHS, VISITS
     # all random numbers first, in a fixed order (shared by every course)
@@ -369,7 +372,10 @@ def simulate_world11(
     keep = cand[keep_c]
     xn = xs[keep_c]
     nat_end = {k: v[keep_c] for k, v in ends.items()}
-    sel = lambda arr: arr[keep]  # noqa: E731
+
+    def sel(arr: np.ndarray) -> np.ndarray:
+        return arr[keep]
+
     (onset_day, diag_day, age, sex_m, code, bulbar, dom_right, rates, g0, h0, zeta_z, g_z, z_r, lock_m, u_item,
      u_miss, str_eps, gap_z, u_dec, u_wd, wd_days, u_loss, site_cu, onset_seg) = map(sel, (
         onset_day, diag_day, age, sex_m, code, bulbar, dom_right, rates, g0, h0, zeta_z, g_z, z_r, lock_m_all,
