@@ -270,7 +270,8 @@ def estimand_truths(raw: pd.DataFrame, dirs: tuple[Path, ...]) -> pd.DataFrame:
     benchmarks/window_truth.py) from the first of ``dirs`` holding ``<world>.csv`` (estimand_calibration.py's
     truths of the same cohorts); ``simulate`` and the second world keep E, which is their estimand's truth.
     Refused when a cohort under an effect has no stored truth (other seeds would not pair)."""
-    key = ["world", "n", "share", "E", "seed"]
+    from window_truth import with_stored_truth
+
     out = []
     for world, d in raw.groupby("world", sort=False):
         path = next((p / f"{world}.csv" for p in dirs if (p / f"{world}.csv").exists()), None)
@@ -279,11 +280,7 @@ def estimand_truths(raw: pd.DataFrame, dirs: tuple[Path, ...]) -> pd.DataFrame:
                 raise SystemExit(f"--truths: no stored truths of {world} in {', '.join(map(str, dirs))}")
             out.append(d)
             continue
-        t = pd.read_csv(path, float_precision="round_trip")[[*key, "truth_window"]].drop_duplicates(key)
-        m = d.merge(t, on=key, how="left", validate="many_to_one")
-        if (m["E"] != 0).any() and m.loc[m["E"] != 0, "truth_window"].isna().any():
-            raise SystemExit(f"{path}: the stored truths do not hold every cohort of {world} (other seeds?)")
-        out.append(m.assign(truth=np.where(m["E"] == 0, 0.0, m["truth_window"])).drop(columns="truth_window"))
+        out.append(with_stored_truth(d, path, "truth_window"))
     return pd.concat(out, ignore_index=True)
 
 

@@ -94,12 +94,9 @@ def stored(world: str) -> pd.DataFrame:
     d = pd.read_csv(Path(STORED[world]) / f"{world}.csv", float_precision="round_trip")
     d = d[d["variant"] == "standard"][[*KEY, "truth", "estimate"]].rename(columns={"estimate": "stored_estimate"})
     if world in TRUTHS:
-        t = pd.read_csv(TRUTHS[world], float_precision="round_trip")[[*KEY, "truth_observed"]]
-        d = d.merge(t, on=KEY, how="left")
-        d["truth"] = np.where(d["E"] == 0, 0.0, d["truth_observed"])
-        if d["truth"].isna().any():
-            raise SystemExit(f"{world}: {int(d['truth'].isna().sum())} cohorts have no estimand's truth")
-        d = d.drop(columns="truth_observed")
+        from window_truth import with_stored_truth
+
+        d = with_stored_truth(d, TRUTHS[world], "truth_observed")
     return d
 
 

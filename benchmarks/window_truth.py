@@ -11,7 +11,10 @@ calibration pages were first run: docs/world5_estimand.md, docs/estimand_calibra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 WINDOW_TRUTH_MONTHS = 24.0  # the horizon (that of g-estimation's window, alscell.analysis.g_estimation)
 
@@ -79,3 +82,21 @@ def cohort_truths(
     if effect == 0:
         return 0.0 * realised, 0.0 * tw, 0.0 * to
     return realised, tw, to
+
+
+# A stored cohort's key: the world, the cell (size, share treated, effect) and the seed.
+KEY = ["world", "n", "share", "E", "seed"]
+
+
+def with_stored_truth(rows: pd.DataFrame, path: Path | str, column: str) -> pd.DataFrame:
+    """``rows`` (cohorts of one world, by :data:`KEY`) with ``truth`` 0 under no effect and otherwise the
+    ``column`` (``truth_window``, ``truth_observed``) of the truths estimand_calibration.py stored in ``path`` for
+    the same cohorts.  Refused when a cohort under an effect has none there: other seeds would not pair."""
+    t = pd.read_csv(path, float_precision="round_trip")[[*KEY, column]].drop_duplicates(KEY)
+    m = rows.merge(t, on=KEY, how="left", validate="many_to_one")
+    missing = (m["E"] != 0) & m[column].isna()
+    if missing.any():
+        world = m["world"].iloc[0]
+        raise SystemExit(f"{path}: the stored truths do not hold every cohort of {world} ({int(missing.sum())} "
+                         "under an effect have none: other seeds?)")  # fmt: skip
+    return m.assign(truth=np.where(m["E"] == 0, 0.0, m[column])).drop(columns=column)

@@ -736,8 +736,8 @@ def g_estimation(
         flags, modes = rater_flags(tables, df)
         cols, rater_warn = rater_rule(flags[use], modes, A == 1, always=history == "rater", allowed=adjust_raters)
         if cols:  # those that add rank on the decision rows, where the models are fitted
-            in_history = [modes[j] for j in cols]
-            H = np.column_stack([H, flags[:, cols][:, _rank_columns(H[use], flags[use][:, cols])]])
+            kept = [cols[i] for i in _rank_columns(H[use], flags[use][:, cols])]
+            H, in_history = np.column_stack([H, flags[:, kept]]), [modes[j] for j in kept]
             if modifiers:  # the level and decline at a start so rated, read as a clinician would have
                 off = rater_offsets(df["patient_id"].to_numpy(), df["months"].to_numpy(float),
                                     df["y"].to_numpy(float), flags, (post == 0) & ~start)  # fmt: skip
