@@ -301,15 +301,26 @@ def test_forward_offsets_are_exact_on_straight_noiseless_courses_and_an_unknown_
         rater_offsets(pid, t, y, f, np.ones(n * k, bool), design="sideways")
 
 
-def test_the_sensitivity_table_says_when_only_the_primary_accounts_for_who_rated():
+def test_where_the_primary_accounts_for_who_rated_the_mixed_models_hold_a_level_per_mode():
     """Phone follow-up after the start (the primary removes the offset) and phone calls for cells (the primary's
-    history holds the flag): the summary says the alternatives do not account for the raters; with clinicians only,
-    nothing is said."""
+    history holds the flag): the mixed-model alternatives then hold a level per mode, which takes their lean away
+    (phone ratings SHIFT high, no effect), and the summary says so; with clinicians only, nothing changes."""
+    from alscell.analysis.effects import lmm_counterfactual
     from alscell.analysis.sensitivity import sensitivity_analyses
 
-    s = sensitivity_analyses(_phoned(600, seed=11, calls_by_phone=False, after=0.8))
+    t = _phoned(600, seed=11, calls_by_phone=False, after=0.8)
+    s = sensitivity_analyses(t)
     assert s.raters_note and "share of visits rated by phone changing at the start" in s.raters_note
+    assert "held a level of their own for each rating mode (phone)" in s.raters_note
     assert s.raters_note in s.summary() and s.to_json_dict()["sensitivity_summary"]["raters_note"] == s.raters_note
+    raw = lmm_counterfactual(t)
+    assert raw.estimate > 5 * raw.se and "raters_held" not in raw.details  # unadjusted, the follow-up calls lean
+    rows = {r.analysis: r for r in s.rows}
+    for key in ("lmm_counterfactual", "lmm_bounded"):
+        est = rows[key].result
+        assert est is not None and est.details["raters_held"] == ["phone"]
+        assert abs(est.estimate) < 3 * est.se, (key, est.estimate, est.se)
+        assert rows[key].to_json_dict()["raters_held"] == ["phone"]
     calls = sensitivity_analyses(_phoned(600, seed=5))
     assert calls.primary.details["raters_in_history"] == ["phone"]
     assert calls.raters_note and "held who rated each visit (phone)" in calls.raters_note
@@ -320,3 +331,19 @@ def test_the_sensitivity_table_says_when_only_the_primary_accounts_for_who_rated
     plain = sensitivity_analyses(clinician)
     assert plain.raters_note is None and plain.to_json_dict()["sensitivity_summary"]["raters_note"] is None
     assert "raters_in_history" not in plain.primary.details
+    assert all(r.to_json_dict()["raters_held"] == [] for r in plain.rows)
+
+
+def test_a_level_per_mode_changes_nothing_without_other_raters():
+    """adjust_raters on a registry rated by clinicians only is the plain mixed model to the last digit; with phone
+    ratings it holds their level and the estimate moves."""
+    from alscell.analysis.effects import lmm_counterfactual
+
+    t = _phoned(300, seed=7)
+    clinician = Tables.from_frames(
+        patients=t["patients"], treatments=t["treatments"], alsfrs=t["alsfrs"].assign(assessor="")
+    )
+    a, b = lmm_counterfactual(clinician), lmm_counterfactual(clinician, adjust_raters=True)
+    assert a.estimate == b.estimate and a.se == b.se and b.details["raters_held"] == []
+    held = lmm_counterfactual(t, adjust_raters=True)
+    assert held.details["raters_held"] == ["phone"] and held.estimate != lmm_counterfactual(t).estimate

@@ -58,6 +58,7 @@ def test_sensitivity_extends_the_json_object_and_prints_the_table(folder):
             "difference_in_se",
             "verdict",
             "agrees",
+            "raters_held",
         }
         if s["result"] is not None and s["result"]["estimate"] is not None:
             assert s["difference"] == pytest.approx(s["result"]["estimate"] - plain["estimate"])

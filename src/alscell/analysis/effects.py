@@ -107,6 +107,7 @@ from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.model_fit import fit_mixed
 from alscell.analysis.pretrend import pretrend_warning
+from alscell.analysis.rater import rater_flags
 from alscell.analysis.trigger_drop import trigger_drop_warning
 from alscell.domain.alsfrs import SUBSCORE_MAX, TOTAL_MAX
 from alscell.domain.progression import delta_frs_covariate
@@ -355,6 +356,7 @@ def lmm_counterfactual(
     scale: str = "identity",
     logit_offset: float = LOGIT_OFFSET,
     bounds: str = "none",
+    adjust_raters: bool = False,
 ) -> Estimate:
     """Slope change after first treatment vs each patient's expected natural history (module docstring).
 
@@ -366,6 +368,13 @@ def lmm_counterfactual(
     ``scale``: ``"identity"`` (default) fits the outcome as is; ``"auto"`` fits ALSFRS-R outcomes on the
     logit scale and everything else as is; ``"logit"`` forces the logit scale (ALSFRS-R outcomes only).  ``logit_offset`` is the offset c of the logit, in points of the 48-point
     total (scaled to the range of a subscore).
+
+    ``adjust_raters``: for ALSFRS-R outcomes, a fixed level per rating mode other than a clinician's
+    (:func:`alscell.analysis.rater.rater_flags`; ``details["raters_held"]``), learned within patients against
+    their own course, so a mode whose share changes at the start no longer enters the slope change as a step.
+    A constant offset per mode (on the model's scale), not one that changes with the course.  Off by default
+    (the calibration pages were measured without it); ``--sensitivity`` turns it on for the alternatives when
+    the primary took the raters into account (alscell.analysis.sensitivity).
     """
     method, estimand = "lmm_counterfactual" if bounds == "none" else "lmm_bounded", "slope_change"
     if scale not in ("auto", "logit", "identity"):
@@ -417,6 +426,8 @@ def lmm_counterfactual(
     gid = df["patient_id"].to_numpy()
     bounded = bounds == "censored" and scale_max is not None
     extra: dict = {"bounds": "censored" if bounded else "none"}
+    if adjust_raters and outcome in ALSFRS_OUTCOMES:
+        X, names, extra["raters_held"] = _with_rater_levels(tables, df, X, names)
     if bounds == "censored" and not bounded:
         warn.append(f"{outcome} has no floor or ceiling in the model: fitted as lmm_counterfactual.")
     if bounded:
@@ -481,6 +492,18 @@ def lmm_counterfactual(
         se=float(se_pts),
         details=details,
     )
+
+
+def _with_rater_levels(tables, df: pd.DataFrame, X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list, list]:
+    """(X, names, modes): the design with a 0/1 column per rating mode other than a clinician's that adds rank
+    (a mode on every visit, or on none, has no level of its own to learn)."""
+    flags, modes = rater_flags(tables, df)
+    held: list[str] = []
+    for j, mode in enumerate(modes):
+        trial = np.column_stack([X, flags[:, j]])
+        if np.linalg.matrix_rank(trial) > np.linalg.matrix_rank(X):
+            X, names, held = trial, [*names, f"rater_{mode}"], [*held, mode]
+    return X, names, held
 
 
 # --------------------------------------------------------------------------- naive

@@ -45,6 +45,16 @@ DISTANCE_FLAG = 2.9
 # 1.95 on its run over 360 simulate cohorts, rounded down).  lmm_bounded has none of its own; it shares
 # lmm_counterfactual's model and SE, so it uses DISTANCE_FLAG.
 DISTANCE_FLAGS = {"lmm_counterfactual": DISTANCE_FLAG, "lmm_bounded": DISTANCE_FLAG, "g_estimation": 1.9}
+# The family's mixed models, which can hold a level per rating mode (``adjust_raters``).
+MIXED_METHODS = ("lmm_counterfactual", "lmm_bounded")
+
+
+def primary_raters(details: dict) -> tuple[list[str], list[str]]:
+    """(modes the primary's decision model held, modes whose share it found changing at the start): where
+    g-estimation took who rated the visits into account (alscell.analysis.rater, alscell.analysis.rater_drift)."""
+    held = list(details.get("raters_in_history") or [])
+    after = [m for m, v in (details.get("raters_after_start") or {}).items() if v.get("fired")]
+    return held, after
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,13 @@ class Analysis:
     options: tuple[tuple[str, Any], ...] = ()
     bounded_only: bool = False  # applies to ALSFRS-R outcomes only (the scale's floor and ceiling, the logit)
 
-    def run(self, tables, outcome: str) -> Estimate:
+    def run(self, tables, outcome: str, adjust_raters: bool = False) -> Estimate:
+        """This analysis on ``tables``; ``adjust_raters``: the mixed models hold a level per rating mode
+        (``lmm_counterfactual(adjust_raters=True)``; g-estimation has its own rules)."""
         from alscell.analysis.effects import METHODS
 
-        return METHODS[self.method](tables, outcome, **dict(self.options))
+        extra = {"adjust_raters": True} if adjust_raters and self.method in MIXED_METHODS else {}
+        return METHODS[self.method](tables, outcome, **dict(self.options), **extra)
 
 
 ANALYSES: tuple[Analysis, ...] = (
@@ -128,6 +141,7 @@ class SensitivityRow:
             "difference_in_se": json_value(self.difference_in_se),
             "verdict": self.verdict,
             "agrees": self.agrees,
+            "raters_held": [] if self.result is None else list(self.result.details.get("raters_held") or []),
         }
 
 
@@ -173,17 +187,25 @@ class Sensitivity:
     def raters_note(self) -> str | None:
         """Where the primary (g-estimation) took who rated the visits into account — the modes its decision model
         holds (alscell.analysis.rater) and those whose share changed at the start (alscell.analysis.rater_drift) —
-        a sentence saying the alternatives do not; None otherwise."""
-        d = self.primary.details
-        held = list(d.get("raters_in_history") or [])
-        after = [m for m, v in (d.get("raters_after_start") or {}).items() if v.get("fired")]
+        a sentence saying how the alternatives did: the mixed models with a level of their own per rating mode
+        (their ``details["raters_held"]``); None otherwise."""
+        held, after = primary_raters(self.primary.details)
         if not held and not after:
             return None
         parts = [f"held who rated each visit ({', '.join(held)}) in its model of who is treated"] if held else []
         parts += [f"found the share of visits rated by {', '.join(after)} changing at the start"] if after else []
+        levels = sorted(
+            {m for r in self.rows if r.result is not None for m in r.result.details.get("raters_held") or []}
+        )
+        if not levels:
+            return (
+                f"The primary {' and '.join(parts)}; the alternative analyses do not account for who rated the "
+                "visits, so part of their distance from it may be the raters' offsets (docs/rater_drift.md)."
+            )
         return (
-            f"The primary {' and '.join(parts)}; the alternative analyses do not account for who rated the visits, so "
-            "part of their distance from it may be the raters' offsets (docs/rater_drift.md)."
+            f"The primary {' and '.join(parts)}; the mixed-model alternatives held a level of their own for each "
+            f"rating mode ({', '.join(levels)}), learned against each patient's own course: a constant offset on "
+            "their scale, where the primary's may change with the level (docs/rater_drift.md)."
         )
 
     @property
@@ -259,7 +281,7 @@ def _row(a: Analysis, tables, outcome: str, primary: Estimate, bounded: bool) ->
     if a.bounded_only and not bounded:
         return SensitivityRow.not_run(a, f"does not apply to {outcome} (no floor or ceiling of a scale).")
     try:
-        est = a.run(tables, outcome)
+        est = a.run(tables, outcome, adjust_raters=any(primary_raters(primary.details)))
     except NotApplicable as exc:
         return SensitivityRow.not_run(a, str(exc))
     if not math.isfinite(est.estimate):
@@ -313,10 +335,12 @@ __all__ = [
     "ANALYSES",
     "DISTANCE_FLAG",
     "DISTANCE_FLAGS",
+    "MIXED_METHODS",
     "PRIMARY_METHODS",
     "Analysis",
     "Sensitivity",
     "SensitivityRow",
+    "primary_raters",
     "sensitivity_analyses",
     "verdict",
 ]
