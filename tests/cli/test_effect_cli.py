@@ -101,3 +101,30 @@ def test_modifiers_extend_the_json_object_and_print_their_table(tmp_path):
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_errors(tmp_path):
+    folder = tmp_path / "data"
+    simulate_cohort(CohortConfig(n_patients=300, design="registry", effect=0.0, treated_fraction=0.3), 6).write(folder)
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    r = run("--data", str(folder), "--json", "--adjust-for", "age, fvc_pct_pred", "--within-starters")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and list(d)[len(JSON_KEYS) :] == ["decision_inputs"]
+    named = d["decision_inputs"]
+    assert named["named"] == ["age", "fvc_pct_pred"] and named["within_starters"] is True
+    assert "age" in named["columns"] and "fvc_pct_pred" in named["columns"]
+    assert isinstance(named["outside_starters"], int) and d["estimate"] is not None
+    assert d["estimate"] != plain["estimate"] and "decision_inputs" not in plain
+    assert any("also hold what was named as driving the decision (age, fvc_pct_pred)" in w for w in d["warnings"])
+    r = run("--data", str(folder), "--adjust-for", "age")
+    assert r.returncode == 0 and "decision inputs named" in r.stdout
+    for args, why in (
+        (("--adjust-for", "age,height"), "unknown term(s) 'height'"),
+        (("--within-starters",), "name the recorded terms"),
+        (("--adjust-for", "age", "--method", "lmm_counterfactual"), "only g_estimation models the decision"),
+        (("--adjust-for", "age", "--sensitivity"), "cannot be combined"),
+        (("--adjust-for", "munix"), "no munix is recorded"),
+    ):
+        r = run("--data", str(folder), *args)
+        assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

@@ -310,6 +310,15 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
                         ({"modifiers": "level", "sensitivity": "true"}, "cannot be combined")):  # fmt: skip
         r = c.get("/api/v1/effect", params=params)
         assert r.status_code == 422 and why in r.json()["detail"], params
+    # the CLI's --adjust-for / --within-starters, same scope and the same rules
+    named = c.get("/api/v1/effect", params={"adjust_for": "age", "within_starters": "true"}).json()
+    assert list(named)[: len(api)] == list(api) and list(named)[len(api) :] == ["decision_inputs"]
+    assert named["n_patients"] == api["n_patients"] and named["decision_inputs"]["named"] == ["age"]
+    for params, why in (({"adjust_for": "height"}, "unknown term(s) 'height'"),
+                        ({"within_starters": "true"}, "name the recorded terms"),
+                        ({"adjust_for": "age", "method": "naive"}, "only g_estimation")):  # fmt: skip
+        r = c.get("/api/v1/effect", params=params)
+        assert r.status_code == 422 and why in r.json()["detail"], params
     _assert_headline_is(done, api)
 
 

@@ -42,13 +42,14 @@ def parse_modifiers(text: str | None, sensitivity: bool = False) -> tuple[str, .
     return names
 
 
-def estimate_modified(tables, outcome: str, method: str, names: tuple[str, ...]) -> Estimate:
-    """The estimate of ``method`` with the slope change depending on ``names`` (only ``g_estimation``)."""
+def estimate_modified(tables, outcome: str, method: str, names: tuple[str, ...], **options) -> Estimate:
+    """The estimate of ``method`` with the slope change depending on ``names`` (only ``g_estimation``); ``options``
+    go to it as well (what drove the decision: alscell.analysis.decision_inputs.named_options)."""
     from alscell.analysis.effects import estimate_effect
 
     if method != MODIFIED_METHOD:
         raise NotApplicable(f"effect modifiers need the method {MODIFIED_METHOD} (the method asked for is {method}).")
-    return estimate_effect(tables, outcome, method, modifiers=names)
+    return estimate_effect(tables, outcome, method, modifiers=names, **options)
 
 
 def modified_json(est: Estimate) -> dict[str, Any]:

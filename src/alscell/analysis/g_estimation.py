@@ -56,6 +56,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from alscell.analysis.decision_inputs import REGISTRY_TERMS, WITHIN_NEEDS_NAMES, decision_inputs, inside_starters
+from alscell.analysis.decision_inputs import registry_terms as _registry_terms
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
@@ -93,20 +95,6 @@ MODIFIERS = ("level", "decline")
 # what the clinic measured before each visit (alscell.analysis.measure_history; a candidate built after the ninth
 # and tenth worlds, docs/g_measures_calibration.md).
 HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater", "measures")
-# The columns of :func:`_registry_terms`, as the registry terms' contrast names them.
-REGISTRY_TERMS = (
-    "age",
-    "age (unknown)",
-    "time since diagnosis",
-    "time since diagnosis (unknown)",
-    "ventilation",
-    "gastrostomy",
-)
-# Events that make a visit's "on support" flags in :func:`_registry_terms` (spec/data-format.md events.csv).
-SUPPORT_EVENTS = {
-    "ventilation": ("niv_start", "permanent_ventilation", "tracheostomy"),
-    "gastrostomy": ("gastrostomy",),
-}
 # How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
 # H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
@@ -197,43 +185,6 @@ def _level_terms(df: pd.DataFrame) -> np.ndarray:
     y = df["y"].to_numpy(float)
     knots = np.unique(np.quantile(y, LEVEL_KNOTS)) if len(y) else np.empty(0)
     return np.column_stack([np.maximum(y - k, 0.0) for k in knots]) if len(knots) else np.empty((len(y), 0))
-
-
-def _registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
-    """Extra history terms of ``history="registry"``: what clinics decide on and registries record beside the
-    score — age at the visit (from ``birth_year``), months since diagnosis (from ``diagnosis_date``), each with
-    a flag where unknown (then the median), and whether ventilation (NIV, permanent ventilation or a
-    tracheostomy) or a gastrostomy had started on or before the visit (:data:`SUPPORT_EVENTS`; a gastrostomy
-    also from a recorded q5b on or before it, spec/data-format.md).  Eligibility rules of MSC programmes name
-    exactly these (age, disease duration, ventilation); each also bears on the course.  No date in ``df``:
-    nothing (the caller warns)."""
-    if "date" not in df:
-        return np.empty((len(df), 0))
-    t = as_tables(tables)
-    pid, date = df["patient_id"], pd.to_datetime(df["date"])
-    pt = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
-    cols: list[np.ndarray] = []
-
-    def known_or_median(x: np.ndarray) -> None:
-        unknown = ~np.isfinite(x)
-        cols.extend([np.where(unknown, np.nanmedian(x) if (~unknown).any() else 0.0, x), unknown.astype(float)])
-
-    birth = pid.map(pt["birth_year"]) if "birth_year" in pt else pd.Series(np.nan, index=df.index)
-    known_or_median(date.dt.year.to_numpy(float) - pd.to_numeric(birth, errors="coerce").to_numpy(float))
-    diag = (
-        pd.to_datetime(pid.map(pt["diagnosis_date"])) if "diagnosis_date" in pt else pd.Series(pd.NaT, index=df.index)
-    )
-    known_or_median(((date - diag).dt.days / DPM).to_numpy(float))
-    ev, a = t["events"], t["alsfrs"]
-    for name, kinds in SUPPORT_EVENTS.items():
-        starts = [ev.loc[ev["event"].isin(kinds), ["patient_id", "date"]]] if len(ev) else []
-        if name == "gastrostomy" and "q5b" in a:
-            starts.append(a.loc[a["q5b"].notna(), ["patient_id", "date"]])
-        both = pd.concat(starts) if starts else pd.DataFrame(columns=["patient_id", "date"])
-        first = pd.to_datetime(both["date"]).groupby(both["patient_id"]).min()
-        since = pd.to_datetime(pid.map(first))
-        cols.append((since.notna() & (since <= date)).to_numpy(float))
-    return np.column_stack(cols)
 
 
 def _recorded_terms(tables, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -652,6 +603,39 @@ def _modification_rows(names: tuple[str, ...], blip: _Blip, sgn: int, dfree: flo
     return out
 
 
+def _named_inputs(
+    tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple, names: tuple[str, ...], within: bool
+) -> tuple[np.ndarray, tuple, dict]:
+    """(H, the decision rows' window, details): the history with the terms the analyst named
+    (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the rows kept) and, with
+    ``within``, the decision rows kept inside what the starters had on them.  ``details["_warnings"]``: what the
+    result says about it."""
+    if not names:
+        if within:
+            raise NotApplicable(WITHIN_NEEDS_NAMES)
+        return H, win, {"_warnings": []}
+    inputs = decision_inputs(tables, df, names)
+    use, S, D = win
+    said = [
+        f"the decision model and the outcome regression also hold what was named as driving the decision "
+        f"({', '.join(names)}): the estimate is consistent when these and the course are all the decision read; "
+        "naming only some of what it read can move it the wrong way (docs/world11_registry_terms.md)."
+    ]
+    details: dict = {"adjusted_for": list(names)}
+    if within:
+        keep = inside_starters(inputs.X[use], inputs.levels, start[use])
+        details["outside_starters"] = int((~keep).sum())
+        if not keep.all():
+            said.append(
+                f"{int((~keep).sum())} of {len(keep)} decision visits lay outside what the patients who started had "
+                f"on {', '.join(names)} and were left out: the estimate is about decisions within it."
+            )
+        use, S, D = use[keep], S[keep], D[keep]
+    take = _rank_columns(H[use], inputs.X[use])
+    details["adjusted_columns"] = [inputs.names[j] for j in take]
+    return np.column_stack([H, inputs.X[:, take]]), (use, S, D), details | {"_warnings": said}
+
+
 def decision_history(
     tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard"
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -691,6 +675,8 @@ def g_estimation(
     history: str = "standard",
     nuisance: str = "parametric",
     adjust_raters: bool = True,
+    adjust_for: tuple[str, ...] = (),
+    within_starters: bool = False,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -698,7 +684,10 @@ def g_estimation(
     ``"selected"`` each chosen between boosting and the parametric form by its cross-fitted loss, with
     ``"anchored"`` boosting started from the parametric fit.  ``adjust_raters=False``: the history takes who rated
     each visit only with ``history="rater"``, never by :func:`alscell.analysis.rater.rater_rule` (the default
-    before 2026-12-05, evening; for the pages that diagnose what the rule mends)."""
+    before 2026-12-05, evening; for the pages that diagnose what the rule mends).  ``adjust_for``: recorded terms
+    the analyst names as driving the decision (:func:`alscell.analysis.decision_inputs.parse_adjust_for`), added to
+    the history; ``within_starters``: the decision visits kept within what the starters had on them
+    (:func:`alscell.analysis.decision_inputs.inside_starters`)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -710,6 +699,7 @@ def g_estimation(
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     use, S, D = finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
+    H, (use, S, D), named = _named_inputs(tables, df, H, start, (use, S, D), tuple(adjust_for), within_starters)
     A = start[use].astype(float)
     n_init = int(A.sum())
     if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
@@ -728,7 +718,7 @@ def g_estimation(
         warn.append(f"history {history!r}: the visits carry no dates, so age, time since diagnosis and support "
                     f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
                     "history was used.")  # fmt: skip
-    warn += few_treated_warning(n_init)
+    warn += few_treated_warning(n_init) + named.pop("_warnings")
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
     in_history: list[str] = []  # the modes whose flags the history took (details["raters_in_history"])
@@ -780,7 +770,7 @@ def g_estimation(
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
     sgn = outcome_info(outcome)["direction"]
     check, standard = None, rater_details.pop("_standard_fit", None)
-    if history == "standard" and nuisance == "parametric" and not names:
+    if history == "standard" and nuisance == "parametric" and not names and not adjust_for:
         try:
             check = _history_check(tables, df, H, start, (use, S, D), standard)
         except np.linalg.LinAlgError:
@@ -801,6 +791,7 @@ def g_estimation(
         "history": history,
         "nuisance": nuisance,
         **rater_details,
+        **named,
     }
     if in_history:
         details["raters_in_history"] = in_history

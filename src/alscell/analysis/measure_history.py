@@ -18,9 +18,12 @@ no change of estimate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
 
@@ -46,19 +49,21 @@ def as_of(df: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     return look.set_index("_row").sort_index().set_axis(df.index)
 
 
-def measure_terms(tables, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """(X, names): per measure of :data:`MEASURES` recorded for some patient, three columns at every row of ``df``
-    — the latest value on or before the visit (the median where none yet), its change per month since the
-    measurement before it (0 where there is no earlier one), and a flag where there is none yet.  Repeated
-    measurements on one day are averaged.  Nothing when ``df`` has no dates or the registry no such measure."""
+def measure_terms(tables, df: pd.DataFrame, measures: Mapping[str, bool] | None = None) -> tuple[np.ndarray, list[str]]:
+    """(X, names): per measure of ``measures`` (key → read on the log scale; :data:`MEASURES` by default) recorded
+    for some patient, three columns at every row of ``df`` — the latest value on or before the visit (the median
+    where none yet), its change per month since the measurement before it (0 where there is no earlier one), and a
+    flag where there is none yet.  Repeated measurements on one day (both sides, several muscles) are averaged; a
+    measure taken on a specimen counts blood only (:data:`BLOOD`).  Nothing when ``df`` has no dates or the
+    registry no such measure."""
     names: list[str] = []
     cols: list[np.ndarray] = []
     m = as_tables(tables)["measurements"]
     if "date" not in df or m.empty:
         return np.empty((len(df), 0)), names
-    for measure, log in MEASURES.items():
+    for measure, log in (MEASURES if measures is None else measures).items():
         r = m[m["measure"] == measure]
-        if measure == "nfl" and "specimen" in r:
+        if MEASURE_KEYS[measure].needs_specimen and "specimen" in r:
             r = r[r["specimen"].isna() | r["specimen"].isin(BLOOD)]
         v = pd.to_numeric(r["value"], errors="coerce").to_numpy(float)
         if log:

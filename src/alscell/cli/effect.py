@@ -42,8 +42,24 @@ def register(app: typer.Typer) -> None:
             "The estimate becomes the average over the patients who start; with --json the object gains "
             "'effect_modification'.",
         ),
+        adjust_for: str | None = typer.Option(
+            None,
+            "--adjust-for",
+            help="What the registry records that drove the decision to treat, comma-separated: age, "
+            "time_since_diagnosis, ventilation, gastrostomy, sex, site, onset_site, riluzole, edaravone or a "
+            "measurement key (fvc_pct_pred, grip_kg, hhd_kg, nfl, ...); g_estimation's decision model and outcome "
+            "regression then hold them.  Name everything the clinic chose on: naming only part of it can move the "
+            "estimate the wrong way.",
+        ),
+        within_starters: bool = typer.Option(
+            False,
+            "--within-starters",
+            help="With --adjust-for: keep only the decision visits whose named terms lie within what the patients "
+            "who started had (an eligibility rule: no treatment ever starts outside it).",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
+        from alscell.analysis.decision_inputs import named_json, named_options
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
         from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
         from alscell.analysis.effects import DEFAULT_METHOD, METHODS, estimate_effect
@@ -58,30 +74,31 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:
             names = parse_modifiers(modifiers, sensitivity)
+            options = named_options(adjust_for, within_starters, method, sensitivity)
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
-        # Only the outcome's measurements are used (none for an ALSFRS-R outcome): the rest of a large
+        # Only the outcome's measurements and those named as decision inputs are used: the rest of a large
         # registry's measurements need not stay in memory during the fit.
         m = tables["measurements"]
-        tables = tables.replace(measurements=m[(m["measure"] == outcome).to_numpy()])
+        tables = tables.replace(measurements=m[m["measure"].isin([outcome, *options.get("adjust_for", ())]).to_numpy()])
         del m
         sens = None
         try:
             if names:
-                est = estimate_modified(tables, outcome, method, names)
+                est = estimate_modified(tables, outcome, method, names, **options)
             elif sensitivity:
                 from alscell.analysis.sensitivity import sensitivity_analyses
 
                 sens = sensitivity_analyses(tables, outcome, method)
                 est = sens.primary
             else:
-                est = estimate_effect(tables, outcome, method)
+                est = estimate_effect(tables, outcome, method, **options)
         except NotApplicable as exc:
             fail(str(exc))
         if as_json:
             obj = modified_json(est) if names else est.to_json_dict() if sens is None else sens.to_json_dict()
-            typer.echo(json.dumps(obj))
+            typer.echo(json.dumps(named_json(obj, options, est.details)))
             return
         from rich.table import Table
 
@@ -98,6 +115,10 @@ def register(app: typer.Typer) -> None:
         t.add_row("p-value", "—" if est.p_value != est.p_value else f"{est.p_value:.3g}")
         t.add_row("patients (treated)", f"{est.n_patients} ({est.n_treated})")
         t.add_row("observations used", str(est.n_visits))
+        if "adjusted_for" in est.details:
+            t.add_row("decision inputs named", ", ".join(est.details["adjusted_for"]))
+            if est.details.get("outside_starters") is not None:
+                t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)

@@ -252,16 +252,20 @@ def effect(
     method: str | None = None,
     sensitivity: bool = False,
     modifiers: str | None = None,
+    adjust_for: str | None = None,
+    within_starters: bool = False,
 ) -> dict | JSONResponse:
-    """``alscell effect --json [--sensitivity | --modifiers M]`` on the patients this user may see
-    (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
-    analysis.effect_modification)."""
+    """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]]`` on the
+    patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
+    analysis.effect_modification; analysis.decision_inputs)."""
+    from alscell.analysis.decision_inputs import named_json, named_options
     from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
     from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
     from alscell.analysis.errors import NotApplicable
 
     try:
         names = parse_modifiers(modifiers, sensitivity)
+        options = named_options(adjust_for, within_starters, method or DEFAULT_METHOD, sensitivity)
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
     engine = engine_of(request)
@@ -270,12 +274,14 @@ def effect(
         tables = records.site_tables(tables, user.site)
     try:
         if names:
-            return modified_json(estimate_modified(tables, outcome, method or DEFAULT_METHOD, names))
+            est = estimate_modified(tables, outcome, method or DEFAULT_METHOD, names, **options)
+            return named_json(modified_json(est), options, est.details)
         if sensitivity:
             from alscell.analysis.sensitivity import sensitivity_analyses
 
             return sensitivity_analyses(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
-        return estimate_effect(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
+        est = estimate_effect(tables, outcome, method or DEFAULT_METHOD, **options)
+        return named_json(est.to_json_dict(), options, est.details)
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 

@@ -1,0 +1,298 @@
+"""What drove the decision to treat, as the registry records it: the terms an analyst names for g-estimation's
+history (``alscell effect --adjust-for``) and the decision visits kept within what the starters had
+(``--within-starters``).
+
+Why.  g-estimation is consistent when its history holds everything the decision read that also bears on the
+course (alscell.analysis.g_estimation).  Its standard history holds the score's course only; which other
+recorded facts a clinic chose on (age, ventilation, a strength asymmetry for intramuscular injections, a site's
+policy) differs between registries, and no fixed list is safe: on the sixth simulated world the registry terms
+take the lean away, on the eleventh they make one — because the decision there also read a strength asymmetry
+that leans the other way, and with everything it read the estimate is honest again (docs/world11_registry_terms.md;
+adjusting for only some confounders can move an estimate away from the truth: Steiner & Kim, J Causal Inference
+2016;4:20160009).  So the analyst, who knows the clinic's rule, names them.
+
+Terms: :data:`PATIENT_INPUTS` from patients.csv and events.csv, and any measurement key of spec/domain-rules.md
+(the latest value on or before the visit, its change per month and a flag where none yet:
+:func:`alscell.analysis.measure_history.measure_terms`; for a measure taken on both sides also the weaker side
+over the stronger, the lowest over muscles: a focal, asymmetric weakness).
+
+Eligibility.  A clinic's rule (no ventilation, age at most 75, diagnosis at most 36 months) makes visits where
+treatment never starts; a linear decision model extrapolates over them.  :func:`inside_starters` keeps only the
+decision visits whose named terms lie where some start was seen (the values the starters had; continuous terms
+between the starters' least and largest): a restriction by the history, so sequential ignorability still holds
+on what is kept, and every start is kept (positivity by design; on the sixth world it takes the whole lean away:
+docs/world11_registry_terms.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from alscell.analysis.errors import NotApplicable
+from alscell.analysis.measure_history import as_of, measure_terms
+from alscell.domain.measures import MEASURES as MEASURE_KEYS
+from alscell.domain.time import DAYS_PER_MONTH as DPM
+from alscell.io.tables import as_tables
+
+# The columns of :func:`registry_terms`, as the registry terms' contrast names them.
+REGISTRY_TERMS = (
+    "age",
+    "age (unknown)",
+    "time since diagnosis",
+    "time since diagnosis (unknown)",
+    "ventilation",
+    "gastrostomy",
+)
+# Events that make a visit's "on support" flags in :func:`registry_terms` (spec/data-format.md events.csv).
+SUPPORT_EVENTS = {
+    "ventilation": ("niv_start", "permanent_ventilation", "tracheostomy"),
+    "gastrostomy": ("gastrostomy",),
+}
+
+
+# Terms from patients.csv and events.csv an analyst may name (``--adjust-for``), besides measurement keys.
+PATIENT_INPUTS = (
+    "age",
+    "time_since_diagnosis",
+    "ventilation",
+    "gastrostomy",
+    "sex",
+    "site",
+    "onset_site",
+    "riluzole",
+    "edaravone",
+)
+# The columns of registry_terms each of the first four names.
+REGISTRY_COLUMNS = {"age": (0, 1), "time_since_diagnosis": (2, 3), "ventilation": (4,), "gastrostomy": (5,)}
+# Measures read on the log scale (concentrations spanning orders of magnitude between patients; NfL: Benatar et
+# al., Neurology 2020).
+LOG_UNITS = ("pg/mL", "ng/mL")
+
+
+WITHIN_NEEDS_NAMES = (
+    "within the starters: name the recorded terms the decision was restricted on (adjust for ...); the decision "
+    "visits are then kept within the values the patients who started had."
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The named terms at every row of the analysis frame: ``X`` (rows × columns), each column's name, and
+    whether it is a level (what an eligibility rule cuts on; :func:`inside_starters` looks at those) rather than
+    a change per month."""
+
+    X: np.ndarray
+    names: list[str]
+    levels: np.ndarray
+
+
+def parse_adjust_for(text: str | None) -> tuple[str, ...]:
+    """The comma-separated terms of ``--adjust-for`` (or the API's ``adjust_for``), checked: each one of
+    :data:`PATIENT_INPUTS` or a measurement key; () for none."""
+    names = tuple(dict.fromkeys(x.strip() for x in (text or "").split(",") if x.strip()))
+    unknown = [n for n in names if n not in PATIENT_INPUTS and n not in MEASURE_KEYS]
+    if unknown:
+        raise NotApplicable(
+            f"adjust for: unknown term(s) {', '.join(repr(n) for n in unknown)}: use {', '.join(PATIENT_INPUTS)} "
+            f"or a measurement key ({', '.join(MEASURE_KEYS)})."
+        )
+    return names
+
+
+def named_options(text: str | None, within: bool, method: str, sensitivity: bool = False) -> dict:
+    """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
+    ``--within-starters``; the API's ``adjust_for``, ``within_starters``), checked: {} when none.  Only
+    g-estimation has a decision model to hold them; the sensitivity family runs with its own settings, so the two
+    are asked for one at a time."""
+    names = parse_adjust_for(text)
+    if within and not names:
+        raise NotApplicable(WITHIN_NEEDS_NAMES)
+    if not names:
+        return {}
+    if method != "g_estimation":
+        raise NotApplicable(
+            f"adjust for: only g_estimation models the decision to treat (the method asked for is {method})."
+        )
+    if sensitivity:
+        raise NotApplicable("adjust for and the sensitivity analyses cannot be combined: run them one at a time.")
+    return {"adjust_for": names, "within_starters": bool(within)}
+
+
+def named_json(obj: dict, options: dict, details: dict) -> dict:
+    """An effect request's JSON object (the contract's keys first, unchanged) extended by ``decision_inputs`` when
+    the request named terms (``options``, :func:`named_options`): ``named`` (as asked), ``columns`` (the history
+    columns they gave that added to it; empty when no estimate was made), ``within_starters`` and
+    ``outside_starters`` (decision visits it left out, or null)."""
+    if not options.get("adjust_for"):
+        return obj
+    return obj | {
+        "decision_inputs": {
+            "named": list(options["adjust_for"]),
+            "columns": list(details.get("adjusted_columns", [])),
+            "within_starters": bool(options.get("within_starters")),
+            "outside_starters": details.get("outside_starters"),
+        }
+    }
+
+
+def _categories(values: pd.Series, name: str) -> tuple[list[np.ndarray], list[str]]:
+    """0/1 columns for each value of a categorical term but the most common, and one where it is unknown."""
+    known = values.dropna().astype(str)
+    if known.empty:
+        raise NotApplicable(f"adjust for {name}: no patient has one recorded.")
+    order = known.value_counts().index.tolist()
+    cols = [((values.astype(str) == v) & values.notna()).to_numpy(float) for v in order[1:]]
+    names = [f"{name} {v}" for v in order[1:]]
+    if values.isna().any():
+        cols.append(values.isna().to_numpy(float))
+        names.append(f"{name} (unknown)")
+    return cols, names
+
+
+def _asymmetry(m: pd.DataFrame, key: str, df: pd.DataFrame) -> tuple[list[np.ndarray], list[str]]:
+    """For a measure taken on both sides: the weaker side over the stronger on or before each visit (the lowest
+    over muscles measured on one day), the median and a flag where none yet."""
+    r = m[(m["measure"] == key) & m["side"].isin(("left", "right"))] if "side" in m else m.iloc[:0]
+    if r.empty:
+        return [], []
+    muscle = r["muscle"].fillna("") if "muscle" in r else pd.Series("", index=r.index)
+    r = r.assign(v=pd.to_numeric(r["value"], errors="coerce"), muscle=muscle, date=pd.to_datetime(r["date"]))
+    sides = r.pivot_table(index=["patient_id", "date", "muscle"], columns="side", values="v", aggfunc="mean")
+    if not {"left", "right"} <= set(sides.columns):
+        return [], []
+    both = sides.dropna(subset=["left", "right"])
+    hi = both[["left", "right"]].max(axis=1)
+    ratio = (both[["left", "right"]].min(axis=1) / hi.where(hi > 0)).dropna()
+    if ratio.empty:
+        return [], []
+    lowest = ratio.groupby(level=["patient_id", "date"]).min().rename("ratio").reset_index()
+    value = as_of(df, lowest)["ratio"].to_numpy(float)
+    none = ~np.isfinite(value)
+    return [np.where(none, float(lowest["ratio"].median()), value), none.astype(float)], [
+        f"{key} weaker/stronger side",
+        f"{key} weaker/stronger side (none yet)",
+    ]
+
+
+def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
+    """The columns of the named terms (:func:`parse_adjust_for`) at every row of the analysis frame ``df``
+    (``patient_id``, ``date``).  Raises :class:`NotApplicable` when the visits carry no dates or a named term is
+    recorded for no patient (a name the analyst gave that the registry cannot answer)."""
+    if "date" not in df:
+        raise NotApplicable("adjust for: the visits carry no dates, so no recorded term can be placed in time.")
+    t = as_tables(tables)
+    pid = df["patient_id"]
+    pt = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    cols: list[np.ndarray] = []
+    col_names: list[str] = []
+    levels: list[bool] = []
+
+    def add(new: list[np.ndarray], labels: list[str], level: list[bool] | None = None) -> None:
+        cols.extend(new)
+        col_names.extend(labels)
+        levels.extend(level if level is not None else [True] * len(new))
+
+    registry = registry_terms(t, df) if any(n in REGISTRY_COLUMNS for n in names) else None
+    m = t["measurements"]
+    for name in names:
+        if name in REGISTRY_COLUMNS:
+            column = {"age": "birth_year", "time_since_diagnosis": "diagnosis_date"}.get(name)
+            if column and (column not in pt or pt[column].isna().all()):
+                raise NotApplicable(f"adjust for {name}: no patient has a {column} recorded.")
+            assert registry is not None
+            idx = REGISTRY_COLUMNS[name]
+            add([registry[:, j] for j in idx], [REGISTRY_TERMS[j] for j in idx])
+        elif name in ("sex", "site", "onset_site"):
+            values = pid.map(pt[name]) if name in pt else pd.Series(np.nan, index=df.index)
+            values = values.where(values != "U") if name == "sex" else values
+            add(*_categories(values, name))
+        elif name in ("riluzole", "edaravone"):
+            raw = pid.map(pt[name]) if name in pt else pd.Series(np.nan, index=df.index)
+            on = raw.astype(str).str.lower().isin(("true", "1"))
+            known = raw.notna()
+            if not known.any():
+                raise NotApplicable(f"adjust for {name}: no patient has it recorded.")
+            add([on.to_numpy(float)], [name])
+            if not known.all():
+                add([(~known).to_numpy(float)], [f"{name} (unknown)"])
+        else:
+            log = MEASURE_KEYS[name].unit in LOG_UNITS
+            X, labels = measure_terms(t, df, {name: log})
+            if not labels:
+                raise NotApplicable(f"adjust for {name}: no {name} is recorded in this registry.")
+            add(list(X.T), labels, [True, False, True])
+            if MEASURE_KEYS[name].needs_side:
+                add(*_asymmetry(m, name, df))
+    X = np.column_stack(cols) if cols else np.empty((len(df), 0))
+    return Inputs(X, col_names, np.array(levels, dtype=bool))
+
+
+def inside_starters(X: np.ndarray, levels: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Which rows of ``X`` (the decision visits; ``starts`` marks those at which treatment started) lie where
+    a start was seen, on every level column: a 0/1 column's value some start had, a continuous column's value
+    between the starters' least and largest.  Every start is kept."""
+    keep = np.ones(len(X), dtype=bool)
+    s = starts.astype(bool)
+    if not s.any():
+        return keep
+    for j in np.flatnonzero(levels):
+        x, xs = X[:, j], X[s, j]
+        if np.isin(X[:, j], (0.0, 1.0)).all():
+            keep &= np.isin(x, np.unique(xs))
+        else:
+            keep &= (x >= xs.min()) & (x <= xs.max())
+    return keep
+
+
+def registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
+    """Extra history terms of ``history="registry"``: what clinics decide on and registries record beside the
+    score — age at the visit (from ``birth_year``), months since diagnosis (from ``diagnosis_date``), each with
+    a flag where unknown (then the median), and whether ventilation (NIV, permanent ventilation or a
+    tracheostomy) or a gastrostomy had started on or before the visit (:data:`SUPPORT_EVENTS`; a gastrostomy
+    also from a recorded q5b on or before it, spec/data-format.md).  Eligibility rules of MSC programmes name
+    exactly these (age, disease duration, ventilation); each also bears on the course.  No date in ``df``:
+    nothing (the caller warns)."""
+    if "date" not in df:
+        return np.empty((len(df), 0))
+    t = as_tables(tables)
+    pid, date = df["patient_id"], pd.to_datetime(df["date"])
+    pt = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    cols: list[np.ndarray] = []
+
+    def known_or_median(x: np.ndarray) -> None:
+        unknown = ~np.isfinite(x)
+        cols.extend([np.where(unknown, np.nanmedian(x) if (~unknown).any() else 0.0, x), unknown.astype(float)])
+
+    birth = pid.map(pt["birth_year"]) if "birth_year" in pt else pd.Series(np.nan, index=df.index)
+    known_or_median(date.dt.year.to_numpy(float) - pd.to_numeric(birth, errors="coerce").to_numpy(float))
+    diag = (
+        pd.to_datetime(pid.map(pt["diagnosis_date"])) if "diagnosis_date" in pt else pd.Series(pd.NaT, index=df.index)
+    )
+    known_or_median(((date - diag).dt.days / DPM).to_numpy(float))
+    ev, a = t["events"], t["alsfrs"]
+    for name, kinds in SUPPORT_EVENTS.items():
+        starts = [ev.loc[ev["event"].isin(kinds), ["patient_id", "date"]]] if len(ev) else []
+        if name == "gastrostomy" and "q5b" in a:
+            starts.append(a.loc[a["q5b"].notna(), ["patient_id", "date"]])
+        both = pd.concat(starts) if starts else pd.DataFrame(columns=["patient_id", "date"])
+        first = pd.to_datetime(both["date"]).groupby(both["patient_id"]).min()
+        since = pd.to_datetime(pid.map(first))
+        cols.append((since.notna() & (since <= date)).to_numpy(float))
+    return np.column_stack(cols)
+
+
+__all__ = [
+    "PATIENT_INPUTS",
+    "REGISTRY_TERMS",
+    "SUPPORT_EVENTS",
+    "Inputs",
+    "decision_inputs",
+    "inside_starters",
+    "named_json",
+    "named_options",
+    "parse_adjust_for",
+    "registry_terms",
+]
