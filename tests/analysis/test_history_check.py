@@ -53,6 +53,7 @@ def test_the_warning_needs_both_its_z_and_its_size():
     assert not history_warning(0.1, 0.02, 8.0, 0.1, 0.12, 50, 0.05)  # significant but a fifth of the SE
     w = history_warning(0.1, -0.05, -4.0, 0.1, 0.12, 50, 0.05, ["age", "age (unknown)", "gastrostomy"])[0]
     assert "by -0.050" in w and "to +0.050" in w and "4.0 times" in w and "(age, gastrostomy)" in w
+    assert "alscell effect --adjust-for" in w  # which one leans is the analyst's to settle by naming the inputs
 
 
 def test_nothing_to_add_means_no_check():

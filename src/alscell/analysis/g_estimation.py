@@ -519,7 +519,9 @@ def history_warning(
         f"estimate by {move:+.3f} ({abs(z):.1f} times the move's SE) to {alt:+.3f} ({1 - alpha:.0%} CI "
         f"{alt - q * registry_se:+.3f} to {alt + q * registry_se:+.3f}); the estimate above leaves them out.  The two "
         "differ beyond chance, so the decision to treat followed something one of the two models lacks and at "
-        "least one of them leans; more data do not remove that (docs/warning_census.md)."
+        "least one of them leans; more data do not remove that (docs/warning_census.md).  Which one cannot be told "
+        "from the data: name everything the clinic chose on that the registry records (alscell effect --adjust-for; "
+        "docs/named_inputs.md)."
     ]
 
 
