@@ -1,0 +1,40 @@
+"""benchmarks/named_inputs.py: every world's names are terms --adjust-for takes, one small cohort through the three
+variants, and the page's table with its judgement at the nominal values."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import calibration
+import named_inputs as ni
+from alscell.analysis.decision_inputs import parse_adjust_for
+
+
+def test_every_worlds_names_parse_and_the_worlds_are_held_out():
+    for world, names in ni.NAMED.items():
+        assert world in calibration.HELD_OUT and parse_adjust_for(",".join(names)) == names
+
+
+def test_one_small_cohort_through_the_three_variants():
+    rows = pd.DataFrame(ni.run_chunk([("world9", 2)], 400, 0.3))
+    assert rows["variant"].tolist() == list(ni.VARIANTS)
+    assert np.isfinite(rows["estimate"]).all() and (rows["ci_low"] < rows["ci_high"]).all()
+    assert rows["outside_starters"].isna().tolist() == [True, True, False]
+    assert rows["estimate"].nunique() == 3  # the names change the history, the restriction the rows
+
+
+def test_the_table_judges_rejection_and_bias_at_their_nominal_values():
+    k = 40
+    est = np.r_[np.full(k // 2, 0.01), np.full(k // 2, 0.03)]  # bias 0.02, far beyond 2 MCSE of 0
+    raw = pd.DataFrame({"world": "world6", "variant": "default", "seed": range(k), "estimate": est, "se": 0.01,
+                        "ci_low": est - 0.02, "ci_high": est + 0.02})  # fmt: skip
+    line = ni.markdown(raw).splitlines()[2]
+    # 20 of 40 intervals exclude 0: rejection 0.5, outside 0.05 ± 2·sqrt(0.05·0.95/40)
+    assert "+0.0200 (0.0016) ✗" in line and "0.500 (0.079) ✗" in line and line.endswith("| 0.500 |")
+    with pytest.raises(SystemExit):
+        ni.main(["--worlds", "world2", "--cohorts", "1"])
