@@ -140,6 +140,8 @@ def test_a_term_the_registry_cannot_answer_is_a_clear_error():
         decision_inputs(bare, df, ("age",))
     with pytest.raises(NotApplicable, match="no fvc_pct_pred is recorded"):
         decision_inputs(t, df, ("fvc_pct_pred",))
+    with pytest.raises(NotApplicable, match="unknown term"):
+        decision_inputs(t, df, ("height",))
     with pytest.raises(NotApplicable, match="carry no dates"):
         decision_inputs(t, df.drop(columns=["date"]), ("age",))
 

@@ -181,6 +181,7 @@ def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
     """The columns of the named terms (:func:`parse_adjust_for`) at every row of the analysis frame ``df``
     (``patient_id``, ``date``).  Raises :class:`NotApplicable` when the visits carry no dates or a named term is
     recorded for no patient (a name the analyst gave that the registry cannot answer)."""
+    names = parse_adjust_for(",".join(names))  # the Python API's names checked as a request's are
     if "date" not in df:
         raise NotApplicable("adjust for: the visits carry no dates, so no recorded term can be placed in time.")
     t = as_tables(tables)
