@@ -48,7 +48,6 @@ def test_the_request_rules():
     for args, why in (
         ((None, True, "g_estimation"), "name the recorded terms"),
         (("age", False, "lmm_counterfactual"), "only g_estimation models the decision"),
-        (("age", False, "g_estimation", True), "cannot be combined"),
     ):
         with pytest.raises(NotApplicable, match=why):
             named_options(*args)
@@ -223,3 +222,17 @@ def test_within_the_starters_leaves_out_the_visits_no_start_was_like():
         g_estimation(t, within_starters=True)
     with pytest.raises(NotApplicable, match="no weight_kg is recorded"):
         g_estimation(t, adjust_for=("weight_kg",))
+
+
+def test_with_the_sensitivity_analyses_the_primary_holds_the_names_and_says_what_the_others_do_not():
+    from alscell.analysis.sensitivity import sensitivity_analyses
+
+    t = _asymmetric(600, 8)
+    options = named_options("grip_kg", False, "g_estimation")
+    s = sensitivity_analyses(t, options=options)
+    assert s.primary.estimate == g_estimation(t, adjust_for=("grip_kg",)).estimate
+    assert "holds the decision inputs named (grip_kg)" in s.summary()
+    assert s.waning is not None and s.waning.early is None and "does not hold named decision inputs" in s.waning.reason
+    assert all(r.result is None or "adjusted_for" not in r.result.details for r in s.rows)
+    plain = sensitivity_analyses(t)
+    assert "decision inputs named" not in plain.summary() and plain.waning is not None and plain.waning.reason is None

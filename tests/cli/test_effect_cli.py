@@ -119,11 +119,14 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     assert any("also hold what was named as driving the decision (age, fvc_pct_pred)" in w for w in d["warnings"])
     r = run("--data", str(folder), "--adjust-for", "age")
     assert r.returncode == 0 and "decision inputs named" in r.stdout
+    r = run("--data", str(folder), "--json", "--adjust-for", "age", "--sensitivity")
+    sens = json.loads(r.stdout)
+    assert r.returncode == 0 and list(sens)[-1] == "decision_inputs" and "sensitivity" in sens
+    assert "holds the decision inputs named (age)" in sens["sensitivity_summary"]["text"]
     for args, why in (
         (("--adjust-for", "age,height"), "unknown term(s) 'height'"),
         (("--within-starters",), "name the recorded terms"),
         (("--adjust-for", "age", "--method", "lmm_counterfactual"), "only g_estimation models the decision"),
-        (("--adjust-for", "age", "--sensitivity"), "cannot be combined"),
         (("--adjust-for", "munix"), "no munix is recorded"),
     ):
         r = run("--data", str(folder), *args)

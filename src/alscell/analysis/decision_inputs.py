@@ -102,11 +102,10 @@ def parse_adjust_for(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def named_options(text: str | None, within: bool, method: str, sensitivity: bool = False) -> dict:
+def named_options(text: str | None, within: bool, method: str) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``; the API's ``adjust_for``, ``within_starters``), checked: {} when none.  Only
-    g-estimation has a decision model to hold them; the sensitivity family runs with its own settings, so the two
-    are asked for one at a time."""
+    g-estimation has a decision model to hold them (with ``--sensitivity``, the primary's)."""
     names = parse_adjust_for(text)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
@@ -116,8 +115,6 @@ def named_options(text: str | None, within: bool, method: str, sensitivity: bool
         raise NotApplicable(
             f"adjust for: only g_estimation models the decision to treat (the method asked for is {method})."
         )
-    if sensitivity:
-        raise NotApplicable("adjust for and the sensitivity analyses cannot be combined: run them one at a time.")
     return {"adjust_for": names, "within_starters": bool(within)}
 
 

@@ -252,6 +252,12 @@ class Sensitivity:
             )
         if self.raters_note:
             text += "  " + self.raters_note
+        named = self.primary.details.get("adjusted_for")
+        if named:
+            text += (
+                f"  The primary's model of who is treated holds the decision inputs named ({', '.join(named)}); the "
+                "mixed-model alternatives model each patient's course, not the decision, so they do not use them."
+            )
         return text
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -293,9 +299,12 @@ def _row(a: Analysis, tables, outcome: str, primary: Estimate, bounded: bool) ->
     return SensitivityRow(a.key, a.changes, est, None, diff, in_se, v, None if v is None or pv is None else v == pv)
 
 
-def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str | None = None) -> Sensitivity:
+def sensitivity_analyses(
+    tables, outcome: str = "alsfrs_r_total", primary: str | None = None, options: dict | None = None
+) -> Sensitivity:
     """Run the ``primary`` method (default: ``effects.DEFAULT_METHOD``) and every other analysis of
-    :data:`ANALYSES` on ``tables``.
+    :data:`ANALYSES` on ``tables``; ``options``: the primary's named decision inputs
+    (alscell.analysis.decision_inputs.named_options; g-estimation only).
 
     Raises :class:`NotApplicable` when the primary cannot be run (as ``estimate_effect`` does) or is not
     one of :data:`PRIMARY_METHODS`; an alternative that cannot be run becomes a row with its reason."""
@@ -310,22 +319,27 @@ def sensitivity_analyses(tables, outcome: str = "alsfrs_r_total", primary: str |
             f"{primary} answers another design or is not evidence."
         )
     tables = as_tables(tables)
-    est = estimate_effect(tables, outcome, primary)
+    est = estimate_effect(tables, outcome, primary, **(options or {}))
     bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
     rows = [_row(a, tables, outcome, est, bounded) for a in ANALYSES if a.key != primary]
-    return Sensitivity(est, primary, rows, *_checks(tables, outcome, primary))
+    placebo, waning = _checks(tables, outcome, primary, named=bool((options or {}).get("adjust_for")))
+    return Sensitivity(est, primary, rows, placebo, waning)
 
 
-def _checks(tables, outcome: str, primary: str) -> tuple[Placebo, Waning]:
+def _checks(tables, outcome: str, primary: str, named: bool = False) -> tuple[Placebo, Waning]:
     """The pre-trend check on the mixed model's frame (``lmm_counterfactual``'s) and the does-it-last check by
     the primary's own estimator (g-estimation for ``g_estimation``, else the mixed model), oriented like the
-    headline (positive = benefit)."""
+    headline (positive = benefit); with decision inputs ``named``, the latter says why it was not run."""
     from alscell.analysis.design_matrix import outcome_info
     from alscell.analysis.effects import prepare
     from alscell.analysis.pretrend import placebo_check
-    from alscell.analysis.waning import g_waning_check, waning_check
+    from alscell.analysis.waning import WANING_ALPHA, WANING_MONTHS, g_waning_check, waning_check
 
     df, direction = prepare(tables, outcome), int(outcome_info(outcome)["direction"])
+    if named:
+        why = ("its g-estimation does not hold named decision inputs yet; run it without --adjust-for to see "
+               "whether the slope change lasts.")  # fmt: skip
+        return placebo_check(df, direction), Waning(WANING_MONTHS, WANING_ALPHA, method=primary, reason=why)
     if primary == "g_estimation":
         return placebo_check(df, direction), g_waning_check(tables, outcome, direction, data=df)
     return placebo_check(df, direction), waning_check(df, direction)

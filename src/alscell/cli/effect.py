@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:
             names = parse_modifiers(modifiers, sensitivity)
-            options = named_options(adjust_for, within_starters, method, sensitivity)
+            options = named_options(adjust_for, within_starters, method)
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
             elif sensitivity:
                 from alscell.analysis.sensitivity import sensitivity_analyses
 
-                sens = sensitivity_analyses(tables, outcome, method)
+                sens = sensitivity_analyses(tables, outcome, method, options)
                 est = sens.primary
             else:
                 est = estimate_effect(tables, outcome, method, **options)

@@ -265,7 +265,7 @@ def effect(
 
     try:
         names = parse_modifiers(modifiers, sensitivity)
-        options = named_options(adjust_for, within_starters, method or DEFAULT_METHOD, sensitivity)
+        options = named_options(adjust_for, within_starters, method or DEFAULT_METHOD)
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
     engine = engine_of(request)
@@ -279,7 +279,8 @@ def effect(
         if sensitivity:
             from alscell.analysis.sensitivity import sensitivity_analyses
 
-            return sensitivity_analyses(tables, outcome, method or DEFAULT_METHOD).to_json_dict()
+            sens = sensitivity_analyses(tables, outcome, method or DEFAULT_METHOD, options)
+            return named_json(sens.to_json_dict(), options, sens.primary.details)
         est = estimate_effect(tables, outcome, method or DEFAULT_METHOD, **options)
         return named_json(est.to_json_dict(), options, est.details)
     except NotApplicable as exc:
