@@ -605,19 +605,20 @@ def _modification_rows(names: tuple[str, ...], blip: _Blip, sgn: int, dfree: flo
     return out
 
 
-def _named_inputs(
-    tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple, names: tuple[str, ...], within: bool
-) -> tuple[np.ndarray, tuple, dict]:
-    """(H, the decision rows' window, details): the history with the terms the analyst named
-    (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the rows kept) and, with
-    ``within``, the decision rows kept inside what the starters had on them.  ``details["_warnings"]``: what the
-    result says about it."""
+def named_history(
+    tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, windows: list[tuple], names: tuple[str, ...],
+    within: bool,
+) -> tuple[np.ndarray, list[tuple], dict]:  # fmt: skip
+    """(H, windows, details): the history with the terms the analyst named
+    (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the decision rows kept) and,
+    with ``within``, each window's decision rows (index into ``df``, then per-row arrays) kept inside what the
+    starters among all the windows' rows had on them.  ``details["_warnings"]``: what the result says about it."""
     if not names:
         if within:
             raise NotApplicable(WITHIN_NEEDS_NAMES)
-        return H, win, {"_warnings": []}
+        return H, windows, {"_warnings": []}
     inputs = decision_inputs(tables, df, names)
-    use, S, D = win
+    rows = np.unique(np.concatenate([w[0] for w in windows]))
     said = [
         f"the decision model and the outcome regression also hold what was named as driving the decision "
         f"({', '.join(names)}): the estimate is consistent when these and the course are all the decision read; "
@@ -625,17 +626,20 @@ def _named_inputs(
     ]
     details: dict = {"adjusted_for": list(names)}
     if within:
-        keep = inside_starters(inputs.X[use], inputs.levels, start[use])
-        details["outside_starters"] = int((~keep).sum())
-        if not keep.all():
+        inside = np.zeros(len(df), dtype=bool)
+        inside[rows] = inside_starters(inputs.X[rows], inputs.levels, start[rows])
+        out = int((~inside[rows]).sum())
+        details["outside_starters"] = out
+        if out:
             said.append(
-                f"{int((~keep).sum())} of {len(keep)} decision visits lay outside what the patients who started had "
-                f"on {', '.join(names)} and were left out: the estimate is about decisions within it."
+                f"{out} of {len(rows)} decision visits lay outside what the patients who started had on "
+                f"{', '.join(names)} and were left out: the estimate is about decisions within it."
             )
-        use, S, D = use[keep], S[keep], D[keep]
-    take = _rank_columns(H[use], inputs.X[use])
+        windows = [tuple(a[inside[w[0]]] for a in w) for w in windows]
+        rows = rows[inside[rows]]
+    take = _rank_columns(H[rows], inputs.X[rows])
     details["adjusted_columns"] = [inputs.names[j] for j in take]
-    return np.column_stack([H, inputs.X[:, take]]), (use, S, D), details | {"_warnings": said}
+    return np.column_stack([H, inputs.X[:, take]]), windows, details | {"_warnings": said}
 
 
 def decision_history(
@@ -701,7 +705,7 @@ def g_estimation(
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     use, S, D = finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
-    H, (use, S, D), named = _named_inputs(tables, df, H, start, (use, S, D), tuple(adjust_for), within_starters)
+    H, [(use, S, D)], named = named_history(tables, df, H, start, [(use, S, D)], tuple(adjust_for), within_starters)
     A = start[use].astype(float)
     n_init = int(A.sum())
     if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
@@ -837,5 +841,6 @@ __all__ = [
     "g_solve_windows",
     "history_warning",
     "modifier_columns",
+    "named_history",
     "window_slopes",
 ]

@@ -322,26 +322,21 @@ def sensitivity_analyses(
     est = estimate_effect(tables, outcome, primary, **(options or {}))
     bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
     rows = [_row(a, tables, outcome, est, bounded) for a in ANALYSES if a.key != primary]
-    placebo, waning = _checks(tables, outcome, primary, named=bool((options or {}).get("adjust_for")))
-    return Sensitivity(est, primary, rows, placebo, waning)
+    return Sensitivity(est, primary, rows, *_checks(tables, outcome, primary, options or {}))
 
 
-def _checks(tables, outcome: str, primary: str, named: bool = False) -> tuple[Placebo, Waning]:
+def _checks(tables, outcome: str, primary: str, options: dict) -> tuple[Placebo, Waning]:
     """The pre-trend check on the mixed model's frame (``lmm_counterfactual``'s) and the does-it-last check by
-    the primary's own estimator (g-estimation for ``g_estimation``, else the mixed model), oriented like the
-    headline (positive = benefit); with decision inputs ``named``, the latter says why it was not run."""
+    the primary's own estimator (g-estimation for ``g_estimation``, with the primary's named decision inputs
+    ``options``, else the mixed model), oriented like the headline (positive = benefit)."""
     from alscell.analysis.design_matrix import outcome_info
     from alscell.analysis.effects import prepare
     from alscell.analysis.pretrend import placebo_check
-    from alscell.analysis.waning import WANING_ALPHA, WANING_MONTHS, g_waning_check, waning_check
+    from alscell.analysis.waning import g_waning_check, waning_check
 
     df, direction = prepare(tables, outcome), int(outcome_info(outcome)["direction"])
-    if named:
-        why = ("its g-estimation does not hold named decision inputs yet; run it without --adjust-for to see "
-               "whether the slope change lasts.")  # fmt: skip
-        return placebo_check(df, direction), Waning(WANING_MONTHS, WANING_ALPHA, method=primary, reason=why)
     if primary == "g_estimation":
-        return placebo_check(df, direction), g_waning_check(tables, outcome, direction, data=df)
+        return placebo_check(df, direction), g_waning_check(tables, outcome, direction, data=df, **options)
     return placebo_check(df, direction), waning_check(df, direction)
 
 
