@@ -62,6 +62,8 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data), "--sensitivity", "--json"),
         ("effect", "--data", str(data), "--modifiers", "level,decline"),
         ("effect", "--data", str(data), "--modifiers", "decline", "--json"),
+        ("effect", "--data", str(data), "--adjust-for", "age,ventilation,site,fvc_pct_pred,grip_kg", "--json"),
+        ("effect", "--data", str(data), "--adjust-for", "sex,onset_site", "--within-starters", "--sensitivity"),
         ("report", "--data", str(data), "--out", str(tmp_path / "c.html")),
         ("report", "--db", db, "--out", str(tmp_path / "p.html"), "--patient", PATIENT),
         ("forecast", "--data", str(data), "--patient", PATIENT, "--json"),
@@ -89,6 +91,8 @@ def test_every_command(folder, tmp_path, capsys):
                 assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and len(d["sensitivity"]) == 3, d
             if "--modifiers" in argv:
                 assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and isinstance(d["effect_modification"], list), d
+            if "--adjust-for" in argv:
+                assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and d["decision_inputs"]["named"], d
         if argv[0] == "report" and code == 0:
             assert (tmp_path / argv[argv.index("--out") + 1].split("/")[-1]).stat().st_size > 1000
 
