@@ -89,6 +89,8 @@ HELD_OUT = {
     # held out from history="measures" (written blind on 2026-12-06 after that candidate was committed;
     # docs/calibration_world11.md)
     "world11": ("eleventh_world", "simulate_world11"),
+    # held out from --adjust-for (docs/named_inputs.md)
+    "world12": ("twelfth_world", "simulate_world12"),
 }
 
 

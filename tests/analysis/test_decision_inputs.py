@@ -74,6 +74,8 @@ def _registry() -> tuple[Tables, pd.DataFrame]:
             "diagnosis_date": ["2018-06-01", None, "2018-09-01"],
             "site": ["north", "north", "south"],
             "riluzole": ["true", "false", None],
+            "el_escorial": ["definite", "probable", "definite"],
+            "genetics": [None, "SOD1", None],
         }
     )
     events = pd.DataFrame({"patient_id": ["A"], "date": ["2020-02-01"], "event": ["niv_start"]})
@@ -115,6 +117,14 @@ def test_the_columns_by_hand():
     assert X["site south"].tolist() == [0, 0, 0, 0, 1] and "site north" not in X
     assert X["riluzole"].tolist() == [1, 1, 1, 0, 0] and X["riluzole (unknown)"].tolist() == [0, 0, 0, 0, 1]
     assert got.levels.all()
+    onset = decision_inputs(t, df, ("time_since_onset",))
+    assert onset.names == ["time since onset"] and onset.X[0, 0] == pytest.approx(
+        (pd.Timestamp("2019-12-01") - pd.Timestamp("2018-01-01")).days / 30.4375
+    )
+    more = decision_inputs(t, df, ("el_escorial", "genetics"))
+    # genetics: one value recorded (no column of its own) and the rest unknown
+    assert more.names == ["el_escorial probable", "genetics (unknown)"]
+    assert more.X.T.tolist() == [[0, 0, 0, 1, 0], [1, 1, 1, 0, 1]]
 
 
 def test_a_measure_taken_on_both_sides_gives_its_weaker_over_stronger_side():

@@ -11,7 +11,7 @@ that leans the other way, and with everything it read the estimate is honest aga
 adjusting for only some confounders can move an estimate away from the truth: Steiner & Kim, J Causal Inference
 2016;4:20160009).  So the analyst, who knows the clinic's rule, names them.
 
-Terms: :data:`PATIENT_INPUTS` from patients.csv and events.csv, and any measurement key of spec/domain-rules.md
+Terms: :data:`PATIENT_INPUTS` from patients.csv and events.csv (every categorical field of patients.csv among them), and any measurement key of spec/domain-rules.md
 (the latest value on or before the visit, its change per month and a flag where none yet:
 :func:`alscell.analysis.measure_history.measure_terms`; for a measure taken on both sides also the weaker side
 over the stronger, the lowest over muscles: a focal, asymmetric weakness).
@@ -56,15 +56,20 @@ SUPPORT_EVENTS = {
 # Terms from patients.csv and events.csv an analyst may name (``--adjust-for``), besides measurement keys.
 PATIENT_INPUTS = (
     "age",
+    "time_since_onset",
     "time_since_diagnosis",
     "ventilation",
     "gastrostomy",
     "sex",
     "site",
     "onset_site",
+    "el_escorial",
+    "genetics",
     "riluzole",
     "edaravone",
 )
+# The categorical fields of patients.csv among them (spec/data-format.md): one column per value but the most common.
+CATEGORICAL = ("sex", "site", "onset_site", "el_escorial", "genetics")
 # The columns of registry_terms each of the first four names.
 REGISTRY_COLUMNS = {"age": (0, 1), "time_since_diagnosis": (2, 3), "ventilation": (4,), "gastrostomy": (5,)}
 # Measures read on the log scale (concentrations spanning orders of magnitude between patients; NfL: Benatar et
@@ -203,7 +208,15 @@ def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
             assert registry is not None
             idx = REGISTRY_COLUMNS[name]
             add([registry[:, j] for j in idx], [REGISTRY_TERMS[j] for j in idx])
-        elif name in ("sex", "site", "onset_site"):
+        elif name == "time_since_onset":  # onset_date is required (spec/data-format.md): known for everyone
+            onset = (
+                pd.to_datetime(pid.map(pt["onset_date"])) if "onset_date" in pt else pd.Series(pd.NaT, index=df.index)
+            )
+            months = ((pd.to_datetime(df["date"]) - onset).dt.days / DPM).to_numpy(float)
+            if not np.isfinite(months).any():
+                raise NotApplicable(f"adjust for {name}: no patient has an onset_date recorded.")
+            add([np.where(np.isfinite(months), months, np.nanmedian(months))], ["time since onset"])
+        elif name in CATEGORICAL:
             values = pid.map(pt[name]) if name in pt else pd.Series(np.nan, index=df.index)
             values = values.where(values != "U") if name == "sex" else values
             add(*_categories(values, name))
@@ -220,7 +233,8 @@ def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
             log = MEASURE_KEYS[name].unit in LOG_UNITS
             X, labels = measure_terms(t, df, {name: log})
             if not labels:
-                raise NotApplicable(f"adjust for {name}: no {name} is recorded in this registry.")
+                blood = " from blood (serum or plasma)" if MEASURE_KEYS[name].needs_specimen else ""
+                raise NotApplicable(f"adjust for {name}: no {name}{blood} is recorded in this registry.")
             add(list(X.T), labels, [True, False, True])
             if MEASURE_KEYS[name].needs_side:
                 add(*_asymmetry(m, name, df))

@@ -46,8 +46,8 @@ def register(app: typer.Typer) -> None:
             None,
             "--adjust-for",
             help="What the registry records that drove the decision to treat, comma-separated: age, "
-            "time_since_diagnosis, ventilation, gastrostomy, sex, site, onset_site, riluzole, edaravone or a "
-            "measurement key (fvc_pct_pred, grip_kg, hhd_kg, nfl, ...); g_estimation's decision model and outcome "
+            "time_since_onset, time_since_diagnosis, ventilation, gastrostomy, sex, site, onset_site, el_escorial, genetics, riluzole, "
+            "edaravone or a measurement key (fvc_pct_pred, grip_kg, hhd_kg, nfl, ...); g_estimation's decision model and outcome "
             "regression then hold them.  Name everything the clinic chose on: naming only part of it can move the "
             "estimate the wrong way.",
         ),
