@@ -41,7 +41,7 @@ from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
 # judged on their own pages (--page world6 to world10): each held out from the choices made before it was written
-HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10", "world11")
+HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10", "world11", "world12")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -356,16 +356,20 @@ READING_OBSERVED = """* Written from the tables above after their first run (rer
   untreated visits in the window (a patient whose untreated course would die sooner has no untreated slope)."""
 
 
-def held_out_page(ordinal: str, module: str, held_out_from: str) -> str:
+def held_out_page(
+    ordinal: str, module: str, held_out_from: str, candidate: str = "registry", call: str = 'history="registry"',
+    cohorts: int = 40,
+) -> str:  # fmt: skip
     """The page of a world written after the candidates it judges (the seventh and later): the default and
-    ``history="registry"`` on the stored cohorts of g_history_calibration.py's ``--candidate registry``."""
+    a candidate (``history="registry"`` unless told) on the stored cohorts of g_history_calibration.py's
+    ``--candidate``."""
     world = f"world{ORDINALS.index(ordinal) + 1}"
-    return f"""# The {ordinal} world, held out: the default and `history="registry"`
+    return f"""# The {ordinal} world, held out: the default and `{call}`
 
 Every number on this page is printed by `.venv/bin/python {{command}}` (the run time is that of simulating
 the world again for its truths).  The estimates are the stored cohorts of `.venv/bin/python
-benchmarks/g_history_calibration.py --candidate registry --worlds {world} --cohorts 40 --workers 2 --raw-dir
-docs/data/{world}_calibration` (the default and `history="registry"` on the same 40 cohorts per cell).  The
+benchmarks/g_history_calibration.py --candidate {candidate} --worlds {world} --cohorts {cohorts} --workers 2 --raw-dir
+docs/data/{world}_calibration` (the default and `{call}` on the same {cohorts} cohorts per cell).  The
 world, `benchmarks/{module}.py`, was written {held_out_from}, by a session that had seen no results, and
 committed before either estimator first ran on it.  "World's truth": its realised slope change over
 each treated patient's whole follow-up; "estimand's truth": {{estimand}} (our estimand's variable and
@@ -382,7 +386,9 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 """
 
 
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh")
+ORDINALS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
+)  # fmt: skip
 MD_WORLD7 = held_out_page(
     "seventh",
     "seventh_world",
@@ -415,6 +421,17 @@ MD_WORLD11 = held_out_page(
     'after `history="measures"` (alscell.analysis.measure_history) and the measures in the registry terms\' contrast '
     "had been built on the ninth and tenth worlds and committed (both estimators here have every rule of the "
     "default of 2026-12-06)",
+)
+
+MD_WORLD12 = held_out_page(
+    "twelfth",
+    "twelfth_world",
+    "after `--adjust-for` (alscell.analysis.decision_inputs: naming what the clinic chose on) had been built and judged "
+    "on the sixth to eleventh worlds and committed; `named` holds what this world's rule reads that the registry "
+    "records (benchmarks/named_inputs.NAMED)",
+    candidate="named",
+    call="adjust_for=NAMED[world]",
+    cohorts=20,
 )
 
 READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.md (`--estimand window`) and
@@ -508,6 +525,8 @@ READING_WORLD11 = """* Written after the first run, from docs/calibration_world1
   it happens to land near our estimand's truth.  Against the world's truth it is within every band in 5 of 27
   cells, the default in 21.  Its terms' split: docs/world11_registry_terms.md."""
 
+READING_WORLD12 = """* To be written from the table above."""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -517,6 +536,7 @@ PAGES = {
     "world9": (MD_WORLD9, READING_WORLD9),
     "world10": (MD_WORLD10, READING_WORLD10),
     "world11": (MD_WORLD11, READING_WORLD11),
+    "world12": (MD_WORLD12, READING_WORLD12),
 }
 
 

@@ -55,6 +55,8 @@ CANDIDATES = {
     "registry": ({"history": "registry"}, "The registry history", 'history="registry"'),
     "rater": ({"history": "rater"}, "Who rated each visit in the history", 'history="rater"'),
     "measures": ({"history": "measures"}, "What the clinic measured, in the history", 'history="measures"'),
+    # each world's own rule, named (benchmarks/named_inputs.NAMED; alscell effect --adjust-for)
+    "named": ({"adjust_for": "named"}, "What each world's rule reads, named (--adjust-for)", "adjust_for=NAMED[world]"),
 }
 
 
@@ -573,7 +575,10 @@ READING_MEASURES = """\
   issue 10 warns against.  The measures do join the default's registry terms' contrast, which warns, and changes
   no estimate (docs/warning_census.md)."""
 
+READING_NAMED = """* To be written from the tables above."""
+
 READINGS = {
+    "named": READING_NAMED,
     "measures": READING_MEASURES,
     "rater": READING_RATER,
     "registry": READING_REGISTRY,

@@ -36,6 +36,19 @@ NAMED = {
     "world9": ("fvc_pct_pred", "nfl", "site", "age", "time_since_diagnosis", "ventilation", "gastrostomy"),
     "world10": ("svc_pct_pred", "site", "onset_site", "age", "ventilation", "gastrostomy"),
     "world11": ("grip_kg", "hhd_kg", "site", "age", "time_since_diagnosis", "ventilation", "gastrostomy"),
+    # held out: written blind after the option was built
+    "world12": (
+        "time_since_onset",
+        "el_escorial",
+        "genetics",
+        "age",
+        "site",
+        "ventilation",
+        "gastrostomy",
+        "fvc_pct_pred",
+        "alsaq40",
+        "chi3l1",
+    ),
 }
 VARIANTS = ("default", "named", "named, within the starters")
 

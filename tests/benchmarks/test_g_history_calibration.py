@@ -154,3 +154,18 @@ def test_estimand_truths_replace_a_held_out_worlds_truth_under_an_effect_only(tm
         ghc.estimand_truths(raw.assign(seed=raw["seed"] + 1), (tmp_path / "a",))
     with pytest.raises(SystemExit, match="no stored truths of world9"):
         ghc.estimand_truths(raw, (tmp_path / "empty",))
+
+
+def test_the_named_candidate_takes_each_worlds_own_names():
+    """``--candidate named`` resolves to what each world's rule reads (benchmarks/named_inputs.NAMED)."""
+    import named_inputs
+
+    assert ghc.variants("named")["named"] == {"adjust_for": "named"}
+    rows = ghc.run_chunk([(("world9", 200, 0.3, 0.0), 5)], ghc.variants("named"))
+    by = {r["variant"]: r for r in rows}
+    assert set(by) == {"standard", "named"} and by["named"]["estimate"] != by["standard"]["estimate"]
+    import calibration
+    from alscell.analysis.g_estimation import g_estimation
+
+    e = g_estimation(calibration._cohort("world9", 200, 0.3, 0.0, 5), adjust_for=named_inputs.NAMED["world9"])
+    assert by["named"]["estimate"] == e.estimate
