@@ -243,6 +243,8 @@ def test_with_the_sensitivity_analyses_the_primary_holds_the_names_and_says_what
     assert s.primary.estimate == g_estimation(t, adjust_for=("grip_kg",)).estimate
     assert "holds the decision inputs named (grip_kg)" in s.summary()
     assert all(r.result is None or "adjusted_for" not in r.result.details for r in s.rows)
+    with pytest.raises(NotApplicable, match="need the primary g_estimation"):
+        sensitivity_analyses(t, primary="lmm_counterfactual", options=options)
     plain = sensitivity_analyses(t)
     assert "decision inputs named" not in plain.summary()
     # the does-it-last check holds the names too: its two slope changes move with them

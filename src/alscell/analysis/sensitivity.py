@@ -318,6 +318,8 @@ def sensitivity_analyses(
             f"sensitivity analyses vary the registry estimators ({', '.join(PRIMARY_METHODS)}); "
             f"{primary} answers another design or is not evidence."
         )
+    if options and primary != "g_estimation":
+        raise MethodError(f"named decision inputs need the primary g_estimation (the primary asked for is {primary}).")
     tables = as_tables(tables)
     est = estimate_effect(tables, outcome, primary, **(options or {}))
     bounded = outcome in ALSFRS_OUTCOMES  # the ALSFRS-R total and subscores: a floor and a ceiling
