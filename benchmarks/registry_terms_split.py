@@ -2,7 +2,7 @@
 them, the decision's other recorded inputs, and the decision rows restricted to the starters' support.
 
 On the eleventh world (held out from ``history="measures"``, docs/calibration_world11.md) the registry history
-(age, months since diagnosis, ventilation and gastrostomy: ``alscell.analysis.g_estimation._registry_terms``)
+(age, months since diagnosis, ventilation and gastrostomy: ``alscell.analysis.decision_inputs.registry_terms``)
 leans against treatment where the default does not.  This script adds each group of those columns alone to the
 standard history H (decision model and outcome regression, as ``decision_history`` does for the registry
 history; columns that add no rank left out) and all of them together, and reports each estimate's bias under no
@@ -44,7 +44,7 @@ from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261206
 ALL_REGISTRY = (0, 1, 2, 3, 4, 5)
-# Each row: the columns of _registry_terms it adds (alscell.analysis.g_estimation.REGISTRY_TERMS, in that
+# Each row: the columns of registry_terms it adds (alscell.analysis.decision_inputs.REGISTRY_TERMS, in that
 # order), whether it adds decision_inputs, whether its decision rows are kept to starters_support.
 GROUPS = {
     "standard": ((), False, False),
@@ -147,13 +147,14 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
     from alscell.analysis import g_estimation as ge
+    from alscell.analysis.decision_inputs import registry_terms
 
     rows = []
     for spec, seed in items:
         tables = _cohort(spec, n, share, int(seed))
         df, H, post, at_risk, start = ge.decision_history(tables, "alsfrs_r_total")
         win = ge.finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, ge.WINDOW_MONTHS)
-        R, groups = ge._registry_terms(tables, df), df["patient_id"].to_numpy()
+        R, groups = registry_terms(tables, df), df["patient_id"].to_numpy()
         RX = np.column_stack([R, decision_inputs(tables, df)])
         inside = starters_support(R, win[0], start)
         for name, (cols, inputs, support) in GROUPS.items():

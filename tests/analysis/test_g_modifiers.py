@@ -172,7 +172,7 @@ def test_the_level_spline_adds_hinges_at_the_levels_percentiles():
 
 
 def test_the_registry_history_adds_age_time_since_diagnosis_and_support_by_hand():
-    from alscell.analysis.g_estimation import _registry_terms
+    from alscell.analysis.decision_inputs import registry_terms
     from alscell.io.tables import Tables
 
     patients = pd.DataFrame({"patient_id": ["a", "b", "c"], "sex": "F", "birth_year": [1950, None, 1970],
@@ -184,7 +184,7 @@ def test_the_registry_history_adds_age_time_since_diagnosis_and_support_by_hand(
     tables = Tables.from_frames(patients=patients, events=events)
     df = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"],
                        "date": pd.to_datetime(["2020-01-01", "2021-03-01", "2020-05-01", "2021-02-01", "2021-01-01"])})  # fmt: skip
-    X = _registry_terms(tables, df)
+    X = registry_terms(tables, df)
     # age (b's unknown: the median of the known, 70), its flag; months since diagnosis (c's unknown: the
     # median), its flag; ventilation on or before the visit (a's NIV on its visit day, b's tracheostomy);
     # gastrostomy on or before (b's, from 2020-06-01)
@@ -199,7 +199,7 @@ def test_the_registry_history_adds_age_time_since_diagnosis_and_support_by_hand(
     np.testing.assert_allclose(X, expected)
     # a recorded q5b is a gastrostomy too (registries that record it only there): from b's first q5b visit
     alsfrs = pd.DataFrame({"patient_id": ["c"], "date": pd.to_datetime(["2020-12-01"]), "q5b": [2]})
-    X2 = _registry_terms(Tables.from_frames(patients=patients, events=events, alsfrs=alsfrs), df)
+    X2 = registry_terms(Tables.from_frames(patients=patients, events=events, alsfrs=alsfrs), df)
     np.testing.assert_array_equal(X2[:, 5], [0, 0, 0, 1, 1])
     # frames without visit dates get nothing added, and the estimate says so
     frame, _ = _frame(200, lambda slope: 0.2)

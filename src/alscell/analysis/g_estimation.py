@@ -56,8 +56,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.decision_inputs import REGISTRY_TERMS, WITHIN_NEEDS_NAMES, decision_inputs, inside_starters
-from alscell.analysis.decision_inputs import registry_terms as _registry_terms
+from alscell.analysis.decision_inputs import (
+    REGISTRY_TERMS,
+    WITHIN_NEEDS_NAMES,
+    decision_inputs,
+    inside_starters,
+    registry_terms,
+)
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
@@ -88,7 +93,7 @@ MODIFIERS = ("level", "decline")
 # "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
 # docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the
 # default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md),
-# or "registry", which adds :func:`_registry_terms` (candidate built after the sixth world, docs/evidence.md),
+# or "registry", which adds :func:`alscell.analysis.decision_inputs.registry_terms` (candidate built after the sixth world, docs/evidence.md),
 # or "rater", which always adds who rated each visit (:func:`alscell.analysis.rater.rater_flags`; every history
 # adds it when the starts were rated differently from the other visits, :func:`alscell.analysis.rater.rater_rule`;
 # built after the eighth world, docs/evidence.md "Who rated the visit"), or "measures": the registry terms and
@@ -188,10 +193,10 @@ def _level_terms(df: pd.DataFrame) -> np.ndarray:
 
 
 def _recorded_terms(tables, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """(X, names): :func:`_registry_terms` and the measures of
+    """(X, names): :func:`alscell.analysis.decision_inputs.registry_terms` and the measures of
     :func:`alscell.analysis.measure_history.measure_terms` side by side — what the registry records beside the
     score (``history="measures"``, and the registry terms' contrast)."""
-    R, (M, measured) = _registry_terms(tables, df), measure_terms(tables, df)
+    R, (M, measured) = registry_terms(tables, df), measure_terms(tables, df)
     return np.column_stack([R, M]), [*(REGISTRY_TERMS if R.shape[1] else ()), *measured]
 
 
@@ -458,7 +463,7 @@ def _history_check(
     tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple, standard: tuple | None = None
 ) -> dict | None:
     """How far the estimate moves when the history also takes what registries record beside the score
-    (:func:`_registry_terms`: age, time since diagnosis, ventilation, gastrostomy; and since 2026-12-06 the
+    (:func:`alscell.analysis.decision_inputs.registry_terms`: age, time since diagnosis, ventilation, gastrostomy; and since 2026-12-06 the
     measures of :func:`alscell.analysis.measure_history.measure_terms`: FVC, SVC, weight, blood NfL, where
     recorded — docs/g_measures_calibration.md), with the SE of the move:
     both estimates come from the same patients, so the move's variance is that of the difference of their
@@ -648,7 +653,7 @@ def decision_history(
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
     outcomes and, with ``history="flexible"``, :func:`_flexible_terms`, with ``"level_spline"``
-    :func:`_level_terms`, with ``"registry"`` :func:`_registry_terms` (:data:`HISTORIES`; who rated each visit,
+    :func:`_level_terms`, with ``"registry"`` :func:`alscell.analysis.decision_inputs.registry_terms` (:data:`HISTORIES`; who rated each visit,
     ``"rater"``, is added by :func:`g_estimation`, which knows the decisions)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
@@ -664,7 +669,7 @@ def decision_history(
     elif history == "level_spline":
         H = np.column_stack([H, _level_terms(df)])
     elif history == "registry":
-        H = np.column_stack([H, _adding_rank(H, _registry_terms(tables, df))])
+        H = np.column_stack([H, _adding_rank(H, registry_terms(tables, df))])
     elif history == "measures":
         H = np.column_stack([H, _adding_rank(H, _recorded_terms(tables, df)[0])])
     return df, H, post, at_risk, start
