@@ -5,7 +5,8 @@ Each world's docstring states its rule; :data:`NAMED` lists the terms of that ru
 ``--adjust-for`` can take (the score's own course is already in the standard history; what the registry does
 not record — an unrecorded wish, a phone call's reason — cannot be named).  Per world, on the same cohorts (3,000
 patients, 30% treated, no effect): the default, the default with the named terms, and with them and the decision
-visits kept within the starters' values.  Under no effect the truth is 0 whatever the estimand, so the bias is
+visits kept within the starters' values; the last two again with the named continuous levels as restricted cubic
+splines (``adjust_shape="spline"``).  Under no effect the truth is 0 whatever the estimand, so the bias is
 the mean estimate; rejection at the nominal 0.05 and coverage of 0, each with its Monte Carlo SE, judged against
 ±2 MCSE at the nominal value (Morris, White & Crowther, Stat Med 2019).  Under an effect the estimand's truth would
 be needed (benchmarks/estimand_calibration.py); not run here.
@@ -25,6 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from registry_terms_split import parse_world, spec_cohort, world_specs
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261207
@@ -50,7 +52,15 @@ NAMED = {
         "chi3l1",
     ),
 }
-VARIANTS = ("default", "named", "named, within the starters")
+# each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
+# session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
+VARIANTS = {
+    "default": None,
+    "named": {},
+    "named, within the starters": {"within_starters": True},
+    "named, spline": {"adjust_shape": "spline"},
+    "named, spline, within the starters": {"adjust_shape": "spline", "within_starters": True},
+}
 
 
 def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
@@ -59,15 +69,14 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
-    import calibration
     from alscell.analysis.errors import NotApplicable
     from alscell.analysis.g_estimation import g_estimation
 
     rows = []
     for world, seed in items:
-        tables = calibration._cohort(world, n, share, 0.0, int(seed))
-        named = {"adjust_for": NAMED[world]}
-        for variant, options in zip(VARIANTS, ({}, named, named | {"within_starters": True}), strict=True):
+        tables = spec_cohort(world, n, share, int(seed))
+        for variant, extra in VARIANTS.items():
+            options = {} if extra is None else {"adjust_for": NAMED[parse_world(world)[0]]} | extra
             try:
                 e = g_estimation(tables, **options)
                 est, lo, hi, se = e.estimate, e.ci_low, e.ci_high, e.se
@@ -92,7 +101,8 @@ def markdown(raw: pd.DataFrame) -> str:
         band = 2 * np.sqrt(0.05 * 0.95 / k)
         ok_r = "" if abs(rej.mean() - 0.05) <= band else " ✗"
         ok_b = "" if abs(b.mean()) <= 2 * b.std(ddof=1) / np.sqrt(k) else " ✗"
-        lines.append(f"| {world} | {', '.join(NAMED[world]) if variant != 'default' else '—'} | {variant} | {k} | "
+        named = ", ".join(NAMED[parse_world(world)[0]]) if variant != "default" else "—"
+        lines.append(f"| {world} | {named} | {variant} | {k} | "
                      f"{b.mean():+.4f} ({b.std(ddof=1) / np.sqrt(k):.4f}){ok_b} | {b.mean() / d['se'].mean():+.2f} | "
                      f"{rej.mean():.3f} ({np.sqrt(rej.mean() * (1 - rej.mean()) / k):.3f}){ok_r} | "
                      f"{1 - rej.mean():.3f} |")  # fmt: skip
@@ -101,7 +111,8 @@ def markdown(raw: pd.DataFrame) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--worlds", default=",".join(NAMED))
+    ap.add_argument("--worlds", default=",".join(NAMED), help="comma-separated WORLD or WORLD:PIECE+PIECE (pieces "
+                    "switched off: the world's PIECES)")  # fmt: skip
     ap.add_argument("--cohorts", type=int, default=40)
     ap.add_argument("--patients", type=int, default=3000)
     ap.add_argument("--share", type=float, default=0.3)
@@ -109,9 +120,10 @@ def main(argv=None) -> int:
     ap.add_argument("--write-md", default=None)
     add_raw_arguments(ap)
     args = ap.parse_args(argv)
-    worlds = [w for w in args.worlds.split(",") if w]
-    if set(worlds) - set(NAMED):
-        ap.error(f"unknown world(s) {', '.join(sorted(set(worlds) - set(NAMED)))}: use {', '.join(NAMED)}")
+    worlds = world_specs(ap, args.worlds)
+    unknown = {parse_world(w)[0] for w in worlds} - set(NAMED)
+    if unknown:
+        ap.error(f"unknown world(s) {', '.join(sorted(unknown))}: use {', '.join(NAMED)}")
 
     from rich.console import Console
 

@@ -128,7 +128,27 @@ def parse_world(spec: str) -> tuple[str, frozenset[str]]:
     return world, frozenset(p for p in off.split("+") if p)
 
 
-def _cohort(spec: str, n: int, share: float, seed: int):
+def world_specs(ap: argparse.ArgumentParser, text: str) -> list[str]:
+    """The comma-separated ``--worlds`` of WORLD or WORLD:PIECE+PIECE, checked (pieces only in held-out worlds,
+    and only pieces the world has); a parser error otherwise."""
+    specs = [s for s in text.split(",") if s]
+    for spec in specs:
+        world, off = parse_world(spec)
+        if off:
+            import importlib
+
+            import calibration
+
+            if world not in calibration.HELD_OUT:
+                ap.error(f"{spec}: pieces can be switched off in the held-out worlds only")
+            pieces = importlib.import_module(calibration.HELD_OUT[world][0]).PIECES
+            if off - set(pieces):
+                ap.error(f"{spec}: {world} has no piece {', '.join(sorted(off - set(pieces)))}")
+    return specs
+
+
+def spec_cohort(spec: str, n: int, share: float, seed: int):
+    """The tables of one cohort under no effect of ``WORLD`` or ``WORLD:PIECE+PIECE`` (:func:`parse_world`)."""
     import importlib
 
     import calibration
@@ -151,7 +171,7 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
 
     rows = []
     for spec, seed in items:
-        tables = _cohort(spec, n, share, int(seed))
+        tables = spec_cohort(spec, n, share, int(seed))
         df, H, post, at_risk, start = ge.decision_history(tables, "alsfrs_r_total")
         win = ge.finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, ge.WINDOW_MONTHS)
         R, groups = registry_terms(tables, df), df["patient_id"].to_numpy()
@@ -200,19 +220,7 @@ def main(argv=None) -> int:
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    specs = [s for s in args.worlds.split(",") if s]
-    for spec in specs:
-        world, off = parse_world(spec)
-        if off:
-            import importlib
-
-            import calibration
-
-            if world not in calibration.HELD_OUT:
-                ap.error(f"{spec}: pieces can be switched off in the held-out worlds only")
-            pieces = importlib.import_module(calibration.HELD_OUT[world][0]).PIECES
-            if off - set(pieces):
-                ap.error(f"{spec}: {world} has no piece {', '.join(sorted(off - set(pieces)))}")
+    specs = world_specs(ap, args.worlds)
     items = [(spec, seed) for spec in specs for seed in study_seeds(ENTROPY, args.cohorts)]
 
     def run():

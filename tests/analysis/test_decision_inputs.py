@@ -12,11 +12,14 @@ from hypothesis import strategies as st
 
 from alscell.analysis.decision_inputs import (
     PATIENT_INPUTS,
+    Inputs,
     decision_inputs,
     inside_starters,
     named_json,
     named_options,
     parse_adjust_for,
+    restricted_cubic_spline,
+    spline_terms,
 )
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.g_estimation import g_estimation
@@ -250,3 +253,45 @@ def test_with_the_sensitivity_analyses_the_primary_holds_the_names_and_says_what
     # the does-it-last check holds the names too: its two slope changes move with them
     assert s.waning is not None and plain.waning is not None and s.waning.early and plain.waning.early
     assert s.waning.early.estimate != plain.waning.early.estimate and s.waning.method == "g_estimation"
+
+
+def test_the_restricted_cubic_spline_spans_patsys_natural_cubic_spline():
+    """Harrell's parametrisation and patsy's natural cubic regression spline (an independent implementation) with
+    the same knots span the same functions: cubic between the knots, linear beyond the outer ones."""
+    patsy = pytest.importorskip("patsy")
+    x = np.random.default_rng(1).normal(size=400)
+    knots = np.quantile(x, (0.05, 0.35, 0.65, 0.95))
+    ours = np.column_stack([np.ones_like(x), x, restricted_cubic_spline(x, knots)])
+    theirs = np.asarray(
+        patsy.dmatrix(
+            "cr(x, knots=k, lower_bound=lo, upper_bound=hi) - 1",
+            {"x": x, "k": knots[1:-1], "lo": knots[0], "hi": knots[-1]},
+        )
+    )
+    assert ours.shape == theirs.shape == (400, 4)
+    for a, b in ((ours, theirs), (theirs, ours)):
+        assert np.abs(a - b @ np.linalg.lstsq(b, a, rcond=None)[0]).max() < 1e-9
+    # by hand at three knots 0, 1, 2: one term, (x)+^3 - 2(x-1)+^3 + (x-2)+^3, over (2 - 0)^2
+    hand = restricted_cubic_spline(np.array([-1.0, 0.5, 1.5, 3.0]), np.array([0.0, 1.0, 2.0]))
+    assert np.allclose(hand[:, 0], np.array([0.0, 0.125, 3.375 - 2 * 0.125, 27 - 16 + 1]) / 4)
+
+
+def test_spline_terms_bend_the_continuous_levels_only():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.normal(60, 10, 300), rng.normal(size=300), rng.integers(0, 2, 300), np.full(300, 5.0)])
+    inputs = Inputs(X, ["age", "age change", "ventilation", "constant"], np.array([True, False, True, True]))
+    B, names = spline_terms(inputs, np.arange(0, 300, 2))
+    # four knots give two terms for age; not the change (not a level), the 0/1 flag or a constant (one knot)
+    assert names == ["age (spline 1)", "age (spline 2)"] and B.shape == (300, 2)
+    knots = np.quantile(X[::2, 0], (0.05, 0.35, 0.65, 0.95))  # knots from the decision rows given
+    assert np.allclose(B, restricted_cubic_spline(X[:, 0], knots))
+    assert spline_terms(inputs, np.arange(0))[0].shape == (300, 0)
+
+
+def test_a_spline_adjustment_names_its_columns_and_an_unknown_shape_is_refused():
+    t = _asymmetric(600, 7)
+    e = g_estimation(t, adjust_for=("grip_kg",), adjust_shape="spline")
+    assert e.details["adjust_shape"] == "spline" and np.isfinite(e.estimate)
+    assert any(c.startswith("grip_kg weaker/stronger side (spline") for c in e.details["adjusted_columns"])
+    with pytest.raises(NotApplicable, match="adjust shape: unknown 'hinge'"):
+        g_estimation(t, adjust_for=("grip_kg",), adjust_shape="hinge")

@@ -1,4 +1,4 @@
-"""benchmarks/named_inputs.py: every world's names are terms --adjust-for takes, one small cohort through the three
+"""benchmarks/named_inputs.py: every world's names are terms --adjust-for takes, one small cohort through the
 variants, and the page's table with its judgement at the nominal values."""
 
 import sys
@@ -20,12 +20,13 @@ def test_every_worlds_names_parse_and_the_worlds_are_held_out():
         assert world in calibration.HELD_OUT and parse_adjust_for(",".join(names)) == names
 
 
-def test_one_small_cohort_through_the_three_variants():
+def test_one_small_cohort_through_the_variants():
     rows = pd.DataFrame(ni.run_chunk([("world9", 2)], 400, 0.3))
     assert rows["variant"].tolist() == list(ni.VARIANTS)
     assert np.isfinite(rows["estimate"]).all() and (rows["ci_low"] < rows["ci_high"]).all()
-    assert rows["outside_starters"].isna().tolist() == [True, True, False]
-    assert rows["estimate"].nunique() == 3  # the names change the history, the restriction the rows
+    assert rows["outside_starters"].isna().tolist() == [True, True, False, True, False]
+    # the names change the history, the restriction the rows, the splines the history again
+    assert rows["estimate"].nunique() == 5
 
 
 def test_the_table_judges_rejection_and_bias_at_their_nominal_values():

@@ -75,6 +75,11 @@ REGISTRY_COLUMNS = {"age": (0, 1), "time_since_diagnosis": (2, 3), "ventilation"
 # Measures read on the log scale (concentrations spanning orders of magnitude between patients; NfL: Benatar et
 # al., Neurology 2020).
 LOG_UNITS = ("pg/mL", "ng/mL")
+# How named terms enter the history (``--adjust-shape``): as they are, or with restricted cubic spline terms for
+# the continuous levels (:func:`spline_terms`).
+ADJUST_SHAPES = ("linear", "spline")
+# Knot percentiles of a restricted cubic spline with four knots (Harrell 2015, table 2.3: 5, 35, 65, 95).
+SPLINE_KNOTS = (0.05, 0.35, 0.65, 0.95)
 
 
 WITHIN_NEEDS_NAMES = (
@@ -259,6 +264,46 @@ def inside_starters(X: np.ndarray, levels: np.ndarray, starts: np.ndarray) -> np
     return keep
 
 
+def spline_terms(inputs: Inputs, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(X, names): for each continuous level column of ``inputs`` (age, months since onset or diagnosis, a
+    measure's latest value, a side ratio), the restricted cubic spline terms of Harrell (Regression Modeling
+    Strategies, 2nd ed. 2015, section 2.4.5) with knots at the :data:`SPLINE_KNOTS` percentiles of its values on
+    the decision rows ``rows``: cubic between the knots, linear beyond the outer ones, so that the decision model
+    and the outcome regression can bend where a rule cuts (an eligibility's FVC at least 60%) without a world's
+    threshold written in.  The linear term itself is the input's own column; a column with fewer than three
+    distinct knots gives none."""
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    for j in np.flatnonzero(inputs.levels):
+        x = inputs.X[:, j]
+        if np.isin(x, (0.0, 1.0)).all():
+            continue
+        knots = np.unique(np.quantile(x[rows], SPLINE_KNOTS)) if len(rows) else np.empty(0)
+        if len(knots) < 3:
+            continue
+        basis = restricted_cubic_spline(x, knots)
+        cols.extend(basis.T)
+        names.extend(f"{inputs.names[j]} (spline {i + 1})" for i in range(basis.shape[1]))
+    return (np.column_stack(cols) if cols else np.empty((len(inputs.X), 0))), names
+
+
+def restricted_cubic_spline(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """The k − 2 nonlinear columns of a restricted (natural) cubic spline in ``x`` with the k ``knots``
+    (increasing), in Harrell's parametrisation, each divided by (t_k − t_1)² so that they are on the scale of
+    ``x`` (Harrell 2015, eq. 2.25; the rcspline.eval of R's Hmisc with norm=2)."""
+    t = np.asarray(knots, dtype=float)
+    k = len(t)
+    scale = (t[-1] - t[0]) ** 2
+
+    def cube(v: np.ndarray) -> np.ndarray:
+        return np.maximum(v, 0.0) ** 3
+
+    tail = (cube(x - t[-2])[:, None], cube(x - t[-1])[:, None])
+    tj = t[: k - 2][None, :]
+    out = cube(x[:, None] - tj) - tail[0] * (t[-1] - tj) / (t[-1] - t[-2]) + tail[1] * (t[-2] - tj) / (t[-1] - t[-2])
+    return out / scale
+
+
 def registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
     """Extra history terms of ``history="registry"``: what clinics decide on and registries record beside the
     score — age at the visit (from ``birth_year``), months since diagnosis (from ``diagnosis_date``), each with
@@ -297,6 +342,7 @@ def registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
 
 
 __all__ = [
+    "ADJUST_SHAPES",
     "PATIENT_INPUTS",
     "REGISTRY_TERMS",
     "SUPPORT_EVENTS",
@@ -307,4 +353,6 @@ __all__ = [
     "named_options",
     "parse_adjust_for",
     "registry_terms",
+    "restricted_cubic_spline",
+    "spline_terms",
 ]

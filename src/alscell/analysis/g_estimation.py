@@ -57,11 +57,13 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.decision_inputs import (
+    ADJUST_SHAPES,
     REGISTRY_TERMS,
     WITHIN_NEEDS_NAMES,
     decision_inputs,
     inside_starters,
     registry_terms,
+    spline_terms,
 )
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
@@ -612,12 +614,16 @@ def _modification_rows(names: tuple[str, ...], blip: _Blip, sgn: int, dfree: flo
 
 def named_history(
     tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, windows: list[tuple], names: tuple[str, ...],
-    within: bool,
+    within: bool, shape: str = "linear",
 ) -> tuple[np.ndarray, list[tuple], dict]:  # fmt: skip
     """(H, windows, details): the history with the terms the analyst named
-    (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the decision rows kept) and,
+    (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the decision rows kept;
+    with ``shape="spline"`` also their continuous levels' spline terms,
+    :func:`alscell.analysis.decision_inputs.spline_terms`, knots on the decision rows kept) and,
     with ``within``, each window's decision rows (index into ``df``, then per-row arrays) kept inside what the
     starters among all the windows' rows had on them.  ``details["_warnings"]``: what the result says about it."""
+    if shape not in ADJUST_SHAPES:
+        raise NotApplicable(f"adjust shape: unknown {shape!r}: use {', '.join(ADJUST_SHAPES)}.")
     if not names:
         if within:
             raise NotApplicable(WITHIN_NEEDS_NAMES)
@@ -642,9 +648,14 @@ def named_history(
             )
         windows = [tuple(a[inside[w[0]]] for a in w) for w in windows]
         rows = rows[inside[rows]]
-    take = _rank_columns(H[rows], inputs.X[rows])
-    details["adjusted_columns"] = [inputs.names[j] for j in take]
-    return np.column_stack([H, inputs.X[:, take]]), windows, details | {"_warnings": said}
+    X, x_names = inputs.X, inputs.names
+    if shape == "spline":
+        B, b_names = spline_terms(inputs, rows)
+        X, x_names = np.column_stack([X, B]), [*x_names, *b_names]
+        details["adjust_shape"] = shape
+    take = _rank_columns(H[rows], X[rows])
+    details["adjusted_columns"] = [x_names[j] for j in take]
+    return np.column_stack([H, X[:, take]]), windows, details | {"_warnings": said}
 
 
 def decision_history(
@@ -688,6 +699,7 @@ def g_estimation(
     adjust_raters: bool = True,
     adjust_for: tuple[str, ...] = (),
     within_starters: bool = False,
+    adjust_shape: str = "linear",
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -698,7 +710,8 @@ def g_estimation(
     before 2026-12-05, evening; for the pages that diagnose what the rule mends).  ``adjust_for``: recorded terms
     the analyst names as driving the decision (:func:`alscell.analysis.decision_inputs.parse_adjust_for`), added to
     the history; ``within_starters``: the decision visits kept within what the starters had on them
-    (:func:`alscell.analysis.decision_inputs.inside_starters`)."""
+    (:func:`alscell.analysis.decision_inputs.inside_starters`); ``adjust_shape="spline"``: their continuous
+    levels also enter as restricted cubic splines (:func:`alscell.analysis.decision_inputs.spline_terms`)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -710,7 +723,9 @@ def g_estimation(
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     use, S, D = finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
-    H, [(use, S, D)], named = named_history(tables, df, H, start, [(use, S, D)], tuple(adjust_for), within_starters)
+    H, [(use, S, D)], named = named_history(
+        tables, df, H, start, [(use, S, D)], tuple(adjust_for), within_starters, adjust_shape
+    )
     A = start[use].astype(float)
     n_init = int(A.sum())
     if n_init < MIN_INITIATIONS or len(use) - n_init < MIN_INITIATIONS or np.ptp(D) == 0:
