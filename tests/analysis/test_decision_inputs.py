@@ -64,7 +64,16 @@ def test_the_request_rules():
         "columns": ["age"],
         "within_starters": True,
         "outside_starters": 3,
+        "shape": "linear",
     }
+    assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
+    assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
+    for args, why in (
+        ((None, False, "g_estimation", "spline"), "their continuous levels then enter as splines"),
+        (("age", False, "g_estimation", "hinge"), "adjust shape: unknown 'hinge'"),
+    ):
+        with pytest.raises(NotApplicable, match=why):
+            named_options(*args)
 
 
 def _registry() -> tuple[Tables, pd.DataFrame]:
@@ -253,6 +262,11 @@ def test_with_the_sensitivity_analyses_the_primary_holds_the_names_and_says_what
     # the does-it-last check holds the names too: its two slope changes move with them
     assert s.waning is not None and plain.waning is not None and s.waning.early and plain.waning.early
     assert s.waning.early.estimate != plain.waning.early.estimate and s.waning.method == "g_estimation"
+    # with splines the primary and the check hold them as well
+    spline = sensitivity_analyses(t, options=named_options("grip_kg", False, "g_estimation", "spline"))
+    assert spline.primary.estimate == g_estimation(t, adjust_for=("grip_kg",), adjust_shape="spline").estimate
+    assert spline.waning is not None and spline.waning.early
+    assert spline.waning.early.estimate != s.waning.early.estimate
 
 
 def test_the_restricted_cubic_spline_spans_patsys_natural_cubic_spline():

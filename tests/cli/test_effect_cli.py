@@ -117,8 +117,12 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     assert isinstance(named["outside_starters"], int) and d["estimate"] is not None
     assert d["estimate"] != plain["estimate"] and "decision_inputs" not in plain
     assert any("also hold what was named as driving the decision (age, fvc_pct_pred)" in w for w in d["warnings"])
+    assert named["shape"] == "linear"
     r = run("--data", str(folder), "--adjust-for", "age")
     assert r.returncode == 0 and "decision inputs named" in r.stdout
+    r = run("--data", str(folder), "--json", "--adjust-for", "age,fvc_pct_pred", "--adjust-shape", "spline")
+    spline = json.loads(r.stdout)["decision_inputs"]
+    assert r.returncode == 0 and spline["shape"] == "spline" and "age (spline 1)" in spline["columns"]
     r = run("--data", str(folder), "--json", "--adjust-for", "age", "--sensitivity")
     sens = json.loads(r.stdout)
     assert r.returncode == 0 and list(sens)[-1] == "decision_inputs" and "sensitivity" in sens
@@ -128,6 +132,8 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
         (("--within-starters",), "name the recorded terms"),
         (("--adjust-for", "age", "--method", "lmm_counterfactual"), "only g_estimation models the decision"),
         (("--adjust-for", "munix"), "no munix is recorded"),
+        (("--adjust-shape", "spline"), "their continuous levels then enter as splines"),
+        (("--adjust-for", "age", "--adjust-shape", "cubic"), "adjust shape: unknown 'cubic'"),
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

@@ -314,9 +314,13 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     named = c.get("/api/v1/effect", params={"adjust_for": "age", "within_starters": "true"}).json()
     assert list(named)[: len(api)] == list(api) and list(named)[len(api) :] == ["decision_inputs"]
     assert named["n_patients"] == api["n_patients"] and named["decision_inputs"]["named"] == ["age"]
+    spline = c.get("/api/v1/effect", params={"adjust_for": "age", "adjust_shape": "spline"}).json()
+    assert spline["decision_inputs"]["shape"] == "spline"
     for params, why in (({"adjust_for": "height"}, "unknown term(s) 'height'"),
                         ({"within_starters": "true"}, "name the recorded terms"),
-                        ({"adjust_for": "age", "method": "naive"}, "only g_estimation")):  # fmt: skip
+                        ({"adjust_for": "age", "method": "naive"}, "only g_estimation"),
+                        ({"adjust_for": "age", "adjust_shape": "cubic"}, "adjust shape: unknown"),
+                        ({"adjust_shape": "spline"}, "name the recorded terms")):  # fmt: skip
         r = c.get("/api/v1/effect", params=params)
         assert r.status_code == 422 and why in r.json()["detail"], params
     _assert_headline_is(done, api)

@@ -87,6 +87,11 @@ WITHIN_NEEDS_NAMES = (
     "visits are then kept within the values the patients who started had."
 )
 
+SHAPE_NEEDS_NAMES = (
+    "adjust shape: name the recorded terms the decision read (adjust for ...); their continuous levels then enter "
+    "as splines."
+)
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -112,27 +117,34 @@ def parse_adjust_for(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def named_options(text: str | None, within: bool, method: str) -> dict:
+def named_options(text: str | None, within: bool, method: str, shape: str | None = None) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
-    ``--within-starters``; the API's ``adjust_for``, ``within_starters``), checked: {} when none.  Only
-    g-estimation has a decision model to hold them (with ``--sensitivity``, the primary's)."""
+    ``--within-starters``, ``--adjust-shape``; the API's ``adjust_for``, ``within_starters``, ``adjust_shape``),
+    checked: {} when none; ``adjust_shape`` only when not linear.  Only g-estimation has a decision model to hold
+    them (with ``--sensitivity``, the primary's)."""
     names = parse_adjust_for(text)
+    shape = shape or "linear"
+    if shape not in ADJUST_SHAPES:
+        raise NotApplicable(f"adjust shape: unknown {shape!r}: use {', '.join(ADJUST_SHAPES)}.")
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
+    if shape != "linear" and not names:
+        raise NotApplicable(SHAPE_NEEDS_NAMES)
     if not names:
         return {}
     if method != "g_estimation":
         raise NotApplicable(
             f"adjust for: only g_estimation models the decision to treat (the method asked for is {method})."
         )
-    return {"adjust_for": names, "within_starters": bool(within)}
+    options = {"adjust_for": names, "within_starters": bool(within)}
+    return options | ({"adjust_shape": shape} if shape != "linear" else {})
 
 
 def named_json(obj: dict, options: dict, details: dict) -> dict:
     """An effect request's JSON object (the contract's keys first, unchanged) extended by ``decision_inputs`` when
     the request named terms (``options``, :func:`named_options`): ``named`` (as asked), ``columns`` (the history
     columns they gave that added to it; empty when no estimate was made), ``within_starters`` and
-    ``outside_starters`` (decision visits it left out, or null)."""
+    ``outside_starters`` (decision visits it left out, or null) and ``shape`` (linear or spline)."""
     if not options.get("adjust_for"):
         return obj
     return obj | {
@@ -141,6 +153,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "columns": list(details.get("adjusted_columns", [])),
             "within_starters": bool(options.get("within_starters")),
             "outside_starters": details.get("outside_starters"),
+            "shape": options.get("adjust_shape", "linear"),
         }
     }
 

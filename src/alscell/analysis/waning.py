@@ -187,11 +187,12 @@ def g_waning_check(
     data: pd.DataFrame | None = None,
     adjust_for: tuple[str, ...] = (),
     within_starters: bool = False,
+    adjust_shape: str = "linear",
 ) -> Waning:
     """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
     from two estimating equations, the untreated course's slope over the visits from each decision visit to
     ``months`` after it, and from ``months`` to the estimator's window after it.  Oriented like the headline.
-    ``adjust_for``, ``within_starters``: the decision inputs the analyst named, as the headline holds them
+    ``adjust_for``, ``within_starters``, ``adjust_shape``: the decision inputs the analyst named, as the headline holds them
     (``g_estimation.named_history``)."""
     from alscell.analysis.g_estimation import (
         MIN_INITIATIONS,
@@ -209,7 +210,7 @@ def g_waning_check(
         return _too_few(months, alpha, n, method)
     ramps, rows = np.column_stack([early, late]), np.flatnonzero(at_risk)
     windows = [finite_window_slopes(df, H, ramps, rows, lo, hi) for lo, hi in ((0.0, months), (months, WINDOW_MONTHS))]
-    H, windows, _ = named_history(tables, df, H, start, windows, tuple(adjust_for), within_starters)
+    H, windows, _ = named_history(tables, df, H, start, windows, tuple(adjust_for), within_starters, adjust_shape)
     used = np.union1d(windows[0][0], windows[1][0])
     n_init = int(start[used].sum())
     if n_init < MIN_INITIATIONS or len(used) - n_init < MIN_INITIATIONS:

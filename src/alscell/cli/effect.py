@@ -57,6 +57,13 @@ def register(app: typer.Typer) -> None:
             help="With --adjust-for: keep only the decision visits whose named terms lie within what the patients "
             "who started had (an eligibility rule: no treatment ever starts outside it).",
         ),
+        adjust_shape: str = typer.Option(
+            "linear",
+            "--adjust-shape",
+            help="With --adjust-for: how the named terms enter, linear (as they are) or spline (their continuous "
+            "levels, such as age or FVC, also as restricted cubic splines with four knots, so that the models can "
+            "bend where a rule cuts).",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import named_json, named_options
@@ -74,7 +81,7 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:
             names = parse_modifiers(modifiers, sensitivity)
-            options = named_options(adjust_for, within_starters, method)
+            options = named_options(adjust_for, within_starters, method, adjust_shape)
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
@@ -116,7 +123,8 @@ def register(app: typer.Typer) -> None:
         t.add_row("patients (treated)", f"{est.n_patients} ({est.n_treated})")
         t.add_row("observations used", str(est.n_visits))
         if "adjusted_for" in est.details:
-            t.add_row("decision inputs named", ", ".join(est.details["adjusted_for"]))
+            shape = " (continuous levels as splines)" if est.details.get("adjust_shape") == "spline" else ""
+            t.add_row("decision inputs named", ", ".join(est.details["adjusted_for"]) + shape)
             if est.details.get("outside_starters") is not None:
                 t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
         stdout.print(t)

@@ -254,8 +254,10 @@ def effect(
     modifiers: str | None = None,
     adjust_for: str | None = None,
     within_starters: bool = False,
+    adjust_shape: str | None = None,
 ) -> dict | JSONResponse:
-    """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]]`` on the
+    """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]
+    [--adjust-shape S]]`` on the
     patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
     analysis.effect_modification; analysis.decision_inputs)."""
     from alscell.analysis.decision_inputs import named_json, named_options
@@ -265,7 +267,7 @@ def effect(
 
     try:
         names = parse_modifiers(modifiers, sensitivity)
-        options = named_options(adjust_for, within_starters, method or DEFAULT_METHOD)
+        options = named_options(adjust_for, within_starters, method or DEFAULT_METHOD, adjust_shape)
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
     engine = engine_of(request)
