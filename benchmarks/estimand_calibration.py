@@ -41,7 +41,7 @@ from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
 # judged on their own pages (--page world6 to world10): each held out from the choices made before it was written
-HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10", "world11", "world12")
+HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10", "world11", "world12", "world13")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -388,6 +388,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 
 ORDINALS = (
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
+    "thirteenth",
 )  # fmt: skip
 MD_WORLD7 = held_out_page(
     "seventh",

@@ -51,6 +51,8 @@ NAMED = {
         "alsaq40",
         "chi3l1",
     ),
+    # held out from --adjust-shape spline: its docstring's RECORDED_RULE_INPUTS (benchmarks/thirteenth_world.py)
+    "world13": ("age", "time_since_diagnosis", "ventilation", "site", "riluzole", "nfl", "cmap_mv", "weight_kg"),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)

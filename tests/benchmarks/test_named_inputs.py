@@ -39,3 +39,9 @@ def test_the_table_judges_rejection_and_bias_at_their_nominal_values():
     assert "+0.0200 (0.0016) ✗" in line and "0.500 (0.079) ✗" in line and line.endswith("| 0.500 |")
     with pytest.raises(SystemExit):
         ni.main(["--worlds", "world2", "--cohorts", "1"])
+
+
+def test_the_thirteenth_worlds_names_are_what_its_docstring_says_the_rule_reads():
+    import thirteenth_world
+
+    assert ni.NAMED["world13"] == thirteenth_world.RECORDED_RULE_INPUTS
