@@ -309,3 +309,44 @@ def test_a_spline_adjustment_names_its_columns_and_an_unknown_shape_is_refused()
     assert any(c.startswith("grip_kg weaker/stronger side (spline") for c in e.details["adjusted_columns"])
     with pytest.raises(NotApplicable, match="adjust shape: unknown 'hinge'"):
         g_estimation(t, adjust_for=("grip_kg",), adjust_shape="hinge")
+
+
+def _banded(n: int, seed: int) -> Tables:
+    """Straight courses whose rate rises with the distance of a stable blood NfL from the middle of its range (a
+    U, an assumption of this test), and treatment only for an NfL within a band around the middle (an eligibility
+    that cuts on both sides).  No effect."""
+    rng = np.random.default_rng(seed)
+    k = 9
+    v = rng.normal(0, 1, n)  # standardised log NfL
+    rate = 0.4 + 0.7 * v**2 + 0.2 * rng.normal(0, 1, n).clip(-2, 2)
+    t = rng.uniform(4, 14, n)[:, None] + 3.0 * np.arange(k)[None, :]
+    T = np.full(n, np.inf)
+    for j in range(1, k - 2):
+        start = np.isinf(T) & (np.abs(v) < 0.6) & (rng.random(n) < 0.25)
+        T[start] = t[start, j]
+    base = tables_from_totals(t, 46 - rate[:, None] * t + rng.normal(0, 3.0, t.shape), T)
+    a = base["alsfrs"]
+    m = pd.DataFrame(
+        {
+            "patient_id": a["patient_id"],
+            "date": a["date"],
+            "measure": "nfl",
+            "unit": "pg/mL",
+            "specimen": "serum",
+            "value": np.round(np.exp(3.5 + 0.5 * np.repeat(v, k)), 1),
+        }
+    )
+    return Tables.from_frames(patients=base["patients"], treatments=base["treatments"], alsfrs=a, measurements=m)
+
+
+def test_a_band_on_a_named_measure_needs_the_spline():
+    """Treated only within a band of NfL, the slower patients: the default and the linear NfL term lean towards
+    benefit (a straight line cannot hold a band or a U); its spline terms take the lean away."""
+    default, linear, spline = [], [], []
+    for seed in (3, 4, 5):
+        t = _banded(1500, seed)
+        default.append(g_estimation(t).estimate)
+        linear.append(g_estimation(t, adjust_for=("nfl",)).estimate)
+        spline.append(g_estimation(t, adjust_for=("nfl",), adjust_shape="spline").estimate)
+    assert np.mean(default) > 0.07 and np.mean(linear) > 0.07, (default, linear)
+    assert abs(np.mean(spline)) < 0.04, spline
