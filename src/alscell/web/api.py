@@ -260,31 +260,21 @@ def effect(
     [--adjust-shape S]]`` on the
     patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
     analysis.effect_modification; analysis.decision_inputs)."""
-    from alscell.analysis.decision_inputs import named_json, named_options
-    from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
-    from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
     from alscell.analysis.errors import NotApplicable
+    from alscell.web.effect_page import effect_json  # the one rule set, shared with the /effect page
 
     try:
-        names = parse_modifiers(modifiers, sensitivity)
-        options = named_options(adjust_for, within_starters, method or DEFAULT_METHOD, adjust_shape)
-    except NotApplicable as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-    engine = engine_of(request)
-    tables = records.registry_tables(engine)
-    if user.role == "clinician":
-        tables = records.site_tables(tables, user.site)
-    try:
-        if names:
-            est = estimate_modified(tables, outcome, method or DEFAULT_METHOD, names, **options)
-            return named_json(modified_json(est), options, est.details)
-        if sensitivity:
-            from alscell.analysis.sensitivity import sensitivity_analyses
-
-            sens = sensitivity_analyses(tables, outcome, method or DEFAULT_METHOD, options)
-            return named_json(sens.to_json_dict(), options, sens.primary.details)
-        est = estimate_effect(tables, outcome, method or DEFAULT_METHOD, **options)
-        return named_json(est.to_json_dict(), options, est.details)
+        return effect_json(
+            engine_of(request),
+            user,
+            outcome,
+            method,
+            sensitivity=sensitivity,
+            modifiers=modifiers,
+            adjust_for=adjust_for,
+            within_starters=within_starters,
+            adjust_shape=adjust_shape,
+        )
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 

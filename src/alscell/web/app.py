@@ -104,7 +104,18 @@ def create_app(db_url: str, *, fit_process: bool = False) -> FastAPI:
     models) in a child process rather than a thread of the server (``alscell serve`` does; see
     :mod:`alscell.web.fit_worker`).  Ignored for an in-memory SQLite database."""
     from alscell.store.accounts import pseudonym_key
-    from alscell.web import api, busy, entry_pages, fit_worker, headers, pages, prognosis, summary, transfer_pages
+    from alscell.web import (
+        api,
+        busy,
+        effect_page,
+        entry_pages,
+        fit_worker,
+        headers,
+        pages,
+        prognosis,
+        summary,
+        transfer_pages,
+    )
     from alscell.web.dashboard import router as dashboard_router
     from alscell.web.natural_history import cache_for
 
@@ -147,6 +158,7 @@ def create_app(db_url: str, *, fit_process: bool = False) -> FastAPI:
     app.include_router(api.router)
     app.include_router(prognosis.router)
     app.include_router(dashboard_router)
+    app.include_router(effect_page.router)
     headers.install(app)  # security headers, outermost (web/headers.py)
     return app
 

@@ -1,0 +1,237 @@
+"""The effect page ``/effect``: the treatment effect with the decision inputs a statistician names
+(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S]``; ``GET /api/v1/effect``).
+
+One rule set: :func:`effect_json` is the whole of ``GET /api/v1/effect`` (the checks of
+``analysis.decision_inputs.named_options``, the user's scope, ``estimate_effect`` or its sensitivity and
+modification variants, ``named_json``); the API route and this page both call it, so the page's numbers are the
+API's for the same user and parameters.
+
+Who sees what (deny by default, :mod:`alscell.web.security`): clinicians and researchers (``Reader``, as the
+dashboard); a clinician's estimate covers the patients of their own site (an account without a site: the
+patients without one), a researcher's every patient, and a researcher's page carries no patient id or calendar
+date that a warning might name (``dashboard.redact``, as the dashboard).  The form offers every term of
+``PATIENT_INPUTS`` and the measurement keys recorded for the patients this user may see.
+
+Computation: in the request, in FastAPI's threadpool (sync routes), as ``/api/v1/effect`` does: one fit takes
+well under a second on hundreds of patients (0.1-0.4 s on 160 simulated patients, 0.2 s on 2,000), so neither
+a background job nor a progress poll (the dashboard's pattern, for its 11 sections) is needed.
+
+HTMX: the form asks for ``/effect/result`` (the partial) and puts it under the form; without script the same
+form loads ``/effect`` with the result in the page.  A choice the analysis cannot make (within the starters with
+no term named, a term the registry does not record) is one sentence with 422; ``static/effect.js`` lets HTMX
+show that answer (it swaps no 4xx answer by default; the CSP allows no inline script).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine, func, select
+
+from alscell.analysis.decision_inputs import ADJUST_SHAPES, PATIENT_INPUTS
+from alscell.analysis.errors import NotApplicable
+from alscell.domain.measures import MEASURES
+from alscell.io.tables import Tables
+from alscell.store.accounts import Principal
+from alscell.store.models import SQL_TABLES
+from alscell.web import records, summary
+from alscell.web.app import html
+from alscell.web.security import Reader, engine_of
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_OUTCOME = "alsfrs_r_total"
+
+
+# -- the one rule set (also GET /api/v1/effect) -------------------------------------------------------------------
+def user_tables(engine: Engine, user: Principal) -> Tables:
+    """The registry rows this user's analyses cover: a clinician's site (``records.site_tables``), else all."""
+    tables = records.registry_tables(engine)
+    if user.role == "clinician":
+        tables = records.site_tables(tables, user.site)
+    return tables
+
+
+def effect_json(
+    engine: Engine,
+    user: Principal,
+    outcome: str = DEFAULT_OUTCOME,
+    method: str | None = None,
+    *,
+    sensitivity: bool = False,
+    modifiers: str | None = None,
+    adjust_for: str | None = None,
+    within_starters: bool = False,
+    adjust_shape: str | None = None,
+) -> dict:
+    """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect``.
+    The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
+    sentence) for a choice the analysis cannot make."""
+    from alscell.analysis.decision_inputs import named_json, named_options
+    from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
+    from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
+
+    method = method or DEFAULT_METHOD
+    names = parse_modifiers(modifiers, sensitivity)
+    options = named_options(adjust_for, within_starters, method, adjust_shape)
+    tables = user_tables(engine, user)
+    if names:
+        est = estimate_modified(tables, outcome, method, names, **options)
+        return named_json(modified_json(est), options, est.details)
+    if sensitivity:
+        from alscell.analysis.sensitivity import sensitivity_analyses
+
+        sens = sensitivity_analyses(tables, outcome, method, options)
+        return named_json(sens.to_json_dict(), options, sens.primary.details)
+    est = estimate_effect(tables, outcome, method, **options)
+    return named_json(est.to_json_dict(), options, est.details)
+
+
+# -- what the form offers -----------------------------------------------------------------------------------------
+_measures_lock = threading.Lock()
+_measures: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, tuple[str, ...]]]] = weakref.WeakKeyDictionary()
+
+
+def recorded_measures(engine: Engine, user: Principal) -> tuple[str, ...]:
+    """The measurement keys recorded for the patients ``user`` may see, in the order of ``MEASURES``; kept per
+    registry data version and scope (one scan of the measurements)."""
+    m, p = SQL_TABLES["measurements"], SQL_TABLES["patients"]
+    scope = f"site:{user.site or ''}" if user.role == "clinician" else "all"
+    query = select(m.c.measure).distinct()
+    if user.role == "clinician":  # the rule of records.site_tables: "" and no site are the same
+        query = query.join(p, p.c.patient_id == m.c.patient_id).where(func.coalesce(p.c.site, "") == (user.site or ""))
+    with engine.connect() as conn:
+        version = summary.data_version(conn)
+        with _measures_lock:
+            cached = _measures.setdefault(engine, {}).get(scope)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = set(conn.scalars(query))
+    keys = tuple(k for k in MEASURES if k in found)
+    with _measures_lock:
+        _measures.setdefault(engine, {})[scope] = (version, keys)
+    return keys
+
+
+def _scope_text(user: Principal) -> str:
+    if user.role != "clinician":
+        return "every patient of the registry"
+    return f"the patients of site {user.site}" if user.site else "the patients without a site"
+
+
+def _names(adjust_for: list[str] | None) -> list[str]:
+    """The ticked terms (repeated ``adjust_for`` fields, or one comma-separated value as the API takes)."""
+    return list(dict.fromkeys(t.strip() for v in adjust_for or () for t in v.split(",") if t.strip()))
+
+
+# -- what the result shows -------------------------------------------------------------------------------------------
+def _deidentified(obj: dict, engine: Engine) -> dict:
+    """A researcher's result without patient ids or calendar dates in its sentences (numbers unchanged)."""
+    from alscell.web.dashboard import redact
+
+    with engine.connect() as conn:
+        ids = frozenset(str(x) for x in conn.scalars(select(SQL_TABLES["patients"].c.patient_id)))
+    return redact(obj, ids)
+
+
+def _result_view(obj: dict) -> dict[str, Any]:
+    """The API's object and its display strings (the cohort report's formatting, as the dashboard)."""
+    from alscell.report import text
+
+    outcome = str(obj.get("outcome"))
+    if outcome in MEASURES:
+        label = MEASURES[outcome].label
+    else:  # alsfrs_r_total, bulbar, fine_motor, gross_motor, respiratory
+        label = "ALSFRS-R " + text.words(outcome).removeprefix("alsfrs r ")
+    shown = {k: text.num(obj.get(k), 3) for k in ("estimate", "ci_low", "ci_high")}
+    exact = {k: "" if obj.get(k) is None else repr(float(obj[k])) for k in ("estimate", "ci_low", "ci_high", "p_value")}
+    return {
+        "r": obj,
+        "outcome_label": label,
+        "shown": shown,
+        "exact": exact,
+        "p_shown": text.pval(obj.get("p_value")),
+        "comparison": text.comparison(obj.get("method")),
+        "inputs": obj.get("decision_inputs"),
+    }
+
+
+def _run(
+    request: Request, user: Principal, outcome: str, method: str | None, names: list[str], within: bool, shape: str
+) -> tuple[dict[str, Any], int]:
+    """(the result's template context, HTTP status): the estimate, or the sentence why there is none (422)."""
+    engine = engine_of(request)
+    try:
+        obj = effect_json(
+            engine,
+            user,
+            outcome,
+            method,
+            adjust_for=",".join(names) or None,
+            within_starters=within,
+            adjust_shape=shape or None,
+        )
+    except NotApplicable as exc:
+        return {"problem": str(exc), "result": None}, 422
+    if user.role == "researcher":
+        obj = _deidentified(obj, engine)
+    return {"problem": None, "result": _result_view(obj)}, 200
+
+
+AdjustFor = Annotated[list[str] | None, Query()]  # repeated (one per ticked box) or comma-separated
+
+
+@router.get("/effect")
+def effect_page(
+    request: Request,
+    user: Reader,
+    adjust_for: AdjustFor = None,
+    within_starters: bool = False,
+    adjust_shape: str = "linear",
+    outcome: str = DEFAULT_OUTCOME,
+    method: str = "",
+    run: bool = False,
+) -> Response:
+    """The form; with ``run`` (the form's submission without HTMX) also its result, in the page."""
+    names = _names(adjust_for)
+    context: dict[str, Any] = {
+        "patient_inputs": PATIENT_INPUTS,
+        "measures": [(k, MEASURES[k].label) for k in recorded_measures(engine_of(request), user)],
+        "shapes": ADJUST_SHAPES,
+        "ticked": set(names),
+        "within": within_starters,
+        "shape": adjust_shape,
+        "outcome": outcome,
+        "method": method,
+        "scope_text": _scope_text(user),
+        "ran": run,
+    }
+    status = 200
+    if run:
+        result, status = _run(request, user, outcome, method or None, names, within_starters, adjust_shape)
+        context |= result
+    return html(request, "effect.html", context, status=status)
+
+
+@router.get("/effect/result")
+def effect_result(
+    request: Request,
+    user: Reader,
+    adjust_for: AdjustFor = None,
+    within_starters: bool = False,
+    adjust_shape: str = "linear",
+    outcome: str = DEFAULT_OUTCOME,
+    method: str = "",
+) -> Response:
+    """The result alone (HTMX); the address bar shows the page with the same choices (``HX-Push-Url``)."""
+    names = _names(adjust_for)
+    context, status = _run(request, user, outcome, method or None, names, within_starters, adjust_shape)
+    response = html(request, "effect_result.html", context, status=status)
+    query = request.url.query
+    if "run" not in request.query_params:
+        query = f"{query}&run=true" if query else "run=true"
+    response.headers["HX-Push-Url"] = f"/effect?{query}"
+    return response

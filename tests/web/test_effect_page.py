@@ -1,0 +1,240 @@
+"""The effect page ``/effect``: the effect with named decision inputs, the API's numbers for the same user and
+choices, the clinician's site only, one sentence (422) for a choice the analysis cannot make, HTMX in Chromium."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import markupsafe
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import PASSWORD, login, snapshot
+
+from alscell.analysis.decision_inputs import PATIENT_INPUTS, WITHIN_NEEDS_NAMES
+from alscell.domain.measures import MEASURES
+
+TWO = {"adjust_for": ["age", "fvc_pct_pred"], "within_starters": "true"}
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture(scope="module")
+def sim_app(tmp_path_factory):
+    """A simulated registry of two sites (no MUNIX recorded), with a researcher, a clinician of site_b and a
+    patient account."""
+    from alscell.io.columns import FILE_ORDER
+    from alscell.io.tables import Tables
+    from alscell.io.writer import write_folder
+    from alscell.simulate import CohortConfig, simulate_cohort
+    from alscell.store.accounts import create_user
+    from alscell.store.importer import import_folder
+    from alscell.web.app import create_app
+
+    d = tmp_path_factory.mktemp("sim-effect")
+    sim = simulate_cohort(CohortConfig(n_patients=120, design="registry", effect=0.0), 7).tables
+    patients = sim["patients"].copy()
+    patients["site"] = ["site_b" if i % 2 else "site_a" for i in range(len(patients))]
+    write_folder(Tables.from_frames({**{n: sim[n] for n in FILE_ORDER}, "patients": patients}), d / "registry")
+    app = create_app(f"sqlite:///{d / 'web.db'}")
+    import_folder(app.state.engine, d / "registry")
+    create_user(app.state.engine, "simres", "researcher", PASSWORD)
+    create_user(app.state.engine, "simdoc_b", "clinician", PASSWORD, site="site_b")
+    create_user(app.state.engine, "simpat", "patient", PASSWORD, patient_id=str(patients["patient_id"].iloc[0]))
+    create_user(app.state.engine, "simadmin", "admin", PASSWORD)
+    yield app, patients
+    app.state.engine.dispose()
+
+
+def _client(app, username: str) -> TestClient:
+    c = TestClient(app, base_url="http://testserver")
+    assert login(c, username).status_code == 303
+    return c
+
+
+def _key(page: str, key: str) -> str:
+    m = re.search(rf'data-key="{re.escape(key)}"[^>]*>([^<]*)<', page)
+    assert m, key
+    return html.unescape(m.group(1))
+
+
+def _exact(page: str, key: str) -> float | None:
+    m = re.search(rf'data-key="{re.escape(key)}" data-value="([^"]*)"', page)
+    assert m, key
+    return float(m.group(1)) if m.group(1) else None
+
+
+def _assert_result_is(page: str, api: dict) -> None:
+    """The page shows the API's object: the same numbers (exactly), counts, terms, columns and warnings."""
+    for k in ("estimate", "ci_low", "ci_high", "p_value"):
+        assert _exact(page, k) == api[k], k
+    assert api["estimate"] is not None  # a registry large enough for an estimate
+    assert _key(page, "method") == api["method"]
+    assert int(_key(page, "n_patients")) == api["n_patients"] and int(_key(page, "n_treated")) == api["n_treated"]
+    d = api["decision_inputs"]
+    assert re.findall(r'data-term="([^"]*)"', page) == d["named"]
+    assert [html.unescape(c) for c in re.findall(r'data-column="([^"]*)"', page)] == d["columns"]
+    if d["within_starters"]:
+        assert int(_key(page, "outside_starters")) == d["outside_starters"]
+    for w in api["warnings"]:
+        assert str(markupsafe.escape(w)) in page
+    assert "Traceback" not in page
+
+
+# -- roles -----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("url", ["/effect", "/effect/result"])
+def test_anonymous_patients_and_admins_are_refused(sim_app, url):
+    app, _ = sim_app
+    r = TestClient(app).get(url, params=TWO, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    for username in ("simpat", "simadmin"):
+        assert _client(app, username).get(url, params=TWO, follow_redirects=False).status_code == 403, username
+
+
+def test_a_clinicians_result_covers_their_site_only(sim_app):
+    app, patients = sim_app
+    doc = _client(app, "simdoc_b")
+    page = doc.get("/effect/result", params=TWO, headers=HX)
+    assert page.status_code == 200, page.text
+    api = doc.get("/api/v1/effect", params={"adjust_for": "age,fvc_pct_pred", "within_starters": "true"}).json()
+    mine = int((patients["site"] == "site_b").sum())
+    assert int(_key(page.text, "n_patients")) == api["n_patients"] <= mine < len(patients)
+    _assert_result_is(page.text, api)
+    everyone = _client(app, "simres").get("/api/v1/effect", params={"adjust_for": "age"}).json()
+    assert everyone["n_patients"] > api["n_patients"]
+
+
+# -- the form ----------------------------------------------------------------------------------------------------------
+def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_app):
+    app, _ = sim_app
+    page = _client(app, "simres").get("/effect")
+    assert page.status_code == 200
+    offered = re.findall(r'name="adjust_for" value="([^"]*)"', page.text)
+    recorded = {"hhd_kg", "grip_kg", "fvc_pct_pred", "fss", "alsaq40", "nfl", "mcp1", "il6", "chi3l1"}
+    assert offered == [*PATIENT_INPUTS, *(k for k in MEASURES if k in recorded)]
+    assert 'name="within_starters"' in page.text and re.search(r'<select name="adjust_shape">', page.text)
+    assert (
+        "Name everything the clinic chose on: naming only part of it can move the estimate the wrong way." in page.text
+    )
+    assert 'hx-get="/effect/result"' in page.text and 'hx-target="#effect-result"' in page.text
+    assert 'id="effect-estimate"' not in page.text  # the form alone computes nothing
+
+
+def test_a_site_without_measurements_is_offered_none(web_app, as_user):
+    page = as_user("doc_b").get("/effect")  # site_b: no patient of the example registry
+    assert page.status_code == 200
+    assert re.findall(r'name="adjust_for" value="([^"]*)"', page.text) == list(PATIENT_INPUTS)
+    assert "No measurement is recorded for these patients." in page.text
+    assert 'href="/effect"' in page.text  # the nav
+    assert 'href="/effect"' in as_user("doc").get("/dashboard").text.split('id="effect-link"', 1)[1]
+
+
+# -- the API's numbers -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "api_params"),
+    [
+        (TWO, {"adjust_for": "age,fvc_pct_pred", "within_starters": "true"}),
+        (
+            {"adjust_for": ["sex", "grip_kg"], "adjust_shape": "spline"},
+            {"adjust_for": "sex,grip_kg", "adjust_shape": "spline"},
+        ),
+    ],
+)
+def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_params):
+    app, _ = sim_app
+    res = _client(app, "simres")
+    api = res.get("/api/v1/effect", params=api_params).json()
+    assert api["decision_inputs"]["columns"]  # the named terms added history columns
+    partial = res.get("/effect/result", params=params, headers=HX)
+    assert partial.status_code == 200 and "<html" not in partial.text
+    _assert_result_is(partial.text, api)
+    push = partial.headers["HX-Push-Url"]
+    assert push.startswith("/effect?") and push.endswith("run=true")
+    page = res.get(push)  # the address HTMX shows: the whole page with the same result, the boxes as ticked
+    assert page.status_code == 200 and "<html" in page.text
+    _assert_result_is(page.text, api)
+    for t in api["decision_inputs"]["named"]:
+        assert re.search(rf'value="{t}" checked>', page.text), t
+    assert ('name="within_starters" value="true" checked' in page.text) == api["decision_inputs"]["within_starters"]
+
+
+# -- choices the analysis cannot make ---------------------------------------------------------------------------------
+BAD = [
+    ({"within_starters": "true"}, WITHIN_NEEDS_NAMES),
+    ({"adjust_for": "age,munix"}, "adjust for munix: no munix is recorded in this registry."),  # not offered
+    ({"adjust_for": "height"}, "adjust for: unknown term(s) 'height'"),
+    ({"adjust_shape": "spline"}, "name the recorded terms"),
+    ({"adjust_for": "age", "adjust_shape": "cubic"}, "adjust shape: unknown 'cubic'"),
+    ({"adjust_for": "age", "method": "naive"}, "only g_estimation models the decision to treat"),
+]
+
+
+def test_a_bad_choice_is_one_sentence_with_422_and_changes_nothing(sim_app):
+    app, _ = sim_app
+    engine = app.state.engine
+    before = snapshot(engine)
+    doc = _client(app, "simdoc_b")
+    for params, why in BAD:
+        api = doc.get("/api/v1/effect", params=params)
+        assert api.status_code == 422 and why in api.json()["detail"], params
+        partial = doc.get("/effect/result", params=params, headers=HX)
+        assert partial.status_code == 422, params
+        shown = html.unescape(
+            re.search(r'<p class="problem" id="effect-problem"[^>]*>([^<]*)</p>', partial.text).group(1)
+        )
+        assert shown == api.json()["detail"], params  # the analysis' own sentence
+        assert 'id="effect-estimate"' not in partial.text and "Traceback" not in partial.text
+        page = doc.get("/effect", params={**params, "run": "true"})
+        assert page.status_code == 422 and str(markupsafe.escape(api.json()["detail"])) in page.text, params
+        assert 'id="effect-form"' in page.text  # the form stays, to choose again
+    assert snapshot(engine) == before
+
+
+# -- Chromium ----------------------------------------------------------------------------------------------------------
+def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_app):
+    """Debian's Chromium under the app's CSP: HTMX puts the result under the form; the page is not reloaded."""
+    from alscell.web.local_server import serve_in_thread
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's chromium is not installed")
+    app, _ = sim_app
+    api = _client(app, "simres").get("/api/v1/effect", params={"adjust_for": "age,fvc_pct_pred"}).json()
+    with serve_in_thread(app) as base:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(base_url=base)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto("/login")
+            page.fill('input[name="username"]', "simres")
+            page.fill('input[name="password"]', PASSWORD)
+            page.click('button[type="submit"]')
+            page.wait_for_load_state()
+            page.goto("/dashboard")
+            page.click("#effect-link a")
+            page.wait_for_url("**/effect")
+            page.evaluate("window.stillTheSamePage = true")
+            page.check('input[name="adjust_for"][value="age"]')
+            page.check('input[name="adjust_for"][value="fvc_pct_pred"]')
+            page.click('#effect-form button[type="submit"]')
+            page.wait_for_selector("#effect-estimate", timeout=30_000)
+            assert page.evaluate("window.stillTheSamePage") is True  # HTMX swapped the result in: no reload
+            assert page.locator("#named-terms [data-term]").all_inner_texts() == ["age", "fvc_pct_pred"]
+            shown = page.get_attribute('[data-key="estimate"]', "data-value")
+            assert shown is not None and float(shown) == api["estimate"]
+            assert "run=true" in page.url and "adjust_for=age" in page.url  # the address of the same result
+            # a choice the analysis cannot make: its sentence in the page, in place of the result
+            page.uncheck('input[name="adjust_for"][value="age"]')
+            page.uncheck('input[name="adjust_for"][value="fvc_pct_pred"]')
+            page.check('input[name="within_starters"]')
+            page.click('#effect-form button[type="submit"]')
+            page.wait_for_selector("#effect-problem", timeout=30_000)
+            assert page.inner_text("#effect-problem") == WITHIN_NEEDS_NAMES
+            assert page.locator("#effect-estimate").count() == 0
+            assert page.evaluate("window.stillTheSamePage") is True
+            browser.close()
+    # the browser logs the 422 answer as a failed load; nothing else (no CSP violation, no script error)
+    assert [e for e in errors if "status of 422" not in e] == [], errors
