@@ -435,6 +435,20 @@ MD_WORLD12 = held_out_page(
     cohorts=20,
 )
 
+MD_WORLD13 = held_out_page(
+    "thirteenth",
+    "thirteenth_world",
+    "after `--adjust-shape spline` (alscell.analysis.decision_inputs.spline_terms: the named continuous levels as "
+    "restricted cubic splines) had been built and judged on the sixth to twelfth worlds and committed, with the "
+    "decision that the named terms stay linear unless the analyst asks for splines; `named spline` and `named "
+    "linear` hold what this world's rule reads that the registry records (benchmarks/named_inputs.NAMED), the "
+    "latter's cohorts stored by a second run of g_history_calibration.py (`--candidate named --standard-from "
+    "docs/data/world13_calibration --raw-dir docs/data/world13_linear_calibration`)",
+    candidate="named_spline",
+    call='adjust_for=NAMED[world], adjust_shape="spline"',
+    cohorts=20,
+)
+
 READING_WORLD7 = """* Written after the first run, from docs/calibration_world7.md (`--estimand window`) and
   docs/calibration_world7_observed.md (`--estimand observed`), the same stored cohorts (rerun to check).
   **The registry history changes nothing here**: within every band in 8 and 9 of 27 cells against the
@@ -545,6 +559,8 @@ READING_WORLD12 = """* Written after the first run, from docs/calibration_world1
   those recorded facts do not hold the rule, and the standard history is right without them.  The option stays
   what docs/evidence.md calls it: the analyst's, not a default."""
 
+READING_WORLD13 = """* (to be written from the tables above after the first run)"""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -555,6 +571,7 @@ PAGES = {
     "world10": (MD_WORLD10, READING_WORLD10),
     "world11": (MD_WORLD11, READING_WORLD11),
     "world12": (MD_WORLD12, READING_WORLD12),
+    "world13": (MD_WORLD13, READING_WORLD13),
 }
 
 
