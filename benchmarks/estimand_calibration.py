@@ -429,7 +429,9 @@ MD_WORLD12 = held_out_page(
     "twelfth_world",
     "after `--adjust-for` (alscell.analysis.decision_inputs: naming what the clinic chose on) had been built and judged "
     "on the sixth to eleventh worlds and committed; `named` holds what this world's rule reads that the registry "
-    "records (benchmarks/named_inputs.NAMED)",
+    "records (benchmarks/named_inputs.NAMED); `named spline` (added on the twenty-ninth session) the same names "
+    "with their continuous levels as splines, on the same cohorts (`--candidate named_spline --standard-from "
+    "docs/data/world12_calibration --raw-dir docs/data/world12_spline_calibration`)",
     candidate="named",
     call="adjust_for=NAMED[world]",
     cohorts=20,
