@@ -3,7 +3,6 @@ cached per data version, de-identified for researchers."""
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -13,7 +12,7 @@ import markupsafe
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web_helpers import PASSWORD, csrf_of, login
+from web_helpers import PASSWORD, csrf_of, login, shown_text, shown_value
 
 from alscell.report import text
 from alscell.web import dashboard
@@ -44,18 +43,6 @@ def _poll(c: TestClient, seen: list[str] | None = None) -> str:
         time.sleep(0.5)
 
 
-def _key(page: str, key: str) -> str:
-    m = re.search(rf'data-key="{re.escape(key)}"[^>]*>([^<]*)<', page)
-    assert m, key
-    return html.unescape(m.group(1))
-
-
-def _exact(page: str, key: str) -> float | None:
-    m = re.search(rf'data-key="{re.escape(key)}" data-value="([^"]*)"', page)
-    assert m, key
-    return float(m.group(1)) if m.group(1) else None
-
-
 def _cli_effect(url: str, *method: str) -> dict:
     from alscell.cli import _register, app
 
@@ -67,15 +54,15 @@ def _cli_effect(url: str, *method: str) -> dict:
 
 def _assert_headline_is(page: str, est: dict) -> None:
     for k in ("estimate", "ci_low", "ci_high"):
-        value = _exact(page, f"effect.{k}")
+        value = shown_value(page, f"effect.{k}")
         if est[k] is None:
             assert value is None, k
         else:
             assert value == pytest.approx(est[k], rel=1e-12, abs=1e-15), k
-        assert _key(page, f"effect.{k}") == text.num(est[k], 2)
-    assert _key(page, "effect.p_value") == text.pval(est["p_value"])
-    assert int(_key(page, "effect.n_patients")) == est["n_patients"]
-    assert int(_key(page, "effect.n_treated")) == est["n_treated"]
+        assert shown_text(page, f"effect.{k}") == text.num(est[k], 2)
+    assert shown_text(page, "effect.p_value") == text.pval(est["p_value"])
+    assert int(shown_text(page, "effect.n_patients")) == est["n_patients"]
+    assert int(shown_text(page, "effect.n_treated")) == est["n_treated"]
     for w in est["warnings"]:
         assert str(markupsafe.escape(w)) in page  # escaped as Jinja escapes (' → &#39;)
 
@@ -154,13 +141,13 @@ def test_computed_in_the_background_cached_per_data_version_and_recomputed_after
     assert "could not be estimated" in done
     assert '<table id="safety-table">' in done
     assert 'data-unavailable="claims"' in done  # a section that is not available says why
-    assert int(_key(done, "counts.patients")) == 4 and int(_key(done, "counts.treated")) == 3
+    assert int(shown_text(done, "counts.patients")) == 4 and int(shown_text(done, "counts.treated")) == 3
     _no_python_error(done)
 
     again = res.get("/dashboard")
     pages.append(again.text)
     assert 'data-state="done"' in again.text and 'id="headline"' in again.text
-    visits = int(_key(again.text, "counts.visits"))
+    visits = int(shown_text(again.text, "counts.visits"))
     assert cache.computations == 1  # the same data version: not computed again
 
     doc = as_user("doc")
@@ -184,7 +171,7 @@ def test_computed_in_the_background_cached_per_data_version_and_recomputed_after
     done = _poll(res, pages)
     assert f'<section id="results" data-version="{dashboard._version(engine)}">' in done
     assert "The registry has changed since" not in done and cache.computations == 2
-    assert int(_key(done, "counts.visits")) == visits + 1
+    assert int(shown_text(done, "counts.visits")) == visits + 1
 
     for page in pages:  # a researcher receives no patient id and no calendar date, at any stage
         _assert_deidentified(page, ("ALS-001", "ALS-002", "ALS-003", "ALS-004", "ALS-0"))
@@ -192,11 +179,11 @@ def test_computed_in_the_background_cached_per_data_version_and_recomputed_after
 
 def test_a_clinician_sees_their_sites_patients_only(app, as_user):
     done = _poll(as_user("doc_b"))  # site_b: no patient of the example registry
-    assert int(_key(done, "counts.patients")) == 0 and int(_key(done, "counts.visits")) == 0
+    assert int(shown_text(done, "counts.patients")) == 0 and int(shown_text(done, "counts.visits")) == 0
     assert 'data-unavailable="effect"' in done and 'data-unavailable="safety"' in done
     _no_python_error(done)
     mine = _poll(as_user("doc"))  # no site: the patients without one (all four)
-    assert int(_key(mine, "counts.patients")) == 4
+    assert int(shown_text(mine, "counts.patients")) == 4
     assert dashboard.cache_for(app.state.engine).computations == 2  # one per scope
 
 
@@ -226,7 +213,7 @@ def test_a_registry_other_processes_cannot_open_is_computed_in_a_thread(app, as_
     cache = dashboard.cache_for(app.state.engine)
     assert cache._process is False and cache._pool is None and cache.computations == 1
     assert 'data-state="computing"' in first and 'id="headline"' in done
-    assert int(_key(done, "counts.patients")) == 4
+    assert int(shown_text(done, "counts.patients")) == 4
 
 
 # -- a simulated registry: numbers to compare ---------------------------------------------------------------------------
@@ -272,11 +259,11 @@ def test_the_researchers_headline_is_the_cli_effect_and_carries_no_identifier(si
     assert "against patients with the same recorded history who had not started treatment yet" in done
     # the sensitivity table is the CLI's --sensitivity on the same registry
     m = _cli_effect(url, "lmm_counterfactual")
-    assert _key(done, "sens.lmm_counterfactual.estimate") == text.num(m["estimate"], 2)
+    assert shown_text(done, "sens.lmm_counterfactual.estimate") == text.num(m["estimate"], 2)
     b = _cli_effect(url, "lmm_bounded")
-    assert _key(done, "sens.lmm_bounded.estimate") == text.num(b["estimate"], 2)
-    assert _key(done, "sens.g_estimation.estimate") == text.num(cli["estimate"], 2)
-    assert int(_key(done, "counts.patients")) == len(patients)
+    assert shown_text(done, "sens.lmm_bounded.estimate") == text.num(b["estimate"], 2)
+    assert shown_text(done, "sens.g_estimation.estimate") == text.num(cli["estimate"], 2)
+    assert int(shown_text(done, "counts.patients")) == len(patients)
     assert '<table id="claims-table">' in done and '<table id="claims-pooled">' in done
     assert 'id="modification-check">Does it work better in some patients?' in done  # the report's sentence
     assert re.search(r'<tr class="(sig-benefit|sig-harm|)">', done)
@@ -292,7 +279,7 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     c = _client(app, "simdoc_b")
     done = _poll(c)
     mine = patients[patients["site"] == "site_b"]
-    assert int(_key(done, "counts.patients")) == len(mine) < len(patients)
+    assert int(shown_text(done, "counts.patients")) == len(mine) < len(patients)
     api = c.get("/api/v1/effect").json()  # the same scope rule as /api/v1/effect
     assert api["n_patients"] <= len(mine)
     sens = c.get("/api/v1/effect", params={"sensitivity": "true"}).json()  # the CLI's --sensitivity, same scope

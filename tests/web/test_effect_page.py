@@ -10,7 +10,7 @@ from pathlib import Path
 import markupsafe
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, login, snapshot
+from web_helpers import PASSWORD, login, shown_text, shown_value, snapshot
 
 from alscell.analysis.decision_inputs import PATIENT_INPUTS, WITHIN_NEEDS_NAMES
 from alscell.domain.measures import MEASURES
@@ -52,30 +52,21 @@ def _client(app, username: str) -> TestClient:
     return c
 
 
-def _key(page: str, key: str) -> str:
-    m = re.search(rf'data-key="{re.escape(key)}"[^>]*>([^<]*)<', page)
-    assert m, key
-    return html.unescape(m.group(1))
-
-
-def _exact(page: str, key: str) -> float | None:
-    m = re.search(rf'data-key="{re.escape(key)}" data-value="([^"]*)"', page)
-    assert m, key
-    return float(m.group(1)) if m.group(1) else None
-
-
 def _assert_result_is(page: str, api: dict) -> None:
     """The page shows the API's object: the same numbers (exactly), counts, terms, columns and warnings."""
     for k in ("estimate", "ci_low", "ci_high", "p_value"):
-        assert _exact(page, k) == api[k], k
+        assert shown_value(page, k) == api[k], k
     assert api["estimate"] is not None  # a registry large enough for an estimate
-    assert _key(page, "method") == api["method"]
-    assert int(_key(page, "n_patients")) == api["n_patients"] and int(_key(page, "n_treated")) == api["n_treated"]
+    assert shown_text(page, "method") == api["method"]
+    assert (
+        int(shown_text(page, "n_patients")) == api["n_patients"]
+        and int(shown_text(page, "n_treated")) == api["n_treated"]
+    )
     d = api["decision_inputs"]
     assert re.findall(r'data-term="([^"]*)"', page) == d["named"]
     assert [html.unescape(c) for c in re.findall(r'data-column="([^"]*)"', page)] == d["columns"]
     if d["within_starters"]:
-        assert int(_key(page, "outside_starters")) == d["outside_starters"]
+        assert int(shown_text(page, "outside_starters")) == d["outside_starters"]
     for w in api["warnings"]:
         assert str(markupsafe.escape(w)) in page
     assert "Traceback" not in page
@@ -98,7 +89,7 @@ def test_a_clinicians_result_covers_their_site_only(sim_app):
     assert page.status_code == 200, page.text
     api = doc.get("/api/v1/effect", params={"adjust_for": "age,fvc_pct_pred", "within_starters": "true"}).json()
     mine = int((patients["site"] == "site_b").sum())
-    assert int(_key(page.text, "n_patients")) == api["n_patients"] <= mine < len(patients)
+    assert int(shown_text(page.text, "n_patients")) == api["n_patients"] <= mine < len(patients)
     _assert_result_is(page.text, api)
     everyone = _client(app, "simres").get("/api/v1/effect", params={"adjust_for": "age"}).json()
     assert everyone["n_patients"] > api["n_patients"]

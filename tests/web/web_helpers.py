@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
@@ -34,3 +35,17 @@ def snapshot(engine) -> dict:
                 continue
             out[table.name] = sorted(map(repr, conn.execute(select(table)).all()))
     return out
+
+
+def shown_text(page: str, key: str) -> str:
+    """The text of the element marked ``data-key=key`` (a result page's figure as shown)."""
+    m = re.search(rf'data-key="{re.escape(key)}"[^>]*>([^<]*)<', page)
+    assert m, key
+    return html.unescape(m.group(1))
+
+
+def shown_value(page: str, key: str) -> float | None:
+    """The exact number behind the element marked ``data-key=key`` (its ``data-value``; None where empty)."""
+    m = re.search(rf'data-key="{re.escape(key)}" data-value="([^"]*)"', page)
+    assert m, key
+    return float(m.group(1)) if m.group(1) else None

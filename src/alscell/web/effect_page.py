@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine, func, select
 
@@ -159,20 +160,44 @@ def _result_view(obj: dict) -> dict[str, Any]:
     }
 
 
-def _run(
-    request: Request, user: Principal, outcome: str, method: str | None, names: list[str], within: bool, shape: str
-) -> tuple[dict[str, Any], int]:
+@dataclass(frozen=True)
+class Choices:
+    """What the form asks for (the query of ``/effect`` and ``/effect/result``): the ticked terms (repeated
+    ``adjust_for`` fields, or one comma-separated value as the API takes), within the starters, the shape, and the
+    outcome and method carried through."""
+
+    names: list[str]
+    within_starters: bool
+    adjust_shape: str
+    outcome: str
+    method: str
+
+
+def _choices(
+    adjust_for: Annotated[list[str] | None, Query()] = None,
+    within_starters: bool = False,
+    adjust_shape: str = "linear",
+    outcome: str = DEFAULT_OUTCOME,
+    method: str = "",
+) -> Choices:
+    return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method)
+
+
+FormChoices = Annotated[Choices, Depends(_choices)]
+
+
+def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any], int]:
     """(the result's template context, HTTP status): the estimate, or the sentence why there is none (422)."""
     engine = engine_of(request)
     try:
         obj = effect_json(
             engine,
             user,
-            outcome,
-            method,
-            adjust_for=",".join(names) or None,
-            within_starters=within,
-            adjust_shape=shape or None,
+            c.outcome,
+            c.method or None,
+            adjust_for=",".join(c.names) or None,
+            within_starters=c.within_starters,
+            adjust_shape=c.adjust_shape or None,
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -181,54 +206,32 @@ def _run(
     return {"problem": None, "result": _result_view(obj)}, 200
 
 
-AdjustFor = Annotated[list[str] | None, Query()]  # repeated (one per ticked box) or comma-separated
-
-
 @router.get("/effect")
-def effect_page(
-    request: Request,
-    user: Reader,
-    adjust_for: AdjustFor = None,
-    within_starters: bool = False,
-    adjust_shape: str = "linear",
-    outcome: str = DEFAULT_OUTCOME,
-    method: str = "",
-    run: bool = False,
-) -> Response:
+def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool = False) -> Response:
     """The form; with ``run`` (the form's submission without HTMX) also its result, in the page."""
-    names = _names(adjust_for)
     context: dict[str, Any] = {
         "patient_inputs": PATIENT_INPUTS,
         "measures": [(k, MEASURES[k].label) for k in recorded_measures(engine_of(request), user)],
         "shapes": ADJUST_SHAPES,
-        "ticked": set(names),
-        "within": within_starters,
-        "shape": adjust_shape,
-        "outcome": outcome,
-        "method": method,
+        "ticked": set(choices.names),
+        "within": choices.within_starters,
+        "shape": choices.adjust_shape,
+        "outcome": choices.outcome,
+        "method": choices.method,
         "scope_text": _scope_text(user),
         "ran": run,
     }
     status = 200
     if run:
-        result, status = _run(request, user, outcome, method or None, names, within_starters, adjust_shape)
+        result, status = _run(request, user, choices)
         context |= result
     return html(request, "effect.html", context, status=status)
 
 
 @router.get("/effect/result")
-def effect_result(
-    request: Request,
-    user: Reader,
-    adjust_for: AdjustFor = None,
-    within_starters: bool = False,
-    adjust_shape: str = "linear",
-    outcome: str = DEFAULT_OUTCOME,
-    method: str = "",
-) -> Response:
+def effect_result(request: Request, user: Reader, choices: FormChoices) -> Response:
     """The result alone (HTMX); the address bar shows the page with the same choices (``HX-Push-Url``)."""
-    names = _names(adjust_for)
-    context, status = _run(request, user, outcome, method or None, names, within_starters, adjust_shape)
+    context, status = _run(request, user, choices)
     response = html(request, "effect_result.html", context, status=status)
     query = request.url.query
     if "run" not in request.query_params:
