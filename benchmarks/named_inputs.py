@@ -141,7 +141,9 @@ def main(argv=None) -> int:
 
     raw = stored_or_run(ap, args, run)
     template, reading = PAGES[args.page]
-    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, template, "named_inputs.py", argv,
+    # a stored file may join runs of different worlds (the same seeds): the page gives their summed time
+    minutes = float(raw["run_minutes"].drop_duplicates().sum())
+    finish(console, markdown(raw), minutes, args.write_md, template, "named_inputs.py", argv,
            entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, share=args.share, workers=args.workers,
            reading=reading)  # fmt: skip
     return 0
