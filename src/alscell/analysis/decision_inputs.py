@@ -117,15 +117,20 @@ def parse_adjust_for(text: str | None) -> tuple[str, ...]:
     return names
 
 
+def check_shape(shape: str) -> str:
+    """``shape`` if it is one of :data:`ADJUST_SHAPES`, else a clear error naming them."""
+    if shape not in ADJUST_SHAPES:
+        raise NotApplicable(f"adjust shape: unknown {shape!r}: use {', '.join(ADJUST_SHAPES)}.")
+    return shape
+
+
 def named_options(text: str | None, within: bool, method: str, shape: str | None = None) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``; the API's ``adjust_for``, ``within_starters``, ``adjust_shape``),
     checked: {} when none; ``adjust_shape`` only when not linear.  Only g-estimation has a decision model to hold
     them (with ``--sensitivity``, the primary's)."""
     names = parse_adjust_for(text)
-    shape = shape or "linear"
-    if shape not in ADJUST_SHAPES:
-        raise NotApplicable(f"adjust shape: unknown {shape!r}: use {', '.join(ADJUST_SHAPES)}.")
+    shape = check_shape(shape or "linear")
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if shape != "linear" and not names:
@@ -360,6 +365,7 @@ __all__ = [
     "REGISTRY_TERMS",
     "SUPPORT_EVENTS",
     "Inputs",
+    "check_shape",
     "decision_inputs",
     "inside_starters",
     "named_json",

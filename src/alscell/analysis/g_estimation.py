@@ -57,9 +57,9 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.decision_inputs import (
-    ADJUST_SHAPES,
     REGISTRY_TERMS,
     WITHIN_NEEDS_NAMES,
+    check_shape,
     decision_inputs,
     inside_starters,
     registry_terms,
@@ -622,8 +622,7 @@ def named_history(
     :func:`alscell.analysis.decision_inputs.spline_terms`, knots on the decision rows kept) and,
     with ``within``, each window's decision rows (index into ``df``, then per-row arrays) kept inside what the
     starters among all the windows' rows had on them.  ``details["_warnings"]``: what the result says about it."""
-    if shape not in ADJUST_SHAPES:
-        raise NotApplicable(f"adjust shape: unknown {shape!r}: use {', '.join(ADJUST_SHAPES)}.")
+    check_shape(shape)
     if not names:
         if within:
             raise NotApplicable(WITHIN_NEEDS_NAMES)
