@@ -91,8 +91,8 @@ HELD_OUT = {
     "world11": ("eleventh_world", "simulate_world11"),
     # held out from --adjust-for (docs/named_inputs.md)
     "world12": ("twelfth_world", "simulate_world12"),
-    # held out from --adjust-shape spline (written blind on 2026-12-06 after that option was committed;
-    # docs/calibration_world13.md)
+    # held out from --adjust-shape spline (written blind on 2026-12-06 while that option was built, committed
+    # after it; docs/calibration_world13.md)
     "world13": ("thirteenth_world", "simulate_world13"),
 }
 

@@ -440,9 +440,11 @@ MD_WORLD12 = held_out_page(
 MD_WORLD13 = held_out_page(
     "thirteenth",
     "thirteenth_world",
-    "after `--adjust-shape spline` (alscell.analysis.decision_inputs.spline_terms: the named continuous levels as "
-    "restricted cubic splines) had been built and judged on the sixth to twelfth worlds and committed, with the "
-    "decision that the named terms stay linear unless the analyst asks for splines; `named spline` and `named "
+    "while `--adjust-shape spline` (alscell.analysis.decision_inputs.spline_terms: the named continuous levels as "
+    "restricted cubic splines) was being built — by a helper that could read neither the estimators nor any "
+    "result — and committed once the spline had been committed and judged under no effect on the sixth to twelfth "
+    "worlds; the decision that the named terms stay linear unless the analyst asks for splines was committed after "
+    "the world's summary had been read, before any estimator ran on it; `named spline` and `named "
     "linear` hold what this world's rule reads that the registry records (benchmarks/named_inputs.NAMED), the "
     "latter's cohorts stored by a second run of g_history_calibration.py (`--candidate named --standard-from "
     "docs/data/world13_calibration --raw-dir docs/data/world13_linear_calibration`)",

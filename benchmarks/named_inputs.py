@@ -202,7 +202,7 @@ READING = """* Written from the table above after its first run (40 cohorts of 3
   hold the rule's cut-offs and are honest; the full world's −0.033 is the wish tied to the activity's set-point
   (the treated decline faster than their recorded inputs say), which no recorded term can hold and which the
   default's +0.006 had cancelled by chance (as on the eleventh world: docs/world11_registry_terms.md).
-* **The thirteenth world, written blind after the spline was committed** (benchmarks/thirteenth_world.py; its
+* **The thirteenth world, written blind while the spline was built and committed after it** (benchmarks/thirteenth_world.py; its
   rule at six-monthly reviews: an NfL band of 45–120 pg/mL, a diagnostic CMAP of at least 3 mV, age 18–72,
   riluzole, no NIV, weight at least 90% of the diagnosis weight, at most 36 months from diagnosis, then an
   inverted U on the recorded decline, site, age and an unrecorded wish): **the default fails it**, +0.088 (MCSE
