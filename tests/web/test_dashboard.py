@@ -12,7 +12,7 @@ import markupsafe
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web_helpers import PASSWORD, csrf_of, login, shown_text, shown_value
+from web_helpers import PASSWORD, csrf_of, login, shown_text, shown_value, two_site_app
 
 from alscell.report import text
 from alscell.web import dashboard
@@ -219,23 +219,7 @@ def test_a_registry_other_processes_cannot_open_is_computed_in_a_thread(app, as_
 # -- a simulated registry: numbers to compare ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sim_app(tmp_path_factory):
-    from alscell.io.columns import FILE_ORDER
-    from alscell.io.tables import Tables
-    from alscell.io.writer import write_folder
-    from alscell.simulate import CohortConfig, simulate_cohort
-    from alscell.store.accounts import create_user
-    from alscell.store.importer import import_folder
-    from alscell.web.app import create_app
-
-    d = tmp_path_factory.mktemp("sim-dashboard")
-    sim = simulate_cohort(CohortConfig(n_patients=160, design="registry", effect=0.0), 5).tables
-    patients = sim["patients"].copy()
-    patients["site"] = ["site_b" if i % 2 else "site_a" for i in range(len(patients))]
-    write_folder(Tables.from_frames({**{n: sim[n] for n in FILE_ORDER}, "patients": patients}), d / "registry")
-    app = create_app(f"sqlite:///{d / 'web.db'}")
-    import_folder(app.state.engine, d / "registry")
-    create_user(app.state.engine, "simres", "researcher", PASSWORD)
-    create_user(app.state.engine, "simdoc_b", "clinician", PASSWORD, site="site_b")
+    app, patients = two_site_app(tmp_path_factory.mktemp("sim-dashboard"), 160, 5)
     yield app, patients
     dashboard.close(app.state.engine)
     app.state.engine.dispose()

@@ -10,7 +10,7 @@ from pathlib import Path
 import markupsafe
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, login, shown_text, shown_value, snapshot
+from web_helpers import PASSWORD, login, shown_text, shown_value, snapshot, two_site_app
 
 from alscell.analysis.decision_inputs import PATIENT_INPUTS, WITHIN_NEEDS_NAMES
 from alscell.domain.measures import MEASURES
@@ -23,23 +23,9 @@ HX = {"HX-Request": "true"}
 def sim_app(tmp_path_factory):
     """A simulated registry of two sites (no MUNIX recorded), with a researcher, a clinician of site_b and a
     patient account."""
-    from alscell.io.columns import FILE_ORDER
-    from alscell.io.tables import Tables
-    from alscell.io.writer import write_folder
-    from alscell.simulate import CohortConfig, simulate_cohort
     from alscell.store.accounts import create_user
-    from alscell.store.importer import import_folder
-    from alscell.web.app import create_app
 
-    d = tmp_path_factory.mktemp("sim-effect")
-    sim = simulate_cohort(CohortConfig(n_patients=120, design="registry", effect=0.0), 7).tables
-    patients = sim["patients"].copy()
-    patients["site"] = ["site_b" if i % 2 else "site_a" for i in range(len(patients))]
-    write_folder(Tables.from_frames({**{n: sim[n] for n in FILE_ORDER}, "patients": patients}), d / "registry")
-    app = create_app(f"sqlite:///{d / 'web.db'}")
-    import_folder(app.state.engine, d / "registry")
-    create_user(app.state.engine, "simres", "researcher", PASSWORD)
-    create_user(app.state.engine, "simdoc_b", "clinician", PASSWORD, site="site_b")
+    app, patients = two_site_app(tmp_path_factory.mktemp("sim-effect"), 120, 7)
     create_user(app.state.engine, "simpat", "patient", PASSWORD, patient_id=str(patients["patient_id"].iloc[0]))
     create_user(app.state.engine, "simadmin", "admin", PASSWORD)
     yield app, patients

@@ -49,3 +49,26 @@ def shown_value(page: str, key: str) -> float | None:
     m = re.search(rf'data-key="{re.escape(key)}" data-value="([^"]*)"', page)
     assert m, key
     return float(m.group(1)) if m.group(1) else None
+
+
+def two_site_app(folder, n_patients: int, seed: int):
+    """(app, patients): a web app on a simulated registry of ``n_patients`` split between site_a and site_b
+    (alternately), imported into SQLite under ``folder``, with a researcher ``simres`` and a site_b clinician
+    ``simdoc_b``."""
+    from alscell.io.columns import FILE_ORDER
+    from alscell.io.tables import Tables
+    from alscell.io.writer import write_folder
+    from alscell.simulate import CohortConfig, simulate_cohort
+    from alscell.store.accounts import create_user
+    from alscell.store.importer import import_folder
+    from alscell.web.app import create_app
+
+    sim = simulate_cohort(CohortConfig(n_patients=n_patients, design="registry", effect=0.0), seed).tables
+    patients = sim["patients"].copy()
+    patients["site"] = ["site_b" if i % 2 else "site_a" for i in range(len(patients))]
+    write_folder(Tables.from_frames({**{n: sim[n] for n in FILE_ORDER}, "patients": patients}), folder / "registry")
+    app = create_app(f"sqlite:///{folder / 'web.db'}")
+    import_folder(app.state.engine, folder / "registry")
+    create_user(app.state.engine, "simres", "researcher", PASSWORD)
+    create_user(app.state.engine, "simdoc_b", "clinician", PASSWORD, site="site_b")
+    return app, patients
