@@ -121,6 +121,40 @@ def _cohort(world: str, n: int, share: float, effect: float, seed: int):
     return simulate_world2(n, effect, share, int(seed)).tables
 
 
+def parse_world(spec: str) -> tuple[str, frozenset[str]]:
+    """``WORLD`` or ``WORLD:PIECE+PIECE`` (pieces switched off)."""
+    world, _, off = spec.partition(":")
+    return world, frozenset(p for p in off.split("+") if p)
+
+
+def world_specs(ap: argparse.ArgumentParser, text: str) -> list[str]:
+    """The comma-separated ``--worlds`` of WORLD or WORLD:PIECE+PIECE, checked (pieces only in held-out worlds,
+    and only pieces the world has); a parser error otherwise."""
+    specs = [s for s in text.split(",") if s]
+    for spec in specs:
+        world, off = parse_world(spec)
+        if off:
+            import importlib
+
+            if world not in HELD_OUT:
+                ap.error(f"{spec}: pieces can be switched off in the held-out worlds only")
+            pieces = importlib.import_module(HELD_OUT[world][0]).PIECES
+            if off - set(pieces):
+                ap.error(f"{spec}: {world} has no piece {', '.join(sorted(off - set(pieces)))}")
+    return specs
+
+
+def spec_cohort(spec: str, n: int, share: float, seed: int):
+    """The tables of one cohort under no effect of ``WORLD`` or ``WORLD:PIECE+PIECE`` (:func:`parse_world`)."""
+    import importlib
+
+    world, off = parse_world(spec)
+    if not off:
+        return _cohort(world, n, share, 0.0, seed)
+    module, name = HELD_OUT[world]
+    return getattr(importlib.import_module(module), name)(n, 0.0, share, seed, off).tables
+
+
 # the held-out worlds' realised slope change per cohort, recorded by _cohort for run_chunk
 _realised: dict[tuple, float] = {}
 

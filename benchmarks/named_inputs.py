@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from registry_terms_split import parse_world, spec_cohort, world_specs
+from calibration import parse_world, spec_cohort, world_specs
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261207

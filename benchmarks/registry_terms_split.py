@@ -40,6 +40,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from calibration import spec_cohort, world_specs
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261206
@@ -120,44 +121,6 @@ def starters_support(R: np.ndarray, rows: np.ndarray, start: np.ndarray) -> np.n
     for c in (0, 2):
         keep &= R[rows, c] <= R[st, c].max()
     return keep
-
-
-def parse_world(spec: str) -> tuple[str, frozenset[str]]:
-    """``WORLD`` or ``WORLD:PIECE+PIECE`` (pieces switched off)."""
-    world, _, off = spec.partition(":")
-    return world, frozenset(p for p in off.split("+") if p)
-
-
-def world_specs(ap: argparse.ArgumentParser, text: str) -> list[str]:
-    """The comma-separated ``--worlds`` of WORLD or WORLD:PIECE+PIECE, checked (pieces only in held-out worlds,
-    and only pieces the world has); a parser error otherwise."""
-    specs = [s for s in text.split(",") if s]
-    for spec in specs:
-        world, off = parse_world(spec)
-        if off:
-            import importlib
-
-            import calibration
-
-            if world not in calibration.HELD_OUT:
-                ap.error(f"{spec}: pieces can be switched off in the held-out worlds only")
-            pieces = importlib.import_module(calibration.HELD_OUT[world][0]).PIECES
-            if off - set(pieces):
-                ap.error(f"{spec}: {world} has no piece {', '.join(sorted(off - set(pieces)))}")
-    return specs
-
-
-def spec_cohort(spec: str, n: int, share: float, seed: int):
-    """The tables of one cohort under no effect of ``WORLD`` or ``WORLD:PIECE+PIECE`` (:func:`parse_world`)."""
-    import importlib
-
-    import calibration
-
-    world, off = parse_world(spec)
-    if not off:
-        return calibration._cohort(world, n, share, 0.0, seed)
-    module, name = calibration.HELD_OUT[world]
-    return getattr(importlib.import_module(module), name)(n, 0.0, share, seed, off).tables
 
 
 def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:

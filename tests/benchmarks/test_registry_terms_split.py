@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+import calibration
 import registry_terms_split as rts
 from alscell.io.tables import Tables
 
@@ -69,8 +70,11 @@ def test_the_starters_support_keeps_every_start_and_drops_what_no_start_carried(
 
 
 def test_world_specs_and_their_errors():
-    assert rts.parse_world("world11:unrecorded_will+pulses") == ("world11", frozenset({"unrecorded_will", "pulses"}))
-    assert rts.parse_world("world6") == ("world6", frozenset())
+    assert calibration.parse_world("world11:unrecorded_will+pulses") == (
+        "world11",
+        frozenset({"unrecorded_will", "pulses"}),
+    )
+    assert calibration.parse_world("world6") == ("world6", frozenset())
     with pytest.raises(SystemExit):
         rts.main(["--worlds", "world11:no_such_piece", "--cohorts", "1"])
     with pytest.raises(SystemExit):

@@ -12,7 +12,7 @@ import markupsafe
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web_helpers import PASSWORD, csrf_of, login, shown_text, shown_value, two_site_app
+from web_helpers import chromium_page, csrf_of, login, shown_text, shown_value, two_site_app
 
 from alscell.report import text
 from alscell.web import dashboard
@@ -333,33 +333,14 @@ def test_redact_removes_ids_and_dates_and_keeps_html_and_numbers():
 
 def test_the_browser_shows_the_results_when_htmx_polling_finds_them_done(app):
     """Debian's Chromium under the app's CSP: the page polls and HTMX swaps in the results by itself."""
-    from pathlib import Path
-
-    from alscell.web.local_server import serve_in_thread
-
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed")
-    with serve_in_thread(app) as base:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(base_url=base)
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto("/login")
-            page.fill('input[name="username"]', "res")
-            page.fill('input[name="password"]', PASSWORD)
-            page.click('button[type="submit"]')
-            page.wait_for_load_state()
-            page.goto("/dashboard")
-            assert page.locator('#dashboard-progress[data-state="computing"]').count() == 1
-            page.wait_for_selector("#headline", timeout=WAIT_S * 1000)
-            assert page.locator("#dashboard").count() == 1 and page.locator('[data-state="done"]').count() == 1
-            assert page.locator("[hx-trigger]").count() == 0  # polling stopped
-            # the sensitivity table under the headline (or why it is not available on this registry)
-            shown = '#sensitivity-table, [data-unavailable="sensitivity"], [data-unavailable="effect"]'
-            assert page.locator(shown).count() == 1
-            assert not errors, errors  # no CSP violation, no script error
-            browser.close()
+    with chromium_page(app, "res") as (page, errors):
+        page.goto("/dashboard")
+        assert page.locator('#dashboard-progress[data-state="computing"]').count() == 1
+        page.wait_for_selector("#headline", timeout=WAIT_S * 1000)
+        assert page.locator("#dashboard").count() == 1 and page.locator('[data-state="done"]').count() == 1
+        assert page.locator("[hx-trigger]").count() == 0  # polling stopped
+        # the sensitivity table under the headline (or why it is not available on this registry)
+        shown = '#sensitivity-table, [data-unavailable="sensitivity"], [data-unavailable="effect"]'
+        assert page.locator(shown).count() == 1
+        assert not errors, errors  # no CSP violation, no script error
     assert app.state.engine not in dashboard._caches  # the app's shutdown stopped the dashboard's child process

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import markupsafe
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, login, shown_text, shown_value, snapshot, two_site_app
+from web_helpers import PASSWORD, chromium_page, login, shown_text, shown_value, snapshot, two_site_app
 
 from alscell.analysis.decision_inputs import PATIENT_INPUTS, WITHIN_NEEDS_NAMES
 from alscell.domain.measures import MEASURES
@@ -170,48 +169,30 @@ def test_a_bad_choice_is_one_sentence_with_422_and_changes_nothing(sim_app):
 # -- Chromium ----------------------------------------------------------------------------------------------------------
 def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_app):
     """Debian's Chromium under the app's CSP: HTMX puts the result under the form; the page is not reloaded."""
-    from alscell.web.local_server import serve_in_thread
-
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed")
     app, _ = sim_app
     api = _client(app, "simres").get("/api/v1/effect", params={"adjust_for": "age,fvc_pct_pred"}).json()
-    with serve_in_thread(app) as base:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(base_url=base)
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto("/login")
-            page.fill('input[name="username"]', "simres")
-            page.fill('input[name="password"]', PASSWORD)
-            page.click('button[type="submit"]')
-            page.wait_for_load_state()
-            page.goto("/dashboard")
-            page.click("#effect-link a")
-            page.wait_for_url("**/effect")
-            page.evaluate("window.stillTheSamePage = true")
-            page.check('input[name="adjust_for"][value="age"]')
-            page.check('input[name="adjust_for"][value="fvc_pct_pred"]')
-            page.click('#effect-form button[type="submit"]')
-            page.wait_for_selector("#effect-estimate", timeout=30_000)
-            assert page.evaluate("window.stillTheSamePage") is True  # HTMX swapped the result in: no reload
-            assert page.locator("#named-terms [data-term]").all_inner_texts() == ["age", "fvc_pct_pred"]
-            shown = page.get_attribute('[data-key="estimate"]', "data-value")
-            assert shown is not None and float(shown) == api["estimate"]
-            assert "run=true" in page.url and "adjust_for=age" in page.url  # the address of the same result
-            # a choice the analysis cannot make: its sentence in the page, in place of the result
-            page.uncheck('input[name="adjust_for"][value="age"]')
-            page.uncheck('input[name="adjust_for"][value="fvc_pct_pred"]')
-            page.check('input[name="within_starters"]')
-            page.click('#effect-form button[type="submit"]')
-            page.wait_for_selector("#effect-problem", timeout=30_000)
-            assert page.inner_text("#effect-problem") == WITHIN_NEEDS_NAMES
-            assert page.locator("#effect-estimate").count() == 0
-            assert page.evaluate("window.stillTheSamePage") is True
-            browser.close()
+    with chromium_page(app, "simres") as (page, errors):
+        page.goto("/dashboard")
+        page.click("#effect-link a")
+        page.wait_for_url("**/effect")
+        page.evaluate("window.stillTheSamePage = true")
+        page.check('input[name="adjust_for"][value="age"]')
+        page.check('input[name="adjust_for"][value="fvc_pct_pred"]')
+        page.click('#effect-form button[type="submit"]')
+        page.wait_for_selector("#effect-estimate", timeout=30_000)
+        assert page.evaluate("window.stillTheSamePage") is True  # HTMX swapped the result in: no reload
+        assert page.locator("#named-terms [data-term]").all_inner_texts() == ["age", "fvc_pct_pred"]
+        shown = page.get_attribute('[data-key="estimate"]', "data-value")
+        assert shown is not None and float(shown) == api["estimate"]
+        assert "run=true" in page.url and "adjust_for=age" in page.url  # the address of the same result
+        # a choice the analysis cannot make: its sentence in the page, in place of the result
+        page.uncheck('input[name="adjust_for"][value="age"]')
+        page.uncheck('input[name="adjust_for"][value="fvc_pct_pred"]')
+        page.check('input[name="within_starters"]')
+        page.click('#effect-form button[type="submit"]')
+        page.wait_for_selector("#effect-problem", timeout=30_000)
+        assert page.inner_text("#effect-problem") == WITHIN_NEEDS_NAMES
+        assert page.locator("#effect-estimate").count() == 0
+        assert page.evaluate("window.stillTheSamePage") is True
     # the browser logs the 422 answer as a failed load; nothing else (no CSP violation, no script error)
     assert [e for e in errors if "status of 422" not in e] == [], errors

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -72,3 +75,33 @@ def two_site_app(folder, n_patients: int, seed: int):
     create_user(app.state.engine, "simres", "researcher", PASSWORD)
     create_user(app.state.engine, "simdoc_b", "clinician", PASSWORD, site="site_b")
     return app, patients
+
+
+@contextmanager
+def chromium_page(app, username: str) -> Iterator[tuple]:
+    """(page, errors): Debian's Chromium (Playwright) on ``app`` served on 127.0.0.1, logged in as ``username``;
+    ``errors`` collects the console's errors and the page's script errors.  Skips the test without Playwright or
+    Chromium."""
+    import pytest
+
+    from alscell.web.local_server import serve_in_thread
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's chromium is not installed")
+    with serve_in_thread(app) as base, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(base_url=base)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto("/login")
+        page.fill('input[name="username"]', username)
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_load_state()
+        try:
+            yield page, errors
+        finally:
+            browser.close()

@@ -12,9 +12,9 @@ patients without one), a researcher's every patient, and a researcher's page car
 date that a warning might name (``dashboard.redact``, as the dashboard).  The form offers every term of
 ``PATIENT_INPUTS`` and the measurement keys recorded for the patients this user may see.
 
-Computation: in the request, in FastAPI's threadpool (sync routes), as ``/api/v1/effect`` does: one fit takes
-well under a second on hundreds of patients (0.1-0.4 s on 160 simulated patients, 0.2 s on 2,000), so neither
-a background job nor a progress poll (the dashboard's pattern, for its 11 sections) is needed.
+Computation: in the request, in FastAPI's threadpool (sync routes), as ``/api/v1/effect`` does: one g-estimation
+fit, not the dashboard's eleven sections, so neither a background job nor a progress poll (not timed by a
+benchmark; a registry of tens of thousands of patients would want the dashboard's pattern).
 
 HTMX: the form asks for ``/effect/result`` (the partial) and puts it under the form; without script the same
 form loads ``/effect`` with the result in the page.  A choice the analysis cannot make (within the starters with
@@ -36,7 +36,6 @@ from sqlalchemy import Engine, func, select
 from alscell.analysis.decision_inputs import ADJUST_SHAPES, PATIENT_INPUTS
 from alscell.analysis.errors import NotApplicable
 from alscell.domain.measures import MEASURES
-from alscell.io.tables import Tables
 from alscell.store.accounts import Principal
 from alscell.store.models import SQL_TABLES
 from alscell.web import records, summary
@@ -48,14 +47,6 @@ DEFAULT_OUTCOME = "alsfrs_r_total"
 
 
 # -- the one rule set (also GET /api/v1/effect) -------------------------------------------------------------------
-def user_tables(engine: Engine, user: Principal) -> Tables:
-    """The registry rows this user's analyses cover: a clinician's site (``records.site_tables``), else all."""
-    tables = records.registry_tables(engine)
-    if user.role == "clinician":
-        tables = records.site_tables(tables, user.site)
-    return tables
-
-
 def effect_json(
     engine: Engine,
     user: Principal,
@@ -78,7 +69,7 @@ def effect_json(
     method = method or DEFAULT_METHOD
     names = parse_modifiers(modifiers, sensitivity)
     options = named_options(adjust_for, within_starters, method, adjust_shape)
-    tables = user_tables(engine, user)
+    tables = records.user_tables(engine, user)
     if names:
         est = estimate_modified(tables, outcome, method, names, **options)
         return named_json(modified_json(est), options, est.details)

@@ -283,6 +283,12 @@ def site_tables(tables: Tables, site: str | None) -> Tables:
     return tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
 
 
+def user_tables(engine: Engine, user: Principal) -> Tables:
+    """The registry rows a user's analyses and exports cover: a clinician's site (:func:`site_tables`), else all."""
+    tables = registry_tables(engine)
+    return site_tables(tables, user.site) if user.role == "clinician" else tables
+
+
 def _plain(v: Any) -> Any:
     if v is None or v is pd.NA or v is pd.NaT:
         return None

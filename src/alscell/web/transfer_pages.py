@@ -181,9 +181,7 @@ def export_zip(engine, user: Principal, fmt: str, deidentify: bool) -> bytes:
     from alscell.io.redcap import write_redcap
     from alscell.io.writer import write_folder
 
-    tables = records.registry_tables(engine)
-    if user.role == "clinician":
-        tables = records.site_tables(tables, user.site)
+    tables = records.user_tables(engine, user)
     frames = dict(tables.items())
     if deidentify or user.role == "researcher":
         frames = deidentify_tables(frames, accounts.pseudonym_key(engine))
