@@ -63,10 +63,36 @@ VARIANTS = {
     "named, spline": {"adjust_shape": "spline"},
     "named, spline, within the starters": {"adjust_shape": "spline", "within_starters": True},
 }
+# The shortest time from the decision to the first dose in each world's rule (its docstring, "who is treated"), in
+# days, as an analyst who knew the programme would give it to --decision-lag: 0 where the cells are given at the
+# decision visit or the decision is not at a visit (the seventh world's waves).
+LAG = {"world6": 0, "world7": 0, "world8": 21, "world9": 7, "world10": 42, "world11": 28, "world12": 14, "world13": 21}
+# The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
+VISITS = ("visit_measures", "visit_spacing")
+# docs/decision_visits.md: the decision lag and the visit process, each variant as (names, visits, lag, extra options)
+VISIT_VARIANTS = {
+    "default": (False, False, False, {}),
+    "default, lag": (False, False, True, {}),
+    "named": (True, False, False, {}),
+    "named, lag": (True, False, True, {}),
+    "named + visits, lag": (True, True, True, {}),
+    "named + visits, lag, spline": (True, True, True, {"adjust_shape": "spline"}),
+}
 
 
-def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
-    """Each (world, seed) cohort under no effect through the three variants."""
+def variant_options(page: str, variant: str, world: str) -> dict:
+    """The g_estimation options of ``variant`` on ``page`` for ``world`` (WORLD or WORLD:PIECE+PIECE)."""
+    base = parse_world(world)[0]
+    if page != "decision_visits":
+        extra = VARIANTS[variant]
+        return {} if extra is None else {"adjust_for": NAMED[base]} | extra
+    names, visits, lag, extra = VISIT_VARIANTS[variant]
+    adjust = (*(NAMED[base] if names else ()), *(VISITS if visits else ()))
+    return ({"adjust_for": adjust} if adjust else {}) | ({"decision_lag_days": LAG[base]} if lag else {}) | extra
+
+
+def run_chunk(items: list[tuple], n: int, share: float, page: str = "named") -> list[dict]:
+    """Each (world, seed) cohort under no effect through the page's variants."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
@@ -77,10 +103,9 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     rows = []
     for world, seed in items:
         tables = spec_cohort(world, n, share, int(seed))
-        for variant, extra in VARIANTS.items():
-            options = {} if extra is None else {"adjust_for": NAMED[parse_world(world)[0]]} | extra
+        for variant in VISIT_VARIANTS if page == "decision_visits" else VARIANTS:
             try:
-                e = g_estimation(tables, **options)
+                e = g_estimation(tables, **variant_options(page, variant, world))
                 est, lo, hi, se = e.estimate, e.ci_low, e.ci_high, e.se
                 out = e.details.get("outside_starters")
             except NotApplicable:
@@ -91,7 +116,7 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     return rows
 
 
-def markdown(raw: pd.DataFrame) -> str:
+def markdown(raw: pd.DataFrame, page: str = "named") -> str:
     lines = ["| world | named | variant | cohorts | bias (MCSE) | bias / SE | rejection (MCSE) | coverage |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for (world, variant), d in raw.groupby(["world", "variant"], sort=False):
@@ -103,7 +128,10 @@ def markdown(raw: pd.DataFrame) -> str:
         band = 2 * np.sqrt(0.05 * 0.95 / k)
         ok_r = "" if abs(rej.mean() - 0.05) <= band else " ✗"
         ok_b = "" if abs(b.mean()) <= 2 * b.std(ddof=1) / np.sqrt(k) else " ✗"
-        named = ", ".join(NAMED[parse_world(world)[0]]) if variant != "default" else "—"
+        options = variant_options(page, variant, world)
+        named = ", ".join(options.get("adjust_for", ())) or "—"
+        if options.get("decision_lag_days"):
+            named += f"; lag {options['decision_lag_days']} days"
         lines.append(f"| {world} | {named} | {variant} | {k} | "
                      f"{b.mean():+.4f} ({b.std(ddof=1) / np.sqrt(k):.4f}){ok_b} | {b.mean() / d['se'].mean():+.2f} | "
                      f"{rej.mean():.3f} ({np.sqrt(rej.mean() * (1 - rej.mean()) / k):.3f}){ok_r} | "
@@ -136,14 +164,14 @@ def main(argv=None) -> int:
     items = [(w, seed) for w in worlds for seed in study_seeds(ENTROPY, args.cohorts)]
 
     def run():
-        return run_study(run_chunk, items, task_args=(args.patients, args.share), chunk=1, workers=args.workers,
+        return run_study(run_chunk, items, task_args=(args.patients, args.share, args.page), chunk=1, workers=args.workers,
                          label="named decision inputs", console=console)  # fmt: skip
 
     raw = stored_or_run(ap, args, run)
     template, reading = PAGES[args.page]
     # a stored file may join runs of different worlds (the same seeds): the page gives their summed time
     minutes = float(raw["run_minutes"].drop_duplicates().sum())
-    finish(console, markdown(raw), minutes, args.write_md, template, "named_inputs.py", argv,
+    finish(console, markdown(raw, args.page), minutes, args.write_md, template, "named_inputs.py", argv,
            entropy=ENTROPY, cohorts=args.cohorts, n=args.patients, share=args.share, workers=args.workers,
            reading=reading)  # fmt: skip
     return 0
@@ -254,7 +282,33 @@ READING_WORLD13 = """* Written from the table above after its first run (40 coho
   visit, the number of visits in the last months) or an option naming the decision visits would be the next
   candidate, judged on the worlds before this one and then on a fourteenth written blind."""
 
-PAGES = {"named": (MD, READING), "world13_pieces": (MD_WORLD13, READING_WORLD13)}
+MD_VISITS = """# Decision visits: the decision lag and the visit process (`--decision-lag`, `--adjust-for visit_measures,visit_spacing`)
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}; the cohorts are
+stored, `--from-raw` rewrites the page from them).  What and why: alscell.analysis.visit_process and
+`g_estimation.decided_before`; the variants: `VISIT_VARIANTS` in `benchmarks/named_inputs.py`.  g-estimation under no
+effect on {cohorts} cohorts of {n} patients with {share:.0%} treated per world, the same cohorts in every row of a
+world (and the same as docs/named_inputs.md's); "named": what the world's rule reads that the registry records,
+"visits": the visit process's terms, "lag": the shortest time from the decision to the first dose in the world's
+rule (`LAG`).  ✗: outside ±2 MCSE of the nominal value (rejection 0.05; bias 0; coverage is one minus the
+rejection).
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING_VISITS = """* Not yet read."""
+
+PAGES = {
+    "named": (MD, READING),
+    "world13_pieces": (MD_WORLD13, READING_WORLD13),
+    "decision_visits": (MD_VISITS, READING_VISITS),
+}
 
 
 if __name__ == "__main__":

@@ -54,3 +54,41 @@ def floor_registry(n: int, effect: float, seed: int, *, base: float = 46.0, rate
         T[start] = t[start, j]
     y = np.clip(lat + effect * np.clip(t - T[:, None], 0, None) + noise, 0, 48)
     return tables_from_totals(t, y, T)
+
+
+def reviews_and_contacts(n: int, seed: int, effect: float = 0.0, lag_months: float = 1.8) -> Tables:
+    """Six-monthly reviews with an FVC (the only visits at which the clinic decides, on the recorded drop since the
+    previous review) and a contact 0.5–1.5 months after each review that faster patients ask for more often (no
+    decision at it, no measurement); cells ``lag_months`` after the decision, so that a contact often falls between
+    the decision and the dose.  Straight courses, score noise SD 2.  Where taking the last visit before the dose as
+    the decision leans (tests/analysis/test_visit_process.py)."""
+    rng = np.random.default_rng(seed)
+    k = 7
+    rate = 0.9 * np.exp(0.5 * rng.normal(0, 1, n))
+    rev = rng.uniform(4, 14, n)[:, None] + 6.0 * np.arange(k)[None, :]
+    ask = rng.random((n, k)) < 1 / (1 + np.exp(-(-1.0 + 2.5 * (rate[:, None] - 0.9))))
+    con = rev + rng.uniform(0.5, 1.5, (n, k))
+    noise_r = rng.normal(0, 2.0, (n, k))
+    seen = 46 - rate[:, None] * rev + noise_r
+    T = np.full(n, np.inf)
+    for j in range(1, k - 2):
+        drop = (seen[:, j - 1] - seen[:, j]) / 6
+        go = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(-(-3.5 + 0.8 * drop))))
+        T[go] = rev[go, j] + lag_months
+    t = np.concatenate([rev, con], 1)
+    noise = np.concatenate([noise_r, rng.normal(0, 2.0, (n, k))], 1)
+    base = tables_from_totals(t, 46 - rate[:, None] * t + effect * np.clip(t - T[:, None], 0, None) + noise, T)
+    a = base["alsfrs"]
+    kept = np.concatenate([np.ones((n, k), bool), ask], 1).ravel()
+    review = np.concatenate([np.ones((n, k), bool), np.zeros((n, k), bool)], 1).ravel()
+    m = pd.DataFrame(
+        {
+            "patient_id": a["patient_id"][review],
+            "date": a["date"][review],
+            "measure": "fvc_pct_pred",
+            "unit": "%",
+            "value": 80.0,
+        }
+    )
+    a = a[kept].sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
+    return Tables.from_frames(patients=base["patients"], treatments=base["treatments"], alsfrs=a, measurements=m)

@@ -65,6 +65,7 @@ def test_the_request_rules():
         "within_starters": True,
         "outside_starters": 3,
         "shape": "linear",
+        "decision_lag_days": 0.0,
     }
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")

@@ -123,6 +123,15 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     r = run("--data", str(folder), "--json", "--adjust-for", "age,fvc_pct_pred", "--adjust-shape", "spline")
     spline = json.loads(r.stdout)["decision_inputs"]
     assert r.returncode == 0 and spline["shape"] == "spline" and "age (spline 1)" in spline["columns"]
+    r = run("--data", str(folder), "--json", "--decision-lag", "21", "--adjust-for", "visit_measures,visit_spacing")
+    lagged = json.loads(r.stdout)
+    assert r.returncode == 0 and lagged["decision_inputs"]["decision_lag_days"] == 21
+    assert any("at least 21 days before the first dose" in w for w in lagged["warnings"])
+    # the visits' measures read every measurement recorded, not only the outcome's and those named
+    assert "months since the previous visit" in lagged["decision_inputs"]["columns"]
+    assert any(c.endswith(" taken at the visit") for c in lagged["decision_inputs"]["columns"])
+    r = run("--data", str(folder), "--decision-lag", "21")
+    assert r.returncode == 0 and "decision lag (days)" in r.stdout
     r = run("--data", str(folder), "--json", "--adjust-for", "age", "--sensitivity")
     sens = json.loads(r.stdout)
     assert r.returncode == 0 and list(sens)[-1] == "decision_inputs" and "sensitivity" in sens
@@ -134,6 +143,9 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
         (("--adjust-for", "munix"), "no munix is recorded"),
         (("--adjust-shape", "spline"), "their continuous levels then enter as splines"),
         (("--adjust-for", "age", "--adjust-shape", "cubic"), "adjust shape: unknown 'cubic'"),
+        (("--decision-lag", "-2"), "decision lag: -2.0 days is outside 0 to 365 days."),
+        (("--decision-lag", "21", "--method", "naive"), "decision lag: only g_estimation models the decision"),
+        (("--adjust-for", "visit_type"), "unknown term(s) 'visit_type'"),
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

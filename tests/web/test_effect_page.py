@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD, chromium_page, login, shown_text, shown_value, snapshot, two_site_app
 
-from alscell.analysis.decision_inputs import PATIENT_INPUTS, WITHIN_NEEDS_NAMES
+from alscell.analysis.decision_inputs import PATIENT_INPUTS, VISIT_INPUTS, WITHIN_NEEDS_NAMES
 from alscell.domain.measures import MEASURES
 
 TWO = {"adjust_for": ["age", "fvc_pct_pred"], "within_starters": "true"}
@@ -87,7 +87,8 @@ def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_
     assert page.status_code == 200
     offered = re.findall(r'name="adjust_for" value="([^"]*)"', page.text)
     recorded = {"hhd_kg", "grip_kg", "fvc_pct_pred", "fss", "alsaq40", "nfl", "mcp1", "il6", "chi3l1"}
-    assert offered == [*PATIENT_INPUTS, *(k for k in MEASURES if k in recorded)]
+    assert offered == [*PATIENT_INPUTS, *VISIT_INPUTS, *(k for k in MEASURES if k in recorded)]
+    assert re.search(r'<input type="number" name="decision_lag_days" min="0" max="365"', page.text)
     assert 'name="within_starters"' in page.text and re.search(r'<select name="adjust_shape">', page.text)
     assert (
         "Name everything the clinic chose on: naming only part of it can move the estimate the wrong way." in page.text
@@ -99,7 +100,7 @@ def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_
 def test_a_site_without_measurements_is_offered_none(web_app, as_user):
     page = as_user("doc_b").get("/effect")  # site_b: no patient of the example registry
     assert page.status_code == 200
-    assert re.findall(r'name="adjust_for" value="([^"]*)"', page.text) == list(PATIENT_INPUTS)
+    assert re.findall(r'name="adjust_for" value="([^"]*)"', page.text) == [*PATIENT_INPUTS, *VISIT_INPUTS]
     assert "No measurement is recorded for these patients." in page.text
     assert 'href="/effect"' in page.text  # the nav
     assert 'href="/effect"' in as_user("doc").get("/dashboard").text.split('id="effect-link"', 1)[1]
@@ -113,6 +114,10 @@ def test_a_site_without_measurements_is_offered_none(web_app, as_user):
         (
             {"adjust_for": ["sex", "grip_kg"], "adjust_shape": "spline"},
             {"adjust_for": "sex,grip_kg", "adjust_shape": "spline"},
+        ),
+        (
+            {"adjust_for": ["visit_spacing", "grip_kg"], "decision_lag_days": "21"},
+            {"adjust_for": "visit_spacing,grip_kg", "decision_lag_days": "21"},
         ),
     ],
 )
@@ -132,6 +137,10 @@ def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_par
     for t in api["decision_inputs"]["named"]:
         assert re.search(rf'value="{t}" checked>', page.text), t
     assert ('name="within_starters" value="true" checked' in page.text) == api["decision_inputs"]["within_starters"]
+    lag = api["decision_inputs"]["decision_lag_days"]
+    assert (f'name="decision_lag_days" min="0" max="365" step="1" value="{lag:g}"' in page.text) == (lag > 0)
+    if lag:
+        assert re.search(rf'data-key="decision_lag_days">{lag:g}<', page.text)
 
 
 # -- choices the analysis cannot make ---------------------------------------------------------------------------------
@@ -142,6 +151,9 @@ BAD = [
     ({"adjust_shape": "spline"}, "name the recorded terms"),
     ({"adjust_for": "age", "adjust_shape": "cubic"}, "adjust shape: unknown 'cubic'"),
     ({"adjust_for": "age", "method": "naive"}, "only g_estimation models the decision to treat"),
+    ({"decision_lag_days": "-5"}, "decision lag: '-5' days is outside 0 to 365 days."),
+    ({"decision_lag_days": "three weeks"}, "decision lag: 'three weeks' is not a number of days."),
+    ({"decision_lag_days": "21", "method": "naive"}, "decision lag: only g_estimation models the decision"),
 ]
 
 

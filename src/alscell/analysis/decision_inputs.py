@@ -11,7 +11,9 @@ that leans the other way, and with everything it read the estimate is honest aga
 adjusting for only some confounders can move an estimate away from the truth: Steiner & Kim, J Causal Inference
 2016;4:20160009).  So the analyst, who knows the clinic's rule, names them.
 
-Terms: :data:`PATIENT_INPUTS` from patients.csv and events.csv (every categorical field of patients.csv among them), and any measurement key of spec/domain-rules.md
+Terms: :data:`PATIENT_INPUTS` from patients.csv and events.csv (every categorical field of patients.csv among them),
+the visit process (:data:`alscell.analysis.visit_process.VISIT_INPUTS`: when the visit came and what was measured at
+it, where a clinic decides only at some visits), and any measurement key of spec/domain-rules.md
 (the latest value on or before the visit, its change per month and a flag where none yet:
 :func:`alscell.analysis.measure_history.measure_terms`; for a measure taken on both sides also the weaker side
 over the stronger, the lowest over muscles: a focal, asymmetric weakness).
@@ -33,6 +35,7 @@ import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.measure_history import as_of, measure_terms
+from alscell.analysis.visit_process import VISIT_INPUTS, measured_terms, spacing_terms
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
@@ -87,6 +90,11 @@ WITHIN_NEEDS_NAMES = (
     "visits are then kept within the values the patients who started had."
 )
 
+# The longest decision lag accepted (``--decision-lag``): a year; programmes give cells weeks after the decision
+# (autologous bone-marrow cells: harvest and expansion, about 3–6 weeks; NurOwn's phase 3: Cudkowicz et al., Muscle
+# Nerve 2022;65:291–302).
+MAX_LAG_DAYS = 365.0
+
 SHAPE_NEEDS_NAMES = (
     "adjust shape: name the recorded terms the decision read (adjust for ...); their continuous levels then enter "
     "as splines."
@@ -106,13 +114,13 @@ class Inputs:
 
 def parse_adjust_for(text: str | None) -> tuple[str, ...]:
     """The comma-separated terms of ``--adjust-for`` (or the API's ``adjust_for``), checked: each one of
-    :data:`PATIENT_INPUTS` or a measurement key; () for none."""
+    :data:`PATIENT_INPUTS`, :data:`VISIT_INPUTS` or a measurement key; () for none."""
     names = tuple(dict.fromkeys(x.strip() for x in (text or "").split(",") if x.strip()))
-    unknown = [n for n in names if n not in PATIENT_INPUTS and n not in MEASURE_KEYS]
+    unknown = [n for n in names if n not in PATIENT_INPUTS and n not in VISIT_INPUTS and n not in MEASURE_KEYS]
     if unknown:
         raise NotApplicable(
-            f"adjust for: unknown term(s) {', '.join(repr(n) for n in unknown)}: use {', '.join(PATIENT_INPUTS)} "
-            f"or a measurement key ({', '.join(MEASURE_KEYS)})."
+            f"adjust for: unknown term(s) {', '.join(repr(n) for n in unknown)}: use "
+            f"{', '.join((*PATIENT_INPUTS, *VISIT_INPUTS))} or a measurement key ({', '.join(MEASURE_KEYS)})."
         )
     return names
 
@@ -124,41 +132,64 @@ def check_shape(shape: str) -> str:
     return shape
 
 
-def named_options(text: str | None, within: bool, method: str, shape: str | None = None) -> dict:
+def check_lag(days: float | str | None) -> float:
+    """The decision lag of ``--decision-lag`` in days (0 when not given), checked: a number from 0 to
+    :data:`MAX_LAG_DAYS` (None or an empty form field: 0)."""
+    if days is None or (isinstance(days, str) and not days.strip()):
+        return 0.0
+    try:
+        value = float(days)
+    except (TypeError, ValueError):
+        raise NotApplicable(f"decision lag: {days!r} is not a number of days.") from None
+    if not 0.0 <= value <= MAX_LAG_DAYS:  # also refuses NaN
+        raise NotApplicable(f"decision lag: {days!r} days is outside 0 to {MAX_LAG_DAYS:g} days.")
+    return value
+
+
+def named_options(
+    text: str | None, within: bool, method: str, shape: str | None = None, lag_days: float | str | None = None
+) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
-    ``--within-starters``, ``--adjust-shape``; the API's ``adjust_for``, ``within_starters``, ``adjust_shape``),
-    checked: {} when none; ``adjust_shape`` only when not linear.  Only g-estimation has a decision model to hold
-    them (with ``--sensitivity``, the primary's)."""
+    ``--within-starters``, ``--adjust-shape``, ``--decision-lag``; the API's ``adjust_for``, ``within_starters``,
+    ``adjust_shape``, ``decision_lag_days``), checked: {} when none; ``adjust_shape`` only when not linear,
+    ``decision_lag_days`` only when above 0.  Only g-estimation has a decision model to hold them (with
+    ``--sensitivity``, the primary's)."""
     names = parse_adjust_for(text)
     shape = check_shape(shape or "linear")
+    lag = check_lag(lag_days)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if shape != "linear" and not names:
         raise NotApplicable(SHAPE_NEEDS_NAMES)
-    if not names:
+    if not names and not lag:
         return {}
     if method != "g_estimation":
+        what = "adjust for" if names else "decision lag"
         raise NotApplicable(
-            f"adjust for: only g_estimation models the decision to treat (the method asked for is {method})."
+            f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
         )
-    options = {"adjust_for": names, "within_starters": bool(within)}
-    return options | ({"adjust_shape": shape} if shape != "linear" else {})
+    options: dict = {"adjust_for": names, "within_starters": bool(within)} if names else {}
+    return (
+        options | ({"adjust_shape": shape} if shape != "linear" else {}) | ({"decision_lag_days": lag} if lag else {})
+    )
 
 
 def named_json(obj: dict, options: dict, details: dict) -> dict:
     """An effect request's JSON object (the contract's keys first, unchanged) extended by ``decision_inputs`` when
-    the request named terms (``options``, :func:`named_options`): ``named`` (as asked), ``columns`` (the history
-    columns they gave that added to it; empty when no estimate was made), ``within_starters`` and
-    ``outside_starters`` (decision visits it left out, or null) and ``shape`` (linear or spline)."""
-    if not options.get("adjust_for"):
+    the request named terms or a decision lag (``options``, :func:`named_options`): ``named`` (as asked),
+    ``columns`` (the history columns they gave that added to it; empty when no estimate was made),
+    ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear or
+    spline) and ``decision_lag_days`` (0 when not given)."""
+    if not options.get("adjust_for") and not options.get("decision_lag_days"):
         return obj
     return obj | {
         "decision_inputs": {
-            "named": list(options["adjust_for"]),
+            "named": list(options.get("adjust_for", ())),
             "columns": list(details.get("adjusted_columns", [])),
             "within_starters": bool(options.get("within_starters")),
             "outside_starters": details.get("outside_starters"),
             "shape": options.get("adjust_shape", "linear"),
+            "decision_lag_days": float(options.get("decision_lag_days", 0.0)),
         }
     }
 
@@ -252,6 +283,10 @@ def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
             add([on.to_numpy(float)], [name])
             if not known.all():
                 add([(~known).to_numpy(float)], [f"{name} (unknown)"])
+        elif name == "visit_spacing":
+            add(*spacing_terms(df))
+        elif name == "visit_measures":
+            add(*measured_terms(t, df))
         else:
             log = MEASURE_KEYS[name].unit in LOG_UNITS
             X, labels = measure_terms(t, df, {name: log})
@@ -364,7 +399,9 @@ __all__ = [
     "PATIENT_INPUTS",
     "REGISTRY_TERMS",
     "SUPPORT_EVENTS",
+    "VISIT_INPUTS",
     "Inputs",
+    "check_lag",
     "check_shape",
     "decision_inputs",
     "inside_starters",

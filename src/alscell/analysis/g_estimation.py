@@ -59,6 +59,7 @@ import pandas as pd
 from alscell.analysis.decision_inputs import (
     REGISTRY_TERMS,
     WITHIN_NEEDS_NAMES,
+    check_lag,
     check_shape,
     decision_inputs,
     inside_starters,
@@ -152,6 +153,16 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     cols += [np.clip(rate1, -lim, lim), np.clip(rate2, -lim, lim), first.astype(float)]
     cols += [np.minimum(g.cumcount().to_numpy(), 5).astype(float), since**2 / 12.0]
     return np.column_stack(cols), post, at_risk, start
+
+
+def decided_before(df: pd.DataFrame, lag_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """(at_risk, start) of :func:`_history` when the decision to treat comes at least ``lag_days`` before the first
+    dose (cells to be made, a waiting list): the decision visit is the last visit at least that long before it,
+    and the visits between it and the dose are neither decisions nor treated (their history may already hold
+    what followed the decision)."""
+    d = df["days_after"].to_numpy(dtype=float) + float(lag_days)
+    next_d = df.groupby("patient_id", sort=False)["days_after"].shift(-1).to_numpy(dtype=float) + float(lag_days)
+    return ~(d > 0), np.isfinite(d) & (d <= 0) & ~(next_d <= 0)
 
 
 def _interval_declines(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -699,6 +710,7 @@ def g_estimation(
     adjust_for: tuple[str, ...] = (),
     within_starters: bool = False,
     adjust_shape: str = "linear",
+    decision_lag_days: float = 0.0,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -710,13 +722,21 @@ def g_estimation(
     the analyst names as driving the decision (:func:`alscell.analysis.decision_inputs.parse_adjust_for`), added to
     the history; ``within_starters``: the decision visits kept within what the starters had on them
     (:func:`alscell.analysis.decision_inputs.inside_starters`); ``adjust_shape="spline"``: their continuous
-    levels also enter as restricted cubic splines (:func:`alscell.analysis.decision_inputs.spline_terms`)."""
+    levels also enter as restricted cubic splines (:func:`alscell.analysis.decision_inputs.spline_terms`);
+    ``decision_lag_days``: the decision is taken as made at the last visit at least that long before the first dose
+    (:func:`decided_before`)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history)
+    lag = check_lag(decision_lag_days)
+    between = 0
+    if lag:
+        was = at_risk
+        at_risk, start = decided_before(df, lag)
+        between = int((was & ~at_risk).sum())
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
@@ -744,6 +764,11 @@ def g_estimation(
                     f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings")
+    if lag:
+        warn.append(
+            f"the decision to treat is taken as made at the last visit at least {lag:g} days before the first dose "
+            f"(decision lag); {between} visit(s) in between were neither decisions nor treated."
+        )
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
     in_history: list[str] = []  # the modes whose flags the history took (details["raters_in_history"])
@@ -815,6 +840,7 @@ def g_estimation(
         "history_terms": int(H.shape[1]),
         "history": history,
         "nuisance": nuisance,
+        **({"decision_lag_days": lag, "visits_in_decision_lag": between} if lag else {}),
         **rater_details,
         **named,
     }
@@ -851,6 +877,7 @@ __all__ = [
     "REGISTRY_TERMS",
     "WINDOW_MONTHS",
     "check_modifiers",
+    "decided_before",
     "decision_history",
     "decision_influence",
     "finite_window_slopes",

@@ -64,6 +64,14 @@ def register(app: typer.Typer) -> None:
             "levels, such as age or FVC, also as restricted cubic splines with four knots, so that the models can "
             "bend where a rule cuts).",
         ),
+        decision_lag: float | None = typer.Option(
+            None,
+            "--decision-lag",
+            help="Days from the decision to treat to the first dose (cells to be made, a waiting list): the "
+            "decision is then taken as made at the last visit at least this long before the first dose, and the "
+            "visits in between are neither decisions nor treated.  Give the programme's shortest time from decision "
+            "to dose: a longer lag skips the visit at which the decision was made.  g_estimation only.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import named_json, named_options
@@ -81,15 +89,17 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:
             names = parse_modifiers(modifiers, sensitivity)
-            options = named_options(adjust_for, within_starters, method, adjust_shape)
+            options = named_options(adjust_for, within_starters, method, adjust_shape, decision_lag)
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
-        # Only the outcome's measurements and those named as decision inputs are used: the rest of a large
-        # registry's measurements need not stay in memory during the fit.
-        m = tables["measurements"]
-        tables = tables.replace(measurements=m[m["measure"].isin([outcome, *options.get("adjust_for", ())]).to_numpy()])
-        del m
+        # Only the outcome's measurements and those named as decision inputs are used (all of them when the visits'
+        # measures are named): the rest of a large registry's measurements need not stay in memory during the fit.
+        named = options.get("adjust_for", ())
+        if "visit_measures" not in named:
+            m = tables["measurements"]
+            tables = tables.replace(measurements=m[m["measure"].isin([outcome, *named]).to_numpy()])
+            del m
         sens = None
         try:
             if names:
@@ -127,6 +137,8 @@ def register(app: typer.Typer) -> None:
             t.add_row("decision inputs named", ", ".join(est.details["adjusted_for"]) + shape)
             if est.details.get("outside_starters") is not None:
                 t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
+        if est.details.get("decision_lag_days"):
+            t.add_row("decision lag (days)", f"{est.details['decision_lag_days']:g}")
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)

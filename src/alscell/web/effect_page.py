@@ -1,5 +1,5 @@
 """The effect page ``/effect``: the treatment effect with the decision inputs a statistician names
-(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S]``; ``GET /api/v1/effect``).
+(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S] [--decision-lag D]``; ``GET /api/v1/effect``).
 
 One rule set: :func:`effect_json` is the whole of ``GET /api/v1/effect`` (the checks of
 ``analysis.decision_inputs.named_options``, the user's scope, ``estimate_effect`` or its sensitivity and
@@ -10,7 +10,7 @@ Who sees what (deny by default, :mod:`alscell.web.security`): clinicians and res
 dashboard); a clinician's estimate covers the patients of their own site (an account without a site: the
 patients without one), a researcher's every patient, and a researcher's page carries no patient id or calendar
 date that a warning might name (``dashboard.redact``, as the dashboard).  The form offers every term of
-``PATIENT_INPUTS`` and the measurement keys recorded for the patients this user may see.
+``PATIENT_INPUTS``, of ``VISIT_INPUTS`` and the measurement keys recorded for the patients this user may see.
 
 Computation: in the request, in FastAPI's threadpool (sync routes), as ``/api/v1/effect`` does: one g-estimation
 fit, not the dashboard's eleven sections, so neither a background job nor a progress poll (not timed by a
@@ -33,7 +33,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine, func, select
 
-from alscell.analysis.decision_inputs import ADJUST_SHAPES, PATIENT_INPUTS
+from alscell.analysis.decision_inputs import ADJUST_SHAPES, PATIENT_INPUTS, VISIT_INPUTS
 from alscell.analysis.errors import NotApplicable
 from alscell.domain.measures import MEASURES
 from alscell.store.accounts import Principal
@@ -58,6 +58,7 @@ def effect_json(
     adjust_for: str | None = None,
     within_starters: bool = False,
     adjust_shape: str | None = None,
+    decision_lag_days: float | str | None = None,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect``.
     The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
@@ -68,7 +69,7 @@ def effect_json(
 
     method = method or DEFAULT_METHOD
     names = parse_modifiers(modifiers, sensitivity)
-    options = named_options(adjust_for, within_starters, method, adjust_shape)
+    options = named_options(adjust_for, within_starters, method, adjust_shape, decision_lag_days)
     tables = records.user_tables(engine, user)
     if names:
         est = estimate_modified(tables, outcome, method, names, **options)
@@ -154,14 +155,15 @@ def _result_view(obj: dict) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Choices:
     """What the form asks for (the query of ``/effect`` and ``/effect/result``): the ticked terms (repeated
-    ``adjust_for`` fields, or one comma-separated value as the API takes), within the starters, the shape, and the
-    outcome and method carried through."""
+    ``adjust_for`` fields, or one comma-separated value as the API takes), within the starters, the shape, the
+    outcome and method carried through, and the decision lag in days as typed (empty: none)."""
 
     names: list[str]
     within_starters: bool
     adjust_shape: str
     outcome: str
     method: str
+    decision_lag_days: str = ""
 
 
 def _choices(
@@ -170,8 +172,9 @@ def _choices(
     adjust_shape: str = "linear",
     outcome: str = DEFAULT_OUTCOME,
     method: str = "",
+    decision_lag_days: str = "",
 ) -> Choices:
-    return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method)
+    return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip())
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -189,6 +192,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             adjust_for=",".join(c.names) or None,
             within_starters=c.within_starters,
             adjust_shape=c.adjust_shape or None,
+            decision_lag_days=c.decision_lag_days or None,  # checked by named_options (a form sends text)
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -202,6 +206,8 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
     """The form; with ``run`` (the form's submission without HTMX) also its result, in the page."""
     context: dict[str, Any] = {
         "patient_inputs": PATIENT_INPUTS,
+        "visit_inputs": VISIT_INPUTS,
+        "lag": choices.decision_lag_days,
         "measures": [(k, MEASURES[k].label) for k in recorded_measures(engine_of(request), user)],
         "shapes": ADJUST_SHAPES,
         "ticked": set(choices.names),
