@@ -70,7 +70,7 @@ def registry_config(n: int, share: float, effect: float):
 # The held-out worlds (module, simulator), each with the realised slope change per cohort and its own page:
 # docs/calibration_world3.md, docs/calibration_world4.md, docs/calibration_world5.md, docs/calibration_world6.md,
 # docs/calibration_world7.md, docs/calibration_world8.md, docs/calibration_world9.md, docs/calibration_world10.md,
-# docs/calibration_world11.md, docs/calibration_world12.md, docs/calibration_world13.md
+# docs/calibration_world11.md, docs/calibration_world12.md, docs/calibration_world13.md, docs/calibration_world14.md
 HELD_OUT = {
     "world3": ("third_world", "simulate_world3"),
     "world4": ("fourth_world", "simulate_world4"),
@@ -94,6 +94,9 @@ HELD_OUT = {
     # held out from --adjust-shape spline (written blind on 2026-12-06 while that option was built, committed
     # after it; docs/calibration_world13.md)
     "world13": ("thirteenth_world", "simulate_world13"),
+    # held out from --decision-lag and the visit process's terms (written blind on 2026-12-06, the thirtieth
+    # session, while they were built, committed before any estimator ran on it; docs/calibration_world14.md)
+    "world14": ("fourteenth_world", "simulate_world14"),
 }
 
 

@@ -41,7 +41,7 @@ from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
 # judged on their own pages (--page world6 to world10): each held out from the choices made before it was written
-HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10", "world11", "world12", "world13")
+HELD_OUT_LATER = ("world6", "world7", "world8", "world9", "world10", "world11", "world12", "world13", "world14")
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
 # calibration run (40 cohorts per cell, the same cohorts), and the default's 100-cohort run
@@ -388,7 +388,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 
 ORDINALS = (
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
-    "thirteenth",
+    "thirteenth", "fourteenth",
 )  # fmt: skip
 MD_WORLD7 = held_out_page(
     "seventh",
@@ -450,6 +450,24 @@ MD_WORLD13 = held_out_page(
     "docs/data/world13_calibration --raw-dir docs/data/world13_linear_calibration`)",
     candidate="named_spline",
     call='adjust_for=NAMED[world], adjust_shape="spline"',
+    cohorts=20,
+)
+
+MD_WORLD14 = held_out_page(
+    "fourteenth",
+    "fourteenth_world",
+    "while `--decision-lag` (g_estimation.decided_before: the decision taken at the last visit that long before the "
+    "first dose) and the visit process's terms (alscell.analysis.visit_process: `--adjust-for visit_spacing, "
+    "visit_measures`) were being built on the thirteenth world — by a helper that could read neither the estimators "
+    "nor any result — and committed before any estimator ran on it; what an analyst who knew its programme would "
+    "give (its `RECORDED_RULE_INPUTS`, the visit process's terms since not every visit is a decision occasion, "
+    "and the shortest time from decision to implant, 35 days: benchmarks/named_inputs.NAMED, VISITS, LAG) was "
+    "committed before that too; `named + visits, lag` holds them with linear names, `… spline` the same with "
+    "the continuous levels as splines, its cohorts stored by a second run of g_history_calibration.py "
+    "(`--candidate named_visits_spline --standard-from docs/data/world14_calibration --raw-dir "
+    "docs/data/world14_spline_calibration`)",
+    candidate="named_visits",
+    call="adjust_for=NAMED[world] + VISITS, decision_lag_days=LAG[world]",
     cohorts=20,
 )
 
@@ -580,6 +598,8 @@ READING_WORLD13 = """* Written after the first run, from docs/calibration_world1
   registry does not record which visits were reviews); the rest from recorded eligibility criteria the default
   does not hold (weight, CMAP, riluzole), which naming mends."""
 
+READING_WORLD14 = """* Not yet read."""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -591,6 +611,7 @@ PAGES = {
     "world11": (MD_WORLD11, READING_WORLD11),
     "world12": (MD_WORLD12, READING_WORLD12),
     "world13": (MD_WORLD13, READING_WORLD13),
+    "world14": (MD_WORLD14, READING_WORLD14),
 }
 
 

@@ -63,6 +63,18 @@ CANDIDATES = {
         "What each world's rule reads, named, its continuous levels as splines (--adjust-for … --adjust-shape spline)",
         'adjust_for=NAMED[world], adjust_shape="spline"',
     ),
+    # the names, the visit process's terms and the programme's decision lag (--decision-lag; docs/decision_visits.md)
+    "named_visits": (
+        {"adjust_for": "named+visits", "decision_lag_days": "lag"},
+        "What each world's rule reads and the visit process, named, with the decision lag (--adjust-for … "
+        "--decision-lag …)",
+        "adjust_for=NAMED[world] + VISITS, decision_lag_days=LAG[world]",
+    ),
+    "named_visits_spline": (
+        {"adjust_for": "named+visits", "decision_lag_days": "lag", "adjust_shape": "spline"},
+        "The same, the continuous levels as splines (--adjust-for … --decision-lag … --adjust-shape spline)",
+        'adjust_for=NAMED[world] + VISITS, decision_lag_days=LAG[world], adjust_shape="spline"',
+    ),
 }
 
 
@@ -630,7 +642,11 @@ READING_NAMED_SPLINE = """* Written from the tables above after the full run (23
   docs/calibration_world12.md (named spline 8 of 27 within every band, linear 17, the default 23); the thirteenth,
   written blind after this option: docs/calibration_world13.md."""
 
+READING_NAMED_VISITS = """* Not read on this page: the candidates' cohorts on the fourteenth world are read on docs/calibration_world14.md."""
+
 READINGS = {
+    "named_visits": READING_NAMED_VISITS,
+    "named_visits_spline": READING_NAMED_VISITS,
     "named": READING_NAMED,
     "named_spline": READING_NAMED_SPLINE,
     "measures": READING_MEASURES,

@@ -61,10 +61,10 @@ def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = Non
         tables = calibration._cohort(world, n, share, effect, int(seed))
         truth = calibration._realised.get((n, share, effect, int(seed)), effect) if effect else 0.0
         for name, kwargs in (variants or VARIANTS).items():
-            if kwargs.get("adjust_for") == "named":  # what this world's rule reads (benchmarks/named_inputs.py)
-                from named_inputs import NAMED
+            if "adjust_for" in kwargs:  # what this world's rule reads (benchmarks/named_inputs.py)
+                from named_inputs import resolved
 
-                kwargs = kwargs | {"adjust_for": NAMED[world]}
+                kwargs = resolved(kwargs, world)
             e = g_estimation(tables, **kwargs)
             row = dict(world=world, share=share, E=effect, seed=int(seed), variant=name, truth=truth,
                        estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value,

@@ -53,6 +53,18 @@ NAMED = {
     ),
     # held out from --adjust-shape spline: its docstring's RECORDED_RULE_INPUTS (benchmarks/thirteenth_world.py)
     "world13": ("age", "time_since_diagnosis", "ventilation", "site", "riluzole", "nfl", "cmap_mv", "weight_kg"),
+    # held out from --decision-lag and the visit process's terms: its RECORDED_RULE_INPUTS
+    # (benchmarks/fourteenth_world.py; written in before any estimator ran on it)
+    "world14": (
+        "age",
+        "time_since_onset",
+        "ventilation",
+        "gastrostomy",
+        "site",
+        "onset_site",
+        "el_escorial",
+        "fvc_pct_pred",
+    ),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -66,7 +78,10 @@ VARIANTS = {
 # The shortest time from the decision to the first dose in each world's rule (its docstring, "who is treated"), in
 # days, as an analyst who knew the programme would give it to --decision-lag: 0 where the cells are given at the
 # decision visit or the decision is not at a visit (the seventh world's waves).
-LAG = {"world6": 0, "world7": 0, "world8": 21, "world9": 7, "world10": 42, "world11": 28, "world12": 14, "world13": 21}
+LAG = {
+    "world6": 0, "world7": 0, "world8": 21, "world9": 7, "world10": 42, "world11": 28, "world12": 14, "world13": 21,
+    "world14": 35,  # "implanted into the thoracic cord 35-63 days later" (benchmarks/fourteenth_world.py)
+}  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")
 # docs/decision_visits.md: the decision lag and the visit process, each variant as (names, visits, lag, extra options)
@@ -78,6 +93,15 @@ VISIT_VARIANTS = {
     "named + visits, lag": (True, True, True, {}),
     "named + visits, lag, spline": (True, True, True, {"adjust_shape": "spline"}),
 }
+
+
+def resolved(kwargs: dict, world: str) -> dict:
+    """A calibration candidate's ``g_estimation`` options for ``world``: ``adjust_for="named"`` becomes the world's
+    :data:`NAMED`, ``"named+visits"`` those and :data:`VISITS`, ``decision_lag_days="lag"`` the world's :data:`LAG`."""
+    base = parse_world(world)[0]
+    names = {"named": NAMED[base], "named+visits": (*NAMED[base], *VISITS)}
+    out = kwargs | ({"adjust_for": names[kwargs["adjust_for"]]} if kwargs.get("adjust_for") in names else {})
+    return out | ({"decision_lag_days": LAG[base]} if kwargs.get("decision_lag_days") == "lag" else {})
 
 
 def variant_options(page: str, variant: str, world: str) -> dict:

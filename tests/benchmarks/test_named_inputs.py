@@ -45,3 +45,22 @@ def test_the_thirteenth_worlds_names_are_what_its_docstring_says_the_rule_reads(
     import thirteenth_world
 
     assert ni.NAMED["world13"] == thirteenth_world.RECORDED_RULE_INPUTS
+
+
+def test_the_fourteenth_worlds_names_and_lag_are_what_its_docstring_says():
+    import fourteenth_world
+
+    assert ni.NAMED["world14"] == fourteenth_world.RECORDED_RULE_INPUTS
+    assert ni.LAG["world14"] == fourteenth_world.SURG_LAG[0] and not fourteenth_world.DECISION_AT_EVERY_VISIT
+
+
+def test_the_calibration_candidates_resolve_each_worlds_names_visits_and_lag():
+    out = ni.resolved({"adjust_for": "named+visits", "decision_lag_days": "lag", "adjust_shape": "spline"}, "world13")
+    assert out == {
+        "adjust_for": (*ni.NAMED["world13"], *ni.VISITS),
+        "decision_lag_days": 21,
+        "adjust_shape": "spline",
+    }
+    assert ni.resolved({"adjust_for": "named"}, "world9:unrecorded_wish") == {"adjust_for": ni.NAMED["world9"]}
+    opts = ni.variant_options("decision_visits", "named + visits, lag", "world6")
+    assert opts == {"adjust_for": (*ni.NAMED["world6"], *ni.VISITS), "decision_lag_days": 0}
