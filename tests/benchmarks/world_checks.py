@@ -94,3 +94,34 @@ def check_unchanged_before(none, big, t0: pd.Series, names: tuple[str, ...] = ("
 
     for name in names:
         pd.testing.assert_frame_equal(early(none.tables[name]), early(big.tables[name]))
+
+
+def check_effect_after_first_dose(none, big, totals: Callable, signs: dict[str, int]) -> None:
+    """Who is treated and when (the first cycle) and everything dated before it do not depend on the effect
+    (``none`` under no effect, ``big`` under one), and at the treated patients' later visits shared by both the
+    recorded totals (``totals`` of the ALSFRS-R rows; key "alsfrs") and each measure of ``signs`` move the way its
+    sign says (+1: higher with the cells)."""
+    pd.testing.assert_frame_equal(none.tables.patients, big.tables.patients)
+
+    def first(tr: pd.DataFrame) -> pd.DataFrame:
+        return tr[tr["cycle"] == 1].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(first(none.tables.treatments), first(big.tables.treatments))
+    t0 = first(none.tables.treatments).set_index("patient_id")["date"]
+    check_unchanged_before(none, big, t0)
+    assert not none.tables.alsfrs.equals(big.tables.alsfrs)
+
+    def later(frame: pd.DataFrame, value: pd.Series) -> pd.DataFrame:
+        out = frame.assign(value=value)[["patient_id", "date", "value"]]
+        return out[out["patient_id"].isin(t0.index) & (out["date"] > out["patient_id"].map(t0))]
+
+    for name, sign in signs.items():
+        pair = []
+        for c in (none, big):
+            if name == "alsfrs":
+                pair.append(later(c.tables.alsfrs, totals(c.tables.alsfrs)))
+            else:
+                values = c.tables.measurements[c.tables.measurements["measure"] == name]
+                pair.append(later(values, values["value"]))
+        both = pair[0].merge(pair[1], on=["patient_id", "date"], suffixes=("", "_e"))
+        assert sign * (both["value_e"] - both["value"]).mean() > 0, name
