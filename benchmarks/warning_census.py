@@ -31,7 +31,7 @@ from alscell.analysis.g_estimation import HISTORY_MOVE, HISTORY_Z
 from calibration import performance
 from results_page import finish
 
-WORLDS = ("simulate", *(f"world{k}" for k in range(2, 13)))
+WORLDS = ("simulate", *(f"world{k}" for k in range(2, 15)))
 KEY = ["world", "n", "share", "E", "seed"]
 # Where each world's stored cohorts are (variant "standard": the default at that run) and, for the worlds that
 # report it, the estimand's while-observed truth per cohort.
