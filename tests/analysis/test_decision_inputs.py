@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alscell.analysis.decision_inputs import (
+    DEFAULT_SHAPE,
     PATIENT_INPUTS,
     Inputs,
     decision_inputs,
@@ -44,7 +45,14 @@ def test_an_unknown_name_is_refused_by_name(name):
 
 def test_the_request_rules():
     assert named_options(None, False, "g_estimation") == {} and parse_adjust_for("") == ()
+    # the shape of named terms: the spline unless asked (DEFAULT_SHAPE, since the fourteenth world's rule)
+    assert DEFAULT_SHAPE == "spline"
     assert named_options("age, grip_kg", True, "g_estimation") == {
+        "adjust_for": ("age", "grip_kg"),
+        "within_starters": True,
+        "adjust_shape": "spline",
+    }
+    assert named_options("age, grip_kg", True, "g_estimation", "linear") == {
         "adjust_for": ("age", "grip_kg"),
         "within_starters": True,
     }
@@ -251,7 +259,7 @@ def test_with_the_sensitivity_analyses_the_primary_holds_the_names_and_says_what
     from alscell.analysis.sensitivity import sensitivity_analyses
 
     t = _asymmetric(600, 8)
-    options = named_options("grip_kg", False, "g_estimation")
+    options = named_options("grip_kg", False, "g_estimation", "linear")
     s = sensitivity_analyses(t, options=options)
     assert s.primary.estimate == g_estimation(t, adjust_for=("grip_kg",)).estimate
     assert "holds the decision inputs named (grip_kg)" in s.summary()
@@ -264,7 +272,7 @@ def test_with_the_sensitivity_analyses_the_primary_holds_the_names_and_says_what
     assert s.waning is not None and plain.waning is not None and s.waning.early and plain.waning.early
     assert s.waning.early.estimate != plain.waning.early.estimate and s.waning.method == "g_estimation"
     # with splines the primary and the check hold them as well
-    spline = sensitivity_analyses(t, options=named_options("grip_kg", False, "g_estimation", "spline"))
+    spline = sensitivity_analyses(t, options=named_options("grip_kg", False, "g_estimation"))  # the default shape
     assert spline.primary.estimate == g_estimation(t, adjust_for=("grip_kg",), adjust_shape="spline").estimate
     assert spline.waning is not None and spline.waning.early
     assert spline.waning.early.estimate != s.waning.early.estimate

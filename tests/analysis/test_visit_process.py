@@ -123,7 +123,10 @@ def test_the_lag_request_rules():
         with pytest.raises(NotApplicable, match=why):
             check_lag(bad)
     assert named_options(None, False, "g_estimation", None, 21) == {"decision_lag_days": 21.0}
-    assert named_options("age", False, "g_estimation", None, 0) == {"adjust_for": ("age",), "within_starters": False}
+    assert named_options("age", False, "g_estimation", "linear", 0) == {
+        "adjust_for": ("age",),
+        "within_starters": False,
+    }
     with pytest.raises(NotApplicable, match="decision lag: only g_estimation models the decision"):
         named_options(None, False, "lmm_counterfactual", None, 21)
     out = named_json({"estimate": 0.1}, {"decision_lag_days": 21.0}, {})

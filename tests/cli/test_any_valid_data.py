@@ -64,6 +64,7 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data), "--modifiers", "decline", "--json"),
         ("effect", "--data", str(data), "--adjust-for", "age,ventilation,site,fvc_pct_pred,grip_kg", "--json"),
         ("effect", "--data", str(data), "--adjust-for", "sex,onset_site", "--within-starters", "--sensitivity"),
+        ("effect", "--data", str(data), "--adjust-for", "visit_spacing,visit_measures", "--decision-lag", "21", "--json"),
         ("report", "--data", str(data), "--out", str(tmp_path / "c.html")),
         ("report", "--db", db, "--out", str(tmp_path / "p.html"), "--patient", PATIENT),
         ("forecast", "--data", str(data), "--patient", PATIENT, "--json"),

@@ -117,7 +117,11 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     assert isinstance(named["outside_starters"], int) and d["estimate"] is not None
     assert d["estimate"] != plain["estimate"] and "decision_inputs" not in plain
     assert any("also hold what was named as driving the decision (age, fvc_pct_pred)" in w for w in d["warnings"])
-    assert named["shape"] == "linear"
+    assert named["shape"] == "spline"  # the default shape of named terms since the fourteenth world's rule
+    linear = json.loads(run("--data", str(folder), "--json", "--adjust-for", "age", "--adjust-shape", "linear").stdout)
+    assert (
+        linear["decision_inputs"]["shape"] == "linear" and "age (spline 1)" not in linear["decision_inputs"]["columns"]
+    )
     r = run("--data", str(folder), "--adjust-for", "age")
     assert r.returncode == 0 and "decision inputs named" in r.stdout
     r = run("--data", str(folder), "--json", "--adjust-for", "age,fvc_pct_pred", "--adjust-shape", "spline")

@@ -81,6 +81,11 @@ LOG_UNITS = ("pg/mL", "ng/mL")
 # How named terms enter the history (``--adjust-shape``): as they are, or with restricted cubic spline terms for
 # the continuous levels (:func:`spline_terms`).
 ADJUST_SHAPES = ("linear", "spline")
+# The shape named terms take when the request does not say (the CLI's, API's and page's default; the Python
+# function g_estimation keeps "linear", which the stored pages' "named" rows used).  Spline since 2026-12-06, by the
+# rule committed before the fourteenth world ran (commit 50f096b): there the spline was within every band in more
+# cells than the linear names (6 against 5 of 27; docs/calibration_world14.md).
+DEFAULT_SHAPE = "spline"
 # Knot percentiles of a restricted cubic spline with four knots (Harrell 2015, table 2.3: 5, 35, 65, 95).
 SPLINE_KNOTS = (0.05, 0.35, 0.65, 0.95)
 
@@ -151,15 +156,16 @@ def named_options(
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``; the API's ``adjust_for``, ``within_starters``,
-    ``adjust_shape``, ``decision_lag_days``), checked: {} when none; ``adjust_shape`` only when not linear,
-    ``decision_lag_days`` only when above 0.  Only g-estimation has a decision model to hold them (with
-    ``--sensitivity``, the primary's)."""
+    ``adjust_shape``, ``decision_lag_days``), checked: {} when none; the shape :data:`DEFAULT_SHAPE` when not
+    given, ``adjust_shape`` only when not linear (g_estimation's own default), ``decision_lag_days`` only when
+    above 0.  Only g-estimation has a decision model to hold them (with ``--sensitivity``, the primary's)."""
     names = parse_adjust_for(text)
-    shape = check_shape(shape or "linear")
+    asked = bool(shape)
+    shape = check_shape(shape or DEFAULT_SHAPE)
     lag = check_lag(lag_days)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
-    if shape != "linear" and not names:
+    if asked and shape != "linear" and not names:
         raise NotApplicable(SHAPE_NEEDS_NAMES)
     if not names and not lag:
         return {}
@@ -169,9 +175,9 @@ def named_options(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
         )
     options: dict = {"adjust_for": names, "within_starters": bool(within)} if names else {}
-    return (
-        options | ({"adjust_shape": shape} if shape != "linear" else {}) | ({"decision_lag_days": lag} if lag else {})
-    )
+    if names and shape != "linear":
+        options["adjust_shape"] = shape
+    return options | ({"decision_lag_days": lag} if lag else {})
 
 
 def named_json(obj: dict, options: dict, details: dict) -> dict:
@@ -396,6 +402,7 @@ def registry_terms(tables, df: pd.DataFrame) -> np.ndarray:
 
 __all__ = [
     "ADJUST_SHAPES",
+    "DEFAULT_SHAPE",
     "PATIENT_INPUTS",
     "REGISTRY_TERMS",
     "SUPPORT_EVENTS",

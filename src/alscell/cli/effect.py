@@ -57,12 +57,12 @@ def register(app: typer.Typer) -> None:
             help="With --adjust-for: keep only the decision visits whose named terms lie within what the patients "
             "who started had (an eligibility rule: no treatment ever starts outside it).",
         ),
-        adjust_shape: str = typer.Option(
-            "linear",
+        adjust_shape: str | None = typer.Option(
+            None,
             "--adjust-shape",
-            help="With --adjust-for: how the named terms enter, linear (as they are) or spline (their continuous "
-            "levels, such as age or FVC, also as restricted cubic splines with four knots, so that the models can "
-            "bend where a rule cuts).",
+            help="With --adjust-for: how the named terms enter, spline (the default since 2026-12-06: their "
+            "continuous levels, such as age or FVC, also as restricted cubic splines with four knots, so that the "
+            "models can bend where a rule cuts) or linear (as they are).",
         ),
         decision_lag: float | None = typer.Option(
             None,

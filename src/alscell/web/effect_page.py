@@ -33,7 +33,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine, func, select
 
-from alscell.analysis.decision_inputs import ADJUST_SHAPES, PATIENT_INPUTS, VISIT_INPUTS
+from alscell.analysis.decision_inputs import ADJUST_SHAPES, DEFAULT_SHAPE, PATIENT_INPUTS, VISIT_INPUTS
 from alscell.analysis.errors import NotApplicable
 from alscell.domain.measures import MEASURES
 from alscell.store.accounts import Principal
@@ -169,7 +169,7 @@ class Choices:
 def _choices(
     adjust_for: Annotated[list[str] | None, Query()] = None,
     within_starters: bool = False,
-    adjust_shape: str = "linear",
+    adjust_shape: str = "",
     outcome: str = DEFAULT_OUTCOME,
     method: str = "",
     decision_lag_days: str = "",
@@ -212,7 +212,7 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "shapes": ADJUST_SHAPES,
         "ticked": set(choices.names),
         "within": choices.within_starters,
-        "shape": choices.adjust_shape,
+        "shape": choices.adjust_shape or DEFAULT_SHAPE,
         "outcome": choices.outcome,
         "method": choices.method,
         "scope_text": _scope_text(user),
