@@ -353,8 +353,7 @@ READING_VISITS = """* Written from the table above after its runs (40 cohorts of
   +0.028 (MCSE 0.003) → +0.010 (0.005), the tenth +0.072 → +0.057, the thirteenth +0.088 → +0.079, the fourteenth
   +0.044 → +0.037; with the names the ninth +0.003 → −0.002, the thirteenth +0.051 → +0.037, the fourteenth +0.028
   → +0.020 (0.009), but **the tenth +0.060 → +0.068**: there the visit on the dose day, whose history holds the six
-  weeks after the decision, had been leaning less than the deciding review does (not explained here; neither the
-  unrecorded wish nor the cell clinic's follow-up makes it, by probes at 1,000 × 30% not stored).
+  weeks after the decision, had been leaning less than the deciding review does (not explained here).
 * **The visit terms** (`named + visits, lag`) take the lean away on the thirteenth world, on which they were
   designed (+0.037 → +0.001, MCSE 0.006: not a test), and help on the seventh (+0.010 → +0.002), eighth (+0.021 →
   −0.006), tenth (+0.068 → +0.037) and eleventh (+0.018 → +0.004); they change nothing on the sixth, cost the ninth
