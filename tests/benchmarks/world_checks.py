@@ -96,11 +96,11 @@ def check_unchanged_before(none, big, t0: pd.Series, names: tuple[str, ...] = ("
         pd.testing.assert_frame_equal(early(none.tables[name]), early(big.tables[name]))
 
 
-def check_effect_after_first_dose(none, big, totals: Callable, signs: dict[str, int]) -> None:
+def check_effect_after_first_dose(none, big, totals: Callable, signs: dict[str, int]) -> pd.Series:
     """Who is treated and when (the first cycle) and everything dated before it do not depend on the effect
     (``none`` under no effect, ``big`` under one), and at the treated patients' later visits shared by both the
     recorded totals (``totals`` of the ALSFRS-R rows; key "alsfrs") and each measure of ``signs`` move the way its
-    sign says (+1: higher with the cells)."""
+    sign says (+1: higher with the cells).  Returns each treated patient's first treatment date."""
     pd.testing.assert_frame_equal(none.tables.patients, big.tables.patients)
 
     def first(tr: pd.DataFrame) -> pd.DataFrame:
@@ -125,3 +125,4 @@ def check_effect_after_first_dose(none, big, totals: Callable, signs: dict[str, 
                 pair.append(later(values, values["value"]))
         both = pair[0].merge(pair[1], on=["patient_id", "date"], suffixes=("", "_e"))
         assert sign * (both["value_e"] - both["value"]).mean() > 0, name
+    return t0
