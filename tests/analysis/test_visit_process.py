@@ -160,3 +160,8 @@ def test_with_the_decision_lag_the_start_is_the_review_and_the_lean_goes():
     assert np.mean(plain) > 0.03, plain
     assert abs(np.mean(lagged)) < np.mean(plain) / 2, (plain, lagged)
     assert g_estimation(t, decision_lag_days=0).estimate == e0.estimate
+    # a lag longer than some patients' follow-up before the dose: they have no decision visit, and it says so
+    far = g_estimation(t, decision_lag_days=365)
+    gone = far.details["starts_without_decision_visit"]
+    assert gone > 0 and far.details["initiations"] == e0.details["initiations"] - gone
+    assert any(f"{gone} treated patient(s) had no visit that long before their first dose" in w for w in far.warnings)

@@ -732,11 +732,11 @@ def g_estimation(
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history)
     lag = check_lag(decision_lag_days)
-    between = 0
+    between = unplaced = 0
     if lag:
-        was = at_risk
+        was, started = at_risk, int(start.sum())
         at_risk, start = decided_before(df, lag)
-        between = int((was & ~at_risk).sum())
+        between, unplaced = int((was & ~at_risk).sum()), started - int(start.sum())
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
@@ -765,9 +765,15 @@ def g_estimation(
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings")
     if lag:
+        none_before = (
+            f"; {unplaced} treated patient(s) had no visit that long before their first dose and take no part in "
+            "the decision model"
+            if unplaced
+            else ""
+        )
         warn.append(
             f"the decision to treat is taken as made at the last visit at least {lag:g} days before the first dose "
-            f"(decision lag); {between} visit(s) in between were neither decisions nor treated."
+            f"(decision lag); {between} visit(s) in between were neither decisions nor treated{none_before}."
         )
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
@@ -840,7 +846,11 @@ def g_estimation(
         "history_terms": int(H.shape[1]),
         "history": history,
         "nuisance": nuisance,
-        **({"decision_lag_days": lag, "visits_in_decision_lag": between} if lag else {}),
+        **(
+            {"decision_lag_days": lag, "visits_in_decision_lag": between, "starts_without_decision_visit": unplaced}
+            if lag
+            else {}
+        ),
         **rater_details,
         **named,
     }
