@@ -299,19 +299,29 @@ stored run's default; where no rater rule fires it must be 0.
 
 READING = """* Written from the tables above after the runs (rerun to check).  Cohorts per cell: the first 10 stored on
   `simulate` and the second to fourth worlds, 20 on the fifth to ninth, all 40 on the tenth and eleventh and all
-  20 on the twelfth (`--per-cell`; the run's time allowed no more); the bands are judged on those, so a cell's verdict can differ
+  20 on the twelfth, thirteenth and fourteenth (`--per-cell`; the run's time allowed no more); the bands are judged on those, so a cell's verdict can differ
   from its world's own page.  Where no rater rule fired every estimate is the stored run's to the last digit
   (largest move 0 on every world), so the census judges the default of these pages, with the rules added.
   `simulate` and the eighth to eleventh worlds were run again on 2026-12-06, after the measures joined the
   registry terms' contrast (the others record none of them, so their runs stand); the twelfth on 2026-12-06,
-  evening, after it was written.
-* **Where the default fails, a caution mostly fires**: of the 150 cells outside a band over the twelve worlds,
-  96 carry a caution in at least half their cohorts — nearly always the selection warning (treated patients
+  evening, after it was written; the thirteenth and fourteenth on 2026-12-06, the thirtieth session, after the
+  fourteenth had been judged.
+* **Where the default fails, a caution mostly fires**: of the 150 cells outside a band over the first twelve
+  worlds, 96 carry a caution in at least half their cohorts (197 and 107 with the thirteenth and fourteenth) — nearly always the selection warning (treated patients
   were losing points faster or slower from onset), with the few-treated warning at 200 patients.  Silent
   failures: all 7 of `simulate`'s (at 10 cohorts per cell, near the bands' edges), 12 of the third world's 13, 1
   of the fifth's 7, 17 of the sixth's 23, 11 of the ninth's 20 and 6 of the twelfth's 7 (biases beyond 2 MCSE that the intervals still
   cover: docs/calibration_world12.md).  The selection warning is blunt: it also fires
   in at least half the cohorts of 13 of the second world's 13 passing cells and 15 of the fifth's 20.
+* **The thirteenth and fourteenth worlds, written blind, fail it more quietly.**  On the thirteenth no cell is
+  within every band; 11 of its 27 carry a caution in at least half their cohorts (the few-treated warning at 200
+  patients with 5% treated, the registry terms' contrast with 3,000 patients and with 1,000 and 60%), and the
+  contrast fires in 35.9% of its cohorts (95–100% in the cells with 3,000 patients and 30% or 60% treated, which
+  lean +0.08 to +0.15) — but taking the registry estimate where it fires would leave 1 cell, not mend it.  **The
+  fourteenth fails silently**: 20 cells outside a band, none with a caution in at least half its cohorts; the
+  contrast fires in 11.1% (30–40% at 3,000 patients with 30% or 60% treated); taking the other estimate where it
+  fires would give 9 cells instead of 7.  What the default misses on both is the decision's own rule and visit
+  process (docs/world13_pieces.md, docs/world14_pieces.md), which no warning here looks at.
 * **The registry terms' contrast** (cut-offs set before any world was looked at: 3 SEs of the move and a
   quarter of the estimate's SE) never fires on the first four worlds (its z's SD there 0.5 to 1.0: the
   contrast's SE is conservative; on `simulate`, which records FVC and NfL that its decisions do not follow, 0.97
