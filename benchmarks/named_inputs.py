@@ -84,40 +84,38 @@ LAG = {
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")
-# docs/decision_visits.md: the decision lag and the visit process, each variant as (names, visits, lag, extra options)
+# docs/decision_visits.md: the decision lag and the visit process, each variant's options as :func:`resolved` reads
+# them (the world's names, names and visit terms, its lag)
 VISIT_VARIANTS = {
-    "default": (False, False, False, {}),
-    "default, lag": (False, False, True, {}),
-    "named": (True, False, False, {}),
-    "named, lag": (True, False, True, {}),
-    "named + visits, lag": (True, True, True, {}),
-    "named + visits, lag, spline": (True, True, True, {"adjust_shape": "spline"}),
+    "default": {},
+    "default, lag": {"decision_lag_days": "lag"},
+    "named": {"adjust_for": "named"},
+    "named, lag": {"adjust_for": "named", "decision_lag_days": "lag"},
+    "named + visits, lag": {"adjust_for": "named+visits", "decision_lag_days": "lag"},
+    "named + visits, lag, spline": {"adjust_for": "named+visits", "decision_lag_days": "lag", "adjust_shape": "spline"},
 }
 # The pages whose rows are VISIT_VARIANTS.
 VISIT_PAGES = ("decision_visits", "world14_pieces", "world10_lag")
 
 
-def resolved(kwargs: dict, world: str) -> dict:
-    """A calibration candidate's ``g_estimation`` options for ``world``: ``adjust_for="named"`` becomes the world's
-    :data:`NAMED`, ``"named+visits"`` those and :data:`VISITS`, ``decision_lag_days="lag"`` the world's :data:`LAG`."""
+def resolved(kwargs: dict, world: str, measured: bool = True) -> dict:
+    """A calibration candidate's or a page variant's ``g_estimation`` options for ``world``: ``adjust_for="named"``
+    becomes the world's :data:`NAMED`, ``"named+visits"`` those and :data:`VISITS` (only the visits' spacing where
+    the registry records no measurement, ``measured`` False: the sixth and seventh worlds),
+    ``decision_lag_days="lag"`` the world's :data:`LAG`."""
     base = parse_world(world)[0]
-    names = {"named": NAMED[base], "named+visits": (*NAMED[base], *VISITS)}
+    visits = VISITS if measured else tuple(v for v in VISITS if v != "visit_measures")
+    names = {"named": NAMED[base], "named+visits": (*NAMED[base], *visits)}
     out = kwargs | ({"adjust_for": names[kwargs["adjust_for"]]} if kwargs.get("adjust_for") in names else {})
     return out | ({"decision_lag_days": LAG[base]} if kwargs.get("decision_lag_days") == "lag" else {})
 
 
 def variant_options(page: str, variant: str, world: str, measured: bool = True) -> dict:
-    """The g_estimation options of ``variant`` on ``page`` for ``world`` (WORLD or WORLD:PIECE+PIECE); a registry
-    that records no measurement (``measured`` False: the sixth and seventh worlds) has only the visits' spacing
-    to name."""
-    base = parse_world(world)[0]
-    if page not in VISIT_PAGES:
-        extra = VARIANTS[variant]
-        return {} if extra is None else {"adjust_for": NAMED[base]} | extra
-    names, visits, lag, extra = VISIT_VARIANTS[variant]
-    seen = VISITS if measured else tuple(v for v in VISITS if v != "visit_measures")
-    adjust = (*(NAMED[base] if names else ()), *(seen if visits else ()))
-    return ({"adjust_for": adjust} if adjust else {}) | ({"decision_lag_days": LAG[base]} if lag else {}) | extra
+    """The g_estimation options of ``variant`` on ``page`` for ``world`` (WORLD or WORLD:PIECE+PIECE)."""
+    if page in VISIT_PAGES:
+        return resolved(VISIT_VARIANTS[variant], world, measured)
+    extra = VARIANTS[variant]
+    return {} if extra is None else {"adjust_for": NAMED[parse_world(world)[0]]} | extra
 
 
 def run_chunk(items: list[tuple], n: int, share: float, page: str = "named") -> list[dict]:

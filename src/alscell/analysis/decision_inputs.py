@@ -180,6 +180,12 @@ def named_options(
     return options | ({"decision_lag_days": lag} if lag else {})
 
 
+def measures_read(outcome: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The measurement keys an effect on ``outcome`` with the named terms ``names`` reads (the outcome's and the named
+    measures'), or None when it reads every measurement (``visit_measures``: what was taken at each visit)."""
+    return None if "visit_measures" in names else (outcome, *names)
+
+
 def named_json(obj: dict, options: dict, details: dict) -> dict:
     """An effect request's JSON object (the contract's keys first, unchanged) extended by ``decision_inputs`` when
     the request named terms or a decision lag (``options``, :func:`named_options`): ``named`` (as asked),
@@ -412,6 +418,7 @@ __all__ = [
     "check_shape",
     "decision_inputs",
     "inside_starters",
+    "measures_read",
     "named_json",
     "named_options",
     "parse_adjust_for",

@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
-        from alscell.analysis.decision_inputs import named_json, named_options
+        from alscell.analysis.decision_inputs import measures_read, named_json, named_options
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
         from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
         from alscell.analysis.effects import DEFAULT_METHOD, METHODS, estimate_effect
@@ -93,12 +93,12 @@ def register(app: typer.Typer) -> None:
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
-        # Only the outcome's measurements and those named as decision inputs are used (all of them when the visits'
-        # measures are named): the rest of a large registry's measurements need not stay in memory during the fit.
-        named = options.get("adjust_for", ())
-        if "visit_measures" not in named:
+        # Only the measurements the analysis reads are kept: the rest of a large registry's need not stay in memory
+        # during the fit.
+        read = measures_read(outcome, options.get("adjust_for", ()))
+        if read is not None:
             m = tables["measurements"]
-            tables = tables.replace(measurements=m[m["measure"].isin([outcome, *named]).to_numpy()])
+            tables = tables.replace(measurements=m[m["measure"].isin(read).to_numpy()])
             del m
         sens = None
         try:
