@@ -125,7 +125,10 @@ rated total) on months since the implant over the recorded post-implant visits, 
 under E = 0.  The expected total is that of an unanchored outpatient rating of the latent levels, Σ_j Σ_c Φ((x_j − c
 + ½)/σ), less, on NIV, the probability that q12 would read 4 (no acute dip, no anchoring, no blank items).
 Simulating 3,000 patients takes about 2 s untreated, 4 s with 30% treated.  Writes canonical tables (patients,
-treatments, alsfrs, measurements, adverse_events, events).
+treatments, alsfrs, measurements, adverse_events, events).  With ``record_occasions=True`` the tables also say what
+the world knows (the optional ``alsfrs.visit_type``: the diagnosis and outpatient reviews ``scheduled``, the nurse's
+home visits ``home``, admissions ``inpatient``; ``treatments.decision_date``: the review of the decision, for the
+booster, which has no decision of its own, the implant's), drawing the same numbers: every other column is unchanged.
 """
 
 from __future__ import annotations
@@ -207,6 +210,8 @@ NIV_GOOD, NIV_POOR = -0.8, -0.3
 N_REV, K_EP = 70, 110
 SLOTS = 1 + N_REV + K_EP
 KIND = np.array([0] + [1] * N_REV + [2] * K_EP)  # diagnosis, review, illness episode
+# alsfrs.visit_type of the diagnosis and outpatient reviews, the nurse's home visits, the admissions
+VISIT_TYPES = np.array(["scheduled", "home", "inpatient"], dtype=object)
 ESCORIAL = np.array(["definite", "probable", "probable_lab", "possible"])
 ESC_P = np.array([[0.0, 0.05, 0.40, 0.55], [0.10, 0.65, 0.20, 0.05], [0.80, 0.18, 0.02, 0.0], [0.90, 0.10, 0.0, 0.0]])
 DFRS_PTS = np.array([0.0, 1.2, 0.4])  # slow (< 0.47), intermediate, fast (> 1.11 points/month)
@@ -261,10 +266,16 @@ def _pressure(y: np.ndarray) -> np.ndarray:
 
 
 def simulate_world14(
-    n_patients: int, effect: float, treated_share: float, seed: int, off: frozenset[str] = frozenset()
+    n_patients: int,
+    effect: float,
+    treated_share: float,
+    seed: int,
+    off: frozenset[str] = frozenset(),
+    record_occasions: bool = False,
 ) -> WorldCohort:
     """A cohort of ``n_patients`` from the fourteenth world, effect E = ``effect``, about ``treated_share`` of them
-    treated (at most round(share·n)), with the pieces of ``off`` switched off."""
+    treated (at most round(share·n)), with the pieces of ``off`` switched off; ``record_occasions`` fills
+    ``alsfrs.visit_type`` and ``treatments.decision_date`` (the same draws, every other column unchanged)."""
     refuse_unknown(off, PIECES)
 
     def on(piece: str) -> bool:
@@ -402,6 +413,7 @@ def simulate_world14(
         x_v = _level(y_v)
         ep_col = np.maximum(order - 1 - N_REV, 0)
         home_v = (kind == 1) & (x_v[..., 7] < 1.0) & on("home_visits")
+        vtype = np.where(kind == 2, 2, np.where(home_v, 1, 0))  # index into VISIT_TYPES
         eps = eps_item[idx][rr[:, None], order]
         meps = meas_eps[idx][rr[:, None], order]
         usk = u_skip[idx][rr[:, None], order]
@@ -522,7 +534,7 @@ def simulate_world14(
             seen &= ~quit_
         return {"fol": fol, "vday": np.where(fol, days, -1), "items": items, "meas": meas, "clinic": clinic,
                 "crit": np.where(fol, crit, np.inf), "dead_day": dead_day, "wd_day": wd_day, "lost": lost,
-                "niv_day": niv_day, "gas_day": gas_day, "stop_day": stop_day}  # fmt: skip
+                "niv_day": niv_day, "gas_day": gas_day, "stop_day": stop_day, "vtype": vtype}  # fmt: skip
 
     natural = run(rows, grid, True)
     # who is treated: the first eligible review whose criterion falls under the cut-off c (at most the target)
@@ -589,12 +601,13 @@ def simulate_world14(
     return _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res, treated,
                    (surg_day, boost_day, boosted, dose_u, u_ae, u_ae_t, u_viab, u_pass, on("adverse_events")),
                    (escorial, genetics, riluzole, edaravone),
-                   (p, t1, res0, grid, grid1, noise))  # fmt: skip
+                   (p, t1, res0, grid, grid1, noise), dec_day if record_occasions else None)  # fmt: skip
 
 
 def _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res, treated, doses, recorded,
-            truth_in) -> WorldCohort:  # fmt: skip
-    """The canonical tables of the recorded run ``res`` and the truths against the run without cells."""
+            truth_in, dec_day=None) -> WorldCohort:  # fmt: skip
+    """The canonical tables of the recorded run ``res`` and the truths against the run without cells; with the
+    decision days ``dec_day`` also each visit's type and each administration's decision date."""
     surg_day, boost_day, boosted, dose_u, u_ae, u_ae_t, u_viab, u_pass, ae_on = doses
     escorial, genetics, riluzole, edaravone = recorded
     p, t1, res0, grid0, grid1, noise = truth_in
@@ -620,6 +633,9 @@ def _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_
                                         lock_m, 12.0)  # fmt: skip
     alsfrs = item_rows(ids, res["items"], fol, vday, gastro_day)
     alsfrs["assessor"] = "clinician"
+    if dec_day is not None:
+        pi, vi = np.nonzero(fol)
+        alsfrs["visit_type"] = VISIT_TYPES[res["vtype"][pi, vi]]
     alsfrs = alsfrs.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
     ps, vs, ks = np.nonzero(fol[..., None] & np.isfinite(res["meas"]))
     measurements = pd.DataFrame({
@@ -647,6 +663,8 @@ def _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_
         "lot": [f"BM-{ids[i]}" for i in pg], "viability_pct": np.round(82 + 16 * u_viab[pg, kg], 1),
         "passage": 2 + np.floor(3 * u_pass[pg, kg]).astype(int),
     })  # fmt: skip
+    if dec_day is not None:  # the booster has no decision of its own: the implant's
+        treatments["decision_date"] = pd.to_datetime(dec_day[pg], unit="D")
     treatments = treatments.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
     # adverse events of the given administrations: the implant's surgery, the booster's lumbar puncture
     hit = given[..., None] & (u_ae < AE_P) & ae_on

@@ -148,7 +148,11 @@ the decision on).  ``truth`` is E; ``truth_realised`` per treated patient the le
 visits, the mean over patients; ``truth_window`` and ``truth_observed`` from ``window_truth`` (the latter with the
 visits each course keeps); zeros under E = 0.  The expected total is exact: Σ_j (4 - Σ_k P_jk) less, on NIV, the
 probability that q12 would read 4 (no partial rows).  Simulating 3,000 patients takes about 5 s untreated, 9 s with
-30% treated.  Writes canonical tables (patients, treatments, alsfrs, measurements, adverse_events, events).
+30% treated.  Writes canonical tables (patients, treatments, alsfrs, measurements, adverse_events, events).  With
+``record_occasions=True`` the tables also say what the world knows (the optional ``alsfrs.visit_type``: the diagnosis
+and 6-monthly reviews ``scheduled``, requested contacts seen at the clinic ``unscheduled``, by phone ``remote``;
+``treatments.decision_date``: the review of the decision, for the later doses, which have no decision of their own,
+the first's), drawing the same numbers: every other column is unchanged.
 """
 
 from __future__ import annotations
@@ -245,6 +249,8 @@ LMAX = 0.6  # the dominating rate (per month) of requested contacts
 N_ROUT, K_PIFU = 22, 100
 SLOTS = 1 + N_ROUT + K_PIFU
 KIND = np.array([0] + [1] * N_ROUT + [2] * K_PIFU)  # diagnosis, routine review, requested contact
+# alsfrs.visit_type of the diagnosis and 6-monthly reviews, requested contacts at the clinic, those by phone
+VISIT_TYPES = np.array(["scheduled", "unscheduled", "remote"], dtype=object)
 TAU_IN, TAU_OUT = 0.75, 6.0
 H_F, N_F = 0.05, 1441  # the slowing's integral: a grid of 72 months after the first dose
 DOSE_W = np.array([1.0, 0.8, 0.6])
@@ -378,10 +384,16 @@ def _motor(g: np.ndarray) -> np.ndarray:
 
 
 def simulate_world13(
-    n_patients: int, effect: float, treated_share: float, seed: int, off: frozenset[str] = frozenset()
+    n_patients: int,
+    effect: float,
+    treated_share: float,
+    seed: int,
+    off: frozenset[str] = frozenset(),
+    record_occasions: bool = False,
 ) -> WorldCohort:
     """A cohort of ``n_patients`` from the thirteenth world, effect E = ``effect``, about ``treated_share`` of them
-    treated (at most round(share·n)), with the pieces of ``off`` switched off."""
+    treated (at most round(share·n)), with the pieces of ``off`` switched off; ``record_occasions`` fills
+    ``alsfrs.visit_type`` and ``treatments.decision_date`` (the same draws, every other column unchanged)."""
     refuse_unknown(off, PIECES)
 
     def on(piece: str) -> bool:
@@ -553,6 +565,7 @@ def simulate_world13(
         kind = KIND[order]
         in_person = u_mode[idx][rr[:, None], np.maximum(order - 1 - N_ROUT, 0)] < IN_PERSON[site[idx], None]
         clinic = valid & ((kind < 2) | in_person | ~np.bool_(on("phone_triage")))
+        vtype = np.where(kind < 2, 0, np.where(clinic, 1, 2))  # index into VISIT_TYPES
         t_v = np.where(valid, (days - on_d[:, None]) / DPM, 0.0)
         g_v, q_v = _state(tk, kk, t_v, course, rate=True)
         items = _draw_items(g_v, u_item[idx][rr[:, None], order], beta)
@@ -642,7 +655,7 @@ def simulate_world13(
         fol = valid & (t_v < death[:, None]) & (t_v < rel[:, None]) & (days <= wd_trig[:, None])
         return {"fol": fol, "vday": np.where(fol, days, -1), "items": items, "meas": meas, "clinic": clinic,
                 "crit": np.where(fol, crit, np.inf), "death": death, "wd_t": wd_t, "wd_day": wd_day, "reloc": rel,
-                "niv": niv_t, "gas": gas_t, "niv_day": niv_day, "gas_day": gas_day}  # fmt: skip
+                "niv": niv_t, "gas": gas_t, "niv_day": niv_day, "gas_day": gas_day, "vtype": vtype}  # fmt: skip
 
     natural = run(rows, None, grid_n, None, True)
     # who is treated: the first eligible review whose criterion falls under the cut-off c (at most the target)
@@ -709,7 +722,8 @@ def simulate_world13(
             res[key][p] = res1[key]
     return _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res, given, dose_day,
                    (escorial, genetics, riluzole, edaravone, cmap, ae_hit, u_ae_t, u_viab, u_pass),
-                   (p, t0, res0 if len(p) else None, course1, t_all, k_all, beta))  # fmt: skip
+                   (p, t0, res0 if len(p) else None, course1, t_all, k_all, beta),
+                   dec_day if record_occasions else None)  # fmt: skip
 
 
 def _declared(day: np.ndarray) -> np.ndarray:
@@ -721,8 +735,9 @@ def _declared(day: np.ndarray) -> np.ndarray:
 
 
 def _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res, given, dose_day, recorded,
-            truth_in) -> WorldCohort:  # fmt: skip
-    """The canonical tables of the recorded run ``res`` and the truths against the run without cells."""
+            truth_in, dec_day=None) -> WorldCohort:  # fmt: skip
+    """The canonical tables of the recorded run ``res`` and the truths against the run without cells; with the
+    decision days ``dec_day`` also each visit's type and each dose's decision date."""
     escorial, genetics, riluzole, edaravone, cmap, ae_hit, u_ae_t, u_viab, u_pass = recorded
     p, t0, res0, course1, t_all, k_all, beta = truth_in
     fol, vday = res["fol"], res["vday"]
@@ -749,6 +764,8 @@ def _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_
     alsfrs = item_rows(ids, res["items"], fol, vday, gastro_day)
     pi, vi = np.nonzero(fol)
     alsfrs["assessor"] = np.where(res["clinic"][pi, vi], "clinician", "phone")
+    if dec_day is not None:
+        alsfrs["visit_type"] = VISIT_TYPES[res["vtype"][pi, vi]]
     alsfrs = alsfrs.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
     ps, vs, ks = np.nonzero(fol[..., None] & np.isfinite(res["meas"]))
     measurements = pd.DataFrame({
@@ -777,6 +794,8 @@ def _tables(n, effect, onset_day, diag_day, birth_year, sex_m, code, site, lock_
         "lot": [f"WJ{d.year}Q{d.quarter}" for d in when], "viability_pct": np.round(85 + 12 * u_viab[pg, kg], 1),
         "passage": 3 + np.floor(3 * u_pass[pg, kg]).astype(int),
     })  # fmt: skip
+    if dec_day is not None:  # the later doses have no decision of their own: the first's
+        treatments["decision_date"] = pd.to_datetime(dec_day[pg], unit="D")
     treatments = treatments.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
     # adverse events of the given doses (the headache's draw is the one that delayed the next dose)
     hit = given[..., None] & ae_hit

@@ -56,12 +56,16 @@ def floor_registry(n: int, effect: float, seed: int, *, base: float = 46.0, rate
     return tables_from_totals(t, y, T)
 
 
-def reviews_and_contacts(n: int, seed: int, effect: float = 0.0, lag_months: float = 1.8) -> Tables:
+def reviews_and_contacts(
+    n: int, seed: int, effect: float = 0.0, lag_months: float = 1.8, record: bool = False
+) -> Tables:
     """Six-monthly reviews with an FVC (the only visits at which the clinic decides, on the recorded drop since the
     previous review) and a contact 0.5–1.5 months after each review that faster patients ask for more often (no
     decision at it, no measurement); cells ``lag_months`` after the decision, so that a contact often falls between
     the decision and the dose.  Straight courses, score noise SD 2.  Where taking the last visit before the dose as
-    the decision leans (tests/analysis/test_visit_process.py)."""
+    the decision leans (tests/analysis/test_visit_process.py).  ``record``: the optional extension columns filled
+    (alsfrs.visit_type scheduled at a review, unscheduled at a contact; treatments.decision_date the deciding
+    review's date); the draws are the same."""
     rng = np.random.default_rng(seed)
     k = 7
     rate = 0.9 * np.exp(0.5 * rng.normal(0, 1, n))
@@ -70,11 +74,11 @@ def reviews_and_contacts(n: int, seed: int, effect: float = 0.0, lag_months: flo
     con = rev + rng.uniform(0.5, 1.5, (n, k))
     noise_r = rng.normal(0, 2.0, (n, k))
     seen = 46 - rate[:, None] * rev + noise_r
-    T = np.full(n, np.inf)
+    T, decided = np.full(n, np.inf), np.full(n, np.inf)
     for j in range(1, k - 2):
         drop = (seen[:, j - 1] - seen[:, j]) / 6
         go = np.isinf(T) & (rng.random(n) < 1 / (1 + np.exp(-(-3.5 + 0.8 * drop))))
-        T[go] = rev[go, j] + lag_months
+        T[go], decided[go] = rev[go, j] + lag_months, rev[go, j]
     t = np.concatenate([rev, con], 1)
     noise = np.concatenate([noise_r, rng.normal(0, 2.0, (n, k))], 1)
     base = tables_from_totals(t, 46 - rate[:, None] * t + effect * np.clip(t - T[:, None], 0, None) + noise, T)
@@ -90,5 +94,10 @@ def reviews_and_contacts(n: int, seed: int, effect: float = 0.0, lag_months: flo
             "value": 80.0,
         }
     )
+    tr = base["treatments"]
+    if record:
+        a = a.assign(visit_type=np.where(review, "scheduled", "unscheduled"))
+        on = np.isfinite(decided)
+        tr = tr.assign(decision_date=(ONSET + pd.to_timedelta(np.rint(decided[on] * 30.4375), unit="D")).to_numpy())
     a = a[kept].sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
-    return Tables.from_frames(patients=base["patients"], treatments=base["treatments"], alsfrs=a, measurements=m)
+    return Tables.from_frames(patients=base["patients"], treatments=tr, alsfrs=a, measurements=m)

@@ -137,6 +137,7 @@ def test_the_lag_request_rules():
         "outside_starters": None,
         "shape": "linear",
         "decision_lag_days": 21.0,
+        "decision_visits": [],
     }
 
 

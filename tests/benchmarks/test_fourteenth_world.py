@@ -47,6 +47,11 @@ def truths():
     return check_truths(simulate)
 
 
+@pytest.fixture(scope="module")
+def recorded():
+    return simulate(400, 0.2, 0.3, 9, record_occasions=True)
+
+
 def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
@@ -287,3 +292,64 @@ def test_the_untreated_course_is_calibrated():
     months = ((end - p["onset_date"]).dt.days / DPM).to_numpy()
     assert 30 < _km_median(months, p.index.isin(death.index), delay.to_numpy()) < 45
     assert {"death", "niv_start", "gastrostomy", "withdrawal", "lost_to_follow_up"} <= set(ev["event"])
+
+
+def _recorded(args: tuple, off: frozenset[str] = frozenset()):
+    """(plain, recorded): ``simulate(*args, off)`` without and with ``record_occasions``; every table's other columns,
+    the count treated and the truths are the same, ``visit_type`` and ``decision_date`` filled only when recorded."""
+    plain, rec = simulate(*args, off), simulate(*args, off, record_occasions=True)
+    new = {"alsfrs": "visit_type", "treatments": "decision_date"}
+    for name in NAMES:
+        assert list(rec.tables[name].columns) == list(plain.tables[name].columns), name
+        cols = [c for c in plain.tables[name].columns if c != new.get(name)]
+        pd.testing.assert_frame_equal(rec.tables[name][cols], plain.tables[name][cols])
+    np.testing.assert_equal([getattr(plain, k) for k in ("n_treated", "truth_realised", "truth_window")],
+                            [getattr(rec, k) for k in ("n_treated", "truth_realised", "truth_window")])  # fmt: skip
+    assert plain.tables.alsfrs["visit_type"].isna().all() and plain.tables.treatments["decision_date"].isna().all()
+    assert rec.tables.alsfrs["visit_type"].notna().all() and rec.tables.treatments["decision_date"].notna().all()
+    return plain, rec
+
+
+def test_recording_the_occasions_draws_the_same_numbers():
+    # the recorded types follow the pieces: without home visits those reviews are outpatient ones
+    kinds = {"home_visits": "home", "admissions": "inpatient"}
+    for off in (frozenset(), frozenset({"home_visits"}), frozenset({"admissions", "death"})):
+        _, rec = _recorded((200, 0.3, 0.3, 4), off)
+        expected = {"scheduled", "home", "inpatient"} - {kinds[piece] for piece in off if piece in kinds}
+        assert set(rec.tables.alsfrs["visit_type"]) == expected, off
+    _, untreated = _recorded((100, 0.0, 0.0, 4))
+    assert untreated.tables.treatments.empty
+
+
+def test_recorded_visit_types_and_decision_dates(recorded):
+    from alscell.domain.vocabulary import VISIT_TYPES
+
+    p, a, tr = recorded.tables.patients, recorded.tables.alsfrs, recorded.tables.treatments
+    assert set(a["visit_type"]) <= set(VISIT_TYPES) and recorded.n_treated > 20
+    onset = tr["patient_id"].map(p.set_index("patient_id")["onset_date"])
+    assert (tr["decision_date"] <= tr["date"]).all() and (tr["decision_date"] >= onset).all()
+    # the implant 35-63 days after the decision (the harvest); the booster, of the same harvest, shares its decision
+    first = tr[tr["cycle"] == 1].set_index("patient_id")
+    assert len(first) == recorded.n_treated
+    assert (first["date"] - first["decision_date"]).dt.days.between(*fourteenth_world.SURG_LAG).all()
+    boost = tr[tr["cycle"] == 2].set_index("patient_id")
+    assert len(boost) > 0 and (boost["decision_date"] == first["decision_date"].reindex(boost.index)).all()
+
+
+def test_recorded_visit_types_follow_the_documented_visits(recorded):
+    tb = recorded.tables
+    a = _with_fvc(tb)
+    # FVC and weight at the diagnosis and the outpatient reviews only, nothing at home visits and admissions
+    assert (a["fvc"].notna() == (a["visit_type"] == "scheduled")).all()
+    assert (a.groupby("patient_id")["visit_type"].first() == "scheduled").all()
+    # home visits once walking is lost (the loss never comes back): no outpatient review after the first home visit
+    home = a[a["visit_type"] == "home"].groupby("patient_id")["date"].min()
+    after = a["date"] > a["patient_id"].map(home)
+    assert home.size > 20 and not (after & (a["visit_type"] == "scheduled")).any()
+    # partial rows only on the ward
+    assert set(a.loc[a["total"].isna(), "visit_type"]) == {"inpatient"}
+    # the decision is taken at an outpatient review: the last visit on or before the decision date is one, on that day
+    dec = tb.treatments[tb.treatments["cycle"] == 1][["patient_id", "decision_date"]]
+    seen = pd.merge_asof(dec.sort_values("decision_date"), a.sort_values("date"), left_on="decision_date",
+                         right_on="date", by="patient_id")  # fmt: skip
+    assert (seen["date"] == seen["decision_date"]).all() and (seen["visit_type"] == "scheduled").all()

@@ -47,6 +47,11 @@ def truths():
     return check_truths(simulate)
 
 
+@pytest.fixture(scope="module")
+def recorded():
+    return simulate(400, 0.2, 0.3, 9, record_occasions=True)
+
+
 def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
@@ -270,3 +275,74 @@ def test_the_untreated_course_is_calibrated():
     months = ((end - p["onset_date"]).dt.days / DPM).to_numpy()
     assert 28 < _km_median(months, p.index.isin(death.index), delay.to_numpy()) < 40
     assert {"death", "niv_start", "gastrostomy", "withdrawal", "lost_to_follow_up"} <= set(ev["event"])
+
+
+def _recorded(args: tuple, off: frozenset[str] = frozenset()):
+    """(plain, recorded): ``simulate(*args, off)`` without and with ``record_occasions``; every table's other columns,
+    the count treated and the truths are the same, ``visit_type`` and ``decision_date`` filled only when recorded."""
+    plain, rec = simulate(*args, off), simulate(*args, off, record_occasions=True)
+    new = {"alsfrs": "visit_type", "treatments": "decision_date"}
+    for name in NAMES:
+        assert list(rec.tables[name].columns) == list(plain.tables[name].columns), name
+        cols = [c for c in plain.tables[name].columns if c != new.get(name)]
+        pd.testing.assert_frame_equal(rec.tables[name][cols], plain.tables[name][cols])
+    np.testing.assert_equal([getattr(plain, k) for k in ("n_treated", "truth_realised", "truth_window")],
+                            [getattr(rec, k) for k in ("n_treated", "truth_realised", "truth_window")])  # fmt: skip
+    assert plain.tables.alsfrs["visit_type"].isna().all() and plain.tables.treatments["decision_date"].isna().all()
+    assert rec.tables.alsfrs["visit_type"].notna().all() and rec.tables.treatments["decision_date"].notna().all()
+    return plain, rec
+
+
+def test_recording_the_occasions_draws_the_same_numbers():
+    # the recorded types follow the pieces: without phone triage every request is seen at the clinic, without
+    # requests there are only the diagnosis and the reviews
+    for off, expected in (
+        (frozenset(), {"scheduled", "unscheduled", "remote"}),
+        (frozenset({"phone_triage"}), {"scheduled", "unscheduled"}),
+        (frozenset({"patient_initiated"}), {"scheduled"}),
+    ):
+        _, rec = _recorded((200, 0.3, 0.3, 4), off)
+        assert set(rec.tables.alsfrs["visit_type"]) == expected, off
+    _, untreated = _recorded((100, 0.0, 0.0, 4))
+    assert untreated.tables.treatments.empty
+
+
+def test_recorded_visit_types_and_decision_dates(recorded):
+    from alscell.domain.vocabulary import VISIT_TYPES
+
+    p, a, tr = recorded.tables.patients, recorded.tables.alsfrs, recorded.tables.treatments
+    assert set(a["visit_type"]) <= set(VISIT_TYPES) and recorded.n_treated > 20
+    onset = tr["patient_id"].map(p.set_index("patient_id")["onset_date"])
+    assert (tr["decision_date"] <= tr["date"]).all() and (tr["decision_date"] >= onset).all()
+    # the first dose 21-35 days after the decision; the later doses, no decision of their own, share it
+    first = tr[tr["cycle"] == 1].set_index("patient_id")
+    assert len(first) == recorded.n_treated
+    assert (first["date"] - first["decision_date"]).dt.days.between(21, 35).all()
+    later = tr[tr["cycle"] > 1]
+    assert (later["cycle"] == 3).any()
+    assert (later["decision_date"] == later["patient_id"].map(first["decision_date"])).all()
+
+
+def test_recorded_visit_types_follow_the_documented_contacts(recorded):
+    tb = recorded.tables
+    a, m = tb.alsfrs, tb.measurements
+    a = a.join(_measure(m, "nfl").rename("nfl"), on=["patient_id", "date"])
+    a = a.join(_measure(m, "fvc_pct_pred").rename("fvc"), on=["patient_id", "date"])
+    # blood (NfL) at the diagnosis and the 6-monthly reviews only; FVC at every clinic visit; phone calls are remote
+    assert (a["nfl"].notna() == (a["visit_type"] == "scheduled")).all()
+    assert (a["fvc"].notna() == (a["visit_type"] != "remote")).all()
+    assert ((a["assessor"] == "phone") == (a["visit_type"] == "remote")).all()
+    assert (a.groupby("patient_id")["visit_type"].first() == "scheduled").all()
+    # a request within 14 days of a review, the diagnosis or the previous request is merged into it
+    fixed = a[a["visit_type"] == "scheduled"]
+    asked = a[a["visit_type"] != "scheduled"].copy()
+    assert 0.2 < len(asked) / len(a) < 0.7
+    both = asked.merge(fixed[["patient_id", "date"]], on="patient_id", suffixes=("", "_fixed"))
+    assert (both["date"] - both["date_fixed"]).dt.days.abs().min() >= 14
+    assert asked.groupby("patient_id")["date"].diff().dt.days.dropna().min() >= 14
+    # the decision is taken at a 6-monthly review: the last visit on or before the decision date is one, on that day
+    dec = tb.treatments[tb.treatments["cycle"] == 1][["patient_id", "decision_date"]]
+    seen = pd.merge_asof(dec.sort_values("decision_date"), a.sort_values("date"), left_on="decision_date",
+                         right_on="date", by="patient_id")  # fmt: skip
+    assert (seen["date"] == seen["decision_date"]).all() and (seen["visit_type"] == "scheduled").all()
+    assert seen["nfl"].between(45, 120).all()

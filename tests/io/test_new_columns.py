@@ -1,4 +1,5 @@
-"""Optional columns of data format 1 (site, lot, viability_pct, passage, assessor): validated, stored, round-tripped."""
+"""Optional columns of data format 1 (site, lot, viability_pct, passage, assessor) and the extension columns
+(treatments.decision_date, alsfrs.visit_type; docs/data-rules.md): validated, stored, round-tripped."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def _with_new_columns(example_dir):
     t["passage"] = pd.array([3, 0, None, 12], dtype="Int64")
     a = tables["alsfrs"]
     a["assessor"] = [None, "self", "caregiver", "phone"] * 4
+    t["decision_date"] = [t["date"].iloc[0] - pd.Timedelta(days=14), pd.NaT, t["date"].iloc[2], pd.NaT]
+    a["visit_type"] = ["scheduled", None, "unscheduled", "home", "inpatient", "remote", None, "scheduled"] * 2
     return tables
 
 
@@ -56,6 +59,8 @@ def test_new_columns_round_trip_through_the_registry(db_url, example_dir, tmp_pa
         ("treatments", "passage", "-1", "passage_range"),
         ("treatments", "passage", "1.5", "bad_integer"),
         ("alsfrs", "assessor", "nurse", "bad_choice"),
+        ("alsfrs", "visit_type", "clinic", "bad_choice"),
+        ("treatments", "decision_date", "2024-02-30", "bad_date"),
     ],
 )
 def test_new_columns_are_validated(example_dir, tmp_path, name, column, value, code):
@@ -67,6 +72,20 @@ def test_new_columns_are_validated(example_dir, tmp_path, name, column, value, c
     with pytest.raises(ValidationError) as err:
         read_folder(src)
     assert [(p.file, p.line, p.column, p.code) for p in err.value.problems] == [(f"{name}.csv", 3, column, code)]
+
+
+def test_a_decision_date_after_its_administration_or_before_onset_is_refused(example_dir, tmp_path):
+    tables = _with_new_columns(example_dir)
+    src = write_folder(tables, tmp_path / "src")
+    frame = pd.read_csv(src / "treatments.csv", dtype=str, keep_default_na=False)
+    day = pd.Timestamp(frame.loc[1, "date"])
+    frame.loc[1, "decision_date"] = (day + pd.Timedelta(days=1)).date().isoformat()
+    frame.loc[3, "decision_date"] = "1901-01-01"
+    frame.to_csv(src / "treatments.csv", index=False)
+    with pytest.raises(ValidationError) as err:
+        read_folder(src)
+    got = {(p.line, p.column, p.code) for p in err.value.problems}
+    assert got == {(5, "decision_date", "decision_before_onset"), (3, "decision_date", "decision_after_treatment")}
 
 
 def test_migration_0002_upgrades_a_0001_registry(tmp_path, example_dir):

@@ -152,32 +152,41 @@ def check_lag(days: float | str | None) -> float:
 
 
 def named_options(
-    text: str | None, within: bool, method: str, shape: str | None = None, lag_days: float | str | None = None
+    text: str | None,
+    within: bool,
+    method: str,
+    shape: str | None = None,
+    lag_days: float | str | None = None,
+    occasions: str | None = None,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
-    ``--within-starters``, ``--adjust-shape``, ``--decision-lag``; the API's ``adjust_for``, ``within_starters``,
-    ``adjust_shape``, ``decision_lag_days``), checked: {} when none; the shape :data:`DEFAULT_SHAPE` when not
-    given, ``adjust_shape`` only when not linear (g_estimation's own default), ``decision_lag_days`` only when
-    above 0.  Only g-estimation has a decision model to hold them (with ``--sensitivity``, the primary's)."""
+    ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
+    ``within_starters``, ``adjust_shape``, ``decision_lag_days``, ``decision_visits``), checked: {} when none; the
+    shape :data:`DEFAULT_SHAPE` when not given, ``adjust_shape`` only when not linear (g_estimation's own default),
+    ``decision_lag_days`` only when above 0, ``decision_visits`` only when some are given.  Only g-estimation has a
+    decision model to hold them (with ``--sensitivity``, the primary's)."""
+    from alscell.analysis.decision_occasions import check_occasions
+
     names = parse_adjust_for(text)
     asked = bool(shape)
     shape = check_shape(shape or DEFAULT_SHAPE)
     lag = check_lag(lag_days)
+    visits = check_occasions(occasions)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if asked and shape != "linear" and not names:
         raise NotApplicable(SHAPE_NEEDS_NAMES)
-    if not names and not lag:
+    if not names and not lag and not visits:
         return {}
     if method != "g_estimation":
-        what = "adjust for" if names else "decision lag"
+        what = "adjust for" if names else "decision lag" if lag else "decision visits"
         raise NotApplicable(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
         )
     options: dict = {"adjust_for": names, "within_starters": bool(within)} if names else {}
     if names and shape != "linear":
         options["adjust_shape"] = shape
-    return options | ({"decision_lag_days": lag} if lag else {})
+    return options | ({"decision_lag_days": lag} if lag else {}) | ({"decision_visits": visits} if visits else {})
 
 
 def measures_read(outcome: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -191,8 +200,9 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     the request named terms or a decision lag (``options``, :func:`named_options`): ``named`` (as asked),
     ``columns`` (the history columns they gave that added to it; empty when no estimate was made),
     ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear or
-    spline) and ``decision_lag_days`` (0 when not given)."""
-    if not options.get("adjust_for") and not options.get("decision_lag_days"):
+    spline), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
+    occasions; empty: every visit)."""
+    if not options.get("adjust_for") and not options.get("decision_lag_days") and not options.get("decision_visits"):
         return obj
     return obj | {
         "decision_inputs": {
@@ -202,6 +212,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "outside_starters": details.get("outside_starters"),
             "shape": options.get("adjust_shape", "linear"),
             "decision_lag_days": float(options.get("decision_lag_days", 0.0)),
+            "decision_visits": list(options.get("decision_visits", ())),
         }
     }
 

@@ -66,6 +66,7 @@ from alscell.analysis.decision_inputs import (
     registry_terms,
     spline_terms,
 )
+from alscell.analysis.decision_occasions import check_occasions, decision_occasions, decision_rows
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
@@ -159,10 +160,8 @@ def decided_before(df: pd.DataFrame, lag_days: float) -> tuple[np.ndarray, np.nd
     """(at_risk, start) of :func:`_history` when the decision to treat comes at least ``lag_days`` before the first
     dose (cells to be made, a waiting list): the decision visit is the last visit at least that long before it,
     and the visits between it and the dose are neither decisions nor treated (their history may already hold
-    what followed the decision)."""
-    d = df["days_after"].to_numpy(dtype=float) + float(lag_days)
-    next_d = df.groupby("patient_id", sort=False)["days_after"].shift(-1).to_numpy(dtype=float) + float(lag_days)
-    return ~(d > 0), np.isfinite(d) & (d <= 0) & ~(next_d <= 0)
+    what followed the decision; :func:`alscell.analysis.decision_occasions.decision_rows`)."""
+    return decision_rows(df, float(lag_days))
 
 
 def _interval_declines(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -711,6 +710,7 @@ def g_estimation(
     within_starters: bool = False,
     adjust_shape: str = "linear",
     decision_lag_days: float = 0.0,
+    decision_visits: tuple[str, ...] = (),
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -724,19 +724,19 @@ def g_estimation(
     (:func:`alscell.analysis.decision_inputs.inside_starters`); ``adjust_shape="spline"``: their continuous
     levels also enter as restricted cubic splines (:func:`alscell.analysis.decision_inputs.spline_terms`);
     ``decision_lag_days``: the decision is taken as made at the last visit at least that long before the first dose
-    (:func:`decided_before`)."""
+    (:func:`decided_before`) where the registry records no ``treatments.decision_date`` (where it does, the decision
+    is at the last decision visit on or before it); ``decision_visits``: the visit types (``alsfrs.visit_type``) at
+    which the clinic decides, () for every visit (:mod:`alscell.analysis.decision_occasions`)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history)
-    lag = check_lag(decision_lag_days)
-    between = unplaced = 0
-    if lag:
-        was, started = at_risk, int(start.sum())
-        at_risk, start = decided_before(df, lag)
-        between, unplaced = int((was & ~at_risk).sum()), started - int(start.sum())
+    occasions = decision_occasions(
+        tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits)
+    )
+    at_risk, start = occasions.at_risk, occasions.start
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
@@ -763,18 +763,7 @@ def g_estimation(
         warn.append(f"history {history!r}: the visits carry no dates, so age, time since diagnosis and support "
                     f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
                     "history was used.")  # fmt: skip
-    warn += few_treated_warning(n_init) + named.pop("_warnings")
-    if lag:
-        none_before = (
-            f"; {unplaced} treated patient(s) had no visit that long before their first dose and take no part in "
-            "the decision model"
-            if unplaced
-            else ""
-        )
-        warn.append(
-            f"the decision to treat is taken as made at the last visit at least {lag:g} days before the first dose "
-            f"(decision lag); {between} visit(s) in between were neither decisions nor treated{none_before}."
-        )
+    warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
     in_history: list[str] = []  # the modes whose flags the history took (details["raters_in_history"])
@@ -846,11 +835,7 @@ def g_estimation(
         "history_terms": int(H.shape[1]),
         "history": history,
         "nuisance": nuisance,
-        **(
-            {"decision_lag_days": lag, "visits_in_decision_lag": between, "starts_without_decision_visit": unplaced}
-            if lag
-            else {}
-        ),
+        **occasions.details,
         **rater_details,
         **named,
     }

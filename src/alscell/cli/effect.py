@@ -70,7 +70,15 @@ def register(app: typer.Typer) -> None:
             help="Days from the decision to treat to the first dose (cells to be made, a waiting list): the "
             "decision is then taken as made at the last visit at least this long before the first dose, and the "
             "visits in between are neither decisions nor treated.  Give the programme's shortest time from decision "
-            "to dose: a longer lag skips the visit at which the decision was made.  g_estimation only.",
+            "to dose: a longer lag skips the visit at which the decision was made.  Where treatments.csv records "
+            "a decision_date, that date is used instead.  g_estimation only.",
+        ),
+        decision_visits: str | None = typer.Option(
+            None,
+            "--decision-visits",
+            help="Comma-separated visit types (alsfrs.csv visit_type: scheduled, unscheduled, home, inpatient, "
+            "remote) at which the clinic decides whether to treat: visits of other types are left out of the "
+            "decision model (a visit with no recorded type is kept).  g_estimation only.",
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
@@ -89,7 +97,7 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:
             names = parse_modifiers(modifiers, sensitivity)
-            options = named_options(adjust_for, within_starters, method, adjust_shape, decision_lag)
+            options = named_options(adjust_for, within_starters, method, adjust_shape, decision_lag, decision_visits)
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
@@ -139,6 +147,10 @@ def register(app: typer.Typer) -> None:
                 t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
         if est.details.get("decision_lag_days"):
             t.add_row("decision lag (days)", f"{est.details['decision_lag_days']:g}")
+        if est.details.get("decision_dates_recorded"):
+            t.add_row("recorded decision dates used", str(est.details["decision_dates_recorded"]))
+        if est.details.get("decision_visits"):
+            t.add_row("decision visits", ", ".join(est.details["decision_visits"]))
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)

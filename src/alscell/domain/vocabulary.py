@@ -16,6 +16,13 @@ DONORS = ("autologous", "allogeneic")
 ROUTES = ("intrathecal", "intravenous", "intramuscular", "intraspinal")
 BLINDED_ARMS = ("active", "placebo")
 
+# The occasion of an ALSFRS-R visit (alsfrs.visit_type, an optional extension: docs/data-rules.md): a planned
+# clinic review, an extra clinic contact, a visit at home, a rating during a hospital admission, by phone or
+# video.  After the encounter classes of HL7 v3 ActEncounterCode as FHIR's Encounter.class uses them (AMB
+# ambulatory, split here into scheduled and unscheduled as CDISC SDTM's SV domain marks unplanned visits; HH
+# home health; IMP inpatient encounter; VR virtual).
+VISIT_TYPES = ("scheduled", "unscheduled", "home", "inpatient", "remote")
+
 # Intramuscular targets and dynamometry sites (spec/domain-rules.md, "Muscle keys").
 MUSCLES = (
     "deltoid",

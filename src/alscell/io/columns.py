@@ -40,8 +40,10 @@ TABLES: dict[str, tuple[str, ...]] = {
         "viability_pct",
         "passage",
         "blinded_arm",
+        "decision_date",  # optional extension (docs/data-rules.md): when the decision to give it was taken
     ),
-    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor"),
+    # visit_type: optional extension (docs/data-rules.md): the occasion of the visit
+    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor", "visit_type"),
     "measurements": ("patient_id", "date", "measure", "value", "unit", "side", "muscle", "specimen"),
     "adverse_events": (
         "ae_id",
@@ -89,7 +91,7 @@ MAX_LENGTH: dict[str, int] = {
 FILE_ORDER = ("patients", "treatments", "alsfrs", "measurements", "adverse_events", "events")
 
 # Value kind of each known column: how it is parsed and written.
-DATE_COLUMNS = frozenset({"onset_date", "diagnosis_date", "date", "resolved_date"})
+DATE_COLUMNS = frozenset({"onset_date", "diagnosis_date", "date", "resolved_date", "decision_date"})
 INT_COLUMNS = frozenset({"birth_year", "cycle", "grade", "passage", *ALSFRS_ITEMS})
 FLOAT_COLUMNS = frozenset({"dose_cells", "value", "viability_pct"})
 BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious", "ftd"})

@@ -31,6 +31,7 @@ from alscell.domain.vocabulary import (
     SEXES,
     SIDES,
     SPECIMENS,
+    VISIT_TYPES,
 )
 from alscell.io.columns import (
     ALSFRS_ITEMS,
@@ -86,6 +87,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "specimen": SPECIMENS,
     "measure": tuple(MEASURES),
     "assessor": ASSESSORS,
+    "visit_type": VISIT_TYPES,
 }
 
 _MALFORMED = {
@@ -394,6 +396,24 @@ def _validate(
         "administration date is before the patient's onset_date",
     )
     check_after_death("treatments", t, ["date"], "treatment_after_death", "administration after the patient's death")
+    if "decision_date" in t:  # the optional extension (docs/data-rules.md)
+        their_onset = coded["treatments"]["patient_id"].map(onset)
+        problems.mask(
+            "treatments",
+            raws["treatments"],
+            (t["decision_date"] < their_onset).to_numpy(),
+            "decision_date",
+            "decision_before_onset",
+            "the decision to treat is dated before the patient's onset_date",
+        )
+        problems.mask(
+            "treatments",
+            raws["treatments"],
+            (t["decision_date"] > t["date"]).to_numpy(),
+            "decision_date",
+            "decision_after_treatment",
+            "the decision to treat is dated after the administration it led to",
+        )
     _duplicates(
         "treatments",
         raws["treatments"],

@@ -67,6 +67,7 @@ class Treatment(Base):
     viability_pct: Mapped[float | None] = mapped_column(Float)
     passage: Mapped[int | None] = mapped_column(Integer)
     blinded_arm: Mapped[str | None] = mapped_column(String(8))
+    decision_date: Mapped[dt.date | None] = mapped_column(Date)  # extension (docs/data-rules.md), migration 0006
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 
@@ -88,6 +89,7 @@ class AlsfrsVisit(Base):
     q11: Mapped[int | None] = mapped_column(SmallInteger)
     q12: Mapped[int | None] = mapped_column(SmallInteger)
     assessor: Mapped[str | None] = mapped_column(String(16))  # missing = clinician (spec), never filled in
+    visit_type: Mapped[str | None] = mapped_column(String(16))  # extension (docs/data-rules.md), migration 0006
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 

@@ -1,0 +1,219 @@
+"""Which visits were occasions for the decision to treat, and at which one each first treatment was decided.
+
+Why.  g-estimation models the decision at every visit of a not-yet-treated patient and takes the last visit on
+or before the first dose as the one at which treatment started (alscell.analysis.g_estimation).  Two things the
+canonical format cannot say break that: the decision comes weeks before the dose (cells to be made), and a clinic
+decides only at some visits (planned reviews; not at a home visit, a hospital admission or a contact the patient
+asked for).  Visits that were no occasion, kept as decisions, are visits at which treatment "could have started"
+and did not: when they come at bad moments (an admission's dip, the contacts fast decliners ask for) the decision
+model reads the course through them and the estimate leans (docs/decision_visits.md, the thirteenth and
+fourteenth worlds).  A visit that is no decision occasion has probability 0 of a start; leaving it out of the
+estimating equations is then exact, not a restriction that changes the estimand (Robins' g-estimation sums over
+decision occasions only: Robins, Commun Stat Theory Methods 1994;23:2379–2412; Vansteelandt & Joffe, Stat Sci
+2014;29:707–731).
+
+What the registry may record (optional extension columns, docs/data-rules.md): ``treatments.decision_date``, when
+the decision to give an administration was taken, and ``alsfrs.visit_type`` (:data:`VISIT_TYPES`).  Read here:
+
+* the first (active) administration's ``decision_date``: that patient's decision visit is the last decision
+  occasion on or before it, and the visits after it until the dose are neither decisions nor treated (they may
+  already hold what followed the decision: the harvest, the wait).  Where it is not recorded the analyst's
+  ``--decision-lag`` stands in for it (0 days when not given: the last occasion on or before the dose day);
+* the occasions (``--decision-visits``): the visit types at which the clinic decides; a visit of another type is
+  no decision.  A visit whose type is not recorded counts as an occasion (what every visit was before the column).
+
+With neither recorded nor asked for, nothing changes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from alscell.analysis.errors import NotApplicable
+from alscell.domain.vocabulary import VISIT_TYPES
+from alscell.io.tables import as_tables
+
+# A visit type at which no start was seen although, at the rate of starts over all decision visits, at least this
+# many were expected: the chance of none is then at most e^-5 < 0.01 (Poisson), so the clinic probably does not
+# decide at that kind of visit and the result says so (:func:`unused_types_warning`).
+EXPECTED_STARTS = 5.0
+
+
+class Occasions(NamedTuple):
+    """The decision rows of the analysis frame (``at_risk``), the rows at which treatment started (``start``),
+    what the result says about them (``details``, ``warnings``)."""
+
+    at_risk: np.ndarray
+    start: np.ndarray
+    details: dict
+    warnings: list[str]
+
+
+def check_occasions(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """The visit types of ``--decision-visits`` (comma-separated, or a tuple), checked against :data:`VISIT_TYPES`;
+    () for none given (every visit is an occasion)."""
+    items = text.split(",") if isinstance(text, str) else (text or ())
+    types = tuple(dict.fromkeys(x.strip() for x in items if x.strip()))
+    unknown = [t for t in types if t not in VISIT_TYPES]
+    if unknown:
+        raise NotApplicable(
+            f"decision visits: unknown visit type(s) {', '.join(repr(t) for t in unknown)}: use "
+            f"{', '.join(VISIT_TYPES)}."
+        )
+    return types
+
+
+def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
+    """Per row of the analysis frame ``df``: the recorded ``alsfrs.visit_type`` of the ALSFRS-R visit on that
+    patient's date ("" where none is recorded, or no visit that day, or the frame carries no dates)."""
+    out = np.full(len(df), "", dtype=object)
+    if tables is None or "date" not in df:
+        return out
+    a = as_tables(tables)["alsfrs"]
+    if "visit_type" not in a or not a["visit_type"].notna().any():
+        return out
+    rec = a.loc[a["visit_type"].notna(), ["patient_id", "date", "visit_type"]].drop_duplicates(["patient_id", "date"])
+    key = pd.MultiIndex.from_frame(df[["patient_id", "date"]].astype({"date": "datetime64[ns]"}))
+    found = pd.Series(rec["visit_type"].to_numpy(), index=pd.MultiIndex.from_frame(
+        rec[["patient_id", "date"]].astype({"date": "datetime64[ns]"})))  # fmt: skip
+    got = found.reindex(key).to_numpy(dtype=object)
+    return np.where(pd.isna(got), "", got).astype(object)
+
+
+def decided_days(tables, df: pd.DataFrame) -> np.ndarray:
+    """Per row of ``df``: days from the recorded decision to the patient's first (active) dose, from that
+    administration's ``treatments.decision_date`` (NaN where not recorded, or never treated)."""
+    out = np.full(len(df), np.nan)
+    if tables is None or "patient_id" not in df:
+        return out
+    from alscell.analysis.design_matrix import active_treatments
+
+    t = active_treatments(tables)
+    if "decision_date" not in t or not t["decision_date"].notna().any():
+        return out
+    first = t.drop_duplicates("patient_id", keep="first").set_index("patient_id")
+    days = (pd.to_datetime(first["date"]) - pd.to_datetime(first["decision_date"])).dt.days.astype(float)
+    return df["patient_id"].map(days).to_numpy(dtype=float)
+
+
+def decision_rows(
+    df: pd.DataFrame, lag_days: float | np.ndarray = 0.0, occasion: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(at_risk, start): the decision rows of ``df`` (sorted by patient and time) and the rows at which treatment
+    started, when each treated patient's decision came ``lag_days`` (a number, or one per row) before the first
+    dose and only the rows where ``occasion`` holds are decisions (None: every row).  The decision row is the last
+    occasion on or before the decision day; the rows after it until the dose are neither decisions nor treated."""
+    d = df["days_after"].to_numpy(dtype=float) + np.asarray(lag_days, dtype=float)
+    occ = np.ones(len(df), dtype=bool) if occasion is None else np.asarray(occasion, dtype=bool)
+    at_risk = ~(d > 0) & occ  # NaN (never treated) → every occasion is a decision
+    cand = np.flatnonzero(occ & np.isfinite(d) & (d <= 0))
+    pid = pd.factorize(df["patient_id"])[0][cand]
+    start = np.zeros(len(df), dtype=bool)
+    if len(cand):
+        start[cand[np.r_[pid[1:] != pid[:-1], True]]] = True  # the last candidate of each patient
+    return at_risk, start
+
+
+def unused_types_warning(types: np.ndarray, at_risk: np.ndarray, start: np.ndarray) -> list[str]:
+    """The warning when recorded visit types are all taken as occasions but some type held no start although
+    :data:`EXPECTED_STARTS` or more were expected at the rate of all decision visits."""
+    rows, starts = types[at_risk], start[at_risk]
+    rate = starts.mean() if len(rows) else 0.0
+    unused = [
+        (v, int((rows == v).sum()))
+        for v in VISIT_TYPES
+        if not starts[rows == v].any() and rate * (rows == v).sum() >= EXPECTED_STARTS
+    ]
+    if not unused:
+        return []
+    seen = [v for v in VISIT_TYPES if starts[rows == v].any()]
+    said = ", ".join(f"{v} ({n} decision visits)" for v, n in unused)
+    return [
+        f"no treatment started at a visit of type {said}, where at the rate of all decision visits at least "
+        f"{EXPECTED_STARTS:g} starts were expected: if the clinic does not decide at such visits, say so "
+        f"(--decision-visits {','.join(seen)}); taken as decisions they can make the estimate lean "
+        "(docs/decision_occasions.md)."
+    ]
+
+
+def decision_occasions(
+    tables,
+    df: pd.DataFrame,
+    at_risk: np.ndarray,
+    start: np.ndarray,
+    lag_days: float = 0.0,
+    occasions: tuple[str, ...] = (),
+) -> Occasions:
+    """The decision rows and starts of ``df`` (``at_risk``, ``start``: those of every visit, decided on the dose
+    day) with the recorded decision dates, the analyst's ``lag_days`` where none is recorded, and only the visit
+    types ``occasions`` as decisions (() = every visit), with the details and warnings the result carries."""
+    types = visit_types(tables, df)
+    recorded = decided_days(tables, df)
+    treated = np.isfinite(df["days_after"].to_numpy(dtype=float))
+    n_recorded = int(df.loc[treated & np.isfinite(recorded), "patient_id"].nunique())
+    warn: list[str] = []
+    if not lag_days and not n_recorded and not occasions:
+        if (types != "").any():
+            warn += unused_types_warning(types, at_risk, start)
+        return Occasions(at_risk, start, {}, warn)
+    occ = None if not occasions else (types == "") | np.isin(types, occasions)
+    lag = np.where(np.isfinite(recorded), recorded, float(lag_days))
+    new_risk, new_start = decision_rows(df, lag, occ)
+    started = int(start.sum())
+    placed = ~(df["days_after"].to_numpy(dtype=float) > 0)  # visits on or before the first dose
+    between = int((placed & ~new_risk & (occ if occ is not None else True)).sum())
+    unplaced = started - int(new_start.sum())
+    details: dict = {}
+    if lag_days:
+        details |= {"decision_lag_days": float(lag_days)}
+    if lag_days or n_recorded:
+        details |= {"visits_in_decision_lag": between, "starts_without_decision_visit": unplaced}
+    none_before = (
+        f"; {unplaced} treated patient(s) had no visit that long before their first dose and take no part in "
+        "the decision model"
+        if unplaced
+        else ""
+    )
+    if n_recorded:
+        n_treated = int(df.loc[treated, "patient_id"].nunique())
+        rest = f"at least {float(lag_days):g} days before the first dose" if lag_days else "on or before the dose day"
+        details["decision_dates_recorded"] = n_recorded
+        warn.append(
+            f"the decision to treat is taken as made at the last decision visit on or before its recorded "
+            f"decision_date for {n_recorded} of {n_treated} treated patients (the others: {rest}); {between} "
+            f"visit(s) in between were neither decisions nor treated{none_before}."
+        )
+    elif lag_days:
+        warn.append(
+            f"the decision to treat is taken as made at the last visit at least {float(lag_days):g} days before the "
+            f"first dose (decision lag); {between} visit(s) in between were neither decisions nor treated"
+            f"{none_before}."
+        )
+    if occasions:
+        skipped = int((~occ & ~(df["days_after"].to_numpy(dtype=float) > 0)).sum())
+        unknown = int(((types == "") & new_risk).sum())
+        details |= {"decision_visits": list(occasions), "visits_not_decision_occasions": skipped}
+        warn.append(
+            f"only visits of type {', '.join(occasions)} are taken as occasions for the decision to treat; "
+            f"{skipped} visit(s) before a first dose of another type were left out of the decision model"
+            + (f" ({unknown} decision visit(s) with no recorded type were kept)" if unknown else "")
+            + "."
+        )
+    elif (types != "").any():
+        warn += unused_types_warning(types, new_risk, new_start)
+    return Occasions(new_risk, new_start, details, warn)
+
+
+__all__ = [
+    "EXPECTED_STARTS",
+    "Occasions",
+    "check_occasions",
+    "decided_days",
+    "decision_occasions",
+    "decision_rows",
+    "unused_types_warning",
+    "visit_types",
+]
