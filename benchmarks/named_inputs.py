@@ -153,27 +153,30 @@ def _named_text(options: dict) -> str:
     return named + (f"; lag {options['decision_lag_days']} days" if options.get("decision_lag_days") else "")
 
 
+def judged_cells(d: pd.DataFrame) -> str:
+    """The cells "cohorts | bias (MCSE) | bias / SE | rejection (MCSE) | coverage" of the cohorts ``d`` under no
+    effect (those with an estimate), judged at the nominal values: rejection 0.05, coverage 0.95, bias 0 (±2 MCSE)."""
+    d = d[np.isfinite(d["estimate"])]
+    k = len(d)
+    if k < 2:
+        return f"{k} | no estimate |  |  | "
+    b = d["estimate"].to_numpy(float)
+    rej = ((d["ci_low"] > 0) | (d["ci_high"] < 0)).to_numpy(float)
+    band = 2 * np.sqrt(0.05 * 0.95 / k)
+    ok_r = "" if abs(rej.mean() - 0.05) <= band else " ✗"
+    ok_b = "" if abs(b.mean()) <= 2 * b.std(ddof=1) / np.sqrt(k) else " ✗"
+    return (f"{k} | {b.mean():+.4f} ({b.std(ddof=1) / np.sqrt(k):.4f}){ok_b} | {b.mean() / d['se'].mean():+.2f} | "
+            f"{rej.mean():.3f} ({np.sqrt(rej.mean() * (1 - rej.mean()) / k):.3f}){ok_r} | "
+            f"{1 - rej.mean():.3f}")  # fmt: skip
+
+
 def markdown(raw: pd.DataFrame, page: str = "named") -> str:
     lines = ["| world | named | variant | cohorts | bias (MCSE) | bias / SE | rejection (MCSE) | coverage |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for (world, variant), d in raw.groupby(["world", "variant"], sort=False):
         given = d["named"].iloc[0] if "named" in d else None  # stored by the run since the decision-visits page
         named = given if isinstance(given, str) else _named_text(variant_options(page, variant, world))
-        d = d[np.isfinite(d["estimate"])]
-        k = len(d)
-        if k < 2:
-            lines.append(f"| {world} | {named} | {variant} | {k} | no estimate |  |  |  |")
-            continue
-        b = d["estimate"].to_numpy(float)
-        rej = ((d["ci_low"] > 0) | (d["ci_high"] < 0)).to_numpy(float)
-        # judged at the nominal values: rejection 0.05, coverage 0.95, bias 0 (±2 MCSE)
-        band = 2 * np.sqrt(0.05 * 0.95 / k)
-        ok_r = "" if abs(rej.mean() - 0.05) <= band else " ✗"
-        ok_b = "" if abs(b.mean()) <= 2 * b.std(ddof=1) / np.sqrt(k) else " ✗"
-        lines.append(f"| {world} | {named} | {variant} | {k} | "
-                     f"{b.mean():+.4f} ({b.std(ddof=1) / np.sqrt(k):.4f}){ok_b} | {b.mean() / d['se'].mean():+.2f} | "
-                     f"{rej.mean():.3f} ({np.sqrt(rej.mean() * (1 - rej.mean()) / k):.3f}){ok_r} | "
-                     f"{1 - rej.mean():.3f} |")  # fmt: skip
+        lines.append(f"| {world} | {named} | {variant} | {judged_cells(d)} |")
     return "\n".join(lines)
 
 

@@ -153,3 +153,34 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_recorded_decision_occasions_and_the_decision_visits_option(tmp_path):
+    """A folder that records each decision's date and each visit's type (the optional extension columns): the
+    default reads the dates and warns that contacts never started treatment; --decision-visits takes only reviews."""
+    from alscell.io.writer import write_folder
+    from registry_arrays import reviews_and_contacts
+
+    t = dict(reviews_and_contacts(400, 2, record=True).items())
+    t["patients"] = t["patients"].assign(sex="F", onset_site="limb")  # what a valid folder needs besides
+    t["treatments"] = t["treatments"].assign(cell_source="bone_marrow", donor="autologous", route="intrathecal",
+                                             dose_cells=1e8)  # fmt: skip
+    folder = write_folder(t, tmp_path / "data")
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    assert "decision_inputs" not in plain
+    assert any("recorded decision_date for" in w for w in plain["warnings"])
+    assert any("no treatment started at a visit of type unscheduled" in w for w in plain["warnings"])
+    r = run("--data", str(folder), "--json", "--decision-visits", "scheduled")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["decision_inputs"]["decision_visits"] == ["scheduled"] and d["decision_inputs"]["named"] == []
+    assert any("only visits of type scheduled are taken as occasions" in w for w in d["warnings"])
+    assert not any("no treatment started at a visit of type" in w for w in d["warnings"])
+    r = run("--data", str(folder), "--decision-visits", "scheduled")
+    assert r.returncode == 0 and "decision visits" in r.stdout and "recorded decision dates used" in r.stdout
+    for args, why in (
+        (("--decision-visits", "clinic"), "decision visits: unknown visit type(s) 'clinic': use scheduled, "),
+        (("--decision-visits", "home", "--method", "naive"), "decision visits: only g_estimation models the decision"),
+    ):
+        r = run("--data", str(folder), *args)
+        assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

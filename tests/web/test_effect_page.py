@@ -13,6 +13,7 @@ from web_helpers import PASSWORD, chromium_page, login, shown_text, shown_value,
 
 from alscell.analysis.decision_inputs import PATIENT_INPUTS, VISIT_INPUTS, WITHIN_NEEDS_NAMES
 from alscell.domain.measures import MEASURES
+from alscell.domain.vocabulary import VISIT_TYPES
 
 TWO = {"adjust_for": ["age", "fvc_pct_pred"], "within_starters": "true"}
 HX = {"HX-Request": "true"}
@@ -89,6 +90,7 @@ def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_
     recorded = {"hhd_kg", "grip_kg", "fvc_pct_pred", "fss", "alsaq40", "nfl", "mcp1", "il6", "chi3l1"}
     assert offered == [*PATIENT_INPUTS, *VISIT_INPUTS, *(k for k in MEASURES if k in recorded)]
     assert re.search(r'<input type="number" name="decision_lag_days" min="0" max="365"', page.text)
+    assert re.findall(r'name="decision_visits" value="([^"]*)"', page.text) == list(VISIT_TYPES)
     assert 'name="within_starters"' in page.text and re.search(r'<select name="adjust_shape">', page.text)
     assert (
         "Name everything the clinic chose on: naming only part of it can move the estimate the wrong way." in page.text
@@ -119,6 +121,10 @@ def test_a_site_without_measurements_is_offered_none(web_app, as_user):
             {"adjust_for": ["visit_spacing", "grip_kg"], "decision_lag_days": "21"},
             {"adjust_for": "visit_spacing,grip_kg", "decision_lag_days": "21"},
         ),
+        (
+            {"adjust_for": ["age"], "decision_visits": ["scheduled", "home"]},
+            {"adjust_for": "age", "decision_visits": "scheduled,home"},
+        ),
     ],
 )
 def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_params):
@@ -141,6 +147,12 @@ def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_par
     assert (f'name="decision_lag_days" min="0" max="365" step="1" value="{lag:g}"' in page.text) == (lag > 0)
     if lag:
         assert re.search(rf'data-key="decision_lag_days">{lag:g}<', page.text)
+    for v in VISIT_TYPES:  # the decision visits as ticked, and shown with the result
+        ticked = v in api["decision_inputs"]["decision_visits"]
+        assert (f'name="decision_visits" value="{v}" checked>' in page.text) == ticked, v
+    if api["decision_inputs"]["decision_visits"]:
+        shown = ", ".join(api["decision_inputs"]["decision_visits"])
+        assert f'data-key="decision_visits">{shown}<' in page.text
 
 
 # -- choices the analysis cannot make ---------------------------------------------------------------------------------
@@ -154,6 +166,7 @@ BAD = [
     ({"decision_lag_days": "-5"}, "decision lag: '-5' days is outside 0 to 365 days."),
     ({"decision_lag_days": "three weeks"}, "decision lag: 'three weeks' is not a number of days."),
     ({"decision_lag_days": "21", "method": "naive"}, "decision lag: only g_estimation models the decision"),
+    ({"decision_visits": "clinic"}, "decision visits: unknown visit type(s) 'clinic': use scheduled, unscheduled"),
 ]
 
 

@@ -159,12 +159,12 @@ def decision_occasions(
         if (types != "").any():
             warn += unused_types_warning(types, at_risk, start)
         return Occasions(at_risk, start, {}, warn)
-    occ = None if not occasions else (types == "") | np.isin(types, occasions)
+    occ = (types == "") | np.isin(types, occasions) if occasions else np.ones(len(df), dtype=bool)
     lag = np.where(np.isfinite(recorded), recorded, float(lag_days))
     new_risk, new_start = decision_rows(df, lag, occ)
     started = int(start.sum())
     placed = ~(df["days_after"].to_numpy(dtype=float) > 0)  # visits on or before the first dose
-    between = int((placed & ~new_risk & (occ if occ is not None else True)).sum())
+    between = int((placed & ~new_risk & occ).sum())
     unplaced = started - int(new_start.sum())
     details: dict = {}
     if lag_days:
@@ -180,11 +180,12 @@ def decision_occasions(
     if n_recorded:
         n_treated = int(df.loc[treated, "patient_id"].nunique())
         rest = f"at least {float(lag_days):g} days before the first dose" if lag_days else "on or before the dose day"
+        others = f" (the others: {rest})" if n_recorded < n_treated else ""
         details["decision_dates_recorded"] = n_recorded
         warn.append(
             f"the decision to treat is taken as made at the last decision visit on or before its recorded "
-            f"decision_date for {n_recorded} of {n_treated} treated patients (the others: {rest}); {between} "
-            f"visit(s) in between were neither decisions nor treated{none_before}."
+            f"decision_date for {n_recorded} of {n_treated} treated patients{others}; {between} visit(s) in between "
+            f"were neither decisions nor treated{none_before}."
         )
     elif lag_days:
         warn.append(
@@ -193,7 +194,7 @@ def decision_occasions(
             f"{none_before}."
         )
     if occasions:
-        skipped = int((~occ & ~(df["days_after"].to_numpy(dtype=float) > 0)).sum())
+        skipped = int((~occ & placed).sum())
         unknown = int(((types == "") & new_risk).sum())
         details |= {"decision_visits": list(occasions), "visits_not_decision_occasions": skipped}
         warn.append(

@@ -1,0 +1,202 @@
+"""Recorded decision occasions (``treatments.decision_date``, ``alsfrs.visit_type``, ``alscell effect
+--decision-visits``): what g-estimation gives on the thirteenth and fourteenth worlds when the registry records
+when each decision was taken and what kind of visit each rating came from, under no effect.
+
+Both worlds decide only at planned reviews, dose weeks after the decision, and rate patients at other visits too
+(the thirteenth: contacts patients ask for when they decline fast, some by phone; the fourteenth: nurse home visits
+once walking is lost, admissions with an illness dip).  Neither format column existed when the worlds were written;
+each world can write both from what it already knows (``record_occasions=True``: the same draws, two more columns;
+tests/benchmarks/test_thirteenth_world.py, test_fourteenth_world.py).  Every variant runs on the same recorded
+cohort; the variants that do not read a column have it emptied, so a row differs from another in what it reads
+only.  Under no effect the truth is 0, so the bias is the mean estimate; rejection and coverage of 0 with their
+Monte Carlo SEs, judged against ±2 MCSE at the nominal values (Morris, White & Crowther, Stat Med 2019).
+
+    .venv/bin/python benchmarks/decision_occasions.py --workers 2 --raw docs/data/decision_occasions.csv --write-md docs/decision_occasions.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from calibration import HELD_OUT, parse_world, world_specs
+from named_inputs import LAG, NAMED, judged_cells
+from results_page import add_raw_arguments, finish, stored_or_run
+
+ENTROPY = 20261208
+# The visit types at which each world's clinic decides (its docstring: "only outpatient reviews are decision
+# occasions"; the thirteenth: the six-monthly reviews), as the world records them.
+OCCASIONS = {"world13": ("scheduled",), "world14": ("scheduled",)}
+# Each variant: which recorded columns it reads ("dates", "types"), the decision visits, the names, the lag, the shape.
+VARIANTS = {
+    "default": {},
+    "default, lag": {"lag": True},
+    "default, dates": {"read": ("dates",)},
+    "default, dates + types": {"read": ("dates", "types")},
+    "default, dates + types, decision visits": {"read": ("dates", "types"), "occasions": True},
+    "named, lag": {"named": True, "lag": True},
+    "named, dates + types, decision visits": {"named": True, "read": ("dates", "types"), "occasions": True},
+    "named, dates + types, decision visits, spline": {
+        "named": True,
+        "read": ("dates", "types"),
+        "occasions": True,
+        "shape": "spline",
+    },
+}
+# The warning of alscell.analysis.decision_occasions.unused_types_warning, as the result says it.
+UNUSED_WARNING = "no treatment started at a visit of type"
+
+
+def cohort(spec: str, n: int, share: float, seed: int):
+    """One cohort under no effect of ``WORLD`` or ``WORLD:PIECE+PIECE`` with the occasions recorded."""
+    world, off = parse_world(spec)
+    module, name = HELD_OUT[world]
+    return getattr(importlib.import_module(module), name)(n, 0.0, share, seed, off, record_occasions=True).tables
+
+
+def read_only(tables, read: tuple[str, ...]):
+    """``tables`` with the recorded columns not in ``read`` emptied."""
+    from alscell.io.tables import Tables
+
+    tr, a = tables["treatments"], tables["alsfrs"]
+    frames = {k: tables[k] for k in ("patients", "treatments", "alsfrs", "measurements", "adverse_events", "events")}
+    if "dates" not in read:
+        frames["treatments"] = tr.assign(decision_date=pd.NaT)
+    if "types" not in read:
+        frames["alsfrs"] = a.assign(visit_type=None)
+    return Tables.from_frames(**frames)
+
+
+def options(variant: str, world: str) -> dict:
+    """The ``g_estimation`` keyword arguments of ``variant`` for ``world`` (WORLD or WORLD:PIECE+PIECE)."""
+    v, base = VARIANTS[variant], parse_world(world)[0]
+    out: dict = {}
+    if v.get("named"):
+        out["adjust_for"] = NAMED[base]
+    if v.get("lag"):
+        out["decision_lag_days"] = LAG[base]
+    if v.get("occasions"):
+        out["decision_visits"] = OCCASIONS[base]
+    if v.get("shape"):
+        out["adjust_shape"] = v["shape"]
+    return out
+
+
+def described(variant: str, world: str) -> str:
+    """What a variant read and named, for the page's "reads" column."""
+    v, o = VARIANTS[variant], options(variant, world)
+    parts = [", ".join(o["adjust_for"])] if "adjust_for" in o else []
+    parts += [f"lag {o['decision_lag_days']} days"] if "decision_lag_days" in o else []
+    parts += ["recorded " + " and ".join({"dates": "decision dates", "types": "visit types"}[r] for r in v.get("read", ()))]
+    parts += [f"decision visits {', '.join(o['decision_visits'])}"] if "decision_visits" in o else []
+    return "; ".join(p for p in parts if p != "recorded ") or "—"
+
+
+def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
+    """Each (world, seed) cohort under no effect through every variant."""
+    warnings.simplefilter("ignore")
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # Dask worker processes
+        sys.path.insert(0, here)
+    from alscell.analysis.errors import NotApplicable
+    from alscell.analysis.g_estimation import g_estimation
+
+    rows = []
+    for world, seed in items:
+        full = cohort(world, n, share, int(seed))
+        for variant, v in VARIANTS.items():
+            tables = read_only(full, v.get("read", ()))
+            row = dict(world=world, n=n, share=share, seed=int(seed), variant=variant, reads=described(variant, world))
+            try:
+                e = g_estimation(tables, **options(variant, world))
+                row |= dict(estimate=e.estimate, ci_low=e.ci_low, ci_high=e.ci_high, se=e.se,
+                            warned=any(UNUSED_WARNING in w for w in e.warnings),
+                            decision_rows=e.details.get("decision_rows"))  # fmt: skip
+            except NotApplicable:
+                row |= dict(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, se=np.nan, warned=False)
+            rows.append(row)
+    return rows
+
+
+def markdown(raw: pd.DataFrame) -> str:
+    lines = [
+        "| world | patients | treated | variant | reads | cohorts | bias (MCSE) | bias / SE | rejection (MCSE) | "
+        "coverage | the visit-type warning |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (world, n, share, variant), d in raw.groupby(["world", "n", "share", "variant"], sort=False):
+        warned = f"{d['warned'].astype(bool).mean():.0%}"
+        lines.append(f"| {world} | {n} | {share:.0%} | {variant} | {d['reads'].iloc[0]} | {judged_cells(d)} | {warned} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--worlds", default=",".join(OCCASIONS), help="comma-separated WORLD or WORLD:PIECE+PIECE")
+    ap.add_argument("--cohorts", type=int, default=40)
+    ap.add_argument("--patients", type=int, default=3000)
+    ap.add_argument("--share", type=float, default=0.3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--write-md", default=None)
+    ap.add_argument("--also-from", action="append", default=[], help="stored runs (CSV) joined to this one's page")
+    add_raw_arguments(ap)
+    args = ap.parse_args(argv)
+    worlds = world_specs(ap, args.worlds)
+    unknown = {parse_world(w)[0] for w in worlds} - set(OCCASIONS)
+    if unknown:
+        ap.error(f"unknown world(s) {', '.join(sorted(unknown))}: use {', '.join(OCCASIONS)}")
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    items = [(w, seed) for w in worlds for seed in study_seeds(ENTROPY, args.cohorts)]
+
+    def run():
+        return run_study(run_chunk, items, task_args=(args.patients, args.share), chunk=1, workers=args.workers,
+                         label="decision occasions", console=console)  # fmt: skip
+
+    raw = pd.concat([*(pd.read_csv(p) for p in args.also_from), stored_or_run(ap, args, run)], ignore_index=True)
+    minutes = float(raw["run_minutes"].drop_duplicates().sum())
+    finish(console, markdown(raw), minutes, args.write_md, MD, "decision_occasions.py", argv, entropy=ENTROPY,
+           workers=args.workers, reading=READING)  # fmt: skip
+    return 0
+
+
+MD = """# Recorded decision occasions (`treatments.decision_date`, `alsfrs.visit_type`, `--decision-visits`)
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}; the cohorts are
+stored, `--from-raw` rewrites the page from them; a page joining several runs names each stored file with
+`--also-from`).  What and why: alscell.analysis.decision_occasions and docs/data-rules.md ("Canonical
+extensions"); the variants: `VARIANTS` in `benchmarks/decision_occasions.py`.  g-estimation under no effect on the
+thirteenth and fourteenth worlds with the occasions recorded (each world writes the decision dates and visit types
+it already knows: the same draws); a variant that does not read a column has it emptied.  "named": what the
+world's rule reads that the registry records (docs/named_inputs.md), "lag": the shortest time from the decision to
+the first dose in the world's rule (docs/decision_visits.md), "decision visits": only the visit types at which the
+world's clinic decides (scheduled reviews) taken as decisions.  The last column: the share of cohorts whose result
+carried the warning that a recorded visit type held no start where five were expected.  ✗: outside ±2 MCSE of the
+nominal value (rejection 0.05; bias 0; coverage is one minus the rejection).
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING = """* Not yet read: this text is written from the table once it has run."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
