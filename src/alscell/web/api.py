@@ -45,6 +45,9 @@ class PatientIn(BaseModel):
 class VisitIn(BaseModel):
     date: str
     items: dict[str, int | None] = Field(description="q1 … q12 with q5a or q5b, each 0-4")
+    visit_type: str | None = Field(
+        None, description="optional: scheduled, unscheduled, home, inpatient or remote (docs/data-rules.md)"
+    )
 
 
 class VisitEdit(VisitIn):
@@ -118,7 +121,12 @@ def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, st
     unknown = set(body.items) - set(ALSFRS_ITEMS)
     if unknown:
         raise records.FieldErrors({"items": [f"unknown items {sorted(unknown)}"]})
-    return values | {"patient_id": patient_id, "date": body.date, "assessor": assessor}
+    return values | {
+        "patient_id": patient_id,
+        "date": body.date,
+        "assessor": assessor,
+        "visit_type": _text(body.visit_type),
+    }
 
 
 @router.post("/patients/{shown_id}/visits", status_code=201, response_model=None)

@@ -112,6 +112,7 @@ def entry_fields(name: str, treatments: list[str] | None = None) -> list[Field]:
             Field("viability_pct", "Viability (%)"),
             Field("passage", "Passage", "number"),
             Field("blinded_arm", "Blinded arm", "select", _pairs(BLINDED_ARMS)),
+            Field("decision_date", "Decision date", "date", hint="when the decision to give it was taken"),
         ]
     if name == "measurements":
         measures = tuple((k, f"{m.label} ({m.unit or 'no unit'})") for k, m in MEASURES.items())

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from alscell.domain.staging import KINGS_ORDER
+from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.store import accounts
 from alscell.store.accounts import Principal
 from alscell.web import charts, forms, records
@@ -177,6 +178,7 @@ def _visit_form(
     context: dict[str, object] = {
         "patient_id": patient_id,
         "items": forms.item_choices(),
+        "visit_types": VISIT_TYPES,
         "values": values,
         "errors": errors,
     }
@@ -232,7 +234,12 @@ def visit_edit(request: Request, user: Clinician, patient_id: str, date: str) ->
         raise records.NotFound()
     values = {k: ("" if v is None else str(v)) for k, v in visit.items()}
     values["gastrostomy"] = "yes" if values.get("q5b") else "no"
-    context: dict[str, object] = {"patient_id": patient_id, "items": forms.item_choices(), "values": values}
+    context: dict[str, object] = {
+        "patient_id": patient_id,
+        "items": forms.item_choices(),
+        "visit_types": VISIT_TYPES,
+        "values": values,
+    }
     context |= {
         "errors": {},
         "action": f"/patients/{patient_id}/visits/{date}",
@@ -261,7 +268,12 @@ async def visit_update(request: Request, user: Clinician, patient_id: str, date:
         )
     except records.FieldErrors as exc:
         values |= {"gastrostomy": str(form.get("gastrostomy", "")), "reason": reason}
-        context: dict[str, object] = {"patient_id": patient_id, "items": forms.item_choices(), "values": values}
+        context: dict[str, object] = {
+            "patient_id": patient_id,
+            "items": forms.item_choices(),
+            "visit_types": VISIT_TYPES,
+            "values": values,
+        }
         context |= {
             "errors": exc.errors,
             "action": f"/patients/{patient_id}/visits/{date}",

@@ -1,0 +1,70 @@
+"""The extension columns in data entry (docs/data-rules.md, "Canonical extensions"): a visit's type through the form
+and the API, an administration's decision date through the form; a bad value is refused next to its field and
+nothing is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from web_helpers import csrf_of, snapshot
+
+from alscell.domain.vocabulary import VISIT_TYPES
+from alscell.store.models import SQL_TABLES
+
+ITEMS = {f"q{i}": "3" for i in (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12)} | {"q5a": "3"}
+TREATMENT = {
+    "treatment_id": "T-001-9",
+    "date": "2023-05-20",
+    "cycle": "9",
+    "cell_source": "bone_marrow",
+    "donor": "autologous",
+    "route": "intrathecal",
+    "dose_cells": "1e8",
+}
+
+
+def _one(engine, table, **where):
+    t = SQL_TABLES[table]
+    with engine.connect() as conn:
+        return conn.execute(select(t).where(*(t.c[k] == v for k, v in where.items()))).one()
+
+
+def test_a_visit_type_through_the_form_and_the_api(web_app, as_user):
+    doc, engine = as_user("doc"), web_app.state.engine
+    page = doc.get("/patients/ALS-001/visits/new")
+    assert page.status_code == 200
+    assert [v for v in VISIT_TYPES if f'<option value="{v}">{v}</option>' in page.text] == list(VISIT_TYPES)
+    before = snapshot(engine)
+    form = {"csrf_token": csrf_of(doc), "date": "2024-02-01", "visit_type": "clinic", **ITEMS}
+    r = doc.post("/patients/ALS-001/visits", data=form, follow_redirects=False)
+    assert r.status_code == 422 and 'class="field-error" data-field="visit_type"' in r.text
+    assert snapshot(engine) == before
+    r = doc.post("/patients/ALS-001/visits", data=form | {"visit_type": "home"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 2, 1)).visit_type == "home"
+    edit = doc.get("/patients/ALS-001/visits/2024-02-01/edit")  # the stored type is the one selected
+    assert edit.status_code == 200 and '<option value="home" selected>home</option>' in edit.text
+    body = {"date": "2024-03-01", "items": {k: int(v) for k, v in ITEMS.items()}, "visit_type": "inpatient"}
+    token = {"X-CSRF-Token": csrf_of(doc)}
+    r = doc.post("/api/v1/patients/ALS-001/visits", json=body | {"visit_type": "ward"}, headers=token)
+    assert r.status_code == 422 and "visit_type" in r.json()["errors"]
+    r = doc.post("/api/v1/patients/ALS-001/visits", json=body, headers=token)
+    assert r.status_code == 201, r.text
+    assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 3, 1)).visit_type == "inpatient"
+
+
+def test_a_decision_date_through_the_administration_form(web_app, as_user):
+    doc, engine = as_user("doc"), web_app.state.engine
+    page = doc.get("/patients/ALS-001/records/treatments/new")
+    assert page.status_code == 200 and 'name="decision_date"' in page.text
+    before = snapshot(engine)
+    form = {"csrf_token": csrf_of(doc), **TREATMENT, "decision_date": "2023-06-01"}  # after the administration
+    r = doc.post("/patients/ALS-001/records/treatments", data=form, follow_redirects=False)
+    assert r.status_code == 422 and 'data-field="decision_date"' in r.text
+    assert snapshot(engine) == before
+    r = doc.post(
+        "/patients/ALS-001/records/treatments", data=form | {"decision_date": "2023-04-11"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    assert _one(engine, "treatments", treatment_id="T-001-9").decision_date == dt.date(2023, 4, 11)
