@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from world_checks import (
     check_effect_after_first_dose,
     check_endings,
+    check_recording_changes_nothing,
     check_seeded_round_trip,
     check_share,
     check_truths,
@@ -277,22 +278,6 @@ def test_the_untreated_course_is_calibrated():
     assert {"death", "niv_start", "gastrostomy", "withdrawal", "lost_to_follow_up"} <= set(ev["event"])
 
 
-def _recorded(args: tuple, off: frozenset[str] = frozenset()):
-    """(plain, recorded): ``simulate(*args, off)`` without and with ``record_occasions``; every table's other columns,
-    the count treated and the truths are the same, ``visit_type`` and ``decision_date`` filled only when recorded."""
-    plain, rec = simulate(*args, off), simulate(*args, off, record_occasions=True)
-    new = {"alsfrs": "visit_type", "treatments": "decision_date"}
-    for name in NAMES:
-        assert list(rec.tables[name].columns) == list(plain.tables[name].columns), name
-        cols = [c for c in plain.tables[name].columns if c != new.get(name)]
-        pd.testing.assert_frame_equal(rec.tables[name][cols], plain.tables[name][cols])
-    np.testing.assert_equal([getattr(plain, k) for k in ("n_treated", "truth_realised", "truth_window")],
-                            [getattr(rec, k) for k in ("n_treated", "truth_realised", "truth_window")])  # fmt: skip
-    assert plain.tables.alsfrs["visit_type"].isna().all() and plain.tables.treatments["decision_date"].isna().all()
-    assert rec.tables.alsfrs["visit_type"].notna().all() and rec.tables.treatments["decision_date"].notna().all()
-    return plain, rec
-
-
 def test_recording_the_occasions_draws_the_same_numbers():
     # the recorded types follow the pieces: without phone triage every request is seen at the clinic, without
     # requests there are only the diagnosis and the reviews
@@ -301,9 +286,9 @@ def test_recording_the_occasions_draws_the_same_numbers():
         (frozenset({"phone_triage"}), {"scheduled", "unscheduled"}),
         (frozenset({"patient_initiated"}), {"scheduled"}),
     ):
-        _, rec = _recorded((200, 0.3, 0.3, 4), off)
+        _, rec = check_recording_changes_nothing(simulate, (200, 0.3, 0.3, 4), off)
         assert set(rec.tables.alsfrs["visit_type"]) == expected, off
-    _, untreated = _recorded((100, 0.0, 0.0, 4))
+    _, untreated = check_recording_changes_nothing(simulate, (100, 0.0, 0.0, 4))
     assert untreated.tables.treatments.empty
 
 

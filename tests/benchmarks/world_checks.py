@@ -126,3 +126,19 @@ def check_effect_after_first_dose(none, big, totals: Callable, signs: dict[str, 
         both = pair[0].merge(pair[1], on=["patient_id", "date"], suffixes=("", "_e"))
         assert sign * (both["value_e"] - both["value"]).mean() > 0, name
     return t0
+
+
+def check_recording_changes_nothing(simulate: Callable, args: tuple, off: frozenset[str] = frozenset()):
+    """(plain, recorded): ``simulate(*args, off)`` without and with ``record_occasions``; every table's other columns,
+    the count treated and the truths are the same, ``visit_type`` and ``decision_date`` filled only when recorded."""
+    plain, rec = simulate(*args, off), simulate(*args, off, record_occasions=True)
+    new = {"alsfrs": "visit_type", "treatments": "decision_date"}
+    for name in ("patients", "alsfrs", "treatments", "measurements", "events", "adverse_events"):
+        assert list(rec.tables[name].columns) == list(plain.tables[name].columns), name
+        cols = [c for c in plain.tables[name].columns if c != new.get(name)]
+        pd.testing.assert_frame_equal(rec.tables[name][cols], plain.tables[name][cols])
+    np.testing.assert_equal([getattr(plain, k) for k in ("n_treated", "truth_realised", "truth_window")],
+                            [getattr(rec, k) for k in ("n_treated", "truth_realised", "truth_window")])  # fmt: skip
+    assert plain.tables.alsfrs["visit_type"].isna().all() and plain.tables.treatments["decision_date"].isna().all()
+    assert rec.tables.alsfrs["visit_type"].notna().all() and rec.tables.treatments["decision_date"].notna().all()
+    return plain, rec
