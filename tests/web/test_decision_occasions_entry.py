@@ -43,6 +43,7 @@ def test_a_visit_type_through_the_form_and_the_api(web_app, as_user):
     r = doc.post("/patients/ALS-001/visits", data=form | {"visit_type": "home"}, follow_redirects=False)
     assert r.status_code == 303, r.text
     assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 2, 1)).visit_type == "home"
+    assert '<td class="visit-type">home</td>' in doc.get("/patients/ALS-001").text
     edit = doc.get("/patients/ALS-001/visits/2024-02-01/edit")  # the stored type is the one selected
     assert edit.status_code == 200 and '<option value="home" selected>home</option>' in edit.text
     body = {"date": "2024-03-01", "items": {k: int(v) for k, v in ITEMS.items()}, "visit_type": "inpatient"}
