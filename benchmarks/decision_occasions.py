@@ -95,7 +95,9 @@ def described(variant: str, world: str) -> str:
     v, o = VARIANTS[variant], options(variant, world)
     parts = [", ".join(o["adjust_for"])] if "adjust_for" in o else []
     parts += [f"lag {o['decision_lag_days']} days"] if "decision_lag_days" in o else []
-    parts += ["recorded " + " and ".join({"dates": "decision dates", "types": "visit types"}[r] for r in v.get("read", ()))]
+    parts += [
+        "recorded " + " and ".join({"dates": "decision dates", "types": "visit types"}[r] for r in v.get("read", ()))
+    ]
     parts += [f"decision visits {', '.join(o['decision_visits'])}"] if "decision_visits" in o else []
     return "; ".join(p for p in parts if p != "recorded ") or "—"
 
@@ -134,7 +136,9 @@ def markdown(raw: pd.DataFrame) -> str:
     ]
     for (world, n, share, variant), d in raw.groupby(["world", "n", "share", "variant"], sort=False):
         warned = f"{d['warned'].astype(bool).mean():.0%}"
-        lines.append(f"| {world} | {n} | {share:.0%} | {variant} | {d['reads'].iloc[0]} | {judged_cells(d)} | {warned} |")
+        lines.append(
+            f"| {world} | {n} | {share:.0%} | {variant} | {d['reads'].iloc[0]} | {judged_cells(d)} | {warned} |"
+        )
     return "\n".join(lines)
 
 
@@ -165,7 +169,7 @@ def main(argv=None) -> int:
         return run_study(run_chunk, items, task_args=(args.patients, args.share), chunk=1, workers=args.workers,
                          label="decision occasions", console=console)  # fmt: skip
 
-    raw = pd.concat([*(pd.read_csv(p) for p in args.also_from), stored_or_run(ap, args, run)], ignore_index=True)
+    raw = pd.concat([stored_or_run(ap, args, run), *(pd.read_csv(p) for p in args.also_from)], ignore_index=True)
     minutes = float(raw["run_minutes"].drop_duplicates().sum())
     finish(console, markdown(raw), minutes, args.write_md, MD, "decision_occasions.py", argv, entropy=ENTROPY,
            workers=args.workers, reading=READING)  # fmt: skip

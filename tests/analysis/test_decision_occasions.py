@@ -158,3 +158,24 @@ def test_a_registry_without_the_columns_or_with_them_empty_is_unchanged():
     # occasions asked for where no type is recorded: every visit is kept, and the result says so
     asked = g_estimation(t, decision_visits=("scheduled",))
     assert asked.estimate == base.estimate and asked.details["visits_not_decision_occasions"] == 0
+
+
+def test_visits_left_out_are_as_if_never_recorded():
+    t = reviews_and_contacts(600, 7, record=True)
+    out = g_estimation(t, leave_out_visits=("unscheduled",))
+    a = t["alsfrs"]
+    kept = a["visit_type"].to_numpy() != "unscheduled"
+    gone = Tables.from_frames(
+        patients=t["patients"], treatments=t["treatments"], alsfrs=a[kept], measurements=t["measurements"]
+    )
+    assert out.estimate == pytest.approx(g_estimation(gone).estimate, abs=1e-12)
+    assert out.details["visits_left_out"] == int((~kept).sum()) > 0
+    assert out.details["left_out_visit_types"] == ["unscheduled"]
+    assert any(f"{int((~kept).sum())} visit(s) of type unscheduled were left out" in w for w in out.warnings)
+    with pytest.raises(NotApplicable, match="unknown visit type"):
+        g_estimation(t, leave_out_visits=("ward",))
+    assert named_options(None, False, "g_estimation", None, None, None, "inpatient") == {
+        "leave_out_visits": ("inpatient",)
+    }
+    with pytest.raises(NotApplicable, match="leave out visits: only g_estimation"):
+        named_options(None, False, "naive", None, None, None, "inpatient")

@@ -138,6 +138,7 @@ def test_the_lag_request_rules():
         "shape": "linear",
         "decision_lag_days": 21.0,
         "decision_visits": [],
+        "left_out_visits": [],
     }
 
 

@@ -178,9 +178,16 @@ def test_recorded_decision_occasions_and_the_decision_visits_option(tmp_path):
     assert not any("no treatment started at a visit of type" in w for w in d["warnings"])
     r = run("--data", str(folder), "--decision-visits", "scheduled")
     assert r.returncode == 0 and "decision visits" in r.stdout and "recorded decision dates used" in r.stdout
+    r = run("--data", str(folder), "--json", "--leave-out-visits", "unscheduled")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["decision_inputs"]["left_out_visits"] == ["unscheduled"]
+    assert any("visit(s) of type unscheduled were left out of the analysis" in w for w in out["warnings"])
+    r = run("--data", str(folder), "--leave-out-visits", "unscheduled")
+    assert r.returncode == 0 and "visits left out (unscheduled)" in r.stdout
     for args, why in (
         (("--decision-visits", "clinic"), "decision visits: unknown visit type(s) 'clinic': use scheduled, "),
         (("--decision-visits", "home", "--method", "naive"), "decision visits: only g_estimation models the decision"),
+        (("--leave-out-visits", "ward"), "decision visits: unknown visit type(s) 'ward'"),
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

@@ -91,6 +91,7 @@ def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_
     assert offered == [*PATIENT_INPUTS, *VISIT_INPUTS, *(k for k in MEASURES if k in recorded)]
     assert re.search(r'<input type="number" name="decision_lag_days" min="0" max="365"', page.text)
     assert re.findall(r'name="decision_visits" value="([^"]*)"', page.text) == list(VISIT_TYPES)
+    assert re.findall(r'name="leave_out_visits" value="([^"]*)"', page.text) == list(VISIT_TYPES)
     assert 'name="within_starters"' in page.text and re.search(r'<select name="adjust_shape">', page.text)
     assert (
         "Name everything the clinic chose on: naming only part of it can move the estimate the wrong way." in page.text
@@ -122,8 +123,8 @@ def test_a_site_without_measurements_is_offered_none(web_app, as_user):
             {"adjust_for": "visit_spacing,grip_kg", "decision_lag_days": "21"},
         ),
         (
-            {"adjust_for": ["age"], "decision_visits": ["scheduled", "home"]},
-            {"adjust_for": "age", "decision_visits": "scheduled,home"},
+            {"adjust_for": ["age"], "decision_visits": ["scheduled", "home"], "leave_out_visits": ["inpatient"]},
+            {"adjust_for": "age", "decision_visits": "scheduled,home", "leave_out_visits": "inpatient"},
         ),
     ],
 )
@@ -150,6 +151,10 @@ def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_par
     for v in VISIT_TYPES:  # the decision visits as ticked, and shown with the result
         ticked = v in api["decision_inputs"]["decision_visits"]
         assert (f'name="decision_visits" value="{v}" checked>' in page.text) == ticked, v
+    if api["decision_inputs"]["left_out_visits"]:
+        shown = ", ".join(api["decision_inputs"]["left_out_visits"])
+        assert f'data-key="left_out_visits">{shown}<' in page.text
+        assert f'name="leave_out_visits" value="{shown}" checked>' in page.text
     if api["decision_inputs"]["decision_visits"]:
         shown = ", ".join(api["decision_inputs"]["decision_visits"])
         assert f'data-key="decision_visits">{shown}<' in page.text
@@ -167,6 +172,7 @@ BAD = [
     ({"decision_lag_days": "three weeks"}, "decision lag: 'three weeks' is not a number of days."),
     ({"decision_lag_days": "21", "method": "naive"}, "decision lag: only g_estimation models the decision"),
     ({"decision_visits": "clinic"}, "decision visits: unknown visit type(s) 'clinic': use scheduled, unscheduled"),
+    ({"leave_out_visits": "ward"}, "decision visits: unknown visit type(s) 'ward'"),
 ]
 
 

@@ -158,12 +158,14 @@ def named_options(
     shape: str | None = None,
     lag_days: float | str | None = None,
     occasions: str | None = None,
+    leave_out: str | None = None,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
     ``within_starters``, ``adjust_shape``, ``decision_lag_days``, ``decision_visits``), checked: {} when none; the
     shape :data:`DEFAULT_SHAPE` when not given, ``adjust_shape`` only when not linear (g_estimation's own default),
-    ``decision_lag_days`` only when above 0, ``decision_visits`` only when some are given.  Only g-estimation has a
+    ``decision_lag_days`` only when above 0, ``decision_visits`` and ``leave_out_visits`` (``--leave-out-visits``)
+    only when some are given.  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
     from alscell.analysis.decision_occasions import check_occasions
 
@@ -171,22 +173,23 @@ def named_options(
     asked = bool(shape)
     shape = check_shape(shape or DEFAULT_SHAPE)
     lag = check_lag(lag_days)
-    visits = check_occasions(occasions)
+    visits, out = check_occasions(occasions), check_occasions(leave_out)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if asked and shape != "linear" and not names:
         raise NotApplicable(SHAPE_NEEDS_NAMES)
-    if not names and not lag and not visits:
+    if not names and not lag and not visits and not out:
         return {}
     if method != "g_estimation":
-        what = "adjust for" if names else "decision lag" if lag else "decision visits"
+        what = "adjust for" if names else "decision lag" if lag else "decision visits" if visits else "leave out visits"
         raise NotApplicable(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
         )
     options: dict = {"adjust_for": names, "within_starters": bool(within)} if names else {}
     if names and shape != "linear":
         options["adjust_shape"] = shape
-    return options | ({"decision_lag_days": lag} if lag else {}) | ({"decision_visits": visits} if visits else {})
+    options |= {"decision_lag_days": lag} if lag else {}
+    return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
 
 def measures_read(outcome: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -201,8 +204,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     ``columns`` (the history columns they gave that added to it; empty when no estimate was made),
     ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear or
     spline), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
-    occasions; empty: every visit)."""
-    if not options.get("adjust_for") and not options.get("decision_lag_days") and not options.get("decision_visits"):
+    occasions; empty: every visit) and ``left_out_visits`` (the visit types left out of the analysis)."""
+    if not any(options.get(k) for k in ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits")):
         return obj
     return obj | {
         "decision_inputs": {
@@ -213,6 +216,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "shape": options.get("adjust_shape", "linear"),
             "decision_lag_days": float(options.get("decision_lag_days", 0.0)),
             "decision_visits": list(options.get("decision_visits", ())),
+            "left_out_visits": list(options.get("leave_out_visits", ())),
         }
     }
 

@@ -20,7 +20,12 @@ the decision to give an administration was taken, and ``alsfrs.visit_type`` (:da
   already hold what followed the decision: the harvest, the wait).  Where it is not recorded the analyst's
   ``--decision-lag`` stands in for it (0 days when not given: the last occasion on or before the dose day);
 * the occasions (``--decision-visits``): the visit types at which the clinic decides; a visit of another type is
-  no decision.  A visit whose type is not recorded counts as an occasion (what every visit was before the column).
+  no decision.  A visit whose type is not recorded counts as an occasion (what every visit was before the column);
+* the visits left out (``--leave-out-visits``): types whose ratings do not measure the course as the others do —
+  on the fourteenth world the ratings taken during an admission, lowered by the acute illness, lean the named
+  estimate even where admissions are no decisions (docs/decision_occasions.md).  They leave the analysis
+  altogether (history and outcome).  Leaving out a type that follows the stage (home visits once walking is lost)
+  censors the course where it is worst: the analyst's call, said in the result.
 
 With neither recorded nor asked for, nothing changes.
 """
@@ -81,6 +86,23 @@ def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
         rec[["patient_id", "date"]].astype({"date": "datetime64[ns]"})))  # fmt: skip
     got = found.reindex(key).to_numpy(dtype=object)
     return np.where(pd.isna(got), "", got).astype(object)
+
+
+def left_out(tables, df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
+    """Per row of ``df``: whether its visit is of one of the recorded ``types`` the analyst leaves out of the
+    analysis (``--leave-out-visits``: ratings that do not measure the course as the others do, such as those taken
+    during a hospital admission for an acute illness)."""
+    return np.isin(visit_types(tables, df), check_occasions(types)) if types else np.zeros(len(df), dtype=bool)
+
+
+def left_out_warning(n: int, types: tuple[str, ...]) -> list[str]:
+    """What the result says when ``n`` visits of ``types`` were left out."""
+    if not types:
+        return []
+    return [
+        f"{n} visit(s) of type {', '.join(types)} were left out of the analysis (--leave-out-visits: taken as not "
+        "measuring the course as the other visits do); the estimate is about the course the other visits show."
+    ]
 
 
 def decided_days(tables, df: pd.DataFrame) -> np.ndarray:
@@ -215,6 +237,8 @@ __all__ = [
     "decided_days",
     "decision_occasions",
     "decision_rows",
+    "left_out",
+    "left_out_warning",
     "unused_types_warning",
     "visit_types",
 ]

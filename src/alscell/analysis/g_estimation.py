@@ -66,7 +66,13 @@ from alscell.analysis.decision_inputs import (
     registry_terms,
     spline_terms,
 )
-from alscell.analysis.decision_occasions import check_occasions, decision_occasions, decision_rows
+from alscell.analysis.decision_occasions import (
+    check_occasions,
+    decision_occasions,
+    decision_rows,
+    left_out,
+    left_out_warning,
+)
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
@@ -668,19 +674,23 @@ def named_history(
 
 
 def decision_history(
-    tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard"
+    tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard", leave_out: tuple[str, ...] = ()
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
     outcomes and, with ``history="flexible"``, :func:`_flexible_terms`, with ``"level_spline"``
     :func:`_level_terms`, with ``"registry"`` :func:`alscell.analysis.decision_inputs.registry_terms` (:data:`HISTORIES`; who rated each visit,
-    ``"rater"``, is added by :func:`g_estimation`, which knows the decisions)."""
+    ``"rater"``, is added by :func:`g_estimation`, which knows the decisions).  ``leave_out``: recorded visit types
+    whose rows are dropped (:func:`alscell.analysis.decision_occasions.left_out`; ``df.attrs["left_out"]`` their
+    count)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
-    df = df.sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
+    out = left_out(tables, df, leave_out)
+    df = df[~out].sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
     df = df.reset_index(drop=True)
+    df.attrs["left_out"] = int(out.sum())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:
         H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
@@ -711,6 +721,7 @@ def g_estimation(
     adjust_shape: str = "linear",
     decision_lag_days: float = 0.0,
     decision_visits: tuple[str, ...] = (),
+    leave_out_visits: tuple[str, ...] = (),
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -726,13 +737,15 @@ def g_estimation(
     ``decision_lag_days``: the decision is taken as made at the last visit at least that long before the first dose
     (:func:`decided_before`) where the registry records no ``treatments.decision_date`` (where it does, the decision
     is at the last decision visit on or before it); ``decision_visits``: the visit types (``alsfrs.visit_type``) at
-    which the clinic decides, () for every visit (:mod:`alscell.analysis.decision_occasions`)."""
+    which the clinic decides, () for every visit; ``leave_out_visits``: the visit types left out of the analysis
+    (:mod:`alscell.analysis.decision_occasions`)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
-    df, H, post, at_risk, start = decision_history(tables, outcome, data, history)
+    leave_out = check_occasions(leave_out_visits)
+    df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out)
     occasions = decision_occasions(
         tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits)
     )
@@ -764,6 +777,7 @@ def g_estimation(
                     f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
+    warn += left_out_warning(df.attrs["left_out"], leave_out)
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
     in_history: list[str] = []  # the modes whose flags the history took (details["raters_in_history"])
@@ -836,6 +850,7 @@ def g_estimation(
         "history": history,
         "nuisance": nuisance,
         **occasions.details,
+        **({"visits_left_out": df.attrs["left_out"], "left_out_visit_types": list(leave_out)} if leave_out else {}),
         **rater_details,
         **named,
     }

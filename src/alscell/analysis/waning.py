@@ -190,13 +190,14 @@ def g_waning_check(
     adjust_shape: str = "linear",
     decision_lag_days: float = 0.0,
     decision_visits: tuple[str, ...] = (),
+    leave_out_visits: tuple[str, ...] = (),
 ) -> Waning:
     """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
     from two estimating equations, the untreated course's slope over the visits from each decision visit to
     ``months`` after it, and from ``months`` to the estimator's window after it.  Oriented like the headline.
     ``adjust_for``, ``within_starters``, ``adjust_shape``: the decision inputs the analyst named, as the headline holds them
-    (``g_estimation.named_history``); ``decision_lag_days``, ``decision_visits``: the headline's decision lag and decision occasions, with the recorded
-    decision dates (:func:`alscell.analysis.decision_occasions.decision_occasions`)."""
+    (``g_estimation.named_history``); ``decision_lag_days``, ``decision_visits``, ``leave_out_visits``: the headline's decision lag, decision occasions
+    and visit types left out, with the recorded decision dates (:func:`alscell.analysis.decision_occasions.decision_occasions`)."""
     from alscell.analysis.decision_occasions import decision_occasions
     from alscell.analysis.g_estimation import (
         MIN_INITIATIONS,
@@ -208,7 +209,7 @@ def g_waning_check(
     )
 
     method = "g_estimation"
-    df, H, post, at_risk, start = decision_history(tables, outcome, data)
+    df, H, post, at_risk, start = decision_history(tables, outcome, data, leave_out=tuple(leave_out_visits))
     at_risk, start, *_ = decision_occasions(tables, df, at_risk, start, decision_lag_days, tuple(decision_visits))
     early, late, n = _split(df, post, months)
     if n < MIN_PATIENTS:

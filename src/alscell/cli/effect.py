@@ -80,6 +80,13 @@ def register(app: typer.Typer) -> None:
             "remote) at which the clinic decides whether to treat: visits of other types are left out of the "
             "decision model (a visit with no recorded type is kept).  g_estimation only.",
         ),
+        leave_out_visits: str | None = typer.Option(
+            None,
+            "--leave-out-visits",
+            help="Comma-separated visit types whose ratings leave the analysis altogether (such as inpatient: "
+            "ratings taken during an admission for an acute illness do not measure the course as the others do).  "
+            "g_estimation only.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import measures_read, named_json, named_options
@@ -97,7 +104,9 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:
             names = parse_modifiers(modifiers, sensitivity)
-            options = named_options(adjust_for, within_starters, method, adjust_shape, decision_lag, decision_visits)
+            options = named_options(
+                adjust_for, within_starters, method, adjust_shape, decision_lag, decision_visits, leave_out_visits
+            )
         except NotApplicable as exc:
             fail(str(exc))
         tables = load_tables(data, db)
@@ -151,6 +160,9 @@ def register(app: typer.Typer) -> None:
             t.add_row("recorded decision dates used", str(est.details["decision_dates_recorded"]))
         if est.details.get("decision_visits"):
             t.add_row("decision visits", ", ".join(est.details["decision_visits"]))
+        if est.details.get("left_out_visit_types"):
+            what = ", ".join(est.details["left_out_visit_types"])
+            t.add_row(f"visits left out ({what})", str(est.details["visits_left_out"]))
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)

@@ -1,5 +1,5 @@
 """The effect page ``/effect``: the treatment effect with the decision inputs a statistician names
-(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S] [--decision-lag D] [--decision-visits V]``; ``GET /api/v1/effect``).
+(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]``; ``GET /api/v1/effect``).
 
 One rule set: :func:`effect_json` is the whole of ``GET /api/v1/effect`` (the checks of
 ``analysis.decision_inputs.named_options``, the user's scope, ``estimate_effect`` or its sensitivity and
@@ -61,6 +61,7 @@ def effect_json(
     adjust_shape: str | None = None,
     decision_lag_days: float | str | None = None,
     decision_visits: str | None = None,
+    leave_out_visits: str | None = None,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect``.
     The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
@@ -71,7 +72,9 @@ def effect_json(
 
     method = method or DEFAULT_METHOD
     names = parse_modifiers(modifiers, sensitivity)
-    options = named_options(adjust_for, within_starters, method, adjust_shape, decision_lag_days, decision_visits)
+    options = named_options(
+        adjust_for, within_starters, method, adjust_shape, decision_lag_days, decision_visits, leave_out_visits
+    )
     tables = records.user_tables(engine, user)
     if names:
         est = estimate_modified(tables, outcome, method, names, **options)
@@ -159,7 +162,7 @@ class Choices:
     """What the form asks for (the query of ``/effect`` and ``/effect/result``): the ticked terms (repeated
     ``adjust_for`` fields, or one comma-separated value as the API takes), within the starters, the shape, the
     outcome and method carried through, the decision lag in days as typed (empty: none) and the ticked visit types at
-    which the clinic decides (none: every visit)."""
+    which the clinic decides (none: every visit) and those left out of the analysis."""
 
     names: list[str]
     within_starters: bool
@@ -168,6 +171,7 @@ class Choices:
     method: str
     decision_lag_days: str = ""
     decision_visits: tuple[str, ...] = ()
+    leave_out_visits: tuple[str, ...] = ()
 
 
 def _choices(
@@ -178,9 +182,10 @@ def _choices(
     method: str = "",
     decision_lag_days: str = "",
     decision_visits: Annotated[list[str] | None, Query()] = None,
+    leave_out_visits: Annotated[list[str] | None, Query()] = None,
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
-                   tuple(_names(decision_visits)))  # fmt: skip
+                   tuple(_names(decision_visits)), tuple(_names(leave_out_visits)))  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -200,6 +205,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             adjust_shape=c.adjust_shape or None,
             decision_lag_days=c.decision_lag_days or None,  # checked by named_options (a form sends text)
             decision_visits=",".join(c.decision_visits) or None,
+            leave_out_visits=",".join(c.leave_out_visits) or None,
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -217,6 +223,7 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "lag": choices.decision_lag_days,
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
+        "left_out": set(choices.leave_out_visits),
         "measures": [(k, MEASURES[k].label) for k in recorded_measures(engine_of(request), user)],
         "shapes": ADJUST_SHAPES,
         "ticked": set(choices.names),
