@@ -97,6 +97,10 @@ HELD_OUT = {
     # held out from --decision-lag and the visit process's terms (written blind on 2026-12-06, the thirtieth
     # session, while they were built, committed before any estimator ran on it; docs/calibration_world14.md)
     "world14": ("fourteenth_world", "simulate_world14"),
+    # held out from the recorded decision occasions (treatments.decision_date, alsfrs.visit_type, --decision-visits,
+    # --leave-out-visits): written blind on 2026-12-06, the thirty-first session, with the columns recorded from its
+    # start, registered before any estimator ran on it (docs/decision_occasions.md)
+    "world15": ("fifteenth_world", "simulate_world15"),
 }
 
 

@@ -65,6 +65,19 @@ NAMED = {
         "el_escorial",
         "fvc_pct_pred",
     ),
+    # held out from the recorded decision occasions: its RECORDED_RULE_INPUTS (benchmarks/fifteenth_world.py; written
+    # in before any estimator ran on it)
+    "world15": (
+        "age",
+        "time_since_diagnosis",
+        "ventilation",
+        "gastrostomy",
+        "site",
+        "el_escorial",
+        "fvc_pct_pred",
+        "weight_kg",
+        "alsaq5",
+    ),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -81,6 +94,7 @@ VARIANTS = {
 LAG = {
     "world6": 0, "world7": 0, "world8": 21, "world9": 7, "world10": 42, "world11": 28, "world12": 14, "world13": 21,
     "world14": 35,  # "implanted into the thoracic cord 35-63 days later" (benchmarks/fourteenth_world.py)
+    "world15": 42,  # DECISION_LAG_DAYS: the first dose 42-70 days after the decision (benchmarks/fifteenth_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")
