@@ -1,0 +1,44 @@
+"""benchmarks/decision_occasions.py: one small cohort per world through every variant; each variant reads what it
+says and nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import decision_occasions as do
+
+
+def test_one_small_cohort_through_the_variants():
+    rows = pd.DataFrame(do.run_chunk([("world14", 3)], 500, 0.3)).set_index("variant")
+    assert rows.index.tolist() == list(do.VARIANTS)
+    assert np.isfinite(rows["estimate"]).all()
+    est = rows["estimate"]
+    # the types alone change no estimate (no decision visits named), only add the warning when a type never starts
+    assert est["default, dates + types"] == est["default, dates"]
+    assert rows.loc["default, dates + types", "warned"] and not rows.loc["default, dates", "warned"]
+    # the dates, the decision visits and the left-out admissions each change the rows the estimate uses
+    assert est["default, dates"] != est["default"]
+    assert est["default, dates + types, decision visits"] != est["default, dates + types"]
+    assert est["named, dates + types, decision visits, left out"] != est["named, dates + types, decision visits"]
+    assert "inpatient left out" in rows.loc["named, dates + types, decision visits, left out", "reads"]
+
+
+def test_the_columns_a_variant_does_not_read_are_emptied():
+    full = do.cohort("world13", 300, 0.3, 5)
+    assert full["alsfrs"]["visit_type"].notna().all() and full["treatments"]["decision_date"].notna().all()
+    none = do.read_only(full, ())
+    assert none["alsfrs"]["visit_type"].isna().all() and none["treatments"]["decision_date"].isna().all()
+    dates = do.read_only(full, ("dates",))
+    assert dates["alsfrs"]["visit_type"].isna().all() and dates["treatments"]["decision_date"].notna().all()
+    # the thirteenth world has no admissions: nothing to leave out, so the option is not given
+    assert "leave_out_visits" not in do.options("named, dates + types, decision visits, left out", "world13")
+    assert do.options("named, dates + types, decision visits, left out", "world15")["decision_visits"] == (
+        "scheduled",
+        "remote",
+    )
