@@ -74,6 +74,8 @@ def test_the_request_rules():
         "outside_starters": 3,
         "shape": "linear",
         "decision_lag_days": 0.0,
+        "decision_visits": [],
+        "left_out_visits": [],
     }
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
