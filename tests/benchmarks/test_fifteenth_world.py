@@ -23,6 +23,8 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    km_median,
+    spanning_slope,
 )
 
 import fifteenth_world
@@ -365,30 +367,13 @@ def test_every_piece_switches_off_and_unknown_pieces_are_refused():
         simulate(50, 0.0, 0.3, 1, frozenset({"nope"}))
 
 
-def _km_median(time: np.ndarray, event: np.ndarray, entry: np.ndarray) -> float:
-    """The Kaplan-Meier median with delayed entry (left truncation)."""
-    out = np.sort(np.unique(time[event]))
-    surv = 1.0
-    for t in out:
-        at_risk = ((entry < t) & (time >= t)).sum()
-        surv *= 1 - ((time == t) & event).sum() / at_risk
-        if surv <= 0.5:
-            return float(t)
-    return float("inf")
-
-
 def test_the_untreated_course_is_calibrated():
     c = simulate(1000, 0.0, 0.0, 1)
     p, a, ev, m = c.tables.patients.set_index("patient_id"), c.tables.alsfrs, c.tables.events, c.tables.measurements
     onset = a["patient_id"].map(p["onset_date"])
     a = a.assign(total=_totals(a), t=(a["date"] - onset).dt.days / DPM).dropna(subset=["total"])
 
-    def slope(g: pd.DataFrame, y: str) -> float:
-        if len(g) < 2 or g["t"].max() - g["t"].min() < 3:
-            return np.nan
-        return np.polyfit(g["t"], g[y], 1)[0]
-
-    slopes = a.groupby("patient_id")[["t", "total"]].apply(slope, "total").dropna()
+    slopes = a.groupby("patient_id")[["t", "total"]].apply(spanning_slope, "total").dropna()
     assert -1.15 < slopes.mean() < -0.9 and -1.05 < slopes.median() < -0.8  # spec: -0.99 PRO-ACT, -0.89 population
     assert slopes.quantile(0.975) < -0.1 and slopes.quantile(0.025) > -2.8
     assert 38 <= a.groupby("patient_id")["total"].first().median() <= 43
@@ -398,11 +383,11 @@ def test_the_untreated_course_is_calibrated():
     assert 0.08 < (rises > 0).mean() < 0.3
     fvc = m[m["measure"] == "fvc_pct_pred"]
     fvc = fvc.assign(t=(fvc["date"] - fvc["patient_id"].map(p["onset_date"])).dt.days / DPM)
-    fvc_slopes = fvc.groupby("patient_id")[["t", "value"]].apply(slope, "value").dropna()
+    fvc_slopes = fvc.groupby("patient_id")[["t", "value"]].apply(spanning_slope, "value").dropna()
     assert -3.0 < fvc_slopes.mean() < -1.0 and 75 <= fvc.groupby("patient_id")["value"].first().median() <= 92
     wt = m[m["measure"] == "weight_kg"]
     wt = wt.assign(t=(wt["date"] - wt["patient_id"].map(p["onset_date"])).dt.days / DPM)
-    assert -1.0 < wt.groupby("patient_id")[["t", "value"]].apply(slope, "value").dropna().mean() < -0.2
+    assert -1.0 < wt.groupby("patient_id")[["t", "value"]].apply(spanning_slope, "value").dropna().mean() < -0.2
     # survival from onset: Kaplan-Meier with entry at the diagnosis, censored at the lock or at loss/withdrawal
     death = _first(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
@@ -411,5 +396,5 @@ def test_the_untreated_course_is_calibrated():
     end[stop.index] = last.reindex(stop.index)
     end[death.index] = death
     months = ((end - p["onset_date"]).dt.days / DPM).to_numpy()
-    assert 30 < _km_median(months, p.index.isin(death.index), delay.to_numpy()) < 45
+    assert 30 < km_median(months, p.index.isin(death.index), delay.to_numpy()) < 45
     assert {"death", "niv_start", "gastrostomy", "withdrawal", "lost_to_follow_up"} <= set(ev["event"])

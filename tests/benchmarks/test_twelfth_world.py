@@ -20,6 +20,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    km_median,
 )
 
 import twelfth_world
@@ -200,18 +201,6 @@ def test_every_piece_switches_off_and_unknown_pieces_are_refused():
         simulate(50, 0.0, 0.3, 1, frozenset({"nope"}))
 
 
-def _km_median(time: np.ndarray, event: np.ndarray, entry: np.ndarray) -> float:
-    """The Kaplan-Meier median with delayed entry (left truncation)."""
-    out = np.sort(np.unique(time[event]))
-    surv = 1.0
-    for t in out:
-        at_risk = ((entry < t) & (time >= t)).sum()
-        surv *= 1 - ((time == t) & event).sum() / at_risk
-        if surv <= 0.5:
-            return float(t)
-    return float("inf")
-
-
 def test_the_untreated_course_is_calibrated():
     c = simulate(1000, 0.0, 0.0, 1)
     p, a, ev = c.tables.patients.set_index("patient_id"), c.tables.alsfrs, c.tables.events
@@ -237,5 +226,5 @@ def test_the_untreated_course_is_calibrated():
     end[death.index] = death
     months = ((end - p["onset_date"]).dt.days / DPM).to_numpy()
     entry = ((p["diagnosis_date"] - p["onset_date"]).dt.days / DPM).to_numpy()
-    assert 27 < _km_median(months, p.index.isin(death.index), entry) < 40
+    assert 27 < km_median(months, p.index.isin(death.index), entry) < 40
     assert {"death", "niv_start", "gastrostomy", "withdrawal", "lost_to_follow_up"} <= set(ev["event"])

@@ -142,3 +142,23 @@ def check_recording_changes_nothing(simulate: Callable, args: tuple, off: frozen
     assert plain.tables.alsfrs["visit_type"].isna().all() and plain.tables.treatments["decision_date"].isna().all()
     assert rec.tables.alsfrs["visit_type"].notna().all() and rec.tables.treatments["decision_date"].notna().all()
     return plain, rec
+
+
+def km_median(time: np.ndarray, event: np.ndarray, entry: np.ndarray) -> float:
+    """The Kaplan-Meier median with delayed entry (left truncation)."""
+    out = np.sort(np.unique(time[event]))
+    surv = 1.0
+    for t in out:
+        at_risk = ((entry < t) & (time >= t)).sum()
+        surv *= 1 - ((time == t) & event).sum() / at_risk
+        if surv <= 0.5:
+            return float(t)
+    return float("inf")
+
+
+def spanning_slope(g: pd.DataFrame, y: str) -> float:
+    """The least-squares slope of ``g[y]`` on ``g["t"]`` (months) over a patient's rows: NaN with fewer than two rows
+    or less than 3 months spanned (the untreated calibration checks of the later worlds)."""
+    if len(g) < 2 or g["t"].max() - g["t"].min() < 3:
+        return np.nan
+    return np.polyfit(g["t"], g[y], 1)[0]
