@@ -98,3 +98,20 @@ def test_migration_0002_upgrades_a_0001_registry(tmp_path, example_dir):
     engine = open_database(url)
     assert import_folder(engine, example_dir).inserted["patients"] == 4
     engine.dispose()
+
+
+def test_a_decision_date_is_shifted_with_its_patients_other_dates(example_dir):
+    from alscell.io.deidentify import deidentify
+
+    tables = _with_new_columns(example_dir)
+    anon = deidentify(tables, seed=3)
+    before = tables["treatments"].dropna(subset=["decision_date"])
+    after = anon["treatments"].dropna(subset=["decision_date"])
+    assert len(after) == len(before) == 2
+    # the gap from decision to dose is kept, the calendar dates are not
+    assert sorted((after["date"] - after["decision_date"]).dt.days) == sorted(
+        (before["date"] - before["decision_date"]).dt.days
+    )
+    assert not set(after["decision_date"]) & set(before["decision_date"])
+    counts = anon["alsfrs"]["visit_type"].value_counts(dropna=False)
+    assert counts.to_dict() == tables["alsfrs"]["visit_type"].value_counts(dropna=False).to_dict()  # kept as recorded
