@@ -371,10 +371,13 @@ def _validate(
             "unknown_patient",
             "unknown patient (not in patients.csv nor in the registry)",
         )
-        if date_col and date_col in frame:
-            their_onset = ids.map(onset)
-            before = (frame[date_col] < their_onset).to_numpy()
-            problems.mask(name, raw, before, date_col, code_before, rule_before)
+        if date_col:
+            check_before_onset(name, frame, date_col, code_before, rule_before)
+
+    def check_before_onset(name, frame, date_col, code, rule):
+        if date_col in frame:
+            before = (frame[date_col] < coded[name]["patient_id"].map(onset)).to_numpy()
+            problems.mask(name, raws[name], before, date_col, code, rule)
 
     def check_after_death(name, frame, cols, code, rule, extra_mask=None):
         if not len(frame) or not len(death):
@@ -397,11 +400,9 @@ def _validate(
     )
     check_after_death("treatments", t, ["date"], "treatment_after_death", "administration after the patient's death")
     if "decision_date" in t:  # the optional extension (docs/data-rules.md)
-        their_onset = coded["treatments"]["patient_id"].map(onset)
-        problems.mask(
+        check_before_onset(
             "treatments",
-            raws["treatments"],
-            (t["decision_date"] < their_onset).to_numpy(),
+            t,
             "decision_date",
             "decision_before_onset",
             "the decision to treat is dated before the patient's onset_date",

@@ -171,17 +171,16 @@ def my_record(request: Request, user: PatientUser) -> Response:
     return _patient_page(request, user, user.patient_id or "")
 
 
+def _visit_context(patient_id: str, values: dict) -> dict[str, object]:
+    """What every rendering of the visit form shows: the patient, the items with their answers, the visit types."""
+    return {"patient_id": patient_id, "items": forms.item_choices(), "visit_types": VISIT_TYPES, "values": values}
+
+
 def _visit_form(
     request: Request, user: Principal, patient_id: str, values: dict, errors: dict, status: int = 200
 ) -> Response:
     action = "/me/self-report" if user.role == "patient" else f"/patients/{patient_id}/visits"
-    context: dict[str, object] = {
-        "patient_id": patient_id,
-        "items": forms.item_choices(),
-        "visit_types": VISIT_TYPES,
-        "values": values,
-        "errors": errors,
-    }
+    context = _visit_context(patient_id, values) | {"errors": errors}
     context |= {"action": action, "edit": None, "today": forms.today()}
     return html(request, "visit_form.html", context, status=status)
 
@@ -234,12 +233,7 @@ def visit_edit(request: Request, user: Clinician, patient_id: str, date: str) ->
         raise records.NotFound()
     values = {k: ("" if v is None else str(v)) for k, v in visit.items()}
     values["gastrostomy"] = "yes" if values.get("q5b") else "no"
-    context: dict[str, object] = {
-        "patient_id": patient_id,
-        "items": forms.item_choices(),
-        "visit_types": VISIT_TYPES,
-        "values": values,
-    }
+    context = _visit_context(patient_id, values)
     context |= {
         "errors": {},
         "action": f"/patients/{patient_id}/visits/{date}",
@@ -268,12 +262,7 @@ async def visit_update(request: Request, user: Clinician, patient_id: str, date:
         )
     except records.FieldErrors as exc:
         values |= {"gastrostomy": str(form.get("gastrostomy", "")), "reason": reason}
-        context: dict[str, object] = {
-            "patient_id": patient_id,
-            "items": forms.item_choices(),
-            "visit_types": VISIT_TYPES,
-            "values": values,
-        }
+        context = _visit_context(patient_id, values)
         context |= {
             "errors": exc.errors,
             "action": f"/patients/{patient_id}/visits/{date}",
