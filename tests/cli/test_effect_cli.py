@@ -187,7 +187,7 @@ def test_recorded_decision_occasions_and_the_decision_visits_option(tmp_path):
     for args, why in (
         (("--decision-visits", "clinic"), "decision visits: unknown visit type(s) 'clinic': use scheduled, "),
         (("--decision-visits", "home", "--method", "naive"), "decision visits: only g_estimation models the decision"),
-        (("--leave-out-visits", "ward"), "decision visits: unknown visit type(s) 'ward'"),
+        (("--leave-out-visits", "ward"), "leave out visits: unknown visit type(s) 'ward'"),
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

@@ -172,7 +172,7 @@ BAD = [
     ({"decision_lag_days": "three weeks"}, "decision lag: 'three weeks' is not a number of days."),
     ({"decision_lag_days": "21", "method": "naive"}, "decision lag: only g_estimation models the decision"),
     ({"decision_visits": "clinic"}, "decision visits: unknown visit type(s) 'clinic': use scheduled, unscheduled"),
-    ({"leave_out_visits": "ward"}, "decision visits: unknown visit type(s) 'ward'"),
+    ({"leave_out_visits": "ward"}, "leave out visits: unknown visit type(s) 'ward'"),
 ]
 
 

@@ -167,13 +167,13 @@ def named_options(
     ``decision_lag_days`` only when above 0, ``decision_visits`` and ``leave_out_visits`` (``--leave-out-visits``)
     only when some are given.  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
-    from alscell.analysis.decision_occasions import check_occasions
+    from alscell.analysis.decision_occasions import LEAVE_OUT, check_occasions
 
     names = parse_adjust_for(text)
     asked = bool(shape)
     shape = check_shape(shape or DEFAULT_SHAPE)
     lag = check_lag(lag_days)
-    visits, out = check_occasions(occasions), check_occasions(leave_out)
+    visits, out = check_occasions(occasions), check_occasions(leave_out, LEAVE_OUT)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if asked and shape != "linear" and not names:

@@ -57,18 +57,20 @@ class Occasions(NamedTuple):
     warnings: list[str]
 
 
-def check_occasions(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
-    """The visit types of ``--decision-visits`` (comma-separated, or a tuple), checked against :data:`VISIT_TYPES`;
-    () for none given (every visit is an occasion)."""
+def check_occasions(text: str | tuple[str, ...] | None, what: str = "decision visits") -> tuple[str, ...]:
+    """The visit types of ``--decision-visits`` (or, ``what``, of ``--leave-out-visits``; comma-separated, or a
+    tuple), checked against :data:`VISIT_TYPES`; () for none given (every visit is an occasion; none left out)."""
     items = text.split(",") if isinstance(text, str) else (text or ())
     types = tuple(dict.fromkeys(x.strip() for x in items if x.strip()))
     unknown = [t for t in types if t not in VISIT_TYPES]
     if unknown:
         raise NotApplicable(
-            f"decision visits: unknown visit type(s) {', '.join(repr(t) for t in unknown)}: use "
-            f"{', '.join(VISIT_TYPES)}."
+            f"{what}: unknown visit type(s) {', '.join(repr(t) for t in unknown)}: use {', '.join(VISIT_TYPES)}."
         )
     return types
+
+
+LEAVE_OUT = "leave out visits"  # how a bad --leave-out-visits is named (check_occasions)
 
 
 def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
@@ -81,18 +83,16 @@ def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
     if "visit_type" not in a or not a["visit_type"].notna().any():
         return out
     rec = a.loc[a["visit_type"].notna(), ["patient_id", "date", "visit_type"]].drop_duplicates(["patient_id", "date"])
-    key = pd.MultiIndex.from_frame(df[["patient_id", "date"]].astype({"date": "datetime64[ns]"}))
-    found = pd.Series(rec["visit_type"].to_numpy(), index=pd.MultiIndex.from_frame(
-        rec[["patient_id", "date"]].astype({"date": "datetime64[ns]"})))  # fmt: skip
-    got = found.reindex(key).to_numpy(dtype=object)
-    return np.where(pd.isna(got), "", got).astype(object)
+    keys = df[["patient_id", "date"]].astype({"date": "datetime64[ns]"})
+    got = keys.merge(rec.astype({"date": "datetime64[ns]"}), on=["patient_id", "date"], how="left")["visit_type"]
+    return got.fillna("").to_numpy(dtype=object)
 
 
 def left_out(tables, df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
     """Per row of ``df``: whether its visit is of one of the recorded ``types`` the analyst leaves out of the
     analysis (``--leave-out-visits``: ratings that do not measure the course as the others do, such as those taken
     during a hospital admission for an acute illness)."""
-    return np.isin(visit_types(tables, df), check_occasions(types)) if types else np.zeros(len(df), dtype=bool)
+    return np.isin(visit_types(tables, df), check_occasions(types, LEAVE_OUT)) if types else np.zeros(len(df), bool)
 
 
 def left_out_warning(n: int, types: tuple[str, ...]) -> list[str]:
@@ -232,6 +232,7 @@ def decision_occasions(
 
 __all__ = [
     "EXPECTED_STARTS",
+    "LEAVE_OUT",
     "Occasions",
     "check_occasions",
     "decided_days",

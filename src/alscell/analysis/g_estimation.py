@@ -67,6 +67,7 @@ from alscell.analysis.decision_inputs import (
     spline_terms,
 )
 from alscell.analysis.decision_occasions import (
+    LEAVE_OUT,
     check_occasions,
     decision_occasions,
     decision_rows,
@@ -744,7 +745,7 @@ def g_estimation(
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
-    leave_out = check_occasions(leave_out_visits)
+    leave_out = check_occasions(leave_out_visits, LEAVE_OUT)
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out)
     occasions = decision_occasions(
         tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits)
