@@ -9,7 +9,7 @@ patients.csv row only.  The first administration of HAND-01 carries a formula-li
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
@@ -175,4 +175,30 @@ def minimal_folder(folder: Path) -> Path:
         ["patient_id", "sex", "onset_date", "onset_site"],
         [{"patient_id": "ONLY-1", "sex": "F", "onset_date": "2021-05-05", "onset_site": "limb"}],
     )
+    return folder
+
+
+# The canonical extensions (docs/data-rules.md): a decision date for the first administration only, and a
+# visit type for three of the four ALSFRS-R visits (the partial one has none).
+DECISION_DATES = {"TX-HAND-1": "2022-02-01", "TX-HAND-2": None}
+VISIT_TYPES_BY_VISIT = {
+    ("HAND-01", "2022-02-01"): "scheduled",
+    ("HAND-01", "2022-03-01"): "unscheduled",
+    ("HAND-01", "2022-06-01"): None,
+    ("HAND-02", "2022-01-15"): "remote",
+}
+
+
+def _add_column(path: Path, column: str, value_of: Callable[[dict[str, str]], str | None]) -> None:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [*rows[0], column]
+    _write(path, columns, [{**r, column: value_of(r)} for r in rows])
+
+
+def extension_folder(folder: Path) -> Path:
+    """The hand-made folder with ``treatments.decision_date`` and ``alsfrs.visit_type`` filled in."""
+    hand_folder(folder)
+    _add_column(folder / "treatments.csv", "decision_date", lambda r: DECISION_DATES[r["treatment_id"]])
+    _add_column(folder / "alsfrs.csv", "visit_type", lambda r: VISIT_TYPES_BY_VISIT[(r["patient_id"], r["date"])])
     return folder

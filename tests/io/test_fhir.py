@@ -1,6 +1,7 @@
 """FHIR R4 export: the bundle validates with fhir.resources (R4B models), codes are the documented ones, one
 Observation per ALSFRS-R total with the hand-worked totals, every reference resolves inside the bundle,
-minimal folders work, the export is reproducible and a de-identified one leaks no id or date."""
+minimal folders work, the export is reproducible and a de-identified one leaks no id or date; the canonical
+extensions (decision_date, visit_type) become a MedicationRequest and Encounters where recorded."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.io.deidentify import deidentify
-from alscell.io.fhir import BUNDLE_FILE, fhir_bundle, write_fhir
+from alscell.io.fhir import BUNDLE_FILE, ENCOUNTER_CLASS, fhir_bundle, write_fhir
 from alscell.io.reader import read_folder
-from export_data import IDS, TOTALS, hand_folder, minimal_folder
+from export_data import IDS, TOTALS, VISIT_TYPES_BY_VISIT, extension_folder, hand_folder, minimal_folder
 from sparse_data import FOLDERS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
 KEY = b"a test key that is long enough!!"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +196,88 @@ def test_an_invalid_resource_is_one_sentence_naming_it(hand_tables, monkeypatch)
     monkeypatch.setattr(fhir, "_procedures", lambda tables: broken)
     with pytest.raises(fhir.FhirExportError, match=r"^Procedure broken-1 is not valid FHIR R4 at resource\.status"):
         fhir.fhir_bundle(hand_tables)
+
+
+# The canonical extensions (docs/data-rules.md, "Canonical extensions").
+
+
+def _patient_ids(bundle: dict[str, Any]) -> dict[str, str]:
+    return {f"urn:uuid:{p['id']}": p["identifier"][0]["value"] for p in _resources(bundle, "Patient")}
+
+
+def test_decision_date_and_visit_type_become_a_request_and_encounters(tmp_path):
+    tables = read_folder(extension_folder(tmp_path / "in"))
+    bundle = fhir_bundle(tables)
+    Bundle.model_validate(bundle)
+    # decision_date: one MedicationRequest (authoredOn = the decision), named by its administration only.
+    (request,) = _resources(bundle, "MedicationRequest")
+    assert (request["authoredOn"], request["intent"], request["status"]) == ("2022-02-01", "order", "completed")
+    given = {r["effectiveDateTime"]: r for r in _resources(bundle, "MedicationAdministration")}
+    assert given["2022-03-01"]["request"] == {"reference": f"urn:uuid:{request['id']}"}
+    assert "request" not in given["2022-05-01"]  # no decision date recorded: no request, no element
+    assert request["subject"] == given["2022-03-01"]["subject"]
+    # visit_type: one Encounter per typed visit, named by that visit's ALSFRS-R Observation.
+    patients = _patient_ids(bundle)
+    encounters = {f"urn:uuid:{e['id']}": e for e in _resources(bundle, "Encounter")}
+    frs = [o for o in _resources(bundle, "Observation") if (LOINC, "82953-1") in _codes(o["code"])]
+    seen = {}
+    for obs in frs:
+        key = (patients[obs["subject"]["reference"]], obs["effectiveDateTime"])
+        if VISIT_TYPES_BY_VISIT[key] is None:
+            assert "encounter" not in obs, key
+            continue
+        encounter = encounters[obs["encounter"]["reference"]]
+        assert encounter["subject"] == obs["subject"] and encounter["status"] == "finished"
+        seen[key] = (encounter["class"]["code"], encounter["type"][0]["coding"][0]["code"])
+    assert seen == {
+        ("HAND-01", "2022-02-01"): ("AMB", "scheduled"),
+        ("HAND-01", "2022-03-01"): ("AMB", "unscheduled"),
+        ("HAND-02", "2022-01-15"): ("VR", "remote"),
+    }
+    assert len(encounters) == 3
+    assert {e["class"]["system"] for e in encounters.values()} == {ACT_CODE}
+    # Measurements are not tied to a visit type.
+    assert all("encounter" not in o for o in _resources(bundle, "Observation") if "valueQuantity" in o)
+    assert fhir_bundle(tables) == bundle  # reproducible
+
+
+def test_deidentified_extensions_carry_no_original_date(tmp_path):
+    tables = read_folder(extension_folder(tmp_path / "in"))
+    write_fhir(deidentify(tables, KEY), tmp_path / "out")
+    text = (tmp_path / "out" / BUNDLE_FILE).read_text()
+    bundle = json.loads(text)
+    assert len(_resources(bundle, "MedicationRequest")) == 1 and len(_resources(bundle, "Encounter")) == 3
+    for frame in tables.values():
+        for col in frame.columns:
+            if frame[col].dtype.kind == "M":
+                for day in frame[col].dropna():
+                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("scheduled", "AMB"), ("unscheduled", "AMB"), ("home", "HH"), ("inpatient", "IMP"), ("remote", "VR")],
+)
+def test_every_visit_type_maps_to_its_encounter_class(hand_tables, kind, code):
+    frames = {name: frame.copy() for name, frame in hand_tables.items()}
+    frames["alsfrs"]["visit_type"] = kind
+    bundle = fhir_bundle(frames)
+    encounters = _resources(bundle, "Encounter")
+    assert len(encounters) == len(frames["alsfrs"])
+    assert {(e["class"]["system"], e["class"]["code"]) for e in encounters} == {(ACT_CODE, code)}
+    assert {e["type"][0]["coding"][0]["code"] for e in encounters} == {kind}
+
+
+def test_the_encounter_class_table_covers_the_vocabulary():
+    assert set(ENCOUNTER_CLASS) == set(VISIT_TYPES)
+    assert {code for code, _ in ENCOUNTER_CLASS.values()} == {"AMB", "HH", "IMP", "VR"}
+
+
+def test_without_the_extension_columns_the_bundle_is_as_before(bundle, tmp_path):
+    # The hand folder and the minimal folder have neither column: no Encounter, no MedicationRequest, and no
+    # resource names one.
+    minimal = fhir_bundle(read_folder(minimal_folder(tmp_path / "in")))
+    for one in (bundle, minimal):
+        kinds = {e["resource"]["resourceType"] for e in one["entry"]}
+        assert not kinds & {"Encounter", "MedicationRequest"}
+        assert all("encounter" not in e["resource"] and "request" not in e["resource"] for e in one["entry"])

@@ -1,6 +1,7 @@
 """SDTM export: each domain carries SDTMIG v3.4's required and expected variables, with values worked out by
 hand on a small folder (tests/export_data.py); XPT v5 files read back equal to the CSVs; minimal and
-de-identified registries; the CLI."""
+de-identified registries; the CLI; the canonical extensions (decision_date in SUPPEX, visit types in SV and
+SUPPSV) where recorded."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.io.deidentify import deidentify
 from alscell.io.reader import read_folder
-from alscell.io.sdtm import SdtmExportError, write_sdtm
-from export_data import IDS, TOTALS, hand_folder, minimal_folder
+from alscell.io.sdtm import CONTACT_MODES, SdtmExportError, sdtm_domains, write_sdtm
+from export_data import IDS, TOTALS, extension_folder, hand_folder, minimal_folder
 from sparse_data import FOLDERS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
@@ -35,6 +37,8 @@ REQUIRED = {
     "DS": "STUDYID DOMAIN USUBJID DSSEQ DSTERM DSDECOD",
     "PR": "STUDYID DOMAIN USUBJID PRSEQ PRTRT",
     "SUPPEX": "STUDYID RDOMAIN USUBJID QNAM QLABEL QVAL QORIG",
+    "SV": "STUDYID DOMAIN USUBJID VISITNUM",
+    "SUPPSV": "STUDYID RDOMAIN USUBJID QNAM QLABEL QVAL QORIG",
 }
 EXPECTED = {
     "DM": "RFSTDTC RFENDTC RFXSTDTC RFXENDTC RFICDTC RFPENDTC DTHDTC DTHFL AGE AGEU RACE ARMCD ARM ACTARMCD ACTARM "
@@ -51,7 +55,11 @@ EXPECTED = {
     "DS": "DSCAT DSSTDTC DSSTDY",
     "PR": "PRSTDTC",
     "SUPPEX": "IDVAR IDVARVAL QEVAL",
+    "SV": "SVPRESP SVOCCUR SVSTDTC SVENDTC",
+    "SUPPSV": "IDVAR IDVARVAL QEVAL",
 }
+# Written only when the registry records visit types (alsfrs.visit_type), which the hand folder does not.
+EXTENSION_DOMAINS = {"SV", "SUPPSV"}
 # Required variables alscell cannot fill: the registry records no country, and a patient may have no site.
 NOT_RECORDED = {"COUNTRY", "SITEID"}
 
@@ -86,7 +94,7 @@ def _check_variables(frame: pd.DataFrame, domain: str) -> None:
         assert not frame.duplicated(["USUBJID", seq]).any()
 
 
-@pytest.mark.parametrize("domain", sorted(REQUIRED))
+@pytest.mark.parametrize("domain", sorted(set(REQUIRED) - EXTENSION_DOMAINS))
 def test_every_domain_has_its_required_and_expected_variables(hand, example, domain):
     _check_variables(_read(hand, domain), domain)
     if (example / f"{domain.lower()}.csv").exists():
@@ -357,3 +365,111 @@ def test_a_value_too_long_for_xpt_v5_is_one_sentence(tmp_path):
         write_sdtm(frames, tmp_path / "sdtm")
     assert not (tmp_path / "sdtm").exists()  # nothing written
     assert write_sdtm(frames, tmp_path / "csv-only", xpt=False)["EX"] == 2
+
+
+# The canonical extensions (docs/data-rules.md, "Canonical extensions").
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory) -> Path:
+    tables = read_folder(extension_folder(tmp_path_factory.mktemp("ext") / "in"))
+    out = tmp_path_factory.mktemp("ext") / "sdtm"
+    write_sdtm(tables, out)
+    return out
+
+
+def test_decision_date_is_a_suppex_qualifier(extended):
+    supp = _read(extended, "SUPPEX")
+    assert supp[["IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]].values.tolist() == [
+        ["EXSEQ", "1", "DECDTC", "Date of Decision to Treat", "2022-02-01", "Collected"],
+        ["EXSEQ", "2", "EXLOC1", "Location of Dose Administration 1", "DELTOID MUSCLE", "Collected"],
+        ["EXSEQ", "2", "EXLOC2", "Location of Dose Administration 2", "BICEPS BRACHII MUSCLE", "Collected"],
+    ]  # the second administration has no decision date: no DECDTC row
+    _check_variables(supp, "SUPPEX")
+    assert _read(extended, "EX")["EXSEQ"].tolist() == ["1", "2"]
+
+
+def test_visit_types_give_subject_visits_and_suppsv(extended):
+    sv = _read(extended, "SV")
+    _check_variables(sv, "SV")
+    assert sv[
+        ["USUBJID", "VISITNUM", "SVPRESP", "SVOCCUR", "SVCNTMOD", "SVSTDTC", "SVENDTC", "SVSTDY"]
+    ].values.tolist() == [
+        ["ALSCELL-HAND-01", "1", "Y", "Y", "IN PERSON", "2022-02-01", "2022-02-01", "-28"],
+        ["ALSCELL-HAND-01", "2", "", "", "IN PERSON", "2022-03-01", "2022-03-01", "1"],
+        ["ALSCELL-HAND-01", "3", "", "", "", "2022-06-01", "2022-06-01", "93"],  # no type recorded: empty
+        ["ALSCELL-HAND-02", "1", "", "", "", "2022-01-15", "2022-01-15", "1"],  # remote: phone or video
+    ]
+    assert set(sv["DOMAIN"]) == {"SV"} and "VISIT" not in sv.columns
+    supp = _read(extended, "SUPPSV")
+    _check_variables(supp, "SUPPSV")
+    assert supp[["USUBJID", "RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL"]].values.tolist() == [
+        ["ALSCELL-HAND-01", "SV", "VISITNUM", "1", "VISTYPE", "Visit Type", "SCHEDULED"],
+        ["ALSCELL-HAND-01", "SV", "VISITNUM", "2", "VISTYPE", "Visit Type", "UNSCHEDULED"],
+        ["ALSCELL-HAND-02", "SV", "VISITNUM", "1", "VISTYPE", "Visit Type", "REMOTE"],
+    ]
+    # The VISITNUMs are those of the findings domains.
+    qs = _read(extended, "QS")
+    frs = qs[qs["QSCAT"] == "ALSFRS-R"].drop_duplicates(["USUBJID", "VISITNUM"])
+    assert set(zip(frs["USUBJID"], frs["VISITNUM"], frs["QSDTC"], strict=True)) == set(
+        zip(sv["USUBJID"], sv["VISITNUM"], sv["SVSTDTC"], strict=True)
+    )
+
+
+def test_extension_datasets_are_listed_in_define_and_read_back_from_xpt(extended):
+    define = _read(extended, "define")
+    rows = define[define["dataset"] == "SV"].set_index("variable")
+    assert list(rows.index) == list(_read(extended, "SV").columns)
+    assert (rows.loc["SVCNTMOD", "core"], rows.loc["SVPRESP", "origin"]) == ("Perm", "Derived")
+    assert (define["label"].str.len() <= 40).all()
+    for name in ("sv", "suppsv", "suppex"):
+        data, meta = pyreadstat.read_xport(str(extended / f"{name}.xpt"))
+        assert meta.table_name == name.upper()
+        assert list(data.columns) == list(_read(extended, name).columns)
+
+
+@pytest.mark.parametrize(
+    ("kind", "planned", "mode"),
+    [
+        ("scheduled", "Y", "IN PERSON"),
+        ("unscheduled", None, "IN PERSON"),
+        ("home", None, "IN PERSON"),
+        ("inpatient", None, "IN PERSON"),
+        ("remote", None, None),
+    ],
+)
+def test_every_visit_type_maps_to_sv(tmp_path, kind, planned, mode):
+    tables = read_folder(hand_folder(tmp_path / "in"))
+    frames = {name: frame.copy() for name, frame in tables.items()}
+    frames["alsfrs"]["visit_type"] = kind
+    out = sdtm_domains(frames)
+    sv, supp = out["SV"], out["SUPPSV"]
+    # Every visit (measurement-only days too) has an SV record; here every visit is an ALSFRS-R visit.
+    assert len(sv) == len(frames["alsfrs"]) == len(supp)
+    assert set(sv["SVPRESP"]) == set(sv["SVOCCUR"]) == {planned}
+    assert set(sv["SVCNTMOD"]) == {mode}
+    assert set(supp["QVAL"]) == {kind.upper()}
+
+
+def test_the_contact_mode_table_covers_the_vocabulary():
+    assert set(CONTACT_MODES) | {"remote"} == set(VISIT_TYPES)  # remote: telephone or video, not said which
+
+
+def test_without_the_extension_columns_the_export_is_as_before(hand, tmp_path):
+    assert not (hand / "sv.csv").exists() and not (hand / "suppsv.csv").exists()
+    assert "DECDTC" not in set(_read(hand, "SUPPEX")["QNAM"])
+    out = tmp_path / "sdtm"
+    assert write_sdtm(read_folder(minimal_folder(tmp_path / "in")), out) == {"DM": 1}
+
+
+def test_deidentified_extensions_carry_no_original_date(tmp_path):
+    tables = read_folder(extension_folder(tmp_path / "in"))
+    out = tmp_path / "anon"
+    write_sdtm(deidentify(tables, KEY), out, xpt=False)
+    assert len(_read(out, "SV")) == 4 and "DECDTC" in set(_read(out, "SUPPEX")["QNAM"])
+    text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
+    for frame in tables.values():
+        for col in frame.columns:
+            if frame[col].dtype.kind == "M":
+                for day in frame[col].dropna():
+                    assert day.strftime("%Y-%m-%d") not in text, (col, day)

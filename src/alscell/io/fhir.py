@@ -6,9 +6,13 @@
   ``deceasedDateTime`` from a death event; no names, no address;
 * ``Condition`` per patient — ALS (SNOMED CT 86044005) with the onset date;
 * ``MedicationAdministration`` per cell administration — route (SNOMED CT route codes), injected muscles,
-  dose in cells (UCUM ``{cells}``), lot in a contained ``Medication`` when the registry holds one;
+  dose in cells (UCUM ``{cells}``), lot in a contained ``Medication`` when the registry holds one; with a
+  recorded ``decision_date``, a ``MedicationRequest`` (``authoredOn`` = the decision) that the
+  administration names as its ``request``;
 * ``Observation`` per ALSFRS-R visit (LOINC 82953-1 *Total score [ALSFRS-R]*, items as components) and per
-  measurement (LOINC 19872-1 for FVC % predicted, 29463-7 for body weight; alscell codes otherwise);
+  measurement (LOINC 19872-1 for FVC % predicted, 29463-7 for body weight; alscell codes otherwise); with a
+  recorded ``visit_type``, an ``Encounter`` per visit (``class`` from HL7 v3 ActEncounterCode, ``type`` the
+  alscell visit type) that the ALSFRS-R Observation names as its ``encounter``;
 * ``AdverseEvent`` per adverse event, with seriousness, severity, CTCAE grade, outcome and the suspected
   administration; ``Procedure`` for tracheostomy, NIV, permanent ventilation and gastrostomy.
 
@@ -48,6 +52,7 @@ AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousnes
 AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 AE_CAUSALITY = "http://terminology.hl7.org/CodeSystem/adverse-event-causality-assess"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
 def alscell_system(name: str) -> str:
@@ -99,6 +104,26 @@ CAUSALITY = {  # WHO-UMC terms of the R4 CodeSystem
     "probable": "Probably-Likely",
     "possible": "Possible",
     "unlikely": "Unlikely",
+}
+# alsfrs.visit_type (docs/data-rules.md, "Canonical extensions") -> Encounter.class, a Coding bound
+# (extensible) to HL7 v3 ActEncounterCode in FHIR R4 (hl7.org/fhir/R4/encounter-definitions.html#Encounter.class;
+# codes and displays as in terminology.hl7.org CodeSystem v3-ActCode).  AMB does not tell a planned review from
+# an extra contact, so Encounter.type (0..*, example binding: any code) carries the alscell visit type for all
+# five.  Encounter.priority (v3 ActPriority: R routine, UR urgent ...) is not used: it is the urgency of the
+# encounter, and an unscheduled visit is not known to have been urgent.
+ENCOUNTER_CLASS = {
+    "scheduled": ("AMB", "ambulatory"),
+    "unscheduled": ("AMB", "ambulatory"),
+    "home": ("HH", "home health"),
+    "inpatient": ("IMP", "inpatient encounter"),
+    "remote": ("VR", "virtual"),
+}
+VISIT_TYPE_TEXT = {
+    "scheduled": "scheduled clinic visit",
+    "unscheduled": "unscheduled clinic visit",
+    "home": "home visit",
+    "inpatient": "rating during a hospital admission",
+    "remote": "remote visit (telephone or video)",
 }
 PROCEDURE_EVENTS = {
     "tracheostomy": "Tracheostomy",
@@ -179,6 +204,27 @@ def _patients(tables: Tables) -> list[dict[str, Any]]:
     return out
 
 
+def _request(tid: str, pid: str, product: dict[str, Any], decided: Any) -> dict[str, Any]:
+    """The decision to give one administration, as the ``MedicationRequest`` it fulfils.
+
+    FHIR R4 MedicationRequest is "an order or request for both supply of the medication and the
+    instructions for administration"; ``authoredOn`` is "the date when the prescription was initially
+    written or authored on", i.e. the day the decision to treat was taken (``treatments.decision_date``),
+    and MedicationAdministration.request is "the original request, instruction or authority to perform
+    the administration" (hl7.org/fhir/R4/medicationrequest-definitions.html,
+    medicationadministration-definitions.html).  ``intent`` ``order`` (a decision to treat, not a
+    proposal or plan); ``status`` ``completed``, since the administration it asked for was given."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": _uid("request", tid),
+        "status": "completed",
+        "intent": "order",
+        "medicationCodeableConcept": product,
+        "subject": _ref(_uid("patient", pid)),
+        "authoredOn": _day(decided),
+    }
+
+
 def _administrations(tables: Tables) -> list[dict[str, Any]]:
     out = []
     for row in tables.treatments.to_dict("records"):
@@ -217,7 +263,37 @@ def _administrations(tables: Tables) -> list[dict[str, Any]]:
             res["medicationReference"] = {"reference": "#product"}
         else:
             res["medicationCodeableConcept"] = product
+        if _present(row["decision_date"]):
+            request = _request(tid, pid, product, row["decision_date"])
+            res["request"] = _ref(request["id"])
+            out.append(request)
         out.append(res)
+    return out
+
+
+def _encounters(tables: Tables) -> list[dict[str, Any]]:
+    """One ``Encounter`` per ALSFRS-R visit with a recorded ``visit_type`` (none for a visit without one).
+
+    ``status`` ``finished`` (a past visit); ``class`` and ``type`` as :data:`ENCOUNTER_CLASS` says.  No
+    ``period``: alscell records the day of the rating, not when the encounter began and ended (an inpatient
+    stay spans days); the Observation's ``effectiveDateTime`` gives the day."""
+    a = tables.alsfrs
+    typed = a[a["visit_type"].notna()]
+    out = []
+    for pid, day, kind in zip(
+        typed["patient_id"].astype(str), typed["date"].map(_day), typed["visit_type"], strict=True
+    ):
+        code, display = ENCOUNTER_CLASS[kind]
+        out.append(
+            {
+                "resourceType": "Encounter",
+                "id": _uid("encounter", pid, day),
+                "status": "finished",
+                "class": {"system": ACT_CODE, "code": code, "display": display},
+                "type": [_concept(alscell_system("visit-type"), kind, text=VISIT_TYPE_TEXT[kind])],
+                "subject": _ref(_uid("patient", pid)),
+            }
+        )
     return out
 
 
@@ -254,6 +330,8 @@ def _alsfrs(tables: Tables) -> list[dict[str, Any]]:
             res["component"] = components
         if isinstance(row["assessor"], str):
             res["method"] = _concept(alscell_system("alsfrs-r-assessor"), row["assessor"])
+        if isinstance(row["visit_type"], str):
+            res["encounter"] = _ref(_uid("encounter", pid, day))
         out.append(res)
     return out
 
@@ -395,6 +473,7 @@ def fhir_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     resources = [
         *_patients(typed),
         *_administrations(typed),
+        *_encounters(typed),
         *_alsfrs(typed),
         *_measurements(typed),
         *_adverse_events(typed),

@@ -8,7 +8,10 @@ the mapping, the controlled terms used and what is not mapped.
 Domains: DM (one row per patient), EX (cell administrations), QS (ALSFRS-R items and total; FSS, ALSAQ-40,
 ALSAQ-5, CNS-BFS), RE (FVC and SVC % predicted), LB (blood and CSF biomarkers), VS (weight), MK (grip and
 dynamometry), NV (MUNIX, CMAP), AE, DS (death, withdrawal, lost to follow-up) and PR (tracheostomy, NIV,
-permanent ventilation, gastrostomy), with SUPPDM / SUPPEX / SUPPQS where SDTMIG puts extra qualifiers.
+permanent ventilation, gastrostomy), with SUPPDM / SUPPEX / SUPPQS where SDTMIG puts extra qualifiers.  The
+canonical extensions (docs/data-rules.md) go where SDTMIG v3.4 puts them: a recorded ``decision_date`` is
+SUPPEX ``DECDTC``; recorded visit types give SV (Subject Visits: SVPRESP, SVOCCUR, SVCNTMOD) with the type
+itself in SUPPSV ``VISTYPE``.
 
 Study days (``--DY``) count from RFSTDTC: the first cell administration, or for a patient never treated the
 first visit (ALSFRS-R or measurement); day 1 is RFSTDTC itself and there is no day 0 (SDTMIG 4.4.4).
@@ -88,6 +91,17 @@ PROCEDURES = {
     "permanent_ventilation": "PERMANENT ASSISTED VENTILATION",
     "gastrostomy": "GASTROSTOMY",
 }
+# alsfrs.visit_type -> SV (SDTMIG v3.4 Subject Visits).  SVPRESP / SVOCCUR (NY C66742): "Y" for a planned
+# visit that occurred, null for an unplanned one; only ``scheduled`` is known to have been planned.
+# SVCNTMOD (Mode of Subject Contact, CNTMODE C171445; SV assumption 7: "IN PERSON" for visits to a clinic,
+# "TELEPHONE", "REMOTE AUDIO VIDEO" or "IVRS" for remote ones): IN PERSON C175574 for a rating at the clinic,
+# at home or on the ward; empty for ``remote``, which may be TELEPHONE CALL (C171537) or REMOTE AUDIO VIDEO
+# (C171525) and alscell does not say which.  The visit type itself is SUPPSV QNAM VISTYPE.
+PLANNED_VISITS = {"scheduled"}
+CONTACT_MODES = {"scheduled": "IN PERSON", "unscheduled": "IN PERSON", "home": "IN PERSON", "inpatient": "IN PERSON"}
+VISIT_TYPE_QUALIFIER = ("VISTYPE", "Visit Type")
+# treatments.decision_date -> SUPPEX (SDTMIG 8.4: a non-standard qualifier of the EX record), ISO 8601.
+DECISION_QUALIFIER = ("DECDTC", "Date of Decision to Treat")
 RELATEDNESS = {
     "unrelated": "NOT RELATED",
     "unlikely": "UNLIKELY RELATED",
@@ -152,6 +166,8 @@ def _origin(name: str) -> str:
     if name in _ASSIGNED:
         return "Assigned"
     if name in {"USUBJID", "AGE", "DTHFL", "VISITNUM", "IDVARVAL", "ARMNRS"} or name.startswith("RF"):
+        return "Derived"
+    if name in {"SVPRESP", "SVOCCUR", "SVCNTMOD"}:  # mapped from the collected visit type
         return "Derived"
     if name.startswith(("ARM", "ACTARM", "QSGRPID")) or name.endswith(_DERIVED_SUFFIXES):
         return "Derived"
@@ -314,6 +330,7 @@ def _exposure(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFra
     ex["EXSTDY"] = subj.day(ids, tr["date"])
     ex["EXENDY"] = ex["EXSTDY"]
     ex["_muscles"] = muscles
+    ex["_decision"] = _iso(tr["decision_date"]).to_numpy()
     ex = ex.sort_values(["USUBJID", "EXSTDTC", "EXSPID"], kind="stable").reset_index(drop=True)
     ex["EXSEQ"] = ex.groupby("USUBJID").cumcount().astype("float64") + 1
     several = ex[ex["_muscles"].map(len) > 1]
@@ -326,7 +343,24 @@ def _exposure(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFra
     supp["QLABEL"] = "Location of Dose Administration " + supp["n"].astype(str)
     supp["QVAL"] = supp["_muscles"].map(MUSCLE_LOCATIONS)
     supp["QORIG"] = "Collected"
-    return _finish("EX", ex, ["EXSEQ"]), _finish("SUPPEX", supp.reset_index(drop=True), ["IDVARVAL", "QNAM"])
+    # The day the decision to give this administration was taken (treatments.decision_date), when recorded.
+    decided = ex.loc[ex["_decision"].notna(), ["STUDYID", "USUBJID", "EXSEQ", "_decision"]]
+    decisions = pd.DataFrame(
+        {
+            "STUDYID": decided["STUDYID"],
+            "USUBJID": decided["USUBJID"],
+            "RDOMAIN": "EX",
+            "IDVAR": "EXSEQ",
+            "IDVARVAL": decided["EXSEQ"].map(lambda v: str(int(v))),
+            "QNAM": DECISION_QUALIFIER[0],
+            "QLABEL": DECISION_QUALIFIER[1],
+            "QVAL": decided["_decision"],
+            "QORIG": "Collected",
+        }
+    )
+    parts = [frame for frame in (supp, decisions) if len(frame)]
+    supp = pd.concat(parts, ignore_index=True) if parts else supp.reset_index(drop=True)
+    return _finish("EX", ex, ["EXSEQ"]), _finish("SUPPEX", supp, ["IDVARVAL", "QNAM"])
 
 
 def _findings(domain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame:
@@ -471,6 +505,49 @@ def _events(tables: Tables, subj: _Subjects, kinds: Mapping[str, object], domain
     return _finish("PR", out, ["PRSTDTC", "PRTRT"])
 
 
+def _subject_visits(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SV and its SUPPSV rows when the registry records visit types (``alsfrs.visit_type``); empty otherwise,
+    so a registry without them exports as it did before the extension.
+
+    SV has one record per visit (each VISITNUM: a patient's assessment date); a visit without a recorded
+    type (e.g. measurements only) has SVPRESP, SVOCCUR and SVCNTMOD empty.  VISITNUM stays the date order
+    used by every findings domain: alscell has no visit schedule to number planned visits by, so unplanned
+    visits are not given decimal numbers (SDTMIG 4.4.5 makes that numbering optional), and VISIT (Perm,
+    the protocol-defined visit name) is not written.  SVSTDTC = SVENDTC = the assessment date."""
+    a = tables.alsfrs
+    typed = a[a["visit_type"].notna()]
+    if typed.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    visits = subj.visits.merge(
+        typed[["patient_id", "date", "visit_type"]], on=["patient_id", "date"], how="left"
+    ).reset_index(drop=True)
+    ids = visits["patient_id"].astype(str)
+    kind = visits["visit_type"]
+    planned = kind.isin(list(PLANNED_VISITS)).to_numpy()
+    sv = subj.frame(ids, "SV")
+    sv["VISITNUM"] = visits["VISITNUM"].to_numpy()
+    sv["SVPRESP"] = _only(planned, "Y")
+    sv["SVOCCUR"] = _only(planned, "Y")
+    sv["SVCNTMOD"] = _upper(kind, CONTACT_MODES).to_numpy()
+    sv["SVSTDTC"] = _iso(visits["date"]).to_numpy()
+    sv["SVENDTC"] = sv["SVSTDTC"]
+    sv["SVSTDY"] = subj.day(ids, visits["date"]).to_numpy()
+    sv["SVENDY"] = sv["SVSTDY"]
+    known = visits[kind.notna()]
+    supp = pd.DataFrame(
+        {
+            "patient_id": known["patient_id"].astype(str),
+            "IDVAR": "VISITNUM",
+            "IDVARVAL": _number_text(known["VISITNUM"]),
+            "QNAM": VISIT_TYPE_QUALIFIER[0],
+            "QLABEL": VISIT_TYPE_QUALIFIER[1],
+            "QVAL": _upper(known["visit_type"]),
+            "QORIG": "Collected",
+        }
+    )
+    return _finish("SV", sv, ["VISITNUM"]), _supp_for("SV", supp, subj)
+
+
 def _supp_for(rdomain: str, rows: pd.DataFrame, subj: _Subjects) -> pd.DataFrame:
     ids = rows["patient_id"].astype(str)
     out = subj.frame(ids)
@@ -503,6 +580,7 @@ def sdtm_domains(
     out["AE"] = _adverse_events(typed, subj)
     out["DS"] = _events(typed, subj, DISPOSITIONS, "DS")
     out["PR"] = _events(typed, subj, PROCEDURES, "PR")
+    out["SV"], out["SUPPSV"] = _subject_visits(typed, subj)
     return {name: frame for name, frame in out.items() if name == "DM" or len(frame)}
 
 

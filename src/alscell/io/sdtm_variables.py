@@ -5,7 +5,7 @@ SDTMIG v3.4 metadata: "Variable Name", "Variable Label", "Type", "Core").  Each 
 variable that SDTMIG v3.4 marks *Req* or *Exp* for it, plus the *Perm* variables alscell fills.  Labels are
 at most 40 characters and names at most 8, as SAS XPORT version 5 requires.
 
-``SUPPQUAL`` is the layout of every supplemental-qualifier dataset (SUPPDM, SUPPEX, SUPPQS).
+``SUPPQUAL`` is the layout of every supplemental-qualifier dataset (SUPPDM, SUPPEX, SUPPQS, SUPPSV).
 """
 
 from __future__ import annotations
@@ -232,6 +232,21 @@ _ROWS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("PRSTDTC", "Start Date/Time of Procedure", "Char", "Exp"),
         ("PRSTDY", "Study Day of Start of Procedure", "Num", "Perm"),
     ),
+    # SV (Subject Visits, special-purpose): the SDTMIG v3.4 SV table, written only when visit types are
+    # recorded (alsfrs.visit_type, docs/data-rules.md).
+    "SV": (
+        ("STUDYID", "Study Identifier", "Char", "Req"),
+        ("DOMAIN", "Domain Abbreviation", "Char", "Req"),
+        ("USUBJID", "Unique Subject Identifier", "Char", "Req"),
+        ("VISITNUM", "Visit Number", "Num", "Req"),
+        ("SVPRESP", "Pre-specified", "Char", "Exp"),
+        ("SVOCCUR", "Occurrence", "Char", "Exp"),
+        ("SVCNTMOD", "Contact Mode", "Char", "Perm"),
+        ("SVSTDTC", "Start Date/Time of Observation", "Char", "Exp"),
+        ("SVENDTC", "End Date/Time of Observation", "Char", "Exp"),
+        ("SVSTDY", "Study Day of Start of Observation", "Num", "Perm"),
+        ("SVENDY", "Study Day of End of Observation", "Num", "Perm"),
+    ),
     "SUPPQUAL": (
         ("STUDYID", "Study Identifier", "Char", "Req"),
         ("RDOMAIN", "Related Domain Abbreviation", "Char", "Req"),
@@ -259,6 +274,7 @@ DOMAIN_LABELS = {
     "AE": "Adverse Events",
     "DS": "Disposition",
     "PR": "Procedures",
+    "SV": "Subject Visits",
 }
 
 
