@@ -101,6 +101,10 @@ HELD_OUT = {
     # --leave-out-visits): written blind on 2026-12-06, the thirty-first session, with the columns recorded from its
     # start, registered before any estimator ran on it (docs/decision_occasions.md)
     "world15": ("fifteenth_world", "simulate_world15"),
+    # held out from what the thirty-second session builds for visits that follow the course (urgent contacts,
+    # admissions, home reviews) beside the decision occasions: written blind on 2026-12-06 with the columns recorded
+    # from its start, registered before any estimator ran on it (benchmarks/decision_occasions.py, JUDGED)
+    "world16": ("sixteenth_world", "simulate_world16"),
 }
 
 

@@ -34,16 +34,31 @@ from results_page import add_raw_arguments, finish, stored_or_run
 ENTROPY = 20261208
 # The visit types at which each world's clinic decides (its docstring: "only outpatient reviews are decision
 # occasions"; the thirteenth: the six-monthly reviews), as the world records them.
-OCCASIONS = {"world13": ("scheduled",), "world14": ("scheduled",), "world15": ("scheduled", "remote")}
+OCCASIONS = {
+    "world13": ("scheduled",),
+    "world14": ("scheduled",),
+    "world15": ("scheduled", "remote"),
+    "world16": ("scheduled",),  # DECISION_VISIT_TYPES (benchmarks/sixteenth_world.py)
+}
 # The visit types each world's analyst leaves out with --leave-out-visits: the ratings taken during admissions (the
 # option was designed on the fourteenth world, whose admission ratings carry an acute illness's dip; none in the
 # thirteenth).
-LEFT_OUT = {"world13": (), "world14": ("inpatient",), "world15": ("inpatient",)}
+LEFT_OUT = {
+    "world13": (),
+    "world14": ("inpatient",),
+    "world15": ("inpatient",),
+    "world16": ("inpatient",),  # LEAVE_OUT_VISIT_TYPES (benchmarks/sixteenth_world.py)
+}
 # Registered before any estimator ran on the fifteenth world (written blind with the columns recorded from its start,
 # while --leave-out-visits was built on the fourteenth): there the variant "named, dates + types, decision visits,
 # spline" (the CLI's default shape) is judged at 3,000 patients with 30% and with 60% treated under no effect: it
 # passes where its bias is within 2 MCSE of 0 and its rejection within 2 MCSE of 0.05 in both; the same with the
 # inpatient ratings left out is judged by the same rule, as a second candidate.  Each is reported as it comes out.
+# The sixteenth world (written blind on 2026-12-06, the thirty-second session, with both columns recorded from its
+# start; registered with its names, lag, decision visits and visit types to leave out — its own constants — before any
+# estimator ran on it) is judged by the same rule: the two JUDGED variants, and every candidate for visits that follow
+# the course that is committed before the first estimator runs on it, at 3,000 patients with 30% and 60% treated
+# under no effect, bias within 2 MCSE of 0 and rejection within 2 MCSE of 0.05 in both.
 JUDGED = ("named, dates + types, decision visits, spline", "named, dates + types, decision visits, left out, spline")
 # Each variant: which recorded columns it reads ("dates", "types"), the decision visits, the names, the lag, the shape.
 VARIANTS = {

@@ -78,6 +78,9 @@ NAMED = {
         "weight_kg",
         "alsaq5",
     ),
+    # held out from the thirty-second session's work on visits that follow the course: its RECORDED_RULE_INPUTS
+    # (benchmarks/sixteenth_world.py; written in before any estimator ran on it)
+    "world16": ("age", "time_since_onset", "ventilation", "gastrostomy", "riluzole", "munix"),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -95,6 +98,7 @@ LAG = {
     "world6": 0, "world7": 0, "world8": 21, "world9": 7, "world10": 42, "world11": 28, "world12": 14, "world13": 21,
     "world14": 35,  # "implanted into the thoracic cord 35-63 days later" (benchmarks/fourteenth_world.py)
     "world15": 42,  # DECISION_LAG_DAYS: the first dose 42-70 days after the decision (benchmarks/fifteenth_world.py)
+    "world16": 21,  # DECISION_LAG_DAYS: the first dose 21-42 days after the decision (benchmarks/sixteenth_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")

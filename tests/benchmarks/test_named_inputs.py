@@ -64,3 +64,12 @@ def test_the_calibration_candidates_resolve_each_worlds_names_visits_and_lag():
     assert ni.resolved({"adjust_for": "named"}, "world9:unrecorded_wish") == {"adjust_for": ni.NAMED["world9"]}
     opts = ni.variant_options("decision_visits", "named + visits, lag", "world6")
     assert opts == {"adjust_for": (*ni.NAMED["world6"], *ni.VISITS), "decision_lag_days": 0}
+
+
+def test_the_sixteenth_worlds_registration_is_its_own_constants():
+    import decision_occasions as do
+    import sixteenth_world as w16
+
+    assert ni.NAMED["world16"] == w16.RECORDED_RULE_INPUTS and ni.LAG["world16"] == w16.DECISION_LAG_DAYS
+    assert do.OCCASIONS["world16"] == w16.DECISION_VISIT_TYPES and not w16.DECISION_AT_EVERY_VISIT
+    assert do.LEFT_OUT["world16"] == w16.LEAVE_OUT_VISIT_TYPES
