@@ -88,6 +88,26 @@ VARIANTS = {
         "left_out": True,
         "shape": "spline",
     },
+    # Candidates for visits that follow the course (built on the thirteenth to fifteenth worlds in the thirty-second
+    # session, registered before any estimator ran on the sixteenth): the recorded visit types as named decision
+    # inputs (alscell.analysis.visit_process, "visit_types"), and the course after each decision measured at the
+    # decision visits' types only (g_estimation's slope_visits).
+    "named + visit types, dates + types, decision visits, left out, spline": {
+        "named": True,
+        "visit_types": True,
+        "read": ("dates", "types"),
+        "occasions": True,
+        "left_out": True,
+        "shape": "spline",
+    },
+    "named, dates + types, decision visits, left out, slopes at decision visits, spline": {
+        "named": True,
+        "read": ("dates", "types"),
+        "occasions": True,
+        "left_out": True,
+        "slopes": True,
+        "shape": "spline",
+    },
 }
 # The warning of alscell.analysis.decision_occasions.unused_types_warning, as the result says it.
 UNUSED_WARNING = "no treatment started at a visit of type"
@@ -118,13 +138,15 @@ def options(variant: str, world: str) -> dict:
     v, base = VARIANTS[variant], parse_world(world)[0]
     out: dict = {}
     if v.get("named"):
-        out["adjust_for"] = NAMED[base]
+        out["adjust_for"] = (*NAMED[base], "visit_types") if v.get("visit_types") else NAMED[base]
     if v.get("lag"):
         out["decision_lag_days"] = LAG[base]
     if v.get("occasions"):
         out["decision_visits"] = OCCASIONS[base]
     if v.get("left_out") and LEFT_OUT[base]:
         out["leave_out_visits"] = LEFT_OUT[base]
+    if v.get("slopes"):
+        out["slope_visits"] = OCCASIONS[base]
     if v.get("shape"):
         out["adjust_shape"] = v["shape"]
     return out
@@ -140,11 +162,12 @@ def described(variant: str, world: str) -> str:
     ]
     parts += [f"decision visits {', '.join(o['decision_visits'])}"] if "decision_visits" in o else []
     parts += [f"{', '.join(o['leave_out_visits'])} left out"] if "leave_out_visits" in o else []
+    parts += [f"slopes at {', '.join(o['slope_visits'])} visits"] if "slope_visits" in o else []
     return "; ".join(p for p in parts if p != "recorded ") or "—"
 
 
-def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
-    """Each (world, seed) cohort under no effect through every variant."""
+def run_chunk(items: list[tuple], n: int, share: float, chosen: tuple[str, ...] = tuple(VARIANTS)) -> list[dict]:
+    """Each (world, seed) cohort under no effect through every variant of ``chosen``."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
@@ -155,7 +178,8 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     rows = []
     for world, seed in items:
         full = cohort(world, n, share, int(seed))
-        for variant, v in VARIANTS.items():
+        for variant in chosen:
+            v = VARIANTS[variant]
             tables = read_only(full, v.get("read", ()))
             row = dict(world=world, n=n, share=share, seed=int(seed), variant=variant, reads=described(variant, world))
             try:
@@ -190,11 +214,15 @@ def main(argv=None) -> int:
     ap.add_argument("--patients", type=int, default=3000)
     ap.add_argument("--share", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--variants", default=None, help="comma-separated names of VARIANTS to run (default: all)")
     ap.add_argument("--write-md", default=None)
     ap.add_argument("--also-from", action="append", default=[], help="stored runs (CSV) joined to this one's page")
     add_raw_arguments(ap)
     args = ap.parse_args(argv)
     worlds = world_specs(ap, args.worlds)
+    chosen = tuple(x for x in (args.variants or "").split(",") if x) or tuple(VARIANTS)
+    if set(chosen) - set(VARIANTS):
+        ap.error(f"unknown variant(s) {', '.join(sorted(set(chosen) - set(VARIANTS)))}: use {', '.join(VARIANTS)}")
     unknown = {parse_world(w)[0] for w in worlds} - set(OCCASIONS)
     if unknown:
         ap.error(f"unknown world(s) {', '.join(sorted(unknown))}: use {', '.join(OCCASIONS)}")
@@ -207,7 +235,7 @@ def main(argv=None) -> int:
     items = [(w, seed) for w in worlds for seed in study_seeds(ENTROPY, args.cohorts)]
 
     def run():
-        return run_study(run_chunk, items, task_args=(args.patients, args.share), chunk=1, workers=args.workers,
+        return run_study(run_chunk, items, task_args=(args.patients, args.share, chosen), chunk=1, workers=args.workers,
                          label="decision occasions", console=console)  # fmt: skip
 
     raw = pd.concat([stored_or_run(ap, args, run), *(pd.read_csv(p) for p in args.also_from)], ignore_index=True)

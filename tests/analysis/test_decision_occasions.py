@@ -18,7 +18,7 @@ from alscell.analysis.decision_occasions import (
     visit_types,
 )
 from alscell.analysis.errors import NotApplicable
-from alscell.analysis.g_estimation import decided_before, g_estimation
+from alscell.analysis.g_estimation import decided_before, g_estimation, window_slopes
 from alscell.io.tables import Tables
 from registry_arrays import reviews_and_contacts
 
@@ -179,3 +179,28 @@ def test_visits_left_out_are_as_if_never_recorded():
     }
     with pytest.raises(NotApplicable, match="leave out visits: only g_estimation"):
         named_options(None, False, "naive", None, None, None, "inpatient")
+
+
+def test_slopes_at_some_visit_types_read_only_their_outcomes():
+    """The windows' slopes read the outcomes of the slope visits only (by hand), the history every visit; every
+    recorded type as slope visits changes nothing; the request rules."""
+    df = pd.DataFrame({"patient_id": ["A"] * 4, "months": [0.0, 1.0, 2.0, 3.0], "y": [10.0, 9.0, 20.0, 7.0]})
+    ramps = np.array([[0.0], [0.0], [1.0], [2.0]])
+    used, S, D = window_slopes(df.assign(slope_visit=[True, True, False, True]), ramps, np.array([0]), 0.0, 24.0)
+    assert used.tolist() == [0]
+    assert S[0] == pytest.approx(np.polyfit([0, 1, 3], [10, 9, 7], 1)[0]) and D[0, 0] == pytest.approx(
+        np.polyfit([0, 1, 3], [0, 0, 2], 1)[0]
+    )
+    t = reviews_and_contacts(600, 8, record=True)
+    base = g_estimation(t)
+    every = g_estimation(t, slope_visits=("scheduled", "unscheduled"))
+    assert every.estimate == pytest.approx(base.estimate, abs=1e-12) and every.se == pytest.approx(base.se, abs=1e-12)
+    only = g_estimation(t, slope_visits=("scheduled",))
+    reviews = int((t["alsfrs"]["visit_type"] == "scheduled").sum())
+    assert only.details["slope_visits"] == ["scheduled"] and only.details["visits_in_slopes"] == reviews
+    assert only.details["history_terms"] == base.details["history_terms"] and only.estimate != base.estimate
+    assert any(f"measured at the {reviews} of " in w and "scheduled only (slope visits)" in w for w in only.warnings)
+    with pytest.raises(NotApplicable, match=r"slope visits: unknown visit type\(s\) 'ward'"):
+        g_estimation(t, slope_visits=("ward",))
+    with pytest.raises(NotApplicable, match="slope visits: no visit of type scheduled is recorded"):
+        g_estimation(reviews_and_contacts(100, 8), slope_visits=("scheduled",))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from alscell.analysis.decision_inputs import check_lag, decision_inputs, named_json, named_options, parse_adjust_for
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.g_estimation import decided_before, decision_history, g_estimation
-from alscell.analysis.visit_process import RECENT_MONTHS, VISIT_INPUTS, measured_terms, spacing_terms
+from alscell.analysis.visit_process import RECENT_MONTHS, VISIT_INPUTS, measured_terms, spacing_terms, type_terms
 from alscell.io.tables import Tables
 from registry_arrays import reviews_and_contacts
 
@@ -92,7 +92,7 @@ def test_what_was_measured_at_the_visit_by_hand():
 
 def test_the_visit_inputs_are_named_like_the_others():
     assert set(VISIT_INPUTS) <= set(parse_adjust_for(",".join(VISIT_INPUTS)))
-    with pytest.raises(NotApplicable, match="visit_spacing, visit_measures or a measurement key"):
+    with pytest.raises(NotApplicable, match="visit_spacing, visit_measures, visit_types or a measurement key"):
         parse_adjust_for("visit_type")
     tables = reviews_and_contacts(40, 1)
     df = decision_history(tables, "alsfrs_r_total")[0]
@@ -167,3 +167,43 @@ def test_with_the_decision_lag_the_start_is_the_review_and_the_lean_goes():
     gone = far.details["starts_without_decision_visit"]
     assert gone > 0 and far.details["initiations"] == e0.details["initiations"] - gone
     assert any(f"{gone} treated patient(s) had no visit that long before their first dose" in w for w in far.warnings)
+
+
+def test_the_visit_types_by_hand_in_any_row_order():
+    """Each recorded type but the most common (scheduled here): is the visit of it, was the previous one, how many
+    of it in the six months before (not counting the visit itself)."""
+    rows = [("A", 0, 40), ("A", 1, 39), ("A", 2, 38), ("A", 3, 36), ("A", 8, 33), ("B", 0, 44), ("B", 2, 43),
+            ("B", 5, 41), ("B", 7, 40)]  # fmt: skip
+    kinds = ["scheduled", "remote", "remote", "unscheduled", "scheduled", "scheduled", "remote", "scheduled",
+             "scheduled"]  # fmt: skip
+    df = _frame(rows)
+    a = df[["patient_id", "date"]].assign(visit_type=kinds)
+    order = [4, 0, 7, 2, 5, 1, 8, 3, 6]
+    shuffled = df.iloc[order].reset_index(drop=True)
+    cols, names, levels = type_terms(Tables.from_frames(alsfrs=a), shuffled)
+    assert (
+        names
+        == [
+            "visit remote",
+            "previous visit remote",
+            f"remote visits in the {RECENT_MONTHS:g} months before",
+            "visit unscheduled",
+            "previous visit unscheduled",
+            f"unscheduled visits in the {RECENT_MONTHS:g} months before",
+        ]
+        and levels == [True] * 6
+    )
+    want = [
+        [0, 1, 1, 0, 0, 0, 1, 0, 0],
+        [0, 0, 1, 1, 0, 0, 0, 1, 0],
+        [0, 0, 1, 2, 1, 0, 0, 1, 1],  # A at 8: the remote visits at 1 and 2 are more than 6 months before
+        [0, 0, 0, 1, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1, 0, 0, 0, 0],
+    ]
+    for col, w in zip(cols, want, strict=True):
+        assert col.tolist() == [w[i] for i in order]
+    with pytest.raises(NotApplicable, match="fewer than two visit types"):
+        type_terms(Tables.from_frames(alsfrs=a.assign(visit_type="scheduled")), df)
+    with pytest.raises(NotApplicable, match="fewer than two visit types"):
+        type_terms(Tables.from_frames(alsfrs=a.assign(visit_type=None)), df)

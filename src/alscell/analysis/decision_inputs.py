@@ -35,7 +35,7 @@ import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.measure_history import as_of, measure_terms
-from alscell.analysis.visit_process import VISIT_INPUTS, measured_terms, spacing_terms
+from alscell.analysis.visit_process import VISIT_INPUTS, measured_terms, spacing_terms, type_terms
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
@@ -314,6 +314,8 @@ def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
             add(*spacing_terms(df))
         elif name == "visit_measures":
             add(*measured_terms(t, df))
+        elif name == "visit_types":
+            add(*type_terms(t, df))
         else:
             log = MEASURE_KEYS[name].unit in LOG_UNITS
             X, labels = measure_terms(t, df, {name: log})

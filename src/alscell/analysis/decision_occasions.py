@@ -71,6 +71,7 @@ def check_occasions(text: str | tuple[str, ...] | None, what: str = "decision vi
 
 
 LEAVE_OUT = "leave out visits"  # how a bad --leave-out-visits is named (check_occasions)
+SLOPE_VISITS = "slope visits"  # how a bad slope_visits is named (check_occasions)
 
 
 def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
@@ -93,6 +94,29 @@ def left_out(tables, df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
     analysis (``--leave-out-visits``: ratings that do not measure the course as the others do, such as those taken
     during a hospital admission for an acute illness)."""
     return np.isin(visit_types(tables, df), check_occasions(types, LEAVE_OUT)) if types else np.zeros(len(df), bool)
+
+
+def in_slopes(tables, df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
+    """Per row of ``df``: whether its visit's outcome enters the follow-up windows' slopes — every row when no
+    ``types`` are given, else the rows whose recorded visit type is one of them (g-estimation's ``slope_visits``: the
+    course measured at the planned reviews only, while the history keeps every visit; a visit without a recorded type
+    does not enter).  :class:`NotApplicable` when no visit of those types is recorded."""
+    if not types:
+        return np.ones(len(df), dtype=bool)
+    keep = np.isin(visit_types(tables, df), check_occasions(types, SLOPE_VISITS))
+    if not keep.any():
+        raise NotApplicable(f"{SLOPE_VISITS}: no visit of type {', '.join(types)} is recorded (alsfrs.visit_type).")
+    return keep
+
+
+def slopes_warning(kept: int, total: int, types: tuple[str, ...]) -> list[str]:
+    """What the result says when only the visits of ``types`` (``kept`` of ``total``) measure the course."""
+    if not types:
+        return []
+    return [
+        f"the course after each decision visit is measured at the {kept} of {total} visits of type "
+        f"{', '.join(types)} only (slope visits); the history before it reads every visit."
+    ]
 
 
 def left_out_warning(n: int, types: tuple[str, ...]) -> list[str]:

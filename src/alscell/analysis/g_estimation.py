@@ -68,11 +68,14 @@ from alscell.analysis.decision_inputs import (
 )
 from alscell.analysis.decision_occasions import (
     LEAVE_OUT,
+    SLOPE_VISITS,
     check_occasions,
     decision_occasions,
     decision_rows,
+    in_slopes,
     left_out,
     left_out_warning,
+    slopes_warning,
 )
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
@@ -129,6 +132,9 @@ LEVEL_KNOTS = (0.10, 0.25, 0.50, 0.75, 0.90)
 # (docs/warning_census.md).
 HISTORY_Z = 3.0
 HISTORY_MOVE = 0.25
+# The analysis frame's column that marks the visits whose outcomes enter the follow-up windows' slopes
+# (``slope_visits``); absent: every visit.
+SLOPE_VISIT = "slope_visit"
 
 
 def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -275,6 +281,8 @@ def window_slopes(
     v = pd.DataFrame({"pid": df["patient_id"].to_numpy(), "tk": df["months"].to_numpy(float)})
     v["yk"], v["vi"] = df["y"].to_numpy(float), np.arange(len(df))
     dec = pd.DataFrame({"r": rows, "pid": v["pid"].to_numpy()[rows], "tj": v["tk"].to_numpy()[rows]})
+    if SLOPE_VISIT in df:  # only these visits' outcomes enter the windows (g_estimation's slope_visits)
+        v = v[df[SLOPE_VISIT].to_numpy(bool)]
     m = dec.merge(v, on="pid")
     m = m[(m["tk"] >= m["tj"] + start) & (m["tk"] <= m["tj"] + stop)]
     x = (m["tk"] - m["tj"]).to_numpy()
@@ -723,6 +731,7 @@ def g_estimation(
     decision_lag_days: float = 0.0,
     decision_visits: tuple[str, ...] = (),
     leave_out_visits: tuple[str, ...] = (),
+    slope_visits: tuple[str, ...] = (),
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -739,7 +748,9 @@ def g_estimation(
     (:func:`decided_before`) where the registry records no ``treatments.decision_date`` (where it does, the decision
     is at the last decision visit on or before it); ``decision_visits``: the visit types (``alsfrs.visit_type``) at
     which the clinic decides, () for every visit; ``leave_out_visits``: the visit types left out of the analysis
-    (:mod:`alscell.analysis.decision_occasions`)."""
+    (:mod:`alscell.analysis.decision_occasions`); ``slope_visits``: the visit types whose outcomes measure the course
+    after each decision visit (the follow-up windows' slopes), () for every visit — the history still reads every
+    visit (a candidate for registries whose extra visits follow the course: docs/decision_occasions.md)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -751,6 +762,9 @@ def g_estimation(
         tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits)
     )
     at_risk, start = occasions.at_risk, occasions.start
+    slope_types = check_occasions(slope_visits, SLOPE_VISITS)
+    if slope_types:
+        df[SLOPE_VISIT] = in_slopes(tables, df, slope_types)
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
     warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
     n_pat = int(df["patient_id"].nunique())
@@ -779,6 +793,8 @@ def g_estimation(
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
     warn += left_out_warning(df.attrs["left_out"], leave_out)
+    if slope_types:
+        warn += slopes_warning(int(df[SLOPE_VISIT].sum()), len(df), slope_types)
     modes: tuple[str, ...] = ()
     flags = np.empty((len(df), 0))
     in_history: list[str] = []  # the modes whose flags the history took (details["raters_in_history"])
@@ -852,6 +868,7 @@ def g_estimation(
         "nuisance": nuisance,
         **occasions.details,
         **({"visits_left_out": df.attrs["left_out"], "left_out_visit_types": list(leave_out)} if leave_out else {}),
+        **({"slope_visits": list(slope_types), "visits_in_slopes": int(df[SLOPE_VISIT].sum())} if slope_types else {}),
         **rater_details,
         **named,
     }

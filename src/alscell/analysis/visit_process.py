@@ -21,6 +21,12 @@ Terms (columns of the history at every row of the analysis frame, one row per pa
 * ``visit_measures``: for each measurement key, whether it was recorded (measurements.csv) for the patient on the
   visit's date: a scheduled clinic visit comes with a spirometry, a weight or blood; a phone call or an unscheduled
   contact often with none or fewer.
+* ``visit_types`` (where ``alsfrs.visit_type`` is recorded; docs/data-rules.md "Canonical extensions"): for each
+  recorded type but the most common, whether the visit is of that type, whether the previous visit was, and how many
+  visits of that type came in the :data:`RECENT_MONTHS` before.  A registry that records why each visit took place
+  records the course's events between the decision occasions — an urgent visit after a fall, an admission for
+  ventilation or a feeding tube — which both the decision (a rule counting the recorded totals, a referral after an
+  admission) and the months after it follow.
 """
 
 from __future__ import annotations
@@ -28,11 +34,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alscell.analysis.decision_occasions import visit_types
 from alscell.analysis.errors import NotApplicable
 from alscell.io.tables import as_tables
 
 # The visit inputs an analyst may name beside the patient terms and the measurement keys.
-VISIT_INPUTS = ("visit_spacing", "visit_measures")
+VISIT_INPUTS = ("visit_spacing", "visit_measures", "visit_types")
 # "Recent" visits: two of the three-monthly multidisciplinary clinic visits usual in ALS care (an assumption of
 # practice: the AAN practice parameter's multidisciplinary care, Miller et al., Neurology 2009;73:1218–1226; the
 # three-monthly schedule of most registries, e.g. PRO-ACT's trials and ENCALS centres).
@@ -98,4 +105,35 @@ def measured_terms(tables, df: pd.DataFrame) -> tuple[list[np.ndarray], list[str
     return cols, [f"{key} taken at the visit" for key in keys], [True] * len(keys)
 
 
-__all__ = ["RECENT_MONTHS", "VISIT_INPUTS", "measured_terms", "spacing_terms"]
+def type_terms(tables, df: pd.DataFrame) -> tuple[list[np.ndarray], list[str], list[bool]]:
+    """(columns, names, is-level) of ``visit_types`` at every row of ``df`` (``patient_id``, ``date``, ``months``;
+    any order).  Raises :class:`NotApplicable` when fewer than two visit types are recorded (nothing tells the
+    visits apart)."""
+    kind = visit_types(tables, df)
+    counts = pd.Series(kind[kind != ""]).value_counts()
+    if len(counts) < 2:
+        raise NotApplicable("adjust for visit_types: alsfrs.csv records fewer than two visit types (visit_type).")
+    s = pd.DataFrame({"p": df["patient_id"].to_numpy(), "t": df["months"].to_numpy(float), "k": kind})
+    s = s.sort_values(["p", "t"], kind="stable")
+    at = s.index.to_numpy()
+    g = s.groupby("p", sort=False)
+    t = s["t"].to_numpy(float)
+    code = pd.factorize(s["p"])[0].astype(float)
+    key = code * (np.ptp(t) + 2 * RECENT_MONTHS + 1.0) + (t - t.min())
+    lo = np.searchsorted(key, key - RECENT_MONTHS, side="left")  # the first row within RECENT_MONTHS before
+    cols, names = [], []
+    for k in sorted(counts.index[1:]):  # every recorded type but the most common (the reference)
+        this = (s["k"].to_numpy() == k).astype(float)
+        before = np.concatenate([[0.0], np.cumsum(this)])  # visits of type k among the rows before each row
+        recent = before[np.arange(len(s))] - before[lo]
+        prev = g["k"].shift(1).to_numpy() == k
+        for v, name in ((this, f"visit {k}"), (prev.astype(float), f"previous visit {k}"),
+                        (recent, f"{k} visits in the {RECENT_MONTHS:g} months before")):  # fmt: skip
+            out = np.empty(len(s))
+            out[at] = v
+            cols.append(out)
+            names.append(name)
+    return cols, names, [True] * len(cols)
+
+
+__all__ = ["RECENT_MONTHS", "VISIT_INPUTS", "measured_terms", "spacing_terms", "type_terms"]
