@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -27,6 +28,11 @@ def test_one_small_cohort_through_the_variants():
     assert est["default, dates + types, decision visits"] != est["default, dates + types"]
     assert est["named, dates + types, decision visits, left out"] != est["named, dates + types, decision visits"]
     assert "inpatient left out" in rows.loc["named, dates + types, decision visits, left out", "reads"]
+    # the slopes at the decision visits only change the estimate; the visit types are named
+    slopes = "named, dates + types, decision visits, left out, slopes at decision visits, spline"
+    assert est[slopes] != est["named, dates + types, decision visits, left out, spline"]
+    assert "slopes at scheduled visits" in rows.loc[slopes, "reads"]
+    assert "visit_types" in rows.loc["named + visit types, dates + types, decision visits, left out, spline", "reads"]
 
 
 def test_the_columns_a_variant_does_not_read_are_emptied():
@@ -42,3 +48,12 @@ def test_the_columns_a_variant_does_not_read_are_emptied():
         "scheduled",
         "remote",
     )
+
+
+def test_the_candidates_options_and_the_variants_asked_for():
+    typed = do.options("named + visit types, dates + types, decision visits, left out, spline", "world16")
+    assert typed["adjust_for"][-1] == "visit_types" and typed["leave_out_visits"] == ("inpatient",)
+    slopes = do.options("named, dates + types, decision visits, left out, slopes at decision visits, spline", "world15")
+    assert slopes["slope_visits"] == ("scheduled", "remote") and slopes["adjust_shape"] == "spline"
+    with pytest.raises(SystemExit):
+        do.main(["--variants", "default;no such variant", "--cohorts", "1"])
