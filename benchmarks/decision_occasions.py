@@ -199,7 +199,9 @@ def markdown(raw: pd.DataFrame) -> str:
         "coverage | the visit-type warning |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (world, n, share, variant), d in raw.groupby(["world", "n", "share", "variant"], sort=False):
+    # one row per run (stored file) and cell: two runs of the same cell (20 and 40 cohorts) stay apart
+    keys = ["run", "world", "n", "share", "variant"] if "run" in raw else ["world", "n", "share", "variant"]
+    for (*_, world, n, share, variant), d in raw.groupby(keys, sort=False):
         warned = f"{d['warned'].astype(bool).mean():.0%}"
         lines.append(
             f"| {world} | {n} | {share:.0%} | {variant} | {d['reads'].iloc[0]} | {judged_cells(d)} | {warned} |"
@@ -238,7 +240,8 @@ def main(argv=None) -> int:
         return run_study(run_chunk, items, task_args=(args.patients, args.share, chosen), chunk=1, workers=args.workers,
                          label="decision occasions", console=console)  # fmt: skip
 
-    raw = pd.concat([stored_or_run(ap, args, run), *(pd.read_csv(p) for p in args.also_from)], ignore_index=True)
+    runs = [stored_or_run(ap, args, run), *(pd.read_csv(p) for p in args.also_from)]
+    raw = pd.concat([r.assign(run=k) for k, r in enumerate(runs)], ignore_index=True)
     minutes = float(raw["run_minutes"].drop_duplicates().sum())
     finish(console, markdown(raw), minutes, args.write_md, MD, "decision_occasions.py", argv, entropy=ENTROPY,
            workers=args.workers, reading=READING)  # fmt: skip
@@ -251,13 +254,16 @@ Every number on this page is printed by `.venv/bin/python {command}` (seed entro
 stored, `--from-raw` rewrites the page from them; a page joining several runs names each stored file with
 `--also-from`).  What and why: alscell.analysis.decision_occasions and docs/data-rules.md ("Canonical
 extensions"); the variants: `VARIANTS` in `benchmarks/decision_occasions.py`.  g-estimation under no effect on the
-thirteenth, fourteenth and fifteenth worlds with the occasions recorded (the first two write the decision dates and
-visit types they already know, with the same draws; the fifteenth was written with them); a variant that does not
+thirteenth to sixteenth worlds with the occasions recorded (the first two write the decision dates and visit types
+they already know, with the same draws; the fifteenth and sixteenth were written with them); a variant that does not
 read a column has it emptied; `WORLD:PIECE+PIECE` rows have those pieces of the world switched off.  "named": what the
 world's rule reads that the registry records (docs/named_inputs.md), "lag": the shortest time from the decision to
 the first dose in the world's rule (docs/decision_visits.md), "decision visits": only the visit types at which the
 world's clinic decides taken as decisions (`OCCASIONS`: scheduled reviews; in the fifteenth world clinic and video
-reviews), "left out": the ratings taken during admissions (`LEFT_OUT`; the thirteenth world has none).  The last column: the share of cohorts whose result
+reviews), "left out": the ratings taken during admissions (`LEFT_OUT`; the thirteenth world has none).  Two
+candidates for visits that follow the course (the thirty-second session): "named + visit types" also names the
+recorded visit types (`--adjust-for visit_types`), "slopes at decision visits" measures the course after each decision
+at the decision visits' types only (`g_estimation(..., slope_visits=...)`; the history still reads every visit).  The last column: the share of cohorts whose result
 carried the warning that a recorded visit type held no start where five were expected.  ✗: outside ±2 MCSE of the
 nominal value (rejection 0.05; bias 0; coverage is one minus the rejection).
 
@@ -271,43 +277,69 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 """
 
 READING = """* Written from the table above after its runs (40 cohorts of 3,000 patients per world with 30% and with 60%
-  treated, no effect; the fourteenth and fifteenth worlds' pieces rows: 40 and 20 cohorts with 30%; rerun to check).
-  Which world was used for what: the thirteenth (its requested contacts) and the fourteenth (its home visits and
-  admissions) were read before the recorded occasions were built, and `--leave-out-visits` was built on the
-  fourteenth after its first rows here showed the named estimate still leaning with the admissions no decisions —
-  so neither is a test.  The fifteenth world was written blind meanwhile, with both columns recorded from its start,
-  and registered with its names, decision visits (scheduled and remote reviews), admissions to leave out and the
-  rule for judging (`JUDGED`) before any estimator ran on it.
+  treated, no effect; the fourteenth and fifteenth worlds' pieces rows: 40 and 20 cohorts with 30%, the fifteenth's
+  falls rows 40; rerun to check).  Which world was used for what: the thirteenth (its requested contacts) and the
+  fourteenth (its home visits and admissions) were read before the recorded occasions were built, and
+  `--leave-out-visits` was built on the fourteenth after its first rows here showed the named estimate still leaning
+  with the admissions no decisions — so neither is a test.  The fifteenth world was written blind meanwhile, with both
+  columns recorded from its start, and registered with its names, decision visits (scheduled and remote reviews),
+  admissions to leave out and the rule for judging (`JUDGED`) before any estimator ran on it; the two candidates for
+  visits that follow the course were built on the thirteenth to fifteenth worlds; the sixteenth world was written
+  blind while they were built, and registered, with them, before any estimator ran on it.
 * **The fifteenth world fails the registered rule.**  At 30% the judged variants lean +0.020 (MCSE 0.003; the
   names, recorded dates and types, decision visits, splines) and +0.019 (the same with the ward ratings left out),
   less than the default (+0.027) and the names with the lag (+0.025), but outside 2 MCSE of 0; at 60% the names make
   it worse (+0.047 to +0.057 linear, +0.17 and +0.19 as splines, against +0.026 for the default).  Its rule reads
   the recorded totals' least-squares decline and a preference by the last ALSAQ-5 beside FVC, weight and the
   registry terms; its video reviews (a third of the decision visits) read higher than the clinic's.  What the
-  pieces rows say (20 cohorts each): with the urgent visits after falls and the ward ratings both switched off the
-  names with the recorded occasions lean +0.004 (MCSE 0.006; +0.009 as splines; their rejection 0.15, just outside
-  its band at 20 cohorts), with the video reviews' longer recall or the slope preference off they still lean
-  (+0.012 to +0.025).  So, as on the fourteenth world, visits that follow the course rather than a decision lean the
-  named estimate although they are no decision occasions (they stay in the history and in the slopes after each
-  decision); leaving out the ward ratings alone (the registered second candidate) is not enough, and leaving out the
-  urgent visits as well was not registered and was not run.
+  pieces rows say: with the urgent visits after falls switched off (40 cohorts, `world15:falls`) the judged variants
+  lean +0.009 (MCSE 0.003), half as much, and the ward ratings add nothing once left out (`world15:falls+admissions`,
+  the same); the 20-cohort rows with falls and ward ratings both off (+0.004, MCSE 0.006) were the lucky end of that.
+  With the video reviews' longer recall or the slope preference off they still lean (+0.012 to +0.025).  So visits
+  that follow the course rather than a decision make about half of the named estimate's lean there although they are
+  no decision occasions.
+* **Two candidates for those visits** (built on the thirteenth to fifteenth worlds in the thirty-second session):
+  naming the recorded visit types as decision inputs (which type the visit and the one before were, how many of each
+  in the six months before) changes no average on the fourteenth and fifteenth worlds (−0.004 and +0.020 at 30%);
+  measuring the course at the decision visits' types only (the history keeps every visit) takes the fifteenth from
+  +0.019 to +0.014 at 30% and narrows the thirteenth's spread of estimates by a third (MCSE 0.0075 → 0.0049) but pushes the fourteenth to −0.019 (its home
+  visits, left out of the slopes, are where its course is worst) — neither is honest on every design world.
+* **The sixteenth world** (written blind by a helper: a telemonitoring registry with monthly phone ratings that read
+  a little higher, clinic reviews every four months at which a board decides on MUNIX and the recorded course,
+  unscheduled clinic visits after a phone rating drops, home reviews once walking is lost, ward ratings the day after
+  a gastrostomy during a post-procedural illness, allogeneic cells 21–42 days after the decision) **fails the
+  registered rule for every judged variant and both candidates**.  At 30% the names with the recorded occasions lean
+  +0.012 (MCSE 0.005, just outside), with the ward ratings left out +0.008 (within both bands, as are the visit
+  types named, +0.009), the slopes at the clinic reviews +0.009 (just outside); at 60% the variants with the
+  recorded occasions lean +0.033 to +0.065 (the candidates +0.038 and +0.048; rejection up to 0.25) and the names
+  with the lag +0.16, where the default leans +0.039.
+  The default leans +0.027 at 30%; reading the recorded decision dates turns it to −0.026 (−0.022 at 60%), the
+  shortest lag to −0.011.
+* **With 60% treated the named estimate leans more than with 30% on all four worlds**: the variants with the
+  recorded occasions lean +0.024 to +0.032 on the thirteenth (0.000 to +0.018 at 30%), +0.047 to +0.19 on the
+  fifteenth and +0.033 to +0.065 on the sixteenth; only the fourteenth's with the ward ratings left out stay within
+  their bands (+0.008 and +0.011).  A likely reason, not shown here: where most eligible patients start at their
+  first eligible review, the start is nearly a function of the named inputs' thresholds, which straight or spline
+  terms in a logistic model do not follow, and the few decisions left to chance carry the estimate.  That, more than
+  the visit types, is what these pages now show failing.
 * **Where the registry records the decision dates**, the default reads them (no option): on the fourteenth world,
   whose implants come 35–63 days after the decision, the default goes from +0.047 (+0.043 with the 35-day lag) to
   +0.032 at 30% and from +0.063 to +0.007 at 60%; on the thirteenth and fifteenth (21–35 and 42–70 days, few visits
-  in between) it gives within 0.003 of the lag's estimate.  So the recorded date does what the shortest lag cannot where the delay
-  varies; it takes no lean the decision's inputs make.
+  in between) it gives within 0.003 of the lag's estimate; on the sixteenth (21–42 days, monthly phone ratings
+  between) it overshoots (+0.027 → −0.026 at 30%).  The recorded date places the decision; it takes no lean the
+  decision's inputs make.
 * **Decision visits** (`--decision-visits`) with the names: the thirteenth world, whose contacts are requested by
   fast decliners, goes from +0.055 (names, lag) to +0.018 (+0.007 as splines, within its bands) at 30% and from
   +0.090 to +0.032 at 60%; on the fourteenth the names still lean with them at 30% (+0.024 with the lag, +0.026 and
   +0.032 as splines) until the admission ratings leave (`--leave-out-visits inpatient`: −0.005 and −0.004 at 30%,
-  +0.008 and +0.011 at 60%, within every band).  Without the names the decision
-  visits make the default lean more on the fourteenth world (+0.032 → +0.051): the default's own history is not
-  what that clinic read, and taking fewer rows as decisions does not mend that.
+  +0.008 and +0.011 at 60%, within every band); on the sixteenth from +0.047 (names, lag) to +0.012 at 30%.  Without
+  the names the decision visits make the default lean more on the fourteenth world (+0.032 → +0.051): the default's
+  own history is not what that clinic read, and taking fewer rows as decisions does not mend that.
 * **The warning** that a recorded visit type held no start where five were expected fired in every cohort of all
-  three worlds that recorded the types and named no decision visits (last column), and in none once they were named.
-* So: the recorded columns and the two options are the analyst's tools where the registry can say when and where
-  decisions are made; they are not a default, and on the one world not used to build them they do not make the
-  named estimate honest."""
+  four worlds that recorded the types and named no decision visits (last column), and in none once they were named.
+* So: the recorded columns and the options are the analyst's tools where the registry can say when and where
+  decisions are made; they are not a default, and on the two worlds not used to build them they do not make the
+  named estimate honest (the sixteenth: within the bands at 30% with the ward ratings left out, not at 60%)."""
 
 
 if __name__ == "__main__":
