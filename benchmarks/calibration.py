@@ -108,9 +108,10 @@ HELD_OUT = {
 }
 
 
-def _cohort(world: str, n: int, share: float, effect: float, seed: int):
+def _cohort(world: str, n: int, share: float, effect: float, seed: int, record_occasions: bool = False):
     """The canonical tables of one cohort of ``world`` (the held-out worlds: with the realised truth, see
-    _realised)."""
+    _realised); ``record_occasions``: the worlds that can say so (the thirteenth to sixteenth) also record the decision
+    dates and visit types, with the same draws (benchmarks/decision_occasions.py)."""
     if world == "demo":  # the registry of `alscell demo` (300 patients)
         from alscell.cli.demo import demo_config
         from alscell.simulate import simulate_cohort
@@ -124,7 +125,8 @@ def _cohort(world: str, n: int, share: float, effect: float, seed: int):
         import importlib
 
         module, name = HELD_OUT[world]
-        cohort = getattr(importlib.import_module(module), name)(n, effect, share, int(seed))
+        extra = {"record_occasions": True} if record_occasions else {}
+        cohort = getattr(importlib.import_module(module), name)(n, effect, share, int(seed), **extra)
         _realised[(n, share, effect, int(seed))] = cohort.truth_realised
         return cohort.tables
     from second_world import simulate_world2

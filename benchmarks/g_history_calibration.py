@@ -70,6 +70,15 @@ CANDIDATES = {
         "--decision-lag …)",
         "adjust_for=NAMED[world] + VISITS, decision_lag_days=LAG[world]",
     ),
+    # the names with the recorded decision dates and visit types: decisions at the world's decision visits, its
+    # admission ratings left out (benchmarks/decision_occasions.py OCCASIONS, LEFT_OUT; the cohorts record both, so
+    # the default's rows read the recorded decision dates too)
+    "named_occasions": (
+        {"adjust_for": "named", "decision_visits": "occasions", "adjust_shape": "spline", "record_occasions": True},
+        "What each world's rule reads, named, with the recorded decision occasions (--adjust-for … --decision-visits "
+        "… --leave-out-visits …)",
+        'adjust_for=NAMED[world], decision_visits=OCCASIONS[world], leave_out_visits=LEFT_OUT[world], adjust_shape="spline"',
+    ),
     "named_visits_spline": (
         {"adjust_for": "named+visits", "decision_lag_days": "lag", "adjust_shape": "spline"},
         "The same, the continuous levels as splines (--adjust-for … --decision-lag … --adjust-shape spline)",
@@ -644,7 +653,11 @@ READING_NAMED_SPLINE = """* Written from the tables above after the full run (23
 
 READING_NAMED_VISITS = """* Not read on this page: the candidates' cohorts on the fourteenth world are read on docs/calibration_world14.md."""
 
+READING_OCCASIONS = """* Not read on this page: the sixteenth world's cells are read in docs/evidence.md ("Visits that follow the
+  course, and a sixteenth world")."""
+
 READINGS = {
+    "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
     "named_visits_spline": READING_NAMED_VISITS,
     "named": READING_NAMED,

@@ -169,3 +169,27 @@ def test_the_named_candidate_takes_each_worlds_own_names():
 
     e = g_estimation(calibration._cohort("world9", 200, 0.3, 0.0, 5), adjust_for=named_inputs.NAMED["world9"])
     assert by["named"]["estimate"] == e.estimate
+
+
+def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own():
+    """``--candidate named_occasions``: the cohorts record the decision dates and visit types (same draws), the
+    candidate takes the world's names, decision visits and left-out visit types (benchmarks/decision_occasions.py),
+    and the default's rows read the same recorded cohort."""
+    import calibration
+    import decision_occasions
+    import named_inputs
+    from alscell.analysis.g_estimation import g_estimation
+
+    plain = calibration._cohort("world16", 200, 0.3, 0.0, 5)
+    recorded = calibration._cohort("world16", 200, 0.3, 0.0, 5, record_occasions=True)
+    assert plain["alsfrs"]["visit_type"].isna().all() and recorded["alsfrs"]["visit_type"].notna().all()
+    rows = {r["variant"]: r for r in ghc.run_chunk([(("world16", 200, 0.3, 0.0), 5)], ghc.variants("named_occasions"))}
+    e = g_estimation(
+        recorded,
+        adjust_for=named_inputs.NAMED["world16"],
+        decision_visits=decision_occasions.OCCASIONS["world16"],
+        leave_out_visits=decision_occasions.LEFT_OUT["world16"],
+        adjust_shape="spline",
+    )
+    assert rows["named_occasions"]["estimate"] == e.estimate
+    assert rows["standard"]["estimate"] == g_estimation(recorded).estimate != g_estimation(plain).estimate
