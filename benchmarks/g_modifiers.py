@@ -65,14 +65,10 @@ def run_chunk(items: list[tuple], n: int, variants: dict[str, dict] | None = Non
         truth = calibration._realised.get((n, share, effect, int(seed)), effect) if effect else 0.0
         for name, kwargs in runs.items():
             kwargs = {k: v for k, v in kwargs.items() if k != "record_occasions"}
-            if "adjust_for" in kwargs:  # what this world's rule reads (benchmarks/named_inputs.py)
+            if "adjust_for" in kwargs:  # what this world's rule reads, and its occasions (benchmarks/named_inputs.py)
                 from named_inputs import resolved
 
                 kwargs = resolved(kwargs, world)
-            if kwargs.get("decision_visits") == "occasions":  # the world's own (benchmarks/decision_occasions.py)
-                from decision_occasions import LEFT_OUT, OCCASIONS
-
-                kwargs = kwargs | {"decision_visits": OCCASIONS[world], "leave_out_visits": LEFT_OUT[world]}
             e = g_estimation(tables, **kwargs)
             row = dict(world=world, share=share, E=effect, seed=int(seed), variant=name, truth=truth,
                        estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value,

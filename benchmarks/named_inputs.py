@@ -120,11 +120,16 @@ def resolved(kwargs: dict, world: str, measured: bool = True) -> dict:
     """A calibration candidate's or a page variant's ``g_estimation`` options for ``world``: ``adjust_for="named"``
     becomes the world's :data:`NAMED`, ``"named+visits"`` those and :data:`VISITS` (only the visits' spacing where
     the registry records no measurement, ``measured`` False: the sixth and seventh worlds),
-    ``decision_lag_days="lag"`` the world's :data:`LAG`."""
+    ``decision_lag_days="lag"`` the world's :data:`LAG`, ``decision_visits="occasions"`` the world's decision visits
+    and its visit types to leave out (benchmarks/decision_occasions.py ``OCCASIONS``, ``LEFT_OUT``)."""
     base = parse_world(world)[0]
     visits = VISITS if measured else tuple(v for v in VISITS if v != "visit_measures")
     names = {"named": NAMED[base], "named+visits": (*NAMED[base], *visits)}
     out = kwargs | ({"adjust_for": names[kwargs["adjust_for"]]} if kwargs.get("adjust_for") in names else {})
+    if kwargs.get("decision_visits") == "occasions":
+        from decision_occasions import LEFT_OUT, OCCASIONS  # it imports this module
+
+        out |= {"decision_visits": OCCASIONS[base], "leave_out_visits": LEFT_OUT[base]}
     return out | ({"decision_lag_days": LAG[base]} if kwargs.get("decision_lag_days") == "lag" else {})
 
 

@@ -297,8 +297,6 @@ def simulate_world16(
         return np.minimum(t, t_bg[rows])
 
     all_cw = {"rows": np.arange(m), "D": None}
-    clin = np.min(delay + 0.0, 1)  # the first region's segmental loss starts at onset
-    del clin
     # diagnosis: a lognormal delay, shorter in faster disease
     t_dx = np.maximum(10.0 * np.exp(0.5 * z_dx) * (v / V0) ** -0.3, 1.5)
     diag_day = onset_day + np.rint(t_dx * DPM).astype(np.int64)
@@ -314,7 +312,7 @@ def simulate_world16(
         site_u, sex_m, alone_u, age, onset_day, r0, v, vr, delay, a_umn, t_star, t_bg, t_dx, diag_day, u_esc, u_gen,
         u_ril, u_eda, f0_z, w0_z, m0_z, u_jit, u_item, u_blank, meas_eps, u_answer, u_emg, u_niv, u_niv_lag, u_gas,
         u_gas_lag, u_home, u_ulag, u_dose, u_more, u_more_lag, u_resp_g, u_ae, u_ae_t, u_lot))  # fmt: skip
-    del u_resp
+    del u_resp  # drawn for its place in the stream only (the draws that follow keep their values)
     rows_n = np.arange(n)
     cw0 = {"rows": rows_n, "D": None}
     site = (site_u >= 0.6).astype(int)
@@ -529,12 +527,10 @@ def simulate_world16(
     cut = share_cutoff(cstar, target_n)
     decided = cstar < cut
     j_dec = (natural["crit"] < cut).argmax(1)
-    rev = natural["fol"] & (natural["vtype"] == SCHED)
     # the day of the j-th clinic review: contact 4j (clinic reviews are every fourth contact)
     k_dec = 4 * j_dec
     jit = np.floor(u_jit[rows_n, np.minimum(k_dec, N_MON)] * 11).astype(np.int64) - 5
     dec_day = diag_day + np.rint(k_dec * DPM).astype(np.int64) + np.where(k_dec > 0, jit, 0)
-    del rev
     dose_day = np.zeros((n, 3), np.int64)
     dose_day[:, 0] = dec_day + DOSE_LAG[0] + np.floor(u_dose * (DOSE_LAG[1] - DOSE_LAG[0] + 1)).astype(np.int64)
     for q in (1, 2):

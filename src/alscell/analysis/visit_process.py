@@ -46,6 +46,16 @@ VISIT_INPUTS = ("visit_spacing", "visit_measures", "visit_types")
 RECENT_MONTHS = 6.0
 
 
+def _recent_first(s: pd.DataFrame) -> np.ndarray:
+    """Per row of ``s`` (columns ``p``, ``t``; sorted by patient and time): the position of the patient's first row
+    at most :data:`RECENT_MONTHS` before it.  The patients' rows are contiguous and sorted, so one search over
+    (patient, time) keys finds them for everyone at once."""
+    t = s["t"].to_numpy(float)
+    code = pd.factorize(s["p"])[0].astype(float)
+    key = code * (np.ptp(t) + 2 * RECENT_MONTHS + 1.0) + (t - t.min())
+    return np.searchsorted(key, key - RECENT_MONTHS, side="left")
+
+
 def spacing_terms(df: pd.DataFrame) -> tuple[list[np.ndarray], list[str], list[bool]]:
     """(columns, names, is-level) of ``visit_spacing`` at every row of ``df`` (``patient_id``, ``months``, ``y``; any
     order).  Raises :class:`NotApplicable` when no patient has two visits (there is no spacing to read)."""
@@ -62,11 +72,7 @@ def spacing_terms(df: pd.DataFrame) -> tuple[list[np.ndarray], list[str], list[b
     gap = np.where(np.isfinite(t1), t - t1, 0.0)
     gap2 = np.where(np.isfinite(t2), t1 - t2, gap)
     lost = np.where(np.isfinite(y1), y1 - y, 0.0)
-    # visits in the RECENT_MONTHS before: the patients' rows are contiguous and sorted, so one search over
-    # (patient, time) keys counts them for everyone at once
-    code = pd.factorize(s["p"])[0].astype(float)
-    key = code * (np.ptp(t) + 2 * RECENT_MONTHS + 1.0) + (t - t.min())
-    recent = np.arange(n) - np.searchsorted(key, key - RECENT_MONTHS, side="left")
+    recent = np.arange(n) - _recent_first(s)  # visits in the RECENT_MONTHS before
     cols = [np.empty(n) for _ in range(4)]
     for out, v in zip(cols, (gap, gap2, recent.astype(float), lost), strict=True):
         out[at] = v
@@ -117,10 +123,7 @@ def type_terms(tables, df: pd.DataFrame) -> tuple[list[np.ndarray], list[str], l
     s = s.sort_values(["p", "t"], kind="stable")
     at = s.index.to_numpy()
     g = s.groupby("p", sort=False)
-    t = s["t"].to_numpy(float)
-    code = pd.factorize(s["p"])[0].astype(float)
-    key = code * (np.ptp(t) + 2 * RECENT_MONTHS + 1.0) + (t - t.min())
-    lo = np.searchsorted(key, key - RECENT_MONTHS, side="left")  # the first row within RECENT_MONTHS before
+    lo = _recent_first(s)
     cols, names = [], []
     for k in sorted(counts.index[1:]):  # every recorded type but the most common (the reference)
         this = (s["k"].to_numpy() == k).astype(float)
