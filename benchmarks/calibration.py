@@ -105,12 +105,16 @@ HELD_OUT = {
     # admissions, home reviews) beside the decision occasions: written blind on 2026-12-06 with the columns recorded
     # from its start, registered before any estimator ran on it (benchmarks/decision_occasions.py, JUDGED)
     "world16": ("sixteenth_world", "simulate_world16"),
+    # held out from what the thirty-third session builds for the named estimate with most patients treated: written
+    # blind on 2026-12-06 with the columns recorded from its start, registered before any estimator ran on it
+    # (benchmarks/decision_occasions.py, JUDGED)
+    "world17": ("seventeenth_world", "simulate_world17"),
 }
 
 
 def _cohort(world: str, n: int, share: float, effect: float, seed: int, record_occasions: bool = False):
     """The canonical tables of one cohort of ``world`` (the held-out worlds: with the realised truth, see
-    _realised); ``record_occasions``: the worlds that can say so (the thirteenth to sixteenth) also record the decision
+    _realised); ``record_occasions``: the worlds that can say so (the thirteenth to seventeenth) also record the decision
     dates and visit types, with the same draws (benchmarks/decision_occasions.py)."""
     if world == "demo":  # the registry of `alscell demo` (300 patients)
         from alscell.cli.demo import demo_config

@@ -39,6 +39,7 @@ OCCASIONS = {
     "world14": ("scheduled",),
     "world15": ("scheduled", "remote"),
     "world16": ("scheduled",),  # DECISION_VISIT_TYPES (benchmarks/sixteenth_world.py)
+    "world17": ("scheduled",),  # DECISION_VISIT_TYPES (benchmarks/seventeenth_world.py)
 }
 # The visit types each world's analyst leaves out with --leave-out-visits: the ratings taken during admissions (the
 # option was designed on the fourteenth world, whose admission ratings carry an acute illness's dip; none in the
@@ -48,6 +49,7 @@ LEFT_OUT = {
     "world14": ("inpatient",),
     "world15": ("inpatient",),
     "world16": ("inpatient",),  # LEAVE_OUT_VISIT_TYPES (benchmarks/sixteenth_world.py)
+    "world17": ("remote",),  # LEAVE_OUT_VISIT_TYPES: the patients' own portal ratings (benchmarks/seventeenth_world.py)
 }
 # Registered before any estimator ran on the fifteenth world (written blind with the columns recorded from its start,
 # while --leave-out-visits was built on the fourteenth): there the variant "named, dates + types, decision visits,
@@ -59,6 +61,9 @@ LEFT_OUT = {
 # estimator ran on it) is judged by the same rule: the two JUDGED variants, and every candidate for visits that follow
 # the course that is committed before the first estimator runs on it, at 3,000 patients with 30% and 60% treated
 # under no effect, bias within 2 MCSE of 0 and rejection within 2 MCSE of 0.05 in both.
+# The seventeenth world (written blind on 2026-12-06, the thirty-third session, registered the same way before any
+# estimator ran on it) is judged by the same rule: the two JUDGED variants and every candidate for the named estimate
+# with most patients treated that is committed before the first estimator runs on it.
 JUDGED = ("named, dates + types, decision visits, spline", "named, dates + types, decision visits, left out, spline")
 # Each variant: which recorded columns it reads ("dates", "types"), the decision visits, the names, the lag, the shape.
 VARIANTS = {

@@ -81,6 +81,18 @@ NAMED = {
     # held out from the thirty-second session's work on visits that follow the course: its RECORDED_RULE_INPUTS
     # (benchmarks/sixteenth_world.py; written in before any estimator ran on it)
     "world16": ("age", "time_since_onset", "ventilation", "gastrostomy", "riluzole", "munix"),
+    # held out from the thirty-third session's work on the named estimate with most patients treated: its
+    # RECORDED_RULE_INPUTS (benchmarks/seventeenth_world.py; written in before any estimator ran on it)
+    "world17": (
+        "age",
+        "time_since_diagnosis",
+        "el_escorial",
+        "site",
+        "ventilation",
+        "gastrostomy",
+        "svc_pct_pred",
+        "grip_kg",
+    ),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -99,6 +111,7 @@ LAG = {
     "world14": 35,  # "implanted into the thoracic cord 35-63 days later" (benchmarks/fourteenth_world.py)
     "world15": 42,  # DECISION_LAG_DAYS: the first dose 42-70 days after the decision (benchmarks/fifteenth_world.py)
     "world16": 21,  # DECISION_LAG_DAYS: the first dose 21-42 days after the decision (benchmarks/sixteenth_world.py)
+    "world17": 28,  # DECISION_LAG_DAYS: the first dose 28-56 days after the decision (benchmarks/seventeenth_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")

@@ -73,3 +73,12 @@ def test_the_sixteenth_worlds_registration_is_its_own_constants():
     assert ni.NAMED["world16"] == w16.RECORDED_RULE_INPUTS and ni.LAG["world16"] == w16.DECISION_LAG_DAYS
     assert do.OCCASIONS["world16"] == w16.DECISION_VISIT_TYPES and not w16.DECISION_AT_EVERY_VISIT
     assert do.LEFT_OUT["world16"] == w16.LEAVE_OUT_VISIT_TYPES
+
+
+def test_the_seventeenth_worlds_registration_is_its_own_constants():
+    import decision_occasions as do
+    import seventeenth_world as w17
+
+    assert ni.NAMED["world17"] == w17.RECORDED_RULE_INPUTS and ni.LAG["world17"] == w17.DECISION_LAG_DAYS
+    assert do.OCCASIONS["world17"] == w17.DECISION_VISIT_TYPES and not w17.DECISION_AT_EVERY_VISIT
+    assert do.LEFT_OUT["world17"] == w17.LEAVE_OUT_VISIT_TYPES
