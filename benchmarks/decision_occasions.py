@@ -63,7 +63,10 @@ LEFT_OUT = {
 # under no effect, bias within 2 MCSE of 0 and rejection within 2 MCSE of 0.05 in both.
 # The seventeenth world (written blind on 2026-12-06, the thirty-third session, registered the same way before any
 # estimator ran on it) is judged by the same rule: the two JUDGED variants and every candidate for the named estimate
-# with most patients treated that is committed before the first estimator runs on it.
+# with most patients treated that is committed before the first estimator runs on it.  The one such: the positivity
+# warning (alscell.analysis.decision_overlap, its threshold OVERLAP_MIN 0.25 set on the sixth to sixteenth worlds),
+# judged on the seventeenth as a warning is: it passes where it fires in at least half the cohorts of every judged
+# cell outside the bands and in fewer than half the cohorts of every judged cell within them.
 JUDGED = ("named, dates + types, decision visits, spline", "named, dates + types, decision visits, left out, spline")
 # Each variant: which recorded columns it reads ("dates", "types"), the decision visits, the names, the lag, the shape.
 VARIANTS = {
@@ -116,6 +119,8 @@ VARIANTS = {
 }
 # The warning of alscell.analysis.decision_occasions.unused_types_warning, as the result says it.
 UNUSED_WARNING = "no treatment started at a visit of type"
+# The warning of alscell.analysis.decision_overlap.overlap_warning (positivity), as the result says it.
+OVERLAP_WARNING = "comparable visits without one"
 
 
 def cohort(spec: str, n: int, share: float, seed: int):
@@ -191,7 +196,9 @@ def run_chunk(items: list[tuple], n: int, share: float, chosen: tuple[str, ...] 
                 e = g_estimation(tables, **options(variant, world))
                 row |= dict(estimate=e.estimate, ci_low=e.ci_low, ci_high=e.ci_high, se=e.se,
                             warned=any(UNUSED_WARNING in w for w in e.warnings),
-                            decision_rows=e.details.get("decision_rows"))  # fmt: skip
+                            decision_rows=e.details.get("decision_rows"),
+                            overlap=e.details.get("start_overlap", np.nan),
+                            overlap_warned=any(OVERLAP_WARNING in w for w in e.warnings))  # fmt: skip
             except NotApplicable:
                 row |= dict(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, se=np.nan, warned=False)
             rows.append(row)
@@ -201,15 +208,19 @@ def run_chunk(items: list[tuple], n: int, share: float, chosen: tuple[str, ...] 
 def markdown(raw: pd.DataFrame) -> str:
     lines = [
         "| world | patients | treated | variant | reads | cohorts | bias (MCSE) | bias / SE | rejection (MCSE) | "
-        "coverage | the visit-type warning |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "coverage | the visit-type warning | starts' overlap | the overlap warning |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     # one row per run (stored file) and cell: two runs of the same cell (20 and 40 cohorts) stay apart
     keys = ["run", "world", "n", "share", "variant"] if "run" in raw else ["world", "n", "share", "variant"]
     for (*_, world, n, share, variant), d in raw.groupby(keys, sort=False):
         warned = f"{d['warned'].astype(bool).mean():.0%}"
+        # the positivity check (alscell.analysis.decision_overlap) is recorded by the runs made since it was written
+        seen = "overlap" in d and bool(d["overlap"].notna().any())
+        overlap = f"{d['overlap'].mean():.2f} | {d['overlap_warned'].astype(bool).mean():.0%}" if seen else "— | —"
         lines.append(
-            f"| {world} | {n} | {share:.0%} | {variant} | {d['reads'].iloc[0]} | {judged_cells(d)} | {warned} |"
+            f"| {world} | {n} | {share:.0%} | {variant} | {d['reads'].iloc[0]} | {judged_cells(d)} | {warned} | "
+            f"{overlap} |"
         )
     return "\n".join(lines)
 
@@ -268,8 +279,11 @@ world's clinic decides taken as decisions (`OCCASIONS`: scheduled reviews; in th
 reviews), "left out": the ratings taken during admissions (`LEFT_OUT`; the thirteenth world has none).  Two
 candidates for visits that follow the course (the thirty-second session): "named + visit types" also names the
 recorded visit types (`--adjust-for visit_types`), "slopes at decision visits" measures the course after each decision
-at the decision visits' types only (`g_estimation(..., slope_visits=...)`; the history still reads every visit).  The last column: the share of cohorts whose result
-carried the warning that a recorded visit type held no start where five were expected.  ✗: outside ±2 MCSE of the
+at the decision visits' types only (`g_estimation(..., slope_visits=...)`; the history still reads every visit).  "the visit-type warning": the share of cohorts whose result
+carried the warning that a recorded visit type held no start where five were expected; "starts' overlap": the mean
+over cohorts of the starts' mean fitted probability of not starting, and "the overlap warning" the share of cohorts
+warned that it lay below 0.25 (alscell.analysis.decision_overlap; recorded by the runs made since the thirty-third
+session, — before).  ✗: outside ±2 MCSE of the
 nominal value (rejection 0.05; bias 0; coverage is one minus the rejection).
 
 {table}

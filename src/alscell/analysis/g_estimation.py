@@ -77,6 +77,7 @@ from alscell.analysis.decision_occasions import (
     left_out_warning,
     slopes_warning,
 )
+from alscell.analysis.decision_overlap import overlap_warning, start_overlap
 from alscell.analysis.design_matrix import ALSFRS_OUTCOMES, outcome_frame, outcome_info
 from alscell.analysis.distributions import t_ppf, t_sf
 from alscell.analysis.effects import (
@@ -886,6 +887,10 @@ def g_estimation(
         details["nuisance_choices"] = {name: [keep[j] for keep in cf.chosen] for j, name in enumerate(NUISANCE_NAMES)}
     if p is not None:  # the cross-fitted probabilities differ between splits: not reported
         details["propensity_range"] = [float(p.min()), float(p.max())]
+        rows = np.unique(use)  # the decision rows the decision model was fitted on, p's order
+        if len(rows) == len(p):
+            details["start_overlap"] = overlap = start_overlap(start[rows], p)
+            warn += overlap_warning(overlap, int(start[rows].sum()))
     if blip is not None:
         details["effect_modification"] = _modification_rows(names, blip, sgn, dfree, alpha)
     counts = (n_pat, n_tr, len(df))
