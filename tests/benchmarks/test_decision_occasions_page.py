@@ -57,3 +57,16 @@ def test_the_candidates_options_and_the_variants_asked_for():
     assert slopes["slope_visits"] == ("scheduled", "remote") and slopes["adjust_shape"] == "spline"
     with pytest.raises(SystemExit):
         do.main(["--variants", "default;no such variant", "--cohorts", "1"])
+
+
+def test_the_page_shows_the_positivity_check_of_the_runs_that_recorded_it():
+    def cohorts(k: int, overlap: float | None) -> pd.DataFrame:
+        d = pd.DataFrame({"world": "world17", "n": 3000, "share": 0.6, "variant": "default", "reads": "—",
+                          "estimate": np.linspace(-0.01, 0.01, k), "se": 0.02, "warned": False})  # fmt: skip
+        d["ci_low"], d["ci_high"] = d["estimate"] - 0.04, d["estimate"] + 0.04
+        if overlap is not None:
+            d["overlap"], d["overlap_warned"] = overlap, [True, False, False, False][:k]
+        return d
+
+    old, new = do.markdown(cohorts(4, None)).splitlines()[-1], do.markdown(cohorts(4, 0.2)).splitlines()[-1]
+    assert old.endswith("| — | — |") and new.endswith("| 0.20 | 25% |")
