@@ -13,8 +13,8 @@ most held-out worlds: fewer than 60% are ever eligible, so everyone who is is tr
 Measure.  ``start_overlap``: over the decision visits at which treatment started, the mean fitted probability of
 *not* starting (1 − p̂).  It is also the expected number of starts among the visits without one, per start (the
 logistic fit's score equation for its intercept makes the two equal), so it reads as "how many comparable visits
-without a start stood against each start": 1 when the model could not tell the starts apart (a lottery), 0 when
-every start was certain.  It depends on what the decision model holds (the named terms make it smaller: they
+without a start stood against each start": near 1 when starts are rare and the model cannot foresee them (a
+lottery among many visits), 0 when every start was certain.  It depends on what the decision model holds (the named terms make it smaller: they
 explain the decision better).
 """
 
