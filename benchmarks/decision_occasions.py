@@ -344,7 +344,7 @@ READING = """* Written from the table above after its runs (40 cohorts of 3,000 
   patient at the first review where it may; the start is then nearly a function of the recorded history (the starts'
   mean fitted probability of not starting, "starts' overlap", 0.03 to 0.23 for the named decision models, against
   0.45 to 0.65 at 30%), and the estimate rests on the decision model's extrapolation.  Not all of it: with 40%
-  treated (the `_40` rows: not saturated, overlap 0.38 to 0.47, no warning) the fifteenth and sixteenth worlds' names
+  treated (the 40% rows: not saturated, overlap 0.38 to 0.47, no warning) the fifteenth and sixteenth worlds' names
   still lean +0.020 to +0.027, between their 30% and 60% leans, so the lean grows with the share treated before
   positivity is lost.  The sixteenth world's pieces at 60% (`world16:…` rows, the names with the ward ratings left
   out): with death, the care home and unanswered calls switched off the lean halves (+0.033 → +0.017, within the
