@@ -28,24 +28,22 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibration import world_specs
-from decision_occasions import OCCASIONS, OVERLAP_WARNING, options
-from named_inputs import LAG, NAMED, judged_cells
+from decision_occasions import OCCASIONS, OVERLAP_WARNING
+from named_inputs import NAMED, judged_cells, resolved
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261209
 SHARES = (0.05, 0.3, 0.6)
-# the named variant where the world records its decision occasions: the second of decision_occasions.JUDGED
-OCCASIONS_VARIANT = "named, dates + types, decision visits, left out, spline"
 # a cell whose realised share is below this fraction of its own treats every patient its rule ever lets it
 SATURATED = 0.9
 
 
 def named(world: str) -> dict:
     """The named g-estimate's options for ``world``: its names as splines, and its recorded decision occasions
-    where it records them (else the lag of its rule)."""
-    if world in OCCASIONS:
-        return options(OCCASIONS_VARIANT, world)
-    return {"adjust_for": NAMED[world], "decision_lag_days": LAG[world], "adjust_shape": "spline"}
+    where it records them (decision visits, visits left out: the second of decision_occasions.JUDGED), else the lag
+    of its rule."""
+    when = {"decision_visits": "occasions"} if world in OCCASIONS else {"decision_lag_days": "lag"}
+    return resolved({"adjust_for": "named", "adjust_shape": "spline"} | when, world)
 
 
 def run_chunk(items: list[tuple], n: int) -> list[dict]:
