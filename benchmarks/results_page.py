@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ def write_page(path: str, template: str, script: str, argv: list[str] | None, **
     """Fill ``template`` with ``fields`` plus ``command`` (how to rerun ``script`` with these arguments) and
     ``python`` (the interpreter's version), and write it to ``path``."""
     args = argv if argv is not None else sys.argv[1:]
-    command = " ".join([f"benchmarks/{script}", *args])
+    command = shlex.join([f"benchmarks/{script}", *args])  # quoted as a shell needs it, so it can be pasted
     text = template.format(command=command, python=platform.python_version(), **fields)
     Path(path).write_text(text, encoding="utf-8")
 

@@ -126,3 +126,27 @@ def test_judged_rows_use_each_truth_and_zero_under_no_effect():
     got = j.set_index(["variant", "seed"])["truth"]
     assert got[("standard · world's truth", 2)] == 0.3 and got[("standard · estimand's truth", 2)] == 0.28
     assert got[("standard · estimand's truth", 1)] == 0.0
+
+
+@pytest.mark.parametrize("world", ["world16", "world17"])
+def test_the_stored_blind_world_pages_rewrite_from_their_stored_truths(world, tmp_path):
+    """docs/calibration_world16|17_{estimand,observed}.md: the command each page names (quoted as a shell needs,
+    a label holds a space) writes the same tables again from the stored cohorts and truths."""
+    import shlex
+
+    for suffix in ("estimand", "observed"):
+        stored = ROOT / f"docs/calibration_{world}_{suffix}.md"
+        text = stored.read_text()
+        command = text.split("printed by `.venv/bin/python ")[1].split("`")[0]
+        argv = shlex.split(command)
+        assert argv[0] == "benchmarks/estimand_calibration.py" and "names occasions" in " ".join(argv)
+        again = tmp_path / f"{suffix}.md"
+        at = argv.index("--write-md")
+        argv[at + 1] = str(again)
+        # paths in the command are relative to the project folder
+        argv = [str(ROOT / a) if a.startswith("docs/data/") and ":" not in a else a for a in argv[1:]]
+        src = argv.index("--cohorts-from") + 1
+        argv[src] = ",".join(str(ROOT / part) for part in argv[src].split(","))
+        assert estimand_calibration.main(argv) == 0
+        tables = [ln for ln in text.splitlines() if ln.startswith("| ")]
+        assert tables and tables == [ln for ln in again.read_text().splitlines() if ln.startswith("| ")]
