@@ -31,7 +31,10 @@ from alscell.analysis.g_estimation import HISTORY_MOVE, HISTORY_Z
 from calibration import performance
 from results_page import finish
 
-WORLDS = ("simulate", *(f"world{k}" for k in range(2, 15)))
+WORLDS = ("simulate", *(f"world{k}" for k in range(2, 15)), "world16", "world17")
+# The worlds whose stored cohorts record the decision dates and visit types (g_history_calibration.py's
+# ``named_occasions`` runs: the default's rows read them too), simulated again the same way.
+RECORDING = ("world16", "world17")
 KEY = ["world", "n", "share", "E", "seed"]
 # Where each world's stored cohorts are (variant "standard": the default at that run) and, for the worlds that
 # report it, the estimand's while-observed truth per cohort.
@@ -49,10 +52,11 @@ WARNINGS = {
     "starts_rated_apart": "rated differently from the others",
     "raters_after_start": "after treatment started, visits were rated differently",
     "history": "taking what the registry records beside the score",
+    "overlap": "comparable visits without one",  # alscell.analysis.decision_overlap (since 2026-12-06)
 }
 CONSTANT = "g-estimation: consistent when the decision to treat"
 # The warnings that say the estimate may lean (the rater rules' say what they adjusted, and are counted apart).
-CAUTIONS = ("selection", "few_treated", "history")
+CAUTIONS = ("selection", "few_treated", "history", "overlap")
 
 
 def run_chunk(items: list[tuple], design: str = "line") -> list[dict]:
@@ -73,9 +77,10 @@ def run_chunk(items: list[tuple], design: str = "line") -> list[dict]:
 
     rows = []
     for (world, n, share, effect), seed in items:
-        e = g_estimation(calibration._cohort(world, n, share, effect, int(seed)))
+        e = g_estimation(calibration._cohort(world, n, share, effect, int(seed), record_occasions=world in RECORDING))
         row = dict(world=world, n=n, share=share, E=effect, seed=int(seed), estimate=e.estimate, se=e.se,
-                   ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value)  # fmt: skip
+                   ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value, n_patients=e.n_patients,
+                   n_treated=e.n_treated, start_overlap=e.details.get("start_overlap", np.nan))  # fmt: skip
         known = [w for w in e.warnings if CONSTANT not in w]
         for name, phrase in WARNINGS.items():
             row[name] = any(phrase in w for w in known)
@@ -105,9 +110,18 @@ def cell_rows(raw: pd.DataFrame) -> pd.DataFrame:
     in and the largest move from the stored estimate."""
     perf = performance(raw.assign(effect=raw["E"], method="default", n_treated=np.nan), truth="truth")
     fired = raw.groupby(["world", "n", "share", "E"], sort=False)[list(WARNINGS)].mean()
-    moved = (raw["estimate"] - raw["stored_estimate"]).abs().groupby([raw[c] for c in ["world", "n", "share", "E"]])
+    keys = [raw[c] for c in ["world", "n", "share", "E"]]
+    moved = (raw["estimate"] - raw["stored_estimate"]).abs().groupby(keys)
     perf = perf.merge(fired.reset_index().rename(columns={"E": "effect"}), on=["world", "n", "share", "effect"])
-    perf["moved"] = moved.max().reindex(pd.MultiIndex.from_frame(perf[["world", "n", "share", "effect"]])).to_numpy()
+    cells = pd.MultiIndex.from_frame(perf[["world", "n", "share", "effect"]])
+    perf["moved"] = moved.max().reindex(cells).to_numpy()
+    # the share of patients who started (the cell's label is the share the world was asked for; a world treats
+    # fewer where fewer are ever eligible: docs/decision_overlap.md) and the starts' overlap, where recorded
+    for col, values in (
+        ("treated_share", raw["n_treated"] / raw["n_patients"]),
+        ("mean_overlap", raw["start_overlap"]),
+    ):
+        perf[col] = values.groupby(keys).mean().reindex(cells).to_numpy()
     perf = _in_order(perf)
     perf["every"] = _every(perf)
     alt = _in_order(performance(switched(raw).assign(effect=raw["E"], method="switch", n_treated=np.nan), "truth"))
@@ -146,19 +160,24 @@ def switched(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _mean(x: float, fmt: str) -> str:
+    """A cell's mean, — where the run did not record it."""
+    return "—" if not np.isfinite(x) else format(x, fmt)
+
+
 def _pct(x: float) -> str:
-    return "·" if x == 0 else f"{x:.0%}"
+    return "—" if not np.isfinite(x) else "·" if x == 0 else f"{x:.0%}"
 
 
 def cell_table(perf: pd.DataFrame) -> str:
-    head = "| world | n | share | E | bias (MCSE) | coverage | within every band | " + " | ".join(
-        k.replace("_", " ") for k in WARNINGS
-    )
-    lines = [head + " | largest move from the stored estimate |", "|---" * (8 + len(WARNINGS)) + "|"]
+    head = "| world | n | share | treated | starts' overlap | E | bias (MCSE) | coverage | within every band | "
+    head += " | ".join(k.replace("_", " ") for k in WARNINGS)
+    lines = [head + " | largest move from the stored estimate |", "|---" * (10 + len(WARNINGS)) + "|"]
     for r in perf.itertuples(index=False):
         fired = " | ".join(_pct(getattr(r, k)) for k in WARNINGS)
-        lines.append(f"| {r.world} | {r.n} | {r.share:.0%} | {r.effect} | {r.bias:+.4f} ({r.bias_mcse:.4f}) | "
-                     f"{r.coverage:.2f} | {'yes' if r.every else '**no**'} | {fired} | {r.moved:.1e} |")  # fmt: skip
+        lines.append(f"| {r.world} | {r.n} | {r.share:.0%} | {_mean(r.treated_share, '.0%')} | {_mean(r.mean_overlap, '.2f')} | "
+                     f"{r.effect} | {r.bias:+.4f} ({r.bias_mcse:.4f}) | {r.coverage:.2f} | "
+                     f"{'yes' if r.every else '**no**'} | {fired} | {r.moved:.1e} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -254,12 +273,16 @@ def main(argv=None) -> int:
     if not frames:
         ap.error(f"no stored census in {args.raw_dir}")
     raw = pd.concat(frames, ignore_index=True)
-    for col in ("history_z", "history_move", "registry_se"):  # absent from runs made before the contrast
+    # absent from runs made before the contrast (the first three) or before the census recorded them (the others)
+    for col in ("history_z", "history_move", "registry_se", "n_treated", "n_patients", "start_overlap"):
         raw[col] = raw[col] if col in raw else np.nan
     # the registry terms' contrast, by its rule (alscell.analysis.g_estimation.history_warning) on the recorded
     # move, its z and the SE: the same as its warning, also for the runs made before the warning was written
     raw["history"] = (raw["history_z"].abs() >= HISTORY_Z) & (raw["history_move"].abs() >= HISTORY_MOVE * raw["se"])
-    raw[list(WARNINGS)] = raw[list(WARNINGS)].astype(bool)
+    # the positivity check's warning: not recorded (nan, shown as —) by runs made before it was written
+    raw["overlap"] = raw["overlap"].astype(float) if "overlap" in raw else np.nan
+    flags = [k for k in WARNINGS if k != "overlap"]
+    raw[flags] = raw[flags].astype(bool)
     perf = cell_rows(raw)
     minutes = float(raw.groupby("world")["run_minutes"].max().sum())
     workers = int(raw["run_workers"].max())
