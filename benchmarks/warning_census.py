@@ -299,7 +299,7 @@ Written by `.venv/bin/python {command}` ({minutes:.1f} minutes of runs on {worke
 the per-world runs are stored in `docs/data/warning_census/`, and `--from-raw` rewrites this page from them).
 Each world's stored cohorts (up to {cohorts} per cell: the seeds of the page each came from) are simulated again
 and analysed by the default of `alscell effect` as it is now; each cell is judged against the estimand's
-while-observed truth where the world reports it (the third to eleventh worlds; docs/evidence.md, "Death,
+while-observed truth where the world reports it (the third to seventeenth worlds; docs/evidence.md, "Death,
 decided"), else against the stored truth; bands as on every calibration page (Morris, White & Crowther 2019: coverage
 0.95 ± 2 MCSE, bias 0 ± 2 MCSE, type-I 0.05 ± 2 MCSE under no effect).  A warning's column is the share of the
 cell's cohorts whose result carries it (· for none).  The *cautions* say the estimate may lean: *selection*
@@ -307,7 +307,10 @@ cell's cohorts whose result carries it (· for none).  The *cautions* say the es
 than 20 treated with visits after treatment), *history* (adding age, time since diagnosis and support to the
 decision model, and since 2026-12-06 the last FVC, SVC, weight and blood NfL where recorded, moves the estimate by at least {history_z} of the move's SEs and {history_move} of the
 estimate's: alscell.analysis.g_estimation.history_warning, counted by its rule on the recorded move, so also
-for runs made before it was written).  The rater rules say what they adjusted: *starts rated apart*
+for runs made before it was written), *overlap* (the starts' mean fitted probability of not starting below 0.25:
+alscell.analysis.decision_overlap, since 2026-12-06; — for runs made before it).  "Treated" is the share of patients
+who started, beside the share the cell asked for (a world treats fewer where fewer are ever eligible), and
+"starts' overlap" the check's mean over the cell's cohorts (— where the run did not record them).  The rater rules say what they adjusted: *starts rated apart*
 (alscell.analysis.rater) and *raters after start* (alscell.analysis.rater_drift).  The last column of the
 first table judges, offline, a default that would report the registry history's estimate (the recorded move
 added, its SE) wherever *history* warns.  "Largest move" is the largest change of a cohort's estimate from the
