@@ -327,7 +327,7 @@ READING = """* Written from the tables above after the runs (rerun to check).  C
   `simulate` and the second to fourth worlds, 20 on the fifth to ninth, all 40 on the tenth and eleventh and all
   20 on the twelfth, thirteenth and fourteenth (`--per-cell`; the run's time allowed no more); the bands are judged on those, so a cell's verdict can differ
   from its world's own page.  Where no rater rule fired every estimate is the stored run's to the last digit
-  (largest move 0 on every world), so the census judges the default of these pages, with the rules added.
+  (largest move 0 on every world; 1e-15, rounding, on the seventeenth), so the census judges the default of these pages, with the rules added.
   `simulate` and the eighth to eleventh worlds were run again on 2026-12-06, after the measures joined the
   registry terms' contrast (the others record none of them, so their runs stand); the twelfth on 2026-12-06,
   evening, after it was written; the thirteenth and fourteenth on 2026-12-06, the thirtieth session, after the
