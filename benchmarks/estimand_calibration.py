@@ -36,7 +36,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from g_history_calibration import _mark, performance, summary_table
+from g_history_calibration import CANDIDATES, _mark, performance, summary_table
 from results_page import finish
 
 WORLDS = ("world3", "world4", "world5")  # the page's default worlds
@@ -627,8 +627,7 @@ MD_WORLD16 = held_out_page(
     "(benchmarks/named_inputs.NAMED, decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with "
     "the continuous levels as splines",
     candidate="named_occasions",
-    call="adjust_for=NAMED[world], decision_visits=OCCASIONS[world], leave_out_visits=LEFT_OUT[world], "
-    'adjust_shape="spline"',
+    call=CANDIDATES["named_occasions"][2],
     cohorts=20,
     its_page=", judged against the world's truth on docs/calibration_world16.md",
 )
@@ -641,8 +640,7 @@ MD_WORLD17 = held_out_page(
     "names, decision visits and visit types to leave out (benchmarks/named_inputs.NAMED, "
     "decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with the continuous levels as splines",
     candidate="named_occasions",
-    call="adjust_for=NAMED[world], decision_visits=OCCASIONS[world], leave_out_visits=LEFT_OUT[world], "
-    'adjust_shape="spline"',
+    call=CANDIDATES["named_occasions"][2],
     cohorts=20,
     its_page=", judged against the world's truth on docs/calibration_world17.md",
 )
