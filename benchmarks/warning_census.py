@@ -243,6 +243,8 @@ def main(argv=None) -> int:
     worlds = tuple(args.worlds.split(","))
     if any(w not in WORLDS for w in worlds):
         ap.error(f"--worlds: use some of {', '.join(WORLDS)}")
+    if args.per_cell is not None and args.per_cell < 2:  # a band needs the spread between a cell's cohorts
+        ap.error("--per-cell: at least 2 cohorts per cell (the bands are judged on their spread)")
 
     from rich.console import Console
 

@@ -76,3 +76,11 @@ def test_the_cell_table_gives_the_realised_share_treated_and_the_starts_overlap_
     row = next(line for line in warning_census.cell_table(warning_census.cell_rows(older)).splitlines()
                if line.startswith("| world17 "))  # fmt: skip
     assert row.startswith("| world17 | 200 | 60% | — | — | 0.0 | "), row
+
+
+def test_one_cohort_per_cell_is_refused_with_the_reason(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:
+        warning_census.main(["--per-cell", "1", "--worlds", "world16"])
+    assert stop.value.code == 2 and "at least 2 cohorts per cell" in capsys.readouterr().err
