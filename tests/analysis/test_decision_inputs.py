@@ -361,3 +361,36 @@ def test_a_band_on_a_named_measure_needs_the_spline():
         spline.append(g_estimation(t, adjust_for=("nfl",), adjust_shape="spline").estimate)
     assert np.mean(default) > 0.07 and np.mean(linear) > 0.07, (default, linear)
     assert abs(np.mean(spline)) < 0.04, spline
+
+
+def test_the_course_shape_adds_each_named_measures_course_after_the_named_terms():
+    t, df = _registry()
+    plain = decision_inputs(t, df, ("age", "grip_kg"))
+    got = decision_inputs(t, df, ("age", "grip_kg"), course=True)
+    k = len(plain.names)
+    assert got.names[:k] == plain.names and np.array_equal(got.X[:, :k], plain.X)
+    assert got.names[k:] == ["grip_kg over its first", "grip_kg change per month since its first",
+                             "grip_kg taken at the visit", "grip_kg (one value so far)"]  # fmt: skip
+    assert got.levels[k:].tolist() == [True, False, True, True]
+    # A on 2020-02-01: grip's mean over both sides was 22.5 on 2020-01-01, its first and only value (not taken then)
+    assert got.X[1, k:].tolist() == [1.0, 0.0, 0.0, 1.0]
+    # A on 2020-04-01: 27 over 22.5, two months on
+    months = (pd.Timestamp("2020-03-01") - pd.Timestamp("2020-01-01")).days / 30.4375
+    assert got.X[2, k:] == pytest.approx([27 / 22.5, 4.5 / months, 0.0, 0.0])
+    assert decision_inputs(t, df, ("age",), course=True).names == decision_inputs(t, df, ("age",)).names
+
+
+def test_a_course_adjustment_names_its_columns_and_the_request_takes_it():
+    t = _asymmetric(600, 7)
+    m = t["measurements"]
+    rng = np.random.default_rng(8)
+    first = pd.to_datetime(m.groupby("patient_id")["date"].transform("min"))
+    months = (pd.to_datetime(m["date"]) - first).dt.days / 30.4375
+    m = m.assign(value=(m["value"] * (1 - 0.01 * months * rng.uniform(0.5, 1.5, len(m)))).round(1))
+    m = m[(months == 0) | (rng.random(len(m)) < 0.8)]  # some reviews without grip: "taken at the visit" varies
+    t = Tables.from_frames(patients=t["patients"], treatments=t["treatments"], alsfrs=t["alsfrs"], measurements=m)
+    e = g_estimation(t, adjust_for=("grip_kg",), adjust_shape="course")
+    assert e.details["adjust_shape"] == "course" and np.isfinite(e.estimate)
+    cols = e.details["adjusted_columns"]
+    assert any(c.startswith("grip_kg over its first") for c in cols) and any("(spline" in c for c in cols)
+    assert named_options("grip_kg", False, "g_estimation", "course")["adjust_shape"] == "course"

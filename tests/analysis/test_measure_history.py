@@ -117,3 +117,47 @@ def test_the_registry_contrast_takes_the_measures_and_warns_where_the_decision_f
     assert not any("taking what the registry records" in w for w in fair.warnings)
     w = history_warning(0.1, 0.05, 4.0, 0.1, 0.12, 50, 0.05, ["age", "nfl", "nfl change per month", "nfl (none yet)"])
     assert "(age, nfl)" in w[0]
+
+
+def test_the_course_since_the_first_value_by_hand():
+    from alscell.analysis.measure_history import course_terms
+
+    m = pd.DataFrame([
+        _m("a", "2020-01-01", "weight_kg", 80), _m("a", "2020-03-01", "weight_kg", 76),
+        _m("a", "2020-03-01", "weight_kg", 74),  # two readings on one day: their mean, 75
+        _m("a", "2020-03-10", "weight_kg", 72),
+        _m("b", "2020-02-01", "weight_kg", 60),
+        _m("a", "2020-01-01", "nfl", 20.0, "serum"), _m("a", "2020-05-01", "nfl", 40.0, "plasma"),
+        _m("a", "2020-02-01", "nfl", 900.0, "csf"),  # CSF left out
+    ])  # fmt: skip
+    df = pd.DataFrame({"patient_id": ["a", "a", "a", "a", "b", "c"],
+                       "date": pd.to_datetime(["2019-12-01", "2020-01-01", "2020-03-10", "2020-06-01",
+                                               "2020-02-01", "2020-02-01"])})  # fmt: skip
+    X, names = course_terms(Tables.from_frames(measurements=m), df, {"weight_kg": False, "nfl": True})
+    assert names == [
+        "weight_kg over its first", "weight_kg change per month since its first", "weight_kg taken at the visit",
+        "weight_kg (one value so far)", "nfl over its first", "nfl change per month since its first",
+        "nfl taken at the visit", "nfl (one value so far)",
+    ]  # fmt: skip
+    months = (pd.Timestamp("2020-03-10") - pd.Timestamp("2020-01-01")).days / DPM
+    # before any value: 1 (and 0 on the log scale), no change, not taken, not "one so far"
+    np.testing.assert_allclose(X[0], [1, 0, 0, 0, 0, 0, 0, 0])
+    # the first day: the first value itself, taken, the only one so far
+    np.testing.assert_allclose(X[1], [1, 0, 1, 1, 0, 0, 1, 1])
+    # 2020-03-10: 72 over 80, (72 − 80) per month since the first, taken; nfl: still its first value (not taken)
+    np.testing.assert_allclose(X[2], [72 / 80, (72 - 80) / months, 1, 0, 0, 0, 0, 1])
+    # 2020-06-01: nothing taken; nfl doubled on the log scale over four months
+    nfl_months = (pd.Timestamp("2020-05-01") - pd.Timestamp("2020-01-01")).days / DPM
+    np.testing.assert_allclose(X[3], [72 / 80, (72 - 80) / months, 0, 0, np.log(2), np.log(2) / nfl_months, 0, 0])
+    # b: its only weight, taken that day; no nfl; c has nothing
+    np.testing.assert_allclose(X[4], [1, 0, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_allclose(X[5], [1, 0, 0, 0, 0, 0, 0, 0])
+
+
+def test_a_second_reading_days_after_the_first_gives_no_exploding_rate():
+    from alscell.analysis.measure_history import course_terms
+
+    m = pd.DataFrame([_m("a", "2020-01-01", "fvc_pct_pred", 90), _m("a", "2020-01-08", "fvc_pct_pred", 60)])
+    df = pd.DataFrame({"patient_id": ["a"], "date": pd.to_datetime(["2020-01-08"])})
+    X, _ = course_terms(Tables.from_frames(measurements=m), df, {"fvc_pct_pred": False})
+    np.testing.assert_allclose(X[0], [60 / 90, 0, 1, 0])  # within half a month of the first: no rate

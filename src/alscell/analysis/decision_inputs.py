@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
-from alscell.analysis.measure_history import as_of, measure_terms
+from alscell.analysis.measure_history import COURSE_COLUMNS, as_of, course_terms, measure_terms
 from alscell.analysis.visit_process import VISIT_INPUTS, measured_terms, spacing_terms, type_terms
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -78,9 +78,13 @@ REGISTRY_COLUMNS = {"age": (0, 1), "time_since_diagnosis": (2, 3), "ventilation"
 # Measures read on the log scale (concentrations spanning orders of magnitude between patients; NfL: Benatar et
 # al., Neurology 2020).
 LOG_UNITS = ("pg/mL", "ng/mL")
-# How named terms enter the history (``--adjust-shape``): as they are, or with restricted cubic spline terms for
-# the continuous levels (:func:`spline_terms`).
-ADJUST_SHAPES = ("linear", "spline")
+# How named terms enter the history (``--adjust-shape``): as they are, with restricted cubic spline terms for the
+# continuous levels (:func:`spline_terms`), or those and each named measure's course since its first value
+# (``course``: alscell.analysis.measure_history.course_terms; a candidate since 2026-12-06, thirty-fifth session,
+# built on the fifteenth and sixteenth worlds, docs/decision_oracle.md).
+ADJUST_SHAPES = ("linear", "spline", "course")
+# The shapes that add the continuous levels' spline terms.
+SPLINE_SHAPES = ("spline", "course")
 # The shape named terms take when the request does not say (the CLI's, API's and page's default; the Python
 # function g_estimation keeps "linear", which the stored pages' "named" rows used).  Spline since 2026-12-06, by the
 # rule committed before the fourteenth world ran (commit 50f096b): there the spline was within every band in more
@@ -202,8 +206,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     """An effect request's JSON object (the contract's keys first, unchanged) extended by ``decision_inputs`` when
     the request named terms or a decision lag (``options``, :func:`named_options`): ``named`` (as asked),
     ``columns`` (the history columns they gave that added to it; empty when no estimate was made),
-    ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear or
-    spline), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
+    ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear, spline or
+    course), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
     occasions; empty: every visit) and ``left_out_visits`` (the visit types left out of the analysis)."""
     if not any(options.get(k) for k in ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits")):
         return obj
@@ -260,10 +264,11 @@ def _asymmetry(m: pd.DataFrame, key: str, df: pd.DataFrame) -> tuple[list[np.nda
     ]
 
 
-def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
+def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...], course: bool = False) -> Inputs:
     """The columns of the named terms (:func:`parse_adjust_for`) at every row of the analysis frame ``df``
-    (``patient_id``, ``date``).  Raises :class:`NotApplicable` when the visits carry no dates or a named term is
-    recorded for no patient (a name the analyst gave that the registry cannot answer)."""
+    (``patient_id``, ``date``); with ``course``, after them each named measure's course since its first value
+    (:func:`alscell.analysis.measure_history.course_terms`).  Raises :class:`NotApplicable` when the visits carry
+    no dates or a named term is recorded for no patient (a name the analyst gave that the registry cannot answer)."""
     names = parse_adjust_for(",".join(names))  # the Python API's names checked as a request's are
     if "date" not in df:
         raise NotApplicable("adjust for: the visits carry no dates, so no recorded term can be placed in time.")
@@ -325,6 +330,10 @@ def decision_inputs(tables, df: pd.DataFrame, names: tuple[str, ...]) -> Inputs:
             add(list(X.T), labels, [True, False, True])
             if MEASURE_KEYS[name].needs_side:
                 add(*_asymmetry(m, name, df))
+    if course:
+        measures = {n: MEASURE_KEYS[n].unit in LOG_UNITS for n in names if n in MEASURE_KEYS}
+        C, labels = course_terms(t, df, measures)
+        add(list(C.T), labels, [lv for _ in range(len(labels) // len(COURSE_COLUMNS)) for _, lv in COURSE_COLUMNS])
     X = np.column_stack(cols) if cols else np.empty((len(df), 0))
     return Inputs(X, col_names, np.array(levels, dtype=bool))
 

@@ -58,6 +58,7 @@ import pandas as pd
 
 from alscell.analysis.decision_inputs import (
     REGISTRY_TERMS,
+    SPLINE_SHAPES,
     WITHIN_NEEDS_NAMES,
     check_lag,
     check_shape,
@@ -645,7 +646,8 @@ def named_history(
     """(H, windows, details): the history with the terms the analyst named
     (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the decision rows kept;
     with ``shape="spline"`` also their continuous levels' spline terms,
-    :func:`alscell.analysis.decision_inputs.spline_terms`, knots on the decision rows kept) and,
+    :func:`alscell.analysis.decision_inputs.spline_terms`, knots on the decision rows kept; with ``"course"`` also
+    each named measure's course since its first value, :func:`alscell.analysis.measure_history.course_terms`) and,
     with ``within``, each window's decision rows (index into ``df``, then per-row arrays) kept inside what the
     starters among all the windows' rows had on them.  ``details["_warnings"]``: what the result says about it."""
     check_shape(shape)
@@ -653,7 +655,7 @@ def named_history(
         if within:
             raise NotApplicable(WITHIN_NEEDS_NAMES)
         return H, windows, {"_warnings": []}
-    inputs = decision_inputs(tables, df, names)
+    inputs = decision_inputs(tables, df, names, course=shape == "course")
     rows = np.unique(np.concatenate([w[0] for w in windows]))
     said = [
         f"the decision model and the outcome regression also hold what was named as driving the decision "
@@ -674,7 +676,7 @@ def named_history(
         windows = [tuple(a[inside[w[0]]] for a in w) for w in windows]
         rows = rows[inside[rows]]
     X, x_names = inputs.X, inputs.names
-    if shape == "spline":
+    if shape in SPLINE_SHAPES:
         B, b_names = spline_terms(inputs, rows)
         X, x_names = np.column_stack([X, B]), [*x_names, *b_names]
         details["adjust_shape"] = shape

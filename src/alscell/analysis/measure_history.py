@@ -62,14 +62,7 @@ def measure_terms(tables, df: pd.DataFrame, measures: Mapping[str, bool] | None 
     if "date" not in df or m.empty:
         return np.empty((len(df), 0)), names
     for measure, log in (MEASURES if measures is None else measures).items():
-        r = m[m["measure"] == measure]
-        if MEASURE_KEYS[measure].needs_specimen and "specimen" in r:
-            r = r[r["specimen"].isna() | r["specimen"].isin(BLOOD)]
-        v = pd.to_numeric(r["value"], errors="coerce").to_numpy(float)
-        if log:
-            v = np.log(np.where(v > 0, v, np.nan))
-        r = pd.DataFrame({"patient_id": r["patient_id"].to_numpy(), "date": pd.to_datetime(r["date"]), "v": v})
-        r = r.dropna().groupby(["patient_id", "date"], as_index=False)["v"].mean()
+        r = _values(m, measure, log)
         if r.empty:
             continue
         g = r.groupby("patient_id", sort=False)
@@ -89,4 +82,69 @@ def measure_terms(tables, df: pd.DataFrame, measures: Mapping[str, bool] | None 
     return (np.column_stack(cols) if cols else np.empty((len(df), 0))), names
 
 
-__all__ = ["MEASURES", "as_of", "measure_terms"]
+# The columns :func:`course_terms` gives per measure, and whether each is a level (what an eligibility rule cuts on:
+# splines, ``inside_starters``) rather than a change per month.
+COURSE_COLUMNS = (
+    ("over its first", True),
+    ("change per month since its first", False),
+    ("taken at the visit", True),
+    ("(one value so far)", True),
+)
+
+
+def _values(m: pd.DataFrame, measure: str, log: bool) -> pd.DataFrame:
+    """One value per patient and day of ``measure`` (``patient_id``, ``date``, ``v``; blood only for a specimen
+    measure, on the log scale when ``log``; repeated readings of a day averaged), by patient and date."""
+    r = m[m["measure"] == measure]
+    if MEASURE_KEYS[measure].needs_specimen and "specimen" in r:
+        r = r[r["specimen"].isna() | r["specimen"].isin(BLOOD)]
+    v = pd.to_numeric(r["value"], errors="coerce").to_numpy(float)
+    if log:
+        v = np.log(np.where(v > 0, v, np.nan))
+    r = pd.DataFrame({"patient_id": r["patient_id"].to_numpy(), "date": pd.to_datetime(r["date"]), "v": v})
+    return r.dropna().groupby(["patient_id", "date"], as_index=False)["v"].mean()
+
+
+def course_terms(tables, df: pd.DataFrame, measures: Mapping[str, bool]) -> tuple[np.ndarray, list[str]]:
+    """(X, names): per measure of ``measures`` (key → read on the log scale) recorded for some patient, the
+    :data:`COURSE_COLUMNS` at every row of ``df`` — the latest value on or before the visit over the patient's first
+    (their difference on the log scale; 1, or 0, where none yet), its change per month since the first (0 within
+    :data:`MIN_GAP_MONTHS` of it or where none yet), whether it was taken on the visit's day, and whether it is the
+    patient's only value so far.
+
+    Why: a clinic's rule reads a measure's course, not only its level — weight lost since diagnosis (a gastrostomy
+    at 10% lost: Miller et al., Neurology 2009;73:1218–1226), a vital capacity or motor-unit count fallen from its
+    first value, a reading that must be taken at the review that decides.  A smooth model of the latest level cannot
+    follow such a rule, and spreads the starts over visits the rule could not treat at; on the fifteenth and sixteenth
+    held-out worlds that is where the named estimate's no-effect lean comes from (docs/decision_oracle.md)."""
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    m = as_tables(tables)["measurements"]
+    if "date" not in df or m.empty:
+        return np.empty((len(df), 0)), names
+    visit_day = pd.to_datetime(df["date"]).dt.normalize().to_numpy()
+    for measure, log in measures.items():
+        r = _values(m, measure, log)
+        if r.empty:
+            continue
+        g = r.groupby("patient_id", sort=False)
+        first, first_day = g["v"].transform("first").to_numpy(float), g["date"].transform("first")
+        v = r["v"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = v - first if log else np.where(first > 0, v / first, np.nan)
+        months = (r["date"] - first_day).dt.days.to_numpy(float) / DPM
+        since = np.where(months > MIN_GAP_MONTHS, (v - first) / np.maximum(months, MIN_GAP_MONTHS), 0.0)
+        look = as_of(df, r.assign(rel=rel, since=since, count=g.cumcount().to_numpy() + 1, day=r["date"]))
+        now = look["rel"].to_numpy(float)
+        taken = pd.to_datetime(look["day"]).dt.normalize().to_numpy() == visit_day
+        cols += [
+            np.where(np.isfinite(now), now, 0.0 if log else 1.0),
+            np.nan_to_num(look["since"].to_numpy(float), nan=0.0),
+            taken.astype(float),
+            (look["count"].to_numpy(float) == 1).astype(float),
+        ]
+        names += [f"{measure} {label}" for label, _ in COURSE_COLUMNS]
+    return (np.column_stack(cols) if cols else np.empty((len(df), 0))), names
+
+
+__all__ = ["COURSE_COLUMNS", "MEASURES", "as_of", "course_terms", "measure_terms"]

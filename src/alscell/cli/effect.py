@@ -62,7 +62,9 @@ def register(app: typer.Typer) -> None:
             "--adjust-shape",
             help="With --adjust-for: how the named terms enter, spline (the default since 2026-12-06: their "
             "continuous levels, such as age or FVC, also as restricted cubic splines with four knots, so that the "
-            "models can bend where a rule cuts) or linear (as they are).",
+            "models can bend where a rule cuts), linear (as they are) or course (the spline, and each named "
+            "measure's course since its first value: over the first, change per month since it, taken at the visit, "
+            "only one so far — a candidate, docs/decision_oracle.md).",
         ),
         decision_lag: float | None = typer.Option(
             None,
@@ -150,7 +152,10 @@ def register(app: typer.Typer) -> None:
         t.add_row("patients (treated)", f"{est.n_patients} ({est.n_treated})")
         t.add_row("observations used", str(est.n_visits))
         if "adjusted_for" in est.details:
-            shape = " (continuous levels as splines)" if est.details.get("adjust_shape") == "spline" else ""
+            shape = {
+                "spline": " (continuous levels as splines)",
+                "course": " (continuous levels as splines; each measure's course since its first value)",
+            }.get(est.details.get("adjust_shape", ""), "")
             t.add_row("decision inputs named", ", ".join(est.details["adjusted_for"]) + shape)
             if est.details.get("outside_starters") is not None:
                 t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
