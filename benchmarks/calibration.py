@@ -109,6 +109,9 @@ HELD_OUT = {
     # blind on 2026-12-06 with the columns recorded from its start, registered before any estimator ran on it
     # (benchmarks/decision_occasions.py, JUDGED)
     "world17": ("seventeenth_world", "simulate_world17"),
+    # held out: written blind on 2026-12-06 with the columns recorded from its start, decisions at the cell programme's
+    # own visits, registered before any estimator ran on it (benchmarks/eighteenth_world.py)
+    "world18": ("eighteenth_world", "simulate_world18"),
 }
 
 

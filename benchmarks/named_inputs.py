@@ -93,6 +93,18 @@ NAMED = {
         "svc_pct_pred",
         "grip_kg",
     ),
+    # held out: its RECORDED_RULE_INPUTS, the referral to the programme's visits included
+    # (benchmarks/eighteenth_world.py; written in before any estimator ran on it)
+    "world18": (
+        "age",
+        "time_since_onset",
+        "time_since_diagnosis",
+        "site",
+        "ventilation",
+        "gastrostomy",
+        "il6",
+        "cnsbfs",
+    ),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -112,6 +124,7 @@ LAG = {
     "world15": 42,  # DECISION_LAG_DAYS: the first dose 42-70 days after the decision (benchmarks/fifteenth_world.py)
     "world16": 21,  # DECISION_LAG_DAYS: the first dose 21-42 days after the decision (benchmarks/sixteenth_world.py)
     "world17": 28,  # DECISION_LAG_DAYS: the first dose 28-56 days after the decision (benchmarks/seventeenth_world.py)
+    "world18": 10,  # DECISION_LAG_DAYS: the first dose 10-24 days after the decision (benchmarks/eighteenth_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")

@@ -1,0 +1,188 @@
+"""The named measures' course since their first value (``--adjust-shape course``), against the spline names, under
+no effect: the eighteenth world (written blind, registered with the rule below before any estimator ran on it),
+the earlier held-out worlds (no harm?) and the two worlds it was built on.
+
+The candidate (alscell.analysis.measure_history.course_terms) was built on the fifteenth and sixteenth worlds, where
+the named estimate's no-effect lean is its decision model's misfit to a rule that reads a measure's course (weight
+lost since the first, a MUNIX recorded at the review and fallen from the first; docs/decision_oracle.md).  Each
+cohort is estimated twice, paired: the names as ``decision_overlap.named`` runs them (the world's names as splines,
+with its recorded decision occasions where it records them, else its rule's lag) and the same with
+``adjust_shape="course"``.  Judged at the nominal values (Morris, White & Crowther, Stat Med 2019): bias 0 and
+rejection 0.05, each ± 2 MCSE.
+
+    .venv/bin/python benchmarks/course_terms.py --workers 2 --raw docs/data/course_terms.csv --write-md docs/course_terms.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_page import add_raw_arguments, finish, stored_or_run
+
+ENTROPY = 20261211
+# (world, share, cohorts) at 3,000 patients, no effect: the blind world's two judged cells first, then the earlier
+# held-out worlds at 30% (the rule's part 2), then the two worlds the candidate was built on
+JUDGED = (("world18", 0.3, 40), ("world18", 0.6, 40))
+EARLIER = tuple((f"world{k}", 0.3, 20) for k in (6, 7, 8, 9, 10, 11, 12, 13, 14, 17))
+BUILT_ON = (("world15", 0.3, 20), ("world16", 0.3, 20))
+CELLS = (*JUDGED, *EARLIER, *BUILT_ON)
+PATIENTS = 3000
+# Registered (committed with the eighteenth world, before any estimator ran on it; 2026-12-06, thirty-fifth session):
+REGISTERED_RULE = (
+    "The course shape replaces the spline as the named terms' default shape (alscell.analysis.decision_inputs."
+    "DEFAULT_SHAPE) only if (1) on the eighteenth world the course names are within the bias band (0 ± 2 MCSE) and "
+    "the rejection band (0.05 ± 2 MCSE) in both judged cells (3,000 patients, 30% and 60% treated, 40 cohorts each, "
+    "no effect), and (2) over the earlier held-out worlds (the sixth to fourteenth and the seventeenth, 3,000 "
+    "patients with 30% treated, 20 cohorts each, no effect) the course names are within the bias band in at least "
+    "as many worlds as the spline names.  Otherwise it stays an option."
+)
+
+
+def run_chunk(items: list[tuple]) -> list[dict]:
+    """Each (world, share, seed) cohort of 3,000 patients under no effect, estimated with the spline names and the
+    course names: one row each."""
+    warnings.simplefilter("ignore")
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # Dask worker processes
+        sys.path.insert(0, here)
+    import calibration
+    from alscell.analysis.errors import NotApplicable
+    from alscell.analysis.g_estimation import g_estimation
+    from decision_occasions import OCCASIONS
+    from decision_overlap import named
+
+    rows = []
+    for world, share, seed in items:
+        tables = calibration._cohort(world, PATIENTS, share, 0.0, int(seed), record_occasions=world in OCCASIONS)
+        treated = tables["treatments"]["patient_id"].nunique() / tables["patients"]["patient_id"].nunique()
+        for variant, shape in (("spline", "spline"), ("course", "course")):
+            row = dict(world=world, share=share, seed=int(seed), variant=variant, treated=treated)
+            try:
+                e = g_estimation(tables, **(named(world) | {"adjust_shape": shape}))
+                row |= dict(estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high,
+                            columns=len(e.details.get("adjusted_columns", [])))  # fmt: skip
+            except NotApplicable:
+                row |= dict(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, columns=0)
+            rows.append(row)
+    return rows
+
+
+def _judge(d: pd.DataFrame) -> dict:
+    """Bias and rejection of one variant's cohorts under no effect, with their MCSEs and whether each is in band."""
+    d = d[np.isfinite(d["estimate"].to_numpy(float))]
+    k = len(d)
+    b = d["estimate"].to_numpy(float)
+    rej = float(((d["ci_low"] > 0) | (d["ci_high"] < 0)).mean())
+    mcse = float(b.std(ddof=1) / np.sqrt(k)) if k > 1 else float("nan")
+    return dict(k=k, bias=float(b.mean()), mcse=mcse, bias_ok=bool(abs(b.mean()) <= 2 * mcse), rej=rej,
+                rej_ok=bool(abs(rej - 0.05) <= 2 * np.sqrt(0.05 * 0.95 / k)), se=float(d["se"].mean()))  # fmt: skip
+
+
+def verdict(raw: pd.DataFrame) -> tuple[str, bool]:
+    """The registered rule applied to ``raw``: its text, and whether the course shape becomes the default."""
+    cells = {(w, s): {v: _judge(g) for v, g in d.groupby("variant")} for (w, s), d in raw.groupby(["world", "share"])}
+    blind = [cells[(w, s)]["course"] for w, s, _ in JUDGED if (w, s) in cells]
+    one = len(blind) == len(JUDGED) and all(c["bias_ok"] and c["rej_ok"] for c in blind)
+    earlier = [cells[(w, s)] for w, s, _ in EARLIER if (w, s) in cells]
+    n_course = sum(c["course"]["bias_ok"] for c in earlier)
+    n_spline = sum(c["spline"]["bias_ok"] for c in earlier)
+    two = len(earlier) == len(EARLIER) and n_course >= n_spline
+    text = (f"(1) the eighteenth world's two cells within both bands with the course names: {'yes' if one else 'no'}; "
+            f"(2) earlier held-out worlds within the bias band: course {n_course}, spline {n_spline} of "
+            f"{len(earlier)}: {'yes' if two else 'no'}.  Verdict: the course shape "
+            f"{'becomes the default' if one and two else 'stays an option'}.")  # fmt: skip
+    return text, one and two
+
+
+def markdown(raw: pd.DataFrame) -> str:
+    lines = [
+        "| world | role | treated (cell) | treated (realised) | cohorts | spline: bias (MCSE) | rejection | course: "
+        "bias (MCSE) | rejection | course − spline, paired (MCSE) | SE ratio course / spline |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    role = {(w, s): r for cells, r in ((JUDGED, "blind, judged"), (EARLIER, "held out"), (BUILT_ON, "built on"))
+            for w, s, _ in cells}  # fmt: skip
+    for (world, share), d in raw.groupby(["world", "share"], sort=False):
+        j = {v: _judge(g) for v, g in d.groupby("variant")}
+        wide = d.pivot_table(index="seed", columns="variant", values="estimate").dropna()
+        diff = wide["course"] - wide["spline"]
+
+        def cell(x: dict) -> str:
+            return (f"{x['bias']:+.4f} ({x['mcse']:.4f}){'' if x['bias_ok'] else ' ✗'} | "
+                    f"{x['rej']:.3f}{'' if x['rej_ok'] else ' ✗'}")  # fmt: skip
+
+        lines.append(
+            f"| {world} | {role.get((world, share), '')} | {share:.0%} | {d['treated'].mean():.1%} | "
+            f"{j['course']['k']} | {cell(j['spline'])} | {cell(j['course'])} | {diff.mean():+.4f} "
+            f"({diff.std(ddof=1) / np.sqrt(len(diff)):.4f}) | {j['course']['se'] / j['spline']['se']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--worlds", default=None, help="only these worlds' cells (comma-separated; default: every cell)")
+    ap.add_argument("--write-md", default=None)
+    add_raw_arguments(ap)
+    args = ap.parse_args(argv)
+    chosen = set(args.worlds.split(",")) if args.worlds else {w for w, _, _ in CELLS}
+    unknown = chosen - {w for w, _, _ in CELLS}
+    if unknown:
+        ap.error(f"--worlds: unknown {', '.join(sorted(unknown))}")
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+
+    console = Console()
+    items = [
+        (world, share, seed)
+        for i, (world, share, k) in enumerate(CELLS)
+        if world in chosen
+        for seed in study_seeds(ENTROPY + i, k)
+    ]
+
+    def run():
+        return run_study(run_chunk, items, chunk=1, workers=args.workers, label="course terms", console=console)
+
+    raw = stored_or_run(ap, args, run)
+    text, _ = verdict(raw)
+    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, MD, "course_terms.py", argv,
+           entropy=ENTROPY, workers=args.workers, rule=REGISTERED_RULE, verdict=text, reading=READING)  # fmt: skip
+    return 0
+
+
+MD = """# The named measures' course since their first value (`--adjust-shape course`), under no effect
+
+Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy} + the cell's index;
+the cohorts are stored, `--from-raw` rewrites the page from them).  What and why: the script's docstring.  3,000
+patients a cohort, no effect (truth 0); each cohort estimated with the spline names and the course names (paired).
+✗: outside ±2 MCSE of the nominal value (bias 0, rejection 0.05).
+
+**The rule, registered before any estimator ran on the eighteenth world:** {rule}
+
+**Applied:** {verdict}
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING = """* Written before the run; rerun to check."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
