@@ -43,6 +43,7 @@ WORLDS = ("world3", "world4", "world5")  # the page's default worlds
 # judged on their own pages (--page world6 to world10): each held out from the choices made before it was written
 HELD_OUT_LATER = (
     "world6", "world7", "world8", "world9", "world10", "world11", "world12", "world13", "world14", "world16", "world17",
+    "world18",
 )  # fmt: skip
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
@@ -390,7 +391,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 
 ORDINALS = (
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
-    "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+    "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
 )  # fmt: skip
 MD_WORLD7 = held_out_page(
     "seventh",
@@ -645,6 +646,19 @@ MD_WORLD17 = held_out_page(
     its_page=", judged against the world's truth on docs/calibration_world17.md",
 )
 
+MD_WORLD18 = held_out_page(
+    "eighteenth",
+    "eighteenth_world",
+    "while the named measures' course (`--adjust-shape course`) was being built on the fifteenth and sixteenth worlds "
+    "— by a helper that could read neither the estimators nor any result — and registered (commit f5edec0) with its "
+    "names, decision visits and no visit types to leave out (benchmarks/named_inputs.NAMED, "
+    "decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with the continuous levels as splines",
+    candidate="named_occasions",
+    call=CANDIDATES["named_occasions"][2],
+    cohorts=20,
+    its_page=", judged against the world's truth on docs/calibration_world18.md",
+)
+
 READING_WORLD16 = """* Written after the first run (2026-12-06, thirty-fourth session), from docs/calibration_world16_estimand.md
   (`--estimand window`) and docs/calibration_world16_observed.md (`--estimand observed`), the same stored cohorts
   (rerun to check; 20 cohorts per cell).  The stored cohorts are these (gap 0).
@@ -676,6 +690,21 @@ READING_WORLD17 = """* Written after the first run (2026-12-06, thirty-fourth se
 * The default stays off against every truth (within every band in 3 of 27): it neither reads the recorded decision
   occasions nor the rule's inputs, and leans under no effect (+0.039 to +0.067 from 1,000 patients)."""
 
+READING_WORLD18 = """* Written after the first run (2026-12-06, thirty-fifth session), from docs/calibration_world18_estimand.md
+  (`--estimand window`) and docs/calibration_world18_observed.md (`--estimand observed`), the same stored cohorts
+  (rerun to check; 20 cohorts per cell).  The stored cohorts are these (gap 0).  Judged against our while-observed
+  truth from the start, as the thirty-fourth session proposed for blind worlds.
+* Our estimand's truth is lower than the world's, by 0.007–0.009 (E = 0.2) and 0.020–0.026 (E = 0.5).
+* **Neither estimator is honest here.**  Against the while-observed truth the default is within every band in 17 of
+  27 cells, the names with the recorded occasions in 12 (against the hypothetical one 17 and 10).  From 1,000
+  patients on both lean for treatment, under no effect as under an effect: at 3,000 patients with 30% treated +0.030
+  (default, MCSE 0.017) and +0.035 (names, MCSE 0.011), with 60% +0.040 (0.012) and +0.084 (0.040; coverage 0.90, the
+  spread between cohorts is large).  At 200 patients with 5% treated (about ten starters) the names read −0.29
+  (MCSE 0.14).
+* The cohorts are noisy (the names' SD between cohorts about 0.05 at 3,000 patients with 30% treated): another 40
+  cohorts of that no-effect cell (docs/course_terms.md, other seeds) gave −0.0001 (MCSE 0.0107) and at 60% +0.0297
+  (0.0161), so the 30% lean is not established and the 60% one is."""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -690,6 +719,7 @@ PAGES = {
     "world14": (MD_WORLD14, READING_WORLD14),
     "world16": (MD_WORLD16, READING_WORLD16),
     "world17": (MD_WORLD17, READING_WORLD17),
+    "world18": (MD_WORLD18, READING_WORLD18),
 }
 
 

@@ -654,7 +654,9 @@ READING_NAMED_SPLINE = """* Written from the tables above after the full run (23
 READING_NAMED_VISITS = """* Not read on this page: the candidates' cohorts on the fourteenth world are read on docs/calibration_world14.md."""
 
 READING_OCCASIONS = """* Not read on this page: the sixteenth world's cells are read in docs/evidence.md ("Visits that follow the
-  course, and a sixteenth world"), the seventeenth's in "Positivity, and a seventeenth world"."""
+  course, and a sixteenth world"), the seventeenth's in "Positivity, and a seventeenth world", the eighteenth's in
+  "Where the names' no-effect lean comes from" (and against our estimand's truths on
+  docs/calibration_world18_estimand.md and docs/calibration_world18_observed.md)."""
 
 READINGS = {
     "named_occasions": READING_OCCASIONS,
