@@ -619,44 +619,42 @@ READING_WORLD14 = """* Written after the first run, from docs/calibration_world1
   thirteenth 9 against 5 for the spline, the twelfth 8 against 17 for the linear names).
 * Why the default and the names lean here: docs/world14_pieces.md."""
 
-MD_WORLD16 = held_out_page(
+
+def named_occasions_page(ordinal: str, written: str, commit: str, leave_out: str = "visit types to leave out") -> str:
+    """The page of a blind world judged with the names and its recorded decision occasions (the sixteenth and later):
+    :func:`held_out_page` with ``g_history_calibration.CANDIDATES["named_occasions"]``, 20 cohorts per cell."""
+    world = f"world{ORDINALS.index(ordinal) + 1}"
+    return held_out_page(
+        ordinal,
+        f"{ordinal}_world",
+        f"{written} — by a helper that could read neither the estimators nor any result — and registered (commit "
+        f"{commit}) with its names, decision visits and {leave_out} (benchmarks/named_inputs.NAMED, "
+        "decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with the continuous levels as splines",
+        candidate="named_occasions",
+        call=CANDIDATES["named_occasions"][2],
+        cohorts=20,
+        its_page=f", judged against the world's truth on docs/calibration_{world}.md",
+    )
+
+
+MD_WORLD16 = named_occasions_page(
     "sixteenth",
-    "sixteenth_world",
     "while the recorded visit types as decision inputs (`--adjust-for visit_types`) and `slope_visits` were being "
-    "built on the thirteenth to fifteenth worlds — by a helper that could read neither the estimators nor any result "
-    "— and registered (commit c73025c) with its names, decision visits and visit types to leave out "
-    "(benchmarks/named_inputs.NAMED, decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with "
-    "the continuous levels as splines",
-    candidate="named_occasions",
-    call=CANDIDATES["named_occasions"][2],
-    cohorts=20,
-    its_page=", judged against the world's truth on docs/calibration_world16.md",
+    "built on the thirteenth to fifteenth worlds",
+    "c73025c",
 )
 
-MD_WORLD17 = held_out_page(
+MD_WORLD17 = named_occasions_page(
     "seventeenth",
-    "seventeenth_world",
-    "while the positivity check (alscell.analysis.decision_overlap) was being built on the sixth to sixteenth worlds "
-    "— by a helper that could read neither the estimators nor any result — and registered (commit 63c923a) with its "
-    "names, decision visits and visit types to leave out (benchmarks/named_inputs.NAMED, "
-    "decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with the continuous levels as splines",
-    candidate="named_occasions",
-    call=CANDIDATES["named_occasions"][2],
-    cohorts=20,
-    its_page=", judged against the world's truth on docs/calibration_world17.md",
+    "while the positivity check (alscell.analysis.decision_overlap) was being built on the sixth to sixteenth worlds",
+    "63c923a",
 )
 
-MD_WORLD18 = held_out_page(
+MD_WORLD18 = named_occasions_page(
     "eighteenth",
-    "eighteenth_world",
-    "while the named measures' course (`--adjust-shape course`) was being built on the fifteenth and sixteenth worlds "
-    "— by a helper that could read neither the estimators nor any result — and registered (commit f5edec0) with its "
-    "names, decision visits and no visit types to leave out (benchmarks/named_inputs.NAMED, "
-    "decision_occasions.OCCASIONS, LEFT_OUT); `names occasions` holds them, with the continuous levels as splines",
-    candidate="named_occasions",
-    call=CANDIDATES["named_occasions"][2],
-    cohorts=20,
-    its_page=", judged against the world's truth on docs/calibration_world18.md",
+    "while the named measures' course (`--adjust-shape course`) was being built on the fifteenth and sixteenth worlds",
+    "f5edec0",
+    "no visit types to leave out",
 )
 
 READING_WORLD16 = """* Written after the first run (2026-12-06, thirty-fourth session), from docs/calibration_world16_estimand.md
