@@ -112,8 +112,8 @@ def course_terms(tables, df: pd.DataFrame, measures: Mapping[str, bool]) -> tupl
     :data:`MIN_GAP_MONTHS` of it or where none yet), whether it was taken on the visit's day, and whether it is the
     patient's only value so far.
 
-    Why: a clinic's rule reads a measure's course, not only its level — weight lost since diagnosis (a gastrostomy
-    at 10% lost: Miller et al., Neurology 2009;73:1218–1226), a vital capacity or motor-unit count fallen from its
+    Why: a clinic's rule reads a measure's course, not only its level — weight lost since diagnosis (gastrostomy
+    on weight loss: Miller et al., Neurology 2009;73:1218–1226), a vital capacity or motor-unit count fallen from its
     first value, a reading that must be taken at the review that decides.  A smooth model of the latest level cannot
     follow such a rule, and spreads the starts over visits the rule could not treat at; on the fifteenth and sixteenth
     held-out worlds that is where the named estimate's no-effect lean comes from (docs/decision_oracle.md)."""
