@@ -19,6 +19,7 @@ from alscell.analysis.decision_inputs import (
     named_json,
     named_options,
     parse_adjust_for,
+    parse_eligible,
     restricted_cubic_spline,
     spline_terms,
 )
@@ -76,6 +77,8 @@ def test_the_request_rules():
         "decision_lag_days": 0.0,
         "decision_visits": [],
         "left_out_visits": [],
+        "eligible_when": [],
+        "outside_eligibility": None,
     }
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
@@ -394,3 +397,47 @@ def test_a_course_adjustment_names_its_columns_and_the_request_takes_it():
     cols = e.details["adjusted_columns"]
     assert any(c.startswith("grip_kg over its first") for c in cols) and any("(spline" in c for c in cols)
     assert named_options("grip_kg", False, "g_estimation", "course")["adjust_shape"] == "course"
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("", ()),
+        ("age <= 75", (("age", "<=", 75.0),)),
+        (" time since onset<36 ;ventilation == 0; ", (("time since onset", "<", 36.0), ("ventilation", "==", 0.0))),
+        ("fvc_pct_pred over its first >= .9", (("fvc_pct_pred over its first", ">=", 0.9),)),
+        ("nfl != -1.5e1", (("nfl", "!=", -15.0),)),
+    ],
+)
+def test_an_eligibility_is_parsed_condition_by_condition(text, parsed):
+    assert parse_eligible(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["age", "age <= old", "<= 3", "age => 3", "age <= 3 4"])
+def test_a_condition_that_is_not_term_op_number_is_refused_with_the_form(text):
+    with pytest.raises(NotApplicable, match="is not TERM OP NUMBER"):
+        parse_eligible(text)
+
+
+def test_stating_the_eligibility_takes_the_lean_of_a_band_away_even_with_straight_terms():
+    """The band registry (treated only within an NfL band, no effect): the straight NfL term leans; with the band
+    stated as the eligibility the decision visits outside it leave, and the lean with them."""
+    linear, stated = [], []
+    for seed in (3, 4, 5):
+        t = _banded(1500, seed)
+        linear.append(g_estimation(t, adjust_for=("nfl",)).estimate)
+        e = g_estimation(t, adjust_for=("nfl",), eligible_when="nfl >= 3.2; nfl <= 3.8")
+        assert e.details["outside_eligibility"] > 0 and e.details["eligible_when"] == ["nfl >= 3.2", "nfl <= 3.8"]
+        assert any("did not meet the stated eligibility" in w for w in e.warnings)
+        stated.append(e.estimate)
+    assert np.mean(linear) > 0.07 and abs(np.mean(stated)) < 0.03, (linear, stated)
+
+
+def test_starts_outside_a_stated_eligibility_are_kept_and_said():
+    t = _banded(800, 3)
+    e = g_estimation(t, adjust_for=("nfl",), eligible_when="nfl >= 3.5")  # half the band: starts below it
+    assert any("start(s) came at visits that do not meet the stated eligibility" in w for w in e.warnings)
+    with pytest.raises(NotApplicable, match="no column 'weight' among the named terms' \\(nfl, nfl change per month"):
+        g_estimation(t, adjust_for=("nfl",), eligible_when="weight <= 3")
+    course = g_estimation(t, adjust_for=("nfl",), eligible_when="nfl taken at the visit == 1")  # course columns too
+    assert course.details["outside_eligibility"] >= 0 and course.details.get("adjust_shape") is None

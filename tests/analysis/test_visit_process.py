@@ -139,6 +139,8 @@ def test_the_lag_request_rules():
         "decision_lag_days": 21.0,
         "decision_visits": [],
         "left_out_visits": [],
+        "eligible_when": [],
+        "outside_eligibility": None,
     }
 
 

@@ -136,6 +136,13 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     assert any(c.endswith(" taken at the visit") for c in lagged["decision_inputs"]["columns"])
     r = run("--data", str(folder), "--decision-lag", "21")
     assert r.returncode == 0 and "decision lag (days)" in r.stdout
+    r = run("--data", str(folder), "--json", "--adjust-for", "age,fvc_pct_pred", "--eligible-when",
+            "age <= 75; fvc_pct_pred over its first >= 0.6")  # fmt: skip
+    stated = json.loads(r.stdout)["decision_inputs"]
+    assert r.returncode == 0 and stated["eligible_when"] == ["age <= 75", "fvc_pct_pred over its first >= 0.6"]
+    assert isinstance(stated["outside_eligibility"], int) and stated["outside_eligibility"] > 0
+    r = run("--data", str(folder), "--adjust-for", "age", "--eligible-when", "age <= 75")
+    assert r.returncode == 0 and "eligible when (stated)" in r.stdout
     r = run("--data", str(folder), "--json", "--adjust-for", "age", "--sensitivity")
     sens = json.loads(r.stdout)
     assert r.returncode == 0 and list(sens)[-1] == "decision_inputs" and "sensitivity" in sens
@@ -150,6 +157,9 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
         (("--decision-lag", "-2"), "decision lag: -2.0 days is outside 0 to 365 days."),
         (("--decision-lag", "21", "--method", "naive"), "decision lag: only g_estimation models the decision"),
         (("--adjust-for", "visit_type"), "unknown term(s) 'visit_type'"),
+        (("--eligible-when", "age <= 75"), "eligible when: name the recorded terms"),
+        (("--adjust-for", "age", "--eligible-when", "age < seventy"), "is not TERM OP NUMBER"),
+        (("--adjust-for", "age", "--eligible-when", "weight <= 70"), "no column 'weight' among the named terms'"),
     ):
         r = run("--data", str(folder), *args)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)

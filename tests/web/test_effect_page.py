@@ -126,6 +126,10 @@ def test_a_site_without_measurements_is_offered_none(web_app, as_user):
             {"adjust_for": ["age"], "decision_visits": ["scheduled", "home"], "leave_out_visits": ["inpatient"]},
             {"adjust_for": "age", "decision_visits": "scheduled,home", "leave_out_visits": "inpatient"},
         ),
+        (
+            {"adjust_for": ["age", "fvc_pct_pred"], "eligible_when": "age <= 80; fvc_pct_pred over its first >= 0.5"},
+            {"adjust_for": "age,fvc_pct_pred", "eligible_when": "age <= 80; fvc_pct_pred over its first >= 0.5"},
+        ),
     ],
 )
 def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_params):
@@ -155,6 +159,11 @@ def test_the_partial_and_the_page_show_the_apis_numbers(sim_app, params, api_par
         shown = ", ".join(api["decision_inputs"]["left_out_visits"])
         assert f'data-key="left_out_visits">{shown}<' in page.text
         assert f'name="leave_out_visits" value="{shown}" checked>' in page.text
+    if api["decision_inputs"]["eligible_when"]:
+        stated = "; ".join(api["decision_inputs"]["eligible_when"])
+        assert f'data-key="eligible_when">{stated}<' in page.text.replace("&lt;", "<").replace("&gt;", ">")
+        assert f'data-key="outside_eligibility">{api["decision_inputs"]["outside_eligibility"]}<' in page.text
+        assert 'name="eligible_when" value="age &lt;= 80; fvc_pct_pred over its first &gt;= 0.5"' in page.text
     if api["decision_inputs"]["decision_visits"]:
         shown = ", ".join(api["decision_inputs"]["decision_visits"])
         assert f'data-key="decision_visits">{shown}<' in page.text
@@ -173,6 +182,9 @@ BAD = [
     ({"decision_lag_days": "21", "method": "naive"}, "decision lag: only g_estimation models the decision"),
     ({"decision_visits": "clinic"}, "decision visits: unknown visit type(s) 'clinic': use scheduled, unscheduled"),
     ({"leave_out_visits": "ward"}, "leave out visits: unknown visit type(s) 'ward'"),
+    ({"eligible_when": "age <= 70"}, "eligible when: name the recorded terms"),
+    ({"adjust_for": "age", "eligible_when": "age about 70"}, "eligible when: 'age about 70' is not TERM OP NUMBER"),
+    ({"adjust_for": "age", "eligible_when": "height <= 2"}, "eligible when: no column 'height' among the named"),
 ]
 
 

@@ -28,6 +28,8 @@ docs/world11_registry_terms.md).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +110,22 @@ SHAPE_NEEDS_NAMES = (
     "adjust shape: name the recorded terms the decision read (adjust for ...); their continuous levels then enter "
     "as splines."
 )
+ELIGIBLE_NEEDS_NAMES = (
+    "eligible when: name the recorded terms the eligibility reads (adjust for ...); its conditions are on their "
+    "columns."
+)
+# The comparisons an eligibility condition may make (``--eligible-when "TERM OP NUMBER; ..."``).
+ELIGIBLE_OPS = {
+    "<=": np.less_equal,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    ">": np.greater,
+}
+_CONDITION = re.compile(
+    r"^\s*(?P<term>.*?[^<>=!\s])\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,39 @@ def check_shape(shape: str) -> str:
     return shape
 
 
+def parse_eligible(text: str | None) -> tuple[tuple[str, str, float], ...]:
+    """The conditions of ``--eligible-when`` (or the API's ``eligible_when``): ``TERM OP NUMBER`` separated by ``;``
+    (a term is a named history column, such as ``time since onset``, ``ventilation`` or ``fvc_pct_pred over its
+    first``; OP one of :data:`ELIGIBLE_OPS`), checked for form; () for none.  Which terms exist is checked against
+    the named columns when the estimate is made (:func:`eligible_rows`)."""
+    conditions = []
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        m = _CONDITION.match(part)
+        if m is None:
+            raise NotApplicable(
+                f"eligible when: {part.strip()!r} is not TERM OP NUMBER (OP one of {', '.join(ELIGIBLE_OPS)}; "
+                "conditions separated by ';')."
+            )
+        conditions.append((m["term"], m["op"], float(m["value"])))
+    return tuple(conditions)
+
+
+def eligible_rows(columns: Mapping[str, np.ndarray], conditions: tuple[tuple[str, str, float], ...]) -> np.ndarray:
+    """Whether each row meets every condition (:func:`parse_eligible`) on ``columns`` (name → values per row).
+    Raises :class:`NotApplicable` naming the columns there are when a condition's term is not one of them."""
+    keep = np.ones(len(next(iter(columns.values()))) if columns else 0, dtype=bool)
+    for term, op, value in conditions:
+        if term not in columns:
+            raise NotApplicable(
+                f"eligible when: no column {term!r} among the named terms' ({', '.join(columns)}); with "
+                "--adjust-shape course or not, each named measure's course columns can be used too."
+            )
+        keep &= ELIGIBLE_OPS[op](columns[term], value)
+    return keep
+
+
 def check_lag(days: float | str | None) -> float:
     """The decision lag of ``--decision-lag`` in days (0 when not given), checked: a number from 0 to
     :data:`MAX_LAG_DAYS` (None or an empty form field: 0)."""
@@ -163,6 +214,7 @@ def named_options(
     lag_days: float | str | None = None,
     occasions: str | None = None,
     leave_out: str | None = None,
+    eligible: str | None = None,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
@@ -182,6 +234,9 @@ def named_options(
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if asked and shape != "linear" and not names:
         raise NotApplicable(SHAPE_NEEDS_NAMES)
+    conditions = parse_eligible(eligible)
+    if conditions and not names:
+        raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
     if not names and not lag and not visits and not out:
         return {}
     if method != "g_estimation":
@@ -192,6 +247,7 @@ def named_options(
     options: dict = {"adjust_for": names, "within_starters": bool(within)} if names else {}
     if names and shape != "linear":
         options["adjust_shape"] = shape
+    options |= {"eligible_when": conditions} if conditions else {}
     options |= {"decision_lag_days": lag} if lag else {}
     return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
@@ -208,7 +264,9 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     ``columns`` (the history columns they gave that added to it; empty when no estimate was made),
     ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear, spline or
     course), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
-    occasions; empty: every visit) and ``left_out_visits`` (the visit types left out of the analysis)."""
+    occasions; empty: every visit), ``left_out_visits`` (the visit types left out of the analysis), ``eligible_when``
+    (the stated eligibility's conditions; empty: none) and ``outside_eligibility`` (decision visits it left out, or
+    null)."""
     if not any(options.get(k) for k in ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits")):
         return obj
     return obj | {
@@ -221,6 +279,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "decision_lag_days": float(options.get("decision_lag_days", 0.0)),
             "decision_visits": list(options.get("decision_visits", ())),
             "left_out_visits": list(options.get("leave_out_visits", ())),
+            "eligible_when": [f"{t} {op} {v:g}" for t, op, v in options.get("eligible_when", ())],
+            "outside_eligibility": details.get("outside_eligibility"),
         }
     }
 
@@ -443,11 +503,13 @@ __all__ = [
     "check_lag",
     "check_shape",
     "decision_inputs",
+    "eligible_rows",
     "inside_starters",
     "measures_read",
     "named_json",
     "named_options",
     "parse_adjust_for",
+    "parse_eligible",
     "registry_terms",
     "restricted_cubic_spline",
     "spline_terms",

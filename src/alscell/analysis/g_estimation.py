@@ -57,13 +57,17 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.decision_inputs import (
+    ELIGIBLE_NEEDS_NAMES,
+    LOG_UNITS,
     REGISTRY_TERMS,
     SPLINE_SHAPES,
     WITHIN_NEEDS_NAMES,
     check_lag,
     check_shape,
     decision_inputs,
+    eligible_rows,
     inside_starters,
+    parse_eligible,
     registry_terms,
     spline_terms,
 )
@@ -92,10 +96,11 @@ from alscell.analysis.effects import (
 )
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
-from alscell.analysis.measure_history import as_of, measure_terms
+from alscell.analysis.measure_history import as_of, course_terms, measure_terms
 from alscell.analysis.rater import rater_flags, rater_rule
 from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, drift_rule, drift_warning, rater_offsets
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
+from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
 from alscell.io.tables import as_tables
 
@@ -639,9 +644,36 @@ def _modification_rows(names: tuple[str, ...], blip: _Blip, sgn: int, dfree: flo
     return out
 
 
+def _stated_eligibility(
+    tables, df: pd.DataFrame, inputs, names: tuple[str, ...], start: np.ndarray, windows: list[tuple],
+    rows: np.ndarray, eligible: tuple[tuple[str, str, float], ...], details: dict, said: list[str],
+) -> tuple[list[tuple], np.ndarray]:  # fmt: skip
+    """The windows and decision rows kept by the stated eligibility (its conditions on the named columns and on each
+    named measure's course columns; every start kept), with ``details`` and ``said`` (the warnings) told so."""
+    columns = dict(zip(inputs.names, inputs.X.T, strict=True))
+    measures = {n: MEASURE_KEYS[n].unit in LOG_UNITS for n in names if n in MEASURE_KEYS}
+    C, c_names = course_terms(tables, df, measures)
+    columns |= {n: C[:, j] for j, n in enumerate(c_names) if n not in columns}
+    meets = eligible_rows(columns, eligible)
+    s = start.astype(bool)
+    keep = meets | s
+    out, starts_out = int((~keep[rows]).sum()), int((s[rows] & ~meets[rows]).sum())
+    details |= {"eligible_when": [f"{t} {op} {v:g}" for t, op, v in eligible], "outside_eligibility": out}
+    said.append(
+        f"{out} of {len(rows)} decision visits did not meet the stated eligibility and were left out: the decision "
+        "model compares each start only with visits at which the clinic could have treated."
+    )
+    if starts_out:
+        said.append(
+            f"{starts_out} start(s) came at visits that do not meet the stated eligibility (kept): the clinic's rule "
+            "is not the one stated, and the estimate leans where the two differ."
+        )
+    return [tuple(a[keep[w[0]]] for a in w) for w in windows], rows[keep[rows]]
+
+
 def named_history(
     tables, df: pd.DataFrame, H: np.ndarray, start: np.ndarray, windows: list[tuple], names: tuple[str, ...],
-    within: bool, shape: str = "linear",
+    within: bool, shape: str = "linear", eligible: tuple[tuple[str, str, float], ...] = (),
 ) -> tuple[np.ndarray, list[tuple], dict]:  # fmt: skip
     """(H, windows, details): the history with the terms the analyst named
     (:func:`alscell.analysis.decision_inputs.decision_inputs`; those that add rank on the decision rows kept;
@@ -649,11 +681,15 @@ def named_history(
     :func:`alscell.analysis.decision_inputs.spline_terms`, knots on the decision rows kept; with ``"course"`` also
     each named measure's course since its first value, :func:`alscell.analysis.measure_history.course_terms`) and,
     with ``within``, each window's decision rows (index into ``df``, then per-row arrays) kept inside what the
-    starters among all the windows' rows had on them.  ``details["_warnings"]``: what the result says about it."""
+    starters among all the windows' rows had on them; with ``eligible`` (the analyst's statement of the clinic's
+    eligibility, :func:`alscell.analysis.decision_inputs.parse_eligible`) only the decision rows that meet it, and
+    every start.  ``details["_warnings"]``: what the result says about it."""
     check_shape(shape)
     if not names:
         if within:
             raise NotApplicable(WITHIN_NEEDS_NAMES)
+        if eligible:
+            raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
         return H, windows, {"_warnings": []}
     inputs = decision_inputs(tables, df, names, course=shape == "course")
     rows = np.unique(np.concatenate([w[0] for w in windows]))
@@ -663,6 +699,8 @@ def named_history(
         "naming only some of what it read can move it the wrong way (docs/world11_registry_terms.md)."
     ]
     details: dict = {"adjusted_for": list(names)}
+    if eligible:
+        windows, rows = _stated_eligibility(tables, df, inputs, names, start, windows, rows, eligible, details, said)
     if within:
         inside = np.zeros(len(df), dtype=bool)
         inside[rows] = inside_starters(inputs.X[rows], inputs.levels, start[rows])
@@ -735,6 +773,7 @@ def g_estimation(
     decision_visits: tuple[str, ...] = (),
     leave_out_visits: tuple[str, ...] = (),
     slope_visits: tuple[str, ...] = (),
+    eligible_when: tuple[tuple[str, str, float], ...] | str = (),
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -753,7 +792,10 @@ def g_estimation(
     which the clinic decides, () for every visit; ``leave_out_visits``: the visit types left out of the analysis
     (:mod:`alscell.analysis.decision_occasions`); ``slope_visits``: the visit types whose outcomes measure the course
     after each decision visit (the follow-up windows' slopes), () for every visit — the history still reads every
-    visit (a candidate for registries whose extra visits follow the course: docs/decision_occasions.md)."""
+    visit (a candidate for registries whose extra visits follow the course: docs/decision_occasions.md);
+    ``eligible_when``: the clinic's eligibility as the analyst states it on the named columns (conditions, or their
+    text: :func:`alscell.analysis.decision_inputs.parse_eligible`), the decision visits that do not meet it left out
+    (every start kept; docs/decision_oracle.md)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -773,8 +815,9 @@ def g_estimation(
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     use, S, D = finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))
+    eligible = parse_eligible(eligible_when) if isinstance(eligible_when, str) else tuple(eligible_when)
     H, [(use, S, D)], named = named_history(
-        tables, df, H, start, [(use, S, D)], tuple(adjust_for), within_starters, adjust_shape
+        tables, df, H, start, [(use, S, D)], tuple(adjust_for), within_starters, adjust_shape, eligible
     )
     A = start[use].astype(float)
     n_init = int(A.sum())

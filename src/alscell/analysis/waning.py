@@ -191,11 +191,12 @@ def g_waning_check(
     decision_lag_days: float = 0.0,
     decision_visits: tuple[str, ...] = (),
     leave_out_visits: tuple[str, ...] = (),
+    eligible_when: tuple[tuple[str, str, float], ...] = (),
 ) -> Waning:
     """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
     from two estimating equations, the untreated course's slope over the visits from each decision visit to
     ``months`` after it, and from ``months`` to the estimator's window after it.  Oriented like the headline.
-    ``adjust_for``, ``within_starters``, ``adjust_shape``: the decision inputs the analyst named, as the headline holds them
+    ``adjust_for``, ``within_starters``, ``adjust_shape``, ``eligible_when``: the decision inputs the analyst named, as the headline holds them
     (``g_estimation.named_history``); ``decision_lag_days``, ``decision_visits``, ``leave_out_visits``: the headline's decision lag, decision occasions
     and visit types left out, with the recorded decision dates (:func:`alscell.analysis.decision_occasions.decision_occasions`)."""
     from alscell.analysis.decision_occasions import decision_occasions
@@ -216,7 +217,9 @@ def g_waning_check(
         return _too_few(months, alpha, n, method)
     ramps, rows = np.column_stack([early, late]), np.flatnonzero(at_risk)
     windows = [finite_window_slopes(df, H, ramps, rows, lo, hi) for lo, hi in ((0.0, months), (months, WINDOW_MONTHS))]
-    H, windows, _ = named_history(tables, df, H, start, windows, tuple(adjust_for), within_starters, adjust_shape)
+    H, windows, _ = named_history(
+        tables, df, H, start, windows, tuple(adjust_for), within_starters, adjust_shape, tuple(eligible_when)
+    )
     used = np.union1d(windows[0][0], windows[1][0])
     n_init = int(start[used].sum())
     if n_init < MIN_INITIATIONS or len(used) - n_init < MIN_INITIATIONS:

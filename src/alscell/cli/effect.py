@@ -89,6 +89,16 @@ def register(app: typer.Typer) -> None:
             "ratings taken during an admission for an acute illness do not measure the course as the others do).  "
             "g_estimation only.",
         ),
+        eligible_when: str | None = typer.Option(
+            None,
+            "--eligible-when",
+            help="With --adjust-for: the clinic's eligibility as you know it, conditions on the named terms' columns "
+            "separated by ';' (TERM OP NUMBER, OP one of <= >= == != < >; e.g. 'time since onset <= 36; ventilation "
+            "== 0; fvc_pct_pred over its first >= 0.8'): only the decision visits that meet it are compared with the "
+            "starts (a smooth decision model otherwise spreads the starts over visits the clinic could not treat at: "
+            "docs/decision_oracle.md).  A named measure's course columns (over its first, change per month since its "
+            "first, taken at the visit, (one value so far)) can be used with any --adjust-shape.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import measures_read, named_json, named_options
@@ -107,7 +117,14 @@ def register(app: typer.Typer) -> None:
         try:
             names = parse_modifiers(modifiers, sensitivity)
             options = named_options(
-                adjust_for, within_starters, method, adjust_shape, decision_lag, decision_visits, leave_out_visits
+                adjust_for,
+                within_starters,
+                method,
+                adjust_shape,
+                decision_lag,
+                decision_visits,
+                leave_out_visits,
+                eligible_when,
             )
         except NotApplicable as exc:
             fail(str(exc))
@@ -157,6 +174,9 @@ def register(app: typer.Typer) -> None:
                 "course": " (continuous levels as splines; each measure's course since its first value)",
             }.get(est.details.get("adjust_shape", ""), "")
             t.add_row("decision inputs named", ", ".join(est.details["adjusted_for"]) + shape)
+            if est.details.get("eligible_when"):
+                t.add_row("eligible when (stated)", "; ".join(est.details["eligible_when"]))
+                t.add_row("decision visits outside the stated eligibility", str(est.details["outside_eligibility"]))
             if est.details.get("outside_starters") is not None:
                 t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
         if est.details.get("decision_lag_days"):

@@ -62,6 +62,7 @@ def effect_json(
     decision_lag_days: float | str | None = None,
     decision_visits: str | None = None,
     leave_out_visits: str | None = None,
+    eligible_when: str | None = None,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect``.
     The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
@@ -73,7 +74,14 @@ def effect_json(
     method = method or DEFAULT_METHOD
     names = parse_modifiers(modifiers, sensitivity)
     options = named_options(
-        adjust_for, within_starters, method, adjust_shape, decision_lag_days, decision_visits, leave_out_visits
+        adjust_for,
+        within_starters,
+        method,
+        adjust_shape,
+        decision_lag_days,
+        decision_visits,
+        leave_out_visits,
+        eligible_when,
     )
     tables = records.user_tables(engine, user)
     if names:
@@ -172,6 +180,7 @@ class Choices:
     decision_lag_days: str = ""
     decision_visits: tuple[str, ...] = ()
     leave_out_visits: tuple[str, ...] = ()
+    eligible_when: str = ""
 
 
 def _choices(
@@ -183,9 +192,10 @@ def _choices(
     decision_lag_days: str = "",
     decision_visits: Annotated[list[str] | None, Query()] = None,
     leave_out_visits: Annotated[list[str] | None, Query()] = None,
+    eligible_when: str = "",
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
-                   tuple(_names(decision_visits)), tuple(_names(leave_out_visits)))  # fmt: skip
+                   tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip())  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -206,6 +216,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             decision_lag_days=c.decision_lag_days or None,  # checked by named_options (a form sends text)
             decision_visits=",".join(c.decision_visits) or None,
             leave_out_visits=",".join(c.leave_out_visits) or None,
+            eligible_when=c.eligible_when or None,
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -221,6 +232,7 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "patient_inputs": PATIENT_INPUTS,
         "visit_inputs": VISIT_INPUTS,
         "lag": choices.decision_lag_days,
+        "eligible_when": choices.eligible_when,
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
