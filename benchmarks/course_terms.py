@@ -53,16 +53,13 @@ def run_chunk(items: list[tuple]) -> list[dict]:
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
-    import calibration
     from alscell.analysis.errors import NotApplicable
     from alscell.analysis.g_estimation import g_estimation
-    from decision_occasions import OCCASIONS
-    from decision_overlap import named
+    from decision_overlap import named, null_cohort
 
     rows = []
     for world, share, seed in items:
-        tables = calibration._cohort(world, PATIENTS, share, 0.0, int(seed), record_occasions=world in OCCASIONS)
-        treated = tables["treatments"]["patient_id"].nunique() / tables["patients"]["patient_id"].nunique()
+        tables, treated = null_cohort(world, PATIENTS, share, seed)
         for variant, shape in (("spline", "spline"), ("course", "course")):
             row = dict(world=world, share=share, seed=int(seed), variant=variant, treated=treated)
             try:

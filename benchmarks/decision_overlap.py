@@ -46,20 +46,27 @@ def named(world: str) -> dict:
     return resolved({"adjust_for": "named", "adjust_shape": "spline"} | when, world)
 
 
+def null_cohort(world: str, n: int, share: float, seed: int) -> tuple:
+    """(tables, share treated) of one cohort of ``world`` under no effect, with its recorded decision occasions where
+    the world records them."""
+    import calibration
+
+    tables = calibration._cohort(world, n, share, 0.0, int(seed), record_occasions=world in OCCASIONS)
+    return tables, tables["treatments"]["patient_id"].nunique() / tables["patients"]["patient_id"].nunique()
+
+
 def run_chunk(items: list[tuple], n: int) -> list[dict]:
     """Each (world, share, seed) cohort under no effect: the realised share, the default and the named estimate."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
-    import calibration
     from alscell.analysis.errors import NotApplicable
     from alscell.analysis.g_estimation import g_estimation
 
     rows = []
     for world, share, seed in items:
-        tables = calibration._cohort(world, n, share, 0.0, int(seed), record_occasions=world in OCCASIONS)
-        treated = tables["treatments"]["patient_id"].nunique() / tables["patients"]["patient_id"].nunique()
+        tables, treated = null_cohort(world, n, share, seed)
         for variant, kwargs in (("default", {}), ("named", named(world))):
             row = dict(world=world, n=n, share=share, seed=int(seed), variant=variant, treated=treated)
             try:
