@@ -46,9 +46,10 @@ REGISTERED_RULE = (
 )
 
 
-def run_chunk(items: list[tuple]) -> list[dict]:
-    """Each (world, share, seed) cohort of 3,000 patients under no effect, estimated with the spline names and the
-    course names: one row each."""
+def named_rows(items: list[tuple], variants: dict[str, dict]) -> list[dict]:
+    """Each (world, share, seed) cohort of 3,000 patients under no effect through the names as
+    ``decision_overlap.named`` gives them, once per variant with its options added: one row each, with the share
+    treated, the named columns kept, the decision visits outside a stated eligibility and the starts' overlap."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
@@ -60,16 +61,24 @@ def run_chunk(items: list[tuple]) -> list[dict]:
     rows = []
     for world, share, seed in items:
         tables, treated = null_cohort(world, PATIENTS, share, seed)
-        for variant, shape in (("spline", "spline"), ("course", "course")):
+        for variant, extra in variants.items():
             row = dict(world=world, share=share, seed=int(seed), variant=variant, treated=treated)
             try:
-                e = g_estimation(tables, **(named(world) | {"adjust_shape": shape}))
+                e = g_estimation(tables, **(named(world) | extra))
                 row |= dict(estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high,
-                            columns=len(e.details.get("adjusted_columns", [])))  # fmt: skip
+                            columns=len(e.details.get("adjusted_columns", [])),
+                            outside=e.details.get("outside_eligibility", np.nan),
+                            overlap=e.details.get("start_overlap", np.nan))  # fmt: skip
             except NotApplicable:
-                row |= dict(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, columns=0)
+                row |= dict(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, columns=0, outside=np.nan,
+                            overlap=np.nan)  # fmt: skip
             rows.append(row)
     return rows
+
+
+def run_chunk(items: list[tuple]) -> list[dict]:
+    """Each cohort with the spline names and the course names (:func:`named_rows`)."""
+    return named_rows(items, {"spline": {"adjust_shape": "spline"}, "course": {"adjust_shape": "course"}})
 
 
 def _judge(d: pd.DataFrame) -> dict:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from course_terms import ENTROPY, JUDGED, PATIENTS
+from course_terms import ENTROPY, JUDGED, named_rows
 from results_page import add_raw_arguments, finish, stored_or_run
 
 STATED = (
@@ -35,29 +34,8 @@ STATED = (
 
 
 def run_chunk(items: list[tuple]) -> list[dict]:
-    """Each (world, share, seed) cohort under no effect, with the spline names and with the eligibility stated."""
-    warnings.simplefilter("ignore")
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:  # Dask worker processes
-        sys.path.insert(0, here)
-    from alscell.analysis.errors import NotApplicable
-    from alscell.analysis.g_estimation import g_estimation
-    from decision_overlap import named, null_cohort
-
-    rows = []
-    for world, share, seed in items:
-        tables, treated = null_cohort(world, PATIENTS, share, seed)
-        for variant, extra in (("spline", {}), ("stated eligibility", {"eligible_when": STATED})):
-            row = dict(world=world, share=share, seed=int(seed), variant=variant, treated=treated)
-            try:
-                e = g_estimation(tables, **(named(world) | extra))
-                row |= dict(estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high,
-                            outside=e.details.get("outside_eligibility", np.nan),
-                            overlap=e.details.get("start_overlap", np.nan))  # fmt: skip
-            except NotApplicable:
-                row |= dict(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, outside=np.nan, overlap=np.nan)
-            rows.append(row)
-    return rows
+    """Each cohort with the spline names and with the eligibility stated (``course_terms.named_rows``)."""
+    return named_rows(items, {"spline": {}, "stated eligibility": {"eligible_when": STATED}})
 
 
 def markdown(raw: pd.DataFrame) -> str:

@@ -178,6 +178,11 @@ def parse_eligible(text: str | None) -> tuple[tuple[str, str, float], ...]:
     return tuple(conditions)
 
 
+def eligible_text(conditions: tuple[tuple[str, str, float], ...]) -> list[str]:
+    """The conditions of :func:`parse_eligible` as the results show them (``"age <= 75"``)."""
+    return [f"{term} {op} {value:g}" for term, op, value in conditions]
+
+
 def eligible_rows(columns: Mapping[str, np.ndarray], conditions: tuple[tuple[str, str, float], ...]) -> np.ndarray:
     """Whether each row meets every condition (:func:`parse_eligible`) on ``columns`` (name → values per row).
     Raises :class:`NotApplicable` naming the columns there are when a condition's term is not one of them."""
@@ -279,7 +284,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "decision_lag_days": float(options.get("decision_lag_days", 0.0)),
             "decision_visits": list(options.get("decision_visits", ())),
             "left_out_visits": list(options.get("leave_out_visits", ())),
-            "eligible_when": [f"{t} {op} {v:g}" for t, op, v in options.get("eligible_when", ())],
+            "eligible_when": eligible_text(options.get("eligible_when", ())),
             "outside_eligibility": details.get("outside_eligibility"),
         }
     }
@@ -504,6 +509,7 @@ __all__ = [
     "check_shape",
     "decision_inputs",
     "eligible_rows",
+    "eligible_text",
     "inside_starters",
     "measures_read",
     "named_json",

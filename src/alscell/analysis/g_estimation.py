@@ -66,6 +66,7 @@ from alscell.analysis.decision_inputs import (
     check_shape,
     decision_inputs,
     eligible_rows,
+    eligible_text,
     inside_starters,
     parse_eligible,
     registry_terms,
@@ -651,14 +652,15 @@ def _stated_eligibility(
     """The windows and decision rows kept by the stated eligibility (its conditions on the named columns and on each
     named measure's course columns; every start kept), with ``details`` and ``said`` (the warnings) told so."""
     columns = dict(zip(inputs.names, inputs.X.T, strict=True))
-    measures = {n: MEASURE_KEYS[n].unit in LOG_UNITS for n in names if n in MEASURE_KEYS}
-    C, c_names = course_terms(tables, df, measures)
-    columns |= {n: C[:, j] for j, n in enumerate(c_names) if n not in columns}
+    if any(term not in columns for term, _, _ in eligible):  # the named measures' course columns, unless modelled
+        measures = {n: MEASURE_KEYS[n].unit in LOG_UNITS for n in names if n in MEASURE_KEYS}
+        C, c_names = course_terms(tables, df, measures)
+        columns |= {n: C[:, j] for j, n in enumerate(c_names) if n not in columns}
     meets = eligible_rows(columns, eligible)
     s = start.astype(bool)
     keep = meets | s
     out, starts_out = int((~keep[rows]).sum()), int((s[rows] & ~meets[rows]).sum())
-    details |= {"eligible_when": [f"{t} {op} {v:g}" for t, op, v in eligible], "outside_eligibility": out}
+    details |= {"eligible_when": eligible_text(eligible), "outside_eligibility": out}
     said.append(
         f"{out} of {len(rows)} decision visits did not meet the stated eligibility and were left out: the decision "
         "model compares each start only with visits at which the clinic could have treated."
