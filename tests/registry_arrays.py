@@ -101,3 +101,36 @@ def reviews_and_contacts(
         tr = tr.assign(decision_date=(ONSET + pd.to_timedelta(np.rint(decided[on] * 30.4375), unit="D")).to_numpy())
     a = a[kept].sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
     return Tables.from_frames(patients=base["patients"], treatments=tr, alsfrs=a, measurements=m)
+
+
+def screened_clinic(n: int, seed: int, effect: float = 0.0, record: bool = True, share_recorded: float = 1.0) -> Tables:
+    """Three-monthly reviews at which the clinic screens for the therapy: eligible while the patient's marker of a
+    coming acceleration (a screening test never recorded; each patient's course steepens by a factor 1 + b from 12
+    months after onset, the marker reads b) is below its median and the review is within 36 months of onset; among
+    the eligible a lottery on the drop since the previous review.  Score noise SD 1.5.  Those about to decline fast
+    are never eligible: taken as decisions their visits compare the starters with patients no rule would treat, and
+    the estimate leans for treatment (tests/analysis/test_decision_occasions.py).  ``record``: the screening written
+    to ``alsfrs.eligible`` at a share ``share_recorded`` of the reviews (the rest empty); the draws are the same."""
+    rng = np.random.default_rng(seed)
+    k = 10
+    rate = rng.lognormal(np.log(0.5), 0.3, n)  # slow enough that no starter reaches the floor of 0
+    b = rng.uniform(0.0, 2.0, n)
+    marker = b * np.exp(rng.normal(0, 0.2, n))
+    t = rng.uniform(4, 14, n)[:, None] + 3.0 * np.arange(k)[None, :] + rng.uniform(-0.3, 0.3, (n, k))
+    noise = rng.normal(0, 1.5, (n, k))
+    course = 46 - rate[:, None] * (t + b[:, None] * np.clip(t - 12, 0, None))
+    seen = course + noise
+    eligible = (marker[:, None] < np.median(marker)) & (t < 36)
+    u = rng.random((n, k))
+    T = np.full(n, np.inf)
+    for j in range(1, k - 2):
+        drop = seen[:, j - 1] - seen[:, j]
+        go = np.isinf(T) & eligible[:, j] & (u[:, j] < 1 / (1 + np.exp(-(-3.0 + 0.3 * drop))))
+        T[go] = t[go, j]
+    out = tables_from_totals(t, course + effect * np.clip(t - T[:, None], 0, None) + noise, T)
+    if not record:
+        return out
+    shown = rng.random((n, k)) < share_recorded
+    flag = pd.array(eligible.ravel(), dtype="boolean")  # the rows are patient-major, as tables_from_totals wrote them
+    flag[~shown.ravel()] = pd.NA
+    return Tables.from_frames(**{**dict(out.items()), "alsfrs": out["alsfrs"].assign(eligible=flag)})

@@ -1,5 +1,6 @@
 """Optional columns of data format 1 (site, lot, viability_pct, passage, assessor) and the extension columns
-(treatments.decision_date, alsfrs.visit_type; docs/data-rules.md): validated, stored, round-tripped."""
+(treatments.decision_date, alsfrs.visit_type, alsfrs.eligible; docs/data-rules.md): validated, stored,
+round-tripped."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def _with_new_columns(example_dir):
     a["assessor"] = [None, "self", "caregiver", "phone"] * 4
     t["decision_date"] = [t["date"].iloc[0] - pd.Timedelta(days=14), pd.NaT, t["date"].iloc[2], pd.NaT]
     a["visit_type"] = ["scheduled", None, "unscheduled", "home", "inpatient", "remote", None, "scheduled"] * 2
+    a["eligible"] = pd.array([True, None, False, None] * 4, dtype="boolean")
     return tables
 
 
@@ -38,6 +40,7 @@ def test_new_columns_round_trip_through_the_registry(db_url, example_dir, tmp_pa
         stored = load_tables(conn)
     engine.dispose()
     assert stored["alsfrs"]["assessor"].isna().sum() == 4  # empty stays missing: nothing invented
+    assert stored["alsfrs"]["eligible"].isna().sum() == 8  # an unrecorded screening is neither yes nor no
     out = write_folder(stored, tmp_path / "out")
     original, again = read_folder(src), read_folder(out)
     for name in original:
@@ -60,6 +63,7 @@ def test_new_columns_round_trip_through_the_registry(db_url, example_dir, tmp_pa
         ("treatments", "passage", "1.5", "bad_integer"),
         ("alsfrs", "assessor", "nurse", "bad_choice"),
         ("alsfrs", "visit_type", "clinic", "bad_choice"),
+        ("alsfrs", "eligible", "yes", "bad_boolean"),
         ("treatments", "decision_date", "2024-02-30", "bad_date"),
     ],
 )

@@ -1,6 +1,6 @@
-"""The extension columns in data entry (docs/data-rules.md, "Canonical extensions"): a visit's type through the form
-and the API, an administration's decision date through the form; a bad value is refused next to its field and
-nothing is stored."""
+"""The extension columns in data entry (docs/data-rules.md, "Canonical extensions"): a visit's type and the clinic's
+screening through the form and the API, an administration's decision date through the form; a bad value is refused
+next to its field and nothing is stored; a patient's self-report carries no screening."""
 
 from __future__ import annotations
 
@@ -53,6 +53,42 @@ def test_a_visit_type_through_the_form_and_the_api(web_app, as_user):
     r = doc.post("/api/v1/patients/ALS-001/visits", json=body, headers=token)
     assert r.status_code == 201, r.text
     assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 3, 1)).visit_type == "inpatient"
+
+
+def test_the_clinics_screening_through_the_form_and_the_api(web_app, as_user):
+    doc, engine = as_user("doc"), web_app.state.engine
+    page = doc.get("/patients/ALS-001/visits/new")
+    assert page.status_code == 200 and '<select name="eligible">' in page.text
+    before = snapshot(engine)
+    form = {"csrf_token": csrf_of(doc), "date": "2024-02-01", "eligible": "maybe", **ITEMS}
+    r = doc.post("/patients/ALS-001/visits", data=form, follow_redirects=False)
+    assert r.status_code == 422 and 'class="field-error" data-field="eligible"' in r.text
+    assert snapshot(engine) == before
+    r = doc.post("/patients/ALS-001/visits", data=form | {"eligible": "false"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 2, 1)).eligible is False
+    assert '<td class="eligible">no</td>' in doc.get("/patients/ALS-001").text
+    edit = doc.get("/patients/ALS-001/visits/2024-02-01/edit")  # the stored screening is the one selected
+    assert edit.status_code == 200 and '<option value="false" selected>' in edit.text
+    body = {"date": "2024-03-01", "items": {k: int(v) for k, v in ITEMS.items()}, "eligible": True}
+    token = {"X-CSRF-Token": csrf_of(doc)}
+    r = doc.post("/api/v1/patients/ALS-001/visits", json=body | {"eligible": "perhaps"}, headers=token)
+    assert r.status_code == 422
+    r = doc.post("/api/v1/patients/ALS-001/visits", json=body, headers=token)
+    assert r.status_code == 201, r.text
+    assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 3, 1)).eligible is True
+    # the patient's self-report: no screening asked, none taken from a crafted form, refused in the API
+    pat = as_user("pat1")
+    page = pat.get("/me/self-report")
+    assert page.status_code == 200 and 'name="eligible"' not in page.text
+    form = {"csrf_token": csrf_of(pat), "date": "2024-04-01", "eligible": "true", **ITEMS}
+    assert pat.post("/me/self-report", data=form, follow_redirects=False).status_code == 303
+    assert _one(engine, "alsfrs", patient_id="ALS-001", date=dt.date(2024, 4, 1)).eligible is None
+    before = snapshot(engine)
+    body = {"date": "2024-05-01", "items": {k: int(v) for k, v in ITEMS.items()}, "eligible": True}
+    r = pat.post("/api/v1/patients/ALS-001/visits", json=body, headers={"X-CSRF-Token": csrf_of(pat)})
+    assert r.status_code == 422 and "eligible" in r.json()["errors"], r.text
+    assert snapshot(engine) == before
 
 
 def test_a_decision_date_through_the_administration_form(web_app, as_user):

@@ -114,6 +114,9 @@ ELIGIBLE_NEEDS_NAMES = (
     "eligible when: name the recorded terms the eligibility reads (adjust for ...); its conditions are on their "
     "columns."
 )
+# What the result says of the clinic's recorded screening (alscell.analysis.decision_occasions.screened_out).
+SCREENING_KEYS = ("eligibility_recorded", "not_eligible_left_out", "starts_not_eligible")
+
 # The comparisons an eligibility condition may make (``--eligible-when "TERM OP NUMBER; ..."``).
 ELIGIBLE_OPS = {
     "<=": np.less_equal,
@@ -271,8 +274,12 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     course), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
     occasions; empty: every visit), ``left_out_visits`` (the visit types left out of the analysis), ``eligible_when``
     (the stated eligibility's conditions; empty: none) and ``outside_eligibility`` (decision visits it left out, or
-    null)."""
-    if not any(options.get(k) for k in ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits")):
+    null); also when the registry records the clinic's screening (``alsfrs.eligible``): ``eligibility_recorded``
+    (decision visits with a recorded screening), ``not_eligible_left_out`` (those found not eligible, left out of the
+    decision model) and ``starts_not_eligible`` (starts at such visits, kept), each null when none is recorded
+    (:func:`alscell.analysis.decision_occasions.screened_out`)."""
+    asked = ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits")
+    if not any(options.get(k) for k in asked) and "eligibility_recorded" not in details:
         return obj
     return obj | {
         "decision_inputs": {
@@ -286,6 +293,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "left_out_visits": list(options.get("leave_out_visits", ())),
             "eligible_when": eligible_text(options.get("eligible_when", ())),
             "outside_eligibility": details.get("outside_eligibility"),
+            **{k: details.get(k) for k in SCREENING_KEYS},
         }
     }
 
@@ -502,6 +510,7 @@ __all__ = [
     "DEFAULT_SHAPE",
     "PATIENT_INPUTS",
     "REGISTRY_TERMS",
+    "SCREENING_KEYS",
     "SUPPORT_EVENTS",
     "VISIT_INPUTS",
     "Inputs",

@@ -13,7 +13,8 @@ decision occasions only: Robins, Commun Stat Theory Methods 1994;23:2379–2412;
 2014;29:707–731).
 
 What the registry may record (optional extension columns, docs/data-rules.md): ``treatments.decision_date``, when
-the decision to give an administration was taken, and ``alsfrs.visit_type`` (:data:`VISIT_TYPES`).  Read here:
+the decision to give an administration was taken, ``alsfrs.visit_type`` (:data:`VISIT_TYPES`) and ``alsfrs.eligible``
+(the clinic's screening for the therapy at a visit).  Read here:
 
 * the first (active) administration's ``decision_date``: that patient's decision visit is the last decision
   occasion on or before it, and the visits after it until the dose are neither decisions nor treated (they may
@@ -25,9 +26,13 @@ the decision to give an administration was taken, and ``alsfrs.visit_type`` (:da
   on the fourteenth world the ratings taken during an admission, lowered by the acute illness, lean the named
   estimate even where admissions are no decisions (docs/decision_occasions.md).  They leave the analysis
   altogether (history and outcome).  Leaving out a type that follows the stage (home visits once walking is lost)
-  censors the course where it is worst: the analyst's call, said in the result.
+  censors the course where it is worst: the analyst's call, said in the result;
+* the recorded screening: a decision visit at which ``alsfrs.eligible`` is false leaves the decision model (its
+  probability of a start is 0; a start there is kept and said), a visit with no recorded screening stays.  Unlike
+  ``--eligible-when`` (the analyst's statement of the rule on the named columns, alscell.analysis.decision_inputs)
+  it needs no names and holds what no column records (a screening test, the clinician's judgement).
 
-With neither recorded nor asked for, nothing changes.
+With none recorded nor asked for, nothing changes.
 """
 
 from __future__ import annotations
@@ -74,19 +79,36 @@ LEAVE_OUT = "leave out visits"  # how a bad --leave-out-visits is named (check_o
 SLOPE_VISITS = "slope visits"  # how a bad slope_visits is named (check_occasions)
 
 
+def _visit_column(tables, df: pd.DataFrame, column: str) -> pd.Series | None:
+    """Per row of the analysis frame ``df``: the recorded ``alsfrs`` ``column`` of the ALSFRS-R visit on that
+    patient's date (missing where none is recorded or no visit that day); None when nothing is recorded or the frame
+    carries no dates."""
+    if tables is None or "date" not in df:
+        return None
+    a = as_tables(tables)["alsfrs"]
+    if column not in a or not a[column].notna().any():
+        return None
+    rec = a.loc[a[column].notna(), ["patient_id", "date", column]].drop_duplicates(["patient_id", "date"])
+    keys = df[["patient_id", "date"]].astype({"date": "datetime64[ns]"})
+    return keys.merge(rec.astype({"date": "datetime64[ns]"}), on=["patient_id", "date"], how="left")[column]
+
+
 def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
     """Per row of the analysis frame ``df``: the recorded ``alsfrs.visit_type`` of the ALSFRS-R visit on that
     patient's date ("" where none is recorded, or no visit that day, or the frame carries no dates)."""
-    out = np.full(len(df), "", dtype=object)
-    if tables is None or "date" not in df:
-        return out
-    a = as_tables(tables)["alsfrs"]
-    if "visit_type" not in a or not a["visit_type"].notna().any():
-        return out
-    rec = a.loc[a["visit_type"].notna(), ["patient_id", "date", "visit_type"]].drop_duplicates(["patient_id", "date"])
-    keys = df[["patient_id", "date"]].astype({"date": "datetime64[ns]"})
-    got = keys.merge(rec.astype({"date": "datetime64[ns]"}), on=["patient_id", "date"], how="left")["visit_type"]
-    return got.fillna("").to_numpy(dtype=object)
+    got = _visit_column(tables, df, "visit_type")
+    return np.full(len(df), "", dtype=object) if got is None else got.fillna("").to_numpy(dtype=object)
+
+
+def screened(tables, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(recorded, eligible) per row of ``df``: whether the clinic's screening for the therapy is recorded at that
+    visit (``alsfrs.eligible``, an optional extension: docs/data-rules.md) and whether it found the patient eligible
+    (False where not recorded)."""
+    got = _visit_column(tables, df, "eligible")
+    if got is None:
+        return np.zeros(len(df), dtype=bool), np.zeros(len(df), dtype=bool)
+    recorded = got.notna().to_numpy()
+    return recorded, recorded & (got.astype("boolean").fillna(False).to_numpy(dtype=bool))
 
 
 def left_out(tables, df: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
@@ -185,6 +207,42 @@ def unused_types_warning(types: np.ndarray, at_risk: np.ndarray, start: np.ndarr
     ]
 
 
+def screened_out(tables, df: pd.DataFrame, found: Occasions) -> Occasions:
+    """``found`` without the decision rows at which the clinic's recorded screening found the patient not eligible
+    (``alsfrs.eligible`` false; every start kept, a visit with no recorded screening kept).  At such a visit the
+    clinic could not treat: its probability of a start is 0, and a decision model fitted over it extrapolates the
+    lottery among the eligible to visits no rule would treat at (on the fifteenth and sixteenth worlds that misfit
+    is where the named estimate's lean under no effect came from: docs/decision_oracle.md).  Unchanged when no
+    screening is recorded."""
+    recorded, eligible = screened(tables, df)
+    if not recorded.any():
+        return found
+    at_risk, start = found.at_risk, found.start
+    refused = recorded & ~eligible
+    drop = at_risk & refused & ~start
+    starts_out = int((start & refused).sum())
+    unrecorded = int((at_risk & ~recorded).sum())
+    details = found.details | {
+        "eligibility_recorded": int((at_risk & recorded).sum()),
+        "not_eligible_left_out": int(drop.sum()),
+        "starts_not_eligible": starts_out,
+    }
+    said = [
+        f"{int(drop.sum())} of {int(at_risk.sum())} decision visits were recorded as not eligible for the therapy "
+        "(alsfrs.eligible) and were left out of the decision model: each start is compared only with visits at which "
+        "the clinic could have treated"
+        + (f"; {unrecorded} decision visit(s) with no recorded screening were kept" if unrecorded else "")
+        + "."
+    ]
+    if starts_out:
+        said.append(
+            f"{starts_out} start(s) came at visits recorded as not eligible (kept): treatment outside the recorded "
+            "criteria (an exception, or a screening recorded at the wrong visit); the estimate leans where the "
+            "recorded screening is not the clinic's rule."
+        )
+    return Occasions(at_risk & ~drop, start, details, found.warnings + said)
+
+
 def decision_occasions(
     tables,
     df: pd.DataFrame,
@@ -195,7 +253,15 @@ def decision_occasions(
 ) -> Occasions:
     """The decision rows and starts of ``df`` (``at_risk``, ``start``: those of every visit, decided on the dose
     day) with the recorded decision dates, the analyst's ``lag_days`` where none is recorded, and only the visit
-    types ``occasions`` as decisions (() = every visit), with the details and warnings the result carries."""
+    types ``occasions`` as decisions (() = every visit), without the visits the clinic's recorded screening found
+    not eligible (:func:`screened_out`), with the details and warnings the result carries."""
+    return screened_out(tables, df, _occasions(tables, df, at_risk, start, lag_days, occasions))
+
+
+def _occasions(
+    tables, df: pd.DataFrame, at_risk: np.ndarray, start: np.ndarray, lag_days: float, occasions: tuple[str, ...]
+) -> Occasions:
+    """:func:`decision_occasions` before the recorded screening."""
     types = visit_types(tables, df)
     recorded = decided_days(tables, df)
     treated = np.isfinite(df["days_after"].to_numpy(dtype=float))
@@ -264,6 +330,8 @@ __all__ = [
     "decision_rows",
     "left_out",
     "left_out_warning",
+    "screened",
+    "screened_out",
     "unused_types_warning",
     "visit_types",
 ]

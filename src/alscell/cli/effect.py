@@ -179,6 +179,9 @@ def register(app: typer.Typer) -> None:
                 t.add_row("decision visits outside the stated eligibility", str(est.details["outside_eligibility"]))
             if est.details.get("outside_starters") is not None:
                 t.add_row("decision visits outside the starters'", str(est.details["outside_starters"]))
+        if est.details.get("eligibility_recorded") is not None:
+            t.add_row("decision visits with a recorded screening", str(est.details["eligibility_recorded"]))
+            t.add_row("recorded not eligible (left out)", str(est.details["not_eligible_left_out"]))
         if est.details.get("decision_lag_days"):
             t.add_row("decision lag (days)", f"{est.details['decision_lag_days']:g}")
         if est.details.get("decision_dates_recorded"):

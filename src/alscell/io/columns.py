@@ -42,8 +42,9 @@ TABLES: dict[str, tuple[str, ...]] = {
         "blinded_arm",
         "decision_date",  # optional extension (docs/data-rules.md): when the decision to give it was taken
     ),
-    # visit_type: optional extension (docs/data-rules.md): the occasion of the visit
-    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor", "visit_type"),
+    # visit_type, eligible: optional extensions (docs/data-rules.md): the occasion of the visit; the clinic's
+    # screening for the therapy at it (met its criteria or not; empty: not screened or not recorded)
+    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor", "visit_type", "eligible"),
     "measurements": ("patient_id", "date", "measure", "value", "unit", "side", "muscle", "specimen"),
     "adverse_events": (
         "ae_id",
@@ -94,7 +95,7 @@ FILE_ORDER = ("patients", "treatments", "alsfrs", "measurements", "adverse_event
 DATE_COLUMNS = frozenset({"onset_date", "diagnosis_date", "date", "resolved_date", "decision_date"})
 INT_COLUMNS = frozenset({"birth_year", "cycle", "grade", "passage", *ALSFRS_ITEMS})
 FLOAT_COLUMNS = frozenset({"dose_cells", "value", "viability_pct"})
-BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious", "ftd"})
+BOOL_COLUMNS = frozenset({"riluzole", "edaravone", "serious", "ftd", "eligible"})
 
 
 def kind_of(column: str) -> str:

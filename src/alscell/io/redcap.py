@@ -160,6 +160,7 @@ COLUMN_LABELS = {
     "decision_date": "Date the decision to treat was taken",
     "assessor": "Rated by",
     "visit_type": "Visit type",
+    "eligible": "Screened eligible for the therapy at this visit",
     "measure": "Measure",
     "value": "Value",
     "unit": "Unit",

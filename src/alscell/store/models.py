@@ -90,6 +90,7 @@ class AlsfrsVisit(Base):
     q12: Mapped[int | None] = mapped_column(SmallInteger)
     assessor: Mapped[str | None] = mapped_column(String(16))  # missing = clinician (spec), never filled in
     visit_type: Mapped[str | None] = mapped_column(String(16))  # extension (docs/data-rules.md), migration 0006
+    eligible: Mapped[bool | None] = mapped_column(Boolean)  # extension (docs/data-rules.md), migration 0007
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 

@@ -48,6 +48,11 @@ class VisitIn(BaseModel):
     visit_type: str | None = Field(
         None, description="optional: scheduled, unscheduled, home, inpatient or remote (docs/data-rules.md)"
     )
+    eligible: bool | None = Field(
+        None,
+        description="optional: the clinic's screening for the therapy at this visit, true if the patient met its "
+        "criteria (docs/data-rules.md); recorded by clinicians only",
+    )
 
 
 class VisitEdit(VisitIn):
@@ -118,6 +123,10 @@ def visits(request: Request, user: RecordReader, shown_id: str) -> dict:
 
 def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, str]:
     values = {q: _text(body.items.get(q)) for q in ALSFRS_ITEMS}
+    if assessor == "self" and body.eligible is not None:
+        raise records.FieldErrors(
+            {"eligible": ["the screening for the therapy is recorded by the clinic, not in a self-report"]}
+        )
     unknown = set(body.items) - set(ALSFRS_ITEMS)
     if unknown:
         raise records.FieldErrors({"items": [f"unknown items {sorted(unknown)}"]})
@@ -126,6 +135,7 @@ def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, st
         "date": body.date,
         "assessor": assessor,
         "visit_type": _text(body.visit_type),
+        "eligible": "" if body.eligible is None else str(body.eligible).lower(),
     }
 
 
