@@ -239,3 +239,34 @@ def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_
         assert page.evaluate("window.stillTheSamePage") is True
     # the browser logs the 422 answer as a failed load; nothing else (no CSP violation, no script error)
     assert [e for e in errors if "status of 422" not in e] == [], errors
+
+
+def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):
+    """A registry whose clinic records its screening (alsfrs.eligible): the API's decision_inputs carries the counts
+    with nothing named, and the partial shows the same numbers and warnings."""
+    from alscell.io.writer import write_folder
+    from alscell.store.accounts import create_user
+    from alscell.store.importer import import_folder
+    from alscell.web.app import create_app
+    from registry_arrays import screened_clinic
+
+    t = dict(screened_clinic(200, 4).items())
+    t["patients"] = t["patients"].assign(sex="F", onset_site="limb")  # what a valid folder needs besides
+    t["treatments"] = t["treatments"].assign(cell_source="umbilical_cord", donor="allogeneic", route="intrathecal",
+                                             dose_cells=1e7)  # fmt: skip
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    import_folder(app.state.engine, write_folder(t, tmp_path / "registry"))
+    create_user(app.state.engine, "screenres", "researcher", PASSWORD)
+    try:
+        res = _client(app, "screenres")
+        api = res.get("/api/v1/effect").json()
+        d = api["decision_inputs"]
+        assert d["named"] == [] and d["eligibility_recorded"] > d["not_eligible_left_out"] > 0
+        partial = res.get("/effect/result", params={}, headers=HX)
+        assert partial.status_code == 200
+        for k in ("eligibility_recorded", "not_eligible_left_out"):
+            assert shown_text(partial.text, k) == str(d[k]), k
+        for w in api["warnings"]:
+            assert str(markupsafe.escape(w)) in partial.text
+    finally:
+        app.state.engine.dispose()
