@@ -1,10 +1,12 @@
 """FHIR R4 export: the bundle validates with fhir.resources (R4B models), codes are the documented ones, one
 Observation per ALSFRS-R total with the hand-worked totals, every reference resolves inside the bundle,
 minimal folders work, the export is reproducible and a de-identified one leaks no id or date; the canonical
-extensions (decision_date, visit_type) become a MedicationRequest and Encounters where recorded."""
+extensions (decision_date, visit_type, eligible) become a MedicationRequest, Encounters and a boolean
+Observation per screened visit where recorded."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -281,3 +283,107 @@ def test_without_the_extension_columns_the_bundle_is_as_before(bundle, tmp_path)
         kinds = {e["resource"]["resourceType"] for e in one["entry"]}
         assert not kinds & {"Encounter", "MedicationRequest"}
         assert all("encounter" not in e["resource"] and "request" not in e["resource"] for e in one["entry"])
+
+
+# alsfrs.eligible: the clinic's screening for the therapy at a visit (true, false, or empty = not screened).
+SCREENING = ("urn:alscell:codesystem:screening", "msc-eligible")
+ELIGIBLE_BY_VISIT = {
+    ("HAND-01", "2022-02-01"): "true",  # scheduled (in the extension folder)
+    ("HAND-01", "2022-03-01"): None,  # unscheduled, not screened
+    ("HAND-01", "2022-06-01"): "false",  # no visit type
+    ("HAND-02", "2022-01-15"): "false",  # remote
+}
+
+
+def _with_eligible(folder: Path, values: dict[tuple[str, str], str | None]) -> Path:
+    """``folder`` with an ``alsfrs.eligible`` column filled from ``values`` (by patient and date)."""
+    path = folder / "alsfrs.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, [*rows[0], "eligible"], lineterminator="\n")
+        out.writeheader()
+        for row in rows:
+            out.writerow({**row, "eligible": values[(row["patient_id"], row["date"])] or ""})
+    return folder
+
+
+def _screenings(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [o for o in _resources(bundle, "Observation") if SCREENING in _codes(o["code"])]
+
+
+def test_recorded_eligibility_is_a_boolean_observation_at_its_visit(tmp_path):
+    tables = read_folder(_with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    bundle = fhir_bundle(tables)
+    Bundle.model_validate(bundle)
+    full_urls = {e["fullUrl"] for e in bundle["entry"]}
+    assert len(full_urls) == len(bundle["entry"])
+    patients = _patient_ids(bundle)
+    frs = {
+        (patients[o["subject"]["reference"]], o["effectiveDateTime"]): o
+        for o in _resources(bundle, "Observation")
+        if (LOINC, "82953-1") in _codes(o["code"])
+    }
+    seen = {}
+    for obs in _screenings(bundle):
+        key = (patients[obs["subject"]["reference"]], obs["effectiveDateTime"])
+        assert (obs["status"], obs["code"]["text"]) == ("final", "Eligibility for the MSC therapy at this visit")
+        assert _codes(obs["category"][0]) == {("http://terminology.hl7.org/CodeSystem/observation-category", "survey")}
+        assert "valueQuantity" not in obs and "dataAbsentReason" not in obs
+        # The visit's Encounter when its type is recorded: the same one its ALSFRS-R Observation names.
+        assert obs.get("encounter") == frs[key].get("encounter"), key
+        if "encounter" in obs:
+            assert obs["encounter"]["reference"] in full_urls
+        seen[key] = (obs["valueBoolean"], "encounter" in obs)
+    # By hand: true at the scheduled visit, false at the untyped and the remote one; none where not screened.
+    assert seen == {
+        ("HAND-01", "2022-02-01"): (True, True),
+        ("HAND-01", "2022-06-01"): (False, False),
+        ("HAND-02", "2022-01-15"): (False, True),
+    }
+    assert fhir_bundle(tables) == bundle  # reproducible, ids deterministic
+    # Everything else is the bundle of the folder without eligibility.
+    before = fhir_bundle(read_folder(extension_folder(tmp_path / "before")))
+    others = [e for e in bundle["entry"] if e["resource"] not in _screenings(bundle)]
+    assert others == before["entry"]
+
+
+def test_eligibility_without_visit_types_names_no_encounter(tmp_path):
+    tables = read_folder(_with_eligible(hand_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    bundle = fhir_bundle(tables)
+    assert not _resources(bundle, "Encounter")
+    patients = _patient_ids(bundle)
+    values = {
+        (patients[o["subject"]["reference"]], o["effectiveDateTime"]): o["valueBoolean"] for o in _screenings(bundle)
+    }
+    assert values == {
+        ("HAND-01", "2022-02-01"): True,
+        ("HAND-01", "2022-06-01"): False,
+        ("HAND-02", "2022-01-15"): False,
+    }
+    assert all("encounter" not in o for o in _screenings(bundle))
+
+
+def test_an_empty_eligible_column_exports_as_before(tmp_path):
+    nobody = dict.fromkeys(ELIGIBLE_BY_VISIT)
+    for name, make in (("hand", hand_folder), ("ext", extension_folder)):
+        write_fhir(read_folder(make(tmp_path / name / "in")), tmp_path / name / "before")
+        write_fhir(read_folder(_with_eligible(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
+        before = (tmp_path / name / "before" / BUNDLE_FILE).read_bytes()
+        assert (tmp_path / name / "after" / BUNDLE_FILE).read_bytes() == before, name
+        assert b"msc-eligible" not in before
+
+
+def test_deidentified_eligibility_carries_no_original_id_or_date(tmp_path):
+    tables = read_folder(_with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    write_fhir(deidentify(tables, KEY), tmp_path / "out")
+    text = (tmp_path / "out" / BUNDLE_FILE).read_text()
+    bundle = json.loads(text)
+    assert sorted(o["valueBoolean"] for o in _screenings(bundle)) == [False, False, True]
+    for value in IDS:
+        assert value not in text, value
+    for frame in tables.values():
+        for col in frame.columns:
+            if frame[col].dtype.kind == "M":
+                for day in frame[col].dropna():
+                    assert day.strftime("%Y-%m-%d") not in text, (col, day)

@@ -1,10 +1,11 @@
 """SDTM export: each domain carries SDTMIG v3.4's required and expected variables, with values worked out by
 hand on a small folder (tests/export_data.py); XPT v5 files read back equal to the CSVs; minimal and
 de-identified registries; the CLI; the canonical extensions (decision_date in SUPPEX, visit types in SV and
-SUPPSV) where recorded."""
+SUPPSV, the screening for the therapy in SUPPSV MSCELIG) where recorded."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -198,24 +199,28 @@ def test_ds_disposition_and_pr_procedures(hand):
     assert pr[["PRTRT", "PRSTDTC", "PRSTDY"]].values.tolist() == [["GASTROSTOMY", "2022-07-01", "123"]]
 
 
+def _assert_xpt_equals_csv(folder: Path) -> None:
+    for xpt in sorted(folder.glob("*.xpt")):
+        data, meta = pyreadstat.read_xport(str(xpt))
+        csv = _read(folder, xpt.stem)
+        assert meta.table_name == xpt.stem.upper()
+        assert list(data.columns) == list(csv.columns)
+        assert all(len(n) <= 8 for n in data.columns)
+        assert all(len(label) <= 40 for label in meta.column_labels)
+        assert len(data) == len(csv)
+        for col in csv.columns:
+            if data[col].dtype == object:
+                # The CSV may carry one neutralising quote before a formula-like text; the XPT does not.
+                same = (csv[col] == data[col]) | (csv[col] == "'" + data[col])
+                assert same.all(), (xpt.name, col)
+            else:
+                back = pd.to_numeric(csv[col].replace("", None), errors="raise").astype(float)
+                pd.testing.assert_series_equal(back, data[col].astype(float), check_names=False)
+
+
 def test_xpt_v5_files_read_back_equal_to_the_csvs(hand, example):
     for folder in (hand, example):
-        for xpt in sorted(folder.glob("*.xpt")):
-            data, meta = pyreadstat.read_xport(str(xpt))
-            csv = _read(folder, xpt.stem)
-            assert meta.table_name == xpt.stem.upper()
-            assert list(data.columns) == list(csv.columns)
-            assert all(len(n) <= 8 for n in data.columns)
-            assert all(len(label) <= 40 for label in meta.column_labels)
-            assert len(data) == len(csv)
-            for col in csv.columns:
-                if data[col].dtype == object:
-                    # The CSV may carry one neutralising quote before a formula-like text; the XPT does not.
-                    same = (csv[col] == data[col]) | (csv[col] == "'" + data[col])
-                    assert same.all(), (xpt.name, col)
-                else:
-                    back = pd.to_numeric(csv[col].replace("", None), errors="raise").astype(float)
-                    pd.testing.assert_series_equal(back, data[col].astype(float), check_names=False)
+        _assert_xpt_equals_csv(folder)
 
 
 def test_define_lists_every_variable_with_its_length(hand):
@@ -468,6 +473,138 @@ def test_deidentified_extensions_carry_no_original_date(tmp_path):
     write_sdtm(deidentify(tables, KEY), out, xpt=False)
     assert len(_read(out, "SV")) == 4 and "DECDTC" in set(_read(out, "SUPPEX")["QNAM"])
     text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
+    for frame in tables.values():
+        for col in frame.columns:
+            if frame[col].dtype.kind == "M":
+                for day in frame[col].dropna():
+                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+
+
+# alsfrs.eligible: the clinic's screening for the therapy at a visit (true, false, or empty = not screened).
+ELIGIBLE_BY_VISIT = {
+    ("HAND-01", "2022-02-01"): "true",  # scheduled (in the extension folder)
+    ("HAND-01", "2022-03-01"): None,  # unscheduled, not screened
+    ("HAND-01", "2022-06-01"): "false",  # no visit type
+    ("HAND-02", "2022-01-15"): "false",  # remote
+}
+
+
+def _with_eligible(folder: Path, values: dict[tuple[str, str], str | None]) -> Path:
+    """``folder`` with an ``alsfrs.eligible`` column filled from ``values`` (by patient and date)."""
+    path = folder / "alsfrs.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, [*rows[0], "eligible"], lineterminator="\n")
+        out.writeheader()
+        for row in rows:
+            out.writerow({**row, "eligible": values[(row["patient_id"], row["date"])] or ""})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory) -> Path:
+    """The extension folder (decision dates, visit types) with eligibility recorded at three of four visits."""
+    tables = read_folder(_with_eligible(extension_folder(tmp_path_factory.mktemp("elig") / "in"), ELIGIBLE_BY_VISIT))
+    out = tmp_path_factory.mktemp("elig") / "sdtm"
+    write_sdtm(tables, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def screened_untyped(tmp_path_factory) -> Path:
+    """The hand folder (no visit types) with the same eligibility."""
+    tables = read_folder(_with_eligible(hand_folder(tmp_path_factory.mktemp("elig") / "in"), ELIGIBLE_BY_VISIT))
+    out = tmp_path_factory.mktemp("elig") / "sdtm"
+    write_sdtm(tables, out)
+    return out
+
+
+ELIGIBILITY_LABEL = "Eligible for MSC Therapy at This Visit"
+
+
+def test_eligibility_is_a_suppsv_qualifier_next_to_the_visit_type(screened, extended):
+    supp = _read(screened, "SUPPSV")
+    _check_variables(supp, "SUPPSV")
+    # By hand: HAND-01 visits 1 (2022-02-01, true), 2 (not screened), 3 (2022-06-01, false); HAND-02 visit 1
+    # (false).  Rows sorted by subject, VISITNUM, QNAM (MSCELIG before VISTYPE).
+    assert supp[["USUBJID", "RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]].values.tolist() == [
+        ["ALSCELL-HAND-01", "SV", "VISITNUM", "1", "MSCELIG", ELIGIBILITY_LABEL, "Y", "Collected"],
+        ["ALSCELL-HAND-01", "SV", "VISITNUM", "1", "VISTYPE", "Visit Type", "SCHEDULED", "Collected"],
+        ["ALSCELL-HAND-01", "SV", "VISITNUM", "2", "VISTYPE", "Visit Type", "UNSCHEDULED", "Collected"],
+        ["ALSCELL-HAND-01", "SV", "VISITNUM", "3", "MSCELIG", ELIGIBILITY_LABEL, "N", "Collected"],
+        ["ALSCELL-HAND-02", "SV", "VISITNUM", "1", "MSCELIG", ELIGIBILITY_LABEL, "N", "Collected"],
+        ["ALSCELL-HAND-02", "SV", "VISITNUM", "1", "VISTYPE", "Visit Type", "REMOTE", "Collected"],
+    ]
+    # Every qualifier names an SV record; SV and every other dataset are those of the folder without eligibility.
+    sv = _read(screened, "SV")
+    parents = set(zip(sv["USUBJID"], sv["VISITNUM"], strict=True))
+    assert set(zip(supp["USUBJID"], supp["IDVARVAL"], strict=True)) <= parents
+    for path in sorted(extended.glob("*.csv")):
+        if path.name not in {"suppsv.csv", "define.csv"}:
+            assert (screened / path.name).read_bytes() == path.read_bytes(), path.name
+    assert sorted(p.name for p in screened.iterdir()) == sorted(p.name for p in extended.iterdir())
+
+
+def test_eligibility_without_visit_types_writes_sv_for_every_visit(screened_untyped, hand):
+    sv = _read(screened_untyped, "SV")
+    _check_variables(sv, "SV")
+    # No visit type: every SV record has SVPRESP, SVOCCUR and SVCNTMOD empty (nothing says a visit was planned).
+    assert sv[
+        ["USUBJID", "VISITNUM", "SVPRESP", "SVOCCUR", "SVCNTMOD", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY"]
+    ].values.tolist() == [
+        ["ALSCELL-HAND-01", "1", "", "", "", "2022-02-01", "2022-02-01", "-28", "-28"],
+        ["ALSCELL-HAND-01", "2", "", "", "", "2022-03-01", "2022-03-01", "1", "1"],
+        ["ALSCELL-HAND-01", "3", "", "", "", "2022-06-01", "2022-06-01", "93", "93"],
+        ["ALSCELL-HAND-02", "1", "", "", "", "2022-01-15", "2022-01-15", "1", "1"],
+    ]
+    supp = _read(screened_untyped, "SUPPSV")
+    _check_variables(supp, "SUPPSV")
+    assert supp[["USUBJID", "IDVARVAL", "QNAM", "QVAL"]].values.tolist() == [
+        ["ALSCELL-HAND-01", "1", "MSCELIG", "Y"],
+        ["ALSCELL-HAND-01", "3", "MSCELIG", "N"],
+        ["ALSCELL-HAND-02", "1", "MSCELIG", "N"],
+    ]
+    # The other datasets are the hand folder's, byte for byte; SV and SUPPSV are added.
+    for path in sorted(hand.glob("*.csv")):
+        if path.name != "define.csv":
+            assert (screened_untyped / path.name).read_bytes() == path.read_bytes(), path.name
+    added = {p.name for p in screened_untyped.iterdir()} - {p.name for p in hand.iterdir()}
+    assert added == {"sv.csv", "sv.xpt", "suppsv.csv", "suppsv.xpt"}
+    define = _read(screened_untyped, "define")
+    rows = define[define["dataset"] == "SV"].set_index("variable")
+    assert rows.loc["SVPRESP", "origin"] == "Not Available" and rows.loc["SVSTDTC", "origin"] == "Collected"
+
+
+def test_eligibility_datasets_read_back_from_xpt_equal_to_the_csvs(screened, screened_untyped):
+    for folder in (screened, screened_untyped):
+        _assert_xpt_equals_csv(folder)
+        data, _ = pyreadstat.read_xport(str(folder / "suppsv.xpt"))
+        assert "MSCELIG" in set(data["QNAM"])
+        define = _read(folder, "define")
+        label = define[(define["dataset"] == "SUPPSV") & (define["variable"] == "QLABEL")]
+        assert label["length"].tolist() == [str(len(ELIGIBILITY_LABEL))]  # the longest QLABEL
+
+
+def test_an_empty_eligible_column_exports_as_before(hand, extended, tmp_path):
+    nobody = dict.fromkeys(ELIGIBLE_BY_VISIT)
+    for name, make, before in (("hand", hand_folder, hand), ("ext", extension_folder, extended)):
+        out = tmp_path / name / "sdtm"
+        write_sdtm(read_folder(_with_eligible(make(tmp_path / name / "in"), nobody)), out)
+        assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in before.iterdir())
+        for path in sorted(before.glob("*.csv")):
+            assert (out / path.name).read_bytes() == path.read_bytes(), (name, path.name)
+
+
+def test_deidentified_eligibility_carries_no_original_date(tmp_path):
+    tables = read_folder(_with_eligible(hand_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    out = tmp_path / "anon"
+    write_sdtm(deidentify(tables, KEY), out, xpt=False)
+    supp = _read(out, "SUPPSV")
+    assert supp["QVAL"].tolist().count("Y") == 1 and supp["QVAL"].tolist().count("N") == 2
+    text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
+    for value in IDS:
+        assert value not in text, value
     for frame in tables.values():
         for col in frame.columns:
             if frame[col].dtype.kind == "M":

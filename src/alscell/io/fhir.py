@@ -12,7 +12,8 @@
 * ``Observation`` per ALSFRS-R visit (LOINC 82953-1 *Total score [ALSFRS-R]*, items as components) and per
   measurement (LOINC 19872-1 for FVC % predicted, 29463-7 for body weight; alscell codes otherwise); with a
   recorded ``visit_type``, an ``Encounter`` per visit (``class`` from HL7 v3 ActEncounterCode, ``type`` the
-  alscell visit type) that the ALSFRS-R Observation names as its ``encounter``;
+  alscell visit type) that the ALSFRS-R Observation names as its ``encounter``; with a recorded ``eligible``
+  (the clinic's screening for the MSC therapy at that visit), an ``Observation`` with ``valueBoolean``;
 * ``AdverseEvent`` per adverse event, with seriousness, severity, CTCAE grade, outcome and the suspected
   administration; ``Procedure`` for tracheostomy, NIV, permanent ventilation and gastrostomy.
 
@@ -125,6 +126,17 @@ VISIT_TYPE_TEXT = {
     "inpatient": "rating during a hospital admission",
     "remote": "remote visit (telephone or video)",
 }
+# alsfrs.eligible (docs/data-rules.md, "Canonical extensions") -> one Observation per screened visit.  FHIR R4
+# Observation is "measurements and simple assertions made about a patient", and its value[x] may be a boolean
+# (hl7.org/fhir/R4/observation-definitions.html#Observation.value_x_), so the screening's outcome is
+# valueBoolean: true = met every criterion of the programme, false = did not.  No LOINC or SNOMED CT code was
+# checked for "eligible for this therapy at this visit", so the code is alscell's own (``screening``).  Category
+# ``survey`` (terminology.hl7.org observation-category: "assessment tool/survey instrument observations"): the
+# screening is a checklist of criteria, not a physical-exam finding (``exam``).  ``encounter`` = the visit's
+# Encounter when its visit_type is recorded (Observation.encounter: "the healthcare event ... during which this
+# observation is made"); ``effectiveDateTime`` = the visit day.  An empty value gives no Observation (not
+# screened is not "not eligible").
+ELIGIBILITY_CODE = ("msc-eligible", "Eligibility for the MSC therapy at this visit")
 PROCEDURE_EVENTS = {
     "tracheostomy": "Tracheostomy",
     "niv_start": "Start of non-invasive ventilation",
@@ -336,6 +348,32 @@ def _alsfrs(tables: Tables) -> list[dict[str, Any]]:
     return out
 
 
+def _eligibility(tables: Tables) -> list[dict[str, Any]]:
+    """One ``Observation`` per ALSFRS-R visit with a recorded ``eligible`` (none for a visit without one), as
+    :data:`ELIGIBILITY_CODE` says: ``valueBoolean`` the screening's outcome, ``effectiveDateTime`` the visit day,
+    ``encounter`` the visit's Encounter when its type is recorded (:func:`_encounters` makes one then)."""
+    a = tables.alsfrs
+    screened = a[a["eligible"].notna()]
+    out = []
+    for row in screened[["patient_id", "date", "visit_type", "eligible"]].to_dict("records"):
+        pid, day = str(row["patient_id"]), _day(row["date"])
+        code, text = ELIGIBILITY_CODE
+        res: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": _uid("eligibility", pid, day),
+            "status": "final",
+            "category": [_concept(OBSERVATION_CATEGORY, "survey")],
+            "code": _concept(alscell_system("screening"), code, text=text),
+            "subject": _ref(_uid("patient", pid)),
+            "effectiveDateTime": day,
+            "valueBoolean": bool(row["eligible"]),
+        }
+        if isinstance(row["visit_type"], str):
+            res["encounter"] = _ref(_uid("encounter", pid, day))
+        out.append(res)
+    return out
+
+
 def _measurements(tables: Tables) -> list[dict[str, Any]]:
     out = []
     for row in tables.measurements.to_dict("records"):
@@ -475,6 +513,7 @@ def fhir_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         *_administrations(typed),
         *_encounters(typed),
         *_alsfrs(typed),
+        *_eligibility(typed),
         *_measurements(typed),
         *_adverse_events(typed),
         *_procedures(typed),

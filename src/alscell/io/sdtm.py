@@ -11,7 +11,8 @@ dynamometry), NV (MUNIX, CMAP), AE, DS (death, withdrawal, lost to follow-up) an
 permanent ventilation, gastrostomy), with SUPPDM / SUPPEX / SUPPQS where SDTMIG puts extra qualifiers.  The
 canonical extensions (docs/data-rules.md) go where SDTMIG v3.4 puts them: a recorded ``decision_date`` is
 SUPPEX ``DECDTC``; recorded visit types give SV (Subject Visits: SVPRESP, SVOCCUR, SVCNTMOD) with the type
-itself in SUPPSV ``VISTYPE``.
+itself in SUPPSV ``VISTYPE``; a recorded screening for the therapy (``alsfrs.eligible``) is SUPPSV ``MSCELIG``
+(SV is then written even when no visit type is recorded).
 
 Study days (``--DY``) count from RFSTDTC: the first cell administration, or for a patient never treated the
 first visit (ALSFRS-R or measurement); day 1 is RFSTDTC itself and there is no day 0 (SDTMIG 4.4.4).
@@ -100,6 +101,15 @@ PROCEDURES = {
 PLANNED_VISITS = {"scheduled"}
 CONTACT_MODES = {"scheduled": "IN PERSON", "unscheduled": "IN PERSON", "home": "IN PERSON", "inpatient": "IN PERSON"}
 VISIT_TYPE_QUALIFIER = ("VISTYPE", "Visit Type")
+# alsfrs.eligible -> SUPPSV QNAM MSCELIG, QVAL Y / N (NY C66742), one row per screened visit (IDVAR VISITNUM).
+# SDTMIG v3.4 has no standard variable for it: IE (Inclusion/Exclusion Criteria Not Met) holds one record per
+# criterion *not met*, named by IETESTCD from TI, at the trial's screening before enrolment; alscell records
+# neither the criteria nor which failed, and a screening at every visit is not a trial's entry check.  CDASHIG's
+# IEYN ("Were all eligibility criteria met?") is the same yes/no but is "Not Submitted" to SDTM.  The screening
+# belongs to the visit, not to any one finding made there, so it qualifies the visit's SV record (SDTMIG 8.4:
+# non-standard variables in SUPP--, related to the parent record by IDVAR/IDVARVAL); SV is written whenever
+# eligibility is recorded, even with no visit types, so the qualifier always has its parent record.
+ELIGIBILITY_QUALIFIER = ("MSCELIG", "Eligible for MSC Therapy at This Visit")
 # treatments.decision_date -> SUPPEX (SDTMIG 8.4: a non-standard qualifier of the EX record), ISO 8601.
 DECISION_QUALIFIER = ("DECDTC", "Date of Decision to Treat")
 RELATEDNESS = {
@@ -506,20 +516,23 @@ def _events(tables: Tables, subj: _Subjects, kinds: Mapping[str, object], domain
 
 
 def _subject_visits(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SV and its SUPPSV rows when the registry records visit types (``alsfrs.visit_type``); empty otherwise,
-    so a registry without them exports as it did before the extension.
+    """SV and its SUPPSV rows when the registry records visit types or the screening for the therapy
+    (``alsfrs.visit_type``, ``alsfrs.eligible``); empty otherwise, so a registry with neither exports as it did
+    before the extensions.
 
     SV has one record per visit (each VISITNUM: a patient's assessment date); a visit without a recorded
-    type (e.g. measurements only) has SVPRESP, SVOCCUR and SVCNTMOD empty.  VISITNUM stays the date order
+    type (e.g. measurements only, or every visit when only eligibility is recorded) has SVPRESP, SVOCCUR and
+    SVCNTMOD empty.  VISITNUM stays the date order
     used by every findings domain: alscell has no visit schedule to number planned visits by, so unplanned
     visits are not given decimal numbers (SDTMIG 4.4.5 makes that numbering optional), and VISIT (Perm,
-    the protocol-defined visit name) is not written.  SVSTDTC = SVENDTC = the assessment date."""
+    the protocol-defined visit name) is not written.  SVSTDTC = SVENDTC = the assessment date.  SUPPSV holds
+    VISTYPE for each typed visit and MSCELIG (Y / N) for each screened one."""
     a = tables.alsfrs
-    typed = a[a["visit_type"].notna()]
-    if typed.empty:
+    recorded = a[a["visit_type"].notna() | a["eligible"].notna()]
+    if recorded.empty:
         return pd.DataFrame(), pd.DataFrame()
     visits = subj.visits.merge(
-        typed[["patient_id", "date", "visit_type"]], on=["patient_id", "date"], how="left"
+        recorded[["patient_id", "date", "visit_type", "eligible"]], on=["patient_id", "date"], how="left"
     ).reset_index(drop=True)
     ids = visits["patient_id"].astype(str)
     kind = visits["visit_type"]
@@ -534,17 +547,25 @@ def _subject_visits(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.D
     sv["SVSTDY"] = subj.day(ids, visits["date"]).to_numpy()
     sv["SVENDY"] = sv["SVSTDY"]
     known = visits[kind.notna()]
-    supp = pd.DataFrame(
-        {
-            "patient_id": known["patient_id"].astype(str),
-            "IDVAR": "VISITNUM",
-            "IDVARVAL": _number_text(known["VISITNUM"]),
-            "QNAM": VISIT_TYPE_QUALIFIER[0],
-            "QLABEL": VISIT_TYPE_QUALIFIER[1],
-            "QVAL": _upper(known["visit_type"]),
-            "QORIG": "Collected",
-        }
-    )
+    screened = visits[visits["eligible"].notna()]
+    parts = [
+        pd.DataFrame(
+            {
+                "patient_id": rows["patient_id"].astype(str),
+                "IDVAR": "VISITNUM",
+                "IDVARVAL": _number_text(rows["VISITNUM"]),
+                "QNAM": qualifier[0],
+                "QLABEL": qualifier[1],
+                "QVAL": values,
+                "QORIG": "Collected",
+            }
+        )
+        for rows, qualifier, values in (
+            (known, VISIT_TYPE_QUALIFIER, _upper(known["visit_type"])),
+            (screened, ELIGIBILITY_QUALIFIER, screened["eligible"].map({True: "Y", False: "N"}).astype(object)),
+        )
+    ]
+    supp = pd.concat([part for part in parts if len(part)], ignore_index=True)
     return _finish("SV", sv, ["VISITNUM"]), _supp_for("SV", supp, subj)
 
 

@@ -232,8 +232,8 @@ _ROWS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("PRSTDTC", "Start Date/Time of Procedure", "Char", "Exp"),
         ("PRSTDY", "Study Day of Start of Procedure", "Num", "Perm"),
     ),
-    # SV (Subject Visits, special-purpose): the SDTMIG v3.4 SV table, written only when visit types are
-    # recorded (alsfrs.visit_type, docs/data-rules.md).
+    # SV (Subject Visits, special-purpose): the SDTMIG v3.4 SV table, written only when visit types or the
+    # screening for the therapy are recorded (alsfrs.visit_type, alsfrs.eligible, docs/data-rules.md).
     "SV": (
         ("STUDYID", "Study Identifier", "Char", "Req"),
         ("DOMAIN", "Domain Abbreviation", "Char", "Req"),
