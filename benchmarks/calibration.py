@@ -112,6 +112,10 @@ HELD_OUT = {
     # held out: written blind on 2026-12-06 with the columns recorded from its start, decisions at the cell programme's
     # own visits, registered before any estimator ran on it (benchmarks/eighteenth_world.py)
     "world18": ("eighteenth_world", "simulate_world18"),
+    # held out from the recorded screening (alsfrs.eligible, read by the default since 34cda55): written blind on
+    # 2026-12-07 with the screening and the occasions recorded, registered with benchmarks/recorded_eligibility.py's
+    # rule before any estimator ran on it (benchmarks/nineteenth_world.py)
+    "world19": ("nineteenth_world", "simulate_world19"),
 }
 
 

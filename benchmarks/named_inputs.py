@@ -105,6 +105,19 @@ NAMED = {
         "il6",
         "cnsbfs",
     ),
+    # held out: its RECORDED_RULE_INPUTS, what the lottery among the screened eligible and the recorded criteria read
+    # (benchmarks/nineteenth_world.py; written in before any estimator ran on it)
+    "world19": (
+        "age",
+        "time_since_onset",
+        "time_since_diagnosis",
+        "site",
+        "ventilation",
+        "gastrostomy",
+        "el_escorial",
+        "fvc_pct_pred",
+        "weight_kg",
+    ),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -125,6 +138,7 @@ LAG = {
     "world16": 21,  # DECISION_LAG_DAYS: the first dose 21-42 days after the decision (benchmarks/sixteenth_world.py)
     "world17": 28,  # DECISION_LAG_DAYS: the first dose 28-56 days after the decision (benchmarks/seventeenth_world.py)
     "world18": 10,  # DECISION_LAG_DAYS: the first dose 10-24 days after the decision (benchmarks/eighteenth_world.py)
+    "world19": 35,  # DECISION_LAG_DAYS: the first dose 35-56 days after the decision (benchmarks/nineteenth_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")
