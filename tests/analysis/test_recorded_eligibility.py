@@ -1,6 +1,7 @@
 """The clinic's recorded screening for the therapy (``alsfrs.eligible``, alscell.analysis.decision_occasions
-.screened_out): visits recorded not eligible leave the decision model, every start and every unrecorded visit stays,
-and on a registry whose clinic screens on a marker no column records the estimate's lean goes."""
+.screened_out, read with ``recorded_eligibility``): visits recorded not eligible leave the decision model, every start
+and every unrecorded visit stays, and on a registry whose clinic screens on a marker no column records the estimate's
+lean goes; not read unless asked (docs/recorded_eligibility.md), and then said."""
 
 from __future__ import annotations
 
@@ -67,10 +68,15 @@ def test_the_recorded_screening_takes_the_lean_away(effect):
     plain, full, half = [], [], []
     for seed in range(4):
         plain.append(g_estimation(screened_clinic(800, seed, effect, record=False)).estimate)
-        est = g_estimation(screened_clinic(800, seed, effect))
+        est = g_estimation(screened_clinic(800, seed, effect), recorded_eligibility=True)
         full.append(est.estimate)
-        half.append(g_estimation(screened_clinic(800, seed, effect, share_recorded=0.5)).estimate)
+        half.append(
+            g_estimation(screened_clinic(800, seed, effect, share_recorded=0.5), recorded_eligibility=True).estimate
+        )
         assert est.details["not_eligible_left_out"] > 0 and est.details["starts_not_eligible"] == 0
     assert np.mean(plain) - effect > 0.10 and np.mean(plain) - np.mean(full) > 0.10
     assert abs(np.mean(full) - effect) < 0.04  # the SE of a four-cohort mean is about 0.01
     assert np.mean(half) - effect > 0.07
+    unread = g_estimation(screened_clinic(800, 0, effect))  # not read unless asked: said, and nothing left out
+    assert unread.estimate == plain[0] and "not_eligible_left_out" not in unread.details
+    assert any("records the clinic's screening for the therapy (alsfrs.eligible) at" in w for w in unread.warnings)

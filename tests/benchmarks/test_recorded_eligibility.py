@@ -48,3 +48,20 @@ def test_emptying_the_screening_changes_nothing_else():
     for name in t:
         drop = ["eligible"] if name == "alsfrs" else []
         pd.testing.assert_frame_equal(t[name].drop(columns=drop), e[name].drop(columns=drop))
+
+
+def test_the_stored_page_rewrites_from_its_cohorts(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    raw = root / "docs" / "data" / "recorded_eligibility.csv"
+    stored = pd.read_csv(raw)
+    assert len(stored) == sum(k for _, _, k in re_.JUDGED) * 4  # two estimators, read and emptied
+    out = tmp_path / "page.md"
+    cmd = [sys.executable, str(root / "benchmarks" / "recorded_eligibility.py"), "--raw", str(raw), "--from-raw",
+           "--write-md", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
+    page = (root / "docs" / "recorded_eligibility.md").read_text(encoding="utf-8")
+    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
+    assert body.split("Run time")[0] == page.split("\n\n", 2)[2].split("Run time")[0]
+    assert "Verdict: reading the recorded screening leaves the default." in page

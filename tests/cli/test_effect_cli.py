@@ -203,25 +203,28 @@ def test_recorded_decision_occasions_and_the_decision_visits_option(tmp_path):
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
 
 
-def test_the_recorded_screening_is_read_and_said(tmp_path):
-    """A folder whose clinic records its screening (alsfrs.eligible): the default leaves the visits found not eligible
-    out of the decision model and says how many, in the table and in --json's decision_inputs; without the column
-    the object has no decision_inputs."""
+def test_the_recorded_screening_is_read_when_asked_and_said(tmp_path):
+    """A folder whose clinic records its screening (alsfrs.eligible): by default it is not read (a note says it is
+    there); with --recorded-eligibility the visits found not eligible leave the decision model and the table and
+    --json's decision_inputs say how many; with another method it is a clear error."""
     from alscell.io.writer import write_folder
     from registry_arrays import screened_clinic
 
-    folders = {}
-    for record in (True, False):
-        t = dict(screened_clinic(300, 4, record=record).items())
-        t["patients"] = t["patients"].assign(sex="M", onset_site="bulbar")  # what a valid folder needs besides
-        t["treatments"] = t["treatments"].assign(cell_source="adipose", donor="allogeneic", route="intravenous",
-                                                 dose_cells=1e8)  # fmt: skip
-        folders[record] = write_folder(t, tmp_path / f"data{record}")
-    d = json.loads(run("--data", str(folders[True]), "--json").stdout)
+    t = dict(screened_clinic(300, 4).items())
+    t["patients"] = t["patients"].assign(sex="M", onset_site="bulbar")  # what a valid folder needs besides
+    t["treatments"] = t["treatments"].assign(cell_source="adipose", donor="allogeneic", route="intravenous",
+                                             dose_cells=1e8)  # fmt: skip
+    folder = write_folder(t, tmp_path / "data")
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    assert "decision_inputs" not in plain
+    assert any("records the clinic's screening for the therapy (alsfrs.eligible)" in w for w in plain["warnings"])
+    d = json.loads(run("--data", str(folder), "--json", "--recorded-eligibility").stdout)
     screen = d["decision_inputs"]
-    assert screen["named"] == [] and screen["eligibility_recorded"] > screen["not_eligible_left_out"] > 0
-    assert screen["starts_not_eligible"] == 0
+    assert screen["named"] == [] and screen["recorded_eligibility"] is True
+    assert screen["eligibility_recorded"] > screen["not_eligible_left_out"] > 0 and screen["starts_not_eligible"] == 0
     assert any(f"{screen['not_eligible_left_out']} of " in w and "(alsfrs.eligible)" in w for w in d["warnings"])
-    assert "decision_inputs" not in json.loads(run("--data", str(folders[False]), "--json").stdout)
-    r = run("--data", str(folders[True]))
+    assert d["estimate"] != plain["estimate"]
+    r = run("--data", str(folder), "--recorded-eligibility")
     assert r.returncode == 0 and "recorded not eligible (left out)" in r.stdout
+    r = run("--data", str(folder), "--recorded-eligibility", "--method", "naive")
+    assert r.returncode == 2 and "recorded eligibility: only g_estimation models the decision" in r.stderr

@@ -242,8 +242,8 @@ def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_
 
 
 def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):
-    """A registry whose clinic records its screening (alsfrs.eligible): the API's decision_inputs carries the counts
-    with nothing named, and the partial shows the same numbers and warnings."""
+    """A registry whose clinic records its screening (alsfrs.eligible), read when asked: the API's decision_inputs
+    carries the counts with nothing named, and the partial shows the same numbers and warnings."""
     from alscell.io.writer import write_folder
     from alscell.store.accounts import create_user
     from alscell.store.importer import import_folder
@@ -259,11 +259,14 @@ def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):
     create_user(app.state.engine, "screenres", "researcher", PASSWORD)
     try:
         res = _client(app, "screenres")
-        api = res.get("/api/v1/effect").json()
+        assert "decision_inputs" not in res.get("/api/v1/effect").json()  # read only when asked
+        api = res.get("/api/v1/effect", params={"recorded_eligibility": "true"}).json()
         d = api["decision_inputs"]
         assert d["named"] == [] and d["eligibility_recorded"] > d["not_eligible_left_out"] > 0
-        partial = res.get("/effect/result", params={}, headers=HX)
+        partial = res.get("/effect/result", params={"recorded_eligibility": "true"}, headers=HX)
         assert partial.status_code == 200
+        page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the box as ticked
+        assert 'name="recorded_eligibility" value="true" checked' in page.text
         for k in ("eligibility_recorded", "not_eligible_left_out"):
             assert shown_text(partial.text, k) == str(d[k]), k
         for w in api["warnings"]:

@@ -223,13 +223,15 @@ def named_options(
     occasions: str | None = None,
     leave_out: str | None = None,
     eligible: str | None = None,
+    screening: bool = False,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
     ``within_starters``, ``adjust_shape``, ``decision_lag_days``, ``decision_visits``), checked: {} when none; the
     shape :data:`DEFAULT_SHAPE` when not given, ``adjust_shape`` only when not linear (g_estimation's own default),
     ``decision_lag_days`` only when above 0, ``decision_visits`` and ``leave_out_visits`` (``--leave-out-visits``)
-    only when some are given.  Only g-estimation has a
+    only when some are given, ``recorded_eligibility`` (``--recorded-eligibility``: read the clinic's recorded
+    screening, alscell.analysis.decision_occasions.screened_out) only when asked.  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
     from alscell.analysis.decision_occasions import LEAVE_OUT, check_occasions
 
@@ -245,10 +247,13 @@ def named_options(
     conditions = parse_eligible(eligible)
     if conditions and not names:
         raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
-    if not names and not lag and not visits and not out:
+    if not names and not lag and not visits and not out and not screening:
         return {}
     if method != "g_estimation":
-        what = "adjust for" if names else "decision lag" if lag else "decision visits" if visits else "leave out visits"
+        what = (
+            "adjust for" if names else "decision lag" if lag else "decision visits" if visits
+            else "leave out visits" if out else "recorded eligibility"
+        )  # fmt: skip
         raise NotApplicable(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
         )
@@ -257,6 +262,7 @@ def named_options(
         options["adjust_shape"] = shape
     options |= {"eligible_when": conditions} if conditions else {}
     options |= {"decision_lag_days": lag} if lag else {}
+    options |= {"recorded_eligibility": True} if screening else {}
     return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
 
@@ -274,12 +280,12 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     course), ``decision_lag_days`` (0 when not given) and ``decision_visits`` (the visit types taken as decision
     occasions; empty: every visit), ``left_out_visits`` (the visit types left out of the analysis), ``eligible_when``
     (the stated eligibility's conditions; empty: none) and ``outside_eligibility`` (decision visits it left out, or
-    null); also when the registry records the clinic's screening (``alsfrs.eligible``): ``eligibility_recorded``
-    (decision visits with a recorded screening), ``not_eligible_left_out`` (those found not eligible, left out of the
-    decision model) and ``starts_not_eligible`` (starts at such visits, kept), each null when none is recorded
-    (:func:`alscell.analysis.decision_occasions.screened_out`)."""
-    asked = ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits")
-    if not any(options.get(k) for k in asked) and "eligibility_recorded" not in details:
+    null), ``recorded_eligibility`` (whether the clinic's recorded screening, ``alsfrs.eligible``, was read) and, when
+    it was read, ``eligibility_recorded`` (decision visits with a recorded screening), ``not_eligible_left_out`` (those
+    found not eligible, left out of the decision model) and ``starts_not_eligible`` (starts at such visits, kept),
+    each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`)."""
+    asked = ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility")
+    if not any(options.get(k) for k in asked):
         return obj
     return obj | {
         "decision_inputs": {
@@ -293,6 +299,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "left_out_visits": list(options.get("leave_out_visits", ())),
             "eligible_when": eligible_text(options.get("eligible_when", ())),
             "outside_eligibility": details.get("outside_eligibility"),
+            "recorded_eligibility": bool(options.get("recorded_eligibility")),
             **{k: details.get(k) for k in SCREENING_KEYS},
         }
     }

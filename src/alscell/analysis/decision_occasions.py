@@ -27,8 +27,9 @@ the decision to give an administration was taken, ``alsfrs.visit_type`` (:data:`
   estimate even where admissions are no decisions (docs/decision_occasions.md).  They leave the analysis
   altogether (history and outcome).  Leaving out a type that follows the stage (home visits once walking is lost)
   censors the course where it is worst: the analyst's call, said in the result;
-* the recorded screening: a decision visit at which ``alsfrs.eligible`` is false leaves the decision model (its
-  probability of a start is 0; a start there is kept and said), a visit with no recorded screening stays.  Unlike
+* the recorded screening (``--recorded-eligibility``, an option: docs/recorded_eligibility.md): a decision visit at
+  which ``alsfrs.eligible`` is false leaves the decision model (its probability of a start is 0; a start there is
+  kept and said), a visit with no recorded screening stays.  Unlike
   ``--eligible-when`` (the analyst's statement of the rule on the named columns, alscell.analysis.decision_inputs)
   it needs no names and holds what no column records (a screening test, the clinician's judgement).
 
@@ -250,12 +251,26 @@ def decision_occasions(
     start: np.ndarray,
     lag_days: float = 0.0,
     occasions: tuple[str, ...] = (),
+    screening: bool = False,
 ) -> Occasions:
     """The decision rows and starts of ``df`` (``at_risk``, ``start``: those of every visit, decided on the dose
     day) with the recorded decision dates, the analyst's ``lag_days`` where none is recorded, and only the visit
-    types ``occasions`` as decisions (() = every visit), without the visits the clinic's recorded screening found
-    not eligible (:func:`screened_out`), with the details and warnings the result carries."""
-    return screened_out(tables, df, _occasions(tables, df, at_risk, start, lag_days, occasions))
+    types ``occasions`` as decisions (() = every visit), with ``screening`` without the visits the clinic's recorded
+    screening found not eligible (:func:`screened_out`; without it, a note where a screening is recorded), with the
+    details and warnings the result carries."""
+    found = _occasions(tables, df, at_risk, start, lag_days, occasions)
+    if screening:
+        return screened_out(tables, df, found)
+    recorded, _ = screened(tables, df)
+    n = int((recorded & found.at_risk).sum())
+    if not n:
+        return found
+    note = (
+        f"the registry records the clinic's screening for the therapy (alsfrs.eligible) at {n} decision visits, not "
+        "read here; --recorded-eligibility leaves those recorded not eligible out of the decision model (an option: "
+        "docs/recorded_eligibility.md)."
+    )
+    return found._replace(warnings=[*found.warnings, note])
 
 
 def _occasions(

@@ -776,6 +776,7 @@ def g_estimation(
     leave_out_visits: tuple[str, ...] = (),
     slope_visits: tuple[str, ...] = (),
     eligible_when: tuple[tuple[str, str, float], ...] | str = (),
+    recorded_eligibility: bool = False,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -797,7 +798,10 @@ def g_estimation(
     visit (a candidate for registries whose extra visits follow the course: docs/decision_occasions.md);
     ``eligible_when``: the clinic's eligibility as the analyst states it on the named columns (conditions, or their
     text: :func:`alscell.analysis.decision_inputs.parse_eligible`), the decision visits that do not meet it left out
-    (every start kept; docs/decision_oracle.md)."""
+    (every start kept; docs/decision_oracle.md); ``recorded_eligibility``: the decision visits at which the clinic's
+    recorded screening (``alsfrs.eligible``) found the patient not eligible left out, every start kept
+    (:func:`alscell.analysis.decision_occasions.screened_out`; an option by the rule registered with the nineteenth
+    world: docs/recorded_eligibility.md)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -806,8 +810,9 @@ def g_estimation(
     leave_out = check_occasions(leave_out_visits, LEAVE_OUT)
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out)
     occasions = decision_occasions(
-        tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits)
-    )
+        tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits),
+        bool(recorded_eligibility),
+    )  # fmt: skip
     at_risk, start = occasions.at_risk, occasions.start
     slope_types = check_occasions(slope_visits, SLOPE_VISITS)
     if slope_types:

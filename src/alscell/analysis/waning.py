@@ -192,13 +192,15 @@ def g_waning_check(
     decision_visits: tuple[str, ...] = (),
     leave_out_visits: tuple[str, ...] = (),
     eligible_when: tuple[tuple[str, str, float], ...] = (),
+    recorded_eligibility: bool = False,
 ) -> Waning:
     """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
     from two estimating equations, the untreated course's slope over the visits from each decision visit to
     ``months`` after it, and from ``months`` to the estimator's window after it.  Oriented like the headline.
     ``adjust_for``, ``within_starters``, ``adjust_shape``, ``eligible_when``: the decision inputs the analyst named, as the headline holds them
     (``g_estimation.named_history``); ``decision_lag_days``, ``decision_visits``, ``leave_out_visits``: the headline's decision lag, decision occasions
-    and visit types left out, with the recorded decision dates (:func:`alscell.analysis.decision_occasions.decision_occasions`)."""
+    and visit types left out, with the recorded decision dates, and ``recorded_eligibility``, whether it read the clinic's
+    recorded screening (:func:`alscell.analysis.decision_occasions.decision_occasions`)."""
     from alscell.analysis.decision_occasions import decision_occasions
     from alscell.analysis.g_estimation import (
         MIN_INITIATIONS,
@@ -211,7 +213,9 @@ def g_waning_check(
 
     method = "g_estimation"
     df, H, post, at_risk, start = decision_history(tables, outcome, data, leave_out=tuple(leave_out_visits))
-    at_risk, start, *_ = decision_occasions(tables, df, at_risk, start, decision_lag_days, tuple(decision_visits))
+    at_risk, start, *_ = decision_occasions(
+        tables, df, at_risk, start, decision_lag_days, tuple(decision_visits), recorded_eligibility
+    )
     early, late, n = _split(df, post, months)
     if n < MIN_PATIENTS:
         return _too_few(months, alpha, n, method)

@@ -97,9 +97,14 @@ def register(app: typer.Typer) -> None:
             "== 0; fvc_pct_pred over its first >= 0.8'): only the decision visits that meet it are compared with the "
             "starts (a smooth decision model otherwise spreads the starts over visits the clinic could not treat at: "
             "docs/decision_oracle.md).  A named measure's course columns (over its first, change per month since its "
-            "first, taken at the visit, (one value so far)) can be used with any --adjust-shape.  Where the registry "
-            "records the clinic's screening (alsfrs.eligible), the visits recorded not eligible leave the decision "
-            "model without this option (docs/data-rules.md).",
+            "first, taken at the visit, (one value so far)) can be used with any --adjust-shape.",
+        ),
+        recorded_eligibility: bool = typer.Option(
+            False,
+            "--recorded-eligibility",
+            help="Read the clinic's recorded screening for the therapy (alsfrs.eligible): the decision visits recorded "
+            "not eligible leave the decision model (every start kept; a visit with no recorded screening stays).  "
+            "Needs no --adjust-for.  g_estimation only; an option, not the default (docs/recorded_eligibility.md).",
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
@@ -127,6 +132,7 @@ def register(app: typer.Typer) -> None:
                 decision_visits,
                 leave_out_visits,
                 eligible_when,
+                recorded_eligibility,
             )
         except NotApplicable as exc:
             fail(str(exc))

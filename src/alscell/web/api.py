@@ -277,9 +277,11 @@ def effect(
     decision_visits: str | None = None,  # checked by analysis.decision_occasions.check_occasions (422)
     leave_out_visits: str | None = None,  # the same check
     eligible_when: str | None = None,  # checked by analysis.decision_inputs.parse_eligible (422)
+    recorded_eligibility: bool = False,  # read alsfrs.eligible (analysis.decision_occasions.screened_out)
 ) -> dict | JSONResponse:
     """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]
-    [--adjust-shape S] [--eligible-when E]] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]`` on the
+    [--adjust-shape S] [--eligible-when E]] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
+    [--recorded-eligibility]`` on the
     patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
     analysis.effect_modification; analysis.decision_inputs)."""
     from alscell.analysis.errors import NotApplicable
@@ -300,6 +302,7 @@ def effect(
             decision_visits=decision_visits,
             leave_out_visits=leave_out_visits,
             eligible_when=eligible_when,
+            recorded_eligibility=recorded_eligibility,
         )
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)

@@ -63,6 +63,7 @@ def effect_json(
     decision_visits: str | None = None,
     leave_out_visits: str | None = None,
     eligible_when: str | None = None,
+    recorded_eligibility: bool = False,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect``.
     The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
@@ -82,6 +83,7 @@ def effect_json(
         decision_visits,
         leave_out_visits,
         eligible_when,
+        recorded_eligibility,
     )
     tables = records.user_tables(engine, user)
     if names:
@@ -181,6 +183,7 @@ class Choices:
     decision_visits: tuple[str, ...] = ()
     leave_out_visits: tuple[str, ...] = ()
     eligible_when: str = ""
+    recorded_eligibility: bool = False
 
 
 def _choices(
@@ -193,9 +196,11 @@ def _choices(
     decision_visits: Annotated[list[str] | None, Query()] = None,
     leave_out_visits: Annotated[list[str] | None, Query()] = None,
     eligible_when: str = "",
+    recorded_eligibility: bool = False,
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
-                   tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip())  # fmt: skip
+                   tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip(),
+                   recorded_eligibility)  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -217,6 +222,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             decision_visits=",".join(c.decision_visits) or None,
             leave_out_visits=",".join(c.leave_out_visits) or None,
             eligible_when=c.eligible_when or None,
+            recorded_eligibility=c.recorded_eligibility,
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -233,6 +239,7 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "visit_inputs": VISIT_INPUTS,
         "lag": choices.decision_lag_days,
         "eligible_when": choices.eligible_when,
+        "recorded_eligibility": choices.recorded_eligibility,
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
