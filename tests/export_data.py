@@ -202,3 +202,19 @@ def extension_folder(folder: Path) -> Path:
     _add_column(folder / "treatments.csv", "decision_date", lambda r: DECISION_DATES[r["treatment_id"]])
     _add_column(folder / "alsfrs.csv", "visit_type", lambda r: VISIT_TYPES_BY_VISIT[(r["patient_id"], r["date"])])
     return folder
+
+
+# alsfrs.eligible: the clinic's screening for the therapy at a visit (true, false, or empty = not screened).
+ELIGIBLE_BY_VISIT = {
+    ("HAND-01", "2022-02-01"): "true",  # scheduled (in the extension folder)
+    ("HAND-01", "2022-03-01"): None,  # unscheduled, not screened
+    ("HAND-01", "2022-06-01"): "false",  # no visit type
+    ("HAND-02", "2022-01-15"): "false",  # remote
+}
+
+
+def with_eligible(folder: Path, values: Mapping[tuple[str, str], str | None] = ELIGIBLE_BY_VISIT) -> Path:
+    """``folder`` (the hand-made one or the extension folder) with ``alsfrs.eligible`` filled from ``values`` (by
+    patient and date)."""
+    _add_column(folder / "alsfrs.csv", "eligible", lambda r: values[(r["patient_id"], r["date"])] or "")
+    return folder

@@ -4,6 +4,8 @@ ALSFRS-R totals per patient, first-treatment times), written as the canonical ta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,18 @@ from alscell.io.tables import Tables
 
 ITEMS = ["q1", "q2", "q3", "q4", "q5a", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
 ONSET = pd.Timestamp("2018-01-01")
+
+
+def valid_folder(tables: Tables, folder) -> Path:
+    """``tables`` written as a canonical folder at ``folder``, with the required columns the registries here leave
+    empty filled (each patient's sex and onset site; each administration's cell source, donor, route and dose)."""
+    from alscell.io.writer import write_folder
+
+    t = dict(tables.items())
+    t["patients"] = t["patients"].assign(sex="F", onset_site="limb")
+    t["treatments"] = t["treatments"].assign(cell_source="bone_marrow", donor="autologous", route="intrathecal",
+                                             dose_cells=1e8)  # fmt: skip
+    return write_folder(t, folder)
 
 
 def tables_from_totals(t: np.ndarray, y: np.ndarray, T: np.ndarray) -> Tables:

@@ -168,14 +168,9 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
 def test_recorded_decision_occasions_and_the_decision_visits_option(tmp_path):
     """A folder that records each decision's date and each visit's type (the optional extension columns): the
     default reads the dates and warns that contacts never started treatment; --decision-visits takes only reviews."""
-    from alscell.io.writer import write_folder
-    from registry_arrays import reviews_and_contacts
+    from registry_arrays import reviews_and_contacts, valid_folder
 
-    t = dict(reviews_and_contacts(400, 2, record=True).items())
-    t["patients"] = t["patients"].assign(sex="F", onset_site="limb")  # what a valid folder needs besides
-    t["treatments"] = t["treatments"].assign(cell_source="bone_marrow", donor="autologous", route="intrathecal",
-                                             dose_cells=1e8)  # fmt: skip
-    folder = write_folder(t, tmp_path / "data")
+    folder = valid_folder(reviews_and_contacts(400, 2, record=True), tmp_path / "data")
     plain = json.loads(run("--data", str(folder), "--json").stdout)
     assert "decision_inputs" not in plain
     assert any("recorded decision_date for" in w for w in plain["warnings"])
@@ -207,14 +202,9 @@ def test_the_recorded_screening_is_read_when_asked_and_said(tmp_path):
     """A folder whose clinic records its screening (alsfrs.eligible): by default it is not read (a note says it is
     there); with --recorded-eligibility the visits found not eligible leave the decision model and the table and
     --json's decision_inputs say how many; with another method it is a clear error."""
-    from alscell.io.writer import write_folder
-    from registry_arrays import screened_clinic
+    from registry_arrays import screened_clinic, valid_folder
 
-    t = dict(screened_clinic(300, 4).items())
-    t["patients"] = t["patients"].assign(sex="M", onset_site="bulbar")  # what a valid folder needs besides
-    t["treatments"] = t["treatments"].assign(cell_source="adipose", donor="allogeneic", route="intravenous",
-                                             dose_cells=1e8)  # fmt: skip
-    folder = write_folder(t, tmp_path / "data")
+    folder = valid_folder(screened_clinic(300, 4), tmp_path / "data")
     plain = json.loads(run("--data", str(folder), "--json").stdout)
     assert "decision_inputs" not in plain
     assert any("records the clinic's screening for the therapy (alsfrs.eligible)" in w for w in plain["warnings"])

@@ -6,7 +6,6 @@ Observation per screened visit where recorded."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,16 @@ from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.io.deidentify import deidentify
 from alscell.io.fhir import BUNDLE_FILE, ENCOUNTER_CLASS, fhir_bundle, write_fhir
 from alscell.io.reader import read_folder
-from export_data import IDS, TOTALS, VISIT_TYPES_BY_VISIT, extension_folder, hand_folder, minimal_folder
+from export_data import (
+    ELIGIBLE_BY_VISIT,
+    IDS,
+    TOTALS,
+    VISIT_TYPES_BY_VISIT,
+    extension_folder,
+    hand_folder,
+    minimal_folder,
+    with_eligible,
+)
 from sparse_data import FOLDERS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
@@ -285,27 +293,8 @@ def test_without_the_extension_columns_the_bundle_is_as_before(bundle, tmp_path)
         assert all("encounter" not in e["resource"] and "request" not in e["resource"] for e in one["entry"])
 
 
-# alsfrs.eligible: the clinic's screening for the therapy at a visit (true, false, or empty = not screened).
+# alsfrs.eligible's Observation code (alscell.io.fhir.ELIGIBILITY_CODE under alscell's screening code system)
 SCREENING = ("urn:alscell:codesystem:screening", "msc-eligible")
-ELIGIBLE_BY_VISIT = {
-    ("HAND-01", "2022-02-01"): "true",  # scheduled (in the extension folder)
-    ("HAND-01", "2022-03-01"): None,  # unscheduled, not screened
-    ("HAND-01", "2022-06-01"): "false",  # no visit type
-    ("HAND-02", "2022-01-15"): "false",  # remote
-}
-
-
-def _with_eligible(folder: Path, values: dict[tuple[str, str], str | None]) -> Path:
-    """``folder`` with an ``alsfrs.eligible`` column filled from ``values`` (by patient and date)."""
-    path = folder / "alsfrs.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.DictWriter(fh, [*rows[0], "eligible"], lineterminator="\n")
-        out.writeheader()
-        for row in rows:
-            out.writerow({**row, "eligible": values[(row["patient_id"], row["date"])] or ""})
-    return folder
 
 
 def _screenings(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -313,7 +302,7 @@ def _screenings(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_recorded_eligibility_is_a_boolean_observation_at_its_visit(tmp_path):
-    tables = read_folder(_with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    tables = read_folder(with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
     bundle = fhir_bundle(tables)
     Bundle.model_validate(bundle)
     full_urls = {e["fullUrl"] for e in bundle["entry"]}
@@ -349,7 +338,7 @@ def test_recorded_eligibility_is_a_boolean_observation_at_its_visit(tmp_path):
 
 
 def test_eligibility_without_visit_types_names_no_encounter(tmp_path):
-    tables = read_folder(_with_eligible(hand_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    tables = read_folder(with_eligible(hand_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
     bundle = fhir_bundle(tables)
     assert not _resources(bundle, "Encounter")
     patients = _patient_ids(bundle)
@@ -368,14 +357,14 @@ def test_an_empty_eligible_column_exports_as_before(tmp_path):
     nobody = dict.fromkeys(ELIGIBLE_BY_VISIT)
     for name, make in (("hand", hand_folder), ("ext", extension_folder)):
         write_fhir(read_folder(make(tmp_path / name / "in")), tmp_path / name / "before")
-        write_fhir(read_folder(_with_eligible(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
+        write_fhir(read_folder(with_eligible(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
         before = (tmp_path / name / "before" / BUNDLE_FILE).read_bytes()
         assert (tmp_path / name / "after" / BUNDLE_FILE).read_bytes() == before, name
         assert b"msc-eligible" not in before
 
 
 def test_deidentified_eligibility_carries_no_original_id_or_date(tmp_path):
-    tables = read_folder(_with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    tables = read_folder(with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
     write_fhir(deidentify(tables, KEY), tmp_path / "out")
     text = (tmp_path / "out" / BUNDLE_FILE).read_text()
     bundle = json.loads(text)

@@ -5,7 +5,6 @@ SUPPSV, the screening for the therapy in SUPPSV MSCELIG) where recorded."""
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.io.deidentify import deidentify
 from alscell.io.reader import read_folder
 from alscell.io.sdtm import CONTACT_MODES, SdtmExportError, sdtm_domains, write_sdtm
-from export_data import IDS, TOTALS, extension_folder, hand_folder, minimal_folder
+from export_data import ELIGIBLE_BY_VISIT, IDS, TOTALS, extension_folder, hand_folder, minimal_folder, with_eligible
 from sparse_data import FOLDERS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
@@ -480,32 +479,10 @@ def test_deidentified_extensions_carry_no_original_date(tmp_path):
                     assert day.strftime("%Y-%m-%d") not in text, (col, day)
 
 
-# alsfrs.eligible: the clinic's screening for the therapy at a visit (true, false, or empty = not screened).
-ELIGIBLE_BY_VISIT = {
-    ("HAND-01", "2022-02-01"): "true",  # scheduled (in the extension folder)
-    ("HAND-01", "2022-03-01"): None,  # unscheduled, not screened
-    ("HAND-01", "2022-06-01"): "false",  # no visit type
-    ("HAND-02", "2022-01-15"): "false",  # remote
-}
-
-
-def _with_eligible(folder: Path, values: dict[tuple[str, str], str | None]) -> Path:
-    """``folder`` with an ``alsfrs.eligible`` column filled from ``values`` (by patient and date)."""
-    path = folder / "alsfrs.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.DictWriter(fh, [*rows[0], "eligible"], lineterminator="\n")
-        out.writeheader()
-        for row in rows:
-            out.writerow({**row, "eligible": values[(row["patient_id"], row["date"])] or ""})
-    return folder
-
-
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory) -> Path:
     """The extension folder (decision dates, visit types) with eligibility recorded at three of four visits."""
-    tables = read_folder(_with_eligible(extension_folder(tmp_path_factory.mktemp("elig") / "in"), ELIGIBLE_BY_VISIT))
+    tables = read_folder(with_eligible(extension_folder(tmp_path_factory.mktemp("elig") / "in"), ELIGIBLE_BY_VISIT))
     out = tmp_path_factory.mktemp("elig") / "sdtm"
     write_sdtm(tables, out)
     return out
@@ -514,7 +491,7 @@ def screened(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def screened_untyped(tmp_path_factory) -> Path:
     """The hand folder (no visit types) with the same eligibility."""
-    tables = read_folder(_with_eligible(hand_folder(tmp_path_factory.mktemp("elig") / "in"), ELIGIBLE_BY_VISIT))
+    tables = read_folder(with_eligible(hand_folder(tmp_path_factory.mktemp("elig") / "in"), ELIGIBLE_BY_VISIT))
     out = tmp_path_factory.mktemp("elig") / "sdtm"
     write_sdtm(tables, out)
     return out
@@ -590,14 +567,14 @@ def test_an_empty_eligible_column_exports_as_before(hand, extended, tmp_path):
     nobody = dict.fromkeys(ELIGIBLE_BY_VISIT)
     for name, make, before in (("hand", hand_folder, hand), ("ext", extension_folder, extended)):
         out = tmp_path / name / "sdtm"
-        write_sdtm(read_folder(_with_eligible(make(tmp_path / name / "in"), nobody)), out)
+        write_sdtm(read_folder(with_eligible(make(tmp_path / name / "in"), nobody)), out)
         assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in before.iterdir())
         for path in sorted(before.glob("*.csv")):
             assert (out / path.name).read_bytes() == path.read_bytes(), (name, path.name)
 
 
 def test_deidentified_eligibility_carries_no_original_date(tmp_path):
-    tables = read_folder(_with_eligible(hand_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
+    tables = read_folder(with_eligible(hand_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT))
     out = tmp_path / "anon"
     write_sdtm(deidentify(tables, KEY), out, xpt=False)
     supp = _read(out, "SUPPSV")

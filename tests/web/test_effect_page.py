@@ -244,18 +244,13 @@ def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_
 def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):
     """A registry whose clinic records its screening (alsfrs.eligible), read when asked: the API's decision_inputs
     carries the counts with nothing named, and the partial shows the same numbers and warnings."""
-    from alscell.io.writer import write_folder
     from alscell.store.accounts import create_user
     from alscell.store.importer import import_folder
     from alscell.web.app import create_app
-    from registry_arrays import screened_clinic
+    from registry_arrays import screened_clinic, valid_folder
 
-    t = dict(screened_clinic(200, 4).items())
-    t["patients"] = t["patients"].assign(sex="F", onset_site="limb")  # what a valid folder needs besides
-    t["treatments"] = t["treatments"].assign(cell_source="umbilical_cord", donor="allogeneic", route="intrathecal",
-                                             dose_cells=1e7)  # fmt: skip
     app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
-    import_folder(app.state.engine, write_folder(t, tmp_path / "registry"))
+    import_folder(app.state.engine, valid_folder(screened_clinic(200, 4), tmp_path / "registry"))
     create_user(app.state.engine, "screenres", "researcher", PASSWORD)
     try:
         res = _client(app, "screenres")
