@@ -656,7 +656,8 @@ READING_NAMED_VISITS = """* Not read on this page: the candidates' cohorts on th
 READING_OCCASIONS = """* Not read on this page: the sixteenth world's cells are read in docs/evidence.md ("Visits that follow the
   course, and a sixteenth world"), the seventeenth's in "Positivity, and a seventeenth world", the eighteenth's in
   "Where the names' no-effect lean comes from" (and against our estimand's truths on
-  docs/calibration_world18_estimand.md and docs/calibration_world18_observed.md)."""
+  docs/calibration_world18_estimand.md and docs/calibration_world18_observed.md), the nineteenth's on
+  docs/calibration_world19_estimand.md and docs/calibration_world19_observed.md (against our estimand's truths)."""
 
 READINGS = {
     "named_occasions": READING_OCCASIONS,
