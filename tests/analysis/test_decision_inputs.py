@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from alscell.analysis.decision_inputs import (
     DEFAULT_SHAPE,
     PATIENT_INPUTS,
+    SCREENING_KEYS,
     Inputs,
     decision_inputs,
     inside_starters,
@@ -79,7 +80,19 @@ def test_the_request_rules():
         "left_out_visits": [],
         "eligible_when": [],
         "outside_eligibility": None,
+        "recorded_eligibility": False,
+        "eligibility_recorded": None,
+        "not_eligible_left_out": None,
+        "starts_not_eligible": None,
     }
+    # the recorded screening (--recorded-eligibility): needs no names, g-estimation only
+    assert named_options(None, False, "g_estimation", screening=True) == {"recorded_eligibility": True}
+    with pytest.raises(NotApplicable, match="recorded eligibility: only g_estimation models the decision"):
+        named_options(None, False, "naive", screening=True)
+    screened = named_json(obj, {"recorded_eligibility": True}, {"eligibility_recorded": 9, "not_eligible_left_out": 4,
+                                                                 "starts_not_eligible": 0})  # fmt: skip
+    assert screened["decision_inputs"]["recorded_eligibility"] is True
+    assert [screened["decision_inputs"][k] for k in SCREENING_KEYS] == [9, 4, 0]
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
     for args, why in (

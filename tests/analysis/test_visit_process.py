@@ -141,6 +141,10 @@ def test_the_lag_request_rules():
         "left_out_visits": [],
         "eligible_when": [],
         "outside_eligibility": None,
+        "recorded_eligibility": False,
+        "eligibility_recorded": None,
+        "not_eligible_left_out": None,
+        "starts_not_eligible": None,
     }
 
 
