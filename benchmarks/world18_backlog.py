@@ -14,17 +14,14 @@ splines, the CLI's default shape), and by the names with the recorded occasions 
 
 from __future__ import annotations
 
-import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results_page import add_raw_arguments, finish, stored_or_run
-from world18_raters import COHORTS, ENTROPY, PATIENTS, SHARE
+from world18_raters import page_main
 
 OFF = ("", "backlog")
 # the eighteenth world's recorded rule inputs (named_inputs.NAMED["world18"]) named one at a time
@@ -45,22 +42,12 @@ def options(estimator: str) -> dict:
 
 def run_chunk(items: list[tuple]) -> list[dict]:
     """Each (pieces off, seed) cohort of the eighteenth world through every estimator."""
-    warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
-    from alscell.analysis.g_estimation import g_estimation
-    from eighteenth_world import simulate_world18
+    from world18_raters import cohort_rows
 
-    rows = []
-    for off, seed in items:
-        pieces = frozenset(p for p in off.split("+") if p)
-        tables = simulate_world18(PATIENTS, 0.0, SHARE, int(seed), off=pieces, record_occasions=True).tables
-        for estimator in ESTIMATORS:
-            e = g_estimation(tables, **options(estimator))
-            rows.append(dict(off=off or "none", seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,
-                             ci_low=e.ci_low, ci_high=e.ci_high))  # fmt: skip
-    return rows
+    return cohort_rows(items, ESTIMATORS, options)
 
 
 def markdown(raw: pd.DataFrame) -> str:
@@ -81,27 +68,7 @@ def markdown(raw: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write-md", default=None)
-    add_raw_arguments(ap)
-    args = ap.parse_args(argv)
-
-    from rich.console import Console
-
-    from alscell.simulate.study import run_study, study_seeds
-
-    console = Console()
-    seeds = study_seeds(ENTROPY, COHORTS)  # docs/world18_raters.md's cohorts
-    items = [(off, seed) for off in OFF for seed in seeds]
-
-    def run():
-        return run_study(run_chunk, items, chunk=1, workers=args.workers, label="world18 backlog", console=console)
-
-    raw = stored_or_run(ap, args, run)
-    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, MD, "world18_backlog.py", argv,
-           workers=args.workers, reading=READING)  # fmt: skip
-    return 0
+    return page_main(argv, OFF, run_chunk, markdown, MD, READING, "world18_backlog.py")
 
 
 MD = """# The eighteenth world's backlog lean: which named term takes it from the default

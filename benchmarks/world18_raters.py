@@ -38,25 +38,37 @@ ESTIMATORS = ("default", "default, occasions", "names")
 OPTIONS = {"default": {}, "default, occasions": {"decision_visits": ("unscheduled",)}}
 
 
-def run_chunk(items: list[tuple]) -> list[dict]:
-    """Each (pieces off, seed) cohort of the eighteenth world through the default and the names."""
+def cohort_rows(items: list[tuple], estimators: tuple[str, ...], options) -> list[dict]:
+    """Each (pieces off, seed) cohort of the eighteenth world (3,000 patients, 30% treated, no effect, the occasions
+    recorded) through each of ``estimators``, whose g_estimation options ``options(estimator)`` gives."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
     from alscell.analysis.g_estimation import g_estimation
-    from decision_overlap import named
     from eighteenth_world import simulate_world18
 
     rows = []
     for off, seed in items:
         pieces = frozenset(p for p in off.split("+") if p)
         tables = simulate_world18(PATIENTS, 0.0, SHARE, int(seed), off=pieces, record_occasions=True).tables
-        for estimator in ESTIMATORS:
-            e = g_estimation(tables, **OPTIONS.get(estimator, named("world18")))
+        for estimator in estimators:
+            e = g_estimation(tables, **options(estimator))
             rows.append(dict(off=off or "none", seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,
                              ci_low=e.ci_low, ci_high=e.ci_high))  # fmt: skip
     return rows
+
+
+def options(estimator: str) -> dict:
+    """The g_estimation options of ``estimator`` (:data:`ESTIMATORS`)."""
+    from decision_overlap import named
+
+    return OPTIONS.get(estimator, named("world18"))
+
+
+def run_chunk(items: list[tuple]) -> list[dict]:
+    """Each (pieces off, seed) cohort through the default, the default with the occasions and the names."""
+    return cohort_rows(items, ESTIMATORS, options)
 
 
 def markdown(raw: pd.DataFrame) -> str:
@@ -76,8 +88,10 @@ def markdown(raw: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def page_main(argv, off: tuple[str, ...], chunk, markdown, md: str, reading: str, script: str) -> int:
+    """A pieces page's command line: ``off``'s cohorts (the same :data:`COHORTS` seeds in every row) through
+    ``chunk``, or its stored rows with ``--from-raw``, printed by ``markdown`` and written with ``md``."""
+    ap = argparse.ArgumentParser(description=f"benchmarks/{script}: see its docstring")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--write-md", default=None)
     add_raw_arguments(ap)
@@ -89,15 +103,19 @@ def main(argv=None) -> int:
 
     console = Console()
     seeds = study_seeds(ENTROPY, COHORTS)  # the same cohorts in every row: the pieces off draw the same numbers
-    items = [(off, seed) for off in OFF for seed in seeds]
+    items = [(o, seed) for o in off for seed in seeds]
 
     def run():
-        return run_study(run_chunk, items, chunk=1, workers=args.workers, label="world18 raters", console=console)
+        return run_study(chunk, items, chunk=1, workers=args.workers, label=script, console=console)
 
     raw = stored_or_run(ap, args, run)
-    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, MD, "world18_raters.py", argv,
-           workers=args.workers, reading=READING)  # fmt: skip
+    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, md, script, argv,
+           workers=args.workers, reading=reading)  # fmt: skip
     return 0
+
+
+def main(argv=None) -> int:
+    return page_main(argv, OFF, run_chunk, markdown, MD, READING, "world18_raters.py")
 
 
 MD = """# The eighteenth world's noise: raters and backlog shared by a cohort's patients
