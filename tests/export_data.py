@@ -218,3 +218,13 @@ def with_eligible(folder: Path, values: Mapping[tuple[str, str], str | None] = E
     patient and date)."""
     _add_column(folder / "alsfrs.csv", "eligible", lambda r: values[(r["patient_id"], r["date"])] or "")
     return folder
+
+
+def assert_no_original_date(text: str, tables: Mapping) -> None:
+    """No date of ``tables`` (the registry before de-identification) appears, as YYYY-MM-DD, in an export's
+    ``text``."""
+    for frame in tables.values():
+        for col in frame.columns:
+            if frame[col].dtype.kind == "M":
+                for day in frame[col].dropna():
+                    assert day.strftime("%Y-%m-%d") not in text, (col, day)

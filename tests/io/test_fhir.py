@@ -22,6 +22,7 @@ from export_data import (
     IDS,
     TOTALS,
     VISIT_TYPES_BY_VISIT,
+    assert_no_original_date,
     extension_folder,
     hand_folder,
     minimal_folder,
@@ -182,11 +183,7 @@ def test_deidentified_bundle_has_no_original_id_or_date(hand_tables, tmp_path):
     text = (tmp_path / BUNDLE_FILE).read_text()
     for value in [*IDS, "LOT-7781"]:
         assert value not in text, value
-    for frame in hand_tables.values():
-        for col in frame.columns:
-            if frame[col].dtype.kind == "M":
-                for day in frame[col].dropna():
-                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+    assert_no_original_date(text, hand_tables)
     Bundle.model_validate(json.loads(text))
 
 
@@ -257,11 +254,7 @@ def test_deidentified_extensions_carry_no_original_date(tmp_path):
     text = (tmp_path / "out" / BUNDLE_FILE).read_text()
     bundle = json.loads(text)
     assert len(_resources(bundle, "MedicationRequest")) == 1 and len(_resources(bundle, "Encounter")) == 3
-    for frame in tables.values():
-        for col in frame.columns:
-            if frame[col].dtype.kind == "M":
-                for day in frame[col].dropna():
-                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+    assert_no_original_date(text, tables)
 
 
 @pytest.mark.parametrize(
@@ -371,8 +364,4 @@ def test_deidentified_eligibility_carries_no_original_id_or_date(tmp_path):
     assert sorted(o["valueBoolean"] for o in _screenings(bundle)) == [False, False, True]
     for value in IDS:
         assert value not in text, value
-    for frame in tables.values():
-        for col in frame.columns:
-            if frame[col].dtype.kind == "M":
-                for day in frame[col].dropna():
-                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+    assert_no_original_date(text, tables)

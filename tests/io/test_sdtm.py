@@ -18,7 +18,16 @@ from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.io.deidentify import deidentify
 from alscell.io.reader import read_folder
 from alscell.io.sdtm import CONTACT_MODES, SdtmExportError, sdtm_domains, write_sdtm
-from export_data import ELIGIBLE_BY_VISIT, IDS, TOTALS, extension_folder, hand_folder, minimal_folder, with_eligible
+from export_data import (
+    ELIGIBLE_BY_VISIT,
+    IDS,
+    TOTALS,
+    assert_no_original_date,
+    extension_folder,
+    hand_folder,
+    minimal_folder,
+    with_eligible,
+)
 from sparse_data import FOLDERS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small"
@@ -472,11 +481,7 @@ def test_deidentified_extensions_carry_no_original_date(tmp_path):
     write_sdtm(deidentify(tables, KEY), out, xpt=False)
     assert len(_read(out, "SV")) == 4 and "DECDTC" in set(_read(out, "SUPPEX")["QNAM"])
     text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
-    for frame in tables.values():
-        for col in frame.columns:
-            if frame[col].dtype.kind == "M":
-                for day in frame[col].dropna():
-                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+    assert_no_original_date(text, tables)
 
 
 @pytest.fixture(scope="module")
@@ -582,8 +587,4 @@ def test_deidentified_eligibility_carries_no_original_date(tmp_path):
     text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
     for value in IDS:
         assert value not in text, value
-    for frame in tables.values():
-        for col in frame.columns:
-            if frame[col].dtype.kind == "M":
-                for day in frame[col].dropna():
-                    assert day.strftime("%Y-%m-%d") not in text, (col, day)
+    assert_no_original_date(text, tables)
