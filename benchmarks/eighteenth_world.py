@@ -127,8 +127,9 @@ shares it up to the first dose, and the visits do not depend on the cells except
 E; ``truth_realised``, ``truth_window``, ``truth_observed`` from ``window_truth.cohort_truths`` on the expected
 clinic-rated totals with and without cells (exact over the clinic's raters, the domain shift by Gauss-Hermite, less
 on NIV the probability that q12 would read 4), zeros under E = 0.  With ``record_occasions=True`` the tables also
-carry ``alsfrs.visit_type`` and ``treatments.decision_date`` (every dose the first's decision); every other column
-is unchanged.
+carry ``alsfrs.visit_type`` and ``treatments.decision_date`` (every dose the first's decision), with
+``record_raters=True`` ``alsfrs.rater`` (added 2026-12-07, after the world was judged: the rater each visit already
+drew, named); every other column is unchanged.
 """
 
 from __future__ import annotations
@@ -205,6 +206,8 @@ ITEM_M = np.array([M_FIRST, M_LAST, M_MID, M_FIRST, M_MID, M_LAST, M_LAST, M_MID
 CUTS = np.arange(1, 5) - 2.5
 TAU_SD, LEN_SD = 0.3, 0.25
 N_CLINIC_RATERS, N_PROG_RATERS = 8, 2
+# the pseudonyms alsfrs.rater records with record_raters=True: the clinic's raters, then the programme's
+RATER_IDS = np.array([f"C{i + 1}" for i in range(N_CLINIC_RATERS)] + [f"P{i + 1}" for i in range(N_PROG_RATERS)])
 GH_X, GH_W = np.polynomial.hermite_e.hermegauss(7)
 GH_W = GH_W / GH_W.sum()
 SCHED, REMOTE, UNSCHED = range(3)
@@ -302,10 +305,12 @@ def simulate_world18(
     seed: int,
     off: frozenset[str] = frozenset(),
     record_occasions: bool = False,
+    record_raters: bool = False,
 ) -> WorldCohort:
     """A cohort of ``n_patients`` from the eighteenth world, effect E = ``effect``, at most round(share·n)
     treated, the pieces of ``off`` switched off; ``record_occasions`` fills ``alsfrs.visit_type`` and
-    ``treatments.decision_date`` (the same draws, every other column unchanged)."""
+    ``treatments.decision_date``, ``record_raters`` ``alsfrs.rater`` (who rated each visit: the rater drawn for
+    it, :data:`RATER_IDS`; the same draws, every other column unchanged either way)."""
     refuse_unknown(off, PIECES)
 
     def on(piece: str) -> bool:
@@ -512,6 +517,7 @@ def simulate_world18(
 
         vday = np.full((r, SLOTS), -1, np.int64)
         vtype = np.zeros((r, SLOTS), np.int64)
+        vrater = np.full((r, SLOTS), -1, np.int64)
         items = np.full((r, SLOTS, 12), np.nan, np.float32)
         meas = np.full((r, SLOTS, 4), np.nan)  # FVC, weight, IL-6, CNS-BFS
         crit = np.full((r, N_PROG), np.inf)
@@ -556,6 +562,7 @@ def simulate_world18(
                            np.where(prog, il6, np.nan), np.where(prog, bfs, np.nan)], 1)  # fmt: skip
             vday[g, slot] = d
             vtype[g, slot] = vt
+            vrater[g, slot] = rater
             items[g, slot] = it
             meas[g, slot] = ms
             return it, ms
@@ -649,7 +656,7 @@ def simulate_world18(
         dead_day = np.where(first_death & (dd <= lk), dd, dead_day)
         wd_day = np.where(pend & ~first_death & (wd_day <= lk), wd_day, BIG)
         fol = vday >= 0
-        return {"fol": fol, "vday": vday, "vtype": vtype, "items": items, "meas": meas, "crit": crit,
+        return {"fol": fol, "vday": vday, "vtype": vtype, "vrater": vrater, "items": items, "meas": meas, "crit": crit,
                 "prog_day": prog_day, "dead_day": dead_day, "wd_day": wd_day, "lost": lost & (wd_day == BIG),
                 "niv_day": niv_day, "gas_day": gas_day, "stop_day": stop_day, "death_phys": dd}  # fmt: skip
 
@@ -704,7 +711,8 @@ def simulate_world18(
 
     return _tables(n, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res, given, dose_day,
                    viability, (u_ae, u_ae_t, u_lot, on("adverse_events")), (escorial, genetics, riluzole, edaravone),
-                   (p, t1, res0, truth_n, effect, curves), dec_day if record_occasions else None)  # fmt: skip
+                   (p, t1, res0, truth_n, effect, curves), dec_day if record_occasions else None,
+                   record_raters)  # fmt: skip
 
 
 def _treated_grid(p, t1, dose_day, onset_day, knock, eg, ng0, ag0, k_d, beta, gam, eps, curves):
@@ -746,7 +754,7 @@ def _treated_grid(p, t1, dose_day, onset_day, knock, eg, ng0, ag0, k_d, beta, ga
 
 
 def _tables(n, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res, given, dose_day, viability, aes,
-            recorded, truth_in, dec_day=None) -> WorldCohort:  # fmt: skip
+            recorded, truth_in, dec_day=None, record_raters=False) -> WorldCohort:  # fmt: skip
     """The canonical tables of the recorded run ``res`` and the truths."""
     u_ae, u_ae_t, u_lot, ae_on = aes
     escorial, genetics, riluzole, edaravone = recorded
@@ -777,6 +785,8 @@ def _tables(n, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res
     alsfrs["assessor"] = np.where(vt == REMOTE, "phone", "clinician")
     if dec_day is not None:
         alsfrs["visit_type"] = VISIT_TYPES[vt]
+    if record_raters:
+        alsfrs["rater"] = RATER_IDS[res["vrater"][pi, vi]]
     alsfrs = alsfrs.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
     ps, vs, ks = np.nonzero(fol[..., None] & np.isfinite(res["meas"]))
     measurements = pd.DataFrame({

@@ -38,9 +38,13 @@ ESTIMATORS = ("default", "default, occasions", "names")
 OPTIONS = {"default": {}, "default, occasions": {"decision_visits": ("unscheduled",)}}
 
 
-def cohort_rows(items: list[tuple], estimators: tuple[str, ...], options) -> list[dict]:
-    """Each (pieces off, seed) cohort of the eighteenth world (3,000 patients, 30% treated, no effect, the occasions
-    recorded) through each of ``estimators``, whose g_estimation options ``options(estimator)`` gives."""
+def cohort_rows(
+    items: list[tuple], estimators: tuple[str, ...], options, patients: int = PATIENTS, share: float = SHARE,
+    record_raters: bool = False,
+) -> list[dict]:  # fmt: skip
+    """Each (pieces off, seed) cohort of the eighteenth world (``patients``, ``share`` treated, no effect, the
+    occasions recorded, ``record_raters``: who rated each visit too) through each of ``estimators``, whose
+    g_estimation options ``options(estimator)`` gives."""
     warnings.simplefilter("ignore")
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:  # Dask worker processes
@@ -51,7 +55,8 @@ def cohort_rows(items: list[tuple], estimators: tuple[str, ...], options) -> lis
     rows = []
     for off, seed in items:
         pieces = frozenset(p for p in off.split("+") if p)
-        tables = simulate_world18(PATIENTS, 0.0, SHARE, int(seed), off=pieces, record_occasions=True).tables
+        tables = simulate_world18(patients, 0.0, share, int(seed), off=pieces, record_occasions=True,
+                                  record_raters=record_raters).tables  # fmt: skip
         for estimator in estimators:
             e = g_estimation(tables, **options(estimator))
             rows.append(dict(off=off or "none", seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,

@@ -99,7 +99,15 @@ from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
 from alscell.analysis.measure_history import as_of, course_terms, measure_terms
 from alscell.analysis.rater import rater_flags, rater_rule
-from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, drift_rule, drift_warning, rater_offsets
+from alscell.analysis.rater_drift import (
+    MIN_LEVEL_PATIENTS,
+    MIN_OFFSET_PATIENTS,
+    Offsets,
+    drift_rule,
+    drift_warning,
+    rater_offsets,
+)
+from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns, rater_groups
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -460,24 +468,11 @@ def _after_start_raters(
         few = ", ".join(f"{modes[j]}: {off.rated_both_ways[j]}" for j in np.flatnonzero(fired))
         why = f"too few patients were rated both ways before any treatment ({few}; {MIN_OFFSET_PATIENTS} needed)"
         return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, why)], details
-    # δ̂ − Σ γ̂·δ̂(column): g-estimation is linear in the outcome, so this is the g-estimate of the outcome with
-    # the offsets removed; its influence is δ̂'s minus γ̂ times each column's minus δ̂(column) times γ̂'s
     cols = np.flatnonzero(np.repeat(fix, 2))
-    col_slopes = []
-    for c in cols:
-        used_c, Sc, _ = window_slopes(df.assign(y=off.columns[:, c]), post[:, None], use, 0.0, window_months)
-        col_slopes.append(Sc if np.array_equal(used_c, use) else np.full(len(use), np.nan))
-    if not all(np.isfinite(s).all() for s in col_slopes):
+    removed = _offsets_removed(df, H, post, start, win, off, cols, window_months)
+    if removed is None:
         why = "the offsets' slopes over the follow-up windows could not be computed"
         return delta, float(np.sqrt(IF @ IF)), p, [drift_warning(names, d_f[fired], None, why)], details
-    fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
-    d_c = np.array([float(f[0][0]) for f in fits[1:]])
-    IF_c = np.column_stack([f[1][:, 0] for f in fits[1:]])
-    gamma = off.gamma[cols]
-    everyone = pd.Index(labels).append(pd.Index(off.patients)).unique()  # some have untreated visits only
-    IF_total = np.zeros(len(everyone))
-    np.add.at(IF_total, everyone.get_indexer(labels), IF - IF_c @ gamma)
-    np.add.at(IF_total, everyone.get_indexer(off.patients), -(off.influence[:, cols] @ d_c))
     said = [
         f"{modes[j]} reads {off.gamma[2 * j]:+.2f} points against a clinician at the mean level of the visits so "
         f"rated, {off.gamma[2 * j + 1]:+.3f} per point of level above it"
@@ -491,7 +486,79 @@ def _after_start_raters(
         warn.append(drift_warning(lost, d_f[fired & ~off.identified], None, why))
     for k in np.flatnonzero(fix).tolist():
         info[modes[k]] |= {"offset_points": float(off.gamma[2 * k]), "offset_per_point": float(off.gamma[2 * k + 1])}
-    return delta - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, warn, details
+    return removed[0], removed[1], removed[2], warn, details
+
+
+def _offsets_removed(
+    df: pd.DataFrame, H: np.ndarray, post: np.ndarray, start: np.ndarray, win: tuple, off: Offsets,
+    cols: np.ndarray, window_months: float,
+) -> tuple[float, float, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:  # fmt: skip
+    """(δ̂ − Σ γ̂·δ̂(column), its SE, p, (δ̂, influence) of the outcome as recorded): the g-estimate of the outcome
+    with the offsets ``off.columns[:, cols] @ off.gamma[cols]`` removed from its slopes — g-estimation is linear in
+    the outcome, so it is δ̂ less γ̂ times each column's own g-estimate; its per-patient influence is δ̂'s, less γ̂
+    times each column's, less each column's δ̂ times γ̂'s influence (stacked M-estimation: the offsets' sampling
+    error enters the SE).  None where a column's slopes over the follow-up windows cannot be computed."""
+    use = win[0]
+    groups = df["patient_id"].to_numpy()
+    col_slopes = []
+    for c in cols:
+        used_c, Sc, _ = window_slopes(df.assign(y=off.columns[:, c]), post[:, None], use, 0.0, window_months)
+        col_slopes.append(Sc if np.array_equal(used_c, use) else np.full(len(use), np.nan))
+    if not all(np.isfinite(s).all() for s in col_slopes):
+        return None
+    fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
+    d, infl = fits[0]
+    d_c = np.array([float(f[0][0]) for f in fits[1:]])
+    IF_c = np.column_stack([f[1][:, 0] for f in fits[1:]])
+    gamma = off.gamma[cols]
+    everyone = pd.Index(labels).append(pd.Index(off.patients)).unique()  # some have untreated visits only
+    IF_total = np.zeros(len(everyone))
+    np.add.at(IF_total, everyone.get_indexer(labels), infl[:, 0] - IF_c @ gamma)
+    np.add.at(IF_total, everyone.get_indexer(off.patients), -(off.influence[:, cols] @ d_c))
+    return float(d[0]) - float(d_c @ gamma), float(np.sqrt(IF_total @ IF_total)), p, (d, infl)
+
+
+def _held_raters(
+    tables, df: pd.DataFrame, H: np.ndarray, post: np.ndarray, start: np.ndarray, win: tuple, window_months: float
+) -> tuple[float, float, np.ndarray, list[str], dict] | None:
+    """(δ̂, SE, p, warnings, details) of the parametric g-estimate with each recorded rater's offset (and each
+    mode's) removed from the slopes (:mod:`alscell.analysis.rater_identity`); None where fewer than two raters are
+    recorded.  ``details["raters_held"]``: the reference rater, the estimate as recorded, and per rater or mode how
+    many patients it shares with others before any treatment and, where identified, its offset at the mean level
+    of its visits and per point of level."""
+    flags, labels = offset_columns(tables, df)
+    if not any(label.startswith("rater ") for label in labels):
+        return None
+    groups = df["patient_id"].to_numpy()
+    # the visits before any treatment, less those at which it started (their reading selected them)
+    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, (post == 0) & ~start)
+    keep = np.column_stack([off.identified, off.identified & (off.rated_both_ways >= MIN_LEVEL_PATIENTS)]).ravel()
+    removed = (
+        _offsets_removed(df, H, post, start, win, off, np.flatnonzero(keep), window_months) if keep.any() else None
+    )
+    if removed is None:  # none identified (or their slopes not computable): the estimate as recorded, said
+        fits, _, p = decision_influence(H, start, groups, [win])
+        d, infl = fits[0]
+        delta, se = float(d[0]), float(np.sqrt(infl[:, 0] @ infl[:, 0]))
+        off = off._replace(identified=np.zeros_like(off.identified))
+    else:
+        delta, se, p, (d, infl) = removed
+    reference = rater_groups(tables, df)[1][0]
+    columns = {}
+    for j, label in enumerate(labels):
+        columns[label] = {"patients_shared": int(off.rated_both_ways[j]), "identified": bool(off.identified[j])}
+        if off.identified[j]:
+            columns[label] |= {
+                "offset_points": float(off.gamma[2 * j]),
+                "offset_per_point": float(off.gamma[2 * j + 1]),
+            }
+    info = {
+        "reference": reference,
+        "estimate_as_recorded": float(d[0]),
+        "se_as_recorded": float(np.sqrt(infl[:, 0] @ infl[:, 0])),
+        "columns": columns,
+    }
+    return delta, se, p, [held_warning(labels, off, reference)], {"raters_held": info, "_standard_fit": (d, infl)}
 
 
 def _history_check(
@@ -777,6 +844,7 @@ def g_estimation(
     slope_visits: tuple[str, ...] = (),
     eligible_when: tuple[tuple[str, str, float], ...] | str = (),
     recorded_eligibility: bool = False,
+    hold_raters: bool = False,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -801,12 +869,17 @@ def g_estimation(
     (every start kept; docs/decision_oracle.md); ``recorded_eligibility``: the decision visits at which the clinic's
     recorded screening (``alsfrs.eligible``) found the patient not eligible left out, every start kept
     (:func:`alscell.analysis.decision_occasions.screened_out`; an option by the rule registered with the nineteenth
-    world: docs/recorded_eligibility.md)."""
+    world: docs/recorded_eligibility.md); ``hold_raters``: each recorded rater's offset (``alsfrs.rater``) and each
+    mode's held — removed from the slopes, its uncertainty in the SE (:mod:`alscell.analysis.rater_identity`; parametric
+    nuisance models, no effect modifiers)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
+    if hold_raters and (nuisance != "parametric" or modifiers):
+        raise NotApplicable("holding each rater's offset (hold_raters) needs the parametric nuisance models and no "
+                            "effect modifiers.")  # fmt: skip
     leave_out = check_occasions(leave_out_visits, LEAVE_OUT)
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out)
     occasions = decision_occasions(
@@ -870,7 +943,12 @@ def g_estimation(
                       f"them, to estimate how the slope change depends on {', '.join(names)}.")  # fmt: skip
     blip = None
     rater_details: dict = {}
+    held = None
     try:
+        if hold_raters and outcome in ALSFRS_OUTCOMES:
+            held = _held_raters(tables, df, H, post, start, (use, S, D), window_months)
+            if held is None:
+                warn.append(NO_RATERS_NOTE)
         if modes and (names or nuisance != "parametric"):  # raters after the start: the warning only
             *_, drift, rater_details = _after_start_raters(
                 df, H, post, start, (use, S, D), flags, modes, window_months, False
@@ -884,6 +962,9 @@ def g_estimation(
 
             cf = crossfit_slope_change(H[use], A, S, D[:, 0], df["patient_id"].to_numpy()[use], learner=nuisance)
             delta, se, p = cf.delta, cf.se, None
+        elif held is not None:  # each recorded rater's offset held (alscell.analysis.rater_identity)
+            delta, se, p, drift, rater_details = held
+            warn += drift
         elif modes:  # who rated the visits after the start (alscell.analysis.rater_drift)
             delta, se, p, drift, rater_details = _after_start_raters(
                 df, H, post, start, (use, S, D), flags, modes, window_months, adjust_raters

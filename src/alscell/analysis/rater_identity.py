@@ -1,0 +1,109 @@
+"""Who rated each ALSFRS-R visit — the person, not the mode — and each rater's offset held in g-estimation.
+
+The canonical ``assessor`` says *how* a visit was rated (:mod:`alscell.analysis.rater` holds each mode's
+offset); the optional extension ``alsfrs.rater`` (docs/data-rules.md) says *who*.  Raters differ in how leniently
+they score: inter-rater agreement on the ALSFRS-R is high but not perfect (an intraclass correlation of 0.93 among
+19 trial raters scoring the same nine patients: Kaufmann et al., Amyotroph Lateral Scler 2007;8:42–46; three
+raters against a self-administered version: Bakker et al., J Neurol Neurosurg Psychiatry 2020;91:75–81).  A clinic's few raters see many patients, so one rater's leniency enters many patients' slopes at
+once: the patients' errors are then correlated through their raters, the per-patient (cluster-robust) standard
+error is too small, and where the visits at which treatment starts are rated by other people than the rest (a cell
+programme's own staff), every slope measured from a start carries their difference.  On the eighteenth world (ten
+raters, leniency N(0, 0.25²) on the logit of each domain) the raters' leniencies made the estimates vary more than
+their SEs said (empirical SD / model SE 1.23 with them, 0.89 without: docs/world18_raters.md).
+
+What is done (``hold_raters=True`` in :func:`alscell.analysis.g_estimation.g_estimation`): each rater's offset
+from the reference rater (the one with the most visits; visits with no recorded rater form a group of their own)
+is estimated within patients from the visits before any treatment, less those at which it started, as a linear
+function of the level (:func:`alscell.analysis.rater_drift.rater_offsets`, design "line": each visit against its
+patient's own straight line), jointly with the modes of ``assessor``; every identified offset is removed from the
+slopes (g-estimation is linear in the outcome) with its sampling error added to the standard error.  What the
+clinic saw when it decided — the history — stays as recorded.  A rater is identified when at least
+:data:`alscell.analysis.rater_drift.MIN_OFFSET_PATIENTS` patients were rated both by them and by someone else before
+any treatment; the others stay in the reference's group and are said.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alscell.analysis.rater import OTHER_RATERS
+from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, Offsets
+from alscell.io.tables import as_tables
+
+# The name of the group of visits that record no rater (their raters are unknown: one group, its own offset).
+UNRECORDED = "(not recorded)"
+NO_RATERS_NOTE = (
+    "each rater's offset was to be held (hold_raters), but fewer than two raters are recorded (alsfrs.rater), so "
+    "there was none to hold: the estimate is the one without it."
+)
+
+
+def rater_groups(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(codes, names): for each row of the analysis frame ``df`` (``patient_id``, ``date``) the index into ``names``
+    of who rated it (``alsfrs.rater``; :data:`UNRECORDED` where empty or where the visit has no ALSFRS-R row),
+    names ordered by number of visits, most first (ties by name), so ``names[0]`` is the reference.  No rater
+    recorded anywhere, or no dates: ``names`` is empty."""
+    a = as_tables(tables)["alsfrs"]
+    if "date" not in df or "rater" not in a or a["rater"].isna().all():
+        return np.zeros(len(df), dtype=int), ()
+    rated = a.loc[a["rater"].notna(), ["patient_id", "date", "rater"]]
+    rated = rated.assign(date=pd.to_datetime(rated["date"])).drop_duplicates(["patient_id", "date"])
+    keys = pd.DataFrame({"patient_id": df["patient_id"].to_numpy(), "date": pd.to_datetime(df["date"]).to_numpy()})
+    who = keys.merge(rated, on=["patient_id", "date"], how="left")["rater"].fillna(UNRECORDED).astype(str)
+    counts = who.value_counts()
+    names = tuple(sorted(counts.index, key=lambda r: (-int(counts[r]), r)))
+    return pd.Index(names).get_indexer(who.to_numpy()), names
+
+
+def offset_columns(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(flags, labels): a 0/1 column per rater other than the reference (:func:`rater_groups`), then one per mode
+    of ``assessor`` other than a clinician's (:data:`alscell.analysis.rater.OTHER_RATERS`), for the rows of ``df``;
+    labels ``rater <id>`` and ``mode <mode>``.  Fewer than two raters recorded: no rater columns."""
+    codes, names = rater_groups(tables, df)
+    cols, labels = [], []
+    for j in range(1, len(names)):
+        cols.append(codes == j)
+        labels.append(f"rater {names[j]}")
+    a = as_tables(tables)["alsfrs"]
+    if cols and "assessor" in a:
+        marked = a.loc[a["assessor"].isin(OTHER_RATERS), ["patient_id", "date", "assessor"]]
+        marked = marked.assign(date=pd.to_datetime(marked["date"]))
+        keys = pd.MultiIndex.from_arrays([df["patient_id"].to_numpy(), pd.to_datetime(df["date"]).to_numpy()])
+        for mode in OTHER_RATERS:
+            m = marked[marked["assessor"] == mode]
+            if len(m):
+                cols.append(keys.isin(pd.MultiIndex.from_arrays([m["patient_id"].to_numpy(), m["date"].to_numpy()])))
+                labels.append(f"mode {mode}")
+    if not cols:
+        return np.empty((len(df), 0)), ()
+    return np.column_stack(cols).astype(float), tuple(labels)
+
+
+def held_warning(labels: tuple[str, ...], off: Offsets, reference: str) -> str:
+    """The sentence of what was held: each identified rater's (and mode's) offset against the reference at the
+    mean level of its visits, and those that share too few patients with the others to be estimated."""
+    held = [
+        f"{label.removeprefix('rater ')} {off.gamma[2 * j]:+.2f}" for j, label in enumerate(labels) if off.identified[j]
+    ]
+    lost = [label.removeprefix("rater ") for j, label in enumerate(labels) if not off.identified[j]]
+    head = (
+        f"each recorded rater's offset from {reference} (alsfrs.rater) and each mode's, estimated within patients "
+        "from the visits before any treatment, "
+    )
+    if not held:
+        return (
+            head + f"could not be held: no rater or mode shares {MIN_OFFSET_PATIENTS} patients with the others "
+            "before any treatment, so the estimate is the one as recorded; where a few raters rate many patients "
+            "their leniencies make the estimates vary more than the standard error says (docs/world18_raters.md)."
+        )
+    said = head + f"was removed from the slopes, with its uncertainty in the interval ({'; '.join(held)} points)"
+    if lost:
+        said += (
+            f"; too few patients shared with the others ({MIN_OFFSET_PATIENTS} needed) to estimate "
+            f"{', '.join(lost)}, whose visits stay as recorded"
+        )
+    return said + ": an offset that changes with the course in another way is not removed (docs/rater_identity.md)."
+
+
+__all__ = ["NO_RATERS_NOTE", "UNRECORDED", "held_warning", "offset_columns", "rater_groups"]
