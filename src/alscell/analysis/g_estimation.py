@@ -530,19 +530,25 @@ def _held_raters(
     if not any(label.startswith("rater ") for label in labels):
         return None
     groups = df["patient_id"].to_numpy()
-    # the visits before any treatment, less those at which it started (their reading selected them)
-    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, (post == 0) & ~start)
+    # every visit before any treatment, the starts included: a decision read each decision visit's reading, so the
+    # starts' and the other decision visits' noise are each selected, but together they are all of them
+    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0)
     keep = np.column_stack([off.identified, off.identified & (off.rated_both_ways >= MIN_LEVEL_PATIENTS)]).ravel()
+    fits, _, p = decision_influence(H, start, groups, [win])
+    d, infl = fits[0]  # as recorded
+    delta, se = float(d[0]), float(np.sqrt(infl[:, 0] @ infl[:, 0]))
+    # the history keeps what the clinic saw, so who rated the decision visit enters it: a level read by a lenient
+    # rater is not a level above the patient's course, which the outcome regression would otherwise take it for
+    extra = flags[:, off.identified]
+    kept = [int(j) for j in _rank_columns(H[win[0]], extra[win[0]])]
+    H_held = np.column_stack([H, extra[:, kept]])
     removed = (
-        _offsets_removed(df, H, post, start, win, off, np.flatnonzero(keep), window_months) if keep.any() else None
+        _offsets_removed(df, H_held, post, start, win, off, np.flatnonzero(keep), window_months) if keep.any() else None
     )
     if removed is None:  # none identified (or their slopes not computable): the estimate as recorded, said
-        fits, _, p = decision_influence(H, start, groups, [win])
-        d, infl = fits[0]
-        delta, se = float(d[0]), float(np.sqrt(infl[:, 0] @ infl[:, 0]))
         off = off._replace(identified=np.zeros_like(off.identified))
     else:
-        delta, se, p, (d, infl) = removed
+        delta, se, p, _ = removed
     reference = rater_groups(tables, df)[1][0]
     columns = {}
     for j, label in enumerate(labels):
