@@ -220,6 +220,23 @@ def with_eligible(folder: Path, values: Mapping[tuple[str, str], str | None] = E
     return folder
 
 
+# alsfrs.rater: the clinic's pseudonym for who rated a visit (empty = not recorded).  R07 rates two of HAND-01's visits;
+# HAND-02's self-report has none.
+RATER_BY_VISIT = {
+    ("HAND-01", "2022-02-01"): "R07",
+    ("HAND-01", "2022-03-01"): "nurse-3",
+    ("HAND-01", "2022-06-01"): "R07",
+    ("HAND-02", "2022-01-15"): None,  # self-rated
+}
+
+
+def with_rater(folder: Path, values: Mapping[tuple[str, str], str | None] = RATER_BY_VISIT) -> Path:
+    """``folder`` (the hand-made one or an extended one) with ``alsfrs.rater`` filled from ``values`` (by patient
+    and date)."""
+    _add_column(folder / "alsfrs.csv", "rater", lambda r: values[(r["patient_id"], r["date"])] or "")
+    return folder
+
+
 def assert_no_original_date(text: str, tables: Mapping) -> None:
     """No date of ``tables`` (the registry before de-identification) appears, as YYYY-MM-DD, in an export's
     ``text``."""

@@ -252,3 +252,20 @@ def test_registered_with_its_rule_occasions_and_lag():
     assert named_inputs.LAG["world18"] == w18.DECISION_LAG_DAYS
     assert decision_occasions.OCCASIONS["world18"] == w18.DECISION_VISIT_TYPES
     assert decision_occasions.LEFT_OUT["world18"] == w18.LEAVE_OUT_VISIT_TYPES
+
+
+def test_recording_the_raters_draws_the_same_numbers_and_names_who_rated():
+    """record_raters adds alsfrs.rater and changes nothing else; the programme's visits are rated by its own two
+    raters, the clinic's reviews by the clinic's eight; with the leniencies off every rater reads alike on average."""
+    plain = simulate(300, 0.3, 0.3, 4, record_occasions=True)
+    named = simulate(300, 0.3, 0.3, 4, record_occasions=True, record_raters=True)
+    assert plain.tables["alsfrs"]["rater"].isna().all()
+    for name in NAMES:
+        drop = ["rater"] if name == "alsfrs" else []
+        pd.testing.assert_frame_equal(named.tables[name].drop(columns=drop), plain.tables[name].drop(columns=drop))
+    a = named.tables["alsfrs"]
+    assert a["rater"].notna().all()
+    prog = a["visit_type"] == "unscheduled"
+    assert set(a.loc[prog, "rater"]) == {"P1", "P2"}
+    assert set(a.loc[~prog, "rater"]) == {f"C{i}" for i in range(1, 9)}
+    assert named.truth_realised == plain.truth_realised

@@ -130,6 +130,31 @@ def test_same_key_same_export_other_key_different(registry):
     assert pseudonym(KEY, "patient", "ALS-001", "P-") != pseudonym(OTHER_KEY, "patient", "ALS-001", "P-")
 
 
+def test_raters_become_keyed_pseudonyms_stable_under_one_key(registry, tmp_path):
+    _, tables = registry
+    tables = {name: frame.copy() for name, frame in tables.items()}
+    a = tables["alsfrs"]
+    a["rater"] = np.resize(np.array(["R07", None, "nurse-3", "R-7"], dtype=object), len(a))
+    anon = deidentify(tables, KEY)
+    text = _texts(write_folder(anon, tmp_path / "anon"))
+    assert not [r for r in ("R07", "nurse-3", "R-7,", "R-7\n") if r in text]
+    # Row by row (the pseudonymous patient and the shifted date find the row): the same rater has the same
+    # pseudonym wherever it rated, an unrecorded rater stays empty.
+    orig = a.assign(
+        patient_id=a["patient_id"].map(lambda p: pseudonym(KEY, "patient", p, "P-")),
+        date=a["date"] + pd.to_timedelta(a["patient_id"].map(lambda p: date_shift(KEY, p)), unit="D"),
+    )
+    got = orig.merge(anon["alsfrs"], on=["patient_id", "date"], suffixes=("", "_anon"), validate="1:1")
+    assert len(got) == len(a)
+    expected = got["rater"].map(lambda r: pseudonym(KEY, "rater", r, "R-") if isinstance(r, str) else None)
+    assert got["rater_anon"].tolist() == expected.tolist()
+    assert got.groupby("rater")["rater_anon"].nunique().to_dict() == {"R-7": 1, "R07": 1, "nurse-3": 1}
+    # The same key gives the same pseudonyms in every export, another key other ones.
+    again, other = deidentify(tables, KEY), deidentify(tables, OTHER_KEY)
+    pd.testing.assert_series_equal(again["alsfrs"]["rater"], anon["alsfrs"]["rater"])
+    assert not set(other["alsfrs"]["rater"].dropna()) & set(anon["alsfrs"]["rater"].dropna())
+
+
 def test_example_keeps_intervals_and_links(example_dir, tmp_path):
     tables = read_folder(example_dir)
     again = read_folder(write_folder(deidentify(tables, seed=3), tmp_path / "anon"))

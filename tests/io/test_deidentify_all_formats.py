@@ -1,7 +1,8 @@
 """De-identified export in EVERY format of `alscell export` (parametrized over EXPORT_FORMATS): scan each file.
 
 A 40-patient registry (few enough dates that most original dates differ from every shifted one) gets planted free text (a name, a record number, an unshifted date) in ``cohort``,
-``genetics``, ``product``, ``lot``, ``site`` and an ``x_`` column, and one patient older than 89.  Each
+``genetics``, ``product``, ``lot``, ``site`` and an ``x_`` column, a rater's pseudonym that names her in
+``alsfrs.rater``, and one patient older than 89.  Each
 format is exported three times through the command line (its entry point, run in-process) with ``--deidentify``: twice with one key, once
 with another.  Every file of every export (text or binary, read as bytes) is searched for every original
 id, exact original date and planted value; the order in which pseudonyms first appear in a file must not
@@ -39,6 +40,7 @@ PLANTED = {
     ("treatments", "product"): f"given {PLANTED_DATE} by Dr House",
     ("treatments", "lot"): "LOT-SECRET-77",
     ("patients", "x_note"): f"seen {PLANTED_DATE}, MRN 4471902",
+    ("alsfrs", "rater"): "nurse.robinson",  # a rater's pseudonym that names her: keyed in every format
 }
 DATE_RE = re.compile(rb"(?<![0-9])(\d{4})-(\d{2})-(\d{2})(?![0-9])")
 PSEUDONYM_RE = re.compile(rb"P-[0-9A-F]{20}")
@@ -216,6 +218,10 @@ def test_read_back_shifts_are_keyed_never_zero_and_ages_top_coded(registry, expo
     assert np.nanmax(ages) <= MAX_AGE
     old = to_pseudo[tables["patients"]["patient_id"].iloc[3]]
     assert pd.isna(p.loc[old, "birth_year"]) and p.loc[old, "x_age_90_plus"] == "true"
+    # The planted rater's six ratings carry one keyed pseudonym; the unrecorded ones stay empty.
+    raters = anon["alsfrs"]["rater"]
+    assert raters.value_counts().to_dict() == {pseudonym(key, "rater", PLANTED["alsfrs", "rater"], "R-"): 6}
+    assert raters.isna().sum() == len(raters) - 6
 
 
 @pytest.mark.parametrize("fmt", EXPORT_FORMATS)

@@ -1,8 +1,9 @@
 """FHIR R4 export: the bundle validates with fhir.resources (R4B models), codes are the documented ones, one
 Observation per ALSFRS-R total with the hand-worked totals, every reference resolves inside the bundle,
 minimal folders work, the export is reproducible and a de-identified one leaks no id or date; the canonical
-extensions (decision_date, visit_type, eligible) become a MedicationRequest, Encounters and a boolean
-Observation per screened visit where recorded."""
+extensions (decision_date, visit_type, eligible, rater) become a MedicationRequest, Encounters, a boolean
+Observation per screened visit and a Practitioner per rater (the ALSFRS-R Observation's performer) where
+recorded."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from alscell.io.reader import read_folder
 from export_data import (
     ELIGIBLE_BY_VISIT,
     IDS,
+    RATER_BY_VISIT,
     TOTALS,
     VISIT_TYPES_BY_VISIT,
     assert_no_original_date,
@@ -27,6 +29,7 @@ from export_data import (
     hand_folder,
     minimal_folder,
     with_eligible,
+    with_rater,
 )
 from sparse_data import FOLDERS
 
@@ -365,3 +368,78 @@ def test_deidentified_eligibility_carries_no_original_id_or_date(tmp_path):
     for value in IDS:
         assert value not in text, value
     assert_no_original_date(text, tables)
+
+
+# alsfrs.rater: a Practitioner per rater (identifier only), named by the ALSFRS-R Observation as its performer.
+RATER_SYSTEM = "urn:alscell:identifier:rater"
+RATERS = sorted({r for r in RATER_BY_VISIT.values() if r})
+
+
+def _totals(bundle: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    patients = _patient_ids(bundle)
+    return {
+        (patients[o["subject"]["reference"]], o["effectiveDateTime"]): o
+        for o in _resources(bundle, "Observation")
+        if (LOINC, "82953-1") in _codes(o["code"])
+    }
+
+
+def test_each_rater_is_a_practitioner_named_as_the_ratings_performer(tmp_path):
+    tables = read_folder(with_rater(extension_folder(tmp_path / "in")))
+    bundle = fhir_bundle(tables)
+    Bundle.model_validate(bundle)
+    practitioners = _resources(bundle, "Practitioner")
+    # One per distinct rater, with the clinic's pseudonym as its only identifier and nothing else: no name.
+    assert [p["identifier"] for p in practitioners] == [[{"system": RATER_SYSTEM, "value": r}] for r in RATERS]
+    assert all(set(p) == {"resourceType", "id", "identifier"} for p in practitioners)
+    by_url = {f"urn:uuid:{p['id']}": p["identifier"][0]["value"] for p in practitioners}
+    performed = {
+        key: [by_url[ref["reference"]] for ref in obs.get("performer", [])] for key, obs in _totals(bundle).items()
+    }
+    # By hand: R07 rated HAND-01's first and third visits, nurse-3 the second; HAND-02's self-report has none.
+    assert performed == {key: [r] if r else [] for key, r in RATER_BY_VISIT.items()}
+    assert fhir_bundle(tables) == bundle  # reproducible: a rater's id is derived from the pseudonym
+    # Every other resource is the bundle of the folder without raters (the performer aside).
+    before = fhir_bundle(read_folder(extension_folder(tmp_path / "before")))
+    others = [
+        {**e, "resource": {k: v for k, v in e["resource"].items() if k != "performer"}}
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] != "Practitioner"
+    ]
+    assert others == before["entry"]
+
+
+def test_a_rater_is_the_same_practitioner_across_patients(tmp_path):
+    two = dict.fromkeys(RATER_BY_VISIT, "R07")
+    bundle = fhir_bundle(read_folder(with_rater(hand_folder(tmp_path / "in"), two)))
+    (practitioner,) = _resources(bundle, "Practitioner")
+    refs = {o["performer"][0]["reference"] for o in _totals(bundle).values()}
+    assert refs == {f"urn:uuid:{practitioner['id']}"}
+
+
+def test_without_a_rater_the_bundle_is_byte_identical(tmp_path):
+    nobody = dict.fromkeys(RATER_BY_VISIT)
+    for name, make in (("hand", hand_folder), ("ext", extension_folder)):
+        write_fhir(read_folder(make(tmp_path / name / "in")), tmp_path / name / "before")
+        write_fhir(read_folder(with_rater(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
+        before = (tmp_path / name / "before" / BUNDLE_FILE).read_bytes()
+        assert (tmp_path / name / "after" / BUNDLE_FILE).read_bytes() == before, name
+        assert b"Practitioner" not in before and b"performer" not in before
+
+
+def test_deidentified_raters_are_keyed_pseudonyms(tmp_path):
+    tables = read_folder(with_rater(with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT)))
+    write_fhir(deidentify(tables, KEY), tmp_path / "out")
+    text = (tmp_path / "out" / BUNDLE_FILE).read_text()
+    bundle = json.loads(text)
+    Bundle.model_validate(bundle)
+    for value in [*IDS, *RATERS]:
+        assert value not in text, value
+    assert_no_original_date(text, tables)
+    values = [p["identifier"][0]["value"] for p in _resources(bundle, "Practitioner")]
+    assert len(values) == 2 and all(v.startswith("R-") and len(v) == 22 for v in values)
+    # The same rater is the same pseudonym: R07's two ratings name one Practitioner.
+    counts = sorted(len(o.get("performer", [])) for o in _resources(bundle, "Observation"))
+    assert sum(counts) == 3
+    named = [o["performer"][0]["reference"] for o in _resources(bundle, "Observation") if "performer" in o]
+    assert sorted(named.count(r) for r in set(named)) == [1, 2]

@@ -345,6 +345,7 @@ RULES = {
     "bad_boolean": (_set("demographics", A, None, dem_riluzole="maybe"), A, "demographics", None),
     "required_value": (_set("administration", A, 2, adm_route=""), A, "administration", 2),
     "id_format": (_set("demographics", A, None, dem_site="bad site!"), A, "demographics", None),
+    "bad_rater": (_set("alsfrs_r", A, 2, frs_rater="Dr House"), A, "alsfrs_r", 2),
     "too_long": (_set("adverse_event", A, 2, ae_ae_id="x" * 200), A, "adverse_event", 2),
     "birth_year_range": (_set("demographics", A, None, dem_birth_year="1800"), A, "demographics", None),
     "birth_after_onset": (_set("demographics", A, None, dem_birth_year="2023"), A, "demographics", None),
@@ -413,6 +414,28 @@ def test_every_value_rule_of_the_docs_is_covered():
     first_cells = [line.split("|")[1] for line in sections.splitlines() if line.startswith("| `")]
     documented = set(re.findall(r"`([a-z0-9_]+)`", " ".join(first_cells)))
     assert documented and documented - UNREACHABLE <= set(RULES), documented - UNREACHABLE - set(RULES)
+
+
+def test_the_rater_is_a_text_field_and_round_trips(example_dir, tmp_path):
+    d = data_dictionary().set_index("Variable / Field Name")
+    row = d.loc["frs_rater"]
+    assert (row["Form Name"], row["Field Type"], row["Field Label"]) == ("alsfrs_r", "text", "Rater (pseudonym)")
+    assert "never a name" in row["Field Note"] and row["Text Validation Type OR Show Slider Number"] == ""
+    assert row["Field Annotation"] == "alscell column alsfrs.rater" and row["Required Field?"] == ""
+    # Next to frs_eligible, in the canonical order of the instrument.
+    names = list(d.index[d["Form Name"] == "alsfrs_r"])
+    assert names.index("frs_rater") == names.index("frs_eligible") + 1
+    tables = {n: t.copy() for n, t in read_folder(example_dir).items()}
+    tables["alsfrs"]["rater"] = ["R07", None, "nurse-3", "-lead.1"] * 4
+    expected = read_folder(write_folder(tables, tmp_path / "canonical"))
+    for variant in ({}, {"longitudinal": True}):
+        out = write_redcap(expected, tmp_path / "redcap", **variant)
+        records = pd.read_csv(out / RECORDS_FILE, dtype=str, keep_default_na=False)
+        assert set(records["frs_rater"]) == {"", "R07", "nurse-3", "'-lead.1"}  # formula-safe in the CSV
+        again = read_folder(records_to_folder(out / RECORDS_FILE, tmp_path / "back"))
+        pd.testing.assert_frame_equal(
+            again["alsfrs"].reset_index(drop=True), _without_x(expected)["alsfrs"], check_like=True
+        )
 
 
 def _records(example_dir) -> pd.DataFrame:

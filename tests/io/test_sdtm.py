@@ -1,7 +1,8 @@
 """SDTM export: each domain carries SDTMIG v3.4's required and expected variables, with values worked out by
 hand on a small folder (tests/export_data.py); XPT v5 files read back equal to the CSVs; minimal and
 de-identified registries; the CLI; the canonical extensions (decision_date in SUPPEX, visit types in SV and
-SUPPSV, the screening for the therapy in SUPPSV MSCELIG) where recorded."""
+SUPPSV, the screening for the therapy in SUPPSV MSCELIG, the rater's pseudonym in SUPPQS QSRATER) where
+recorded."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from alscell.io.sdtm import CONTACT_MODES, SdtmExportError, sdtm_domains, write_
 from export_data import (
     ELIGIBLE_BY_VISIT,
     IDS,
+    RATER_BY_VISIT,
     TOTALS,
     assert_no_original_date,
     extension_folder,
     hand_folder,
     minimal_folder,
     with_eligible,
+    with_rater,
 )
 from sparse_data import FOLDERS
 
@@ -588,3 +591,83 @@ def test_deidentified_eligibility_carries_no_original_date(tmp_path):
     for value in IDS:
         assert value not in text, value
     assert_no_original_date(text, tables)
+
+
+# alsfrs.rater: SUPPQS QSRATER on the visit's QSGRPID (QSEVALID is restricted from QS by SDTM v2.0; io.sdtm).
+RATER_LABEL = "Rater Identifier (Pseudonym)"
+
+
+@pytest.fixture(scope="module")
+def rated(tmp_path_factory) -> Path:
+    """The hand folder with a rater at three of its four visits (R07 twice)."""
+    tables = read_folder(with_rater(hand_folder(tmp_path_factory.mktemp("rater") / "in")))
+    out = tmp_path_factory.mktemp("rater") / "sdtm"
+    write_sdtm(tables, out)
+    return out
+
+
+def test_the_rater_is_a_suppqs_qualifier_of_the_visits_ratings(rated, hand):
+    supp = _read(rated, "SUPPQS")
+    # By hand: HAND-01 visits 1 (R07), 2 (nurse-3), 3 (R07); HAND-02's self-report has no rater (QSASSESS only).
+    assert supp[
+        ["USUBJID", "RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL"]
+    ].values.tolist() == [
+        ["ALSCELL-HAND-01", "QS", "QSGRPID", "ALSFRS-R V1", "QSRATER", RATER_LABEL, "R07", "Collected", ""],
+        ["ALSCELL-HAND-01", "QS", "QSGRPID", "ALSFRS-R V2", "QSRATER", RATER_LABEL, "nurse-3", "Collected", ""],
+        ["ALSCELL-HAND-01", "QS", "QSGRPID", "ALSFRS-R V3", "QSRATER", RATER_LABEL, "R07", "Collected", ""],
+        [
+            "ALSCELL-HAND-02",
+            "QS",
+            "QSGRPID",
+            "ALSFRS-R V1",
+            "QSASSESS",
+            "Who Rated the ALSFRS-R",
+            "SELF",
+            "Collected",
+            "",
+        ],
+    ]
+    # Every qualifier names a group of QS records (the visit's items and total).
+    qs = _read(rated, "QS")
+    assert set(zip(supp["USUBJID"], supp["IDVARVAL"], strict=True)) <= set(
+        zip(qs["USUBJID"], qs["QSGRPID"], strict=True)
+    )
+    # QS itself (no QSEVAL, no QSEVALID) and every other dataset are the hand folder's, byte for byte.
+    assert not {"QSEVAL", "QSEVALID"} & set(qs.columns)
+    for path in sorted(hand.glob("*.csv")):
+        if path.name not in {"suppqs.csv", "define.csv"}:
+            assert (rated / path.name).read_bytes() == path.read_bytes(), path.name
+    assert sorted(p.name for p in rated.iterdir()) == sorted(p.name for p in hand.iterdir())
+
+
+def test_rater_datasets_read_back_from_xpt_and_are_in_define(rated):
+    _assert_xpt_equals_csv(rated)
+    data, _ = pyreadstat.read_xport(str(rated / "suppqs.xpt"))
+    assert data.loc[data["QNAM"] == "QSRATER", "QVAL"].tolist() == ["R07", "nurse-3", "R07"]
+    define = _read(rated, "define").set_index(["dataset", "variable"])
+    assert define.loc[("SUPPQS", "QLABEL"), "length"] == str(len(RATER_LABEL))  # the longest QLABEL
+    assert define.loc[("SUPPQS", "QVAL"), "length"] == str(len("nurse-3"))
+
+
+def test_an_empty_rater_column_exports_as_before(hand, extended, tmp_path):
+    nobody = dict.fromkeys(RATER_BY_VISIT)
+    for name, make, before in (("hand", hand_folder, hand), ("ext", extension_folder, extended)):
+        out = tmp_path / name / "sdtm"
+        write_sdtm(read_folder(with_rater(make(tmp_path / name / "in"), nobody)), out)
+        assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in before.iterdir())
+        for path in sorted(before.glob("*.csv")):  # (an XPT file's header holds the time it was written)
+            assert (out / path.name).read_bytes() == path.read_bytes(), (name, path.name)
+
+
+def test_deidentified_raters_are_keyed_pseudonyms_in_suppqs(tmp_path):
+    tables = read_folder(with_rater(with_eligible(extension_folder(tmp_path / "in"), ELIGIBLE_BY_VISIT)))
+    out = tmp_path / "anon"
+    write_sdtm(deidentify(tables, KEY), out, xpt=False)
+    text = "\n".join(p.read_text() for p in sorted(out.glob("*.csv")))
+    for value in [*IDS, "R07", "nurse-3"]:
+        assert value not in text, value
+    assert_no_original_date(text, tables)
+    supp = _read(out, "SUPPQS")
+    raters = supp.loc[supp["QNAM"] == "QSRATER", "QVAL"].tolist()
+    assert len(raters) == 3 and all(r.startswith("R-") and len(r) == 22 for r in raters)
+    assert sorted(raters.count(r) for r in set(raters)) == [1, 2]  # R07's two ratings: one pseudonym

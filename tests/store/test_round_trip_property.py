@@ -20,6 +20,7 @@ from alscell.store.importer import import_folder
 from alscell.store.models import KEYS
 
 ids = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)
+raters = st.from_regex(r"[A-Za-z0-9_.-]{1,40}", fullmatch=True)  # alsfrs.rater: a pseudonym (rule bad_rater)
 free_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=15).filter(
     lambda s: s.strip() == s
 )
@@ -50,7 +51,8 @@ def registries(draw):
                 for q in ("q1", "q2", "q3", "q4", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
             }
             items["q5a" if draw(st.booleans()) else "q5b"] = draw(st.one_of(st.none(), st.integers(0, 4)))
-            visits.append({"patient_id": p, "date": onset[p] + dt.timedelta(days=d), **items})
+            rater = draw(st.one_of(st.none(), raters))
+            visits.append({"patient_id": p, "date": onset[p] + dt.timedelta(days=d), **items, "rater": rater})
             key = draw(st.sampled_from(sorted(MEASURES)))
             spec = MEASURES[key]
             meas.append(

@@ -42,9 +42,10 @@ TABLES: dict[str, tuple[str, ...]] = {
         "blinded_arm",
         "decision_date",  # optional extension (docs/data-rules.md): when the decision to give it was taken
     ),
-    # visit_type, eligible: optional extensions (docs/data-rules.md): the occasion of the visit; the clinic's
-    # screening for the therapy at it (met its criteria or not; empty: not screened or not recorded)
-    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor", "visit_type", "eligible"),
+    # visit_type, eligible, rater: optional extensions (docs/data-rules.md): the occasion of the visit; the clinic's
+    # screening for the therapy at it (met its criteria or not; empty: not screened or not recorded); who rated
+    # it, as the clinic's pseudonym for the rater (never a name; empty: not recorded)
+    "alsfrs": ("patient_id", "date", *ALSFRS_ITEMS, "assessor", "visit_type", "eligible", "rater"),
     "measurements": ("patient_id", "date", "measure", "value", "unit", "side", "muscle", "specimen"),
     "adverse_events": (
         "ae_id",
@@ -86,6 +87,7 @@ MAX_LENGTH: dict[str, int] = {
     "site": 64,
     "treatment_id": 128,
     "ae_id": 128,
+    "rater": 40,  # a pseudonym of the rater (docs/data-rules.md, "Canonical extensions")
 }
 
 # File order that respects references: patients first.

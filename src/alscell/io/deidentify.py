@@ -5,7 +5,10 @@ every interval within a patient exact.  Everything is derived from one secret ``
 in its database, ``alscell.store.accounts.pseudonym_key``), so two exports made with the same key are
 identical in pseudonyms and shifts, and nobody without the key can link them back:
 
-- patient, treatment and adverse-event ids and sites become keyed hashes (HMAC-SHA256 of the id);
+- patient, treatment and adverse-event ids and sites become keyed hashes (HMAC-SHA256 of the id), and so does
+  the ALSFRS-R rater's pseudonym (``alsfrs.rater``, ``R-…``): the clinic's own pseudonym may be linked to a
+  person by anyone with its staff list, the keyed one only by the key's holder; the same rater has the same
+  ``R-…`` in every export with the key, so the analysis can still tell raters apart;
 - every date of a patient moves back by the same keyed number of days, 1…364 (never zero, never into the
   future), so times since onset, between visits and after injections are unchanged;
 - birth year moves with the patient's onset year; a patient who would be older than 89 at any dated row
@@ -151,6 +154,8 @@ def deidentify(
             frame["treatment_id"] = _map_ids(frame["treatment_id"], key, "treatment", "T-")
         if "ae_id" in frame.columns:
             frame["ae_id"] = _map_ids(frame["ae_id"], key, "adverse_event", "AE-")
+        if "rater" in frame.columns:
+            frame["rater"] = _map_ids(frame["rater"], key, "rater", "R-")
         out[name] = frame
 
     p = out["patients"]

@@ -13,7 +13,9 @@
   measurement (LOINC 19872-1 for FVC % predicted, 29463-7 for body weight; alscell codes otherwise); with a
   recorded ``visit_type``, an ``Encounter`` per visit (``class`` from HL7 v3 ActEncounterCode, ``type`` the
   alscell visit type) that the ALSFRS-R Observation names as its ``encounter``; with a recorded ``eligible``
-  (the clinic's screening for the MSC therapy at that visit), an ``Observation`` with ``valueBoolean``;
+  (the clinic's screening for the MSC therapy at that visit), an ``Observation`` with ``valueBoolean``; with a
+  recorded ``rater`` (the clinic's pseudonym for who rated the visit), a ``Practitioner`` per rater (an
+  ``identifier``, no name) that the ALSFRS-R Observation names as its ``performer``;
 * ``AdverseEvent`` per adverse event, with seriousness, severity, CTCAE grade, outcome and the suspected
   administration; ``Procedure`` for tracheostomy, NIV, permanent ventilation and gastrostomy.
 
@@ -66,6 +68,14 @@ def alscell_extension(name: str) -> str:
 
 
 PATIENT_ID_SYSTEM = "urn:alscell:identifier:patient"
+# alsfrs.rater (docs/data-rules.md, "Canonical extensions") -> one Practitioner per distinct rater.  R4
+# Observation.performer is "who was responsible for asserting the observed value as 'true'", Reference(Practitioner
+# | PractitionerRole | Organization | CareTeam | Patient | RelatedPerson); Practitioner is "a person who is directly
+# or indirectly involved in the provisioning of healthcare" and every element of it is optional (0..*), so the
+# rater is a Practitioner with only an ``identifier`` (system below, value the clinic's pseudonym): no name, no
+# telecom, no address, no qualification.  Its id is uuid5 of the pseudonym, so one rater is one resource across
+# patients and exports.  An empty rater gives no Practitioner and no ``performer``.
+RATER_ID_SYSTEM = "urn:alscell:identifier:rater"
 ALS_CONDITION = (SNOMED, "86044005", "Amyotrophic lateral sclerosis")
 # LOINC ALSFRS-R panel 82954-9: the total and the items whose codes were checked (docs/export-formats.md).
 ALSFRS_TOTAL_LOINC = ("82953-1", "Total score [ALSFRS-R]")
@@ -237,6 +247,19 @@ def _request(tid: str, pid: str, product: dict[str, Any], decided: Any) -> dict[
     }
 
 
+def _practitioners(tables: Tables) -> list[dict[str, Any]]:
+    """One ``Practitioner`` per distinct recorded ``alsfrs.rater`` (sorted), as :data:`RATER_ID_SYSTEM` says."""
+    raters = sorted({r for r in tables.alsfrs["rater"].tolist() if isinstance(r, str)})
+    return [
+        {
+            "resourceType": "Practitioner",
+            "id": _uid("practitioner", rater),
+            "identifier": [{"system": RATER_ID_SYSTEM, "value": rater}],
+        }
+        for rater in raters
+    ]
+
+
 def _administrations(tables: Tables) -> list[dict[str, Any]]:
     out = []
     for row in tables.treatments.to_dict("records"):
@@ -344,6 +367,8 @@ def _alsfrs(tables: Tables) -> list[dict[str, Any]]:
             res["method"] = _concept(alscell_system("alsfrs-r-assessor"), row["assessor"])
         if isinstance(row["visit_type"], str):
             res["encounter"] = _ref(_uid("encounter", pid, day))
+        if isinstance(row["rater"], str):
+            res["performer"] = [_ref(_uid("practitioner", row["rater"]))]
         out.append(res)
     return out
 
@@ -510,6 +535,7 @@ def fhir_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     typed = tables if isinstance(tables, Tables) else Tables.from_frames(tables)
     resources = [
         *_patients(typed),
+        *_practitioners(typed),
         *_administrations(typed),
         *_encounters(typed),
         *_alsfrs(typed),

@@ -702,6 +702,7 @@ class _Builder:
         frame["assessor"] = ""
         frame["visit_type"] = ""  # PRO-ACT does not say what occasion a rating was taken at
         frame["eligible"] = ""  # nor whether a clinic screened the patient for a therapy at it
+        frame["rater"] = ""  # nor who rated it (PRO-ACT's trials do not pass on rater ids)
         frame["x_proact_instrument"] = np.where(has_r, "ALSFRS-R", np.where(original, "ALSFRS", ""))
         frame["x_proact_q10_respiratory"] = q10.to_numpy()
         frame["x_proact_mode_of_administration"] = a.cells("Mode_of_Administration").to_numpy()

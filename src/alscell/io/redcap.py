@@ -161,6 +161,7 @@ COLUMN_LABELS = {
     "assessor": "Rated by",
     "visit_type": "Visit type",
     "eligible": "Screened eligible for the therapy at this visit",
+    "rater": "Rater (pseudonym)",
     "measure": "Measure",
     "value": "Value",
     "unit": "Unit",
@@ -296,6 +297,10 @@ def data_dictionary() -> pd.DataFrame:
                 row["Field Note"] = "; ".join(f"{m.key}: {m.low:g}-{m.high:g}" for m in MEASURES.values())
             elif col == "dose_cells":
                 row["Field Note"] = "total cells, > 0 (e.g. 1.0e8)"
+            elif col == "rater":  # rule bad_rater (alscell.io.validate.RATER_RE), checked on import
+                row["Field Note"] = (
+                    "the clinic's pseudonym for who rated (e.g. R07), never a name: 1-40 of A-Z a-z 0-9 . _ -"
+                )
             if kind == "date" or col in IDENTIFIERS:
                 row["Identifier?"] = "y"
             if col in REQUIRED[inst.table]:

@@ -12,7 +12,8 @@ permanent ventilation, gastrostomy), with SUPPDM / SUPPEX / SUPPQS where SDTMIG 
 canonical extensions (docs/data-rules.md) go where SDTMIG v3.4 puts them: a recorded ``decision_date`` is
 SUPPEX ``DECDTC``; recorded visit types give SV (Subject Visits: SVPRESP, SVOCCUR, SVCNTMOD) with the type
 itself in SUPPSV ``VISTYPE``; a recorded screening for the therapy (``alsfrs.eligible``) is SUPPSV ``MSCELIG``
-(SV is then written even when no visit type is recorded).
+(SV is then written even when no visit type is recorded); a recorded rater (``alsfrs.rater``, a pseudonym) is
+SUPPQS ``QSRATER`` on the visit's QSGRPID (QSEVALID is not allowed in QS: see :data:`RATER_QUALIFIER`).
 
 Study days (``--DY``) count from RFSTDTC: the first cell administration, or for a patient never treated the
 first visit (ALSFRS-R or measurement); day 1 is RFSTDTC itself and there is no day 0 (SDTMIG 4.4.4).
@@ -110,6 +111,17 @@ VISIT_TYPE_QUALIFIER = ("VISTYPE", "Visit Type")
 # non-standard variables in SUPP--, related to the parent record by IDVAR/IDVARVAL); SV is written whenever
 # eligibility is recorded, even with no visit types, so the qualifier always has its parent record.
 ELIGIBILITY_QUALIFIER = ("MSCELIG", "Eligible for MSC Therapy at This Visit")
+# alsfrs.assessor -> SUPPQS QNAM QSASSESS, one row per ALSFRS-R visit with an assessor (IDVAR QSGRPID).
+ASSESSOR_QUALIFIER = ("QSASSESS", "Who Rated the ALSFRS-R")
+# alsfrs.rater (the clinic's pseudonym for the person who rated the visit) -> SUPPQS QNAM QSRATER, QVAL the
+# pseudonym as recorded, one row per ALSFRS-R visit with a rater (IDVAR QSGRPID: every item and the total of that
+# visit), QORIG Collected, QEVAL empty (who rated is collected, not a subjective attribution).  Not QSEVAL /
+# QSEVALID: SDTM v2.0, the model SDTMIG v3.4 implements, restricts --EVAL and --EVALID (Findings, "Evaluator",
+# "Evaluator Identifier: used to distinguish multiple evaluators with the same role recorded in --EVAL") with
+# "Not in QS, FT, and clinical classifications use case of RS", and SDTMIG v3.4 section 2.5 lets a Qualifier
+# of the class be added to a domain "except where restricted"; a value no standard variable may hold goes to
+# SUPP-- (section 8.4), beside the assessor's QSASSESS.
+RATER_QUALIFIER = ("QSRATER", "Rater Identifier (Pseudonym)")
 # treatments.decision_date -> SUPPEX (SDTMIG 8.4: a non-standard qualifier of the EX record), ISO 8601.
 DECISION_QUALIFIER = ("DECDTC", "Date of Decision to Treat")
 RELATEDNESS = {
@@ -438,18 +450,25 @@ def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.Data
                 }
             )
         )
-    rated = a[a["assessor"].notna()]
-    supp = pd.DataFrame(
-        {
-            "patient_id": rated["patient_id"].astype(str),
-            "IDVAR": "QSGRPID",
-            "IDVARVAL": rated["GRPID"],
-            "QNAM": "QSASSESS",
-            "QLABEL": "Who Rated the ALSFRS-R",
-            "QVAL": _upper(rated["assessor"]),
-            "QORIG": "Collected",
-        }
-    )
+    rated, by = a[a["assessor"].notna()], a[a["rater"].notna()]
+    supps = [
+        pd.DataFrame(
+            {
+                "patient_id": rows["patient_id"].astype(str),
+                "IDVAR": "QSGRPID",
+                "IDVARVAL": rows["GRPID"],
+                "QNAM": qualifier[0],
+                "QLABEL": qualifier[1],
+                "QVAL": values,
+                "QORIG": "Collected",
+            }
+        )
+        for rows, qualifier, values in (
+            (rated, ASSESSOR_QUALIFIER, _upper(rated["assessor"])),
+            (by, RATER_QUALIFIER, by["rater"].astype(object)),
+        )
+    ]
+    supp = pd.concat([frame for frame in supps if len(frame)] or supps[:1], ignore_index=True)
     return pd.concat(parts, ignore_index=True), supp
 
 

@@ -49,6 +49,10 @@ from alscell.io.rawcsv import LINE_INDEX, NUL_FREE, Factorized
 from alscell.io.writer import format_table
 
 PATIENT_ID_RE = r"[A-Za-z0-9_.-]{1,64}"
+# alsfrs.rater (docs/data-rules.md, "Canonical extensions"): the clinic's pseudonym for the person who rated the
+# visit (e.g. R07, nurse-3), never a name: letters, digits, '.', '_' and '-' only, so no space (a name has one).
+RATER_RE = r"[A-Za-z0-9_.-]{1,40}"
+RATER_RULE = "must be the rater's pseudonym, not a name: 1-40 characters of A-Z a-z 0-9 . _ - (no spaces)"
 DEFAULT_PROBLEM_LIMIT = 1000
 EARLIEST_DATE = dt.date(1900, 1, 1)
 ASSESSORS = ("clinician", "self", "caregiver", "phone")
@@ -89,6 +93,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "assessor": ASSESSORS,
     "visit_type": VISIT_TYPES,
 }
+
+# Text columns with a format of their own: (pattern the whole value must match, rule name, rule).
+FORMATS: dict[str, tuple[str, str, str]] = {"rater": (RATER_RE, "bad_rater", RATER_RULE)}
 
 _MALFORMED = {
     "date": ("bad_date", "must be a date YYYY-MM-DD"),
@@ -198,7 +205,13 @@ def _typed(
             invalid = ~c.empty() & ~c.isin_text(CHOICES[col])
             if invalid.any():
                 problems.mask(name, raw, invalid, col, "bad_choice", "must be one of: " + ", ".join(CHOICES[col]))
-        if col in MAX_LENGTH and col not in ("patient_id", "site"):  # those two have their own format rule
+        if col in FORMATS:
+            pattern, code, rule = FORMATS[col]
+            fits = c.cells(c.text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool))
+            unfit = ~c.empty() & ~fits
+            if unfit.any():
+                problems.mask(name, raw, unfit, col, code, rule)
+        if col in MAX_LENGTH and col not in ("patient_id", "site", *FORMATS):  # these have their own format rule
             long = c.longer_than(MAX_LENGTH[col])
             if long.any():
                 problems.mask(name, raw, long, col, "too_long", f"must be at most {MAX_LENGTH[col]} characters")

@@ -91,6 +91,7 @@ class AlsfrsVisit(Base):
     assessor: Mapped[str | None] = mapped_column(String(16))  # missing = clinician (spec), never filled in
     visit_type: Mapped[str | None] = mapped_column(String(16))  # extension (docs/data-rules.md), migration 0006
     eligible: Mapped[bool | None] = mapped_column(Boolean)  # extension (docs/data-rules.md), migration 0007
+    rater: Mapped[str | None] = mapped_column(String(MAX_LENGTH["rater"]))  # extension, a pseudonym; migration 0008
     extra: Mapped[dict | None] = mapped_column(JSON)
 
 

@@ -201,8 +201,9 @@ async def _visit_create(request: Request, user: Principal, patient_id: str) -> R
     assessor = "self" if user.role == "patient" else "clinician"
     form = await request.form()
     values = forms.visit_values(form, patient_id, assessor)
-    if user.role == "patient":  # the clinic's screening is not the patient's to record (the form does not ask)
+    if user.role == "patient":  # the clinic's screening and rater are not the patient's to record (not asked)
         values["eligible"] = ""
+        values["rater"] = ""
     values["gastrostomy"] = str(form.get("gastrostomy", ""))
     try:
         await run_in_threadpool(

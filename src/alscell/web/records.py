@@ -2,8 +2,8 @@
 
 Access (deny by default): a clinician sees the patients of their own site (an account without a site sees
 the patients without one); a researcher sees every patient, de-identified (a stable keyed pseudonym instead
-of the id, months since onset instead of dates); a patient sees only their own record; an admin sees no
-patient data.  A record the user may not see answers "not found", so ids cannot be probed.
+of the id and of a visit's rater, months since onset instead of dates); a patient sees only their own record;
+an admin sees no patient data.  A record the user may not see answers "not found", so ids cannot be probed.
 
 Writes run in ``write_transaction`` (the same write lock as imports), validate the new row *merged with the
 stored registry* by ``alscell.io.validate.validate_merged`` (the importer's own rules) and add one audit
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, Text, and_, cast, delete, func, inser
 from alscell.domain.alsfrs import score_items
 from alscell.domain.time import DAYS_PER_MONTH
 from alscell.io.columns import ALSFRS_ITEMS, FILE_ORDER, TABLES, kind_of
+from alscell.io.deidentify import pseudonym as keyed_pseudonym
 from alscell.io.rawcsv import LINE_INDEX
 from alscell.io.reader import complete_columns
 from alscell.io.tables import Tables
@@ -443,6 +444,12 @@ def patient_view(
             for r in recs:
                 for c in (*cols, "version", "url_key"):
                     r.pop(c, None)
+        # The rater as in a de-identified export (io.deidentify): the keyed R-… pseudonym, not the clinic's own.
+        if any(isinstance(r.get("rater"), str) for r in view.visits):
+            key = pseudonym_key(engine)
+            for r in view.visits:
+                if isinstance(r.get("rater"), str):
+                    r["rater"] = keyed_pseudonym(key, "rater", r["rater"], "R-")
     elif principal.role == "clinician" and audit:
         view.audit = audit_entries(engine, patient_id)
     return view
