@@ -148,3 +148,40 @@ def screened_clinic(n: int, seed: int, effect: float = 0.0, record: bool = True,
     flag = pd.array(eligible.ravel(), dtype="boolean")  # the rows are patient-major, as tables_from_totals wrote them
     flag[~shown.ravel()] = pd.NA
     return Tables.from_frames(**{**dict(out.items()), "alsfrs": out["alsfrs"].assign(eligible=flag)})
+
+
+def rated_clinic(n: int, seed: int, effect: float = 0.0, record: bool = True, share_recorded: float = 1.0) -> Tables:
+    """Three-monthly reviews, each rated by one of six clinic raters, and programme visits between them (a third of
+    the reviews are followed by one, a month later) rated by the programme's own rater, who reads 2 points higher
+    than the clinic's (the clinic's offsets N(0, 1) points, drawn once); the programme decides at its visits by a
+    lottery on the drop since the review before.  Every start is at a visit the programme's rater rated, a visit
+    whose reading is 2 points high: as recorded every slope from a start leans against treatment.  Score noise SD
+    1.  ``record``: who rated each visit written to ``alsfrs.rater`` at a share ``share_recorded`` of the visits (the
+    rest empty); the draws are the same."""
+    rng = np.random.default_rng(seed)
+    k = 10
+    rate = rng.lognormal(np.log(0.5), 0.3, n)
+    offsets = np.append(rng.normal(0.0, 1.0, 6), 2.0)  # C1..C6, then P1
+    review = rng.uniform(4, 10, n)[:, None] + 3.0 * np.arange(k)[None, :]
+    prog = rng.random((n, k)) < 1 / 3
+    t = np.concatenate([review, review + 1.0], axis=1)  # every review's month-later slot; unused slots dropped below
+    who = np.concatenate([rng.integers(0, 6, (n, k)), np.full((n, k), 6)], axis=1)
+    course = 46 - rate[:, None] * t
+    seen = course + offsets[who] + rng.normal(0, 1.0, (n, 2 * k))
+    u = rng.random((n, k))
+    T = np.full(n, np.inf)
+    for j in range(1, k - 2):
+        drop = seen[:, j - 1] - seen[:, k + j]
+        go = np.isinf(T) & prog[:, j] & (u[:, j] < 1 / (1 + np.exp(-(-2.0 + 0.3 * drop))))
+        T[go] = t[go, k + j]
+    keep = np.concatenate([np.ones((n, k), bool), prog], axis=1)
+    order = np.argsort(np.where(keep, t, np.inf), axis=1, kind="stable")
+    m = int(keep.sum(axis=1).min())  # the same number of visits for each patient: the first m kept
+    pick = order[:, :m]
+    tt, yy, ww = (np.take_along_axis(a, pick, axis=1) for a in (t, seen, who))
+    out = tables_from_totals(tt, yy + effect * np.clip(tt - T[:, None], 0, None), T)
+    if not record:
+        return out
+    names = np.array([f"C{i}" for i in range(1, 7)] + ["P1"], dtype=object)[ww.ravel()]
+    names[rng.random(names.size) >= share_recorded] = None
+    return Tables.from_frames(**{**dict(out.items()), "alsfrs": out["alsfrs"].assign(rater=names)})

@@ -1,5 +1,6 @@
-"""benchmarks/world18_raters.py and world18_backlog.py: each stored run holds the same 40 cohorts in every row (the
-pieces off draw the same numbers; the backlog page's are the raters page's) and each page rewrites from them."""
+"""benchmarks/world18_raters.py, world18_backlog.py and world18_rater_identity.py: each stored run holds the same 40
+cohorts in every row (the pieces off draw the same numbers; the backlog page's and the rater-identity page's are the
+raters page's) and each page rewrites from them; the rater-identity page's verdict is its registered rule's."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import world18_backlog as wb
+import world18_rater_identity as wi
 import world18_raters as wr
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("module", [wr, wb], ids=["raters", "backlog"])
+@pytest.mark.parametrize("module", [wr, wb, wi], ids=["raters", "backlog", "rater_identity"])
 def test_every_row_holds_the_same_cohorts_and_the_page_rewrites(module, tmp_path):
     name = module.__name__
     raw = pd.read_csv(ROOT / "docs" / "data" / f"{name}.csv")
@@ -40,3 +42,17 @@ def test_the_backlog_page_names_one_recorded_rule_input_at_a_time():
 
     assert set(wb.ONE) == set(named_inputs.NAMED["world18"])
     assert wb.options("+ age") == {"adjust_for": ("age",), "adjust_shape": "spline"} and wb.options("default") == {}
+
+
+def test_the_rater_identity_verdict_is_the_rules():
+    """The rule judges the default only, in its three cells (not the diagnostic one), each criterion as written."""
+    raw = pd.read_csv(ROOT / "docs" / "data" / "world18_rater_identity.csv")
+    ok, lines = wi.verdict(raw)
+    assert [line.split(":")[0] for line in lines] == [f"* {c}" for c in wi.RULE_CELLS]
+    page = (ROOT / "docs" / "world18_rater_identity.md").read_text(encoding="utf-8")
+    assert ("stays an option" in page) == (not ok)
+    # a made-up run in which holding halves every cohort's estimate meets (a) in every cell
+    fake = raw[raw["estimator"] == "default"]
+    held = fake.assign(estimator="default, raters held", estimate=fake["estimate"] / 2)
+    _, said = wi.verdict(pd.concat([fake, held]))
+    assert all("(a) bias" in s and ": met;" in s.split("(b)")[0] for s in said)

@@ -218,3 +218,23 @@ def test_the_recorded_screening_is_read_when_asked_and_said(tmp_path):
     assert r.returncode == 0 and "recorded not eligible (left out)" in r.stdout
     r = run("--data", str(folder), "--recorded-eligibility", "--method", "naive")
     assert r.returncode == 2 and "recorded eligibility: only g_estimation models the decision" in r.stderr
+
+
+def test_each_raters_offset_is_held_when_asked_and_said(tmp_path):
+    """A folder that records who rated each visit (alsfrs.rater): with --hold-raters each rater's offset is held, the
+    table says how many and the estimate as recorded, --json's decision_inputs too; with another method a clear error."""
+    from registry_arrays import rated_clinic, valid_folder
+
+    folder = valid_folder(rated_clinic(300, 6), tmp_path / "data")
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    d = json.loads(run("--data", str(folder), "--json", "--hold-raters").stdout)
+    inputs = d["decision_inputs"]
+    assert inputs["hold_raters"] is True and inputs["named"] == []
+    assert inputs["raters_offsets"] == 6 and 0 < inputs["raters_held"] <= 6
+    assert inputs["estimate_as_recorded"] == pytest.approx(plain["estimate"], abs=1e-9)
+    assert d["estimate"] != plain["estimate"]
+    assert any("each recorded rater's offset from P1 (alsfrs.rater)" in w for w in d["warnings"])
+    r = run("--data", str(folder), "--hold-raters")
+    assert r.returncode == 0 and "raters' offsets held" in r.stdout
+    r = run("--data", str(folder), "--hold-raters", "--method", "naive")
+    assert r.returncode == 2 and "hold raters: only g_estimation models the decision" in r.stderr

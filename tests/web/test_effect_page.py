@@ -268,3 +268,41 @@ def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):
             assert str(markupsafe.escape(w)) in partial.text
     finally:
         app.state.engine.dispose()
+
+
+def test_held_raters_are_shown_and_a_researcher_sees_their_keyed_pseudonyms(tmp_path):
+    """A registry that records who rated each visit (alsfrs.rater), held when asked: the API's decision_inputs carries
+    what was held and the partial the same numbers; a clinician's sentences name the raters as recorded, a
+    researcher's by the keyed pseudonyms of ``alscell export --deidentify`` (never the clinic's own)."""
+    from alscell.io.deidentify import pseudonym
+    from alscell.store.accounts import create_user, pseudonym_key
+    from alscell.store.importer import import_folder
+    from alscell.web.app import create_app
+    from registry_arrays import rated_clinic, valid_folder
+
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    import_folder(app.state.engine, valid_folder(rated_clinic(300, 6), tmp_path / "registry"))
+    create_user(app.state.engine, "raterres", "researcher", PASSWORD)
+    create_user(app.state.engine, "raterdoc", "clinician", PASSWORD)
+    try:
+        key = pseudonym_key(app.state.engine)
+        res, doc = _client(app, "raterres"), _client(app, "raterdoc")
+        assert "decision_inputs" not in res.get("/api/v1/effect").json()  # held only when asked
+        mine = doc.get("/api/v1/effect", params={"hold_raters": "true"}).json()
+        assert any("offset from P1 (alsfrs.rater)" in w for w in mine["warnings"])
+        api = res.get("/api/v1/effect", params={"hold_raters": "true"}).json()
+        d = api["decision_inputs"]
+        assert d["hold_raters"] is True and d["raters_offsets"] == 6 and d["raters_held"] > 0
+        assert api["estimate"] == mine["estimate"]
+        said = " ".join(api["warnings"])
+        assert pseudonym(key, "rater", "P1", "R-") in said and pseudonym(key, "rater", "C1", "R-") in said
+        assert not any(re.search(rf"\b{r}\b", said) for r in ("P1", "C1", "C2", "C3", "C4", "C5", "C6"))
+        partial = res.get("/effect/result", params={"hold_raters": "true"}, headers=HX)
+        assert partial.status_code == 200
+        page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the box as ticked
+        assert 'name="hold_raters" value="true" checked' in page.text
+        assert shown_text(partial.text, "raters_held") == f"{d['raters_held']} of {d['raters_offsets']}"
+        for w in api["warnings"]:
+            assert str(markupsafe.escape(w)) in partial.text
+    finally:
+        app.state.engine.dispose()

@@ -224,6 +224,7 @@ def named_options(
     leave_out: str | None = None,
     eligible: str | None = None,
     screening: bool = False,
+    raters: bool = False,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
@@ -231,7 +232,8 @@ def named_options(
     shape :data:`DEFAULT_SHAPE` when not given, ``adjust_shape`` only when not linear (g_estimation's own default),
     ``decision_lag_days`` only when above 0, ``decision_visits`` and ``leave_out_visits`` (``--leave-out-visits``)
     only when some are given, ``recorded_eligibility`` (``--recorded-eligibility``: read the clinic's recorded
-    screening, alscell.analysis.decision_occasions.screened_out) only when asked.  Only g-estimation has a
+    screening, alscell.analysis.decision_occasions.screened_out) and ``hold_raters`` (``--hold-raters``: each
+    recorded rater's offset held, alscell.analysis.rater_identity) only when asked.  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
     from alscell.analysis.decision_occasions import LEAVE_OUT, check_occasions
 
@@ -247,12 +249,12 @@ def named_options(
     conditions = parse_eligible(eligible)
     if conditions and not names:
         raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
-    if not names and not lag and not visits and not out and not screening:
+    if not names and not lag and not visits and not out and not screening and not raters:
         return {}
     if method != "g_estimation":
         what = (
             "adjust for" if names else "decision lag" if lag else "decision visits" if visits
-            else "leave out visits" if out else "recorded eligibility"
+            else "leave out visits" if out else "recorded eligibility" if screening else "hold raters"
         )  # fmt: skip
         raise NotApplicable(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
@@ -263,6 +265,7 @@ def named_options(
     options |= {"eligible_when": conditions} if conditions else {}
     options |= {"decision_lag_days": lag} if lag else {}
     options |= {"recorded_eligibility": True} if screening else {}
+    options |= {"hold_raters": True} if raters else {}
     return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
 
@@ -283,8 +286,13 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     null), ``recorded_eligibility`` (whether the clinic's recorded screening, ``alsfrs.eligible``, was read) and, when
     it was read, ``eligibility_recorded`` (decision visits with a recorded screening), ``not_eligible_left_out`` (those
     found not eligible, left out of the decision model) and ``starts_not_eligible`` (starts at such visits, kept),
-    each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`)."""
-    asked = ("adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility")
+    each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`), ``hold_raters``
+    (whether each recorded rater's offset was asked to be held; what was held: the result's
+    ``details.rater_offsets_held``)."""
+    asked = (
+        "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
+        "hold_raters",
+    )  # fmt: skip
     if not any(options.get(k) for k in asked):
         return obj
     return obj | {
@@ -301,7 +309,23 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "outside_eligibility": details.get("outside_eligibility"),
             "recorded_eligibility": bool(options.get("recorded_eligibility")),
             **{k: details.get(k) for k in SCREENING_KEYS},
+            "hold_raters": bool(options.get("hold_raters")),
+            **_raters_held(details.get("rater_offsets_held")),
         }
+    }
+
+
+def _raters_held(held: dict | None) -> dict:
+    """What holding the raters' offsets did (g_estimation's ``details["rater_offsets_held"]``), without the raters' ids:
+    ``raters_held`` (identified and held), ``raters_offsets`` (rater and mode columns estimated, the reference
+    aside) and ``estimate_as_recorded`` (the estimate without holding them); {} when nothing was held."""
+    if not held:
+        return {}
+    cols = held["columns"].values()
+    return {
+        "raters_held": sum(c["identified"] for c in cols),
+        "raters_offsets": len(cols),
+        "estimate_as_recorded": held["estimate_as_recorded"],
     }
 
 

@@ -523,7 +523,7 @@ def _held_raters(
 ) -> tuple[float, float, np.ndarray, list[str], dict] | None:
     """(δ̂, SE, p, warnings, details) of the parametric g-estimate with each recorded rater's offset (and each
     mode's) removed from the slopes (:mod:`alscell.analysis.rater_identity`); None where fewer than two raters are
-    recorded.  ``details["raters_held"]``: the reference rater, the estimate as recorded, and per rater or mode how
+    recorded.  ``details["rater_offsets_held"]``: the reference rater, the estimate as recorded, and per rater or mode how
     many patients it shares with others before any treatment and, where identified, its offset at the mean level
     of its visits and per point of level."""
     flags, labels = offset_columns(tables, df)
@@ -550,7 +550,7 @@ def _held_raters(
     else:
         delta, se, p, _ = removed
     reference = rater_groups(tables, df)[1][0]
-    columns = {}
+    columns: dict[str, dict[str, float | int | bool]] = {}
     for j, label in enumerate(labels):
         columns[label] = {"patients_shared": int(off.rated_both_ways[j]), "identified": bool(off.identified[j])}
         if off.identified[j]:
@@ -564,7 +564,13 @@ def _held_raters(
         "se_as_recorded": float(np.sqrt(infl[:, 0] @ infl[:, 0])),
         "columns": columns,
     }
-    return delta, se, p, [held_warning(labels, off, reference)], {"raters_held": info, "_standard_fit": (d, infl)}
+    return (
+        delta,
+        se,
+        p,
+        [held_warning(labels, off, reference)],
+        {"rater_offsets_held": info, "_standard_fit": (d, infl)},
+    )
 
 
 def _history_check(

@@ -337,8 +337,9 @@ def _checks(tables, outcome: str, primary: str, options: dict) -> tuple[Placebo,
     from alscell.analysis.waning import g_waning_check, waning_check
 
     df, direction = prepare(tables, outcome), int(outcome_info(outcome)["direction"])
-    if primary == "g_estimation":
-        return placebo_check(df, direction), g_waning_check(tables, outcome, direction, data=df, **options)
+    if primary == "g_estimation":  # the raters' offsets are the headline's only: the check reads the ratings as made
+        named = {k: v for k, v in options.items() if k != "hold_raters"}
+        return placebo_check(df, direction), g_waning_check(tables, outcome, direction, data=df, **named)
     return placebo_check(df, direction), waning_check(df, direction)
 
 

@@ -106,6 +106,14 @@ def register(app: typer.Typer) -> None:
             "not eligible leave the decision model (every start kept; a visit with no recorded screening stays).  "
             "Needs no --adjust-for.  g_estimation only; an option, not the default (docs/recorded_eligibility.md).",
         ),
+        hold_raters: bool = typer.Option(
+            False,
+            "--hold-raters",
+            help="Hold each recorded rater's offset (alsfrs.rater; and each assessor mode's): estimated within "
+            "patients from the visits before any treatment and removed from the slopes, with its uncertainty in the "
+            "interval, so that a few raters' leniencies shared by many patients neither lean the estimate nor make "
+            "its interval too narrow.  g_estimation only (docs/rater_identity.md).",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import measures_read, named_json, named_options
@@ -133,6 +141,7 @@ def register(app: typer.Typer) -> None:
                 leave_out_visits,
                 eligible_when,
                 recorded_eligibility,
+                hold_raters,
             )
         except NotApplicable as exc:
             fail(str(exc))
@@ -190,6 +199,12 @@ def register(app: typer.Typer) -> None:
         if est.details.get("eligibility_recorded") is not None:
             t.add_row("decision visits with a recorded screening", str(est.details["eligibility_recorded"]))
             t.add_row("recorded not eligible (left out)", str(est.details["not_eligible_left_out"]))
+        if est.details.get("rater_offsets_held"):
+            held = est.details["rater_offsets_held"]
+            cols = held["columns"]
+            n_id = sum(c["identified"] for c in cols.values())
+            t.add_row("raters' offsets held", f"{n_id} of {len(cols)} against {held['reference']}")
+            t.add_row("estimate with the ratings as recorded", f(held["estimate_as_recorded"]))
         if est.details.get("decision_lag_days"):
             t.add_row("decision lag (days)", f"{est.details['decision_lag_days']:g}")
         if est.details.get("decision_dates_recorded"):

@@ -53,6 +53,11 @@ class VisitIn(BaseModel):
         description="optional: the clinic's screening for the therapy at this visit, true if the patient met its "
         "criteria (docs/data-rules.md); recorded by clinicians only",
     )
+    rater: str | None = Field(
+        None,
+        description="optional: who rated the visit, as the clinic's pseudonym for the rater (e.g. R07), never a "
+        "name: 1-40 characters of A-Z a-z 0-9 . _ - (rule bad_rater, docs/data-rules.md); recorded by clinicians only",
+    )
 
 
 class VisitEdit(VisitIn):
@@ -127,6 +132,8 @@ def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, st
         raise records.FieldErrors(
             {"eligible": ["the screening for the therapy is recorded by the clinic, not in a self-report"]}
         )
+    if assessor == "self" and _text(body.rater).strip():
+        raise records.FieldErrors({"rater": ["a self-report has no rater: the rater is recorded by the clinic"]})
     unknown = set(body.items) - set(ALSFRS_ITEMS)
     if unknown:
         raise records.FieldErrors({"items": [f"unknown items {sorted(unknown)}"]})
@@ -136,6 +143,7 @@ def _visit_values(patient_id: str, body: VisitIn, assessor: str) -> dict[str, st
         "assessor": assessor,
         "visit_type": _text(body.visit_type),
         "eligible": "" if body.eligible is None else str(body.eligible).lower(),
+        "rater": _text(body.rater),
     }
 
 
@@ -278,10 +286,11 @@ def effect(
     leave_out_visits: str | None = None,  # the same check
     eligible_when: str | None = None,  # checked by analysis.decision_inputs.parse_eligible (422)
     recorded_eligibility: bool = False,  # read alsfrs.eligible (analysis.decision_occasions.screened_out)
+    hold_raters: bool = False,  # hold each alsfrs.rater's offset (analysis.rater_identity)
 ) -> dict | JSONResponse:
     """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]
     [--adjust-shape S] [--eligible-when E]] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
-    [--recorded-eligibility]`` on the
+    [--recorded-eligibility] [--hold-raters]`` on the
     patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
     analysis.effect_modification; analysis.decision_inputs)."""
     from alscell.analysis.errors import NotApplicable
@@ -303,6 +312,7 @@ def effect(
             leave_out_visits=leave_out_visits,
             eligible_when=eligible_when,
             recorded_eligibility=recorded_eligibility,
+            hold_raters=hold_raters,
         )
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)

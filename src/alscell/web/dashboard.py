@@ -37,7 +37,7 @@ import signal
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -89,30 +89,34 @@ _NUMBER = re.compile(r"[−+-]?[\d.]+%?")
 _NUMERIC_CLAIM_COLS = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "n_patients")
 
 
-def _redact_text(s: str, ids: frozenset[str]) -> str:
+def _redact_text(s: str, ids: frozenset[str], renamed: Mapping[str, str] | None = None) -> str:
     """``s`` without calendar dates and without any token that is a patient id (a purely numeric id cannot
-    be told from a number and is left alone)."""
+    be told from a number and is left alone); a token of ``renamed`` (such as a rater's id) becomes its value."""
 
     def token(m: re.Match[str]) -> str:
         tok = m.group(0)
         core = tok.rstrip(".")
-        if core in ids and not _NUMBER.fullmatch(core):
+        if _NUMBER.fullmatch(core):
+            return tok
+        if core in ids:
             return "[patient]" + tok[len(core) :]
+        if renamed and core in renamed:
+            return renamed[core] + tok[len(core) :]
         return tok
 
     return _TOKEN.sub(token, _DATE.sub("[date]", s))
 
 
-def redact(obj: Any, ids: frozenset[str]) -> Any:
+def redact(obj: Any, ids: frozenset[str], renamed: Mapping[str, str] | None = None) -> Any:
     """Every string of ``obj`` (dicts, lists, tuples; HTML stays HTML) through :func:`_redact_text`."""
     if isinstance(obj, Markup):
-        return Markup(_redact_text(str(obj), ids))
+        return Markup(_redact_text(str(obj), ids, renamed))
     if isinstance(obj, str):
-        return _redact_text(obj, ids)
+        return _redact_text(obj, ids, renamed)
     if isinstance(obj, dict):
-        return {k: redact(v, ids) for k, v in obj.items()}
+        return {k: redact(v, ids, renamed) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(redact(v, ids) for v in obj)
+        return type(obj)(redact(v, ids, renamed) for v in obj)
     return obj
 
 

@@ -64,8 +64,10 @@ def effect_json(
     leave_out_visits: str | None = None,
     eligible_when: str | None = None,
     recorded_eligibility: bool = False,
+    hold_raters: bool = False,
 ) -> dict:
-    """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect``.
+    """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect`` (a
+    researcher's de-identified: :func:`_deidentified`).
     The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
     sentence) for a choice the analysis cannot make."""
     from alscell.analysis.decision_inputs import named_json, named_options
@@ -84,18 +86,22 @@ def effect_json(
         leave_out_visits,
         eligible_when,
         recorded_eligibility,
+        hold_raters,
     )
     tables = records.user_tables(engine, user)
     if names:
         est = estimate_modified(tables, outcome, method, names, **options)
-        return named_json(modified_json(est), options, est.details)
-    if sensitivity:
+        obj = named_json(modified_json(est), options, est.details)
+    elif sensitivity:
         from alscell.analysis.sensitivity import sensitivity_analyses
 
         sens = sensitivity_analyses(tables, outcome, method, options)
-        return named_json(sens.to_json_dict(), options, sens.primary.details)
-    est = estimate_effect(tables, outcome, method, **options)
-    return named_json(est.to_json_dict(), options, est.details)
+        obj = named_json(sens.to_json_dict(), options, sens.primary.details)
+    else:
+        est = estimate_effect(tables, outcome, method, **options)
+        obj = named_json(est.to_json_dict(), options, est.details)
+    # a researcher's sentences carry no patient id, no calendar date and no rater's own id, in the API as on the page
+    return _deidentified(obj, engine) if user.role == "researcher" else obj
 
 
 # -- what the form offers -----------------------------------------------------------------------------------------
@@ -137,12 +143,17 @@ def _names(adjust_for: list[str] | None) -> list[str]:
 
 # -- what the result shows -------------------------------------------------------------------------------------------
 def _deidentified(obj: dict, engine: Engine) -> dict:
-    """A researcher's result without patient ids or calendar dates in its sentences (numbers unchanged)."""
+    """A researcher's result without patient ids or calendar dates in its sentences, each rater's id replaced by
+    its keyed pseudonym (``alscell export --deidentify``'s; numbers unchanged)."""
+    from alscell.io.deidentify import pseudonym
+    from alscell.store.accounts import pseudonym_key
     from alscell.web.dashboard import redact
 
     with engine.connect() as conn:
         ids = frozenset(str(x) for x in conn.scalars(select(SQL_TABLES["patients"].c.patient_id)))
-    return redact(obj, ids)
+        raters = [str(x) for x in conn.scalars(select(SQL_TABLES["alsfrs"].c.rater).distinct()) if x]
+    key = pseudonym_key(engine) if raters else b""
+    return redact(obj, ids, {r: pseudonym(key, "rater", r, "R-") for r in raters})
 
 
 def _result_view(obj: dict) -> dict[str, Any]:
@@ -184,6 +195,7 @@ class Choices:
     leave_out_visits: tuple[str, ...] = ()
     eligible_when: str = ""
     recorded_eligibility: bool = False
+    hold_raters: bool = False
 
 
 def _choices(
@@ -197,10 +209,11 @@ def _choices(
     leave_out_visits: Annotated[list[str] | None, Query()] = None,
     eligible_when: str = "",
     recorded_eligibility: bool = False,
+    hold_raters: bool = False,
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
                    tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip(),
-                   recorded_eligibility)  # fmt: skip
+                   recorded_eligibility, hold_raters)  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -223,11 +236,10 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             leave_out_visits=",".join(c.leave_out_visits) or None,
             eligible_when=c.eligible_when or None,
             recorded_eligibility=c.recorded_eligibility,
+            hold_raters=c.hold_raters,
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
-    if user.role == "researcher":
-        obj = _deidentified(obj, engine)
     return {"problem": None, "result": _result_view(obj)}, 200
 
 
@@ -240,6 +252,7 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "lag": choices.decision_lag_days,
         "eligible_when": choices.eligible_when,
         "recorded_eligibility": choices.recorded_eligibility,
+        "hold_raters": choices.hold_raters,
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
