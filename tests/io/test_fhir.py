@@ -349,14 +349,23 @@ def test_eligibility_without_visit_types_names_no_encounter(tmp_path):
     assert all("encounter" not in o for o in _screenings(bundle))
 
 
-def test_an_empty_eligible_column_exports_as_before(tmp_path):
-    nobody = dict.fromkeys(ELIGIBLE_BY_VISIT)
+@pytest.mark.parametrize(
+    ("add", "by_visit", "absent"),
+    [
+        (with_eligible, ELIGIBLE_BY_VISIT, (b"msc-eligible",)),
+        (with_rater, RATER_BY_VISIT, (b"Practitioner", b"performer")),
+    ],
+    ids=["eligible", "rater"],
+)
+def test_an_empty_extension_column_exports_as_before(tmp_path, add, by_visit, absent):
+    """alsfrs.eligible or alsfrs.rater present but empty: the bundle is byte-identical to the folder's without it."""
+    nobody = dict.fromkeys(by_visit)
     for name, make in (("hand", hand_folder), ("ext", extension_folder)):
         write_fhir(read_folder(make(tmp_path / name / "in")), tmp_path / name / "before")
-        write_fhir(read_folder(with_eligible(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
+        write_fhir(read_folder(add(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
         before = (tmp_path / name / "before" / BUNDLE_FILE).read_bytes()
         assert (tmp_path / name / "after" / BUNDLE_FILE).read_bytes() == before, name
-        assert b"msc-eligible" not in before
+        assert not any(marker in before for marker in absent)
 
 
 def test_deidentified_eligibility_carries_no_original_id_or_date(tmp_path):
@@ -415,16 +424,6 @@ def test_a_rater_is_the_same_practitioner_across_patients(tmp_path):
     (practitioner,) = _resources(bundle, "Practitioner")
     refs = {o["performer"][0]["reference"] for o in _totals(bundle).values()}
     assert refs == {f"urn:uuid:{practitioner['id']}"}
-
-
-def test_without_a_rater_the_bundle_is_byte_identical(tmp_path):
-    nobody = dict.fromkeys(RATER_BY_VISIT)
-    for name, make in (("hand", hand_folder), ("ext", extension_folder)):
-        write_fhir(read_folder(make(tmp_path / name / "in")), tmp_path / name / "before")
-        write_fhir(read_folder(with_rater(make(tmp_path / name / "empty"), nobody)), tmp_path / name / "after")
-        before = (tmp_path / name / "before" / BUNDLE_FILE).read_bytes()
-        assert (tmp_path / name / "after" / BUNDLE_FILE).read_bytes() == before, name
-        assert b"Practitioner" not in before and b"performer" not in before
 
 
 def test_deidentified_raters_are_keyed_pseudonyms(tmp_path):

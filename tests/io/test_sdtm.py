@@ -571,13 +571,17 @@ def test_eligibility_datasets_read_back_from_xpt_equal_to_the_csvs(screened, scr
         assert label["length"].tolist() == [str(len(ELIGIBILITY_LABEL))]  # the longest QLABEL
 
 
-def test_an_empty_eligible_column_exports_as_before(hand, extended, tmp_path):
-    nobody = dict.fromkeys(ELIGIBLE_BY_VISIT)
+@pytest.mark.parametrize(
+    ("add", "by_visit"), [(with_eligible, ELIGIBLE_BY_VISIT), (with_rater, RATER_BY_VISIT)], ids=["eligible", "rater"]
+)
+def test_an_empty_extension_column_exports_as_before(hand, extended, tmp_path, add, by_visit):
+    """alsfrs.eligible or alsfrs.rater present but empty: every dataset as the folder's without it."""
+    nobody = dict.fromkeys(by_visit)
     for name, make, before in (("hand", hand_folder, hand), ("ext", extension_folder, extended)):
         out = tmp_path / name / "sdtm"
-        write_sdtm(read_folder(with_eligible(make(tmp_path / name / "in"), nobody)), out)
+        write_sdtm(read_folder(add(make(tmp_path / name / "in"), nobody)), out)
         assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in before.iterdir())
-        for path in sorted(before.glob("*.csv")):
+        for path in sorted(before.glob("*.csv")):  # (an XPT file's header holds the time it was written)
             assert (out / path.name).read_bytes() == path.read_bytes(), (name, path.name)
 
 
@@ -647,16 +651,6 @@ def test_rater_datasets_read_back_from_xpt_and_are_in_define(rated):
     define = _read(rated, "define").set_index(["dataset", "variable"])
     assert define.loc[("SUPPQS", "QLABEL"), "length"] == str(len(RATER_LABEL))  # the longest QLABEL
     assert define.loc[("SUPPQS", "QVAL"), "length"] == str(len("nurse-3"))
-
-
-def test_an_empty_rater_column_exports_as_before(hand, extended, tmp_path):
-    nobody = dict.fromkeys(RATER_BY_VISIT)
-    for name, make, before in (("hand", hand_folder, hand), ("ext", extension_folder, extended)):
-        out = tmp_path / name / "sdtm"
-        write_sdtm(read_folder(with_rater(make(tmp_path / name / "in"), nobody)), out)
-        assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in before.iterdir())
-        for path in sorted(before.glob("*.csv")):  # (an XPT file's header holds the time it was written)
-            assert (out / path.name).read_bytes() == path.read_bytes(), (name, path.name)
 
 
 def test_deidentified_raters_are_keyed_pseudonyms_in_suppqs(tmp_path):

@@ -426,6 +426,24 @@ def _number_text(values: pd.Series) -> pd.Series:
     return pd.Series(shown[codes], index=values.index, dtype=object)  # code -1 (missing) picks the last: ''
 
 
+def _qualifier_rows(
+    rows: pd.DataFrame, idvar: str, idvarval: pd.Series, qualifier: tuple[str, str], values: pd.Series
+) -> pd.DataFrame:
+    """A SUPP-- dataset's rows of one qualifier (``qualifier``: QNAM, QLABEL) for ``rows`` (``patient_id``), each
+    tied to its parent record by ``idvar`` = ``idvarval``; collected values."""
+    return pd.DataFrame(
+        {
+            "patient_id": rows["patient_id"].astype(str),
+            "IDVAR": idvar,
+            "IDVARVAL": idvarval,
+            "QNAM": qualifier[0],
+            "QLABEL": qualifier[1],
+            "QVAL": values,
+            "QORIG": "Collected",
+        }
+    )
+
+
 def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
     a = tables.alsfrs.reset_index(drop=True)
     a = a.assign(_total=score_items(a)["total"], VISITNUM=subj.visitnum(a["patient_id"].astype(str), a["date"]))
@@ -452,17 +470,7 @@ def _alsfrs_rows(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.Data
         )
     rated, by = a[a["assessor"].notna()], a[a["rater"].notna()]
     supps = [
-        pd.DataFrame(
-            {
-                "patient_id": rows["patient_id"].astype(str),
-                "IDVAR": "QSGRPID",
-                "IDVARVAL": rows["GRPID"],
-                "QNAM": qualifier[0],
-                "QLABEL": qualifier[1],
-                "QVAL": values,
-                "QORIG": "Collected",
-            }
-        )
+        _qualifier_rows(rows, "QSGRPID", rows["GRPID"], qualifier, values)
         for rows, qualifier, values in (
             (rated, ASSESSOR_QUALIFIER, _upper(rated["assessor"])),
             (by, RATER_QUALIFIER, by["rater"].astype(object)),
@@ -568,17 +576,7 @@ def _subject_visits(tables: Tables, subj: _Subjects) -> tuple[pd.DataFrame, pd.D
     known = visits[kind.notna()]
     screened = visits[visits["eligible"].notna()]
     parts = [
-        pd.DataFrame(
-            {
-                "patient_id": rows["patient_id"].astype(str),
-                "IDVAR": "VISITNUM",
-                "IDVARVAL": _number_text(rows["VISITNUM"]),
-                "QNAM": qualifier[0],
-                "QLABEL": qualifier[1],
-                "QVAL": values,
-                "QORIG": "Collected",
-            }
-        )
+        _qualifier_rows(rows, "VISITNUM", _number_text(rows["VISITNUM"]), qualifier, values)
         for rows, qualifier, values in (
             (known, VISIT_TYPE_QUALIFIER, _upper(known["visit_type"])),
             (screened, ELIGIBILITY_QUALIFIER, screened["eligible"].map({True: "Y", False: "N"}).astype(object)),
