@@ -84,6 +84,7 @@ def test_the_request_rules():
         "eligibility_recorded": None,
         "not_eligible_left_out": None,
         "starts_not_eligible": None,
+        "hold_raters": False,
     }
     # the recorded screening (--recorded-eligibility): needs no names, g-estimation only
     assert named_options(None, False, "g_estimation", screening=True) == {"recorded_eligibility": True}
@@ -93,6 +94,22 @@ def test_the_request_rules():
                                                                  "starts_not_eligible": 0})  # fmt: skip
     assert screened["decision_inputs"]["recorded_eligibility"] is True
     assert [screened["decision_inputs"][k] for k in SCREENING_KEYS] == [9, 4, 0]
+    # each rater's offset held (--hold-raters): needs no names, g-estimation only; what was held, without ids
+    assert named_options(None, False, "g_estimation", raters=True) == {"hold_raters": True}
+    with pytest.raises(NotApplicable, match="hold raters: only g_estimation models the decision"):
+        named_options(None, False, "naive", raters=True)
+    held = {
+        "reference": "C1",
+        "estimate_as_recorded": 0.1,
+        "se_as_recorded": 0.05,
+        "columns": {
+            "rater C2": {"patients_shared": 30, "identified": True, "offset_points": 1.0, "offset_per_point": 0.0},
+            "rater C3": {"patients_shared": 4, "identified": False},
+        },
+    }
+    d = named_json(obj, {"hold_raters": True}, {"rater_offsets_held": held})["decision_inputs"]
+    assert (d["hold_raters"], d["raters_held"], d["raters_offsets"], d["estimate_as_recorded"]) == (True, 1, 2, 0.1)
+    assert "C1" not in str(d) and "C2" not in str(d)
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
     for args, why in (

@@ -64,6 +64,8 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data), "--modifiers", "decline", "--json"),
         ("effect", "--data", str(data), "--adjust-for", "age,ventilation,site,fvc_pct_pred,grip_kg", "--json"),
         ("effect", "--data", str(data), "--adjust-for", "sex,onset_site", "--within-starters", "--sensitivity"),
+        ("effect", "--data", str(data), "--hold-raters", "--json"),
+        ("effect", "--data", str(data), "--hold-raters", "--recorded-eligibility", "--sensitivity"),
         (
             "effect",
             "--data",
