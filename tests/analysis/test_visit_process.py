@@ -145,6 +145,7 @@ def test_the_lag_request_rules():
         "eligibility_recorded": None,
         "not_eligible_left_out": None,
         "starts_not_eligible": None,
+        "hold_raters": False,
     }
 
 
