@@ -500,12 +500,11 @@ def _offsets_removed(
     error enters the SE).  None where a column's slopes over the follow-up windows cannot be computed."""
     use = win[0]
     groups = df["patient_id"].to_numpy()
-    col_slopes = []
-    for c in cols:
-        used_c, Sc, _ = window_slopes(df.assign(y=off.columns[:, c]), post[:, None], use, 0.0, window_months)
-        col_slopes.append(Sc if np.array_equal(used_c, use) else np.full(len(use), np.nan))
-    if not all(np.isfinite(s).all() for s in col_slopes):
+    # every column's slopes over the same windows at once (window_slopes' ramps are any columns of the frame)
+    used_c, _, slopes = window_slopes(df, off.columns[:, cols], use, 0.0, window_months)
+    if not np.array_equal(used_c, use) or not np.isfinite(slopes).all():
         return None
+    col_slopes = [slopes[:, i] for i in range(len(cols))]
     fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
     d, infl = fits[0]
     d_c = np.array([float(f[0][0]) for f in fits[1:]])
