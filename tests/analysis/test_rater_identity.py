@@ -102,3 +102,25 @@ def test_one_patient_gives_no_estimate_and_no_error():
     t = rated_clinic(1, 5)
     e = g_estimation(t, hold_raters=True)
     assert not np.isfinite(e.estimate) and e.warnings
+
+
+def test_the_sensitivity_family_gains_the_raters_row_where_raters_are_recorded():
+    """--sensitivity on a registry that records its raters: g-estimation the other way round (held under a primary
+    that did not hold them, as recorded under one that did), said in the summary, not counted toward the distance
+    flag; a registry without raters keeps the family as it was."""
+    from alscell.analysis.sensitivity import sensitivity_analyses
+
+    t = rated_clinic(400, 2)
+    plain = sensitivity_analyses(t, "alsfrs_r_total", "g_estimation")
+    row = plain.rows[-1]
+    assert row.analysis == "g_estimation_raters_held" and not row.flagged
+    assert row.result is not None
+    assert row.result.estimate == g_estimation(t, hold_raters=True).estimate
+    assert "each recorded rater's offset held, g-estimation gives" in plain.summary()
+    flagged = [abs(r.difference_in_se) for r in plain.rows[:-1] if r.difference_in_se is not None]
+    assert plain.largest_difference_in_se == max(flagged) < abs(row.difference_in_se)
+    assert plain.to_json_dict()["sensitivity"][-1]["analysis"] == "g_estimation_raters_held"
+    held = sensitivity_analyses(t, "alsfrs_r_total", "g_estimation", {"hold_raters": True})
+    assert held.rows[-1].analysis == "g_estimation_raters_as_recorded"
+    assert held.rows[-1].result.estimate == plain.primary.estimate
+    assert len(sensitivity_analyses(rated_clinic(400, 2, record=False)).rows) == 3

@@ -39,6 +39,12 @@ NO_RATERS_NOTE = (
 )
 
 
+def recorded_raters(tables) -> int:
+    """How many raters ``alsfrs.rater`` names (0 where the column is absent or empty)."""
+    a = as_tables(tables)["alsfrs"]
+    return int(a["rater"].nunique()) if "rater" in a else 0
+
+
 def rater_groups(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
     """(codes, names): for each row of the analysis frame ``df`` (``patient_id``, ``date``) the index into ``names``
     of who rated it (``alsfrs.rater``; :data:`UNRECORDED` where empty or where the visit has no ALSFRS-R row),
@@ -106,4 +112,4 @@ def held_warning(labels: tuple[str, ...], off: Offsets, reference: str) -> str:
     return said + ": an offset that changes with the course in another way is not removed (docs/rater_identity.md)."
 
 
-__all__ = ["NO_RATERS_NOTE", "UNRECORDED", "held_warning", "offset_columns", "rater_groups"]
+__all__ = ["NO_RATERS_NOTE", "UNRECORDED", "held_warning", "offset_columns", "rater_groups", "recorded_raters"]
