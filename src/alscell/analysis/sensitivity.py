@@ -257,7 +257,9 @@ class Sensitivity:
             )
         if self.raters_note:
             text += "  " + self.raters_note
-        for r in (r for r in ran if not r.flagged and r.result is not None):  # the raters' row (_raters_row)
+        for r in ran:  # the raters' row (_raters_row)
+            if r.flagged or r.result is None:
+                continue
             how = (
                 "the ratings as recorded" if r.analysis.endswith("as_recorded") else "each recorded rater's offset held"
             )
