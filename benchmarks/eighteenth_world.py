@@ -165,6 +165,10 @@ PIECES = {
     "video_gaps": "items left blank on a video review (off: none)",
     "clinic_calendar": "clinic days (Tuesday, Thursday) and closures (off: the booked day itself)",
     "backlog": "the clinic's waiting time (off: none)",
+    # the backlog's two parts (added 2026-12-07, after the world was judged, to find where its lean comes from;
+    # both off is the backlog off)
+    "backlog_diagnosis": "the backlog in the neurology clinic's wait for the diagnosis (off: its mean, b = 1)",
+    "backlog_reviews": "the clinic's waiting time for the reviews (off: none)",
     "close_follow_up": "8-weekly reviews once NIV or a gastrostomy is recorded (off: 12-weekly)",
     "niv": "NIV offered and started (off: none)",
     "gastrostomy": "gastrostomy offered and placed (off: none)",
@@ -376,7 +380,7 @@ def simulate_world18(
         return table[np.clip(d - day_base, 0, len(table) - 1)]
 
     def wait_days(d: np.ndarray) -> np.ndarray:
-        if not on("backlog"):
+        if not (on("backlog") and on("backlog_reviews")):
             return np.zeros(len(d), np.int64)
         return np.rint(WAIT0 * backlog[month_of[np.clip(d - day_base, 0, len(cal) - 1)]]).astype(np.int64)
 
@@ -454,7 +458,8 @@ def simulate_world18(
 
     # diagnosis: the patient's own delay, then the neurology clinic's wait (its backlog), on a clinic day
     ref_day = onset_day + np.rint((1.0 + 4.0 * pt_delay * pace**-0.5) * DPM).astype(np.int64)
-    wait = 2.5 * DPM * np.exp(0.4 * z_w) * backlog[month_of[np.clip(ref_day - day_base, 0, len(cal) - 1)]]
+    b_dx = backlog if on("backlog_diagnosis") else np.ones(N_MONTHS)
+    wait = 2.5 * DPM * np.exp(0.4 * z_w) * b_dx[month_of[np.clip(ref_day - day_base, 0, len(cal) - 1)]]
     diag_day = clinic_day(ref_day + np.rint(wait).astype(np.int64), tue)
     t_dx = (diag_day - onset_day) / DPM
     ok0 = (diag_day >= _days(OPENING)) & (diag_day <= lock_day - 61)

@@ -269,3 +269,12 @@ def test_recording_the_raters_draws_the_same_numbers_and_names_who_rated():
     assert set(a.loc[prog, "rater"]) == {"P1", "P2"}
     assert set(a.loc[~prog, "rater"]) == {f"C{i}" for i in range(1, 9)}
     assert named.truth_realised == plain.truth_realised
+
+
+def test_the_backlogs_two_parts_make_the_backlog():
+    """Both parts of the backlog off (the diagnosis wait's and the reviews') give the tables of the backlog off."""
+    both = simulate(200, 0.3, 0.3, 5, frozenset({"backlog_diagnosis", "backlog_reviews"}))
+    off = simulate(200, 0.3, 0.3, 5, frozenset({"backlog"}))
+    for name in NAMES:
+        pd.testing.assert_frame_equal(both.tables[name], off.tables[name])
+    assert both.truth_realised == off.truth_realised
