@@ -1,5 +1,5 @@
-"""benchmarks/world18_raters.py, world18_backlog.py and world18_rater_identity.py: each stored run holds the same 40
-cohorts in every row (the pieces off draw the same numbers; the backlog page's and the rater-identity page's are the
+"""benchmarks/world18_raters.py, world18_backlog.py, world18_rater_identity.py and world18_backlog_parts.py: each
+stored run holds the same 40 cohorts in every row (the pieces off draw the same numbers; the other pages' are the
 raters page's) and each page rewrites from them; the rater-identity page's verdict is its registered rule's."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import world18_backlog as wb
+import world18_backlog_parts as wp
 import world18_rater_identity as wi
 import world18_raters as wr
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("module", [wr, wb, wi], ids=["raters", "backlog", "rater_identity"])
+@pytest.mark.parametrize("module", [wr, wb, wi, wp], ids=["raters", "backlog", "rater_identity", "backlog_parts"])
 def test_every_row_holds_the_same_cohorts_and_the_page_rewrites(module, tmp_path):
     name = module.__name__
     raw = pd.read_csv(ROOT / "docs" / "data" / f"{name}.csv")
@@ -56,3 +57,12 @@ def test_the_rater_identity_verdict_is_the_rules():
     held = fake.assign(estimator="default, raters held", estimate=fake["estimate"] / 2)
     _, said = wi.verdict(pd.concat([fake, held]))
     assert all("(a) bias" in s and ": met;" in s.split("(b)")[0] for s in said)
+
+
+def test_the_backlog_parts_page_repeats_the_raters_pages_rows():
+    """Every piece on and the backlog off: the same cohorts drawn again give the raters page's estimates exactly."""
+    parts = pd.read_csv(ROOT / "docs" / "data" / "world18_backlog_parts.csv")
+    raters = pd.read_csv(ROOT / "docs" / "data" / "world18_raters.csv")
+    both = parts.merge(raters, on=["off", "seed", "estimator"], suffixes=("", "_raters"))
+    assert len(both) == 2 * len(wp.ESTIMATORS) * wr.COHORTS
+    assert (both["estimate"] == both["estimate_raters"]).all() and (both["se"] == both["se_raters"]).all()
