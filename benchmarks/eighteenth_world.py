@@ -169,6 +169,7 @@ PIECES = {
     # both off is the backlog off)
     "backlog_diagnosis": "the backlog in the neurology clinic's wait for the diagnosis (off: its mean, b = 1)",
     "backlog_reviews": "the clinic's waiting time for the reviews (off: none)",
+    "backlog_drift": "the backlog's drift from month to month (off: b = 1 every month, a constant wait)",
     "close_follow_up": "8-weekly reviews once NIV or a gastrostomy is recorded (off: 12-weekly)",
     "niv": "NIV offered and started (off: none)",
     "gastrostomy": "gastrostomy offered and placed (off: none)",
@@ -372,7 +373,7 @@ def simulate_world18(
     log_b = np.zeros(N_MONTHS)
     for mm in range(1, N_MONTHS):
         log_b[mm] = 0.85 * log_b[mm - 1] + 0.12 * backlog_z[mm]
-    backlog = np.exp(log_b) if on("backlog") else np.ones(N_MONTHS)
+    backlog = np.exp(log_b) if on("backlog") and on("backlog_drift") else np.ones(N_MONTHS)
 
     def clinic_day(d: np.ndarray, table: np.ndarray) -> np.ndarray:
         if not on("clinic_calendar"):

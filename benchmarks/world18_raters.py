@@ -81,15 +81,18 @@ def markdown(raw: pd.DataFrame) -> str:
 
     lines = [
         "| pieces off | estimator | cohorts | bias (MCSE) | bias / SE | rejection (MCSE) | coverage | empirical SD | "
-        "mean model SE | empirical / model | minus every piece on, paired (MCSE) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "mean model SE | empirical / model | minus every piece on, paired (MCSE) | correlation with every piece on |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     on = raw[raw["off"] == "none"].set_index(["estimator", "seed"])["estimate"]
     for (off, est), d in raw.groupby(["off", "estimator"], sort=False):
         sd, se = float(d["estimate"].std(ddof=1)), float(d["se"].mean())
-        diff = d.set_index("seed")["estimate"] - on.loc[est]
+        mine = d.set_index("seed")["estimate"]
+        diff = mine - on.loc[est]
         paired = "—" if off == "none" else f"{diff.mean():+.4f} ({diff.std(ddof=1) / len(diff) ** 0.5:.4f})"
-        lines.append(f"| {off} | {est} | {judged_cells(d)} | {sd:.4f} | {se:.4f} | {sd / se:.2f} | {paired} |")
+        # how much of each cohort's own error the pieces off keep: near 0, a paired shift is an unpaired one
+        corr = "—" if off == "none" else f"{mine.corr(on.loc[est]):+.2f}"
+        lines.append(f"| {off} | {est} | {judged_cells(d)} | {sd:.4f} | {se:.4f} | {sd / se:.2f} | {paired} | {corr} |")
     return "\n".join(lines)
 
 
@@ -159,7 +162,15 @@ READING = """* Written from the table above after the run (2026-12-07, thirty-si
   identity (a pseudonymous id per rater) would let the estimate hold each rater's offset, as it holds each assessor
   mode's (alscell.analysis.rater) — not built.
 * Both pieces off, a ratio of about 1.2 remains in every estimator: some other shared piece (the winter excess, the
-  two data locks, the calendar) or chance at 40 cohorts; not looked into."""
+  two data locks, the calendar) or chance at 40 cohorts; not looked into.
+* **Corrected 2026-12-07 (thirty-seventh session), after docs/world18_backlog_parts.md**: the last column, added then,
+  shows how little of each cohort's own error the backlog off keeps (correlation with every piece on +0.38 for the
+  default, −0.29 for the names): switching the backlog off moves every visit date and draws the cohorts' errors
+  nearly anew, so the paired shift of the first bullet is close to an unpaired one, and the +0.0269 with every piece
+  on (3 MCSE from 0 on these cohorts; another 40 read −0.0001, docs/course_terms.md) regresses toward the cell's mean
+  under any such change — each part of the backlog switched off alone moves it as much as the whole.  **The
+  backlog's lean is not shown**; the first bullet's "every estimator reads lower" is what re-drawn cohorts give.
+  The leniencies' pairing holds (+0.54, +0.79 and +0.84 in the column), and the second bullet stands."""
 
 
 if __name__ == "__main__":
