@@ -185,6 +185,8 @@ BAD = [
     ({"eligible_when": "age <= 70"}, "eligible when: name the recorded terms"),
     ({"adjust_for": "age", "eligible_when": "age about 70"}, "eligible when: 'age about 70' is not TERM OP NUMBER"),
     ({"adjust_for": "age", "eligible_when": "height <= 2"}, "eligible when: no column 'height' among the named"),
+    ({"hold_raters": "true", "method": "naive"}, "hold raters: only g_estimation models the decision"),
+    ({"hold_raters": "true", "method": "lmm_counterfactual"}, "hold raters: only g_estimation models the decision"),
 ]
 
 
