@@ -404,12 +404,47 @@ def decision_influence(
     p = np.clip(fit_logistic(H[rows], A), 1e-6, 1 - 1e-6)
     X, g = standardised_design(H[rows]), groups[rows]
     at = [(np.searchsorted(rows, used), S, D) for used, S, D in windows]
+    fast = bool(outcomes) and len(at) == 1 and at[0][2].shape[1] == 1
     fits = []
-    for S_alt in (None, *outcomes):
+    for S_alt in (None, *(() if fast else outcomes)):
         win = at if S_alt is None else [(at[0][0], S_alt, at[0][2]), *at[1:]]
         delta, Minv, U, _ = _g_influence(A, p, X, g, win)
         fits.append((delta, U @ Minv.T))
+    if fast:  # one window, one slope change: every outcome at once (the same algebra, as matrices)
+        fits += _outcomes_influence(A, p, X, g, at[0][0], np.column_stack(outcomes), at[0][2])
     return fits, np.asarray(pd.factorize(g)[1]), p
+
+
+def _outcomes_influence(
+    A: np.ndarray, p: np.ndarray, X: np.ndarray, groups: np.ndarray, idx: np.ndarray, S: np.ndarray, D: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(δ̂, influence)] of :func:`_g_influence` for one window of one slope change (``D`` one column, no
+    instruments) and each column of ``S`` as the outcome, computed for all columns at once: the same decision
+    model, history regressions and corrections as :func:`_g_influence`, so each equals its own call up to
+    rounding."""
+    res = A - p
+    Xw = X[idx]
+    XtX = Xw.T @ Xw
+    rS = S - Xw @ np.linalg.solve(XtX, Xw.T @ S)
+    rD = D - Xw @ np.linalg.solve(XtX, Xw.T @ D)
+    RZ = res[idx][:, None]
+    M = float((RZ.T @ rD)[0, 0])
+    delta = (RZ.T @ rS)[0] / M  # one per outcome
+    u = rS - rD @ delta[None, :]
+    codes, _ = pd.factorize(groups)
+    n_groups = int(codes.max()) + 1
+    w_logit = p * (1 - p)
+    J_gg = -(X * w_logit[:, None]).T @ X
+    psi_g = X * res[:, None]
+    J_wg = -(u * w_logit[idx][:, None]).T @ Xw  # outcomes × history terms
+    row = RZ * u - u * (Xw @ np.linalg.solve(XtX, Xw.T @ RZ))
+    logit_part = psi_g @ np.linalg.solve(J_gg, J_wg.T)  # decision rows × outcomes
+    out = []
+    for c in range(S.shape[1]):
+        col = np.bincount(codes[idx], weights=row[:, c], minlength=n_groups)
+        col -= np.bincount(codes, weights=logit_part[:, c], minlength=n_groups)
+        out.append((delta[c : c + 1], col[:, None] / M))
+    return out
 
 
 def fit_decisions(
