@@ -170,6 +170,9 @@ PIECES = {
     "backlog_diagnosis": "the backlog in the neurology clinic's wait for the diagnosis (off: its mean, b = 1)",
     "backlog_reviews": "the clinic's waiting time for the reviews (off: none)",
     "backlog_drift": "the backlog's drift from month to month (off: b = 1 every month, a constant wait)",
+    # added 2026-12-07 like the backlog's parts: does the raters' leniency act through who the programme treats?
+    "leniency_in_rule": "the programme's rule reads the totals its raters recorded (off: the same item draws without "
+    "the rater's leniency)",
     "close_follow_up": "8-weekly reviews once NIV or a gastrostomy is recorded (off: 12-weekly)",
     "niv": "NIV offered and started (off: none)",
     "gastrostomy": "gastrostomy offered and placed (off: none)",
@@ -541,6 +544,8 @@ def simulate_world18(
         def ddays(g: np.ndarray) -> np.ndarray:
             return on_d[g] + np.ceil(np.minimum(death_t[g], 1e4) * DPM).astype(np.int64)
 
+        unlenient: dict[str, np.ndarray] = {}  # rate()'s items without the leniency, when the rule reads those
+
         def rate(g, d, vt, slot):
             """Items and measurements of rows ``g`` on days ``d`` of types ``vt`` at ``slot``."""
             gi = idx[g]
@@ -556,6 +561,11 @@ def simulate_world18(
             it[:, 11] = np.where(niv_day[g] <= d, np.minimum(it[:, 11], 3), it[:, 11])
             if on("video_gaps"):
                 it[(vt == REMOTE)[:, None] & (u_blank[gi, slot] < P_BLANK)] = np.nan
+            if not on("leniency_in_rule"):  # the same uniforms read without the rater's leniency (for the rule)
+                pc0 = _at_least(x, shift - len_eff[rater][:, None])
+                it0 = (u_item[gi, slot][..., None] < pc0).sum(-1).astype(np.float64)
+                it0[:, 11] = np.where(niv_day[g] <= d, np.minimum(it0[:, 11], 3), it0[:, 11])
+                unlenient["items"] = np.where(np.isnan(it), np.nan, it0)
             me = meas_eps[gi, slot].astype(np.float64)
             fvc = f0[gi] * (0.08 + 0.92 * nn[:, RESP] ** 1.1) - 6 * (1 - nn[:, BUL]) + 4 * me[:, 0]
             fvc = np.clip(np.rint(fvc), 5, 150)
@@ -642,6 +652,8 @@ def simulate_world18(
                 pit, pms = rate(gp, pd_, np.full(len(gp), UNSCHED), N_REV + j)
                 ptot = pit.sum(1)
                 bfs = pms[:, 3]
+                if not on("leniency_in_rule"):
+                    ptot = unlenient["items"].sum(1)  # what the rule reads (the recorded items stay as rated)
                 if decide:
                     pa = pd.to_datetime(pd_, unit="D").year.to_numpy() - birth_year[idx[gp]]
                     elig = np.isfinite(ptot) & (ptot >= 24) & ((pd_ - on_d[gp]) / DPM <= 42) & (pa <= 75)
