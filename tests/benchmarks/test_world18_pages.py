@@ -1,4 +1,4 @@
-"""benchmarks/world18_raters.py, world18_backlog.py, world18_rater_identity.py and world18_backlog_parts.py: each
+"""benchmarks/world18_raters.py, world18_backlog.py, world18_rater_identity.py, world18_backlog_parts.py and world18_leniency_rule.py: each
 stored run holds the same 40 cohorts in every row (the pieces off draw the same numbers; the other pages' are the
 raters page's) and each page rewrites from them; the rater-identity page's verdict is its registered rule's."""
 
@@ -15,13 +15,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import world18_backlog as wb
 import world18_backlog_parts as wp
+import world18_leniency_rule as wl
 import world18_rater_identity as wi
 import world18_raters as wr
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("module", [wr, wb, wi, wp], ids=["raters", "backlog", "rater_identity", "backlog_parts"])
+@pytest.mark.parametrize(
+    "module", [wr, wb, wi, wp, wl], ids=["raters", "backlog", "rater_identity", "backlog_parts", "leniency_rule"]
+)
 def test_every_row_holds_the_same_cohorts_and_the_page_rewrites(module, tmp_path):
     name = module.__name__
     raw = pd.read_csv(ROOT / "docs" / "data" / f"{name}.csv")
