@@ -108,7 +108,12 @@ def test_the_request_rules():
         },
     }
     d = named_json(obj, {"hold_raters": True}, {"rater_offsets_held": held})["decision_inputs"]
-    assert (d["hold_raters"], d["raters_held"], d["raters_offsets"], d["estimate_as_recorded"]) == (True, 1, 2, 0.1)
+    assert (d["hold_raters"], d["rater_offsets_held"], d["rater_offset_groups"], d["estimate_as_recorded"]) == (
+        True,
+        1,
+        2,
+        0.1,
+    )
     assert "C1" not in str(d) and "C2" not in str(d)
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")

@@ -16,7 +16,7 @@ from alscell.analysis.errors import NotApplicable
 from alscell.analysis.g_estimation import g_estimation
 from alscell.analysis.rater_identity import NO_RATERS_NOTE, UNRECORDED, offset_columns, rater_groups
 from alscell.io.tables import Tables
-from registry_arrays import rated_clinic
+from registry_arrays import ITEMS, rated_clinic
 
 
 def _with_raters(tables: Tables, raters) -> Tables:
@@ -72,8 +72,8 @@ def test_visits_without_a_rater_are_a_group_of_their_own():
     codes, names = rater_groups(t, df)
     assert names[0] == UNRECORDED  # half the visits: the most
     assert (np.asarray(names)[codes] == t["alsfrs"]["rater"].fillna(UNRECORDED).to_numpy()).all()
-    flags, labels = offset_columns(t, df)
-    assert flags.shape == (len(df), 7) and f"rater {UNRECORDED}" not in labels
+    flags, labels, reference = offset_columns(t, df)
+    assert flags.shape == (len(df), 7) and f"rater {UNRECORDED}" not in labels and reference == UNRECORDED
     e = g_estimation(t, hold_raters=True)
     assert np.isfinite(e.estimate) and len(e.details["rater_offsets_held"]["columns"]) == 7
 
@@ -124,3 +124,55 @@ def test_the_sensitivity_family_gains_the_raters_row_where_raters_are_recorded()
     assert held.rows[-1].analysis == "g_estimation_raters_as_recorded"
     assert held.rows[-1].result.estimate == plain.primary.estimate
     assert len(sensitivity_analyses(rated_clinic(400, 2, record=False)).rows) == 3
+
+
+def test_a_rater_seen_before_any_treatment_only_at_starts_is_neither_estimated_nor_in_the_history():
+    """The programme's rater rates nobody before treatment but the patients who start (the review of 2026-12-07
+    found +3 to +6 points/month with perfectly separated decisions before this guard): its readings there were all
+    selected by the decision, so its offset is not estimated, its flag stays out of the history, the estimate stays
+    near the one as recorded, and the result names it."""
+    for seed in range(2):
+        t = rated_clinic(600, seed)
+        a = t["alsfrs"]
+        first = t["treatments"].groupby("patient_id")["date"].min()
+        dose = a["patient_id"].map(first)
+        before = dose.isna() | (a["date"] < dose)
+        raters = a["rater"].to_numpy(dtype=object).copy()
+        raters[((a["rater"] == "P1") & before).to_numpy()] = "C1"
+        moved = _with_raters(t, raters)
+        plain, held = g_estimation(moved), g_estimation(moved, hold_raters=True)
+        cols = held.details["rater_offsets_held"]["columns"]
+        assert held.details["rater_offsets_held"]["reference"] != "P1"
+        assert not cols["rater P1"]["identified"]
+        assert abs(held.estimate - plain.estimate) < 3 * plain.se, (held.estimate, plain.estimate, plain.se)
+        assert any("to estimate P1" in w for w in held.warnings)
+
+
+def test_a_blank_rater_is_no_rater():
+    t = rated_clinic(300, 7)
+    blanked = _with_raters(t, t["alsfrs"]["rater"].where(t["alsfrs"]["patient_id"] != "P0001", ""))
+    df = pd.DataFrame({"patient_id": blanked["alsfrs"]["patient_id"], "date": blanked["alsfrs"]["date"]})
+    assert "" not in rater_groups(blanked, df)[1] and UNRECORDED in rater_groups(blanked, df)[1]
+
+
+def test_holding_raters_for_another_outcome_says_nothing_was_held():
+    """Raters rate the ALSFRS-R: for the FVC the option holds nothing, says so, and the estimate is unchanged."""
+    t = rated_clinic(300, 8)
+    a = t["alsfrs"]
+    fvc = pd.DataFrame({"patient_id": a["patient_id"], "date": a["date"], "measure": "fvc_pct_pred",
+                        "value": 40.0 + a[ITEMS].sum(axis=1).astype(float) + np.random.default_rng(0).normal(0, 3, len(a)),
+                        "unit": "%"})  # fmt: skip
+    with_fvc = Tables.from_frames(**{**dict(t.items()), "measurements": fvc})
+    plain, held = g_estimation(with_fvc, "fvc_pct_pred"), g_estimation(with_fvc, "fvc_pct_pred", hold_raters=True)
+    assert held.estimate == plain.estimate and "rater_offsets_held" not in held.details
+    assert any("raters rate the ALSFRS-R, not fvc_pct_pred: nothing was held" in w for w in held.warnings)
+
+
+def test_a_held_primary_keeps_the_mixed_models_levels_per_mode():
+    """Where the held primary estimated a mode's offset, the mixed-model alternatives hold a level per mode, as
+    under the rater rule (alscell.analysis.sensitivity.primary_raters)."""
+    from alscell.analysis.sensitivity import primary_raters
+
+    details = {"rater_offsets_held": {"columns": {"rater C2": {"identified": True}, "mode phone": {"identified": True},
+                                                  "mode self": {"identified": False}}}}  # fmt: skip
+    assert primary_raters(details) == (["phone"], [])

@@ -230,7 +230,7 @@ def test_each_raters_offset_is_held_when_asked_and_said(tmp_path):
     d = json.loads(run("--data", str(folder), "--json", "--hold-raters").stdout)
     inputs = d["decision_inputs"]
     assert inputs["hold_raters"] is True and inputs["named"] == []
-    assert inputs["raters_offsets"] == 6 and 0 < inputs["raters_held"] <= 6
+    assert inputs["rater_offset_groups"] == 6 and 0 < inputs["rater_offsets_held"] <= 6
     assert inputs["estimate_as_recorded"] == pytest.approx(plain["estimate"], abs=1e-9)
     assert d["estimate"] != plain["estimate"]
     assert any("each recorded rater's offset from P1 (alsfrs.rater)" in w for w in d["warnings"])

@@ -173,6 +173,7 @@ def test_dictionary_identifiers_validation_and_unique_labels():
         "adm_lot",
         "ae_ae_id",
         "ae_treatment_id",
+        "frs_rater",  # staff, but linkable by whoever holds the staff list (io.redcap.IDENTIFIERS)
     } | set(dates)
     assert d.loc["adm_cycle", "Text Validation Type OR Show Slider Number"] == "integer"
     assert d.loc["adm_cycle", "Text Validation Min"] == "1"

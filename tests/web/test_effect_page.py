@@ -294,7 +294,7 @@ def test_held_raters_are_shown_and_a_researcher_sees_their_keyed_pseudonyms(tmp_
         assert any("offset from P1 (alsfrs.rater)" in w for w in mine["warnings"])
         api = res.get("/api/v1/effect", params={"hold_raters": "true"}).json()
         d = api["decision_inputs"]
-        assert d["hold_raters"] is True and d["raters_offsets"] == 6 and d["raters_held"] > 0
+        assert d["hold_raters"] is True and d["rater_offset_groups"] == 6 and d["rater_offsets_held"] > 0
         assert api["estimate"] == mine["estimate"]
         said = " ".join(api["warnings"])
         assert pseudonym(key, "rater", "P1", "R-") in said and pseudonym(key, "rater", "C1", "R-") in said
@@ -303,8 +303,22 @@ def test_held_raters_are_shown_and_a_researcher_sees_their_keyed_pseudonyms(tmp_
         assert partial.status_code == 200
         page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the box as ticked
         assert 'name="hold_raters" value="true" checked' in page.text
-        assert shown_text(partial.text, "raters_held") == f"{d['raters_held']} of {d['raters_offsets']}"
+        shown = shown_text(partial.text, "rater_offsets_held")
+        assert shown == f"{d['rater_offsets_held']} of {d['rater_offset_groups']} (raters and assessor modes)"
         for w in api["warnings"]:
             assert str(markupsafe.escape(w)) in partial.text
     finally:
         app.state.engine.dispose()
+
+
+def test_a_researchers_sentences_rename_raters_called_by_numbers_or_initials():
+    """A rater may be called "07" or "J.": renamed before a number is let through or a full stop is read as the
+    sentence's; patient ids and dates are still redacted."""
+    from alscell.web.dashboard import redact
+
+    said = "each recorded rater's offset from 07 (alsfrs.rater), J. -0.31 points; P0001 on 2024-05-01, 12 visits."
+    out = redact(said, frozenset({"P0001"}), {"07": "R-AAA", "J.": "R-BBB", "J": "R-CCC"})
+    assert (
+        out
+        == "each recorded rater's offset from R-AAA (alsfrs.rater), R-BBB -0.31 points; [patient] on [date], 12 visits."
+    )

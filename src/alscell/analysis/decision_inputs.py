@@ -288,7 +288,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     found not eligible, left out of the decision model) and ``starts_not_eligible`` (starts at such visits, kept),
     each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`), ``hold_raters``
     (whether each recorded rater's offset was asked to be held; what was held: the result's
-    ``details.rater_offsets_held``)."""
+    ``details.rater_offsets_held``; :func:`_raters_held`)."""
     asked = (
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
         "hold_raters",
@@ -317,14 +317,15 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
 
 def _raters_held(held: dict | None) -> dict:
     """What holding the raters' offsets did (g_estimation's ``details["rater_offsets_held"]``), without the raters' ids:
-    ``raters_held`` (identified and held), ``raters_offsets`` (rater and mode columns estimated, the reference
-    aside) and ``estimate_as_recorded`` (the estimate without holding them); {} when nothing was held."""
+    ``rater_offsets_held`` (the groups — raters and assessor modes — whose offsets were estimated and held),
+    ``rater_offset_groups`` (the groups other than the reference) and ``estimate_as_recorded`` (the estimate without
+    holding them); {} when nothing was held.  (Not the mixed model's ``raters_held``, a list of modes.)"""
     if not held:
         return {}
     cols = held["columns"].values()
     return {
-        "raters_held": sum(c["identified"] for c in cols),
-        "raters_offsets": len(cols),
+        "rater_offsets_held": sum(c["identified"] for c in cols),
+        "rater_offset_groups": len(cols),
         "estimate_as_recorded": held["estimate_as_recorded"],
     }
 

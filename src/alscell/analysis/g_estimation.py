@@ -107,7 +107,7 @@ from alscell.analysis.rater_drift import (
     drift_warning,
     rater_offsets,
 )
-from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns, rater_groups
+from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -560,30 +560,39 @@ def _held_raters(
     recorded.  ``details["rater_offsets_held"]``: the reference rater, the estimate as recorded, and per rater or mode how
     many patients it shares with others before any treatment and, where identified, its offset at the mean level
     of its visits and per point of level."""
-    flags, labels = offset_columns(tables, df)
+    groups = df["patient_id"].to_numpy()
+    quiet = (post == 0) & ~start  # the visits before any treatment at which none started
+    flags, labels, reference = offset_columns(tables, df, quiet)
     if not any(label.startswith("rater ") for label in labels):
         return None
-    groups = df["patient_id"].to_numpy()
     # every visit before any treatment, the starts included: a decision read each decision visit's reading, so the
-    # starts' and the other decision visits' noise are each selected, but together they are all of them
+    # starts' and the other decision visits' noise are each selected, but together they are all of them — where the
+    # group rates both: one seen before any treatment only at starts (a programme's rater who rates nobody else) is
+    # not estimated, its readings there all selected
     off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0)
+    quiet_patients = np.array([len(np.unique(groups[quiet & (flags[:, j] > 0)])) for j in range(len(labels))])
+    off = off._replace(identified=off.identified & (quiet_patients >= MIN_OFFSET_PATIENTS))
     keep = np.column_stack([off.identified, off.identified & (off.rated_both_ways >= MIN_LEVEL_PATIENTS)]).ravel()
     fits, _, p = decision_influence(H, start, groups, [win])
     d, infl = fits[0]  # as recorded
     delta, se = float(d[0]), float(np.sqrt(infl[:, 0] @ infl[:, 0]))
     # the history keeps what the clinic saw, so who rated the decision visit enters it: a level read by a lenient
     # rater is not a level above the patient's course, which the outcome regression would otherwise take it for
-    extra = flags[:, off.identified]
-    kept = [int(j) for j in _rank_columns(H[win[0]], extra[win[0]])]
+    # — a group seen at other decision visits too: one seen only at starts would predict them perfectly
+    rows = win[0]
+    elsewhere = (flags[rows][~start[rows]] > 0).any(axis=0)
+    extra = flags[:, off.identified & elsewhere]
+    kept = [int(j) for j in _rank_columns(H[rows], extra[rows])]
     H_held = np.column_stack([H, extra[:, kept]])
     removed = (
         _offsets_removed(df, H_held, post, start, win, off, np.flatnonzero(keep), window_months) if keep.any() else None
     )
+    why = "" if keep.any() else "few"
     if removed is None:  # none identified (or their slopes not computable): the estimate as recorded, said
         off = off._replace(identified=np.zeros_like(off.identified))
+        why = why or "slopes"
     else:
         delta, se, p, _ = removed
-    reference = rater_groups(tables, df)[1][0]
     columns: dict[str, dict[str, float | int | bool]] = {}
     for j, label in enumerate(labels):
         columns[label] = {"patients_shared": int(off.rated_both_ways[j]), "identified": bool(off.identified[j])}
@@ -602,7 +611,7 @@ def _held_raters(
         delta,
         se,
         p,
-        [held_warning(labels, off, reference)],
+        [held_warning(labels, off, reference, why)],
         {"rater_offsets_held": info, "_standard_fit": (d, infl)},
     )
 
@@ -923,6 +932,11 @@ def g_estimation(
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
+    if hold_raters and outcome not in ALSFRS_OUTCOMES:
+        warn_raters = [f"each rater's offset was to be held (hold_raters), but raters rate the ALSFRS-R, not {outcome}: "
+                       "nothing was held."]  # fmt: skip
+    else:
+        warn_raters = []
     if hold_raters and (nuisance != "parametric" or modifiers):
         raise NotApplicable("holding each rater's offset (hold_raters) needs the parametric nuisance models and no "
                             "effect modifiers.")  # fmt: skip
@@ -937,7 +951,7 @@ def g_estimation(
     if slope_types:
         df[SLOPE_VISIT] = in_slopes(tables, df, slope_types)
     V = modifier_columns(df, _scale_max(outcome), tuple(modifiers))  # NotApplicable for an unknown name
-    warn = _direction_warning(outcome) + list(df.attrs.get("notes", []))
+    warn = _direction_warning(outcome) + list(df.attrs.get("notes", [])) + warn_raters
     n_pat = int(df["patient_id"].nunique())
     n_tr = int(df.loc[np.isfinite(df["days_after"].to_numpy(float)), "patient_id"].nunique())
     use, S, D = finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, float(window_months))

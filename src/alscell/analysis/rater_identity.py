@@ -13,11 +13,13 @@ their SEs said (empirical SD / model SE 1.23 with them, 0.89 without: docs/world
 
 What is done (``hold_raters=True`` in :func:`alscell.analysis.g_estimation.g_estimation`): each rater's offset
 from the reference rater (the one with the most visits; visits with no recorded rater form a group of their own)
-is estimated within patients from the visits before any treatment, less those at which it started, as a linear
+is estimated within patients from every visit before any treatment, the starts included (a group seen before any
+treatment only at starts is not estimated: its readings there were all selected by the decision), as a linear
 function of the level (:func:`alscell.analysis.rater_drift.rater_offsets`, design "line": each visit against its
 patient's own straight line), jointly with the modes of ``assessor``; every identified offset is removed from the
 slopes (g-estimation is linear in the outcome) with its sampling error added to the standard error.  What the
-clinic saw when it decided — the history — stays as recorded.  A rater is identified when at least
+clinic saw when it decided — the history — stays as recorded, and who rated the decision visit enters it (a group
+seen at starts only is left out of it: it would predict them perfectly).  A rater is identified when at least
 :data:`alscell.analysis.rater_drift.MIN_OFFSET_PATIENTS` patients were rated both by them and by someone else before
 any treatment; the others stay in the reference's group and are said.
 """
@@ -34,8 +36,9 @@ from alscell.io.tables import as_tables
 # The name of the group of visits that record no rater (their raters are unknown: one group, its own offset).
 UNRECORDED = "(not recorded)"
 NO_RATERS_NOTE = (
-    "each rater's offset was to be held (hold_raters), but fewer than two raters are recorded (alsfrs.rater), so "
-    "there was none to hold: the estimate is the one without it."
+    "each rater's offset was to be held (hold_raters), but the visits give no two groups of raters to compare "
+    "(alsfrs.rater records fewer than two, or the visits carry no dates), so there was none to hold: the estimate is "
+    "the one without it."
 )
 
 
@@ -51,9 +54,12 @@ def rater_groups(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]
     names ordered by number of visits, most first (ties by name), so ``names[0]`` is the reference.  No rater
     recorded anywhere, or no dates: ``names`` is empty."""
     a = as_tables(tables)["alsfrs"]
-    if "date" not in df or "rater" not in a or a["rater"].isna().all():
+    if "rater" not in a:
         return np.zeros(len(df), dtype=int), ()
-    rated = a.loc[a["rater"].notna(), ["patient_id", "date", "rater"]]
+    rater = a["rater"].astype("string").str.strip().replace("", pd.NA)  # a blank is no rater (frames built in code)
+    if "date" not in df or rater.isna().all():
+        return np.zeros(len(df), dtype=int), ()
+    rated = a.assign(rater=rater).loc[rater.notna(), ["patient_id", "date", "rater"]]
     rated = rated.assign(date=pd.to_datetime(rated["date"])).drop_duplicates(["patient_id", "date"])
     keys = pd.DataFrame({"patient_id": df["patient_id"].to_numpy(), "date": pd.to_datetime(df["date"]).to_numpy()})
     who = keys.merge(rated, on=["patient_id", "date"], how="left")["rater"].fillna(UNRECORDED).astype(str)
@@ -62,11 +68,20 @@ def rater_groups(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]
     return pd.Index(names).get_indexer(who.to_numpy()), names
 
 
-def offset_columns(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(flags, labels): a 0/1 column per rater other than the reference (:func:`rater_groups`), then one per mode
-    of ``assessor`` other than a clinician's (:data:`alscell.analysis.rater.OTHER_RATERS`), for the rows of ``df``;
-    labels ``rater <id>`` and ``mode <mode>``.  Fewer than two raters recorded: no rater columns."""
+def offset_columns(
+    tables, df: pd.DataFrame, quiet: np.ndarray | None = None
+) -> tuple[np.ndarray, tuple[str, ...], str]:
+    """(flags, labels, reference): a 0/1 column per rater other than the reference, then one per mode of
+    ``assessor`` other than a clinician's (:data:`alscell.analysis.rater.OTHER_RATERS`), for the rows of ``df``;
+    labels ``rater <id>`` and ``mode <mode>``.  The reference is :func:`rater_groups`' first (the most visits),
+    unless it rated none of the rows ``quiet`` (the visits before any treatment at which none started): then the
+    group that rated most of those, so that the others are not measured against readings a decision selected.
+    Fewer than two groups: no rater columns."""
     codes, names = rater_groups(tables, df)
+    if names and quiet is not None and not (quiet & (codes == 0)).any():
+        ref = int(np.argmax(np.bincount(codes[quiet], minlength=len(names)))) if quiet.any() else 0
+        order = [ref, *(j for j in range(len(names)) if j != ref)]
+        codes, names = np.argsort(order)[codes], tuple(names[j] for j in order)
     cols, labels = [], []
     for j in range(1, len(names)):
         cols.append(codes == j)
@@ -81,14 +96,16 @@ def offset_columns(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...
             if len(m):
                 cols.append(keys.isin(pd.MultiIndex.from_arrays([m["patient_id"].to_numpy(), m["date"].to_numpy()])))
                 labels.append(f"mode {mode}")
+    reference = names[0] if names else ""
     if not cols:
-        return np.empty((len(df), 0)), ()
-    return np.column_stack(cols).astype(float), tuple(labels)
+        return np.empty((len(df), 0)), (), reference
+    return np.column_stack(cols).astype(float), tuple(labels), reference
 
 
-def held_warning(labels: tuple[str, ...], off: Offsets, reference: str) -> str:
+def held_warning(labels: tuple[str, ...], off: Offsets, reference: str, why: str = "") -> str:
     """The sentence of what was held: each identified rater's (and mode's) offset against the reference at the
-    mean level of its visits, and those that share too few patients with the others to be estimated."""
+    mean level of its visits, and those that share too few patients with the others to be estimated; ``why``
+    "slopes" where none was held because the offsets' slopes over the follow-up windows could not be computed."""
     held = [
         f"{label.removeprefix('rater ')} {off.gamma[2 * j]:+.2f}" for j, label in enumerate(labels) if off.identified[j]
     ]
@@ -98,10 +115,16 @@ def held_warning(labels: tuple[str, ...], off: Offsets, reference: str) -> str:
         "from the visits before any treatment, "
     )
     if not held:
+        reason = (
+            "their slopes over the follow-up windows could not be computed"
+            if why == "slopes"
+            else f"no rater or mode shares {MIN_OFFSET_PATIENTS} patients with the others before any treatment "
+            "(visits other than the starts)"
+        )
         return (
-            head + f"could not be held: no rater or mode shares {MIN_OFFSET_PATIENTS} patients with the others "
-            "before any treatment, so the estimate is the one as recorded; where a few raters rate many patients "
-            "their leniencies make the estimates vary more than the standard error says (docs/world18_raters.md)."
+            head + f"could not be held: {reason}, so the estimate is the one as recorded; where a few raters rate "
+            "many patients their leniencies make the estimates vary more than the standard error says "
+            "(docs/world18_raters.md)."
         )
     said = head + f"was removed from the slopes, with its uncertainty in the interval ({'; '.join(held)} points)"
     if lost:

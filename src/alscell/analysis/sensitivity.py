@@ -54,6 +54,9 @@ def primary_raters(details: dict) -> tuple[list[str], list[str]]:
     g-estimation took who rated the visits into account (alscell.analysis.rater, alscell.analysis.rater_drift)."""
     held = list(details.get("raters_in_history") or [])
     after = [m for m, v in (details.get("raters_after_start") or {}).items() if v.get("fired")]
+    # each recorded rater's offset held (alscell.analysis.rater_identity): the modes it held count as held
+    columns = (details.get("rater_offsets_held") or {}).get("columns", {})
+    held += [k.removeprefix("mode ") for k, v in columns.items() if k.startswith("mode ") and v.get("identified")]
     return held, after
 
 
@@ -345,15 +348,15 @@ def sensitivity_analyses(
 
 
 def _raters_row(tables, outcome: str, primary: Estimate, options: dict) -> list[SensitivityRow]:
-    """Where the registry records two raters or more (``alsfrs.rater``): g-estimation with the primary's named inputs
+    """Where the registry records two raters or more (``alsfrs.rater``) and the primary is g-estimation: it again, with its named inputs
     the other way round — each rater's offset held where the primary did not hold them, as recorded where it did
     (alscell.analysis.rater_identity; docs/rater_identity.md: a few raters who rate many patients can lean the
     estimate and narrow its interval).  Not counted toward the distance flag (its threshold was chosen without
     it); none where no two raters are recorded, so such registries' family is as it was."""
     from alscell.analysis.rater_identity import recorded_raters
 
-    if outcome not in ALSFRS_OUTCOMES or recorded_raters(tables) < 2:
-        return []
+    if primary.method != "g_estimation" or outcome not in ALSFRS_OUTCOMES or recorded_raters(tables) < 2:
+        return []  # (under a mixed-model primary the row would mix the method's difference with the raters')
     held = bool(options.get("hold_raters"))
     a = Analysis(
         "g_estimation_raters_as_recorded" if held else "g_estimation_raters_held",

@@ -186,8 +186,10 @@ INSTRUMENT_LABELS = {
     ("adverse_events", "treatment_id"): "Administration the adverse event is attributed to (id)",
 }
 # Safe Harbor identifiers (45 CFR 164.514(b)(2)): ids and record numbers (a lot of autologous cells names
-# one patient), every element of a date, and the birth year (it gives ages over 89).
-IDENTIFIERS = frozenset({"treatment_id", "ae_id", "lot", "birth_year"})
+# one patient), every element of a date, and the birth year (it gives ages over 89).  The rater's pseudonym names a
+# member of staff, not the patient, but whoever holds the clinic's staff list can link it, and alscell's own
+# de-identification re-keys it (io.deidentify): flagged too, so REDCap's de-identified exports leave it out.
+IDENTIFIERS = frozenset({"treatment_id", "ae_id", "lot", "birth_year", "rater"})
 
 
 class RecordsError(ValueError):

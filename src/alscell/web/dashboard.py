@@ -96,12 +96,14 @@ def _redact_text(s: str, ids: frozenset[str], renamed: Mapping[str, str] | None 
     def token(m: re.Match[str]) -> str:
         tok = m.group(0)
         core = tok.rstrip(".")
+        if renamed:  # first, and as written: a rater may be called "07" or "J."
+            for name in (tok, core):
+                if name in renamed:
+                    return renamed[name] + tok[len(name) :]
         if _NUMBER.fullmatch(core):
             return tok
         if core in ids:
             return "[patient]" + tok[len(core) :]
-        if renamed and core in renamed:
-            return renamed[core] + tok[len(core) :]
         return tok
 
     return _TOKEN.sub(token, _DATE.sub("[date]", s))
