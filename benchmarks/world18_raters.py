@@ -96,8 +96,11 @@ def markdown(raw: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def page_main(argv, off: tuple[str, ...], chunk, markdown, md: str, reading: str, script: str) -> int:
-    """A pieces page's command line: ``off``'s cohorts (the same :data:`COHORTS` seeds in every row) through
+def page_main(
+    argv, off: tuple[str, ...], chunk, markdown, md: str, reading: str, script: str, entropy: int = ENTROPY,
+    cohorts: int = COHORTS,
+) -> int:  # fmt: skip
+    """A pieces page's command line: ``off``'s cohorts (the same ``cohorts`` seeds of ``entropy`` in every row) through
     ``chunk``, or its stored rows with ``--from-raw``, printed by ``markdown`` and written with ``md``."""
     ap = argparse.ArgumentParser(description=f"benchmarks/{script}: see its docstring")
     ap.add_argument("--workers", type=int, default=2)
@@ -110,7 +113,7 @@ def page_main(argv, off: tuple[str, ...], chunk, markdown, md: str, reading: str
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    seeds = study_seeds(ENTROPY, COHORTS)  # the same cohorts in every row: the pieces off draw the same numbers
+    seeds = study_seeds(entropy, cohorts)  # the same cohorts in every row: the pieces off draw the same numbers
     items = [(o, seed) for o in off for seed in seeds]
 
     def run():
