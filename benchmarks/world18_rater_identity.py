@@ -164,8 +164,8 @@ READING = """* Written from the table above after the run (2026-12-07, thirty-se
   → 1.34, rejection 0.050 → 0.100.  At 1,000 patients with 30% treated (every piece on) the default's ratio 1.43 →
   1.01 and its rejection rate 0.200 → 0.075, within its band; the names were within theirs as recorded.
 * **The lean is not the raters'**: holding them moves no estimator's bias by more than 2 paired MCSE anywhere; the
-  default's lean at 3,000 patients (+0.027 at 30%, +0.045 at 60%) stays; at 30% it is likely a high draw of these 40
-  cohorts (docs/world18_backlog_parts.md, corrected the same day), at 60% it was not looked into.
+  default's lean at 3,000 patients (+0.027 at 30%, +0.045 at 60%) stays; at 30% 100 fresh cohorts confirm it (+0.022,
+  docs/world18_fresh_cohorts.md); what carries it is not known (docs/world18_backlog_parts.md).
 * What it means for a registry that records its raters: `--hold-raters` is worth running beside the default where a
   few raters rate many patients (a sensitivity analysis: if the two differ by more than their intervals, who rated
   matters); in this world's one cell of 1,000 patients its interval was the better calibrated of the two.  It is not
