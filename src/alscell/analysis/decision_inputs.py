@@ -288,7 +288,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     found not eligible, left out of the decision model) and ``starts_not_eligible`` (starts at such visits, kept),
     each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`), ``hold_raters``
     (whether each recorded rater's offset was asked to be held; what was held: the result's
-    ``details.rater_offsets_held``; :func:`_raters_held`)."""
+    ``details.rater_offsets_held``; :func:`raters_held_summary`)."""
     asked = (
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
         "hold_raters",
@@ -310,12 +310,12 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "recorded_eligibility": bool(options.get("recorded_eligibility")),
             **{k: details.get(k) for k in SCREENING_KEYS},
             "hold_raters": bool(options.get("hold_raters")),
-            **_raters_held(details.get("rater_offsets_held")),
+            **raters_held_summary(details.get("rater_offsets_held")),
         }
     }
 
 
-def _raters_held(held: dict | None) -> dict:
+def raters_held_summary(held: dict | None) -> dict:
     """What holding the raters' offsets did (g_estimation's ``details["rater_offsets_held"]``), without the raters' ids:
     ``rater_offsets_held`` (the groups — raters and assessor modes — whose offsets were estimated and held),
     ``rater_offset_groups`` (the groups other than the reference) and ``estimate_as_recorded`` (the estimate without
@@ -557,6 +557,7 @@ __all__ = [
     "named_options",
     "parse_adjust_for",
     "parse_eligible",
+    "raters_held_summary",
     "registry_terms",
     "restricted_cubic_spline",
     "spline_terms",

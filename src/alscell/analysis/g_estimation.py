@@ -539,8 +539,7 @@ def _offsets_removed(
     used_c, _, slopes = window_slopes(df, off.columns[:, cols], use, 0.0, window_months)
     if not np.array_equal(used_c, use) or not np.isfinite(slopes).all():
         return None
-    col_slopes = [slopes[:, i] for i in range(len(cols))]
-    fits, labels, p = decision_influence(H, start, groups, [win], tuple(col_slopes))
+    fits, labels, p = decision_influence(H, start, groups, [win], tuple(slopes.T))
     d, infl = fits[0]
     d_c = np.array([float(f[0][0]) for f in fits[1:]])
     IF_c = np.column_stack([f[1][:, 0] for f in fits[1:]])
@@ -587,10 +586,9 @@ def _held_raters(
     removed = (
         _offsets_removed(df, H_held, post, start, win, off, np.flatnonzero(keep), window_months) if keep.any() else None
     )
-    why = "" if keep.any() else "few"
+    why = "slopes" if keep.any() and removed is None else ""  # held_warning's reason when none was held
     if removed is None:  # none identified (or their slopes not computable): the estimate as recorded, said
         off = off._replace(identified=np.zeros_like(off.identified))
-        why = why or "slopes"
     else:
         delta, se, p, _ = removed
     columns: dict[str, dict[str, float | int | bool]] = {}
@@ -932,11 +930,8 @@ def g_estimation(
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
-    if hold_raters and outcome not in ALSFRS_OUTCOMES:
-        warn_raters = [f"each rater's offset was to be held (hold_raters), but raters rate the ALSFRS-R, not {outcome}: "
-                       "nothing was held."]  # fmt: skip
-    else:
-        warn_raters = []
+    warn_raters = [f"each rater's offset was to be held (hold_raters), but raters rate the ALSFRS-R, not {outcome}: "
+                   "nothing was held."] if hold_raters and outcome not in ALSFRS_OUTCOMES else []  # fmt: skip
     if hold_raters and (nuisance != "parametric" or modifiers):
         raise NotApplicable("holding each rater's offset (hold_raters) needs the parametric nuisance models and no "
                             "effect modifiers.")  # fmt: skip

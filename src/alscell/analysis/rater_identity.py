@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alscell.analysis.rater import OTHER_RATERS
+from alscell.analysis.rater import rater_flags
 from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, Offsets
 from alscell.io.tables import as_tables
 
@@ -42,10 +42,16 @@ NO_RATERS_NOTE = (
 )
 
 
+def _raters(a: pd.DataFrame) -> pd.Series:
+    """``alsfrs.rater`` with blanks as missing (a frame built in code may hold ""); all missing where absent."""
+    if "rater" not in a:
+        return pd.Series(pd.NA, index=a.index, dtype="string")
+    return a["rater"].astype("string").str.strip().replace("", pd.NA)
+
+
 def recorded_raters(tables) -> int:
     """How many raters ``alsfrs.rater`` names (0 where the column is absent or empty)."""
-    a = as_tables(tables)["alsfrs"]
-    return int(a["rater"].nunique()) if "rater" in a else 0
+    return int(_raters(as_tables(tables)["alsfrs"]).nunique())
 
 
 def rater_groups(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -54,9 +60,7 @@ def rater_groups(tables, df: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]
     names ordered by number of visits, most first (ties by name), so ``names[0]`` is the reference.  No rater
     recorded anywhere, or no dates: ``names`` is empty."""
     a = as_tables(tables)["alsfrs"]
-    if "rater" not in a:
-        return np.zeros(len(df), dtype=int), ()
-    rater = a["rater"].astype("string").str.strip().replace("", pd.NA)  # a blank is no rater (frames built in code)
+    rater = _raters(a)
     if "date" not in df or rater.isna().all():
         return np.zeros(len(df), dtype=int), ()
     rated = a.assign(rater=rater).loc[rater.notna(), ["patient_id", "date", "rater"]]
@@ -86,16 +90,10 @@ def offset_columns(
     for j in range(1, len(names)):
         cols.append(codes == j)
         labels.append(f"rater {names[j]}")
-    a = as_tables(tables)["alsfrs"]
-    if cols and "assessor" in a:
-        marked = a.loc[a["assessor"].isin(OTHER_RATERS), ["patient_id", "date", "assessor"]]
-        marked = marked.assign(date=pd.to_datetime(marked["date"]))
-        keys = pd.MultiIndex.from_arrays([df["patient_id"].to_numpy(), pd.to_datetime(df["date"]).to_numpy()])
-        for mode in OTHER_RATERS:
-            m = marked[marked["assessor"] == mode]
-            if len(m):
-                cols.append(keys.isin(pd.MultiIndex.from_arrays([m["patient_id"].to_numpy(), m["date"].to_numpy()])))
-                labels.append(f"mode {mode}")
+    if cols:  # the modes of assessor, as the rater rule flags them
+        modes, present = rater_flags(tables, df)
+        cols += list(modes.T > 0)
+        labels += [f"mode {m}" for m in present]
     reference = names[0] if names else ""
     if not cols:
         return np.empty((len(df), 0)), (), reference

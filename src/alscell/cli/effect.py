@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
-        from alscell.analysis.decision_inputs import measures_read, named_json, named_options
+        from alscell.analysis.decision_inputs import measures_read, named_json, named_options, raters_held_summary
         from alscell.analysis.design_matrix import OutcomeError, outcome_info
         from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
         from alscell.analysis.effects import DEFAULT_METHOD, METHODS, estimate_effect
@@ -200,10 +200,9 @@ def register(app: typer.Typer) -> None:
             t.add_row("decision visits with a recorded screening", str(est.details["eligibility_recorded"]))
             t.add_row("recorded not eligible (left out)", str(est.details["not_eligible_left_out"]))
         if est.details.get("rater_offsets_held"):
-            held = est.details["rater_offsets_held"]
-            cols = held["columns"]
-            n_id = sum(c["identified"] for c in cols.values())
-            t.add_row("raters' offsets held", f"{n_id} of {len(cols)} against {held['reference']}")
+            held = raters_held_summary(est.details["rater_offsets_held"])
+            how = f"{held['rater_offsets_held']} of {held['rater_offset_groups']}"
+            t.add_row("raters' offsets held", f"{how} against {est.details['rater_offsets_held']['reference']}")
             t.add_row("estimate with the ratings as recorded", f(held["estimate_as_recorded"]))
         if est.details.get("decision_lag_days"):
             t.add_row("decision lag (days)", f"{est.details['decision_lag_days']:g}")

@@ -80,6 +80,15 @@ def pseudonym(key: bytes, kind: str, value: str, prefix: str) -> str:
     return prefix + _mac(key, kind, value).hex()[:PSEUDONYM_HEX].upper()
 
 
+# a rater's kind and prefix: the export's, the researcher's views' and sentences' (web.records, web.effect_page)
+RATER = ("rater", "R-")
+
+
+def rater_pseudonym(key: bytes, rater: str) -> str:
+    """The keyed pseudonym of a rater (``alsfrs.rater``), ``R-…``: the same in every export and view with the key."""
+    return pseudonym(key, RATER[0], rater, RATER[1])
+
+
 def date_shift(key: bytes, patient_id: str) -> int:
     """The keyed shift of a patient's dates in days: −SHIFT_DAYS…−1, never zero."""
     return -(1 + int.from_bytes(_mac(key, "shift", patient_id)[:8], "big") % SHIFT_DAYS)
@@ -155,7 +164,7 @@ def deidentify(
         if "ae_id" in frame.columns:
             frame["ae_id"] = _map_ids(frame["ae_id"], key, "adverse_event", "AE-")
         if "rater" in frame.columns:
-            frame["rater"] = _map_ids(frame["rater"], key, "rater", "R-")
+            frame["rater"] = _map_ids(frame["rater"], key, *RATER)
         out[name] = frame
 
     p = out["patients"]

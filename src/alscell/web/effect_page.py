@@ -145,7 +145,7 @@ def _names(adjust_for: list[str] | None) -> list[str]:
 def _deidentified(obj: dict, engine: Engine) -> dict:
     """A researcher's result without patient ids or calendar dates in its sentences, each rater's id replaced by
     its keyed pseudonym (``alscell export --deidentify``'s; numbers unchanged)."""
-    from alscell.io.deidentify import pseudonym
+    from alscell.io.deidentify import rater_pseudonym
     from alscell.store.accounts import pseudonym_key
     from alscell.web.dashboard import redact
 
@@ -153,7 +153,7 @@ def _deidentified(obj: dict, engine: Engine) -> dict:
         ids = frozenset(str(x) for x in conn.scalars(select(SQL_TABLES["patients"].c.patient_id)))
         raters = [str(x) for x in conn.scalars(select(SQL_TABLES["alsfrs"].c.rater).distinct()) if x]
     key = pseudonym_key(engine) if raters else b""
-    return redact(obj, ids, {r: pseudonym(key, "rater", r, "R-") for r in raters})
+    return redact(obj, ids, {r: rater_pseudonym(key, r) for r in raters})
 
 
 def _result_view(obj: dict) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, Text, and_, cast, delete, func, inser
 from alscell.domain.alsfrs import score_items
 from alscell.domain.time import DAYS_PER_MONTH
 from alscell.io.columns import ALSFRS_ITEMS, FILE_ORDER, TABLES, kind_of
-from alscell.io.deidentify import pseudonym as keyed_pseudonym
+from alscell.io.deidentify import rater_pseudonym
 from alscell.io.rawcsv import LINE_INDEX
 from alscell.io.reader import complete_columns
 from alscell.io.tables import Tables
@@ -449,7 +449,7 @@ def patient_view(
             key = pseudonym_key(engine)
             for r in view.visits:
                 if isinstance(r.get("rater"), str):
-                    r["rater"] = keyed_pseudonym(key, "rater", r["rater"], "R-")
+                    r["rater"] = rater_pseudonym(key, r["rater"])
     elif principal.role == "clinician" and audit:
         view.audit = audit_entries(engine, patient_id)
     return view
