@@ -79,6 +79,7 @@ def test_new_columns_round_trip_through_the_registry(db_url, example_dir, tmp_pa
         ("alsfrs", "rater", "Dr House", "bad_rater"),  # a name, not a pseudonym
         ("alsfrs", "rater", "r" * 41, "bad_rater"),
         ("alsfrs", "rater", "R07!", "bad_rater"),
+        ("alsfrs", "rater", "R07", "rater_on_self_report"),  # line 3 is a self-report: the patient rated it
         ("treatments", "decision_date", "2024-02-30", "bad_date"),
     ],
 )

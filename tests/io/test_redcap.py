@@ -347,6 +347,8 @@ RULES = {
     "required_value": (_set("administration", A, 2, adm_route=""), A, "administration", 2),
     "id_format": (_set("demographics", A, None, dem_site="bad site!"), A, "demographics", None),
     "bad_rater": (_set("alsfrs_r", A, 2, frs_rater="Dr House"), A, "alsfrs_r", 2),
+    # frs_assessor code 2 is "self" (the choices in ASSESSORS' order)
+    "rater_on_self_report": (_set("alsfrs_r", A, 2, frs_assessor="2", frs_rater="R07"), A, "alsfrs_r", 2),
     "too_long": (_set("adverse_event", A, 2, ae_ae_id="x" * 200), A, "adverse_event", 2),
     "birth_year_range": (_set("demographics", A, None, dem_birth_year="1800"), A, "demographics", None),
     "birth_after_onset": (_set("demographics", A, None, dem_birth_year="2023"), A, "demographics", None),

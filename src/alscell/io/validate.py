@@ -529,6 +529,23 @@ def _validate(
             "q5_both",
             "only one of q5a (no gastrostomy) and q5b (gastrostomy) may be filled",
         )
+    ca = coded["alsfrs"]
+    if "rater" in ca and "assessor" in ca:
+        # A self-report is rated by the patient: a clinic rater's pseudonym on it contradicts its assessor (the
+        # web form and the API refuse it too; FHIR would name the clinic's Practitioner as its performer).
+        # Only a well-formed pseudonym: a malformed one already has its problem (bad_rater), one per cell.
+        rater = ca["rater"]
+        well_formed = rater.cells(rater.text.str.fullmatch(RATER_RE).fillna(False).to_numpy(dtype=bool))
+        rated_self = ca["assessor"].isin_text(("self",)) & well_formed
+        if rated_self.any():
+            problems.mask(
+                "alsfrs",
+                raws["alsfrs"],
+                rated_self,
+                "rater",
+                "rater_on_self_report",
+                "a self-report (assessor self) has no rater: the patient rated it; leave rater empty",
+            )
     _duplicates(
         "alsfrs",
         raws["alsfrs"],

@@ -450,6 +450,9 @@ def patient_view(
             for r in view.visits:
                 if isinstance(r.get("rater"), str):
                     r["rater"] = rater_pseudonym(key, r["rater"])
+    elif principal.role == "patient":  # who rated a visit is the clinic's staff record: not on the page, nor here
+        for r in view.visits:
+            r.pop("rater", None)
     elif principal.role == "clinician" and audit:
         view.audit = audit_entries(engine, patient_id)
     return view
