@@ -149,7 +149,9 @@ def test_the_raters_pseudonym_through_the_form_and_the_api(web_app, as_user):
     # Who rated the clinic's visits is the clinic's staff record: the patient's own API answer leaves it out too.
     mine = pat.get("/api/v1/patients/ALS-001/visits")
     assert mine.status_code == 200 and len(mine.json()["visits"]) >= 3, mine.text
-    assert all("rater" not in v for v in mine.json()["visits"]) and "R07" not in mine.text and "nurse-3" not in mine.text
+    assert (
+        all("rater" not in v for v in mine.json()["visits"]) and "R07" not in mine.text and "nurse-3" not in mine.text
+    )
 
 
 def test_a_decision_date_through_the_administration_form(web_app, as_user):
