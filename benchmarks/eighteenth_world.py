@@ -173,6 +173,9 @@ PIECES = {
     # added 2026-12-07 like the backlog's parts: does the raters' leniency act through who the programme treats?
     "leniency_in_rule": "the programme's rule reads the totals its raters recorded (off: the same item draws without "
     "the rater's leniency)",
+    # added 2026-12-07 (thirty-eighth session): the other half — does a perfect correction of the ratings take the noise?
+    "leniency_in_ratings": "the recorded ratings carry their rater's leniency (off: the same item draws without it are "
+    "recorded, while every decision of the clinic and the programme reads the ratings as made)",
     "close_follow_up": "8-weekly reviews once NIV or a gastrostomy is recorded (off: 12-weekly)",
     "niv": "NIV offered and started (off: none)",
     "gastrostomy": "gastrostomy offered and placed (off: none)",
@@ -561,11 +564,16 @@ def simulate_world18(
             it[:, 11] = np.where(niv_day[g] <= d, np.minimum(it[:, 11], 3), it[:, 11])
             if on("video_gaps"):
                 it[(vt == REMOTE)[:, None] & (u_blank[gi, slot] < P_BLANK)] = np.nan
-            if not on("leniency_in_rule"):  # the same uniforms read without the rater's leniency (for the rule)
+            recorded = it
+            if not (on("leniency_in_rule") and on("leniency_in_ratings")):  # the same uniforms without the leniency
                 pc0 = _at_least(x, shift - len_eff[rater][:, None])
                 it0 = (u_item[gi, slot][..., None] < pc0).sum(-1).astype(np.float64)
                 it0[:, 11] = np.where(niv_day[g] <= d, np.minimum(it0[:, 11], 3), it0[:, 11])
-                unlenient["items"] = np.where(np.isnan(it), np.nan, it0)
+                it0 = np.where(np.isnan(it), np.nan, it0)
+                if not on("leniency_in_rule"):  # what the programme's rule reads
+                    unlenient["items"] = it0
+                if not on("leniency_in_ratings"):  # what is recorded (every decision below reads ``it``, as made)
+                    recorded = it0
             me = meas_eps[gi, slot].astype(np.float64)
             fvc = f0[gi] * (0.08 + 0.92 * nn[:, RESP] ** 1.1) - 6 * (1 - nn[:, BUL]) + 4 * me[:, 0]
             fvc = np.clip(np.rint(fvc), 5, 150)
@@ -579,7 +587,7 @@ def simulate_world18(
             vday[g, slot] = d
             vtype[g, slot] = vt
             vrater[g, slot] = rater
-            items[g, slot] = it
+            items[g, slot] = recorded
             meas[g, slot] = ms
             return it, ms
 

@@ -278,3 +278,27 @@ def test_the_backlogs_two_parts_make_the_backlog():
     for name in NAMES:
         pd.testing.assert_frame_equal(both.tables[name], off.tables[name])
     assert both.truth_realised == off.truth_realised
+
+
+def test_ratings_without_the_leniency_change_only_the_recorded_items():
+    """leniency_in_ratings off records the same item draws without each rater's leniency while every decision reads
+    the ratings as made: the same visits, treatments and events; the items move in the rater's direction only (a
+    lenient rater's visits read lower once corrected); with the leniencies off as well, nothing more to correct."""
+    on = simulate(300, 0.3, 0.3, 4, record_occasions=True, record_raters=True)
+    fixed = simulate(300, 0.3, 0.3, 4, frozenset({"leniency_in_ratings"}), record_occasions=True, record_raters=True)
+    for name in NAMES:
+        drop = ALL_ITEMS if name == "alsfrs" else []
+        pd.testing.assert_frame_equal(fixed.tables[name].drop(columns=drop), on.tables[name].drop(columns=drop))
+    assert fixed.truth_realised == on.truth_realised
+    a, b = on.tables["alsfrs"], fixed.tables["alsfrs"]
+    moved = _totals(a) - _totals(b)
+    assert (moved != 0).mean() > 0.2  # a quarter-logit leniency moves many totals by a point or more
+    by_rater = moved.groupby(a["rater"]).mean()
+    sign = np.sign(by_rater)
+    per_visit = np.sign(moved).groupby(a["rater"]).apply(lambda s: set(s.dropna().unique()) - {0.0})
+    assert all(per_visit[r] <= {sign[r]} for r in by_rater.index)  # each rater's items move one way only
+    off = frozenset({"rater_leniency"})
+    both = simulate(300, 0.3, 0.3, 4, off | {"leniency_in_ratings"}, record_occasions=True, record_raters=True)
+    none = simulate(300, 0.3, 0.3, 4, off, record_occasions=True, record_raters=True)
+    for name in NAMES:
+        pd.testing.assert_frame_equal(both.tables[name], none.tables[name])
