@@ -11,7 +11,11 @@ same patients, visits, treatments and deaths, only the recorded ratings correcte
 rater's offset aims at.  If the held estimate comes close to the default on the corrected ratings, cohort by cohort,
 it does what a perfect correction does, and what noise remains is not the raters'.  The 100 cohorts of
 docs/world18_fresh_cohorts.md (3,000 patients, 30% treated, no effect, the occasions and the raters recorded),
-every piece on and with the ratings corrected, through the default as recorded and with the raters held.
+every piece on and with the ratings corrected, through the default as recorded and with the raters held — and,
+for the same cohorts, docs/world18_raters.md's first 40.  Each set is compared with the version of ``hold_raters``
+before this page changed it (who rated the decision visit in the history, the history as recorded), whose rows
+are stored: docs/data/world18_leniency_ratings_flags.csv (this page's first run, commit 17bd5bd) and
+docs/data/world18_rater_identity.csv.
 
     .venv/bin/python benchmarks/world18_leniency_ratings.py --workers 2 --raw docs/data/world18_leniency_ratings.csv --write-md docs/world18_leniency_ratings.md
 """
@@ -28,30 +32,85 @@ import pandas as pd
 
 from world18_fresh_cohorts import COHORTS, ENTROPY
 from world18_leniency_rule import ESTIMATORS, run_chunk
+from world18_raters import COHORTS as FIRST_COHORTS
+from world18_raters import ENTROPY as FIRST_ENTROPY
 from world18_raters import markdown as pieces_table
-from world18_raters import page_main
 
 OFF = ("", "leniency_in_ratings")
-HELD, DEFAULT = ESTIMATORS[1], ESTIMATORS[0]
+DEFAULT, HELD = ESTIMATORS
+DATA = Path(__file__).resolve().parents[1] / "docs" / "data"
+# (title, entropy, cohorts, the stored rows of the version before: file, its label of these cohorts with every piece on)
+SETS = (
+    ("docs/world18_fresh_cohorts.md's 100 cohorts", ENTROPY, COHORTS, "world18_leniency_ratings_flags.csv", "none"),
+    ("docs/world18_raters.md's 40 cohorts", FIRST_ENTROPY, FIRST_COHORTS, "world18_rater_identity.csv", "3000 × 30%"),
+)
 
 
-def markdown(raw: pd.DataFrame) -> str:
-    """The pieces pages' table, and the held estimate against the default on perfectly corrected ratings (paired)."""
+def _paired(x: pd.Series, oracle: pd.Series) -> str:
+    d = (x - oracle.reindex(x.index)).dropna()
+    return (
+        f"{d.mean():+.4f} (MCSE {d.std(ddof=1) / np.sqrt(len(d)):.4f}), SD of the differences {d.std(ddof=1):.4f}; "
+        f"correlation {x.corr(oracle.reindex(x.index)):+.2f}"
+    )
+
+
+def set_markdown(raw: pd.DataFrame, before: pd.DataFrame) -> str:
+    """One set of cohorts: the pieces pages' table, each estimator with every piece on against the default on the
+    perfectly corrected ratings (paired), and the version before (its stored rows, the same cohorts)."""
     p = raw.pivot(index="seed", columns=["off", "estimator"], values="estimate")
     oracle = p[("leniency_in_ratings", DEFAULT)]
     lines = [pieces_table(raw), ""]
-    for off, est in (("none", HELD), ("none", DEFAULT)):
-        d = p[(off, est)] - oracle
+    for est in (HELD, DEFAULT):
         lines.append(
-            f"* {est}, every piece on, minus the default on the corrected ratings, paired over the same cohorts: "
-            f"{d.mean():+.4f} (MCSE {d.std(ddof=1) / np.sqrt(len(d)):.4f}), SD of the differences {d.std(ddof=1):.4f}; "
-            f"correlation {p[(off, est)].corr(oracle):+.2f}."
+            f"* {est}, every piece on, minus the default on the corrected ratings: {_paired(p[('none', est)], oracle)}."
         )
+    b = before.set_index("seed")
+    sd, se = float(b["estimate"].std(ddof=1)), float(b["se"].mean())
+    lines.append(
+        f"* The version before (who rated the decision visit in the history, the history as recorded; stored rows, "
+        f"the same cohorts): bias {b['estimate'].mean():+.4f} (MCSE {sd / np.sqrt(len(b)):.4f}), empirical / model SE "
+        f"{sd / se:.2f}, rejection {float((b['estimate'].abs() / b['se'] > 1.959964).mean()):.3f}; minus the default on "
+        f"the corrected ratings: {_paired(b['estimate'], oracle)}."
+    )
     return "\n".join(lines)
 
 
+def markdown(raw: pd.DataFrame) -> str:
+    from alscell.simulate.study import study_seeds
+
+    parts = []
+    for title, entropy, n, file, label in SETS:
+        seeds = [int(s) for s in study_seeds(entropy, n)]
+        before = pd.read_csv(DATA / file)
+        before = before[(before["off"] == label) & (before["estimator"] == HELD) & before["seed"].isin(seeds)]
+        parts.append(f"### {title}\n\n" + set_markdown(raw[raw["seed"].isin(seeds)], before))
+    return "\n\n".join(parts)
+
+
 def main(argv=None) -> int:
-    return page_main(argv, OFF, run_chunk, markdown, MD, READING, "world18_leniency_ratings.py", ENTROPY, COHORTS)
+    import argparse
+
+    from rich.console import Console
+
+    from alscell.simulate.study import run_study, study_seeds
+    from results_page import add_raw_arguments, finish, stored_or_run
+
+    ap = argparse.ArgumentParser(description="benchmarks/world18_leniency_ratings.py: see its docstring")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--write-md", default=None)
+    add_raw_arguments(ap)
+    args = ap.parse_args(argv)
+    console = Console()
+    items = [(o, s) for _, entropy, n, *_ in SETS for s in study_seeds(entropy, n) for o in OFF]
+
+    def run():
+        return run_study(run_chunk, items, chunk=1, workers=args.workers, label="world18_leniency_ratings.py",
+                         console=console)  # fmt: skip
+
+    raw = stored_or_run(ap, args, run)
+    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, MD, "world18_leniency_ratings.py",
+           argv, workers=args.workers, reading=READING)  # fmt: skip
+    return 0
 
 
 __all__ = ["ESTIMATORS", "main"]
@@ -60,7 +119,7 @@ MD = """# The eighteenth world's raters: the ratings corrected perfectly
 
 Every number on this page is printed by `.venv/bin/python {command}` (stored, `--from-raw` rewrites the page from
 the cohorts).  What and why: the script's docstring.  3,000 patients a cohort, 30% treated, no effect (truth 0), the
-occasions and the raters recorded; docs/world18_fresh_cohorts.md's 100 cohorts.  ✗: outside ±2 MCSE of the nominal
+occasions and the raters recorded; two sets of cohorts drawn before.  ✗: outside ±2 MCSE of the nominal
 value (bias 0, rejection 0.05).
 
 {table}

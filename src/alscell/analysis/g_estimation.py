@@ -185,6 +185,16 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     return np.column_stack(cols), post, at_risk, start
 
 
+def _score_terms(df: pd.DataFrame, history: str) -> np.ndarray:
+    """The extra history terms read from the score itself (``history="flexible"``: :func:`_flexible_terms`;
+    ``"level_spline"``: :func:`_level_terms`; none for the others)."""
+    if history == "flexible":
+        return _flexible_terms(df)
+    if history == "level_spline":
+        return _level_terms(df)
+    return np.empty((len(df), 0))
+
+
 def decided_before(df: pd.DataFrame, lag_days: float) -> tuple[np.ndarray, np.ndarray]:
     """(at_risk, start) of :func:`_history` when the decision to treat comes at least ``lag_days`` before the first
     dose (cells to be made, a waiting list): the decision visit is the last visit at least that long before it,
@@ -552,13 +562,16 @@ def _offsets_removed(
 
 
 def _held_raters(
-    tables, df: pd.DataFrame, H: np.ndarray, post: np.ndarray, start: np.ndarray, win: tuple, window_months: float
-) -> tuple[float, float, np.ndarray, list[str], dict] | None:
+    tables, df: pd.DataFrame, H: np.ndarray, post: np.ndarray, start: np.ndarray, win: tuple, window_months: float,
+    outcome: str, history: str,
+) -> tuple[float, float, np.ndarray, list[str], dict] | None:  # fmt: skip
     """(δ̂, SE, p, warnings, details) of the parametric g-estimate with each recorded rater's offset (and each
-    mode's) removed from the slopes (:mod:`alscell.analysis.rater_identity`); None where fewer than two raters are
-    recorded.  ``details["rater_offsets_held"]``: the reference rater, the estimate as recorded, and per rater or mode how
-    many patients it shares with others before any treatment and, where identified, its offset at the mean level
-    of its visits and per point of level."""
+    mode's) removed from the slopes and from the history's score terms (:mod:`alscell.analysis.rater_identity`);
+    None where fewer than two raters are recorded.  ``H`` is :func:`decision_history`'s (its score terms first, as
+    that function builds them for ``outcome`` and ``history``, then any others).  ``details["rater_offsets_held"]``:
+    the reference rater, the estimate as recorded, and per rater or mode how many patients it shares with others
+    before any treatment and, where identified, its offset at the mean level of its visits and per point of
+    level."""
     groups = df["patient_id"].to_numpy()
     quiet = (post == 0) & ~start  # the visits before any treatment at which none started
     flags, labels, reference = offset_columns(tables, df, quiet)
@@ -575,17 +588,22 @@ def _held_raters(
     fits, _, p = decision_influence(H, start, groups, [win])
     d, infl = fits[0]  # as recorded
     delta, se = float(d[0]), float(np.sqrt(infl[:, 0] @ infl[:, 0]))
-    # the history keeps what the clinic saw, so who rated the decision visit enters it: a level read by a lenient
-    # rater is not a level above the patient's course, which the outcome regression would otherwise take it for
-    # — a group seen at other decision visits too: one seen only at starts would predict them perfectly
-    rows = win[0]
-    elsewhere = (flags[rows][~start[rows]] > 0).any(axis=0)
-    extra = flags[:, off.identified & elsewhere]
-    kept = [int(j) for j in _rank_columns(H[rows], extra[rows])]
-    H_held = np.column_stack([H, extra[:, kept]])
-    removed = (
-        _offsets_removed(df, H_held, post, start, win, off, np.flatnonzero(keep), window_months) if keep.any() else None
-    )
+    removed = None
+    if keep.any():
+        # the history's score terms read as the reference rater would have read each visit: a level read by a
+        # lenient rater is then not a level above the patient's course, which the outcome regression would take it
+        # for.  Not who rated the decision visit (the version of 2026-12-07): where raters go with the occasions (a
+        # programme's raters rate only its visits) their flags let the decision model tell those visits apart, and
+        # the estimate compared the starts with the programme's visits only — on the eighteenth world 0.016 below
+        # what perfectly corrected ratings give (docs/world18_leniency_ratings.md).  The offsets' sampling error
+        # enters through the slopes; through the history it is not propagated (a nuisance model's input: measured
+        # there, empirical over model SE about 1).
+        cols = np.flatnonzero(keep)
+        top = _scale_max(outcome)
+        width = _history(df, top)[0].shape[1] + _score_terms(df, history).shape[1]
+        read = df.assign(y=df["y"].to_numpy(float) - off.columns[:, cols] @ off.gamma[cols])
+        H_held = np.column_stack([_history(read, top)[0], _score_terms(read, history), H[:, width:]])
+        removed = _offsets_removed(df, H_held, post, start, win, off, cols, window_months)
     why = "slopes" if keep.any() and removed is None else ""  # held_warning's reason when none was held
     if removed is None:  # none identified (or their slopes not computable): the estimate as recorded, said
         off = off._replace(identified=np.zeros_like(off.identified))
@@ -866,11 +884,8 @@ def decision_history(
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:
         H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
-    if history == "flexible":
-        H = np.column_stack([H, _flexible_terms(df)])
-    elif history == "level_spline":
-        H = np.column_stack([H, _level_terms(df)])
-    elif history == "registry":
+    H = np.column_stack([H, _score_terms(df, history)])
+    if history == "registry":
         H = np.column_stack([H, _adding_rank(H, registry_terms(tables, df))])
     elif history == "measures":
         H = np.column_stack([H, _adding_rank(H, _recorded_terms(tables, df)[0])])
@@ -1001,7 +1016,7 @@ def g_estimation(
     held = None
     try:
         if hold_raters and outcome in ALSFRS_OUTCOMES:
-            held = _held_raters(tables, df, H, post, start, (use, S, D), window_months)
+            held = _held_raters(tables, df, H, post, start, (use, S, D), window_months, outcome, history)
             if held is None:
                 warn.append(NO_RATERS_NOTE)
         if modes and (names or nuisance != "parametric"):  # raters after the start: the warning only

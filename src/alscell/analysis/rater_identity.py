@@ -17,9 +17,13 @@ is estimated within patients from every visit before any treatment, the starts i
 treatment only at starts is not estimated: its readings there were all selected by the decision), as a linear
 function of the level (:func:`alscell.analysis.rater_drift.rater_offsets`, design "line": each visit against its
 patient's own straight line), jointly with the modes of ``assessor``; every identified offset is removed from the
-slopes (g-estimation is linear in the outcome) with its sampling error added to the standard error.  What the
-clinic saw when it decided — the history — stays as recorded, and who rated the decision visit enters it (a group
-seen at starts only is left out of it: it would predict them perfectly).  A rater is identified when at least
+slopes (g-estimation is linear in the outcome) with its sampling error added to the standard error, and from the
+history's score terms (each visit's level and declines as the reference rater would have read them: a lenient
+reading is not a level above the course).  Until the thirty-eighth session (2026-12-07) the history stayed as
+recorded and took who rated the decision visit instead; where raters go with the occasions (a programme's raters rate
+only its visits) those flags let the decision model tell the occasions apart, and on the eighteenth world the held
+estimate moved away from what perfectly corrected ratings give (docs/world18_leniency_ratings.md).  A rater is
+identified when at least
 :data:`alscell.analysis.rater_drift.MIN_OFFSET_PATIENTS` patients were rated both by them and by someone else before
 any treatment; the others stay in the reference's group and are said.
 """
