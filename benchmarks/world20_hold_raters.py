@@ -4,10 +4,12 @@
 records who rated each visit (``alsfrs.rater``).  On the eighteenth world, judged by a rule registered before its run,
 it stayed an option (docs/world18_rater_identity.md).  The thirty-eighth session then found why it took little of
 that world's raters' noise there — who rated the decision visit entered the history, and where raters go with the
-occasions that let the decision model tell the programme's visits from the clinic's — and changed the method: the
-history is read from the ratings with the offsets removed instead (docs/world18_leniency_ratings.md: on 100 cohorts the
-held estimate is then what perfectly corrected ratings give, and its spread matches its SE).  That change was made on
-the eighteenth world, so the eighteenth can no longer judge it.  The twentieth world (benchmarks/twentieth_world.py)
+occasions that let the decision model tell the programme's visits from the clinic's — and changed the method twice:
+the history is read from the ratings with the offsets removed instead, and each visit is set against its patient's
+own quadratic in time rather than straight line (``rater_offsets(design="quadratic")``: with the leniencies taken out
+of the ratings the line read the curve of the course as an offset of the programme's raters, who rate the last visit
+before each start; docs/world18_leniency_ratings.md).  Both changes were made on the eighteenth world, so the
+eighteenth can no longer judge them.  The twentieth world (benchmarks/twentieth_world.py)
 was written blind by a helper for this page (its reason to exist: who rated each visit matters and is recorded), from
 the canonical format and other worlds' docstrings, without reading the estimators, their pages or any result.
 

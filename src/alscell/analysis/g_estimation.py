@@ -581,7 +581,7 @@ def _held_raters(
     # starts' and the other decision visits' noise are each selected, but together they are all of them — where the
     # group rates both: one seen before any treatment only at starts (a programme's rater who rates nobody else) is
     # not estimated, its readings there all selected
-    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0)
+    off = rater_offsets(groups, df["months"].to_numpy(float), df["y"].to_numpy(float), flags, post == 0, "quadratic")
     quiet_patients = np.array([len(np.unique(groups[quiet & (flags[:, j] > 0)])) for j in range(len(labels))])
     off = off._replace(identified=off.identified & (quiet_patients >= MIN_OFFSET_PATIENTS))
     keep = np.column_stack([off.identified, off.identified & (off.rated_both_ways >= MIN_LEVEL_PATIENTS)]).ravel()
