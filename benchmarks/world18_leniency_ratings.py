@@ -12,10 +12,11 @@ rater's offset aims at.  If the held estimate comes close to the default on the 
 it does what a perfect correction does, and what noise remains is not the raters'.  The 100 cohorts of
 docs/world18_fresh_cohorts.md (3,000 patients, 30% treated, no effect, the occasions and the raters recorded),
 every piece on and with the ratings corrected, through the default as recorded and with the raters held — and,
-for the same cohorts, docs/world18_raters.md's first 40.  Each set is compared with the version of ``hold_raters``
-before this page changed it (who rated the decision visit in the history, the history as recorded), whose rows
-are stored: docs/data/world18_leniency_ratings_flags.csv (this page's first run, commit 17bd5bd) and
-docs/data/world18_rater_identity.csv.
+for the same cohorts, docs/world18_raters.md's first 40.  Each set is compared with the two versions of ``hold_raters``
+before this page changed it, whose rows are stored: who rated the decision visit in the history and the history as
+recorded (docs/data/world18_leniency_ratings_flags.csv, this page's first run, commit 17bd5bd, and
+docs/data/world18_rater_identity.csv), then the history read from the corrected ratings with each visit still set
+against its patient's straight line (docs/data/world18_leniency_ratings_line.csv, its second run).
 
     .venv/bin/python benchmarks/world18_leniency_ratings.py --workers 2 --raw docs/data/world18_leniency_ratings.csv --write-md docs/world18_leniency_ratings.md
 """
@@ -39,11 +40,17 @@ from world18_raters import markdown as pieces_table
 OFF = ("", "leniency_in_ratings")
 DEFAULT, HELD = ESTIMATORS
 DATA = Path(__file__).resolve().parents[1] / "docs" / "data"
-# (title, entropy, cohorts, the stored rows of the version before: file, its label of these cohorts with every piece on)
+# the versions before, each with its stored rows: (what it did, file, the file's label of the cohorts with every piece
+# on); the first is this page's first run and docs/world18_rater_identity.md's, the second this page's second run
+FLAGS = "who rated the decision visit in the history, the history as recorded, each visit against its patient's line"
+LINE = "the history read from the corrected ratings, each visit against its patient's line"
+# (title, entropy, cohorts, the versions before)
 SETS = (
-    ("docs/world18_fresh_cohorts.md's 100 cohorts", ENTROPY, COHORTS, "world18_leniency_ratings_flags.csv", "none"),
-    ("docs/world18_raters.md's 40 cohorts", FIRST_ENTROPY, FIRST_COHORTS, "world18_rater_identity.csv", "3000 × 30%"),
-)
+    ("docs/world18_fresh_cohorts.md's 100 cohorts", ENTROPY, COHORTS,
+     ((FLAGS, "world18_leniency_ratings_flags.csv", "none"), (LINE, "world18_leniency_ratings_line.csv", "none"))),
+    ("docs/world18_raters.md's 40 cohorts", FIRST_ENTROPY, FIRST_COHORTS,
+     ((FLAGS, "world18_rater_identity.csv", "3000 × 30%"), (LINE, "world18_leniency_ratings_line.csv", "none"))),
+)  # fmt: skip
 
 
 def _paired(x: pd.Series, oracle: pd.Series) -> str:
@@ -54,9 +61,9 @@ def _paired(x: pd.Series, oracle: pd.Series) -> str:
     )
 
 
-def set_markdown(raw: pd.DataFrame, before: pd.DataFrame) -> str:
+def set_markdown(raw: pd.DataFrame, before: list[tuple[str, pd.DataFrame]]) -> str:
     """One set of cohorts: the pieces pages' table, each estimator with every piece on against the default on the
-    perfectly corrected ratings (paired), and the version before (its stored rows, the same cohorts)."""
+    perfectly corrected ratings (paired), and each version before (its stored rows, the same cohorts)."""
     p = raw.pivot(index="seed", columns=["off", "estimator"], values="estimate")
     oracle = p[("leniency_in_ratings", DEFAULT)]
     lines = [pieces_table(raw), ""]
@@ -64,14 +71,15 @@ def set_markdown(raw: pd.DataFrame, before: pd.DataFrame) -> str:
         lines.append(
             f"* {est}, every piece on, minus the default on the corrected ratings: {_paired(p[('none', est)], oracle)}."
         )
-    b = before.set_index("seed")
-    sd, se = float(b["estimate"].std(ddof=1)), float(b["se"].mean())
-    lines.append(
-        f"* The version before (who rated the decision visit in the history, the history as recorded; stored rows, "
-        f"the same cohorts): bias {b['estimate'].mean():+.4f} (MCSE {sd / np.sqrt(len(b)):.4f}), empirical / model SE "
-        f"{sd / se:.2f}, rejection {float((b['estimate'].abs() / b['se'] > 1.959964).mean()):.3f}; minus the default on "
-        f"the corrected ratings: {_paired(b['estimate'], oracle)}."
-    )
+    for what, rows in before:
+        b = rows.set_index("seed")
+        sd, se = float(b["estimate"].std(ddof=1)), float(b["se"].mean())
+        lines.append(
+            f"* The version before with {what} (stored rows, the same cohorts, every piece on): bias "
+            f"{b['estimate'].mean():+.4f} (MCSE {sd / np.sqrt(len(b)):.4f}), empirical / model SE {sd / se:.2f}, "
+            f"rejection {float((b['estimate'].abs() / b['se'] > 1.959964).mean()):.3f}; minus the default on the "
+            f"corrected ratings: {_paired(b['estimate'], oracle)}."
+        )
     return "\n".join(lines)
 
 
@@ -79,10 +87,13 @@ def markdown(raw: pd.DataFrame) -> str:
     from alscell.simulate.study import study_seeds
 
     parts = []
-    for title, entropy, n, file, label in SETS:
+    for title, entropy, n, versions in SETS:
         seeds = [int(s) for s in study_seeds(entropy, n)]
-        before = pd.read_csv(DATA / file)
-        before = before[(before["off"] == label) & (before["estimator"] == HELD) & before["seed"].isin(seeds)]
+        before = []
+        for what, file, label in versions:
+            rows = pd.read_csv(DATA / file)
+            rows = rows[(rows["off"] == label) & (rows["estimator"] == HELD) & rows["seed"].isin(seeds)]
+            before.append((what, rows))
         parts.append(f"### {title}\n\n" + set_markdown(raw[raw["seed"].isin(seeds)], before))
     return "\n\n".join(parts)
 

@@ -128,7 +128,10 @@ def held_warning(labels: tuple[str, ...], off: Offsets, reference: str, why: str
             "many patients their leniencies make the estimates vary more than the standard error says "
             "(docs/world18_raters.md)."
         )
-    said = head + f"was removed from the slopes, with its uncertainty in the interval ({'; '.join(held)} points)"
+    said = head + (
+        f"was removed from the slopes, with its uncertainty in the interval, and from the history's levels and "
+        f"declines ({'; '.join(held)} points)"
+    )
     if lost:
         said += (
             f"; too few patients shared with the others ({MIN_OFFSET_PATIENTS} needed) to estimate "

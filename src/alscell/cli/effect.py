@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
             "--hold-raters",
             help="Hold each recorded rater's offset (alsfrs.rater; and each assessor mode's): estimated within "
             "patients from the visits before any treatment and removed from the slopes, with its uncertainty in the "
-            "interval, so that a few raters' leniencies shared by many patients neither lean the estimate nor make "
+            "interval, and from the history the decisions are modelled on, so that a few raters' leniencies shared by many patients neither lean the estimate nor make "
             "its interval too narrow.  g_estimation only (docs/rater_identity.md).",
         ),
     ) -> None:
