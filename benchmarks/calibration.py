@@ -116,6 +116,9 @@ HELD_OUT = {
     # 2026-12-07 with the screening and the occasions recorded, registered with benchmarks/recorded_eligibility.py's
     # rule before any estimator ran on it (benchmarks/nineteenth_world.py)
     "world19": ("nineteenth_world", "simulate_world19"),
+    # held out from who rated each visit (alsfrs.rater, recorded sparsely): written blind on 2026-12-07 with the
+    # raters and the occasions recorded, registered before any estimator ran on it (benchmarks/twentieth_world.py)
+    "world20": ("twentieth_world", "simulate_world20"),
 }
 
 

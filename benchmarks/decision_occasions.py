@@ -42,6 +42,7 @@ OCCASIONS = {
     "world17": ("scheduled",),  # DECISION_VISIT_TYPES (benchmarks/seventeenth_world.py)
     "world18": ("unscheduled",),  # DECISION_VISIT_TYPES: the programme's visits (benchmarks/eighteenth_world.py)
     "world19": ("scheduled",),  # DECISION_VISIT_TYPES: the intake months' reviews (benchmarks/nineteenth_world.py)
+    "world20": ("scheduled",),  # DECISION_VISIT_TYPES: every review after the diagnosis (benchmarks/twentieth_world.py)
 }
 # The visit types each world's analyst leaves out with --leave-out-visits: the ratings taken during admissions (the
 # option was designed on the fourteenth world, whose admission ratings carry an acute illness's dip; none in the
@@ -54,6 +55,7 @@ LEFT_OUT = {
     "world17": ("remote",),  # LEAVE_OUT_VISIT_TYPES: the patients' own portal ratings (benchmarks/seventeenth_world.py)
     "world18": (),  # LEAVE_OUT_VISIT_TYPES: none, every row reads the same scale (benchmarks/eighteenth_world.py)
     "world19": (),  # LEAVE_OUT_VISIT_TYPES: phone and home ratings read the clinic's scale (benchmarks/nineteenth_world.py)
+    "world20": (),  # LEAVE_OUT_VISIT_TYPES: the portal's self-ratings read the clinic's scale (benchmarks/twentieth_world.py)
 }
 # Registered before any estimator ran on the fifteenth world (written blind with the columns recorded from its start,
 # while --leave-out-visits was built on the fourteenth): there the variant "named, dates + types, decision visits,
