@@ -142,7 +142,33 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 {reading}
 """
 
-READING = """* Not yet read."""
+READING = """* Written from the tables above after the run (2026-12-07, thirty-eighth session).  The default's rows with every
+  piece on are docs/world18_fresh_cohorts.md's and docs/world18_raters.md's estimate for estimate (tested).
+* **A perfect correction of the ratings takes the default's excess spread, not its lean.**  On the 100 cohorts the
+  ratio of empirical to model SE 1.53 → 1.08 and the rejection rate 0.270 → 0.090, while the bias stays (+0.0220 →
+  +0.0236, paired +0.0016, MCSE 0.0065); on the first 40 the ratio 1.23 → 0.99 and the bias +0.0269 → +0.0432
+  (paired +0.0163, MCSE 0.0080).  A cohort's estimate with and without the leniencies correlates at only +0.48 and
+  +0.49: the leniencies carry half of each cohort's error.  So the raters are this world's noise, and its lean
+  (docs/world18_fresh_cohorts.md) comes from something else.
+* **Holding each rater's offset now does what the perfect correction does**: on the 100 cohorts it reads +0.0004
+  (MCSE 0.0022) from the default on the corrected ratings, correlating +0.89, with a ratio of 1.07; on the 40,
+  −0.0050 (MCSE 0.0028), +0.91, 1.01.  It keeps the world's lean (+0.0240 and +0.0382) and, its interval now as
+  wide as its spread and no wider, rejects more often where the lean is large against it (0.110 and 0.225).
+* **Why the version judged on docs/world18_rater_identity.md took little of the noise there**: on those 40 cohorts it
+  read −0.0161 (MCSE 0.0045) from the perfect correction and its ratio stayed 1.19 (on the 100 it came closer:
+  −0.0036, 0.98).  It put who rated the decision visit in the history.  The programme's two raters rate only the
+  programme's visits, so those flags let the decision model tell the programme's visits from the clinic's reviews
+  (where no start ever happens), and the comparison narrowed to the programme's visits.  Reading the history from
+  the corrected ratings instead, with each visit still set against its patient's straight line, took the noise but
+  moved the estimate +0.0086 (MCSE 0.0022) from the correction on the 100 cohorts: with the leniencies out, the line
+  found the programme's raters about 0.1 points below the clinic's — the curve of an accelerating course read as an
+  offset of the raters who rate the last visit before each start (tests/analysis/test_rater_identity.py shows the
+  same on hand-made courses).  Against each patient's own quadratic (the version now) that is gone to +0.0004.
+* On the corrected ratings holding still moves the estimate a little (+0.0266 against the default's +0.0236 on the
+  100 cohorts, +0.0463 against +0.0432 on the 40; the phone mode, with no offset in this world, is estimated too).
+* All three versions were built on this world, so it cannot judge them.  Whether holding becomes the default where
+  raters are recorded is the twentieth world's rule's (written blind; benchmarks/world20_hold_raters.py,
+  docs/world20_hold_raters.md)."""
 
 
 if __name__ == "__main__":

@@ -76,3 +76,26 @@ def test_the_backlog_parts_page_repeats_the_raters_pages_rows():
     both = parts.merge(raters, on=["off", "seed", "estimator"], suffixes=("", "_raters"))
     assert len(both) == 2 * len(wp.ESTIMATORS) * wr.COHORTS
     assert (both["estimate"] == both["estimate_raters"]).all() and (both["se"] == both["se_raters"]).all()
+
+
+def test_the_corrected_ratings_page_rewrites_and_repeats_the_defaults_rows(tmp_path):
+    """world18_leniency_ratings.py: both sets of cohorts in every row; the default with every piece on is the fresh
+    cohorts page's and the raters page's, estimate for estimate (the same cohorts drawn again); the page rewrites."""
+    import world18_leniency_ratings as wlr
+
+    raw = pd.read_csv(ROOT / "docs" / "data" / "world18_leniency_ratings.csv")
+    assert len(raw) == len(wlr.OFF) * len(wlr.ESTIMATORS) * (wf.COHORTS + wr.COHORTS)
+    assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
+    mine = raw[(raw["off"] == "none") & (raw["estimator"] == "default")]
+    for page, label in (("world18_fresh_cohorts", "none"), ("world18_raters", "none")):
+        theirs = pd.read_csv(ROOT / "docs" / "data" / f"{page}.csv")
+        theirs = theirs[(theirs["off"] == label) & (theirs["estimator"] == "default")]
+        both = mine.merge(theirs, on="seed", suffixes=("", "_theirs"))
+        assert len(both) == len(theirs) and (both["estimate"] - both["estimate_theirs"]).abs().max() < 1e-12
+    out = tmp_path / "page.md"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "world18_leniency_ratings.py"), "--raw",
+           str(ROOT / "docs" / "data" / "world18_leniency_ratings.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+    stored = (ROOT / "docs" / "world18_leniency_ratings.md").read_text(encoding="utf-8")
+    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
+    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
