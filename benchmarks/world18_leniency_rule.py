@@ -29,7 +29,8 @@ ESTIMATORS = ("default", "default, raters held")
 
 def options(estimator: str) -> dict:
     """The g_estimation options of ``estimator`` (:data:`ESTIMATORS`)."""
-    return {"hold_raters": True} if estimator.endswith("raters held") else {}
+    # explicit either way: g_estimation holds the raters by default where they are recorded (since 2026-12-07)
+    return {"hold_raters": estimator.endswith("raters held")}
 
 
 def run_chunk(items: list[tuple]) -> list[dict]:

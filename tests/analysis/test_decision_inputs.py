@@ -85,6 +85,7 @@ def test_the_request_rules():
         "not_eligible_left_out": None,
         "starts_not_eligible": None,
         "hold_raters": False,
+        "raters_held_by_default": False,
     }
     # the recorded screening (--recorded-eligibility): needs no names, g-estimation only
     assert named_options(None, False, "g_estimation", screening=True) == {"recorded_eligibility": True}
@@ -98,6 +99,9 @@ def test_the_request_rules():
     assert named_options(None, False, "g_estimation", raters=True) == {"hold_raters": True}
     with pytest.raises(NotApplicable, match="hold raters: only g_estimation models the decision"):
         named_options(None, False, "naive", raters=True)
+    # --raters-as-recorded: g-estimation reads the ratings as recorded; another method holds none anyway
+    assert named_options(None, False, "g_estimation", raters=False) == {"hold_raters": False}
+    assert named_options(None, False, "naive", raters=False) == {} == named_options(None, False, "g_estimation")
     held = {
         "reference": "C1",
         "estimate_as_recorded": 0.1,
@@ -115,6 +119,10 @@ def test_the_request_rules():
         0.1,
     )
     assert "C1" not in str(d) and "C2" not in str(d)
+    # held by default (nothing asked, g-estimation held them): decision_inputs says so
+    d = named_json(obj, {}, {"rater_offsets_held": held})["decision_inputs"]
+    assert (d["hold_raters"], d["raters_held_by_default"], d["rater_offsets_held"]) == (True, True, 1)
+    assert named_json(obj, {"hold_raters": False}, {}) is obj
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
     for args, why in (

@@ -31,7 +31,7 @@ def test_the_lenient_programme_raters_lean_goes_when_the_raters_are_held(effect)
     recorded, held = [], []
     for seed in range(4):
         t = rated_clinic(600, seed, effect)
-        recorded.append(g_estimation(t).estimate)
+        recorded.append(g_estimation(t, hold_raters=False).estimate)
         e = g_estimation(t, hold_raters=True)
         held.append(e.estimate)
         assert np.isfinite(e.se) and e.se > 0
@@ -52,7 +52,7 @@ def test_the_offsets_come_back_and_are_said():
     for i in range(6):
         col = held["columns"][f"rater C{i + 1}"]
         assert col["identified"] and abs(col["offset_points"] - truth[i]) < 0.3
-    assert held["estimate_as_recorded"] == pytest.approx(g_estimation(t).estimate, abs=1e-12)
+    assert held["estimate_as_recorded"] == pytest.approx(g_estimation(t, hold_raters=False).estimate, abs=1e-12)
     said = [w for w in e.warnings if "each recorded rater's offset from P1" in w]
     assert len(said) == 1 and "C1 " in said[0] and "with its uncertainty in the interval" in said[0]
 
@@ -111,7 +111,7 @@ def test_the_sensitivity_family_gains_the_raters_row_where_raters_are_recorded()
     from alscell.analysis.sensitivity import sensitivity_analyses
 
     t = rated_clinic(400, 2)
-    plain = sensitivity_analyses(t, "alsfrs_r_total", "g_estimation")
+    plain = sensitivity_analyses(t, "alsfrs_r_total", "g_estimation", {"hold_raters": False})
     row = plain.rows[-1]
     assert row.analysis == "g_estimation_raters_held" and not row.flagged
     assert row.result is not None
@@ -120,9 +120,11 @@ def test_the_sensitivity_family_gains_the_raters_row_where_raters_are_recorded()
     flagged = [abs(r.difference_in_se) for r in plain.rows[:-1] if r.difference_in_se is not None]
     assert plain.largest_difference_in_se == max(flagged) < abs(row.difference_in_se)
     assert plain.to_json_dict()["sensitivity"][-1]["analysis"] == "g_estimation_raters_held"
-    held = sensitivity_analyses(t, "alsfrs_r_total", "g_estimation", {"hold_raters": True})
-    assert held.rows[-1].analysis == "g_estimation_raters_as_recorded"
-    assert held.rows[-1].result.estimate == plain.primary.estimate
+    for options in ({"hold_raters": True}, {}):  # asked, or by default where raters are recorded
+        held = sensitivity_analyses(t, "alsfrs_r_total", "g_estimation", options)
+        assert held.rows[-1].analysis == "g_estimation_raters_as_recorded"
+        assert held.rows[-1].result.estimate == plain.primary.estimate
+        assert held.primary.estimate == row.result.estimate
     assert len(sensitivity_analyses(rated_clinic(400, 2, record=False)).rows) == 3
 
 
@@ -140,7 +142,7 @@ def test_a_rater_seen_before_any_treatment_only_at_starts_is_neither_estimated_n
         raters = a["rater"].to_numpy(dtype=object).copy()
         raters[((a["rater"] == "P1") & before).to_numpy()] = "C1"
         moved = _with_raters(t, raters)
-        plain, held = g_estimation(moved), g_estimation(moved, hold_raters=True)
+        plain, held = g_estimation(moved, hold_raters=False), g_estimation(moved, hold_raters=True)
         cols = held.details["rater_offsets_held"]["columns"]
         assert held.details["rater_offsets_held"]["reference"] != "P1"
         assert not cols["rater P1"]["identified"]
@@ -199,3 +201,22 @@ def test_a_group_that_rates_at_the_end_of_a_curved_course_reads_its_offset_not_t
     assert line.gamma[0] - true_offset < -0.3  # the curve, read as the group's
     assert abs(quad.gamma[0] - true_offset) < 0.1
     assert np.all(np.isfinite(quad.influence)) and quad.influence.shape == (n, 2)
+
+
+def test_held_by_default_where_two_raters_or_more_are_recorded():
+    """The rule registered with the twentieth world met (docs/world20_hold_raters.md): g-estimation holds each recorded
+    rater's offset unless told not to; with one rater or none, or another outcome, nothing changes and nothing is said;
+    with effect modifiers it reads the ratings as recorded and says so (explicitly asked, it refuses)."""
+    from alscell.analysis.rater_identity import NOT_BY_DEFAULT
+
+    t = rated_clinic(400, 3)
+    default, held, recorded = g_estimation(t), g_estimation(t, hold_raters=True), g_estimation(t, hold_raters=False)
+    assert (default.estimate, default.se) == (held.estimate, held.se) != (recorded.estimate, recorded.se)
+    assert "rater_offsets_held" in default.details and "rater_offsets_held" not in recorded.details
+    bare = rated_clinic(400, 3, record=False)
+    for tables in (bare, _with_raters(bare, "C1")):
+        e = g_estimation(tables)
+        assert e.estimate == g_estimation(tables, hold_raters=False).estimate
+        assert NO_RATERS_NOTE not in e.warnings and NOT_BY_DEFAULT not in e.warnings
+    modified = g_estimation(t, modifiers=("level",))
+    assert NOT_BY_DEFAULT in modified.warnings and "rater_offsets_held" not in modified.details

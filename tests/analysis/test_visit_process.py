@@ -146,6 +146,7 @@ def test_the_lag_request_rules():
         "not_eligible_left_out": None,
         "starts_not_eligible": None,
         "hold_raters": False,
+        "raters_held_by_default": False,
     }
 
 

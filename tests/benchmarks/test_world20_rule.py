@@ -16,8 +16,16 @@ K = 40
 
 def _rows(cell: str, est: str, err: np.ndarray, se: float, truth: float = 0.0) -> list[dict]:
     return [
-        dict(off=cell, seed=i, estimator=est, estimate=truth + e, se=se, ci_low=truth + e - 1.96 * se,
-             ci_high=truth + e + 1.96 * se, truth=truth)  # fmt: skip
+        dict(
+            off=cell,
+            seed=i,
+            estimator=est,
+            estimate=truth + e,
+            se=se,
+            ci_low=truth + e - 1.96 * se,
+            ci_high=truth + e + 1.96 * se,
+            truth=truth,
+        )
         for i, e in enumerate(err)
     ]
 
@@ -53,3 +61,27 @@ def test_no_help_anywhere_fails_d():
 def test_a_standard_error_further_from_right_fails_c():
     ok, lines = page.verdict(_raw(held_noise=0.05, held_se=0.025, default_noise=0.05))
     assert not ok and "(c) empirical / model SE 2.00 against 1.00: not met" in lines[0]
+
+
+def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tmp_path):
+    """The stored cohorts (40 per cell, both estimators, the same seeds) rewrite docs/world20_hold_raters.md; its
+    verdict is the rule's, and g-estimation's default holds the raters exactly when the verdict says so."""
+    import inspect
+    import subprocess
+
+    from alscell.analysis.g_estimation import g_estimation
+
+    root = Path(__file__).resolve().parents[2]
+    raw = pd.read_csv(root / "docs" / "data" / "world20_hold_raters.csv")
+    assert len(raw) == len(page.CELLS) * len(page.ESTIMATORS) * page.COHORTS
+    assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
+    ok, _ = page.verdict(raw)
+    out = tmp_path / "page.md"
+    cmd = [sys.executable, str(root / "benchmarks" / "world20_hold_raters.py"), "--raw",
+           str(root / "docs" / "data" / "world20_hold_raters.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
+    stored = (root / "docs" / "world20_hold_raters.md").read_text(encoding="utf-8")
+    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
+    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert ("becomes the default" in stored) == ok
+    assert (inspect.signature(g_estimation).parameters["hold_raters"].default is None) == ok

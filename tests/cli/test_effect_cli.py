@@ -221,15 +221,19 @@ def test_the_recorded_screening_is_read_when_asked_and_said(tmp_path):
 
 
 def test_each_raters_offset_is_held_when_asked_and_said(tmp_path):
-    """A folder that records who rated each visit (alsfrs.rater): with --hold-raters each rater's offset is held, the
-    table says how many and the estimate as recorded, --json's decision_inputs too; with another method a clear error."""
+    """A folder that records who rated each visit (alsfrs.rater): with --hold-raters, and by default, each rater's offset
+    is held, the table says how many and the estimate as recorded, --json's decision_inputs too; --raters-as-recorded
+    reads them as recorded; with another method a clear error."""
     from registry_arrays import rated_clinic, valid_folder
 
     folder = valid_folder(rated_clinic(300, 6), tmp_path / "data")
-    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    plain = json.loads(run("--data", str(folder), "--json", "--raters-as-recorded").stdout)
+    assert "decision_inputs" not in plain
     d = json.loads(run("--data", str(folder), "--json", "--hold-raters").stdout)
+    by_default = json.loads(run("--data", str(folder), "--json").stdout)
+    assert by_default["estimate"] == d["estimate"] and by_default["decision_inputs"]["raters_held_by_default"] is True
     inputs = d["decision_inputs"]
-    assert inputs["hold_raters"] is True and inputs["named"] == []
+    assert inputs["hold_raters"] is True and inputs["named"] == [] and inputs["raters_held_by_default"] is False
     assert inputs["rater_offset_groups"] == 6 and 0 < inputs["rater_offsets_held"] <= 6
     assert inputs["estimate_as_recorded"] == pytest.approx(plain["estimate"], abs=1e-9)
     assert d["estimate"] != plain["estimate"]
@@ -238,3 +242,5 @@ def test_each_raters_offset_is_held_when_asked_and_said(tmp_path):
     assert r.returncode == 0 and "raters' offsets held" in r.stdout
     r = run("--data", str(folder), "--hold-raters", "--method", "naive")
     assert r.returncode == 2 and "hold raters: only g_estimation models the decision" in r.stderr
+    r = run("--data", str(folder), "--raters-as-recorded", "--method", "naive")  # holds none anyway
+    assert r.returncode == 0 and "raters' offsets held" not in r.stdout

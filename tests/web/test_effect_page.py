@@ -289,20 +289,27 @@ def test_held_raters_are_shown_and_a_researcher_sees_their_keyed_pseudonyms(tmp_
     try:
         key = pseudonym_key(app.state.engine)
         res, doc = _client(app, "raterres"), _client(app, "raterdoc")
-        assert "decision_inputs" not in res.get("/api/v1/effect").json()  # held only when asked
+        # held by default where two raters or more are recorded (docs/world20_hold_raters.md), as asked, or not
+        plain = res.get("/api/v1/effect").json()
+        assert plain["decision_inputs"]["hold_raters"] is True and plain["decision_inputs"]["raters_held_by_default"]
+        recorded = res.get("/api/v1/effect", params={"hold_raters": "false"}).json()
+        assert "decision_inputs" not in recorded and recorded["estimate"] != plain["estimate"]
         mine = doc.get("/api/v1/effect", params={"hold_raters": "true"}).json()
+        assert mine["decision_inputs"]["raters_held_by_default"] is False
         assert any("offset from P1 (alsfrs.rater)" in w for w in mine["warnings"])
         api = res.get("/api/v1/effect", params={"hold_raters": "true"}).json()
         d = api["decision_inputs"]
         assert d["hold_raters"] is True and d["rater_offset_groups"] == 6 and d["rater_offsets_held"] > 0
-        assert api["estimate"] == mine["estimate"]
+        assert api["estimate"] == mine["estimate"] == plain["estimate"]
         said = " ".join(api["warnings"])
         assert pseudonym(key, "rater", "P1", "R-") in said and pseudonym(key, "rater", "C1", "R-") in said
         assert not any(re.search(rf"\b{r}\b", said) for r in ("P1", "C1", "C2", "C3", "C4", "C5", "C6"))
         partial = res.get("/effect/result", params={"hold_raters": "true"}, headers=HX)
         assert partial.status_code == 200
-        page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the box as ticked
-        assert 'name="hold_raters" value="true" checked' in page.text
+        page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the choice as made
+        assert '<option value="true" selected>held</option>' in page.text
+        bad = res.get("/effect/result", params={"hold_raters": "maybe"}, headers=HX)
+        assert bad.status_code == 422 and "hold_raters &#39;maybe&#39;: use true (held), false" in bad.text
         shown = shown_text(partial.text, "rater_offsets_held")
         assert shown == f"{d['rater_offsets_held']} of {d['rater_offset_groups']} (raters and assessor modes)"
         for w in api["warnings"]:

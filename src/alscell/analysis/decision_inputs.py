@@ -224,7 +224,7 @@ def named_options(
     leave_out: str | None = None,
     eligible: str | None = None,
     screening: bool = False,
-    raters: bool = False,
+    raters: bool | None = None,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
@@ -232,8 +232,9 @@ def named_options(
     shape :data:`DEFAULT_SHAPE` when not given, ``adjust_shape`` only when not linear (g_estimation's own default),
     ``decision_lag_days`` only when above 0, ``decision_visits`` and ``leave_out_visits`` (``--leave-out-visits``)
     only when some are given, ``recorded_eligibility`` (``--recorded-eligibility``: read the clinic's recorded
-    screening, alscell.analysis.decision_occasions.screened_out) and ``hold_raters`` (``--hold-raters``: each
-    recorded rater's offset held, alscell.analysis.rater_identity) only when asked.  Only g-estimation has a
+    screening, alscell.analysis.decision_occasions.screened_out) only when asked, and ``hold_raters`` as asked
+    (``raters``: ``--hold-raters`` True, ``--raters-as-recorded`` False, neither None — g-estimation's own default,
+    held where two raters or more are recorded; alscell.analysis.rater_identity).  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
     from alscell.analysis.decision_occasions import LEAVE_OUT, check_occasions
 
@@ -249,7 +250,9 @@ def named_options(
     conditions = parse_eligible(eligible)
     if conditions and not names:
         raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
-    if not names and not lag and not visits and not out and not screening and not raters:
+    # (ratings as recorded asked of another method: nothing to do; it holds no rater's offset)
+    raters = None if raters is False and method != "g_estimation" else raters
+    if not names and not lag and not visits and not out and not screening and raters is None:
         return {}
     if method != "g_estimation":
         what = (
@@ -265,7 +268,7 @@ def named_options(
     options |= {"eligible_when": conditions} if conditions else {}
     options |= {"decision_lag_days": lag} if lag else {}
     options |= {"recorded_eligibility": True} if screening else {}
-    options |= {"hold_raters": True} if raters else {}
+    options |= {"hold_raters": bool(raters)} if raters is not None else {}
     return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
 
@@ -287,13 +290,15 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     it was read, ``eligibility_recorded`` (decision visits with a recorded screening), ``not_eligible_left_out`` (those
     found not eligible, left out of the decision model) and ``starts_not_eligible`` (starts at such visits, kept),
     each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`), ``hold_raters``
-    (whether each recorded rater's offset was asked to be held; what was held: the result's
-    ``details.rater_offsets_held``; :func:`raters_held_summary`)."""
+    (whether each recorded rater's offset was held: asked, or by default where two raters or more are recorded, which
+    ``raters_held_by_default`` says; what was held: the result's ``details.rater_offsets_held``;
+    :func:`raters_held_summary`).  Also where nothing was named but the raters were held by default."""
     asked = (
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
         "hold_raters",
     )  # fmt: skip
-    if not any(options.get(k) for k in asked):
+    by_default = "hold_raters" not in options and bool(details.get("rater_offsets_held"))
+    if not any(options.get(k) for k in asked) and not by_default:
         return obj
     return obj | {
         "decision_inputs": {
@@ -309,7 +314,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "outside_eligibility": details.get("outside_eligibility"),
             "recorded_eligibility": bool(options.get("recorded_eligibility")),
             **{k: details.get(k) for k in SCREENING_KEYS},
-            "hold_raters": bool(options.get("hold_raters")),
+            "hold_raters": bool(options.get("hold_raters")) or by_default,
+            "raters_held_by_default": by_default,
             **raters_held_summary(details.get("rater_offsets_held")),
         }
     }

@@ -107,7 +107,7 @@ from alscell.analysis.rater_drift import (
     drift_warning,
     rater_offsets,
 )
-from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns
+from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns, raters_by_default
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -912,7 +912,7 @@ def g_estimation(
     slope_visits: tuple[str, ...] = (),
     eligible_when: tuple[tuple[str, str, float], ...] | str = (),
     recorded_eligibility: bool = False,
-    hold_raters: bool = False,
+    hold_raters: bool | None = None,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -938,15 +938,21 @@ def g_estimation(
     recorded screening (``alsfrs.eligible``) found the patient not eligible left out, every start kept
     (:func:`alscell.analysis.decision_occasions.screened_out`; an option by the rule registered with the nineteenth
     world: docs/recorded_eligibility.md); ``hold_raters``: each recorded rater's offset (``alsfrs.rater``) and each
-    mode's held — removed from the slopes, its uncertainty in the SE (:mod:`alscell.analysis.rater_identity`; parametric
-    nuisance models, no effect modifiers)."""
+    mode's held — removed from the slopes, its uncertainty in the SE, and from the history
+    (:mod:`alscell.analysis.rater_identity`; parametric nuisance models, no effect modifiers); None (the default):
+    held wherever the registry records two raters or more and the models allow it, by the rule registered with the
+    twentieth world (docs/world20_hold_raters.md; since 2026-12-07, thirty-eighth session), False: the ratings as
+    recorded."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
-    warn_raters = [f"each rater's offset was to be held (hold_raters), but raters rate the ALSFRS-R, not {outcome}: "
-                   "nothing was held."] if hold_raters and outcome not in ALSFRS_OUTCOMES else []  # fmt: skip
+    if hold_raters is None:  # the default: held where raters are recorded (docs/world20_hold_raters.md)
+        hold_raters, warn_raters = raters_by_default(tables, outcome, nuisance != "parametric" or bool(modifiers))
+    else:
+        warn_raters = [f"each rater's offset was to be held (hold_raters), but raters rate the ALSFRS-R, not "
+                       f"{outcome}: nothing was held."] if hold_raters and outcome not in ALSFRS_OUTCOMES else []  # fmt: skip
     if hold_raters and (nuisance != "parametric" or modifiers):
         raise NotApplicable("holding each rater's offset (hold_raters) needs the parametric nuisance models and no "
                             "effect modifiers.")  # fmt: skip

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alscell.analysis.design_matrix import ALSFRS_OUTCOMES
 from alscell.analysis.rater import rater_flags
 from alscell.analysis.rater_drift import MIN_OFFSET_PATIENTS, Offsets
 from alscell.io.tables import as_tables
@@ -51,6 +52,22 @@ def _raters(a: pd.DataFrame) -> pd.Series:
     if "rater" not in a:
         return pd.Series(pd.NA, index=a.index, dtype="string")
     return a["rater"].astype("string").str.strip().replace("", pd.NA)
+
+
+NOT_BY_DEFAULT = (
+    "each recorded rater's offset is held by default where two raters or more are recorded (docs/world20_hold_raters.md), "
+    "but not with effect modifiers or learned nuisance models: the ratings were read as recorded."
+)
+
+
+def raters_by_default(tables, outcome: str, unsupported: bool) -> tuple[bool, list[str]]:
+    """(hold, notes): g-estimation's default for ``hold_raters`` — hold each rater's offset where ``alsfrs.rater``
+    records two raters or more and the outcome is an ALSFRS-R score (the rule registered with the twentieth world met:
+    docs/world20_hold_raters.md), with a note instead where the request's models cannot hold them (``unsupported``:
+    effect modifiers or learned nuisance models)."""
+    if outcome not in ALSFRS_OUTCOMES or recorded_raters(tables) < 2:
+        return False, []
+    return (False, [NOT_BY_DEFAULT]) if unsupported else (True, [])
 
 
 def recorded_raters(tables) -> int:

@@ -357,7 +357,7 @@ def _raters_row(tables, outcome: str, primary: Estimate, options: dict) -> list[
 
     if primary.method != "g_estimation" or outcome not in ALSFRS_OUTCOMES or recorded_raters(tables) < 2:
         return []  # (under a mixed-model primary the row would mix the method's difference with the raters')
-    held = bool(options.get("hold_raters"))
+    held = "rater_offsets_held" in primary.details  # asked, or by default (g_estimation's hold_raters=None)
     a = Analysis(
         "g_estimation_raters_as_recorded" if held else "g_estimation_raters_held",
         "g-estimation with the ratings as recorded (the primary held each rater's offset)"

@@ -106,13 +106,15 @@ def register(app: typer.Typer) -> None:
             "not eligible leave the decision model (every start kept; a visit with no recorded screening stays).  "
             "Needs no --adjust-for.  g_estimation only; an option, not the default (docs/recorded_eligibility.md).",
         ),
-        hold_raters: bool = typer.Option(
-            False,
-            "--hold-raters",
-            help="Hold each recorded rater's offset (alsfrs.rater; and each assessor mode's): estimated within "
-            "patients from the visits before any treatment and removed from the slopes, with its uncertainty in the "
-            "interval, and from the history the decisions are modelled on, so that a few raters' leniencies shared by many patients neither lean the estimate nor make "
-            "its interval too narrow.  g_estimation only (docs/rater_identity.md).",
+        hold_raters: bool | None = typer.Option(
+            None,
+            "--hold-raters/--raters-as-recorded",
+            help="Each recorded rater's offset (alsfrs.rater; and each assessor mode's), estimated within patients from "
+            "the visits before any treatment, removed from the slopes (with its uncertainty in the interval) and from "
+            "the history the decisions are modelled on, so that a few raters' leniencies shared by many patients "
+            "neither lean the estimate nor make its interval too narrow.  The default where two raters or more are "
+            "recorded (docs/world20_hold_raters.md); --raters-as-recorded reads the ratings as recorded.  g_estimation "
+            "only (docs/rater_identity.md).",
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""

@@ -286,11 +286,13 @@ def effect(
     leave_out_visits: str | None = None,  # the same check
     eligible_when: str | None = None,  # checked by analysis.decision_inputs.parse_eligible (422)
     recorded_eligibility: bool = False,  # read alsfrs.eligible (analysis.decision_occasions.screened_out)
-    hold_raters: bool = False,  # hold each alsfrs.rater's offset (analysis.rater_identity)
+    # hold each alsfrs.rater's offset (analysis.rater_identity): true, false (as recorded), absent: held where two
+    # raters or more are recorded (g_estimation's default)
+    hold_raters: bool | None = None,
 ) -> dict | JSONResponse:
     """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]
     [--adjust-shape S] [--eligible-when E]] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
-    [--recorded-eligibility] [--hold-raters]`` on the
+    [--recorded-eligibility] [--hold-raters | --raters-as-recorded]`` on the
     patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
     analysis.effect_modification; analysis.decision_inputs)."""
     from alscell.analysis.errors import NotApplicable

@@ -64,7 +64,7 @@ def effect_json(
     leave_out_visits: str | None = None,
     eligible_when: str | None = None,
     recorded_eligibility: bool = False,
-    hold_raters: bool = False,
+    hold_raters: bool | None = None,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect`` (a
     researcher's de-identified: :func:`_deidentified`).
@@ -195,7 +195,7 @@ class Choices:
     leave_out_visits: tuple[str, ...] = ()
     eligible_when: str = ""
     recorded_eligibility: bool = False
-    hold_raters: bool = False
+    hold_raters: str = ""  # "true", "false" (as recorded), "": g_estimation's default (held where raters are recorded)
 
 
 def _choices(
@@ -209,20 +209,26 @@ def _choices(
     leave_out_visits: Annotated[list[str] | None, Query()] = None,
     eligible_when: str = "",
     recorded_eligibility: bool = False,
-    hold_raters: bool = False,
+    hold_raters: str = "",
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
                    tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip(),
-                   recorded_eligibility, hold_raters)  # fmt: skip
+                   recorded_eligibility, hold_raters.strip())  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
+
+
+HOLD_RATERS = {"": None, "true": True, "false": False}  # the form's choice → g_estimation's hold_raters
 
 
 def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any], int]:
     """(the result's template context, HTTP status): the estimate, or the sentence why there is none (422)."""
     engine = engine_of(request)
     try:
+        if c.hold_raters not in HOLD_RATERS:
+            raise NotApplicable(f"hold_raters {c.hold_raters!r}: use true (held), false (as recorded) or leave it empty "
+                                "(held where two raters or more are recorded).")  # fmt: skip
         obj = effect_json(
             engine,
             user,
@@ -236,7 +242,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             leave_out_visits=",".join(c.leave_out_visits) or None,
             eligible_when=c.eligible_when or None,
             recorded_eligibility=c.recorded_eligibility,
-            hold_raters=c.hold_raters,
+            hold_raters=HOLD_RATERS[c.hold_raters],
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
