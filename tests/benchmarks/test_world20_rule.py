@@ -85,3 +85,23 @@ def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tm
     assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
     assert ("becomes the default" in stored) == ok
     assert (inspect.signature(g_estimation).parameters["hold_raters"].default is None) == ok
+
+
+def test_the_lean_page_rewrites_from_its_cohorts(tmp_path):
+    """docs/world20_lean.md: every estimator on the same 40 cohorts per cell, and the page rewrites from them."""
+    import subprocess
+
+    import world20_lean as lean
+
+    root = Path(__file__).resolve().parents[2]
+    raw = pd.read_csv(root / "docs" / "data" / "world20_lean.csv")
+    assert len(raw) == len(lean.CELLS) * len(lean.ESTIMATORS) * lean.COHORTS
+    assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
+    assert lean.options("names, self-ratings left out")["leave_out_visits"] == lean.SELF
+    out = tmp_path / "page.md"
+    cmd = [sys.executable, str(root / "benchmarks" / "world20_lean.py"), "--raw",
+           str(root / "docs" / "data" / "world20_lean.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
+    stored = (root / "docs" / "world20_lean.md").read_text(encoding="utf-8")
+    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
+    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
