@@ -123,6 +123,9 @@ def test_the_request_rules():
     d = named_json(obj, {}, {"rater_offsets_held": held})["decision_inputs"]
     assert (d["hold_raters"], d["raters_held_by_default"], d["rater_offsets_held"]) == (True, True, 1)
     assert named_json(obj, {"hold_raters": False}, {}) is obj
+    # by default but none could be estimated: nothing was held, nothing said
+    none_held = {**held, "columns": {"rater C3": {"patients_shared": 4, "identified": False}}}
+    assert named_json(obj, {}, {"rater_offsets_held": none_held}) is obj
     assert named_options("age", False, "g_estimation", "spline")["adjust_shape"] == "spline"
     assert "adjust_shape" not in named_options("age", False, "g_estimation", "linear")
     for args, why in (

@@ -220,3 +220,30 @@ def test_held_by_default_where_two_raters_or_more_are_recorded():
         assert NO_RATERS_NOTE not in e.warnings and NOT_BY_DEFAULT not in e.warnings
     modified = g_estimation(t, modifiers=("level",))
     assert NOT_BY_DEFAULT in modified.warnings and "rater_offsets_held" not in modified.details
+
+
+@pytest.mark.parametrize("history", ["standard", "flexible", "level_spline", "registry", "rater"])
+def test_the_held_history_rebuilds_the_score_terms_where_decision_history_put_them(history):
+    """_held_raters replaces the first columns of the history — _history's, then _score_terms' — with the same terms
+    read from the corrected ratings: with every offset 0 they are the history's own, column for column."""
+    from alscell.analysis.g_estimation import _history, _score_terms, decision_history
+
+    df, H, *_ = decision_history(rated_clinic(300, 3), "alsfrs_r_total", history=history)
+    block = np.column_stack([_history(df, 48.0)[0], _score_terms(df, history)])
+    assert np.array_equal(H[:, : block.shape[1]], block)
+
+
+def test_a_history_that_cannot_be_fitted_corrected_keeps_the_estimate_as_recorded(monkeypatch):
+    """Should the models fail on the corrected history, the estimate is the one as recorded, said — not no estimate."""
+    import alscell.analysis.g_estimation as ge
+
+    t = rated_clinic(300, 3)
+
+    def fails(*args, **kwargs):
+        raise np.linalg.LinAlgError("singular")
+
+    monkeypatch.setattr(ge, "_offsets_removed", fails)
+    e = ge.g_estimation(t)
+    assert np.isfinite(e.estimate) and e.estimate == ge.g_estimation(t, hold_raters=False).estimate
+    assert any("could not be fitted on the history read from the corrected ratings" in w for w in e.warnings)
+    assert not any(c["identified"] for c in e.details["rater_offsets_held"]["columns"].values())

@@ -308,6 +308,10 @@ def test_held_raters_are_shown_and_a_researcher_sees_their_keyed_pseudonyms(tmp_
         assert partial.status_code == 200
         page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the choice as made
         assert '<option value="true" selected>held</option>' in page.text
+        spelled = res.get("/effect/result", params={"hold_raters": "False"}, headers=HX)  # as the API spells booleans
+        assert spelled.status_code == 200 and shown_text(spelled.text, "estimate") == shown_text(
+            res.get("/effect/result", params={"hold_raters": "false"}, headers=HX).text, "estimate"
+        )
         bad = res.get("/effect/result", params={"hold_raters": "maybe"}, headers=HX)
         assert bad.status_code == 422 and "hold_raters &#39;maybe&#39;: use true (held), false" in bad.text
         shown = shown_text(partial.text, "rater_offsets_held")

@@ -297,7 +297,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
         "hold_raters",
     )  # fmt: skip
-    by_default = "hold_raters" not in options and bool(details.get("rater_offsets_held"))
+    by_default = "hold_raters" not in options and any_rater_held(details)
     if not any(options.get(k) for k in asked) and not by_default:
         return obj
     return obj | {
@@ -319,6 +319,13 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             **raters_held_summary(details.get("rater_offsets_held")),
         }
     }
+
+
+def any_rater_held(details: dict) -> bool:
+    """Whether g-estimation held at least one group's offset (``details["rater_offsets_held"]``: asked or by default;
+    none held where none could be estimated)."""
+    held = details.get("rater_offsets_held")
+    return bool(held) and any(c["identified"] for c in held["columns"].values())
 
 
 def raters_held_summary(held: dict | None) -> dict:

@@ -588,7 +588,7 @@ def _held_raters(
     fits, _, p = decision_influence(H, start, groups, [win])
     d, infl = fits[0]  # as recorded
     delta, se = float(d[0]), float(np.sqrt(infl[:, 0] @ infl[:, 0]))
-    removed = None
+    removed, why = None, ""
     if keep.any():
         # the history's score terms read as the reference rater would have read each visit: a level read by a
         # lenient rater is then not a level above the patient's course, which the outcome regression would take it
@@ -602,13 +602,20 @@ def _held_raters(
         top = _scale_max(outcome)
         width = _history(df, top)[0].shape[1] + _score_terms(df, history).shape[1]
         read = df.assign(y=df["y"].to_numpy(float) - off.columns[:, cols] @ off.gamma[cols])
+        # (the level-spline and flexible hinges' knots come from the corrected ratings: their count may differ)
         H_held = np.column_stack([_history(read, top)[0], _score_terms(read, history), H[:, width:]])
-        removed = _offsets_removed(df, H_held, post, start, win, off, cols, window_months)
-    why = "slopes" if keep.any() and removed is None else ""  # held_warning's reason when none was held
-    if removed is None:  # none identified (or their slopes not computable): the estimate as recorded, said
+        try:
+            removed = _offsets_removed(df, H_held, post, start, win, off, cols, window_months)
+            why = "slopes"  # held_warning's reason should none be held
+        except np.linalg.LinAlgError:  # a registry that fits as recorded keeps its estimate: as recorded, said
+            removed, why = None, "fit"
+    if removed is None:  # none identified (or not computable): the estimate as recorded, said
         off = off._replace(identified=np.zeros_like(off.identified))
+        standard: dict = {"_standard_fit": (d, infl)}
     else:
-        delta, se, p, _ = removed
+        delta, se, p, fit = removed
+        # the history check (_history_check) then reads the history the held estimate was fitted on
+        standard = {"_standard_fit": fit, "_history_matrix": H_held}
     columns: dict[str, dict[str, float | int | bool]] = {}
     for j, label in enumerate(labels):
         columns[label] = {"patients_shared": int(off.rated_both_ways[j]), "identified": bool(off.identified[j])}
@@ -628,7 +635,7 @@ def _held_raters(
         se,
         p,
         [held_warning(labels, off, reference, why)],
-        {"rater_offsets_held": info, "_standard_fit": (d, infl)},
+        {"rater_offsets_held": info, **standard},
     )
 
 
@@ -948,6 +955,7 @@ def g_estimation(
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
     if nuisance != "parametric" and modifiers:
         raise NotApplicable("effect modifiers need the parametric nuisance models (nuisance='parametric').")
+    asked_raters = bool(hold_raters)
     if hold_raters is None:  # the default: held where raters are recorded (docs/world20_hold_raters.md)
         hold_raters, warn_raters = raters_by_default(tables, outcome, nuisance != "parametric" or bool(modifiers))
     else:
@@ -1023,7 +1031,7 @@ def g_estimation(
     try:
         if hold_raters and outcome in ALSFRS_OUTCOMES:
             held = _held_raters(tables, df, H, post, start, (use, S, D), window_months, outcome, history)
-            if held is None:
+            if held is None and asked_raters:  # (by default, nothing to hold is nothing to say)
                 warn.append(NO_RATERS_NOTE)
         if modes and (names or nuisance != "parametric"):  # raters after the start: the warning only
             *_, drift, rater_details = _after_start_raters(
@@ -1056,9 +1064,10 @@ def g_estimation(
                       "(the history terms are collinear or separate the decisions perfectly).")  # fmt: skip
     sgn = outcome_info(outcome)["direction"]
     check, standard = None, rater_details.pop("_standard_fit", None)
+    checked = rater_details.pop("_history_matrix", H)  # the held raters' corrected history, where they were held
     if history == "standard" and nuisance == "parametric" and not names and not adjust_for:
         try:
-            check = _history_check(tables, df, H, start, (use, S, D), standard)
+            check = _history_check(tables, df, checked, start, (use, S, D), standard)
         except np.linalg.LinAlgError:
             check = None
 

@@ -11,12 +11,14 @@ programme's own staff), every slope measured from a start carries their differen
 raters, leniency N(0, 0.25²) on the logit of each domain) the raters' leniencies made the estimates vary more than
 their SEs said (empirical SD / model SE 1.23 with them, 0.89 without: docs/world18_raters.md).
 
-What is done (``hold_raters=True`` in :func:`alscell.analysis.g_estimation.g_estimation`): each rater's offset
+What is done (``hold_raters=True`` in :func:`alscell.analysis.g_estimation.g_estimation`, and its default wherever two
+raters or more are recorded: :func:`raters_by_default`, docs/world20_hold_raters.md): each rater's offset
 from the reference rater (the one with the most visits; visits with no recorded rater form a group of their own)
 is estimated within patients from every visit before any treatment, the starts included (a group seen before any
 treatment only at starts is not estimated: its readings there were all selected by the decision), as a linear
-function of the level (:func:`alscell.analysis.rater_drift.rater_offsets`, design "line": each visit against its
-patient's own straight line), jointly with the modes of ``assessor``; every identified offset is removed from the
+function of the level (:func:`alscell.analysis.rater_drift.rater_offsets`, design "quadratic": each visit against its
+patient's own quadratic in time, a straight line for patients with fewer than four visits), jointly with the modes
+of ``assessor``; every identified offset is removed from the
 slopes (g-estimation is linear in the outcome) with its sampling error added to the standard error, and from the
 history's score terms (each visit's level and declines as the reference rater would have read them: a lenient
 reading is not a level above the course).  Until the thirty-eighth session (2026-12-07) the history stayed as
@@ -124,7 +126,8 @@ def offset_columns(
 def held_warning(labels: tuple[str, ...], off: Offsets, reference: str, why: str = "") -> str:
     """The sentence of what was held: each identified rater's (and mode's) offset against the reference at the
     mean level of its visits, and those that share too few patients with the others to be estimated; ``why``
-    "slopes" where none was held because the offsets' slopes over the follow-up windows could not be computed."""
+    "slopes" where none was held because the offsets' slopes over the follow-up windows could not be computed, "fit"
+    where the models could not be fitted on the history read from the corrected ratings."""
     held = [
         f"{label.removeprefix('rater ')} {off.gamma[2 * j]:+.2f}" for j, label in enumerate(labels) if off.identified[j]
     ]
@@ -137,6 +140,9 @@ def held_warning(labels: tuple[str, ...], off: Offsets, reference: str, why: str
         reason = (
             "their slopes over the follow-up windows could not be computed"
             if why == "slopes"
+            else "the decision model or the history regression could not be fitted on the history read from the "
+            "corrected ratings"
+            if why == "fit"
             else f"no rater or mode shares {MIN_OFFSET_PATIENTS} patients with the others before any treatment "
             "(visits other than the starts)"
         )

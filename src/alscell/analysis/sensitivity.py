@@ -353,11 +353,12 @@ def _raters_row(tables, outcome: str, primary: Estimate, options: dict) -> list[
     (alscell.analysis.rater_identity; docs/rater_identity.md: a few raters who rate many patients can lean the
     estimate and narrow its interval).  Not counted toward the distance flag (its threshold was chosen without
     it); none where no two raters are recorded, so such registries' family is as it was."""
+    from alscell.analysis.decision_inputs import any_rater_held
     from alscell.analysis.rater_identity import recorded_raters
 
     if primary.method != "g_estimation" or outcome not in ALSFRS_OUTCOMES or recorded_raters(tables) < 2:
         return []  # (under a mixed-model primary the row would mix the method's difference with the raters')
-    held = "rater_offsets_held" in primary.details  # asked, or by default (g_estimation's hold_raters=None)
+    held = any_rater_held(primary.details)  # asked, or by default (g_estimation's hold_raters=None)
     a = Analysis(
         "g_estimation_raters_as_recorded" if held else "g_estimation_raters_held",
         "g-estimation with the ratings as recorded (the primary held each rater's offset)"

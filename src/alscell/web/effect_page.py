@@ -219,14 +219,17 @@ def _choices(
 FormChoices = Annotated[Choices, Depends(_choices)]
 
 
-HOLD_RATERS = {"": None, "true": True, "false": False}  # the form's choice → g_estimation's hold_raters
+# the form's choice → g_estimation's hold_raters (the spellings of a boolean the API's query accepts, too)
+HOLD_RATERS = (
+    {"": None} | dict.fromkeys(("true", "1", "on", "yes"), True) | dict.fromkeys(("false", "0", "off", "no"), False)
+)
 
 
 def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any], int]:
     """(the result's template context, HTTP status): the estimate, or the sentence why there is none (422)."""
     engine = engine_of(request)
     try:
-        if c.hold_raters not in HOLD_RATERS:
+        if c.hold_raters.lower() not in HOLD_RATERS:
             raise NotApplicable(f"hold_raters {c.hold_raters!r}: use true (held), false (as recorded) or leave it empty "
                                 "(held where two raters or more are recorded).")  # fmt: skip
         obj = effect_json(
@@ -242,7 +245,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             leave_out_visits=",".join(c.leave_out_visits) or None,
             eligible_when=c.eligible_when or None,
             recorded_eligibility=c.recorded_eligibility,
-            hold_raters=HOLD_RATERS[c.hold_raters],
+            hold_raters=HOLD_RATERS[c.hold_raters.lower()],
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -258,7 +261,8 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "lag": choices.decision_lag_days,
         "eligible_when": choices.eligible_when,
         "recorded_eligibility": choices.recorded_eligibility,
-        "hold_raters": choices.hold_raters,
+        # the choice as the form's select names it ("true", "false" or "": the default)
+        "hold_raters": {True: "true", False: "false"}.get(HOLD_RATERS.get(choices.hold_raters.lower()), ""),
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
