@@ -324,8 +324,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
 def any_rater_held(details: dict) -> bool:
     """Whether g-estimation held at least one group's offset (``details["rater_offsets_held"]``: asked or by default;
     none held where none could be estimated)."""
-    held = details.get("rater_offsets_held")
-    return bool(held) and any(c["identified"] for c in held["columns"].values())
+    held = details.get("rater_offsets_held") or {}
+    return any(c["identified"] for c in held.get("columns", {}).values())
 
 
 def raters_held_summary(held: dict | None) -> dict:

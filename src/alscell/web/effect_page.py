@@ -262,7 +262,7 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "eligible_when": choices.eligible_when,
         "recorded_eligibility": choices.recorded_eligibility,
         # the choice as the form's select names it ("true", "false" or "": the default)
-        "hold_raters": {True: "true", False: "false"}.get(HOLD_RATERS.get(choices.hold_raters.lower()), ""),
+        "hold_raters": {True: "true", False: "false", None: ""}[HOLD_RATERS.get(choices.hold_raters.lower())],
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
