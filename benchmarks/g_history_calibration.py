@@ -657,7 +657,9 @@ READING_OCCASIONS = """* Not read on this page: the sixteenth world's cells are 
   course, and a sixteenth world"), the seventeenth's in "Positivity, and a seventeenth world", the eighteenth's in
   "Where the names' no-effect lean comes from" (and against our estimand's truths on
   docs/calibration_world18_estimand.md and docs/calibration_world18_observed.md), the nineteenth's on
-  docs/calibration_world19_estimand.md and docs/calibration_world19_observed.md (against our estimand's truths)."""
+  docs/calibration_world19_estimand.md and docs/calibration_world19_observed.md (against our estimand's truths), the
+  twentieth's (whose cohorts here record no rater: the harness writes the occasions only) in docs/evidence.md, where it
+  says who rated each visit, beside docs/world20_hold_raters.md and docs/world20_lean.md."""
 
 READINGS = {
     "named_occasions": READING_OCCASIONS,
