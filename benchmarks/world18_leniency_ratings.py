@@ -36,6 +36,7 @@ from world18_leniency_rule import ESTIMATORS, run_chunk
 from world18_raters import COHORTS as FIRST_COHORTS
 from world18_raters import ENTROPY as FIRST_ENTROPY
 from world18_raters import markdown as pieces_table
+from world18_raters import page_main
 
 OFF = ("", "leniency_in_ratings")
 DEFAULT, HELD = ESTIMATORS
@@ -99,29 +100,8 @@ def markdown(raw: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    import argparse
-
-    from rich.console import Console
-
-    from alscell.simulate.study import run_study, study_seeds
-    from results_page import add_raw_arguments, finish, stored_or_run
-
-    ap = argparse.ArgumentParser(description="benchmarks/world18_leniency_ratings.py: see its docstring")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write-md", default=None)
-    add_raw_arguments(ap)
-    args = ap.parse_args(argv)
-    console = Console()
-    items = [(o, s) for _, entropy, n, *_ in SETS for s in study_seeds(entropy, n) for o in OFF]
-
-    def run():
-        return run_study(run_chunk, items, chunk=1, workers=args.workers, label="world18_leniency_ratings.py",
-                         console=console)  # fmt: skip
-
-    raw = stored_or_run(ap, args, run)
-    finish(console, markdown(raw), float(raw["run_minutes"].iloc[0]), args.write_md, MD, "world18_leniency_ratings.py",
-           argv, workers=args.workers, reading=READING)  # fmt: skip
-    return 0
+    sets = tuple((entropy, n) for _, entropy, n, _ in SETS)
+    return page_main(argv, OFF, run_chunk, markdown, MD, READING, "world18_leniency_ratings.py", sets=sets)
 
 
 __all__ = ["ESTIMATORS", "main"]
@@ -161,7 +141,7 @@ READING = """* Written from the tables above after the run (2026-12-07, thirty-e
   (where no start ever happens), and the comparison narrowed to the programme's visits.  Reading the history from
   the corrected ratings instead, with each visit still set against its patient's straight line, took the noise but
   moved the estimate +0.0086 (MCSE 0.0022) from the correction on the 100 cohorts: with the leniencies out, the line
-  found the programme's raters about 0.1 points below the clinic's — the curve of an accelerating course read as an
+  found the programme's raters below the clinic's — the curve of an accelerating course read as an
   offset of the raters who rate the last visit before each start (tests/analysis/test_rater_identity.py shows the
   same on hand-made courses).  Against each patient's own quadratic (the version now) that is gone to +0.0004.
 * On the corrected ratings holding still moves the estimate a little (+0.0266 against the default's +0.0236 on the

@@ -98,10 +98,11 @@ def markdown(raw: pd.DataFrame) -> str:
 
 def page_main(
     argv, off: tuple[str, ...], chunk, markdown, md: str, reading: str, script: str, entropy: int = ENTROPY,
-    cohorts: int = COHORTS,
+    cohorts: int = COHORTS, sets: tuple[tuple[int, int], ...] = (),
 ) -> int:  # fmt: skip
-    """A pieces page's command line: ``off``'s cohorts (the same ``cohorts`` seeds of ``entropy`` in every row) through
-    ``chunk``, or its stored rows with ``--from-raw``, printed by ``markdown`` and written with ``md``."""
+    """A pieces page's command line: ``off``'s cohorts (the same ``cohorts`` seeds of ``entropy`` in every row; with
+    ``sets``, the seeds of each (entropy, cohorts) one after the other) through ``chunk``, or its stored rows with
+    ``--from-raw``, printed by ``markdown`` and written with ``md``."""
     ap = argparse.ArgumentParser(description=f"benchmarks/{script}: see its docstring")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--write-md", default=None)
@@ -113,7 +114,8 @@ def page_main(
     from alscell.simulate.study import run_study, study_seeds
 
     console = Console()
-    seeds = study_seeds(entropy, cohorts)  # the same cohorts in every row: the pieces off draw the same numbers
+    # the same cohorts in every row: the pieces off draw the same numbers
+    seeds = [s for e, n in (sets or ((entropy, cohorts),)) for s in study_seeds(e, n)]
     items = [(o, seed) for o in off for seed in seeds]
 
     def run():

@@ -337,7 +337,7 @@ def rater_offsets(
     visit against its patient's own quadratic in time where the patient has four visits or more (a line for fewer),
     so that the curvature of a course does not read as the offset of a group that rates at one phase of it — a cell
     programme's raters, who rate its own visits, the last before a start among them: on the eighteenth world with the
-    leniencies taken out of the ratings "line" found them about 0.1 points below the clinic's raters, which moved the
+    leniencies taken out of the ratings "line" found them below the clinic's raters, which moved the
     held estimate by about +0.01 (docs/world18_leniency_ratings.md).  The modes keep "line".
 
     Each way the offset is applied at each visit's level (the patient's straight line through all of their
