@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.self_ratings import history_reads
 from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.io.tables import as_tables
 
@@ -80,7 +81,7 @@ LEAVE_OUT = "leave out visits"  # how a bad --leave-out-visits is named (check_o
 SLOPE_VISITS = "slope visits"  # how a bad slope_visits is named (check_occasions)
 
 
-def _visit_column(tables, df: pd.DataFrame, column: str) -> pd.Series | None:
+def visit_column(tables, df: pd.DataFrame, column: str) -> pd.Series | None:
     """Per row of the analysis frame ``df``: the recorded ``alsfrs`` ``column`` of the ALSFRS-R visit on that
     patient's date (missing where none is recorded or no visit that day); None when nothing is recorded or the frame
     carries no dates."""
@@ -97,7 +98,7 @@ def _visit_column(tables, df: pd.DataFrame, column: str) -> pd.Series | None:
 def visit_types(tables, df: pd.DataFrame) -> np.ndarray:
     """Per row of the analysis frame ``df``: the recorded ``alsfrs.visit_type`` of the ALSFRS-R visit on that
     patient's date ("" where none is recorded, or no visit that day, or the frame carries no dates)."""
-    got = _visit_column(tables, df, "visit_type")
+    got = visit_column(tables, df, "visit_type")
     return np.full(len(df), "", dtype=object) if got is None else got.fillna("").to_numpy(dtype=object)
 
 
@@ -105,7 +106,7 @@ def screened(tables, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(recorded, eligible) per row of ``df``: whether the clinic's screening for the therapy is recorded at that
     visit (``alsfrs.eligible``, an optional extension: docs/data-rules.md) and whether it found the patient eligible
     (False where not recorded)."""
-    got = _visit_column(tables, df, "eligible")
+    got = visit_column(tables, df, "eligible")
     if got is None:
         return np.zeros(len(df), dtype=bool), np.zeros(len(df), dtype=bool)
     recorded = got.notna().to_numpy()
@@ -288,10 +289,12 @@ def _occasions(
         return Occasions(at_risk, start, {}, warn)
     occ = (types == "") | np.isin(types, occasions) if occasions else np.ones(len(df), dtype=bool)
     lag = np.where(np.isfinite(recorded), recorded, float(lag_days))
-    new_risk, new_start = decision_rows(df, lag, occ)
+    # a visit the history does not read (a self-rating, g_estimation's self_ratings="outcome") is no occasion either
+    reads = history_reads(df)
+    new_risk, new_start = decision_rows(df, lag, occ & reads)
     started = int(start.sum())
     placed = ~(df["days_after"].to_numpy(dtype=float) > 0)  # visits on or before the first dose
-    between = int((placed & ~new_risk & occ).sum())
+    between = int((placed & ~new_risk & occ & reads).sum())
     unplaced = started - int(new_start.sum())
     details: dict = {}
     if lag_days:
@@ -348,5 +351,6 @@ __all__ = [
     "screened",
     "screened_out",
     "unused_types_warning",
+    "visit_column",
     "visit_types",
 ]

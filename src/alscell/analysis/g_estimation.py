@@ -108,6 +108,7 @@ from alscell.analysis.rater_drift import (
     rater_offsets,
 )
 from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns, raters_by_default
+from alscell.analysis.self_ratings import check_self_ratings, history_reads, mark_reads, on_read_rows, self_ratings_note
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -157,7 +158,22 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     """(H, post, at_risk, start): the history terms at every visit, months since the first treatment (0
     before it and if never treated), whether the visit is a decision (not yet treated: on or before the day
     of the first treatment) and whether treatment starts at it (before the patient's next visit).  Computed
-    from whole days, not from months, so that the visit on the treatment day is exactly a decision."""
+    from whole days, not from months, so that the visit on the treatment day is exactly a decision.  Over the
+    visits the history reads only (:func:`alscell.analysis.self_ratings.on_read_rows`): a visit it does not read is
+    no decision, and a start is placed at the last read visit on or before the dose."""
+    d = df["days_after"].to_numpy(dtype=float)
+    post = np.where(d > 0, d, 0.0) / DPM
+    reads = history_reads(df)
+    if reads.all():
+        H, at_risk, start = _history_read(df, top)
+        return H, post, at_risk, start
+    at_risk, start = np.zeros(len(df), dtype=bool), np.zeros(len(df), dtype=bool)
+    _, at_risk[reads], start[reads] = _history_read(df[reads], top)
+    return on_read_rows(df, lambda read: _history_read(read, top)[0]), post, at_risk, start
+
+
+def _history_read(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(H, at_risk, start) of :func:`_history` over every row of ``df``."""
     t = df["months"].to_numpy(dtype=float)
     y = df["y"].to_numpy(dtype=float)
     d = df["days_after"].to_numpy(dtype=float)
@@ -165,7 +181,6 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     next_d = g["days_after"].shift(-1).to_numpy(dtype=float)
     at_risk = ~(d > 0)  # NaN (never treated) → a decision at every visit
     start = np.isfinite(d) & (d <= 0) & ~(next_d <= 0)  # the last visit on or before the treatment day
-    post = np.where(d > 0, d, 0.0) / DPM
     prev_t, prev_y = g["months"].shift(1).to_numpy(float), g["y"].shift(1).to_numpy(float)
     prev2_t, prev2_y = g["months"].shift(2).to_numpy(float), g["y"].shift(2).to_numpy(float)
     first = np.isnan(prev_t)
@@ -182,16 +197,16 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
     lim = 10.0 * max(float(np.nanstd(rate1[~first])) if (~first).sum() > 1 else 1.0, 1e-3)
     cols += [np.clip(rate1, -lim, lim), np.clip(rate2, -lim, lim), first.astype(float)]
     cols += [np.minimum(g.cumcount().to_numpy(), 5).astype(float), since**2 / 12.0]
-    return np.column_stack(cols), post, at_risk, start
+    return np.column_stack(cols), at_risk, start
 
 
 def _score_terms(df: pd.DataFrame, history: str) -> np.ndarray:
     """The extra history terms read from the score itself (``history="flexible"``: :func:`_flexible_terms`;
-    ``"level_spline"``: :func:`_level_terms`; none for the others)."""
+    ``"level_spline"``: :func:`_level_terms`; none for the others), over the visits the history reads."""
     if history == "flexible":
-        return _flexible_terms(df)
+        return on_read_rows(df, _flexible_terms)
     if history == "level_spline":
-        return _level_terms(df)
+        return on_read_rows(df, _level_terms)
     return np.empty((len(df), 0))
 
 
@@ -871,22 +886,24 @@ def named_history(
 
 
 def decision_history(
-    tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard", leave_out: tuple[str, ...] = ()
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard", leave_out: tuple[str, ...] = (),
+    self_ratings: str = "read",
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
     outcomes and, with ``history="flexible"``, :func:`_flexible_terms`, with ``"level_spline"``
     :func:`_level_terms`, with ``"registry"`` :func:`alscell.analysis.decision_inputs.registry_terms` (:data:`HISTORIES`; who rated each visit,
     ``"rater"``, is added by :func:`g_estimation`, which knows the decisions).  ``leave_out``: recorded visit types
     whose rows are dropped (:func:`alscell.analysis.decision_occasions.left_out`; ``df.attrs["left_out"]`` their
-    count)."""
+    count).  ``self_ratings="outcome"``: the visits rated by the patient or a caregiver are no decisions and the
+    history does not read them (:func:`alscell.analysis.self_ratings.mark_reads`; they stay in the frame)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
     out = left_out(tables, df, leave_out)
     df = df[~out].sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
-    df = df.reset_index(drop=True)
+    df = mark_reads(tables, df.reset_index(drop=True), self_ratings)
     df.attrs["left_out"] = int(out.sum())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:
@@ -920,6 +937,7 @@ def g_estimation(
     eligible_when: tuple[tuple[str, str, float], ...] | str = (),
     recorded_eligibility: bool = False,
     hold_raters: bool | None = None,
+    self_ratings: str = "read",
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -949,7 +967,8 @@ def g_estimation(
     (:mod:`alscell.analysis.rater_identity`; parametric nuisance models, no effect modifiers); None (the default):
     held wherever the registry records two raters or more and the models allow it, by the rule registered with the
     twentieth world (docs/world20_hold_raters.md; since 2026-12-07, thirty-eighth session), False: the ratings as
-    recorded."""
+    recorded; ``self_ratings``: ``"read"`` (every visit an occasion, the history reads every visit) or ``"outcome"``
+    (the visits rated by the patient or a caregiver in the outcome only: :mod:`alscell.analysis.self_ratings`)."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -965,7 +984,8 @@ def g_estimation(
         raise NotApplicable("holding each rater's offset (hold_raters) needs the parametric nuisance models and no "
                             "effect modifiers.")  # fmt: skip
     leave_out = check_occasions(leave_out_visits, LEAVE_OUT)
-    df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out)
+    self_ratings = check_self_ratings(self_ratings)
+    df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out, self_ratings)
     occasions = decision_occasions(
         tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits),
         bool(recorded_eligibility),
@@ -1002,7 +1022,7 @@ def g_estimation(
                     f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
-    warn += left_out_warning(df.attrs["left_out"], leave_out)
+    warn += left_out_warning(df.attrs["left_out"], leave_out) + self_ratings_note(df)
     if slope_types:
         warn += slopes_warning(int(df[SLOPE_VISIT].sum()), len(df), slope_types)
     modes: tuple[str, ...] = ()
@@ -1087,6 +1107,7 @@ def g_estimation(
         "nuisance": nuisance,
         **occasions.details,
         **({"visits_left_out": df.attrs["left_out"], "left_out_visit_types": list(leave_out)} if leave_out else {}),
+        **({"self_rated_visits_not_read": int((~history_reads(df)).sum())} if self_ratings == "outcome" else {}),
         **({"slope_visits": list(slope_types), "visits_in_slopes": int(df[SLOPE_VISIT].sum())} if slope_types else {}),
         **rater_details,
         **named,

@@ -1,0 +1,111 @@
+"""Self-ratings between clinic visits: in the outcome only, not occasions for the decision nor read by its history.
+
+Why.  Registries increasingly hold ALSFRS-R ratings the patient or a caregiver made without the clinic
+(canonical ``alsfrs.assessor`` ``self`` or ``caregiver``: an online portal, a paper form mailed in; Montes et al.,
+Neurology 2006;67:1294–1296, and online: Maier et al., Amyotroph Lateral Scler 2012;13:210–216, found them close to a clinician's on average).
+They measure the course as well as the clinic's ratings do, so they belong in the outcome.  Whether they belong in
+the *decision* model is another question: g-estimation takes every visit of a not-yet-treated patient as an
+occasion at which treatment could have started, and reads the history (the level, its decline since the previous
+visit) over every visit.  A clinic that decides at its own contacts, on its own ratings, never decides at a
+self-rating, and the decline "since the previous visit" it reads is since its previous rating, not since the
+patient's last self-rating.  On the twentieth world (a clinician deciding at reviews on the decline since the
+previous review, half its patients rating themselves online in between) the self-ratings read that way carried
+about a third of the default's lean under no effect (docs/world20_lean.md).
+
+``self_ratings="outcome"`` (:func:`history_reads`): the visits so rated are no decision occasions (a start is
+placed at the last clinic visit on or before the dose or the recorded decision), and the history's terms at a clinic
+visit are computed over the clinic's visits only; every visit's outcome still enters the follow-up windows' slopes.
+``"read"``: every visit is an occasion and the history reads every visit.  A telephone rating (``phone``) is a
+clinic contact and stays an occasion either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from alscell.analysis.errors import NotApplicable
+
+# How the self-ratings enter g-estimation (module docstring).
+SELF_RATINGS = ("read", "outcome")
+# The modes of ``alsfrs.assessor`` that are not a clinic contact (spec/data-format.md).
+SELF_MODES = ("self", "caregiver")
+# The analysis frame's column that marks the visits the decision model's history reads (absent: every visit).
+READS = "history_reads"
+
+
+def check_self_ratings(value: str) -> str:
+    """``value`` if one of :data:`SELF_RATINGS`, else :class:`NotApplicable` naming them."""
+    if value not in SELF_RATINGS:
+        raise NotApplicable(f"self ratings: unknown choice {value!r}: use {', '.join(SELF_RATINGS)}.")
+    return value
+
+
+def self_rated(tables, df: pd.DataFrame) -> np.ndarray:
+    """Per row of the analysis frame ``df``: whether that visit's ALSFRS-R was rated by the patient or a caregiver
+    (``alsfrs.assessor`` in :data:`SELF_MODES`); all False where the frame has no dates or nothing is so rated."""
+    from alscell.analysis.decision_occasions import visit_column
+
+    got = visit_column(tables, df, "assessor")
+    return np.zeros(len(df), dtype=bool) if got is None else got.isin(SELF_MODES).to_numpy(dtype=bool)
+
+
+def mark_reads(tables, df: pd.DataFrame, choice: str) -> pd.DataFrame:
+    """``df`` with :data:`READS` (False at the self-rated visits) where ``choice`` is ``"outcome"`` and some visit is
+    self-rated; unchanged otherwise (the history then reads every visit)."""
+    if check_self_ratings(choice) == "read":
+        return df
+    rated = self_rated(tables, df)
+    return df.assign(**{READS: ~rated}) if rated.any() else df
+
+
+def history_reads(df: pd.DataFrame) -> np.ndarray:
+    """Per row of ``df``: whether the decision model's history reads that visit (:data:`READS`; every row when
+    absent)."""
+    return df[READS].to_numpy(dtype=bool) if READS in df else np.ones(len(df), dtype=bool)
+
+
+def on_read_rows(df: pd.DataFrame, terms: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
+    """``terms`` (one row per row of its frame) computed over the visits the history reads only and spread to every
+    row of ``df``: a visit it does not read carries its patient's latest read visit's terms (0 before the first).
+    Such a visit is no decision occasion, so what it carries enters no decision model; the carry keeps every row
+    finite.  ``terms(df)`` itself where every visit is read."""
+    keep = history_reads(df)
+    if keep.all():
+        return terms(df)
+    sub = np.asarray(terms(df[keep]), dtype=float)
+    last = pd.Series(np.where(keep, np.arange(len(df)), np.nan)).groupby(df["patient_id"].to_numpy()).ffill()
+    pos = np.full(len(df), -1)
+    pos[keep] = np.arange(int(keep.sum()))
+    src = last.to_numpy()
+    out = np.zeros((len(df), sub.shape[1]))
+    has = np.isfinite(src)
+    out[has] = sub[pos[src[has].astype(int)]]
+    return out
+
+
+def self_ratings_note(df: pd.DataFrame) -> list[str]:
+    """What the result says when the self-rated visits were left out of the decision model (none otherwise)."""
+    keep = history_reads(df)
+    if keep.all():
+        return []
+    return [
+        f"{int((~keep).sum())} visit(s) rated by the patient or a caregiver (assessor self or caregiver) were taken as "
+        "no occasions for the decision to treat and left out of the decision history (--self-ratings outcome); "
+        "their ratings still measure the course after each decision."
+    ]
+
+
+__all__ = [
+    "READS",
+    "SELF_MODES",
+    "SELF_RATINGS",
+    "check_self_ratings",
+    "history_reads",
+    "mark_reads",
+    "on_read_rows",
+    "self_rated",
+    "self_ratings_note",
+]
