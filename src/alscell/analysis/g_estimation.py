@@ -887,7 +887,7 @@ def named_history(
 
 def decision_history(
     tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard", leave_out: tuple[str, ...] = (),
-    self_ratings: str = "read",
+    self_ratings: str | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
     and visit time and a finite outcome, and :func:`_history` on it, with the ALSFRS-R state added for other
@@ -937,7 +937,7 @@ def g_estimation(
     eligible_when: tuple[tuple[str, str, float], ...] | str = (),
     recorded_eligibility: bool = False,
     hold_raters: bool | None = None,
-    self_ratings: str = "read",
+    self_ratings: str | None = None,
 ) -> Estimate:
     """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
@@ -968,7 +968,8 @@ def g_estimation(
     held wherever the registry records two raters or more and the models allow it, by the rule registered with the
     twentieth world (docs/world20_hold_raters.md; since 2026-12-07, thirty-eighth session), False: the ratings as
     recorded; ``self_ratings``: ``"read"`` (every visit an occasion, the history reads every visit) or ``"outcome"``
-    (the visits rated by the patient or a caregiver in the outcome only: :mod:`alscell.analysis.self_ratings`)."""
+    (the visits rated by the patient or a caregiver in the outcome only: :mod:`alscell.analysis.self_ratings`), None:
+    :data:`alscell.analysis.self_ratings.DEFAULT_SELF_RATINGS`."""
     method, estimand = "g_estimation", "slope_change"
     if nuisance not in NUISANCES:
         raise NotApplicable(f"unknown nuisance model {nuisance!r}: use {', '.join(NUISANCES)}.")
@@ -1107,6 +1108,11 @@ def g_estimation(
         "nuisance": nuisance,
         **occasions.details,
         **({"visits_left_out": df.attrs["left_out"], "left_out_visit_types": list(leave_out)} if leave_out else {}),
+        **(
+            {"self_ratings": self_ratings, "self_rated_visits": df.attrs["self_rated"]}
+            if df.attrs["self_rated"]
+            else {}
+        ),
         **({"self_rated_visits_not_read": int((~history_reads(df)).sum())} if self_ratings == "outcome" else {}),
         **({"slope_visits": list(slope_types), "visits_in_slopes": int(df[SLOPE_VISIT].sum())} if slope_types else {}),
         **rater_details,

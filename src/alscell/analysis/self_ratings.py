@@ -36,8 +36,16 @@ SELF_MODES = ("self", "caregiver")
 READS = "history_reads"
 
 
-def check_self_ratings(value: str) -> str:
-    """``value`` if one of :data:`SELF_RATINGS`, else :class:`NotApplicable` naming them."""
+# g-estimation's choice where none is asked for (``self_ratings=None``): "read" unless the rule registered with the
+# twenty-first world (benchmarks/world21_self_ratings.py) makes it "outcome".
+DEFAULT_SELF_RATINGS = "read"
+
+
+def check_self_ratings(value: str | None) -> str:
+    """``value`` if one of :data:`SELF_RATINGS` (None: :data:`DEFAULT_SELF_RATINGS`), else :class:`NotApplicable`
+    naming them."""
+    if value is None:
+        return DEFAULT_SELF_RATINGS
     if value not in SELF_RATINGS:
         raise NotApplicable(f"self ratings: unknown choice {value!r}: use {', '.join(SELF_RATINGS)}.")
     return value
@@ -52,13 +60,15 @@ def self_rated(tables, df: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(df), dtype=bool) if got is None else got.isin(SELF_MODES).to_numpy(dtype=bool)
 
 
-def mark_reads(tables, df: pd.DataFrame, choice: str) -> pd.DataFrame:
+def mark_reads(tables, df: pd.DataFrame, choice: str | None) -> pd.DataFrame:
     """``df`` with :data:`READS` (False at the self-rated visits) where ``choice`` is ``"outcome"`` and some visit is
-    self-rated; unchanged otherwise (the history then reads every visit)."""
-    if check_self_ratings(choice) == "read":
-        return df
+    self-rated; unchanged otherwise (the history then reads every visit).  ``df.attrs["self_rated"]``: how many of its
+    visits are self-rated."""
+    choice = check_self_ratings(choice)
     rated = self_rated(tables, df)
-    return df.assign(**{READS: ~rated}) if rated.any() else df
+    out = df.assign(**{READS: ~rated}) if choice == "outcome" and rated.any() else df
+    out.attrs["self_rated"] = int(rated.sum())
+    return out
 
 
 def history_reads(df: pd.DataFrame) -> np.ndarray:
@@ -99,6 +109,7 @@ def self_ratings_note(df: pd.DataFrame) -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_SELF_RATINGS",
     "READS",
     "SELF_MODES",
     "SELF_RATINGS",
