@@ -119,6 +119,10 @@ HELD_OUT = {
     # held out from who rated each visit (alsfrs.rater, recorded sparsely): written blind on 2026-12-07 with the
     # raters and the occasions recorded, registered before any estimator ran on it (benchmarks/twentieth_world.py)
     "world20": ("twentieth_world", "simulate_world20"),
+    # held out from self-ratings in the outcome only (g_estimation's self_ratings): written blind on 2026-12-07 with
+    # patients' and caregivers' portal ratings recorded (alsfrs.assessor), registered after benchmarks/
+    # world21_self_ratings.py's rule and before any estimator ran on it (benchmarks/twentyfirst_world.py)
+    "world21": ("twentyfirst_world", "simulate_world21"),
 }
 
 

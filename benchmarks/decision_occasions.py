@@ -43,6 +43,7 @@ OCCASIONS = {
     "world18": ("unscheduled",),  # DECISION_VISIT_TYPES: the programme's visits (benchmarks/eighteenth_world.py)
     "world19": ("scheduled",),  # DECISION_VISIT_TYPES: the intake months' reviews (benchmarks/nineteenth_world.py)
     "world20": ("scheduled",),  # DECISION_VISIT_TYPES: every review after the diagnosis (benchmarks/twentieth_world.py)
+    "world21": ("scheduled", "unscheduled"),  # DECISION_VISIT_TYPES: reviews and alert contacts (twentyfirst_world.py)
 }
 # The visit types each world's analyst leaves out with --leave-out-visits: the ratings taken during admissions (the
 # option was designed on the fourteenth world, whose admission ratings carry an acute illness's dip; none in the
@@ -56,6 +57,7 @@ LEFT_OUT = {
     "world18": (),  # LEAVE_OUT_VISIT_TYPES: none, every row reads the same scale (benchmarks/eighteenth_world.py)
     "world19": (),  # LEAVE_OUT_VISIT_TYPES: phone and home ratings read the clinic's scale (benchmarks/nineteenth_world.py)
     "world20": (),  # LEAVE_OUT_VISIT_TYPES: the portal's self-ratings read the clinic's scale (benchmarks/twentieth_world.py)
+    "world21": (),  # LEAVE_OUT_VISIT_TYPES: every row reads the same items (benchmarks/twentyfirst_world.py)
 }
 # Registered before any estimator ran on the fifteenth world (written blind with the columns recorded from its start,
 # while --leave-out-visits was built on the fourteenth): there the variant "named, dates + types, decision visits,

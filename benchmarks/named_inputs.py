@@ -121,6 +121,7 @@ NAMED = {
     # held out: its RECORDED_RULE_INPUTS, what the clinician's rule reads besides the review's total and its decline
     # since the previous review (benchmarks/twentieth_world.py; written in before any estimator ran on it)
     "world20": ("age", "time_since_onset", "site", "ventilation", "gastrostomy", "fvc_pct_pred"),
+    "world21": ("age", "time_since_onset", "site", "ventilation", "gastrostomy", "fvc_pct_pred"),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -143,6 +144,7 @@ LAG = {
     "world18": 10,  # DECISION_LAG_DAYS: the first dose 10-24 days after the decision (benchmarks/eighteenth_world.py)
     "world19": 35,  # DECISION_LAG_DAYS: the first dose 35-56 days after the decision (benchmarks/nineteenth_world.py)
     "world20": 14,  # DECISION_LAG_DAYS: the first dose 14-42 days after the decision (benchmarks/twentieth_world.py)
+    "world21": 14,  # DECISION_LAG_DAYS: the first infusion 14-35 days after the decision (twentyfirst_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")
