@@ -185,3 +185,13 @@ def rated_clinic(n: int, seed: int, effect: float = 0.0, record: bool = True, sh
     names = np.array([f"C{i}" for i in range(1, 7)] + ["P1"], dtype=object)[ww.ravel()]
     names[rng.random(names.size) >= share_recorded] = None
     return Tables.from_frames(**{**dict(out.items()), "alsfrs": out["alsfrs"].assign(rater=names)})
+
+
+def self_rated_contacts(n: int, seed: int, mode: str = "self") -> Tables:
+    """:func:`reviews_and_contacts` (its extension columns recorded) with each contact rated by the patient (``mode``:
+    ``alsfrs.assessor``; the reviews by a clinician): the clinic decides at its reviews, the contacts are self-ratings
+    (alscell.analysis.self_ratings)."""
+    t = reviews_and_contacts(n, seed, record=True)
+    a = t["alsfrs"]
+    a = a.assign(assessor=np.where((a["visit_type"] == "unscheduled").to_numpy(), mode, "clinician"))
+    return Tables.from_frames(**{**dict(t.items()), "alsfrs": a})

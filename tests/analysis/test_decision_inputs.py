@@ -86,6 +86,8 @@ def test_the_request_rules():
         "starts_not_eligible": None,
         "hold_raters": False,
         "raters_held_by_default": False,
+        "self_ratings": None,
+        "self_rated_visits_not_read": None,
     }
     # the recorded screening (--recorded-eligibility): needs no names, g-estimation only
     assert named_options(None, False, "g_estimation", screening=True) == {"recorded_eligibility": True}
@@ -134,6 +136,68 @@ def test_the_request_rules():
     ):
         with pytest.raises(NotApplicable, match=why):
             named_options(*args)
+
+
+def test_the_self_ratings_are_asked_checked_and_said():
+    """``self_ratings`` (``--self-ratings``): checked, g-estimation only, passed as asked (not given: g_estimation's
+    default); ``decision_inputs`` says the choice used and the self-rated visits the decision model did not read,
+    after every earlier key."""
+    assert named_options(None, False, "g_estimation", self_ratings="outcome") == {"self_ratings": "outcome"}
+    assert named_options(None, False, "g_estimation", self_ratings="read") == {"self_ratings": "read"}
+    assert (
+        named_options(None, False, "g_estimation", self_ratings=None)
+        == {}
+        == named_options(None, False, "g_estimation", self_ratings="")
+    )
+    both = named_options("age", False, "g_estimation", "linear", self_ratings="outcome", raters=False)
+    assert both == {"adjust_for": ("age",), "within_starters": False, "hold_raters": False, "self_ratings": "outcome"}
+    for method in ("g_estimation", "naive"):  # the choice is checked first
+        with pytest.raises(NotApplicable, match=r"self ratings: unknown choice 'never': use read, outcome\."):
+            named_options(None, False, method, self_ratings="never")
+    for method in ("naive", "lmm_counterfactual"):
+        with pytest.raises(NotApplicable) as err:
+            named_options(None, False, method, self_ratings="read")
+        assert str(err.value) == (
+            f"self ratings: only g_estimation models the decision to treat (the method asked for is {method})."
+        )
+    obj = {"estimate": 0.1}
+    earlier = [
+        "named", "columns", "within_starters", "outside_starters", "shape", "decision_lag_days", "decision_visits",
+        "left_out_visits", "eligible_when", "outside_eligibility", "recorded_eligibility", *SCREENING_KEYS,
+        "hold_raters", "raters_held_by_default",
+    ]  # fmt: skip
+    rated = {"self_ratings": "outcome", "self_rated_visits": 5, "self_rated_visits_not_read": 5}
+    d = named_json(obj, {"self_ratings": "outcome"}, rated)["decision_inputs"]
+    assert list(d) == [*earlier, "self_ratings", "self_rated_visits_not_read"]  # extended, never reordered
+    assert (d["self_ratings"], d["self_rated_visits_not_read"], d["named"], d["hold_raters"]) == (
+        "outcome",
+        5,
+        [],
+        False,
+    )
+    # asked where no visit is self-rated: the choice made no difference (null), none left unread
+    d = named_json(obj, {"self_ratings": "outcome"}, {"self_rated_visits_not_read": 0})["decision_inputs"]
+    assert (d["self_ratings"], d["self_rated_visits_not_read"]) == (None, 0)
+    d = named_json(obj, {"self_ratings": "read"}, {"self_ratings": "read", "self_rated_visits": 5})["decision_inputs"]
+    assert (d["self_ratings"], d["self_rated_visits_not_read"]) == ("read", None)
+    # not asked: said only where g-estimation's default left self-rated visits out of the decision model
+    assert named_json(obj, {}, {"self_ratings": "read", "self_rated_visits": 5}) is obj
+    assert named_json(obj, {}, {"self_rated_visits_not_read": 0}) is obj
+    assert named_json(obj, {}, rated)["decision_inputs"]["self_rated_visits_not_read"] == 5
+
+
+def test_the_self_ratings_asked_reach_the_estimate():
+    from alscell.analysis.self_ratings import DEFAULT_SELF_RATINGS
+    from registry_arrays import self_rated_contacts
+
+    t = self_rated_contacts(200, 3)
+    contacts = int((t["alsfrs"]["assessor"] == "self").sum())
+    est = g_estimation(t, **named_options(None, False, "g_estimation", self_ratings="outcome"))
+    d = named_json(est.to_json_dict(), {"self_ratings": "outcome"}, est.details)["decision_inputs"]
+    assert (d["self_ratings"], d["self_rated_visits_not_read"]) == ("outcome", contacts) and contacts > 0
+    default = g_estimation(t, **named_options(None, False, "g_estimation"))
+    assert default.details["self_ratings"] == DEFAULT_SELF_RATINGS
+    assert default.details["self_rated_visits"] == contacts
 
 
 def _registry() -> tuple[Tables, pd.DataFrame]:

@@ -155,3 +155,30 @@ def test_other_designs_are_not_a_primary(method):
         sensitivity_analyses(t, primary=method)
     with pytest.raises(MethodError, match="unknown method 'bogus'"):
         sensitivity_analyses(t, primary="bogus")
+
+
+def test_the_self_ratings_asked_go_to_the_primary_its_checks_and_the_raters_row():
+    """``options={"self_ratings": ...}`` (alscell.analysis.decision_inputs.named_options): the primary takes it, so
+    do the does-it-last check and the raters' row, which re-run g-estimation with the primary's options; the mixed
+    models' rows are as without it."""
+    import numpy as np
+
+    from alscell.analysis.g_estimation import g_estimation
+    from alscell.analysis.waning import g_waning_check
+    from alscell.io.tables import Tables
+    from registry_arrays import self_rated_contacts
+
+    t = self_rated_contacts(300, 3)
+    a = t["alsfrs"]  # two clinic raters, so that the family has the raters' row (a self-rating carries none)
+    rater = np.where(a["assessor"] == "self", None, np.where(np.arange(len(a)) % 2 == 0, "C1", "C2"))
+    t = Tables.from_frames(**{**dict(t.items()), "alsfrs": a.assign(rater=rater)})
+    out = sensitivity_analyses(t, primary="g_estimation", options={"self_ratings": "outcome"})
+    read = sensitivity_analyses(t, primary="g_estimation", options={"self_ratings": "read"})
+    assert out.primary.estimate == g_estimation(t, self_ratings="outcome").estimate != read.primary.estimate
+    assert out.primary.details["self_rated_visits_not_read"] == int((a["assessor"] == "self").sum()) > 0
+    assert out.waning == g_waning_check(t, self_ratings="outcome") != read.waning
+    raters = [r for r in out.rows if r.analysis.startswith("g_estimation_raters")]
+    assert len(raters) == 1 and raters[0].result is not None
+    assert raters[0].result.details["self_rated_visits_not_read"] == out.primary.details["self_rated_visits_not_read"]
+    mixed = {r.analysis: r.result.estimate for r in read.rows if r.result is not None and r.analysis.startswith("lmm")}
+    assert mixed and all(r.result.estimate == mixed[r.analysis] for r in out.rows if r.analysis in mixed)

@@ -147,6 +147,8 @@ def test_the_lag_request_rules():
         "starts_not_eligible": None,
         "hold_raters": False,
         "raters_held_by_default": False,
+        "self_ratings": None,
+        "self_rated_visits_not_read": None,
     }
 
 

@@ -66,6 +66,8 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data), "--adjust-for", "sex,onset_site", "--within-starters", "--sensitivity"),
         ("effect", "--data", str(data), "--hold-raters", "--json"),
         ("effect", "--data", str(data), "--hold-raters", "--recorded-eligibility", "--sensitivity"),
+        ("effect", "--data", str(data), "--self-ratings", "outcome", "--json"),
+        ("effect", "--data", str(data), "--self-ratings", "outcome", "--sensitivity"),
         (
             "effect",
             "--data",
@@ -105,6 +107,11 @@ def test_every_command(folder, tmp_path, capsys):
                 assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and isinstance(d["effect_modification"], list), d
             if "--adjust-for" in argv:
                 assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and d["decision_inputs"]["named"], d
+            if "--self-ratings" in argv:  # the choice used, or null where no visit is self-rated
+                assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and d["decision_inputs"]["self_ratings"] in (
+                    None,
+                    "outcome",
+                ), d
         if argv[0] == "report" and code == 0:
             assert (tmp_path / argv[argv.index("--out") + 1].split("/")[-1]).stat().st_size > 1000
 

@@ -244,3 +244,39 @@ def test_each_raters_offset_is_held_when_asked_and_said(tmp_path):
     assert r.returncode == 2 and "hold raters: only g_estimation models the decision" in r.stderr
     r = run("--data", str(folder), "--raters-as-recorded", "--method", "naive")  # holds none anyway
     assert r.returncode == 0 and "raters' offsets held" not in r.stdout
+
+
+def test_the_self_ratings_are_taken_as_asked_and_said(tmp_path):
+    """A folder whose contacts are rated by the patients (alsfrs.assessor self): --self-ratings outcome takes them
+    out of the decision model, --json's decision_inputs says the choice and how many, the table a row; the default is
+    g_estimation's own (DEFAULT_SELF_RATINGS); an unknown choice and another method are clear errors."""
+    from alscell.analysis.self_ratings import DEFAULT_SELF_RATINGS
+    from registry_arrays import self_rated_contacts, valid_folder
+
+    t = self_rated_contacts(200, 3)
+    folder = valid_folder(t, tmp_path / "data")
+    contacts = int((t["alsfrs"]["assessor"] == "self").sum())
+    out = json.loads(run("--data", str(folder), "--json", "--self-ratings", "outcome").stdout)
+    d = out["decision_inputs"]
+    assert (d["self_ratings"], d["self_rated_visits_not_read"], d["named"]) == ("outcome", contacts, [])
+    assert any(f"{contacts} visit(s) rated by the patient or a caregiver" in w for w in out["warnings"])
+    read = json.loads(run("--data", str(folder), "--json", "--self-ratings", "read").stdout)
+    assert (read["decision_inputs"]["self_ratings"], read["decision_inputs"]["self_rated_visits_not_read"]) == (
+        "read",
+        None,
+    )
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    assert plain["estimate"] == {"read": read, "outcome": out}[DEFAULT_SELF_RATINGS]["estimate"]
+    assert read["estimate"] != out["estimate"]
+    r = run("--data", str(folder), "--self-ratings", "outcome")
+    assert r.returncode == 0 and "self-ratings in the outcome only" in r.stdout and f"{contacts} visits" in r.stdout
+    assert "self-ratings in the outcome only" not in run("--data", str(folder), "--self-ratings", "read").stdout
+    r = run("--data", str(folder), "--self-ratings", "never")
+    assert r.returncode == 2 and "self ratings: unknown choice 'never': use read, outcome." in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("--data", str(folder), "--self-ratings", "read", "--method", "naive")
+    assert r.returncode == 2 and "self ratings: only g_estimation models the decision" in r.stderr
+    r = run("--data", str(folder), "--json", "--sensitivity", "--self-ratings", "outcome")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["estimate"] == out["estimate"] and s["decision_inputs"]["self_ratings"] == "outcome"

@@ -93,6 +93,9 @@ def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_
     assert re.findall(r'name="decision_visits" value="([^"]*)"', page.text) == list(VISIT_TYPES)
     assert re.findall(r'name="leave_out_visits" value="([^"]*)"', page.text) == list(VISIT_TYPES)
     assert 'name="within_starters"' in page.text and re.search(r'<select name="adjust_shape">', page.text)
+    select = page.text.split('<select name="self_ratings">', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)"', select) == ["", "read", "outcome"]
+    assert '<option value="" selected>g-estimation\'s default</option>' in select
     assert (
         "Name everything the clinic chose on: naming only part of it can move the estimate the wrong way." in page.text
     )
@@ -187,6 +190,8 @@ BAD = [
     ({"adjust_for": "age", "eligible_when": "height <= 2"}, "eligible when: no column 'height' among the named"),
     ({"hold_raters": "true", "method": "naive"}, "hold raters: only g_estimation models the decision"),
     ({"hold_raters": "true", "method": "lmm_counterfactual"}, "hold raters: only g_estimation models the decision"),
+    ({"self_ratings": "never"}, "self ratings: unknown choice 'never': use read, outcome."),
+    ({"self_ratings": "read", "method": "naive"}, "self ratings: only g_estimation models the decision"),
 ]
 
 
@@ -230,6 +235,7 @@ def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_
         shown = page.get_attribute('[data-key="estimate"]', "data-value")
         assert shown is not None and float(shown) == api["estimate"]
         assert "run=true" in page.url and "adjust_for=age" in page.url  # the address of the same result
+        assert "self_ratings=&" in page.url or page.url.endswith("self_ratings=")  # the select, at its default
         # a choice the analysis cannot make: its sentence in the page, in place of the result
         page.uncheck('input[name="adjust_for"][value="age"]')
         page.uncheck('input[name="adjust_for"][value="fvc_pct_pred"]')
@@ -318,6 +324,54 @@ def test_held_raters_are_shown_and_a_researcher_sees_their_keyed_pseudonyms(tmp_
         assert shown == f"{d['rater_offsets_held']} of {d['rater_offset_groups']} (raters and assessor modes)"
         for w in api["warnings"]:
             assert str(markupsafe.escape(w)) in partial.text
+    finally:
+        app.state.engine.dispose()
+
+
+def test_the_self_ratings_are_taken_as_chosen_and_shown_with_the_apis_counts(tmp_path):
+    """A registry whose contacts are rated by the patients (alsfrs.assessor self): the API's ``self_ratings=outcome``
+    leaves them out of the decision model and its decision_inputs says so; the partial shows the same, the page the
+    choice as made; not chosen, g_estimation's own default (DEFAULT_SELF_RATINGS)."""
+    from alscell.analysis.self_ratings import DEFAULT_SELF_RATINGS
+    from alscell.store.accounts import create_user
+    from alscell.store.importer import import_folder
+    from alscell.web.app import create_app
+    from registry_arrays import self_rated_contacts, valid_folder
+
+    t = self_rated_contacts(200, 3)
+    contacts = int((t["alsfrs"]["assessor"] == "self").sum())
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    import_folder(app.state.engine, valid_folder(t, tmp_path / "registry"))
+    create_user(app.state.engine, "selfres", "researcher", PASSWORD)
+    try:
+        res = _client(app, "selfres")
+        api = res.get("/api/v1/effect", params={"self_ratings": "outcome"}).json()
+        d = api["decision_inputs"]
+        assert (d["self_ratings"], d["self_rated_visits_not_read"], d["named"]) == ("outcome", contacts, [])
+        read = res.get("/api/v1/effect", params={"self_ratings": "read"}).json()
+        assert read["decision_inputs"]["self_ratings"] == "read" and read["estimate"] != api["estimate"]
+        plain = res.get("/api/v1/effect").json()
+        assert plain["estimate"] == {"read": read, "outcome": api}[DEFAULT_SELF_RATINGS]["estimate"]
+        bad = res.get("/api/v1/effect", params={"self_ratings": "sometimes"})
+        assert bad.status_code == 422 and bad.json()["detail"] == (
+            "self ratings: unknown choice 'sometimes': use read, outcome."
+        )
+        partial = res.get("/effect/result", params={"self_ratings": "outcome"}, headers=HX)
+        assert partial.status_code == 200
+        assert shown_value(partial.text, "estimate") == api["estimate"]
+        assert shown_text(partial.text, "self_ratings") == "outcome"
+        assert shown_text(partial.text, "self_rated_visits_not_read") == str(contacts)
+        for w in api["warnings"]:
+            assert str(markupsafe.escape(w)) in partial.text
+        page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the choice as made
+        chosen = page.text.split('<select name="self_ratings">', 1)[1].split("</select>", 1)[0]
+        assert re.findall(r'<option value="([^"]*)" selected>', chosen) == ["outcome"]
+        shown = res.get("/effect/result", params={"self_ratings": "read"}, headers=HX).text
+        assert shown_text(shown, "self_ratings") == "read" and 'data-key="self_rated_visits_not_read"' not in shown
+        unchosen = res.get("/effect", params={"self_ratings": "", "run": "true"})
+        default = unchosen.text.split('<select name="self_ratings">', 1)[1].split("</select>", 1)[0]
+        assert unchosen.status_code == 200 and re.findall(r'<option value="([^"]*)" selected>', default) == [""]
+        assert shown_value(unchosen.text, "estimate") == plain["estimate"]
     finally:
         app.state.engine.dispose()
 

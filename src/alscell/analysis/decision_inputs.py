@@ -225,6 +225,7 @@ def named_options(
     eligible: str | None = None,
     screening: bool = False,
     raters: bool | None = None,
+    self_ratings: str | None = None,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
@@ -234,15 +235,20 @@ def named_options(
     only when some are given, ``recorded_eligibility`` (``--recorded-eligibility``: read the clinic's recorded
     screening, alscell.analysis.decision_occasions.screened_out) only when asked, and ``hold_raters`` as asked
     (``raters``: ``--hold-raters`` True, ``--raters-as-recorded`` False, neither None — g-estimation's own default,
-    held where two raters or more are recorded; alscell.analysis.rater_identity).  Only g-estimation has a
+    held where two raters or more are recorded; alscell.analysis.rater_identity) and ``self_ratings`` (``--self-ratings``:
+    ``read`` or ``outcome``, how the ratings the patient or a caregiver made enter; checked by
+    :func:`alscell.analysis.self_ratings.check_self_ratings`) only when given — not given (None or empty),
+    g-estimation's own :data:`alscell.analysis.self_ratings.DEFAULT_SELF_RATINGS`.  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
     from alscell.analysis.decision_occasions import LEAVE_OUT, check_occasions
+    from alscell.analysis.self_ratings import check_self_ratings
 
     names = parse_adjust_for(text)
     asked = bool(shape)
     shape = check_shape(shape or DEFAULT_SHAPE)
     lag = check_lag(lag_days)
     visits, out = check_occasions(occasions), check_occasions(leave_out, LEAVE_OUT)
+    rated = check_self_ratings(self_ratings) if self_ratings else None  # not given: g_estimation's default
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if asked and shape != "linear" and not names:
@@ -252,12 +258,13 @@ def named_options(
         raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
     # (ratings as recorded asked of another method: nothing to do; it holds no rater's offset)
     raters = None if raters is False and method != "g_estimation" else raters
-    if not names and not lag and not visits and not out and not screening and raters is None:
+    if not names and not lag and not visits and not out and not screening and raters is None and rated is None:
         return {}
     if method != "g_estimation":
         what = (
             "adjust for" if names else "decision lag" if lag else "decision visits" if visits
-            else "leave out visits" if out else "recorded eligibility" if screening else "hold raters"
+            else "leave out visits" if out else "recorded eligibility" if screening
+            else "hold raters" if raters is not None else "self ratings"
         )  # fmt: skip
         raise NotApplicable(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
@@ -269,6 +276,7 @@ def named_options(
     options |= {"decision_lag_days": lag} if lag else {}
     options |= {"recorded_eligibility": True} if screening else {}
     options |= {"hold_raters": bool(raters)} if raters is not None else {}
+    options |= {"self_ratings": rated} if rated is not None else {}
     return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
 
@@ -292,13 +300,19 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     each null when none was read (:func:`alscell.analysis.decision_occasions.screened_out`), ``hold_raters``
     (whether each recorded rater's offset was held: asked, or by default where two raters or more are recorded, which
     ``raters_held_by_default`` says; what was held: the result's ``details.rater_offsets_held``;
-    :func:`raters_held_summary`).  Also where nothing was named but the raters were held by default."""
+    :func:`raters_held_summary`), then ``self_ratings`` (how the ratings made by the patient or a caregiver entered,
+    ``read`` or ``outcome``: the result's ``details.self_ratings``; null where no visit is so rated) and
+    ``self_rated_visits_not_read`` (with ``outcome``, the self-rated visits the decision model neither decided at nor
+    read; null otherwise; alscell.analysis.self_ratings).  Also where nothing was named but the raters were held by
+    default, or self-rated visits were left out of the decision model by g-estimation's default
+    (:data:`alscell.analysis.self_ratings.DEFAULT_SELF_RATINGS`)."""
     asked = (
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
-        "hold_raters",
+        "hold_raters", "self_ratings",
     )  # fmt: skip
     by_default = "hold_raters" not in options and any_rater_held(details)
-    if not any(options.get(k) for k in asked) and not by_default:
+    not_read_by_default = "self_ratings" not in options and bool(details.get("self_rated_visits_not_read"))
+    if not any(options.get(k) for k in asked) and not by_default and not not_read_by_default:
         return obj
     return obj | {
         "decision_inputs": {
@@ -317,6 +331,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             "hold_raters": bool(options.get("hold_raters")) or by_default,
             "raters_held_by_default": by_default,
             **raters_held_summary(details.get("rater_offsets_held")),
+            "self_ratings": details.get("self_ratings"),
+            "self_rated_visits_not_read": details.get("self_rated_visits_not_read"),
         }
     }
 

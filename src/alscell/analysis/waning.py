@@ -193,6 +193,7 @@ def g_waning_check(
     leave_out_visits: tuple[str, ...] = (),
     eligible_when: tuple[tuple[str, str, float], ...] = (),
     recorded_eligibility: bool = False,
+    self_ratings: str | None = None,
 ) -> Waning:
     """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
     from two estimating equations, the untreated course's slope over the visits from each decision visit to
@@ -200,7 +201,9 @@ def g_waning_check(
     ``adjust_for``, ``within_starters``, ``adjust_shape``, ``eligible_when``: the decision inputs the analyst named, as the headline holds them
     (``g_estimation.named_history``); ``decision_lag_days``, ``decision_visits``, ``leave_out_visits``: the headline's decision lag, decision occasions
     and visit types left out, with the recorded decision dates, and ``recorded_eligibility``, whether it read the clinic's
-    recorded screening (:func:`alscell.analysis.decision_occasions.decision_occasions`)."""
+    recorded screening (:func:`alscell.analysis.decision_occasions.decision_occasions`); ``self_ratings``: how the
+    headline took the ratings made by the patient or a caregiver (:mod:`alscell.analysis.self_ratings`; None: its
+    default)."""
     from alscell.analysis.decision_occasions import decision_occasions
     from alscell.analysis.g_estimation import (
         MIN_INITIATIONS,
@@ -212,7 +215,9 @@ def g_waning_check(
     )
 
     method = "g_estimation"
-    df, H, post, at_risk, start = decision_history(tables, outcome, data, leave_out=tuple(leave_out_visits))
+    df, H, post, at_risk, start = decision_history(
+        tables, outcome, data, leave_out=tuple(leave_out_visits), self_ratings=self_ratings
+    )
     at_risk, start, *_ = decision_occasions(
         tables, df, at_risk, start, decision_lag_days, tuple(decision_visits), recorded_eligibility
     )

@@ -116,6 +116,15 @@ def register(app: typer.Typer) -> None:
             "recorded (docs/world20_hold_raters.md); --raters-as-recorded reads the ratings as recorded.  g_estimation "
             "only (docs/rater_identity.md).",
         ),
+        self_ratings: str | None = typer.Option(
+            None,
+            "--self-ratings",
+            metavar="[read|outcome]",
+            help="How ALSFRS-R ratings made by the patient or a caregiver (alsfrs.assessor self or caregiver) enter: "
+            "read (decision occasions, read by the decision history, and outcomes) or outcome (outcomes only: no "
+            "decision is taken at a self-rating and the history reads the clinic's ratings; docs/self_ratings.md).  "
+            "The default: g_estimation's (DEFAULT_SELF_RATINGS).  g_estimation only.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import measures_read, named_json, named_options, raters_held_summary
@@ -144,6 +153,7 @@ def register(app: typer.Typer) -> None:
                 eligible_when,
                 recorded_eligibility,
                 hold_raters,
+                self_ratings,
             )
         except NotApplicable as exc:
             fail(str(exc))
@@ -215,6 +225,8 @@ def register(app: typer.Typer) -> None:
         if est.details.get("left_out_visit_types"):
             what = ", ".join(est.details["left_out_visit_types"])
             t.add_row(f"visits left out ({what})", str(est.details["visits_left_out"]))
+        if "self_rated_visits_not_read" in est.details:
+            t.add_row("self-ratings in the outcome only", f"{est.details['self_rated_visits_not_read']} visits")
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)

@@ -289,10 +289,13 @@ def effect(
     # hold each alsfrs.rater's offset (analysis.rater_identity): true, false (as recorded), absent: held where two
     # raters or more are recorded (g_estimation's default)
     hold_raters: bool | None = None,
+    # how the ratings made by the patient or a caregiver enter (analysis.self_ratings): read or outcome (checked,
+    # 422), absent: g_estimation's default (DEFAULT_SELF_RATINGS)
+    self_ratings: str | None = None,
 ) -> dict | JSONResponse:
     """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]
     [--adjust-shape S] [--eligible-when E]] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
-    [--recorded-eligibility] [--hold-raters | --raters-as-recorded]`` on the
+    [--recorded-eligibility] [--hold-raters | --raters-as-recorded] [--self-ratings read|outcome]`` on the
     patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
     analysis.effect_modification; analysis.decision_inputs)."""
     from alscell.analysis.errors import NotApplicable
@@ -315,6 +318,7 @@ def effect(
             eligible_when=eligible_when,
             recorded_eligibility=recorded_eligibility,
             hold_raters=hold_raters,
+            self_ratings=self_ratings,
         )
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)

@@ -1,5 +1,6 @@
 """The effect page ``/effect``: the treatment effect with the decision inputs a statistician names
-(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]``; ``GET /api/v1/effect``).
+(``alscell effect --adjust-for T [--within-starters] [--adjust-shape S] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
+[--recorded-eligibility] [--hold-raters | --raters-as-recorded] [--self-ratings read|outcome]``; ``GET /api/v1/effect``).
 
 One rule set: :func:`effect_json` is the whole of ``GET /api/v1/effect`` (the checks of
 ``analysis.decision_inputs.named_options``, the user's scope, ``estimate_effect`` or its sensitivity and
@@ -35,6 +36,7 @@ from sqlalchemy import Engine, func, select
 
 from alscell.analysis.decision_inputs import ADJUST_SHAPES, DEFAULT_SHAPE, PATIENT_INPUTS, VISIT_INPUTS
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.self_ratings import SELF_RATINGS
 from alscell.domain.measures import MEASURES
 from alscell.domain.vocabulary import VISIT_TYPES
 from alscell.store.accounts import Principal
@@ -65,6 +67,7 @@ def effect_json(
     eligible_when: str | None = None,
     recorded_eligibility: bool = False,
     hold_raters: bool | None = None,
+    self_ratings: str | None = None,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect`` (a
     researcher's de-identified: :func:`_deidentified`).
@@ -87,6 +90,7 @@ def effect_json(
         eligible_when,
         recorded_eligibility,
         hold_raters,
+        self_ratings,
     )
     tables = records.user_tables(engine, user)
     if names:
@@ -183,7 +187,9 @@ class Choices:
     """What the form asks for (the query of ``/effect`` and ``/effect/result``): the ticked terms (repeated
     ``adjust_for`` fields, or one comma-separated value as the API takes), within the starters, the shape, the
     outcome and method carried through, the decision lag in days as typed (empty: none) and the ticked visit types at
-    which the clinic decides (none: every visit) and those left out of the analysis."""
+    which the clinic decides (none: every visit) and those left out of the analysis, the stated eligibility, whether
+    the recorded screening is read, the raters' offsets and the self-ratings as chosen (empty: g_estimation's
+    default)."""
 
     names: list[str]
     within_starters: bool
@@ -196,6 +202,7 @@ class Choices:
     eligible_when: str = ""
     recorded_eligibility: bool = False
     hold_raters: str = ""  # "true", "false" (as recorded), "": g_estimation's default (held where raters are recorded)
+    self_ratings: str = ""  # "read", "outcome", "": g_estimation's default (analysis.self_ratings.DEFAULT_SELF_RATINGS)
 
 
 def _choices(
@@ -210,10 +217,11 @@ def _choices(
     eligible_when: str = "",
     recorded_eligibility: bool = False,
     hold_raters: str = "",
+    self_ratings: str = "",
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
                    tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip(),
-                   recorded_eligibility, hold_raters.strip())  # fmt: skip
+                   recorded_eligibility, hold_raters.strip(), self_ratings.strip())  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -246,6 +254,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             eligible_when=c.eligible_when or None,
             recorded_eligibility=c.recorded_eligibility,
             hold_raters=HOLD_RATERS[c.hold_raters.lower()],
+            self_ratings=c.self_ratings or None,  # checked by named_options (an unknown choice: its sentence, 422)
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -263,6 +272,9 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         "recorded_eligibility": choices.recorded_eligibility,
         # the choice as the form's select names it ("true", "false" or "": the default)
         "hold_raters": {True: "true", False: "false", None: ""}[HOLD_RATERS.get(choices.hold_raters.lower())],
+        # the choice as the form's select names it ("read", "outcome" or "": the default)
+        "self_ratings": choices.self_ratings if choices.self_ratings in SELF_RATINGS else "",
+        "self_ratings_choices": SELF_RATINGS,
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
