@@ -98,6 +98,7 @@ def test_the_lean_page_rewrites_from_its_cohorts(tmp_path):
     assert len(raw) == len(lean.CELLS) * len(lean.ESTIMATORS) * lean.COHORTS
     assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
     assert lean.options("names, self-ratings left out")["leave_out_visits"] == lean.SELF
+    assert lean.options("names, self-ratings in the outcome only")["self_ratings"] == "outcome"
     out = tmp_path / "page.md"
     cmd = [sys.executable, str(root / "benchmarks" / "world20_lean.py"), "--raw",
            str(root / "docs" / "data" / "world20_lean.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip

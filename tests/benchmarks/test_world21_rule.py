@@ -72,3 +72,26 @@ def test_a_ratio_a_little_further_from_one_is_no_harm_and_more_is():
         raw.loc[seen, "estimate"] *= scale
         ok, lines = page.rule(raw)
         assert ok == fine, lines
+
+
+def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tmp_path):
+    """The stored cohorts (40 per cell, both estimators, the same seeds) rewrite docs/world21_self_ratings.md; its
+    verdict is the rule's, and g-estimation's default reads the self-ratings exactly when the verdict says so."""
+    import subprocess
+
+    from alscell.analysis.self_ratings import DEFAULT_SELF_RATINGS
+
+    root = Path(__file__).resolve().parents[2]
+    raw = pd.read_csv(root / "docs" / "data" / "world21_self_ratings.csv")
+    assert len(raw) == len(page.CELLS) * len(page.ESTIMATORS) * page.COHORTS
+    assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
+    ok, _ = page.rule(raw)
+    out = tmp_path / "page.md"
+    cmd = [sys.executable, str(root / "benchmarks" / "world21_self_ratings.py"), "--raw",
+           str(root / "docs" / "data" / "world21_self_ratings.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
+    stored = (root / "docs" / "world21_self_ratings.md").read_text(encoding="utf-8")
+    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
+    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert ("becomes the default" in stored) == ok
+    assert (DEFAULT_SELF_RATINGS == "outcome") == ok
