@@ -175,7 +175,7 @@ from scipy.special import betainc, ndtr, ndtri
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import cohort_truths
-from world_tables import DPM, ITEMS, WorldCohort, closing_events, event_rows, item_rows, share_cutoff
+from world_tables import DPM, ITEMS, WorldCohort, follow_up_events, item_rows, share_cutoff
 
 # what the rule reads besides the ALSFRS-R totals (their recorded history)
 RECORDED_RULE_INPUTS = (
@@ -793,25 +793,10 @@ def _tables(n, onset_day, diag_day, birth_year, sex_m, code, site, lock_day, res
     escorial, genetics, riluzole, edaravone = recorded
     p, t1, res0, cwp, cw1, k_clinic, sigma, effect = truth_in
     fol, vday = res["fol"], res["vday"]
-    lock_m = (lock_day - onset_day) / DPM
-    last_day = vday.max(1)
-    last_t = (last_day - onset_day) / DPM
-    dead_day, wd_day = res["dead_day"], res["wd_day"]
-    died = dead_day < BIG
-    death = np.where(died, (dead_day - onset_day) / DPM, np.inf)
-    withdrawn = wd_day < BIG
-    lost = res["lost"]
-    end_obs = np.where(withdrawn, (wd_day - onset_day) / DPM, np.where(lost, last_t, lock_m))
     ids = np.array([f"W15{i:05d}" for i in range(n)])
-
-    def ev(name: str, day: np.ndarray) -> pd.DataFrame:
-        has = day < BIG
-        return event_rows(ids, onset_day, name, np.where(has, (day - onset_day) / DPM, np.inf),
-                          np.where(has, day - onset_day, 0), end_obs, lock_m, death)  # fmt: skip
-
-    events, gastro_day = closing_events(ids, onset_day, [ev("niv_start", res["niv_day"]), ev("gastrostomy",
-                                        res["gas_day"])], wd_day, withdrawn, died, death, last_day, lost, last_t,
-                                        lock_m, 6.0)  # fmt: skip
+    events, gastro_day = follow_up_events(ids, onset_day, vday.max(1), lock_day, res["dead_day"], res["wd_day"],
+                                          res["lost"], {"niv_start": res["niv_day"], "gastrostomy": res["gas_day"]},
+                                          6.0)  # fmt: skip
     alsfrs = item_rows(ids, res["items"], fol, vday, gastro_day)
     pi, vi = np.nonzero(fol)
     vt = res["vtype"][pi, vi]

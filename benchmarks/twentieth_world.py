@@ -140,7 +140,7 @@ import pandas as pd
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import cohort_truths
-from world_tables import DPM, ITEMS, WorldCohort, closing_events, event_rows, item_rows, share_cutoff
+from world_tables import DPM, ITEMS, WorldCohort, follow_up_events, item_rows, share_cutoff
 
 # what the clinician's rule reads besides the ALSFRS-R totals (the review's and the previous review's)
 RECORDED_RULE_INPUTS = ("age", "time_since_onset", "site", "ventilation", "gastrostomy", "fvc_pct_pred")
@@ -694,25 +694,10 @@ def _tables(n, onset_day, diag_day, birth_year, sex_m, code, site, res, given, d
     p, t1, res0, truth_f, effect, curves = truth_in
     record_raters, gaps_on, u_norater, coast_form = raters
     fol, vday = res["fol"], res["vday"]
-    lock_m = (_days(LOCK) - onset_day) / DPM
-    last_day = np.where(fol, vday, -1).max(1)
-    last_t = (last_day - onset_day) / DPM
-    dead_day, wd_day = res["dead_day"], res["wd_day"]
-    died = dead_day < BIG
-    death = np.where(died, (dead_day - onset_day) / DPM, np.inf)
-    withdrawn = wd_day < BIG
-    lost = res["lost"]
-    end_obs = np.where(withdrawn, (wd_day - onset_day) / DPM, np.where(lost, last_t, lock_m))
     ids = np.array([f"W20{i:05d}" for i in range(n)])
-
-    def ev(name: str, day: np.ndarray) -> pd.DataFrame:
-        has = day < BIG
-        return event_rows(ids, onset_day, name, np.where(has, (day - onset_day) / DPM, np.inf),
-                          np.where(has, day - onset_day, 0), end_obs, lock_m, death)  # fmt: skip
-
-    events, gastro_day = closing_events(ids, onset_day, [ev("niv_start", res["niv_day"]), ev("gastrostomy",
-                                        res["gas_day"])], wd_day, withdrawn, died, death, last_day, lost, last_t,
-                                        lock_m, 6.0)  # fmt: skip
+    events, gastro_day = follow_up_events(ids, onset_day, np.where(fol, vday, -1).max(1), _days(LOCK), res["dead_day"],
+                                          res["wd_day"], res["lost"],
+                                          {"niv_start": res["niv_day"], "gastrostomy": res["gas_day"]}, 6.0)  # fmt: skip
     alsfrs = item_rows(ids, res["items"].astype(np.float64), fol, vday, gastro_day)
     pi, vi = np.nonzero(fol)
     vt = res["vtype"][pi, vi]

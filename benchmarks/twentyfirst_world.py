@@ -167,7 +167,7 @@ from scipy.special import ndtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import cohort_truths
-from world_tables import DPM, ITEMS, WorldCohort, closing_events, event_rows, item_rows, share_cutoff
+from world_tables import DPM, ITEMS, WorldCohort, follow_up_events, item_rows, share_cutoff
 
 # what the clinicians' rule reads besides the ALSFRS-R totals (the contact's, the previous clinic contact's and, at
 # LAKE, the latest portal rating since then) and the kind of contact (a scheduled review or an unscheduled one)
@@ -765,25 +765,10 @@ def _tables(ctx: dict, res: dict, given: np.ndarray, truth_in, record_occasions:
     dose_day, effect = ctx["dose_day"], ctx["effect"]
     days, fol, is_home, cgk = _course_rows(res, np.arange(n))
     vday = np.where(fol, days, -1)
-    lock_m = (_days(LOCK) - onset_day) / DPM
-    last_day = vday.max(1)
-    last_t = (last_day - onset_day) / DPM
-    dead_day, wd_day = res["dead_day"], res["wd_day"]
-    died = dead_day < BIG
-    death = np.where(died, (dead_day - onset_day) / DPM, np.inf)
-    withdrawn = wd_day < BIG
-    lost = res["lost"]
-    end_obs = np.where(withdrawn, (wd_day - onset_day) / DPM, np.where(lost, last_t, lock_m))
     ids = np.array([f"W21{i:05d}" for i in range(n)])
-
-    def ev(name: str, day: np.ndarray) -> pd.DataFrame:
-        has = day < BIG
-        return event_rows(ids, onset_day, name, np.where(has, (day - onset_day) / DPM, np.inf),
-                          np.where(has, day - onset_day, 0), end_obs, lock_m, death)  # fmt: skip
-
-    events, gastro_day = closing_events(ids, onset_day, [ev("niv_start", res["niv_day"]), ev("gastrostomy",
-                                        res["gas_day"]), ev("tracheostomy", res["trach_day"])], wd_day, withdrawn,
-                                        died, death, last_day, lost, last_t, lock_m, DECLARED_AFTER)  # fmt: skip
+    events, gastro_day = follow_up_events(ids, onset_day, vday.max(1), _days(LOCK), res["dead_day"], res["wd_day"],
+                                          res["lost"], {"niv_start": res["niv_day"], "gastrostomy": res["gas_day"],
+                                           "tracheostomy": res["trach_day"]}, DECLARED_AFTER)  # fmt: skip
     items = np.concatenate([res["citems"], res["hitems"]], 1).astype(np.float64)
     alsfrs = item_rows(ids, items, fol, vday, gastro_day)
     pi, vi = np.nonzero(fol)
