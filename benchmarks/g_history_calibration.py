@@ -660,7 +660,9 @@ READING_OCCASIONS = """* Not read on this page: the sixteenth world's cells are 
   docs/calibration_world19_estimand.md and docs/calibration_world19_observed.md (against our estimand's truths), the
   twentieth's (whose cohorts here record no rater: the harness writes the occasions only) in docs/evidence.md, where it
   says who rated each visit, beside docs/world20_hold_raters.md and docs/world20_lean.md, and against our estimand's
-  truths on docs/calibration_world20_estimand.md and docs/calibration_world20_observed.md."""
+  truths on docs/calibration_world20_estimand.md and docs/calibration_world20_observed.md; the twenty-first's against
+  our estimand's truths on docs/calibration_world21_estimand.md and docs/calibration_world21_observed.md (beside
+  docs/world21_self_ratings.md, the rule it was written for)."""
 
 READINGS = {
     "named_occasions": READING_OCCASIONS,

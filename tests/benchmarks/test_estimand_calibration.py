@@ -128,7 +128,7 @@ def test_judged_rows_use_each_truth_and_zero_under_no_effect():
     assert got[("standard · estimand's truth", 1)] == 0.0
 
 
-@pytest.mark.parametrize("world", ["world16", "world17", "world18", "world19", "world20"])
+@pytest.mark.parametrize("world", ["world16", "world17", "world18", "world19", "world20", "world21"])
 def test_the_stored_blind_world_pages_rewrite_from_their_stored_truths(world, tmp_path):
     """docs/calibration_world16|17_{estimand,observed}.md: the command each page names (quoted as a shell needs,
     a label holds a space) writes the same tables again from the stored cohorts and truths."""
