@@ -164,10 +164,9 @@ READING = """* Written from the table above after the run (2026-12-07, thirty-ni
   tenth world (four assessor modes) it moves the estimate away from 0, +0.0666 → +0.0856 (paired +0.0190, MCSE 0.0071),
   and on the seventeenth (portal self-ratings six weeks after each review, with their own offsets) +0.0481 → +0.0569
   (+0.0088, MCSE 0.0014), missing the truth more often (0.650 against 0.550).  On the fifth (random self visits) it
-  changes little (+0.0079 → +0.0053).  Why it hurts on those two is not established here.  A lead for whoever
-  continues: the rules about assessor modes (the starts rated apart, alscell.analysis.rater; the raters after the
-  start, which removes a mode's offset from the slopes, alscell.analysis.rater_drift) read the decision rows, which
-  this option changes, and the seventeenth world's self-ratings carry offsets of their own.
+  changes little (+0.0079 → +0.0053).  Why it hurts on those two is not established on this page; on the same cohorts
+  docs/self_ratings_modes.md finds the seventeenth's through the rule that removes a mode's offset from the slopes
+  (it reads the decision rows, which this option changes) and the tenth's not through the rules.
 * So a registry whose clinic decides on its own ratings, with self-ratings between (the twentieth and twenty-first
   worlds' design), is better analysed with `--self-ratings outcome`; one whose self-ratings read differently from
   the clinic's and change in share after treatment may not be.  The analyst who knows which is theirs chooses; the

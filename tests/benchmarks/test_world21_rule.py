@@ -95,3 +95,26 @@ def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tm
     assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
     assert ("becomes the default" in stored) == ok
     assert (DEFAULT_SELF_RATINGS == "outcome") == ok
+
+
+def test_the_modes_diagnosis_rewrites_and_repeats_the_rule_pages_cohorts(tmp_path):
+    """docs/self_ratings_modes.md rewrites from its stored cohorts, whose "read" and "outcome" rows are the rule page's
+    rows of the tenth and seventeenth worlds to the digit (the same seeds)."""
+    import subprocess
+
+    import self_ratings_modes as modes
+
+    root = Path(__file__).resolve().parents[2]
+    raw = pd.read_csv(root / "docs" / "data" / "self_ratings_modes.csv", float_precision="round_trip")
+    assert len(raw) == len(modes.CELLS) * len(modes.ESTIMATORS) * page.COHORTS
+    rule = pd.read_csv(root / "docs" / "data" / "world21_self_ratings.csv", float_precision="round_trip")
+    rule = rule[rule["off"].isin(modes.CELLS)].assign(estimator=lambda d: d["estimator"].str.replace("default, ", ""))
+    both = rule.merge(raw, on=["off", "seed", "estimator"])
+    assert len(both) == 2 * 2 * page.COHORTS and (both["estimate_x"] == both["estimate_y"]).all()
+    out = tmp_path / "page.md"
+    cmd = [sys.executable, str(root / "benchmarks" / "self_ratings_modes.py"), "--raw",
+           str(root / "docs" / "data" / "self_ratings_modes.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
+    stored = (root / "docs" / "self_ratings_modes.md").read_text(encoding="utf-8")
+    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
+    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
