@@ -96,3 +96,55 @@ def test_nothing_changes_without_self_ratings_and_a_phone_call_is_a_clinic_conta
 def test_a_caregiver_rating_is_a_self_rating():
     t, contact = _self_rated_contacts(200, 6, mode="caregiver")
     assert g_estimation(t, self_ratings="outcome").details["self_rated_visits_not_read"] == int(contact.sum())
+
+
+@pytest.mark.parametrize("history", ["standard", "flexible", "level_spline"])
+def test_a_registry_rated_only_by_its_patients_gives_the_empty_result_not_a_numpy_warning(history):
+    """Every visit self-rated (a portal-only registry): with ``"outcome"`` no visit is read, so no decision; the
+    history's terms are not computed over no visit (numpy warned "Degrees of freedom <= 0", the flexible terms'
+    quantiles raised IndexError) and the result is the plain "too few" one."""
+    t, _ = _self_rated_contacts(200, 3)
+    t = Tables.from_frames(**{**dict(t.items()), "alsfrs": t["alsfrs"].assign(assessor="self")})
+    df, H, _, at_risk, start = decision_history(t, "alsfrs_r_total", history=history, self_ratings="outcome")
+    assert not at_risk.any() and not start.any() and (H == 0).all() and H.shape[0] == len(df)
+    out = g_estimation(t, self_ratings="outcome", history=history)
+    assert np.isnan(out.estimate) and "too few patients who start treatment" in out.warnings[-1]
+
+
+def test_for_another_outcome_the_alsfrs_state_reads_the_clinics_ratings_only():
+    """An FVC analysis's decision history holds the ALSFRS-R state (the latest total and its loss since the previous
+    ALSFRS-R visit): with ``"outcome"`` it is that of the registry without the self-ratings, so the option acts where
+    FVC is measured at the clinic's visits only (before, it changed nothing there)."""
+    from alscell.analysis.g_estimation import _alsfrs_state
+
+    t, contact = _self_rated_contacts(300, 3)
+    a = t["alsfrs"]
+    m = a.loc[~contact, ["patient_id", "date"]].assign(measure="fvc_pct_pred", unit="%")
+    m["value"] = 60.0 + (0.5 * np.arange(len(m))) % 30  # any FVC series: the test is about the history
+    t = Tables.from_frames(**{**dict(t.items()), "measurements": m})
+    df, *_ = decision_history(t, "fvc_pct_pred", self_ratings="outcome")
+    assert READS not in df  # no FVC on a self-rated day: no row of the frame is self-rated
+    got = _alsfrs_state(t, df, "outcome")
+    np.testing.assert_array_equal(got, _alsfrs_state(_without(t, contact), df))
+    assert not np.array_equal(got, _alsfrs_state(t, df, "read"))
+    read, out = g_estimation(t, "fvc_pct_pred"), g_estimation(t, "fvc_pct_pred", self_ratings="outcome")
+    assert read.estimate != out.estimate
+
+
+def test_treated_patients_with_only_self_ratings_before_the_dose_are_said_to_take_no_part():
+    """A treated patient whose every visit on or before the first dose is self-rated has no start (no read visit to
+    place it at): the note counts them — the decision lag's count (starts_without_decision_visit) does not, its
+    starts being the history's."""
+    t, _ = _self_rated_contacts(300, 3, record=True)
+    a, tr = t["alsfrs"], t["treatments"]
+    dose = a["patient_id"].map(tr.groupby("patient_id")["date"].min())
+    lost = tr["patient_id"].drop_duplicates().iloc[:7]
+    early = a["patient_id"].isin(lost).to_numpy() & (pd.to_datetime(a["date"]) <= pd.to_datetime(dose)).to_numpy()
+    t = Tables.from_frames(**{**dict(t.items()), "alsfrs": a.assign(assessor=a["assessor"].mask(early, "self"))})
+    read, out = g_estimation(t), g_estimation(t, self_ratings="outcome")
+    assert read.details["initiations"] - out.details["initiations"] == 7
+    said = [w for w in out.warnings if "visit(s) rated by the patient or a caregiver" in w]
+    assert len(said) == 1 and said[0].endswith(
+        "; 7 treated patient(s) had only self-ratings on or before their first dose and take no part in the decision "
+        "model."
+    )

@@ -121,3 +121,30 @@ def test_simulate_command(tmp_path, capsys):
     code, out, err = run(capsys, *argv)
     check(code, out, err, argv)
     assert code == 0 and (tmp_path / "s" / "patients.csv").exists()
+
+
+@pytest.mark.parametrize("n_patients", [1, 8])
+def test_self_ratings_outcome_on_a_folder_its_patients_rated_alone(n_patients, tmp_path, capsys):
+    """Required columns and ``alsfrs.assessor`` only, every visit self-rated (a portal's export): ``--self-ratings
+    outcome`` leaves no visit to decide at — the "too few" sentence, exit 0, no numpy warning on the terminal."""
+    from alscell.io.columns import REQUIRED
+    from sparse_data import ITEMS, full_rows, write
+
+    rows = full_rows(n_patients=n_patients)
+    for r in rows["alsfrs"]:
+        r["assessor"] = "self"
+    cols = {
+        "patients": REQUIRED["patients"],
+        "alsfrs": ("patient_id", "date", *ITEMS, "assessor"),
+        "treatments": (*REQUIRED["treatments"], "target_muscles"),
+    }
+    data = write(tmp_path / "portal", {k: rows[k] for k in ("patients", "alsfrs", "treatments")}, cols)
+    for extra in (("--json",), (), ("--sensitivity",), ("--modifiers", "decline", "--json")):
+        argv = ("effect", "--data", str(data), "--self-ratings", "outcome", *extra)
+        code, out, err = run(capsys, *argv)
+        check(code, out, err, argv)
+        assert code == 0 and "too few patients who start treatment" in out, (argv, out, err)
+        if extra == ("--json",):
+            d = json.loads(out)
+            assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and d["estimate"] is None
+            assert d["decision_inputs"]["self_ratings"] is None  # no estimate made: nothing to say it of

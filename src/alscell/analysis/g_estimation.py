@@ -108,7 +108,14 @@ from alscell.analysis.rater_drift import (
     rater_offsets,
 )
 from alscell.analysis.rater_identity import NO_RATERS_NOTE, held_warning, offset_columns, raters_by_default
-from alscell.analysis.self_ratings import check_self_ratings, history_reads, mark_reads, on_read_rows, self_ratings_note
+from alscell.analysis.self_ratings import (
+    check_self_ratings,
+    history_reads,
+    mark_reads,
+    on_read_rows,
+    self_rated,
+    self_ratings_note,
+)
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
 from alscell.domain.time import DAYS_PER_MONTH as DPM
@@ -168,7 +175,8 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
         H, at_risk, start = _history_read(df, top)
         return H, post, at_risk, start
     at_risk, start = np.zeros(len(df), dtype=bool), np.zeros(len(df), dtype=bool)
-    _, at_risk[reads], start[reads] = _history_read(df[reads], top)
+    if reads.any():  # (every visit self-rated: no decision at all, and no history to read)
+        _, at_risk[reads], start[reads] = _history_read(df[reads], top)
     return on_read_rows(df, lambda read: _history_read(read, top)[0]), post, at_risk, start
 
 
@@ -291,15 +299,18 @@ def _rank_columns(H: np.ndarray, X: np.ndarray) -> list[int]:
     return keep
 
 
-def _alsfrs_state(tables, df: pd.DataFrame) -> np.ndarray:
+def _alsfrs_state(tables, df: pd.DataFrame, self_ratings: str = "read") -> np.ndarray:
     """For an outcome other than ALSFRS-R: at each row of ``df``, the latest ALSFRS-R total on or before its
     date, that total's loss per month since the previous ALSFRS-R visit, and a flag where there is none yet
     (then the median total and no loss).  Registry decisions follow the ALSFRS-R course, so the decision
-    model of an FVC or biomarker analysis needs it as much as the outcome's own history."""
+    model of an FVC or biomarker analysis needs it as much as the outcome's own history.  ``self_ratings="outcome"``:
+    over the ALSFRS-R visits the decision history reads only, the clinic's (:mod:`alscell.analysis.self_ratings`)."""
     empty = np.empty((len(df), 0))
     if tables["alsfrs"].empty or "date" not in df:
         return empty
     a = outcome_frame(tables, "alsfrs_r_total")
+    if self_ratings == "outcome":
+        a = a[~self_rated(tables, a)]
     if a.empty:
         return empty
     a = a.sort_values(["patient_id", "date"])
@@ -896,18 +907,20 @@ def decision_history(
     ``"rater"``, is added by :func:`g_estimation`, which knows the decisions).  ``leave_out``: recorded visit types
     whose rows are dropped (:func:`alscell.analysis.decision_occasions.left_out`; ``df.attrs["left_out"]`` their
     count).  ``self_ratings="outcome"``: the visits rated by the patient or a caregiver are no decisions and the
-    history does not read them (:func:`alscell.analysis.self_ratings.mark_reads`; they stay in the frame)."""
+    history does not read them (:func:`alscell.analysis.self_ratings.mark_reads`; they stay in the frame), nor, for
+    another outcome, the ALSFRS-R state (:func:`_alsfrs_state`)."""
     if history not in HISTORIES:
         raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
     df = prepare(tables, outcome) if data is None else data
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
     out = left_out(tables, df, leave_out)
     df = df[~out].sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
+    self_ratings = check_self_ratings(self_ratings)
     df = mark_reads(tables, df.reset_index(drop=True), self_ratings)
     df.attrs["left_out"] = int(out.sum())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:
-        H = np.column_stack([H, _alsfrs_state(as_tables(tables), df)])
+        H = np.column_stack([H, _alsfrs_state(as_tables(tables), df, self_ratings)])
     H = np.column_stack([H, _score_terms(df, history)])
     if history == "registry":
         H = np.column_stack([H, _adding_rank(H, registry_terms(tables, df))])

@@ -81,10 +81,13 @@ def on_read_rows(df: pd.DataFrame, terms: Callable[[pd.DataFrame], np.ndarray]) 
     """``terms`` (one row per row of its frame) computed over the visits the history reads only and spread to every
     row of ``df``: a visit it does not read carries its patient's latest read visit's terms (0 before the first).
     Such a visit is no decision occasion, so what it carries enters no decision model; the carry keeps every row
-    finite.  ``terms(df)`` itself where every visit is read."""
+    finite.  ``terms(df)`` itself where every visit is read; zeros as wide as it where none is (the terms of no visit
+    are not computed: some need one at least)."""
     keep = history_reads(df)
     if keep.all():
         return terms(df)
+    if not keep.any():
+        return np.zeros_like(np.asarray(terms(df), dtype=float))
     sub = np.asarray(terms(df[keep]), dtype=float)
     last = pd.Series(np.where(keep, np.arange(len(df)), np.nan)).groupby(df["patient_id"].to_numpy()).ffill()
     pos = np.full(len(df), -1)
@@ -97,14 +100,25 @@ def on_read_rows(df: pd.DataFrame, terms: Callable[[pd.DataFrame], np.ndarray]) 
 
 
 def self_ratings_note(df: pd.DataFrame) -> list[str]:
-    """What the result says when the self-rated visits were left out of the decision model (none otherwise)."""
+    """What the result says when the self-rated visits were left out of the decision model (none otherwise), with
+    the treated patients whose visits on or before the first dose were all self-rated: no start is placed for them."""
     keep = history_reads(df)
     if keep.all():
         return []
+    d = df["days_after"].to_numpy(dtype=float)
+    before = np.isfinite(d) & (d <= 0)  # the treated patients' visits on or before their first dose
+    pid = df["patient_id"].to_numpy()
+    lost = len(pd.unique(pid[before])) - len(pd.unique(pid[before & keep]))
     return [
         f"{int((~keep).sum())} visit(s) rated by the patient or a caregiver (assessor self or caregiver) were taken as "
         "no occasions for the decision to treat and left out of the decision history (--self-ratings outcome); "
-        "their ratings still measure the course after each decision."
+        "their ratings still measure the course after each decision"
+        + (
+            f"; {lost} treated patient(s) had only self-ratings on or before their first dose and take no part in the "
+            "decision model."
+            if lost
+            else "."
+        )
     ]
 
 
