@@ -78,9 +78,11 @@ def run_chunk(items: list[tuple], n: int, share: float, world: str = "world5") -
     for (pieces, variant), seed in items:
         cohort = simulate(n, 0.0, share, int(seed), frozenset(PIECES) if pieces == "every piece off" else frozenset())
 
-        # g_estimation passes its own ``history`` and ``leave_out`` (positional arguments): the variant is keyword-only
-        def history(tables, outcome, data=None, history="standard", leave_out=(), *, _v=variant, _t=cohort.tables):
-            df, H, post, at_risk, start = plain(tables, outcome, data, history, leave_out)
+        # g_estimation passes its own ``history``, ``leave_out`` and ``self_ratings`` (positional arguments): the
+        # variant is keyword-only
+        def history(tables, outcome, data=None, history="standard", leave_out=(), self_ratings=None, *, _v=variant,
+                    _t=cohort.tables):  # fmt: skip
+            df, H, post, at_risk, start = plain(tables, outcome, data, history, leave_out, self_ratings)
             return df, np.column_stack([H, extra_columns(_t, df, _v)]), post, at_risk, start
 
         g.decision_history = plain if variant == VARIANTS[0] else history
