@@ -148,3 +148,21 @@ def test_treated_patients_with_only_self_ratings_before_the_dose_are_said_to_tak
         "; 7 treated patient(s) had only self-ratings on or before their first dose and take no part in the decision "
         "model."
     )
+
+
+def test_for_another_outcome_the_result_counts_the_alsfrs_visits_its_state_skipped():
+    """With an FVC outcome the frame's rows are FVC visits, never self-rated (an FVC on a self-rating's day stays a
+    decision); the details and the note count the self-rated ALSFRS-R visits the ALSFRS-R state skipped."""
+    t, contact = _self_rated_contacts(300, 3)
+    a = t["alsfrs"]
+    m = a[["patient_id", "date"]].assign(measure="fvc_pct_pred", unit="%")  # an FVC at every visit, self days too
+    m["value"] = 60.0 + (0.5 * np.arange(len(m))) % 30
+    t = Tables.from_frames(**{**dict(t.items()), "measurements": m})
+    df, *_ = decision_history(t, "fvc_pct_pred", self_ratings="outcome")
+    assert READS not in df and df.attrs["self_rated"] == int(contact.sum()) > 0
+    out, read = g_estimation(t, "fvc_pct_pred", self_ratings="outcome"), g_estimation(t, "fvc_pct_pred")
+    assert out.details["self_ratings"] == "outcome" and out.details["self_rated_visits"] == int(contact.sum())
+    assert out.details["self_rated_visits_not_read"] == int(contact.sum())
+    assert any(f"{int(contact.sum())} ALSFRS-R visit(s) rated by the patient" in w for w in out.warnings)
+    assert read.details["self_ratings"] == "read" and "self_rated_visits_not_read" not in read.details
+    assert not any("ALSFRS-R visit(s) rated by the patient" in w for w in read.warnings)

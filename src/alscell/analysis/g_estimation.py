@@ -299,6 +299,14 @@ def _rank_columns(H: np.ndarray, X: np.ndarray) -> list[int]:
     return keep
 
 
+def _self_rated_alsfrs(tables) -> int:
+    """How many of the registry's ALSFRS-R visits with a total were rated by the patient or a caregiver."""
+    t = as_tables(tables)
+    if t["alsfrs"].empty:
+        return 0
+    return int(self_rated(t, outcome_frame(t, "alsfrs_r_total")).sum())
+
+
 def _alsfrs_state(tables, df: pd.DataFrame, self_ratings: str = "read") -> np.ndarray:
     """For an outcome other than ALSFRS-R: at each row of ``df``, the latest ALSFRS-R total on or before its
     date, that total's loss per month since the previous ALSFRS-R visit, and a flag where there is none yet
@@ -916,7 +924,11 @@ def decision_history(
     out = left_out(tables, df, leave_out)
     df = df[~out].sort_values(["patient_id", "months"]).drop_duplicates(["patient_id", "months"], keep="last")
     self_ratings = check_self_ratings(self_ratings)
-    df = mark_reads(tables, df.reset_index(drop=True), self_ratings)
+    if outcome in ALSFRS_OUTCOMES:
+        df = mark_reads(tables, df.reset_index(drop=True), self_ratings)
+    else:  # its rows are not ALSFRS-R visits: the self-ratings reach only the ALSFRS-R state (_alsfrs_state)
+        df = df.reset_index(drop=True)
+        df.attrs["self_rated"] = _self_rated_alsfrs(tables) if "date" in df else 0
     df.attrs["left_out"] = int(out.sum())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:
@@ -1036,7 +1048,8 @@ def g_estimation(
                     f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
-    warn += left_out_warning(df.attrs["left_out"], leave_out) + self_ratings_note(df)
+    warn += left_out_warning(df.attrs["left_out"], leave_out)
+    warn += self_ratings_note(df, state_only=outcome not in ALSFRS_OUTCOMES and self_ratings == "outcome")
     if slope_types:
         warn += slopes_warning(int(df[SLOPE_VISIT].sum()), len(df), slope_types)
     modes: tuple[str, ...] = ()
@@ -1106,6 +1119,8 @@ def g_estimation(
             check = None
 
     dfree = float(max(n_init - 1, 1))
+    # the self-rated visits the decision model did not read (another outcome: those its ALSFRS-R state skipped)
+    not_read = int((~history_reads(df)).sum()) if outcome in ALSFRS_OUTCOMES else int(df.attrs["self_rated"])
     warn.append(
         "g-estimation: consistent when the decision to treat depends on the history it models (visits, "
         "decline, time since onset and entry) — not on how fast a patient was truly declining beyond that; "
@@ -1126,7 +1141,7 @@ def g_estimation(
             if df.attrs["self_rated"]
             else {}
         ),
-        **({"self_rated_visits_not_read": int((~history_reads(df)).sum())} if self_ratings == "outcome" else {}),
+        **({"self_rated_visits_not_read": not_read} if self_ratings == "outcome" else {}),
         **({"slope_visits": list(slope_types), "visits_in_slopes": int(df[SLOPE_VISIT].sum())} if slope_types else {}),
         **rater_details,
         **named,

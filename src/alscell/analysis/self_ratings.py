@@ -99,9 +99,17 @@ def on_read_rows(df: pd.DataFrame, terms: Callable[[pd.DataFrame], np.ndarray]) 
     return out
 
 
-def self_ratings_note(df: pd.DataFrame) -> list[str]:
+def self_ratings_note(df: pd.DataFrame, state_only: bool = False) -> list[str]:
     """What the result says when the self-rated visits were left out of the decision model (none otherwise), with
-    the treated patients whose visits on or before the first dose were all self-rated: no start is placed for them."""
+    the treated patients whose visits on or before the first dose were all self-rated: no start is placed for them.
+    ``state_only``: the outcome is not the ALSFRS-R, and its decision history's ALSFRS-R state skipped the
+    ``df.attrs["self_rated"]`` self-rated ALSFRS-R visits."""
+    if state_only:
+        n = int(df.attrs.get("self_rated", 0))
+        return [
+            f"{n} ALSFRS-R visit(s) rated by the patient or a caregiver (assessor self or caregiver) were left out of "
+            "the decision history's ALSFRS-R state (--self-ratings outcome)."
+        ] if n else []  # fmt: skip
     keep = history_reads(df)
     if keep.all():
         return []
