@@ -9,6 +9,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from page_checks import assert_page_rewrites
+
 import world20_hold_raters as page
 
 K = 40
@@ -67,7 +69,6 @@ def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tm
     """The stored cohorts (40 per cell, both estimators, the same seeds) rewrite docs/world20_hold_raters.md; its
     verdict is the rule's, and g-estimation's default holds the raters exactly when the verdict says so."""
     import inspect
-    import subprocess
 
     from alscell.analysis.g_estimation import g_estimation
 
@@ -76,20 +77,15 @@ def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tm
     assert len(raw) == len(page.CELLS) * len(page.ESTIMATORS) * page.COHORTS
     assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
     ok, _ = page.verdict(raw)
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(root / "benchmarks" / "world20_hold_raters.py"), "--raw",
-           str(root / "docs" / "data" / "world20_hold_raters.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
-    stored = (root / "docs" / "world20_hold_raters.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    stored = assert_page_rewrites(
+        "world20_hold_raters.py", "docs/data/world20_hold_raters.csv", "docs/world20_hold_raters.md", tmp_path
+    )
     assert ("becomes the default" in stored) == ok
     assert (inspect.signature(g_estimation).parameters["hold_raters"].default is None) == ok
 
 
 def test_the_lean_page_rewrites_from_its_cohorts(tmp_path):
     """docs/world20_lean.md: every estimator on the same 40 cohorts per cell, and the page rewrites from them."""
-    import subprocess
 
     import world20_lean as lean
 
@@ -99,10 +95,4 @@ def test_the_lean_page_rewrites_from_its_cohorts(tmp_path):
     assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
     assert lean.options("names, self-ratings left out")["leave_out_visits"] == lean.SELF
     assert lean.options("names, self-ratings in the outcome only")["self_ratings"] == "outcome"
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(root / "benchmarks" / "world20_lean.py"), "--raw",
-           str(root / "docs" / "data" / "world20_lean.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
-    stored = (root / "docs" / "world20_lean.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert_page_rewrites("world20_lean.py", "docs/data/world20_lean.csv", "docs/world20_lean.md", tmp_path)

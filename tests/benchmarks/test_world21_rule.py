@@ -10,6 +10,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from page_checks import assert_page_rewrites
+
 import world21_self_ratings as page
 
 K = 40
@@ -77,8 +79,6 @@ def test_a_ratio_a_little_further_from_one_is_no_harm_and_more_is():
 def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tmp_path):
     """The stored cohorts (40 per cell, both estimators, the same seeds) rewrite docs/world21_self_ratings.md; its
     verdict is the rule's, and g-estimation's default reads the self-ratings exactly when the verdict says so."""
-    import subprocess
-
     from alscell.analysis.self_ratings import DEFAULT_SELF_RATINGS
 
     root = Path(__file__).resolve().parents[2]
@@ -86,13 +86,9 @@ def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tm
     assert len(raw) == len(page.CELLS) * len(page.ESTIMATORS) * page.COHORTS
     assert len({frozenset(d["seed"]) for _, d in raw.groupby(["off", "estimator"])}) == 1
     ok, _ = page.rule(raw)
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(root / "benchmarks" / "world21_self_ratings.py"), "--raw",
-           str(root / "docs" / "data" / "world21_self_ratings.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
-    stored = (root / "docs" / "world21_self_ratings.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    stored = assert_page_rewrites(
+        "world21_self_ratings.py", "docs/data/world21_self_ratings.csv", "docs/world21_self_ratings.md", tmp_path
+    )
     assert ("becomes the default" in stored) == ok
     assert (DEFAULT_SELF_RATINGS == "outcome") == ok
 
@@ -100,8 +96,6 @@ def test_the_stored_run_rewrites_its_page_and_the_default_follows_its_verdict(tm
 def test_the_modes_diagnosis_rewrites_and_repeats_the_rule_pages_cohorts(tmp_path):
     """docs/self_ratings_modes.md rewrites from its stored cohorts, whose "read" and "outcome" rows are the rule page's
     rows of the tenth and seventeenth worlds to the digit (the same seeds)."""
-    import subprocess
-
     import self_ratings_modes as modes
 
     root = Path(__file__).resolve().parents[2]
@@ -111,10 +105,6 @@ def test_the_modes_diagnosis_rewrites_and_repeats_the_rule_pages_cohorts(tmp_pat
     rule = rule[rule["off"].isin(modes.CELLS)].assign(estimator=lambda d: d["estimator"].str.replace("default, ", ""))
     both = rule.merge(raw, on=["off", "seed", "estimator"])
     assert len(both) == 2 * 2 * page.COHORTS and (both["estimate_x"] == both["estimate_y"]).all()
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(root / "benchmarks" / "self_ratings_modes.py"), "--raw",
-           str(root / "docs" / "data" / "self_ratings_modes.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
-    stored = (root / "docs" / "self_ratings_modes.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert_page_rewrites(
+        "self_ratings_modes.py", "docs/data/self_ratings_modes.csv", "docs/self_ratings_modes.md", tmp_path
+    )

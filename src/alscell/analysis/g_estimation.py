@@ -115,6 +115,7 @@ from alscell.analysis.self_ratings import (
     on_read_rows,
     self_rated,
     self_ratings_note,
+    spread_read_rows,
 )
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
@@ -175,9 +176,10 @@ def _history(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarra
         H, at_risk, start = _history_read(df, top)
         return H, post, at_risk, start
     at_risk, start = np.zeros(len(df), dtype=bool), np.zeros(len(df), dtype=bool)
-    if reads.any():  # (every visit self-rated: no decision at all, and no history to read)
-        _, at_risk[reads], start[reads] = _history_read(df[reads], top)
-    return on_read_rows(df, lambda read: _history_read(read, top)[0]), post, at_risk, start
+    if not reads.any():  # every visit self-rated: no decision at all, and no history to read
+        return np.zeros_like(_history_read(df, top)[0]), post, at_risk, start
+    H, at_risk[reads], start[reads] = _history_read(df[reads], top)
+    return spread_read_rows(df, H), post, at_risk, start
 
 
 def _history_read(df: pd.DataFrame, top: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.rater import OTHER_RATERS
 
 # How the self-ratings enter g-estimation (module docstring).
 SELF_RATINGS = ("read", "outcome")
-# The modes of ``alsfrs.assessor`` that are not a clinic contact (spec/data-format.md).
-SELF_MODES = ("self", "caregiver")
+# The modes of ``alsfrs.assessor`` that are not a clinic contact (spec/data-format.md): all but a telephone rating
+SELF_MODES = tuple(m for m in OTHER_RATERS if m != "phone")
 # The analysis frame's column that marks the visits the decision model's history reads (absent: every visit).
 READS = "history_reads"
 
@@ -79,16 +80,21 @@ def history_reads(df: pd.DataFrame) -> np.ndarray:
 
 def on_read_rows(df: pd.DataFrame, terms: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
     """``terms`` (one row per row of its frame) computed over the visits the history reads only and spread to every
-    row of ``df``: a visit it does not read carries its patient's latest read visit's terms (0 before the first).
-    Such a visit is no decision occasion, so what it carries enters no decision model; the carry keeps every row
-    finite.  ``terms(df)`` itself where every visit is read; zeros as wide as it where none is (the terms of no visit
-    are not computed: some need one at least)."""
+    row of ``df`` (:func:`spread_read_rows`).  ``terms(df)`` itself where every visit is read; zeros as wide as it
+    where none is (the terms of no visit are not computed: some need one at least)."""
     keep = history_reads(df)
     if keep.all():
         return terms(df)
     if not keep.any():
         return np.zeros_like(np.asarray(terms(df), dtype=float))
-    sub = np.asarray(terms(df[keep]), dtype=float)
+    return spread_read_rows(df, np.asarray(terms(df[keep]), dtype=float))
+
+
+def spread_read_rows(df: pd.DataFrame, sub: np.ndarray) -> np.ndarray:
+    """``sub`` (one row per visit the history reads, in ``df``'s order) spread to every row of ``df``: a visit it
+    does not read carries its patient's latest read visit's row (0 before the first).  Such a visit is no decision
+    occasion, so what it carries enters no decision model; the carry keeps every row finite."""
+    keep = history_reads(df)
     last = pd.Series(np.where(keep, np.arange(len(df)), np.nan)).groupby(df["patient_id"].to_numpy()).ffill()
     pos = np.full(len(df), -1)
     pos[keep] = np.arange(int(keep.sum()))
@@ -141,4 +147,5 @@ __all__ = [
     "on_read_rows",
     "self_rated",
     "self_ratings_note",
+    "spread_read_rows",
 ]
