@@ -156,10 +156,12 @@ def test_the_self_ratings_are_asked_checked_and_said():
             named_options(None, False, method, self_ratings="never")
     for method in ("naive", "lmm_counterfactual"):
         with pytest.raises(NotApplicable) as err:
-            named_options(None, False, method, self_ratings="read")
+            named_options(None, False, method, self_ratings="outcome")
         assert str(err.value) == (
             f"self ratings: only g_estimation models the decision to treat (the method asked for is {method})."
         )
+        # every visit read, as another method reads them anyway (like --raters-as-recorded)
+        assert named_options(None, False, method, self_ratings="read") == {}
     obj = {"estimate": 0.1}
     earlier = [
         "named", "columns", "within_starters", "outside_starters", "shape", "decision_lag_days", "decision_visits",

@@ -166,3 +166,22 @@ def test_for_another_outcome_the_result_counts_the_alsfrs_visits_its_state_skipp
     assert any(f"{int(contact.sum())} ALSFRS-R visit(s) rated by the patient" in w for w in out.warnings)
     assert read.details["self_ratings"] == "read" and "self_rated_visits_not_read" not in read.details
     assert not any("ALSFRS-R visit(s) rated by the patient" in w for w in read.warnings)
+
+
+def test_a_frame_without_dates_says_the_self_ratings_could_not_be_found():
+    """A ``data=`` frame without dates (the Python API) cannot be matched to the recorded assessors: every visit is
+    read, and the result says so rather than doing nothing silently; for another outcome too."""
+    from alscell.analysis.effects import prepare
+
+    t, contact = _self_rated_contacts(300, 5)
+    undated = prepare(t, "alsfrs_r_total").drop(columns=["date"])
+    got = g_estimation(t, data=undated, self_ratings="outcome")
+    said = [w for w in got.warnings if "carry no dates to find them by" in w]
+    assert len(said) == 1 and f"records {int(contact.sum())} ALSFRS-R visit(s)" in said[0]
+    assert got.estimate == pytest.approx(g_estimation(t, data=undated).estimate, abs=1e-12)  # every visit read
+    assert not any("carry no dates to find them by" in w for w in g_estimation(t, data=undated).warnings)
+    assert not any("carry no dates to find them by" in w for w in g_estimation(t, self_ratings="outcome").warnings)
+    fvc = g_estimation(
+        t, "fvc_pct_pred", data=prepare(t, "fvc_pct_pred").drop(columns=["date"]), self_ratings="outcome"
+    )
+    assert sum("carry no dates to find them by" in w for w in fvc.warnings) == 1

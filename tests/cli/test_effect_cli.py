@@ -274,8 +274,10 @@ def test_the_self_ratings_are_taken_as_asked_and_said(tmp_path):
     r = run("--data", str(folder), "--self-ratings", "never")
     assert r.returncode == 2 and "self ratings: unknown choice 'never': use read, outcome." in r.stderr
     assert "Traceback" not in r.stderr
-    r = run("--data", str(folder), "--self-ratings", "read", "--method", "naive")
+    r = run("--data", str(folder), "--self-ratings", "outcome", "--method", "naive")
     assert r.returncode == 2 and "self ratings: only g_estimation models the decision" in r.stderr
+    r = run("--data", str(folder), "--self-ratings", "read", "--method", "naive")  # reads every visit anyway
+    assert r.returncode == 0 and "Traceback" not in r.stderr
     r = run("--data", str(folder), "--json", "--sensitivity", "--self-ratings", "outcome")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)

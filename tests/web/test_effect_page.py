@@ -191,7 +191,7 @@ BAD = [
     ({"hold_raters": "true", "method": "naive"}, "hold raters: only g_estimation models the decision"),
     ({"hold_raters": "true", "method": "lmm_counterfactual"}, "hold raters: only g_estimation models the decision"),
     ({"self_ratings": "never"}, "self ratings: unknown choice 'never': use read, outcome."),
-    ({"self_ratings": "read", "method": "naive"}, "self ratings: only g_estimation models the decision"),
+    ({"self_ratings": "outcome", "method": "naive"}, "self ratings: only g_estimation models the decision"),
 ]
 
 

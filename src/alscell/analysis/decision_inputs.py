@@ -258,6 +258,8 @@ def named_options(
         raise NotApplicable(ELIGIBLE_NEEDS_NAMES)
     # (ratings as recorded asked of another method: nothing to do; it holds no rater's offset)
     raters = None if raters is False and method != "g_estimation" else raters
+    # (likewise every visit read: another method reads every visit as an outcome and has no decision model)
+    rated = None if rated == "read" and method != "g_estimation" else rated
     if not names and not lag and not visits and not out and not screening and raters is None and rated is None:
         return {}
     if method != "g_estimation":

@@ -116,6 +116,7 @@ from alscell.analysis.self_ratings import (
     self_rated,
     self_ratings_note,
     spread_read_rows,
+    undated_self_ratings,
 )
 from alscell.analysis.treatment_weights import fit_logistic, standardised_design
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
@@ -931,6 +932,7 @@ def decision_history(
     else:  # its rows are not ALSFRS-R visits: the self-ratings reach only the ALSFRS-R state (_alsfrs_state)
         df = df.reset_index(drop=True)
         df.attrs["self_rated"] = _self_rated_alsfrs(tables) if "date" in df else 0
+        df.attrs["self_rated_undated"] = undated_self_ratings(tables, df) if self_ratings == "outcome" else 0
     df.attrs["left_out"] = int(out.sum())
     H, post, at_risk, start = _history(df, _scale_max(outcome))
     if outcome not in ALSFRS_OUTCOMES:

@@ -69,7 +69,19 @@ def mark_reads(tables, df: pd.DataFrame, choice: str | None) -> pd.DataFrame:
     rated = self_rated(tables, df)
     out = df.assign(**{READS: ~rated}) if choice == "outcome" and rated.any() else df
     out.attrs["self_rated"] = int(rated.sum())
+    out.attrs["self_rated_undated"] = undated_self_ratings(tables, df) if choice == "outcome" else 0
     return out
+
+
+def undated_self_ratings(tables, df: pd.DataFrame) -> int:
+    """How many of the registry's ALSFRS-R visits are self-rated (:data:`SELF_MODES`) when the analysis frame ``df``
+    carries no dates to find them by (a ``data=`` frame of the Python API); 0 when it does or none is recorded."""
+    from alscell.io.tables import as_tables
+
+    if tables is None or "date" in df:
+        return 0
+    a = as_tables(tables)["alsfrs"]
+    return int(a["assessor"].isin(SELF_MODES).sum()) if "assessor" in a else 0
 
 
 def history_reads(df: pd.DataFrame) -> np.ndarray:
@@ -109,7 +121,15 @@ def self_ratings_note(df: pd.DataFrame, state_only: bool = False) -> list[str]:
     """What the result says when the self-rated visits were left out of the decision model (none otherwise), with
     the treated patients whose visits on or before the first dose were all self-rated: no start is placed for them.
     ``state_only``: the outcome is not the ALSFRS-R, and its decision history's ALSFRS-R state skipped the
-    ``df.attrs["self_rated"]`` self-rated ALSFRS-R visits."""
+    ``df.attrs["self_rated"]`` self-rated ALSFRS-R visits.  Where the frame carried no dates to find the self-rated
+    visits by (``df.attrs["self_rated_undated"]``), that is said instead: every visit was read."""
+    undated = int(df.attrs.get("self_rated_undated", 0))
+    if undated:
+        return [
+            f"--self-ratings outcome: the registry records {undated} ALSFRS-R visit(s) rated by the patient or a "
+            "caregiver, but the visits analysed carry no dates to find them by, so every visit was read as an "
+            "occasion for the decision to treat."
+        ]
     if state_only:
         n = int(df.attrs.get("self_rated", 0))
         return [
@@ -148,4 +168,5 @@ __all__ = [
     "self_rated",
     "self_ratings_note",
     "spread_read_rows",
+    "undated_self_ratings",
 ]

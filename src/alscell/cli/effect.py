@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
             help="How ALSFRS-R ratings made by the patient or a caregiver (alsfrs.assessor self or caregiver) enter: "
             "read (decision occasions, read by the decision history, and outcomes) or outcome (outcomes only: no "
             "decision is taken at a self-rating and the history reads the clinic's ratings; docs/self_ratings.md).  "
-            "The default: g_estimation's (DEFAULT_SELF_RATINGS).  g_estimation only.",
+            "The default: g_estimation's (DEFAULT_SELF_RATINGS).  outcome: g_estimation only.",
         ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
