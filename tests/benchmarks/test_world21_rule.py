@@ -108,3 +108,32 @@ def test_the_modes_diagnosis_rewrites_and_repeats_the_rule_pages_cohorts(tmp_pat
     assert_page_rewrites(
         "self_ratings_modes.py", "docs/data/self_ratings_modes.csv", "docs/self_ratings_modes.md", tmp_path
     )
+
+
+def test_every_modes_offset_held_where_no_rater_is_recorded():
+    """self_ratings_modes.modes_held: with no rater recorded, a column per assessor mode other than a clinician's
+    (labelled so that g-estimation's held path holds it, against the clinician); where raters are recorded, the
+    recorded columns unchanged; where only clinicians rate, none."""
+    import self_ratings_modes as modes
+    from registry_arrays import reviews_and_contacts
+
+    from alscell.analysis.g_estimation import decision_history
+    from alscell.analysis.rater_identity import offset_columns
+    from alscell.io.tables import Tables
+
+    t = reviews_and_contacts(120, 4, record=True)
+    a = t["alsfrs"]
+    contact = (a["visit_type"] == "unscheduled").to_numpy()
+    rated = Tables.from_frames(
+        patients=t["patients"], treatments=t["treatments"], measurements=t["measurements"],
+        alsfrs=a.assign(assessor=np.where(contact, "self", "clinician")),
+    )  # fmt: skip
+    df = decision_history(rated, "alsfrs_r_total")[0]
+    assert offset_columns(rated, df)[1] == ()  # no rater recorded: the recorded path holds nothing
+    flags, labels, reference = modes.modes_held(offset_columns)(rated, df)
+    assert labels == ("rater self",) and reference == "clinician"
+    days = df["date"].isin(a.loc[contact, "date"])  # (the contacts' dates; a review may share one)
+    assert flags[:, 0].sum() == contact.sum() and (flags[:, 0] <= days.to_numpy()).all()
+    plain = Tables.from_frames(patients=t["patients"], treatments=t["treatments"], measurements=t["measurements"],
+                               alsfrs=a.assign(assessor="clinician"))  # fmt: skip
+    assert modes.modes_held(offset_columns)(plain, decision_history(plain, "alsfrs_r_total")[0])[1] == ()
