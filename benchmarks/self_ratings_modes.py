@@ -127,8 +127,8 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 """
 
 READING = """* Written from the table above after the runs (2026-12-07: the thirty-ninth session's eight rows, then the
-  fortieth's, which repeat those eight to the digit).  The rows "read" and "in the outcome only" repeat
-  docs/world21_self_ratings.md's cells of these worlds to the digit (the same cohorts).
+  fortieth's, which repeat those eight to the digit, each cohort's estimate within 5e-16).  The rows "read" and "in
+  the outcome only" repeat docs/world21_self_ratings.md's cells of these worlds to the digit (the same cohorts).
 * **The tenth world: not through the rules.**  With the modes' rules off the option moves the estimate by about as
   much (+0.0759 → +0.0937, against +0.0666 → +0.0856 with them), and either way it nearly doubles the spread between
   cohorts (empirical SD 0.027 → 0.045, the model SE following).
