@@ -117,11 +117,10 @@ def test_every_modes_offset_held_where_no_rater_is_recorded():
     (labelled so that g-estimation's held path holds it, against the clinician); where raters are recorded, the
     recorded columns unchanged; where only clinicians rate, none."""
     import self_ratings_modes as modes
-    from registry_arrays import reviews_and_contacts
-
     from alscell.analysis.g_estimation import decision_history
     from alscell.analysis.rater_identity import offset_columns
     from alscell.io.tables import Tables
+    from registry_arrays import reviews_and_contacts
 
     t = reviews_and_contacts(120, 4, record=True)
     a = t["alsfrs"]

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Date, Select, Text, cast, func, select
 
 from alscell.io.columns import FILE_ORDER, TABLES, kind_of
 from alscell.io.reader import complete_columns
@@ -89,12 +89,31 @@ def rows_to_frame(name: str, rows: pd.DataFrame) -> pd.DataFrame:
     return complete_columns(name, out)
 
 
+def stored_rows(name: str, *, dates_as_text: bool = False) -> Select:
+    """``SELECT`` of every column of table ``name`` in key order, the JSON ``extra`` as its text (None for none: most
+    rows have none, and decoding a JSON ``null`` per row is most of the time of reading a whole table;
+    :func:`rows_to_frame` decodes the text where there is one).  ``dates_as_text``: the dates as ISO text, which
+    :func:`rows_to_frame` reads at once (SQLite's driver-side date conversion parses each value with a regular
+    expression, the next largest share of a whole table's read); the same frame either way."""
+    table = SQL_TABLES[name]
+    cols = [
+        func.nullif(cast(c, Text), "null").label(c.name)
+        if c.name == "extra"
+        else cast(c, Text).label(c.name)
+        if dates_as_text and isinstance(c.type, Date)
+        else c
+        for c in table.columns
+    ]
+    return select(*cols).order_by(*table.primary_key.columns)
+
+
+def read_frame(conn: Connection, name: str, where=None) -> pd.DataFrame:
+    """The typed canonical frame of table ``name``'s rows (``where``: a filter on them), in key order."""
+    stmt = stored_rows(name, dates_as_text=True)
+    result = conn.execute(stmt if where is None else stmt.where(where))
+    return rows_to_frame(name, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+
+
 def load_tables(conn: Connection) -> dict[str, pd.DataFrame]:
     """Every registry table as a typed canonical frame, rows in key order."""
-    tables = {}
-    for name in FILE_ORDER:
-        table = SQL_TABLES[name]
-        result = conn.execute(select(table).order_by(*table.primary_key.columns))
-        rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        tables[name] = rows_to_frame(name, rows)
-    return tables
+    return {name: read_frame(conn, name) for name in FILE_ORDER}

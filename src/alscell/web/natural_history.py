@@ -59,11 +59,11 @@ from alscell.analysis.forecast import (
 )
 from alscell.io.columns import FILE_ORDER
 from alscell.io.tables import Tables
-from alscell.store.frames import rows_to_frame
+from alscell.store.frames import rows_to_frame, stored_rows
 from alscell.store.models import SQL_TABLES
 from alscell.web import summary
 from alscell.web.fit_worker import WorkerClosed
-from alscell.web.records import PatientRows, rows_fingerprint, stored_rows
+from alscell.web.records import PatientRows, rows_fingerprint
 
 if TYPE_CHECKING:
     from alscell.analysis.prognosis import PrognosisModels

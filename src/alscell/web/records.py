@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Text, and_, cast, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from alscell.domain.alsfrs import score_items
 from alscell.domain.time import DAYS_PER_MONTH
@@ -37,7 +37,7 @@ from alscell.io.validate import rule_tables, validate_merged
 from alscell.io.writer import csv_safe, format_table
 from alscell.store.accounts import Principal, pseudonym_key
 from alscell.store.engine import write_transaction
-from alscell.store.frames import EMPTY_AS_BLANK, frame_to_records, load_tables, rows_to_frame
+from alscell.store.frames import EMPTY_AS_BLANK, frame_to_records, load_tables, read_frame, rows_to_frame, stored_rows
 from alscell.store.locks import LOCKS
 from alscell.store.models import AUDIT_TABLE, KEYS, SQL_TABLES
 from alscell.store.summary import SUMMARY
@@ -167,13 +167,6 @@ def resolve_patient(engine: Engine, principal: Principal, shown_id: str) -> str:
     return shown_id
 
 
-def _select_frame(conn: Connection, name: str, where) -> pd.DataFrame:
-    table = SQL_TABLES[name]
-    stmt = select(table) if where is None else select(table).where(where)
-    result = conn.execute(stmt.order_by(*table.primary_key.columns))
-    return rows_to_frame(name, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
-
-
 def patient_frames(
     conn: Connection,
     patient_id: str,
@@ -203,7 +196,7 @@ def patient_frames(
         where = table.c.patient_id.in_(sorted(owners)) if name == "patients" else table.c.patient_id == patient_id
         if name in extra:
             where = or_(where, extra[name])
-        frames[name] = _select_frame(conn, name, where)
+        frames[name] = read_frame(conn, name, where)
     return frames
 
 
@@ -244,15 +237,6 @@ def rows_fingerprint(names: tuple[str, ...], rows: list[tuple[tuple, ...]] | lis
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
-def stored_rows(name: str):
-    """``SELECT`` of every column of table ``name`` in key order, the JSON ``extra`` as its text (None for
-    none: most rows have none, and decoding a JSON ``null`` per row is most of the time of reading a whole
-    table; ``rows_to_frame`` and the page decode the text where there is one)."""
-    table = SQL_TABLES[name]
-    cols = [func.nullif(cast(c, Text), "null").label(c.name) if c.name == "extra" else c for c in table.columns]
-    return select(*cols).order_by(*table.primary_key.columns)
-
-
 def patient_rows(engine: Engine, patient_id: str, tables: Collection[str] | None = None) -> PatientRows:
     """The stored rows of one patient in every table (``tables``: only those, and the patient's row), in key
     order, and the data version they reflect."""
@@ -273,7 +257,7 @@ def registry_tables(engine: Engine, *, without: tuple[str, ...] = ()) -> Tables:
     with engine.connect() as conn:
         if not without:
             return Tables.from_frames(load_tables(conn))
-        frames = {n: _select_frame(conn, n, None) if n not in without else None for n in FILE_ORDER}
+        frames = {n: read_frame(conn, n) if n not in without else None for n in FILE_ORDER}
         return Tables.from_frames({n: f for n, f in frames.items() if f is not None})
 
 
