@@ -3,7 +3,6 @@ page rewritten from its cohorts."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from page_checks import assert_page_rewrites
 
 import course_terms as ct
 
@@ -44,11 +45,5 @@ def test_the_rule_needs_both_parts():
 
 
 def test_the_stored_page_rewrites_from_its_cohorts(tmp_path):
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "course_terms.py"), "--raw",
-           str(ROOT / "docs" / "data" / "course_terms.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
-    stored = (ROOT / "docs" / "course_terms.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]  # the command line differs (another --write-md)
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    stored = assert_page_rewrites("course_terms.py", "docs/data/course_terms.csv", "docs/course_terms.md", tmp_path)
     assert "Verdict: the course shape stays an option." in stored

@@ -9,6 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from page_checks import assert_page_rewrites
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import recorded_eligibility as re_
@@ -51,17 +54,12 @@ def test_emptying_the_screening_changes_nothing_else():
 
 
 def test_the_stored_page_rewrites_from_its_cohorts(tmp_path):
-    import subprocess
 
     root = Path(__file__).resolve().parents[2]
     raw = root / "docs" / "data" / "recorded_eligibility.csv"
     stored = pd.read_csv(raw)
     assert len(stored) == sum(k for _, _, k in re_.JUDGED) * 4  # two estimators, read and emptied
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(root / "benchmarks" / "recorded_eligibility.py"), "--raw", str(raw), "--from-raw",
-           "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=root)
-    page = (root / "docs" / "recorded_eligibility.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == page.split("\n\n", 2)[2].split("Run time")[0]
+    page = assert_page_rewrites(
+        "recorded_eligibility.py", "docs/data/recorded_eligibility.csv", "docs/recorded_eligibility.md", tmp_path
+    )
     assert "Verdict: reading the recorded screening leaves the default." in page

@@ -3,13 +3,14 @@ names give, its spline rows are docs/course_terms.md's (the same cohorts), and t
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from page_checks import assert_page_rewrites
 
 import stated_eligibility as se
 from alscell.analysis.decision_inputs import parse_eligible
@@ -28,10 +29,6 @@ def test_its_spline_rows_are_the_course_pages_and_the_page_rewrites(tmp_path):
     key = ["world", "share", "seed"]
     both = ours[ours["variant"] == "spline"].merge(theirs[theirs["variant"] == "spline"], on=key)
     assert len(both) == 80 and (both["estimate_x"] - both["estimate_y"]).abs().max() < 1e-12
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "stated_eligibility.py"), "--raw",
-           str(ROOT / "docs" / "data" / "stated_eligibility.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
-    stored = (ROOT / "docs" / "stated_eligibility.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert_page_rewrites(
+        "stated_eligibility.py", "docs/data/stated_eligibility.csv", "docs/stated_eligibility.md", tmp_path
+    )

@@ -4,7 +4,6 @@ raters page's) and each page rewrites from them; the rater-identity page's verdi
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,8 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from page_checks import assert_page_rewrites
 
 import world18_backlog as wb
 import world18_backlog_parts as wp
@@ -39,13 +40,7 @@ def test_every_row_holds_the_same_cohorts_and_the_page_rewrites(module, tmp_path
         assert set(seeds.values()) == {theirs}
     else:  # cohorts no earlier page drew
         assert not (next(iter(seeds.values())) & theirs)
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--raw", str(ROOT / "docs" / "data" / f"{name}.csv"),
-           "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
-    stored = (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert_page_rewrites(f"{name}.py", f"docs/data/{name}.csv", f"docs/{name}.md", tmp_path)
 
 
 def test_the_backlog_page_names_one_recorded_rule_input_at_a_time():
@@ -92,10 +87,9 @@ def test_the_corrected_ratings_page_rewrites_and_repeats_the_defaults_rows(tmp_p
         theirs = theirs[(theirs["off"] == label) & (theirs["estimator"] == "default")]
         both = mine.merge(theirs, on="seed", suffixes=("", "_theirs"))
         assert len(both) == len(theirs) and (both["estimate"] - both["estimate_theirs"]).abs().max() < 1e-12
-    out = tmp_path / "page.md"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "world18_leniency_ratings.py"), "--raw",
-           str(ROOT / "docs" / "data" / "world18_leniency_ratings.csv"), "--from-raw", "--write-md", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
-    stored = (ROOT / "docs" / "world18_leniency_ratings.md").read_text(encoding="utf-8")
-    body = out.read_text(encoding="utf-8").split("\n\n", 2)[2]
-    assert body.split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert_page_rewrites(
+        "world18_leniency_ratings.py",
+        "docs/data/world18_leniency_ratings.csv",
+        "docs/world18_leniency_ratings.md",
+        tmp_path,
+    )
