@@ -17,6 +17,7 @@ from alscell.analysis.decision_inputs import (
     Inputs,
     decision_inputs,
     inside_starters,
+    measures_read,
     named_json,
     named_options,
     parse_adjust_for,
@@ -553,3 +554,25 @@ def test_starts_outside_a_stated_eligibility_are_kept_and_said():
         g_estimation(t, adjust_for=("nfl",), eligible_when="weight <= 3")
     course = g_estimation(t, adjust_for=("nfl",), eligible_when="nfl taken at the visit == 1")  # course columns too
     assert course.details["outside_eligibility"] >= 0 and course.details.get("adjust_shape") is None
+
+
+def test_the_measurements_an_effect_keeps_include_the_history_checks():
+    """``alscell effect`` and ``GET /api/v1/effect`` keep only :func:`measures_read`'s measurements; g-estimation's
+    history check reads FVC, SVC, weight and NfL, so those are kept too — before, the command line dropped them and
+    its history check (and caution) differed from the API's on the same registry."""
+    from alscell.analysis.measure_history import MEASURES as HISTORY_MEASURES
+    from alscell.simulate import CohortConfig, simulate_cohort
+
+    assert measures_read("alsfrs_r_total", ()) == ("alsfrs_r_total", *HISTORY_MEASURES)
+    assert measures_read("fvc_pct_pred", ("age", "nfl"))[:3] == ("fvc_pct_pred", "age", "nfl")
+    assert (
+        measures_read("fvc_pct_pred", ()).count("fvc_pct_pred") == 1 and measures_read("x", ("visit_measures",)) is None
+    )
+    t = simulate_cohort(CohortConfig(n_patients=400, design="registry", effect=0.2), 5).tables
+    m = t["measurements"]
+    kept = t.replace(measurements=m[m["measure"].isin(measures_read("alsfrs_r_total", ()))])
+    assert len(kept["measurements"]) < len(m) and {"fvc_pct_pred", "nfl"} <= set(kept["measurements"]["measure"])
+    full, read = g_estimation(t), g_estimation(kept)
+    assert read.estimate == full.estimate and read.warnings == full.warnings
+    assert read.details["history_check"] == full.details["history_check"]
+    assert "fvc_pct_pred" in full.details["history_check"]["terms"]

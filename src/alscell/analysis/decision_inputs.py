@@ -283,9 +283,14 @@ def named_options(
 
 
 def measures_read(outcome: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The measurement keys an effect on ``outcome`` with the named terms ``names`` reads (the outcome's and the named
-    measures'), or None when it reads every measurement (``visit_measures``: what was taken at each visit)."""
-    return None if "visit_measures" in names else (outcome, *names)
+    """The measurement keys an effect on ``outcome`` with the named terms ``names`` reads — the outcome's, the named
+    measures' and those g-estimation's history check adds (:data:`alscell.analysis.measure_history.MEASURES`: FVC,
+    SVC, weight, NfL) — or None when it reads every measurement (``visit_measures``: what was taken at each visit).
+    ``alscell effect`` and ``GET /api/v1/effect`` keep only these (a large registry's hand-held dynamometry alone is
+    most of its rows), so both read the same."""
+    from alscell.analysis.measure_history import MEASURES
+
+    return None if "visit_measures" in names else tuple(dict.fromkeys((outcome, *names, *MEASURES)))
 
 
 def named_json(obj: dict, options: dict, details: dict) -> dict:

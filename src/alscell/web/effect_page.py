@@ -14,8 +14,11 @@ date that a warning might name (``dashboard.redact``, as the dashboard).  The fo
 ``PATIENT_INPUTS``, of ``VISIT_INPUTS`` and the measurement keys recorded for the patients this user may see.
 
 Computation: in the request, in FastAPI's threadpool (sync routes), as ``/api/v1/effect`` does: one g-estimation
-fit, not the dashboard's eleven sections, so neither a background job nor a progress poll (not timed by a
-benchmark; a registry of tens of thousands of patients would want the dashboard's pattern).
+fit, not the dashboard's eleven sections, so neither a background job nor a progress poll.  Timed by
+``benchmarks/effect_request_time.py`` (docs/effect_request_time.md): most of a request is reading the registry, not
+the fit, so the request reads only the measurements the analysis uses
+(:func:`alscell.analysis.decision_inputs.measures_read`, as ``alscell effect`` keeps); a registry of tens of
+thousands of patients would still want the dashboard's pattern.
 
 HTMX: the form asks for ``/effect/result`` (the partial) and puts it under the form; without script the same
 form loads ``/effect`` with the result in the page.  A choice the analysis cannot make (within the starters with
@@ -73,7 +76,7 @@ def effect_json(
     researcher's de-identified: :func:`_deidentified`).
     The request's choices are checked before the registry is read.  Raises :class:`NotApplicable` (one
     sentence) for a choice the analysis cannot make."""
-    from alscell.analysis.decision_inputs import named_json, named_options
+    from alscell.analysis.decision_inputs import measures_read, named_json, named_options
     from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
     from alscell.analysis.effects import DEFAULT_METHOD, estimate_effect
 
@@ -92,7 +95,8 @@ def effect_json(
         hold_raters,
         self_ratings,
     )
-    tables = records.user_tables(engine, user)
+    # only the measurements the analysis reads, as `alscell effect` keeps (most of a large registry's rows are others)
+    tables = records.user_tables(engine, user, measures=measures_read(outcome, options.get("adjust_for", ())))
     if names:
         est = estimate_modified(tables, outcome, method, names, **options)
         obj = named_json(modified_json(est), options, est.details)

@@ -252,12 +252,18 @@ def patient_rows(engine: Engine, patient_id: str, tables: Collection[str] | None
     return PatientRows(patient_id, version, columns, rows, time.monotonic())
 
 
-def registry_tables(engine: Engine, *, without: tuple[str, ...] = ()) -> Tables:
-    """The whole registry (``without``: tables left empty, e.g. measurements for the natural-history fit)."""
+def registry_tables(
+    engine: Engine, *, without: tuple[str, ...] = (), measures: tuple[str, ...] | None = None
+) -> Tables:
+    """The whole registry (``without``: tables left empty, e.g. measurements for the natural-history fit;
+    ``measures``: only the measurements of these keys, e.g. those an effect reads,
+    :func:`alscell.analysis.decision_inputs.measures_read`)."""
     with engine.connect() as conn:
-        if not without:
+        if not without and measures is None:
             return Tables.from_frames(load_tables(conn))
-        frames = {n: read_frame(conn, n) if n not in without else None for n in FILE_ORDER}
+        M = SQL_TABLES["measurements"]
+        where = {"measurements": M.c.measure.in_(measures)} if measures is not None else {}
+        frames = {n: read_frame(conn, n, where.get(n)) if n not in without else None for n in FILE_ORDER}
         return Tables.from_frames({n: f for n, f in frames.items() if f is not None})
 
 
@@ -268,9 +274,10 @@ def site_tables(tables: Tables, site: str | None) -> Tables:
     return tables.subset(tables["patients"]["patient_id"][mine.to_numpy()].tolist())
 
 
-def user_tables(engine: Engine, user: Principal) -> Tables:
-    """The registry rows a user's analyses and exports cover: a clinician's site (:func:`site_tables`), else all."""
-    tables = registry_tables(engine)
+def user_tables(engine: Engine, user: Principal, *, measures: tuple[str, ...] | None = None) -> Tables:
+    """The registry rows a user's analyses and exports cover: a clinician's site (:func:`site_tables`), else all
+    (``measures``: only the measurements of these keys, :func:`registry_tables`)."""
+    tables = registry_tables(engine, measures=measures)
     return site_tables(tables, user.site) if user.role == "clinician" else tables
 
 
