@@ -10,7 +10,7 @@ import pytest
 
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.g_estimation import decision_history, g_estimation
-from alscell.analysis.self_ratings import READS, mark_reads, on_read_rows, self_rated
+from alscell.analysis.self_ratings import READS, UNNAMED_NOTE, mark_reads, on_read_rows, self_rated
 from alscell.io.tables import Tables
 from registry_arrays import reviews_and_contacts
 
@@ -68,7 +68,11 @@ def test_the_self_ratings_stay_in_the_outcome_and_the_result_says_so():
     # the same decision visits as without them, more of them with two visits in the window (their outcomes count)
     assert gone.details["decision_rows"] <= out.details["decision_rows"] < read.details["decision_rows"]
     assert out.estimate != pytest.approx(gone.estimate, abs=1e-6)  # their outcomes enter the slopes
-    assert any(f"{int(contact.sum())} visit(s) rated by the patient or a caregiver" in w for w in out.warnings)
+    said = [w for w in out.warnings if f"{int(contact.sum())} visit(s) rated by the patient or a caregiver" in w]
+    assert len(said) == 1 and said[0].endswith(UNNAMED_NOTE)  # nothing named: what can then lean, said
+    named = g_estimation(t, self_ratings="outcome", adjust_for=("time_since_onset",))
+    assert not any(UNNAMED_NOTE in w for w in named.warnings)
+    assert any("visit(s) rated by the patient or a caregiver" in w for w in named.warnings)
     assert "self_rated_visits_not_read" not in read.details
 
 
@@ -146,7 +150,7 @@ def test_treated_patients_with_only_self_ratings_before_the_dose_are_said_to_tak
     said = [w for w in out.warnings if "visit(s) rated by the patient or a caregiver" in w]
     assert len(said) == 1 and said[0].endswith(
         "; 7 treated patient(s) had only self-ratings on or before their first dose and take no part in the decision "
-        "model."
+        "model." + UNNAMED_NOTE
     )
 
 

@@ -1053,7 +1053,9 @@ def g_estimation(
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
     warn += left_out_warning(df.attrs["left_out"], leave_out)
-    warn += self_ratings_note(df, state_only=outcome not in ALSFRS_OUTCOMES and self_ratings == "outcome")
+    warn += self_ratings_note(
+        df, state_only=outcome not in ALSFRS_OUTCOMES and self_ratings == "outcome", named=bool(adjust_for)
+    )
     if slope_types:
         warn += slopes_warning(int(df[SLOPE_VISIT].sum()), len(df), slope_types)
     modes: tuple[str, ...] = ()

@@ -37,6 +37,16 @@ SELF_MODES = tuple(m for m in OTHER_RATERS if m != "phone")
 READS = "history_reads"
 
 
+# Said with --self-ratings outcome when nothing is named: on the tenth world (a clinic deciding on the SVC, which the
+# default's history does not read) the self-ratings in the history stood in for part of what the decision followed,
+# and leaving them out leaned the estimate further; with the SVC read it did not (docs/self_ratings_modes.md).
+UNNAMED_NOTE = (
+    "  Nothing was named as driving the decision: where it follows something the history does not read (a measure, "
+    "a screening), the self-ratings left out of the history stood in for part of it and the estimate can lean "
+    "further (docs/self_ratings_modes.md); name it with --adjust-for."
+)
+
+
 # g-estimation's choice where none is asked for (``self_ratings=None``): "read" unless the rule registered with the
 # twenty-first world (benchmarks/world21_self_ratings.py) makes it "outcome".
 DEFAULT_SELF_RATINGS = "read"
@@ -117,12 +127,13 @@ def spread_read_rows(df: pd.DataFrame, sub: np.ndarray) -> np.ndarray:
     return out
 
 
-def self_ratings_note(df: pd.DataFrame, state_only: bool = False) -> list[str]:
+def self_ratings_note(df: pd.DataFrame, state_only: bool = False, named: bool = True) -> list[str]:
     """What the result says when the self-rated visits were left out of the decision model (none otherwise), with
     the treated patients whose visits on or before the first dose were all self-rated: no start is placed for them.
     ``state_only``: the outcome is not the ALSFRS-R, and its decision history's ALSFRS-R state skipped the
     ``df.attrs["self_rated"]`` self-rated ALSFRS-R visits.  Where the frame carried no dates to find the self-rated
-    visits by (``df.attrs["self_rated_undated"]``), that is said instead: every visit was read."""
+    visits by (``df.attrs["self_rated_undated"]``), that is said instead: every visit was read.  ``named``: whether the
+    analyst named what the decision follows (``--adjust-for``); where not, the note says what can then lean."""
     undated = int(df.attrs.get("self_rated_undated", 0))
     if undated:
         return [
@@ -153,6 +164,7 @@ def self_ratings_note(df: pd.DataFrame, state_only: bool = False) -> list[str]:
             if lost
             else "."
         )
+        + ("" if named else UNNAMED_NOTE)
     ]
 
 
@@ -161,6 +173,7 @@ __all__ = [
     "READS",
     "SELF_MODES",
     "SELF_RATINGS",
+    "UNNAMED_NOTE",
     "check_self_ratings",
     "history_reads",
     "mark_reads",
