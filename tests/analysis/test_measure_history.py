@@ -161,3 +161,26 @@ def test_a_second_reading_days_after_the_first_gives_no_exploding_rate():
     df = pd.DataFrame({"patient_id": ["a"], "date": pd.to_datetime(["2020-01-08"])})
     X, _ = course_terms(Tables.from_frames(measurements=m), df, {"fvc_pct_pred": False})
     np.testing.assert_allclose(X[0], [60 / 90, 0, 1, 0])  # within half a month of the first: no rate
+
+
+def test_the_measures_alone_are_the_measures_history_without_the_registry_terms():
+    """history="measures_only" adds the measures' columns to the standard history, the same columns "measures" ends
+    with (after its registry terms); without measurements it is the default exactly; on a registry whose clinics
+    decide on FVC it leans no more than the measures history's tolerance."""
+    t = fvc_registry(1500, 0.0, 0)
+    df, H0, *_ = decision_history(t, "alsfrs_r_total")
+    _, H1, *_ = decision_history(t, "alsfrs_r_total", history="measures_only")
+    _, Hm, *_ = decision_history(t, "alsfrs_r_total", history="measures")
+    added = H1.shape[1] - H0.shape[1]
+    assert added > 0 and H0.shape[1] + added <= Hm.shape[1]
+    np.testing.assert_array_equal(H1[:, : H0.shape[1]], H0)
+    np.testing.assert_array_equal(H1[:, H0.shape[1] :], Hm[:, -added:])
+    M, _ = measure_terms(t, df)
+    assert all(
+        any(np.array_equal(H1[:, j], M[:, k]) for k in range(M.shape[1])) for j in range(H0.shape[1], H1.shape[1])
+    )
+    s, m = g_estimation(t), g_estimation(t, history="measures_only")
+    assert m.details["history"] == "measures_only" and abs(m.estimate) < abs(s.estimate)
+    bare = Tables.from_frames(patients=t.patients, treatments=t.treatments, alsfrs=t.alsfrs)
+    a, b = g_estimation(bare), g_estimation(bare, history="measures_only")
+    assert (a.estimate, a.se) == (b.estimate, b.se)

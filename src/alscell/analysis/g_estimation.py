@@ -138,8 +138,10 @@ MODIFIERS = ("level", "decline")
 # adds it when the starts were rated differently from the other visits, :func:`alscell.analysis.rater.rater_rule`;
 # built after the eighth world, docs/evidence.md "Who rated the visit"), or "measures": the registry terms and
 # what the clinic measured before each visit (alscell.analysis.measure_history; a candidate built after the ninth
-# and tenth worlds, docs/g_measures_calibration.md).
-HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater", "measures")
+# and tenth worlds, docs/g_measures_calibration.md), or "measures_only": what the clinic measured, without the
+# registry terms (the eleventh world's lean under "measures" came from those: docs/world11_registry_terms.md; a
+# candidate of the fortieth session, docs/g_measures_only.md).
+HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater", "measures", "measures_only")
 # How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
 # H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
@@ -942,6 +944,8 @@ def decision_history(
         H = np.column_stack([H, _adding_rank(H, registry_terms(tables, df))])
     elif history == "measures":
         H = np.column_stack([H, _adding_rank(H, _recorded_terms(tables, df)[0])])
+    elif history == "measures_only":
+        H = np.column_stack([H, _adding_rank(H, measure_terms(tables, df)[0])])
     return df, H, post, at_risk, start
 
 
@@ -1047,9 +1051,11 @@ def g_estimation(
             "for g-estimation.",
         )
     warn += _selection_warning(df, _scale_max(outcome))
-    if history in ("registry", "measures") and "date" not in df:
-        warn.append(f"history {history!r}: the visits carry no dates, so age, time since diagnosis and support "
-                    f"{'and the measurements ' if history == 'measures' else ''}could not be added; the standard "
+    if history in ("registry", "measures", "measures_only") and "date" not in df:
+        lost = {"registry": "age, time since diagnosis and support",
+                "measures": "age, time since diagnosis and support and the measurements",
+                "measures_only": "the measurements"}[history]  # fmt: skip
+        warn.append(f"history {history!r}: the visits carry no dates, so {lost} could not be added; the standard "
                     "history was used.")  # fmt: skip
     warn += few_treated_warning(n_init) + named.pop("_warnings") + occasions.warnings
     warn += left_out_warning(df.attrs["left_out"], leave_out)
