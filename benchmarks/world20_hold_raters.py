@@ -94,11 +94,13 @@ def summary(d: pd.DataFrame) -> dict[str, float]:
 
 def cell_checks(
     raw: pd.DataFrame, cells: dict[str, tuple] = CELLS, estimators: tuple[str, str] = ESTIMATORS,
-    ratio_slack: float = 0.0,
+    ratio_slack: float = 0.0, bias_slack: float = 0.0, rate_slack: float = RATE_SLACK,
 ) -> list[tuple[bool, bool, str]]:  # fmt: skip
     """Per cell: (whether (a) to (c) of the docstring hold for the candidate, ``estimators[1]``, against
-    ``estimators[0]`` — (c) in the cells of 3,000 patients or more, its ratio closer to 1 by more than
-    ``-ratio_slack`` —, whether it helps there (d), a line saying so)."""
+    ``estimators[0]`` — (a) its mean error further from 0 by no more than 2 paired MCSE or no more than
+    ``bias_slack``, (b) its error rate further from 0.05 by no more than ``rate_slack``, (c) in the cells of 3,000
+    patients or more its ratio closer to 1 by more than ``-ratio_slack`` —, whether it helps there (d), a line
+    saying so)."""
     out = []
     for cell, d in raw.groupby("off", sort=False):
         rec = d[d["estimator"] == estimators[0]].set_index("seed")
@@ -106,8 +108,8 @@ def cell_checks(
         s0, s1 = summary(rec), summary(held)
         diff = held["estimate"] - rec["estimate"]
         mcse = float(diff.std(ddof=1) / np.sqrt(len(diff)))
-        a = abs(s1["bias"]) <= abs(s0["bias"]) + 2 * mcse
-        b = abs(s1["miss"] - 0.05) <= abs(s0["miss"] - 0.05) + RATE_SLACK
+        a = abs(s1["bias"]) <= abs(s0["bias"]) + max(2 * mcse, bias_slack)
+        b = abs(s1["miss"] - 0.05) <= abs(s0["miss"] - 0.05) + rate_slack
         big = cells[cell][0] >= 3000
         closer = abs(s1["ratio"] - 1) < abs(s0["ratio"] - 1) + ratio_slack
         c = closer or abs(s1["ratio"] - 1) <= RATIO_NEAR if big else True
@@ -131,11 +133,11 @@ def cell_checks(
 
 def verdict(
     raw: pd.DataFrame, cells: dict[str, tuple] = CELLS, estimators: tuple[str, str] = ESTIMATORS,
-    ratio_slack: float = 0.0,
+    ratio_slack: float = 0.0, bias_slack: float = 0.0, rate_slack: float = RATE_SLACK,
 ) -> tuple[bool, list[str]]:  # fmt: skip
     """(whether the rule makes the candidate, ``estimators[1]``, the default: (a) to (c) in every cell of ``cells``
-    and (d) in one; a line per cell and one for (d))."""
-    checks = cell_checks(raw, cells, estimators, ratio_slack)
+    and (d) in one; a line per cell and one for (d)); the slacks as :func:`cell_checks`'."""
+    checks = cell_checks(raw, cells, estimators, ratio_slack, bias_slack, rate_slack)
     helps = any(helped for _, helped, _ in checks)
     lines = [line for *_, line in checks] + [f"* (d) it helps in at least one cell: {'met' if helps else 'not met'}"]
     return all(ok for ok, _, _ in checks) and helps, lines
