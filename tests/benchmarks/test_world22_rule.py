@@ -55,3 +55,16 @@ def test_the_new_world_judges_a_to_d():
     assert not page.rule(_new(help_=False), seen)[0]  # no help anywhere: (d) fails
     assert not page.rule(_new(help_=True, shift=0.03), seen)[0]  # a lean of 0.03 beyond the slack: (a) fails
     assert page.rule(_new(help_=True, shift=0.005), seen)[0]  # within the 0.01 slack
+
+
+def test_the_stored_page_rewrites_and_says_its_verdict(tmp_path):
+    """docs/world22_measures_only.md rewrites from its stored cohorts, and its verdict is the rule's on them."""
+    from page_checks import assert_page_rewrites
+
+    raw = pd.read_csv(ROOT / "docs" / "data" / "world22_measures_only.csv", float_precision="round_trip")
+    assert len(raw) == len(page.CELLS) * len(page.ESTIMATORS) * page.COHORTS
+    ok, _ = page.rule(raw, _seen())
+    stored = assert_page_rewrites(
+        "world22_measures_only.py", "docs/data/world22_measures_only.csv", "docs/world22_measures_only.md", tmp_path
+    )
+    assert ('history="measures_only" becomes the default' in stored) == ok
