@@ -575,4 +575,9 @@ def test_the_measurements_an_effect_keeps_include_the_history_checks():
     full, read = g_estimation(t), g_estimation(kept)
     assert read.estimate == full.estimate and read.warnings == full.warnings
     assert read.details["history_check"] == full.details["history_check"]
-    assert "fvc_pct_pred" in full.details["history_check"]["terms"]
+    # the default history reads the measures (since the forty-first session), so dropping them would move the
+    # estimate itself; the check then adds the registry terms alone
+    dropped = g_estimation(t.replace(measurements=m[m["measure"] == "alsfrs_r_total"]))
+    assert full.details["history"] == "measures_only" and dropped.estimate != full.estimate
+    assert "age" in full.details["history_check"]["terms"]
+    assert not {"fvc_pct_pred", "nfl"} & set(full.details["history_check"]["terms"])

@@ -118,7 +118,7 @@ def test_fvc_decision_model_has_the_alsfrs_terms():
     from alscell.simulate import CohortConfig, simulate_cohort
 
     t = simulate_cohort(CohortConfig(n_patients=200, design="registry", effect=0.0), 3).tables
-    a = estimate_effect(t, "alsfrs_r_total", method="g_estimation")
-    f = estimate_effect(t, "fvc_pct_pred", method="g_estimation")
+    a = estimate_effect(t, "alsfrs_r_total", method="g_estimation", history="standard")
+    f = estimate_effect(t, "fvc_pct_pred", method="g_estimation", history="standard")
     # FVC has no ΔFRS terms (2 fewer) and three ALSFRS-R state terms
     assert np.isfinite(f.estimate) and f.details["history_terms"] == a.details["history_terms"] - 2 + 3

@@ -80,7 +80,7 @@ def test_a_decision_on_fvc_makes_the_standard_history_lean_and_the_measures_hist
     std, meas, ses = [], [], []
     for seed in range(4):
         t = fvc_registry(1500, 0.0, seed)
-        s, m = g_estimation(t), g_estimation(t, history="measures")
+        s, m = g_estimation(t, history="standard"), g_estimation(t, history="measures")
         assert m.details["history"] == "measures" and m.details["history_terms"] == s.details["history_terms"] + 2
         std.append(s.estimate)
         meas.append(m.estimate)
@@ -100,11 +100,12 @@ def test_without_measurements_the_measures_history_is_the_registry_history():
 
 
 def test_the_registry_contrast_takes_the_measures_and_warns_where_the_decision_followed_them():
-    """The default's contrast (g_estimation._history_check) adds the measures to the registry terms: on the FVC
-    registry it fires, names FVC, and its other estimate is the measures history's; where treatment is random
-    it stays quiet though FVC is recorded."""
+    """The standard history's contrast (g_estimation._history_check) adds the measures to the registry terms: on the
+    FVC registry it fires, names FVC, and its other estimate is the measures history's; where treatment is random
+    it stays quiet though FVC is recorded.  Under the default history (the measures alone) FVC is in the history
+    already: the contrast has nothing to add on this registry (no registry terms vary) and says nothing."""
     t = fvc_registry(1500, 0.0, 0)
-    e = g_estimation(t)
+    e = g_estimation(t, history="standard")
     check = e.details["history_check"]
     assert check["terms"] == ["fvc_pct_pred", "fvc_pct_pred change per month"], check
     assert check["z"] > 3  # toward benefit: the standard history leans against treatment here
@@ -112,9 +113,12 @@ def test_the_registry_contrast_takes_the_measures_and_warns_where_the_decision_f
     assert e.estimate + check["difference"] == pytest.approx(m.estimate, abs=1e-9)
     said = [w for w in e.warnings if "taking what the registry records" in w]
     assert len(said) == 1 and "(fvc_pct_pred)" in said[0]
-    fair = g_estimation(fvc_registry(1500, 0.0, 1, by_fvc=False))
+    fair = g_estimation(fvc_registry(1500, 0.0, 1, by_fvc=False), history="standard")
     assert abs(fair.details["history_check"]["z"]) < 3
     assert not any("taking what the registry records" in w for w in fair.warnings)
+    default = g_estimation(t)
+    assert "history_check" not in default.details and not any("taking what the registry" in w for w in default.warnings)
+    assert default.estimate == g_estimation(t, history="measures_only").estimate
     w = history_warning(0.1, 0.05, 4.0, 0.1, 0.12, 50, 0.05, ["age", "nfl", "nfl change per month", "nfl (none yet)"])
     assert "(age, nfl)" in w[0]
 
@@ -168,7 +172,7 @@ def test_the_measures_alone_are_the_measures_history_without_the_registry_terms(
     with (after its registry terms); without measurements it is the default exactly; on a registry whose clinics
     decide on FVC it leans no more than the measures history's tolerance."""
     t = fvc_registry(1500, 0.0, 0)
-    df, H0, *_ = decision_history(t, "alsfrs_r_total")
+    df, H0, *_ = decision_history(t, "alsfrs_r_total", history="standard")
     _, H1, *_ = decision_history(t, "alsfrs_r_total", history="measures_only")
     _, Hm, *_ = decision_history(t, "alsfrs_r_total", history="measures")
     added = H1.shape[1] - H0.shape[1]
@@ -179,8 +183,8 @@ def test_the_measures_alone_are_the_measures_history_without_the_registry_terms(
     assert all(
         any(np.array_equal(H1[:, j], M[:, k]) for k in range(M.shape[1])) for j in range(H0.shape[1], H1.shape[1])
     )
-    s, m = g_estimation(t), g_estimation(t, history="measures_only")
+    s, m = g_estimation(t, history="standard"), g_estimation(t, history="measures_only")
     assert m.details["history"] == "measures_only" and abs(m.estimate) < abs(s.estimate)
     bare = Tables.from_frames(patients=t.patients, treatments=t.treatments, alsfrs=t.alsfrs)
-    a, b = g_estimation(bare), g_estimation(bare, history="measures_only")
+    a, b = g_estimation(bare, history="standard"), g_estimation(bare, history="measures_only")
     assert (a.estimate, a.se) == (b.estimate, b.se)

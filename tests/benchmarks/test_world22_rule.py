@@ -58,8 +58,11 @@ def test_the_new_world_judges_a_to_d():
 
 
 def test_the_stored_page_rewrites_and_says_its_verdict(tmp_path):
-    """docs/world22_measures_only.md rewrites from its stored cohorts, and its verdict is the rule's on them."""
+    """docs/world22_measures_only.md rewrites from its stored cohorts, and its verdict is the rule's on them; g-estimation's
+    default history is the measures alone exactly when the verdict says so."""
     from page_checks import assert_page_rewrites
+
+    from alscell.analysis.g_estimation import DEFAULT_HISTORY
 
     raw = pd.read_csv(ROOT / "docs" / "data" / "world22_measures_only.csv", float_precision="round_trip")
     assert len(raw) == len(page.CELLS) * len(page.ESTIMATORS) * page.COHORTS
@@ -68,3 +71,4 @@ def test_the_stored_page_rewrites_and_says_its_verdict(tmp_path):
         "world22_measures_only.py", "docs/data/world22_measures_only.csv", "docs/world22_measures_only.md", tmp_path
     )
     assert ('history="measures_only" becomes the default' in stored) == ok
+    assert (DEFAULT_HISTORY == "measures_only") == ok

@@ -129,7 +129,8 @@ MIN_INITIATIONS = 2
 # "level": the outcome at the visit; "decline": for ALSFRS-R outcomes the mean loss per month since onset
 # (ΔFRS, Kimura 2006), otherwise the loss per month over the two previous intervals.
 MODIFIERS = ("level", "decline")
-# The history the decision model and the outcome regression see: "standard" (module docstring; the default),
+# The history the decision model and the outcome regression see: "standard" (module docstring; the default
+# until 2026-12-07, forty-first session),
 # "flexible", which adds :func:`_flexible_terms` — a candidate judged on five worlds (docs/g_history.md,
 # docs/g_history_calibration.md): it halves the fifth world's null lean but does not dominate, so not the
 # default — or "level_spline", which adds :func:`_level_terms` (candidate: docs/g_history_level_calibration.md),
@@ -142,6 +143,13 @@ MODIFIERS = ("level", "decline")
 # registry terms (the eleventh world's lean under "measures" came from those: docs/world11_registry_terms.md; a
 # candidate of the fortieth session, docs/g_measures_only.md).
 HISTORIES = ("standard", "flexible", "level_spline", "registry", "rater", "measures", "measures_only")
+# The default history since 2026-12-07 (the forty-first session): "measures_only", by the rule registered in
+# benchmarks/world22_measures_only.py before the blind twenty-second world existed and met on it
+# (docs/world22_measures_only.md; tests/benchmarks/test_world22_rule.py ties this to the stored verdict).  On a
+# registry that records none of FVC, SVC, weight and blood NfL it is "standard" to the digit.
+DEFAULT_HISTORY = "measures_only"
+# The histories whose estimate the registry terms' contrast (:func:`_history_check`) checks: those without them.
+CHECKED_HISTORIES = ("standard", "measures_only")
 # How the decision model and the history regressions are fitted: "parametric" (logistic and least squares on
 # H; the default), "boosted" (gradient-boosted trees, cross-fitted by patient: alscell.analysis.crossfit —
 # a candidate, docs/g_boosted.md) or "selected" (each of the three chosen between the two forms by its
@@ -692,7 +700,8 @@ def _history_check(
     world, docs/calibration_world6.md; the ninth, which decides on FVC and NfL).  ``terms``: the terms added
     (:data:`REGISTRY_TERMS` and the measures' names, those that add rank); ``registry_se`` and ``standard_se``:
     the two estimates' SEs.  ``standard``: the standard history's (δ̂, influence) when already fitted.  None when
-    nothing would be added (no dates, or copies)."""
+    nothing would be added (no dates, or copies).  Under the default history (:data:`DEFAULT_HISTORY`) the measures
+    are in ``H`` already: they add no rank, so the contrast adds the registry terms alone."""
     X, names = _recorded_terms(tables, df)
     use = win[0]
     keep = _rank_columns(H[use], X[use]) if X.shape[1] else []
@@ -712,6 +721,11 @@ def _history_check(
         "registry_se": float(np.sqrt(i1[:, 0] @ i1[:, 0])),
         "standard_se": float(np.sqrt(i0[:, 0] @ i0[:, 0])),
     }
+
+
+def _measured_phrase(history: str) -> str:
+    """What the caution's list of modelled history adds for ``history`` (the measures' histories)."""
+    return ", the measurements recorded before each visit" if history in ("measures", "measures_only") else ""
 
 
 def _term_name(term: str) -> str:
@@ -910,7 +924,8 @@ def named_history(
 
 
 def decision_history(
-    tables, outcome: str, data: pd.DataFrame | None = None, history: str = "standard", leave_out: tuple[str, ...] = (),
+    tables, outcome: str, data: pd.DataFrame | None = None, history: str = DEFAULT_HISTORY,
+    leave_out: tuple[str, ...] = (),
     self_ratings: str | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(df, H, post, at_risk, start): the analysis frame (``prepare``'s, or ``data``) with one row per patient
@@ -957,7 +972,7 @@ def g_estimation(
     alpha: float = 0.05,
     data: pd.DataFrame | None = None,
     modifiers: tuple[str, ...] = (),
-    history: str = "standard",
+    history: str | None = None,
     nuisance: str = "parametric",
     adjust_raters: bool = True,
     adjust_for: tuple[str, ...] = (),
@@ -972,7 +987,9 @@ def g_estimation(
     hold_raters: bool | None = None,
     self_ratings: str | None = None,
 ) -> Estimate:
-    """Doubly robust g-estimate of the slope change after the first treatment (module docstring); with
+    """Doubly robust g-estimate of the slope change after the first treatment (module docstring); ``history``:
+    what the decision model and the history regressions read (:data:`HISTORIES`; None: :data:`DEFAULT_HISTORY`,
+    the standard history and the FVC, SVC, weight and blood NfL recorded before each visit); with
     ``modifiers`` (:data:`MODIFIERS`) the starters' average of a slope change that depends on them; with
     ``nuisance="boosted"`` (:data:`NUISANCES`) the nuisance models learned by cross-fitted boosting, with
     ``"selected"`` each chosen between boosting and the parametric form by its cross-fitted loss, with
@@ -1019,6 +1036,7 @@ def g_estimation(
                             "effect modifiers.")  # fmt: skip
     leave_out = check_occasions(leave_out_visits, LEAVE_OUT)
     self_ratings = check_self_ratings(self_ratings)
+    asked_history, history = history is not None, DEFAULT_HISTORY if history is None else history
     df, H, post, at_risk, start = decision_history(tables, outcome, data, history, leave_out, self_ratings)
     occasions = decision_occasions(
         tables, df, at_risk, start, check_lag(decision_lag_days), check_occasions(decision_visits),
@@ -1051,7 +1069,7 @@ def g_estimation(
             "for g-estimation.",
         )
     warn += _selection_warning(df, _scale_max(outcome))
-    if history in ("registry", "measures", "measures_only") and "date" not in df:
+    if asked_history and history in ("registry", "measures", "measures_only") and "date" not in df:
         lost = {"registry": "age, time since diagnosis and support",
                 "measures": "age, time since diagnosis and support and the measurements",
                 "measures_only": "the measurements"}[history]  # fmt: skip
@@ -1124,7 +1142,7 @@ def g_estimation(
     sgn = outcome_info(outcome)["direction"]
     check, standard = None, rater_details.pop("_standard_fit", None)
     checked = rater_details.pop("_history_matrix", H)  # the held raters' corrected history, where they were held
-    if history == "standard" and nuisance == "parametric" and not names and not adjust_for:
+    if history in CHECKED_HISTORIES and nuisance == "parametric" and not names and not adjust_for:
         try:
             check = _history_check(tables, df, checked, start, (use, S, D), standard)
         except np.linalg.LinAlgError:
@@ -1135,7 +1153,8 @@ def g_estimation(
     not_read = int((~history_reads(df)).sum()) if outcome in ALSFRS_OUTCOMES else int(df.attrs["self_rated"])
     warn.append(
         "g-estimation: consistent when the decision to treat depends on the history it models (visits, "
-        "decline, time since onset and entry) — not on how fast a patient was truly declining beyond that; "
+        f"decline, time since onset and entry{_measured_phrase(history)}) — not on how fast a patient was truly "
+        "declining beyond that; "
         "less precise than the mixed model (lmm_counterfactual)."
     )
     details = {
@@ -1186,6 +1205,8 @@ def g_estimation(
 
 
 __all__ = [
+    "CHECKED_HISTORIES",
+    "DEFAULT_HISTORY",
     "HISTORIES",
     "HISTORY_MOVE",
     "HISTORY_Z",
