@@ -123,6 +123,10 @@ HELD_OUT = {
     # patients' and caregivers' portal ratings recorded (alsfrs.assessor), registered after benchmarks/
     # world21_self_ratings.py's rule and before any estimator ran on it (benchmarks/twentyfirst_world.py)
     "world21": ("twentyfirst_world", "simulate_world21"),
+    # held out from the measures alone in the decision history (g_estimation's history="measures_only"): written blind
+    # on 2026-12-07 with FVC, SVC, weight and blood NfL recorded, after benchmarks/world22_measures_only.py's rule was
+    # registered and before any estimator ran on it (benchmarks/twentysecond_world.py)
+    "world22": ("twentysecond_world", "simulate_world22"),
 }
 
 

@@ -35,6 +35,9 @@ EARLIER = tuple((f"world{k}", 0.3, 20) for k in (6, 7, 8, 9, 10, 11, 12, 13, 14,
 BUILT_ON = (("world15", 0.3, 20), ("world16", 0.3, 20))
 CELLS = (*JUDGED, *EARLIER, *BUILT_ON)
 PATIENTS = 3000
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # Registered (committed with the eighteenth world, before any estimator ran on it; 2026-12-06, thirty-fifth session):
 REGISTERED_RULE = (
     "The course shape replaces the spline as the named terms' default shape (alscell.analysis.decision_inputs."
@@ -64,7 +67,7 @@ def named_rows(items: list[tuple], variants: dict[str, dict]) -> list[dict]:
         for variant, extra in variants.items():
             row = dict(world=world, share=share, seed=int(seed), variant=variant, treated=treated)
             try:
-                e = g_estimation(tables, **(named(world) | extra))
+                e = g_estimation(tables, **({"history": HISTORY} | named(world) | extra))
                 row |= dict(estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high,
                             columns=len(e.details.get("adjusted_columns", [])),
                             outside=e.details.get("outside_eligibility", np.nan),

@@ -32,6 +32,9 @@ from named_inputs import LAG, NAMED, judged_cells
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261208
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # The visit types at which each world's clinic decides (its docstring: "only outpatient reviews are decision
 # occasions"; the thirteenth: the six-monthly reviews), as the world records them.
 OCCASIONS = {
@@ -44,6 +47,7 @@ OCCASIONS = {
     "world19": ("scheduled",),  # DECISION_VISIT_TYPES: the intake months' reviews (benchmarks/nineteenth_world.py)
     "world20": ("scheduled",),  # DECISION_VISIT_TYPES: every review after the diagnosis (benchmarks/twentieth_world.py)
     "world21": ("scheduled", "unscheduled"),  # DECISION_VISIT_TYPES: reviews and alert contacts (twentyfirst_world.py)
+    "world22": ("scheduled",),  # DECISION_VISIT_TYPES: the clinic visit closing a lead-in (twentysecond_world.py)
 }
 # The visit types each world's analyst leaves out with --leave-out-visits: the ratings taken during admissions (the
 # option was designed on the fourteenth world, whose admission ratings carry an acute illness's dip; none in the
@@ -58,6 +62,7 @@ LEFT_OUT = {
     "world19": (),  # LEAVE_OUT_VISIT_TYPES: phone and home ratings read the clinic's scale (benchmarks/nineteenth_world.py)
     "world20": (),  # LEAVE_OUT_VISIT_TYPES: the portal's self-ratings read the clinic's scale (benchmarks/twentieth_world.py)
     "world21": (),  # LEAVE_OUT_VISIT_TYPES: every row reads the same items (benchmarks/twentyfirst_world.py)
+    "world22": (),  # LEAVE_OUT_VISIT_TYPES: every row reads the same twelve items (benchmarks/twentysecond_world.py)
 }
 # Registered before any estimator ran on the fifteenth world (written blind with the columns recorded from its start,
 # while --leave-out-visits was built on the fourteenth): there the variant "named, dates + types, decision visits,
@@ -201,7 +206,7 @@ def run_chunk(items: list[tuple], n: int, share: float, chosen: tuple[str, ...] 
             tables = read_only(full, v.get("read", ()))
             row = dict(world=world, n=n, share=share, seed=int(seed), variant=variant, reads=described(variant, world))
             try:
-                e = g_estimation(tables, **options(variant, world))
+                e = g_estimation(tables, **({"history": HISTORY} | options(variant, world)))
                 row |= dict(estimate=e.estimate, ci_low=e.ci_low, ci_high=e.ci_high, se=e.se,
                             warned=any(UNUSED_WARNING in w for w in e.warnings),
                             decision_rows=e.details.get("decision_rows"),

@@ -50,6 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261210
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # (world, patients, share, cohorts): the cells where the names lean under no effect, and the sixteenth's 60%
 CELLS = (("world16", 3000, 0.3, 60), ("world16", 3000, 0.6, 20), ("world15", 3000, 0.3, 60))
 DPM = 30.4375  # days per month, as the worlds count (benchmarks/world_tables.py)
@@ -236,7 +239,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         module = importlib.import_module(calibration.HELD_OUT[world][0])
         with world_decisions(module) as drawn:
             tables = calibration._cohort(world, n, share, 0.0, int(seed), record_occasions=True)
-        kw = resolved(base, world)
+        kw = {"history": HISTORY} | resolved(base, world)
         with decision_side({}) as how:
             named = g_estimation(tables, **kw)
         df, (dec, fitted, A) = how["df"], how["fitted"]

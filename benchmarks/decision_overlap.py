@@ -36,6 +36,9 @@ ENTROPY = 20261209
 SHARES = (0.05, 0.3, 0.6)
 # a cell whose realised share is below this fraction of its own treats every patient its rule ever lets it
 SATURATED = 0.9
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 
 
 def named(world: str) -> dict:
@@ -70,7 +73,7 @@ def run_chunk(items: list[tuple], n: int) -> list[dict]:
         for variant, kwargs in (("default", {}), ("named", named(world))):
             row = dict(world=world, n=n, share=share, seed=int(seed), variant=variant, treated=treated)
             try:
-                e = g_estimation(tables, **kwargs)
+                e = g_estimation(tables, **({"history": HISTORY} | kwargs))
                 row |= dict(estimate=e.estimate, ci_low=e.ci_low, ci_high=e.ci_high, se=e.se,
                             overlap=e.details.get("start_overlap", np.nan),
                             warned=any(OVERLAP_WARNING in w for w in e.warnings))  # fmt: skip

@@ -29,7 +29,10 @@ from g_modifiers import five_world_main
 from g_modifiers import run_chunk as _run_variants
 
 ENTROPY = 20261205
-VARIANTS = {"standard": {}, "boosted": {"nuisance": "boosted"}}
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
+VARIANTS = {"standard": {"history": HISTORY}, "boosted": {"nuisance": "boosted", "history": HISTORY}}
 
 
 def run_chunk(items: list[tuple], n: int) -> list[dict]:

@@ -27,7 +27,10 @@ from g_modifiers import bias_coverage, five_world_main
 from g_modifiers import run_chunk as _run_variants
 
 ENTROPY = 20261220
-VARIANTS = {"standard": {}, "flexible": {"history": "flexible"}}
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
+VARIANTS = {"standard": {"history": HISTORY}, "flexible": {"history": "flexible"}}
 
 
 def run_chunk(items: list[tuple], n: int) -> list[dict]:

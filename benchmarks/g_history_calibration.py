@@ -55,6 +55,12 @@ CANDIDATES = {
     "registry": ({"history": "registry"}, "The registry history", 'history="registry"'),
     "rater": ({"history": "rater"}, "Who rated each visit in the history", 'history="rater"'),
     "measures": ({"history": "measures"}, "What the clinic measured, in the history", 'history="measures"'),
+    # the default since 2026-12-07 (docs/world22_measures_only.md)
+    "measures_only": (
+        {"history": "measures_only"},
+        "The measures alone in the history (the default since 2026-12-07)",
+        'history="measures_only"',
+    ),
     # each world's own rule, named (benchmarks/named_inputs.NAMED; alscell effect --adjust-for)
     "named": ({"adjust_for": "named"}, "What each world's rule reads, named (--adjust-for)", "adjust_for=NAMED[world]"),
     # the same names, their continuous levels as restricted cubic splines (--adjust-shape spline)
@@ -87,10 +93,16 @@ CANDIDATES = {
 }
 
 
+# The history of the "standard" rows and of every candidate that names none: the default's until 2026-12-07 (the
+# forty-first session's switch to "measures_only": docs/world22_measures_only.md), when every page before was run.
+PAGE_HISTORY = "standard"
+
+
 def variants(candidate: str, standard: bool = True) -> dict[str, dict]:
-    """The ``g_estimation`` keyword arguments of each run: the default's (unless ``standard`` is False) and
-    the candidate's (:data:`CANDIDATES`)."""
-    return ({"standard": {}} if standard else {}) | {candidate: CANDIDATES[candidate][0]}
+    """The ``g_estimation`` keyword arguments of each run: the standard history's (unless ``standard`` is False) and
+    the candidate's (:data:`CANDIDATES`), each on :data:`PAGE_HISTORY` unless it names its own."""
+    runs = ({"standard": {}} if standard else {}) | {candidate: CANDIDATES[candidate][0]}
+    return {name: {"history": PAGE_HISTORY} | kwargs for name, kwargs in runs.items()}
 
 
 def run_chunk(items: list[tuple], runs: dict[str, dict] | None = None) -> list[dict]:
@@ -664,7 +676,10 @@ READING_OCCASIONS = """* Not read on this page: the sixteenth world's cells are 
   our estimand's truths on docs/calibration_world21_estimand.md and docs/calibration_world21_observed.md (beside
   docs/world21_self_ratings.md, the rule it was written for)."""
 
+READING_MEASURES_ONLY = """* Not yet read."""
+
 READINGS = {
+    "measures_only": READING_MEASURES_ONLY,
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
     "named_visits_spline": READING_NAMED_VISITS,

@@ -38,8 +38,15 @@ from results_page import finish
 ENTROPY = 20261219
 WORLDS = ("simulate", "world2", "world3", "world4", "world5")
 CELLS = tuple((share, effect) for share in (0.3, 0.6) for effect in (0.0, 0.5))
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # each variant: the keyword arguments of g_estimation (benchmarks/g_history.py passes its own)
-VARIANTS = {"default": {}, "decline": {"modifiers": ("decline",)}, "level+decline": {"modifiers": ("level", "decline")}}
+VARIANTS = {
+    "default": {"history": HISTORY},
+    "decline": {"modifiers": ("decline",), "history": HISTORY},
+    "level+decline": {"modifiers": ("level", "decline"), "history": HISTORY},
+}
 # a phrase of the warnings of alscell.analysis.rater (recorded per cohort as ``rater_warned``; the stored
 # cohorts of docs/data/g_rater_calibration, world8_calibration and world9_calibration were run when the warning
 # said "rated by someone other than a clinician")

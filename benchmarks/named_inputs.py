@@ -30,6 +30,9 @@ from calibration import parse_world, spec_cohort, world_specs
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261207
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # What each world's rule reads that the registry records (its docstring, "who is treated"), as --adjust-for names.
 NAMED = {
     "world6": ("age", "time_since_diagnosis", "ventilation"),
@@ -122,6 +125,18 @@ NAMED = {
     # since the previous review (benchmarks/twentieth_world.py; written in before any estimator ran on it)
     "world20": ("age", "time_since_onset", "site", "ventilation", "gastrostomy", "fvc_pct_pred"),
     "world21": ("age", "time_since_onset", "site", "ventilation", "gastrostomy", "fvc_pct_pred"),
+    # RECORDED_RULE_INPUTS: the screening's limits and the board's points (benchmarks/twentysecond_world.py)
+    "world22": (
+        "age",
+        "time_since_onset",
+        "site",
+        "ventilation",
+        "gastrostomy",
+        "fvc_pct_pred",
+        "svc_pct_pred",
+        "nfl",
+        "weight_kg",
+    ),
 }
 # each variant's g_estimation options beside the names (the spline rows added on 2026-12-06, the twenty-ninth
 # session: restricted cubic splines of the named continuous levels, alscell.analysis.decision_inputs.spline_terms)
@@ -145,6 +160,7 @@ LAG = {
     "world19": 35,  # DECISION_LAG_DAYS: the first dose 35-56 days after the decision (benchmarks/nineteenth_world.py)
     "world20": 14,  # DECISION_LAG_DAYS: the first dose 14-42 days after the decision (benchmarks/twentieth_world.py)
     "world21": 14,  # DECISION_LAG_DAYS: the first infusion 14-35 days after the decision (twentyfirst_world.py)
+    "world22": 35,  # DECISION_LAG_DAYS: the first dose 35-49 days after the board's decision (twentysecond_world.py)
 }  # fmt: skip
 # The visit process's terms (alscell.analysis.visit_process; built after the thirteenth world's pieces page).
 VISITS = ("visit_measures", "visit_spacing")
@@ -202,7 +218,7 @@ def run_chunk(items: list[tuple], n: int, share: float, page: str = "named") -> 
         measured = not tables["measurements"].empty
         for variant in VISIT_VARIANTS if page in VISIT_PAGES else VARIANTS:
             try:
-                e = g_estimation(tables, **variant_options(page, variant, world, measured))
+                e = g_estimation(tables, **({"history": HISTORY} | variant_options(page, variant, world, measured)))
                 est, lo, hi, se = e.estimate, e.ci_low, e.ci_high, e.se
                 out = e.details.get("outside_starters")
             except NotApplicable:

@@ -33,6 +33,9 @@ WORLDS = ("simulate", "world3")
 CELLS = [(e, after) for e in (0.0, 0.2) for after in (0.0, 0.8)]
 ITEMS = ("q1", "q2", "q3", "q4", "q5a", "q5b", "q6", "q7", "q8", "q9", "q10", "q11", "q12")
 VARIANTS = {"default": {}, "no rater rule": {"adjust_raters": False}}
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 
 
 def phoned(tables, after: float, routine: float, shift: int, seed: int):
@@ -68,7 +71,7 @@ def run_chunk(items: list[tuple], n: int, share: float, routine: float, shift: i
         truth = calibration._realised.get((n, share, effect, int(seed)), effect) if effect else 0.0
         tables = phoned(base, after, routine, shift, int(seed) + 1)
         for name, kwargs in VARIANTS.items():
-            e = g_estimation(tables, **kwargs)
+            e = g_estimation(tables, **({"history": HISTORY} | kwargs))
             rows.append(dict(world=world, n=n, share=share, E=effect, after=after, seed=int(seed), variant=name,
                              truth=truth, estimate=e.estimate, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high,
                              p_value=e.p_value, fired=any("after treatment started" in w for w in e.warnings)))  # fmt: skip

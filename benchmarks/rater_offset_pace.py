@@ -48,6 +48,9 @@ from results_page import finish
 
 ENTROPY = 20261205_4
 BANDWIDTHS = (3.0, 6.0, 12.0, np.inf)
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 
 
 def losses_then_calls(n: int, seed: int, shift: float) -> tuple[np.ndarray, ...]:
@@ -121,12 +124,12 @@ def ninth_rows(seeds: list[int]) -> list[dict]:
     rows = []
     for seed in seeds:
         tables = calibration._cohort("world9", 3000, 0.6, 0.0, int(seed))
-        raw = ge.g_estimation(tables, adjust_raters=False)
+        raw = ge.g_estimation(tables, adjust_raters=False, history=HISTORY)
         row: dict = dict(seed=int(seed), unadjusted=raw.estimate)
         for way, fn in (("line", rater_offsets), ("forward", partial(rater_offsets, design="forward"))):
             ge.rater_offsets = fn
             try:
-                e = ge.g_estimation(tables)
+                e = ge.g_estimation(tables, history=HISTORY)
             finally:
                 ge.rater_offsets = rater_offsets
             info = e.details["raters_after_start"]["phone"]
@@ -146,7 +149,7 @@ def _mode_offsets(tables, mode: str) -> tuple[float, float]:
     from alscell.analysis.rater import rater_flags
     from alscell.analysis.rater_drift import rater_offsets
 
-    df, _, post, _, start = decision_history(tables, "alsfrs_r_total")
+    df, _, post, _, start = decision_history(tables, "alsfrs_r_total", history=HISTORY)
     flags, modes = rater_flags(tables, df)
     j = 2 * list(modes).index(mode)
     use = (post == 0) & ~start

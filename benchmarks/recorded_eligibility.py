@@ -36,6 +36,9 @@ PATIENTS = 3000
 ENTROPY = 20261207
 JUDGED = (("world19", 0.3, 40), ("world19", 0.6, 40))
 ESTIMATORS = ("default", "names")
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 
 # Registered (committed with the nineteenth world, before any estimator ran on it; 2026-12-07, thirty-sixth session):
 RULE = (
@@ -69,7 +72,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         tables, treated = null_cohort(world, PATIENTS, share, seed)
         versions = {"read": tables, "emptied": emptied(tables)}
         for estimator in ESTIMATORS:
-            options = named(world) if estimator == "names" else {}
+            options = {"history": HISTORY} | (named(world) if estimator == "names" else {})
             for screening, t in versions.items():
                 row = dict(world=world, share=share, seed=int(seed), estimator=estimator, screening=screening,
                            treated=treated)  # fmt: skip

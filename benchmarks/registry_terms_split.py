@@ -44,6 +44,9 @@ from calibration import spec_cohort, world_specs
 from results_page import add_raw_arguments, finish, stored_or_run
 
 ENTROPY = 20261206
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 ALL_REGISTRY = (0, 1, 2, 3, 4, 5)
 # Each row: the columns of registry_terms it adds (alscell.analysis.decision_inputs.REGISTRY_TERMS, in that
 # order), whether it adds decision_inputs, whether its decision rows are kept to starters_support.
@@ -135,7 +138,7 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     rows = []
     for spec, seed in items:
         tables = spec_cohort(spec, n, share, int(seed))
-        df, H, post, at_risk, start = ge.decision_history(tables, "alsfrs_r_total")
+        df, H, post, at_risk, start = ge.decision_history(tables, "alsfrs_r_total", history=HISTORY)
         win = ge.finite_window_slopes(df, H, post[:, None], np.flatnonzero(at_risk), 0.0, ge.WINDOW_MONTHS)
         R, groups = registry_terms(tables, df), df["patient_id"].to_numpy()
         RX = np.column_stack([R, decision_inputs(tables, df)])

@@ -34,6 +34,9 @@ from world21_self_ratings import COHORTS, ENTROPY
 # the rule page's two cells of the earlier worlds where the option leaned (the same seeds: ENTROPY, COHORTS)
 CELLS = {"tenth world, 3000 × 30%": "world10", "seventeenth world, 3000 × 30%": "world17"}
 OFF = tuple(CELLS)
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 MODES_HELD = "_modes_held"  # an estimator's key (not g_estimation's): every mode's offset held (modes_held)
 NAMED_INPUTS = "_named"  # an estimator's key: the world's named inputs and lag (named_inputs.NAMED, LAG)
 ESTIMATORS = {
@@ -93,7 +96,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         tables = _cohort(world, 3000, 0.3, 0.0, int(seed), record_occasions=world == "world17")
         for estimator, options in ESTIMATORS.items():
             ge.offset_columns = modes_held(recorded) if options.get(MODES_HELD) else recorded
-            asked = {k: v for k, v in options.items() if k not in (MODES_HELD, NAMED_INPUTS)}
+            asked = {"history": HISTORY} | {k: v for k, v in options.items() if k not in (MODES_HELD, NAMED_INPUTS)}
             if options.get(NAMED_INPUTS):
                 asked |= {"adjust_for": NAMED[world], "decision_lag_days": LAG[world]}
             e = ge.g_estimation(tables, **asked)

@@ -26,6 +26,10 @@ from calibration import mixed_pct
 from results_page import finish
 from world2_ablation import ablation_parser, bias_cells, summarise
 
+# g-estimation's history when these pages were run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
+
 ENTROPY = 20261206
 # The pieces, as settings of the calibration's registry (benchmarks/calibration.registry_config).
 PIECES = {
@@ -120,7 +124,7 @@ def run_chunk(items: list[tuple], n: int, method: str = "lmm_counterfactual") ->
             tables = _while_untreated_self_followed(
                 tables, simulate_cohort(ablated_config(n, share, 0.0, off), int(seed)).tables
             )
-        est = estimate_effect(tables, method=method)
+        est = estimate_effect(tables, method=method, **({"history": HISTORY} if method == "g_estimation" else {}))
         rows.append(dict(**_labels(off, share, effect), effect=effect, seed=seed, estimate=est.estimate, se=est.se,
                          ci_low=est.ci_low, ci_high=est.ci_high, n_treated=est.n_treated,
                          trigger_warned=any(TRIGGER_WARNING in w for w in est.warnings)))  # fmt: skip

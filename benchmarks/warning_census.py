@@ -36,6 +36,9 @@ WORLDS = ("simulate", *(f"world{k}" for k in range(2, 15)), *(f"world{k}" for k 
 # ``named_occasions`` runs: the default's rows read them too), simulated again the same way.
 RECORDING = ("world16", "world17", "world18", "world19", "world20", "world21")
 KEY = ["world", "n", "share", "E", "seed"]
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # Where each world's stored cohorts are (variant "standard": the default at that run) and, for the worlds that
 # report it, the estimand's while-observed truth per cohort.
 STORED = {w: "docs/data/g_rater_calibration" for w in WORLDS[:5]} | {
@@ -77,7 +80,8 @@ def run_chunk(items: list[tuple], design: str = "line") -> list[dict]:
 
     rows = []
     for (world, n, share, effect), seed in items:
-        e = g_estimation(calibration._cohort(world, n, share, effect, int(seed), record_occasions=world in RECORDING))
+        tables = calibration._cohort(world, n, share, effect, int(seed), record_occasions=world in RECORDING)
+        e = g_estimation(tables, history=HISTORY)
         row = dict(world=world, n=n, share=share, E=effect, seed=int(seed), estimate=e.estimate, se=e.se,
                    ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value, n_patients=e.n_patients,
                    n_treated=e.n_treated, start_overlap=e.details.get("start_overlap", np.nan))  # fmt: skip

@@ -31,6 +31,9 @@ from results_page import add_raw_arguments, finish, stored_or_run
 
 PATIENTS, SHARE, COHORTS = 3000, 0.3, 40
 ENTROPY = 20261217
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 OFF = ("", "rater_leniency", "backlog", "rater_leniency+backlog")  # "": every piece on
 ESTIMATORS = ("default", "default, occasions", "names")
 # each estimator's options beside the names (decision_overlap.named): the default with only the programme's own visits
@@ -58,7 +61,7 @@ def cohort_rows(
         tables = simulate_world18(patients, 0.0, share, int(seed), off=pieces, record_occasions=True,
                                   record_raters=record_raters).tables  # fmt: skip
         for estimator in estimators:
-            e = g_estimation(tables, **options(estimator))
+            e = g_estimation(tables, **({"history": HISTORY} | options(estimator)))
             rows.append(dict(off=off or "none", seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,
                              ci_low=e.ci_low, ci_high=e.ci_high))  # fmt: skip
     return rows

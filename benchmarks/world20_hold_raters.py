@@ -55,6 +55,9 @@ CELLS = {
 }
 OFF = tuple(CELLS)  # the page's rows (world18_raters.page_main's name for them)
 ESTIMATORS = ("default", "default, raters held")
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 RATE_SLACK = 0.025  # (b): one cohort in 40
 RATIO_NEAR = 0.15  # (c): within this of 1 is near enough (a ratio of SDs over 40 cohorts is known to about ±0.11)
 
@@ -76,7 +79,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         patients, share, effect = CELLS[cell]
         cohort = simulate_world20(patients, effect, share, int(seed), record_occasions=True, record_raters=True)
         for estimator in ESTIMATORS:
-            e = g_estimation(cohort.tables, hold_raters=estimator.endswith("raters held"))
+            e = g_estimation(cohort.tables, hold_raters=estimator.endswith("raters held"), history=HISTORY)
             rows.append(dict(off=cell, seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,
                              ci_low=e.ci_low, ci_high=e.ci_high, truth=float(cohort.truth_realised)))  # fmt: skip
     return rows

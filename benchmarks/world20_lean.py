@@ -32,6 +32,9 @@ ENTROPY, COHORTS = 20261239, 40
 CELLS = {"3000 × 30%": (3000, 0.3), "3000 × 60%": (3000, 0.6)}
 OFF = tuple(CELLS)  # the page's rows (world18_raters.page_main's name for them)
 REVIEWS, SELF = ("scheduled",), ("remote",)
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # the words of g-estimation's selection warning (treated and untreated declining at different paces before): the one
 # that says the estimate may lean and more data do not remove it
 SELECTION = "if they were chosen for treatment because of how fast they were declining"
@@ -79,7 +82,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
         patients, share = CELLS[cell]
         cohort = simulate_world20(patients, 0.0, share, int(seed), record_occasions=True, record_raters=True)
         for estimator in ESTIMATORS:
-            e = g_estimation(cohort.tables, **options(estimator))
+            e = g_estimation(cohort.tables, **({"history": HISTORY} | options(estimator)))
             rows.append(dict(off=cell, seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,
                              ci_low=e.ci_low, ci_high=e.ci_high, truth=float(cohort.truth_realised),
                              selection=any(SELECTION in w for w in e.warnings),

@@ -64,6 +64,9 @@ CELLS = {
 OFF = tuple(CELLS)  # the page's rows (world18_raters.page_main's name for them)
 ESTIMATORS = ("default, self-ratings read", "default, self-ratings in the outcome only")
 CHOICES = {ESTIMATORS[0]: "read", ESTIMATORS[1]: "outcome"}
+# the default history when this page was run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 # the worlds whose cohorts can record the decision occasions (calibration._cohort's record_occasions)
 RECORDING = ("world17", "world21")
 
@@ -93,7 +96,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
             tables = _cohort(world, patients, share, effect, int(seed), record_occasions=world in RECORDING)
             truth = 0.0  # the cells of the earlier worlds are under no effect
         for estimator in ESTIMATORS:
-            e = g_estimation(tables, self_ratings=CHOICES[estimator])
+            e = g_estimation(tables, self_ratings=CHOICES[estimator], history=HISTORY)
             rows.append(dict(off=cell, seed=int(seed), estimator=estimator, estimate=e.estimate, se=e.se,
                              ci_low=e.ci_low, ci_high=e.ci_high, truth=truth))  # fmt: skip
     return rows

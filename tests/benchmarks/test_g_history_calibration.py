@@ -57,7 +57,9 @@ def test_the_stored_standard_rows_pair_with_the_candidates_cohorts(tmp_path):
         ghc._stored_rows(tmp_path / "w.csv", other)
     assert set(ghc.variants("level_spline")) == {"standard", "level_spline"}
     assert ghc.variants("level_spline", standard=False) == {"level_spline": {"history": "level_spline"}}
-    assert ghc.variants("boosted", standard=False) == {"boosted": {"nuisance": "boosted"}}
+    # every run names its history: the pages' (PAGE_HISTORY, the default's when they were run) unless its own
+    assert ghc.variants("boosted", standard=False) == {"boosted": {"history": "standard", "nuisance": "boosted"}}
+    assert ghc.variants("measures_only")["standard"] == {"history": ghc.PAGE_HISTORY} == {"history": "standard"}
     other_candidate = ghc._stored_rows(tmp_path / "w.csv", cand, "flexible")  # --also-from's rows
     assert (other_candidate["variant"] == "flexible").all() and len(other_candidate) == len(cand)
     assert (
@@ -160,14 +162,16 @@ def test_the_named_candidate_takes_each_worlds_own_names():
     """``--candidate named`` resolves to what each world's rule reads (benchmarks/named_inputs.NAMED)."""
     import named_inputs
 
-    assert ghc.variants("named")["named"] == {"adjust_for": "named"}
+    assert ghc.variants("named")["named"] == {"history": "standard", "adjust_for": "named"}
     rows = ghc.run_chunk([(("world9", 200, 0.3, 0.0), 5)], ghc.variants("named"))
     by = {r["variant"]: r for r in rows}
     assert set(by) == {"standard", "named"} and by["named"]["estimate"] != by["standard"]["estimate"]
     import calibration
     from alscell.analysis.g_estimation import g_estimation
 
-    e = g_estimation(calibration._cohort("world9", 200, 0.3, 0.0, 5), adjust_for=named_inputs.NAMED["world9"])
+    e = g_estimation(
+        calibration._cohort("world9", 200, 0.3, 0.0, 5), adjust_for=named_inputs.NAMED["world9"], history="standard"
+    )
     assert by["named"]["estimate"] == e.estimate
 
 
@@ -190,6 +194,8 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
         decision_visits=decision_occasions.OCCASIONS["world16"],
         leave_out_visits=decision_occasions.LEFT_OUT["world16"],
         adjust_shape="spline",
+        history="standard",
     )
     assert rows["named_occasions"]["estimate"] == e.estimate
-    assert rows["standard"]["estimate"] == g_estimation(recorded).estimate != g_estimation(plain).estimate
+    standard = g_estimation(recorded, history="standard").estimate
+    assert rows["standard"]["estimate"] == standard != g_estimation(plain, history="standard").estimate

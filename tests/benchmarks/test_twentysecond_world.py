@@ -273,3 +273,15 @@ def test_the_untreated_course_is_calibrated():
     assert 40 < nfl0.median() < 150
     both = pd.concat([np.log(nfl0).rename("nfl"), slopes.rename("slope")], axis=1).dropna()
     assert both.corr().loc["nfl", "slope"] < -0.3  # higher NfL, faster decline
+
+
+def test_world22_registered_with_its_rule_occasions_and_lag():
+    import calibration
+    import decision_occasions
+    import named_inputs
+
+    assert calibration.HELD_OUT["world22"] == ("twentysecond_world", "simulate_world22")
+    assert named_inputs.NAMED["world22"] == w22.RECORDED_RULE_INPUTS
+    assert named_inputs.LAG["world22"] == w22.DECISION_LAG_DAYS
+    assert decision_occasions.OCCASIONS["world22"] == w22.DECISION_VISIT_TYPES
+    assert decision_occasions.LEFT_OUT["world22"] == w22.LEAVE_OUT_VISIT_TYPES
