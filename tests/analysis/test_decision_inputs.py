@@ -203,6 +203,54 @@ def test_the_self_ratings_asked_reach_the_estimate():
     assert default.details["self_rated_visits"] == contacts
 
 
+def test_the_decision_history_is_asked_checked_and_said():
+    """``history`` (``--history``): each of g-estimation's histories passed as asked (not given or empty:
+    g_estimation's default), an unknown one refused with g-estimation's own sentence, another method refused;
+    ``decision_inputs`` says the history used, after every earlier key, only when one was asked for."""
+    from alscell.analysis.decision_inputs import check_history
+    from alscell.analysis.g_estimation import DEFAULT_HISTORY, HISTORIES
+
+    assert DEFAULT_HISTORY in HISTORIES
+    for history in HISTORIES:
+        assert check_history(history) == history
+        assert named_options(None, False, "g_estimation", history=history) == {"history": history}
+    assert (
+        named_options(None, False, "g_estimation", history=None)
+        == {}
+        == named_options(None, False, "g_estimation", history="")
+    )
+    both = named_options("age", False, "g_estimation", "linear", self_ratings="outcome", history="standard")
+    assert both == {"adjust_for": ("age",), "within_starters": False, "self_ratings": "outcome", "history": "standard"}
+    sentence = f"unknown history 'lagged': use {', '.join(HISTORIES)}."
+    for method in ("g_estimation", "naive"):  # the choice is checked first
+        with pytest.raises(NotApplicable) as err:
+            named_options(None, False, method, history="lagged")
+        assert str(err.value) == sentence
+    with pytest.raises(NotApplicable) as err:  # the sentence decision_history gives the Python API
+        g_estimation(tables_from_totals(np.array([[0.0, 3.0]]), np.array([[40.0, 38.0]]), np.array([np.inf])),
+                     history="lagged")  # fmt: skip
+    assert str(err.value) == sentence
+    for method in ("naive", "lmm_counterfactual"):
+        with pytest.raises(NotApplicable) as err:
+            named_options(None, False, method, history="standard")
+        assert (
+            str(err.value)
+            == f"history: only g_estimation models the decision to treat (the method asked for is {method})."
+        )
+    obj = {"estimate": 0.1}
+    earlier = [
+        "named", "columns", "within_starters", "outside_starters", "shape", "decision_lag_days", "decision_visits",
+        "left_out_visits", "eligible_when", "outside_eligibility", "recorded_eligibility", *SCREENING_KEYS,
+        "hold_raters", "raters_held_by_default", "self_ratings", "self_rated_visits_not_read",
+    ]  # fmt: skip
+    d = named_json(obj, {"history": "standard"}, {"history": "standard"})["decision_inputs"]
+    assert list(d) == [*earlier, "history"] and d["history"] == "standard"  # extended, never reordered
+    assert named_json(obj, {"history": "standard"}, {})["decision_inputs"]["history"] is None  # no estimate made
+    # not asked: nothing said of it (the history used is g_estimation's default)
+    assert named_json(obj, {}, {"history": DEFAULT_HISTORY}) is obj
+    assert "history" not in named_json(obj, {"adjust_for": ("age",)}, {"history": DEFAULT_HISTORY})["decision_inputs"]
+
+
 def _registry() -> tuple[Tables, pd.DataFrame]:
     patients = pd.DataFrame(
         {

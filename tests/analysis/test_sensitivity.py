@@ -182,3 +182,16 @@ def test_the_self_ratings_asked_go_to_the_primary_its_checks_and_the_raters_row(
     assert raters[0].result.details["self_rated_visits_not_read"] == out.primary.details["self_rated_visits_not_read"]
     mixed = {r.analysis: r.result.estimate for r in read.rows if r.result is not None and r.analysis.startswith("lmm")}
     assert mixed and all(r.result.estimate == mixed[r.analysis] for r in out.rows if r.analysis in mixed)
+
+
+def test_the_decision_history_asked_goes_to_the_primary_and_its_does_it_last_check():
+    """``options={"history": ...}`` (``--history``): the primary g-estimation and the does-it-last check read the
+    history asked for; on a registry that records FVC and NfL the standard history is not the default's."""
+    from alscell.analysis.g_estimation import g_estimation
+    from alscell.analysis.waning import g_waning_check
+
+    t = simulate_cohort(CohortConfig(n_patients=150, design="registry", effect=0.0), 3).tables
+    std = sensitivity_analyses(t, primary="g_estimation", options={"history": "standard"})
+    assert std.primary.details["history"] == "standard"
+    assert std.primary.estimate == g_estimation(t, history="standard").estimate != g_estimation(t).estimate
+    assert std.waning == g_waning_check(t, history="standard") != g_waning_check(t)

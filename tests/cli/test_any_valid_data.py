@@ -68,6 +68,7 @@ def test_every_command(folder, tmp_path, capsys):
         ("effect", "--data", str(data), "--hold-raters", "--recorded-eligibility", "--sensitivity"),
         ("effect", "--data", str(data), "--self-ratings", "outcome", "--json"),
         ("effect", "--data", str(data), "--self-ratings", "outcome", "--sensitivity"),
+        ("effect", "--data", str(data), "--history", "standard", "--json"),
         (
             "effect",
             "--data",
@@ -112,6 +113,8 @@ def test_every_command(folder, tmp_path, capsys):
                     None,
                     "outcome",
                 ), d
+            if "--history" in argv:  # the history used, or null where no estimate was made
+                assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and d["decision_inputs"]["history"] in (None, "standard")
         if argv[0] == "report" and code == 0:
             assert (tmp_path / argv[argv.index("--out") + 1].split("/")[-1]).stat().st_size > 1000
 

@@ -113,7 +113,11 @@ def test_named_decision_inputs_extend_the_json_object_and_bad_names_are_clear_er
     assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS and list(d)[len(JSON_KEYS) :] == ["decision_inputs"]
     named = d["decision_inputs"]
     assert named["named"] == ["age", "fvc_pct_pred"] and named["within_starters"] is True
-    assert "age" in named["columns"] and "fvc_pct_pred" in named["columns"]
+    # the default history reads the latest FVC already (history="measures_only"): naming it adds no copy of it;
+    # with the standard history it is a column of its own
+    assert "age" in named["columns"] and "fvc_pct_pred" not in named["columns"]
+    std = run("--data", str(folder), "--json", "--adjust-for", "age, fvc_pct_pred", "--history", "standard")
+    assert "fvc_pct_pred" in json.loads(std.stdout)["decision_inputs"]["columns"], std.stderr
     assert isinstance(named["outside_starters"], int) and d["estimate"] is not None
     assert d["estimate"] != plain["estimate"] and "decision_inputs" not in plain
     assert any("also hold what was named as driving the decision (age, fvc_pct_pred)" in w for w in d["warnings"])
@@ -282,3 +286,32 @@ def test_the_self_ratings_are_taken_as_asked_and_said(tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["estimate"] == out["estimate"] and s["decision_inputs"]["self_ratings"] == "outcome"
+
+
+def test_the_decision_history_is_taken_as_asked_and_said(folder):
+    """--history NAME: g-estimation's decision model and outcome regression read the history asked for; on a registry
+    that records FVC and NfL the standard history (without them) gives another estimate than the default
+    (measures_only), and --json's decision_inputs says the history used; an unknown name and another method are
+    one-sentence errors; --sensitivity's primary takes it."""
+    from alscell.analysis.g_estimation import DEFAULT_HISTORY, HISTORIES
+
+    plain = json.loads(run("--data", str(folder), "--json").stdout)
+    assert "decision_inputs" not in plain  # nothing asked: nothing said
+    r = run("--data", str(folder), "--json", "--history", "standard")
+    assert r.returncode == 0, r.stderr
+    std = json.loads(r.stdout)
+    assert tuple(std)[: len(JSON_KEYS)] == JSON_KEYS and std["decision_inputs"]["history"] == "standard"
+    assert std["estimate"] != plain["estimate"]
+    default = json.loads(run("--data", str(folder), "--json", "--history", DEFAULT_HISTORY).stdout)
+    assert (default["estimate"], default["decision_inputs"]["history"]) == (plain["estimate"], DEFAULT_HISTORY)
+    r = run("--data", str(folder), "--history", "standard")
+    assert r.returncode == 0 and "decision history" in r.stdout and "standard" in r.stdout
+    r = run("--data", str(folder), "--history", "lagged")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"error: unknown history 'lagged': use {', '.join(HISTORIES)}."
+    r = run("--data", str(folder), "--history", "standard", "--method", "naive")
+    assert r.returncode == 2 and "history: only g_estimation models the decision to treat" in r.stderr
+    r = run("--data", str(folder), "--json", "--sensitivity", "--history", "standard")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["estimate"] == std["estimate"] and s["decision_inputs"]["history"] == "standard"

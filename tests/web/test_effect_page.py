@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from web_helpers import PASSWORD, chromium_page, login, shown_text, shown_value, snapshot, two_site_app
 
 from alscell.analysis.decision_inputs import PATIENT_INPUTS, VISIT_INPUTS, WITHIN_NEEDS_NAMES
+from alscell.analysis.g_estimation import DEFAULT_HISTORY, HISTORIES
 from alscell.domain.measures import MEASURES
 from alscell.domain.vocabulary import VISIT_TYPES
 
@@ -96,6 +97,9 @@ def test_the_form_offers_every_patient_input_and_the_recorded_measures_only(sim_
     select = page.text.split('<select name="self_ratings">', 1)[1].split("</select>", 1)[0]
     assert re.findall(r'<option value="([^"]*)"', select) == ["", "read", "outcome"]
     assert '<option value="" selected>g-estimation\'s default</option>' in select
+    histories = page.text.split('<select name="history">', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)"', histories) == ["", *HISTORIES]
+    assert f'<option value="" selected>default: {DEFAULT_HISTORY}</option>' in histories
     assert (
         "Name everything the clinic chose on: naming only part of it can move the estimate the wrong way." in page.text
     )
@@ -192,6 +196,8 @@ BAD = [
     ({"hold_raters": "true", "method": "lmm_counterfactual"}, "hold raters: only g_estimation models the decision"),
     ({"self_ratings": "never"}, "self ratings: unknown choice 'never': use read, outcome."),
     ({"self_ratings": "outcome", "method": "naive"}, "self ratings: only g_estimation models the decision"),
+    ({"history": "lagged"}, f"unknown history 'lagged': use {', '.join(HISTORIES)}."),
+    ({"history": "standard", "method": "naive"}, "history: only g_estimation models the decision"),
 ]
 
 
@@ -236,6 +242,7 @@ def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_
         assert shown is not None and float(shown) == api["estimate"]
         assert "run=true" in page.url and "adjust_for=age" in page.url  # the address of the same result
         assert "self_ratings=&" in page.url or page.url.endswith("self_ratings=")  # the select, at its default
+        assert "history=&" in page.url or page.url.endswith("history=")  # the decision history, at its default
         # a choice the analysis cannot make: its sentence in the page, in place of the result
         page.uncheck('input[name="adjust_for"][value="age"]')
         page.uncheck('input[name="adjust_for"][value="fvc_pct_pred"]')
@@ -247,6 +254,26 @@ def test_the_browser_ticks_two_terms_and_sees_the_estimate_without_a_reload(sim_
         assert page.evaluate("window.stillTheSamePage") is True
     # the browser logs the 422 answer as a failed load; nothing else (no CSP violation, no script error)
     assert [e for e in errors if "status of 422" not in e] == [], errors
+
+
+def test_the_decision_history_is_taken_as_chosen_and_shown_with_the_apis_estimate(sim_app):
+    """A registry that records FVC and NfL: the API's ``history=standard`` (the history without the measurements)
+    gives another estimate than the default's and its decision_inputs says the history used; the partial shows the
+    same, the page the choice as made; an unknown history is g-estimation's sentence with 422."""
+    app, _ = sim_app
+    res = _client(app, "simres")
+    plain = res.get("/api/v1/effect").json()
+    api = res.get("/api/v1/effect", params={"history": "standard"})
+    assert api.status_code == 200 and api.json()["decision_inputs"]["history"] == "standard"
+    assert api.json()["estimate"] != plain["estimate"]
+    bad = res.get("/api/v1/effect", params={"history": "lagged"})
+    assert bad.status_code == 422 and bad.json()["detail"] == f"unknown history 'lagged': use {', '.join(HISTORIES)}."
+    partial = res.get("/effect/result", params={"history": "standard"}, headers=HX)
+    assert partial.status_code == 200 and shown_value(partial.text, "estimate") == api.json()["estimate"]
+    assert shown_text(partial.text, "history") == "standard"
+    page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the choice as made
+    chosen = page.text.split('<select name="history">', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)" selected>', chosen) == ["standard"]
 
 
 def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):

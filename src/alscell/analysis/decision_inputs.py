@@ -214,6 +214,17 @@ def check_lag(days: float | str | None) -> float:
     return value
 
 
+def check_history(history: str) -> str:
+    """``history`` if it is one of g-estimation's decision histories
+    (:data:`alscell.analysis.g_estimation.HISTORIES`), else the sentence g-estimation gives for it (``--history``; the
+    API's and the page's ``history``)."""
+    from alscell.analysis.g_estimation import HISTORIES  # (g_estimation imports this module)
+
+    if history not in HISTORIES:
+        raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
+    return history
+
+
 def named_options(
     text: str | None,
     within: bool,
@@ -226,6 +237,7 @@ def named_options(
     screening: bool = False,
     raters: bool | None = None,
     self_ratings: str | None = None,
+    history: str | None = None,
 ) -> dict:
     """The keyword arguments of an effect request that names what drove the decision (``--adjust-for``,
     ``--within-starters``, ``--adjust-shape``, ``--decision-lag``, ``--decision-visits``; the API's ``adjust_for``,
@@ -238,7 +250,10 @@ def named_options(
     held where two raters or more are recorded; alscell.analysis.rater_identity) and ``self_ratings`` (``--self-ratings``:
     ``read`` or ``outcome``, how the ratings the patient or a caregiver made enter; checked by
     :func:`alscell.analysis.self_ratings.check_self_ratings`) only when given — not given (None or empty),
-    g-estimation's own :data:`alscell.analysis.self_ratings.DEFAULT_SELF_RATINGS`.  Only g-estimation has a
+    g-estimation's own :data:`alscell.analysis.self_ratings.DEFAULT_SELF_RATINGS` — and ``history`` (``--history``:
+    the decision history the decision model and the history regressions read, one of
+    :data:`alscell.analysis.g_estimation.HISTORIES`; checked by :func:`check_history`) only when given — not given (None
+    or empty), g-estimation's own :data:`alscell.analysis.g_estimation.DEFAULT_HISTORY`.  Only g-estimation has a
     decision model to hold them (with ``--sensitivity``, the primary's)."""
     from alscell.analysis.decision_occasions import LEAVE_OUT, check_occasions
     from alscell.analysis.self_ratings import check_self_ratings
@@ -249,6 +264,7 @@ def named_options(
     lag = check_lag(lag_days)
     visits, out = check_occasions(occasions), check_occasions(leave_out, LEAVE_OUT)
     rated = check_self_ratings(self_ratings) if self_ratings else None  # not given: g_estimation's default
+    chosen = check_history(history) if history else None  # not given: g_estimation's default (DEFAULT_HISTORY)
     if within and not names:
         raise NotApplicable(WITHIN_NEEDS_NAMES)
     if asked and shape != "linear" and not names:
@@ -260,13 +276,13 @@ def named_options(
     raters = None if raters is False and method != "g_estimation" else raters
     # (likewise every visit read: another method reads every visit as an outcome and has no decision model)
     rated = None if rated == "read" and method != "g_estimation" else rated
-    if not names and not lag and not visits and not out and not screening and raters is None and rated is None:
+    if not any((names, lag, visits, out, screening, raters is not None, rated is not None, chosen is not None)):
         return {}
     if method != "g_estimation":
         what = (
             "adjust for" if names else "decision lag" if lag else "decision visits" if visits
             else "leave out visits" if out else "recorded eligibility" if screening
-            else "hold raters" if raters is not None else "self ratings"
+            else "hold raters" if raters is not None else "self ratings" if rated is not None else "history"
         )  # fmt: skip
         raise NotApplicable(
             f"{what}: only g_estimation models the decision to treat (the method asked for is {method})."
@@ -279,6 +295,7 @@ def named_options(
     options |= {"recorded_eligibility": True} if screening else {}
     options |= {"hold_raters": bool(raters)} if raters is not None else {}
     options |= {"self_ratings": rated} if rated is not None else {}
+    options |= {"history": chosen} if chosen is not None else {}
     return options | ({"decision_visits": visits} if visits else {}) | ({"leave_out_visits": out} if out else {})
 
 
@@ -310,12 +327,14 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
     :func:`raters_held_summary`), then ``self_ratings`` (how the ratings made by the patient or a caregiver entered,
     ``read`` or ``outcome``: the result's ``details.self_ratings``; null where no visit is so rated) and
     ``self_rated_visits_not_read`` (with ``outcome``, the self-rated visits the decision model neither decided at nor
-    read; null otherwise; alscell.analysis.self_ratings).  Also where nothing was named but the raters were held by
+    read; null otherwise; alscell.analysis.self_ratings) and, when the request asked for a decision history
+    (``--history``), ``history`` (the history used: the result's ``details.history``; null when no estimate was made).
+    Also where nothing was named but the raters were held by
     default, or self-rated visits were left out of the decision model by g-estimation's default
     (:data:`alscell.analysis.self_ratings.DEFAULT_SELF_RATINGS`)."""
     asked = (
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
-        "hold_raters", "self_ratings",
+        "hold_raters", "self_ratings", "history",
     )  # fmt: skip
     by_default = "hold_raters" not in options and any_rater_held(details)
     not_read_by_default = "self_ratings" not in options and bool(details.get("self_rated_visits_not_read"))
@@ -340,6 +359,7 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
             **raters_held_summary(details.get("rater_offsets_held")),
             "self_ratings": details.get("self_ratings"),
             "self_rated_visits_not_read": details.get("self_rated_visits_not_read"),
+            **({"history": details.get("history")} if options.get("history") else {}),
         }
     }
 
@@ -582,6 +602,7 @@ __all__ = [
     "SUPPORT_EVENTS",
     "VISIT_INPUTS",
     "Inputs",
+    "check_history",
     "check_lag",
     "check_shape",
     "decision_inputs",

@@ -62,6 +62,7 @@ from alscell.analysis.decision_inputs import (
     REGISTRY_TERMS,
     SPLINE_SHAPES,
     WITHIN_NEEDS_NAMES,
+    check_history,
     check_lag,
     check_shape,
     decision_inputs,
@@ -937,8 +938,7 @@ def decision_history(
     count).  ``self_ratings="outcome"``: the visits rated by the patient or a caregiver are no decisions and the
     history does not read them (:func:`alscell.analysis.self_ratings.mark_reads`; they stay in the frame), nor, for
     another outcome, the ALSFRS-R state (:func:`_alsfrs_state`)."""
-    if history not in HISTORIES:
-        raise NotApplicable(f"unknown history {history!r}: use {', '.join(HISTORIES)}.")
+    check_history(history)
     df = prepare(tables, outcome) if data is None else data
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
     out = left_out(tables, df, leave_out)

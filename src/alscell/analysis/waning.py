@@ -194,6 +194,7 @@ def g_waning_check(
     eligible_when: tuple[tuple[str, str, float], ...] = (),
     recorded_eligibility: bool = False,
     self_ratings: str | None = None,
+    history: str | None = None,
 ) -> Waning:
     """The check with g-estimation (``alscell.analysis.g_estimation``; module docstring): two slope changes
     from two estimating equations, the untreated course's slope over the visits from each decision visit to
@@ -203,9 +204,13 @@ def g_waning_check(
     and visit types left out, with the recorded decision dates, and ``recorded_eligibility``, whether it read the clinic's
     recorded screening (:func:`alscell.analysis.decision_occasions.decision_occasions`); ``self_ratings``: how the
     headline took the ratings made by the patient or a caregiver (:mod:`alscell.analysis.self_ratings`; None: its
-    default)."""
+    default); ``history``: the headline's decision history (:data:`alscell.analysis.g_estimation.HISTORIES`; None: its
+    default, :data:`alscell.analysis.g_estimation.DEFAULT_HISTORY`), as
+    :func:`alscell.analysis.g_estimation.decision_history` builds it (who rated each visit, which g-estimation adds
+    with ``"rater"``, is not added here)."""
     from alscell.analysis.decision_occasions import decision_occasions
     from alscell.analysis.g_estimation import (
+        DEFAULT_HISTORY,
         MIN_INITIATIONS,
         WINDOW_MONTHS,
         decision_history,
@@ -216,7 +221,12 @@ def g_waning_check(
 
     method = "g_estimation"
     df, H, post, at_risk, start = decision_history(
-        tables, outcome, data, leave_out=tuple(leave_out_visits), self_ratings=self_ratings
+        tables,
+        outcome,
+        data,
+        DEFAULT_HISTORY if history is None else history,
+        leave_out=tuple(leave_out_visits),
+        self_ratings=self_ratings,
     )
     at_risk, start, *_ = decision_occasions(
         tables, df, at_risk, start, decision_lag_days, tuple(decision_visits), recorded_eligibility

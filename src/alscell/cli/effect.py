@@ -125,6 +125,17 @@ def register(app: typer.Typer) -> None:
             "decision is taken at a self-rating and the history reads the clinic's ratings; docs/self_ratings.md).  "
             "The default: g_estimation's (DEFAULT_SELF_RATINGS).  outcome: g_estimation only.",
         ),
+        history: str | None = typer.Option(
+            None,
+            "--history",
+            metavar="NAME",
+            help="The decision history g_estimation's decision model and outcome regression read: measures_only (the "
+            "default: the standard history and the FVC, SVC, weight and blood NfL recorded before each visit), "
+            "standard (the score's course, decline, time since onset and entry: the history without the "
+            "measurements), or the candidates flexible, level_spline, registry (also age, time since diagnosis, "
+            "ventilation and gastrostomy), rater (also who rated each visit) and measures (registry's and the "
+            "measurements).  g_estimation only; with --json, decision_inputs.history says the history used.",
+        ),
     ) -> None:
         """Estimate the change in the outcome's slope after first treatment against expected natural history."""
         from alscell.analysis.decision_inputs import measures_read, named_json, named_options, raters_held_summary
@@ -154,6 +165,7 @@ def register(app: typer.Typer) -> None:
                 recorded_eligibility,
                 hold_raters,
                 self_ratings,
+                history,
             )
         except NotApplicable as exc:
             fail(str(exc))
@@ -225,6 +237,8 @@ def register(app: typer.Typer) -> None:
         if est.details.get("left_out_visit_types"):
             what = ", ".join(est.details["left_out_visit_types"])
             t.add_row(f"visits left out ({what})", str(est.details["visits_left_out"]))
+        if "history" in options:
+            t.add_row("decision history", str(est.details.get("history", "—")))
         if "self_rated_visits_not_read" in est.details:
             t.add_row("self-ratings in the outcome only", f"{est.details['self_rated_visits_not_read']} visits")
         stdout.print(t)

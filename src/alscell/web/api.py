@@ -292,12 +292,15 @@ def effect(
     # how the ratings made by the patient or a caregiver enter (analysis.self_ratings): read or outcome (checked,
     # 422), absent: g_estimation's default (DEFAULT_SELF_RATINGS)
     self_ratings: str | None = None,
+    # the decision history g_estimation reads (analysis.g_estimation.HISTORIES; checked by
+    # analysis.decision_inputs.check_history, 422), absent: g_estimation's default (DEFAULT_HISTORY, measures_only)
+    history: str | None = None,
 ) -> dict | JSONResponse:
     """``alscell effect --json [--sensitivity | --modifiers M] [--adjust-for T [--within-starters]
     [--adjust-shape S] [--eligible-when E]] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
-    [--recorded-eligibility] [--hold-raters | --raters-as-recorded] [--self-ratings read|outcome]`` on the
-    patients this user may see (analysis.effects.estimate_effect; analysis.sensitivity.sensitivity_analyses;
-    analysis.effect_modification; analysis.decision_inputs)."""
+    [--recorded-eligibility] [--hold-raters | --raters-as-recorded] [--self-ratings read|outcome]
+    [--history NAME]`` on the patients this user may see (analysis.effects.estimate_effect;
+    analysis.sensitivity.sensitivity_analyses; analysis.effect_modification; analysis.decision_inputs)."""
     from alscell.analysis.errors import NotApplicable
     from alscell.web.effect_page import effect_json  # the one rule set, shared with the /effect page
 
@@ -319,6 +322,7 @@ def effect(
             recorded_eligibility=recorded_eligibility,
             hold_raters=hold_raters,
             self_ratings=self_ratings,
+            history=history,
         )
     except NotApplicable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)

@@ -1,6 +1,7 @@
 """The effect page ``/effect``: the treatment effect with the decision inputs a statistician names
 (``alscell effect --adjust-for T [--within-starters] [--adjust-shape S] [--decision-lag D] [--decision-visits V] [--leave-out-visits V]
-[--recorded-eligibility] [--hold-raters | --raters-as-recorded] [--self-ratings read|outcome]``; ``GET /api/v1/effect``).
+[--recorded-eligibility] [--hold-raters | --raters-as-recorded] [--self-ratings read|outcome] [--history NAME]``;
+``GET /api/v1/effect``).
 
 One rule set: :func:`effect_json` is the whole of ``GET /api/v1/effect`` (the checks of
 ``analysis.decision_inputs.named_options``, the user's scope, ``estimate_effect`` or its sensitivity and
@@ -71,6 +72,7 @@ def effect_json(
     recorded_eligibility: bool = False,
     hold_raters: bool | None = None,
     self_ratings: str | None = None,
+    history: str | None = None,
 ) -> dict:
     """``alscell effect --json`` on the patients ``user`` may see: the object of ``GET /api/v1/effect`` (a
     researcher's de-identified: :func:`_deidentified`).
@@ -94,6 +96,7 @@ def effect_json(
         recorded_eligibility,
         hold_raters,
         self_ratings,
+        history,
     )
     # only the measurements the analysis reads, as `alscell effect` keeps (most of a large registry's rows are others)
     tables = records.user_tables(engine, user, measures=measures_read(outcome, options.get("adjust_for", ())))
@@ -192,8 +195,8 @@ class Choices:
     ``adjust_for`` fields, or one comma-separated value as the API takes), within the starters, the shape, the
     outcome and method carried through, the decision lag in days as typed (empty: none) and the ticked visit types at
     which the clinic decides (none: every visit) and those left out of the analysis, the stated eligibility, whether
-    the recorded screening is read, the raters' offsets and the self-ratings as chosen (empty: g_estimation's
-    default)."""
+    the recorded screening is read, the raters' offsets, the self-ratings and the decision history as chosen (empty:
+    g_estimation's default)."""
 
     names: list[str]
     within_starters: bool
@@ -207,6 +210,7 @@ class Choices:
     recorded_eligibility: bool = False
     hold_raters: str = ""  # "true", "false" (as recorded), "": g_estimation's default (held where raters are recorded)
     self_ratings: str = ""  # "read", "outcome", "": g_estimation's default (analysis.self_ratings.DEFAULT_SELF_RATINGS)
+    history: str = ""  # one of g_estimation.HISTORIES, "": g_estimation's default (DEFAULT_HISTORY)
 
 
 def _choices(
@@ -222,10 +226,11 @@ def _choices(
     recorded_eligibility: bool = False,
     hold_raters: str = "",
     self_ratings: str = "",
+    history: str = "",
 ) -> Choices:
     return Choices(_names(adjust_for), within_starters, adjust_shape, outcome, method, decision_lag_days.strip(),
                    tuple(_names(decision_visits)), tuple(_names(leave_out_visits)), eligible_when.strip(),
-                   recorded_eligibility, hold_raters.strip(), self_ratings.strip())  # fmt: skip
+                   recorded_eligibility, hold_raters.strip(), self_ratings.strip(), history.strip())  # fmt: skip
 
 
 FormChoices = Annotated[Choices, Depends(_choices)]
@@ -259,6 +264,7 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
             recorded_eligibility=c.recorded_eligibility,
             hold_raters=HOLD_RATERS[c.hold_raters.lower()],
             self_ratings=c.self_ratings or None,  # checked by named_options (an unknown choice: its sentence, 422)
+            history=c.history or None,  # the same
         )
     except NotApplicable as exc:
         return {"problem": str(exc), "result": None}, 422
@@ -268,6 +274,8 @@ def _run(request: Request, user: Principal, c: Choices) -> tuple[dict[str, Any],
 @router.get("/effect")
 def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool = False) -> Response:
     """The form; with ``run`` (the form's submission without HTMX) also its result, in the page."""
+    from alscell.analysis.g_estimation import DEFAULT_HISTORY, HISTORIES  # (not at import: the app starts lighter)
+
     context: dict[str, Any] = {
         "patient_inputs": PATIENT_INPUTS,
         "visit_inputs": VISIT_INPUTS,
@@ -279,6 +287,10 @@ def effect_page(request: Request, user: Reader, choices: FormChoices, run: bool 
         # the choice as the form's select names it ("read", "outcome" or "": the default)
         "self_ratings": choices.self_ratings if choices.self_ratings in SELF_RATINGS else "",
         "self_ratings_choices": SELF_RATINGS,
+        # the decision history as the form's select names it (one of HISTORIES or "": the default)
+        "history": choices.history if choices.history in HISTORIES else "",
+        "history_choices": HISTORIES,
+        "default_history": DEFAULT_HISTORY,
         "visit_types": VISIT_TYPES,
         "occasions": set(choices.decision_visits),
         "left_out": set(choices.leave_out_visits),
