@@ -501,6 +501,18 @@ held-out worlds together (`docs/evidence.md`, "Which estimator is the default"; 
 it).  The reading below was written when `lmm_counterfactual` was the default: there "the default" means
 `lmm_counterfactual`.
 
+**Rerun on 2026-12-07 (the forty-first session)**, after g-estimation's default history became the measures
+alone (`history="measures_only"`: the FVC, SVC, weight and NfL recorded before each visit join the decision
+history; `docs/world22_measures_only.md`).  The mixed models' rows repeat those of 2026-12-04 to the digit;
+`g_estimation`'s rows moved with the switch and with everything built into it since 2026-12-04 (who rated each
+visit, the decision occasions, the self-ratings, the history check).  On `simulate` its coverage is now within
+band in 27 of 27 cells (24 before) and its bias in 18 (23 before): at 1,000 patients with 60% treated and at 3,000
+with 30% or 60% it leans against treatment by −0.005 to −0.010 points/month, at most 0.31 of its SE (before:
+−0.004 to −0.009).  The switch's own share, on `docs/g_measures_only.md`'s paired cohorts of the 3,000 × 30% cell
+under no effect, is −0.0016 (MCSE 0.0014).  The second world records none of the measures: its rows moved by the
+other changes alone (11 and 8 cells within the coverage and bias bands, 12 and 9 before; at 200 patients with 5%
+treated every cohort now gives an estimate, 75 of 100 before, and the added ones lean against treatment).
+
 * **Aims** — is `lmm_counterfactual` (the default of `alscell effect` until 2026-12-04) honest under no effect and under a
   true effect, at any cohort size and share treated, on a world it was not tuned to?  And `g_estimation`,
   the doubly robust alternative whose consistency rests on a model of the treatment decision instead of

@@ -43,7 +43,7 @@ WORLDS = ("world3", "world4", "world5")  # the page's default worlds
 # judged on their own pages (--page world6 to world10): each held out from the choices made before it was written
 HELD_OUT_LATER = (
     "world6", "world7", "world8", "world9", "world10", "world11", "world12", "world13", "world14", "world16", "world17",
-    "world18", "world19", "world20", "world21",
+    "world18", "world19", "world20", "world21", "world22",
 )  # fmt: skip
 KEY = ["world", "n", "share", "E", "seed"]
 # the stored cohorts judged (DIR:VARIANT:LABEL): the default's and nuisance="anchored"'s rows of the anchored
@@ -392,7 +392,7 @@ Run time {{minutes:.1f}} min, {{workers}} worker process(es), Python {{python}}.
 ORDINALS = (
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
     "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth",
-    "twenty-first",
+    "twenty-first", "twenty-second",
 )  # fmt: skip
 MD_WORLD7 = held_out_page(
     "seventh",
@@ -680,6 +680,39 @@ MD_WORLD21 = named_occasions_page(
     "no visit types to leave out",
 )
 
+# the standard history and the default since 2026-12-07 (the measures alone) on the stored cohorts of
+# docs/calibration_world22.md (the world was written for the rule of benchmarks/world22_measures_only.py)
+MD_WORLD22 = held_out_page(
+    "twenty-second",
+    "twentysecond_world",
+    "after the rule of benchmarks/world22_measures_only.py (the measures alone in the decision history, "
+    '`history="measures_only"`, as the default) was registered — by a helper that could read neither the estimators '
+    "nor any result",
+    candidate="measures_only",
+    call='history="measures_only"',
+    cohorts=20,
+    its_page=", judged against the world's truth on docs/calibration_world22.md",
+).replace(
+    'the default and `history="measures_only"`',
+    'the standard history and the default since 2026-12-07 (`history="measures_only"`)',
+)
+
+READING_WORLD22 = """* Written after the first run (2026-12-07, forty-first session), from docs/calibration_world22_estimand.md
+  (`--estimand window`) and docs/calibration_world22_observed.md (`--estimand observed`), the same stored cohorts
+  (20 per cell; the stored cohorts are these, gap 0).  "standard": the standard history (the default's until
+  2026-12-07); "default": the measures alone, the default since.
+* **Our estimand's truth is higher than the world's**, by 0.021 to 0.023 (E = 0.2) and 0.052 to 0.054 (E = 0.5)
+  against the window one and 0.027 and 0.067 to 0.068 against the while-observed one (the world's truths are a little
+  under a third of E: a lag, doses that wane, responses that differ).
+* **Against it the default is within the coverage band in 26 of 27 cells** (both truths; the standard history in 21
+  and 22), within every band in 13 and 13 (standard 15 and 14), mean |bias / SE| 0.37 and 0.40 (standard 0.49 and
+  0.46).  At 1,000 and 3,000 patients with 30% or 60% treated its bias against the window truth is +0.0011 to
+  +0.0261 (standard +0.0128 to +0.0652); at 60% treated it still leans toward benefit, outside the bias band in four
+  of those six cells.
+* **What remains**: at 200 patients the default leans against treatment (−0.0299 to −0.0685 against the window
+  truth; standard −0.0126 to −0.0293), more than the standard history (docs/calibration_world22.md); at 1,000 patients
+  with 5% treated both lean against treatment (default −0.0256 to −0.0307, standard −0.0373 to −0.0420)."""
+
 READING_WORLD16 = """* Written after the first run (2026-12-06, thirty-fourth session), from docs/calibration_world16_estimand.md
   (`--estimand window`) and docs/calibration_world16_observed.md (`--estimand observed`), the same stored cohorts
   (rerun to check; 20 cohorts per cell).  The stored cohorts are these (gap 0).
@@ -791,6 +824,7 @@ PAGES = {
     "world19": (MD_WORLD19, READING_WORLD19),
     "world20": (MD_WORLD20, READING_WORLD20),
     "world21": (MD_WORLD21, READING_WORLD21),
+    "world22": (MD_WORLD22, READING_WORLD22),
 }
 
 

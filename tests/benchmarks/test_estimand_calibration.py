@@ -128,7 +128,7 @@ def test_judged_rows_use_each_truth_and_zero_under_no_effect():
     assert got[("standard · estimand's truth", 1)] == 0.0
 
 
-@pytest.mark.parametrize("world", ["world16", "world17", "world18", "world19", "world20", "world21"])
+@pytest.mark.parametrize("world", ["world16", "world17", "world18", "world19", "world20", "world21", "world22"])
 def test_the_stored_blind_world_pages_rewrite_from_their_stored_truths(world, tmp_path):
     """docs/calibration_world16|17_{estimand,observed}.md: the command each page names (quoted as a shell needs,
     a label holds a space) writes the same tables again from the stored cohorts and truths."""
@@ -139,7 +139,9 @@ def test_the_stored_blind_world_pages_rewrite_from_their_stored_truths(world, tm
         text = stored.read_text()
         command = text.split("printed by `.venv/bin/python ")[1].split("`")[0]
         argv = shlex.split(command)
-        assert argv[0] == "benchmarks/estimand_calibration.py" and "names occasions" in " ".join(argv)
+        # (the twenty-second world's page judges the standard history and the default since 2026-12-07)
+        judged = "measures_only:default" if world == "world22" else "names occasions"
+        assert argv[0] == "benchmarks/estimand_calibration.py" and judged in " ".join(argv)
         again = tmp_path / f"{suffix}.md"
         at = argv.index("--write-md")
         argv[at + 1] = str(again)

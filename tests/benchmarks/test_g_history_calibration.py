@@ -199,3 +199,19 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
     assert rows["named_occasions"]["estimate"] == e.estimate
     standard = g_estimation(recorded, history="standard").estimate
     assert rows["standard"]["estimate"] == standard != g_estimation(plain, history="standard").estimate
+
+
+def test_the_twentysecond_worlds_page_rewrites_from_its_stored_cohorts_and_names_its_standard_rows(tmp_path):
+    """docs/calibration_world22.md (the measures alone, the default since 2026-12-07, beside the standard history): its
+    stored cohorts write the same page again, which names the "standard" rows as the default's until then."""
+    root = Path(__file__).resolve().parents[2]
+    page = tmp_path / "page.md"
+    argv = ["--candidate", "measures_only", "--worlds", "world22", "--cohorts", "20", "--raw-dir",
+            str(root / "docs/data/world22_calibration"), "--from-raw", "--write-md", str(page)]  # fmt: skip
+    assert ghc.main(argv) == 0
+    stored = (root / "docs/calibration_world22.md").read_text(encoding="utf-8")
+    again = page.read_text(encoding="utf-8")
+    assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert "`standard`, the default's until 2026-12-07" in stored and set(
+        pd.read_csv(root / "docs/data/world22_calibration/world22.csv")["variant"]
+    ) == {"standard", "measures_only"}

@@ -74,7 +74,7 @@ def pick_demo_patients(tables, n: int = 3) -> list[str]:
 # (tests/cli/test_demo_note.py checks that these numbers are the page's).
 DEMO_COVERAGE_NOTE = (
     "how often: on 100 registries simulated like this one (true effect 0.2), the 95% interval covered the "
-    "truth in 94% of them (MCSE 0.024, so within 2 MCSE of the nominal 95%; bias -0.013, MCSE 0.008): "
+    "truth in 94% of them (MCSE 0.024, so within 2 MCSE of the nominal 95%; bias -0.015, MCSE 0.008): "
     "see docs/calibration.md."
 )
 DEMO_CALIBRATED = (300, 0.2)  # (patients, effect) of that calibration cell: the demo's defaults
