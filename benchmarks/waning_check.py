@@ -38,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from results_page import finish
 
+# g-estimation's history when these pages were run (before 2026-12-07's switch to "measures_only":
+# docs/world22_measures_only.md)
+HISTORY = "standard"
 ENTROPY = 20261215
 # (label, world, effect, waning): waning = half-life 6 months on simulate, the world's own waning on world4
 SCENARIOS = (
@@ -86,7 +89,7 @@ def run_chunk(items: list[tuple], n: int, share: float) -> list[dict]:
     for (label, world, effect, waning), seed in items:
         tables = _tables(world, n, share, effect, waning, int(seed))
         df = prepare(tables, "alsfrs_r_total")
-        for w in (g_waning_check(tables, data=df), waning_check(df)):
+        for w in (g_waning_check(tables, data=df, history=HISTORY), waning_check(df)):
             row = dict(scenario=label, check=w.method, seed=int(seed), n_followed=w.n_patients,
                        ran=w.difference is not None)  # fmt: skip
             if w.early is not None and w.late is not None and w.difference is not None:
