@@ -711,7 +711,9 @@ READING_WORLD22 = """* Written after the first run (2026-12-07, forty-first sess
   of those six cells.
 * **What remains**: at 200 patients the default leans against treatment (−0.0299 to −0.0685 against the window
   truth; standard −0.0126 to −0.0293), more than the standard history (docs/calibration_world22.md); at 1,000 patients
-  with 5% treated both lean against treatment (default −0.0256 to −0.0307, standard −0.0373 to −0.0420)."""
+  with 5% treated both lean against treatment (default −0.0256 to −0.0307, standard −0.0373 to −0.0420).
+* Added the same day: the lean at 200 patients did not repeat on 40 fresh cohorts per cell
+  (docs/small_cohort_measures.md)."""
 
 READING_WORLD16 = """* Written after the first run (2026-12-06, thirty-fourth session), from docs/calibration_world16_estimand.md
   (`--estimand window`) and docs/calibration_world16_observed.md (`--estimand observed`), the same stored cohorts

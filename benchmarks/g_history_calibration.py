@@ -697,7 +697,10 @@ READING_MEASURES_ONLY = """* Written after the first run (2026-12-07, forty-firs
   (within); the mean change of the estimate is −0.0254 (MCSE 0.0051) at 200 patients against −0.0114 and −0.0124
   at 1,000 and 3,000.  The measures add up to twelve terms (three per measure recorded) to a decision model fitted
   on few starters; a small-sample lean of the larger model is the likely reading, not shown here.  On `simulate`
-  (docs/calibration.md, 100 cohorts per cell) its 200-patient cells show no such lean.
+  (docs/calibration.md, 100 cohorts per cell) its 200-patient cells show no such lean.  (Added the same day:
+  docs/small_cohort_measures.md ran 40 fresh cohorts per cell at 200 patients on the fourteen worlds that record a
+  measure, this one included, and the lean did not repeat on any — so not that reading after all: these 20
+  cohorts per cell read low under both histories.)
 * Within every band in 10 of 27 cells against the standard history's 13: the measures alone narrow the SEs (median
   ratio 0.87 at every size) and the bands with them; coverage within band in 17 against 16, mean coverage 0.865
   against 0.824, mean |bias / SE| 0.69 against 0.80."""
