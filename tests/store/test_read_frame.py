@@ -34,3 +34,30 @@ def test_read_frame_is_the_typed_select(db_url, example_dir):
     assert loaded["patients"].loc[loaded["patients"]["patient_id"] == "ALS-001", "x_site_note"].notna().all()
     assert loaded["alsfrs"]["date"].dtype == "datetime64[ns]" and len(one) > 0
     engine.dispose()
+
+
+def test_load_tables_and_load_source_read_only_the_measurements_asked(db_url, example_dir):
+    """``measures``: the measurements of those keys only, filtered in the database (``alscell effect --db`` reads no
+    other), the other tables whole; a folder gives the same tables."""
+    from alscell.store.source import load_source
+
+    engine = open_database(db_url)
+    import_folder(engine, example_dir)
+    with engine.connect() as conn:
+        whole = load_tables(conn)
+        keys = tuple(whole["measurements"]["measure"].unique()[:1])
+        some = load_tables(conn, measures=keys)
+        none = load_tables(conn, without=("measurements",))
+    m = whole["measurements"]
+    kept = m[m["measure"].isin(keys)].reset_index(drop=True)
+    assert 0 < len(kept) < len(m)
+    pd.testing.assert_frame_equal(some["measurements"], kept, check_exact=True)
+    for name in FILE_ORDER:
+        if name != "measurements":
+            pd.testing.assert_frame_equal(some[name], whole[name], check_exact=True)
+    assert "measurements" not in none and set(none) == set(FILE_ORDER) - {"measurements"}
+    from_db = load_source(db=db_url, measures=keys)
+    from_folder = load_source(data=example_dir, measures=keys)
+    assert set(from_db["measurements"]["measure"]) == set(from_folder["measurements"]["measure"]) == set(keys)
+    assert len(from_db["measurements"]) == len(from_folder["measurements"]) == len(kept)
+    engine.dispose()

@@ -71,9 +71,10 @@ def missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
-def load_tables(data: Path | None, db: str | None):
-    """Typed canonical tables from ``--data`` or ``--db`` (default database when neither is given);
-    a bad folder, an empty or unreachable database is bad input (exit 2, one sentence per problem)."""
+def load_tables(data: Path | None, db: str | None, measures: tuple[str, ...] | None = None):
+    """Typed canonical tables from ``--data`` or ``--db`` (default database when neither is given; ``measures``:
+    only the measurements of these keys, :func:`alscell.store.source.load_source`); a bad folder, an empty or
+    unreachable database is bad input (exit 2, one sentence per problem)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from alscell.io.errors import ValidationError
@@ -88,7 +89,7 @@ def load_tables(data: Path | None, db: str | None):
             "import a folder first, or give --data or --db"
         )
     try:
-        return load_source(data=data, db=url)
+        return load_source(data=data, db=url, measures=measures)
     except ValidationError as exc:
         fail(exc.messages())
     except SQLAlchemyError as exc:

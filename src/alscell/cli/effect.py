@@ -169,14 +169,9 @@ def register(app: typer.Typer) -> None:
             )
         except NotApplicable as exc:
             fail(str(exc))
-        tables = load_tables(data, db)
-        # Only the measurements the analysis reads are kept: the rest of a large registry's need not stay in memory
-        # during the fit.
-        read = measures_read(outcome, options.get("adjust_for", ()))
-        if read is not None:
-            m = tables["measurements"]
-            tables = tables.replace(measurements=m[m["measure"].isin(read).to_numpy()])
-            del m
+        # Only the measurements the analysis reads (from a database, only those are read): the rest of a large
+        # registry's need not be read nor stay in memory during the fit.
+        tables = load_tables(data, db, measures_read(outcome, options.get("adjust_for", ())))
         sens = None
         try:
             if names:

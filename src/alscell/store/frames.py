@@ -114,6 +114,11 @@ def read_frame(conn: Connection, name: str, where=None) -> pd.DataFrame:
     return rows_to_frame(name, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
 
 
-def load_tables(conn: Connection) -> dict[str, pd.DataFrame]:
-    """Every registry table as a typed canonical frame, rows in key order."""
-    return {name: read_frame(conn, name) for name in FILE_ORDER}
+def load_tables(
+    conn: Connection, *, without: tuple[str, ...] = (), measures: tuple[str, ...] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every registry table as a typed canonical frame, rows in key order (``without``: tables not read;
+    ``measures``: only the measurements of these keys, filtered in the database — an effect reads a few of a large
+    registry's, :func:`alscell.analysis.decision_inputs.measures_read`)."""
+    where = {"measurements": SQL_TABLES["measurements"].c.measure.in_(measures)} if measures is not None else {}
+    return {name: read_frame(conn, name, where.get(name)) for name in FILE_ORDER if name not in without}

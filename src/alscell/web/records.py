@@ -259,12 +259,7 @@ def registry_tables(
     ``measures``: only the measurements of these keys, e.g. those an effect reads,
     :func:`alscell.analysis.decision_inputs.measures_read`)."""
     with engine.connect() as conn:
-        if not without and measures is None:
-            return Tables.from_frames(load_tables(conn))
-        M = SQL_TABLES["measurements"]
-        where = {"measurements": M.c.measure.in_(measures)} if measures is not None else {}
-        frames = {n: read_frame(conn, n, where.get(n)) if n not in without else None for n in FILE_ORDER}
-        return Tables.from_frames({n: f for n, f in frames.items() if f is not None})
+        return Tables.from_frames(load_tables(conn, without=without, measures=measures))
 
 
 def site_tables(tables: Tables, site: str | None) -> Tables:
