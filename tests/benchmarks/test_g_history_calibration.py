@@ -201,17 +201,28 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
     assert rows["standard"]["estimate"] == standard != g_estimation(plain, history="standard").estimate
 
 
-def test_the_twentysecond_worlds_page_rewrites_from_its_stored_cohorts_and_names_its_standard_rows(tmp_path):
-    """docs/calibration_world22.md (the measures alone, the default since 2026-12-07, beside the standard history): its
-    stored cohorts write the same page again, which names the "standard" rows as the default's until then."""
+@pytest.mark.parametrize(
+    ("world", "raw_dir", "stored_page"),
+    [
+        ("world22", "docs/data/world22_calibration", "docs/calibration_world22.md"),
+        ("world9", "docs/data/world9_measures_only", "docs/calibration_world9_measures_only.md"),
+    ],
+)
+def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_their_standard_rows(
+    world, raw_dir, stored_page, tmp_path
+):
+    """docs/calibration_world22.md and docs/calibration_world9_measures_only.md (the measures alone, the default since
+    2026-12-07, beside the standard history): the stored cohorts write the same pages again, each with its world's
+    reading, naming the "standard" rows as the default's until then."""
     root = Path(__file__).resolve().parents[2]
     page = tmp_path / "page.md"
-    argv = ["--candidate", "measures_only", "--worlds", "world22", "--cohorts", "20", "--raw-dir",
-            str(root / "docs/data/world22_calibration"), "--from-raw", "--write-md", str(page)]  # fmt: skip
+    argv = ["--candidate", "measures_only", "--worlds", world, "--cohorts", "20", "--raw-dir",
+            str(root / raw_dir), "--from-raw", "--write-md", str(page)]  # fmt: skip
     assert ghc.main(argv) == 0
-    stored = (root / "docs/calibration_world22.md").read_text(encoding="utf-8")
+    stored = (root / stored_page).read_text(encoding="utf-8")
     again = page.read_text(encoding="utf-8")
     assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
     assert "`standard`, the default's until 2026-12-07" in stored and set(
-        pd.read_csv(root / "docs/data/world22_calibration/world22.csv")["variant"]
+        pd.read_csv(root / raw_dir / f"{world}.csv")["variant"]
     ) == {"standard", "measures_only"}
+    assert ghc.reading_for("measures_only", (world,)) in stored and "Not yet read" not in stored
