@@ -729,8 +729,26 @@ READING_MEASURES_ONLY_WORLD9 = """* Written after the first run (2026-12-07, for
   measures alone read the latest values and their change per month, not the clinic's threshold, the fall since the
   first FVC or the log of the NfL, and nothing reads the centre's programme or the patient's wish."""
 
+READING_MEASURES_ONLY_WORLD10 = """* Written after the first run (2026-12-07, forty-first session; 5.7 min), to measure the default since 2026-12-07
+  on the seen world whose clinic decides on the recorded SVC and its fall (benchmarks/tenth_world.py, "who is
+  treated": the SVC, its fall per month since the last one, the site, bulbar onset, age and an unrecorded wish; the
+  cells six weeks after the decision).  20 cohorts per cell, both histories on the same cohorts; truth: the world's
+  realised slope change.
+* **The measures alone move every cell with 30% or 60% treated toward 0**: under no effect +0.1475 → +0.1015 at
+  1,000 patients with 60% treated, +0.1271 → +0.0809 at 3,000 (coverage 0.00 → 0.30), +0.0583 → +0.0452 at 3,000
+  with 30% (coverage 0.25 → 0.60); the mean change is −0.0126, −0.0135 and −0.0181 at 200, 1,000 and 3,000 patients
+  (MCSE 0.0044, 0.0021, 0.0017); mean coverage 0.644 → 0.770, mean |bias / SE| 1.48 → 1.03.
+* **The cells within every band do not change** (6 of 27 under both: the 5% cells at 1,000 and 3,000 patients);
+  every cell with 30% or 60% treated stays outside, the 60% cells by +0.08 to +0.13.  The measures alone read the
+  SVC's latest value and its change per month, not the site, the decision's lag or the wish; the rater warning
+  fires in every cohort with 30% or 60% treated."""
+
 READINGS = {
-    "measures_only": {"world22": READING_MEASURES_ONLY, "world9": READING_MEASURES_ONLY_WORLD9},
+    "measures_only": {
+        "world22": READING_MEASURES_ONLY,
+        "world9": READING_MEASURES_ONLY_WORLD9,
+        "world10": READING_MEASURES_ONLY_WORLD10,
+    },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
     "named_visits_spline": READING_NAMED_VISITS,
