@@ -18,10 +18,12 @@ from world_checks import (
     check_effect_after_first_dose,
     check_endings,
     check_recording_changes_nothing,
+    check_registered,
     check_seeded_round_trip,
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -48,10 +50,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def _lock(p: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(p["site"] == "CENTRE", w18.LOCKS[0], w18.LOCKS[1]), index=p.index)
 
@@ -70,7 +68,7 @@ def test_world18_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == {"clinician", "phone"}
     assert (a.loc[_totals(a).isna(), "assessor"] == "phone").all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     assert set(m["measure"]) == {"fvc_pct_pred", "weight_kg", "il6", "cnsbfs"}
     assert (m.loc[m["measure"] == "il6", "specimen"] == "plasma").all()
@@ -100,7 +98,7 @@ def _occasions(tables, seed: int) -> pd.DataFrame:
     bfs = m[m["measure"] == "cnsbfs"].set_index(["patient_id", "date"])["value"].rename("bfs")
     a = a[a["visit_type"] == "unscheduled"].join(il6, on=["patient_id", "date"]).join(bfs, on=["patient_id", "date"])
     lot = w18.lottery(seed, len(p))
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     rows = []
     for pid, g in a.groupby("patient_id", sort=False):
         pt = p.loc[pid]
@@ -143,7 +141,7 @@ def test_the_referral_to_the_programme_rebuilt_from_the_tables(recorded):
     tb = recorded.tables
     p, a, ev = tb.patients.set_index("patient_id"), tb.alsfrs, tb.events
     a = a.assign(total=_totals(a).astype(float))
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     prog = a[a["visit_type"] == "unscheduled"]
     first = prog.groupby("patient_id")["date"].min()
     assert 0.5 < len(first) / len(p) < 0.9
@@ -232,7 +230,7 @@ def test_the_untreated_course_is_calibrated():
     assert 39 <= a.groupby("patient_id")["total"].first().median() <= 44
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 9 < delay.median() < 12
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = c.tables.alsfrs.groupby("patient_id")["date"].max()
     end = _lock(p)
@@ -243,15 +241,7 @@ def test_the_untreated_course_is_calibrated():
 
 
 def test_registered_with_its_rule_occasions_and_lag():
-    import calibration
-    import decision_occasions
-    import named_inputs
-
-    assert calibration.HELD_OUT["world18"] == ("eighteenth_world", "simulate_world18")
-    assert named_inputs.NAMED["world18"] == w18.RECORDED_RULE_INPUTS
-    assert named_inputs.LAG["world18"] == w18.DECISION_LAG_DAYS
-    assert decision_occasions.OCCASIONS["world18"] == w18.DECISION_VISIT_TYPES
-    assert decision_occasions.LEFT_OUT["world18"] == w18.LEAVE_OUT_VISIT_TYPES
+    check_registered("world18", w18)
 
 
 def test_recording_the_raters_draws_the_same_numbers_and_names_who_rated():

@@ -19,6 +19,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
 )
 
 import eleventh_world
@@ -48,10 +49,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def _strength(a: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     """The visits with their four strengths (grip left/right, quadriceps left/right) as columns."""
     wide = m.assign(key=m["measure"] + "_" + m["side"]).pivot_table(
@@ -63,7 +60,7 @@ def _strength(a: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
 def _decision_ratios(p: pd.DataFrame, a: pd.DataFrame, firsts: pd.DataFrame, ev: pd.DataFrame) -> pd.Series:
     """Per first injection, the weaker/stronger strength ratio of the injected limb at the qualifying visit: an
     in-person visit 28-48 days before it where the documented rule holds (asserted to exist)."""
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     pts = p.set_index("patient_id")
     ratios = {}
     for pid, row in firsts.iterrows():
@@ -105,9 +102,9 @@ def test_world11_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     total = _totals(a)
     assert 0.001 < total.isna().mean() < 0.05 and set(a.loc[total.isna(), "assessor"]) == {"phone"}
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] > niv, "q12"].dropna() <= 3).all()
     # phone reviews in the pandemic months only (after the first visit); dynamometry at in-person visits only
     start, end = eleventh_world.PANDEMIC

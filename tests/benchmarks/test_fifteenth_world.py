@@ -23,6 +23,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -55,10 +56,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def _visits(tables) -> pd.DataFrame:
     """The ``alsfrs`` rows with their total and the FVC, weight and ALSAQ-5 recorded the same day."""
     a, m = tables.alsfrs, tables.measurements
@@ -77,7 +74,7 @@ def _occasions(tables, seed: int) -> pd.DataFrame:
     p, ev = tables.patients.set_index("patient_id"), tables.events
     v = _visits(tables).sort_values(["patient_id", "date"], kind="stable")
     lot = fifteenth_world.lottery(seed, len(p))
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     rows = []
     for pid, g in v.groupby("patient_id", sort=False):
         pt = p.loc[pid]
@@ -135,9 +132,9 @@ def test_world15_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == {"clinician", "phone"} and 0.0 < v["total"].isna().mean() < 0.03
     assert (v.loc[v["total"].isna(), "assessor"] == "phone").all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     # the measures, their units and ranges; ALSAQ-5 in steps of 5
     assert set(m["measure"]) == {"fvc_pct_pred", "weight_kg", "alsaq5"}
@@ -296,7 +293,7 @@ def test_the_visits_follow_the_documented_process(recorded):
     niv = set(zip(*_pairs(ev, "niv_start", 0), strict=True))
     gas = set(zip(*_pairs(ev, "gastrostomy", 1), strict=True))
     # (a gastrostomy due after the lock or on the day of death is not recorded)
-    death = ward["patient_id"].map(_first(ev, "death"))
+    death = ward["patient_id"].map(first_event(ev, "death"))
     ward = ward[(ward["date"] < fifteenth_world.LOCK) & ~((death - ward["date"]).dt.days == 1)]
     keys = set(zip(ward["patient_id"], ward["date"], strict=True))
     assert keys <= niv | gas and len(keys & niv) > 0 and len(keys & gas) > 0
@@ -389,7 +386,7 @@ def test_the_untreated_course_is_calibrated():
     wt = wt.assign(t=(wt["date"] - wt["patient_id"].map(p["onset_date"])).dt.days / DPM)
     assert -1.0 < wt.groupby("patient_id")[["t", "value"]].apply(spanning_slope, "value").dropna().mean() < -0.2
     # survival from onset: Kaplan-Meier with entry at the diagnosis, censored at the lock or at loss/withdrawal
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = a.groupby("patient_id")["date"].max()
     end = pd.Series(fifteenth_world.LOCK, index=p.index)

@@ -23,6 +23,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -59,10 +60,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def _with_fvc(tables) -> pd.DataFrame:
     """The ``alsfrs`` rows with their total and the FVC recorded the same day (NaN at home visits and admissions)."""
     a, m = tables.alsfrs, tables.measurements
@@ -79,7 +76,7 @@ def _decision_visits(tables) -> pd.DataFrame:
     a = _with_fvc(tables)
     first = a.groupby("patient_id").first()
     dfrs = (48 - first["total"]) / ((first["date"] - pts["onset_date"].reindex(first.index)).dt.days / DPM)
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     implants = tr[tr["cycle"] == 1].set_index("patient_id")["date"]
     out = {}
     for pid, when in implants.items():
@@ -119,9 +116,9 @@ def test_world14_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     # partial rows only at admissions (no FVC): ward staff leave items blank
     assert 0.0 < a["total"].isna().mean() < 0.05 and a.loc[a["total"].isna(), "fvc"].isna().all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     # FVC and weight together at outpatient visits, nothing at home visits and admissions
     assert set(m["measure"]) == {"fvc_pct_pred", "weight_kg"}
@@ -163,7 +160,7 @@ def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
     ordered = tr.sort_values(["patient_id", "cycle"])
     steps = ordered.groupby("patient_id")["date"].diff().dt.days.dropna()
     assert steps.between(182, 209).all()
-    when = tr["patient_id"].map(_first(ev, "niv_start"))
+    when = tr["patient_id"].map(first_event(ev, "niv_start"))
     assert not ((tr["cycle"] == 2) & (tr["date"] >= when)).any()
     dec = _decision_visits(treated_cohort.tables)  # asserts the documented eligibility at each decision
     assert len(dec) == treated_cohort.n_treated
@@ -269,7 +266,7 @@ def test_the_untreated_course_is_calibrated():
     fvc_slopes = fvc.groupby("patient_id")[["t", "value"]].apply(spanning_slope, "value").dropna()
     assert -2.5 < fvc_slopes.mean() < -0.8 and 78 <= fvc.groupby("patient_id")["value"].first().median() <= 95
     # survival from onset: Kaplan-Meier with entry at the diagnosis, censored at the lock or at loss/withdrawal
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = a.groupby("patient_id")["date"].max()
     end = pd.Series(fourteenth_world.LOCK, index=p.index)

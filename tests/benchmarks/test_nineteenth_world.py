@@ -19,9 +19,11 @@ from world_checks import (
     check_effect_after_first_dose,
     check_endings,
     check_recording_changes_nothing,
+    check_registered,
     check_seeded_round_trip,
     check_share,
     check_truths,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -48,10 +50,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def test_world19_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     check_seeded_round_trip(simulate, (300, 0.2, 0.3, 7), cohort, tmp_path / "w19", NAMES)
     p, a, tr, m, ev, ae = (cohort.tables[name] for name in NAMES)
@@ -64,7 +62,7 @@ def test_world19_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == {"clinician", "phone"}
     assert (a.loc[_totals(a).isna(), "assessor"] == "phone").all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     assert set(m["measure"]) == {"fvc_pct_pred", "weight_kg"}
     check_endings(a, tr, ev)
@@ -99,7 +97,7 @@ def _with_history(tables) -> pd.DataFrame:
     full = a.dropna(subset=["total"]).groupby("patient_id")[["date", "total"]].first()
     pid = a["patient_id"]
     span = (a["date"] - pid.map(full["date"])).dt.days / DPM
-    niv, gas = pid.map(_first(ev, "niv_start")), pid.map(_first(ev, "gastrostomy"))
+    niv, gas = pid.map(first_event(ev, "niv_start")), pid.map(first_event(ev, "gastrostomy"))
     return a.assign(
         w_first=pid.map(w_first), span=span, pace=(pid.map(full["total"]) - a["total"]) / span,
         age=a["date"].dt.year - pid.map(p["birth_year"]), since_onset=(a["date"] - pid.map(p["onset_date"])).dt.days / DPM,
@@ -259,7 +257,7 @@ def test_the_untreated_course_is_calibrated():
     assert 38 <= a.groupby("patient_id")["total"].first().median() <= 43
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 9 < delay.median() < 13
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = c.tables.alsfrs.groupby("patient_id")["date"].max()
     end = pd.Series(w19.LOCK, index=p.index)
@@ -270,14 +268,7 @@ def test_the_untreated_course_is_calibrated():
 
 
 def test_registered_with_its_rule_occasions_and_lag():
-    import calibration
-    import decision_occasions
-    import named_inputs
     import recorded_eligibility
 
-    assert calibration.HELD_OUT["world19"] == ("nineteenth_world", "simulate_world19")
-    assert named_inputs.NAMED["world19"] == w19.RECORDED_RULE_INPUTS
-    assert named_inputs.LAG["world19"] == w19.DECISION_LAG_DAYS
-    assert decision_occasions.OCCASIONS["world19"] == w19.DECISION_VISIT_TYPES
-    assert decision_occasions.LEFT_OUT["world19"] == w19.LEAVE_OUT_VISIT_TYPES
+    check_registered("world19", w19)
     assert {w for w, _, _ in recorded_eligibility.JUDGED} == {"world19"}

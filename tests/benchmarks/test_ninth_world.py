@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from world_checks import check_endings, check_share, check_truths, check_untouched
+from world_checks import check_endings, check_share, check_truths, check_untouched, first_event
 
 import ninth_world
 from alscell.io.reader import read_folder
@@ -35,10 +35,6 @@ def treated_cohort():
 
 def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
-
-
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
 
 
 def test_world9_is_valid_canonical_data_and_seeded(tmp_path, cohort):
@@ -70,10 +66,10 @@ def test_world9_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert (partial["assessor"] == "phone").all()
     assert partial[ALL_ITEMS].isna().sum(axis=1).eq(4).all()  # three items and the unused q5a/q5b
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
     assert (a.loc[a["date"] >= gastro, "q5b"].notna() | a.loc[a["date"] >= gastro, ALL_ITEMS].isna().any(axis=1)).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     on_niv = a["date"] > niv
     assert on_niv.sum() > 10 and (a.loc[on_niv, "q12"].dropna() <= 3).all()
     assert set(a["assessor"]) == {"clinician", "phone"}
@@ -89,7 +85,7 @@ def test_world9_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     ends = check_endings(a, tr, ev)
     # a transfer to palliative care (withdrawal) only after a recorded NIV or gastrostomy
     wd = ends.query("event == 'withdrawal'").set_index("patient_id")["date"]
-    device = pd.concat([_first(ev, "niv_start"), _first(ev, "gastrostomy")], axis=1).min(axis=1)
+    device = pd.concat([first_event(ev, "niv_start"), first_event(ev, "gastrostomy")], axis=1).min(axis=1)
     assert (device.reindex(wd.index) < wd).all()
 
 
@@ -103,7 +99,7 @@ def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
     fvc = m.query("measure == 'fvc_pct_pred'").set_index(["patient_id", "date"])["value"]
     a["fvc"] = pd.Series(list(zip(a["patient_id"], a["date"], strict=True))).map(fvc).to_numpy()
     visits = {pid: g for pid, g in a.groupby("patient_id")}
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     pts = p.set_index("patient_id")
     assert tr["patient_id"].nunique() == treated_cohort.n_treated > 0
     assert (tr["dose_cells"].between(1.0e8, 1.25e8)).all() and (tr["route"] == "intrathecal").all()
@@ -214,7 +210,7 @@ def test_every_piece_switches_off_and_unknown_pieces_are_refused():
             assert not off.tables.patients.equals(base.tables.patients)
         if piece == "co_intervention":
             t0 = off.tables.treatments.query("cycle == 1").set_index("patient_id")["date"]
-            assert not (_first(off.tables.events, "niv_start").reindex(t0.index) == t0).any()
+            assert not (first_event(off.tables.events, "niv_start").reindex(t0.index) == t0).any()
     every = ninth_world.simulate_world9(200, 0.2, 0.3, 4, frozenset(ninth_world.PIECES))
     assert every.n_treated > 0 and np.isfinite(every.truth_realised) and np.isfinite(every.truth_window)
     with pytest.raises(ValueError, match="unknown pieces"):

@@ -22,6 +22,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -48,10 +49,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def test_world17_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     check_seeded_round_trip(simulate, (300, 0.2, 0.3, 7), cohort, tmp_path / "w17", NAMES)
     p, a, tr, m, ev, ae = (cohort.tables[name] for name in NAMES)
@@ -63,7 +60,7 @@ def test_world17_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == {"clinician", "self"}
     assert (a.loc[_totals(a).isna(), "assessor"] == "self").all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     assert set(m["measure"]) == {"svc_pct_pred", "grip_kg", "weight_kg"}
     assert set(m.loc[m["measure"] == "grip_kg", "side"]) == {"left", "right"}
@@ -91,7 +88,7 @@ def _occasions(tables, seed: int) -> pd.DataFrame:
     grip = m[m["measure"] == "grip_kg"].groupby(["patient_id", "date"])["value"].max().rename("grip")
     a = a.join(svc, on=["patient_id", "date"]).join(grip, on=["patient_id", "date"])
     will, lot = w17.lottery(seed, len(p))
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     rows = []
     for pid, g in a.groupby("patient_id", sort=False):
         pt = p.loc[pid]
@@ -153,7 +150,7 @@ def test_decisions_at_clinic_reviews_and_the_delay_to_the_dose(recorded):
     assert set(m.loc[m["measure"] != "weight_kg", "visit_type"]) == {"scheduled"}
     assert set(m.loc[m["measure"] == "weight_kg", "visit_type"]) == {"scheduled", "unscheduled"}
     # home reviews only once NIV has started
-    niv = a["patient_id"].map(_first(tb.events, "niv_start"))
+    niv = a["patient_id"].map(first_event(tb.events, "niv_start"))
     assert (a.loc[a["visit_type"] == "home", "date"] >= niv[a["visit_type"] == "home"]).all()
 
 
@@ -194,7 +191,7 @@ def test_the_untreated_course_is_calibrated():
     assert 38 <= a.groupby("patient_id")["total"].first().median() <= 42
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 9 < delay.median() < 13
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = c.tables.alsfrs.groupby("patient_id")["date"].max()
     end = pd.Series(w17.LOCK, index=p.index)

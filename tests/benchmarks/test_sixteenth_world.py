@@ -21,6 +21,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -47,10 +48,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def test_world16_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     check_seeded_round_trip(simulate, (300, 0.2, 0.3, 7), cohort, tmp_path / "w16", NAMES)
     p, a, tr, m, ev, ae = (cohort.tables[name] for name in NAMES)
@@ -62,7 +59,7 @@ def test_world16_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == {"clinician", "phone"}
     assert (a.loc[_totals(a).isna(), "assessor"] == "phone").all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     assert set(m["measure"]) == {"fvc_pct_pred", "weight_kg", "munix"}
     check_endings(a, tr, ev)
@@ -82,7 +79,7 @@ def _occasions(tables, seed: int) -> pd.DataFrame:
     mu = m[m["measure"] == "munix"].set_index(["patient_id", "date"])["value"].rename("munix")
     a = a.join(mu, on=["patient_id", "date"])
     lot = w16.lottery(seed, len(p))
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     rows = []
     for pid, g in a.groupby("patient_id", sort=False):
         pt = p.loc[pid]
@@ -181,7 +178,7 @@ def test_the_untreated_course_is_calibrated():
     assert -1.15 < slopes.mean() < -0.9 and slopes.median() > slopes.mean()  # right-skewed spread
     assert 37 <= a.groupby("patient_id")["total"].first().median() <= 41
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = a.groupby("patient_id")["date"].max()
     end = pd.Series(w16.LOCK, index=p.index)

@@ -19,6 +19,7 @@ from world_checks import (
     check_truths,
     check_unchanged_before,
     check_untouched,
+    first_event,
 )
 
 import tenth_world
@@ -42,10 +43,6 @@ def treated_cohort():
 
 def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
-
-
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
 
 
 def _with_svc(a: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
@@ -73,12 +70,12 @@ def test_world10_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == MODES
     assert set(a.loc[total.isna(), "assessor"]) <= {"self", "caregiver"}
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     on_niv = a["date"] > niv
     assert on_niv.sum() > 10 and (a.loc[on_niv, "q12"].dropna() <= 3).all()
-    trach = a["patient_id"].map(_first(ev, "tracheostomy"))
+    trach = a["patient_id"].map(first_event(ev, "tracheostomy"))
     assert (a.loc[a["date"] > trach, "q12"].dropna() == 0).all()
     # SVC only at in-person (clinician-rated) visits, never on a dose day
     assert set(m["measure"]) == {"svc_pct_pred"}
@@ -98,7 +95,7 @@ def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
     p, a, tr, m, ev = (treated_cohort.tables[name] for name in NAMES)
     a = _with_svc(a.assign(total=_totals(a)), m).sort_values(["patient_id", "date"])
     visits = {pid: g for pid, g in a.groupby("patient_id")}
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     pts = p.set_index("patient_id")
     assert tr["patient_id"].is_unique and tr["patient_id"].nunique() == treated_cohort.n_treated > 0
     assert (tr["cycle"] == 1).all() and (tr["route"] == "intrathecal").all()

@@ -23,6 +23,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -59,10 +60,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def _measure(m: pd.DataFrame, key: str) -> pd.Series:
     return m[m["measure"] == key].set_index(["patient_id", "date"])["value"]
 
@@ -80,7 +77,7 @@ def _decision_visits(tables) -> pd.DataFrame:
     clinic["prev_date"] = clinic.groupby("patient_id")["date"].shift()
     w_dx = clinic.groupby("patient_id")["weight"].first()
     cmap = m[m["measure"] == "cmap_mv"].set_index("patient_id")["value"]
-    niv = _first(ev, "niv_start")
+    niv = first_event(ev, "niv_start")
     firsts = tr[tr["cycle"] == 1].set_index("patient_id")["date"]
     out = {}
     for pid, when in firsts.items():
@@ -122,9 +119,9 @@ def test_world13_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     total = _totals(a)
     assert 0.0 < total.isna().mean() < 0.05 and set(a.loc[total.isna(), "assessor"]) == {"phone"}
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     # FVC and weight at every clinic visit only; the serum NfL at the diagnosis and the 6-monthly reviews
     assert set(a["assessor"]) == {"clinician", "phone"} and 0.1 < (a["assessor"] == "phone").mean() < 0.5
@@ -180,7 +177,7 @@ def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
     ached = previous.isin(ae.loc[ae["term"] == "headache", "treatment_id"])
     assert (steps[ordered["cycle"] > 1] == np.where(ached, 75, 61)[ordered["cycle"] > 1]).all()
     assert (tr["cycle"] == 3).any()
-    when = tr["patient_id"].map(_first(ev, "niv_start"))
+    when = tr["patient_id"].map(first_event(ev, "niv_start"))
     assert not ((tr["cycle"] > 1) & (tr["date"] >= when)).any()
     dec = _decision_visits(treated_cohort.tables)  # asserts the documented eligibility at each decision
     assert len(dec) == treated_cohort.n_treated
@@ -252,7 +249,7 @@ def test_the_untreated_course_is_calibrated():
     fvc_slopes = fvc.groupby("patient_id")[["t", "value"]].apply(spanning_slope, "value").dropna()
     assert -2.5 < fvc_slopes.mean() < -1.0 and 78 <= fvc.groupby("patient_id")["value"].first().median() <= 90
     # survival from onset: Kaplan-Meier with entry at the diagnosis, censored at the lock or at loss/withdrawal
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = a.groupby("patient_id")["date"].max()
     end = pd.Series(thirteenth_world.LOCK, index=p.index)

@@ -20,6 +20,7 @@ from world_checks import (
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
 )
 
@@ -50,10 +51,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def _clinic_visits(a: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     """The clinic visits with their FVC, weight and ALSAQ-40 as columns."""
     wide = m[m["measure"] != "chi3l1"].pivot_table(index=["patient_id", "date"], columns="measure", values="value")
@@ -67,7 +64,7 @@ def _decision_visits(tables) -> pd.DataFrame:
     pts = p.set_index("patient_id")
     visits = _clinic_visits(a, m)
     visits["n_before"] = visits.groupby("patient_id").cumcount()
-    niv, gas = _first(ev, "niv_start"), _first(ev, "gastrostomy")
+    niv, gas = first_event(ev, "niv_start"), first_event(ev, "gastrostomy")
     firsts = tr[tr["cycle"] == 1].set_index("patient_id")
     out = {}
     for pid, row in firsts.iterrows():
@@ -110,9 +107,9 @@ def test_world12_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     total = _totals(a)
     assert 0.0 < total.isna().mean() < 0.05 and set(a.loc[total.isna(), "assessor"]) == {"phone"}
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    gastro = a["patient_id"].map(_first(ev, "gastrostomy"))
+    gastro = a["patient_id"].map(first_event(ev, "gastrostomy"))
     assert (a.loc[a["q5b"].notna(), "date"] >= gastro[a["q5b"].notna()]).all()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     # the protocol: phone calls only after the first year; FVC, weight and ALSAQ-40 at every clinic visit only
     since = (a["date"] - a["patient_id"].map(diag)).dt.days / DPM
@@ -150,7 +147,7 @@ def test_the_documented_treatment_rule_holds_on_the_tables(treated_cohort):
     steps = tr.groupby("patient_id")["date"].diff().dropna().dt.days
     assert (steps == 91).all() and (tr["cycle"] > 1).any() and (tr["cycle"] == 4).any()
     for event in ("niv_start", "gastrostomy"):
-        when = tr["patient_id"].map(_first(ev, event))
+        when = tr["patient_id"].map(first_event(ev, event))
         assert not (tr["date"] >= when).any(), event
     assert tr["dose_cells"].between(3.0e7, 1.5e8).all()
     dec = _decision_visits(treated_cohort.tables)  # asserts the documented eligibility and dose at each decision
@@ -218,7 +215,7 @@ def test_the_untreated_course_is_calibrated():
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 8 < delay.median() < 14
     # survival from onset: Kaplan-Meier with entry at the first visit, censored at the lock or at loss/withdrawal
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = a.groupby("patient_id")["date"].max()
     end = pd.Series(twelfth_world.LOCK, index=p.index)

@@ -19,10 +19,12 @@ from world_checks import (
     check_effect_after_first_dose,
     check_endings,
     check_recording_changes_nothing,
+    check_registered,
     check_seeded_round_trip,
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -49,10 +51,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def test_world20_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     check_seeded_round_trip(simulate, (300, 0.2, 0.3, 7), cohort, tmp_path / "w20", NAMES)
     p, a, tr, m, ev, ae = (cohort.tables[name] for name in NAMES)
@@ -65,7 +63,7 @@ def test_world20_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"]) == {"clinician", "self"}
     assert (a.loc[_totals(a).isna(), "assessor"] == "self").all()
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     assert set(m["measure"]) == {"fvc_pct_pred", "weight_kg"}
     check_endings(a, tr, ev)
@@ -109,7 +107,7 @@ def _reviews(tables, seed: int) -> pd.DataFrame:
     a["decline"] = -grp["total"].diff() / months
     a["age"] = a["date"].dt.year - pid.map(p["birth_year"])
     a["since_onset"] = (a["date"] - pid.map(p["onset_date"])).dt.days / DPM
-    niv, gas = pid.map(_first(ev, "niv_start")), pid.map(_first(ev, "gastrostomy"))
+    niv, gas = pid.map(first_event(ev, "niv_start")), pid.map(first_event(ev, "gastrostomy"))
     a["niv"] = niv.notna() & (niv <= a["date"])
     a["gas"] = gas.notna() & (gas <= a["date"])
     site = pid.map(p["site"]).map({s: i for i, s in enumerate(w20.SITES)}).to_numpy()
@@ -247,7 +245,7 @@ def test_the_untreated_course_is_calibrated():
     assert 38 <= a.groupby("patient_id")["total"].first().median() <= 42
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 9 < delay.median() < 13
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = c.tables.alsfrs.groupby("patient_id")["date"].max()
     end = pd.Series(w20.LOCK, index=p.index)
@@ -258,12 +256,4 @@ def test_the_untreated_course_is_calibrated():
 
 
 def test_registered_with_its_rule_occasions_and_lag():
-    import calibration
-    import decision_occasions
-    import named_inputs
-
-    assert calibration.HELD_OUT["world20"] == ("twentieth_world", "simulate_world20")
-    assert named_inputs.NAMED["world20"] == w20.RECORDED_RULE_INPUTS
-    assert named_inputs.LAG["world20"] == w20.DECISION_LAG_DAYS
-    assert decision_occasions.OCCASIONS["world20"] == w20.DECISION_VISIT_TYPES
-    assert decision_occasions.LEFT_OUT["world20"] == w20.LEAVE_OUT_VISIT_TYPES
+    check_registered("world20", w20)

@@ -21,10 +21,12 @@ from world_checks import (
     check_effect_after_first_dose,
     check_endings,
     check_recording_changes_nothing,
+    check_registered,
     check_seeded_round_trip,
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -51,10 +53,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def test_world21_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     check_seeded_round_trip(simulate, (300, 0.2, 0.3, 7), cohort, tmp_path / "w21", NAMES)
     p, a, tr, m, ev, ae = (cohort.tables[name] for name in NAMES)
@@ -67,8 +65,8 @@ def test_world21_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert set(a["assessor"].dropna()) == {"clinician", "self", "caregiver"}
     assert (a.loc[_totals(a).isna(), "assessor"].isin(["self", "caregiver"])).all()  # only portal rows are partial
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
-    trach = a["patient_id"].map(_first(ev, "tracheostomy"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
+    trach = a["patient_id"].map(first_event(ev, "tracheostomy"))
     assert (a.loc[a["date"] >= niv, "q12"].dropna() <= 3).all()
     assert (a.loc[(a["date"] < niv.fillna(w21.LOCK)) & (a["date"] < trach.fillna(w21.LOCK)), "q12"].dropna() == 4).all()
     assert (a.loc[a["date"] >= trach, "q12"].dropna() == 0).all()
@@ -127,7 +125,7 @@ def _contacts(tables, seed: int) -> pd.DataFrame:
     a["portal_decline"] = np.where(has_h, (a["prev_total"] - a["h_total"]) / h_months, np.nan)
     a["age"] = a["date"].dt.year - pid.map(p["birth_year"])
     a["since_onset"] = (a["date"] - pid.map(p["onset_date"])).dt.days / DPM
-    niv, trach, gas = (pid.map(_first(ev, e)) for e in ("niv_start", "tracheostomy", "gastrostomy"))
+    niv, trach, gas = (pid.map(first_event(ev, e)) for e in ("niv_start", "tracheostomy", "gastrostomy"))
     a["vent"] = (niv.notna() & (niv <= a["date"])) | (trach.notna() & (trach <= a["date"]))
     a["gas"] = gas.notna() & (gas <= a["date"])
     site = pid.map(p["site"]).map({s: i for i, s in enumerate(w21.SITES)}).to_numpy()
@@ -209,7 +207,7 @@ def test_decisions_at_clinic_contacts_the_delay_to_the_dose_and_the_visits(recor
     m = tb.measurements.merge(a[["patient_id", "date", "visit_type"]], on=["patient_id", "date"])
     assert len(m) == len(tb.measurements) and set(m["visit_type"]) == {"scheduled", "unscheduled"}
     # home reviews only after a tracheostomy
-    trach = a["patient_id"].map(_first(tb.events, "tracheostomy"))
+    trach = a["patient_id"].map(first_event(tb.events, "tracheostomy"))
     assert (a.loc[a["visit_type"] == "home", "date"] >= trach[a["visit_type"] == "home"]).all()
 
 
@@ -293,7 +291,7 @@ def test_the_untreated_course_is_calibrated():
     assert 40 <= a.groupby("patient_id")["total"].first().median() <= 43
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 9 < delay.median() < 13
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = c.tables.alsfrs.groupby("patient_id")["date"].max()
     end = pd.Series(w21.LOCK, index=p.index)
@@ -312,12 +310,4 @@ def test_the_untreated_course_is_calibrated():
 
 
 def test_registered_with_its_rule_occasions_and_lag():
-    import calibration
-    import decision_occasions
-    import named_inputs
-
-    assert calibration.HELD_OUT["world21"] == ("twentyfirst_world", "simulate_world21")
-    assert named_inputs.NAMED["world21"] == w21.RECORDED_RULE_INPUTS
-    assert named_inputs.LAG["world21"] == w21.DECISION_LAG_DAYS
-    assert decision_occasions.OCCASIONS["world21"] == w21.DECISION_VISIT_TYPES
-    assert decision_occasions.LEFT_OUT["world21"] == w21.LEAVE_OUT_VISIT_TYPES
+    check_registered("world21", w21)

@@ -20,10 +20,12 @@ from world_checks import (
     check_effect_after_first_dose,
     check_endings,
     check_recording_changes_nothing,
+    check_registered,
     check_seeded_round_trip,
     check_share,
     check_truths,
     check_untouched,
+    first_event,
     km_median,
     spanning_slope,
 )
@@ -50,10 +52,6 @@ def _totals(a: pd.DataFrame) -> pd.Series:
     return a[ALL_ITEMS].sum(axis=1, min_count=12)
 
 
-def _first(frame: pd.DataFrame, event: str) -> pd.Series:
-    return frame.query("event == @event").groupby("patient_id")["date"].min()
-
-
 def test_world22_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     check_seeded_round_trip(simulate, (300, 0.2, 0.3, 7), cohort, tmp_path / "w22", NAMES)
     p, a, tr, m, ev, ae = (cohort.tables[name] for name in NAMES)
@@ -65,8 +63,8 @@ def test_world22_is_valid_canonical_data_and_seeded(tmp_path, cohort):
     assert items.min().min() >= 0 and items.max().max() <= 4 and _totals(a).notna().all()
     assert set(a["assessor"]) == {"clinician", "phone"}
     assert not (a["q5a"].notna() & a["q5b"].notna()).any() and a["q5b"].notna().any()
-    niv = a["patient_id"].map(_first(ev, "niv_start"))
-    trach = a["patient_id"].map(_first(ev, "tracheostomy"))
+    niv = a["patient_id"].map(first_event(ev, "niv_start"))
+    trach = a["patient_id"].map(first_event(ev, "tracheostomy"))
     assert (a.loc[a["date"] >= niv, "q12"] <= 3).all() and (a.loc[a["date"] >= trach, "q12"] == 0).all()
     assert (a.loc[(a["date"] < niv.fillna(w22.LOCK)) & (a["date"] < trach.fillna(w22.LOCK)), "q12"] == 4).all()
     assert set(m["measure"]) == {"fvc_pct_pred", "svc_pct_pred", "weight_kg", "nfl"}
@@ -130,7 +128,7 @@ def _lead_ins(tables, seed: int) -> pd.DataFrame:
     months = (end["date"] - end["s_date"]).dt.days.clip(lower=1) / DPM
     end["decline"] = (end["s_total"] - end["total"]) / months
     end["age"] = end["date"].dt.year - pid.map(p["birth_year"])
-    niv, trach = (pid.map(_first(ev, e)) for e in ("niv_start", "tracheostomy"))
+    niv, trach = (pid.map(first_event(ev, e)) for e in ("niv_start", "tracheostomy"))
     vent = (niv.notna() & (niv <= end["date"])) | (trach.notna() & (trach <= end["date"]))
     site = pid.map(p["site"]).map({s: i for i, s in enumerate(w22.SITES)}).to_numpy()
     elig = end["total"].ge(w22.TOT_END) & end["svc_pct_pred"].ge(w22.SVC_END) & ~vent
@@ -141,8 +139,8 @@ def _lead_ins(tables, seed: int) -> pd.DataFrame:
     # the screening review's recorded limits
     spid = screen["patient_id"]
     vc = np.where(spid.map(p["site"]) == "HARBOUR", screen["fvc_pct_pred"], screen["svc_pct_pred"])
-    gas = spid.map(_first(ev, "gastrostomy"))
-    niv_s = spid.map(_first(ev, "niv_start"))
+    gas = spid.map(first_event(ev, "gastrostomy"))
+    niv_s = spid.map(first_event(ev, "niv_start"))
     screen = screen.assign(ok=screen["total"].ge(w22.TOT_SCREEN) & (vc >= w22.VC_SCREEN)
                            & ((screen["date"] - spid.map(p["onset_date"])).dt.days / DPM <= w22.ONSET_MAX)
                            & (screen["date"].dt.year - spid.map(p["birth_year"]) <= w22.AGE_MAX)
@@ -257,7 +255,7 @@ def test_the_untreated_course_is_calibrated():
     assert 40 <= a.groupby("patient_id")["total"].first().median() <= 44
     delay = (p["diagnosis_date"] - p["onset_date"]).dt.days / DPM
     assert 9 < delay.median() < 13
-    death = _first(ev, "death")
+    death = first_event(ev, "death")
     stop = ev[ev["event"].isin(["withdrawal", "lost_to_follow_up"])].groupby("patient_id")["date"].min()
     last = c.tables.alsfrs.groupby("patient_id")["date"].max()
     end = pd.Series(w22.LOCK, index=p.index)
@@ -276,12 +274,4 @@ def test_the_untreated_course_is_calibrated():
 
 
 def test_world22_registered_with_its_rule_occasions_and_lag():
-    import calibration
-    import decision_occasions
-    import named_inputs
-
-    assert calibration.HELD_OUT["world22"] == ("twentysecond_world", "simulate_world22")
-    assert named_inputs.NAMED["world22"] == w22.RECORDED_RULE_INPUTS
-    assert named_inputs.LAG["world22"] == w22.DECISION_LAG_DAYS
-    assert decision_occasions.OCCASIONS["world22"] == w22.DECISION_VISIT_TYPES
-    assert decision_occasions.LEFT_OUT["world22"] == w22.LEAVE_OUT_VISIT_TYPES
+    check_registered("world22", w22)

@@ -162,3 +162,23 @@ def spanning_slope(g: pd.DataFrame, y: str) -> float:
     if len(g) < 2 or g["t"].max() - g["t"].min() < 3:
         return np.nan
     return np.polyfit(g["t"], g[y], 1)[0]
+
+
+def first_event(frame: pd.DataFrame, event: str) -> pd.Series:
+    """Each patient's first recorded date of ``event`` (an ``events`` frame)."""
+    return frame.query("event == @event").groupby("patient_id")["date"].min()
+
+
+def check_registered(world: str, module) -> None:
+    """``world`` (its simulator ``module``) is registered beside the others with the constants its docstring states:
+    held out in benchmarks/calibration.py, its rule's inputs and decision lag in named_inputs, its decision visits and
+    visit types left out in decision_occasions."""
+    import calibration
+    import decision_occasions
+    import named_inputs
+
+    assert calibration.HELD_OUT[world] == (module.__name__, f"simulate_{world}")
+    assert named_inputs.NAMED[world] == module.RECORDED_RULE_INPUTS
+    assert named_inputs.LAG[world] == module.DECISION_LAG_DAYS
+    assert decision_occasions.OCCASIONS[world] == module.DECISION_VISIT_TYPES
+    assert decision_occasions.LEFT_OUT[world] == module.LEAVE_OUT_VISIT_TYPES
