@@ -925,7 +925,7 @@ def named_history(
 
 
 def decision_history(
-    tables, outcome: str, data: pd.DataFrame | None = None, history: str = DEFAULT_HISTORY,
+    tables, outcome: str, data: pd.DataFrame | None = None, history: str | None = None,
     leave_out: tuple[str, ...] = (),
     self_ratings: str | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
@@ -937,8 +937,8 @@ def decision_history(
     whose rows are dropped (:func:`alscell.analysis.decision_occasions.left_out`; ``df.attrs["left_out"]`` their
     count).  ``self_ratings="outcome"``: the visits rated by the patient or a caregiver are no decisions and the
     history does not read them (:func:`alscell.analysis.self_ratings.mark_reads`; they stay in the frame), nor, for
-    another outcome, the ALSFRS-R state (:func:`_alsfrs_state`)."""
-    check_history(history)
+    another outcome, the ALSFRS-R state (:func:`_alsfrs_state`).  ``history`` None: :data:`DEFAULT_HISTORY`."""
+    history = check_history(DEFAULT_HISTORY if history is None else history)
     df = prepare(tables, outcome) if data is None else data
     df = df[np.isfinite(df["y"].to_numpy(dtype=float))]
     out = left_out(tables, df, leave_out)

@@ -210,7 +210,6 @@ def g_waning_check(
     with ``"rater"``, is not added here)."""
     from alscell.analysis.decision_occasions import decision_occasions
     from alscell.analysis.g_estimation import (
-        DEFAULT_HISTORY,
         MIN_INITIATIONS,
         WINDOW_MONTHS,
         decision_history,
@@ -224,7 +223,7 @@ def g_waning_check(
         tables,
         outcome,
         data,
-        DEFAULT_HISTORY if history is None else history,
+        history,
         leave_out=tuple(leave_out_visits),
         self_ratings=self_ratings,
     )
