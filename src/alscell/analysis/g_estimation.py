@@ -98,6 +98,7 @@ from alscell.analysis.effects import (
 )
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
+from alscell.analysis.history_contrast import carried_se, contrast
 from alscell.analysis.measure_history import as_of, course_terms, measure_terms
 from alscell.analysis.rater import rater_flags, rater_rule
 from alscell.analysis.rater_drift import (
@@ -709,18 +710,43 @@ def _history_check(
     if not keep:
         return None
     groups = df["patient_id"].to_numpy()
-    d0, i0 = standard if standard is not None else decision_influence(H, start, groups, [win])[0][0]
-    (d1, i1), *_ = decision_influence(np.column_stack([H, X[:, keep]]), start, groups, [win])[0]
-    diff = float(d1[0] - d0[0])
-    se = float(np.sqrt(((i1[:, 0] - i0[:, 0]) ** 2).sum()))
-    z = diff / se if se > 0 else float("nan")
+    base = standard if standard is not None else decision_influence(H, start, groups, [win])[0][0]
+    fit = decision_influence(np.column_stack([H, X[:, keep]]), start, groups, [win])[0][0]
+    c = contrast(fit, base)
     return {
-        "difference": diff,
-        "se": se,
-        "z": z,
+        "difference": c["difference"],
+        "se": c["se"],
+        "z": c["z"],
         "terms": [names[j] for j in keep],
-        "registry_se": float(np.sqrt(i1[:, 0] @ i1[:, 0])),
-        "standard_se": float(np.sqrt(i0[:, 0] @ i0[:, 0])),
+        "registry_se": c["fit_se"],
+        "standard_se": c["base_se"],
+    }
+
+
+def _measures_check(df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tuple, headline=None) -> dict | None:
+    """How far the default's estimate moved because its history reads the measurements recorded before each visit
+    (:data:`DEFAULT_HISTORY`: the columns :func:`decision_history` marked in ``df.attrs["measure_block"]``), with the
+    SE of the move (:func:`alscell.analysis.history_contrast.contrast`): the estimate with them minus the standard
+    history's on the same decision rows.  A move beyond its noise says the decision to treat followed the
+    measurements.  Reading them then removes the lean they would bring (the ninth and tenth worlds,
+    docs/calibration_world9_measures_only.md) — or, where the clinic also chose on something the registry does not
+    record, can enlarge that lean (bias amplification; the eighth world, docs/world8_weight.md); the data cannot
+    tell which.  ``headline``: the estimate's own (δ̂, influence) when already fitted on ``H``.  None when ``H``
+    holds no measurement."""
+    a, b = df.attrs.get("measure_block", (0, 0))
+    if b <= a or H.shape[1] < b:
+        return None
+    groups = df["patient_id"].to_numpy()
+    fit = headline if headline is not None else decision_influence(H, start, groups, [win])[0][0]
+    base = decision_influence(np.delete(H, np.s_[a:b], axis=1), start, groups, [win])[0][0]
+    c = contrast(fit, base)
+    return {
+        "difference": c["difference"],
+        "se": c["se"],
+        "z": c["z"],
+        "terms": list(df.attrs.get("measure_terms", [])),
+        "measures_se": c["fit_se"],
+        "standard_se": c["base_se"],
     }
 
 
@@ -761,6 +787,27 @@ def history_warning(
         "least one of them leans; more data do not remove that (docs/warning_census.md).  Which one cannot be told "
         "from the data: name everything the clinic chose on that the registry records (alscell effect --adjust-for; "
         "docs/named_inputs.md)."
+    ]
+
+
+def measures_warning(
+    move: float, z: float, se: float, standard: tuple[float, float], dfree: float, alpha: float, terms: list[str]
+) -> list[str]:
+    """The warning of :func:`_measures_check` when the move passes the registry terms' thresholds (:data:`HISTORY_Z`
+    and :data:`HISTORY_MOVE`, set before either check was looked at; ``se``: the estimate's), with the estimate
+    the standard history gives and its SE (``standard``)."""
+    if not (abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se):
+        return []
+    (alt, standard_se), q = standard, t_ppf(1 - alpha / 2, dfree)
+    measured = ", ".join(dict.fromkeys(_term_name(t) for t in terms))
+    return [
+        f"the measurements recorded before each visit ({measured}) move the estimate by {move:+.3f} ({abs(z):.1f} "
+        f"times the move's SE): without them it is {alt:+.3f} ({1 - alpha:.0%} CI {alt - q * standard_se:+.3f} to "
+        f"{alt + q * standard_se:+.3f}).  The decision to treat followed them, and the estimate above reads them: "
+        "that removes the lean they would bring, but where the clinic also chose on something the registry does not "
+        "record, reading a measurement that drives treatment can enlarge that lean instead (bias amplification; "
+        "docs/world8_weight.md).  Which one cannot be told from the data: name what the clinic chose on (alscell "
+        "effect --adjust-for) and compare with alscell effect --history standard."
     ]
 
 
@@ -959,8 +1006,12 @@ def decision_history(
         H = np.column_stack([H, _adding_rank(H, registry_terms(tables, df))])
     elif history == "measures":
         H = np.column_stack([H, _adding_rank(H, _recorded_terms(tables, df)[0])])
-    elif history == "measures_only":
-        H = np.column_stack([H, _adding_rank(H, measure_terms(tables, df)[0])])
+    elif history == "measures_only":  # the block's place and names kept for the measures' check (_measures_check)
+        X, labels = measure_terms(tables, df)
+        keep = _rank_columns(H, X) if X.shape[1] else []
+        df.attrs["measure_block"] = (H.shape[1], H.shape[1] + len(keep))
+        df.attrs["measure_terms"] = [labels[j] for j in keep]
+        H = np.column_stack([H, X[:, keep]])
     return df, H, post, at_risk, start
 
 
@@ -1142,11 +1193,16 @@ def g_estimation(
     sgn = outcome_info(outcome)["direction"]
     check, standard = None, rater_details.pop("_standard_fit", None)
     checked = rater_details.pop("_history_matrix", H)  # the held raters' corrected history, where they were held
+    measures = None
     if history in CHECKED_HISTORIES and nuisance == "parametric" and not names and not adjust_for:
         try:
             check = _history_check(tables, df, checked, start, (use, S, D), standard)
         except np.linalg.LinAlgError:
             check = None
+        try:  # (the held raters' history keeps the columns' places unless its score terms differ in number)
+            measures = _measures_check(df, checked, start, (use, S, D), standard) if checked.shape == H.shape else None
+        except np.linalg.LinAlgError:
+            measures = None
 
     dfree = float(max(n_init - 1, 1))
     # the self-rated visits the decision model did not read (another outcome: those its ALSFRS-R state skipped)
@@ -1182,9 +1238,19 @@ def g_estimation(
     if check is not None:  # in the outcome's direction, like the estimate
         details["history_check"] = check | {"difference": sgn * check["difference"], "z": sgn * check["z"]}
         # the offsets' share of the SE (raters after the start) goes with the move to the other history
-        alt_se = float(np.sqrt(check["registry_se"] ** 2 + max(se**2 - check["standard_se"] ** 2, 0.0)))
+        alt_se = carried_se(se, check["standard_se"], check["registry_se"])
         warn += history_warning(sgn * delta, sgn * check["difference"], check["z"], se, alt_se, dfree, alpha,
                                 check["terms"])  # fmt: skip
+    if measures is not None:  # in the outcome's direction, like the estimate
+        details["measures_check"] = measures | {
+            "difference": sgn * measures["difference"],
+            "z": sgn * measures["z"],
+            # the estimate less the move: the standard history's own where the estimate is its fit's (where each
+            # recorded rater's offset was held, the move is taken on the ratings as recorded, as the history check's)
+            "standard_estimate": sgn * (delta - measures["difference"]),
+        }
+        alt = (sgn * (delta - measures["difference"]), carried_se(se, measures["measures_se"], measures["standard_se"]))
+        warn += measures_warning(sgn * measures["difference"], measures["z"], se, alt, dfree, alpha, measures["terms"])
     if nuisance == "selected":  # per nuisance function, the learner kept in each split
         from alscell.analysis.crossfit import NUISANCE_NAMES
 
@@ -1225,6 +1291,7 @@ __all__ = [
     "g_solve",
     "g_solve_windows",
     "history_warning",
+    "measures_warning",
     "modifier_columns",
     "named_history",
     "window_slopes",

@@ -10,10 +10,12 @@ neurofilament light is the prognostic biomarker clinics and trials now read (Ben
 the latest value on or before the visit, its change per month since the measurement before, and a flag where
 there is none yet.
 
-A candidate, not the default: it takes most of the ninth world's lean and a quarter of the tenth's, and fails its
-hold-out, the eleventh world, where the registry terms it includes lean (docs/g_measures_calibration.md).  The
-default's registry terms' contrast takes these measures (alscell.analysis.g_estimation._history_check): a warning,
-no change of estimate.
+``history="measures"`` (with the registry terms) is a candidate, not the default: it takes most of the ninth world's
+lean and a quarter of the tenth's, and fails its hold-out, the eleventh world, where the registry terms it includes
+lean (docs/g_measures_calibration.md).  The measures without the registry terms (``history="measures_only"``) are
+the default since 2026-12-07 (docs/world22_measures_only.md); the standard history's registry terms' contrast takes
+these measures (alscell.analysis.g_estimation._history_check), and the default reports how far they moved its
+estimate (alscell.analysis.g_estimation._measures_check; docs/measures_check.md).
 """
 
 from __future__ import annotations
