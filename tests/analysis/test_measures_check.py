@@ -46,6 +46,10 @@ def test_no_measurements_no_check():
     bare = Tables.from_frames(patients=t.patients, treatments=t.treatments, alsfrs=t.alsfrs)
     e = g_estimation(bare)
     assert "measures_check" not in e.details and not any(SAID in w for w in e.warnings)
+    # nor does the caution list measurements the registry did not record; where it did, it lists them
+    caution = "decline, time since onset and entry"
+    assert next(w for w in e.warnings if caution in w).count("measurements") == 0
+    assert next(w for w in g_estimation(t).warnings if caution in w).count("measurements recorded before") == 1
 
 
 def test_the_contrast_and_the_warning_by_hand():

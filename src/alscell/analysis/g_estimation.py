@@ -750,9 +750,12 @@ def _measures_check(df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tup
     }
 
 
-def _measured_phrase(history: str) -> str:
-    """What the caution's list of modelled history adds for ``history`` (the measures' histories)."""
-    return ", the measurements recorded before each visit" if history in ("measures", "measures_only") else ""
+def _measured_phrase(history: str, df: pd.DataFrame) -> str:
+    """What the caution's list of modelled history adds for ``history`` (the measures' histories; for the measures
+    alone, only where the registry recorded one: ``df.attrs["measure_terms"]``, :func:`decision_history`)."""
+    if history == "measures" or (history == "measures_only" and df.attrs.get("measure_terms")):
+        return ", the measurements recorded before each visit"
+    return ""
 
 
 def _term_name(term: str) -> str:
@@ -1209,7 +1212,7 @@ def g_estimation(
     not_read = int((~history_reads(df)).sum()) if outcome in ALSFRS_OUTCOMES else int(df.attrs["self_rated"])
     warn.append(
         "g-estimation: consistent when the decision to treat depends on the history it models (visits, "
-        f"decline, time since onset and entry{_measured_phrase(history)}) — not on how fast a patient was truly "
+        f"decline, time since onset and entry{_measured_phrase(history, df)}) — not on how fast a patient was truly "
         "declining beyond that; "
         "less precise than the mixed model (lmm_counterfactual)."
     )
