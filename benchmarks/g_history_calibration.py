@@ -743,11 +743,29 @@ READING_MEASURES_ONLY_WORLD10 = """* Written after the first run (2026-12-07, fo
   SVC's latest value and its change per month, not the site, the decision's lag or the wish; the rater warning
   fires in every cohort with 30% or 60% treated."""
 
+READING_MEASURES_ONLY_WORLD17 = """* Written after the first run (2026-12-07, forty-second session; 18.7 min beside a test run), to measure the
+  default since 2026-12-07 on the seventeenth world (blind, seen since; benchmarks/seventeenth_world.py, "who is
+  treated": at clinic reviews on the total, the stronger grip, the SVC, age, the centre and an unrecorded
+  willingness, within an eligibility that reads the SVC; the cells four weeks or more after the decision).  20
+  cohorts per cell, both histories on the same cohorts; truth: the world's realised slope change, which its effect's
+  build-up over the doses pulls below our estimand's (docs/calibration_world17_observed.md).
+* **The measures alone move every cell toward 0**: the mean change is −0.0180, −0.0280 and −0.0272 at 200, 1,000
+  and 3,000 patients (MCSE 0.0028, 0.0010, 0.0005); under no effect +0.0562 → +0.0309 at 3,000 patients with 30%
+  treated (coverage 0.60 → 0.90), +0.0770 → +0.0485 with 60% (0.55 → 0.75), +0.0280 → +0.0022 with 5%.  Coverage
+  within its band in 12 of 27 cells (the standard history 4), bias in 6 (3), type-I in 8 of 9 (3); mean coverage
+  0.685 → 0.819, mean |bias / SE| 1.24 → 0.83.
+* **Still outside every band in most cells** (within every band 4 of 27, the standard history 2): under no effect
+  the 30% and 60% cells lean toward treatment by +0.031 to +0.105, and the lean grows with the effect (the
+  world's truth, not ours).  The measures alone read the SVC and the weight, not the grip, the total's own
+  threshold, the centre or the willingness; the names with the recorded occasions
+  (docs/calibration_world17.md) read more of what this clinic chose on."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
         "world9": READING_MEASURES_ONLY_WORLD9,
         "world10": READING_MEASURES_ONLY_WORLD10,
+        "world17": READING_MEASURES_ONLY_WORLD17,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
