@@ -146,7 +146,25 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 {reading}
 """
 
-READING = """* Not yet read."""
+READING = """* Written from the tables above after the first run (2026-12-07, forty-second session; 8.6 min).  Every world
+  here has been seen; the page describes the check, it changes nothing.
+* **The warning is rare and never fired on `alscell.simulate`** (0 of 40 cohorts; mean z of the move −0.14 and
+  −0.02): over every cell it fired in 26 of 560 cohorts (0.046), all where a clinic's rule reads a recorded measure —
+  the tenth world with 60% treated (8 of 20), the thirteenth with 60% (6) and 30% (2), the seventeenth with 30% (6),
+  the ninth with 60% (2), the nineteenth and twentieth with 30% (1 each).  Every one of those moves went down (−0.021
+  to −0.086), from a lean toward treatment, and in 23 of the 26 the default was nearer the truth than the standard
+  history (truth 0).
+* **Below the threshold the move is still systematic**: its mean z is beyond 2 of its MCSEs from 0 in 23 of 28 cells
+  (−0.4 to −2.8 where the measures take part of a lean), so the thresholds (3 SEs of the move, set for the registry
+  terms before either check was looked at) let most real moves pass unsaid at 1,000 patients; `details["measures_check"]`
+  reports every move.  The SD of z is 0.61 to 1.10 across the cells (median 0.84): the move's SE is, if anything,
+  conservative here.
+* **The moves the other way were not flagged**: on the eighth world (+0.0062 and +0.0034; mean z +0.49 and +0.32),
+  whose weight trigger the measures amplify (docs/world8_weight.md), and on the twenty-first with 60% treated (+0.0141,
+  mean z +0.72) the default leans further than the standard history and the check stayed silent in every cohort; on
+  the sixteenth world the moves go up from below 0 (+0.0114, +0.0189), toward the truth.  An amplification this small
+  is beyond what the check can see: its warning, when it fires, has on these worlds marked a clinic that chose on a
+  measure, with the default the nearer; its silence does not say the measures did no harm."""
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from page_checks import assert_page_rewrites
 
 import measures_check as mc
 from alscell.simulate.study import study_seeds
@@ -35,3 +36,10 @@ def test_measures_check_chunk_pairs_the_default_with_the_standard_history_it_rep
     md = mc.markdown(twice)
     assert md.count(f"| {cell} |") == 3 and "the warning fired in 1 of 2 cohorts (0.500)" in md
     assert "left out: 0." in md
+
+
+def test_measures_check_page_rewrites_from_its_cohorts(tmp_path):
+    raw = pd.read_csv(ROOT / "docs" / "data" / "measures_check.csv")
+    assert len(raw) == len(mc.CELLS) * 2 * mc.COHORTS and (raw["truth"] == 0).all()
+    assert set(raw["estimator"]) == {mc.DEFAULT, mc.STANDARD}
+    assert_page_rewrites("measures_check.py", "docs/data/measures_check.csv", "docs/measures_check.md", tmp_path)
