@@ -149,12 +149,20 @@ def cell_table(perf: pd.DataFrame, labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def truth_path(truth_dir: str, world: str) -> Path:
+    """Where ``world``'s truths are read or written: in the first of the comma-separated folders ``truth_dir`` that
+    holds ``<world>.csv``, else in the first folder."""
+    dirs = [Path(d) for d in truth_dir.split(",")]
+    return next((d / f"{world}.csv" for d in dirs if (d / f"{world}.csv").exists()), dirs[0] / f"{world}.csv")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated held-out worlds")
     ap.add_argument("--cohorts-from", default=",".join(SOURCES), help="comma-separated DIR:VARIANT:LABEL")
-    ap.add_argument("--truth-dir", default=None, help="write (or, with --from-raw, read) one CSV of truths per world")
+    ap.add_argument("--truth-dir", default=None, help="write (or, with --from-raw, read) one CSV of truths per world "
+                    "(comma-separated folders: each world's from the first that holds it)")  # fmt: skip
     ap.add_argument("--from-raw", action="store_true", help="write the page from --truth-dir's truths, run nothing")
     ap.add_argument("--estimand", default="window", choices=tuple(ESTIMANDS), help="which truth is the estimand's")
     ap.add_argument("--page", default="estimand", choices=tuple(PAGES), help="which page's text (PAGES)")
@@ -177,7 +185,7 @@ def main(argv=None) -> int:
     raw = stored_rows(sources, worlds)
     frames, minutes = [], 0.0
     for w in worlds:
-        path = Path(args.truth_dir) / f"{w}.csv" if args.truth_dir else None
+        path = truth_path(args.truth_dir, w) if args.truth_dir else None
         if args.from_raw:
             d = pd.read_csv(path, float_precision="round_trip")
         else:
@@ -808,6 +816,30 @@ READING_WORLD21 = """* Written after the first run (2026-12-07, thirty-ninth ses
   with 5% treated): from 200 patients with 30% treated it leans +0.03 to +0.10 in every cell, under every effect
   (against its own truth too: docs/calibration_world21.md), as on docs/world21_self_ratings.md's cells."""
 
+MD_MEASURES_ONLY = """# The default since 2026-12-07 (the measures alone) on the held-out worlds that record a measure, against our estimand
+
+Every number on this page is printed by `.venv/bin/python {command}` (from stored cohorts and stored truths:
+the run time is that of simulating the worlds for their truths when those were stored; nothing is estimated or
+simulated again).  The estimates are the stored cohorts of `benchmarks/g_history_calibration.py --candidate
+measures_only --worlds worldN --cohorts 20` (docs/data/worldN_measures_only; the twenty-second world's are
+docs/data/world22_calibration's), the standard history (the default's until 2026-12-07) and the default since
+(`history="measures_only"`) on the same 20 cohorts per cell, each world's own page judging them against the world's
+truth (docs/calibration_worldN_measures_only.md, docs/calibration_world22.md).  The truths are those its calibration
+pages stored for the same seeds (docs/data/worldN_calibration/truths; the first table checks that the cohorts are
+these).  "World's truth": the world's realised slope change; "estimand's truth": {estimand} (docs/evidence.md).
+Under no effect both are 0.  Bands as in docs/calibration.md (✗: outside).
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING_MEASURES_ONLY = """* Not yet read."""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -827,6 +859,7 @@ PAGES = {
     "world20": (MD_WORLD20, READING_WORLD20),
     "world21": (MD_WORLD21, READING_WORLD21),
     "world22": (MD_WORLD22, READING_WORLD22),
+    "measures_only": (MD_MEASURES_ONLY, READING_MEASURES_ONLY),
 }
 
 
