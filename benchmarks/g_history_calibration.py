@@ -760,12 +760,31 @@ READING_MEASURES_ONLY_WORLD17 = """* Written after the first run (2026-12-07, fo
   threshold, the centre or the willingness; the names with the recorded occasions
   (docs/calibration_world17.md) read more of what this clinic chose on."""
 
+READING_MEASURES_ONLY_WORLD21 = """* Written after the first run (2026-12-07, forty-second session; 12.6 min), to measure the default since
+  2026-12-07 on the twenty-first world (blind, seen since; benchmarks/twentyfirst_world.py, "who is treated": at
+  clinic contacts on the recorded totals and their decline, age, a gastrostomy, the centre, at one centre the portal
+  self-ratings, and an unscheduled contact as the patient's own request, within an eligibility that reads FVC at
+  least 50%).  20 cohorts per cell, both histories on the same cohorts; truth: the world's realised slope change.
+* **The measures alone change little here**: the mean change is −0.0035 at 1,000 patients and +0.0006 at 3,000
+  (MCSE 0.0015, 0.0011); within every band in 3 of 27 cells (the standard history 4), mean coverage 0.667 (0.669),
+  mean |bias / SE| 1.37 (1.36).  Under no effect both lean toward treatment from 1,000 patients on, by +0.044 to
+  +0.095, more with 60% treated, where the measures alone read a little higher (+0.0872 → +0.0947 at 1,000,
+  +0.0761 → +0.0845 at 3,000).  This clinic chose on the totals and the self-ratings; the FVC enters only its
+  eligibility.
+* **At 200 patients the mean change is +0.0312 (MCSE 0.0147)**, carried by the cells with 5% treated (about ten
+  starters; the measures add about six terms): one cohort there reads +1.92 (SE 1.51) with the measures against
+  +0.48 (SE 0.25) without, under every effect (the same cohort), and the measures alone's empirical SD in that cell is
+  0.49 against 0.26.  Its SE grows with it (coverage 0.95 in all three 5% cells), but the estimate is noise: with
+  so few starters the decision model nearly separates.  With 60% treated at 200 patients they lean a little further
+  too (+0.0950 → +0.1085 under no effect), as docs/small_cohort_measures.md found on fresh cohorts."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
         "world9": READING_MEASURES_ONLY_WORLD9,
         "world10": READING_MEASURES_ONLY_WORLD10,
         "world17": READING_MEASURES_ONLY_WORLD17,
+        "world21": READING_MEASURES_ONLY_WORLD21,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
