@@ -778,6 +778,20 @@ READING_MEASURES_ONLY_WORLD21 = """* Written after the first run (2026-12-07, fo
   so few starters the decision model nearly separates.  With 60% treated at 200 patients they lean a little further
   too (+0.0950 → +0.1085 under no effect), as docs/small_cohort_measures.md found on fresh cohorts."""
 
+READING_MEASURES_ONLY_WORLD18 = """* Written after the first run (2026-12-07, forty-second session; 10.1 min), to measure the default since
+  2026-12-07 on the eighteenth world (blind, seen since; benchmarks/eighteenth_world.py, "who is treated": at the
+  programme's own visits on the recorded IL-6, the total, age and the centre, within an eligibility on the total,
+  time since onset, age, support and the CNS-BFS; it records FVC and weight, which its rule does not read).  20
+  cohorts per cell, both histories on the same cohorts; truth: the world's realised slope change.
+* **The measures alone move every size down by about 0.009** (−0.0087, −0.0086, −0.0099 at 200, 1,000, 3,000
+  patients; MCSE 0.0028, 0.0007, 0.0005), mostly toward 0: under no effect +0.0298 → +0.0219 at 3,000 × 30% and
+  +0.0439 → +0.0276 at 3,000 × 60% (coverage 0.75 → 0.85), +0.0251 → +0.0176 at 1,000 × 30%.  Within every band
+  in 14 of 27 cells (the standard history 10), bias within its band in 23 (16), mean |bias / SE| 0.51 → 0.39.
+* The rule reads none of the four measures, so the move is not the measures standing for the rule's inputs: the
+  FVC and weight recorded before a visit carry part of the course the score's own history misses.  At 200 patients
+  with 30% treated they read a little lower (−0.0153 → −0.0261 under no effect, within the band).  The 3,000-patient
+  cells under no effect still lean toward treatment (+0.022 and +0.028, outside the bias band)."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -785,6 +799,7 @@ READINGS = {
         "world10": READING_MEASURES_ONLY_WORLD10,
         "world17": READING_MEASURES_ONLY_WORLD17,
         "world21": READING_MEASURES_ONLY_WORLD21,
+        "world18": READING_MEASURES_ONLY_WORLD18,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
