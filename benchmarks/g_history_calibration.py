@@ -792,6 +792,21 @@ READING_MEASURES_ONLY_WORLD18 = """* Written after the first run (2026-12-07, fo
   with 30% treated they read a little lower (−0.0153 → −0.0261 under no effect, within the band).  The 3,000-patient
   cells under no effect still lean toward treatment (+0.022 and +0.028, outside the bias band)."""
 
+READING_MEASURES_ONLY_WORLD8 = """* Written after the first run (2026-12-07, forty-second session; 11.1 min), to measure the default since
+  2026-12-07 on the eighth world (benchmarks/eighth_world.py: self-referral by phone prompted by recorded weight
+  loss, an unrecorded willingness; it records the weight), where docs/world8_weight.md found the measures amplifying
+  the lean its weight trigger brings.  20 cohorts per cell, both histories on the same cohorts; truth: the world's
+  realised slope change.
+* **Here the measures alone lean further**: the mean change is +0.0078 at 1,000 patients and +0.0032 at 3,000 (MCSE
+  0.0011, 0.0004; −0.0070, MCSE 0.0064, at 200); under no effect +0.0625 → +0.0705 at 1,000 × 30%, +0.1125 →
+  +0.1207 at 1,000 × 60%, +0.0597 → +0.0648 at 3,000 × 30%.  Mean coverage 0.891 → 0.867, mean |bias / SE| 0.56 →
+  0.64; coverage within its band in 10 of 27 cells (the standard history 15) and type-I in 3 of 9 (6) — each of
+  those five cells moved by one cohort of 20 (0.90 → 0.85, the band's edge at 20 cohorts); within every band 9 of 27
+  under both.
+* The cost of the default on this world is small beside its lean (+0.06 to +0.12 under no effect with 30% or 60%
+  treated under both histories), and of the size docs/world8_weight.md measured; the measures' check
+  (docs/measures_check.md) does not flag it (mean z +0.49 and +0.32 at 1,000 patients)."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -800,6 +815,7 @@ READINGS = {
         "world17": READING_MEASURES_ONLY_WORLD17,
         "world21": READING_MEASURES_ONLY_WORLD21,
         "world18": READING_MEASURES_ONLY_WORLD18,
+        "world8": READING_MEASURES_ONLY_WORLD8,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
