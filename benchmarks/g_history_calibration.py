@@ -807,6 +807,20 @@ READING_MEASURES_ONLY_WORLD8 = """* Written after the first run (2026-12-07, for
   treated under both histories), and of the size docs/world8_weight.md measured; the measures' check
   (docs/measures_check.md) does not flag it (mean z +0.49 and +0.32 at 1,000 patients)."""
 
+READING_MEASURES_ONLY_WORLD19 = """* Written after the first run (2026-12-07, forty-second session; 11.3 min), to measure the default since
+  2026-12-07 on the nineteenth world (blind, seen since; benchmarks/nineteenth_world.py, "who is treated": a lottery
+  among the reviews screened eligible, weighted by the total, the FVC, the months since diagnosis, age, a gastrostomy
+  and the site, with unrecorded compassionate use).  20 cohorts per cell, both histories on the same cohorts; truth:
+  the world's realised slope change.
+* **The measures alone take a quarter to a third of the lean**: the mean change is −0.0047, −0.0073 and −0.0099 at
+  200, 1,000 and 3,000 patients (MCSE 0.0012, 0.0006, 0.0003); under no effect +0.0381 → +0.0278 at 3,000 × 30%
+  (coverage 0.45 → 0.65), +0.0408 → +0.0344 with 60% (0.35 → 0.55), +0.0393 → +0.0257 with 5% (0.75 → 0.90).
+  Mean coverage 0.611 → 0.676, mean |bias / SE| 1.62 → 1.40.
+* **Both stay far from honest here** (within every band 3 of 27 cells, the standard history 2): from 1,000 patients
+  on every cell under no effect leans toward treatment (+0.02 to +0.04).  The measures read the FVC's latest value
+  and change, not the screening itself, the months since diagnosis or the compassionate requests; the names with the
+  recorded occasions (docs/calibration_world19.md) read the screening."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -816,6 +830,7 @@ READINGS = {
         "world21": READING_MEASURES_ONLY_WORLD21,
         "world18": READING_MEASURES_ONLY_WORLD18,
         "world8": READING_MEASURES_ONLY_WORLD8,
+        "world19": READING_MEASURES_ONLY_WORLD19,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
