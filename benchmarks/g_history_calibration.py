@@ -821,6 +821,18 @@ READING_MEASURES_ONLY_WORLD19 = """* Written after the first run (2026-12-07, fo
   and change, not the screening itself, the months since diagnosis or the compassionate requests; the names with the
   recorded occasions (docs/calibration_world19.md) read the screening."""
 
+READING_MEASURES_ONLY_WORLD20 = """* Written after the first run (2026-12-07, forty-second session; 10.3 min), to measure the default since
+  2026-12-07 on the twentieth world (blind, seen since; benchmarks/twentieth_world.py, "who is treated": the clinician
+  at a review on the recorded total and its recent decline, age and the site, within an eligibility that reads FVC
+  at least 60%; raters in posts and online self-ratings between reviews).  20 cohorts per cell, both histories on
+  the same cohorts; truth: the world's realised slope change.
+* **The measures alone move every size down by 0.007 to 0.009** (−0.0085, −0.0071, −0.0086 at 200, 1,000, 3,000
+  patients; MCSE 0.0030, 0.0008, 0.0005): under no effect +0.0624 → +0.0524 at 3,000 × 30% (coverage 0.10 → 0.20),
+  +0.0877 → +0.0811 with 60% (0.00 → 0.15).  Mean coverage 0.493 → 0.539, mean |bias / SE| 2.16 → 1.96.
+* **Both stay far from honest** (within every band 2 of 27 cells, the standard history 1): from 1,000 patients on
+  every cell under no effect leans toward treatment by +0.04 to +0.09.  What carries this world's lean is the
+  reviews as occasions and the self-ratings (docs/world20_lean.md), which the measures do not read."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -831,6 +843,7 @@ READINGS = {
         "world18": READING_MEASURES_ONLY_WORLD18,
         "world8": READING_MEASURES_ONLY_WORLD8,
         "world19": READING_MEASURES_ONLY_WORLD19,
+        "world20": READING_MEASURES_ONLY_WORLD20,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,

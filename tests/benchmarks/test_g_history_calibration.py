@@ -212,6 +212,7 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
         ("world18", "docs/data/world18_measures_only", "docs/calibration_world18_measures_only.md"),
         ("world8", "docs/data/world8_measures_only", "docs/calibration_world8_measures_only.md"),
         ("world19", "docs/data/world19_measures_only", "docs/calibration_world19_measures_only.md"),
+        ("world20", "docs/data/world20_measures_only", "docs/calibration_world20_measures_only.md"),
     ],
 )
 def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_their_standard_rows(
