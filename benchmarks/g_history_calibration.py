@@ -833,6 +833,20 @@ READING_MEASURES_ONLY_WORLD20 = """* Written after the first run (2026-12-07, fo
   every cell under no effect leans toward treatment by +0.04 to +0.09.  What carries this world's lean is the
   reviews as occasions and the self-ratings (docs/world20_lean.md), which the measures do not read."""
 
+READING_MEASURES_ONLY_WORLD12 = """* Written after the first run (2026-12-07, forty-second session; 12.5 min), to measure the default since
+  2026-12-07 on the twelfth world (benchmarks/twelfth_world.py, "who is treated": within an eligibility that reads
+  FVC at least 60%, on CSF CHI3L1, ALSAQ-40, site, age and an unrecorded wish; it records FVC and weight).  20
+  cohorts per cell, both histories on the same cohorts; truth: the world's realised slope change.
+* **The measures alone move every size down by about 0.02** (−0.0169, −0.0218, −0.0180 at 200, 1,000, 3,000
+  patients; MCSE 0.0045, 0.0020, 0.0010) with SEs about 5% narrower (median ratio 0.94 to 0.96): under no effect
+  +0.0160 → −0.0023 at 3,000 × 30%, +0.0315 → +0.0173 at 3,000 × 60%, +0.0453 → +0.0219 at 1,000 × 60% (each now
+  within its bias band).  Within every band in 13 of 27 cells (the standard history 10), coverage in 20 (17), bias
+  in 14 (11); mean |bias / SE| 0.66 → 0.53.
+* **Where few are treated the move overshoots**: at 3,000 patients with 5% treated the standard history reads
+  −0.0103, +0.0135, +0.0515 under E = 0, 0.2, 0.5 and the measures alone −0.0327, −0.0086, +0.0293 (under no effect
+  outside its band, MCSE 0.0097).  The same downward move takes the lean where most are treated and adds one where
+  few are; the eligibility's FVC threshold is what the measures read, linearly."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -844,6 +858,7 @@ READINGS = {
         "world8": READING_MEASURES_ONLY_WORLD8,
         "world19": READING_MEASURES_ONLY_WORLD19,
         "world20": READING_MEASURES_ONLY_WORLD20,
+        "world12": READING_MEASURES_ONLY_WORLD12,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
