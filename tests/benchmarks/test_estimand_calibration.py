@@ -142,13 +142,37 @@ def test_the_stored_blind_world_pages_rewrite_from_their_stored_truths(world, tm
         # (the twenty-second world's page judges the standard history and the default since 2026-12-07)
         judged = "measures_only:default" if world == "world22" else "names occasions"
         assert argv[0] == "benchmarks/estimand_calibration.py" and judged in " ".join(argv)
-        again = tmp_path / f"{suffix}.md"
-        at = argv.index("--write-md")
-        argv[at + 1] = str(again)
-        # paths in the command are relative to the project folder
-        argv = [str(ROOT / a) if a.startswith("docs/data/") and ":" not in a else a for a in argv[1:]]
-        src = argv.index("--cohorts-from") + 1
-        argv[src] = ",".join(str(ROOT / part) for part in argv[src].split(","))
-        assert estimand_calibration.main(argv) == 0
-        tables = [ln for ln in text.splitlines() if ln.startswith("| ")]
-        assert tables and tables == [ln for ln in again.read_text().splitlines() if ln.startswith("| ")]
+        assert_command_rewrites(text, argv, tmp_path / f"{suffix}.md")
+
+
+def assert_command_rewrites(text: str, argv: list[str], again: Path) -> None:
+    """The page's command ``argv`` (its text ``text``) writes the same tables to ``again``; its paths (comma-separated
+    folders too) are relative to the project folder."""
+    argv = list(argv)
+    argv[argv.index("--write-md") + 1] = str(again)
+    argv = [",".join(str(ROOT / p) for p in a.split(",")) if a.startswith("docs/data/") and ":" not in a else a
+            for a in argv[1:]]  # fmt: skip
+    src = argv.index("--cohorts-from") + 1
+    argv[src] = ",".join(str(ROOT / part) for part in argv[src].split(","))
+    assert estimand_calibration.main(argv) == 0
+    tables = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    assert tables and tables == [ln for ln in again.read_text().splitlines() if ln.startswith("| ")]
+
+
+def test_the_measures_alone_pages_rewrite_from_the_worlds_stored_cohorts_and_truths(tmp_path):
+    """docs/measures_only_estimand.md and docs/measures_only_observed.md: the default since 2026-12-07 beside the
+    standard history on every held-out world measured again, judged against truths stored by the worlds' calibration
+    pages for the same seeds (the gap table's 0s say the cohorts are those)."""
+    import shlex
+
+    for suffix in ("estimand", "observed"):
+        text = (ROOT / f"docs/measures_only_{suffix}.md").read_text()
+        argv = shlex.split(text.split("printed by `.venv/bin/python ")[1].split("`")[0])
+        assert argv[argv.index("--page") + 1] == "measures_only" and "Not yet read" not in text
+        gaps = [
+            ln
+            for ln in text.splitlines()
+            if ln.startswith("| world") and not ln.startswith("| world |") and ln.count("|") == 4
+        ]
+        assert gaps and all(float(ln.split("|")[3]) < 1e-12 for ln in gaps)
+        assert_command_rewrites(text, argv, tmp_path / f"{suffix}.md")
