@@ -847,6 +847,17 @@ READING_MEASURES_ONLY_WORLD12 = """* Written after the first run (2026-12-07, fo
   outside its band, MCSE 0.0097).  The same downward move takes the lean where most are treated and adds one where
   few are; the eligibility's FVC threshold is what the measures read, linearly."""
 
+READING_MEASURES_ONLY_WORLD14 = """* Written after the first run (2026-12-07, forty-second session; 15.1 min), to measure the default since
+  2026-12-07 on the fourteenth world (benchmarks/fourteenth_world.py, "who is treated": the hub's surgical
+  programme at outpatient reviews on the Delta-FRS at diagnosis, the motor against the bulbar deficit, onset site,
+  site, age and an unrecorded wish, within an eligibility that reads FVC at least 60%).  20 cohorts per cell, both
+  histories on the same cohorts; truth: the world's realised slope change.
+* **The measures alone change little**: the mean change is +0.0024, −0.0068 and −0.0049 at 200, 1,000 and 3,000
+  patients (MCSE 0.0023, 0.0008, 0.0004); under no effect +0.0462 → +0.0410 at 3,000 × 30% (coverage 0.80 → 0.90),
+  +0.0531 → +0.0488 with 60%.  Within every band 4 of 27 cells under both; coverage within its band 10 (the
+  standard history 7); mean |bias / SE| 1.00 → 0.94.  The lean of +0.03 to +0.05 under no effect stays: the rule
+  reads the items and the diagnosis' Delta-FRS, which the measures do not."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -859,6 +870,7 @@ READINGS = {
         "world19": READING_MEASURES_ONLY_WORLD19,
         "world20": READING_MEASURES_ONLY_WORLD20,
         "world12": READING_MEASURES_ONLY_WORLD12,
+        "world14": READING_MEASURES_ONLY_WORLD14,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,

@@ -214,6 +214,7 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
         ("world19", "docs/data/world19_measures_only", "docs/calibration_world19_measures_only.md"),
         ("world20", "docs/data/world20_measures_only", "docs/calibration_world20_measures_only.md"),
         ("world12", "docs/data/world12_measures_only", "docs/calibration_world12_measures_only.md"),
+        ("world14", "docs/data/world14_measures_only", "docs/calibration_world14_measures_only.md"),
     ],
 )
 def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_their_standard_rows(
