@@ -55,7 +55,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
     if here not in sys.path:  # Dask worker processes
         sys.path.insert(0, here)
     from alscell.analysis.distributions import t_ppf
-    from alscell.analysis.g_estimation import g_estimation, measures_warning
+    from alscell.analysis.g_estimation import beyond_noise, g_estimation
     from alscell.analysis.history_contrast import carried_se
     from calibration import _cohort
 
@@ -71,7 +71,7 @@ def run_chunk(items: list[tuple]) -> list[dict]:
                                    z=np.nan, move=np.nan, fired=False) for est in (DEFAULT, STANDARD)]  # fmt: skip
             continue
         alt = (c["standard_estimate"], carried_se(e.se, c["measures_se"], c["standard_se"]))
-        fired = bool(measures_warning(c["difference"], c["z"], e.se, alt, e.details["df"], 0.05, c["terms"]))
+        fired = beyond_noise(c["difference"], c["z"], e.se)
         q = t_ppf(0.975, e.details["df"])
         check = dict(z=c["z"], move=c["difference"], fired=fired)
         rows.append(common | check | dict(estimator=DEFAULT, estimate=e.estimate, se=e.se, ci_low=e.ci_low,

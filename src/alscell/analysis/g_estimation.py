@@ -734,7 +734,7 @@ def _measures_check(df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tup
     tell which.  ``headline``: the estimate's own (δ̂, influence) when already fitted on ``H``.  None when ``H``
     holds no measurement."""
     a, b = df.attrs.get("measure_block", (0, 0))
-    if b <= a or H.shape[1] < b:
+    if b <= a:
         return None
     groups = df["patient_id"].to_numpy()
     fit = headline if headline is not None else decision_influence(H, start, groups, [win])[0][0]
@@ -766,6 +766,12 @@ def _term_name(term: str) -> str:
     return term
 
 
+def beyond_noise(move: float, z: float, se: float) -> bool:
+    """Whether a history check's move warns: at least :data:`HISTORY_Z` of its own SEs and :data:`HISTORY_MOVE` of
+    the estimate's SE ``se`` (the registry terms' check and the measures' check alike)."""
+    return abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se
+
+
 def history_warning(
     estimate: float,
     move: float,
@@ -778,7 +784,7 @@ def history_warning(
 ) -> list[str]:
     """The warning of :func:`_history_check` when the move passes :data:`HISTORY_Z` and :data:`HISTORY_MOVE`,
     with the estimate the registry terms give (the move added to ``estimate``, their SE)."""
-    if not (abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se):
+    if not beyond_noise(move, z, se):
         return []
     alt, q = estimate + move, t_ppf(1 - alpha / 2, dfree)
     added = ", ".join(dict.fromkeys(_term_name(t) for t in terms))
@@ -799,7 +805,7 @@ def measures_warning(
     """The warning of :func:`_measures_check` when the move passes the registry terms' thresholds (:data:`HISTORY_Z`
     and :data:`HISTORY_MOVE`, set before either check was looked at; ``se``: the estimate's), with the estimate
     the standard history gives and its SE (``standard``)."""
-    if not (abs(z) >= HISTORY_Z and abs(move) >= HISTORY_MOVE * se):
+    if not beyond_noise(move, z, se):
         return []
     (alt, standard_se), q = standard, t_ppf(1 - alpha / 2, dfree)
     measured = ", ".join(dict.fromkeys(_term_name(t) for t in terms))
@@ -1284,6 +1290,7 @@ __all__ = [
     "NUISANCES",
     "REGISTRY_TERMS",
     "WINDOW_MONTHS",
+    "beyond_noise",
     "check_modifiers",
     "decided_before",
     "decision_history",
