@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from alscell.analysis.g_estimation import g_estimation, history_warning
 from alscell.io.tables import Tables
@@ -42,8 +43,14 @@ def test_a_decision_on_a_recorded_covariate_moves_the_estimate_beyond_its_noise(
     assert np.sign(check["difference"]) == -np.sign(confounded.estimate)
     said = [w for w in confounded.warnings if "taking what the registry records" in w]
     assert len(said) == 1 and "95% CI" in said[0]
+    # the other reading in the details is the registry history's own estimate and interval (no measurement here)
+    registry = g_estimation(_aged(1500, seed=1, by_age=True), history="registry")
+    got = [check[k] for k in ("registry_estimate", "registry_ci_low", "registry_ci_high")]
+    assert got == pytest.approx([registry.estimate, registry.ci_low, registry.ci_high], abs=1e-9)
+    assert check["warned"] is True and f"to {registry.estimate:+.3f}" in said[0]
     fair = g_estimation(_aged(1500, seed=2, by_age=False))
     assert abs(fair.details["history_check"]["z"]) < 3, fair.details["history_check"]
+    assert fair.details["history_check"]["warned"] is False
     assert not any("taking what the registry records" in w for w in fair.warnings)
 
 

@@ -26,6 +26,9 @@ def test_a_decision_on_fvc_moves_the_default_beyond_its_noise_and_says_so():
     assert check["standard_se"] == pytest.approx(standard.se, rel=1e-9)
     assert check["measures_se"] == pytest.approx(default.se, rel=1e-9)
     assert check["z"] > 3  # toward benefit: the standard history leans against treatment here
+    # and its interval is the standard history's (no rater held: the SE carried is the standard fit's own)
+    assert [check["standard_ci_low"], check["standard_ci_high"]] == pytest.approx([standard.ci_low, standard.ci_high])
+    assert check["warned"] is True
     said = [w for w in default.warnings if SAID in w]
     assert len(said) == 1 and "(fvc_pct_pred)" in said[0] and f"{standard.estimate:+.3f}" in said[0]
     # asked for the standard history, there is nothing to contrast
@@ -37,7 +40,7 @@ def test_random_treatment_keeps_the_move_within_its_noise_and_quiet():
     for seed in range(3):
         e = g_estimation(fvc_registry(1500, 0.0, seed, by_fvc=False))
         zs.append(e.details["measures_check"]["z"])
-        assert not any(SAID in w for w in e.warnings)
+        assert not any(SAID in w for w in e.warnings) and e.details["measures_check"]["warned"] is False
     assert max(abs(z) for z in zs) < 3, zs
 
 

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -15,9 +16,9 @@ def folder(tmp_path_factory):
     return out
 
 
-def run(*args):
+def run(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "alscell", "effect", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "alscell", "effect", *args], capture_output=True, text=True, timeout=120, env=env
     )
 
 
@@ -25,7 +26,10 @@ def test_json_contract(folder):
     r = run("--data", str(folder), "--json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    assert tuple(d) == JSON_KEYS and d["method"] == "g_estimation" and d["estimand"] == "slope_change"
+    # the contract's keys first, unchanged; then the history checks g-estimation's default ran (this registry
+    # records FVC and NfL, and age and the rest beside the score)
+    assert tuple(d) == (*JSON_KEYS, "measures_check", "history_check"), list(d)
+    assert d["method"] == "g_estimation" and d["estimand"] == "slope_change"
     r = run("--data", str(folder), "--json", "--method", "naive", "--outcome", "fvc_pct_pred")
     d = json.loads(r.stdout)
     assert d["method"] == "naive" and d["outcome"] == "fvc_pct_pred" and d["warnings"]
@@ -46,7 +50,7 @@ def test_sensitivity_extends_the_json_object_and_prints_the_table(folder):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert tuple(d)[: len(JSON_KEYS)] == JSON_KEYS  # the spec's keys first, unchanged
-    assert {k: d[k] for k in JSON_KEYS} == plain
+    assert {k: d[k] for k in JSON_KEYS} == {k: plain[k] for k in JSON_KEYS}
     assert [s["analysis"] for s in d["sensitivity"]] == ["lmm_counterfactual", "lmm_bounded", "trigger_visits_out"]
     for s in d["sensitivity"]:
         assert set(s) == {
@@ -306,6 +310,15 @@ def test_the_decision_history_is_taken_as_asked_and_said(folder):
     assert (default["estimate"], default["decision_inputs"]["history"]) == (plain["estimate"], DEFAULT_HISTORY)
     r = run("--data", str(folder), "--history", "standard")
     assert r.returncode == 0 and "decision history" in r.stdout and "standard" in r.stdout
+    # the default's JSON and table give the standard history's reading beside the estimate: that estimate, its CI
+    check = plain["measures_check"]
+    got = [check[k] for k in ("standard_estimate", "standard_ci_low", "standard_ci_high")]
+    assert got == pytest.approx([std["estimate"], std["ci_low"], std["ci_high"]], abs=1e-9)
+    assert check["difference"] == pytest.approx(plain["estimate"] - std["estimate"], abs=1e-9)
+    wide = run("--data", str(folder), env=os.environ | {"COLUMNS": "220"}).stdout  # no cell wrapped
+    row = next(line for line in wide.splitlines() if "(the standard decision history)" in line)
+    assert "without fvc_pct_pred, nfl (the standard decision history)" in row
+    assert f"{std['estimate']:+.3f} (95% CI {std['ci_low']:+.3f} to {std['ci_high']:+.3f})" in row
     r = run("--data", str(folder), "--history", "lagged")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == f"error: unknown history 'lagged': use {', '.join(HISTORIES)}."

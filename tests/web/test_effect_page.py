@@ -274,6 +274,13 @@ def test_the_decision_history_is_taken_as_chosen_and_shown_with_the_apis_estimat
     page = res.get(partial.headers["HX-Push-Url"])  # the whole page: the choice as made
     chosen = page.text.split('<select name="history">', 1)[1].split("</select>", 1)[0]
     assert re.findall(r'<option value="([^"]*)" selected>', chosen) == ["standard"]
+    # the default's result shows the standard history's reading beside its estimate, as its API object holds it
+    std = api.json()
+    assert plain["measures_check"]["standard_estimate"] == pytest.approx(std["estimate"], abs=1e-9)
+    default = res.get("/effect/result", headers=HX)
+    shown = shown_text(default.text, "measures_check")
+    assert shown.startswith(f"{std['estimate']:+.3f} (95% CI {std['ci_low']:+.3f} to {std['ci_high']:+.3f})"), shown
+    assert "measures_check" not in partial.text  # asked for the standard history: nothing to set beside it
 
 
 def test_the_recorded_screening_is_shown_with_the_apis_counts(tmp_path):

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.history_contrast import checks_json
 from alscell.analysis.measure_history import COURSE_COLUMNS, as_of, course_terms, measure_terms
 from alscell.analysis.visit_process import VISIT_INPUTS, measured_terms, spacing_terms, type_terms
 from alscell.domain.measures import MEASURES as MEASURE_KEYS
@@ -311,7 +312,9 @@ def measures_read(outcome: str, names: tuple[str, ...]) -> tuple[str, ...] | Non
 
 
 def named_json(obj: dict, options: dict, details: dict) -> dict:
-    """An effect request's JSON object (the contract's keys first, unchanged) extended by ``decision_inputs`` when
+    """An effect request's JSON object (the contract's keys first, unchanged) extended by the history checks that
+    ran (``measures_check``, ``history_check``: :func:`alscell.analysis.history_contrast.checks_json`) and by
+    ``decision_inputs`` when
     the request named terms or a decision lag (``options``, :func:`named_options`): ``named`` (as asked),
     ``columns`` (the history columns they gave that added to it; empty when no estimate was made),
     ``within_starters`` and ``outside_starters`` (decision visits it left out, or null), ``shape`` (linear, spline or
@@ -336,6 +339,8 @@ def named_json(obj: dict, options: dict, details: dict) -> dict:
         "adjust_for", "decision_lag_days", "decision_visits", "leave_out_visits", "recorded_eligibility",
         "hold_raters", "self_ratings", "history",
     )  # fmt: skip
+    checks = checks_json(details)  # the history checks that ran, before the named inputs
+    obj = obj | checks if checks else obj
     by_default = "hold_raters" not in options and any_rater_held(details)
     not_read_by_default = "self_ratings" not in options and bool(details.get("self_rated_visits_not_read"))
     if not any(options.get(k) for k in asked) and not by_default and not not_read_by_default:

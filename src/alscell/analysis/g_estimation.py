@@ -98,7 +98,7 @@ from alscell.analysis.effects import (
 )
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.estimate import Estimate
-from alscell.analysis.history_contrast import carried_se, contrast
+from alscell.analysis.history_contrast import carried_se, contrast, terms_named
 from alscell.analysis.measure_history import as_of, course_terms, measure_terms
 from alscell.analysis.rater import rater_flags, rater_rule
 from alscell.analysis.rater_drift import (
@@ -750,20 +750,24 @@ def _measures_check(df: pd.DataFrame, H: np.ndarray, start: np.ndarray, win: tup
     }
 
 
+def _other_reading(name: str, estimate: float, se: float, q: float, warned: bool) -> dict:
+    """A history check's other reading for ``details``: ``{name}_estimate`` and its interval (``q``: the
+    estimate's t quantile; ``se``: carried, :func:`alscell.analysis.history_contrast.carried_se`) and whether the
+    move warned (:func:`beyond_noise`)."""
+    return {
+        f"{name}_estimate": float(estimate),
+        f"{name}_ci_low": float(estimate - q * se),
+        f"{name}_ci_high": float(estimate + q * se),
+        "warned": bool(warned),
+    }
+
+
 def _measured_phrase(history: str, df: pd.DataFrame) -> str:
     """What the caution's list of modelled history adds for ``history`` (the measures' histories; for the measures
     alone, only where the registry recorded one: ``df.attrs["measure_terms"]``, :func:`decision_history`)."""
     if history == "measures" or (history == "measures_only" and df.attrs.get("measure_terms")):
         return ", the measurements recorded before each visit"
     return ""
-
-
-def _term_name(term: str) -> str:
-    """What a history term is of: a registry term or a measure without its flag or change ("age (unknown)",
-    "nfl change per month" → "age", "nfl")."""
-    for suffix in (" (unknown)", " (none yet)", " change per month"):
-        term = term.removesuffix(suffix)
-    return term
 
 
 def beyond_noise(move: float, z: float, se: float) -> bool:
@@ -787,7 +791,7 @@ def history_warning(
     if not beyond_noise(move, z, se):
         return []
     alt, q = estimate + move, t_ppf(1 - alpha / 2, dfree)
-    added = ", ".join(dict.fromkeys(_term_name(t) for t in terms))
+    added = terms_named(terms)
     return [
         f"taking what the registry records beside the score ({added}) into the model of who is treated moves the "
         f"estimate by {move:+.3f} ({abs(z):.1f} times the move's SE) to {alt:+.3f} ({1 - alpha:.0%} CI "
@@ -808,7 +812,7 @@ def measures_warning(
     if not beyond_noise(move, z, se):
         return []
     (alt, standard_se), q = standard, t_ppf(1 - alpha / 2, dfree)
-    measured = ", ".join(dict.fromkeys(_term_name(t) for t in terms))
+    measured = terms_named(terms)
     return [
         f"the measurements recorded before each visit ({measured}) move the estimate by {move:+.3f} ({abs(z):.1f} "
         f"times the move's SE): without them it is {alt:+.3f} ({1 - alpha:.0%} CI {alt - q * standard_se:+.3f} to "
@@ -1244,22 +1248,28 @@ def g_estimation(
     }
     if in_history:
         details["raters_in_history"] = in_history
+    q = t_ppf(1 - alpha / 2, dfree)
     if check is not None:  # in the outcome's direction, like the estimate
-        details["history_check"] = check | {"difference": sgn * check["difference"], "z": sgn * check["z"]}
         # the offsets' share of the SE (raters after the start) goes with the move to the other history
         alt_se = carried_se(se, check["standard_se"], check["registry_se"])
-        warn += history_warning(sgn * delta, sgn * check["difference"], check["z"], se, alt_se, dfree, alpha,
-                                check["terms"])  # fmt: skip
-    if measures is not None:  # in the outcome's direction, like the estimate
-        details["measures_check"] = measures | {
-            "difference": sgn * measures["difference"],
-            "z": sgn * measures["z"],
-            # the estimate less the move: the standard history's own where the estimate is its fit's (where each
-            # recorded rater's offset was held, the move is taken on the ratings as recorded, as the history check's)
-            "standard_estimate": sgn * (delta - measures["difference"]),
+        move, alt = sgn * check["difference"], sgn * (delta + check["difference"])
+        details["history_check"] = check | {
+            "difference": move,
+            "z": sgn * check["z"],
+            **_other_reading("registry", alt, alt_se, q, beyond_noise(move, check["z"], se)),
         }
-        alt = (sgn * (delta - measures["difference"]), carried_se(se, measures["measures_se"], measures["standard_se"]))
-        warn += measures_warning(sgn * measures["difference"], measures["z"], se, alt, dfree, alpha, measures["terms"])
+        warn += history_warning(sgn * delta, move, check["z"], se, alt_se, dfree, alpha, check["terms"])
+    if measures is not None:  # in the outcome's direction, like the estimate
+        # the estimate less the move: the standard history's own where the estimate is its fit's (where each
+        # recorded rater's offset was held, the move is taken on the ratings as recorded, as the history check's)
+        move, alt = sgn * measures["difference"], sgn * (delta - measures["difference"])
+        alt_se = carried_se(se, measures["measures_se"], measures["standard_se"])
+        details["measures_check"] = measures | {
+            "difference": move,
+            "z": sgn * measures["z"],
+            **_other_reading("standard", alt, alt_se, q, beyond_noise(move, measures["z"], se)),
+        }
+        warn += measures_warning(move, measures["z"], se, (alt, alt_se), dfree, alpha, measures["terms"])
     if nuisance == "selected":  # per nuisance function, the learner kept in each split
         from alscell.analysis.crossfit import NUISANCE_NAMES
 

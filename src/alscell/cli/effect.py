@@ -143,6 +143,7 @@ def register(app: typer.Typer) -> None:
         from alscell.analysis.effect_modification import estimate_modified, modified_json, parse_modifiers
         from alscell.analysis.effects import DEFAULT_METHOD, METHODS, estimate_effect
         from alscell.analysis.errors import NotApplicable
+        from alscell.analysis.history_contrast import check_rows
 
         method = method or DEFAULT_METHOD
         if method not in METHODS:
@@ -236,6 +237,8 @@ def register(app: typer.Typer) -> None:
             t.add_row("decision history", str(est.details.get("history", "—")))
         if "self_rated_visits_not_read" in est.details:
             t.add_row("self-ratings in the outcome only", f"{est.details['self_rated_visits_not_read']} visits")
+        for _, label, line in check_rows(est.details):
+            t.add_row(label, line)
         stdout.print(t)
         if sens is not None:
             _print_sensitivity(sens, f)

@@ -40,6 +40,7 @@ from sqlalchemy import Engine, func, select
 
 from alscell.analysis.decision_inputs import ADJUST_SHAPES, DEFAULT_SHAPE, PATIENT_INPUTS, VISIT_INPUTS
 from alscell.analysis.errors import NotApplicable
+from alscell.analysis.history_contrast import check_rows
 from alscell.analysis.self_ratings import SELF_RATINGS
 from alscell.domain.measures import MEASURES
 from alscell.domain.vocabulary import VISIT_TYPES
@@ -186,6 +187,7 @@ def _result_view(obj: dict) -> dict[str, Any]:
         "p_shown": text.pval(obj.get("p_value")),
         "comparison": text.comparison(obj.get("method")),
         "inputs": obj.get("decision_inputs"),
+        "checks": check_rows(obj),
     }
 
 
