@@ -64,6 +64,9 @@ def test_headline_equals_the_evidence_engine(report, tables):
     assert p.keys["effect.ci_high"] == num(e.ci_high, 2)
     assert p.keys["effect.p_value"] == pval(e.p_value)
     assert p.keys["effect.n_patients"] == str(e.n_patients)
+    # beside it, the standard history's reading (the registry records FVC and NfL): that fit's estimate and CI
+    std = estimate_effect(tables, outcome="alsfrs_r_total", history="standard")
+    assert p.keys["effect.measures_check"].startswith(f"{std.estimate:+.3f} (95% CI {std.ci_low:+.3f} to ")
 
 
 def test_every_section_shows_the_engines_result(report, tables):

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 from web_helpers import chromium_page, csrf_of, login, shown_text, shown_value, two_site_app
 
+from alscell.analysis.estimate import JSON_KEYS
+from alscell.analysis.history_contrast import check_rows
 from alscell.report import text
 from alscell.web import dashboard
 
@@ -65,6 +67,10 @@ def _assert_headline_is(page: str, est: dict) -> None:
     assert int(shown_text(page, "effect.n_treated")) == est["n_treated"]
     for w in est["warnings"]:
         assert str(markupsafe.escape(w)) in page  # escaped as Jinja escapes (' → &#39;)
+    # the history checks the CLI's object holds: each other reading as the CLI's table gives it
+    for key, _, line in check_rows(est):
+        assert shown_text(page, f"effect.{key}") == line
+    assert ("effect.measures_check" in page) == ("measures_check" in est)
 
 
 def _assert_deidentified(page: str, patient_ids) -> None:
@@ -275,7 +281,9 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
     assert bad.status_code == 422 and "registry estimators" in bad.json()["detail"]
     # the CLI's --modifiers, same scope: the spec's keys first, then the modification records
     mod = c.get("/api/v1/effect", params={"modifiers": "decline"}).json()
-    assert list(mod)[: len(api)] == list(api) and list(mod)[len(api) :] == ["effect_modification"]
+    keys = list(JSON_KEYS)  # (the default's object adds the history checks after them; these variants run none)
+    assert list(api)[len(keys) :] == ["measures_check", "history_check"]
+    assert list(mod)[: len(keys)] == keys and list(mod)[len(keys) :] == ["effect_modification"]
     for params, why in (({"modifiers": "age"}, "unknown effect modifier"),
                         ({"modifiers": "level", "method": "naive"}, "need the method g_estimation"),
                         ({"modifiers": "level", "sensitivity": "true"}, "cannot be combined")):  # fmt: skip
@@ -283,7 +291,7 @@ def test_a_clinician_of_site_b_sees_only_site_b(sim_app):
         assert r.status_code == 422 and why in r.json()["detail"], params
     # the CLI's --adjust-for / --within-starters, same scope and the same rules
     named = c.get("/api/v1/effect", params={"adjust_for": "age", "within_starters": "true"}).json()
-    assert list(named)[: len(api)] == list(api) and list(named)[len(api) :] == ["decision_inputs"]
+    assert list(named)[: len(keys)] == keys and list(named)[len(keys) :] == ["decision_inputs"]
     assert named["n_patients"] == api["n_patients"] and named["decision_inputs"]["named"] == ["age"]
     spline = c.get("/api/v1/effect", params={"adjust_for": "age", "adjust_shape": "spline"}).json()
     assert spline["decision_inputs"]["shape"] == "spline"

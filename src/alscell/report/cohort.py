@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from alscell.analysis.derived import derive_visits
 from alscell.analysis.errors import NotApplicable
 from alscell.analysis.forecast import fit_natural_history, untreated_visits
+from alscell.analysis.history_contrast import check_rows
 from alscell.analysis.results import ClaimsResult
 from alscell.io.tables import Tables, as_tables
 from alscell.report import figures, text
@@ -234,6 +235,7 @@ def cohort_context(
         "nh": nh_info,
         "ev": ev,
         "effect": effect_d,
+        "effect_checks": check_rows(effect.value.details) if effect.available else [],
         "naive": naive_d,
         "sensitivity": sensitivity_view(ev["sensitivity"], ev.get("modification")),
         "claims": claims_view(ev["claims"]),

@@ -132,6 +132,7 @@ def _number(x: Any) -> float | None:
 
 def _estimate_view(section: Any) -> dict[str, Any] | None:
     """An Estimate's JSON fields plus their display strings (the cohort report's formatting)."""
+    from alscell.analysis.history_contrast import check_rows
     from alscell.report import text
 
     if not section.available:
@@ -156,6 +157,7 @@ def _estimate_view(section: Any) -> dict[str, Any] | None:
         "method_shown": text.words(d.get("method")),
         "comparison": text.comparison(d.get("method")),
         "verdict": verdict,
+        "checks": check_rows(getattr(section.value, "details", None) or {}),
     }
 
 
