@@ -858,6 +858,22 @@ READING_MEASURES_ONLY_WORLD14 = """* Written after the first run (2026-12-07, fo
   standard history 7); mean |bias / SE| 1.00 → 0.94.  The lean of +0.03 to +0.05 under no effect stays: the rule
   reads the items and the diagnosis' Delta-FRS, which the measures do not."""
 
+READING_MEASURES_ONLY_WORLD13 = """* Written after the first run (2026-12-07, forty-third session; 39.1 min, the machine shared with tests), to
+  measure the default since 2026-12-07 on the thirteenth world (benchmarks/thirteenth_world.py, "who is treated":
+  the centre's intrathecal programme at 6-monthly reviews, eligible within a serum NfL band of 45-120 pg/mL, a CMAP
+  at diagnosis of at least 3 mV and a weight at least 90% of the diagnosis', then chosen on an inverted U in the
+  recorded decline, site, age and an unrecorded wish).  20 cohorts per cell, both histories on the same cohorts;
+  truth: the world's realised slope change.
+* **The measures take about a fifth of the lean, no more**: the mean change is −0.0257, −0.0158 and −0.0190 at
+  200, 1,000 and 3,000 patients (MCSE 0.0036, 0.0012, 0.0011); under no effect +0.0841 → +0.0659 at 3,000 × 30%
+  (coverage 0.20 → 0.30), +0.1168 → +0.0854 with 60% (0.00 → 0.05).  Within every band 3 of 27 cells (the three at
+  200 × 5%) against 0; coverage within its band 3 against 1; mean coverage 0.483 → 0.572, mean |bias / SE|
+  2.02 → 1.65.
+* Why no more: the default reads the NfL and weight the eligibility reads, but as straight terms, not as the band
+  and the floor the rule applies, and it does not read the CMAP; the larger part of this world's lean comes from
+  the contacts patients request between reviews when they decline fast (docs/world13_pieces.md), which no
+  measurement records."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -871,6 +887,7 @@ READINGS = {
         "world20": READING_MEASURES_ONLY_WORLD20,
         "world12": READING_MEASURES_ONLY_WORLD12,
         "world14": READING_MEASURES_ONLY_WORLD14,
+        "world13": READING_MEASURES_ONLY_WORLD13,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
