@@ -874,6 +874,23 @@ READING_MEASURES_ONLY_WORLD13 = """* Written after the first run (2026-12-07, fo
   the contacts patients request between reviews when they decline fast (docs/world13_pieces.md), which no
   measurement records."""
 
+READING_MEASURES_ONLY_WORLD16 = """* Written after the first run (2026-12-07, forty-third session; 24.7 min), to measure the default since
+  2026-12-07 on the sixteenth world (benchmarks/sixteenth_world.py, "who is treated": a board at clinic reviews
+  after the diagnosis, eligible while the MUNIX stays at least 40% of its first, then referred on the MUNIX's fall,
+  the total and age with an allocation list of its own; the registry records FVC and weight, which the board does
+  not read).  20 cohorts per cell, both histories on the same cohorts; truth: the world's realised slope change.
+* **Here the measures make it worse**: the mean change is +0.0222, +0.0069 and +0.0120 at 200, 1,000 and 3,000
+  patients (MCSE 0.0026, 0.0006, 0.0007), toward treatment, where the standard history already leant that way
+  from 1,000 patients (under no effect +0.0513 → +0.0598 at 1,000 × 30%, +0.0221 → +0.0432 at 3,000 × 60%, the
+  latter now outside the bias band; coverage 0.60 → 0.50).  Within every band 14 of 27 cells against 17; coverage
+  within its band 21 against 23; mean |bias / SE| 0.32 → 0.43.
+* The board reads the MUNIX, which neither history reads; FVC and weight follow the same loss of motor units, so
+  reading them shifts the comparison without removing what the MUNIX carries — the eighth world's pattern
+  (docs/world8_weight.md) by another route, a guess not tested here.  The measures' check stays silent on this
+  world (docs/measures_check.md, its own cohorts at 1,000 patients: fired in 0 of 40; mean moves +0.0114 and
+  +0.0189, mean z +1.36 and +1.57, inside its threshold of 3), so this page, not the check, is where the harm
+  shows."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -888,6 +905,7 @@ READINGS = {
         "world12": READING_MEASURES_ONLY_WORLD12,
         "world14": READING_MEASURES_ONLY_WORLD14,
         "world13": READING_MEASURES_ONLY_WORLD13,
+        "world16": READING_MEASURES_ONLY_WORLD16,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,

@@ -216,6 +216,7 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
         ("world12", "docs/data/world12_measures_only", "docs/calibration_world12_measures_only.md"),
         ("world14", "docs/data/world14_measures_only", "docs/calibration_world14_measures_only.md"),
         ("world13", "docs/data/world13_measures_only", "docs/calibration_world13_measures_only.md"),
+        ("world16", "docs/data/world16_measures_only", "docs/calibration_world16_measures_only.md"),
     ],
 )
 def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_their_standard_rows(
