@@ -887,9 +887,9 @@ READING_MEASURES_ONLY_WORLD16 = """* Written after the first run (2026-12-07, fo
 * The board reads the MUNIX, which neither history reads; FVC and weight follow the same loss of motor units, so
   reading them shifts the comparison without removing what the MUNIX carries — the eighth world's pattern
   (docs/world8_weight.md) by another route, a guess not tested here.  The measures' check stays silent on this
-  world (docs/measures_check.md, its own cohorts at 1,000 patients: fired in 0 of 40; mean moves +0.0114 and
-  +0.0189, mean z +1.36 and +1.57, inside its threshold of 3), so this page, not the check, is where the harm
-  shows."""
+  world (docs/measures_check.md, its own cohorts at 1,000 patients, which also record the visits' types and
+  decision dates — these here do not: fired in 0 of 40; mean moves +0.0114 and +0.0189, mean z +1.36 and +1.57,
+  inside its threshold of 3), so this page, not the check, is where the harm shows."""
 
 READINGS = {
     "measures_only": {
