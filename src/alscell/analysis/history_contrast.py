@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from alscell.analysis.estimate import json_value
+
 Fit = tuple[np.ndarray, np.ndarray]  # (δ̂, per-patient influence: patients × parameters), decision_influence's
 
 
@@ -43,15 +45,12 @@ def checks_json(details: dict) -> dict:
     """The history checks an estimate ran (g_estimation's ``details["measures_check"]`` and
     ``details["history_check"]``), each as it stands there — the move in the outcome's direction, its SE and
     ``z``, the terms, the other history's estimate and interval (``standard_…`` or ``registry_…``) and ``warned``
-    — with non-finite numbers as null; {} when none ran (another method, named inputs, modifiers, learned
-    nuisances, or no measurement recorded for the measures' check)."""
+    — as JSON values (:func:`alscell.analysis.estimate.json_value`: non-finite numbers as null); {} when none ran
+    (another method, named inputs, modifiers, learned nuisances, or no measurement recorded for the measures'
+    check)."""
 
     def plain(v: object) -> object:
-        if isinstance(v, float | np.floating):
-            return float(v) if np.isfinite(v) else None
-        if isinstance(v, list | tuple):
-            return [plain(x) for x in v]
-        return v
+        return [json_value(x) for x in v] if isinstance(v, list | tuple) else json_value(v)
 
     return {k: {n: plain(v) for n, v in details[k].items()} for k in CHECKS if k in details}
 
