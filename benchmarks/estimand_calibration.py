@@ -212,7 +212,7 @@ def main(argv=None) -> int:
     tables = [
         check_table(raw, truths),
         truth_table(truths),
-        summary_table(perf, "estimator · judged against", by_world=False),
+        summary_table(perf, "estimator · judged against"),
         cell_table(perf, labels),
     ]
     template, reading = PAGES[args.page]
