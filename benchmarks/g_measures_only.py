@@ -29,6 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from warning_census import RECORDING  # the worlds whose cohorts can record the decision occasions
 from world18_raters import page_main
 from world20_hold_raters import judged_rows
 
@@ -56,8 +57,6 @@ ESTIMATORS = {
     "the measures alone": "measures_only",
     "the measures and registry terms": "measures",
 }
-# the worlds whose cohorts can record the decision occasions (warning_census.RECORDING)
-RECORDING = ("world16", "world17", "world18", "world19", "world20", "world21")
 
 
 def run_chunk(items: list[tuple]) -> list[dict]:

@@ -140,7 +140,16 @@ import pandas as pd
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import cohort_truths
-from world_tables import DPM, ITEMS, WorldCohort, follow_up_events, item_rows, share_cutoff
+from world_tables import (
+    DPM,
+    ITEMS,
+    WorldCohort,
+    doses_while_followed,
+    end_of_follow_up,
+    follow_up_events,
+    item_rows,
+    share_cutoff,
+)
 
 # what the clinician's rule reads besides the ALSFRS-R totals (the review's and the previous review's)
 RECORDED_RULE_INPUTS = ("age", "time_since_onset", "site", "ventilation", "gastrostomy", "fvc_pct_pred")
@@ -726,11 +735,8 @@ def _tables(n, onset_day, diag_day, birth_year, sex_m, code, site, res, given, d
         "site": SITES[site],
     })  # fmt: skip
     # nothing after the end of follow-up: a dose is recorded only while followed
-    dday = events.loc[events["event"].isin(["death", "withdrawal", "lost_to_follow_up"])]
-    end_d = pd.Series(ids).map(dday.groupby("patient_id")["date"].min()).to_numpy()
-    end_days = np.where(pd.isna(end_d), BIG, (pd.to_datetime(end_d) - EPOCH).days.to_numpy(float))
-    give = given & (dose_day < end_days[:, None])
-    give = np.cumprod(give, 1).astype(bool)
+    end_days = end_of_follow_up(events, ids)
+    give = doses_while_followed(given, dose_day, end_days)
     pg, kg = np.nonzero(give)
     lots = (2016 + np.floor(u_lot * 10)).astype(int) * 1000 + np.floor(u_lot * 1e5 % 997).astype(int)
     treatments = pd.DataFrame({

@@ -145,7 +145,16 @@ from scipy.special import ndtr
 from alscell.io.tables import Tables
 from second_world import refuse_unknown
 from window_truth import cohort_truths
-from world_tables import DPM, ITEMS, WorldCohort, follow_up_events, item_rows, share_cutoff
+from world_tables import (
+    DPM,
+    ITEMS,
+    WorldCohort,
+    doses_while_followed,
+    end_of_follow_up,
+    follow_up_events,
+    item_rows,
+    share_cutoff,
+)
 
 # what the programme reads besides the ALSFRS-R totals (at the screening review and at the lead-in's end): the
 # screening's recorded limits and the decision's points (NfL at HARBOUR only, SVC, the weight since the first visit)
@@ -732,10 +741,8 @@ def _tables(ctx: dict, res: dict, given: np.ndarray, truth_in, record_occasions:
         "genetics": np.where(u_gen < 0.07, "C9orf72", np.where(u_gen < 0.09, "SOD1", NONE)).astype(object),
         "site": SITES[site],
     })  # fmt: skip
-    dday = events.loc[events["event"].isin(["death", "withdrawal", "lost_to_follow_up"])]
-    end_d = pd.Series(ids).map(dday.groupby("patient_id")["date"].min()).to_numpy()
-    end_days = np.where(pd.isna(end_d), BIG, (pd.to_datetime(end_d) - EPOCH).days.to_numpy(float))
-    give = np.cumprod(given & (dose_day < end_days[:, None]), 1).astype(bool)
+    end_days = end_of_follow_up(events, ids)
+    give = doses_while_followed(given, dose_day, end_days)
     pg, kg = np.nonzero(give)
     lots = 1000 + np.floor(ctx["u_lot"] * 9000).astype(int)
     cells = DOSE_CELLS[0] + (DOSE_CELLS[1] - DOSE_CELLS[0]) * ctx["u_cells"]

@@ -145,6 +145,20 @@ __all__ = [
 ]
 
 
+def end_of_follow_up(events: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    """Per patient of ``ids``: the day (since 1970-01-01) of the first death, withdrawal or loss to follow-up in
+    ``events``, :data:`NEVER` where there is none — when the later worlds stop recording doses."""
+    ended = events.loc[events["event"].isin(["death", "withdrawal", "lost_to_follow_up"])]
+    end_d = pd.Series(ids).map(ended.groupby("patient_id")["date"].min()).to_numpy()
+    return np.where(pd.isna(end_d), NEVER, (pd.to_datetime(end_d) - pd.Timestamp(0)).days.to_numpy(float))
+
+
+def doses_while_followed(given: np.ndarray, dose_day: np.ndarray, end_days: np.ndarray) -> np.ndarray:
+    """Patients × cycles: the doses ``given`` dated before the patient's end of follow-up (``end_days``), each
+    cycle only after every earlier one was given."""
+    return np.cumprod(given & (dose_day < end_days[:, None]), 1).astype(bool)
+
+
 def share_cutoff(first_crit: np.ndarray, target: int) -> float:
     """The cut-off c under which exactly ``target`` patients' first criterion value (``first_crit``, inf where
     it never comes) falls, halfway between the target-th and the next; −inf for no one, inf when fewer can."""
