@@ -61,6 +61,14 @@ CANDIDATES = {
         "The measures alone in the history (the default since 2026-12-07)",
         'history="measures_only"',
     ),
+    # the default on cohorts that also record the visits' types and decision dates (the worlds that can:
+    # g_measures_only.RECORDING), which both histories then read — the registry docs/measures_check.md ran on
+    "measures_only_recorded": (
+        {"history": "measures_only", "record_occasions": True},
+        "The measures alone in the history (the default since 2026-12-07), on cohorts that record the visits' types "
+        "and decision dates",
+        'history="measures_only", the cohorts with record_occasions=True',
+    ),
     # each world's own rule, named (benchmarks/named_inputs.NAMED; alscell effect --adjust-for)
     "named": ({"adjust_for": "named"}, "What each world's rule reads, named (--adjust-for)", "adjust_for=NAMED[world]"),
     # the same names, their continuous levels as restricted cubic splines (--adjust-shape spline)
@@ -316,7 +324,7 @@ def reading_for(candidate: str, worlds: tuple[str, ...]) -> str:
 def standard_text(candidate: str) -> str:
     """How the page names its "standard" rows: the default's history on every page run before 2026-12-07, the
     standard history beside the default since (the candidate ``measures_only``)."""
-    if candidate == "measures_only":
+    if candidate in ("measures_only", "measures_only_recorded"):
         return "the standard history\n(`standard`, the default's until 2026-12-07)"
     return "the default's history\n(`standard`)"
 
@@ -889,7 +897,29 @@ READING_MEASURES_ONLY_WORLD16 = """* Written after the first run (2026-12-07, fo
   (docs/world8_weight.md) by another route, a guess not tested here.  The measures' check stays silent on this
   world (docs/measures_check.md, its own cohorts at 1,000 patients, which also record the visits' types and
   decision dates — these here do not: fired in 0 of 40; mean moves +0.0114 and +0.0189, mean z +1.36 and +1.57,
-  inside its threshold of 3), so this page, not the check, is where the harm shows."""
+  inside its threshold of 3), so this page, not the check, is where the harm shows.
+* Added 2026-12-08 (forty-fourth session): on cohorts that record the visits' types and decision dates
+  (docs/calibration_world16_measures_only_recorded.md, the same seeds) the measures move the estimate the same way
+  and by about as much, but there the standard history leans against treatment and the move helps (within every
+  band 20 of 27 against 15): the harm on this page belongs to registries that leave the occasions unrecorded."""
+
+READING_RECORDED_WORLD16 = """* Written after the first run (2026-12-08, forty-fourth session; 22.1 min), to settle whether the sixteenth world's
+  verdict on the default (docs/calibration_world16_measures_only.md: "the measures make it worse") holds on the
+  registry the measures' check ran on (docs/measures_check.md), whose cohorts also record each visit's type and
+  each decision's date — which both histories then read.  Same seeds, 20 cohorts per cell; truth: the world's
+  realised slope change.
+* **The same move, the other verdict.**  The measures move the estimate by +0.0237, +0.0082 and +0.0131 at 200,
+  1,000 and 3,000 patients (MCSE 0.0032, 0.0011, 0.0008) — the same direction and about the size of the move on the
+  registry that does not record them (+0.0222, +0.0069, +0.0120).  But here the standard history leans *against*
+  treatment (below the truth in 22 of 27 cells; under no effect −0.0286 at 3,000 × 30% and −0.0119 at 3,000 × 60%,
+  both outside the bias band), so the move goes toward the truth: −0.0161 and +0.0098 there (the latter within its
+  band), the default below the truth in 16 cells.  Within every band 20
+  of 27 cells against 15; bias within its band 21 against 16; coverage 26 against 26; mean |bias / SE| 0.37 → 0.26.
+  Only at 1,000 × 60% under no effect does the move leave its band (+0.0099 → +0.0255, MCSE 0.0098).
+* What the registry records changes where the standard history stands (the rater warning, which reads the visit
+  types, fires in 67% to 100% of these cohorts against 17% to 22% without them), not what the measures add: on this
+  world the default's merit is a property of the registry, and docs/calibration_world16_measures_only.md's harm
+  holds only where the occasions go unrecorded."""
 
 READINGS = {
     "measures_only": {
@@ -907,6 +937,7 @@ READINGS = {
         "world13": READING_MEASURES_ONLY_WORLD13,
         "world16": READING_MEASURES_ONLY_WORLD16,
     },
+    "measures_only_recorded": {"world16": READING_RECORDED_WORLD16},
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
     "named_visits_spline": READING_NAMED_VISITS,

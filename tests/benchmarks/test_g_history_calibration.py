@@ -201,6 +201,23 @@ def test_the_recorded_occasions_candidate_records_them_and_takes_each_worlds_own
     assert rows["standard"]["estimate"] == standard != g_estimation(plain, history="standard").estimate
 
 
+def test_the_default_on_recording_cohorts_reads_the_occasions_in_both_histories():
+    """``--candidate measures_only_recorded``: the default (the measures alone) and the standard history on cohorts
+    that record the decision dates and visit types (same draws), each equal to ``g_estimation`` on that cohort — not
+    on the cohort without them."""
+    import calibration
+    from alscell.analysis.g_estimation import g_estimation
+
+    runs = ghc.variants("measures_only_recorded")
+    assert runs["measures_only_recorded"] == {"history": "measures_only", "record_occasions": True}
+    rows = {r["variant"]: r for r in ghc.run_chunk([(("world16", 200, 0.3, 0.0), 5)], runs)}
+    recorded = calibration._cohort("world16", 200, 0.3, 0.0, 5, record_occasions=True)
+    plain = calibration._cohort("world16", 200, 0.3, 0.0, 5)
+    for name, history in (("measures_only_recorded", "measures_only"), ("standard", "standard")):
+        assert rows[name]["estimate"] == g_estimation(recorded, history=history).estimate
+    assert rows["measures_only_recorded"]["estimate"] != g_estimation(plain, history="measures_only").estimate
+
+
 @pytest.mark.parametrize(
     ("world", "raw_dir", "stored_page"),
     [
@@ -237,3 +254,22 @@ def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_the
         pd.read_csv(root / raw_dir / f"{world}.csv")["variant"]
     ) == {"standard", "measures_only"}
     assert ghc.reading_for("measures_only", (world,)) in stored and "Not yet read" not in stored
+
+
+def test_the_recorded_occasions_page_rewrites_from_its_stored_cohorts(tmp_path):
+    """docs/calibration_world16_measures_only_recorded.md (the default and the standard history on cohorts that
+    record the visits' types and decision dates): the stored cohorts write the same page again, with its reading."""
+    root = Path(__file__).resolve().parents[2]
+    raw_dir, stored_page = (
+        "docs/data/world16_measures_only_recorded",
+        "docs/calibration_world16_measures_only_recorded.md",
+    )
+    page = tmp_path / "page.md"
+    argv = ["--candidate", "measures_only_recorded", "--worlds", "world16", "--cohorts", "20", "--raw-dir",
+            str(root / raw_dir), "--from-raw", "--write-md", str(page)]  # fmt: skip
+    assert ghc.main(argv) == 0
+    stored = (root / stored_page).read_text(encoding="utf-8")
+    again = page.read_text(encoding="utf-8")
+    assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
+    assert set(pd.read_csv(root / raw_dir / "world16.csv")["variant"]) == {"standard", "measures_only_recorded"}
+    assert ghc.reading_for("measures_only_recorded", ("world16",)) in stored and "Not yet read" not in stored
