@@ -227,6 +227,9 @@ def main(argv=None) -> int:
 
 MD = """# Does the sensitivity table flag the data on which the default fails?
 
+Run on 2026-12-03, when the default of `alscell effect` was `lmm_counterfactual` ("the default" on this page).
+The flag with today's default, `g_estimation`, as the primary: `docs/sensitivity_flag_g.md`.
+
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  For issue 10:
 `alscell effect --sensitivity` (`alscell.analysis.sensitivity`) runs the default and three alternatives whose
 assumptions differ — `lmm_bounded` (the floor and ceiling of the scale), `trigger_visits_out` (the two
@@ -265,6 +268,9 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 
 
 MD_HELDOUT = """# Does the sensitivity flag fire on the held-out worlds?
+
+Run on 2026-12-03, when the default of `alscell effect` was `lmm_counterfactual` ("the default" on this page).
+The flag with today's default, `g_estimation`, as the primary: `docs/sensitivity_flag_g.md`.
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  The flag of
 `docs/sensitivity_flag.md` (read its first section), chosen on `simulate` and unchanged, on the worlds
