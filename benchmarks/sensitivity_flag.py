@@ -269,7 +269,7 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 
 MD_HELDOUT = """# Does the sensitivity flag fire on the held-out worlds?
 
-Run on 2026-12-03, when the default of `alscell effect` was `lmm_counterfactual` ("the default" on this page).
+Run while the default of `alscell effect` was `lmm_counterfactual` (until 2026-12-04; "the default" on this page).
 The flag with today's default, `g_estimation`, as the primary: `docs/sensitivity_flag_g.md`.
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  The flag of
