@@ -634,7 +634,9 @@ def main(argv: list[str] | None = None) -> int:
 MD = """# A shared-parameter (selection) model against selection on the random slope
 
 Every number on this page is printed by `.venv/bin/python {command}` (seed entropy {entropy}).  A research
-prototype for issue 10, not a method of `alscell`: `benchmarks/joint_selection.py`.
+prototype for issue 10, not a method of `alscell`: `benchmarks/joint_selection.py`.  Run on 2026-12-03, when
+`lmm_counterfactual` was the default of `alscell effect` ("the default" below; `g_estimation` since 2026-12-04,
+docs/evidence.md).
 
 ## Why
 
