@@ -857,6 +857,38 @@ READING_MEASURES_ONLY = """* Written after the first run (2026-12-07, forty-seco
   against 21).  So the default is not honest on these worlds either: most of the 351 cells stay outside a band
   under both, as each world's own page says."""
 
+MD_RECORDED = """# The default since 2026-12-07 on held-out worlds whose registries record the visits' types and decision dates, against our estimand
+
+Every number on this page is printed by `.venv/bin/python {command}` (from stored cohorts and stored truths:
+the run time is that of simulating the worlds for their truths when those were stored; nothing is estimated or
+simulated again).  The estimates are the stored cohorts of `benchmarks/g_history_calibration.py --candidate
+measures_only_recorded --worlds worldN --cohorts 20` (docs/data/worldN_measures_only_recorded): the standard
+history (the default's until 2026-12-07) and the default since (`history="measures_only"`) on the same 20 cohorts
+per cell, drawn as for docs/measures_only_estimand.md but recording each visit's type and each decision's date
+(`record_occasions=True`), which both histories then read; each world's own page judges them against the world's
+truth (docs/calibration_worldN_measures_only_recorded.md).  The truths are those its calibration pages stored for
+the same seeds (docs/data/worldN_calibration/truths; the first table checks that the cohorts are these).  "World's
+truth": the world's realised slope change; "estimand's truth": {estimand} (docs/evidence.md).  Under no effect both
+are 0.  Bands as in docs/calibration.md (✗: outside).
+
+{table}
+
+Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
+
+## Reading it
+
+{reading}
+"""
+
+READING_RECORDED = """* Written after the sixteenth world's run (2026-12-08, forty-fourth session), from
+  docs/measures_only_recorded_estimand.md (`--estimand window`) and docs/measures_only_recorded_observed.md
+  (`--estimand observed`); the other worlds whose cohorts can record the occasions (the seventeenth to
+  twenty-second) join as their runs finish.
+* **The sixteenth world**: against the world's truth the default is within every band in 20 of 27 cells, the
+  standard history in 15; against our estimand's truth 18 against 20 (while observed 18 against 19).  Our
+  estimand's truth lies 0.016 to 0.029 below the world's under an effect, and the measures move the estimate up by
+  about 0.01 to 0.02 (docs/calibration_world16_measures_only_recorded.md): toward the world's truth, past ours."""
+
 PAGES = {
     "estimand": (MD, READING),
     "world6": (MD_WORLD6, READING_WORLD6),
@@ -877,6 +909,7 @@ PAGES = {
     "world21": (MD_WORLD21, READING_WORLD21),
     "world22": (MD_WORLD22, READING_WORLD22),
     "measures_only": (MD_MEASURES_ONLY, READING_MEASURES_ONLY),
+    "measures_only_recorded": (MD_RECORDED, READING_RECORDED),
 }
 
 

@@ -159,16 +159,18 @@ def assert_command_rewrites(text: str, argv: list[str], again: Path) -> None:
     assert tables and tables == [ln for ln in again.read_text().splitlines() if ln.startswith("| ")]
 
 
-def test_the_measures_alone_pages_rewrite_from_the_worlds_stored_cohorts_and_truths(tmp_path):
+@pytest.mark.parametrize("page", ["measures_only", "measures_only_recorded"])
+def test_the_measures_alone_pages_rewrite_from_the_worlds_stored_cohorts_and_truths(page, tmp_path):
     """docs/measures_only_estimand.md and docs/measures_only_observed.md: the default since 2026-12-07 beside the
     standard history on every held-out world measured again, judged against truths stored by the worlds' calibration
-    pages for the same seeds (the gap table's 0s say the cohorts are those)."""
+    pages for the same seeds (the gap table's 0s say the cohorts are those); docs/measures_only_recorded_*.md the
+    same on cohorts that record the visits' types and decision dates."""
     import shlex
 
     for suffix in ("estimand", "observed"):
-        text = (ROOT / f"docs/measures_only_{suffix}.md").read_text()
+        text = (ROOT / f"docs/{page}_{suffix}.md").read_text()
         argv = shlex.split(text.split("printed by `.venv/bin/python ")[1].split("`")[0])
-        assert argv[argv.index("--page") + 1] == "measures_only" and "Not yet read" not in text
+        assert argv[argv.index("--page") + 1] == page and "Not yet read" not in text
         gaps = [
             ln
             for ln in text.splitlines()
