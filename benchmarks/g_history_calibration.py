@@ -927,6 +927,18 @@ READING_RECORDED_WORLD16 = """* Written after the first run (2026-12-08, forty-f
   that brings the estimate toward the world's truth carries it past ours.  On the registry without the occasions
   the same judge gives 7 against 11 (docs/measures_only_estimand.md)."""
 
+READING_RECORDED_WORLD17 = """* Written after the first run (2026-12-08, forty-fourth session; 15.8 min), to measure the default on the
+  seventeenth world's cohorts that record each visit's type and each decision's date (the same seeds as
+  docs/calibration_world17_measures_only.md, where they go unrecorded), which both histories then read.  20 cohorts
+  per cell; truth: the world's realised slope change.
+* **The same verdict as without them**: the measures move every size down (−0.0150, −0.0208, −0.0200 at 200,
+  1,000, 3,000 patients; MCSE 0.0026, 0.0011, 0.0005; a little less than the −0.0180, −0.0280, −0.0272 there), toward
+  0 from a lean toward treatment in every cell.  Within every band in 7 of 27 cells against 2; coverage within its
+  band 16 against 7; type-I 8 of 9 against 4; mean |bias / SE| 1.38 → 0.99.  Under no effect +0.0465 → +0.0257 at
+  3,000 × 30% and +0.0572 → +0.0395 at 3,000 × 60%, still outside the bias band.
+* Against our estimand's truth (docs/measures_only_recorded_estimand.md) 8 against 3 (while observed 10 against 3):
+  the default is ahead on this world by every judge, with or without the occasions."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -943,7 +955,7 @@ READINGS = {
         "world13": READING_MEASURES_ONLY_WORLD13,
         "world16": READING_MEASURES_ONLY_WORLD16,
     },
-    "measures_only_recorded": {"world16": READING_RECORDED_WORLD16},
+    "measures_only_recorded": {"world16": READING_RECORDED_WORLD16, "world17": READING_RECORDED_WORLD17},
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
     "named_visits_spline": READING_NAMED_VISITS,

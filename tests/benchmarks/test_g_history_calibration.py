@@ -256,20 +256,21 @@ def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_the
     assert ghc.reading_for("measures_only", (world,)) in stored and "Not yet read" not in stored
 
 
-def test_the_recorded_occasions_page_rewrites_from_its_stored_cohorts(tmp_path):
-    """docs/calibration_world16_measures_only_recorded.md (the default and the standard history on cohorts that
+@pytest.mark.parametrize("world", ["world16", "world17"])
+def test_the_recorded_occasions_pages_rewrite_from_their_stored_cohorts(world, tmp_path):
+    """docs/calibration_worldN_measures_only_recorded.md (the default and the standard history on cohorts that
     record the visits' types and decision dates): the stored cohorts write the same page again, with its reading."""
     root = Path(__file__).resolve().parents[2]
     raw_dir, stored_page = (
-        "docs/data/world16_measures_only_recorded",
-        "docs/calibration_world16_measures_only_recorded.md",
+        f"docs/data/{world}_measures_only_recorded",
+        f"docs/calibration_{world}_measures_only_recorded.md",
     )
     page = tmp_path / "page.md"
-    argv = ["--candidate", "measures_only_recorded", "--worlds", "world16", "--cohorts", "20", "--raw-dir",
+    argv = ["--candidate", "measures_only_recorded", "--worlds", world, "--cohorts", "20", "--raw-dir",
             str(root / raw_dir), "--from-raw", "--write-md", str(page)]  # fmt: skip
     assert ghc.main(argv) == 0
     stored = (root / stored_page).read_text(encoding="utf-8")
     again = page.read_text(encoding="utf-8")
     assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
-    assert set(pd.read_csv(root / raw_dir / "world16.csv")["variant"]) == {"standard", "measures_only_recorded"}
-    assert ghc.reading_for("measures_only_recorded", ("world16",)) in stored and "Not yet read" not in stored
+    assert set(pd.read_csv(root / raw_dir / f"{world}.csv")["variant"]) == {"standard", "measures_only_recorded"}
+    assert ghc.reading_for("measures_only_recorded", (world,)) in stored and "Not yet read" not in stored
