@@ -131,15 +131,15 @@ def performance(raw: pd.DataFrame) -> pd.DataFrame:
     return perf(r, truth="truth")
 
 
-def summary_table(perf: pd.DataFrame, column: str = "history", by_world: bool = True) -> str:
-    """Per world and method (the column headed ``column``): the cells within each band and within every band;
-    the worlds in order (``by_world``) or as ``perf`` has them."""
+def summary_table(perf: pd.DataFrame, column: str = "history") -> str:
+    """Per world and method (the column headed ``column``): the cells within each band and within every band; the
+    worlds in order (:func:`world_number`), each world's methods as ``perf`` has them."""
     lines = [
         f"| world | {column} | coverage within 0.95 ± 2 MCSE | bias within 0 ± 2 MCSE | type-I within 0.05 ± 2 "
         "MCSE | within every band | mean coverage | mean |bias / SE| |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    perf = perf.sort_values("world", key=lambda w: w.map(world_number), kind="stable") if by_world else perf
+    perf = perf.sort_values("world", key=lambda w: w.map(world_number), kind="stable")
     for (world, method), g in perf.groupby(["world", "method"], sort=False):
         null = g[g["effect"] == 0]
         every = g["coverage_ok"] & g["bias_ok"] & ((g["effect"] != 0) | g["rejection_ok"].eq(True))
