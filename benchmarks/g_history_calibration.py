@@ -939,6 +939,19 @@ READING_RECORDED_WORLD17 = """* Written after the first run (2026-12-08, forty-f
 * Against our estimand's truth (docs/measures_only_recorded_estimand.md) 8 against 3 (while observed 10 against 3):
   the default is ahead on this world by every judge, with or without the occasions."""
 
+READING_RECORDED_WORLD21 = """* Written after the first run (2026-12-08, forty-fourth session; 12.3 min), to measure the default on
+  the twenty-first world's cohorts that record each visit's type and each decision's date (the same seeds as
+  docs/calibration_world21_measures_only.md, where they go unrecorded), which both histories then read.  20 cohorts
+  per cell; truth: the world's realised slope change.
+* **Little change, as without them**: the mean move is −0.0019 at 1,000 patients and +0.0026 at 3,000 (MCSE 0.0019,
+  0.0011; +0.0214 at 200, MCSE 0.0082); within every band in 3 of 27 cells under both histories, coverage within its
+  band 8 against 9, mean |bias / SE| 1.14 against 1.10.  With 60% treated the measures lean it a little further
+  toward treatment, as on the page without the occasions (under no effect +0.0941 → +0.1083 at 1,000 patients,
+  +0.0657 → +0.0783 at 3,000).  Against our estimand's truth (docs/measures_only_recorded_estimand.md) 3 against 3.
+* Recording the occasions does not remove this world's lean (the default +0.038 to +0.191 toward treatment in every
+  cell but the three at 200 × 5%): its clinic chose on the totals, the portal self-ratings at one centre and the
+  patients' own requests, which neither history reads as such."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -955,7 +968,11 @@ READINGS = {
         "world13": READING_MEASURES_ONLY_WORLD13,
         "world16": READING_MEASURES_ONLY_WORLD16,
     },
-    "measures_only_recorded": {"world16": READING_RECORDED_WORLD16, "world17": READING_RECORDED_WORLD17},
+    "measures_only_recorded": {
+        "world16": READING_RECORDED_WORLD16,
+        "world17": READING_RECORDED_WORLD17,
+        "world21": READING_RECORDED_WORLD21,
+    },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,
     "named_visits_spline": READING_NAMED_VISITS,
