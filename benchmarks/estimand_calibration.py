@@ -880,10 +880,11 @@ Run time {minutes:.1f} min, {workers} worker process(es), Python {python}.
 {reading}
 """
 
-READING_RECORDED = """* Written after the sixteenth, seventeenth and twenty-first worlds' runs (2026-12-08, forty-fourth session), from
+READING_RECORDED = """* Written after the sixteenth, seventeenth, twenty-first and twenty-second worlds' runs (2026-12-08, forty-fourth
+  session), from
   docs/measures_only_recorded_estimand.md (`--estimand window`) and docs/measures_only_recorded_observed.md
   (`--estimand observed`); the other worlds whose cohorts can record the occasions (the eighteenth to
-  twentieth, the twenty-second) join as their runs finish.
+  twentieth) join as their runs finish.
 * **The sixteenth world**: against the world's truth the default is within every band in 20 of 27 cells, the
   standard history in 15; against our estimand's truth 18 against 20 (while observed 18 against 19).  Our
   estimand's truth lies 0.016 to 0.029 below the world's under an effect, and the measures move the estimate up by
@@ -893,7 +894,10 @@ READING_RECORDED = """* Written after the sixteenth, seventeenth and twenty-firs
   (docs/measures_only_estimand.md) 8 against 2 against our estimand's truth.
 * **The twenty-first world**: no difference — 3 against 3 by every judge (world's truth, our estimand's, while
   observed); without the occasions 3 against 4 against our estimand's truth.  Its lean toward treatment is not in
-  anything either history reads (docs/calibration_world21_measures_only_recorded.md)."""
+  anything either history reads (docs/calibration_world21_measures_only_recorded.md).
+* **The twenty-second world**: the recorded occasions move no estimate (docs/calibration_world22_measures_only_recorded.md),
+  so its rows are docs/measures_only_estimand.md's: 13 against 15 within every band against our estimand's truth
+  (while observed 13 against 14), coverage within its band 26 against 21."""
 
 PAGES = {
     "estimand": (MD, READING),

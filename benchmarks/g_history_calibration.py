@@ -952,6 +952,17 @@ READING_RECORDED_WORLD21 = """* Written after the first run (2026-12-08, forty-f
   cell but the three at 200 × 5%): its clinic chose on the totals, the portal self-ratings at one centre and the
   patients' own requests, which neither history reads as such."""
 
+READING_RECORDED_WORLD22 = """* Written after the first run (2026-12-08, forty-fourth session), to measure the default on the twenty-second
+  world's cohorts that record each visit's type and each decision's date (the same seeds as
+  docs/calibration_world22.md, where they go unrecorded).  20 cohorts per cell; truth: the world's realised slope
+  change.
+* **Recording them changes nothing here**: every table above equals docs/calibration_world22.md's (every estimate of
+  both histories to within 1e-12, tests/benchmarks/test_g_history_calibration.py).  Each recorded decision date
+  falls after the last visit before the first dose (g_estimation says "0 visit(s) in between" on a cohort of 1,000
+  patients, 30% treated), the visit the default takes as the decision without the dates, so no decision row moves.
+  Its reading is docs/calibration_world22.md's: within every
+  band 10 of 27 against the standard history's 13, coverage 17 against 16."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -972,6 +983,7 @@ READINGS = {
         "world16": READING_RECORDED_WORLD16,
         "world17": READING_RECORDED_WORLD17,
         "world21": READING_RECORDED_WORLD21,
+        "world22": READING_RECORDED_WORLD22,
     },
     "named_occasions": READING_OCCASIONS,
     "named_visits": READING_NAMED_VISITS,

@@ -256,7 +256,7 @@ def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_the
     assert ghc.reading_for("measures_only", (world,)) in stored and "Not yet read" not in stored
 
 
-@pytest.mark.parametrize("world", ["world16", "world17", "world21"])
+@pytest.mark.parametrize("world", ["world16", "world17", "world21", "world22"])
 def test_the_recorded_occasions_pages_rewrite_from_their_stored_cohorts(world, tmp_path):
     """docs/calibration_worldN_measures_only_recorded.md (the default and the standard history on cohorts that
     record the visits' types and decision dates): the stored cohorts write the same page again, with its reading."""
@@ -274,3 +274,16 @@ def test_the_recorded_occasions_pages_rewrite_from_their_stored_cohorts(world, t
     assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
     assert set(pd.read_csv(root / raw_dir / f"{world}.csv")["variant"]) == {"standard", "measures_only_recorded"}
     assert ghc.reading_for("measures_only_recorded", (world,)) in stored and "Not yet read" not in stored
+
+
+def test_recording_the_occasions_changes_no_estimate_on_the_twenty_second_world():
+    """docs/calibration_world22_measures_only_recorded.md's reading: on the same seeds, the cohorts recording the
+    visits' types and decision dates give every estimate of docs/calibration_world22.md's cohorts (both histories)."""
+    root = Path(__file__).resolve().parents[2]
+    key = ["n", "share", "E", "seed"]
+    plain = pd.read_csv(root / "docs/data/world22_calibration/world22.csv")
+    recorded = pd.read_csv(root / "docs/data/world22_measures_only_recorded/world22.csv")
+    recorded["variant"] = recorded["variant"].replace({"measures_only_recorded": "measures_only"})
+    both = plain.merge(recorded, on=[*key, "variant"], suffixes=("", "_recorded"))
+    assert len(both) == len(plain) == len(recorded) == 1080
+    assert (both["estimate"] - both["estimate_recorded"]).abs().max() < 1e-12
