@@ -963,6 +963,18 @@ READING_RECORDED_WORLD22 = """* Written after the first run (2026-12-08, forty-f
   Its reading is docs/calibration_world22.md's: within every
   band 10 of 27 against the standard history's 13, coverage 17 against 16."""
 
+READING_RECORDED_WORLD18 = """* Written after the first run (2026-12-08, forty-fourth session; 10.8 min), to measure the default on the
+  eighteenth world's cohorts that record each visit's type and each decision's date (the same seeds as
+  docs/calibration_world18_measures_only.md, where they go unrecorded), which both histories then read.  20 cohorts
+  per cell; truth: the world's realised slope change.
+* **The same verdict as without them**: every size down by about 0.01 (−0.0092, −0.0090, −0.0110 at 200, 1,000,
+  3,000 patients; MCSE 0.0030, 0.0007, 0.0005), mostly toward 0: bias within its band in 27 of 27 cells against 22,
+  within every band 17 against 16, coverage 17 against 17, mean |bias / SE| 0.32 → 0.21.  Under no effect +0.0397 →
+  +0.0231 at 3,000 × 60%.  Against our estimand's truth (docs/measures_only_recorded_estimand.md) 17 against 17.
+* Recording the occasions widens both histories' spread on this world: the MCSE of the bias at 1,000 × 30% is
+  0.0289 against 0.0113 without them (docs/calibration_world18_measures_only.md), 0.0660 against 0.0287 at 200 ×
+  30%, with coverage about the same — a few cohorts move far.  Not investigated here."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -982,6 +994,7 @@ READINGS = {
     "measures_only_recorded": {
         "world16": READING_RECORDED_WORLD16,
         "world17": READING_RECORDED_WORLD17,
+        "world18": READING_RECORDED_WORLD18,
         "world21": READING_RECORDED_WORLD21,
         "world22": READING_RECORDED_WORLD22,
     },

@@ -256,7 +256,7 @@ def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_the
     assert ghc.reading_for("measures_only", (world,)) in stored and "Not yet read" not in stored
 
 
-@pytest.mark.parametrize("world", ["world16", "world17", "world21", "world22"])
+@pytest.mark.parametrize("world", ["world16", "world17", "world18", "world21", "world22"])
 def test_the_recorded_occasions_pages_rewrite_from_their_stored_cohorts(world, tmp_path):
     """docs/calibration_worldN_measures_only_recorded.md (the default and the standard history on cohorts that
     record the visits' types and decision dates): the stored cohorts write the same page again, with its reading."""
