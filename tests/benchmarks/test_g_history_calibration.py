@@ -218,33 +218,42 @@ def test_the_default_on_recording_cohorts_reads_the_occasions_in_both_histories(
     assert rows["measures_only_recorded"]["estimate"] != g_estimation(plain, history="measures_only").estimate
 
 
+# the worlds measured again with the default (docs/calibration_worldN_measures_only.md; the twenty-second's page is
+# docs/calibration_world22.md) and on cohorts that record the visits' types and decision dates (…_recorded.md)
+MEASURED_AGAIN = ("world8", "world9", "world10", "world12", "world13", "world14", "world16", "world17", "world18",
+                  "world19", "world20", "world21")  # fmt: skip
+RECORDED = ("world16", "world17", "world18", "world21", "world22")
+
+
 @pytest.mark.parametrize(
-    ("world", "raw_dir", "stored_page"),
+    ("candidate", "world", "raw_dir", "stored_page"),
     [
-        ("world22", "docs/data/world22_calibration", "docs/calibration_world22.md"),
-        ("world9", "docs/data/world9_measures_only", "docs/calibration_world9_measures_only.md"),
-        ("world10", "docs/data/world10_measures_only", "docs/calibration_world10_measures_only.md"),
-        ("world17", "docs/data/world17_measures_only", "docs/calibration_world17_measures_only.md"),
-        ("world21", "docs/data/world21_measures_only", "docs/calibration_world21_measures_only.md"),
-        ("world18", "docs/data/world18_measures_only", "docs/calibration_world18_measures_only.md"),
-        ("world8", "docs/data/world8_measures_only", "docs/calibration_world8_measures_only.md"),
-        ("world19", "docs/data/world19_measures_only", "docs/calibration_world19_measures_only.md"),
-        ("world20", "docs/data/world20_measures_only", "docs/calibration_world20_measures_only.md"),
-        ("world12", "docs/data/world12_measures_only", "docs/calibration_world12_measures_only.md"),
-        ("world14", "docs/data/world14_measures_only", "docs/calibration_world14_measures_only.md"),
-        ("world13", "docs/data/world13_measures_only", "docs/calibration_world13_measures_only.md"),
-        ("world16", "docs/data/world16_measures_only", "docs/calibration_world16_measures_only.md"),
+        ("measures_only", "world22", "docs/data/world22_calibration", "docs/calibration_world22.md"),
+        *(
+            ("measures_only", w, f"docs/data/{w}_measures_only", f"docs/calibration_{w}_measures_only.md")
+            for w in MEASURED_AGAIN
+        ),
+        *(
+            (
+                "measures_only_recorded",
+                w,
+                f"docs/data/{w}_measures_only_recorded",
+                f"docs/calibration_{w}_measures_only_recorded.md",
+            )
+            for w in RECORDED
+        ),
     ],
 )
 def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_their_standard_rows(
-    world, raw_dir, stored_page, tmp_path
+    candidate, world, raw_dir, stored_page, tmp_path
 ):
-    """docs/calibration_world22.md and docs/calibration_world9_measures_only.md (the measures alone, the default since
-    2026-12-07, beside the standard history): the stored cohorts write the same pages again, each with its world's
-    reading, naming the "standard" rows as the default's until then."""
+    """docs/calibration_world22.md, docs/calibration_worldN_measures_only.md (the measures alone, the default since
+    2026-12-07, beside the standard history) and docs/calibration_worldN_measures_only_recorded.md (the same on cohorts
+    that record the visits' types and decision dates): the stored cohorts write the same pages again, each with its
+    world's reading, naming the "standard" rows as the default's until then."""
     root = Path(__file__).resolve().parents[2]
     page = tmp_path / "page.md"
-    argv = ["--candidate", "measures_only", "--worlds", world, "--cohorts", "20", "--raw-dir",
+    argv = ["--candidate", candidate, "--worlds", world, "--cohorts", "20", "--raw-dir",
             str(root / raw_dir), "--from-raw", "--write-md", str(page)]  # fmt: skip
     assert ghc.main(argv) == 0
     stored = (root / stored_page).read_text(encoding="utf-8")
@@ -252,28 +261,8 @@ def test_the_measures_alone_pages_rewrite_from_their_stored_cohorts_and_name_the
     assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
     assert "`standard`, the default's until 2026-12-07" in stored and set(
         pd.read_csv(root / raw_dir / f"{world}.csv")["variant"]
-    ) == {"standard", "measures_only"}
-    assert ghc.reading_for("measures_only", (world,)) in stored and "Not yet read" not in stored
-
-
-@pytest.mark.parametrize("world", ["world16", "world17", "world18", "world21", "world22"])
-def test_the_recorded_occasions_pages_rewrite_from_their_stored_cohorts(world, tmp_path):
-    """docs/calibration_worldN_measures_only_recorded.md (the default and the standard history on cohorts that
-    record the visits' types and decision dates): the stored cohorts write the same page again, with its reading."""
-    root = Path(__file__).resolve().parents[2]
-    raw_dir, stored_page = (
-        f"docs/data/{world}_measures_only_recorded",
-        f"docs/calibration_{world}_measures_only_recorded.md",
-    )
-    page = tmp_path / "page.md"
-    argv = ["--candidate", "measures_only_recorded", "--worlds", world, "--cohorts", "20", "--raw-dir",
-            str(root / raw_dir), "--from-raw", "--write-md", str(page)]  # fmt: skip
-    assert ghc.main(argv) == 0
-    stored = (root / stored_page).read_text(encoding="utf-8")
-    again = page.read_text(encoding="utf-8")
-    assert again.split("\n\n", 2)[2].split("Run time")[0] == stored.split("\n\n", 2)[2].split("Run time")[0]
-    assert set(pd.read_csv(root / raw_dir / f"{world}.csv")["variant"]) == {"standard", "measures_only_recorded"}
-    assert ghc.reading_for("measures_only_recorded", (world,)) in stored and "Not yet read" not in stored
+    ) == {"standard", candidate}
+    assert ghc.reading_for(candidate, (world,)) in stored and "Not yet read" not in stored
 
 
 def test_recording_the_occasions_changes_no_estimate_on_the_twenty_second_world():
