@@ -975,6 +975,18 @@ READING_RECORDED_WORLD18 = """* Written after the first run (2026-12-08, forty-f
   0.0289 against 0.0113 without them (docs/calibration_world18_measures_only.md), 0.0660 against 0.0287 at 200 ×
   30%, with coverage about the same — a few cohorts move far.  Not investigated here."""
 
+READING_RECORDED_WORLD19 = """* Written after the first run (2026-12-08, forty-fourth session; 12.9 min), to measure the default on the
+  nineteenth world's cohorts that record each visit's type and each decision's date (the same seeds as
+  docs/calibration_world19_measures_only.md, where they go unrecorded), which both histories then read.  20 cohorts
+  per cell; truth: the world's realised slope change.
+* **The same verdict as without them, a smaller move**: every size down (−0.0041, −0.0056, −0.0080 at 200, 1,000,
+  3,000 patients; MCSE 0.0014, 0.0006, 0.0004; without the occasions −0.0047, −0.0073, −0.0099), toward 0 from a lean
+  toward treatment: under no effect +0.0368 → +0.0283 at 3,000 × 30%, +0.0388 → +0.0262 at 3,000 × 5%.  Within every
+  band 5 of 27 cells against 4; coverage within its band 12 against 11; mean |bias / SE| 1.45 → 1.29.  Against our
+  estimand's truth (docs/measures_only_recorded_estimand.md) 12 against 8.
+* Recording the occasions helps both histories here (within every band 4 and 5 against 2 and 3 without them), but
+  most of the lean stays: the lottery weighs what neither reads."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -995,6 +1007,7 @@ READINGS = {
         "world16": READING_RECORDED_WORLD16,
         "world17": READING_RECORDED_WORLD17,
         "world18": READING_RECORDED_WORLD18,
+        "world19": READING_RECORDED_WORLD19,
         "world21": READING_RECORDED_WORLD21,
         "world22": READING_RECORDED_WORLD22,
     },
