@@ -987,6 +987,16 @@ READING_RECORDED_WORLD19 = """* Written after the first run (2026-12-08, forty-f
 * Recording the occasions helps both histories here (within every band 4 and 5 against 2 and 3 without them), but
   most of the lean stays: the lottery weighs what neither reads."""
 
+READING_RECORDED_WORLD20 = """* Written after the first run (2026-12-08, forty-fourth session; 9.7 min), to measure the default on the twentieth
+  world's cohorts that record each visit's type and each decision's date (the same seeds as
+  docs/calibration_world20_measures_only.md, where they go unrecorded), which both histories then read.  20 cohorts
+  per cell; truth: the world's realised slope change.
+* **The same verdict as without them, a smaller move**: every size down (−0.0072, −0.0058, −0.0077 at 200, 1,000,
+  3,000 patients; MCSE 0.0029, 0.0008, 0.0004; without the occasions −0.0085, −0.0071, −0.0086); within every band
+  2 of 27 cells against 1, type-I within its band 4 of 9 against 2; mean |bias / SE| 2.17 → 2.00.  Under no effect
+  +0.0626 → +0.0538 at 3,000 × 30%: the lean of +0.04 to +0.09 from 1,000 patients on stays under both, as without
+  the occasions.  Against our estimand's truth (docs/measures_only_recorded_estimand.md) 6 against 3."""
+
 READINGS = {
     "measures_only": {
         "world22": READING_MEASURES_ONLY,
@@ -1008,6 +1018,7 @@ READINGS = {
         "world17": READING_RECORDED_WORLD17,
         "world18": READING_RECORDED_WORLD18,
         "world19": READING_RECORDED_WORLD19,
+        "world20": READING_RECORDED_WORLD20,
         "world21": READING_RECORDED_WORLD21,
         "world22": READING_RECORDED_WORLD22,
     },

@@ -222,7 +222,7 @@ def test_the_default_on_recording_cohorts_reads_the_occasions_in_both_histories(
 # docs/calibration_world22.md) and on cohorts that record the visits' types and decision dates (…_recorded.md)
 MEASURED_AGAIN = ("world8", "world9", "world10", "world12", "world13", "world14", "world16", "world17", "world18",
                   "world19", "world20", "world21")  # fmt: skip
-RECORDED = ("world16", "world17", "world18", "world19", "world21", "world22")
+RECORDED = ("world16", "world17", "world18", "world19", "world20", "world21", "world22")
 
 
 @pytest.mark.parametrize(
