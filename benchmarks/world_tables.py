@@ -138,10 +138,13 @@ __all__ = [
     "NEVER",
     "WorldCohort",
     "closing_events",
+    "doses_while_followed",
+    "end_of_follow_up",
     "ending_events",
     "event_rows",
     "follow_up_events",
     "item_rows",
+    "share_cutoff",
 ]
 
 
